@@ -1,0 +1,94 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { pathToFileURL } from 'node:url';
+import type { Knex } from 'knex';
+import { ConfigurationError } from '../common/errors.js';
+import { registerTypeScriptLoader } from './typescript-loader.js';
+
+/** The extensions loaded when the knexfile names none. Knex's default plus .mjs and .mts/.cts. */
+export const DEFAULT_LOAD_EXTENSIONS = ['.js', '.cjs', '.mjs', '.ts', '.mts', '.cts'] as const;
+
+/** One migration file on disk. */
+export interface MigrationFile {
+  /** The name Knex records in knex_migrations: the file name, without its directory. */
+  name: string;
+  /** Absolute path. */
+  file: string;
+}
+
+/** What a migration file exports, as Knex sees it. */
+export type MigrationModule = Knex.Migration;
+
+/**
+ * Lists migration files as Knex's FsMigrations does: every directory, filtered by
+ * extension, sorted by file name across directories (or per directory, in order,
+ * when sortDirsSeparately is set).
+ */
+export function listMigrationFiles(
+  directories: readonly string[],
+  options: { loadExtensions?: readonly string[]; sortDirsSeparately?: boolean } = {},
+): MigrationFile[] {
+  const extensions = options.loadExtensions ?? DEFAULT_LOAD_EXTENSIONS;
+  const perDirectory = directories.map((directory) => {
+    if (!fs.existsSync(directory) || !fs.statSync(directory).isDirectory()) {
+      throw new ConfigurationError(`Migrations directory "${directory}" does not exist or is not a directory.`);
+    }
+    const files = fs
+      .readdirSync(directory)
+      .filter((name) => extensions.includes(path.extname(name)) && !name.endsWith('.d.ts'))
+      .map((name) => ({ name, file: path.resolve(directory, name) }));
+    return options.sortDirsSeparately ? files.sort((a, b) => compare(a.name, b.name)) : files;
+  });
+  const all = perDirectory.flat();
+  return options.sortDirsSeparately ? all : all.sort((a, b) => compare(a.name, b.name));
+}
+
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/**
+ * Loads one migration module. `.mjs` and ESM `.js` need import(); ncc would rewrite a
+ * plain import() into its own loader that cannot load them, hence webpackIgnore.
+ * TypeScript goes through the sucrase hooks registered here.
+ */
+export async function loadMigrationModule(file: string): Promise<MigrationModule> {
+  if (/\.(c|m)?ts$/.test(file)) registerTypeScriptLoader();
+  let loaded: Record<string, unknown>;
+  try {
+    loaded = (await import(/* webpackIgnore: true */ pathToFileURL(file).href)) as Record<string, unknown>;
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    throw new ConfigurationError(`Migration ${path.basename(file)} could not be loaded: ${reason}`);
+  }
+  // A CommonJS migration arrives as { default: module.exports }; an ESM one has named exports.
+  const candidate = (typeof loaded.up === 'function' ? loaded : (loaded.default as Record<string, unknown> | undefined)) ?? {};
+  if (typeof candidate.up !== 'function') {
+    throw new ConfigurationError(`Migration ${path.basename(file)} exports no up() function.`);
+  }
+  return candidate as unknown as MigrationModule;
+}
+
+/** A Knex MigrationSource over files on disk, loading them through loadMigrationModule. */
+export class FileMigrationSource implements Knex.MigrationSource<MigrationFile> {
+  private readonly cache = new Map<string, Promise<MigrationModule>>();
+
+  constructor(private readonly files: readonly MigrationFile[]) {}
+
+  async getMigrations(): Promise<MigrationFile[]> {
+    return [...this.files];
+  }
+
+  getMigrationName(migration: MigrationFile): string {
+    return migration.name;
+  }
+
+  getMigration(migration: MigrationFile): Promise<MigrationModule> {
+    let loaded = this.cache.get(migration.file);
+    if (!loaded) {
+      loaded = loadMigrationModule(migration.file);
+      this.cache.set(migration.file, loaded);
+    }
+    return loaded as Promise<MigrationModule>;
+  }
+}

@@ -1,0 +1,95 @@
+import fs from 'node:fs';
+import module from 'node:module';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { transform } from 'sucrase';
+
+// Knex projects write migrations in TypeScript and run them with ts-node. The runner
+// has no ts-node, and Node 24's own type stripping rejects what typical migrations
+// contain (enums, `import { Knex } from 'knex'` used only as a type under
+// verbatim-module rules). So the action carries a pure-JS transpiler (sucrase) and
+// teaches Node's loader, in-thread through module.registerHooks, to load .ts files:
+// as CommonJS, the way ts-node compiles them, unless the caller's package is
+// "type": "module" or the file is .mts. The files stay where they are, so their own
+// imports resolve from the caller's repository.
+
+const TYPESCRIPT = /\.(c|m)?ts$/;
+let registered = false;
+
+export function registerTypeScriptLoader(): void {
+  if (registered) return;
+  registered = true;
+  if (typeof module.registerHooks !== 'function') {
+    throw new Error(`Loading TypeScript migrations needs Node.js 22.15 or newer (running ${process.version}).`);
+  }
+  try {
+    installHooks();
+  } catch (error) {
+    // A host with a module system of its own (jest's runtime) refuses loader hooks and
+    // compiles TypeScript itself; leave the loading to it.
+    if ((error as NodeJS.ErrnoException).code !== 'ERR_HOOKS_UNSUPPORTED' && !/not supported|unsupported/i.test(String(error))) throw error;
+  }
+}
+
+function installHooks(): void {
+  module.registerHooks({
+    resolve(specifier, context, nextResolve) {
+      try {
+        return nextResolve(specifier, context);
+      } catch (error) {
+        const alternative = typeScriptAlternative(specifier, context.parentURL);
+        if (alternative) return { url: alternative, shortCircuit: true };
+        throw error;
+      }
+    },
+    load(url, context, nextLoad) {
+      if (!url.startsWith('file:') || !TYPESCRIPT.test(url)) return nextLoad(url, context);
+      const file = fileURLToPath(url);
+      const format = typeScriptFormat(file);
+      const source = compileTypeScript(fs.readFileSync(file, 'utf8'), file, format);
+      return { format, source, shortCircuit: true };
+    },
+  });
+}
+
+/** `./helper` or `./helper.js` written in a TypeScript file means `./helper.ts`, as tsc resolves it. */
+function typeScriptAlternative(specifier: string, parentURL: string | undefined): string | undefined {
+  if (!parentURL?.startsWith('file:')) return undefined;
+  if (!(specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('file:'))) return undefined;
+  const base = specifier.startsWith('file:') ? fileURLToPath(specifier) : path.resolve(path.dirname(fileURLToPath(parentURL)), specifier);
+  const stem = base.replace(/\.(c|m)?js$/, '');
+  const candidates = [`${stem}.ts`, `${stem}.mts`, `${stem}.cts`, path.join(base, 'index.ts')];
+  const found = candidates.find((candidate) => fs.existsSync(candidate) && fs.statSync(candidate).isFile());
+  return found ? pathToFileURL(found).href : undefined;
+}
+
+export function typeScriptFormat(file: string): 'module' | 'commonjs' {
+  if (file.endsWith('.mts')) return 'module';
+  if (file.endsWith('.cts')) return 'commonjs';
+  return nearestPackageType(path.dirname(file)) === 'module' ? 'module' : 'commonjs';
+}
+
+function nearestPackageType(directory: string): string | undefined {
+  for (let dir = directory; ; dir = path.dirname(dir)) {
+    const manifest = path.join(dir, 'package.json');
+    if (fs.existsSync(manifest)) {
+      try {
+        return (JSON.parse(fs.readFileSync(manifest, 'utf8')) as { type?: string }).type ?? 'commonjs';
+      } catch {
+        return undefined;
+      }
+    }
+    if (path.dirname(dir) === dir) return undefined;
+  }
+}
+
+export function compileTypeScript(source: string, file: string, format: 'module' | 'commonjs'): string {
+  return transform(source, {
+    transforms: format === 'commonjs' ? ['typescript', 'imports'] : ['typescript'],
+    filePath: file,
+    // Keep line numbers so a stack trace points at the caller's own line.
+    keepUnusedImports: false,
+    disableESTransforms: true,
+    production: true,
+  }).code;
+}

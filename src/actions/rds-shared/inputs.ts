@@ -1,0 +1,56 @@
+// Inputs the three RDS actions share (verify-backup, snapshot, restore), parsed one way.
+import { ConfigurationError } from '../../common/errors.js';
+import { getDuration, getString } from '../common/inputs.js';
+import { identifierProblem, isSnapshotArn } from '../../rds/identifiers.js';
+import type { DbTarget } from '../../rds/source.js';
+import { DEFAULT_POLL_INTERVAL_MS } from '../../rds/wait.js';
+
+/** `db-instance-identifier` or `db-cluster-identifier`: exactly one, valid by RDS's rules. */
+export function getTarget(): DbTarget {
+  const instance = getString('db-instance-identifier');
+  const cluster = getString('db-cluster-identifier');
+  if (instance && cluster) {
+    throw new ConfigurationError(
+      `Inputs "db-instance-identifier" ("${instance}") and "db-cluster-identifier" ("${cluster}") were both given; give exactly one: the RDS instance, or the Aurora cluster.`,
+    );
+  }
+  if (!instance && !cluster) {
+    throw new ConfigurationError('Neither "db-instance-identifier" nor "db-cluster-identifier" was given; give exactly one: the RDS instance, or the Aurora cluster.');
+  }
+  const target: DbTarget = instance ? { kind: 'instance', identifier: instance } : { kind: 'cluster', identifier: cluster! };
+  checkIdentifier(instance ? 'db-instance-identifier' : 'db-cluster-identifier', target.kind === 'instance' ? 'DB instance' : 'DB cluster', target.identifier);
+  return target;
+}
+
+export function checkIdentifier(input: string, kind: Parameters<typeof identifierProblem>[0], value: string): void {
+  const problem = identifierProblem(kind, value);
+  if (problem) throw new ConfigurationError(`Input "${input}" is "${value}": ${problem}.`);
+}
+
+/** `region`, else the AWS_REGION that aws-actions/configure-aws-credentials exports. */
+export function getRegion(): string {
+  const region = getString('region') ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+  if (!region) throw new ConfigurationError('Input "region" is required (or set AWS_REGION, as aws-actions/configure-aws-credentials does).');
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new ConfigurationError(`Input "region" is "${region}": it must be an AWS region such as us-east-1 or eu-west-2.`);
+  return region;
+}
+
+/** `timeout` (default 60m). */
+export function getTimeout(): number {
+  return getDuration('timeout', '60m', { min: 1000 });
+}
+
+/** `poll-interval` (default 5s; at least 100ms, which only makes sense against a local fake). */
+export function getPollInterval(): number {
+  return getDuration('poll-interval', `${DEFAULT_POLL_INTERVAL_MS / 1000}s`, { min: 100 });
+}
+
+/**
+ * A snapshot to read (not create): an identifier by RDS's rules, an automated one
+ * (`rds:<name>`), or an ARN of a snapshot shared from another account.
+ */
+export function checkSnapshotReference(input: string, kind: DbTarget['kind'], value: string): void {
+  if (isSnapshotArn(value)) return;
+  const name = value.startsWith('rds:') ? value.slice(4) : value;
+  checkIdentifier(input, kind === 'instance' ? 'DB snapshot' : 'DB cluster snapshot', name);
+}

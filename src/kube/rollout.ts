@@ -1,0 +1,183 @@
+import { ConfigurationError, errorMessage, isConfigurationError } from '../common/errors.js';
+import type { WorkloadApi } from './client.js';
+import { diagnosePod, isPodReady, labelSelector, type PodDiagnosis } from './pod-diagnosis.js';
+import { assertRestartable, restartPatch, restartTimestamp } from './restart.js';
+import { currentRevision, judgeRollout, readyCounts, RolloutFailedError } from './rollout-status.js';
+import { describeWorkload, type WorkloadKind, type WorkloadRef } from './workloads.js';
+
+export interface RestartLogger {
+  info(line: string): void;
+  warning(line: string): void;
+}
+
+export interface RestartOptions {
+  api: WorkloadApi;
+  workloads: WorkloadRef[];
+  /** How long every rollout together may take, from the restart. */
+  timeoutMs: number;
+  /** Pause between two reads of a workload's status. */
+  pollIntervalMs: number;
+  logger?: RestartLogger;
+  /** The clock for the restartedAt annotation (tests pin it). */
+  now?: () => Date;
+  /** At most this many not-ready pods are diagnosed per workload. */
+  maxPods?: number;
+}
+
+export type RolloutOutcome = 'rolled-out' | 'failed' | 'timed-out';
+
+export interface WorkloadResult {
+  /** `deployment/ticket-service` */
+  workload: string;
+  kind: WorkloadKind;
+  name: string;
+  namespace: string;
+  outcome: RolloutOutcome;
+  /** kubectl's last word on the rollout, or why it failed. */
+  message: string;
+  /** The revision before the restart and the one it made (see currentRevision for each kind). */
+  previousRevision: string;
+  revision: string;
+  readyReplicas: number;
+  desiredReplicas: number;
+  /** From the patch to the verdict. */
+  seconds: number;
+  /** The pods that were not ready when the rollout failed or timed out. */
+  pods: PodDiagnosis[];
+}
+
+export interface RestartReport {
+  restartedAt: string;
+  results: WorkloadResult[];
+  /** Every workload rolled out. */
+  passed: boolean;
+}
+
+const silent: RestartLogger = { info() {}, warning() {} };
+
+/**
+ * `kubectl rollout restart` then `kubectl rollout status` for several workloads at once.
+ * Every workload is read and checked before any is patched, so a typo or a paused
+ * deployment changes nothing; then all are patched together and tracked in parallel
+ * against one deadline. A rollout that fails or times out is explained pod by pod.
+ */
+export async function restartWorkloads(options: RestartOptions): Promise<RestartReport> {
+  const { api, workloads, logger = silent } = options;
+
+  // 1. Read everything first: nothing is changed unless every workload exists and can restart.
+  const reads = await Promise.allSettled(workloads.map((ref) => api.read(ref)));
+  const problems = reads.flatMap((read) => (read.status === 'rejected' ? [read.reason] : []));
+  if (problems.length) {
+    const message = `Nothing was restarted. ${problems.map((problem) => errorMessage(problem)).join(' ')}`;
+    throw problems.every(isConfigurationError) ? new ConfigurationError(message) : new Error(message);
+  }
+  const before = reads.map((read) => (read as PromiseFulfilledResult<any>).value);
+  assertRestartable(workloads.map((ref, index) => ({ ref, workload: before[index] })));
+
+  // 2. Restart all together with one timestamp, as `kubectl rollout restart a b c` does.
+  const restartedAt = restartTimestamp(options.now?.() ?? new Date());
+  const started = performance.now();
+  const deadline = started + options.timeoutMs;
+  const patch = restartPatch(restartedAt);
+  const patches = await Promise.allSettled(workloads.map((ref) => api.patch(ref, patch)));
+
+  // 3. Track in parallel.
+  const results = await Promise.all(
+    workloads.map(async (ref, index): Promise<WorkloadResult> => {
+      const name = describeWorkload(ref);
+      const base = { workload: name, kind: ref.kind, name: ref.name, namespace: ref.namespace, previousRevision: currentRevision(ref.kind, before[index]) };
+      const patched = patches[index];
+      if (patched.status === 'rejected') {
+        logger.warning(`${name}: the restart patch failed: ${errorMessage(patched.reason)}`);
+        const { ready, desired } = readyCounts(ref.kind, before[index]);
+        return { ...base, outcome: 'failed', message: `restart failed: ${errorMessage(patched.reason)}`, revision: base.previousRevision, readyReplicas: ready, desiredReplicas: desired, seconds: 0, pods: [] };
+      }
+      logger.info(`${name} restarted`);
+      return track(ref, base, patched.value);
+    }),
+  );
+  return { restartedAt, results, passed: results.every((result) => result.outcome === 'rolled-out') };
+
+  async function track(ref: WorkloadRef, base: Pick<WorkloadResult, 'workload' | 'kind' | 'name' | 'namespace' | 'previousRevision'>, initial: any): Promise<WorkloadResult> {
+    let workload = initial;
+    let lastMessage = '';
+    let outcome: RolloutOutcome | undefined;
+    let message = '';
+    for (;;) {
+      try {
+        const judgement = judgeRollout(ref.kind, workload);
+        message = judgement.message;
+        if (judgement.message !== lastMessage) logger.info(`${base.workload}: ${judgement.message}`);
+        lastMessage = judgement.message;
+        if (judgement.done) {
+          outcome = 'rolled-out';
+          break;
+        }
+      } catch (error) {
+        if (!(error instanceof RolloutFailedError)) throw error;
+        outcome = 'failed';
+        message = error.message;
+        logger.warning(`${base.workload}: ${error.message}`);
+        break;
+      }
+      const left = deadline - performance.now();
+      if (left <= 0) {
+        outcome = 'timed-out';
+        message = `timed out after ${formatSeconds(options.timeoutMs / 1000)}s; last status: ${lastMessage}`;
+        logger.warning(`${base.workload}: ${message}`);
+        break;
+      }
+      await sleep(Math.min(options.pollIntervalMs, left));
+      try {
+        // A read that hangs must not outlive the timeout; the next loop turn then reports it.
+        workload = await beforeDeadline(api.read(ref), deadline);
+      } catch (error) {
+        // A blip of the API server is not a failed rollout; the deadline bounds the retries.
+        logger.warning(`${base.workload}: could not read its status (${errorMessage(error)}); retrying`);
+      }
+    }
+    const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
+    const { ready, desired } = readyCounts(ref.kind, workload);
+    const pods = outcome === 'rolled-out' ? [] : await diagnose(ref, workload);
+    for (const pod of pods) {
+      logger.warning(`${base.workload}: pod ${pod.pod} is not ready: ${pod.reason}: ${pod.detail}${pod.lastMessage ? `; last message: ${pod.lastMessage}` : ''}`);
+    }
+    return { ...base, outcome, message, revision: currentRevision(ref.kind, workload), readyReplicas: ready, desiredReplicas: desired, seconds, pods };
+  }
+
+  async function diagnose(ref: WorkloadRef, workload: any): Promise<PodDiagnosis[]> {
+    const selector = labelSelector(workload.spec?.selector);
+    if (!selector) return [];
+    try {
+      const pods = (await api.listPods(ref.namespace, selector)).filter((pod) => !isPodReady(pod));
+      const chosen = pods.slice(0, options.maxPods ?? 10);
+      return await Promise.all(
+        chosen.map(async (pod) => {
+          const first = diagnosePod(pod);
+          // Only a failing readiness probe needs the events to be explained.
+          if (first.reason !== 'ReadinessProbeFailing') return first;
+          return diagnosePod(pod, await api.listPodEvents(ref.namespace, pod.metadata?.name ?? ''));
+        }),
+      );
+    } catch (error) {
+      logger.warning(`${describeWorkload(ref)}: could not list its pods to say why (${errorMessage(error)})`);
+      return [];
+    }
+  }
+}
+
+function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error('no answer before the timeout')), Math.max(0, Math.ceil(deadline - performance.now())));
+  });
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+function formatSeconds(seconds: number): string {
+  return String(Number(seconds.toFixed(1)));
+}

@@ -1,0 +1,125 @@
+import path from 'node:path';
+import { listMigrationFiles } from '../../src/migrations/source.js';
+import { checkReversibility, type CheckOptions, type MigrationCheck } from '../../src/reversibility/checker.js';
+import { adminQuery, adminUrl } from '../helpers/database.js';
+import { repoRoot } from '../helpers/run-bundle.js';
+
+const corpus = (name: string) => listMigrationFiles([path.join(repoRoot, 'test/fixtures/reversibility', name, 'migrations')]);
+
+/** Runs a check and remembers which scratch databases it announced, to prove they are gone. */
+async function check(options: Omit<CheckOptions, 'serverUrl'>) {
+  const lines: string[] = [];
+  const logger = { info: (message: string) => lines.push(message), debug: () => undefined };
+  const scratch = () => [...new Set(lines.join('\n').match(/verify_reversible_[0-9a-f]+/g) ?? [])];
+  try {
+    return { result: await checkReversibility({ ...options, serverUrl: adminUrl(), logger }), scratch: scratch(), error: undefined };
+  } catch (error) {
+    return { result: undefined, scratch: scratch(), error: error as Error };
+  }
+}
+
+async function existingDatabases(names: string[]): Promise<string[]> {
+  const { rows } = await adminQuery('SELECT datname FROM pg_database WHERE datname = ANY($1)', [names]);
+  return rows.map((row) => row.datname as string);
+}
+
+const byName = (checks: MigrationCheck[]) => Object.fromEntries(checks.map((each) => [each.name, each]));
+
+describe('checkReversibility', () => {
+  it('reports nothing for a corpus whose down()s are exact, tricky ones included', async () => {
+    const { result, scratch, error } = await check({ files: corpus('exact') });
+    expect(error).toBeUndefined();
+    expect(result!.checks.map((each) => [each.name, each.outcome, each.left, each.lost])).toEqual(
+      corpus('exact').map((file) => [file.name, 'exact', [], []]),
+    );
+    expect(result!.rebuilds).toBe(0);
+    expect(scratch).toHaveLength(1);
+    expect(await existingDatabases(scratch)).toEqual([]);
+  });
+
+  describe('on planted faults', () => {
+    let checks: Record<string, MigrationCheck>;
+    let scratch: string[];
+    beforeAll(async () => {
+      const run = await check({ files: corpus('faults') });
+      expect(run.error).toBeUndefined();
+      checks = byName(run.result!.checks);
+      scratch = run.scratch;
+    });
+
+    it('reports a forgotten index as left behind', () => {
+      expect(checks['002_forgets_index.ts']).toMatchObject({ left: ['index tickets_state_idx'], lost: [] });
+      expect(checks['002_forgets_index.ts'].reason).toContain('index tickets_state_idx left behind');
+    });
+
+    it('reports a forgotten enum type as left behind', () => {
+      expect(checks['003_forgets_enum_type.ts']).toMatchObject({ left: ['enum type ticket_channel'], lost: [] });
+    });
+
+    it('reports a NOT NULL that down() does not restore as lost', () => {
+      expect(checks['004_forgets_not_null.ts']).toMatchObject({ outcome: 'difference', left: [], lost: ['column tickets.priority: NOT NULL'] });
+      expect(checks['004_forgets_not_null.ts'].reason).toContain('column tickets.priority: NOT NULL lost');
+    });
+
+    it('reports an un-awaited query in down() by the schema it leaves', () => {
+      expect(checks['005_unawaited_down.ts']).toMatchObject({ left: ['table ticket_notes'], lost: [] });
+    });
+
+    it('reports a down() that throws with its statement and error', () => {
+      const thrown = checks['006_throwing_down.ts'];
+      expect(thrown).toMatchObject({ outcome: 'error', failure: { step: 'down' } });
+      expect(thrown.failure!.error).toContain('DROP TABLE ticket_tag');
+      expect(thrown.failure!.error).toContain('table "ticket_tag" does not exist');
+    });
+
+    it('reports an up() that fails after down(), though the schema is equal', () => {
+      const again = checks['007_up_after_down_fails.ts'];
+      expect(again).toMatchObject({ outcome: 'error', left: [], lost: [], failure: { step: 'up after down' } });
+      expect(again.failure!.error).toContain('duplicate key value violates unique constraint "ticket_states_pkey"');
+    });
+
+    it('checks each migration from the state its predecessor’s up() left, whatever failed before', () => {
+      expect(checks['001_create_tickets.ts'].outcome).toBe('exact');
+      expect(checks['008_exact_after_faults.ts']).toMatchObject({ outcome: 'exact', left: [], lost: [] });
+    });
+
+    it('drops every scratch database it made, rebuilt ones included', async () => {
+      expect(scratch.length).toBeGreaterThan(1);
+      expect(await existingDatabases(scratch)).toEqual([]);
+    });
+  });
+
+  it('applies the migrations before those in `only` unchecked, and checks just those', async () => {
+    const { result, error } = await check({ files: corpus('exact'), only: ['004_widen_open_tickets_view', '006_concurrent_index.ts'] });
+    expect(error).toBeUndefined();
+    expect(result!.appliedUnchecked).toEqual(['001_create_tickets.ts', '002_rename_title.ts', '003_ticket_comments_rls.ts', '005_touch_trigger.ts']);
+    expect(result!.checks.map((each) => [each.name, each.outcome])).toEqual([
+      ['004_widen_open_tickets_view.ts', 'exact'],
+      ['006_concurrent_index.ts', 'exact'],
+    ]);
+  });
+
+  it('refuses an unknown name in `only` before creating anything', async () => {
+    const { error, scratch } = await check({ files: corpus('exact'), only: ['009_nope.ts'] });
+    expect(error?.name).toBe('ConfigurationError');
+    expect(error?.message).toContain('Input "only" names "009_nope.ts"');
+    expect(error?.message).toContain('001_create_tickets.ts');
+    expect(scratch).toEqual([]);
+  });
+
+  it('reports an up() that fails and does not reach the migrations after it', async () => {
+    const { result } = await check({ files: corpus('broken-up') });
+    expect(result!.checks.map((each) => [each.name, each.outcome, each.failure?.step])).toEqual([
+      ['001_ok.ts', 'exact', undefined],
+      ['002_up_fails.ts', 'error', 'up'],
+    ]);
+    expect(result!.notReached).toEqual(['003_ok.ts']);
+  });
+
+  it('drops the scratch database when the check itself fails', async () => {
+    const { error, scratch } = await check({ files: corpus('broken-up'), only: ['003_ok.ts'] });
+    expect(error?.message).toContain('Migration 002_up_fails.ts (applied before the checked ones, as "only" asks) failed in up()');
+    expect(scratch).toHaveLength(1);
+    expect(await existingDatabases(scratch)).toEqual([]);
+  });
+});

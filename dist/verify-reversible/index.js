@@ -91370,9 +91370,11 @@ class TrackingMigrationSource extends FileMigrationSource {
             async down(knex) {
                 tracker.current = migration.name;
                 tracker.started.push(migration.name);
+                const started = Date.now();
                 await loaded.down?.(knex);
                 tracker.finished.push(migration.name);
                 tracker.current = undefined;
+                tracker.onFinish?.(migration.name, Date.now() - started);
             },
         };
         if (typeof loaded.down !== 'function')

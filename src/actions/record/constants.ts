@@ -1,0 +1,31 @@
+export enum Inputs {
+  Result = 'result',
+  Environment = 'environment',
+  Database = 'database',
+  Method = 'method',
+  Ref = 'ref',
+  Reason = 'reason',
+  RequestedBy = 'requested-by',
+  Plan = 'plan',
+  PlanFingerprint = 'plan-fingerprint',
+  Sql = 'sql',
+  SnapshotIdentifier = 'snapshot-identifier',
+  AppliedBefore = 'applied-before',
+  AppliedAfter = 'applied-after',
+  RolledBack = 'rolled-back',
+  Steps = 'steps',
+  StartedAt = 'started-at',
+  Details = 'details',
+  GitHubToken = 'github-token',
+  GateEnvironment = 'gate-environment',
+  Directory = 'directory',
+  S3Uri = 's3-uri',
+  S3Region = 's3-region',
+}
+
+export enum Outputs {
+  JsonPath = 'json-path',
+  MarkdownPath = 'markdown-path',
+  Directory = 'directory',
+  S3Uris = 's3-uris',
+}

@@ -1,0 +1,136 @@
+import crypto from 'node:crypto';
+
+/** The little of pg.Client this module needs: queries on one dedicated session. */
+export interface Session {
+  query(sql: string, params?: unknown[]): Promise<{ rows: any[] }>;
+}
+
+/** A session that holds, or may hold, the migration lock, as pg_stat_activity describes it. */
+export interface LockHolder {
+  pid: number;
+  applicationName: string;
+  clientAddress: string | null;
+  user: string | null;
+  connectedSince: string | null;
+  transactionSince: string | null;
+  state: string | null;
+  /** What it holds: the advisory lock, or a lock on one of the migrations tables. */
+  holds: string;
+}
+
+/** The Knex lock table's name for a migrations table (Knex: `${tableName}_lock`). */
+export function lockTableName(tableName: string): string {
+  return `${tableName}_lock`;
+}
+
+/** A quoted identifier: names from inputs are data, never spliced into SQL as written. */
+export function quoteIdentifier(name: string): string {
+  return `"${name.replace(/"/g, '""')}"`;
+}
+
+export function qualified(schema: string, table: string): string {
+  return `${quoteIdentifier(schema)}.${quoteIdentifier(table)}`;
+}
+
+// The first key is fixed so our locks are recognisable in pg_locks (classid); the second
+// is derived from schema + table so two projects' migration tables do not block each other.
+const NAMESPACE_KEY = 0x4b4e5852; // "KNXR"
+
+/** The two-int advisory lock key for one migrations table; both halves positive so pg_locks shows them as written. */
+export function advisoryKey(schema: string, table: string): [number, number] {
+  const digest = crypto.createHash('sha256').update(`${schema}\u0000${table}`).digest();
+  return [NAMESPACE_KEY, digest.readUInt32BE(0) & 0x7fffffff];
+}
+
+/** Tries the session-level advisory lock without waiting. */
+export async function tryAdvisoryLock(session: Session, key: [number, number]): Promise<boolean> {
+  const { rows } = await session.query('SELECT pg_try_advisory_lock($1::int, $2::int) AS locked', key);
+  return rows[0].locked === true;
+}
+
+export async function releaseAdvisoryLock(session: Session, key: [number, number]): Promise<void> {
+  await session.query('SELECT pg_advisory_unlock($1::int, $2::int)', key);
+}
+
+/**
+ * Sessions other than this one that hold the advisory lock, or a lock stronger than a
+ * plain read on the migrations or lock table (Knex's own CLI holds those while it runs,
+ * and a run that locked the lock row FOR UPDATE holds RowShareLock on the lock table).
+ */
+export async function findLockHolders(session: Session, schema: string, tableName: string): Promise<LockHolder[]> {
+  const [classId, objectId] = advisoryKey(schema, tableName);
+  const { rows } = await session.query(
+    `SELECT DISTINCT ON (a.pid, holds) a.pid, a.application_name, a.client_addr::text AS client_addr, a.usename,
+            a.backend_start, a.xact_start, a.state, x.holds
+       FROM (
+         SELECT l.pid, 'the rollback advisory lock' AS holds
+           FROM pg_locks l
+          WHERE l.locktype = 'advisory' AND l.granted
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+            AND l.classid::bigint = $1 AND l.objid::bigint = $2 AND l.objsubid = 2
+         UNION ALL
+         SELECT l.pid, l.mode || ' on ' || l.relation::regclass::text
+           FROM pg_locks l
+          WHERE l.locktype = 'relation' AND l.granted AND l.mode <> 'AccessShareLock'
+            AND l.relation IN (to_regclass(format('%I.%I', $3::text, $4::text)), to_regclass(format('%I.%I', $3::text, $5::text)))
+       ) x
+       JOIN pg_stat_activity a ON a.pid = x.pid
+      WHERE x.pid <> pg_backend_pid()
+      ORDER BY a.pid, holds`,
+    [classId, objectId, schema, tableName, lockTableName(tableName)],
+  );
+  return rows.map((row) => ({
+    pid: Number(row.pid),
+    applicationName: row.application_name ?? '',
+    clientAddress: row.client_addr ?? null,
+    user: row.usename ?? null,
+    connectedSince: toIso(row.backend_start),
+    transactionSince: toIso(row.xact_start),
+    state: row.state ?? null,
+    holds: row.holds,
+  }));
+}
+
+function toIso(value: unknown): string | null {
+  if (value instanceof Date) return value.toISOString();
+  return value == null ? null : String(value);
+}
+
+export function describeHolder(holder: LockHolder): string {
+  const parts = [
+    `pid ${holder.pid}`,
+    `application_name ${JSON.stringify(holder.applicationName)}`,
+    `client ${holder.clientAddress ?? 'local socket'}`,
+    holder.user ? `user ${holder.user}` : undefined,
+    holder.connectedSince ? `connected since ${holder.connectedSince}` : undefined,
+    holder.transactionSince ? `in a transaction since ${holder.transactionSince}` : undefined,
+    holder.state ? `state ${holder.state}` : undefined,
+  ].filter(Boolean);
+  return `${parts.join(', ')} (holds ${holder.holds})`;
+}
+
+export interface KnexLockRow {
+  /** Whether the lock table exists at all (a database Knex never migrated has none). */
+  tableExists: boolean;
+  /** is_locked of Knex's lock row; false when there is no row. */
+  isLocked: boolean;
+  rows: number;
+}
+
+export async function tableExists(session: Session, schema: string, table: string): Promise<boolean> {
+  const { rows } = await session.query(`SELECT to_regclass(format('%I.%I', $1::text, $2::text)) IS NOT NULL AS present`, [schema, table]);
+  return rows[0].present === true;
+}
+
+/** Reads Knex's lock row; with forUpdate, locks it for this transaction (bounded by the session's lock_timeout). */
+export async function readKnexLockRow(session: Session, schema: string, tableName: string, options: { forUpdate?: boolean } = {}): Promise<KnexLockRow> {
+  const lockTable = lockTableName(tableName);
+  if (!(await tableExists(session, schema, lockTable))) return { tableExists: false, isLocked: false, rows: 0 };
+  const { rows } = await session.query(`SELECT is_locked FROM ${qualified(schema, lockTable)}${options.forUpdate ? ' FOR UPDATE' : ''}`);
+  return { tableExists: true, isLocked: rows.some((row) => Number(row.is_locked) === 1), rows: rows.length };
+}
+
+/** Whether an error is PostgreSQL's lock_timeout (55P03 lock_not_available). */
+export function isLockTimeout(error: unknown): boolean {
+  return (error as { code?: string } | undefined)?.code === '55P03';
+}

@@ -1,0 +1,162 @@
+import type { TimedJob } from '../github/run-jobs.js';
+import type { Approval } from '../notify/event.js';
+import { approverNames, toNameList } from '../notify/event.js';
+
+/**
+ * The rollback record: the runbook's "Update Documentation", written by the pipeline so an
+ * auditor months later finds who asked, who approved, why, what was undone (plan, fingerprint,
+ * SQL), the snapshot taken before, the migrations before and after, and each step's outcome.
+ */
+
+export interface PlannedMigration {
+  name: string;
+  batch?: number;
+  transaction?: boolean;
+}
+
+export interface StepOutcome {
+  name: string;
+  /** success | failure | cancelled | skipped, as GitHub reports a step's outcome, or free text. */
+  outcome: string;
+}
+
+export interface RollbackRecord {
+  schema: 'db-rollback-actions/record@1';
+  result: string;
+  repository: string | null;
+  runUrl: string | null;
+  runId: string | null;
+  runAttempt: string | null;
+  environment: string | null;
+  database: string | null;
+  method: string | null;
+  ref: string | null;
+  reason: string | null;
+  requestedBy: string | null;
+  approvedBy: string[];
+  rejectedBy: string[];
+  approvals: Approval[];
+  plan: PlannedMigration[];
+  planFingerprint: string | null;
+  sql: string | null;
+  snapshotIdentifier: string | null;
+  migrationsBefore: string[];
+  migrationsAfter: string[];
+  rolledBack: string[];
+  steps: StepOutcome[];
+  /** The run's jobs and steps with their times, from the GitHub API; [] when they could not be read. */
+  jobs: TimedJob[];
+  startedAt: string | null;
+  finishedAt: string;
+  durationSeconds: number | null;
+  /** Anything else the workflow passed (a restore's endpoint, say), as given. */
+  details: Record<string, unknown>;
+  /** Inputs that could not be read as JSON, kept verbatim rather than dropped. */
+  unparsed: Record<string, string>;
+}
+
+export interface RecordFields {
+  result?: string;
+  environment?: string;
+  database?: string;
+  method?: string;
+  ref?: string;
+  reason?: string;
+  requestedBy?: string;
+  approvals: Approval[];
+  plan?: unknown;
+  planFingerprint?: string;
+  sql?: string;
+  snapshotIdentifier?: string;
+  appliedBefore?: unknown;
+  appliedAfter?: unknown;
+  rolledBack?: unknown;
+  steps?: unknown;
+  jobs?: TimedJob[];
+  startedAt?: string;
+  details?: Record<string, unknown>;
+  unparsed?: Record<string, string>;
+}
+
+export interface RunContext {
+  repository?: string;
+  runUrl?: string;
+  runId?: string;
+  runAttempt?: string;
+}
+
+function orNull(value: string | undefined): string | null {
+  return value === undefined || value.trim() === '' ? null : value;
+}
+
+export function toPlan(value: unknown): PlannedMigration[] {
+  if (!Array.isArray(value)) return toNameList(value).map((name) => ({ name }));
+  return value.map((item) => {
+    if (item && typeof item === 'object') {
+      const entry = item as Record<string, unknown>;
+      return {
+        name: String(entry.name ?? '(unnamed)'),
+        ...(typeof entry.batch === 'number' ? { batch: entry.batch } : {}),
+        ...(typeof entry.transaction === 'boolean' ? { transaction: entry.transaction } : {}),
+      };
+    }
+    return { name: String(item) };
+  });
+}
+
+/** Step outcomes as {"verify-backup": "success", ...} or [{"name", "outcome"}]. */
+export function toSteps(value: unknown): StepOutcome[] {
+  if (Array.isArray(value)) {
+    return value.map((item) => {
+      const entry = (item ?? {}) as Record<string, unknown>;
+      return { name: String(entry.name ?? '(unnamed)'), outcome: String(entry.outcome ?? entry.conclusion ?? 'unknown') };
+    });
+  }
+  if (value && typeof value === 'object') {
+    return Object.entries(value as Record<string, unknown>).map(([name, outcome]) => ({ name, outcome: outcome === '' || outcome === null || outcome === undefined ? 'not run' : String(outcome) }));
+  }
+  return [];
+}
+
+export function buildRecord(fields: RecordFields, run: RunContext, finishedAt: Date = new Date()): RollbackRecord {
+  const started = fields.startedAt ? Date.parse(fields.startedAt) : Number.NaN;
+  return {
+    schema: 'db-rollback-actions/record@1',
+    result: fields.result?.trim() || 'unknown',
+    repository: orNull(run.repository),
+    runUrl: orNull(run.runUrl),
+    runId: orNull(run.runId),
+    runAttempt: orNull(run.runAttempt),
+    environment: orNull(fields.environment),
+    database: orNull(fields.database),
+    method: orNull(fields.method),
+    ref: orNull(fields.ref),
+    reason: orNull(fields.reason),
+    requestedBy: orNull(fields.requestedBy),
+    approvedBy: approverNames(fields.approvals),
+    rejectedBy: approverNames(fields.approvals, 'rejected'),
+    approvals: fields.approvals,
+    plan: toPlan(fields.plan),
+    planFingerprint: orNull(fields.planFingerprint),
+    sql: orNull(fields.sql),
+    snapshotIdentifier: orNull(fields.snapshotIdentifier),
+    migrationsBefore: toNameList(fields.appliedBefore),
+    migrationsAfter: toNameList(fields.appliedAfter),
+    rolledBack: toNameList(fields.rolledBack),
+    steps: toSteps(fields.steps),
+    jobs: fields.jobs ?? [],
+    startedAt: Number.isNaN(started) ? null : new Date(started).toISOString(),
+    finishedAt: finishedAt.toISOString(),
+    durationSeconds: Number.isNaN(started) ? null : Math.max(0, Math.round((finishedAt.getTime() - started) / 1000)),
+    details: fields.details ?? {},
+    unparsed: fields.unparsed ?? {},
+  };
+}
+
+/** A file name that sorts by time and says what it is: rollback-production-20261129T031500Z-run4242-1. */
+export function recordBaseName(record: RollbackRecord): string {
+  const stamp = record.finishedAt.replace(/[-:]/g, '').replace(/\.\d+Z$/, 'Z');
+  const environment = (record.environment ?? 'unknown').replace(/[^A-Za-z0-9._-]+/g, '-');
+  const run = record.runId ? `-run${record.runId}-${record.runAttempt ?? '1'}` : '';
+  return `rollback-${environment}-${stamp}${run}`;
+}

@@ -91196,10 +91196,23 @@ function installHooks() {
                 return nextLoad(url, context);
             const file = (0,external_node_url_.fileURLToPath)(url);
             const format = typeScriptFormat(file);
-            const source = compileTypeScript(external_node_fs_default().readFileSync(file, 'utf8'), file, format);
-            return { format, source, shortCircuit: true };
+            // CommonJS without a source goes to the CommonJS loader, and so to the extension
+            // handler below. Handing it the compiled source instead would make Node 24 run its
+            // own type stripper over the already-compiled JavaScript: a second parse per file.
+            if (format === 'commonjs')
+                return { format, shortCircuit: true };
+            return { format, source: compileTypeScript(external_node_fs_default().readFileSync(file, 'utf8'), file, format), shortCircuit: true };
         },
     });
+    const extensions = (external_node_module_default())._extensions;
+    for (const extension of ['.ts', '.cts']) {
+        const previous = extensions[extension];
+        extensions[extension] = (loading, filename) => {
+            if (typeScriptFormat(filename) !== 'commonjs' && previous)
+                return previous(loading, filename);
+            loading._compile(compileTypeScript(external_node_fs_default().readFileSync(filename, 'utf8'), filename, 'commonjs'), filename);
+        };
+    }
 }
 /** `./helper` or `./helper.js` written in a TypeScript file means `./helper.ts`, as tsc resolves it. */
 function typeScriptAlternative(specifier, parentURL) {
@@ -91220,7 +91233,13 @@ function typeScriptFormat(file) {
         return 'commonjs';
     return nearestPackageType(external_node_path_default().dirname(file)) === 'module' ? 'module' : 'commonjs';
 }
+const packageTypes = new Map();
 function nearestPackageType(directory) {
+    if (!packageTypes.has(directory))
+        packageTypes.set(directory, readPackageType(directory));
+    return packageTypes.get(directory);
+}
+function readPackageType(directory) {
     for (let dir = directory;; dir = external_node_path_default().dirname(dir)) {
         const manifest = external_node_path_default().join(dir, 'package.json');
         if (external_node_fs_default().existsSync(manifest)) {

@@ -46,11 +46,24 @@ function installHooks(): void {
       if (!url.startsWith('file:') || !TYPESCRIPT.test(url)) return nextLoad(url, context);
       const file = fileURLToPath(url);
       const format = typeScriptFormat(file);
-      const source = compileTypeScript(fs.readFileSync(file, 'utf8'), file, format);
-      return { format, source, shortCircuit: true };
+      // CommonJS without a source goes to the CommonJS loader, and so to the extension
+      // handler below. Handing it the compiled source instead would make Node 24 run its
+      // own type stripper over the already-compiled JavaScript: a second parse per file.
+      if (format === 'commonjs') return { format, shortCircuit: true };
+      return { format, source: compileTypeScript(fs.readFileSync(file, 'utf8'), file, format), shortCircuit: true };
     },
   });
+  const extensions = (module as unknown as { _extensions: Record<string, CommonJsHandler> })._extensions;
+  for (const extension of ['.ts', '.cts']) {
+    const previous = extensions[extension];
+    extensions[extension] = (loading, filename) => {
+      if (typeScriptFormat(filename) !== 'commonjs' && previous) return previous(loading, filename);
+      loading._compile(compileTypeScript(fs.readFileSync(filename, 'utf8'), filename, 'commonjs'), filename);
+    };
+  }
 }
+
+type CommonJsHandler = (loading: { _compile(code: string, filename: string): void }, filename: string) => void;
 
 /** `./helper` or `./helper.js` written in a TypeScript file means `./helper.ts`, as tsc resolves it. */
 function typeScriptAlternative(specifier: string, parentURL: string | undefined): string | undefined {
@@ -69,7 +82,14 @@ export function typeScriptFormat(file: string): 'module' | 'commonjs' {
   return nearestPackageType(path.dirname(file)) === 'module' ? 'module' : 'commonjs';
 }
 
+const packageTypes = new Map<string, string | undefined>();
+
 function nearestPackageType(directory: string): string | undefined {
+  if (!packageTypes.has(directory)) packageTypes.set(directory, readPackageType(directory));
+  return packageTypes.get(directory);
+}
+
+function readPackageType(directory: string): string | undefined {
   for (let dir = directory; ; dir = path.dirname(dir)) {
     const manifest = path.join(dir, 'package.json');
     if (fs.existsSync(manifest)) {

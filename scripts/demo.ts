@@ -6,6 +6,7 @@
 // whose /health/ready reads the schema. Each step runs a dist bundle the way the GitHub
 // runner does (Node 24, INPUT_* variables with the action.yml defaults, GITHUB_OUTPUT and
 // GITHUB_STEP_SUMMARY files) and prints what the job summary would show.
+import type { ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
@@ -18,18 +19,24 @@ import { startFakeRds } from '../test/fakes/rds-server.js';
 import { startKubeApiServer } from '../test/fakes/kube-api-server.js';
 import { startSlackWebhook } from '../test/fakes/slack-webhook.js';
 import { startTicketService } from '../test/fakes/ticket-service-app.js';
+import { startGitHubApi } from '../test/fakes/github-api.js';
 
 const migrationsDir = path.join(repoRoot, 'test/fixtures/ticket-service/migrations');
 const INSTANCE = 'tickettoken-production';
+const GATE = 'production-rollback';
+const RUN_ID = '4242';
 const REASON = '007 broke checkout: failed_login_attempts locks the tickets table; roll back 006 and 007';
 /** The tables the ticket service's previous release reads (what 001-005 create). */
 const PREVIOUS_RELEASE_TABLES = ['tickets', 'ticket_scans', 'blockchain_sync_log', 'pending_transactions', 'idempotency_keys'];
 const BAD_DEPLOY_TABLES = ['ticket_state_transitions', 'failed_login_attempts', 'user_spending_limits', 'multisig_approvals'];
 
 const cleanups: Array<() => Promise<unknown>> = [];
+/** Bundles still running: an interrupt stops them before the servers they talk to. */
+const running = new Set<ChildProcess>();
 let cleaning: Promise<void> | undefined;
 function cleanUp(): Promise<void> {
   cleaning ??= (async () => {
+    for (const child of running) child.kill('SIGTERM');
     for (const cleanup of cleanups.reverse()) await cleanup().catch(() => undefined);
   })();
   return cleaning;
@@ -46,7 +53,15 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
 async function step(title: string, action: string, inputs: Record<string, string>, env: Record<string, string> = {}): Promise<BundleRun> {
   const started = Date.now();
   console.log(`\n\x1b[1m▶ ${title}\x1b[0m  (actions/${action})`);
-  const run = await runBundle(action, { inputs: { ...actionDefaults(action), ...inputs }, env });
+  if (cleaning) throw new Error('interrupted');
+  const run = await runBundle(action, {
+    inputs: { ...actionDefaults(action), ...inputs },
+    env,
+    onSpawn: (child) => {
+      running.add(child);
+      child.on('close', () => running.delete(child));
+    },
+  });
   const summary = terminalText(run.summary);
   if (summary) console.log(indent(summary));
   for (const line of run.stdout.split('\n')) if (line.startsWith('::warning')) console.log(indent(`warning: ${line.replace(/^::warning[^:]*::/, '')}`));
@@ -129,8 +144,18 @@ async function main(): Promise<void> {
   cleanups.push(() => slack.close());
   const service = await startTicketService({ databaseUrl, requiredTables: PREVIOUS_RELEASE_TABLES });
   cleanups.push(() => service.close());
+  // GitHub's REST API as the runner's token sees it: the gate environment and its approval.
+  const github = await startGitHubApi();
+  cleanups.push(() => github.close());
+  github.environments.set(GATE, {
+    name: GATE,
+    reviewers: [{ type: 'User', login: 'second-engineer' }],
+    preventSelfReview: true,
+    deploymentBranchPolicy: { protected_branches: true, custom_branch_policies: false },
+  });
+  github.approvals.set(RUN_ID, [{ user: 'second-engineer', state: 'approved', environments: [GATE], comment: 'Plan matches the incident; go.' }]);
   console.log(indent(`PostgreSQL 127.0.0.1:${postgres.port}, RDS API ${rds.url}, Kubernetes API ${kube.url}`));
-  console.log(indent(`Slack webhook ${slack.url}, ticket service ${service.url}/health/ready`));
+  console.log(indent(`Slack webhook ${slack.url}, GitHub API ${github.url}, ticket service ${service.url}/health/ready`));
   console.log('\nProduction before the rollback:');
   for (const row of before) console.log(indent(`batch ${row.batch}  ${row.name}`));
 
@@ -141,12 +166,15 @@ async function main(): Promise<void> {
     AWS_EC2_METADATA_DISABLED: 'true',
   };
   const migrationInputs = { 'database-url': databaseUrl, 'migrations-dir': migrationsDir };
+  const githubEnv = { GITHUB_API_URL: github.url, GITHUB_RUN_ID: RUN_ID };
+  const githubInputs = { 'github-token': github.token, 'gate-environment': GATE };
 
   await step('Notify: rollback requested', 'notify', {
     status: 'requested',
     'slack-webhook-url': slack.webhookUrl,
     details: JSON.stringify({ environment: 'production', method: 'rollback', reason: REASON, database: INSTANCE }),
   });
+  await step(`Gate: ${GATE} exists and has required reviewers`, 'check-gate', { environment: GATE, 'github-token': github.token }, githubEnv);
   const plan = await step('Plan: what a rollback of the last batch would undo', 'rollback', { ...migrationInputs, mode: 'plan', steps: '1' });
   console.log(indent(`The approver sees plan-fingerprint ${plan.outputs['plan-fingerprint']} and approves.`));
 
@@ -161,10 +189,11 @@ async function main(): Promise<void> {
     'poll-interval': '250ms',
   }, aws);
   await step('Notify: approved, starting', 'notify', {
+    ...githubInputs,
     status: 'started',
     'slack-webhook-url': slack.webhookUrl,
     details: JSON.stringify({ environment: 'production', method: 'rollback', reason: REASON, 'snapshot-identifier': snapshot.outputs['snapshot-identifier'] }),
-  });
+  }, githubEnv);
   const rollback = await step('Rollback: undo exactly the approved plan, atomically', 'rollback', {
     ...migrationInputs,
     mode: 'rollback',
@@ -199,8 +228,9 @@ async function main(): Promise<void> {
     'snapshot-identifier': snapshot.outputs['snapshot-identifier'],
     'rolled-back': JSON.parse(rollback.outputs['rolled-back']),
   };
-  await step('Notify: succeeded', 'notify', { status: 'succeeded', 'slack-webhook-url': slack.webhookUrl, details: JSON.stringify(outcome) });
+  await step('Notify: succeeded', 'notify', { ...githubInputs, status: 'succeeded', 'slack-webhook-url': slack.webhookUrl, details: JSON.stringify(outcome) }, githubEnv);
   await step('Record: the rollback record for the changelog and the auditors', 'record', {
+    ...githubInputs,
     result: 'succeeded',
     environment: 'production',
     database: INSTANCE,
@@ -216,7 +246,7 @@ async function main(): Promise<void> {
     'rolled-back': rollback.outputs['rolled-back'],
     'started-at': new Date(started).toISOString(),
     steps: JSON.stringify({ 'verify-backup': 'success', snapshot: 'success', rollback: 'success', restart: 'success', smoke: 'success' }),
-  });
+  }, githubEnv);
 
   const after = await appliedMigrations(knex);
   console.log('\nBefore and after:');

@@ -105,7 +105,11 @@ LEFT JOIN LATERAL (
 UNION ALL
 SELECT CASE t.typtype WHEN 'e' THEN 'enum type' ELSE 'domain' END, t.typname, NULL,
   CASE t.typtype
+    -- Properties compare as a set, so the order of the values (which is how an enum sorts
+    -- and compares) is a property of its own: a down() that recreates the type with the
+    -- same values in another order is not exact.
     WHEN 'e' THEN ARRAY(SELECT 'value ' || quote_literal(e.enumlabel) FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)
+      || (SELECT 'ORDER (' || string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) || ')' FROM pg_enum e WHERE e.enumtypid = t.oid)
     ELSE array_remove(ARRAY[
         'AS ' || format_type(t.typbasetype, t.typtypmod),
         CASE WHEN t.typnotnull THEN 'NOT NULL' END,

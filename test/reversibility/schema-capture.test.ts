@@ -54,7 +54,7 @@ describe('captureSchema', () => {
     expect(properties('view busy_tickets')).toEqual(["AS SELECT id FROM tickets WHERE mood = 'busy'::mood"]);
     expect(properties('sequence ticket_numbers')).toEqual(['AS bigint', 'INCREMENT BY 5', 'MINVALUE 1', 'MAXVALUE 9223372036854775807', 'START WITH 100']);
     expect(properties('sequence tickets_id_seq')).toContain('OWNED BY tickets.id');
-    expect(properties('enum type mood')).toEqual(["value 'calm'", "value 'busy'"]);
+    expect(properties('enum type mood')).toEqual(["value 'calm'", "value 'busy'", "ORDER ('calm', 'busy')"]);
     expect(properties('domain short_text')).toEqual(['AS text', 'NOT NULL', 'CONSTRAINT short_text_check CHECK ((length(VALUE) < 10))']);
     expect(properties('function ticket_count(state text)')).toEqual(expect.arrayContaining(['RETURNS bigint', 'LANGUAGE sql', 'STABLE']));
     expect(properties('trigger tickets_noop on tickets')).toEqual(['CREATE TRIGGER tickets_noop BEFORE INSERT ON tickets FOR EACH ROW EXECUTE FUNCTION tickets_noop()']);
@@ -65,6 +65,28 @@ describe('captureSchema', () => {
     const keys = [...snapshot.keys()];
     expect(keys.filter((key) => key.includes('knex_migrations'))).toEqual([]);
     expect(keys.filter((key) => key.startsWith('function ')).sort()).toEqual(['function ticket_count(state text)', 'function tickets_noop()']);
+  });
+});
+
+describe('enum values in another order', () => {
+  it('are a difference: the order is how an enum sorts and compares', async () => {
+    const db = await createDatabase('enum_order');
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query("CREATE TYPE severity AS ENUM ('low', 'high')");
+      const before = await captureSchema(client, { schema: 'public', exclude: [] });
+      // What a careless down() does: recreate the type with the same values, appending in another order.
+      await client.query("DROP TYPE severity; CREATE TYPE severity AS ENUM ('high', 'low')");
+      const after = await captureSchema(client, { schema: 'public', exclude: [] });
+      expect(describeDifference(diffSchemas(before, after))).toEqual([
+        "enum type severity: ORDER ('high', 'low') left behind",
+        "enum type severity: ORDER ('low', 'high') lost",
+      ]);
+    } finally {
+      await client.end();
+      await db.drop();
+    }
   });
 });
 

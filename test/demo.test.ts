@@ -1,0 +1,74 @@
+import { spawn } from 'node:child_process';
+import net from 'node:net';
+import { node24, repoRoot } from './helpers/run-bundle.js';
+
+// `npm run demo` is the README's first command: it must pass, and leave nothing running,
+// also when interrupted.
+interface DemoRun {
+  code: number | null;
+  output: string;
+}
+
+function runDemo(options: { interruptWhen?: RegExp } = {}): Promise<DemoRun> {
+  return new Promise((resolve) => {
+    const child = spawn(node24, ['--import', './scripts/register-ts.mjs', 'scripts/demo.ts'], {
+      cwd: repoRoot,
+      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    let interrupted = false;
+    const collect = (chunk: Buffer) => {
+      output += chunk.toString();
+      if (options.interruptWhen && !interrupted && options.interruptWhen.test(output)) {
+        interrupted = true;
+        child.kill('SIGINT');
+      }
+    };
+    child.stdout.on('data', collect);
+    child.stderr.on('data', collect);
+    child.on('close', (code) => resolve({ code, output }));
+  });
+}
+
+function portOf(output: string): number {
+  const match = /PostgreSQL 127\.0\.0\.1:(\d+)/.exec(output);
+  if (!match) throw new Error(`the demo did not print its PostgreSQL port:\n${output}`);
+  return Number(match[1]);
+}
+
+function accepts(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
+
+describe('npm run demo', () => {
+  it('rolls back 007 and 006 through every step and stops PostgreSQL', async () => {
+    const run = await runDemo();
+    expect(run.output).toContain('Demo finished');
+    expect(run.code).toBe(0);
+    expect(run.output).toMatch(/006_add_ticket_state_machine\.ts\s+batch 2\s+rolled back/);
+    expect(run.output).toMatch(/007_add_security_tables\.ts\s+batch 2\s+rolled back/);
+    expect(run.output).toMatch(/005_add_idempotency_keys\.ts\s+batch 1\s+applied/);
+    for (const action of ['notify', 'check-gate', 'rollback', 'verify-backup', 'snapshot', 'restart', 'smoke', 'record']) {
+      expect(run.output).toContain(`(actions/${action})`);
+    }
+    expect(run.output).toContain('Approved by | second-engineer');
+    expect(await accepts(portOf(run.output))).toBe(false);
+  });
+
+  it('stops every server and PostgreSQL when interrupted with Ctrl-C', async () => {
+    const run = await runDemo({ interruptWhen: /▶ Verify backup/ });
+    expect(run.output).toContain('SIGINT: stopping');
+    expect(run.code).toBe(130);
+    expect(run.output).not.toContain('Demo finished');
+    expect(await accepts(portOf(run.output))).toBe(false);
+  });
+});
+

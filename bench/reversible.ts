@@ -19,7 +19,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../test/support/embedded-postgres.js';
-import { generateMigrations } from './lib/generate-migrations.js';
+import { createBenchProject } from './lib/project.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const node24 = path.join(repoRoot, 'node_modules/.bin/node');
@@ -58,31 +58,6 @@ function timeProcess(command: string, args: string[], options: { cwd: string; en
   });
 }
 
-/** A throwaway caller project: package.json, tsconfig, knexfile.ts, migrations/, node_modules. */
-function createProject(): string {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-reversible-project-'));
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'bench-service', private: true }, null, 2));
-  fs.writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { module: 'commonjs', target: 'es2022', esModuleInterop: true, strict: true } }, null, 2));
-  fs.writeFileSync(
-    path.join(dir, 'knexfile.ts'),
-    `import type { Knex } from 'knex';
-
-const config: Record<string, Knex.Config> = {
-  production: {
-    client: 'pg',
-    connection: process.env.DATABASE_URL,
-    migrations: { directory: './migrations', extension: 'ts', loadExtensions: ['.ts'] },
-  },
-};
-
-module.exports = config;
-`,
-  );
-  fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  generateMigrations(path.join(dir, 'migrations'), { count });
-  return dir;
-}
-
 const median = (values: number[]): number => {
   const sorted = [...values].sort((a, b) => a - b);
   const middle = Math.floor(sorted.length / 2);
@@ -94,7 +69,7 @@ async function main(): Promise<void> {
   if (!fs.existsSync(bundle)) throw new Error(`${bundle} is missing: run \`npm run build -- verify-reversible\` first`);
   const server = await startEmbeddedPostgres({ fsync: true });
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-reversible-'));
-  const project = createProject();
+  const project = createBenchProject('bench-reversible-project', count).dir;
   const admin = new pg.Client({ connectionString: server.adminUrl });
   await admin.connect();
   try {

@@ -17,10 +17,10 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import knexFactory, { type Knex } from 'knex';
-import YAML from 'yaml';
 import { FileMigrationSource, listMigrationFiles } from '../src/migrations/source.js';
 import { startEmbeddedPostgres } from '../test/support/embedded-postgres.js';
-import { generateMigrations } from './lib/generate-migrations.js';
+import { createBenchProject } from './lib/project.js';
+import { actionDefaults } from '../test/helpers/run-bundle.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const node24 = path.join(repoRoot, 'node_modules/.bin/node');
@@ -73,47 +73,6 @@ function timeProcess(command: string, args: string[], options: { cwd: string; en
   });
 }
 
-/** A throwaway project as a caller's repository looks: package.json, tsconfig, knexfile.ts, migrations/. */
-function createProject(): { dir: string; downSql: string[] } {
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-rollback-project-'));
-  fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'bench-service', private: true }, null, 2));
-  fs.writeFileSync(
-    path.join(dir, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { module: 'commonjs', target: 'es2022', esModuleInterop: true, strict: true } }, null, 2),
-  );
-  fs.writeFileSync(
-    path.join(dir, 'knexfile.ts'),
-    `import type { Knex } from 'knex';
-
-const config: Record<string, Knex.Config> = {
-  production: {
-    client: 'pg',
-    connection: process.env.DATABASE_URL,
-    migrations: { directory: './migrations', extension: 'ts', loadExtensions: ['.ts'] },
-  },
-};
-
-module.exports = config;
-`,
-  );
-  // The project's own dependencies (knex, ts-node, typescript), as \`npm ci\` would have put them there.
-  fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(dir, 'node_modules'), 'dir');
-  const { downSql } = generateMigrations(path.join(dir, 'migrations'), { count });
-  return { dir, downSql };
-}
-
-/** Input defaults from action.yml: the runner passes them as INPUT_* even when the workflow does not. */
-function actionDefaults(): Record<string, string> {
-  const metadata = YAML.parse(fs.readFileSync(path.join(repoRoot, 'actions/rollback/action.yml'), 'utf8')) as {
-    inputs?: Record<string, { default?: unknown }>;
-  };
-  const inputs: Record<string, string> = {};
-  for (const [name, input] of Object.entries(metadata.inputs ?? {})) {
-    if (input.default !== undefined) inputs[name] = String(input.default);
-  }
-  return inputs;
-}
-
 function inputEnv(inputs: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.replace(/ /g, '_').toUpperCase()}`, value]));
 }
@@ -122,7 +81,7 @@ async function main(): Promise<void> {
   const psql = findPsql();
   const server = await startEmbeddedPostgres({ fsync: true });
   const work = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-rollback-'));
-  const project = createProject();
+  const project = createBenchProject('bench-rollback-project', count);
   let knex: Knex | undefined;
   try {
     const admin = knexFactory({ client: 'pg', connection: server.adminUrl });
@@ -168,7 +127,7 @@ async function main(): Promise<void> {
       const files = ['output', 'summary', 'state', 'env'].map((name) => path.join(work, name));
       for (const file of files) fs.writeFileSync(file, '');
       const inputs = {
-        ...actionDefaults(),
+        ...actionDefaults('rollback'),
         'database-url': databaseUrl,
         'migrations-dir': 'migrations',
         mode: 'rollback',

@@ -7,14 +7,12 @@
 // runner does (Node 24, INPUT_* variables with the action.yml defaults, GITHUB_OUTPUT and
 // GITHUB_STEP_SUMMARY files) and prints what the job summary would show.
 import type { ChildProcess } from 'node:child_process';
-import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
-import YAML from 'yaml';
 import { startEmbeddedPostgres } from '../test/support/embedded-postgres.js';
 import { FileMigrationSource, listMigrationFiles } from '../src/migrations/source.js';
 import { BATCH_ONE } from '../test/helpers/ticket-service-batches.js';
-import { repoRoot, runBundle, type BundleRun } from '../test/helpers/run-bundle.js';
+import { actionDefaults, repoRoot, runBundle, type BundleRun } from '../test/helpers/run-bundle.js';
 import { startFakeRds } from '../test/fakes/rds-server.js';
 import { startKubeApiServer } from '../test/fakes/kube-api-server.js';
 import { startSlackWebhook } from '../test/fakes/slack-webhook.js';
@@ -73,18 +71,6 @@ async function step(title: string, action: string, inputs: Record<string, string
   }
   console.log(indent(`✔ done in ${seconds}s`));
   return run;
-}
-
-function actionDefaults(action: string): Record<string, string> {
-  const metadata = YAML.parse(fs.readFileSync(path.join(repoRoot, 'actions', action, 'action.yml'), 'utf8')) as {
-    inputs?: Record<string, { default?: unknown }>;
-  };
-  const defaults: Record<string, string> = {};
-  for (const [name, input] of Object.entries(metadata.inputs ?? {})) {
-    // Expressions such as ${{ github.token }} have no value outside a runner.
-    if (input.default !== undefined && !String(input.default).includes('${{')) defaults[name] = String(input.default);
-  }
-  return defaults;
 }
 
 /** The job summary as a terminal shows it: markdown kept, HTML tags and entities dropped. */

@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import YAML from 'yaml';
 
 const require = createRequire(import.meta.url);
 export const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
@@ -105,4 +106,19 @@ export function parseFileCommand(text: string): Record<string, string> {
     }
   }
   return result;
+}
+
+/**
+ * The inputs the runner passes for an action when a workflow gives none: its action.yml
+ * defaults, except expressions such as ${{ github.token }}, which have no value outside a runner.
+ */
+export function actionDefaults(action: string): Record<string, string> {
+  const metadata = YAML.parse(fs.readFileSync(path.join(repoRoot, 'actions', action, 'action.yml'), 'utf8')) as {
+    inputs?: Record<string, { default?: unknown }>;
+  };
+  const defaults: Record<string, string> = {};
+  for (const [name, input] of Object.entries(metadata.inputs ?? {})) {
+    if (input.default !== undefined && !String(input.default).includes('${{')) defaults[name] = String(input.default);
+  }
+  return defaults;
 }

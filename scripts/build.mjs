@@ -39,8 +39,11 @@ for (const name of wanted) {
 
 // Bundles build side by side, one per core. (ncc's --transpile-only would skip its type
 // check, but its isolated transpile emits CommonJS requires of ESM-only packages here.)
+// Each bundle is written beside dist/<name> and swapped in only when complete, so an
+// interrupted build (a timeout, Ctrl-C) leaves the committed dist/ as it was.
 async function build(name) {
-  const out = path.join(root, 'dist', name);
+  const final = path.join(root, 'dist', name);
+  const out = path.join(root, 'dist', `.${name}.partial`);
   fs.rmSync(out, { recursive: true, force: true });
   const started = Date.now();
   const args = [
@@ -54,6 +57,8 @@ async function build(name) {
     const [from, to] = Array.isArray(file) ? file : [file, path.basename(file)];
     fs.copyFileSync(path.join(root, from), path.join(out, to));
   }
+  fs.rmSync(final, { recursive: true, force: true });
+  fs.renameSync(out, final);
   console.log(`built dist/${name} in ${((Date.now() - started) / 1000).toFixed(1)}s`);
 }
 

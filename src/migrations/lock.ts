@@ -72,6 +72,8 @@ export async function findLockHolders(session: Session, schema: string, tableNam
          SELECT l.pid, l.mode || ' on ' || l.relation::regclass::text
            FROM pg_locks l
           WHERE l.locktype = 'relation' AND l.granted AND l.mode <> 'AccessShareLock'
+            -- relation OIDs are per database: the same OID elsewhere on the server is another table
+            AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
             AND l.relation IN (to_regclass(format('%I.%I', $3::text, $4::text)), to_regclass(format('%I.%I', $3::text, $5::text)))
        ) x
        JOIN pg_stat_activity a ON a.pid = x.pid

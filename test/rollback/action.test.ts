@@ -215,7 +215,7 @@ describe('the rollback bundle under contention', () => {
     const first = runBundle('rollback', { inputs, cwd: project, env: { SLOW_DOWN_SECONDS: '8' } });
     let pid: number | undefined;
     for (let attempt = 0; attempt < 300 && !pid; attempt++) {
-      pid = (await db.query("SELECT pid FROM pg_stat_activity WHERE query LIKE '%pg_sleep%' AND state = 'active' AND pid <> pg_backend_pid()"))[0]?.pid;
+      pid = (await db.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep%' AND state = 'active' AND pid <> pg_backend_pid()"))[0]?.pid;
       if (!pid) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(pid).toBeDefined();

@@ -10,15 +10,14 @@
 //       capture before up() and after down(), on a scratch database it creates and drops.
 // Each (b) run must check every migration and find every one exact (the generator's downs
 // are), so a check that silently did less cannot look faster. Target (issue 10): b/a <= 4.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import pg from 'pg';
 import { startEmbeddedPostgres } from '../test/support/embedded-postgres.js';
+import { median, timeProcess } from './lib/measure.js';
 import { createBenchProject } from './lib/project.js';
 
 const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
@@ -37,32 +36,7 @@ const runs = Number(flags.runs);
 if (!Number.isInteger(count) || count < 1) throw new Error(`--count must be a whole number of at least 1, got "${flags.count}"`);
 if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number of at least 1, got "${flags.runs}"`);
 
-interface ProcessRun {
-  ms: number;
-  stdout: string;
-}
 
-function timeProcess(command: string, args: string[], options: { cwd: string; env: Record<string, string> }): Promise<ProcessRun> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let output = '';
-    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const ms = performance.now() - started;
-      if (code === 0) resolve({ ms, stdout: output });
-      else reject(new Error(`${path.basename(command)} ${args.join(' ')} exited with ${code}:\n${output.slice(-3000)}`));
-    });
-  });
-}
-
-const median = (values: number[]): number => {
-  const sorted = [...values].sort((a, b) => a - b);
-  const middle = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-};
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
 async function main(): Promise<void> {

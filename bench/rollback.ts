@@ -9,16 +9,15 @@
 // Between timed runs the corpus is migrated up again, and after each one the database is
 // checked to be empty of it, so a tool that silently did less cannot look faster.
 // Targets (issue 7): a/b <= 0.33 and a/c <= 3.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import knexFactory, { type Knex } from 'knex';
 import { FileMigrationSource, listMigrationFiles } from '../src/migrations/source.js';
 import { startEmbeddedPostgres } from '../test/support/embedded-postgres.js';
+import { median, timeProcess, type ProcessRun } from './lib/measure.js';
 import { createBenchProject } from './lib/project.js';
 import { actionDefaults } from '../test/helpers/run-bundle.js';
 
@@ -49,29 +48,6 @@ function findPsql(): string {
   return found;
 }
 
-interface ProcessRun {
-  ms: number;
-  stdout: string;
-  stderr: string;
-}
-
-/** Runs one whole process and times it from spawn to exit. */
-function timeProcess(command: string, args: string[], options: { cwd: string; env: Record<string, string> }): Promise<ProcessRun> {
-  return new Promise((resolve, reject) => {
-    const started = performance.now();
-    const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      const ms = performance.now() - started;
-      if (code === 0) resolve({ ms, stdout, stderr });
-      else reject(new Error(`${path.basename(command)} ${args.join(' ')} exited with ${code}:\n${(stdout + stderr).slice(-3000)}`));
-    });
-  });
-}
 
 function inputEnv(inputs: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.replace(/ /g, '_').toUpperCase()}`, value]));
@@ -180,11 +156,6 @@ async function main(): Promise<void> {
       }
     }
 
-    const median = (values: number[]): number => {
-      const sorted = [...values].sort((x, y) => x - y);
-      const middle = Math.floor(sorted.length / 2);
-      return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
-    };
     console.log('');
     console.log(`Median wall time, whole process, rolling back all ${count} migrations:`);
     const medians: Record<string, number> = {};

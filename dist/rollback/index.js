@@ -91161,22 +91161,28 @@ var dist = __nccwpck_require__(62413);
 // imports resolve from the caller's repository.
 const TYPESCRIPT = /\.(c|m)?ts$/;
 let registered = false;
+let active = false;
+/**
+ * Teaches this process to load TypeScript. Returns whether our hooks are in charge: false
+ * under a host with a module system of its own (jest's runtime), which compiles TypeScript
+ * itself and must be left to load the files.
+ */
 function registerTypeScriptLoader() {
     if (registered)
-        return;
+        return active;
     registered = true;
     if (typeof (external_node_module_default()).registerHooks !== 'function') {
         throw new Error(`Loading TypeScript migrations needs Node.js 22.15 or newer (running ${process.version}).`);
     }
     try {
         installHooks();
+        active = true;
     }
     catch (error) {
-        // A host with a module system of its own (jest's runtime) refuses loader hooks and
-        // compiles TypeScript itself; leave the loading to it.
         if (error.code !== 'ERR_HOOKS_UNSUPPORTED' && !/not supported|unsupported/i.test(String(error)))
             throw error;
     }
+    return active;
 }
 function installHooks() {
     external_node_module_default().registerHooks({
@@ -91614,6 +91620,7 @@ const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/;
 
 
 
+
 /** The extensions loaded when the knexfile names none. Knex's default plus .mjs and .mts/.cts. */
 const DEFAULT_LOAD_EXTENSIONS = ['.js', '.cjs', '.mjs', '.ts', '.mts', '.cts'];
 /**
@@ -91641,14 +91648,19 @@ function compare(a, b) {
 /**
  * Loads one migration module. `.mjs` and ESM `.js` need import(); ncc would rewrite a
  * plain import() into its own loader that cannot load them, hence webpackIgnore.
- * TypeScript goes through the sucrase hooks registered here.
+ * TypeScript goes through the sucrase hooks registered here: when it compiles to CommonJS
+ * it is require()d, as Knex's own importFile requires CommonJS, which skips the ESM
+ * loader's per-file resolve and module job (about a third of the cost of loading it).
  */
 async function loadMigrationModule(file) {
-    if (/\.(c|m)?ts$/.test(file))
-        registerTypeScriptLoader();
+    const typescript = /\.(c|m)?ts$/.test(file);
+    const hooked = typescript && registerTypeScriptLoader();
     let loaded;
     try {
-        loaded = (await import(/* webpackIgnore: true */ (0,external_node_url_.pathToFileURL)(file).href));
+        loaded =
+            hooked && typeScriptFormat(file) === 'commonjs'
+                ? (0,external_node_module_namespaceObject.createRequire)(file)(file)
+                : (await import(/* webpackIgnore: true */ (0,external_node_url_.pathToFileURL)(file).href));
     }
     catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
@@ -91716,7 +91728,8 @@ class TrackingMigrationSource extends FileMigrationSource {
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/sql-capture.ts
-// Transaction control is ours (or Knex's savepoints around each down): not part of what a migration does.
+// Transaction control is ours (or the savepoints of Knex's lock-row helper and of a migration that sets
+// config.transaction: true): not part of what a migration does.
 const TRANSACTION_CONTROL = /^\s*(begin|commit|rollback|savepoint|release)\b/i;
 /**
  * Records the exact SQL a Knex transaction runs, through Knex's own 'query' and
@@ -91756,9 +91769,13 @@ class SqlCapture {
         this.emitter.off('query', this.onQuery);
         this.emitter.off('query-error', this.onQueryError);
     }
-    /** The statement that failed last, if any. */
+    /**
+     * The statement that failed first, if any. In PostgreSQL the first error aborts the
+     * transaction, and every later statement (Knex freeing its lock row on the way out, say)
+     * fails only with "current transaction is aborted": the first one is the cause.
+     */
     failed() {
-        return [...this.statements].reverse().find((statement) => statement.error);
+        return this.statements.find((statement) => statement.error);
     }
     /** Knex positions pg bindings as $1..$n before emitting; write them in as Knex's toQuery() would. */
     render(event) {
@@ -92023,7 +92040,8 @@ async function lockedRun(knex, session, options, result, files) {
     }
     await releaseLock(session, key, state);
     // Read after the advisory lock is released, so our own session is not reported as a holder.
-    result.after ??= await freshStatus(knex, options, files);
+    // The run ended well, so its session is alive: no new connection (and authentication) for it.
+    result.after ??= await readStatus(session, settings.schemaName, settings.tableName, files);
     return result;
 }
 async function releaseLock(session, key, state) {
@@ -92158,7 +92176,14 @@ async function runAtomic(trx, planSource, options, result, migrations, perMigrat
  * (its _getLastBatch picks the newest batch, ordered by id, as our plan does),
  * down({ name }) once per migration for to/down.
  */
-async function runDowns(trx, config, options, plan, logger, perMigration = false) {
+async function runDowns(trx, given, options, plan, logger, perMigration = false) {
+    // On our transaction, Knex's Migrator would still wrap each down() in a transaction of its
+    // own, which inside ours is a SAVEPOINT and a RELEASE: two more round trips per migration
+    // that protect nothing, since any failure rolls the whole transaction back. With
+    // disableTransactions each down() runs directly on our transaction; a migration that sets
+    // config.transaction itself is still honoured by Knex (true: a savepoint; false never
+    // reaches a transaction, see buildSegments).
+    const config = 'isTransaction' in trx && trx.isTransaction ? { ...given, disableTransactions: true } : given;
     const byBatch = (options.request.kind === 'steps' || options.request.kind === 'all') && !perMigration;
     if (byBatch) {
         for (const batch of batchesOf(plan)) {

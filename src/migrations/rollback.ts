@@ -293,7 +293,8 @@ async function lockedRun(knex: Knex, session: pg.Client, options: RollbackOption
   }
   await releaseLock(session, key, state);
   // Read after the advisory lock is released, so our own session is not reported as a holder.
-  result.after ??= await freshStatus(knex, options, files);
+  // The run ended well, so its session is alive: no new connection (and authentication) for it.
+  result.after ??= await readStatus(session, settings.schemaName, settings.tableName, files);
   return result;
 }
 
@@ -453,7 +454,14 @@ async function runAtomic(
  * (its _getLastBatch picks the newest batch, ordered by id, as our plan does),
  * down({ name }) once per migration for to/down.
  */
-async function runDowns(trx: Knex | Knex.Transaction, config: Knex.MigratorConfig, options: RollbackOptions, plan: PlannedMigration[], logger: Logger, perMigration = false): Promise<void> {
+async function runDowns(trx: Knex | Knex.Transaction, given: Knex.MigratorConfig, options: RollbackOptions, plan: PlannedMigration[], logger: Logger, perMigration = false): Promise<void> {
+  // On our transaction, Knex's Migrator would still wrap each down() in a transaction of its
+  // own, which inside ours is a SAVEPOINT and a RELEASE: two more round trips per migration
+  // that protect nothing, since any failure rolls the whole transaction back. With
+  // disableTransactions each down() runs directly on our transaction; a migration that sets
+  // config.transaction itself is still honoured by Knex (true: a savepoint; false never
+  // reaches a transaction, see buildSegments).
+  const config = 'isTransaction' in trx && trx.isTransaction ? { ...given, disableTransactions: true } : given;
   const byBatch = (options.request.kind === 'steps' || options.request.kind === 'all') && !perMigration;
   if (byBatch) {
     for (const batch of batchesOf(plan)) {

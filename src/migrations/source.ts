@@ -1,10 +1,11 @@
 import fs from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
 import { ConfigurationError } from '../common/errors.js';
 import type { MigrationTracker } from './sql-capture.js';
-import { registerTypeScriptLoader } from './typescript-loader.js';
+import { registerTypeScriptLoader, typeScriptFormat } from './typescript-loader.js';
 
 /** The extensions loaded when the knexfile names none. Knex's default plus .mjs and .mts/.cts. */
 export const DEFAULT_LOAD_EXTENSIONS = ['.js', '.cjs', '.mjs', '.ts', '.mts', '.cts'] as const;
@@ -51,13 +52,19 @@ function compare(a: string, b: string): number {
 /**
  * Loads one migration module. `.mjs` and ESM `.js` need import(); ncc would rewrite a
  * plain import() into its own loader that cannot load them, hence webpackIgnore.
- * TypeScript goes through the sucrase hooks registered here.
+ * TypeScript goes through the sucrase hooks registered here: when it compiles to CommonJS
+ * it is require()d, as Knex's own importFile requires CommonJS, which skips the ESM
+ * loader's per-file resolve and module job (about a third of the cost of loading it).
  */
 export async function loadMigrationModule(file: string): Promise<MigrationModule> {
-  if (/\.(c|m)?ts$/.test(file)) registerTypeScriptLoader();
+  const typescript = /\.(c|m)?ts$/.test(file);
+  const hooked = typescript && registerTypeScriptLoader();
   let loaded: Record<string, unknown>;
   try {
-    loaded = (await import(/* webpackIgnore: true */ pathToFileURL(file).href)) as Record<string, unknown>;
+    loaded =
+      hooked && typeScriptFormat(file) === 'commonjs'
+        ? (createRequire(file)(file) as Record<string, unknown>)
+        : ((await import(/* webpackIgnore: true */ pathToFileURL(file).href)) as Record<string, unknown>);
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     throw new ConfigurationError(`Migration ${path.basename(file)} could not be loaded: ${reason}`);

@@ -18,7 +18,8 @@ export interface KnexClientLike {
   _escapeBinding?: (value: unknown, context?: unknown) => string;
 }
 
-// Transaction control is ours (or Knex's savepoints around each down): not part of what a migration does.
+// Transaction control is ours (or the savepoints of Knex's lock-row helper and of a migration that sets
+// config.transaction: true): not part of what a migration does.
 const TRANSACTION_CONTROL = /^\s*(begin|commit|rollback|savepoint|release)\b/i;
 
 /**
@@ -56,9 +57,13 @@ export class SqlCapture {
     this.emitter.off('query-error', this.onQueryError);
   }
 
-  /** The statement that failed last, if any. */
+  /**
+   * The statement that failed first, if any. In PostgreSQL the first error aborts the
+   * transaction, and every later statement (Knex freeing its lock row on the way out, say)
+   * fails only with "current transaction is aborted": the first one is the cause.
+   */
   failed(): CapturedStatement | undefined {
-    return [...this.statements].reverse().find((statement) => statement.error);
+    return this.statements.find((statement) => statement.error);
   }
 
   /** Knex positions pg bindings as $1..$n before emitting; write them in as Knex's toQuery() would. */

@@ -15,20 +15,26 @@ import { transform } from 'sucrase';
 
 const TYPESCRIPT = /\.(c|m)?ts$/;
 let registered = false;
+let active = false;
 
-export function registerTypeScriptLoader(): void {
-  if (registered) return;
+/**
+ * Teaches this process to load TypeScript. Returns whether our hooks are in charge: false
+ * under a host with a module system of its own (jest's runtime), which compiles TypeScript
+ * itself and must be left to load the files.
+ */
+export function registerTypeScriptLoader(): boolean {
+  if (registered) return active;
   registered = true;
   if (typeof module.registerHooks !== 'function') {
     throw new Error(`Loading TypeScript migrations needs Node.js 22.15 or newer (running ${process.version}).`);
   }
   try {
     installHooks();
+    active = true;
   } catch (error) {
-    // A host with a module system of its own (jest's runtime) refuses loader hooks and
-    // compiles TypeScript itself; leave the loading to it.
     if ((error as NodeJS.ErrnoException).code !== 'ERR_HOOKS_UNSUPPORTED' && !/not supported|unsupported/i.test(String(error))) throw error;
   }
+  return active;
 }
 
 function installHooks(): void {

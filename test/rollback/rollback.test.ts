@@ -1,5 +1,6 @@
 import fs from 'node:fs';
 import path from 'node:path';
+import pg from 'pg';
 import { createDatabase, type TestDatabase } from '../helpers/database.js';
 import { BATCH_ONE, BATCH_TWO, migrateTicketService, ticketServiceDir } from '../helpers/ticket-service.js';
 import { copyProject, failureOf, migrationRows, rollbackOptions, runRollback } from './helpers.js';
@@ -72,6 +73,27 @@ describe('rollback on the ticket service', () => {
     expect(result.after!.applied.map((row) => row.name)).toEqual(BATCH_ONE);
     expect(result.after!.pending).toEqual(BATCH_TWO);
     expect((await db.query('SELECT is_locked FROM knex_migrations_lock'))[0].is_locked).toBe(0);
+  });
+
+  it('runs every down() directly on the one transaction: no savepoint per migration', async () => {
+    // Knex's Migrator wraps each down() in a transaction of its own, a SAVEPOINT inside ours,
+    // unless told not to: two round trips per migration that protect nothing here.
+    const sent: string[] = [];
+    const original = pg.Client.prototype.query;
+    pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
+      const first = args[0];
+      sent.push(typeof first === 'string' ? first : ((first as { text?: string } | undefined)?.text ?? ''));
+      return (original as (...a: unknown[]) => unknown).apply(this, args);
+    } as typeof original;
+    try {
+      const result = await runRollback(rollbackOptions(db.url, { mode: 'rollback', request: { kind: 'steps', steps: 2 }, allowDestructive: true }));
+      expect(result.rolledBack).toHaveLength(7);
+    } finally {
+      pg.Client.prototype.query = original;
+    }
+    expect(sent.some((sql) => /DROP TABLE IF EXISTS failed_login_attempts/.test(sql))).toBe(true);
+    // Knex's lock-row helper still takes one per batch; the seven downs take none.
+    expect(sent.filter((sql) => /^\s*SAVEPOINT/i.test(sql)).length).toBeLessThanOrEqual(2);
   });
 
   it('rolls back two batches with steps: 2, batch by batch', async () => {

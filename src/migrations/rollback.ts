@@ -45,17 +45,26 @@ export interface Logger {
 }
 
 export interface RollbackOptions {
+  /** PostgreSQL connection URL (secret: it and its password are masked and scrubbed). */
   databaseUrl: string;
   settings: MigrationSettings;
+  /** What the run does. */
   mode: Mode;
-  /** What to undo (plan, rollback, down). */
+  /** What to undo (plan, rollback, down), from steps / to / all / migration (one batch when none is given). */
   request: PlanRequest;
+  /** Run the downs in a transaction that is always rolled back, and report their SQL. */
   dryRun: boolean;
+  /** Commit even when the downs destroy data or remove security. */
   allowDestructive: boolean;
+  /** Run a plan containing non-transactional migrations in segments. */
   allowNonAtomic: boolean;
+  /** The plan-fingerprint of a reviewed plan: the run refuses if what it would undo differs. */
   expectedPlan?: string;
+  /** lock_timeout of every session, in ms. */
   lockTimeoutMs: number;
+  /** statement_timeout of every session, in ms. */
   statementTimeoutMs: number;
+  /** mode unlock: free Knex's lock row when no session holds it. */
   forceUnlock: boolean;
   /** Shown in pg_stat_activity so a blocked run can name us. */
   applicationName: string;

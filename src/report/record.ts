@@ -56,25 +56,37 @@ export interface RollbackRecord {
 }
 
 export interface RecordFields {
+  /** Overall outcome: succeeded, failed, cancelled... */
   result?: string;
   environment?: string;
+  /** The instance or cluster identifier, or another name for the database. */
   database?: string;
   method?: string;
+  /** The commit that was deployed, whose migration files were undone. */
   ref?: string;
   reason?: string;
+  /** Who asked; default the run's triggering actor. */
   requestedBy?: string;
   approvals: Approval[];
+  /** The rollback action's `plan` output (JSON). */
   plan?: unknown;
   planFingerprint?: string;
   sql?: string;
   snapshotIdentifier?: string;
+  /** The rollback action's `applied` before the change (JSON array). */
   appliedBefore?: unknown;
+  /** `applied` after the change, from a status run after the restart (JSON array). */
   appliedAfter?: unknown;
+  /** The rollback action's `rolled-back` output (JSON array). */
   rolledBack?: unknown;
+  /** Step outcomes: {"step": "success"|"failure"|...} or [{"name","outcome"}]. */
   steps?: unknown;
   jobs?: TimedJob[];
+  /** When the run began (ISO 8601). */
   startedAt?: string;
+  /** Any other JSON object to keep in the record. */
   details?: Record<string, unknown>;
+  /** JSON inputs that did not parse, kept verbatim. */
   unparsed?: Record<string, string>;
 }
 

@@ -3,38 +3,12 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { ConfigurationError } from '../../common/errors.js';
 import { getSecret, getString } from '../common/inputs.js';
+import type { RecordFields } from '../../report/record.js';
 import { parseS3Uri, type S3Location } from '../../report/s3.js';
 import { Inputs } from './constants.js';
 
-export interface RecordInputs {
-  /** Overall outcome: succeeded, failed, cancelled... */
-  result?: string;
-  environment?: string;
-  /** The instance or cluster identifier, or another name for the database. */
-  database?: string;
-  method?: string;
-  /** The commit that was deployed, whose migration files were undone. */
-  ref?: string;
-  reason?: string;
-  /** Who asked; default the run's triggering actor. */
-  requestedBy?: string;
-  /** The rollback action's `plan` output (JSON). */
-  plan?: unknown;
-  planFingerprint?: string;
-  sql?: string;
-  snapshotIdentifier?: string;
-  /** The rollback action's `applied` before the change (JSON array). */
-  appliedBefore?: unknown;
-  /** `applied` after the change, from a status run after the restart (JSON array). */
-  appliedAfter?: unknown;
-  /** The rollback action's `rolled-back` output (JSON array). */
-  rolledBack?: unknown;
-  /** Step outcomes: {"step": "success"|"failure"|...} or [{"name","outcome"}]. */
-  steps?: unknown;
-  /** When the run began (ISO 8601). */
-  startedAt?: string;
-  /** Any other JSON object to keep in the record. */
-  details?: Record<string, unknown>;
+/** The record's fields as inputs give them (approvals and job timings come from the GitHub API), and where to write it. */
+export interface RecordInputs extends Omit<RecordFields, 'approvals' | 'jobs' | 'unparsed'> {
   /** JSON inputs that did not parse, kept verbatim. */
   unparsed: Record<string, string>;
   githubToken?: string;

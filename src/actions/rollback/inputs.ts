@@ -1,15 +1,18 @@
 import { ConfigurationError } from '../../common/errors.js';
 import { connectionSecrets } from '../../common/secrets.js';
 import type { PlanRequest } from '../../migrations/plan.js';
-import type { Mode } from '../../migrations/rollback.js';
+import type { RollbackOptions } from '../../migrations/rollback.js';
 import { FINGERPRINT_PATTERN } from '../../migrations/fingerprint.js';
 import { getBoolean, getDuration, getEnum, getInteger, getSecret, getString } from '../common/inputs.js';
 import type { SecretRegistry } from '../common/run.js';
 import { Inputs, MODES } from './constants.js';
 
-export interface RollbackInputs {
-  /** PostgreSQL connection URL (secret: it and its password are masked and scrubbed). */
-  databaseUrl: string;
+/** The run's options as the inputs give them, and where to read the migrations settings from. */
+export interface RollbackInputs
+  extends Pick<
+    RollbackOptions,
+    'databaseUrl' | 'mode' | 'request' | 'dryRun' | 'allowDestructive' | 'allowNonAtomic' | 'expectedPlan' | 'lockTimeoutMs' | 'statementTimeoutMs' | 'forceUnlock'
+  > {
   /** The project's knexfile, read for its migrations settings only (never the connection). */
   knexfile?: string;
   /** Which environment of the knexfile to read. */
@@ -20,24 +23,6 @@ export interface RollbackInputs {
   migrationsTable?: string;
   /** Overrides the knexfile's schemaName; `public` when neither gives one. */
   schema?: string;
-  /** What the run does. */
-  mode: Mode;
-  /** What to undo, from steps / to / all / migration (one batch when none is given). */
-  request: PlanRequest;
-  /** Run the downs in a transaction that is always rolled back, and report their SQL. */
-  dryRun: boolean;
-  /** Commit even when the downs destroy data or remove security. */
-  allowDestructive: boolean;
-  /** Run a plan containing non-transactional migrations in segments. */
-  allowNonAtomic: boolean;
-  /** The plan-fingerprint of a reviewed plan: the run refuses if what it would undo differs. */
-  expectedPlan?: string;
-  /** lock_timeout of every session, in ms. */
-  lockTimeoutMs: number;
-  /** statement_timeout of every session, in ms. */
-  statementTimeoutMs: number;
-  /** mode unlock: free Knex's lock row when no session holds it. */
-  forceUnlock: boolean;
 }
 
 /** Reads and checks every input before anything connects; each mistake names its input and what is allowed. */

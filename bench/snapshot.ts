@@ -16,7 +16,11 @@ import { runBundle } from '../test/helpers/run-bundle.js';
 import { createRdsClient } from '../src/rds/client.js';
 import { DEFAULT_POLL_INTERVAL_MS } from '../src/rds/wait.js';
 
-const credentials = { AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE', AWS_SECRET_ACCESS_KEY: 'fake-secret-for-the-local-server', AWS_EC2_METADATA_DISABLED: 'true' };
+const credentials = {
+  AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'fake-secret-for-the-local-server',
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
 Object.assign(process.env, credentials);
 
 interface Row {
@@ -37,7 +41,11 @@ async function measureAction(seconds: number): Promise<Row> {
   try {
     fake.addInstance('tickettoken-production');
     const result = await runBundle('snapshot', {
-      inputs: { 'db-instance-identifier': 'tickettoken-production', region: 'us-east-1', 'snapshot-identifier': `bench-${seconds}` },
+      inputs: {
+        'db-instance-identifier': 'tickettoken-production',
+        region: 'us-east-1',
+        'snapshot-identifier': `bench-${seconds}`,
+      },
       env: { ...credentials, AWS_ENDPOINT_URL_RDS: fake.url },
       timeoutMs: (seconds + 60) * 1000,
     });
@@ -58,11 +66,19 @@ async function measureAction(seconds: number): Promise<Row> {
 }
 
 /** A snapshot that was just created (as after create-db-snapshot), then the waiter runs. */
-async function withCreatingSnapshot(seconds: number, body: (fake: FakeRdsServer) => Promise<void>): Promise<{ noticedAfter: number; calls: number }> {
+async function withCreatingSnapshot(
+  seconds: number,
+  body: (fake: FakeRdsServer) => Promise<void>,
+): Promise<{ noticedAfter: number; calls: number }> {
   const fake = await startFakeRds();
   try {
     fake.addInstance('tickettoken-production');
-    const snapshot = fake.addSnapshot('bench', { source: 'tickettoken-production', type: 'manual', status: 'creating', durationMs: seconds * 1000 });
+    const snapshot = fake.addSnapshot('bench', {
+      source: 'tickettoken-production',
+      type: 'manual',
+      status: 'creating',
+      durationMs: seconds * 1000,
+    });
     // The snapshot starts with the waiter's first call, as right after create-db-snapshot, so
     // a slow start (the CLI's Python takes seconds to load) is not counted against it.
     fake.onRequest = (call) => {
@@ -81,18 +97,51 @@ async function measureSdkWaiter(seconds: number): Promise<Row> {
     await waitUntilDBSnapshotAvailable({ client, maxWaitTime: 600 }, { DBSnapshotIdentifier: 'bench' });
     client.destroy();
   });
-  return { who: 'SDK waitUntilDBSnapshotAvailable (defaults)', snapshotSeconds: seconds, noticedAfter, pollCalls: calls, totalCalls: calls, how: 'measured' };
+  return {
+    who: 'SDK waitUntilDBSnapshotAvailable (defaults)',
+    snapshotSeconds: seconds,
+    noticedAfter,
+    pollCalls: calls,
+    totalCalls: calls,
+    how: 'measured',
+  };
 }
 
 async function measureCli(seconds: number): Promise<Row | undefined> {
   try {
     const { noticedAfter, calls } = await withCreatingSnapshot(seconds, async (fake) => {
-      await promisify(execFile)('aws', ['rds', 'wait', 'db-snapshot-available', '--db-snapshot-identifier', 'bench', '--region', 'us-east-1', '--endpoint-url', fake.url], {
-        env: { ...process.env, ...credentials, AWS_CONFIG_FILE: '/dev/null', AWS_SHARED_CREDENTIALS_FILE: '/dev/null' },
-        timeout: (seconds + 90) * 1000,
-      });
+      await promisify(execFile)(
+        'aws',
+        [
+          'rds',
+          'wait',
+          'db-snapshot-available',
+          '--db-snapshot-identifier',
+          'bench',
+          '--region',
+          'us-east-1',
+          '--endpoint-url',
+          fake.url,
+        ],
+        {
+          env: {
+            ...process.env,
+            ...credentials,
+            AWS_CONFIG_FILE: '/dev/null',
+            AWS_SHARED_CREDENTIALS_FILE: '/dev/null',
+          },
+          timeout: (seconds + 90) * 1000,
+        },
+      );
     });
-    return { who: 'aws rds wait db-snapshot-available', snapshotSeconds: seconds, noticedAfter, pollCalls: calls, totalCalls: calls, how: 'measured' };
+    return {
+      who: 'aws rds wait db-snapshot-available',
+      snapshotSeconds: seconds,
+      noticedAfter,
+      pollCalls: calls,
+      totalCalls: calls,
+      how: 'measured',
+    };
   } catch (error) {
     console.error(`(aws CLI not measured: ${(error as Error).message.split('\n')[0]})`);
     return undefined;
@@ -103,13 +152,27 @@ async function measureCli(seconds: number): Promise<Row | undefined> {
 function deriveAction(seconds: number): Row {
   const interval = DEFAULT_POLL_INTERVAL_MS / 1000;
   const polls = Math.ceil(seconds / interval);
-  return { who: 'snapshot action (poll-interval 5s)', snapshotSeconds: seconds, noticedAfter: polls * interval - seconds, pollCalls: polls, totalCalls: polls + 3, how: 'derived' };
+  return {
+    who: 'snapshot action (poll-interval 5s)',
+    snapshotSeconds: seconds,
+    noticedAfter: polls * interval - seconds,
+    pollCalls: polls,
+    totalCalls: polls + 3,
+    how: 'derived',
+  };
 }
 
 /** The CLI's schedule (botocore waiters-2.json DBSnapshotAvailable: delay 30, maxAttempts 60): at 0, 30, 60 ... s. */
 function deriveCli(seconds: number): Row {
   const polls = Math.ceil(seconds / 30) + 1;
-  return { who: 'aws rds wait db-snapshot-available', snapshotSeconds: seconds, noticedAfter: Math.ceil(seconds / 30) * 30 - seconds, pollCalls: polls, totalCalls: polls, how: 'derived' };
+  return {
+    who: 'aws rds wait db-snapshot-available',
+    snapshotSeconds: seconds,
+    noticedAfter: Math.ceil(seconds / 30) * 30 - seconds,
+    pollCalls: polls,
+    totalCalls: polls,
+    how: 'derived',
+  };
 }
 
 /** The SDK waiter's schedule, as @smithy/util-waiter's poller computes it: check at 0, then jittered exponential delays. */
@@ -125,18 +188,35 @@ function deriveSdkWaiter(seconds: number, draws = 20_000): Row {
     let polls = 1;
     while (time < seconds) {
       attempt += 1;
-      const delay = attempt > ceiling ? maxDelay : minDelay + Math.random() * (Math.min(minDelay * 2 ** (attempt - 1), maxDelay) - minDelay);
+      const delay =
+        attempt > ceiling
+          ? maxDelay
+          : minDelay + Math.random() * (Math.min(minDelay * 2 ** (attempt - 1), maxDelay) - minDelay);
       time += delay;
       polls += 1;
     }
     noticed += time - seconds;
     calls += polls;
   }
-  return { who: 'SDK waitUntilDBSnapshotAvailable (defaults)', snapshotSeconds: seconds, noticedAfter: noticed / draws, pollCalls: calls / draws, totalCalls: calls / draws, how: 'derived' };
+  return {
+    who: 'SDK waitUntilDBSnapshotAvailable (defaults)',
+    snapshotSeconds: seconds,
+    noticedAfter: noticed / draws,
+    pollCalls: calls / draws,
+    totalCalls: calls / draws,
+    how: 'derived',
+  };
 }
 
 function print(rows: Row[]): void {
-  const header = ['tool', 'snapshot takes', 'noticed after', 'Describe calls while waiting', 'seconds per call', 'figures'];
+  const header = [
+    'tool',
+    'snapshot takes',
+    'noticed after',
+    'Describe calls while waiting',
+    'seconds per call',
+    'figures',
+  ];
   const lines = rows.map((row) => [
     row.who,
     `${row.snapshotSeconds} s`,
@@ -175,7 +255,9 @@ async function main(): Promise<void> {
     `\nTarget: noticed within 5 s (worst here ${worstDelay.toFixed(1)} s: ${worstDelay <= 5 ? 'met' : 'MISSED'}), ` +
       `at most one call per 5 s while waiting (at most one per ${fewestSecondsPerCall.toFixed(1)} s here: ${fewestSecondsPerCall >= 5 - 1e-9 ? 'met' : 'MISSED'}).`,
   );
-  console.log('The action also makes 3 calls before waiting (DescribeDBInstances, DescribeDBSnapshots for a re-run, CreateDBSnapshot).');
+  console.log(
+    'The action also makes 3 calls before waiting (DescribeDBInstances, DescribeDBSnapshots for a re-run, CreateDBSnapshot).',
+  );
   console.log(`Done in ${((Date.now() - started) / 1000).toFixed(0)} s.`);
 }
 

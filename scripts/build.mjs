@@ -48,10 +48,17 @@ async function build(name) {
   const started = Date.now();
   const args = [
     path.join(root, 'node_modules/@vercel/ncc/dist/ncc/cli.js'),
-    'build', path.join(actionsDir, name, 'index.ts'),
-    '-o', out, '--license', 'licenses.txt', '--quiet',
+    'build',
+    path.join(actionsDir, name, 'index.ts'),
+    '-o',
+    out,
+    '--license',
+    'licenses.txt',
+    '--quiet',
   ];
-  const code = await new Promise((resolve) => spawn(process.execPath, args, { cwd: root, stdio: 'inherit' }).on('close', resolve));
+  const code = await new Promise((resolve) =>
+    spawn(process.execPath, args, { cwd: root, stdio: 'inherit' }).on('close', resolve),
+  );
   if (code !== 0) throw new Error(`ncc failed for ${name} (exit ${code})`);
   for (const file of extraFiles[name] ?? []) {
     const [from, to] = Array.isArray(file) ? file : [file, path.basename(file)];

@@ -25,8 +25,19 @@ const GATE = 'production-rollback';
 const RUN_ID = '4242';
 const REASON = '007 broke checkout: failed_login_attempts locks the tickets table; roll back 006 and 007';
 /** The tables the ticket service's previous release reads (what 001-005 create). */
-const PREVIOUS_RELEASE_TABLES = ['tickets', 'ticket_scans', 'blockchain_sync_log', 'pending_transactions', 'idempotency_keys'];
-const BAD_DEPLOY_TABLES = ['ticket_state_transitions', 'failed_login_attempts', 'user_spending_limits', 'multisig_approvals'];
+const PREVIOUS_RELEASE_TABLES = [
+  'tickets',
+  'ticket_scans',
+  'blockchain_sync_log',
+  'pending_transactions',
+  'idempotency_keys',
+];
+const BAD_DEPLOY_TABLES = [
+  'ticket_state_transitions',
+  'failed_login_attempts',
+  'user_spending_limits',
+  'multisig_approvals',
+];
 
 const cleanups: Array<() => Promise<unknown>> = [];
 /** Bundles still running: an interrupt stops them before the servers they talk to. */
@@ -40,7 +51,10 @@ function cleanUp(): Promise<void> {
   return cleaning;
 }
 // Ctrl-C: stop every server and the database before leaving, so nothing keeps running.
-for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
+for (const [signal, code] of [
+  ['SIGINT', 130],
+  ['SIGTERM', 143],
+] as const) {
   process.once(signal, () => {
     console.log(`\n${signal}: stopping the local servers and PostgreSQL...`);
     void cleanUp().finally(() => process.exit(code));
@@ -48,7 +62,12 @@ for (const [signal, code] of [['SIGINT', 130], ['SIGTERM', 143]] as const) {
 }
 
 /** Runs one action's bundle with its action.yml defaults, as the runner would, and prints its summary. */
-async function step(title: string, action: string, inputs: Record<string, string>, env: Record<string, string> = {}): Promise<BundleRun> {
+async function step(
+  title: string,
+  action: string,
+  inputs: Record<string, string>,
+  env: Record<string, string> = {},
+): Promise<BundleRun> {
   const started = Date.now();
   console.log(`\n\x1b[1m▶ ${title}\x1b[0m  (actions/${action})`);
   if (cleaning) throw new Error('interrupted');
@@ -62,7 +81,8 @@ async function step(title: string, action: string, inputs: Record<string, string
   });
   const summary = terminalText(run.summary);
   if (summary) console.log(indent(summary));
-  for (const line of run.stdout.split('\n')) if (line.startsWith('::warning')) console.log(indent(`warning: ${line.replace(/^::warning[^:]*::/, '')}`));
+  for (const line of run.stdout.split('\n'))
+    if (line.startsWith('::warning')) console.log(indent(`warning: ${line.replace(/^::warning[^:]*::/, '')}`));
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   if (run.code !== 0) {
     for (const error of run.errors) console.log(indent(`error: ${error}`));
@@ -75,20 +95,22 @@ async function step(title: string, action: string, inputs: Record<string, string
 
 /** The job summary as a terminal shows it: markdown kept, HTML tags and entities dropped. */
 function terminalText(markdown: string): string {
-  return markdown
-    .replace(/<summary>(.*?)<\/summary>/g, '$1')
-    .replace(/<br\s*\/?>/g, '\n')
-    // core.summary writes HTML tables: one line per row, cells separated as in markdown.
-    .replace(/<\/t[hd]>\s*<t[hd][^>]*>/g, ' | ')
-    .replace(/<\/tr>/g, '\n')
-    .replace(/<\/?[a-z][^>]*>/gi, '')
-    .replace(/&lt;/g, '<')
-    .replace(/&gt;/g, '>')
-    .replace(/&quot;/g, '"')
-    .replace(/&#39;/g, "'")
-    .replace(/&amp;/g, '&')
-    .replace(/\n{3,}/g, '\n\n')
-    .trim();
+  return (
+    markdown
+      .replace(/<summary>(.*?)<\/summary>/g, '$1')
+      .replace(/<br\s*\/?>/g, '\n')
+      // core.summary writes HTML tables: one line per row, cells separated as in markdown.
+      .replace(/<\/t[hd]>\s*<t[hd][^>]*>/g, ' | ')
+      .replace(/<\/tr>/g, '\n')
+      .replace(/<\/?[a-z][^>]*>/gi, '')
+      .replace(/&lt;/g, '<')
+      .replace(/&gt;/g, '>')
+      .replace(/&quot;/g, '"')
+      .replace(/&#39;/g, "'")
+      .replace(/&amp;/g, '&')
+      .replace(/\n{3,}/g, '\n\n')
+      .trim()
+  );
 }
 
 function indent(text: string): string {
@@ -113,14 +135,19 @@ async function main(): Promise<void> {
   const knex = knexFactory({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 2 } });
   cleanups.push(() => knex.destroy());
   const files = listMigrationFiles([migrationsDir]);
-  await knex.migrate.latest({ migrationSource: new FileMigrationSource(files.filter((file) => BATCH_ONE.includes(file.name))) });
+  await knex.migrate.latest({
+    migrationSource: new FileMigrationSource(files.filter((file) => BATCH_ONE.includes(file.name))),
+  });
   await knex.migrate.latest({ migrationSource: new FileMigrationSource(files) });
   const before = await appliedMigrations(knex);
 
   const rds = await startFakeRds({ snapshotDurationMs: 1500 });
   cleanups.push(() => rds.close());
   rds.addInstance(INSTANCE);
-  rds.addSnapshot(`rds:${INSTANCE}-2026-11-29-02-00`, { source: INSTANCE, createTime: new Date(Date.now() - 75 * 60_000) });
+  rds.addSnapshot(`rds:${INSTANCE}-2026-11-29-02-00`, {
+    source: INSTANCE,
+    createTime: new Date(Date.now() - 75 * 60_000),
+  });
   const kube = await startKubeApiServer({
     workloads: [{ kind: 'Deployment', name: 'ticket-service', namespace: 'production', replicas: 3 }],
     stepMs: 150,
@@ -139,9 +166,13 @@ async function main(): Promise<void> {
     preventSelfReview: true,
     deploymentBranchPolicy: { protected_branches: true, custom_branch_policies: false },
   });
-  github.approvals.set(RUN_ID, [{ user: 'second-engineer', state: 'approved', environments: [GATE], comment: 'Plan matches the incident; go.' }]);
+  github.approvals.set(RUN_ID, [
+    { user: 'second-engineer', state: 'approved', environments: [GATE], comment: 'Plan matches the incident; go.' },
+  ]);
   console.log(indent(`PostgreSQL 127.0.0.1:${postgres.port}, RDS API ${rds.url}, Kubernetes API ${kube.url}`));
-  console.log(indent(`Slack webhook ${slack.url}, GitHub API ${github.url}, ticket service ${service.url}/health/ready`));
+  console.log(
+    indent(`Slack webhook ${slack.url}, GitHub API ${github.url}, ticket service ${service.url}/health/ready`),
+  );
   console.log('\nProduction before the rollback:');
   for (const row of before) console.log(indent(`batch ${row.batch}  ${row.name}`));
 
@@ -160,26 +191,55 @@ async function main(): Promise<void> {
     'slack-webhook-url': slack.webhookUrl,
     details: JSON.stringify({ environment: 'production', method: 'rollback', reason: REASON, database: INSTANCE }),
   });
-  await step(`Gate: ${GATE} exists and has required reviewers`, 'check-gate', { environment: GATE, 'github-token': github.token }, githubEnv);
-  const plan = await step('Plan: what a rollback of the last batch would undo', 'rollback', { ...migrationInputs, mode: 'plan', steps: '1' });
+  await step(
+    `Gate: ${GATE} exists and has required reviewers`,
+    'check-gate',
+    { environment: GATE, 'github-token': github.token },
+    githubEnv,
+  );
+  const plan = await step('Plan: what a rollback of the last batch would undo', 'rollback', {
+    ...migrationInputs,
+    mode: 'plan',
+    steps: '1',
+  });
   console.log(indent(`The approver sees plan-fingerprint ${plan.outputs['plan-fingerprint']} and approves.`));
 
-  await step('Verify backup: a recent automated snapshot, point-in-time recovery current', 'verify-backup', {
-    'db-instance-identifier': INSTANCE,
-    region: 'eu-west-1',
-  }, aws);
-  const snapshot = await step('Snapshot: pre-rollback-<timestamp>, tagged with who and why', 'snapshot', {
-    'db-instance-identifier': INSTANCE,
-    region: 'eu-west-1',
-    reason: REASON,
-    'poll-interval': '250ms',
-  }, aws);
-  await step('Notify: approved, starting', 'notify', {
-    ...githubInputs,
-    status: 'started',
-    'slack-webhook-url': slack.webhookUrl,
-    details: JSON.stringify({ environment: 'production', method: 'rollback', reason: REASON, 'snapshot-identifier': snapshot.outputs['snapshot-identifier'] }),
-  }, githubEnv);
+  await step(
+    'Verify backup: a recent automated snapshot, point-in-time recovery current',
+    'verify-backup',
+    {
+      'db-instance-identifier': INSTANCE,
+      region: 'eu-west-1',
+    },
+    aws,
+  );
+  const snapshot = await step(
+    'Snapshot: pre-rollback-<timestamp>, tagged with who and why',
+    'snapshot',
+    {
+      'db-instance-identifier': INSTANCE,
+      region: 'eu-west-1',
+      reason: REASON,
+      'poll-interval': '250ms',
+    },
+    aws,
+  );
+  await step(
+    'Notify: approved, starting',
+    'notify',
+    {
+      ...githubInputs,
+      status: 'started',
+      'slack-webhook-url': slack.webhookUrl,
+      details: JSON.stringify({
+        environment: 'production',
+        method: 'rollback',
+        reason: REASON,
+        'snapshot-identifier': snapshot.outputs['snapshot-identifier'],
+      }),
+    },
+    githubEnv,
+  );
   const rollback = await step('Rollback: undo exactly the approved plan, atomically', 'rollback', {
     ...migrationInputs,
     mode: 'rollback',
@@ -201,7 +261,10 @@ async function main(): Promise<void> {
     'database-url': databaseUrl,
     'expected-tables': [...PREVIOUS_RELEASE_TABLES, ...BAD_DEPLOY_TABLES.map((table) => `!${table}`)].join('\n'),
   });
-  const status = await step('Check: the undone migrations are still not applied after the restart', 'rollback', { ...migrationInputs, mode: 'status' });
+  const status = await step('Check: the undone migrations are still not applied after the restart', 'rollback', {
+    ...migrationInputs,
+    mode: 'status',
+  });
   const reapplied = (JSON.parse(rollback.outputs['rolled-back']) as string[]).filter((name) =>
     (JSON.parse(status.outputs.applied) as string[]).includes(name),
   );
@@ -214,25 +277,41 @@ async function main(): Promise<void> {
     'snapshot-identifier': snapshot.outputs['snapshot-identifier'],
     'rolled-back': JSON.parse(rollback.outputs['rolled-back']),
   };
-  await step('Notify: succeeded', 'notify', { ...githubInputs, status: 'succeeded', 'slack-webhook-url': slack.webhookUrl, details: JSON.stringify(outcome) }, githubEnv);
-  await step('Record: the rollback record for the changelog and the auditors', 'record', {
-    ...githubInputs,
-    result: 'succeeded',
-    environment: 'production',
-    database: INSTANCE,
-    method: 'rollback',
-    ref: 'demo',
-    reason: REASON,
-    plan: plan.outputs.plan,
-    'plan-fingerprint': plan.outputs['plan-fingerprint'],
-    sql: rollback.outputs.sql ?? '',
-    'snapshot-identifier': snapshot.outputs['snapshot-identifier'],
-    'applied-before': plan.outputs.applied,
-    'applied-after': status.outputs.applied,
-    'rolled-back': rollback.outputs['rolled-back'],
-    'started-at': new Date(started).toISOString(),
-    steps: JSON.stringify({ 'verify-backup': 'success', snapshot: 'success', rollback: 'success', restart: 'success', smoke: 'success' }),
-  }, githubEnv);
+  await step(
+    'Notify: succeeded',
+    'notify',
+    { ...githubInputs, status: 'succeeded', 'slack-webhook-url': slack.webhookUrl, details: JSON.stringify(outcome) },
+    githubEnv,
+  );
+  await step(
+    'Record: the rollback record for the changelog and the auditors',
+    'record',
+    {
+      ...githubInputs,
+      result: 'succeeded',
+      environment: 'production',
+      database: INSTANCE,
+      method: 'rollback',
+      ref: 'demo',
+      reason: REASON,
+      plan: plan.outputs.plan,
+      'plan-fingerprint': plan.outputs['plan-fingerprint'],
+      sql: rollback.outputs.sql ?? '',
+      'snapshot-identifier': snapshot.outputs['snapshot-identifier'],
+      'applied-before': plan.outputs.applied,
+      'applied-after': status.outputs.applied,
+      'rolled-back': rollback.outputs['rolled-back'],
+      'started-at': new Date(started).toISOString(),
+      steps: JSON.stringify({
+        'verify-backup': 'success',
+        snapshot: 'success',
+        rollback: 'success',
+        restart: 'success',
+        smoke: 'success',
+      }),
+    },
+    githubEnv,
+  );
 
   const after = await appliedMigrations(knex);
   console.log('\nBefore and after:');
@@ -241,7 +320,11 @@ async function main(): Promise<void> {
     const still = after.some((other) => other.name === row.name);
     console.log(indent(`${row.name.padEnd(width)}  batch ${row.batch}  ${still ? 'applied' : 'rolled back'}`));
   }
-  console.log(indent(`Slack received ${slack.messages.length} messages; snapshot ${snapshot.outputs['snapshot-identifier']} is available.`));
+  console.log(
+    indent(
+      `Slack received ${slack.messages.length} messages; snapshot ${snapshot.outputs['snapshot-identifier']} is available.`,
+    ),
+  );
   console.log(`\nDemo finished in ${((Date.now() - started) / 1000).toFixed(1)}s.`);
 }
 

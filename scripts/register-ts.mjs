@@ -18,9 +18,14 @@ module.registerHooks({
     }
   },
   load(url, context, nextLoad) {
-    if (!url.startsWith('file:') || !url.endsWith('.ts') || url.includes('/node_modules/')) return nextLoad(url, context);
+    if (!url.startsWith('file:') || !url.endsWith('.ts') || url.includes('/node_modules/'))
+      return nextLoad(url, context);
     const file = fileURLToPath(url);
-    const { code } = transform(fs.readFileSync(file, 'utf8'), { transforms: ['typescript'], filePath: file, disableESTransforms: true });
+    const { code } = transform(fs.readFileSync(file, 'utf8'), {
+      transforms: ['typescript'],
+      filePath: file,
+      disableESTransforms: true,
+    });
     return { format: 'module', source: code, shortCircuit: true };
   },
 });

@@ -56,7 +56,16 @@ describe('npm run demo', () => {
     expect(run.output).toMatch(/006_add_ticket_state_machine\.ts\s+batch 2\s+rolled back/);
     expect(run.output).toMatch(/007_add_security_tables\.ts\s+batch 2\s+rolled back/);
     expect(run.output).toMatch(/005_add_idempotency_keys\.ts\s+batch 1\s+applied/);
-    for (const action of ['notify', 'check-gate', 'rollback', 'verify-backup', 'snapshot', 'restart', 'smoke', 'record']) {
+    for (const action of [
+      'notify',
+      'check-gate',
+      'rollback',
+      'verify-backup',
+      'snapshot',
+      'restart',
+      'smoke',
+      'record',
+    ]) {
       expect(run.output).toContain(`(actions/${action})`);
     }
     expect(run.output).toContain('Approved by | second-engineer');
@@ -71,4 +80,3 @@ describe('npm run demo', () => {
     expect(await accepts(portOf(run.output))).toBe(false);
   });
 });
-

@@ -10,7 +10,11 @@ export interface ProcessRun {
 }
 
 /** Runs a process to its end and times it; a non-zero exit rejects with the tail of its output. */
-export function timeProcess(command: string, args: string[], options: { cwd: string; env: Record<string, string> }): Promise<ProcessRun> {
+export function timeProcess(
+  command: string,
+  args: string[],
+  options: { cwd: string; env: Record<string, string> },
+): Promise<ProcessRun> {
   return new Promise((resolve, reject) => {
     const started = performance.now();
     const child = spawn(command, args, { cwd: options.cwd, env: options.env, stdio: ['ignore', 'pipe', 'pipe'] });
@@ -22,7 +26,12 @@ export function timeProcess(command: string, args: string[], options: { cwd: str
     child.on('close', (code) => {
       const ms = performance.now() - started;
       if (code === 0) resolve({ ms, stdout, stderr });
-      else reject(new Error(`${path.basename(command)} ${args.join(' ')} exited with ${code}:\n${(stdout + stderr).slice(-3000)}`));
+      else
+        reject(
+          new Error(
+            `${path.basename(command)} ${args.join(' ')} exited with ${code}:\n${(stdout + stderr).slice(-3000)}`,
+          ),
+        );
     });
   });
 }

@@ -16,7 +16,11 @@ export function createBenchProject(prefix: string, count: number): { dir: string
   fs.writeFileSync(path.join(dir, 'package.json'), JSON.stringify({ name: 'bench-service', private: true }, null, 2));
   fs.writeFileSync(
     path.join(dir, 'tsconfig.json'),
-    JSON.stringify({ compilerOptions: { module: 'commonjs', target: 'es2022', esModuleInterop: true, strict: true } }, null, 2),
+    JSON.stringify(
+      { compilerOptions: { module: 'commonjs', target: 'es2022', esModuleInterop: true, strict: true } },
+      null,
+      2,
+    ),
   );
   fs.writeFileSync(
     path.join(dir, 'knexfile.ts'),

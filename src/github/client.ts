@@ -7,7 +7,10 @@ import { getOctokit } from '@actions/github';
  */
 export type GitHubClient = ReturnType<typeof getOctokit>;
 
-export function githubClient(token: string, apiUrl: string = process.env.GITHUB_API_URL || 'https://api.github.com'): GitHubClient {
+export function githubClient(
+  token: string,
+  apiUrl: string = process.env.GITHUB_API_URL || 'https://api.github.com',
+): GitHubClient {
   return getOctokit(token, { baseUrl: apiUrl.replace(/\/$/, '') });
 }
 

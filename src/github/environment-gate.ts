@@ -66,7 +66,11 @@ export async function checkGate(request: GateRequest, serverUrl?: string): Promi
   const octokit = githubClient(request.token, request.apiUrl);
   let body: EnvironmentBody;
   try {
-    const response = await octokit.request('GET /repos/{owner}/{repo}/environments/{environment_name}', { owner, repo, environment_name: request.environment });
+    const response = await octokit.request('GET /repos/{owner}/{repo}/environments/{environment_name}', {
+      owner,
+      repo,
+      environment_name: request.environment,
+    });
     body = response.data as EnvironmentBody;
   } catch (error) {
     const status = httpStatus(error);
@@ -85,8 +89,13 @@ export async function checkGate(request: GateRequest, serverUrl?: string): Promi
         settingsUrl,
       };
     }
-    const hint = status === 401 || status === 403 ? ' Give the job `actions: read` (the caller must grant it too) or a token that can read the repository\'s environments.' : '';
-    throw new GateCheckError(`Could not read environment "${request.environment}" of ${request.repository} (${status ? `HTTP ${status}` : error instanceof Error ? error.message : String(error)}).${hint}`);
+    const hint =
+      status === 401 || status === 403
+        ? " Give the job `actions: read` (the caller must grant it too) or a token that can read the repository's environments."
+        : '';
+    throw new GateCheckError(
+      `Could not read environment "${request.environment}" of ${request.repository} (${status ? `HTTP ${status}` : error instanceof Error ? error.message : String(error)}).${hint}`,
+    );
   }
   return assessEnvironment(request.environment, body, settingsUrl);
 }
@@ -101,7 +110,10 @@ export function assessEnvironment(environment: string, body: EnvironmentBody, se
   }));
   const waitTimerMinutes = rules.find((rule) => rule.type === 'wait_timer')?.wait_timer ?? 0;
   const policy = body.deployment_branch_policy
-    ? { protectedBranches: Boolean(body.deployment_branch_policy.protected_branches), customBranchPolicies: Boolean(body.deployment_branch_policy.custom_branch_policies) }
+    ? {
+        protectedBranches: Boolean(body.deployment_branch_policy.protected_branches),
+        customBranchPolicies: Boolean(body.deployment_branch_policy.custom_branch_policies),
+      }
     : null;
   const preventSelfReview = Boolean(reviewersRule?.prevent_self_review);
   const problems: string[] = [];
@@ -112,10 +124,24 @@ export function assessEnvironment(environment: string, body: EnvironmentBody, se
     );
   }
   if (reviewersRule && !preventSelfReview) {
-    warnings.push(`Environment "${environment}" lets the person who started the run approve it: turn on "Prevent self-review" so a second engineer always looks.`);
+    warnings.push(
+      `Environment "${environment}" lets the person who started the run approve it: turn on "Prevent self-review" so a second engineer always looks.`,
+    );
   }
   if (!policy) {
-    warnings.push(`Environment "${environment}" accepts runs from any branch: restrict its deployment branches to the default branch, so nobody runs down() code from an unreviewed branch.`);
+    warnings.push(
+      `Environment "${environment}" accepts runs from any branch: restrict its deployment branches to the default branch, so nobody runs down() code from an unreviewed branch.`,
+    );
   }
-  return { environment, exists: true, reviewers, preventSelfReview, waitTimerMinutes, deploymentBranchPolicy: policy, problems, warnings, settingsUrl };
+  return {
+    environment,
+    exists: true,
+    reviewers,
+    preventSelfReview,
+    waitTimerMinutes,
+    deploymentBranchPolicy: policy,
+    problems,
+    warnings,
+    settingsUrl,
+  };
 }

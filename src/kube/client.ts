@@ -55,7 +55,10 @@ export function workloadApi(config: KubeConfig): WorkloadApi {
     },
     async listPodEvents(namespace, pod) {
       try {
-        const list = await core.listNamespacedEvent({ namespace, fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${pod}` });
+        const list = await core.listNamespacedEvent({
+          namespace,
+          fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${pod}`,
+        });
         return list.items as EventLike[];
       } catch {
         return [];
@@ -89,12 +92,20 @@ export function explainApiError(error: unknown, action: string, ref?: WorkloadRe
     message = (body as { message?: string }).message;
   }
   if (code === 404 && ref) {
-    return new ConfigurationError(`${describeWorkload(ref)} was not found in namespace "${ref.namespace}" (${message ?? 'not found'}). Check the "workloads" and "namespace" inputs.`);
+    return new ConfigurationError(
+      `${describeWorkload(ref)} was not found in namespace "${ref.namespace}" (${message ?? 'not found'}). Check the "workloads" and "namespace" inputs.`,
+    );
   }
-  if (code === 401) return new ConfigurationError(`Could not ${action}: the API server rejected the credentials (401 Unauthorized). Check the kubeconfig's user.`);
+  if (code === 401)
+    return new ConfigurationError(
+      `Could not ${action}: the API server rejected the credentials (401 Unauthorized). Check the kubeconfig's user.`,
+    );
   if (code === 403) {
-    return new ConfigurationError(`Could not ${action}: forbidden (${message ?? '403'}). The restart needs get, list, watch and patch on the workloads and get, list on pods; see the README's Role.`);
+    return new ConfigurationError(
+      `Could not ${action}: forbidden (${message ?? '403'}). The restart needs get, list, watch and patch on the workloads and get, list on pods; see the README's Role.`,
+    );
   }
-  if (code !== undefined) return new Error(`Could not ${action}: the API server answered ${code}${message ? `: ${message}` : ''}.`);
+  if (code !== undefined)
+    return new Error(`Could not ${action}: the API server answered ${code}${message ? `: ${message}` : ''}.`);
   return new Error(`Could not ${action}: ${errorMessage(error).split('\n')[0]}`);
 }

@@ -46,7 +46,8 @@ export function loadKubeconfig(options: KubeconfigOptions = {}): LoadedKubeconfi
     const files = (env.KUBECONFIG ?? '').split(path.delimiter).filter(Boolean);
     const home = path.join(env.HOME ?? os.homedir(), '.kube', 'config');
     const existing = files.length ? files.filter((file) => fs.existsSync(file)) : fs.existsSync(home) ? [home] : [];
-    const inCluster = Boolean(env.KUBERNETES_SERVICE_HOST) && fs.existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token');
+    const inCluster =
+      Boolean(env.KUBERNETES_SERVICE_HOST) && fs.existsSync('/var/run/secrets/kubernetes.io/serviceaccount/token');
     if (existing.length === 0 && !inCluster) {
       throw new ConfigurationError(
         `No kubeconfig found (looked at ${files.length ? `KUBECONFIG=${files.join(path.delimiter)}` : home}). Set up cluster access in an earlier step (aws eks update-kubeconfig, azure/k8s-set-context) or pass the file's content in the "kubeconfig" input.`,
@@ -73,7 +74,9 @@ export function loadKubeconfig(options: KubeconfigOptions = {}): LoadedKubeconfi
   const contexts = config.getContexts().map((context) => context.name);
   if (options.context !== undefined) {
     if (!contexts.includes(options.context)) {
-      throw new ConfigurationError(`Input "context" is "${options.context}", which the kubeconfig does not have. Valid values are: [${contexts.join(', ')}].`);
+      throw new ConfigurationError(
+        `Input "context" is "${options.context}", which the kubeconfig does not have. Valid values are: [${contexts.join(', ')}].`,
+      );
     }
     config.setCurrentContext(options.context);
   }
@@ -90,10 +93,14 @@ export function loadKubeconfig(options: KubeconfigOptions = {}): LoadedKubeconfi
   }
   const cluster = config.getCurrentCluster();
   if (!cluster?.server) {
-    throw new ConfigurationError(`The kubeconfig from ${source}: context "${current}" names a cluster that has no server address.`);
+    throw new ConfigurationError(
+      `The kubeconfig from ${source}: context "${current}" names a cluster that has no server address.`,
+    );
   }
   if (!/^https?:\/\//.test(cluster.server)) {
-    throw new ConfigurationError(`The kubeconfig from ${source}: cluster "${cluster.name}" has server "${cluster.server}", which is not an http(s) URL.`);
+    throw new ConfigurationError(
+      `The kubeconfig from ${source}: cluster "${cluster.name}" has server "${cluster.server}", which is not an http(s) URL.`,
+    );
   }
   const user = config.getCurrentUser();
   const secrets = [user?.token, user?.password, user?.keyData].filter((value): value is string => Boolean(value));

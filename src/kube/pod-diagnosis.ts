@@ -60,11 +60,19 @@ export function diagnosePod(pod: PodLike, events: readonly EventLike[] = []): Po
   const status = pod.status ?? {};
   const name = pod.metadata?.name ?? '(unnamed pod)';
   const phase = status.phase ?? 'Unknown';
-  const containers = [...(status.initContainerStatuses ?? []).filter((c) => !c.state?.terminated || c.state.terminated.exitCode !== 0), ...(status.containerStatuses ?? [])];
+  const containers = [
+    ...(status.initContainerStatuses ?? []).filter((c) => !c.state?.terminated || c.state.terminated.exitCode !== 0),
+    ...(status.containerStatuses ?? []),
+  ];
   const restarts = (status.containerStatuses ?? []).reduce((sum, c) => sum + (c.restartCount ?? 0), 0);
   // The container that explains the most: one that is waiting, then one that terminated, then any not ready.
   const culprit =
-    containers.find((c) => c.state?.waiting && c.state.waiting.reason !== 'ContainerCreating' && c.state.waiting.reason !== 'PodInitializing') ??
+    containers.find(
+      (c) =>
+        c.state?.waiting &&
+        c.state.waiting.reason !== 'ContainerCreating' &&
+        c.state.waiting.reason !== 'PodInitializing',
+    ) ??
     containers.find((c) => c.state?.terminated) ??
     containers.find((c) => !c.ready);
   const lastMessage = culprit ? lastContainerMessage(culprit) : undefined;
@@ -73,11 +81,19 @@ export function diagnosePod(pod: PodLike, events: readonly EventLike[] = []): Po
   if (pod.metadata?.deletionTimestamp) return { ...base, reason: 'Terminating', detail: 'the pod is being deleted' };
   if (culprit?.state?.waiting) {
     const waiting = culprit.state.waiting;
-    return { ...base, reason: waiting.reason ?? 'Waiting', detail: oneLine(waiting.message ?? `container ${culprit.name} is waiting`) };
+    return {
+      ...base,
+      reason: waiting.reason ?? 'Waiting',
+      detail: oneLine(waiting.message ?? `container ${culprit.name} is waiting`),
+    };
   }
   if (culprit?.state?.terminated) {
     const terminated = culprit.state.terminated;
-    return { ...base, reason: terminated.reason ?? 'Terminated', detail: `container ${culprit.name} exited with code ${terminated.exitCode ?? '?'}` };
+    return {
+      ...base,
+      reason: terminated.reason ?? 'Terminated',
+      detail: `container ${culprit.name} exited with code ${terminated.exitCode ?? '?'}`,
+    };
   }
   if (culprit?.state?.running) {
     // Running but not ready: its readiness probe fails. The kubelet says how only in an event.
@@ -90,9 +106,15 @@ export function diagnosePod(pod: PodLike, events: readonly EventLike[] = []): Po
   }
   const scheduled = (status.conditions ?? []).find((condition) => condition.type === 'PodScheduled');
   if (scheduled && scheduled.status === 'False') {
-    return { ...base, reason: scheduled.reason ?? 'Unschedulable', detail: oneLine(scheduled.message ?? 'the pod cannot be scheduled') };
+    return {
+      ...base,
+      reason: scheduled.reason ?? 'Unschedulable',
+      detail: oneLine(scheduled.message ?? 'the pod cannot be scheduled'),
+    };
   }
-  const notReady = (status.conditions ?? []).find((condition) => condition.type === 'Ready' && condition.status !== 'True');
+  const notReady = (status.conditions ?? []).find(
+    (condition) => condition.type === 'Ready' && condition.status !== 'True',
+  );
   return {
     ...base,
     reason: status.reason ?? (phase === 'Pending' ? 'Pending' : (notReady?.reason ?? 'NotReady')),
@@ -114,13 +136,23 @@ function oneLine(text: string): string {
 }
 
 function firstLines(text: string, count: number): string {
-  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((line) => line.trim())
+    .filter(Boolean);
   const head = lines.slice(0, count).join(' | ');
   return head.length > 500 ? `${head.slice(0, 497)}...` : head;
 }
 
 /** `app=ticket-service,tier=api` from a selector's matchLabels (matchExpressions in set-based syntax). */
-export function labelSelector(selector: { matchLabels?: Record<string, string>; matchExpressions?: Array<{ key: string; operator: string; values?: string[] }> } | undefined): string {
+export function labelSelector(
+  selector:
+    | {
+        matchLabels?: Record<string, string>;
+        matchExpressions?: Array<{ key: string; operator: string; values?: string[] }>;
+      }
+    | undefined,
+): string {
   const terms = Object.entries(selector?.matchLabels ?? {}).map(([key, value]) => `${key}=${value}`);
   for (const expression of selector?.matchExpressions ?? []) {
     const values = (expression.values ?? []).join(',');

@@ -37,6 +37,8 @@ export function restartBlocker(ref: WorkloadRef, workload: { spec?: any }): stri
 
 /** Throws one ConfigurationError naming every workload that cannot be restarted. */
 export function assertRestartable(checked: Array<{ ref: WorkloadRef; workload: { spec?: any } }>): void {
-  const blockers = checked.map(({ ref, workload }) => restartBlocker(ref, workload)).filter((text): text is string => Boolean(text));
+  const blockers = checked
+    .map(({ ref, workload }) => restartBlocker(ref, workload))
+    .filter((text): text is string => Boolean(text));
   if (blockers.length) throw new ConfigurationError(`Nothing was restarted. ${blockers.join(' ')}`);
 }

@@ -55,13 +55,22 @@ function judgeDeployment(deployment: Workload): RolloutJudgement {
     const replicas = status.replicas ?? 0;
     const available = status.availableReplicas ?? 0;
     if (desired !== undefined && desired !== null && updated < desired) {
-      return { done: false, message: `Waiting for deployment "${name}" rollout to finish: ${updated} out of ${desired} new replicas have been updated...` };
+      return {
+        done: false,
+        message: `Waiting for deployment "${name}" rollout to finish: ${updated} out of ${desired} new replicas have been updated...`,
+      };
     }
     if (replicas > updated) {
-      return { done: false, message: `Waiting for deployment "${name}" rollout to finish: ${replicas - updated} old replicas are pending termination...` };
+      return {
+        done: false,
+        message: `Waiting for deployment "${name}" rollout to finish: ${replicas - updated} old replicas are pending termination...`,
+      };
     }
     if (available < updated) {
-      return { done: false, message: `Waiting for deployment "${name}" rollout to finish: ${available} of ${updated} updated replicas are available...` };
+      return {
+        done: false,
+        message: `Waiting for deployment "${name}" rollout to finish: ${available} of ${updated} updated replicas are available...`,
+      };
     }
     return { done: true, message: `deployment "${name}" successfully rolled out` };
   }
@@ -79,10 +88,16 @@ function judgeDaemonSet(daemon: Workload): RolloutJudgement {
     const updated = status.updatedNumberScheduled ?? 0;
     const available = status.numberAvailable ?? 0;
     if (updated < desired) {
-      return { done: false, message: `Waiting for daemon set "${name}" rollout to finish: ${updated} out of ${desired} new pods have been updated...` };
+      return {
+        done: false,
+        message: `Waiting for daemon set "${name}" rollout to finish: ${updated} out of ${desired} new pods have been updated...`,
+      };
     }
     if (available < desired) {
-      return { done: false, message: `Waiting for daemon set "${name}" rollout to finish: ${available} of ${desired} updated pods are available...` };
+      return {
+        done: false,
+        message: `Waiting for daemon set "${name}" rollout to finish: ${available} of ${desired} updated pods are available...`,
+      };
     }
     return { done: true, message: `daemon set "${name}" successfully rolled out` };
   }
@@ -108,14 +123,23 @@ function judgeStatefulSet(sts: Workload): RolloutJudgement {
   if (strategy.rollingUpdate) {
     const partition: number | undefined = strategy.rollingUpdate.partition ?? undefined;
     if (desired !== undefined && partition !== undefined && updated < desired - partition) {
-      return { done: false, message: `Waiting for partitioned roll out to finish: ${updated} out of ${desired - partition} new pods have been updated...` };
+      return {
+        done: false,
+        message: `Waiting for partitioned roll out to finish: ${updated} out of ${desired - partition} new pods have been updated...`,
+      };
     }
     return { done: true, message: `partitioned roll out complete: ${updated} new pods have been updated...` };
   }
   if (status.updateRevision !== status.currentRevision) {
-    return { done: false, message: `waiting for statefulset rolling update to complete ${updated} pods at revision ${status.updateRevision}...` };
+    return {
+      done: false,
+      message: `waiting for statefulset rolling update to complete ${updated} pods at revision ${status.updateRevision}...`,
+    };
   }
-  return { done: true, message: `statefulset rolling update complete ${status.currentReplicas ?? 0} pods at revision ${status.currentRevision}...` };
+  return {
+    done: true,
+    message: `statefulset rolling update complete ${status.currentReplicas ?? 0} pods at revision ${status.currentRevision}...`,
+  };
 }
 
 /** The revision a restart produced: a deployment's revision number, a statefulset's update revision, a daemon set's observed generation. */

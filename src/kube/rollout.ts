@@ -85,12 +85,27 @@ export async function restartWorkloads(options: RestartOptions): Promise<Restart
   const results = await Promise.all(
     workloads.map(async (ref, index): Promise<WorkloadResult> => {
       const name = describeWorkload(ref);
-      const base = { workload: name, kind: ref.kind, name: ref.name, namespace: ref.namespace, previousRevision: currentRevision(ref.kind, before[index]) };
+      const base = {
+        workload: name,
+        kind: ref.kind,
+        name: ref.name,
+        namespace: ref.namespace,
+        previousRevision: currentRevision(ref.kind, before[index]),
+      };
       const patched = patches[index];
       if (patched.status === 'rejected') {
         logger.warning(`${name}: the restart patch failed: ${errorMessage(patched.reason)}`);
         const { ready, desired } = readyCounts(ref.kind, before[index]);
-        return { ...base, outcome: 'failed', message: `restart failed: ${errorMessage(patched.reason)}`, revision: base.previousRevision, readyReplicas: ready, desiredReplicas: desired, seconds: 0, pods: [] };
+        return {
+          ...base,
+          outcome: 'failed',
+          message: `restart failed: ${errorMessage(patched.reason)}`,
+          revision: base.previousRevision,
+          readyReplicas: ready,
+          desiredReplicas: desired,
+          seconds: 0,
+          pods: [],
+        };
       }
       logger.info(`${name} restarted`);
       return track(ref, base, patched.value);
@@ -98,7 +113,11 @@ export async function restartWorkloads(options: RestartOptions): Promise<Restart
   );
   return { restartedAt, results, passed: results.every((result) => result.outcome === 'rolled-out') };
 
-  async function track(ref: WorkloadRef, base: Pick<WorkloadResult, 'workload' | 'kind' | 'name' | 'namespace' | 'previousRevision'>, initial: any): Promise<WorkloadResult> {
+  async function track(
+    ref: WorkloadRef,
+    base: Pick<WorkloadResult, 'workload' | 'kind' | 'name' | 'namespace' | 'previousRevision'>,
+    initial: any,
+  ): Promise<WorkloadResult> {
     let workload = initial;
     let lastMessage = '';
     let outcome: RolloutOutcome | undefined;
@@ -140,9 +159,20 @@ export async function restartWorkloads(options: RestartOptions): Promise<Restart
     const { ready, desired } = readyCounts(ref.kind, workload);
     const pods = outcome === 'rolled-out' ? [] : await diagnose(ref, workload);
     for (const pod of pods) {
-      logger.warning(`${base.workload}: pod ${pod.pod} is not ready: ${pod.reason}: ${pod.detail}${pod.lastMessage ? `; last message: ${pod.lastMessage}` : ''}`);
+      logger.warning(
+        `${base.workload}: pod ${pod.pod} is not ready: ${pod.reason}: ${pod.detail}${pod.lastMessage ? `; last message: ${pod.lastMessage}` : ''}`,
+      );
     }
-    return { ...base, outcome, message, revision: currentRevision(ref.kind, workload), readyReplicas: ready, desiredReplicas: desired, seconds, pods };
+    return {
+      ...base,
+      outcome,
+      message,
+      revision: currentRevision(ref.kind, workload),
+      readyReplicas: ready,
+      desiredReplicas: desired,
+      seconds,
+      pods,
+    };
   }
 
   async function diagnose(ref: WorkloadRef, workload: any): Promise<PodDiagnosis[]> {
@@ -169,7 +199,10 @@ export async function restartWorkloads(options: RestartOptions): Promise<Restart
 function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('no answer before the timeout')), Math.max(0, Math.ceil(deadline - performance.now())));
+    timer = setTimeout(
+      () => reject(new Error('no answer before the timeout')),
+      Math.max(0, Math.ceil(deadline - performance.now())),
+    );
   });
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }

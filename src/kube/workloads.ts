@@ -49,7 +49,9 @@ export function validateNamespace(namespace: string, input = 'namespace'): strin
  */
 export function parseWorkloads(lines: readonly string[], namespace: string, input = 'workloads'): WorkloadRef[] {
   if (lines.length === 0) {
-    throw new ConfigurationError(`Input "${input}" is empty: give one workload a line, such as deployment/ticket-service, statefulset/x or daemonset/y.`);
+    throw new ConfigurationError(
+      `Input "${input}" is empty: give one workload a line, such as deployment/ticket-service, statefulset/x or daemonset/y.`,
+    );
   }
   const seen = new Set<string>();
   const refs: WorkloadRef[] = [];

@@ -22,7 +22,10 @@ export function planFingerprint(entries: readonly FingerprintEntry[]): string {
     transaction: migration.transaction,
     file: content ? crypto.createHash('sha256').update(content).digest('hex') : null,
   }));
-  return crypto.createHash('sha256').update(JSON.stringify({ version: 1, migrations: canonical })).digest('hex');
+  return crypto
+    .createHash('sha256')
+    .update(JSON.stringify({ version: 1, migrations: canonical }))
+    .digest('hex');
 }
 
 export const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/;

@@ -26,7 +26,9 @@ export interface KnexfileMigrationSettings {
 export async function readKnexfile(file: string, environment: string): Promise<KnexfileMigrationSettings> {
   const absolute = path.resolve(file);
   if (!fs.existsSync(absolute) || !fs.statSync(absolute).isFile()) {
-    throw new ConfigurationError(`Input "knexfile" is "${file}": no such file (looked at ${absolute}). Give the path of the project's knexfile, or leave it empty.`);
+    throw new ConfigurationError(
+      `Input "knexfile" is "${file}": no such file (looked at ${absolute}). Give the path of the project's knexfile, or leave it empty.`,
+    );
   }
   let config: unknown;
   try {
@@ -34,13 +36,20 @@ export async function readKnexfile(file: string, environment: string): Promise<K
     let loaded = (await import(/* webpackIgnore: true */ pathToFileURL(absolute).href)) as Record<string, unknown>;
     // CommonJS arrives as { default: module.exports }; a transpiled ESM default may be nested once more.
     config = loaded.default ?? loaded;
-    if (config && typeof config === 'object' && 'default' in (config as object) && !('migrations' in (config as object))) {
+    if (
+      config &&
+      typeof config === 'object' &&
+      'default' in (config as object) &&
+      !('migrations' in (config as object))
+    ) {
       loaded = config as Record<string, unknown>;
       config = loaded.default ?? config;
     }
     if (typeof config === 'function') config = await (config as () => unknown)();
   } catch (error) {
-    throw new ConfigurationError(`Input "knexfile": ${file} could not be loaded: ${errorMessage(error)}. Fix the knexfile or leave "knexfile" empty and give migrations-dir.`);
+    throw new ConfigurationError(
+      `Input "knexfile": ${file} could not be loaded: ${errorMessage(error)}. Fix the knexfile or leave "knexfile" empty and give migrations-dir.`,
+    );
   }
   if (!config || typeof config !== 'object') {
     throw new ConfigurationError(`Input "knexfile": ${file} exports no configuration object.`);
@@ -49,7 +58,8 @@ export async function readKnexfile(file: string, environment: string): Promise<K
   const hasEnvironment = Object.prototype.hasOwnProperty.call(all, environment) && typeof all[environment] === 'object';
   const selected = (hasEnvironment ? all[environment] : all) as Record<string, unknown>;
   const migrations = (selected.migrations ?? {}) as Record<string, unknown>;
-  if (typeof migrations !== 'object') throw new ConfigurationError(`Input "knexfile": ${file}'s migrations setting is not an object.`);
+  if (typeof migrations !== 'object')
+    throw new ConfigurationError(`Input "knexfile": ${file}'s migrations setting is not an object.`);
   if (migrations.migrationSource) {
     throw new ConfigurationError(
       `Input "knexfile": ${file} sets migrations.migrationSource, a custom source this action cannot reproduce. Give migrations-dir instead.`,
@@ -65,7 +75,8 @@ export async function readKnexfile(file: string, environment: string): Promise<K
   if (typeof migrations.schemaName === 'string') settings.schemaName = migrations.schemaName;
   if (Array.isArray(migrations.loadExtensions)) settings.loadExtensions = migrations.loadExtensions.map(String);
   if (typeof migrations.sortDirsSeparately === 'boolean') settings.sortDirsSeparately = migrations.sortDirsSeparately;
-  if (typeof migrations.disableTransactions === 'boolean') settings.disableTransactions = migrations.disableTransactions;
+  if (typeof migrations.disableTransactions === 'boolean')
+    settings.disableTransactions = migrations.disableTransactions;
   return settings;
 }
 
@@ -90,9 +101,13 @@ export interface MigrationSettingsRequest {
 }
 
 export async function resolveMigrationSettings(request: MigrationSettingsRequest): Promise<MigrationSettings> {
-  const fromFile = request.knexfile ? await readKnexfile(path.resolve(request.cwd, request.knexfile), request.knexEnvironment) : {};
+  const fromFile = request.knexfile
+    ? await readKnexfile(path.resolve(request.cwd, request.knexfile), request.knexEnvironment)
+    : {};
   return {
-    directories: request.migrationsDir ? [path.resolve(request.cwd, request.migrationsDir)] : (fromFile.directories ?? [path.resolve(request.cwd, 'migrations')]),
+    directories: request.migrationsDir
+      ? [path.resolve(request.cwd, request.migrationsDir)]
+      : (fromFile.directories ?? [path.resolve(request.cwd, 'migrations')]),
     tableName: request.migrationsTable ?? fromFile.tableName ?? 'knex_migrations',
     schemaName: request.schema ?? fromFile.schemaName ?? 'public',
     loadExtensions: fromFile.loadExtensions,

@@ -120,15 +120,25 @@ export interface KnexLockRow {
 }
 
 export async function tableExists(session: Session, schema: string, table: string): Promise<boolean> {
-  const { rows } = await session.query(`SELECT to_regclass(format('%I.%I', $1::text, $2::text)) IS NOT NULL AS present`, [schema, table]);
+  const { rows } = await session.query(
+    `SELECT to_regclass(format('%I.%I', $1::text, $2::text)) IS NOT NULL AS present`,
+    [schema, table],
+  );
   return rows[0].present === true;
 }
 
 /** Reads Knex's lock row; with forUpdate, locks it for this transaction (bounded by the session's lock_timeout). */
-export async function readKnexLockRow(session: Session, schema: string, tableName: string, options: { forUpdate?: boolean } = {}): Promise<KnexLockRow> {
+export async function readKnexLockRow(
+  session: Session,
+  schema: string,
+  tableName: string,
+  options: { forUpdate?: boolean } = {},
+): Promise<KnexLockRow> {
   const lockTable = lockTableName(tableName);
   if (!(await tableExists(session, schema, lockTable))) return { tableExists: false, isLocked: false, rows: 0 };
-  const { rows } = await session.query(`SELECT is_locked FROM ${qualified(schema, lockTable)}${options.forUpdate ? ' FOR UPDATE' : ''}`);
+  const { rows } = await session.query(
+    `SELECT is_locked FROM ${qualified(schema, lockTable)}${options.forUpdate ? ' FOR UPDATE' : ''}`,
+  );
   return { tableExists: true, isLocked: rows.some((row) => Number(row.is_locked) === 1), rows: rows.length };
 }
 

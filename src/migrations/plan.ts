@@ -11,10 +11,7 @@ export interface AppliedMigration {
 
 /** What the caller asked to undo. */
 export type PlanRequest =
-  | { kind: 'steps'; steps: number }
-  | { kind: 'all' }
-  | { kind: 'to'; to: string }
-  | { kind: 'down'; migration: string };
+  { kind: 'steps'; steps: number } | { kind: 'all' } | { kind: 'to'; to: string } | { kind: 'down'; migration: string };
 
 /** One migration the run undoes. */
 export interface PlannedMigration {
@@ -57,7 +54,11 @@ export function describeRequest(request: PlanRequest): string {
  * order of application (id), which is what was actually done to the database.
  * Names are compared as data; nothing here builds SQL.
  */
-export function selectMigrations(applied: readonly AppliedMigration[], fileNames: readonly string[], request: PlanRequest): Selection {
+export function selectMigrations(
+  applied: readonly AppliedMigration[],
+  fileNames: readonly string[],
+  request: PlanRequest,
+): Selection {
   const byIdDesc = [...applied].sort((a, b) => b.id - a.id);
   const warnings: string[] = [];
   const unknownOrNotApplied = (input: string, name: string): ConfigurationError => {

@@ -12,7 +12,10 @@ export function renderSql(statements: readonly ReviewedStatement[]): string {
       current = statement.migration;
       lines.push(`-- ${current ?? "Knex's bookkeeping"}`);
     }
-    const flags = statement.risk === 'destructive' || statement.risk === 'security' || statement.risk === 'warning' ? ` -- ${statement.risk}: ${statement.reasons.join('; ')}` : '';
+    const flags =
+      statement.risk === 'destructive' || statement.risk === 'security' || statement.risk === 'warning'
+        ? ` -- ${statement.risk}: ${statement.reasons.join('; ')}`
+        : '';
     const failed = statement.error ? ` -- FAILED: ${statement.error}` : '';
     lines.push(`${statement.sql.trim().replace(/;$/, '')};${flags}${failed}`);
   }
@@ -29,9 +32,13 @@ function snapshotTable(snapshot: StatusSnapshot | undefined): string {
   if (snapshot.applied.length === 0) lines.push('_No migration applied._');
   else {
     lines.push('| # | Migration | Batch | Applied at |', '|---|---|---|---|');
-    for (const row of [...snapshot.applied].reverse()) lines.push(`| ${row.id} | ${escapeCell(row.name)} | ${row.batch} | ${row.migrationTime} |`);
+    for (const row of [...snapshot.applied].reverse())
+      lines.push(`| ${row.id} | ${escapeCell(row.name)} | ${row.batch} | ${row.migrationTime} |`);
   }
-  lines.push('', `Pending (files not applied): ${snapshot.pending.length ? snapshot.pending.map((name) => `\`${escapeCell(name)}\``).join(', ') : 'none'}.`);
+  lines.push(
+    '',
+    `Pending (files not applied): ${snapshot.pending.length ? snapshot.pending.map((name) => `\`${escapeCell(name)}\``).join(', ') : 'none'}.`,
+  );
   if (snapshot.missingFiles.length) {
     lines.push(
       '',
@@ -42,16 +49,27 @@ function snapshotTable(snapshot: StatusSnapshot | undefined): string {
   lines.push(
     '',
     `Lock: ${!lock.tableExists ? `${lock.table} does not exist.` : lock.isLocked ? `**${lock.table}.is_locked = 1**` : `${lock.table}.is_locked = 0`}${
-      lock.holders.length ? `; held by ${lock.holders.map(describeHolder).join('; ')}` : lock.isLocked ? '; no session holds it: a crashed run left it (free it with mode: unlock, force-unlock: true)' : ''
+      lock.holders.length
+        ? `; held by ${lock.holders.map(describeHolder).join('; ')}`
+        : lock.isLocked
+          ? '; no session holds it: a crashed run left it (free it with mode: unlock, force-unlock: true)'
+          : ''
     }.`,
   );
   return `${lines.join('\n')}\n`;
 }
 
 /** The job summary: for a reviewer who was not there. */
-export function renderSummary(result: RollbackResult | undefined, asked: string, outcome: { ok: boolean; message?: string }): string {
+export function renderSummary(
+  result: RollbackResult | undefined,
+  asked: string,
+  outcome: { ok: boolean; message?: string },
+): string {
   const parts: string[] = ['## Migration rollback', '', `**Asked:** ${asked}`, ''];
-  parts.push(outcome.ok ? `**Result:** ${describeOutcome(result)}` : `**Result: failed.**\n\n${outcome.message ?? ''}`, '');
+  parts.push(
+    outcome.ok ? `**Result:** ${describeOutcome(result)}` : `**Result: failed.**\n\n${outcome.message ?? ''}`,
+    '',
+  );
   if (!result) return parts.join('\n');
   if (result.mode !== 'status' && result.mode !== 'unlock') {
     parts.push(`### Plan: ${describeRequest(result.request)}`, '');
@@ -60,7 +78,9 @@ export function renderSummary(result: RollbackResult | undefined, asked: string,
       parts.push('| Order | Migration | Batch | In the transaction | Segment |', '|---|---|---|---|---|');
       result.plan.forEach((migration, index) => {
         const segment = result.segments.findIndex((s) => s.migrations.includes(migration.name)) + 1;
-        parts.push(`| ${index + 1} | ${escapeCell(migration.name)} | ${migration.batch} | ${migration.transaction ? 'yes' : '**no** (config.transaction = false)'} | ${segment} of ${result.segments.length} |`);
+        parts.push(
+          `| ${index + 1} | ${escapeCell(migration.name)} | ${migration.batch} | ${migration.transaction ? 'yes' : '**no** (config.transaction = false)'} | ${segment} of ${result.segments.length} |`,
+        );
       });
     }
     if (result.fingerprint) parts.push('', `plan-fingerprint: \`${result.fingerprint}\``);
@@ -75,7 +95,10 @@ export function renderSummary(result: RollbackResult | undefined, asked: string,
       '',
       '| Migration | Statement | Risk | Why |',
       '|---|---|---|---|',
-      ...blocked.map((s) => `| ${escapeCell(s.migration ?? "Knex's bookkeeping")} | \`${escapeCell(oneLine(s.sql, 160))}\` | ${s.risk} | ${escapeCell(s.reasons.join('; '))} |`),
+      ...blocked.map(
+        (s) =>
+          `| ${escapeCell(s.migration ?? "Knex's bookkeeping")} | \`${escapeCell(oneLine(s.sql, 160))}\` | ${s.risk} | ${escapeCell(s.reasons.join('; '))} |`,
+      ),
       '',
     );
   }
@@ -111,6 +134,8 @@ function describeOutcome(result: RollbackResult | undefined): string {
     default:
       if (result.dryRun) return `dry run of ${result.plan.length} migration(s); rolled back, nothing changed.`;
       if (result.mode === 'plan') return `plan of ${result.plan.length} migration(s); nothing changed.`;
-      return result.rolledBack.length ? `undid ${result.rolledBack.length} migration(s): ${result.rolledBack.join(', ')}.` : 'nothing to undo; nothing changed.';
+      return result.rolledBack.length
+        ? `undid ${result.rolledBack.length} migration(s): ${result.rolledBack.join(', ')}.`
+        : 'nothing to undo; nothing changed.';
   }
 }

@@ -18,9 +18,24 @@ import {
   tryAdvisoryLock,
   type LockHolder,
 } from './lock.js';
-import { batchesOf, buildSegments, describeRequest, selectMigrations, type AppliedMigration, type PlanRequest, type PlannedMigration, type Segment } from './plan.js';
+import {
+  batchesOf,
+  buildSegments,
+  describeRequest,
+  selectMigrations,
+  type AppliedMigration,
+  type PlanRequest,
+  type PlannedMigration,
+  type Segment,
+} from './plan.js';
 import { DEFAULT_LOAD_EXTENSIONS, listMigrationFiles, TrackingMigrationSource, type MigrationFile } from './source.js';
-import { MigrationTracker, serverMessage, SqlCapture, type CapturedStatement, type KnexClientLike } from './sql-capture.js';
+import {
+  MigrationTracker,
+  serverMessage,
+  SqlCapture,
+  type CapturedStatement,
+  type KnexClientLike,
+} from './sql-capture.js';
 import { readApplied, readStatus, type StatusSnapshot } from './status.js';
 
 export type Mode = 'status' | 'plan' | 'rollback' | 'down' | 'unlock';
@@ -33,9 +48,15 @@ export interface ClassifiedStatement {
   risk: StatementRisk;
   reasons: string[];
 }
-export type Classifier = (statements: readonly string[], options?: { bookkeepingTables?: string[] }) => Promise<ClassifiedStatement[]>;
+export type Classifier = (
+  statements: readonly string[],
+  options?: { bookkeepingTables?: string[] },
+) => Promise<ClassifiedStatement[]>;
 /** The same classifier keeping each input's verdicts apart, in one round trip (classify.ts's classifyEach). */
-export type BatchClassifier = (statements: readonly string[], options?: { bookkeepingTables?: string[] }) => Promise<ClassifiedStatement[][]>;
+export type BatchClassifier = (
+  statements: readonly string[],
+  options?: { bookkeepingTables?: string[] },
+) => Promise<ClassifiedStatement[][]>;
 
 export interface Logger {
   info(message: string): void;
@@ -136,9 +157,14 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
   // Files first: a bad migrations-dir is reported before anything touches the database.
   let files: MigrationFile[];
   try {
-    files = listMigrationFiles(settings.directories, { loadExtensions: settings.loadExtensions, sortDirsSeparately: settings.sortDirsSeparately });
+    files = listMigrationFiles(settings.directories, {
+      loadExtensions: settings.loadExtensions,
+      sortDirsSeparately: settings.sortDirsSeparately,
+    });
   } catch (error) {
-    throw new ConfigurationError(`Input "migrations-dir" (or the knexfile's migrations.directory): ${errorMessage(error)} Give the directory holding the project's migrations, relative to the workspace.`);
+    throw new ConfigurationError(
+      `Input "migrations-dir" (or the knexfile's migrations.directory): ${errorMessage(error)} Give the directory holding the project's migrations, relative to the workspace.`,
+    );
   }
   if (files.length === 0) {
     throw new ConfigurationError(
@@ -162,7 +188,9 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
       case 'down':
         return await lockedRun(knex, session, options, result, files);
       default:
-        throw new ConfigurationError(`Input "mode" is "${String(options.mode)}". Valid values are: [status, plan, rollback, down, unlock].`);
+        throw new ConfigurationError(
+          `Input "mode" is "${String(options.mode)}". Valid values are: [status, plan, rollback, down, unlock].`,
+        );
     }
   } finally {
     if (session) knex.client.releaseConnection(session);
@@ -191,7 +219,10 @@ function createKnex(options: RollbackOptions): Knex {
             `${options.lockTimeoutMs}ms`,
             `${options.statementTimeoutMs}ms`,
           ])
-          .then(() => done(null, connection), (error: Error) => done(error, connection));
+          .then(
+            () => done(null, connection),
+            (error: Error) => done(error, connection),
+          );
       },
     },
     acquireConnectionTimeout: 30_000,
@@ -216,7 +247,12 @@ async function connect(knex: Knex, options: RollbackOptions): Promise<pg.Client>
 }
 
 /** Plan without dry-run: a read-only snapshot, no locks taken, nothing changed. */
-async function planOnly(session: pg.Client, options: RollbackOptions, result: RollbackResult, files: MigrationFile[]): Promise<RollbackResult> {
+async function planOnly(
+  session: pg.Client,
+  options: RollbackOptions,
+  result: RollbackResult,
+  files: MigrationFile[],
+): Promise<RollbackResult> {
   const { settings } = options;
   await session.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
   try {
@@ -226,14 +262,25 @@ async function planOnly(session: pg.Client, options: RollbackOptions, result: Ro
     await session.query('ROLLBACK').catch(() => undefined);
   }
   result.after = result.before;
-  result.notes.push('Plan only: nothing was locked or changed. With dry-run: true the downs also run, in a transaction that is rolled back.');
+  result.notes.push(
+    'Plan only: nothing was locked or changed. With dry-run: true the downs also run, in a transaction that is rolled back.',
+  );
   return result;
 }
 
 /** Computes the plan from rows read under the caller's snapshot; checks expected-plan and every refusal that needs no SQL run. */
-async function makePlan(applied: AppliedMigration[], files: MigrationFile[], options: RollbackOptions, result: RollbackResult): Promise<TrackingMigrationSource> {
+async function makePlan(
+  applied: AppliedMigration[],
+  files: MigrationFile[],
+  options: RollbackOptions,
+  result: RollbackResult,
+): Promise<TrackingMigrationSource> {
   const { settings } = options;
-  const selection = selectMigrations(applied, files.map((file) => file.name), options.request);
+  const selection = selectMigrations(
+    applied,
+    files.map((file) => file.name),
+    options.request,
+  );
   result.warnings.push(...selection.warnings);
   const missing = selection.rows.filter((row) => !files.some((file) => file.name === row.name));
   if (missing.length > 0) {
@@ -248,7 +295,10 @@ async function makePlan(applied: AppliedMigration[], files: MigrationFile[], opt
     const file = files.find((candidate) => candidate.name === row.name)!;
     const module = await source.getMigration(file);
     if (typeof module.down !== 'function') {
-      throw new RollbackFailure(`Migration ${row.name} exports no down() function, so it cannot be rolled back. Nothing was changed.`, result);
+      throw new RollbackFailure(
+        `Migration ${row.name} exports no down() function, so it cannot be rolled back. Nothing was changed.`,
+        result,
+      );
     }
     const flag = (module.config as { transaction?: unknown } | undefined)?.transaction;
     plan.push({ ...row, transaction: typeof flag === 'boolean' ? flag : !settings.disableTransactions });
@@ -256,7 +306,10 @@ async function makePlan(applied: AppliedMigration[], files: MigrationFile[], opt
   result.plan = plan;
   result.segments = buildSegments(plan);
   result.fingerprint = planFingerprint(
-    plan.map((migration) => ({ migration, content: fs.readFileSync(files.find((file) => file.name === migration.name)!.file) })),
+    plan.map((migration) => ({
+      migration,
+      content: fs.readFileSync(files.find((file) => file.name === migration.name)!.file),
+    })),
   );
   if (options.expectedPlan && options.expectedPlan !== result.fingerprint) {
     throw new RollbackFailure(
@@ -268,7 +321,8 @@ async function makePlan(applied: AppliedMigration[], files: MigrationFile[], opt
   if (outside.length > 0 && !options.allowNonAtomic && options.mode !== 'plan') {
     throw new RollbackFailure(nonAtomicRefusal(outside), result);
   }
-  if (outside.length > 0 && options.mode === 'plan' && !options.allowNonAtomic) result.warnings.push(nonAtomicRefusal(outside));
+  if (outside.length > 0 && options.mode === 'plan' && !options.allowNonAtomic)
+    result.warnings.push(nonAtomicRefusal(outside));
   return source;
 }
 
@@ -281,7 +335,13 @@ function nonAtomicRefusal(outside: PlannedMigration[]): string {
  * the advisory lock is taken before anything is read, so a second run fails at once instead
  * of waiting and then running a plan it read before the first one finished.
  */
-async function lockedRun(knex: Knex, session: pg.Client, options: RollbackOptions, result: RollbackResult, files: MigrationFile[]): Promise<RollbackResult> {
+async function lockedRun(
+  knex: Knex,
+  session: pg.Client,
+  options: RollbackOptions,
+  result: RollbackResult,
+  files: MigrationFile[],
+): Promise<RollbackResult> {
   const { settings } = options;
   const key = advisoryKey(settings.schemaName, settings.tableName);
   if (!(await tryAdvisoryLock(session, key))) {
@@ -312,7 +372,14 @@ async function releaseLock(session: pg.Client, key: [number, number], state: { s
   if (!state.sessionLost) await releaseAdvisoryLock(session, key).catch(() => undefined);
 }
 
-async function underLock(knex: Knex, session: pg.Client, options: RollbackOptions, result: RollbackResult, files: MigrationFile[], state: { sessionLost: boolean }): Promise<void> {
+async function underLock(
+  knex: Knex,
+  session: pg.Client,
+  options: RollbackOptions,
+  result: RollbackResult,
+  files: MigrationFile[],
+  state: { sessionLost: boolean },
+): Promise<void> {
   const { settings, logger } = options;
   const trx = await knex.transaction(undefined, { connection: session });
   let source: TrackingMigrationSource;
@@ -344,8 +411,9 @@ async function underLock(knex: Knex, session: pg.Client, options: RollbackOption
     }
     if (outside.length === 0 || options.dryRun) {
       const rehearsed = result.plan.filter((migration) => migration.transaction);
-      await logger.group(options.dryRun ? 'Dry run: the downs in a transaction that is rolled back' : 'Rolling back in one transaction', () =>
-        runAtomic(trx, source, options, result, rehearsed, outside.length > 0),
+      await logger.group(
+        options.dryRun ? 'Dry run: the downs in a transaction that is rolled back' : 'Rolling back in one transaction',
+        () => runAtomic(trx, source, options, result, rehearsed, outside.length > 0),
       );
       return;
     }
@@ -356,11 +424,18 @@ async function underLock(knex: Knex, session: pg.Client, options: RollbackOption
     state.sessionLost = isSessionLost(error);
     throw error;
   }
-  await logger.group('Rolling back in segments (allow-non-atomic)', () => runSegments(knex, session, source, options, result));
+  await logger.group('Rolling back in segments (allow-non-atomic)', () =>
+    runSegments(knex, session, source, options, result),
+  );
 }
 
 /** Locks Knex's lock row for this transaction and refuses when Knex's flag is set. */
-async function lockKnexRow(trx: Knex.Transaction, session: pg.Client, options: RollbackOptions, result: RollbackResult): Promise<void> {
+async function lockKnexRow(
+  trx: Knex.Transaction,
+  session: pg.Client,
+  options: RollbackOptions,
+  result: RollbackResult,
+): Promise<void> {
   const { settings } = options;
   const lockTable = `${settings.schemaName}.${lockTableName(settings.tableName)}`;
   let row;
@@ -417,7 +492,9 @@ async function runAtomic(
   migrations: PlannedMigration[],
   perMigration: boolean,
 ): Promise<void> {
-  const tracker = new MigrationTracker((name, elapsed) => options.logger.info(`  ${name}: down() ran in ${formatDuration(elapsed)}`));
+  const tracker = new MigrationTracker((name, elapsed) =>
+    options.logger.info(`  ${name}: down() ran in ${formatDuration(elapsed)}`),
+  );
   const source = new TrackingMigrationSource(await planSource.getMigrations(), tracker);
   const config = migratorConfig(options, source);
   const capture = new SqlCapture(trx, trx.client as KnexClientLike, tracker);
@@ -428,11 +505,22 @@ async function runAtomic(
     capture.stop();
     await trx.rollback().catch(() => undefined);
     result.statements = await reviewAfterFailure(capture.statements, options);
-    throw new RollbackFailure(describeFailure(error, tracker, capture, result.plan.map((m) => m.name), options), result);
+    throw new RollbackFailure(
+      describeFailure(
+        error,
+        tracker,
+        capture,
+        result.plan.map((m) => m.name),
+        options,
+      ),
+      result,
+    );
   }
   capture.stop();
   result.statements = await review(capture.statements, options);
-  const blocked = result.statements.filter((statement) => statement.risk === 'destructive' || statement.risk === 'security');
+  const blocked = result.statements.filter(
+    (statement) => statement.risk === 'destructive' || statement.risk === 'security',
+  );
   collectWarnings(result);
   if (options.dryRun) {
     await trx.rollback().catch(() => undefined);
@@ -440,7 +528,9 @@ async function runAtomic(
       `Dry run: the downs ran in a transaction that was rolled back after ${formatDuration(Date.now() - started)}; nothing was changed. While it lasted it held the same locks as a real run (the advisory lock and Knex's lock row, and whatever the downs lock), each wait bounded by lock-timeout (${formatDuration(options.lockTimeoutMs)}).`,
     );
     if (blocked.length > 0 && !options.allowDestructive) {
-      result.warnings.push(`A real run would be refused without allow-destructive: true: ${blocked.length} statement(s) destroy data or remove security (listed under "Statements that destroy data or remove security").`);
+      result.warnings.push(
+        `A real run would be refused without allow-destructive: true: ${blocked.length} statement(s) destroy data or remove security (listed under "Statements that destroy data or remove security").`,
+      );
     }
     return;
   }
@@ -455,7 +545,9 @@ async function runAtomic(
   result.committed = true;
   result.rolledBack = result.plan.map((migration) => migration.name);
   result.batches = completedBatches(result.plan, result.rolledBack, result.before?.applied ?? []);
-  options.logger.info(`Committed: ${result.rolledBack.length} migration(s) undone in ${formatDuration(Date.now() - started)}.`);
+  options.logger.info(
+    `Committed: ${result.rolledBack.length} migration(s) undone in ${formatDuration(Date.now() - started)}.`,
+  );
 }
 
 /**
@@ -463,7 +555,14 @@ async function runAtomic(
  * (its _getLastBatch picks the newest batch, ordered by id, as our plan does),
  * down({ name }) once per migration for to/down.
  */
-async function runDowns(trx: Knex | Knex.Transaction, given: Knex.MigratorConfig, options: RollbackOptions, plan: PlannedMigration[], logger: Logger, perMigration = false): Promise<void> {
+async function runDowns(
+  trx: Knex | Knex.Transaction,
+  given: Knex.MigratorConfig,
+  options: RollbackOptions,
+  plan: PlannedMigration[],
+  logger: Logger,
+  perMigration = false,
+): Promise<void> {
   // On our transaction, Knex's Migrator would still wrap each down() in a transaction of its
   // own, which inside ours is a SAVEPOINT and a RELEASE: two more round trips per migration
   // that protect nothing, since any failure rolls the whole transaction back. With
@@ -479,7 +578,9 @@ async function runDowns(trx: Knex | Knex.Transaction, given: Knex.MigratorConfig
       const started = Date.now();
       const [, undone] = (await trx.migrate.rollback(config)) as [number, string[]];
       if (JSON.stringify(undone) !== JSON.stringify(names)) {
-        throw new Error(`Knex undid ${JSON.stringify(undone)} for batch ${batch}, but the plan was ${JSON.stringify(names)}.`);
+        throw new Error(
+          `Knex undid ${JSON.stringify(undone)} for batch ${batch}, but the plan was ${JSON.stringify(names)}.`,
+        );
       }
       logger.info(`  undone in ${formatDuration(Date.now() - started)}`);
     }
@@ -493,29 +594,48 @@ async function runDowns(trx: Knex | Knex.Transaction, given: Knex.MigratorConfig
 
 async function review(statements: CapturedStatement[], options: RollbackOptions): Promise<ReviewedStatement[]> {
   const { settings } = options;
-  const bookkeepingTables = [settings.tableName, lockTableName(settings.tableName)].map((table) => `${settings.schemaName}.${table}`);
+  const bookkeepingTables = [settings.tableName, lockTableName(settings.tableName)].map(
+    (table) => `${settings.schemaName}.${table}`,
+  );
   const reviewed: ReviewedStatement[] = [];
   // Each verdict must stay attached to its statement (and so to its migration).
-  const batched = options.classifyEach ? await options.classifyEach(statements.map((statement) => statement.sql), { bookkeepingTables }) : undefined;
+  const batched = options.classifyEach
+    ? await options.classifyEach(
+        statements.map((statement) => statement.sql),
+        { bookkeepingTables },
+      )
+    : undefined;
   for (const [index, statement] of statements.entries()) {
     const verdicts = batched ? batched[index] : await options.classify([statement.sql], { bookkeepingTables });
-    const worst = verdicts.reduce<ClassifiedStatement | undefined>((current, verdict) => (rank(verdict.risk) > rank(current?.risk) ? verdict : current), undefined);
+    const worst = verdicts.reduce<ClassifiedStatement | undefined>(
+      (current, verdict) => (rank(verdict.risk) > rank(current?.risk) ? verdict : current),
+      undefined,
+    );
     reviewed.push({
       ...statement,
       risk: worst?.risk ?? 'destructive',
-      reasons: verdicts.flatMap((verdict) => (verdict.risk === 'safe' || verdict.risk === 'bookkeeping' ? [] : verdict.reasons)).concat(worst ? [] : ['the classifier returned nothing for it']),
+      reasons: verdicts
+        .flatMap((verdict) => (verdict.risk === 'safe' || verdict.risk === 'bookkeeping' ? [] : verdict.reasons))
+        .concat(worst ? [] : ['the classifier returned nothing for it']),
     });
   }
   return reviewed;
 }
 
 /** After a failure the statements are still classified for the report; a classifier fault must not hide the real error. */
-async function reviewAfterFailure(statements: CapturedStatement[], options: RollbackOptions): Promise<ReviewedStatement[]> {
+async function reviewAfterFailure(
+  statements: CapturedStatement[],
+  options: RollbackOptions,
+): Promise<ReviewedStatement[]> {
   try {
     return await review(statements, options);
   } catch (error) {
     options.logger.debug(`classifying the statements of a failed run failed: ${errorMessage(error)}`);
-    return statements.map((statement) => ({ ...statement, risk: 'destructive', reasons: ['not classified (the classifier failed)'] }));
+    return statements.map((statement) => ({
+      ...statement,
+      risk: 'destructive',
+      reasons: ['not classified (the classifier failed)'],
+    }));
   }
 }
 
@@ -530,7 +650,9 @@ function describeBlocked(statement: ReviewedStatement): string {
 
 function collectWarnings(result: RollbackResult): void {
   for (const statement of result.statements.filter((s) => s.risk === 'warning')) {
-    result.warnings.push(`${statement.migration ?? '(bookkeeping)'}: "${oneLine(statement.sql)}": ${statement.reasons.join('; ')}`);
+    result.warnings.push(
+      `${statement.migration ?? '(bookkeeping)'}: "${oneLine(statement.sql)}": ${statement.reasons.join('; ')}`,
+    );
   }
 }
 
@@ -542,15 +664,32 @@ export function oneLine(sql: string, max = 200): string {
 function isSessionLost(error: unknown): boolean {
   const code = (error as { code?: string } | undefined)?.code;
   const message = errorMessage(error);
-  return code === '57P01' || code === '57P02' || code === '57P03' || /Connection terminated|terminating connection|connection.*(closed|ended)/i.test(message);
+  return (
+    code === '57P01' ||
+    code === '57P02' ||
+    code === '57P03' ||
+    /Connection terminated|terminating connection|connection.*(closed|ended)/i.test(message)
+  );
 }
 
-function describeFailure(error: unknown, tracker: MigrationTracker, capture: SqlCapture, planned: string[], options: RollbackOptions): string {
+function describeFailure(
+  error: unknown,
+  tracker: MigrationTracker,
+  capture: SqlCapture,
+  planned: string[],
+  options: RollbackOptions,
+): string {
   const failed = capture.failed();
   const migration = failed?.migration ?? tracker.current ?? tracker.started.at(-1);
-  const where = failed ? ` at "${oneLine(failed.sql)}"` : capture.statements.length ? ` after "${oneLine(capture.statements.at(-1)!.sql)}"` : '';
+  const where = failed
+    ? ` at "${oneLine(failed.sql)}"`
+    : capture.statements.length
+      ? ` after "${oneLine(capture.statements.at(-1)!.sql)}"`
+      : '';
   const reason = failed?.error ?? serverMessage(error);
-  const state = options.dryRun ? 'This was a dry run: nothing was changed.' : `Nothing was changed: the transaction was rolled back, so ${planned.join(', ')} ${planned.length === 1 ? 'is' : 'are'} still applied and ${options.settings.tableName} is as it was.`;
+  const state = options.dryRun
+    ? 'This was a dry run: nothing was changed.'
+    : `Nothing was changed: the transaction was rolled back, so ${planned.join(', ')} ${planned.length === 1 ? 'is' : 'are'} still applied and ${options.settings.tableName} is as it was.`;
   if (isSessionLost(error)) {
     return `The database session was terminated while ${migration ?? 'the rollback'} was running${where}: ${reason}. PostgreSQL rolled the transaction back. ${state} Run it again.`;
   }
@@ -562,7 +701,9 @@ function describeFailure(error: unknown, tracker: MigrationTracker, capture: Sql
 
 /** Batches whose every applied migration is now undone. */
 function completedBatches(plan: PlannedMigration[], undone: string[], applied: AppliedMigration[]): number[] {
-  return batchesOf(plan).filter((batch) => applied.filter((row) => row.batch === batch).every((row) => undone.includes(row.name)));
+  return batchesOf(plan).filter((batch) =>
+    applied.filter((row) => row.batch === batch).every((row) => undone.includes(row.name)),
+  );
 }
 
 /**
@@ -578,7 +719,9 @@ async function runSegments(
   result: RollbackResult,
 ): Promise<void> {
   const { settings, logger } = options;
-  const tracker = new MigrationTracker((name, elapsed) => options.logger.info(`  ${name}: down() ran in ${formatDuration(elapsed)}`));
+  const tracker = new MigrationTracker((name, elapsed) =>
+    options.logger.info(`  ${name}: down() ran in ${formatDuration(elapsed)}`),
+  );
   const source = new TrackingMigrationSource(await planSource.getMigrations(), tracker);
   const config = migratorConfig(options, source);
   const undone: string[] = [];
@@ -592,15 +735,21 @@ async function runSegments(
       try {
         await lockKnexRow(trx, session, options, result);
         const applied = await readApplied(session, settings.schemaName, settings.tableName);
-        const stillThere = planned.every((migration) => applied.some((row) => row.id === migration.id && row.name === migration.name));
+        const stillThere = planned.every((migration) =>
+          applied.some((row) => row.id === migration.id && row.name === migration.name),
+        );
         if (!stillThere) throw new Error(`the migrations of this segment are no longer applied as planned`);
         await runDowns(trx, config, options, planned, logger, true);
         capture.stop();
         const reviewed = await review(capture.statements, options);
         result.statements.push(...reviewed);
-        const blocked = reviewed.filter((statement) => statement.risk === 'destructive' || statement.risk === 'security');
+        const blocked = reviewed.filter(
+          (statement) => statement.risk === 'destructive' || statement.risk === 'security',
+        );
         if (blocked.length > 0 && !options.allowDestructive) {
-          throw new Error(`refused: allow-destructive is false and the segment runs ${blocked.map(describeBlocked).join('; ')}`);
+          throw new Error(
+            `refused: allow-destructive is false and the segment runs ${blocked.map(describeBlocked).join('; ')}`,
+          );
         }
         await trx.commit();
       } catch (error) {
@@ -608,10 +757,19 @@ async function runSegments(
         if (!trx.isCompleted()) await trx.rollback().catch(() => undefined);
         if (error instanceof RollbackFailure) throw error;
         // Statements already reviewed (a destructive refusal) are in result.statements; otherwise add them now.
-        if (!result.statements.some((statement) => capture.statements.some((captured) => captured.sql === statement.sql && captured.migration === statement.migration))) {
+        if (
+          !result.statements.some((statement) =>
+            capture.statements.some(
+              (captured) => captured.sql === statement.sql && captured.migration === statement.migration,
+            ),
+          )
+        ) {
           result.statements.push(...(await reviewAfterFailure(capture.statements, options)));
         }
-        throw new RollbackFailure(segmentFailure(error, tracker, capture, index, result, undone, options, true), result);
+        throw new RollbackFailure(
+          segmentFailure(error, tracker, capture, index, result, undone, options, true),
+          result,
+        );
       }
     } else {
       // Knex's Migrator on the pool's other session: it runs the down outside a transaction,
@@ -623,12 +781,17 @@ async function runSegments(
         const reviewed = await review(capture.statements, options);
         result.statements.push(...reviewed);
         for (const statement of reviewed.filter((s) => s.risk === 'destructive' || s.risk === 'security')) {
-          result.warnings.push(`Ran outside a transaction, so it could not be checked before it ran: ${describeBlocked(statement)}.`);
+          result.warnings.push(
+            `Ran outside a transaction, so it could not be checked before it ran: ${describeBlocked(statement)}.`,
+          );
         }
       } catch (error) {
         capture.stop();
         result.statements.push(...(await reviewAfterFailure(capture.statements, options)));
-        throw new RollbackFailure(segmentFailure(error, tracker, capture, index, result, undone, options, false), result);
+        throw new RollbackFailure(
+          segmentFailure(error, tracker, capture, index, result, undone, options, false),
+          result,
+        );
       }
     }
     undone.push(...segment.migrations);
@@ -662,7 +825,11 @@ function segmentFailure(
     segmentState,
     `Undone and committed: ${undone.length ? undone.join(', ') : '(none)'}.`,
     `Still applied: ${remaining.join(', ')}.`,
-    `To resume once fixed: ${resumeInputs(remaining, (result.before?.applied ?? []).filter((row) => !undone.includes(row.name)), options)}.`,
+    `To resume once fixed: ${resumeInputs(
+      remaining,
+      (result.before?.applied ?? []).filter((row) => !undone.includes(row.name)),
+      options,
+    )}.`,
   ].join(' ');
 }
 
@@ -690,7 +857,9 @@ async function freshStatus(knex: Knex, options: RollbackOptions, files: Migratio
 
 function logPlan(options: RollbackOptions, result: RollbackResult): void {
   const { logger } = options;
-  logger.info(`Plan (${describeRequest(options.request)}): ${result.plan.length ? result.plan.map((m) => `${m.name} [batch ${m.batch}${m.transaction ? '' : ', outside a transaction'}]`).join(', ') : 'nothing'}`);
+  logger.info(
+    `Plan (${describeRequest(options.request)}): ${result.plan.length ? result.plan.map((m) => `${m.name} [batch ${m.batch}${m.transaction ? '' : ', outside a transaction'}]`).join(', ') : 'nothing'}`,
+  );
   logger.info(`plan-fingerprint: ${result.fingerprint}`);
 }
 
@@ -698,13 +867,20 @@ function logPlan(options: RollbackOptions, result: RollbackResult): void {
  * mode: unlock. Frees Knex's lock row only when no session holds the migration lock
  * (advisory lock or a write lock on the tables), and only with force-unlock: true.
  */
-async function unlock(session: pg.Client, options: RollbackOptions, result: RollbackResult, files: MigrationFile[]): Promise<RollbackResult> {
+async function unlock(
+  session: pg.Client,
+  options: RollbackOptions,
+  result: RollbackResult,
+  files: MigrationFile[],
+): Promise<RollbackResult> {
   const { settings } = options;
   const lockTable = `${settings.schemaName}.${lockTableName(settings.tableName)}`;
   result.before = await readStatus(session, settings.schemaName, settings.tableName, files);
   const { lock } = result.before;
   result.lockChecks.push(
-    lock.tableExists ? `${lockTable}: is_locked = ${lock.isLocked ? 1 : 0}` : `${lockTable} does not exist: Knex never took a lock here.`,
+    lock.tableExists
+      ? `${lockTable}: is_locked = ${lock.isLocked ? 1 : 0}`
+      : `${lockTable} does not exist: Knex never took a lock here.`,
     ...holderChecks(lock.holders),
   );
   if (!lock.tableExists || !lock.isLocked) {
@@ -714,7 +890,10 @@ async function unlock(session: pg.Client, options: RollbackOptions, result: Roll
   }
   if (lock.holders.length > 0) {
     result.after = result.before;
-    throw new RollbackFailure(`Knex's migration lock is set and held: ${lock.holders.map(describeHolder).join('; ')}. A run is in progress; it was not freed. Wait for it to finish.`, result);
+    throw new RollbackFailure(
+      `Knex's migration lock is set and held: ${lock.holders.map(describeHolder).join('; ')}. A run is in progress; it was not freed. Wait for it to finish.`,
+      result,
+    );
   }
   if (!options.forceUnlock) {
     result.after = result.before;
@@ -727,20 +906,35 @@ async function unlock(session: pg.Client, options: RollbackOptions, result: Roll
   const key = advisoryKey(settings.schemaName, settings.tableName);
   if (!(await tryAdvisoryLock(session, key))) {
     const holders = await findLockHolders(session, settings.schemaName, settings.tableName);
-    throw new RollbackFailure(`A run took the migration lock just now: ${holders.map(describeHolder).join('; ')}. Nothing was freed.`, result);
+    throw new RollbackFailure(
+      `A run took the migration lock just now: ${holders.map(describeHolder).join('; ')}. Nothing was freed.`,
+      result,
+    );
   }
   try {
     await session.query('BEGIN');
     try {
       await readKnexLockRow(session, settings.schemaName, settings.tableName, { forUpdate: true });
       const holders = await findLockHolders(session, settings.schemaName, settings.tableName);
-      if (holders.length > 0) throw new RollbackFailure(`A session took the lock while unlocking: ${holders.map(describeHolder).join('; ')}. Nothing was freed.`, result);
-      const updated = await session.query(`UPDATE ${qualified(settings.schemaName, lockTableName(settings.tableName))} SET is_locked = 0 WHERE is_locked = 1`);
+      if (holders.length > 0)
+        throw new RollbackFailure(
+          `A session took the lock while unlocking: ${holders.map(describeHolder).join('; ')}. Nothing was freed.`,
+          result,
+        );
+      const updated = await session.query(
+        `UPDATE ${qualified(settings.schemaName, lockTableName(settings.tableName))} SET is_locked = 0 WHERE is_locked = 1`,
+      );
       await session.query('COMMIT');
-      result.lockChecks.push(`Re-checked under the row lock and the advisory lock: no holder. Set is_locked = 0 on ${(updated as { rowCount?: number }).rowCount ?? 0} row(s).`);
+      result.lockChecks.push(
+        `Re-checked under the row lock and the advisory lock: no holder. Set is_locked = 0 on ${(updated as { rowCount?: number }).rowCount ?? 0} row(s).`,
+      );
     } catch (error) {
       await session.query('ROLLBACK').catch(() => undefined);
-      if (isLockTimeout(error)) throw new RollbackFailure(`Knex's lock row is locked by another session (waited ${formatDuration(options.lockTimeoutMs)}). Nothing was freed.`, result);
+      if (isLockTimeout(error))
+        throw new RollbackFailure(
+          `Knex's lock row is locked by another session (waited ${formatDuration(options.lockTimeoutMs)}). Nothing was freed.`,
+          result,
+        );
       throw error;
     }
   } finally {

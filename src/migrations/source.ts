@@ -70,7 +70,8 @@ export async function loadMigrationModule(file: string): Promise<MigrationModule
     throw new ConfigurationError(`Migration ${path.basename(file)} could not be loaded: ${reason}`);
   }
   // A CommonJS migration arrives as { default: module.exports }; an ESM one has named exports.
-  const candidate = (typeof loaded.up === 'function' ? loaded : (loaded.default as Record<string, unknown> | undefined)) ?? {};
+  const candidate =
+    (typeof loaded.up === 'function' ? loaded : (loaded.default as Record<string, unknown> | undefined)) ?? {};
   if (typeof candidate.up !== 'function') {
     throw new ConfigurationError(`Migration ${path.basename(file)} exports no up() function.`);
   }

@@ -1,6 +1,14 @@
 import type { MigrationFile } from './source.js';
 import type { AppliedMigration } from './plan.js';
-import { findLockHolders, lockTableName, qualified, readKnexLockRow, tableExists, type LockHolder, type Session } from './lock.js';
+import {
+  findLockHolders,
+  lockTableName,
+  qualified,
+  readKnexLockRow,
+  tableExists,
+  type LockHolder,
+  type Session,
+} from './lock.js';
 
 /** The migration state of one database, as a reviewer reads it. */
 export interface StatusSnapshot {
@@ -25,26 +33,42 @@ export interface LockState {
 /** Reads knex_migrations (empty when the table does not exist yet: nothing was ever migrated). */
 export async function readApplied(session: Session, schema: string, tableName: string): Promise<AppliedMigration[]> {
   if (!(await tableExists(session, schema, tableName))) return [];
-  const { rows } = await session.query(`SELECT id, name, batch, migration_time FROM ${qualified(schema, tableName)} ORDER BY id`);
+  const { rows } = await session.query(
+    `SELECT id, name, batch, migration_time FROM ${qualified(schema, tableName)} ORDER BY id`,
+  );
   return rows.map((row) => ({
     id: Number(row.id),
     name: String(row.name),
     batch: Number(row.batch),
-    migrationTime: row.migration_time instanceof Date ? row.migration_time.toISOString() : String(row.migration_time ?? ''),
+    migrationTime:
+      row.migration_time instanceof Date ? row.migration_time.toISOString() : String(row.migration_time ?? ''),
   }));
 }
 
-export async function readStatus(session: Session, schema: string, tableName: string, files: readonly MigrationFile[]): Promise<StatusSnapshot> {
+export async function readStatus(
+  session: Session,
+  schema: string,
+  tableName: string,
+  files: readonly MigrationFile[],
+): Promise<StatusSnapshot> {
   const applied = await readApplied(session, schema, tableName);
   const lockRow = await readKnexLockRow(session, schema, tableName);
   const holders = await findLockHolders(session, schema, tableName);
   return {
     ...compareWithFiles(applied, files),
-    lock: { table: `${schema}.${lockTableName(tableName)}`, tableExists: lockRow.tableExists, isLocked: lockRow.isLocked, holders },
+    lock: {
+      table: `${schema}.${lockTableName(tableName)}`,
+      tableExists: lockRow.tableExists,
+      isLocked: lockRow.isLocked,
+      holders,
+    },
   };
 }
 
-export function compareWithFiles(applied: AppliedMigration[], files: readonly MigrationFile[]): Pick<StatusSnapshot, 'applied' | 'pending' | 'missingFiles'> {
+export function compareWithFiles(
+  applied: AppliedMigration[],
+  files: readonly MigrationFile[],
+): Pick<StatusSnapshot, 'applied' | 'pending' | 'missingFiles'> {
   const appliedNames = new Set(applied.map((row) => row.name));
   const fileNames = new Set(files.map((file) => file.name));
   return {

@@ -32,7 +32,11 @@ export function registerTypeScriptLoader(): boolean {
     installHooks();
     active = true;
   } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ERR_HOOKS_UNSUPPORTED' && !/not supported|unsupported/i.test(String(error))) throw error;
+    if (
+      (error as NodeJS.ErrnoException).code !== 'ERR_HOOKS_UNSUPPORTED' &&
+      !/not supported|unsupported/i.test(String(error))
+    )
+      throw error;
   }
   return active;
 }
@@ -75,7 +79,9 @@ type CommonJsHandler = (loading: { _compile(code: string, filename: string): voi
 function typeScriptAlternative(specifier: string, parentURL: string | undefined): string | undefined {
   if (!parentURL?.startsWith('file:')) return undefined;
   if (!(specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('file:'))) return undefined;
-  const base = specifier.startsWith('file:') ? fileURLToPath(specifier) : path.resolve(path.dirname(fileURLToPath(parentURL)), specifier);
+  const base = specifier.startsWith('file:')
+    ? fileURLToPath(specifier)
+    : path.resolve(path.dirname(fileURLToPath(parentURL)), specifier);
   const stem = base.replace(/\.(c|m)?js$/, '');
   const candidates = [`${stem}.ts`, `${stem}.mts`, `${stem}.cts`, path.join(base, 'index.ts')];
   const found = candidates.find((candidate) => fs.existsSync(candidate) && fs.statSync(candidate).isFile());

@@ -33,11 +33,16 @@ interface ApprovalRow {
 export async function readApprovals(request: ApprovalsRequest): Promise<ApprovalsResult> {
   if (!request.token) return { approvals: [], problem: 'no github-token was given, so the approvers cannot be read.' };
   const runId = Number(request.runId);
-  if (!Number.isInteger(runId) || runId <= 0) return { approvals: [], problem: `GITHUB_RUN_ID is "${request.runId}", not a run id.` };
+  if (!Number.isInteger(runId) || runId <= 0)
+    return { approvals: [], problem: `GITHUB_RUN_ID is "${request.runId}", not a run id.` };
   try {
     const { owner, repo } = splitRepository(request.repository);
     const octokit = githubClient(request.token, request.apiUrl);
-    const response = await octokit.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals', { owner, repo, run_id: runId });
+    const response = await octokit.request('GET /repos/{owner}/{repo}/actions/runs/{run_id}/approvals', {
+      owner,
+      repo,
+      run_id: runId,
+    });
     const rows = response.data as ApprovalRow[];
     const wanted = new Set(request.environments ?? []);
     const approvals = rows
@@ -57,6 +62,9 @@ export async function readApprovals(request: ApprovalsRequest): Promise<Approval
         : status === 404
           ? ' The run was not found with this token: is the token for this repository?'
           : '';
-    return { approvals: [], problem: `reading the run's approvals failed (${status ? `HTTP ${status}` : error instanceof Error ? error.message : String(error)}).${hint}` };
+    return {
+      approvals: [],
+      problem: `reading the run's approvals failed (${status ? `HTTP ${status}` : error instanceof Error ? error.message : String(error)}).${hint}`,
+    };
   }
 }

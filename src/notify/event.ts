@@ -59,7 +59,8 @@ export function parseDetails(text: string | undefined): Record<string, unknown> 
   } catch (error) {
     throw new Error(`it is not JSON (${error instanceof Error ? error.message : String(error)})`);
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) throw new Error('it must be a JSON object such as {"reason": "...", "environment": "production"}');
+  if (value === null || typeof value !== 'object' || Array.isArray(value))
+    throw new Error('it must be a JSON object such as {"reason": "...", "environment": "production"}');
   return value as Record<string, unknown>;
 }
 
@@ -69,7 +70,14 @@ export function parseDetails(text: string | undefined): Record<string, unknown> 
  */
 export function toNameList(value: unknown): string[] {
   if (value === undefined || value === null || value === '') return [];
-  if (Array.isArray(value)) return value.flatMap((item) => (typeof item === 'object' && item && 'name' in item ? [String((item as { name: unknown }).name)] : [String(item)])).filter(Boolean);
+  if (Array.isArray(value))
+    return value
+      .flatMap((item) =>
+        typeof item === 'object' && item && 'name' in item
+          ? [String((item as { name: unknown }).name)]
+          : [String(item)],
+      )
+      .filter(Boolean);
   if (typeof value === 'string') {
     const text = value.trim();
     if (text.startsWith('[')) {
@@ -79,7 +87,10 @@ export function toNameList(value: unknown): string[] {
         // not JSON after all: fall through to a plain list
       }
     }
-    return text.split(/[\n,]/).map((item) => item.trim()).filter(Boolean);
+    return text
+      .split(/[\n,]/)
+      .map((item) => item.trim())
+      .filter(Boolean);
   }
   return [String(value)];
 }
@@ -107,7 +118,12 @@ export function runUrl(env: RunEnvironment): string | undefined {
   return `${server}/${env.GITHUB_REPOSITORY}/actions/runs/${env.GITHUB_RUN_ID}${attempt}`;
 }
 
-export function buildEvent(status: RollbackStatus, details: Record<string, unknown>, approvals: Approval[], env: RunEnvironment): RollbackEvent {
+export function buildEvent(
+  status: RollbackStatus,
+  details: Record<string, unknown>,
+  approvals: Approval[],
+  env: RunEnvironment,
+): RollbackEvent {
   return {
     status,
     repository: env.GITHUB_REPOSITORY,

@@ -99,7 +99,9 @@ export async function requestWithRetry(
     const backoff = baseDelay * 2 ** (attempt - 1);
     const wait = retryAfter ?? Math.min(backoff, maxDelay);
     if (wait > maxDelay) {
-      options.logger?.info(`${label}: the server asks to wait ${Math.ceil(wait / 1000)}s, longer than the ${Math.ceil(maxDelay / 1000)}s allowed; giving up.`);
+      options.logger?.info(
+        `${label}: the server asks to wait ${Math.ceil(wait / 1000)}s, longer than the ${Math.ceil(maxDelay / 1000)}s allowed; giving up.`,
+      );
       break;
     }
     if (Date.now() + wait >= deadline) {
@@ -107,7 +109,9 @@ export async function requestWithRetry(
       break;
     }
     const why = last.status ? `HTTP ${last.status}` : last.error;
-    options.logger?.info(`${label}: attempt ${attempt} of ${attempts} got ${why}; retrying in ${(wait / 1000).toFixed(1)}s${retryAfter !== undefined ? ' (Retry-After)' : ''}.`);
+    options.logger?.info(
+      `${label}: attempt ${attempt} of ${attempts} got ${why}; retrying in ${(wait / 1000).toFixed(1)}s${retryAfter !== undefined ? ' (Retry-After)' : ''}.`,
+    );
     waits.push(wait);
     await sleep(wait);
   }

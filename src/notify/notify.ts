@@ -56,34 +56,48 @@ export async function sendNotifications(request: NotifyRequest): Promise<NotifyR
   const skipped: NotifyResult['skipped'] = [];
   let maintenanceId = request.maintenanceId;
 
-  if (request.slackWebhookUrl) jobs.push(postToSlack(request.slackWebhookUrl, event, request.retry).then((http) => delivery('slack', http)));
-  if (request.webhookUrl) jobs.push(postToWebhook(request.webhookUrl, event, request.retry).then((http) => delivery('webhook', http)));
+  if (request.slackWebhookUrl)
+    jobs.push(postToSlack(request.slackWebhookUrl, event, request.retry).then((http) => delivery('slack', http)));
+  if (request.webhookUrl)
+    jobs.push(postToWebhook(request.webhookUrl, event, request.retry).then((http) => delivery('webhook', http)));
 
   if (request.statuspage) {
     const action = statuspageAction(event.status);
     if (action === 'none') {
-      skipped.push({ channel: 'statuspage', why: 'a requested rollback is not approved yet: the maintenance window opens when it starts.' });
+      skipped.push({
+        channel: 'statuspage',
+        why: 'a requested rollback is not approved yet: the maintenance window opens when it starts.',
+      });
     } else if (action === 'open') {
       if (maintenanceId) {
-        skipped.push({ channel: 'statuspage', why: `maintenance ${maintenanceId} is already open (a re-run): not opening a second one.` });
+        skipped.push({
+          channel: 'statuspage',
+          why: `maintenance ${maintenanceId} is already open (a re-run): not opening a second one.`,
+        });
       } else {
         jobs.push(
           openMaintenance(request.statuspage, event, request.retry, request.now).then((result) => {
             maintenanceId = result.maintenanceId;
             const d = delivery('statuspage', result.http);
-            if (d.ok && !result.maintenanceId) return { ...d, ok: false, detail: `${d.detail}, but the answer carried no incident id` };
+            if (d.ok && !result.maintenanceId)
+              return { ...d, ok: false, detail: `${d.detail}, but the answer carried no incident id` };
             return { ...d, detail: `${d.detail}; opened maintenance ${result.maintenanceId}` };
           }),
         );
       }
     } else if (!maintenanceId) {
-      skipped.push({ channel: 'statuspage', why: 'no maintenance-id was given, so there is no maintenance window to close (did the started notification open one?).' });
+      skipped.push({
+        channel: 'statuspage',
+        why: 'no maintenance-id was given, so there is no maintenance window to close (did the started notification open one?).',
+      });
     } else {
       const id = maintenanceId;
-      jobs.push(closeMaintenance(request.statuspage, id, event, request.retry).then((result) => {
-        const d = delivery('statuspage', result.http);
-        return { ...d, detail: `${d.detail}; ${d.ok ? 'closed' : 'could not close'} maintenance ${id}` };
-      }));
+      jobs.push(
+        closeMaintenance(request.statuspage, id, event, request.retry).then((result) => {
+          const d = delivery('statuspage', result.http);
+          return { ...d, detail: `${d.detail}; ${d.ok ? 'closed' : 'could not close'} maintenance ${id}` };
+        }),
+      );
     }
   }
 

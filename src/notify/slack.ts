@@ -37,34 +37,60 @@ export function slackPayload(event: RollbackEvent): SlackPayload {
   add('Method', event.method);
   add('Database', event.database);
   add('Requested by', event.requestedBy);
-  add('Approved by', approved.length ? approved.join(', ') : event.status === 'requested' ? undefined : 'nobody recorded');
+  add(
+    'Approved by',
+    approved.length ? approved.join(', ') : event.status === 'requested' ? undefined : 'nobody recorded',
+  );
   if (rejected.length) add('Rejected by', rejected.join(', '));
   add('Ref', event.ref);
   add('Snapshot', event.snapshotIdentifier);
 
   const blocks: Array<Record<string, unknown>> = [
     { type: 'header', text: { type: 'plain_text', text: clip(headline, 150), emoji: true } },
-    { type: 'section', text: { type: 'mrkdwn', text: `${words.emoji} *Reason:* ${clip(escapeSlack(event.reason ?? '(none given)'), 2800)}` } },
+    {
+      type: 'section',
+      text: {
+        type: 'mrkdwn',
+        text: `${words.emoji} *Reason:* ${clip(escapeSlack(event.reason ?? '(none given)'), 2800)}`,
+      },
+    },
   ];
   // A section holds at most 10 fields.
-  if (fields.length) blocks.push({ type: 'section', fields: fields.slice(0, 10).map((field) => ({ type: 'mrkdwn', text: field })) });
+  if (fields.length)
+    blocks.push({ type: 'section', fields: fields.slice(0, 10).map((field) => ({ type: 'mrkdwn', text: field })) });
   if (event.migrations.length) {
-    const label = event.status === 'succeeded' ? 'Migrations undone' : event.status === 'requested' || event.status === 'started' ? 'Migrations to undo' : 'Migrations';
+    const label =
+      event.status === 'succeeded'
+        ? 'Migrations undone'
+        : event.status === 'requested' || event.status === 'started'
+          ? 'Migrations to undo'
+          : 'Migrations';
     const list = event.migrations.map((name) => `• \`${escapeSlack(name)}\``).join('\n');
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*${label}:*\n${list}`, 2900) } });
   }
-  if (event.message) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(escapeSlack(event.message), 2900) } });
+  if (event.message)
+    blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(escapeSlack(event.message), 2900) } });
   const context: string[] = [];
   if (event.runUrl) context.push(`<${event.runUrl}|Workflow run>`);
   if (event.planFingerprint) context.push(`plan \`${escapeSlack(event.planFingerprint.slice(0, 16))}\``);
   if (context.length) blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: context.join(' · ') }] });
 
   // The fallback text is parsed as mrkdwn too (it is what notifications show): escaped as well.
-  const fallback = [escapeSlack(headline), event.reason ? `Reason: ${escapeSlack(event.reason)}` : '', event.runUrl ?? ''].filter(Boolean).join(' — ');
+  const fallback = [
+    escapeSlack(headline),
+    event.reason ? `Reason: ${escapeSlack(event.reason)}` : '',
+    event.runUrl ?? '',
+  ]
+    .filter(Boolean)
+    .join(' — ');
   return { text: clip(fallback, 3000), blocks };
 }
 
-export async function postToSlack(webhookUrl: string, event: RollbackEvent, retry: RetryOptions = {}): Promise<HttpResult> {
+export async function postToSlack(
+  webhookUrl: string,
+  event: RollbackEvent,
+  retry: RetryOptions = {},
+): Promise<HttpResult> {
   return requestWithRetry(
     webhookUrl,
     { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(slackPayload(event)) },

@@ -67,14 +67,26 @@ export function closingBody(event: RollbackEvent, config: StatuspageConfig): Rec
     incident: {
       status: 'completed',
       body,
-      components: componentStates(config.componentIds, event.status === 'succeeded' ? 'operational' : 'degraded_performance'),
+      components: componentStates(
+        config.componentIds,
+        event.status === 'succeeded' ? 'operational' : 'degraded_performance',
+      ),
       deliver_notifications: true,
     },
   };
 }
 
-export async function openMaintenance(config: StatuspageConfig, event: RollbackEvent, retry: RetryOptions = {}, now: Date = new Date()): Promise<MaintenanceResult> {
-  const http = await requestWithRetry(base(config), { method: 'POST', headers: headers(config), body: JSON.stringify(maintenanceBody(event, config, now)) }, { label: 'Statuspage', ...retry });
+export async function openMaintenance(
+  config: StatuspageConfig,
+  event: RollbackEvent,
+  retry: RetryOptions = {},
+  now: Date = new Date(),
+): Promise<MaintenanceResult> {
+  const http = await requestWithRetry(
+    base(config),
+    { method: 'POST', headers: headers(config), body: JSON.stringify(maintenanceBody(event, config, now)) },
+    { label: 'Statuspage', ...retry },
+  );
   if (!http.ok) return { http };
   try {
     const id = (JSON.parse(http.body) as { id?: unknown }).id;
@@ -84,7 +96,12 @@ export async function openMaintenance(config: StatuspageConfig, event: RollbackE
   }
 }
 
-export async function closeMaintenance(config: StatuspageConfig, maintenanceId: string, event: RollbackEvent, retry: RetryOptions = {}): Promise<MaintenanceResult> {
+export async function closeMaintenance(
+  config: StatuspageConfig,
+  maintenanceId: string,
+  event: RollbackEvent,
+  retry: RetryOptions = {},
+): Promise<MaintenanceResult> {
   const http = await requestWithRetry(
     `${base(config)}/${encodeURIComponent(maintenanceId)}`,
     { method: 'PATCH', headers: headers(config), body: JSON.stringify(closingBody(event, config)) },
@@ -99,4 +116,3 @@ export function statuspageAction(status: RollbackEvent['status']): 'open' | 'clo
   if (status === 'succeeded' || status === 'failed' || status === 'cancelled') return 'close';
   return 'none';
 }
-

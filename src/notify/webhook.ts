@@ -53,7 +53,11 @@ export function webhookPayload(event: RollbackEvent, now: Date = new Date()): We
 export async function postToWebhook(url: string, event: RollbackEvent, retry: RetryOptions = {}): Promise<HttpResult> {
   return requestWithRetry(
     url,
-    { method: 'POST', headers: { 'content-type': 'application/json', 'user-agent': 'db-rollback-actions-notify' }, body: JSON.stringify(webhookPayload(event)) },
+    {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'user-agent': 'db-rollback-actions-notify' },
+      body: JSON.stringify(webhookPayload(event)),
+    },
     { label: 'Webhook', ...retry },
   );
 }

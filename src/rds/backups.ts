@@ -39,10 +39,18 @@ export async function verifyBackup(client: RDSClient, options: VerifyBackupOptio
   const source = await describeSource(client, target, options.region);
   requireStandalone(source);
   const problems: string[] = [];
-  const report: BackupReport = { source, newerUnavailable: [], automatedSnapshotsSeen: 0, problems, latestRestorableTime: source.latestRestorableTime };
+  const report: BackupReport = {
+    source,
+    newerUnavailable: [],
+    automatedSnapshotsSeen: 0,
+    problems,
+    latestRestorableTime: source.latestRestorableTime,
+  };
 
   if (source.backupRetentionDays === 0) {
-    problems.push(`${name} has automated backups turned off (backup retention period 0 days): there are no automated snapshots and no point-in-time recovery. Set a retention period of at least 1 day.`);
+    problems.push(
+      `${name} has automated backups turned off (backup retention period 0 days): there are no automated snapshots and no point-in-time recovery. Set a retention period of at least 1 day.`,
+    );
   }
 
   if (options.snapshotIdentifier) {
@@ -55,7 +63,9 @@ export async function verifyBackup(client: RDSClient, options: VerifyBackupOptio
         problems.push(`Snapshot "${snapshot.identifier}" was taken of "${snapshot.sourceIdentifier}", not of ${name}.`);
       }
       if (snapshot.status !== 'available') {
-        problems.push(`Snapshot "${snapshot.identifier}" of ${name} is "${snapshot.status}"${progressText(snapshot)}, not "available".`);
+        problems.push(
+          `Snapshot "${snapshot.identifier}" of ${name} is "${snapshot.status}"${progressText(snapshot)}, not "available".`,
+        );
       }
     }
   } else {
@@ -68,15 +78,22 @@ export async function verifyBackup(client: RDSClient, options: VerifyBackupOptio
     // A snapshot still being made (or one that failed) after the newest good one means the
     // newest backup is not the one the team thinks it is: say so instead of passing quietly.
     report.newerUnavailable = automated.filter(
-      (snapshot) => snapshot.status !== 'available' && (!newest || !snapshot.createTime || snapshot.createTime > newest.createTime!),
+      (snapshot) =>
+        snapshot.status !== 'available' &&
+        (!newest || !snapshot.createTime || snapshot.createTime > newest.createTime!),
     );
     if (!newest) {
-      const seen = automated.length === 0 ? 'no automated snapshots at all' : `${automated.length} automated snapshot(s), none available (${statusList(automated)})`;
+      const seen =
+        automated.length === 0
+          ? 'no automated snapshots at all'
+          : `${automated.length} automated snapshot(s), none available (${statusList(automated)})`;
       problems.push(`${name} has no available automated snapshot: found ${seen}.`);
     }
     for (const snapshot of report.newerUnavailable) {
       const verb = snapshot.status === 'creating' ? 'is still being created' : `is "${snapshot.status}"`;
-      problems.push(`Automated snapshot "${snapshot.identifier}" of ${name}, newer than the newest available one, ${verb}${progressText(snapshot)}.`);
+      problems.push(
+        `Automated snapshot "${snapshot.identifier}" of ${name}, newer than the newest available one, ${verb}${progressText(snapshot)}.`,
+      );
     }
   }
 
@@ -107,7 +124,9 @@ export async function verifyBackup(client: RDSClient, options: VerifyBackupOptio
 }
 
 function progressText(snapshot: SnapshotInfo): string {
-  return snapshot.percentProgress !== undefined && snapshot.status === 'creating' ? ` (${snapshot.percentProgress}% done)` : '';
+  return snapshot.percentProgress !== undefined && snapshot.status === 'creating'
+    ? ` (${snapshot.percentProgress}% done)`
+    : '';
 }
 
 function statusList(snapshots: SnapshotInfo[]): string {

@@ -21,7 +21,8 @@ export function identifierProblem(kind: IdentifierKind, value: string): string |
   if (value.length === 0) return `a ${kind} identifier cannot be empty`;
   if (value.length > max) return `a ${kind} identifier is at most ${max} characters; this one has ${value.length}`;
   const bad = /[^A-Za-z0-9-]/.exec(value);
-  if (bad) return `a ${kind} identifier may contain only letters, digits and hyphens; "${bad[0]}" at position ${bad.index + 1} is not allowed`;
+  if (bad)
+    return `a ${kind} identifier may contain only letters, digits and hyphens; "${bad[0]}" at position ${bad.index + 1} is not allowed`;
   if (!/^[A-Za-z]/.test(value)) return `a ${kind} identifier must start with a letter`;
   if (value.includes('--')) return `a ${kind} identifier cannot contain two consecutive hyphens`;
   if (value.endsWith('-')) return `a ${kind} identifier cannot end with a hyphen`;

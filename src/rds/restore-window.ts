@@ -10,12 +10,18 @@ export interface RestoreWindow {
 }
 
 export async function restoreWindow(client: RDSClient, source: SourceInfo): Promise<RestoreWindow> {
-  if (source.target.kind === 'cluster') return { earliest: source.earliestRestorableTime, latest: source.latestRestorableTime };
+  if (source.target.kind === 'cluster')
+    return { earliest: source.earliestRestorableTime, latest: source.latestRestorableTime };
   const backups = [];
-  const pages = paginateDescribeDBInstanceAutomatedBackups({ client, pageSize: 100 }, { DBInstanceIdentifier: source.target.identifier });
+  const pages = paginateDescribeDBInstanceAutomatedBackups(
+    { client, pageSize: 100 },
+    { DBInstanceIdentifier: source.target.identifier },
+  );
   for await (const page of pages) backups.push(...(page.DBInstanceAutomatedBackups ?? []));
   // Backups retained from an earlier, deleted instance of the same name have another resource id.
-  const own = backups.find((backup) => backup.DbiResourceId === source.dbiResourceId && backup.Status !== 'retained') ?? backups.find((backup) => backup.Status === 'active');
+  const own =
+    backups.find((backup) => backup.DbiResourceId === source.dbiResourceId && backup.Status !== 'retained') ??
+    backups.find((backup) => backup.Status === 'active');
   return {
     earliest: own?.RestoreWindow?.EarliestTime,
     latest: own?.RestoreWindow?.LatestTime ?? source.latestRestorableTime,
@@ -54,9 +60,12 @@ export function parseRestoreTime(text: string): RestorePoint | { problem: string
 /** Why the time cannot be restored to, or undefined when it is inside the window. */
 export function restoreTimeProblem(time: Date, window: RestoreWindow, now: Date): string | undefined {
   const range = `The restorable window is ${describeWindow(window)}.`;
-  if (time.getTime() > now.getTime()) return `restore-time ${time.toISOString()} is in the future (now is ${now.toISOString()}). ${range}`;
-  if (!window.earliest || !window.latest) return `the source has no restorable window (are automated backups on?). ${range}`;
-  if (time < window.earliest) return `restore-time ${time.toISOString()} is before the earliest restorable time. ${range}`;
+  if (time.getTime() > now.getTime())
+    return `restore-time ${time.toISOString()} is in the future (now is ${now.toISOString()}). ${range}`;
+  if (!window.earliest || !window.latest)
+    return `the source has no restorable window (are automated backups on?). ${range}`;
+  if (time < window.earliest)
+    return `restore-time ${time.toISOString()} is before the earliest restorable time. ${range}`;
   if (time > window.latest) return `restore-time ${time.toISOString()} is after the latest restorable time. ${range}`;
   return undefined;
 }

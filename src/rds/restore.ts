@@ -13,9 +13,22 @@ import {
 } from '@aws-sdk/client-rds';
 import { formatDuration } from '../common/duration.js';
 import { ConfigurationError } from '../common/errors.js';
-import { describeSource, describeTarget, requireStandalone, findExisting, type DbTarget, type SourceInfo } from './source.js';
+import {
+  describeSource,
+  describeTarget,
+  requireStandalone,
+  findExisting,
+  type DbTarget,
+  type SourceInfo,
+} from './source.js';
 import { findSnapshot, recentEvents, type SnapshotInfo } from './snapshots.js';
-import { describeWindow, restoreTimeProblem, restoreWindow, type RestorePoint, type RestoreWindow } from './restore-window.js';
+import {
+  describeWindow,
+  restoreTimeProblem,
+  restoreWindow,
+  type RestorePoint,
+  type RestoreWindow,
+} from './restore-window.js';
 import { eventsText, type Logger } from './snapshot.js';
 import { copyableTags, mergeTags, RUN_TAG, tagValue } from './tags.js';
 import { pollUntil, type Clock, type PollSchedule } from './wait.js';
@@ -88,11 +101,15 @@ export function defaultWriterIdentifier(targetIdentifier: string): string {
 export async function restoreDatabase(client: RDSClient, request: RestoreRequest): Promise<RestoreResult> {
   const { log } = request;
   if (request.source.identifier.toLowerCase() === request.targetIdentifier.toLowerCase()) {
-    throw new ConfigurationError(`target-identifier "${request.targetIdentifier}" is the source itself; a restore always creates a new ${request.source.kind}. Nothing was changed.`);
+    throw new ConfigurationError(
+      `target-identifier "${request.targetIdentifier}" is the source itself; a restore always creates a new ${request.source.kind}. Nothing was changed.`,
+    );
   }
   const isCluster = request.source.kind === 'cluster';
   const target: DbTarget = { kind: request.source.kind, identifier: request.targetIdentifier };
-  const writerIdentifier = isCluster ? (request.writerIdentifier ?? defaultWriterIdentifier(request.targetIdentifier)) : undefined;
+  const writerIdentifier = isCluster
+    ? (request.writerIdentifier ?? defaultWriterIdentifier(request.targetIdentifier))
+    : undefined;
   const source = await describeSource(client, request.source, request.region);
   requireStandalone(source);
 
@@ -101,33 +118,49 @@ export async function restoreDatabase(client: RDSClient, request: RestoreRequest
   let snapshot: SnapshotInfo | undefined;
   if (request.from.kind === 'snapshot') {
     snapshot = await findSnapshot(client, request.source.kind, request.from.identifier);
-    if (!snapshot) throw new ConfigurationError(`${isCluster ? 'DB cluster snapshot' : 'DB snapshot'} "${request.from.identifier}" was not found. Nothing was changed.`);
+    if (!snapshot)
+      throw new ConfigurationError(
+        `${isCluster ? 'DB cluster snapshot' : 'DB snapshot'} "${request.from.identifier}" was not found. Nothing was changed.`,
+      );
     if (snapshot.status !== 'available') {
-      throw new ConfigurationError(`Snapshot "${snapshot.identifier}" is "${snapshot.status}"; only an available snapshot can be restored. Nothing was changed.`);
+      throw new ConfigurationError(
+        `Snapshot "${snapshot.identifier}" is "${snapshot.status}"; only an available snapshot can be restored. Nothing was changed.`,
+      );
     }
   } else {
     window = await restoreWindow(client, source);
     if (request.from.kind === 'time') {
       const problem = restoreTimeProblem(request.from.time, window, request.now);
-      if (problem) throw new ConfigurationError(`Cannot restore ${describeTarget(request.source)}: ${problem} Nothing was changed.`);
+      if (problem)
+        throw new ConfigurationError(
+          `Cannot restore ${describeTarget(request.source)}: ${problem} Nothing was changed.`,
+        );
     } else if (!window.latest) {
-      throw new ConfigurationError(`Cannot restore ${describeTarget(request.source)} to its latest restorable time: it has none (automated backups off?). Nothing was changed.`);
+      throw new ConfigurationError(
+        `Cannot restore ${describeTarget(request.source)} to its latest restorable time: it has none (automated backups off?). Nothing was changed.`,
+      );
     }
   }
 
   const settings = await resolveSettings(client, source, request);
   if (isCluster && !settings.instanceClass) {
-    throw new ConfigurationError('Input "db-instance-class" is required for an Aurora restore when copy-settings is false: the writer instance needs a class. Nothing was changed.');
+    throw new ConfigurationError(
+      'Input "db-instance-class" is required for an Aurora restore when copy-settings is false: the writer instance needs a class. Nothing was changed.',
+    );
   }
 
   const existing = await findExisting(client, target);
   let reused = false;
   if (existing) {
     if (tagValue(existing.instance?.TagList ?? existing.cluster?.TagList, RUN_TAG) !== request.runUrl) {
-      throw new ConfigurationError(`${describeTarget(target)} already exists and was not created by this workflow run. Choose another target-identifier. Nothing was changed.`);
+      throw new ConfigurationError(
+        `${describeTarget(target)} already exists and was not created by this workflow run. Choose another target-identifier. Nothing was changed.`,
+      );
     }
     reused = true;
-    log.info(`${describeTarget(target)} was created by an earlier attempt of this workflow run (${existing.status}); reusing it.`);
+    log.info(
+      `${describeTarget(target)} was created by an earlier attempt of this workflow run (${existing.status}); reusing it.`,
+    );
   } else {
     await startRestore(client, request, settings, snapshot);
     log.info(`Requested the restore of ${describeTarget(target)} from ${describeFrom(request.from)}.`);
@@ -144,23 +177,38 @@ export async function restoreDatabase(client: RDSClient, request: RestoreRequest
         Tags: settings.tags,
       }),
     );
-    log.info(`Requested writer instance "${writerIdentifier}" (${settings.instanceClass}) in cluster "${request.targetIdentifier}".`);
+    log.info(
+      `Requested writer instance "${writerIdentifier}" (${settings.instanceClass}) in cluster "${request.targetIdentifier}".`,
+    );
   }
 
-  const result: RestoreResult = { source, target, writerIdentifier, window, snapshot, settings, status: 'creating', reused, waitedMs: 0 };
+  const result: RestoreResult = {
+    source,
+    target,
+    writerIdentifier,
+    window,
+    snapshot,
+    settings,
+    status: 'creating',
+    reused,
+    waitedMs: 0,
+  };
   if (!request.wait) {
     const now = await currentState(client, target, writerIdentifier);
     return { ...result, ...now };
   }
   const outcome = await pollUntil({
-    what: isCluster ? `cluster "${target.identifier}" and writer "${writerIdentifier}" to become available` : `instance "${target.identifier}" to become available`,
+    what: isCluster
+      ? `cluster "${target.identifier}" and writer "${writerIdentifier}" to become available`
+      : `instance "${target.identifier}" to become available`,
     schedule: { ...request.schedule, checkFirst: reused },
     clock: request.clock,
     onPoll: (progress, elapsedMs) => log.info(`${progress} after ${formatDuration(elapsedMs)}`),
     check: async () => {
       const state = await currentState(client, target, writerIdentifier);
       for (const [what, status, sourceType, identifier] of state.parts) {
-        if (status === 'missing') throw new Error(`${what} disappeared while being restored: RDS says it does not exist (deleted?).`);
+        if (status === 'missing')
+          throw new Error(`${what} disappeared while being restored: RDS says it does not exist (deleted?).`);
         if (RESTORE_FAILED.has(status)) {
           const events = await recentEvents(client, sourceType, identifier);
           throw new Error(`${what} is "${status}": the restore failed.${eventsText(events)}`);
@@ -177,7 +225,14 @@ type Part = [what: string, status: string, sourceType: 'db-instance' | 'db-clust
 
 async function currentState(client: RDSClient, target: DbTarget, writerIdentifier: string | undefined) {
   const main = await findExisting(client, target);
-  const parts: Part[] = [[describeTarget(target), main?.status ?? 'missing', target.kind === 'instance' ? 'db-instance' : 'db-cluster', target.identifier]];
+  const parts: Part[] = [
+    [
+      describeTarget(target),
+      main?.status ?? 'missing',
+      target.kind === 'instance' ? 'db-instance' : 'db-cluster',
+      target.identifier,
+    ],
+  ];
   let endpointAddress: string | undefined;
   let endpointPort: number | undefined;
   if (target.kind === 'instance') {
@@ -189,11 +244,18 @@ async function currentState(client: RDSClient, target: DbTarget, writerIdentifie
     endpointPort = main?.cluster?.Port;
     if (writerIdentifier) {
       const writer = await findExisting(client, { kind: 'instance', identifier: writerIdentifier });
-      parts.push([`writer instance "${writerIdentifier}"`, writer?.status ?? 'missing', 'db-instance', writerIdentifier]);
+      parts.push([
+        `writer instance "${writerIdentifier}"`,
+        writer?.status ?? 'missing',
+        'db-instance',
+        writerIdentifier,
+      ]);
     }
   }
   const statuses = parts.map(([, status]) => status);
-  const status = statuses.every((s) => s === 'available') ? 'available' : (statuses.find((s) => s !== 'available') ?? 'unknown');
+  const status = statuses.every((s) => s === 'available')
+    ? 'available'
+    : (statuses.find((s) => s !== 'available') ?? 'unknown');
   return { parts, status, endpointAddress, endpointPort };
 }
 
@@ -207,7 +269,11 @@ async function instanceExists(client: RDSClient, identifier: string): Promise<bo
   }
 }
 
-async function resolveSettings(client: RDSClient, source: SourceInfo, request: RestoreRequest): Promise<RestoreSettings> {
+async function resolveSettings(
+  client: RDSClient,
+  source: SourceInfo,
+  request: RestoreRequest,
+): Promise<RestoreSettings> {
   const given = request.settings;
   const ours = mergeTags(given.tags, request.runTags);
   if (!request.copySettings) return { ...given, tags: ours };
@@ -216,7 +282,8 @@ async function resolveSettings(client: RDSClient, source: SourceInfo, request: R
     return {
       instanceClass: given.instanceClass ?? instance.DBInstanceClass,
       subnetGroup: given.subnetGroup ?? instance.DBSubnetGroup?.DBSubnetGroupName,
-      securityGroupIds: given.securityGroupIds ?? instance.VpcSecurityGroups?.map((group) => group.VpcSecurityGroupId!).filter(Boolean),
+      securityGroupIds:
+        given.securityGroupIds ?? instance.VpcSecurityGroups?.map((group) => group.VpcSecurityGroupId!).filter(Boolean),
       parameterGroup: given.parameterGroup ?? instance.DBParameterGroups?.[0]?.DBParameterGroupName,
       multiAz: given.multiAz ?? instance.MultiAZ,
       tags: mergeTags(copyableTags(instance.TagList), given.tags, request.runTags),
@@ -224,18 +291,26 @@ async function resolveSettings(client: RDSClient, source: SourceInfo, request: R
   }
   const cluster = source.cluster!;
   const writerId = cluster.DBClusterMembers?.find((member) => member.IsClusterWriter)?.DBInstanceIdentifier;
-  const writer = writerId ? (await findExisting(client, { kind: 'instance', identifier: writerId }))?.instance : undefined;
+  const writer = writerId
+    ? (await findExisting(client, { kind: 'instance', identifier: writerId }))?.instance
+    : undefined;
   return {
     instanceClass: given.instanceClass ?? writer?.DBInstanceClass,
     subnetGroup: given.subnetGroup ?? cluster.DBSubnetGroup,
-    securityGroupIds: given.securityGroupIds ?? cluster.VpcSecurityGroups?.map((group) => group.VpcSecurityGroupId!).filter(Boolean),
+    securityGroupIds:
+      given.securityGroupIds ?? cluster.VpcSecurityGroups?.map((group) => group.VpcSecurityGroupId!).filter(Boolean),
     parameterGroup: given.parameterGroup ?? writer?.DBParameterGroups?.[0]?.DBParameterGroupName,
     clusterParameterGroup: given.clusterParameterGroup ?? cluster.DBClusterParameterGroup,
     tags: mergeTags(copyableTags(cluster.TagList), given.tags, request.runTags),
   };
 }
 
-async function startRestore(client: RDSClient, request: RestoreRequest, settings: RestoreSettings, snapshot: SnapshotInfo | undefined): Promise<void> {
+async function startRestore(
+  client: RDSClient,
+  request: RestoreRequest,
+  settings: RestoreSettings,
+  snapshot: SnapshotInfo | undefined,
+): Promise<void> {
   const from = request.from;
   const restoreTime = from.kind === 'time' ? from.time : undefined;
   const useLatest = from.kind === 'latest' ? true : undefined;
@@ -249,7 +324,13 @@ async function startRestore(client: RDSClient, request: RestoreRequest, settings
       Tags: settings.tags,
     };
     if (from.kind === 'snapshot') {
-      await client.send(new RestoreDBInstanceFromDBSnapshotCommand({ DBInstanceIdentifier: request.targetIdentifier, DBSnapshotIdentifier: from.identifier, ...common }));
+      await client.send(
+        new RestoreDBInstanceFromDBSnapshotCommand({
+          DBInstanceIdentifier: request.targetIdentifier,
+          DBSnapshotIdentifier: from.identifier,
+          ...common,
+        }),
+      );
     } else {
       await client.send(
         new RestoreDBInstanceToPointInTimeCommand({
@@ -272,7 +353,12 @@ async function startRestore(client: RDSClient, request: RestoreRequest, settings
   };
   if (from.kind === 'snapshot') {
     await client.send(
-      new RestoreDBClusterFromSnapshotCommand({ SnapshotIdentifier: from.identifier, Engine: snapshot?.engine, EngineVersion: snapshot?.engineVersion, ...common }),
+      new RestoreDBClusterFromSnapshotCommand({
+        SnapshotIdentifier: from.identifier,
+        Engine: snapshot?.engine,
+        EngineVersion: snapshot?.engineVersion,
+        ...common,
+      }),
     );
   } else {
     await client.send(

@@ -6,7 +6,14 @@ import { formatDuration } from '../common/duration.js';
 import { ConfigurationError } from '../common/errors.js';
 import { awsErrorCode } from './client.js';
 import { describeSource, describeTarget, requireStandalone, type DbTarget, type SourceInfo } from './source.js';
-import { findSnapshot, fromClusterSnapshot, fromDbSnapshot, listSnapshots, recentEvents, type SnapshotInfo } from './snapshots.js';
+import {
+  findSnapshot,
+  fromClusterSnapshot,
+  fromDbSnapshot,
+  listSnapshots,
+  recentEvents,
+  type SnapshotInfo,
+} from './snapshots.js';
 import { RUN_TAG, tagValue } from './tags.js';
 import { pollUntil, WaitTimeoutError, type Clock, type PollSchedule } from './wait.js';
 
@@ -55,7 +62,9 @@ export async function takeSnapshot(client: RDSClient, request: SnapshotRequest):
   let reused = false;
   if (snapshot) {
     reused = true;
-    log.info(`Reusing snapshot "${snapshot.identifier}" (${snapshot.status}) that an earlier attempt of this workflow run created (tag ${RUN_TAG}=${request.runUrl}).`);
+    log.info(
+      `Reusing snapshot "${snapshot.identifier}" (${snapshot.status}) that an earlier attempt of this workflow run created (tag ${RUN_TAG}=${request.runUrl}).`,
+    );
   } else {
     try {
       snapshot = await createSnapshot(client, target, request.snapshotIdentifier, request.tags);
@@ -95,7 +104,9 @@ export async function takeSnapshot(client: RDSClient, request: SnapshotRequest):
       if (current.status === 'available') return { done: true, value: current };
       if (SNAPSHOT_FAILED.has(current.status)) {
         const events = await recentEvents(client, snapshotSourceType(target), identifier);
-        throw new Error(`Snapshot "${identifier}" of ${name} is "${current.status}": it will not complete.${eventsText(events)} Do not roll back without a backup; take a new snapshot.`);
+        throw new Error(
+          `Snapshot "${identifier}" of ${name} is "${current.status}": it will not complete.${eventsText(events)} Do not roll back without a backup; take a new snapshot.`,
+        );
       }
       return { done: false, progress: `${current.status}${progress(current)}` };
     },
@@ -120,15 +131,32 @@ async function findRunSnapshot(client: RDSClient, target: DbTarget, runUrl: stri
     .sort((a, b) => (b.createTime?.getTime() ?? 0) - (a.createTime?.getTime() ?? 0))[0];
 }
 
-async function createSnapshot(client: RDSClient, target: DbTarget, identifier: string, tags: Tag[]): Promise<SnapshotInfo> {
+async function createSnapshot(
+  client: RDSClient,
+  target: DbTarget,
+  identifier: string,
+  tags: Tag[],
+): Promise<SnapshotInfo> {
   if (target.kind === 'instance') {
-    const reply = await client.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: target.identifier, DBSnapshotIdentifier: identifier, Tags: tags }));
+    const reply = await client.send(
+      new CreateDBSnapshotCommand({
+        DBInstanceIdentifier: target.identifier,
+        DBSnapshotIdentifier: identifier,
+        Tags: tags,
+      }),
+    );
     return fromDbSnapshot(reply.DBSnapshot ?? { DBSnapshotIdentifier: identifier, Status: 'creating' });
   }
   const reply = await client.send(
-    new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: target.identifier, DBClusterSnapshotIdentifier: identifier, Tags: tags }),
+    new CreateDBClusterSnapshotCommand({
+      DBClusterIdentifier: target.identifier,
+      DBClusterSnapshotIdentifier: identifier,
+      Tags: tags,
+    }),
   );
-  return fromClusterSnapshot(reply.DBClusterSnapshot ?? { DBClusterSnapshotIdentifier: identifier, Status: 'creating' });
+  return fromClusterSnapshot(
+    reply.DBClusterSnapshot ?? { DBClusterSnapshotIdentifier: identifier, Status: 'creating' },
+  );
 }
 
 function snapshotSourceType(target: DbTarget): 'db-snapshot' | 'db-cluster-snapshot' {
@@ -140,5 +168,10 @@ function progress(snapshot: SnapshotInfo): string {
 }
 
 export function eventsText(events: string[]): string {
-  return events.length ? ` RDS events: ${events.slice(-3).map((event) => event.replace(/\.$/, '')).join(' | ')}.` : '';
+  return events.length
+    ? ` RDS events: ${events
+        .slice(-3)
+        .map((event) => event.replace(/\.$/, ''))
+        .join(' | ')}.`
+    : '';
 }

@@ -57,20 +57,37 @@ export function fromClusterSnapshot(snapshot: DBClusterSnapshot): SnapshotInfo {
 }
 
 /** Every snapshot of the source of one type, across all pages (the SDK paginator follows Marker). */
-export async function listSnapshots(client: RDSClient, target: DbTarget, snapshotType: 'automated' | 'manual', pageSize = 100): Promise<SnapshotInfo[]> {
+export async function listSnapshots(
+  client: RDSClient,
+  target: DbTarget,
+  snapshotType: 'automated' | 'manual',
+  pageSize = 100,
+): Promise<SnapshotInfo[]> {
   const result: SnapshotInfo[] = [];
   if (target.kind === 'instance') {
-    const pages = paginateDescribeDBSnapshots({ client, pageSize }, { DBInstanceIdentifier: target.identifier, SnapshotType: snapshotType });
-    for await (const page of pages) for (const snapshot of page.DBSnapshots ?? []) result.push(fromDbSnapshot(snapshot));
+    const pages = paginateDescribeDBSnapshots(
+      { client, pageSize },
+      { DBInstanceIdentifier: target.identifier, SnapshotType: snapshotType },
+    );
+    for await (const page of pages)
+      for (const snapshot of page.DBSnapshots ?? []) result.push(fromDbSnapshot(snapshot));
   } else {
-    const pages = paginateDescribeDBClusterSnapshots({ client, pageSize }, { DBClusterIdentifier: target.identifier, SnapshotType: snapshotType });
-    for await (const page of pages) for (const snapshot of page.DBClusterSnapshots ?? []) result.push(fromClusterSnapshot(snapshot));
+    const pages = paginateDescribeDBClusterSnapshots(
+      { client, pageSize },
+      { DBClusterIdentifier: target.identifier, SnapshotType: snapshotType },
+    );
+    for await (const page of pages)
+      for (const snapshot of page.DBClusterSnapshots ?? []) result.push(fromClusterSnapshot(snapshot));
   }
   return result;
 }
 
 /** One snapshot by identifier, or undefined when RDS says it does not exist. */
-export async function findSnapshot(client: RDSClient, kind: DbTarget['kind'], identifier: string): Promise<SnapshotInfo | undefined> {
+export async function findSnapshot(
+  client: RDSClient,
+  kind: DbTarget['kind'],
+  identifier: string,
+): Promise<SnapshotInfo | undefined> {
   try {
     if (kind === 'instance') {
       const reply = await client.send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: identifier }));
@@ -96,7 +113,9 @@ export async function recentEvents(
   identifier: string,
 ): Promise<string[]> {
   try {
-    const reply = await client.send(new DescribeEventsCommand({ SourceType: sourceType, SourceIdentifier: identifier, Duration: 24 * 60 }));
+    const reply = await client.send(
+      new DescribeEventsCommand({ SourceType: sourceType, SourceIdentifier: identifier, Duration: 24 * 60 }),
+    );
     return (reply.Events ?? []).map((event) => `${event.Date?.toISOString() ?? ''} ${event.Message ?? ''}`.trim());
   } catch {
     return [];

@@ -1,4 +1,10 @@
-import { DescribeDBClustersCommand, DescribeDBInstancesCommand, type DBCluster, type DBInstance, type RDSClient } from '@aws-sdk/client-rds';
+import {
+  DescribeDBClustersCommand,
+  DescribeDBInstancesCommand,
+  type DBCluster,
+  type DBInstance,
+  type RDSClient,
+} from '@aws-sdk/client-rds';
 import { ConfigurationError } from '../common/errors.js';
 import { isNotFound } from './client.js';
 

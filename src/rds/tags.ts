@@ -17,7 +17,8 @@ export const RUN_TAG = `${TAG_PREFIX}run`;
 /** The first rule a tag key breaks, or undefined. */
 export function tagKeyProblem(key: string): string | undefined {
   if (key.length === 0) return 'a tag key cannot be empty';
-  if (key.length > MAX_TAG_KEY_LENGTH) return `a tag key is at most ${MAX_TAG_KEY_LENGTH} characters; "${key.slice(0, 20)}..." has ${key.length}`;
+  if (key.length > MAX_TAG_KEY_LENGTH)
+    return `a tag key is at most ${MAX_TAG_KEY_LENGTH} characters; "${key.slice(0, 20)}..." has ${key.length}`;
   if (RESERVED_PREFIX.test(key)) return `tag key "${key}" starts with "aws:" or "rds:", which are reserved`;
   const bad = DISALLOWED_CHARACTER.exec(key);
   if (bad) return `tag key "${key}" contains "${bad[0]}"; only letters, digits, spaces and _ . : / = + - @ are allowed`;
@@ -26,10 +27,12 @@ export function tagKeyProblem(key: string): string | undefined {
 
 /** The first rule a tag value breaks, or undefined. */
 export function tagValueProblem(key: string, value: string): string | undefined {
-  if (value.length > MAX_TAG_VALUE_LENGTH) return `the value of tag "${key}" is at most ${MAX_TAG_VALUE_LENGTH} characters; it has ${value.length}`;
+  if (value.length > MAX_TAG_VALUE_LENGTH)
+    return `the value of tag "${key}" is at most ${MAX_TAG_VALUE_LENGTH} characters; it has ${value.length}`;
   if (RESERVED_PREFIX.test(value)) return `the value of tag "${key}" starts with "aws:" or "rds:", which are reserved`;
   const bad = DISALLOWED_CHARACTER.exec(value);
-  if (bad) return `the value of tag "${key}" contains "${bad[0]}"; only letters, digits, spaces and _ . : / = + - @ are allowed`;
+  if (bad)
+    return `the value of tag "${key}" contains "${bad[0]}"; only letters, digits, spaces and _ . : / = + - @ are allowed`;
   return undefined;
 }
 
@@ -50,7 +53,11 @@ export function cleanTagValue(text: string, max = MAX_TAG_VALUE_LENGTH): string 
     .trim();
   value = value.replace(RESERVED_PREFIX, '');
   const characters = [...value];
-  if (characters.length > max) value = `${characters.slice(0, max - 3).join('').trimEnd()}...`;
+  if (characters.length > max)
+    value = `${characters
+      .slice(0, max - 3)
+      .join('')
+      .trimEnd()}...`;
   return value;
 }
 
@@ -75,7 +82,8 @@ export function parseTagLines(lines: readonly string[]): { tags: Tag[]; problems
 /** Later tags win by key (user tags over copied ones, ours over both), keeping first-seen order. */
 export function mergeTags(...lists: ReadonlyArray<readonly Tag[] | undefined>): Tag[] {
   const byKey = new Map<string, Tag>();
-  for (const list of lists) for (const tag of list ?? []) if (tag.Key) byKey.set(tag.Key, { Key: tag.Key, Value: tag.Value ?? '' });
+  for (const list of lists)
+    for (const tag of list ?? []) if (tag.Key) byKey.set(tag.Key, { Key: tag.Key, Value: tag.Value ?? '' });
   return [...byKey.values()];
 }
 

@@ -69,7 +69,11 @@ export async function pollUntil<T>(options: {
       const remaining = deadline - clock.now();
       if (remaining <= 0) {
         const waitedMs = clock.now() - started;
-        throw new WaitTimeoutError(`Timed out after ${formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
+        throw new WaitTimeoutError(
+          `Timed out after ${formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`,
+          waitedMs,
+          lastProgress,
+        );
       }
       // The last sleep is cut to the deadline so the final check happens at the timeout, not after it.
       await clock.sleep(Math.min(intervalMs, remaining));

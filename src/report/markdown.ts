@@ -29,7 +29,14 @@ function took(started: string | null, completed: string | null): string | null {
   return Number.isNaN(seconds) ? null : seconds < 60 ? `${seconds}s` : `${Math.floor(seconds / 60)}m ${seconds % 60}s`;
 }
 
-const outcomeMark: Record<string, string> = { success: '✅', succeeded: '✅', failure: '❌', failed: '❌', cancelled: '🚫', skipped: '⏭️' };
+const outcomeMark: Record<string, string> = {
+  success: '✅',
+  succeeded: '✅',
+  failure: '❌',
+  failed: '❌',
+  cancelled: '🚫',
+  skipped: '⏭️',
+};
 
 export function recordMarkdown(record: RollbackRecord): string {
   const lines: string[] = [];
@@ -59,7 +66,8 @@ export function recordMarkdown(record: RollbackRecord): string {
   lines.push('## Steps', '');
   if (record.steps.length) {
     lines.push('| Step | Outcome |', '|---|---|');
-    for (const step of record.steps) lines.push(`| ${cell(step.name)} | ${outcomeMark[step.outcome] ?? ''} ${cell(step.outcome)} |`);
+    for (const step of record.steps)
+      lines.push(`| ${cell(step.name)} | ${outcomeMark[step.outcome] ?? ''} ${cell(step.outcome)} |`);
   } else lines.push('_No step outcomes were passed._');
   lines.push('');
 
@@ -67,10 +75,14 @@ export function recordMarkdown(record: RollbackRecord): string {
     lines.push('## Timeline', '');
     lines.push('| Job / step | Outcome | Started (UTC) | Took |', '|---|---|---|---|');
     for (const job of record.jobs) {
-      lines.push(`| **${cell(job.name)}** | ${cell(job.conclusion ?? 'running')} | ${cell(clock(job.startedAt))} | ${cell(took(job.startedAt, job.completedAt))} |`);
+      lines.push(
+        `| **${cell(job.name)}** | ${cell(job.conclusion ?? 'running')} | ${cell(clock(job.startedAt))} | ${cell(took(job.startedAt, job.completedAt))} |`,
+      );
       // The runner's own bookkeeping steps say nothing about the rollback.
       for (const step of job.steps.filter((candidate) => !/^(Set up job|Complete job)$/.test(candidate.name))) {
-        lines.push(`| &nbsp;&nbsp;${cell(step.name)} | ${cell(step.conclusion ?? 'running')} | ${cell(clock(step.startedAt))} | ${cell(took(step.startedAt, step.completedAt))} |`);
+        lines.push(
+          `| &nbsp;&nbsp;${cell(step.name)} | ${cell(step.conclusion ?? 'running')} | ${cell(clock(step.startedAt))} | ${cell(took(step.startedAt, step.completedAt))} |`,
+        );
       }
     }
     lines.push('');
@@ -80,18 +92,29 @@ export function recordMarkdown(record: RollbackRecord): string {
   lines.push(`Fingerprint: ${record.planFingerprint ? `\`${record.planFingerprint}\`` : '—'}`, '');
   if (record.plan.length) {
     lines.push('| # | Migration | Batch | In the transaction |', '|---|---|---|---|');
-    record.plan.forEach((step, index) => lines.push(`| ${index + 1} | \`${cell(step.name)}\` | ${cell(step.batch)} | ${step.transaction === undefined ? '—' : step.transaction ? 'yes' : 'no'} |`));
+    record.plan.forEach((step, index) =>
+      lines.push(
+        `| ${index + 1} | \`${cell(step.name)}\` | ${cell(step.batch)} | ${step.transaction === undefined ? '—' : step.transaction ? 'yes' : 'no'} |`,
+      ),
+    );
   } else lines.push('_No plan was passed._');
   lines.push('');
 
   lines.push('## Migrations', '');
-  lines.push(`Undone: ${record.rolledBack.length ? record.rolledBack.map((name) => `\`${name}\``).join(', ') : '_(none)_'}`, '');
+  lines.push(
+    `Undone: ${record.rolledBack.length ? record.rolledBack.map((name) => `\`${name}\``).join(', ') : '_(none)_'}`,
+    '',
+  );
   const after = new Set(record.migrationsAfter);
   const removed = record.migrationsBefore.filter((name) => !after.has(name));
   if (record.migrationsBefore.length || record.migrationsAfter.length) {
     lines.push(`Applied before (${record.migrationsBefore.length}):`, '', list(record.migrationsBefore), '');
     lines.push(`Applied after (${record.migrationsAfter.length}):`, '', list(record.migrationsAfter), '');
-    if (record.migrationsAfter.length) lines.push(`No longer applied: ${removed.length ? removed.map((name) => `\`${name}\``).join(', ') : '_(none)_'}`, '');
+    if (record.migrationsAfter.length)
+      lines.push(
+        `No longer applied: ${removed.length ? removed.map((name) => `\`${name}\``).join(', ') : '_(none)_'}`,
+        '',
+      );
   }
 
   lines.push('## SQL', '');

@@ -121,11 +121,17 @@ export function toSteps(value: unknown): StepOutcome[] {
   if (Array.isArray(value)) {
     return value.map((item) => {
       const entry = (item ?? {}) as Record<string, unknown>;
-      return { name: String(entry.name ?? '(unnamed)'), outcome: String(entry.outcome ?? entry.conclusion ?? 'unknown') };
+      return {
+        name: String(entry.name ?? '(unnamed)'),
+        outcome: String(entry.outcome ?? entry.conclusion ?? 'unknown'),
+      };
     });
   }
   if (value && typeof value === 'object') {
-    return Object.entries(value as Record<string, unknown>).map(([name, outcome]) => ({ name, outcome: outcome === '' || outcome === null || outcome === undefined ? 'not run' : String(outcome) }));
+    return Object.entries(value as Record<string, unknown>).map(([name, outcome]) => ({
+      name,
+      outcome: outcome === '' || outcome === null || outcome === undefined ? 'not run' : String(outcome),
+    }));
   }
   return [];
 }

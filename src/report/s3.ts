@@ -17,7 +17,8 @@ export function parseS3Uri(uri: string): S3Location | { error: string } {
   if (!match) return { error: 'it must look like s3://bucket or s3://bucket/prefix/' };
   const bucket = match[1];
   // S3's bucket naming rules: 3-63 characters, lower-case letters, digits, dots and hyphens.
-  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) return { error: `"${bucket}" is not a valid bucket name (3-63 lower-case letters, digits, dots, hyphens)` };
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket))
+    return { error: `"${bucket}" is not a valid bucket name (3-63 lower-case letters, digits, dots, hyphens)` };
   let prefix = (match[2] ?? '').replace(/^\/+/, '');
   if (prefix && !prefix.endsWith('/')) prefix += '/';
   return { bucket, prefix };
@@ -37,7 +38,11 @@ export interface UploadOptions {
   forcePathStyle?: boolean;
 }
 
-export async function uploadToS3(location: S3Location, files: UploadFile[], options: UploadOptions = {}): Promise<string[]> {
+export async function uploadToS3(
+  location: S3Location,
+  files: UploadFile[],
+  options: UploadOptions = {},
+): Promise<string[]> {
   const endpoint = options.endpoint ?? process.env.AWS_ENDPOINT_URL_S3 ?? process.env.AWS_ENDPOINT_URL;
   const client = new S3Client({
     ...(options.region ? { region: options.region } : {}),
@@ -49,7 +54,9 @@ export async function uploadToS3(location: S3Location, files: UploadFile[], opti
     const uris: string[] = [];
     for (const file of files) {
       const key = `${location.prefix}${file.name}`;
-      await client.send(new PutObjectCommand({ Bucket: location.bucket, Key: key, Body: file.body, ContentType: file.contentType }));
+      await client.send(
+        new PutObjectCommand({ Bucket: location.bucket, Key: key, Body: file.body, ContentType: file.contentType }),
+      );
       uris.push(`s3://${location.bucket}/${key}`);
     }
     return uris;

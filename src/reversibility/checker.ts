@@ -4,7 +4,12 @@ import { ConfigurationError, errorMessage } from '../common/errors.js';
 import { FileMigrationSource, type MigrationFile, type MigrationModule } from '../migrations/source.js';
 import { bookkeepingTables, captureSchema, type CaptureOptions } from './schema-capture.js';
 import { describeDifference, diffSchemas, isEmptyDifference } from './schema-diff.js';
-import { assertCanCreateDatabases, createScratchDatabase, dropScratchDatabase, type ScratchDatabase } from './scratch-database.js';
+import {
+  assertCanCreateDatabases,
+  createScratchDatabase,
+  dropScratchDatabase,
+  type ScratchDatabase,
+} from './scratch-database.js';
 
 // The up/down/up loop. Every up() and down() runs as Knex's Migrator runs it in
 // production (Migrator#_waterfallBatch): in its own committed transaction, handed the
@@ -80,7 +85,9 @@ export function resolveOnly(files: readonly MigrationFile[], only: readonly stri
     if (!match) {
       const names = files.map((file) => file.name);
       const shown = names.length > 20 ? [...names.slice(0, 20), `... ${names.length - 20} more`] : names;
-      throw new ConfigurationError(`Input "only" names "${wanted}", which is not a migration in the migrations directory. Valid values are: [${shown.join(', ')}].`);
+      throw new ConfigurationError(
+        `Input "only" names "${wanted}", which is not a migration in the migrations directory. Valid values are: [${shown.join(', ')}].`,
+      );
     }
     selected.add(match.name);
   }
@@ -98,7 +105,13 @@ class Session {
     private readonly capture: CaptureOptions,
   ) {}
 
-  static async open(database: ScratchDatabase, source: FileMigrationSource, tableName: string, capture: CaptureOptions, logger: CheckLogger): Promise<Session> {
+  static async open(
+    database: ScratchDatabase,
+    source: FileMigrationSource,
+    tableName: string,
+    capture: CaptureOptions,
+    logger: CheckLogger,
+  ): Promise<Session> {
     const knex = knexFactory({
       client: 'pg',
       connection: database.url,
@@ -126,7 +139,8 @@ class Session {
 
   async up(file: MigrationFile): Promise<void> {
     const migration = await this.source.getMigration(file);
-    const record = (knex: Knex) => knex.into(this.tableName).insert({ name: file.name, batch: this.nextBatch++, migration_time: new Date() });
+    const record = (knex: Knex) =>
+      knex.into(this.tableName).insert({ name: file.name, batch: this.nextBatch++, migration_time: new Date() });
     if (usesTransaction(migration)) {
       await this.knex.transaction(async (trx) => {
         await migration.up(trx);
@@ -186,7 +200,9 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
   let session: Session | undefined;
   try {
     session = await Session.open(await createDatabase(), source, tableName, capture, logger);
-    logger.info(`Scratch database ${session.database.name} created; checking ${selected.size} of ${options.files.length} migration(s).`);
+    logger.info(
+      `Scratch database ${session.database.name} created; checking ${selected.size} of ${options.files.length} migration(s).`,
+    );
     for (let index = 0; index < files.length; index++) {
       const { name } = files[index];
       if (!selected.has(name)) {
@@ -199,7 +215,10 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
       result.checks.push(check);
       logger.info(`  ${name}: ${summarize(check)} (${check.durationMs} ms)`);
       if (check.failure?.step === 'up') {
-        result.notReached = files.slice(index + 1).map((file) => file.name).filter((later) => selected.has(later));
+        result.notReached = files
+          .slice(index + 1)
+          .map((file) => file.name)
+          .filter((later) => selected.has(later));
         break;
       }
       if (check.outcome !== 'exact' && index < files.length - 1) {
@@ -208,7 +227,9 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
         await old.close();
         await dropScratchDatabase(options.serverUrl, old.database.name);
         created.delete(old.database.name);
-        logger.info(`  scratch database ${old.database.name} dropped: its state after a failed check cannot be trusted`);
+        logger.info(
+          `  scratch database ${old.database.name} dropped: its state after a failed check cannot be trusted`,
+        );
         await replayUps(session, files.slice(0, index + 1), logger);
         result.rebuilds++;
       }
@@ -228,17 +249,29 @@ async function applyUnchecked(session: Session, file: MigrationFile): Promise<vo
   try {
     await session.up(file);
   } catch (error) {
-    throw new Error(`Migration ${file.name} (applied before the checked ones, as "only" asks) failed in up(): ${errorMessage(error)}`);
+    throw new Error(
+      `Migration ${file.name} (applied before the checked ones, as "only" asks) failed in up(): ${errorMessage(error)}`,
+    );
   }
 }
 
 async function checkOne(session: Session, file: MigrationFile, source: FileMigrationSource): Promise<MigrationCheck> {
   const { name } = file;
   const started = Date.now();
-  const done = (check: Omit<MigrationCheck, 'durationMs'>): MigrationCheck => ({ ...check, durationMs: Date.now() - started });
+  const done = (check: Omit<MigrationCheck, 'durationMs'>): MigrationCheck => ({
+    ...check,
+    durationMs: Date.now() - started,
+  });
   const module = await source.getMigration(file);
   if (typeof module.down !== 'function') {
-    return done({ name, outcome: 'error', reason: 'exports no down() function: it cannot be rolled back', left: [], lost: [], failure: { step: 'up', error: 'no down() function' } });
+    return done({
+      name,
+      outcome: 'error',
+      reason: 'exports no down() function: it cannot be rolled back',
+      left: [],
+      lost: [],
+      failure: { step: 'up', error: 'no down() function' },
+    });
   }
 
   const before = await session.captureSchema();
@@ -246,13 +279,27 @@ async function checkOne(session: Session, file: MigrationFile, source: FileMigra
     await session.up(file);
   } catch (error) {
     const message = errorMessage(error);
-    return done({ name, outcome: 'error', reason: `up() failed, so it and every later migration could not be checked: ${message}`, left: [], lost: [], failure: { step: 'up', error: message } });
+    return done({
+      name,
+      outcome: 'error',
+      reason: `up() failed, so it and every later migration could not be checked: ${message}`,
+      left: [],
+      lost: [],
+      failure: { step: 'up', error: message },
+    });
   }
   try {
     await session.down(file);
   } catch (error) {
     const message = errorMessage(error);
-    return done({ name, outcome: 'error', reason: `down() failed: ${message}`, left: [], lost: [], failure: { step: 'down', error: message } });
+    return done({
+      name,
+      outcome: 'error',
+      reason: `down() failed: ${message}`,
+      left: [],
+      lost: [],
+      failure: { step: 'down', error: message },
+    });
   }
   const difference = diffSchemas(before, await session.captureSchema());
   let upAgainError: string | undefined;
@@ -262,7 +309,8 @@ async function checkOne(session: Session, file: MigrationFile, source: FileMigra
     upAgainError = errorMessage(error);
   }
   const reasons: string[] = [];
-  if (!isEmptyDifference(difference)) reasons.push(`down() did not restore the schema: ${describeDifference(difference).join('; ')}`);
+  if (!isEmptyDifference(difference))
+    reasons.push(`down() did not restore the schema: ${describeDifference(difference).join('; ')}`);
   if (upAgainError) reasons.push(`up() after down() failed: ${upAgainError}`);
   return done({
     name,
@@ -276,7 +324,9 @@ async function checkOne(session: Session, file: MigrationFile, source: FileMigra
 
 /** Brings a fresh database to the state after `applied`: their ups, one committed migration at a time. */
 async function replayUps(session: Session, applied: readonly MigrationFile[], logger: CheckLogger): Promise<void> {
-  logger.info(`  rebuilding the state after ${applied[applied.length - 1].name} on ${session.database.name} (replaying ${applied.length} up())`);
+  logger.info(
+    `  rebuilding the state after ${applied[applied.length - 1].name} on ${session.database.name} (replaying ${applied.length} up())`,
+  );
   for (const file of applied) await session.up(file);
 }
 

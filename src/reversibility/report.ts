@@ -55,7 +55,10 @@ const cell = (text: string): string => text.replace(/\|/g, '\\|').replace(/\r?\n
 const code = (text: string): string => `\`${text.replace(/`/g, "'")}\``;
 
 /** Markdown for the job summary: an overview table, then one table of differences per migration. */
-export function summaryMarkdown(report: ReversibilityReport, context: { migrationsDir: string; schema: string }): string {
+export function summaryMarkdown(
+  report: ReversibilityReport,
+  context: { migrationsDir: string; schema: string },
+): string {
   const lines: string[] = [];
   const problems = report.irreversible.length;
   lines.push('## verify-reversible');
@@ -72,7 +75,12 @@ export function summaryMarkdown(report: ReversibilityReport, context: { migratio
   lines.push('| Migration | Result |');
   lines.push('| --- | --- |');
   for (const check of report.migrations) {
-    const result = check.outcome === 'exact' ? 'exact' : check.outcome === 'difference' ? '❌ schema differs after down()' : `❌ ${check.failure?.step ?? 'error'} failed`;
+    const result =
+      check.outcome === 'exact'
+        ? 'exact'
+        : check.outcome === 'difference'
+          ? '❌ schema differs after down()'
+          : `❌ ${check.failure?.step ?? 'error'} failed`;
     lines.push(`| ${code(check.name)} | ${result} |`);
   }
   for (const name of report.appliedUnchecked) lines.push(`| ${code(name)} | applied first, not checked |`);

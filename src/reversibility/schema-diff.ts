@@ -50,5 +50,8 @@ const TABLE = /^(foreign )?table /;
 
 /** Every difference as one line: `index tickets_state_idx left behind`, `column tickets.priority: NOT NULL lost`. */
 export function describeDifference(difference: SchemaDifference): string[] {
-  return [...difference.left.map((entry) => `${entry} left behind`), ...difference.lost.map((entry) => `${entry} lost`)];
+  return [
+    ...difference.left.map((entry) => `${entry} left behind`),
+    ...difference.lost.map((entry) => `${entry} lost`),
+  ];
 }

@@ -65,7 +65,10 @@ function missingCreateDb(role: string, serverUrl: string): ConfigurationError {
 }
 
 /** Creates a scratch database with a random name, optionally as a copy of another one (TEMPLATE). */
-export async function createScratchDatabase(serverUrl: string, options: { template?: string } = {}): Promise<ScratchDatabase> {
+export async function createScratchDatabase(
+  serverUrl: string,
+  options: { template?: string } = {},
+): Promise<ScratchDatabase> {
   const name = `${SCRATCH_PREFIX}${crypto.randomBytes(6).toString('hex')}`;
   await withServer(serverUrl, async (client) => {
     const template = options.template ? ` TEMPLATE "${options.template}"` : '';
@@ -90,14 +93,18 @@ export async function createScratchDatabase(serverUrl: string, options: { templa
 
 /** Drops a scratch database, ending any session still on it (a migration hung mid-statement). */
 export async function dropScratchDatabase(serverUrl: string, name: string): Promise<void> {
-  if (!name.startsWith(SCRATCH_PREFIX)) throw new Error(`Refusing to drop "${name}": not a scratch database of verify-reversible`);
+  if (!name.startsWith(SCRATCH_PREFIX))
+    throw new Error(`Refusing to drop "${name}": not a scratch database of verify-reversible`);
   await withServer(serverUrl, async (client) => {
     try {
       await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     } catch (error) {
       // WITH (FORCE) is PostgreSQL 13+; before that, end the sessions ourselves.
       if ((error as { code?: string }).code !== '42601') throw error;
-      await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+      await client.query(
+        'SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()',
+        [name],
+      );
       await client.query(`DROP DATABASE IF EXISTS "${name}"`);
     }
   });

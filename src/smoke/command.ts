@@ -21,7 +21,13 @@ export async function runCommand(options: CommandOptions): Promise<CheckResult> 
   const logger = options.logger ?? silentLogger;
   const started = performance.now();
   // Its own process group, so a timeout stops the whole tree (npm, jest, ...), not just the shell.
-  const child = spawn(options.command, { shell: true, cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+  const child = spawn(options.command, {
+    shell: true,
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+    detached: true,
+  });
   const tail: string[] = [];
   let partial = { stdout: '', stderr: '' };
   const collect = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
@@ -37,14 +43,17 @@ export async function runCommand(options: CommandOptions): Promise<CheckResult> 
   child.stdout.on('data', collect('stdout'));
   child.stderr.on('data', collect('stderr'));
   let timedOut = false;
-  const timer = setTimeout(() => {
-    timedOut = true;
-    try {
-      process.kill(-child.pid!, 'SIGKILL');
-    } catch {
-      child.kill('SIGKILL');
-    }
-  }, Math.max(1, options.timeoutMs));
+  const timer = setTimeout(
+    () => {
+      timedOut = true;
+      try {
+        process.kill(-child.pid!, 'SIGKILL');
+      } catch {
+        child.kill('SIGKILL');
+      }
+    },
+    Math.max(1, options.timeoutMs),
+  );
   const [code, spawnError] = await new Promise<[number | null, Error | undefined]>((resolve) => {
     child.on('error', (error) => resolve([null, error]));
     child.on('close', (exitCode) => resolve([exitCode, undefined]));
@@ -59,5 +68,14 @@ export async function runCommand(options: CommandOptions): Promise<CheckResult> 
     : timedOut
       ? `killed after ${Math.round(options.timeoutMs / 1000)}s (the overall deadline)`
       : `exited with code ${code ?? 'none (killed by a signal)'}`;
-  return { check, kind: 'command', passed: false, attempts: 1, ...(code !== null ? { lastStatus: code } : {}), latencyMs, error, snippet: tail.join('\n').slice(-1500) };
+  return {
+    check,
+    kind: 'command',
+    passed: false,
+    attempts: 1,
+    ...(code !== null ? { lastStatus: code } : {}),
+    latencyMs,
+    error,
+    snippet: tail.join('\n').slice(-1500),
+  };
 }

@@ -36,7 +36,10 @@ export function parseExpectedTables(lines: readonly string[], input = 'expected-
  * Read from pg_catalog rather than information_schema, which hides tables the role
  * has no privilege on.
  */
-export async function checkTables(databaseUrl: string, expectations: readonly TableExpectation[]): Promise<CheckResult> {
+export async function checkTables(
+  databaseUrl: string,
+  expectations: readonly TableExpectation[],
+): Promise<CheckResult> {
   const started = performance.now();
   const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
   try {
@@ -48,9 +51,12 @@ export async function checkTables(databaseUrl: string, expectations: readonly Ta
       [schemas],
     );
     const existing = new Set(rows.map((row) => `${row.schema}.${row.name}`));
-    const label = (expectation: TableExpectation) => (expectation.schema === 'public' ? expectation.table : `${expectation.schema}.${expectation.table}`);
+    const label = (expectation: TableExpectation) =>
+      expectation.schema === 'public' ? expectation.table : `${expectation.schema}.${expectation.table}`;
     const missingTables = expectations.filter((e) => e.present && !existing.has(`${e.schema}.${e.table}`)).map(label);
-    const unexpectedTables = expectations.filter((e) => !e.present && existing.has(`${e.schema}.${e.table}`)).map(label);
+    const unexpectedTables = expectations
+      .filter((e) => !e.present && existing.has(`${e.schema}.${e.table}`))
+      .map(label);
     const passed = missingTables.length === 0 && unexpectedTables.length === 0;
     const problems = [
       missingTables.length ? `missing: ${missingTables.join(', ')}` : '',
@@ -67,7 +73,14 @@ export async function checkTables(databaseUrl: string, expectations: readonly Ta
       ...(passed ? {} : { error: `schema differs from what the migrations expect: ${problems.join('; ')}` }),
     };
   } catch (error) {
-    return { check: 'database tables', kind: 'database', passed: false, attempts: 1, latencyMs: Math.round(performance.now() - started), error: `could not read the schema: ${errorMessage(error)}` };
+    return {
+      check: 'database tables',
+      kind: 'database',
+      passed: false,
+      attempts: 1,
+      latencyMs: Math.round(performance.now() - started),
+      error: `could not read the schema: ${errorMessage(error)}`,
+    };
   } finally {
     await client.end().catch(() => undefined);
   }

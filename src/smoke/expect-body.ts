@@ -19,7 +19,10 @@ type Segment = string | number;
 export function parseExpectBody(text: string, input = 'expect-body'): BodyExpectation {
   const expression = text.trim();
   if (!expression.startsWith('$')) {
-    return { text: expression, check: (body) => (body.includes(expression) ? undefined : `the body does not contain "${expression}"`) };
+    return {
+      text: expression,
+      check: (body) => (body.includes(expression) ? undefined : `the body does not contain "${expression}"`),
+    };
   }
   const operatorAt = /\s*(==|!=)\s*/.exec(expression);
   const pathText = operatorAt ? expression.slice(0, operatorAt.index) : expression;
@@ -27,7 +30,8 @@ export function parseExpectBody(text: string, input = 'expect-body'): BodyExpect
   if (!operatorAt) {
     return {
       text: expression,
-      check: (body) => withJson(body, (json) => (resolve(json, path) === undefined ? `${pathText} is not in the body` : undefined)),
+      check: (body) =>
+        withJson(body, (json) => (resolve(json, path) === undefined ? `${pathText} is not in the body` : undefined)),
     };
   }
   const operator = operatorAt[1];
@@ -47,7 +51,8 @@ export function parseExpectBody(text: string, input = 'expect-body'): BodyExpect
       withJson(body, (json) => {
         const actual = resolve(json, path);
         const equal = actual !== undefined && JSON.stringify(actual) === JSON.stringify(expected);
-        if (operator === '==' && !equal) return `${pathText} is ${actual === undefined ? 'missing' : JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`;
+        if (operator === '==' && !equal)
+          return `${pathText} is ${actual === undefined ? 'missing' : JSON.stringify(actual)}, expected ${JSON.stringify(expected)}`;
         if (operator === '!=' && equal) return `${pathText} is ${JSON.stringify(actual)}, expected anything else`;
         return undefined;
       }),

@@ -13,7 +13,10 @@ export interface StatusMatcher {
  */
 export function parseExpectedStatus(text: string, input = 'expected-status'): StatusMatcher {
   const terms = text.split(/[\s,]+/).filter(Boolean);
-  if (terms.length === 0) throw new ConfigurationError(`Input "${input}" is empty: give a status such as 200, a list such as 200,204 or a range such as 200-299.`);
+  if (terms.length === 0)
+    throw new ConfigurationError(
+      `Input "${input}" is empty: give a status such as 200, a list such as 200,204 or a range such as 200-299.`,
+    );
   const ranges: Array<[number, number]> = [];
   for (const term of terms) {
     let match: RegExpExecArray | null;
@@ -21,7 +24,10 @@ export function parseExpectedStatus(text: string, input = 'expected-status'): St
       ranges.push([Number(match[1]), Number(match[1])]);
     } else if ((match = /^(\d{3})-(\d{3})$/.exec(term))) {
       const [low, high] = [Number(match[1]), Number(match[2])];
-      if (low > high) throw new ConfigurationError(`Input "${input}" has the range "${term}", whose start is above its end; write it low-high, such as 200-299.`);
+      if (low > high)
+        throw new ConfigurationError(
+          `Input "${input}" has the range "${term}", whose start is above its end; write it low-high, such as 200-299.`,
+        );
       ranges.push([low, high]);
     } else if ((match = /^([1-5])xx$/i.exec(term))) {
       const hundred = Number(match[1]) * 100;
@@ -33,7 +39,10 @@ export function parseExpectedStatus(text: string, input = 'expected-status'): St
     }
   }
   for (const [low, high] of ranges) {
-    if (low < 100 || high > 599) throw new ConfigurationError(`Input "${input}" has ${low === high ? low : `${low}-${high}`}: HTTP statuses run from 100 to 599.`);
+    if (low < 100 || high > 599)
+      throw new ConfigurationError(
+        `Input "${input}" has ${low === high ? low : `${low}-${high}`}: HTTP statuses run from 100 to 599.`,
+      );
   }
   return {
     matches: (status) => ranges.some(([low, high]) => status >= low && status <= high),

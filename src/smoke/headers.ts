@@ -8,7 +8,9 @@ export function parseHeaders(lines: readonly string[], input = 'headers'): Recor
     const name = colon === -1 ? '' : line.slice(0, colon).trim();
     if (!name || !/^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/.test(name)) {
       // Never echo the line: its value may be a token.
-      throw new ConfigurationError(`Input "${input}" has a line that is not "Name: value" (${name ? `"${name}" is not a header name` : 'no colon'}). Write one header a line, such as Authorization: Bearer \${{ secrets.TOKEN }}.`);
+      throw new ConfigurationError(
+        `Input "${input}" has a line that is not "Name: value" (${name ? `"${name}" is not a header name` : 'no colon'}). Write one header a line, such as Authorization: Bearer \${{ secrets.TOKEN }}.`,
+      );
     }
     headers[name] = line.slice(colon + 1).trim();
   }

@@ -21,7 +21,9 @@ export interface UrlCheckOptions {
   logger?: SmokeLogger;
 }
 
-type Attempt = { ok: true; status: number; latencyMs: number } | { ok: false; retry: boolean; error: string; status?: number; latencyMs: number; snippet?: string };
+type Attempt =
+  | { ok: true; status: number; latencyMs: number }
+  | { ok: false; retry: boolean; error: string; status?: number; latencyMs: number; snippet?: string };
 
 const SNIPPET = 300;
 
@@ -42,16 +44,30 @@ export async function checkUrl(options: UrlCheckOptions): Promise<CheckResult> {
     last = await attempt(options, Math.max(1, Math.ceil(Math.min(options.requestTimeoutMs, left))));
     if (last.ok) {
       logger.info(`${options.url}: ${last.status} in ${Math.round(last.latencyMs)}ms (attempt ${attempts})`);
-      return { check: options.url, kind: 'url', passed: true, attempts, lastStatus: last.status, latencyMs: Math.round(last.latencyMs) };
+      return {
+        check: options.url,
+        kind: 'url',
+        passed: true,
+        attempts,
+        lastStatus: last.status,
+        latencyMs: Math.round(last.latencyMs),
+      };
     }
     logger.info(`${options.url}: attempt ${attempts}/${options.attempts} failed: ${last.error}`);
     if (!last.retry || attempts >= options.attempts) break;
-    const pause = Math.min(backoffDelay(attempts, options.intervalMs, options.maxIntervalMs), options.deadline - performance.now());
+    const pause = Math.min(
+      backoffDelay(attempts, options.intervalMs, options.maxIntervalMs),
+      options.deadline - performance.now(),
+    );
     if (pause <= 0) break;
     await new Promise((resolve) => setTimeout(resolve, pause));
   }
   const failure = last as Exclude<Attempt, { ok: true }>;
-  const why = !failure.retry ? '' : attempts >= options.attempts ? ` (gave up after ${attempts} attempts)` : ` (overall deadline reached after ${attempts} attempts)`;
+  const why = !failure.retry
+    ? ''
+    : attempts >= options.attempts
+      ? ` (gave up after ${attempts} attempts)`
+      : ` (overall deadline reached after ${attempts} attempts)`;
   return {
     check: options.url,
     kind: 'url',
@@ -77,12 +93,20 @@ async function attempt(options: UrlCheckOptions, timeoutMs: number): Promise<Att
     if (options.expectedStatus.matches(status)) {
       const complaint = options.expectBody?.check(body);
       // A healthy status with the wrong body is a service still warming up ("starting"): retry it.
-      if (complaint) return { ok: false, retry: true, error: `${status}, but ${complaint}`, status, latencyMs, snippet };
+      if (complaint)
+        return { ok: false, retry: true, error: `${status}, but ${complaint}`, status, latencyMs, snippet };
       return { ok: true, status, latencyMs };
     }
     const wrong4xx = status >= 400 && status < 500 && status !== 429;
     const retry = !wrong4xx || Boolean(options.retryOn4xx);
-    return { ok: false, retry, error: `status ${status}, expected ${options.expectedStatus.text}${wrong4xx && !retry ? ' (a 4xx is not retried unless retry-on-4xx is set)' : ''}`, status, latencyMs, snippet };
+    return {
+      ok: false,
+      retry,
+      error: `status ${status}, expected ${options.expectedStatus.text}${wrong4xx && !retry ? ' (a 4xx is not retried unless retry-on-4xx is set)' : ''}`,
+      status,
+      latencyMs,
+      snippet,
+    };
   } catch (error) {
     const latencyMs = performance.now() - started;
     if (signal.aborted) {

@@ -59,9 +59,24 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
     const check = `command: ${options.command}`;
     if (urlResults.every((result) => result.passed)) {
       logger.info(`Running ${options.command}`);
-      results.push(await runCommand({ command: options.command, cwd: options.commandCwd, env: options.commandEnv, timeoutMs: deadline - performance.now(), logger }));
+      results.push(
+        await runCommand({
+          command: options.command,
+          cwd: options.commandCwd,
+          env: options.commandEnv,
+          timeoutMs: deadline - performance.now(),
+          logger,
+        }),
+      );
     } else {
-      results.push({ check, kind: 'command', passed: false, skipped: true, attempts: 0, error: 'not run: a URL check failed' });
+      results.push({
+        check,
+        kind: 'command',
+        passed: false,
+        skipped: true,
+        attempts: 0,
+        error: 'not run: a URL check failed',
+      });
     }
   }
   if (databaseCheck) results.push(await databaseCheck);

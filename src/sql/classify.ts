@@ -78,7 +78,9 @@ export async function classifyEach(
   const bookkeeping = new Set((options.bookkeepingTables ?? []).map(qualifyOption));
   const pieces = await splitStatements(statements);
   return pieces.map((ofInput) =>
-    ofInput.map((piece) => (piece.stmt ? classifyTree(piece.sql, piece.stmt, bookkeeping) : unparseable(piece.sql, piece.error))),
+    ofInput.map((piece) =>
+      piece.stmt ? classifyTree(piece.sql, piece.stmt, bookkeeping) : unparseable(piece.sql, piece.error),
+    ),
   );
 }
 
@@ -233,18 +235,34 @@ interface Walk {
 }
 
 function classifyTree(sql: string, stmt: Node, bookkeeping: ReadonlySet<string>): ClassifiedStatement {
-  const walk: Walk = { findings: [], relations: [], cteNames: new Set(), cascadeExplained: false, sawCascade: false, bookkeeping };
+  const walk: Walk = {
+    findings: [],
+    relations: [],
+    cteNames: new Set(),
+    cascadeExplained: false,
+    sawCascade: false,
+    bookkeeping,
+  };
   visit(stmt, walk);
   if (walk.sawCascade && !walk.cascadeExplained) {
-    walk.findings.push({ risk: 'destructive', reason: 'uses CASCADE, which also removes whatever depends on the objects it changes' });
+    walk.findings.push({
+      risk: 'destructive',
+      reason: 'uses CASCADE, which also removes whatever depends on the objects it changes',
+    });
   }
   if (walk.findings.length > 0) {
-    const risk = SEVERITY_ORDER.find((severity) => walk.findings.some((finding) => finding.risk === severity)) as Severity;
+    const risk = SEVERITY_ORDER.find((severity) =>
+      walk.findings.some((finding) => finding.risk === severity),
+    ) as Severity;
     return { sql, risk, reasons: [...new Set(walk.findings.map((finding) => finding.reason))] };
   }
   const tables = [...new Set(walk.relations.filter((name) => !isCteReference(name, walk)))];
   if (tables.length > 0 && tables.every((table) => bookkeeping.has(table))) {
-    return { sql, risk: 'bookkeeping', reasons: [`only touches the migration bookkeeping ${plural(tables.length, 'table')} ${tables.join(', ')}`] };
+    return {
+      sql,
+      risk: 'bookkeeping',
+      reasons: [`only touches the migration bookkeeping ${plural(tables.length, 'table')} ${tables.join(', ')}`],
+    };
   }
   return { sql, risk: 'safe', reasons: [] };
 }
@@ -311,9 +329,14 @@ const HANDLERS: Record<string, Handler> = {
     const statement = body as TruncateStmt;
     const tables = (statement.relations ?? []).map((node) => (node as { RangeVar: RangeVar }).RangeVar).filter(Boolean);
     for (const table of tables) {
-      if (!isBookkeeping(walk, table)) note(walk, 'destructive', `empties table ${qualifiedRelation(table)} (TRUNCATE removes all its rows)`);
+      if (!isBookkeeping(walk, table))
+        note(walk, 'destructive', `empties table ${qualifiedRelation(table)} (TRUNCATE removes all its rows)`);
     }
-    noteCascade(walk, statement.behavior, `also empties every table with a foreign key to ${tables.map(qualifiedRelation).join(', ')}`);
+    noteCascade(
+      walk,
+      statement.behavior,
+      `also empties every table with a foreign key to ${tables.map(qualifiedRelation).join(', ')}`,
+    );
   },
 
   DeleteStmt(body, walk) {
@@ -334,14 +357,20 @@ const HANDLERS: Record<string, Handler> = {
   InsertStmt(body, walk) {
     const statement = body as InsertStmt;
     if (statement.onConflictClause?.action !== 'ONCONFLICT_UPDATE' || isBookkeeping(walk, statement.relation)) return;
-    note(walk, 'destructive', `overwrites existing rows of ${qualifiedRelation(statement.relation)} (INSERT ... ON CONFLICT DO UPDATE)`);
+    note(
+      walk,
+      'destructive',
+      `overwrites existing rows of ${qualifiedRelation(statement.relation)} (INSERT ... ON CONFLICT DO UPDATE)`,
+    );
   },
 
   MergeStmt(body, walk) {
     const statement = body as MergeStmt;
     if (isBookkeeping(walk, statement.relation)) return;
     const commands = new Set(
-      (statement.mergeWhenClauses ?? []).map((node) => (node as { MergeWhenClause?: { commandType?: string } }).MergeWhenClause?.commandType),
+      (statement.mergeWhenClauses ?? []).map(
+        (node) => (node as { MergeWhenClause?: { commandType?: string } }).MergeWhenClause?.commandType,
+      ),
     );
     const table = qualifiedRelation(statement.relation);
     if (commands.has('CMD_DELETE')) note(walk, 'destructive', `deletes rows from ${table} (MERGE ... THEN DELETE)`);
@@ -358,7 +387,9 @@ const HANDLERS: Record<string, Handler> = {
   GrantRoleStmt(body, walk) {
     const statement = body as GrantRoleStmt;
     if (statement.is_grant) return;
-    const roles = (statement.granted_roles ?? []).map((node) => (node as { AccessPriv: AccessPriv }).AccessPriv?.priv_name ?? '?');
+    const roles = (statement.granted_roles ?? []).map(
+      (node) => (node as { AccessPriv: AccessPriv }).AccessPriv?.priv_name ?? '?',
+    );
     note(walk, 'security', `revokes membership in role ${roles.join(', ')} from ${roleList(statement.grantee_roles)}`);
     noteCascade(walk, statement.behavior, 'also revokes what was granted through this membership');
   },
@@ -405,7 +436,11 @@ const HANDLERS: Record<string, Handler> = {
   },
 
   ExecuteStmt(body, walk) {
-    note(walk, 'destructive', `executes prepared statement ${(body as ExecuteStmt).name}, whose text is not here to check`);
+    note(
+      walk,
+      'destructive',
+      `executes prepared statement ${(body as ExecuteStmt).name}, whose text is not here to check`,
+    );
   },
 
   TransactionStmt(body, walk) {
@@ -461,7 +496,11 @@ function dropStatement(statement: DropStmt, walk: Walk): void {
   const names = (statement.objects ?? []).map((object) => droppedObjectName(type, object));
   for (const name of names) {
     if (type === 'OBJECT_POLICY') {
-      note(walk, 'security', `drops row-level security policy ${name}: the rows it protected are no longer filtered by it`);
+      note(
+        walk,
+        'security',
+        `drops row-level security policy ${name}: the rows it protected are no longer filtered by it`,
+      );
     } else if (type && DATA_DROPS[type]) {
       note(walk, 'destructive', DATA_DROPS[type](name));
     } else if (type && WARNING_DROPS[type]) {
@@ -496,7 +535,11 @@ function alterTable(statement: AlterTableStmt, walk: Walk): void {
         note(walk, 'security', `disables row-level security on ${table}: its policies no longer restrict any row`);
         break;
       case 'AT_NoForceRowSecurity':
-        note(walk, 'security', `stops forcing row-level security on ${table}: the table owner bypasses its policies again`);
+        note(
+          walk,
+          'security',
+          `stops forcing row-level security on ${table}: the table owner bypasses its policies again`,
+        );
         break;
       case 'AT_DropConstraint':
         note(walk, 'warning', `drops constraint ${command.name} on ${table}`);
@@ -635,7 +678,10 @@ function targetColumns(targets: Node[] | undefined): string {
 }
 
 function objectTypeLabel(type: ObjectType | undefined): string {
-  return (type ?? 'OBJECT_UNKNOWN').replace(/^OBJECT_/, '').toLowerCase().replace(/_/g, ' ');
+  return (type ?? 'OBJECT_UNKNOWN')
+    .replace(/^OBJECT_/, '')
+    .toLowerCase()
+    .replace(/_/g, ' ');
 }
 
 function plural(count: number, word: string): string {

@@ -131,7 +131,9 @@ class ParserProcess {
       }
     });
     const fail = (reason: string): void => {
-      this.failure = new Error(`The PostgreSQL parser (libpg-query) stopped: ${reason}${stderr ? `: ${stderr.trim()}` : ''}`);
+      this.failure = new Error(
+        `The PostgreSQL parser (libpg-query) stopped: ${reason}${stderr ? `: ${stderr.trim()}` : ''}`,
+      );
       failStart(this.failure);
       for (const waiting of this.pending.values()) waiting.reject(this.failure);
       this.pending.clear();
@@ -183,7 +185,11 @@ function parser(): ParserProcess {
       stdio: ['pipe', 'pipe', 'pipe'],
       // The parser needs nothing from the environment: not the caller's NODE_OPTIONS (a --require,
       // a loader), and not its secrets (the action's INPUT_DATABASE-URL, say).
-      env: Object.fromEntries(Object.entries({ PATH: process.env.PATH, SYSTEMROOT: process.env.SYSTEMROOT }).filter(([, value]) => value !== undefined)),
+      env: Object.fromEntries(
+        Object.entries({ PATH: process.env.PATH, SYSTEMROOT: process.env.SYSTEMROOT }).filter(
+          ([, value]) => value !== undefined,
+        ),
+      ),
     });
     current = new ParserProcess(child);
   }

@@ -24,11 +24,18 @@ afterAll(async () => {
   await server.close();
 });
 
-const patchesOf = (name: string) => server.requests.filter((request) => request.method === 'PATCH' && request.path.includes(`/${name}?`));
-const visible = (text: string) => text.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n');
+const patchesOf = (name: string) =>
+  server.requests.filter((request) => request.method === 'PATCH' && request.path.includes(`/${name}?`));
+const visible = (text: string) =>
+  text
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n');
 
 function restart(inputs: Record<string, string>) {
-  return runBundle('restart', { inputs: { namespace: 'production', kubeconfig: server.kubeconfig, 'poll-interval': '10ms', ...inputs } });
+  return runBundle('restart', {
+    inputs: { namespace: 'production', kubeconfig: server.kubeconfig, 'poll-interval': '10ms', ...inputs },
+  });
 }
 
 describe('restart bundle', () => {
@@ -39,11 +46,23 @@ describe('restart bundle', () => {
     expect(run.outputs['restarted-at']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
     const workloads = JSON.parse(run.outputs.workloads);
     expect(workloads).toEqual([
-      expect.objectContaining({ workload: 'deployment/ticket-service', outcome: 'rolled-out', previousRevision: '1', revision: '2', readyReplicas: 3, desiredReplicas: 3, notReadyPods: [] }),
+      expect.objectContaining({
+        workload: 'deployment/ticket-service',
+        outcome: 'rolled-out',
+        previousRevision: '1',
+        revision: '2',
+        readyReplicas: 3,
+        desiredReplicas: 3,
+        notReadyPods: [],
+      }),
       expect.objectContaining({ workload: 'statefulset/ledger', outcome: 'rolled-out', readyReplicas: 2 }),
     ]);
     expect(typeof workloads[0].seconds).toBe('number');
-    expect(server.get('Deployment', 'production', 'ticket-service').spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt']).toBe(run.outputs['restarted-at']);
+    expect(
+      server.get('Deployment', 'production', 'ticket-service').spec.template.metadata.annotations[
+        'kubectl.kubernetes.io/restartedAt'
+      ],
+    ).toBe(run.outputs['restarted-at']);
     expect(run.summary).toContain('deployment/ticket-service');
     expect(run.summary).toContain('✅ rolled out');
     expect(run.stdout).toContain('deployment "ticket-service" successfully rolled out');
@@ -56,7 +75,10 @@ describe('restart bundle', () => {
     const file = server.writeKubeconfig();
     fs.writeFileSync(file, server.kubeconfig.replace(/current-context: fake/, 'current-context: missing'));
     try {
-      const run = await runBundle('restart', { inputs: { namespace: 'production', workloads: 'ticket-service', context: 'fake', 'poll-interval': '10ms' }, env: { KUBECONFIG: file } });
+      const run = await runBundle('restart', {
+        inputs: { namespace: 'production', workloads: 'ticket-service', context: 'fake', 'poll-interval': '10ms' },
+        env: { KUBECONFIG: file },
+      });
       expect(run.errors).toEqual([]);
       expect(run.code).toBe(0);
       expect(run.stdout).toContain(`context "fake", kubeconfig from ${file}`);
@@ -69,9 +91,14 @@ describe('restart bundle', () => {
     const run = await restart({ workloads: 'deployment/crashing', timeout: '1s' });
     expect(run.code).toBe(1);
     expect(run.errors).toHaveLength(1);
-    expect(run.errors[0]).toMatch(/^Rollout not complete: deployment\/crashing timed out: timed out after 1s; last status: .*\. Not ready: crashing-\w+-\w+ CrashLoopBackOff \(Error: relation "idempotency_keys" does not exist/);
+    expect(run.errors[0]).toMatch(
+      /^Rollout not complete: deployment\/crashing timed out: timed out after 1s; last status: .*\. Not ready: crashing-\w+-\w+ CrashLoopBackOff \(Error: relation "idempotency_keys" does not exist/,
+    );
     const [entry] = JSON.parse(run.outputs.workloads);
-    expect(entry).toMatchObject({ outcome: 'timed-out', notReadyPods: [expect.objectContaining({ reason: 'CrashLoopBackOff' })] });
+    expect(entry).toMatchObject({
+      outcome: 'timed-out',
+      notReadyPods: [expect.objectContaining({ reason: 'CrashLoopBackOff' })],
+    });
     expect(run.summary).toContain('Pods of deployment/crashing that are not ready');
     expect(run.summary).toContain('relation "idempotency_keys" does not exist');
   });
@@ -79,7 +106,9 @@ describe('restart bundle', () => {
   it('fails at once when the progress deadline is exceeded', async () => {
     const run = await restart({ workloads: 'deployment/stalled', timeout: '10m' });
     expect(run.code).toBe(1);
-    expect(run.errors[0]).toMatch(/deployment\/stalled failed: deployment "stalled" exceeded its progress deadline\. Not ready: stalled-\S+ ReadinessProbeFailing \(Readiness probe failed: HTTP probe failed with statuscode: 503\)/);
+    expect(run.errors[0]).toMatch(
+      /deployment\/stalled failed: deployment "stalled" exceeded its progress deadline\. Not ready: stalled-\S+ ReadinessProbeFailing \(Readiness probe failed: HTTP probe failed with statuscode: 503\)/,
+    );
     expect(JSON.parse(run.outputs.workloads)[0].outcome).toBe('failed');
   });
 
@@ -89,14 +118,28 @@ describe('restart bundle', () => {
     expect(run.errors[0]).toMatch(/^Nothing was restarted\. deployment\/paused is paused \(spec\.paused: true\)/);
     expect(run.outputs).toMatchObject({ 'restarted-at': '', workloads: '[]' });
     expect(patchesOf('paused')).toEqual([]);
-    expect(run.summary).toContain('❌ Namespace <code>production</code>: Nothing was restarted. deployment/paused is paused');
+    expect(run.summary).toContain(
+      '❌ Namespace <code>production</code>: Nothing was restarted. deployment/paused is paused',
+    );
   });
 
   it.each([
-    ['a workload of an unknown kind', { workloads: 'cronjob/nightly' }, /^Input "workloads" has "cronjob\/nightly" of an unknown kind "cronjob"\. Valid values are: \[deployment, statefulset, daemonset\]/],
+    [
+      'a workload of an unknown kind',
+      { workloads: 'cronjob/nightly' },
+      /^Input "workloads" has "cronjob\/nightly" of an unknown kind "cronjob"\. Valid values are: \[deployment, statefulset, daemonset\]/,
+    ],
     ['an empty list', { workloads: '\n# nothing\n' }, /^Input "workloads" is empty/],
-    ['a malformed kubeconfig', { workloads: 'ticket-service', kubeconfig: 'clusters: [ {' }, /^Input "kubeconfig" is not a valid kubeconfig/],
-    ['a timeout that is not a duration', { workloads: 'ticket-service', timeout: 'ten minutes' }, /^Input "timeout" is "ten minutes": it must be a duration/],
+    [
+      'a malformed kubeconfig',
+      { workloads: 'ticket-service', kubeconfig: 'clusters: [ {' },
+      /^Input "kubeconfig" is not a valid kubeconfig/,
+    ],
+    [
+      'a timeout that is not a duration',
+      { workloads: 'ticket-service', timeout: 'ten minutes' },
+      /^Input "timeout" is "ten minutes": it must be a duration/,
+    ],
   ])('refuses %s before any request', async (_label, inputs, message) => {
     const before = server.requests.length;
     const run = await restart(inputs);

@@ -15,7 +15,8 @@ export async function startGenericWebhook(): Promise<GenericWebhookFake> {
   const fake = await startHttpFake((request) => {
     if (request.path !== '/hook') return { status: 404, body: 'not found' };
     if (request.method !== 'POST') return { status: 405, body: 'method not allowed' };
-    if (!String(request.headers['content-type'] ?? '').includes('application/json') || request.json === undefined) return { status: 415, body: 'expected JSON' };
+    if (!String(request.headers['content-type'] ?? '').includes('application/json') || request.json === undefined)
+      return { status: 415, body: 'expected JSON' };
     received.push(request.json);
     return { status: 204 };
   });

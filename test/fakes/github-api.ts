@@ -35,7 +35,13 @@ export interface FakeJob {
   conclusion: string | null;
   started_at: string | null;
   completed_at: string | null;
-  steps: Array<{ name: string; number: number; conclusion: string | null; started_at: string | null; completed_at: string | null }>;
+  steps: Array<{
+    name: string;
+    number: number;
+    conclusion: string | null;
+    started_at: string | null;
+    completed_at: string | null;
+  }>;
 }
 
 export interface GitHubApiFake {
@@ -66,10 +72,18 @@ export async function startGitHubApi(options: { token?: string; repository?: str
   // The handler reads fake.url (for pagination links) only once the server listens.
   const fake = await startHttpFake((request) => {
     const auth = String(request.headers.authorization ?? '');
-    if (auth !== `token ${token}` && auth !== `Bearer ${token}`) return { status: 401, body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' } };
+    if (auth !== `token ${token}` && auth !== `Bearer ${token}`)
+      return { status: 401, body: { message: 'Bad credentials', documentation_url: 'https://docs.github.com/rest' } };
     const path = request.path.split('?')[0];
     for (const prefix of forbidden) {
-      if (path.startsWith(prefix)) return { status: 403, body: { message: 'Resource not accessible by integration', documentation_url: 'https://docs.github.com/rest' } };
+      if (path.startsWith(prefix))
+        return {
+          status: 403,
+          body: {
+            message: 'Resource not accessible by integration',
+            documentation_url: 'https://docs.github.com/rest',
+          },
+        };
     }
     const notFound = { status: 404, body: { message: 'Not Found', documentation_url: 'https://docs.github.com/rest' } };
     const prefix = `/repos/${repository}`;
@@ -82,7 +96,11 @@ export async function startGitHubApi(options: { token?: string; repository?: str
       return {
         status: 200,
         body: list.map((approval) => ({
-          environments: approval.environments.map((name) => ({ id: ids++, name, url: `https://api.github.com${prefix}/environments/${name}` })),
+          environments: approval.environments.map((name) => ({
+            id: ids++,
+            name,
+            url: `https://api.github.com${prefix}/environments/${name}`,
+          })),
           state: approval.state,
           user: { login: approval.user, id: ids++, type: 'User' },
           comment: approval.comment ?? '',
@@ -101,7 +119,19 @@ export async function startGitHubApi(options: { token?: string; repository?: str
       if (page * perPage < all.length) {
         headers.link = `<${fake.url}${path}?per_page=${perPage}&page=${page + 1}>; rel="next"`;
       }
-      return { status: 200, headers, body: { total_count: all.length, jobs: slice.map((job) => ({ id: ids++, run_id: Number(attemptJobs[1]), status: job.conclusion ? 'completed' : 'in_progress', ...job })) } };
+      return {
+        status: 200,
+        headers,
+        body: {
+          total_count: all.length,
+          jobs: slice.map((job) => ({
+            id: ids++,
+            run_id: Number(attemptJobs[1]),
+            status: job.conclusion ? 'completed' : 'in_progress',
+            ...job,
+          })),
+        },
+      };
     }
 
     const env = /^\/environments\/([^/]+)$/.exec(rest);
@@ -109,7 +139,8 @@ export async function startGitHubApi(options: { token?: string; repository?: str
       const environment = environments.get(decodeURIComponent(env[1]));
       if (!environment) return notFound;
       const rules: unknown[] = [];
-      if (environment.waitTimerMinutes) rules.push({ id: ids++, node_id: 'x', type: 'wait_timer', wait_timer: environment.waitTimerMinutes });
+      if (environment.waitTimerMinutes)
+        rules.push({ id: ids++, node_id: 'x', type: 'wait_timer', wait_timer: environment.waitTimerMinutes });
       if (environment.reviewers) {
         rules.push({
           id: ids++,

@@ -40,7 +40,9 @@ export async function startHealthServer(options: HealthServerOptions = {}): Prom
       case '/health/ready':
         return json(200, { status: 'ok', checks: [{ name: 'database', healthy: true }] });
       case '/flapping':
-        return count <= failures ? json(503, { status: 'unready', reason: 'connection pool warming up' }) : json(200, { status: 'ok' });
+        return count <= failures
+          ? json(503, { status: 'unready', reason: 'connection pool warming up' })
+          : json(200, { status: 'ok' });
       case '/rate-limited':
         return count <= failures ? json(429, { error: 'slow down' }) : json(200, { status: 'ok' });
       case '/slow': {
@@ -54,7 +56,9 @@ export async function startHealthServer(options: HealthServerOptions = {}): Prom
       case '/wrong-body':
         return json(200, { status: 'degraded', missing: ['idempotency_keys'] });
       case '/auth':
-        return request.headers.authorization === `Bearer ${options.token}` ? json(200, { status: 'ok' }) : json(401, { error: 'unauthorized', got: request.headers.authorization ?? null });
+        return request.headers.authorization === `Bearer ${options.token}`
+          ? json(200, { status: 'ok' })
+          : json(401, { error: 'unauthorized', got: request.headers.authorization ?? null });
       default:
         return json(404, { error: 'not found', path });
     }

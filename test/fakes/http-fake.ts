@@ -56,7 +56,14 @@ export async function startHttpFake(handler: Handler): Promise<HttpFake> {
       } catch {
         json = undefined;
       }
-      const request: RecordedRequest = { method: incoming.method ?? 'GET', path: incoming.url ?? '/', headers: incoming.headers, body, json, at: Date.now() };
+      const request: RecordedRequest = {
+        method: incoming.method ?? 'GET',
+        path: incoming.url ?? '/',
+        headers: incoming.headers,
+        body,
+        json,
+        at: Date.now(),
+      };
       requests.push(request);
       const fault = faults.shift();
       if (fault) {
@@ -74,7 +81,10 @@ export async function startHttpFake(handler: Handler): Promise<HttpFake> {
         .then(() => handler(request))
         .then((reply) => {
           const isText = typeof reply.body === 'string';
-          response.writeHead(reply.status, { 'content-type': isText ? 'text/plain' : 'application/json', ...reply.headers });
+          response.writeHead(reply.status, {
+            'content-type': isText ? 'text/plain' : 'application/json',
+            ...reply.headers,
+          });
           response.end(reply.body === undefined ? '' : isText ? (reply.body as string) : JSON.stringify(reply.body));
         })
         .catch((error: unknown) => {

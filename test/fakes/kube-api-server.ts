@@ -78,7 +78,9 @@ const RESOURCES: Record<WorkloadKind, { plural: string; singular: string; shortN
   StatefulSet: { plural: 'statefulsets', singular: 'statefulset', shortNames: ['sts'] },
   DaemonSet: { plural: 'daemonsets', singular: 'daemonset', shortNames: ['ds'] },
 };
-const KIND_BY_PLURAL = Object.fromEntries(Object.entries(RESOURCES).map(([kind, r]) => [r.plural, kind as WorkloadKind]));
+const KIND_BY_PLURAL = Object.fromEntries(
+  Object.entries(RESOURCES).map(([kind, r]) => [r.plural, kind as WorkloadKind]),
+);
 const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', 'update', 'watch'];
 
 interface Entry {
@@ -163,7 +165,12 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
           availableReplicas: replicas,
           conditions: [
             condition('Available', 'True', 'MinimumReplicasAvailable', 'Deployment has minimum availability.'),
-            condition('Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${workload.name}-${hash}" has successfully progressed.`),
+            condition(
+              'Progressing',
+              'True',
+              'NewReplicaSetAvailable',
+              `ReplicaSet "${workload.name}-${hash}" has successfully progressed.`,
+            ),
           ],
         },
       };
@@ -224,9 +231,12 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
 
   function makePod(entry: Entry, hash: string, index: number, state: 'ready' | 'starting' | RolloutBehaviour): any {
     const { kind, name, namespace } = entry.spec;
-    const hashLabel = kind === 'Deployment' ? { 'pod-template-hash': hash } : { 'controller-revision-hash': `${name}-${hash}` };
+    const hashLabel =
+      kind === 'Deployment' ? { 'pod-template-hash': hash } : { 'controller-revision-hash': `${name}-${hash}` };
     const podName =
-      kind === 'StatefulSet' ? `${name}-${index}` : `${name}-${kind === 'Deployment' ? `${hash}-` : ''}${crypto.randomBytes(3).toString('hex').slice(0, 5)}`;
+      kind === 'StatefulSet'
+        ? `${name}-${index}`
+        : `${name}-${kind === 'Deployment' ? `${hash}-` : ''}${crypto.randomBytes(3).toString('hex').slice(0, 5)}`;
     const container = entry.object.spec.template.spec.containers[0];
     const ready = state === 'ready' || state === 'progresses';
     const pod = {
@@ -248,7 +258,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
           {
             type: 'Ready',
             status: ready ? 'True' : 'False',
-            ...(ready ? {} : { reason: 'ContainersNotReady', message: `containers with unready status: [${container.name}]` }),
+            ...(ready
+              ? {}
+              : { reason: 'ContainersNotReady', message: `containers with unready status: [${container.name}]` }),
           },
         ],
         containerStatuses: [containerStatus(container, state)],
@@ -271,12 +283,18 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         return {
           ...base,
           restartCount: Math.max(restarts, 1),
-          state: { waiting: { reason: 'CrashLoopBackOff', message: `back-off 10s restarting failed container=${container.name} pod=${container.name}` } },
+          state: {
+            waiting: {
+              reason: 'CrashLoopBackOff',
+              message: `back-off 10s restarting failed container=${container.name} pod=${container.name}`,
+            },
+          },
           lastState: {
             terminated: {
               exitCode: 1,
               reason: 'Error',
-              message: 'Error: relation "idempotency_keys" does not exist\n    at Parser.parseErrorMessage (node_modules/pg-protocol/dist/parser.js:285:98)',
+              message:
+                'Error: relation "idempotency_keys" does not exist\n    at Parser.parseErrorMessage (node_modules/pg-protocol/dist/parser.js:285:98)',
               finishedAt: '2026-01-05T10:00:09Z',
             },
           },
@@ -311,7 +329,9 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     entry.step = 0;
     if (entry.spec.kind === 'Deployment') {
       const annotations = entry.object.metadata.annotations;
-      annotations['deployment.kubernetes.io/revision'] = String(Number(annotations['deployment.kubernetes.io/revision'] ?? '0') + 1);
+      annotations['deployment.kubernetes.io/revision'] = String(
+        Number(annotations['deployment.kubernetes.io/revision'] ?? '0') + 1,
+      );
       // A paused deployment records the change but its controller does not act on it.
       if (entry.object.spec.paused) return;
     }
@@ -325,7 +345,12 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
 
   function advance(entry: Entry): void {
     entry.step += 1;
-    const done = entry.spec.kind === 'Deployment' ? advanceDeployment(entry) : entry.spec.kind === 'StatefulSet' ? advanceStatefulSet(entry) : advanceDaemonSet(entry);
+    const done =
+      entry.spec.kind === 'Deployment'
+        ? advanceDeployment(entry)
+        : entry.spec.kind === 'StatefulSet'
+          ? advanceStatefulSet(entry)
+          : advanceDaemonSet(entry);
     bump(entry);
     if (done && entry.timer) {
       clearInterval(entry.timer);
@@ -364,14 +389,25 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     const rsName = `${deployment.metadata.name}-${entry.newHash}`;
     status.observedGeneration = deployment.metadata.generation;
     if (entry.step === 1) {
-      setCondition(status, condition('Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`));
+      setCondition(
+        status,
+        condition('Progressing', 'True', 'ReplicaSetUpdated', `ReplicaSet "${rsName}" is progressing.`),
+      );
     }
     if (behaviour !== 'progresses') {
       if (newPods(entry).length === 0) entry.pods.push(makePod(entry, entry.newHash, entry.pods.length, behaviour));
       ageFailingPods(entry);
       countDeployment(entry);
       if (behaviour === 'stalls' && entry.step >= stallSteps) {
-        setCondition(status, condition('Progressing', 'False', 'ProgressDeadlineExceeded', `ReplicaSet "${rsName}" has timed out progressing.`));
+        setCondition(
+          status,
+          condition(
+            'Progressing',
+            'False',
+            'ProgressDeadlineExceeded',
+            `ReplicaSet "${rsName}" has timed out progressing.`,
+          ),
+        );
         return true;
       }
       return false;
@@ -387,7 +423,15 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     }
     countDeployment(entry);
     if (newPods(entry).length === replicas && oldPods(entry).length === 0 && status.availableReplicas === replicas) {
-      setCondition(status, condition('Progressing', 'True', 'NewReplicaSetAvailable', `ReplicaSet "${rsName}" has successfully progressed.`));
+      setCondition(
+        status,
+        condition(
+          'Progressing',
+          'True',
+          'NewReplicaSetAvailable',
+          `ReplicaSet "${rsName}" has successfully progressed.`,
+        ),
+      );
       return true;
     }
     return false;
@@ -460,7 +504,12 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     let body = '';
     request.on('data', (chunk: Buffer) => (body += chunk.toString()));
     request.on('end', () => {
-      requests.push({ method: request.method ?? 'GET', path: request.url ?? '/', contentType: request.headers['content-type'], body: body || undefined });
+      requests.push({
+        method: request.method ?? 'GET',
+        path: request.url ?? '/',
+        contentType: request.headers['content-type'],
+        body: body || undefined,
+      });
       try {
         if (options.token && request.headers.authorization !== `Bearer ${options.token}`) {
           return send(response, 401, statusObject(401, 'Unauthorized', 'Unauthorized'));
@@ -478,12 +527,23 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     const method = request.method ?? 'GET';
 
     // Discovery, in the legacy (unaggregated) form every client falls back to.
-    if (url.pathname === '/api') return send(response, 200, { kind: 'APIVersions', versions: ['v1'], serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }] });
+    if (url.pathname === '/api')
+      return send(response, 200, {
+        kind: 'APIVersions',
+        versions: ['v1'],
+        serverAddressByClientCIDRs: [{ clientCIDR: '0.0.0.0/0', serverAddress: '127.0.0.1' }],
+      });
     if (url.pathname === '/apis') {
       return send(response, 200, {
         kind: 'APIGroupList',
         apiVersion: 'v1',
-        groups: [{ name: 'apps', versions: [{ groupVersion: 'apps/v1', version: 'v1' }], preferredVersion: { groupVersion: 'apps/v1', version: 'v1' } }],
+        groups: [
+          {
+            name: 'apps',
+            versions: [{ groupVersion: 'apps/v1', version: 'v1' }],
+            preferredVersion: { groupVersion: 'apps/v1', version: 'v1' },
+          },
+        ],
       });
     }
     if (url.pathname === '/api/v1') {
@@ -493,7 +553,14 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         resources: [
           { name: 'pods', singularName: 'pod', namespaced: true, kind: 'Pod', verbs: VERBS, shortNames: ['po'] },
           { name: 'events', singularName: 'event', namespaced: true, kind: 'Event', verbs: VERBS, shortNames: ['ev'] },
-          { name: 'namespaces', singularName: 'namespace', namespaced: false, kind: 'Namespace', verbs: VERBS, shortNames: ['ns'] },
+          {
+            name: 'namespaces',
+            singularName: 'namespace',
+            namespaced: false,
+            kind: 'Namespace',
+            verbs: VERBS,
+            shortNames: ['ns'],
+          },
         ],
       });
     }
@@ -503,15 +570,30 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         apiVersion: 'v1',
         groupVersion: 'apps/v1',
         resources: Object.entries(RESOURCES).flatMap(([kind, r]) => [
-          { name: r.plural, singularName: r.singular, namespaced: true, kind, verbs: VERBS, shortNames: r.shortNames, categories: ['all'] },
+          {
+            name: r.plural,
+            singularName: r.singular,
+            namespaced: true,
+            kind,
+            verbs: VERBS,
+            shortNames: r.shortNames,
+            categories: ['all'],
+          },
           { name: `${r.plural}/status`, singularName: '', namespaced: true, kind, verbs: ['get', 'patch', 'update'] },
         ]),
       });
     }
-    if (url.pathname === '/version') return send(response, 200, { major: '1', minor: '32', gitVersion: 'v1.32.0-fake', platform: 'linux/amd64' });
+    if (url.pathname === '/version')
+      return send(response, 200, { major: '1', minor: '32', gitVersion: 'v1.32.0-fake', platform: 'linux/amd64' });
 
     // /apis/apps/v1/namespaces/{ns}/{plural}[/{name}]
-    if (parts[0] === 'apis' && parts[1] === 'apps' && parts[2] === 'v1' && parts[3] === 'namespaces' && parts.length >= 6) {
+    if (
+      parts[0] === 'apis' &&
+      parts[1] === 'apps' &&
+      parts[2] === 'v1' &&
+      parts[3] === 'namespaces' &&
+      parts.length >= 6
+    ) {
       const namespace = parts[4];
       const kind = KIND_BY_PLURAL[parts[5]];
       if (!kind) return notFound(response, parts[5], parts[6] ?? '');
@@ -528,9 +610,19 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
           return startWatch(request, response, kind, namespace, fieldName);
         }
         const items = [...entries.values()]
-          .filter((entry) => entry.spec.kind === kind && entry.spec.namespace === namespace && (!fieldName || entry.spec.name === fieldName))
+          .filter(
+            (entry) =>
+              entry.spec.kind === kind &&
+              entry.spec.namespace === namespace &&
+              (!fieldName || entry.spec.name === fieldName),
+          )
           .map((entry) => entry.object);
-        return send(response, 200, { kind: `${kind}List`, apiVersion: 'apps/v1', metadata: { resourceVersion: String(resourceVersion) }, items });
+        return send(response, 200, {
+          kind: `${kind}List`,
+          apiVersion: 'apps/v1',
+          metadata: { resourceVersion: String(resourceVersion) },
+          items,
+        });
       }
       const entry = entries.get(key(kind, namespace, name));
       if (!entry) return notFound(response, RESOURCES[kind].plural, name);
@@ -540,7 +632,13 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     }
 
     // /api/v1/namespaces/{ns}/pods and /api/v1/namespaces/{ns}/events
-    if (parts[0] === 'api' && parts[1] === 'v1' && parts[2] === 'namespaces' && parts.length === 5 && method === 'GET') {
+    if (
+      parts[0] === 'api' &&
+      parts[1] === 'v1' &&
+      parts[2] === 'namespaces' &&
+      parts.length === 5 &&
+      method === 'GET'
+    ) {
       const namespace = parts[3];
       if (parts[4] === 'pods') {
         const selector = parseLabelSelector(url.searchParams.get('labelSelector') ?? '');
@@ -548,16 +646,31 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
           .filter((entry) => entry.spec.namespace === namespace)
           .flatMap((entry) => entry.pods)
           .filter((pod) => selector.every(([label, value]) => pod.metadata.labels[label] === value));
-        return send(response, 200, { kind: 'PodList', apiVersion: 'v1', metadata: { resourceVersion: String(resourceVersion) }, items });
+        return send(response, 200, {
+          kind: 'PodList',
+          apiVersion: 'v1',
+          metadata: { resourceVersion: String(resourceVersion) },
+          items,
+        });
       }
       if (parts[4] === 'events') {
-        const fields = Object.fromEntries((url.searchParams.get('fieldSelector') ?? '').split(',').filter(Boolean).map((term) => term.split('=') as [string, string]));
+        const fields = Object.fromEntries(
+          (url.searchParams.get('fieldSelector') ?? '')
+            .split(',')
+            .filter(Boolean)
+            .map((term) => term.split('=') as [string, string]),
+        );
         const items = [...entries.values()]
           .filter((entry) => entry.spec.namespace === namespace)
           .flatMap((entry) => entry.pods)
           .filter((pod) => !fields['involvedObject.name'] || pod.metadata.name === fields['involvedObject.name'])
           .flatMap((pod) => podEvents(pod));
-        return send(response, 200, { kind: 'EventList', apiVersion: 'v1', metadata: { resourceVersion: String(resourceVersion) }, items });
+        return send(response, 200, {
+          kind: 'EventList',
+          apiVersion: 'v1',
+          metadata: { resourceVersion: String(resourceVersion) },
+          items,
+        });
       }
     }
     return send(response, 404, statusObject(404, 'NotFound', 'the server could not find the requested resource'));
@@ -583,15 +696,33 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   }
 
   function patch(request: http.IncomingMessage, response: http.ServerResponse, entry: Entry, body: string): void {
-    const contentType = String(request.headers['content-type'] ?? '').split(';')[0].trim();
+    const contentType = String(request.headers['content-type'] ?? '')
+      .split(';')[0]
+      .trim();
     if (contentType !== 'application/strategic-merge-patch+json' && contentType !== 'application/merge-patch+json') {
-      return send(response, 415, statusObject(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/strategic-merge-patch+json, application/merge-patch+json (this fake does not implement ${contentType || 'no content type'})`));
+      return send(
+        response,
+        415,
+        statusObject(
+          415,
+          'UnsupportedMediaType',
+          `the body of the request was in an unknown format - accepted media types include: application/strategic-merge-patch+json, application/merge-patch+json (this fake does not implement ${contentType || 'no content type'})`,
+        ),
+      );
     }
     let patchBody: unknown;
     try {
       patchBody = JSON.parse(body);
     } catch (error) {
-      return send(response, 400, statusObject(400, 'BadRequest', `error decoding patch: ${error instanceof Error ? error.message : String(error)}`));
+      return send(
+        response,
+        400,
+        statusObject(
+          400,
+          'BadRequest',
+          `error decoding patch: ${error instanceof Error ? error.message : String(error)}`,
+        ),
+      );
     }
     const before = JSON.stringify(entry.object.spec);
     const templateBefore = JSON.stringify(entry.object.spec.template);
@@ -603,7 +734,13 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     send(response, 200, entry.object);
   }
 
-  function startWatch(request: http.IncomingMessage, response: http.ServerResponse, kind: WorkloadKind, namespace: string, name?: string): void {
+  function startWatch(
+    request: http.IncomingMessage,
+    response: http.ServerResponse,
+    kind: WorkloadKind,
+    namespace: string,
+    name?: string,
+  ): void {
     response.writeHead(200, { 'content-type': 'application/json' });
     response.flushHeaders();
     const watcher: Watcher = { kind, namespace, name, response };
@@ -611,7 +748,12 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     const since = Number(new URL(request.url ?? '/', 'http://localhost').searchParams.get('resourceVersion') ?? '0');
     // Events the client missed between its list and its watch.
     for (const entry of entries.values()) {
-      if (entry.spec.kind === kind && entry.spec.namespace === namespace && (!name || entry.spec.name === name) && Number(entry.object.metadata.resourceVersion) > since) {
+      if (
+        entry.spec.kind === kind &&
+        entry.spec.namespace === namespace &&
+        (!name || entry.spec.name === name) &&
+        Number(entry.object.metadata.resourceVersion) > since
+      ) {
         response.write(JSON.stringify({ type: 'MODIFIED', object: entry.object }) + '\n');
       }
     }
@@ -688,7 +830,16 @@ function markReady(pod: any): void {
     { type: 'PodScheduled', status: 'True' },
     { type: 'Ready', status: 'True' },
   ];
-  pod.status.containerStatuses = [{ name: container.name, image: container.image, restartCount: 0, started: true, ready: true, state: { running: { startedAt: '2026-01-05T10:00:05Z' } } }];
+  pod.status.containerStatuses = [
+    {
+      name: container.name,
+      image: container.image,
+      restartCount: 0,
+      started: true,
+      ready: true,
+      state: { running: { startedAt: '2026-01-05T10:00:05Z' } },
+    },
+  ];
 }
 
 function templateHash(template: unknown): string {
@@ -742,7 +893,10 @@ function statusObject(code: number, reason: string, message: string) {
 
 function notFound(response: http.ServerResponse, plural: string, name: string): void {
   const group = plural === 'pods' ? '' : '.apps';
-  send(response, 404, { ...statusObject(404, 'NotFound', `${plural}${group} "${name}" not found`), details: { name, group: 'apps', kind: plural } });
+  send(response, 404, {
+    ...statusObject(404, 'NotFound', `${plural}${group} "${name}" not found`),
+    details: { name, group: 'apps', kind: plural },
+  });
 }
 
 function send(response: http.ServerResponse, status: number, body: unknown): void {

@@ -167,7 +167,8 @@ export interface FakeRdsServer {
 }
 
 export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRdsServer> {
-  const settings: Required<Omit<FakeRdsOptions, 'snapshotVanishAfterMs'>> & Pick<FakeRdsOptions, 'snapshotVanishAfterMs'> = {
+  const settings: Required<Omit<FakeRdsOptions, 'snapshotVanishAfterMs'>> &
+    Pick<FakeRdsOptions, 'snapshotVanishAfterMs'> = {
     snapshotOutcome: options.snapshotOutcome ?? 'available',
     snapshotVanishAfterMs: options.snapshotVanishAfterMs,
     pageSize: options.pageSize ?? 2,
@@ -226,7 +227,13 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
     };
     clusters.set(identifier, cluster);
     if (!instances.has(writer) && cluster.members.some((member) => member.instance === writer)) {
-      addInstance(writer, { engine: cluster.engine, clusterIdentifier: identifier, instanceClass: writerClass ?? 'db.r6g.xlarge', parameterGroup: 'ticket-service-aurora-instance', multiAz: false });
+      addInstance(writer, {
+        engine: cluster.engine,
+        clusterIdentifier: identifier,
+        instanceClass: writerClass ?? 'db.r6g.xlarge',
+        parameterGroup: 'ticket-service-aurora-instance',
+        multiAz: false,
+      });
     }
     return cluster;
   }
@@ -263,7 +270,8 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
       }
     }
     for (const cluster of clusters.values()) {
-      if (cluster.status === 'creating' && cluster.readyAt !== undefined && now >= cluster.readyAt) cluster.status = 'available';
+      if (cluster.status === 'creating' && cluster.readyAt !== undefined && now >= cluster.readyAt)
+        cluster.status = 'available';
     }
     for (const instance of instances.values()) {
       if (instance.status !== 'creating' || instance.readyAt === undefined || now < instance.readyAt) continue;
@@ -281,7 +289,8 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
   }
 
   function latestRestorable(item: FakeInstance | FakeCluster): Date | undefined {
-    if (item.latestRestorableTime === null || item.backupRetentionDays === 0 || item.status === 'creating') return undefined;
+    if (item.latestRestorableTime === null || item.backupRetentionDays === 0 || item.status === 'creating')
+      return undefined;
     return item.latestRestorableTime ?? new Date(clock.now() - item.restoreLagMs);
   }
 
@@ -292,17 +301,25 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
 
   // ---- XML -------------------------------------------------------------------------------
 
-  const escape = (text: string) => text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
+  const escape = (text: string) =>
+    text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
   type Value = string | number | boolean | Date | undefined | null | Value[] | { [key: string]: Value };
   function xml(name: string, value: Value): string {
     if (value === undefined || value === null) return '';
     if (value instanceof Date) return `<${name}>${value.toISOString()}</${name}>`;
     if (Array.isArray(value)) return `<${name}>${value.join('')}</${name}>`;
-    if (typeof value === 'object') return `<${name}>${Object.entries(value).map(([key, inner]) => xml(key, inner)).join('')}</${name}>`;
+    if (typeof value === 'object')
+      return `<${name}>${Object.entries(value)
+        .map(([key, inner]) => xml(key, inner))
+        .join('')}</${name}>`;
     return `<${name}>${escape(String(value))}</${name}>`;
   }
   const list = (member: string, items: Value[]) => items.map((item) => xml(member, item));
-  const tagList = (tags: FakeTag[]) => list('Tag', tags.map((tag) => ({ Key: tag.Key, Value: tag.Value })));
+  const tagList = (tags: FakeTag[]) =>
+    list(
+      'Tag',
+      tags.map((tag) => ({ Key: tag.Key, Value: tag.Value })),
+    );
   const arn = (type: string, id: string) => `arn:aws:rds:${region}:${ACCOUNT}:${type}:${id}`;
 
   function instanceXml(instance: FakeInstance): Value {
@@ -312,10 +329,18 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
       DBInstanceClass: instance.instanceClass,
       Engine: instance.engine,
       DBInstanceStatus: instance.status,
-      Endpoint: instance.status === 'creating' ? undefined : { Address: `${instance.identifier}.abcdefghijkl.${region}.rds.amazonaws.com`, Port: instance.port },
+      Endpoint:
+        instance.status === 'creating'
+          ? undefined
+          : { Address: `${instance.identifier}.abcdefghijkl.${region}.rds.amazonaws.com`, Port: instance.port },
       BackupRetentionPeriod: cluster ? cluster.backupRetentionDays : instance.backupRetentionDays,
-      VpcSecurityGroups: list('VpcSecurityGroupMembership', instance.securityGroupIds.map((id) => ({ VpcSecurityGroupId: id, Status: 'active' }))),
-      DBParameterGroups: instance.parameterGroup ? list('DBParameterGroup', [{ DBParameterGroupName: instance.parameterGroup, ParameterApplyStatus: 'in-sync' }]) : undefined,
+      VpcSecurityGroups: list(
+        'VpcSecurityGroupMembership',
+        instance.securityGroupIds.map((id) => ({ VpcSecurityGroupId: id, Status: 'active' })),
+      ),
+      DBParameterGroups: instance.parameterGroup
+        ? list('DBParameterGroup', [{ DBParameterGroupName: instance.parameterGroup, ParameterApplyStatus: 'in-sync' }])
+        : undefined,
       DBSubnetGroup: instance.subnetGroup ? { DBSubnetGroupName: instance.subnetGroup } : undefined,
       MultiAZ: instance.multiAz,
       EngineVersion: instance.engineVersion,
@@ -341,8 +366,14 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
       LatestRestorableTime: latestRestorable(cluster),
       DBSubnetGroup: cluster.subnetGroup,
       DBClusterParameterGroup: cluster.clusterParameterGroup,
-      VpcSecurityGroups: list('VpcSecurityGroupMembership', cluster.securityGroupIds.map((id) => ({ VpcSecurityGroupId: id, Status: 'active' }))),
-      DBClusterMembers: list('DBClusterMember', cluster.members.map((member) => ({ DBInstanceIdentifier: member.instance, IsClusterWriter: member.writer }))),
+      VpcSecurityGroups: list(
+        'VpcSecurityGroupMembership',
+        cluster.securityGroupIds.map((id) => ({ VpcSecurityGroupId: id, Status: 'active' })),
+      ),
+      DBClusterMembers: list(
+        'DBClusterMember',
+        cluster.members.map((member) => ({ DBInstanceIdentifier: member.instance, IsClusterWriter: member.writer })),
+      ),
       DBClusterArn: arn('cluster', cluster.identifier),
       TagList: tagList(cluster.tags),
     };
@@ -359,9 +390,19 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
       TagList: tagList(snapshot.tags),
     };
     if (snapshot.kind === 'instance') {
-      return { DBSnapshotIdentifier: snapshot.identifier, DBInstanceIdentifier: snapshot.source, ...common, DBSnapshotArn: arn('snapshot', snapshot.identifier) };
+      return {
+        DBSnapshotIdentifier: snapshot.identifier,
+        DBInstanceIdentifier: snapshot.source,
+        ...common,
+        DBSnapshotArn: arn('snapshot', snapshot.identifier),
+      };
     }
-    return { DBClusterSnapshotIdentifier: snapshot.identifier, DBClusterIdentifier: snapshot.source, ...common, DBClusterSnapshotArn: arn('cluster-snapshot', snapshot.identifier) };
+    return {
+      DBClusterSnapshotIdentifier: snapshot.identifier,
+      DBClusterIdentifier: snapshot.source,
+      ...common,
+      DBClusterSnapshotArn: arn('cluster-snapshot', snapshot.identifier),
+    };
   }
 
   // ---- request parsing -------------------------------------------------------------------
@@ -386,10 +427,18 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
     for (const tag of tags) {
       const allowed = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
       if (tag.Key.length < 1 || tag.Key.length > 128 || !allowed.test(tag.Key) || /^(aws|rds):/.test(tag.Key)) {
-        throw new ApiError('InvalidParameterValue', 400, `Invalid tag key: "${tag.Key}". Tag keys must be 1-128 Unicode letters, digits, white space, or _.:/=+-@ and cannot start with aws: or rds:.`);
+        throw new ApiError(
+          'InvalidParameterValue',
+          400,
+          `Invalid tag key: "${tag.Key}". Tag keys must be 1-128 Unicode letters, digits, white space, or _.:/=+-@ and cannot start with aws: or rds:.`,
+        );
       }
       if (tag.Value.length > 256 || !allowed.test(tag.Value) || /^(aws|rds):/.test(tag.Value)) {
-        throw new ApiError('InvalidParameterValue', 400, `Invalid tag value for key "${tag.Key}". Tag values must be 0-256 Unicode letters, digits, white space, or _.:/=+-@.`);
+        throw new ApiError(
+          'InvalidParameterValue',
+          400,
+          `Invalid tag value for key "${tag.Key}". Tag values must be 0-256 Unicode letters, digits, white space, or _.:/=+-@.`,
+        );
       }
     }
     return tags;
@@ -398,7 +447,11 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
   function checkIdentifier(value: string | undefined, parameter: string, max: number): string {
     if (!value) throw new ApiError('MissingParameter', 400, `The request must contain the parameter ${parameter}`);
     if (value.length > max || !/^[A-Za-z][A-Za-z0-9-]*$/.test(value) || value.includes('--') || value.endsWith('-')) {
-      throw new ApiError('InvalidParameterValue', 400, `The parameter ${parameter} is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.`);
+      throw new ApiError(
+        'InvalidParameterValue',
+        400,
+        `The parameter ${parameter} is not a valid identifier. Identifiers must begin with a letter; must contain only ASCII letters, digits, and hyphens; and must not end with a hyphen or contain two consecutive hyphens.`,
+      );
     }
     return value.toLowerCase();
   }
@@ -406,10 +459,17 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
   function page<T>(params: Record<string, string>, items: T[]): { items: T[]; marker?: string } {
     if (params.MaxRecords !== undefined) {
       const max = Number(params.MaxRecords);
-      if (!(max >= 20 && max <= 100)) throw new ApiError('InvalidParameterValue', 400, `Invalid value ${params.MaxRecords} for MaxRecords. Must be between 20 and 100`);
+      if (!(max >= 20 && max <= 100))
+        throw new ApiError(
+          'InvalidParameterValue',
+          400,
+          `Invalid value ${params.MaxRecords} for MaxRecords. Must be between 20 and 100`,
+        );
     }
     const size = Math.min(settings.pageSize, Number(params.MaxRecords ?? 100));
-    const start = params.Marker ? Number(Buffer.from(params.Marker, 'base64').toString('utf8').replace('offset:', '')) : 0;
+    const start = params.Marker
+      ? Number(Buffer.from(params.Marker, 'base64').toString('utf8').replace('offset:', ''))
+      : 0;
     const slice = items.slice(start, start + size);
     const next = start + size < items.length ? Buffer.from(`offset:${start + size}`).toString('base64') : undefined;
     return { items: slice, marker: next };
@@ -418,7 +478,8 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
   function parseTime(value: string | undefined, parameter: string): Date | undefined {
     if (!value) return undefined;
     const time = new Date(value);
-    if (Number.isNaN(time.getTime())) throw new ApiError('InvalidParameterValue', 400, `Invalid ${parameter}: ${value}`);
+    if (Number.isNaN(time.getTime()))
+      throw new ApiError('InvalidParameterValue', 400, `Invalid ${parameter}: ${value}`);
     return time;
   }
 
@@ -434,16 +495,39 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
     return cluster;
   }
 
-  function checkPointInTime(item: FakeInstance | FakeCluster, params: Record<string, string>, timeParameter: string): void {
-    if (item.backupRetentionDays === 0) throw new ApiError('PointInTimeRestoreNotEnabled', 400, `Point-in-time restore is not enabled for ${item.identifier}.`);
+  function checkPointInTime(
+    item: FakeInstance | FakeCluster,
+    params: Record<string, string>,
+    timeParameter: string,
+  ): void {
+    if (item.backupRetentionDays === 0)
+      throw new ApiError(
+        'PointInTimeRestoreNotEnabled',
+        400,
+        `Point-in-time restore is not enabled for ${item.identifier}.`,
+      );
     const time = parseTime(params[timeParameter], timeParameter);
     const useLatest = params.UseLatestRestorableTime === 'true';
-    if (!time && !useLatest) throw new ApiError('InvalidParameterCombination', 400, `Either ${timeParameter} or UseLatestRestorableTime must be given.`);
-    if (time && useLatest) throw new ApiError('InvalidParameterCombination', 400, `${timeParameter} and UseLatestRestorableTime cannot both be given.`);
+    if (!time && !useLatest)
+      throw new ApiError(
+        'InvalidParameterCombination',
+        400,
+        `Either ${timeParameter} or UseLatestRestorableTime must be given.`,
+      );
+    if (time && useLatest)
+      throw new ApiError(
+        'InvalidParameterCombination',
+        400,
+        `${timeParameter} and UseLatestRestorableTime cannot both be given.`,
+      );
     const earliest = earliestRestorable(item);
     const latest = latestRestorable(item);
     if (time && (!earliest || !latest || time < earliest || time > latest)) {
-      throw new ApiError('InvalidRestoreFault', 400, `Restore time ${time.toISOString()} is outside the restorable window of ${item.identifier}.`);
+      throw new ApiError(
+        'InvalidRestoreFault',
+        400,
+        `Restore time ${time.toISOString()} is outside the restorable window of ${item.identifier}.`,
+      );
     }
   }
 
@@ -487,7 +571,9 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
   type Handler = (params: Record<string, string>) => string;
   const handlers: Record<string, Handler> = {
     DescribeDBInstances(params) {
-      const all = params.DBInstanceIdentifier ? [requireInstance(params.DBInstanceIdentifier)] : [...instances.values()];
+      const all = params.DBInstanceIdentifier
+        ? [requireInstance(params.DBInstanceIdentifier)]
+        : [...instances.values()];
       const { items, marker } = page(params, all);
       return xml('DBInstances', list('DBInstance', items.map(instanceXml))) + xml('Marker', marker);
     },
@@ -497,18 +583,32 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
       return xml('DBClusters', list('DBCluster', items.map(clusterXml))) + xml('Marker', marker);
     },
     DescribeDBSnapshots(params) {
-      const all = describeSnapshots('instance', params.DBSnapshotIdentifier, params.DBInstanceIdentifier, params.SnapshotType);
+      const all = describeSnapshots(
+        'instance',
+        params.DBSnapshotIdentifier,
+        params.DBInstanceIdentifier,
+        params.SnapshotType,
+      );
       const { items, marker } = page(params, all);
       return xml('DBSnapshots', list('DBSnapshot', items.map(snapshotXml))) + xml('Marker', marker);
     },
     DescribeDBClusterSnapshots(params) {
-      const all = describeSnapshots('cluster', params.DBClusterSnapshotIdentifier, params.DBClusterIdentifier, params.SnapshotType);
+      const all = describeSnapshots(
+        'cluster',
+        params.DBClusterSnapshotIdentifier,
+        params.DBClusterIdentifier,
+        params.SnapshotType,
+      );
       const { items, marker } = page(params, all);
       return xml('DBClusterSnapshots', list('DBClusterSnapshot', items.map(snapshotXml))) + xml('Marker', marker);
     },
     DescribeDBInstanceAutomatedBackups(params) {
       const all = [...instances.values()].filter(
-        (instance) => !instance.clusterIdentifier && instance.backupRetentionDays > 0 && instance.status !== 'creating' && (!params.DBInstanceIdentifier || instance.identifier === params.DBInstanceIdentifier.toLowerCase()),
+        (instance) =>
+          !instance.clusterIdentifier &&
+          instance.backupRetentionDays > 0 &&
+          instance.status !== 'creating' &&
+          (!params.DBInstanceIdentifier || instance.identifier === params.DBInstanceIdentifier.toLowerCase()),
       );
       const { items, marker } = page(params, all);
       const backups = items.map((instance) => ({
@@ -525,26 +625,84 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
       return xml('DBInstanceAutomatedBackups', list('DBInstanceAutomatedBackup', backups)) + xml('Marker', marker);
     },
     DescribeEvents(params) {
-      const all = events.filter((event) => (!params.SourceIdentifier || event.sourceIdentifier === params.SourceIdentifier) && (!params.SourceType || event.sourceType === params.SourceType));
+      const all = events.filter(
+        (event) =>
+          (!params.SourceIdentifier || event.sourceIdentifier === params.SourceIdentifier) &&
+          (!params.SourceType || event.sourceType === params.SourceType),
+      );
       const { items, marker } = page(params, all);
-      return xml('Events', list('Event', items.map((event) => ({ SourceIdentifier: event.sourceIdentifier, SourceType: event.sourceType, Message: event.message, Date: event.date })))) + xml('Marker', marker);
+      return (
+        xml(
+          'Events',
+          list(
+            'Event',
+            items.map((event) => ({
+              SourceIdentifier: event.sourceIdentifier,
+              SourceType: event.sourceType,
+              Message: event.message,
+              Date: event.date,
+            })),
+          ),
+        ) + xml('Marker', marker)
+      );
     },
     CreateDBSnapshot(params) {
       const identifier = checkIdentifier(params.DBSnapshotIdentifier, 'DBSnapshotIdentifier', 255);
       const tags = tagsFrom(params);
       const instance = requireInstance(params.DBInstanceIdentifier);
-      if (instance.status !== 'available') throw new ApiError('InvalidDBInstanceState', 400, `Cannot create a snapshot because the database instance ${instance.identifier} is not currently in the available state.`);
-      if (snapshots.has(`instance:${identifier}`)) throw new ApiError('DBSnapshotAlreadyExists', 400, `Cannot create the snapshot because a snapshot with the identifier ${identifier} already exists.`);
-      const snapshot = addSnapshot(identifier, { source: instance.identifier, type: 'manual', status: 'creating', durationMs: settings.snapshotDurationMs, outcome: settings.snapshotOutcome, vanishAfterMs: settings.snapshotVanishAfterMs, engine: instance.engine, engineVersion: instance.engineVersion, tags });
+      if (instance.status !== 'available')
+        throw new ApiError(
+          'InvalidDBInstanceState',
+          400,
+          `Cannot create a snapshot because the database instance ${instance.identifier} is not currently in the available state.`,
+        );
+      if (snapshots.has(`instance:${identifier}`))
+        throw new ApiError(
+          'DBSnapshotAlreadyExists',
+          400,
+          `Cannot create the snapshot because a snapshot with the identifier ${identifier} already exists.`,
+        );
+      const snapshot = addSnapshot(identifier, {
+        source: instance.identifier,
+        type: 'manual',
+        status: 'creating',
+        durationMs: settings.snapshotDurationMs,
+        outcome: settings.snapshotOutcome,
+        vanishAfterMs: settings.snapshotVanishAfterMs,
+        engine: instance.engine,
+        engineVersion: instance.engineVersion,
+        tags,
+      });
       return xml('DBSnapshot', snapshotXml(snapshot));
     },
     CreateDBClusterSnapshot(params) {
       const identifier = checkIdentifier(params.DBClusterSnapshotIdentifier, 'DBClusterSnapshotIdentifier', 63);
       const tags = tagsFrom(params);
       const cluster = requireCluster(params.DBClusterIdentifier);
-      if (cluster.status !== 'available') throw new ApiError('InvalidDBClusterStateFault', 400, `DBCluster ${cluster.identifier} is not in the available state.`);
-      if (snapshots.has(`cluster:${identifier}`)) throw new ApiError('DBClusterSnapshotAlreadyExistsFault', 400, `Cannot create the cluster snapshot because one with the identifier ${identifier} already exists.`);
-      const snapshot = addSnapshot(identifier, { kind: 'cluster', source: cluster.identifier, type: 'manual', status: 'creating', durationMs: settings.snapshotDurationMs, outcome: settings.snapshotOutcome, vanishAfterMs: settings.snapshotVanishAfterMs, engine: cluster.engine, engineVersion: cluster.engineVersion, tags });
+      if (cluster.status !== 'available')
+        throw new ApiError(
+          'InvalidDBClusterStateFault',
+          400,
+          `DBCluster ${cluster.identifier} is not in the available state.`,
+        );
+      if (snapshots.has(`cluster:${identifier}`))
+        throw new ApiError(
+          'DBClusterSnapshotAlreadyExistsFault',
+          400,
+          `Cannot create the cluster snapshot because one with the identifier ${identifier} already exists.`,
+        );
+      const snapshot = addSnapshot(identifier, {
+        kind: 'cluster',
+        source: cluster.identifier,
+        type: 'manual',
+        status: 'creating',
+        durationMs: settings.snapshotDurationMs,
+        outcome: settings.snapshotOutcome,
+        vanishAfterMs: settings.snapshotVanishAfterMs,
+        engine: cluster.engine,
+        engineVersion: cluster.engineVersion,
+        tags,
+      });
       return xml('DBClusterSnapshot', snapshotXml(snapshot));
     },
     RestoreDBInstanceToPointInTime(params) {
@@ -557,30 +715,73 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
     RestoreDBInstanceFromDBSnapshot(params) {
       const target = checkIdentifier(params.DBInstanceIdentifier, 'DBInstanceIdentifier', 63);
       const snapshot = snapshots.get(`instance:${params.DBSnapshotIdentifier}`);
-      if (!snapshot) throw new ApiError('DBSnapshotNotFound', 404, `DBSnapshot ${params.DBSnapshotIdentifier} not found.`);
-      if (snapshot.status !== 'available') throw new ApiError('InvalidDBSnapshotState', 400, `Snapshot ${snapshot.identifier} is not available.`);
-      return xml('DBInstance', instanceXml(newInstance(target, params, { engine: snapshot.engine, engineVersion: snapshot.engineVersion, multiAz: false })));
+      if (!snapshot)
+        throw new ApiError('DBSnapshotNotFound', 404, `DBSnapshot ${params.DBSnapshotIdentifier} not found.`);
+      if (snapshot.status !== 'available')
+        throw new ApiError('InvalidDBSnapshotState', 400, `Snapshot ${snapshot.identifier} is not available.`);
+      return xml(
+        'DBInstance',
+        instanceXml(
+          newInstance(target, params, {
+            engine: snapshot.engine,
+            engineVersion: snapshot.engineVersion,
+            multiAz: false,
+          }),
+        ),
+      );
     },
     RestoreDBClusterToPointInTime(params) {
       const source = requireCluster(params.SourceDBClusterIdentifier);
       const target = checkIdentifier(params.DBClusterIdentifier, 'DBClusterIdentifier', 63);
       checkPointInTime(source, params, 'RestoreToTime');
-      return xml('DBCluster', clusterXml(newCluster(target, params, { engine: source.engine, engineVersion: source.engineVersion, backupRetentionDays: source.backupRetentionDays })));
+      return xml(
+        'DBCluster',
+        clusterXml(
+          newCluster(target, params, {
+            engine: source.engine,
+            engineVersion: source.engineVersion,
+            backupRetentionDays: source.backupRetentionDays,
+          }),
+        ),
+      );
     },
     RestoreDBClusterFromSnapshot(params) {
       const target = checkIdentifier(params.DBClusterIdentifier, 'DBClusterIdentifier', 63);
       if (!params.Engine) throw new ApiError('MissingParameter', 400, 'The request must contain the parameter Engine');
       const snapshot = snapshots.get(`cluster:${params.SnapshotIdentifier}`);
-      if (!snapshot) throw new ApiError('DBClusterSnapshotNotFoundFault', 404, `DBClusterSnapshot ${params.SnapshotIdentifier} not found.`);
-      if (snapshot.status !== 'available') throw new ApiError('InvalidDBClusterSnapshotStateFault', 400, `Snapshot ${snapshot.identifier} is not available.`);
-      return xml('DBCluster', clusterXml(newCluster(target, params, { engine: params.Engine, engineVersion: params.EngineVersion ?? snapshot.engineVersion })));
+      if (!snapshot)
+        throw new ApiError(
+          'DBClusterSnapshotNotFoundFault',
+          404,
+          `DBClusterSnapshot ${params.SnapshotIdentifier} not found.`,
+        );
+      if (snapshot.status !== 'available')
+        throw new ApiError(
+          'InvalidDBClusterSnapshotStateFault',
+          400,
+          `Snapshot ${snapshot.identifier} is not available.`,
+        );
+      return xml(
+        'DBCluster',
+        clusterXml(
+          newCluster(target, params, {
+            engine: params.Engine,
+            engineVersion: params.EngineVersion ?? snapshot.engineVersion,
+          }),
+        ),
+      );
     },
     CreateDBInstance(params) {
       const identifier = checkIdentifier(params.DBInstanceIdentifier, 'DBInstanceIdentifier', 63);
-      if (!params.DBInstanceClass) throw new ApiError('MissingParameter', 400, 'The request must contain the parameter DBInstanceClass');
+      if (!params.DBInstanceClass)
+        throw new ApiError('MissingParameter', 400, 'The request must contain the parameter DBInstanceClass');
       if (!params.Engine) throw new ApiError('MissingParameter', 400, 'The request must contain the parameter Engine');
       const cluster = params.DBClusterIdentifier ? requireCluster(params.DBClusterIdentifier) : undefined;
-      const instance = newInstance(identifier, params, { engine: params.Engine, clusterIdentifier: cluster?.identifier, multiAz: false });
+      const instance = newInstance(identifier, params, {
+        engine: params.Engine,
+        clusterIdentifier: cluster?.identifier,
+        multiAz: false,
+      });
       if (cluster) {
         cluster.members.push({ instance: identifier, writer: !cluster.members.some((member) => member.writer) });
         instance.readyAt = Math.max(cluster.readyAt ?? 0, clock.now()) + settings.restoreDurationMs;
@@ -589,7 +790,12 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
     },
   };
 
-  function describeSnapshots(kind: 'instance' | 'cluster', identifier?: string, source?: string, type?: string): FakeSnapshot[] {
+  function describeSnapshots(
+    kind: 'instance' | 'cluster',
+    identifier?: string,
+    source?: string,
+    type?: string,
+  ): FakeSnapshot[] {
     if (identifier) {
       const snapshot = snapshots.get(`${kind}:${identifier.toLowerCase()}`) ?? snapshots.get(`${kind}:${identifier}`);
       if (!snapshot) {
@@ -600,13 +806,19 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
       noteSeen(snapshot);
       return [snapshot];
     }
-    const all = [...snapshots.values()].filter((snapshot) => snapshot.kind === kind && (!source || snapshot.source === source.toLowerCase()) && (!type || snapshot.type === type));
+    const all = [...snapshots.values()].filter(
+      (snapshot) =>
+        snapshot.kind === kind &&
+        (!source || snapshot.source === source.toLowerCase()) &&
+        (!type || snapshot.type === type),
+    );
     all.forEach(noteSeen);
     return all;
   }
 
   function noteSeen(snapshot: FakeSnapshot): void {
-    if (snapshot.status !== 'creating' && snapshot.completedAt !== undefined && snapshot.firstSeenDoneAt === undefined) snapshot.firstSeenDoneAt = clock.now();
+    if (snapshot.status !== 'creating' && snapshot.completedAt !== undefined && snapshot.firstSeenDoneAt === undefined)
+      snapshot.firstSeenDoneAt = clock.now();
   }
 
   // ---- HTTP ------------------------------------------------------------------------------
@@ -629,7 +841,8 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
       let status = 200;
       let body: string;
       try {
-        if (request.method !== 'POST') throw new ApiError('InvalidAction', 400, 'The RDS Query API takes POST requests.');
+        if (request.method !== 'POST')
+          throw new ApiError('InvalidAction', 400, 'The RDS Query API takes POST requests.');
         if (!String(request.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256')) {
           throw new ApiError('MissingAuthenticationToken', 403, 'Request is missing Authentication Token');
         }
@@ -641,12 +854,16 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
           throw new ApiError(fault.code, fault.status, fault.message ?? `Injected ${fault.code}`);
         }
         const handler = handlers[action];
-        if (!handler) throw new ApiError('InvalidAction', 400, `The action ${action} is not valid for this web service.`);
+        if (!handler)
+          throw new ApiError('InvalidAction', 400, `The action ${action} is not valid for this web service.`);
         tick();
         const result = handler(params);
         body = `<${action}Response xmlns="${NAMESPACE}"><${action}Result>${result}</${action}Result><ResponseMetadata><RequestId>${randomUUID()}</RequestId></ResponseMetadata></${action}Response>`;
       } catch (error) {
-        const apiError = error instanceof ApiError ? error : new ApiError('InternalFailure', 500, error instanceof Error ? error.message : String(error));
+        const apiError =
+          error instanceof ApiError
+            ? error
+            : new ApiError('InternalFailure', 500, error instanceof Error ? error.message : String(error));
         status = apiError.status;
         call.errorCode = apiError.code;
         const type = status >= 500 ? 'Receiver' : 'Sender';

@@ -43,7 +43,9 @@ function decodeChunked(raw: Buffer): Buffer {
   return Buffer.concat(parts);
 }
 
-export async function startS3(options: { buckets?: string[]; accessKeyId?: string; secretAccessKey?: string } = {}): Promise<S3Fake> {
+export async function startS3(
+  options: { buckets?: string[]; accessKeyId?: string; secretAccessKey?: string } = {},
+): Promise<S3Fake> {
   const buckets = new Set(options.buckets ?? ['audit-records']);
   const accessKeyId = options.accessKeyId ?? 'AKIAFAKEFAKEFAKE0000';
   const secretAccessKey = options.secretAccessKey ?? 'fakeSecretKey/0123456789abcdefghijklmnop';
@@ -58,20 +60,31 @@ export async function startS3(options: { buckets?: string[]; accessKeyId?: strin
       const url = new URL(request.url ?? '/', 'http://localhost');
       requests.push({ method: request.method ?? 'GET', path: url.pathname, headers: request.headers });
       const reply = (status: number, body = '', headers: Record<string, string> = {}) => {
-        response.writeHead(status, { 'x-amz-request-id': 'fake', ...(body ? { 'content-type': 'application/xml' } : {}), ...headers });
+        response.writeHead(status, {
+          'x-amz-request-id': 'fake',
+          ...(body ? { 'content-type': 'application/xml' } : {}),
+          ...headers,
+        });
         response.end(body);
       };
       const fault = faults.shift();
       if (fault) return reply(fault.status, errorXml(fault.code, 'injected fault'));
       const auth = String(request.headers.authorization ?? '');
-      if (!auth.startsWith(`AWS4-HMAC-SHA256 Credential=${accessKeyId}/`)) return reply(403, errorXml('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.'));
+      if (!auth.startsWith(`AWS4-HMAC-SHA256 Credential=${accessKeyId}/`))
+        return reply(
+          403,
+          errorXml('InvalidAccessKeyId', 'The AWS Access Key Id you provided does not exist in our records.'),
+        );
       const [, bucket, ...keyParts] = url.pathname.split('/');
       const key = keyParts.map(decodeURIComponent).join('/');
-      if (!bucket || !buckets.has(bucket)) return reply(404, errorXml('NoSuchBucket', 'The specified bucket does not exist'));
+      if (!bucket || !buckets.has(bucket))
+        return reply(404, errorXml('NoSuchBucket', 'The specified bucket does not exist'));
       if (!key) return reply(400, errorXml('InvalidRequest', 'path-style request without a key'));
       if (request.method === 'PUT') {
         const raw = Buffer.concat(chunks);
-        const chunked = String(request.headers['content-encoding'] ?? '').includes('aws-chunked') || request.headers['x-amz-decoded-content-length'] !== undefined;
+        const chunked =
+          String(request.headers['content-encoding'] ?? '').includes('aws-chunked') ||
+          request.headers['x-amz-decoded-content-length'] !== undefined;
         const body = chunked ? decodeChunked(raw) : raw;
         objects.set(`${bucket}/${key}`, { body, contentType: request.headers['content-type'] });
         return reply(200, '', { etag: '"fake-etag"' });

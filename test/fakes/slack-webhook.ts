@@ -22,7 +22,8 @@ export async function startSlackWebhook(): Promise<SlackWebhookFake> {
   const fake = await startHttpFake((request) => {
     if (request.method !== 'POST' || request.path !== hookPath) return { status: 404, body: 'no_service' };
     const payload = request.json as { text?: unknown; blocks?: unknown } | undefined;
-    if (!payload || (typeof payload.text !== 'string' && !Array.isArray(payload.blocks))) return { status: 400, body: 'invalid_payload' };
+    if (!payload || (typeof payload.text !== 'string' && !Array.isArray(payload.blocks)))
+      return { status: 400, body: 'invalid_payload' };
     messages.push(payload as SlackWebhookFake['messages'][number]);
     return { status: 200, body: 'ok' };
   });

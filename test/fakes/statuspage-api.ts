@@ -30,7 +30,15 @@ export interface StatuspageFake {
 }
 
 interface IncidentBody {
-  incident?: { name?: string; status?: string; impact_override?: string; scheduled_for?: string; scheduled_until?: string; body?: string; components?: Record<string, string> };
+  incident?: {
+    name?: string;
+    status?: string;
+    impact_override?: string;
+    scheduled_for?: string;
+    scheduled_until?: string;
+    body?: string;
+    components?: Record<string, string>;
+  };
 }
 
 export async function startStatuspageApi(options: { apiKey?: string; pageId?: string } = {}): Promise<StatuspageFake> {
@@ -40,7 +48,8 @@ export async function startStatuspageApi(options: { apiKey?: string; pageId?: st
   const components = new Map<string, string>();
   let next = 1;
   const fake = await startHttpFake((request) => {
-    if (request.headers.authorization !== `OAuth ${apiKey}`) return { status: 401, body: { error: 'Could not authenticate' } };
+    if (request.headers.authorization !== `OAuth ${apiKey}`)
+      return { status: 401, body: { error: 'Could not authenticate' } };
     const match = /^\/v1\/pages\/([^/]+)\/incidents(?:\/([^/?]+))?$/.exec(request.path);
     if (!match || match[1] !== pageId) return { status: 404, body: { error: 'Not found' } };
     const body = (request.json ?? {}) as IncidentBody;

@@ -33,7 +33,10 @@ export async function startTicketService(options: TicketServiceOptions): Promise
     if (path === '/health/live') return [200, { status: 'ok' }];
     if (path !== '/health/ready') return [404, { error: 'not found' }];
     try {
-      const { rows } = await pool.query<{ tablename: string }>('SELECT tablename FROM pg_tables WHERE schemaname = $1', [schema]);
+      const { rows } = await pool.query<{ tablename: string }>(
+        'SELECT tablename FROM pg_tables WHERE schemaname = $1',
+        [schema],
+      );
       const present = new Set(rows.map((row) => row.tablename));
       const missing = options.requiredTables.filter((table) => !present.has(table));
       if (missing.length) return [503, { status: 'unready', missing }];

@@ -21,7 +21,12 @@ describe('the approval gate check against a local GitHub API', () => {
   afterAll(async () => {
     await github.close();
   });
-  const request = (environment: string) => ({ token: github.token, apiUrl: github.url, repository: github.repository, environment });
+  const request = (environment: string) => ({
+    token: github.token,
+    apiUrl: github.url,
+    repository: github.repository,
+    environment,
+  });
 
   it('passes an environment with required reviewers, self-review prevented and branches restricted', async () => {
     const report = await checkGate(request('production-rollback'));
@@ -66,45 +71,78 @@ describe('the approval gate check against a local GitHub API', () => {
     const env = () => ({ GITHUB_API_URL: github.url });
 
     it('passes and sets its outputs', async () => {
-      const run = await runBundle('check-gate', { env: env(), inputs: { environment: 'production-rollback', 'github-token': github.token } });
+      const run = await runBundle('check-gate', {
+        env: env(),
+        inputs: { environment: 'production-rollback', 'github-token': github.token },
+      });
       expect(run.code).toBe(0);
-      expect(run.outputs).toEqual({ passed: 'true', exists: 'true', reviewers: '["bob","team:dba"]', 'prevent-self-review': 'true' });
+      expect(run.outputs).toEqual({
+        passed: 'true',
+        exists: 'true',
+        reviewers: '["bob","team:dba"]',
+        'prevent-self-review': 'true',
+      });
       expect(run.summary).toContain('protected');
     });
 
     it('fails the job for a missing environment, naming it and the settings page', async () => {
-      const run = await runBundle('check-gate', { env: env(), inputs: { environment: 'prod-rollback', 'github-token': github.token } });
+      const run = await runBundle('check-gate', {
+        env: env(),
+        inputs: { environment: 'prod-rollback', 'github-token': github.token },
+      });
       expect(run.code).toBe(1);
-      expect(run.errors.join('\n')).toMatch(/Environment "prod-rollback" does not exist.*https:\/\/github.com\/example\/ticket-service\/settings\/environments/);
+      expect(run.errors.join('\n')).toMatch(
+        /Environment "prod-rollback" does not exist.*https:\/\/github.com\/example\/ticket-service\/settings\/environments/,
+      );
       expect(run.outputs).toMatchObject({ passed: 'false', exists: 'false' });
     });
 
     it('fails the job for an environment without required reviewers', async () => {
-      const run = await runBundle('check-gate', { env: env(), inputs: { environment: 'staging-rollback', 'github-token': github.token } });
+      const run = await runBundle('check-gate', {
+        env: env(),
+        inputs: { environment: 'staging-rollback', 'github-token': github.token },
+      });
       expect(run.code).toBe(1);
       expect(run.errors.join('\n')).toMatch(/no required reviewers/);
       expect(run.outputs.exists).toBe('true');
     });
 
     it('turns the self-review warning into a failure when asked to', async () => {
-      const lenient = await runBundle('check-gate', { env: env(), inputs: { environment: 'qa-rollback', 'github-token': github.token } });
+      const lenient = await runBundle('check-gate', {
+        env: env(),
+        inputs: { environment: 'qa-rollback', 'github-token': github.token },
+      });
       expect(lenient.code).toBe(0);
       expect(lenient.stdout).toMatch(/::warning::.*Prevent self-review/);
-      const strict = await runBundle('check-gate', { env: env(), inputs: { environment: 'qa-rollback', 'github-token': github.token, 'require-prevent-self-review': 'true' } });
+      const strict = await runBundle('check-gate', {
+        env: env(),
+        inputs: { environment: 'qa-rollback', 'github-token': github.token, 'require-prevent-self-review': 'true' },
+      });
       expect(strict.code).toBe(1);
       expect(strict.errors.join('\n')).toMatch(/Prevent self-review/);
     });
 
     it('fails when the token is refused, without printing it', async () => {
-      const run = await runBundle('check-gate', { env: env(), inputs: { environment: 'production-rollback', 'github-token': 'ghs_wrongToken987654' } });
+      const run = await runBundle('check-gate', {
+        env: env(),
+        inputs: { environment: 'production-rollback', 'github-token': 'ghs_wrongToken987654' },
+      });
       expect(run.code).toBe(1);
       expect(run.errors.join('\n')).toMatch(/HTTP 401/);
-      expect(run.everything.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n')).not.toContain('ghs_wrongToken987654');
+      expect(
+        run.everything
+          .split('\n')
+          .filter((line) => !line.startsWith('::add-mask::'))
+          .join('\n'),
+      ).not.toContain('ghs_wrongToken987654');
     });
 
     it('refuses a malformed repository input before calling the API', async () => {
       const before = github.requests.length;
-      const run = await runBundle('check-gate', { env: env(), inputs: { environment: 'production-rollback', 'github-token': github.token, repository: 'not-a-repo' } });
+      const run = await runBundle('check-gate', {
+        env: env(),
+        inputs: { environment: 'production-rollback', 'github-token': github.token, repository: 'not-a-repo' },
+      });
       expect(run.code).toBe(1);
       expect(run.errors.join('\n')).toMatch(/Input "repository" is "not-a-repo": it must be owner\/repository/);
       expect(github.requests.length).toBe(before);

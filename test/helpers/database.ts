@@ -16,7 +16,8 @@ export interface TestDatabase {
 
 export function adminUrl(): string {
   const url = process.env.TEST_ADMIN_DATABASE_URL;
-  if (!url) throw new Error('TEST_ADMIN_DATABASE_URL is not set: run the tests through jest (globalSetup starts PostgreSQL)');
+  if (!url)
+    throw new Error('TEST_ADMIN_DATABASE_URL is not set: run the tests through jest (globalSetup starts PostgreSQL)');
   return url;
 }
 
@@ -37,7 +38,10 @@ export async function adminQuery(sql: string, params: unknown[] = []): Promise<p
 }
 
 export async function createDatabase(label = 'test'): Promise<TestDatabase> {
-  const name = `t_${label.replace(/[^a-z0-9_]/gi, '_').toLowerCase().slice(0, 30)}_${crypto.randomBytes(4).toString('hex')}`;
+  const name = `t_${label
+    .replace(/[^a-z0-9_]/gi, '_')
+    .toLowerCase()
+    .slice(0, 30)}_${crypto.randomBytes(4).toString('hex')}`;
   await adminQuery(`CREATE DATABASE "${name}"`);
   const url = withDatabase(adminUrl(), name);
   const instances: Knex[] = [];

@@ -66,14 +66,20 @@ export async function runBundle(name: string, options: BundleOptions = {}): Prom
   for (const [key, value] of Object.entries(options.inputs ?? {})) {
     if (value !== undefined) env[`INPUT_${key.replace(/ /g, '_').toUpperCase()}`] = value;
   }
-  const child = spawn(node24, [path.join(repoRoot, 'dist', name, 'index.js')], { cwd: options.cwd ?? work, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(node24, [path.join(repoRoot, 'dist', name, 'index.js')], {
+    cwd: options.cwd ?? work,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   options.onSpawn?.(child);
   let stdout = '';
   let stderr = '';
   child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const timer = setTimeout(() => child.kill('SIGKILL'), options.timeoutMs ?? 120_000);
-  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) => child.on('close', (c, s) => resolve([c, s])));
+  const [code, signal] = await new Promise<[number | null, NodeJS.Signals | null]>((resolve) =>
+    child.on('close', (c, s) => resolve([c, s])),
+  );
   clearTimeout(timer);
   const outputs = parseFileCommand(fs.readFileSync(outputFile, 'utf8'));
   const summary = fs.readFileSync(summaryFile, 'utf8');
@@ -82,7 +88,16 @@ export async function runBundle(name: string, options: BundleOptions = {}): Prom
     .split('\n')
     .filter((line) => line.startsWith('::error'))
     .map((line) => decodeCommand(line.slice(line.indexOf('::', 2) + 2)));
-  return { code, signal, stdout, stderr, outputs, summary, errors, everything: [stdout, stderr, JSON.stringify(outputs), summary].join('\n') };
+  return {
+    code,
+    signal,
+    stdout,
+    stderr,
+    outputs,
+    summary,
+    errors,
+    everything: [stdout, stderr, JSON.stringify(outputs), summary].join('\n'),
+  };
 }
 
 function decodeCommand(text: string): string {

@@ -13,7 +13,10 @@ export const ticketServiceMigrations = path.join(ticketServiceDir, 'migrations')
  * Brings a database to the ticket service's production state: 001-005 in batch 1,
  * then 006 and 007 (the bad deploy) in batch 2, through Knex's own Migrator.
  */
-export async function migrateTicketService(knex: Knex, options: { upTo?: 'batch-one' | 'batch-two' } = {}): Promise<void> {
+export async function migrateTicketService(
+  knex: Knex,
+  options: { upTo?: 'batch-one' | 'batch-two' } = {},
+): Promise<void> {
   const files = listMigrationFiles([ticketServiceMigrations]);
   const first = new FileMigrationSource(files.filter((file) => BATCH_ONE.includes(file.name)));
   await knex.migrate.latest({ migrationSource: first });

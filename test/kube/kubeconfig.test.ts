@@ -25,7 +25,11 @@ const valid = [
 describe('loadKubeconfig', () => {
   it('loads the content of the kubeconfig input and reports its token as a secret', () => {
     const loaded = loadKubeconfig({ content: valid });
-    expect(loaded).toMatchObject({ context: 'production', server: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com', source: 'input "kubeconfig"' });
+    expect(loaded).toMatchObject({
+      context: 'production',
+      server: 'https://ABC.gr7.eu-west-1.eks.amazonaws.com',
+      source: 'input "kubeconfig"',
+    });
     expect(loaded.secrets).toEqual(['s3cr3t-token-value']);
   });
 
@@ -34,19 +38,27 @@ describe('loadKubeconfig', () => {
   });
 
   it('refuses a context the kubeconfig does not have, listing those it has', () => {
-    expect(() => loadKubeconfig({ content: valid, context: 'prod' })).toThrow('Input "context" is "prod", which the kubeconfig does not have. Valid values are: [production, staging].');
+    expect(() => loadKubeconfig({ content: valid, context: 'prod' })).toThrow(
+      'Input "context" is "prod", which the kubeconfig does not have. Valid values are: [production, staging].',
+    );
   });
 
-  it('refuses malformed YAML with the parser\'s complaint', () => {
-    expect(() => loadKubeconfig({ content: 'clusters: [ { name: eks' })).toThrow(/^Input "kubeconfig" is not a valid kubeconfig \(.+\)\. Pass the content of a kubeconfig file/);
+  it("refuses malformed YAML with the parser's complaint", () => {
+    expect(() => loadKubeconfig({ content: 'clusters: [ { name: eks' })).toThrow(
+      /^Input "kubeconfig" is not a valid kubeconfig \(.+\)\. Pass the content of a kubeconfig file/,
+    );
   });
 
   it('refuses a path given where the content belongs', () => {
-    expect(() => loadKubeconfig({ content: '/home/runner/.kube/config' })).toThrow(/Input "kubeconfig" is not a valid kubeconfig: it has no contexts.*not its path/);
+    expect(() => loadKubeconfig({ content: '/home/runner/.kube/config' })).toThrow(
+      /Input "kubeconfig" is not a valid kubeconfig: it has no contexts.*not its path/,
+    );
   });
 
   it('refuses a current-context that names nothing', () => {
-    expect(() => loadKubeconfig({ content: valid.replace('current-context: production', 'current-context: gone') })).toThrow(/no usable current-context; set the "context" input to one of: \[production, staging\]/);
+    expect(() =>
+      loadKubeconfig({ content: valid.replace('current-context: production', 'current-context: gone') }),
+    ).toThrow(/no usable current-context; set the "context" input to one of: \[production, staging\]/);
   });
 
   it('uses KUBECONFIG when the input is empty, as kubectl does', () => {
@@ -64,7 +76,9 @@ describe('loadKubeconfig', () => {
   it('says what to do when there is no kubeconfig at all', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'kubeconfig-none-'));
     try {
-      expect(() => loadKubeconfig({ env: { HOME: dir } })).toThrow(/No kubeconfig found \(looked at .*\.kube\/config\)\. Set up cluster access in an earlier step/);
+      expect(() => loadKubeconfig({ env: { HOME: dir } })).toThrow(
+        /No kubeconfig found \(looked at .*\.kube\/config\)\. Set up cluster access in an earlier step/,
+      );
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }

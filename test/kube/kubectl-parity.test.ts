@@ -13,16 +13,20 @@ import { startKubeApiServer, type KubeApiServer } from '../fakes/kube-api-server
  * Keeps the fake API server honest: the real kubectl must behave against it as against a
  * cluster. kubectl is /usr/bin/kubectl here; CI installs Debian's kubernetes-client.
  */
-const kubectlPath = [process.env.KUBECTL, ...(process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, 'kubectl'))].find(
-  (candidate): candidate is string => Boolean(candidate) && fs.existsSync(candidate as string),
-);
+const kubectlPath = [
+  process.env.KUBECTL,
+  ...(process.env.PATH ?? '').split(path.delimiter).map((dir) => path.join(dir, 'kubectl')),
+].find((candidate): candidate is string => Boolean(candidate) && fs.existsSync(candidate as string));
 
 const ns = 'production';
 let server: KubeApiServer;
 let home: string;
 
 beforeAll(() => {
-  if (!kubectlPath) throw new Error('kubectl is not installed: install it (Debian/Ubuntu: apt-get install kubernetes-client) or set KUBECTL to its path.');
+  if (!kubectlPath)
+    throw new Error(
+      'kubectl is not installed: install it (Debian/Ubuntu: apt-get install kubernetes-client) or set KUBECTL to its path.',
+    );
 });
 
 beforeEach(async () => {
@@ -50,9 +54,14 @@ function kubectl(...args: string[]): Promise<{ code: number; stdout: string; std
   const kubeconfig = path.join(home, 'config');
   fs.writeFileSync(kubeconfig, server.kubeconfig);
   return new Promise((resolve) => {
-    execFile(kubectlPath!, [...args, '-n', ns], { env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: kubeconfig }, timeout: 60_000 }, (error, stdout, stderr) => {
-      resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
-    });
+    execFile(
+      kubectlPath!,
+      [...args, '-n', ns],
+      { env: { PATH: process.env.PATH, HOME: home, KUBECONFIG: kubeconfig }, timeout: 60_000 },
+      (error, stdout, stderr) => {
+        resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -70,16 +79,25 @@ describe('the fake Kubernetes API server, checked against kubectl', () => {
     expect(status.code).toBe(0);
     expect(status.stdout).toContain('deployment "ticket-service" successfully rolled out');
     // And our judgement of the final object agrees with kubectl's.
-    expect(judgeRollout('Deployment', server.get('Deployment', ns, 'ticket-service'))).toEqual({ done: true, message: 'deployment "ticket-service" successfully rolled out' });
+    expect(judgeRollout('Deployment', server.get('Deployment', ns, 'ticket-service'))).toEqual({
+      done: true,
+      message: 'deployment "ticket-service" successfully rolled out',
+    });
   });
 
   it('sends the same strategic merge patch as kubectl does', async () => {
     await kubectl('rollout', 'restart', 'deployment/ticket-service');
     const api = workloadApi(loadKubeconfig({ content: server.kubeconfig }).config);
-    await restartWorkloads({ api, workloads: parseWorkloads(['statefulset/ledger'], ns), timeoutMs: 30_000, pollIntervalMs: 5 });
+    await restartWorkloads({
+      api,
+      workloads: parseWorkloads(['statefulset/ledger'], ns),
+      timeoutMs: 30_000,
+      pollIntervalMs: 5,
+    });
     const [fromKubectl, fromUs] = server.requests.filter((request) => request.method === 'PATCH');
     expect(fromUs.contentType).toBe(fromKubectl.contentType);
-    const shape = (body: string) => JSON.stringify(JSON.parse(body), (key, value) => (key === 'kubectl.kubernetes.io/restartedAt' ? 'T' : value));
+    const shape = (body: string) =>
+      JSON.stringify(JSON.parse(body), (key, value) => (key === 'kubectl.kubernetes.io/restartedAt' ? 'T' : value));
     expect(shape(fromUs.body!)).toBe(shape(fromKubectl.body!));
   });
 
@@ -94,7 +112,9 @@ describe('the fake Kubernetes API server, checked against kubectl', () => {
     expect((await kubectl('rollout', 'restart', 'deployment/crashing')).code).toBe(0);
     const status = await kubectl('rollout', 'status', 'deployment/crashing', '--timeout=3s');
     expect(status.code).toBe(1);
-    expect(status.stdout).toContain('Waiting for deployment "crashing" rollout to finish: 1 out of 2 new replicas have been updated...');
+    expect(status.stdout).toContain(
+      'Waiting for deployment "crashing" rollout to finish: 1 out of 2 new replicas have been updated...',
+    );
     expect(status.stderr).toContain('timed out waiting for the condition');
   });
 
@@ -106,7 +126,9 @@ describe('the fake Kubernetes API server, checked against kubectl', () => {
   });
 
   it('rolls out a statefulset and a daemon set as kubectl sees them', async () => {
-    expect((await kubectl('rollout', 'restart', 'statefulset/ledger', 'daemonset/log-agent')).stdout).toBe('statefulset.apps/ledger restarted\ndaemonset.apps/log-agent restarted\n');
+    expect((await kubectl('rollout', 'restart', 'statefulset/ledger', 'daemonset/log-agent')).stdout).toBe(
+      'statefulset.apps/ledger restarted\ndaemonset.apps/log-agent restarted\n',
+    );
     const sts = await kubectl('rollout', 'status', 'statefulset/ledger', '--timeout=60s');
     expect(sts).toMatchObject({ code: 0 });
     expect(sts.stdout).toContain('partitioned roll out complete: 3 new pods have been updated...');

@@ -2,7 +2,9 @@ import { parseWorkloads, validateNamespace } from '../../src/kube/workloads.js';
 
 describe('parseWorkloads', () => {
   it('reads kubectl spellings and treats a bare name as a deployment', () => {
-    expect(parseWorkloads(['deployment/ticket-service', 'sts/ledger', 'daemonsets.apps/log-agent', 'worker'], 'production')).toEqual([
+    expect(
+      parseWorkloads(['deployment/ticket-service', 'sts/ledger', 'daemonsets.apps/log-agent', 'worker'], 'production'),
+    ).toEqual([
       { kind: 'Deployment', name: 'ticket-service', namespace: 'production' },
       { kind: 'StatefulSet', name: 'ledger', namespace: 'production' },
       { kind: 'DaemonSet', name: 'log-agent', namespace: 'production' },
@@ -25,7 +27,9 @@ describe('parseWorkloads', () => {
   });
 
   it('refuses a name the API server would refuse', () => {
-    expect(() => parseWorkloads(['deployment/Ticket_Service'], 'production')).toThrow(/"Ticket_Service" is not a valid object name/);
+    expect(() => parseWorkloads(['deployment/Ticket_Service'], 'production')).toThrow(
+      /"Ticket_Service" is not a valid object name/,
+    );
     expect(() => parseWorkloads(['deployment/'], 'production')).toThrow(/is not a valid object name/);
   });
 

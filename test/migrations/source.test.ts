@@ -27,7 +27,8 @@ describe('listMigrationFiles', () => {
   });
 
   it('names a missing directory', () => {
-    expect(() => listMigrationFiles(['/nonexistent/migrations'])).toThrow('Migrations directory "/nonexistent/migrations" does not exist');
+    expect(() => listMigrationFiles(['/nonexistent/migrations'])).toThrow(
+      'Migrations directory "/nonexistent/migrations" does not exist',
+    );
   });
 });
-

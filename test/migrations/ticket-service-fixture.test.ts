@@ -14,7 +14,10 @@ describe('the ticket-service fixture', () => {
   it('applies 001-005 as batch 1 and 006-007 as batch 2', async () => {
     await migrateTicketService(db.knex());
     const rows = await db.query<{ name: string; batch: number }>('SELECT name, batch FROM knex_migrations ORDER BY id');
-    expect(rows).toEqual([...BATCH_ONE.map((name) => ({ name, batch: 1 })), ...BATCH_TWO.map((name) => ({ name, batch: 2 }))]);
+    expect(rows).toEqual([
+      ...BATCH_ONE.map((name) => ({ name, batch: 1 })),
+      ...BATCH_TWO.map((name) => ({ name, batch: 2 })),
+    ]);
     const rls = await db.query<{ relname: string; relrowsecurity: boolean }>(
       "SELECT relname, relrowsecurity FROM pg_class WHERE relname IN ('tickets', 'ticket_scans') ORDER BY relname",
     );
@@ -26,12 +29,17 @@ describe('the ticket-service fixture', () => {
 
   it("undoes everything with Knex's own rollback: its downs are the runbook's and run", async () => {
     const knex = db.knex();
-    await knex.migrate.rollback({ migrationSource: new FileMigrationSource(listMigrationFiles([ticketServiceMigrations])) }, true);
+    await knex.migrate.rollback(
+      { migrationSource: new FileMigrationSource(listMigrationFiles([ticketServiceMigrations])) },
+      true,
+    );
     const tables = await db.query<{ tablename: string }>(
       "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename NOT LIKE 'knex_%' ORDER BY tablename",
     );
     expect(tables).toEqual([]);
-    const types = await db.query("SELECT typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'public' AND t.typtype = 'e'");
+    const types = await db.query(
+      "SELECT typname FROM pg_type t JOIN pg_namespace n ON n.oid = t.typnamespace WHERE n.nspname = 'public' AND t.typtype = 'e'",
+    );
     expect(types).toEqual([]);
   });
 });

@@ -10,24 +10,28 @@ function loadOutside(file: string): { result: string; config?: unknown } {
     const migration = await loadMigrationModule(${JSON.stringify(file)});
     console.log(JSON.stringify({ result: await migration.up({}), config: migration.config }));
   `;
-  const out = execFileSync(node24, ['--import', path.join(repoRoot, 'scripts/register-ts.mjs'), '--input-type=module', '-e', script], {
-    cwd: '/',
-    encoding: 'utf8',
-  });
+  const out = execFileSync(
+    node24,
+    ['--import', path.join(repoRoot, 'scripts/register-ts.mjs'), '--input-type=module', '-e', script],
+    {
+      cwd: '/',
+      encoding: 'utf8',
+    },
+  );
   return JSON.parse(out.trim().split('\n').pop()!);
 }
 
 const fixtures = path.join(repoRoot, 'test/fixtures/module-formats');
 
 describe('the TypeScript migration loader on Node 24', () => {
-  it('compiles a CommonJS project\'s .ts migration with enums, type-only Knex import and an extensionless import', () => {
+  it("compiles a CommonJS project's .ts migration with enums, type-only Knex import and an extensionless import", () => {
     expect(loadOutside(path.join(fixtures, 'commonjs-project/migrations/001_a.ts'))).toEqual({
       result: 'widgets:retired:object:function',
       config: { transaction: false },
     });
   });
 
-  it('loads an ESM project\'s .ts migration importing a .ts helper as .js', () => {
+  it("loads an ESM project's .ts migration importing a .ts helper as .js", () => {
     expect(loadOutside(path.join(fixtures, 'esm-project/migrations/001_b.ts')).result).toBe('esm ts:H:object');
   });
 
@@ -48,7 +52,11 @@ describe('the TypeScript migration loader on Node 24', () => {
       }
       console.log(JSON.stringify(names));
     `;
-    const out = execFileSync(node24, ['--import', path.join(repoRoot, 'scripts/register-ts.mjs'), '--input-type=module', '-e', script], { encoding: 'utf8' });
+    const out = execFileSync(
+      node24,
+      ['--import', path.join(repoRoot, 'scripts/register-ts.mjs'), '--input-type=module', '-e', script],
+      { encoding: 'utf8' },
+    );
     expect(JSON.parse(out)).toHaveLength(7);
   });
 });

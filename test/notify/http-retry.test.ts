@@ -1,7 +1,11 @@
 import { parseRetryAfter, requestWithRetry } from '../../src/notify/http-retry.js';
 import { startSlackWebhook, type SlackWebhookFake } from '../fakes/slack-webhook.js';
 
-const post = { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ text: 'hello' }) };
+const post = {
+  method: 'POST',
+  headers: { 'content-type': 'application/json' },
+  body: JSON.stringify({ text: 'hello' }),
+};
 
 describe('requestWithRetry against a local Slack webhook', () => {
   let slack: SlackWebhookFake;
@@ -57,7 +61,10 @@ describe('requestWithRetry against a local Slack webhook', () => {
     slack.fail({ status: 429, retryAfter: '120' });
     const lines: string[] = [];
     const started = Date.now();
-    const result = await requestWithRetry(slack.webhookUrl, post, { maxDelayMs: 5000, logger: { info: (line) => lines.push(line) } });
+    const result = await requestWithRetry(slack.webhookUrl, post, {
+      maxDelayMs: 5000,
+      logger: { info: (line) => lines.push(line) },
+    });
     expect(Date.now() - started).toBeLessThan(2000);
     expect(result).toMatchObject({ ok: false, status: 429, attempts: 1 });
     expect(lines.join('\n')).toMatch(/asks to wait 120s, longer than the 5s allowed/);

@@ -4,7 +4,11 @@ import { startSlackWebhook, type SlackWebhookFake } from '../fakes/slack-webhook
 import { startStatuspageApi, type StatuspageFake } from '../fakes/statuspage-api.js';
 
 /** What a reader could see: the ::add-mask:: commands themselves are consumed by the runner. */
-const visible = (text: string) => text.split('\n').filter((line) => !line.startsWith('::add-mask::')).join('\n');
+const visible = (text: string) =>
+  text
+    .split('\n')
+    .filter((line) => !line.startsWith('::add-mask::'))
+    .join('\n');
 
 // The bundle as the runner runs it: Node 24, INPUT_* variables, GITHUB_API_URL at the fake.
 describe('dist/notify', () => {
@@ -19,7 +23,12 @@ describe('dist/notify', () => {
     await Promise.all([slack.close(), statuspage.close(), github.close()]);
   });
   const env = () => ({ GITHUB_API_URL: github.url });
-  const details = JSON.stringify({ environment: 'production', method: 'rollback', reason: 'checkout is down', migrations: ['007_add_security_tables.ts'] });
+  const details = JSON.stringify({
+    environment: 'production',
+    method: 'rollback',
+    reason: 'checkout is down',
+    migrations: ['007_add_security_tables.ts'],
+  });
 
   it('opens the maintenance window, names the approver from the API and sets every output', async () => {
     const run = await runBundle('notify', {
@@ -45,14 +54,21 @@ describe('dist/notify', () => {
     expect(run.summary).toContain('bob');
     expect(JSON.stringify(slack.messages.at(-1))).toContain('bob');
     // Secrets: the hook path, the API key and the token never reach the log or the summary.
-    for (const secret of ['s3cr3tSlackHookToken', statuspage.apiKey, github.token]) expect(visible(run.everything)).not.toContain(secret);
+    for (const secret of ['s3cr3tSlackHookToken', statuspage.apiKey, github.token])
+      expect(visible(run.everything)).not.toContain(secret);
   });
 
   it('warns and succeeds when Slack stays down, so the rollback is never failed by a notification', async () => {
     slack.fail(...Array.from({ length: 5 }, () => ({ status: 503 })));
     const run = await runBundle('notify', {
       env: env(),
-      inputs: { status: 'failed', 'slack-webhook-url': slack.webhookUrl, details, attempts: '2', 'github-token': github.token },
+      inputs: {
+        status: 'failed',
+        'slack-webhook-url': slack.webhookUrl,
+        details,
+        attempts: '2',
+        'github-token': github.token,
+      },
     });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/::warning::Notification not delivered to slack: HTTP 503 after 2 attempts/);
@@ -64,7 +80,10 @@ describe('dist/notify', () => {
 
   it('warns about details that are not JSON and still notifies', async () => {
     const before = slack.messages.length;
-    const run = await runBundle('notify', { env: env(), inputs: { status: 'requested', 'slack-webhook-url': slack.webhookUrl, details: '{not json' } });
+    const run = await runBundle('notify', {
+      env: env(),
+      inputs: { status: 'requested', 'slack-webhook-url': slack.webhookUrl, details: '{not json' },
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/::warning::Input "details" was ignored/);
     expect(slack.messages.length).toBe(before + 1);
@@ -72,7 +91,10 @@ describe('dist/notify', () => {
 
   it('warns when the approvals cannot be read and still notifies', async () => {
     github.forbidden.add('/repos/');
-    const run = await runBundle('notify', { env: env(), inputs: { status: 'succeeded', 'slack-webhook-url': slack.webhookUrl, 'github-token': github.token } });
+    const run = await runBundle('notify', {
+      env: env(),
+      inputs: { status: 'succeeded', 'slack-webhook-url': slack.webhookUrl, 'github-token': github.token },
+    });
     github.forbidden.clear();
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/::warning::Approvers unknown: .*HTTP 403/);
@@ -81,15 +103,23 @@ describe('dist/notify', () => {
 
   it('refuses an unknown status before sending anything, and still sets every output', async () => {
     const before = slack.requests.length;
-    const run = await runBundle('notify', { env: env(), inputs: { status: 'done', 'slack-webhook-url': slack.webhookUrl } });
+    const run = await runBundle('notify', {
+      env: env(),
+      inputs: { status: 'done', 'slack-webhook-url': slack.webhookUrl },
+    });
     expect(run.code).toBe(1);
-    expect(run.errors.join('\n')).toMatch(/Input "status" is "done". Valid values are: \[requested, started, succeeded, failed, cancelled\]/);
+    expect(run.errors.join('\n')).toMatch(
+      /Input "status" is "done". Valid values are: \[requested, started, succeeded, failed, cancelled\]/,
+    );
     expect(slack.requests.length).toBe(before);
     expect(Object.keys(run.outputs).sort()).toEqual(['approvers', 'delivered', 'failed', 'maintenance-id']);
   });
 
   it('refuses half a status-page configuration', async () => {
-    const run = await runBundle('notify', { env: env(), inputs: { status: 'started', 'statuspage-api-key': 'key-123' } });
+    const run = await runBundle('notify', {
+      env: env(),
+      inputs: { status: 'started', 'statuspage-api-key': 'key-123' },
+    });
     expect(run.code).toBe(1);
     expect(run.errors.join('\n')).toMatch(/"statuspage-api-key" and "statuspage-page-id" go together/);
   });

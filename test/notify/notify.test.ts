@@ -7,7 +7,13 @@ import { startGitHubApi, type GitHubApiFake } from '../fakes/github-api.js';
 import { startSlackWebhook, type SlackWebhookFake } from '../fakes/slack-webhook.js';
 import { startStatuspageApi, type StatuspageFake } from '../fakes/statuspage-api.js';
 
-const env = { GITHUB_SERVER_URL: 'https://github.com', GITHUB_REPOSITORY: 'example/ticket-service', GITHUB_RUN_ID: '4242', GITHUB_RUN_ATTEMPT: '1', GITHUB_ACTOR: 'alice' };
+const env = {
+  GITHUB_SERVER_URL: 'https://github.com',
+  GITHUB_REPOSITORY: 'example/ticket-service',
+  GITHUB_RUN_ID: '4242',
+  GITHUB_RUN_ATTEMPT: '1',
+  GITHUB_ACTOR: 'alice',
+};
 const details = {
   environment: 'production',
   method: 'rollback',
@@ -28,7 +34,12 @@ describe('notifications against local Slack, webhook and Statuspage servers', ()
   afterAll(async () => {
     await Promise.all([slack.close(), hook.close(), statuspage.close()]);
   });
-  const config = () => ({ apiKey: statuspage.apiKey, pageId: statuspage.pageId, componentIds: ['cmp-api', 'cmp-db'], apiUrl: statuspage.apiUrl });
+  const config = () => ({
+    apiKey: statuspage.apiKey,
+    pageId: statuspage.pageId,
+    componentIds: ['cmp-api', 'cmp-db'],
+    apiUrl: statuspage.apiUrl,
+  });
   const approvals = [{ user: 'bob', state: 'approved', environments: ['production-rollback'] }];
 
   it('opens the maintenance window when the approved rollback starts and closes it with the outcome', async () => {
@@ -65,9 +76,20 @@ describe('notifications against local Slack, webhook and Statuspage servers', ()
   it('sends who asked, who approved, the reason, migrations, snapshot and run URL to Slack and the webhook', async () => {
     slack.messages.length = 0;
     hook.received.length = 0;
-    await sendNotifications({ event: buildEvent('succeeded', details, approvals, env), slackWebhookUrl: slack.webhookUrl, webhookUrl: hook.webhookUrl });
+    await sendNotifications({
+      event: buildEvent('succeeded', details, approvals, env),
+      slackWebhookUrl: slack.webhookUrl,
+      webhookUrl: hook.webhookUrl,
+    });
     const message = JSON.stringify(slack.messages[0]);
-    for (const expected of ['alice', 'bob', '007 broke checkout &lt;!channel&gt; &amp; more', '007_add_security_tables.ts', 'pre-rollback-20261129-031500', 'https://github.com/example/ticket-service/actions/runs/4242']) {
+    for (const expected of [
+      'alice',
+      'bob',
+      '007 broke checkout &lt;!channel&gt; &amp; more',
+      '007_add_security_tables.ts',
+      'pre-rollback-20261129-031500',
+      'https://github.com/example/ticket-service/actions/runs/4242',
+    ]) {
       expect(message).toContain(expected);
     }
     expect(message).not.toContain('<!channel>');
@@ -85,7 +107,11 @@ describe('notifications against local Slack, webhook and Statuspage servers', ()
 
   it('touches no status page for a requested run, and says why', async () => {
     const before = statuspage.requests.length;
-    const result = await sendNotifications({ event: buildEvent('requested', details, [], env), slackWebhookUrl: slack.webhookUrl, statuspage: config() });
+    const result = await sendNotifications({
+      event: buildEvent('requested', details, [], env),
+      slackWebhookUrl: slack.webhookUrl,
+      statuspage: config(),
+    });
     expect(statuspage.requests.length).toBe(before);
     expect(result.skipped[0]).toMatchObject({ channel: 'statuspage' });
     expect(result.deliveries).toEqual([expect.objectContaining({ channel: 'slack', ok: true })]);
@@ -112,7 +138,11 @@ describe('notifications against local Slack, webhook and Statuspage servers', ()
 
   it('does not open a second window on a re-run that already has one', async () => {
     const before = statuspage.incidents.size;
-    const result = await sendNotifications({ event: buildEvent('started', details, approvals, env), statuspage: config(), maintenanceId: 'inc0001' });
+    const result = await sendNotifications({
+      event: buildEvent('started', details, approvals, env),
+      statuspage: config(),
+      maintenanceId: 'inc0001',
+    });
     expect(statuspage.incidents.size).toBe(before);
     expect(result.maintenanceId).toBe('inc0001');
   });
@@ -132,22 +162,40 @@ describe('approvals from the GitHub API', () => {
   });
 
   it('names the reviewers of the gate environment', async () => {
-    const result = await readApprovals({ token: github.token, apiUrl: github.url, repository: github.repository, runId: '4242', environments: ['production-rollback'] });
-    expect(result).toEqual({ approvals: [{ user: 'bob', state: 'approved', environments: ['production-rollback'], comment: 'go' }] });
+    const result = await readApprovals({
+      token: github.token,
+      apiUrl: github.url,
+      repository: github.repository,
+      runId: '4242',
+      environments: ['production-rollback'],
+    });
+    expect(result).toEqual({
+      approvals: [{ user: 'bob', state: 'approved', environments: ['production-rollback'], comment: 'go' }],
+    });
     expect(github.requests.at(-1)?.path).toBe('/repos/example/ticket-service/actions/runs/4242/approvals');
   });
 
   it('explains a missing actions: read permission instead of throwing', async () => {
     github.forbidden.add('/repos/example/ticket-service/actions/runs/');
-    const result = await readApprovals({ token: github.token, apiUrl: github.url, repository: github.repository, runId: '4242' });
+    const result = await readApprovals({
+      token: github.token,
+      apiUrl: github.url,
+      repository: github.repository,
+      runId: '4242',
+    });
     github.forbidden.clear();
     expect(result.approvals).toEqual([]);
     expect(result.problem).toMatch(/HTTP 403.*actions: read/);
   });
 
   it('explains a bad token and a missing token', async () => {
-    expect((await readApprovals({ token: 'wrong', apiUrl: github.url, repository: github.repository, runId: '4242' })).problem).toMatch(/HTTP 401/);
-    expect((await readApprovals({ token: '', apiUrl: github.url, repository: github.repository, runId: '4242' })).problem).toMatch(/no github-token/);
+    expect(
+      (await readApprovals({ token: 'wrong', apiUrl: github.url, repository: github.repository, runId: '4242' }))
+        .problem,
+    ).toMatch(/HTTP 401/);
+    expect(
+      (await readApprovals({ token: '', apiUrl: github.url, repository: github.repository, runId: '4242' })).problem,
+    ).toMatch(/no github-token/);
   });
 });
 

@@ -1,4 +1,11 @@
-import { DescribeDBClustersCommand, DescribeDBClusterSnapshotsCommand, DescribeDBInstancesCommand, DescribeDBSnapshotsCommand, RDSClient, type DBSnapshot } from '@aws-sdk/client-rds';
+import {
+  DescribeDBClustersCommand,
+  DescribeDBClusterSnapshotsCommand,
+  DescribeDBInstancesCommand,
+  DescribeDBSnapshotsCommand,
+  RDSClient,
+  type DBSnapshot,
+} from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { verifyBackup, type VerifyBackupOptions } from '../../src/rds/backups.js';
 
@@ -17,7 +24,15 @@ const options: VerifyBackupOptions = {
 
 function instance(fields: Record<string, unknown> = {}) {
   rds.on(DescribeDBInstancesCommand).resolves({
-    DBInstances: [{ DBInstanceIdentifier: 'tickettoken-production', DBInstanceStatus: 'available', BackupRetentionPeriod: 7, LatestRestorableTime: new Date(now.getTime() - 5 * 60_000), ...fields }],
+    DBInstances: [
+      {
+        DBInstanceIdentifier: 'tickettoken-production',
+        DBInstanceStatus: 'available',
+        BackupRetentionPeriod: 7,
+        LatestRestorableTime: new Date(now.getTime() - 5 * 60_000),
+        ...fields,
+      },
+    ],
   });
 }
 
@@ -45,26 +60,39 @@ describe('verifyBackup', () => {
     expect(report.snapshot?.identifier).toBe('rds:prod-new');
     expect(report.snapshotAgeSeconds).toBe(3 * 3600);
     expect(report.restoreLagSeconds).toBe(300);
-    expect(rds.commandCalls(DescribeDBSnapshotsCommand)[0].args[0].input).toMatchObject({ DBInstanceIdentifier: 'tickettoken-production', SnapshotType: 'automated' });
+    expect(rds.commandCalls(DescribeDBSnapshotsCommand)[0].args[0].input).toMatchObject({
+      DBInstanceIdentifier: 'tickettoken-production',
+      SnapshotType: 'automated',
+    });
   });
 
   it('fails when there is no available automated snapshot, saying what it found', async () => {
     instance();
     automated(snap('rds:prod-a', 'failed', 2));
     const report = await verifyBackup(client, options);
-    expect(report.problems[0]).toBe('DB instance "tickettoken-production" has no available automated snapshot: found 1 automated snapshot(s), none available (1 failed).');
+    expect(report.problems[0]).toBe(
+      'DB instance "tickettoken-production" has no available automated snapshot: found 1 automated snapshot(s), none available (1 failed).',
+    );
   });
 
   it('fails when the newest is older than max-age', async () => {
     instance();
     automated(snap('rds:prod-a', 'available', 30));
     const report = await verifyBackup(client, options);
-    expect(report.problems).toEqual([expect.stringContaining('"rds:prod-a", was taken 2024-12-31T06:00:00.000Z (30h 0m ago), older than max-age 24h 0m')]);
+    expect(report.problems).toEqual([
+      expect.stringContaining(
+        '"rds:prod-a", was taken 2024-12-31T06:00:00.000Z (30h 0m ago), older than max-age 24h 0m',
+      ),
+    ]);
   });
 
   it('says so when a newer one is creating or failed', async () => {
     instance();
-    automated(snap('rds:prod-a', 'available', 20), snap('rds:prod-b', 'creating', 1, 42), snap('rds:prod-c', 'failed', 0.5));
+    automated(
+      snap('rds:prod-a', 'available', 20),
+      snap('rds:prod-b', 'creating', 1, 42),
+      snap('rds:prod-c', 'failed', 0.5),
+    );
     const report = await verifyBackup(client, options);
     expect(report.problems).toEqual([
       'Automated snapshot "rds:prod-b" of DB instance "tickettoken-production", newer than the newest available one, is still being created (42% done).',
@@ -82,20 +110,45 @@ describe('verifyBackup', () => {
   it('fails when the restore window lags, unless PITR is not required', async () => {
     instance({ LatestRestorableTime: hoursAgo(1) });
     automated(snap('rds:prod-a', 'available', 2));
-    expect((await verifyBackup(client, options)).problems).toEqual([expect.stringContaining('can only be restored up to 2025-01-01T11:00:00.000Z (1h 0m ago), more than max-restore-lag 15m 0s')]);
+    expect((await verifyBackup(client, options)).problems).toEqual([
+      expect.stringContaining(
+        'can only be restored up to 2025-01-01T11:00:00.000Z (1h 0m ago), more than max-restore-lag 15m 0s',
+      ),
+    ]);
     expect((await verifyBackup(client, { ...options, requirePitr: false })).problems).toEqual([]);
   });
 
   it('verifies one named snapshot instead', async () => {
     instance();
-    rds.on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'pre-rollback-1' }).resolves({ DBSnapshots: [{ ...snap('pre-rollback-1', 'creating', 0.1, 60), SnapshotType: 'manual' }] });
+    rds
+      .on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'pre-rollback-1' })
+      .resolves({ DBSnapshots: [{ ...snap('pre-rollback-1', 'creating', 0.1, 60), SnapshotType: 'manual' }] });
     const report = await verifyBackup(client, { ...options, snapshotIdentifier: 'pre-rollback-1' });
-    expect(report.problems).toEqual(['Snapshot "pre-rollback-1" of DB instance "tickettoken-production" is "creating" (60% done), not "available".']);
+    expect(report.problems).toEqual([
+      'Snapshot "pre-rollback-1" of DB instance "tickettoken-production" is "creating" (60% done), not "available".',
+    ]);
   });
 
   it('checks an Aurora cluster through its cluster snapshots', async () => {
-    rds.on(DescribeDBClustersCommand).resolves({ DBClusters: [{ DBClusterIdentifier: 'aurora', Status: 'available', BackupRetentionPeriod: 1, LatestRestorableTime: hoursAgo(0.05) }] });
-    rds.on(DescribeDBClusterSnapshotsCommand).resolves({ DBClusterSnapshots: [{ DBClusterSnapshotIdentifier: 'rds:aurora-1', Status: 'available', SnapshotCreateTime: hoursAgo(5) }] });
+    rds
+      .on(DescribeDBClustersCommand)
+      .resolves({
+        DBClusters: [
+          {
+            DBClusterIdentifier: 'aurora',
+            Status: 'available',
+            BackupRetentionPeriod: 1,
+            LatestRestorableTime: hoursAgo(0.05),
+          },
+        ],
+      });
+    rds
+      .on(DescribeDBClusterSnapshotsCommand)
+      .resolves({
+        DBClusterSnapshots: [
+          { DBClusterSnapshotIdentifier: 'rds:aurora-1', Status: 'available', SnapshotCreateTime: hoursAgo(5) },
+        ],
+      });
     const report = await verifyBackup(client, { ...options, target: { kind: 'cluster', identifier: 'aurora' } });
     expect(report.problems).toEqual([]);
     expect(report.snapshot?.identifier).toBe('rds:aurora-1');

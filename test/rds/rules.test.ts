@@ -1,5 +1,17 @@
-import { expandSnapshotIdentifier, identifierProblem, isSnapshotArn, snapshotTimestamp } from '../../src/rds/identifiers.js';
-import { cleanTagValue, mergeTags, parseTagLines, standardTags, tagKeyProblem, tagValueProblem } from '../../src/rds/tags.js';
+import {
+  expandSnapshotIdentifier,
+  identifierProblem,
+  isSnapshotArn,
+  snapshotTimestamp,
+} from '../../src/rds/identifiers.js';
+import {
+  cleanTagValue,
+  mergeTags,
+  parseTagLines,
+  standardTags,
+  tagKeyProblem,
+  tagValueProblem,
+} from '../../src/rds/tags.js';
 import { parseRestoreTime, restoreTimeProblem } from '../../src/rds/restore-window.js';
 
 describe('RDS identifier rules', () => {
@@ -40,7 +52,9 @@ describe('RDS identifier rules', () => {
 
 describe('RDS tag rules', () => {
   it('cleans and keeps the meaning of a reason typed in a hurry', () => {
-    expect(cleanTagValue('007 broke checkout (see #123), roll back NOW!')).toBe('007 broke checkout see 123 roll back NOW');
+    expect(cleanTagValue('007 broke checkout (see #123), roll back NOW!')).toBe(
+      '007 broke checkout see 123 roll back NOW',
+    );
   });
 
   it('shortens long text to 256 characters with a visible cut', () => {
@@ -74,9 +88,23 @@ describe('RDS tag rules', () => {
   });
 
   it('always tags repository, run URL, actor and reason, and ours win over user tags', () => {
-    const tags = standardTags({ repository: 'o/r', runUrl: 'https://github.com/o/r/actions/runs/1', actor: 'me' }, 'why (really)?');
-    expect(tags.map((tag) => tag.Key)).toEqual(['db-rollback:repository', 'db-rollback:run', 'db-rollback:actor', 'db-rollback:reason']);
-    const merged = mergeTags([{ Key: 'db-rollback:run', Value: 'forged' }, { Key: 'team', Value: 't' }], tags);
+    const tags = standardTags(
+      { repository: 'o/r', runUrl: 'https://github.com/o/r/actions/runs/1', actor: 'me' },
+      'why (really)?',
+    );
+    expect(tags.map((tag) => tag.Key)).toEqual([
+      'db-rollback:repository',
+      'db-rollback:run',
+      'db-rollback:actor',
+      'db-rollback:reason',
+    ]);
+    const merged = mergeTags(
+      [
+        { Key: 'db-rollback:run', Value: 'forged' },
+        { Key: 'team', Value: 't' },
+      ],
+      tags,
+    );
     expect(merged.find((tag) => tag.Key === 'db-rollback:run')?.Value).toBe('https://github.com/o/r/actions/runs/1');
     expect(merged.find((tag) => tag.Key === 'db-rollback:reason')?.Value).toBe('why really');
   });
@@ -88,12 +116,24 @@ describe('restore time', () => {
 
   it('accepts ISO-8601 UTC and latest', () => {
     expect(parseRestoreTime('2025-01-01T10:00:00Z')).toEqual({ kind: 'time', time: new Date('2025-01-01T10:00:00Z') });
-    expect(parseRestoreTime('2025-01-01T10:00:00.250+00:00')).toEqual({ kind: 'time', time: new Date('2025-01-01T10:00:00.250Z') });
+    expect(parseRestoreTime('2025-01-01T10:00:00.250+00:00')).toEqual({
+      kind: 'time',
+      time: new Date('2025-01-01T10:00:00.250Z'),
+    });
     expect(parseRestoreTime('latest')).toEqual({ kind: 'latest' });
   });
 
-  it.each(['yesterday', '2025-01-01 10:00:00', '2025-01-01T10:00:00', '2025-01-01T10:00:00+02:00', '2025-02-30T10:00:00Z', '1735725600'])('refuses "%s"', (text) => {
-    expect(parseRestoreTime(text)).toEqual({ problem: expect.stringMatching(/not (an ISO-8601 UTC time|a real date)/) });
+  it.each([
+    'yesterday',
+    '2025-01-01 10:00:00',
+    '2025-01-01T10:00:00',
+    '2025-01-01T10:00:00+02:00',
+    '2025-02-30T10:00:00Z',
+    '1735725600',
+  ])('refuses "%s"', (text) => {
+    expect(parseRestoreTime(text)).toEqual({
+      problem: expect.stringMatching(/not (an ISO-8601 UTC time|a real date)/),
+    });
   });
 
   it('says what the window is when the time is outside it', () => {
@@ -101,7 +141,9 @@ describe('restore time', () => {
     expect(restoreTimeProblem(new Date('2024-12-24T23:00:00Z'), window, now)).toBe(
       'restore-time 2024-12-24T23:00:00.000Z is before the earliest restorable time. The restorable window is 2024-12-25T00:00:00.000Z to 2025-01-01T11:55:00.000Z.',
     );
-    expect(restoreTimeProblem(new Date('2025-01-01T11:58:00Z'), window, now)).toContain('after the latest restorable time');
+    expect(restoreTimeProblem(new Date('2025-01-01T11:58:00Z'), window, now)).toContain(
+      'after the latest restorable time',
+    );
     expect(restoreTimeProblem(new Date('2025-01-01T13:00:00Z'), window, now)).toContain('in the future');
   });
 });

@@ -30,7 +30,10 @@ function request(fields: Partial<SnapshotRequest> = {}): SnapshotRequest {
   };
 }
 
-const available = () => rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceIdentifier: 'prod', DBInstanceStatus: 'available' }] });
+const available = () =>
+  rds
+    .on(DescribeDBInstancesCommand)
+    .resolves({ DBInstances: [{ DBInstanceIdentifier: 'prod', DBInstanceStatus: 'available' }] });
 const snapshot = (status: string, percent: number, tags = [{ Key: 'db-rollback:run', Value: runUrl }]) => ({
   DBSnapshotIdentifier: 'pre-rollback-20250101-100000',
   DBSnapshotArn: 'arn:aws:rds:us-east-1:123456789012:snapshot:pre-rollback-20250101-100000',
@@ -46,7 +49,9 @@ beforeEach(() => {
 
 describe('takeSnapshot', () => {
   it('reports an instance that is not available before any snapshot is attempted', async () => {
-    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceIdentifier: 'prod', DBInstanceStatus: 'modifying' }] });
+    rds
+      .on(DescribeDBInstancesCommand)
+      .resolves({ DBInstances: [{ DBInstanceIdentifier: 'prod', DBInstanceStatus: 'modifying' }] });
     await expect(takeSnapshot(client, request())).rejects.toThrow('DB instance "prod" is "modifying", not "available"');
     expect(rds.commandCalls(CreateDBSnapshotCommand)).toHaveLength(0);
   });
@@ -62,14 +67,19 @@ describe('takeSnapshot', () => {
     const result = await takeSnapshot(client, request());
     expect(result).toMatchObject({ reused: false, waitedMs: 10_000, polls: 2, snapshot: { status: 'available' } });
     expect(logs).toContain('pre-rollback-20250101-100000: creating (40%) after 5s');
-    expect(rds.commandCalls(CreateDBSnapshotCommand)[0].args[0].input.Tags).toEqual([{ Key: 'db-rollback:run', Value: runUrl }]);
+    expect(rds.commandCalls(CreateDBSnapshotCommand)[0].args[0].input.Tags).toEqual([
+      { Key: 'db-rollback:run', Value: runUrl },
+    ]);
   });
 
   it('reuses the snapshot an earlier attempt of the same run created, found by tag', async () => {
     available();
     rds.on(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' }).resolves({
       DBSnapshots: [
-        { ...snapshot('available', 100, [{ Key: 'db-rollback:run', Value: 'https://github.com/o/r/actions/runs/6' }]), DBSnapshotIdentifier: 'other-run' },
+        {
+          ...snapshot('available', 100, [{ Key: 'db-rollback:run', Value: 'https://github.com/o/r/actions/runs/6' }]),
+          DBSnapshotIdentifier: 'other-run',
+        },
         { ...snapshot('available', 100), DBSnapshotIdentifier: 'pre-rollback-20250101-095500' },
       ],
     });
@@ -82,8 +92,14 @@ describe('takeSnapshot', () => {
     available();
     rds.on(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' }).resolves({ DBSnapshots: [] });
     rds.on(CreateDBSnapshotCommand).resolves({ DBSnapshot: snapshot('creating', 0) });
-    rds.on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'pre-rollback-20250101-100000' }).resolves({ DBSnapshots: [snapshot('failed', 12)] });
-    rds.on(DescribeEventsCommand).resolves({ Events: [{ Message: 'Snapshot failed: insufficient storage', Date: new Date('2025-01-01T10:01:00Z') }] });
+    rds
+      .on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'pre-rollback-20250101-100000' })
+      .resolves({ DBSnapshots: [snapshot('failed', 12)] });
+    rds
+      .on(DescribeEventsCommand)
+      .resolves({
+        Events: [{ Message: 'Snapshot failed: insufficient storage', Date: new Date('2025-01-01T10:01:00Z') }],
+      });
     const clock = manualClock();
     await expect(takeSnapshot(client, request({ clock }))).rejects.toThrow(
       'Snapshot "pre-rollback-20250101-100000" of DB instance "prod" is "failed": it will not complete. RDS events: 2025-01-01T10:01:00.000Z Snapshot failed: insufficient storage.',
@@ -95,7 +111,9 @@ describe('takeSnapshot', () => {
     available();
     rds.on(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' }).resolves({ DBSnapshots: [] });
     rds.on(CreateDBSnapshotCommand).resolves({ DBSnapshot: snapshot('creating', 0) });
-    rds.on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'pre-rollback-20250101-100000' }).rejects(new DBSnapshotNotFoundFault({ message: 'not found', $metadata: {} }));
+    rds
+      .on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'pre-rollback-20250101-100000' })
+      .rejects(new DBSnapshotNotFoundFault({ message: 'not found', $metadata: {} }));
     rds.on(DescribeEventsCommand).resolves({ Events: [] });
     await expect(takeSnapshot(client, request())).rejects.toThrow('disappeared while it was being created');
   });
@@ -104,13 +122,25 @@ describe('takeSnapshot', () => {
     available();
     rds.on(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' }).resolves({ DBSnapshots: [] });
     rds.on(CreateDBSnapshotCommand).rejects(new DBSnapshotAlreadyExistsFault({ message: 'exists', $metadata: {} }));
-    rds.on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'pre-rollback-20250101-100000' }).resolves({ DBSnapshots: [snapshot('available', 100, [])] });
-    await expect(takeSnapshot(client, request())).rejects.toThrow('already exists and was not created by this workflow run');
+    rds
+      .on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'pre-rollback-20250101-100000' })
+      .resolves({ DBSnapshots: [snapshot('available', 100, [])] });
+    await expect(takeSnapshot(client, request())).rejects.toThrow(
+      'already exists and was not created by this workflow run',
+    );
   });
 
   it('sends an Aurora member instance to its cluster before any snapshot is attempted', async () => {
-    rds.on(DescribeDBInstancesCommand).resolves({ DBInstances: [{ DBInstanceIdentifier: 'prod', DBInstanceStatus: 'available', DBClusterIdentifier: 'ticket-aurora' }] });
-    await expect(takeSnapshot(client, request())).rejects.toThrow('is an instance of Aurora cluster "ticket-aurora": backups, snapshots and restores are the cluster\'s. Use db-cluster-identifier: ticket-aurora.');
+    rds
+      .on(DescribeDBInstancesCommand)
+      .resolves({
+        DBInstances: [
+          { DBInstanceIdentifier: 'prod', DBInstanceStatus: 'available', DBClusterIdentifier: 'ticket-aurora' },
+        ],
+      });
+    await expect(takeSnapshot(client, request())).rejects.toThrow(
+      'is an instance of Aurora cluster "ticket-aurora": backups, snapshots and restores are the cluster\'s. Use db-cluster-identifier: ticket-aurora.',
+    );
     expect(rds.commandCalls(CreateDBSnapshotCommand)).toHaveLength(0);
   });
 
@@ -118,9 +148,13 @@ describe('takeSnapshot', () => {
     available();
     rds.on(DescribeDBSnapshotsCommand, { SnapshotType: 'manual' }).resolves({ DBSnapshots: [] });
     rds.on(CreateDBSnapshotCommand).resolves({ DBSnapshot: snapshot('creating', 0) });
-    rds.on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'pre-rollback-20250101-100000' }).resolves({ DBSnapshots: [snapshot('creating', 7)] });
+    rds
+      .on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'pre-rollback-20250101-100000' })
+      .resolves({ DBSnapshots: [snapshot('creating', 7)] });
     const clock = manualClock();
-    await expect(takeSnapshot(client, request({ clock, schedule: { intervalMs: 5000, timeoutMs: 60_000 } }))).rejects.toThrow(
+    await expect(
+      takeSnapshot(client, request({ clock, schedule: { intervalMs: 5000, timeoutMs: 60_000 } })),
+    ).rejects.toThrow(
       'Timed out after 1m 0s waiting for snapshot "pre-rollback-20250101-100000" to become available; last seen: creating (7%). RDS is still making it',
     );
     expect(clock.sleeps).toHaveLength(12);

@@ -4,9 +4,19 @@ import { manualClock } from './manual-clock.js';
 describe('pollUntil', () => {
   it('checks once per interval and returns when done', async () => {
     const clock = manualClock();
-    const states: PollResult<string>[] = [{ done: false, progress: '10%' }, { done: false, progress: '60%' }, { done: true, value: 'ok' }];
+    const states: PollResult<string>[] = [
+      { done: false, progress: '10%' },
+      { done: false, progress: '60%' },
+      { done: true, value: 'ok' },
+    ];
     const progress: string[] = [];
-    const outcome = await pollUntil({ what: 'x', check: async () => states.shift()!, schedule: { intervalMs: 5000, timeoutMs: 60_000 }, clock, onPoll: (p) => progress.push(p) });
+    const outcome = await pollUntil({
+      what: 'x',
+      check: async () => states.shift()!,
+      schedule: { intervalMs: 5000, timeoutMs: 60_000 },
+      clock,
+      onPoll: (p) => progress.push(p),
+    });
     expect(outcome).toEqual({ value: 'ok', waitedMs: 15_000, polls: 3 });
     expect(clock.sleeps).toEqual([5000, 5000, 5000]);
     expect(progress).toEqual(['10%', '60%']);
@@ -14,14 +24,24 @@ describe('pollUntil', () => {
 
   it('checks before sleeping when asked (something that may already be done)', async () => {
     const clock = manualClock();
-    const outcome = await pollUntil({ what: 'x', check: async () => ({ done: true, value: 1 }), schedule: { intervalMs: 5000, timeoutMs: 1000, checkFirst: true }, clock });
+    const outcome = await pollUntil({
+      what: 'x',
+      check: async () => ({ done: true, value: 1 }),
+      schedule: { intervalMs: 5000, timeoutMs: 1000, checkFirst: true },
+      clock,
+    });
     expect(outcome.polls).toBe(1);
     expect(clock.sleeps).toEqual([]);
   });
 
   it('makes its last check at the timeout, then fails with the last progress', async () => {
     const clock = manualClock();
-    const error = await pollUntil({ what: 'snapshot "s"', check: async () => ({ done: false, progress: 'creating (40%)' }), schedule: { intervalMs: 5000, timeoutMs: 12_000 }, clock }).catch((e) => e);
+    const error = await pollUntil({
+      what: 'snapshot "s"',
+      check: async () => ({ done: false, progress: 'creating (40%)' }),
+      schedule: { intervalMs: 5000, timeoutMs: 12_000 },
+      clock,
+    }).catch((e) => e);
     expect(error).toBeInstanceOf(WaitTimeoutError);
     expect(error.message).toBe('Timed out after 12s waiting for snapshot "s"; last seen: creating (40%).');
     expect(clock.sleeps).toEqual([5000, 5000, 2000]);
@@ -35,7 +55,9 @@ describe('pollUntil', () => {
       if (calls === 2) throw new Error('failed');
       return { done: false, progress: 'creating' };
     };
-    await expect(pollUntil({ what: 'x', check, schedule: { intervalMs: 5000, timeoutMs: 3_600_000 }, clock })).rejects.toThrow('failed');
+    await expect(
+      pollUntil({ what: 'x', check, schedule: { intervalMs: 5000, timeoutMs: 3_600_000 }, clock }),
+    ).rejects.toThrow('failed');
     expect(calls).toBe(2);
   });
 });

@@ -12,9 +12,18 @@ const plan = [
   { name: '007_add_security_tables.ts', batch: 2, transaction: true },
   { name: '006_add_ticket_state_machine.ts', batch: 2, transaction: true },
 ];
-const before = ['001_create_tickets.ts', '002_add_ticket_scans.ts', '003_add_blockchain_tracking.ts', '004_add_rls_role_verification.ts', '005_add_idempotency_keys.ts', '006_add_ticket_state_machine.ts', '007_add_security_tables.ts'];
+const before = [
+  '001_create_tickets.ts',
+  '002_add_ticket_scans.ts',
+  '003_add_blockchain_tracking.ts',
+  '004_add_rls_role_verification.ts',
+  '005_add_idempotency_keys.ts',
+  '006_add_ticket_state_machine.ts',
+  '007_add_security_tables.ts',
+];
 const after = before.slice(0, 5);
-const sql = '-- 007_add_security_tables.ts\nDROP TABLE IF EXISTS failed_login_attempts;\n-- a comment with ``` backticks';
+const sql =
+  '-- 007_add_security_tables.ts\nDROP TABLE IF EXISTS failed_login_attempts;\n-- a comment with ``` backticks';
 
 describe('the rollback record', () => {
   const record = buildRecord(
@@ -34,10 +43,22 @@ describe('the rollback record', () => {
       appliedBefore: before,
       appliedAfter: after,
       rolledBack: plan.map((step) => step.name),
-      steps: { 'verify-backup': 'success', snapshot: 'success', rollback: 'success', restart: 'success', smoke: 'success', 'still-rolled-back': 'success' },
+      steps: {
+        'verify-backup': 'success',
+        snapshot: 'success',
+        rollback: 'success',
+        restart: 'success',
+        smoke: 'success',
+        'still-rolled-back': 'success',
+      },
       startedAt: '2026-11-29T03:15:00Z',
     },
-    { repository: 'example/ticket-service', runUrl: 'https://github.com/example/ticket-service/actions/runs/4242', runId: '4242', runAttempt: '1' },
+    {
+      repository: 'example/ticket-service',
+      runUrl: 'https://github.com/example/ticket-service/actions/runs/4242',
+      runId: '4242',
+      runAttempt: '1',
+    },
     new Date('2026-11-29T03:21:30Z'),
   );
 
@@ -91,7 +112,11 @@ describe('the record copied to a local S3', () => {
   });
 
   it('PUTs each file path-style at the custom endpoint', async () => {
-    const uris = await uploadToS3({ bucket: 'audit-records', prefix: 'rollbacks/' }, [{ name: 'r.json', body: '{"a":1}', contentType: 'application/json' }], { region: 'eu-west-1', endpoint: s3.url });
+    const uris = await uploadToS3(
+      { bucket: 'audit-records', prefix: 'rollbacks/' },
+      [{ name: 'r.json', body: '{"a":1}', contentType: 'application/json' }],
+      { region: 'eu-west-1', endpoint: s3.url },
+    );
     expect(uris).toEqual(['s3://audit-records/rollbacks/r.json']);
     expect(s3.objects.get('audit-records/rollbacks/r.json')?.body.toString()).toBe('{"a":1}');
     expect(s3.requests.at(-1)).toMatchObject({ method: 'PUT', path: '/audit-records/rollbacks/r.json' });
@@ -100,15 +125,24 @@ describe('the record copied to a local S3', () => {
   it('takes the endpoint from AWS_ENDPOINT_URL_S3', async () => {
     process.env.AWS_ENDPOINT_URL_S3 = s3.url;
     try {
-      await uploadToS3({ bucket: 'audit-records', prefix: '' }, [{ name: 'env.md', body: '# hi', contentType: 'text/markdown' }], { region: 'eu-west-1' });
+      await uploadToS3(
+        { bucket: 'audit-records', prefix: '' },
+        [{ name: 'env.md', body: '# hi', contentType: 'text/markdown' }],
+        { region: 'eu-west-1' },
+      );
     } finally {
       delete process.env.AWS_ENDPOINT_URL_S3;
     }
     expect(s3.objects.get('audit-records/env.md')?.body.toString()).toBe('# hi');
   });
 
-  it('fails with S3\'s own error for a missing bucket', async () => {
-    await expect(uploadToS3({ bucket: 'no-such-bucket', prefix: '' }, [{ name: 'x', body: 'x', contentType: 'text/plain' }], { region: 'eu-west-1', endpoint: s3.url })).rejects.toMatchObject({ name: 'NoSuchBucket' });
+  it("fails with S3's own error for a missing bucket", async () => {
+    await expect(
+      uploadToS3({ bucket: 'no-such-bucket', prefix: '' }, [{ name: 'x', body: 'x', contentType: 'text/plain' }], {
+        region: 'eu-west-1',
+        endpoint: s3.url,
+      }),
+    ).rejects.toMatchObject({ name: 'NoSuchBucket' });
   });
 });
 
@@ -120,10 +154,28 @@ describe('dist/record', () => {
     [s3, github] = await Promise.all([startS3(), startGitHubApi()]);
     github.approvals.set('4242', [{ user: 'bob', state: 'approved', environments: ['production-rollback'] }]);
     const at = (minute: number) => `2026-11-29T03:${String(minute).padStart(2, '0')}:00Z`;
-    const step = (name: string, from: number, to: number, conclusion = 'success') => ({ name, number: from, conclusion, started_at: at(from), completed_at: at(to) });
+    const step = (name: string, from: number, to: number, conclusion = 'success') => ({
+      name,
+      number: from,
+      conclusion,
+      started_at: at(from),
+      completed_at: at(to),
+    });
     github.jobs.set('4242/1', [
-      { name: 'rollback / Plan (read-only)', conclusion: 'success', started_at: at(10), completed_at: at(12), steps: [step('Set up job', 10, 10), step('Plan against production', 10, 11)] },
-      { name: 'rollback / Execute (approved)', conclusion: 'success', started_at: at(15), completed_at: at(21), steps: [step('Snapshot before the change', 15, 18), step('Roll back exactly the approved plan', 18, 19)] },
+      {
+        name: 'rollback / Plan (read-only)',
+        conclusion: 'success',
+        started_at: at(10),
+        completed_at: at(12),
+        steps: [step('Set up job', 10, 10), step('Plan against production', 10, 11)],
+      },
+      {
+        name: 'rollback / Execute (approved)',
+        conclusion: 'success',
+        started_at: at(15),
+        completed_at: at(21),
+        steps: [step('Snapshot before the change', 15, 18), step('Roll back exactly the approved plan', 18, 19)],
+      },
       { name: 'rollback / Record', conclusion: null, started_at: at(21), completed_at: null, steps: [] },
     ]);
     work = fs.mkdtempSync(path.join(os.tmpdir(), 'record-'));
@@ -132,7 +184,13 @@ describe('dist/record', () => {
     await Promise.all([s3.close(), github.close()]);
     fs.rmSync(work, { recursive: true, force: true });
   });
-  const env = () => ({ GITHUB_API_URL: github.url, AWS_ACCESS_KEY_ID: s3.accessKeyId, AWS_SECRET_ACCESS_KEY: s3.secretAccessKey, AWS_ENDPOINT_URL_S3: s3.url, AWS_REGION: 'eu-west-1' });
+  const env = () => ({
+    GITHUB_API_URL: github.url,
+    AWS_ACCESS_KEY_ID: s3.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: s3.secretAccessKey,
+    AWS_ENDPOINT_URL_S3: s3.url,
+    AWS_REGION: 'eu-west-1',
+  });
   const inputs = (extra: Record<string, string> = {}) => ({
     result: 'succeeded',
     environment: 'production',
@@ -156,15 +214,29 @@ describe('dist/record', () => {
 
   it('writes JSON and Markdown files, the summary, and the S3 copy', async () => {
     const directory = path.join(work, 'ok');
-    const run = await runBundle('record', { env: env(), inputs: inputs({ directory, 's3-uri': 's3://audit-records/rollbacks/' }) });
+    const run = await runBundle('record', {
+      env: env(),
+      inputs: inputs({ directory, 's3-uri': 's3://audit-records/rollbacks/' }),
+    });
     expect(run.code).toBe(0);
     expect(run.outputs.directory).toBe(directory);
     const saved = JSON.parse(fs.readFileSync(run.outputs['json-path'], 'utf8'));
-    expect(saved).toMatchObject({ schema: 'db-rollback-actions/record@1', result: 'succeeded', requestedBy: 'on-call-engineer', approvedBy: ['bob'], reason: '007 broke checkout', runId: '4242' });
+    expect(saved).toMatchObject({
+      schema: 'db-rollback-actions/record@1',
+      result: 'succeeded',
+      requestedBy: 'on-call-engineer',
+      approvedBy: ['bob'],
+      reason: '007 broke checkout',
+      runId: '4242',
+    });
     const markdown = fs.readFileSync(run.outputs['markdown-path'], 'utf8');
     expect(markdown).toContain('| Approved by | bob |');
     // The timeline comes from the jobs API, across its pages (the fake lists two jobs a page).
-    expect(saved.jobs.map((job: { name: string }) => job.name)).toEqual(['rollback / Plan (read-only)', 'rollback / Execute (approved)', 'rollback / Record']);
+    expect(saved.jobs.map((job: { name: string }) => job.name)).toEqual([
+      'rollback / Plan (read-only)',
+      'rollback / Execute (approved)',
+      'rollback / Record',
+    ]);
     expect(markdown).toContain('| &nbsp;&nbsp;Snapshot before the change | success | 2026-11-29 03:15:00 | 3m 0s |');
     expect(markdown).toContain('| **rollback / Record** | running |');
     expect(markdown).not.toContain('Set up job');
@@ -177,14 +249,20 @@ describe('dist/record', () => {
   });
 
   it('keeps a JSON input that does not parse verbatim, and warns', async () => {
-    const run = await runBundle('record', { env: env(), inputs: inputs({ directory: path.join(work, 'cut'), plan: '[{"name": "007_add' }) });
+    const run = await runBundle('record', {
+      env: env(),
+      inputs: inputs({ directory: path.join(work, 'cut'), plan: '[{"name": "007_add' }),
+    });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/::warning::Input "plan" is not valid JSON/);
     expect(JSON.parse(fs.readFileSync(run.outputs['json-path'], 'utf8')).unparsed.plan).toBe('[{"name": "007_add');
   });
 
   it('fails when the S3 copy fails, after writing the files and the summary', async () => {
-    const run = await runBundle('record', { env: env(), inputs: inputs({ directory: path.join(work, 'nobucket'), 's3-uri': 's3://missing-bucket/x/' }) });
+    const run = await runBundle('record', {
+      env: env(),
+      inputs: inputs({ directory: path.join(work, 'nobucket'), 's3-uri': 's3://missing-bucket/x/' }),
+    });
     expect(run.code).toBe(1);
     expect(run.errors.join('\n')).toMatch(/Copying the record to s3:\/\/missing-bucket\/x\/ failed \(NoSuchBucket/);
     expect(fs.existsSync(run.outputs['json-path'])).toBe(true);

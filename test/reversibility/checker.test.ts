@@ -4,7 +4,8 @@ import { checkReversibility, type CheckOptions, type MigrationCheck } from '../.
 import { adminQuery, adminUrl } from '../helpers/database.js';
 import { repoRoot } from '../helpers/run-bundle.js';
 
-const corpus = (name: string) => listMigrationFiles([path.join(repoRoot, 'test/fixtures/reversibility', name, 'migrations')]);
+const corpus = (name: string) =>
+  listMigrationFiles([path.join(repoRoot, 'test/fixtures/reversibility', name, 'migrations')]);
 
 /** Runs a check and remembers which scratch databases it announced, to prove they are gone. */
 async function check(options: Omit<CheckOptions, 'serverUrl'>) {
@@ -12,7 +13,11 @@ async function check(options: Omit<CheckOptions, 'serverUrl'>) {
   const logger = { info: (message: string) => lines.push(message), debug: () => undefined };
   const scratch = () => [...new Set(lines.join('\n').match(/verify_reversible_[0-9a-f]+/g) ?? [])];
   try {
-    return { result: await checkReversibility({ ...options, serverUrl: adminUrl(), logger }), scratch: scratch(), error: undefined };
+    return {
+      result: await checkReversibility({ ...options, serverUrl: adminUrl(), logger }),
+      scratch: scratch(),
+      error: undefined,
+    };
   } catch (error) {
     return { result: undefined, scratch: scratch(), error: error as Error };
   }
@@ -57,7 +62,11 @@ describe('checkReversibility', () => {
     });
 
     it('reports a NOT NULL that down() does not restore as lost', () => {
-      expect(checks['004_forgets_not_null.ts']).toMatchObject({ outcome: 'difference', left: [], lost: ['column tickets.priority: NOT NULL'] });
+      expect(checks['004_forgets_not_null.ts']).toMatchObject({
+        outcome: 'difference',
+        left: [],
+        lost: ['column tickets.priority: NOT NULL'],
+      });
       expect(checks['004_forgets_not_null.ts'].reason).toContain('column tickets.priority: NOT NULL lost');
     });
 
@@ -90,9 +99,17 @@ describe('checkReversibility', () => {
   });
 
   it('applies the migrations before those in `only` unchecked, and checks just those', async () => {
-    const { result, error } = await check({ files: corpus('exact'), only: ['004_widen_open_tickets_view', '006_concurrent_index.ts'] });
+    const { result, error } = await check({
+      files: corpus('exact'),
+      only: ['004_widen_open_tickets_view', '006_concurrent_index.ts'],
+    });
     expect(error).toBeUndefined();
-    expect(result!.appliedUnchecked).toEqual(['001_create_tickets.ts', '002_rename_title.ts', '003_ticket_comments_rls.ts', '005_touch_trigger.ts']);
+    expect(result!.appliedUnchecked).toEqual([
+      '001_create_tickets.ts',
+      '002_rename_title.ts',
+      '003_ticket_comments_rls.ts',
+      '005_touch_trigger.ts',
+    ]);
     expect(result!.checks.map((each) => [each.name, each.outcome])).toEqual([
       ['004_widen_open_tickets_view.ts', 'exact'],
       ['006_concurrent_index.ts', 'exact'],
@@ -118,7 +135,9 @@ describe('checkReversibility', () => {
 
   it('drops the scratch database when the check itself fails', async () => {
     const { error, scratch } = await check({ files: corpus('broken-up'), only: ['003_ok.ts'] });
-    expect(error?.message).toContain('Migration 002_up_fails.ts (applied before the checked ones, as "only" asks) failed in up()');
+    expect(error?.message).toContain(
+      'Migration 002_up_fails.ts (applied before the checked ones, as "only" asks) failed in up()',
+    );
     expect(scratch).toHaveLength(1);
     expect(await existingDatabases(scratch)).toEqual([]);
   });

@@ -48,23 +48,47 @@ describe('captureSchema', () => {
     expect(properties('column tickets.state')).toEqual(['type text', 'NOT NULL', "DEFAULT 'open'::text"]);
     expect(properties('column tickets.id')).toEqual(['type bigint', 'NOT NULL', 'GENERATED ALWAYS AS IDENTITY']);
     expect(properties('column tickets.label')).toEqual(['type short_text']);
-    expect(properties('index tickets_state_idx')).toEqual(["CREATE INDEX tickets_state_idx ON public.tickets USING btree (state) WHERE (state <> 'closed'::text)"]);
+    expect(properties('index tickets_state_idx')).toEqual([
+      "CREATE INDEX tickets_state_idx ON public.tickets USING btree (state) WHERE (state <> 'closed'::text)",
+    ]);
     expect(properties('constraint tickets_pkey on tickets')).toEqual(['PRIMARY KEY (id)']);
     expect(properties('constraint tickets_priority_check on tickets')).toEqual(['CHECK ((priority > 0))']);
     expect(properties('view busy_tickets')).toEqual(["AS SELECT id FROM tickets WHERE mood = 'busy'::mood"]);
-    expect(properties('sequence ticket_numbers')).toEqual(['AS bigint', 'INCREMENT BY 5', 'MINVALUE 1', 'MAXVALUE 9223372036854775807', 'START WITH 100']);
+    expect(properties('sequence ticket_numbers')).toEqual([
+      'AS bigint',
+      'INCREMENT BY 5',
+      'MINVALUE 1',
+      'MAXVALUE 9223372036854775807',
+      'START WITH 100',
+    ]);
     expect(properties('sequence tickets_id_seq')).toContain('OWNED BY tickets.id');
     expect(properties('enum type mood')).toEqual(["value 'calm'", "value 'busy'", "ORDER ('calm', 'busy')"]);
-    expect(properties('domain short_text')).toEqual(['AS text', 'NOT NULL', 'CONSTRAINT short_text_check CHECK ((length(VALUE) < 10))']);
-    expect(properties('function ticket_count(state text)')).toEqual(expect.arrayContaining(['RETURNS bigint', 'LANGUAGE sql', 'STABLE']));
-    expect(properties('trigger tickets_noop on tickets')).toEqual(['CREATE TRIGGER tickets_noop BEFORE INSERT ON tickets FOR EACH ROW EXECUTE FUNCTION tickets_noop()']);
-    expect(properties('policy tickets_calm on tickets')).toEqual(['AS PERMISSIVE', 'FOR SELECT', 'TO PUBLIC', "USING ((mood = 'calm'::mood))"]);
+    expect(properties('domain short_text')).toEqual([
+      'AS text',
+      'NOT NULL',
+      'CONSTRAINT short_text_check CHECK ((length(VALUE) < 10))',
+    ]);
+    expect(properties('function ticket_count(state text)')).toEqual(
+      expect.arrayContaining(['RETURNS bigint', 'LANGUAGE sql', 'STABLE']),
+    );
+    expect(properties('trigger tickets_noop on tickets')).toEqual([
+      'CREATE TRIGGER tickets_noop BEFORE INSERT ON tickets FOR EACH ROW EXECUTE FUNCTION tickets_noop()',
+    ]);
+    expect(properties('policy tickets_calm on tickets')).toEqual([
+      'AS PERMISSIVE',
+      'FOR SELECT',
+      'TO PUBLIC',
+      "USING ((mood = 'calm'::mood))",
+    ]);
   });
 
   it("leaves out extension members and Knex's bookkeeping tables", () => {
     const keys = [...snapshot.keys()];
     expect(keys.filter((key) => key.includes('knex_migrations'))).toEqual([]);
-    expect(keys.filter((key) => key.startsWith('function ')).sort()).toEqual(['function ticket_count(state text)', 'function tickets_noop()']);
+    expect(keys.filter((key) => key.startsWith('function ')).sort()).toEqual([
+      'function ticket_count(state text)',
+      'function tickets_noop()',
+    ]);
   });
 });
 
@@ -105,7 +129,10 @@ describe('diffSchemas', () => {
       'index tickets_state_idx': { table: 'tickets', properties: ['CREATE INDEX ...'] },
     });
     const difference = diffSchemas(before, after);
-    expect(difference).toEqual({ left: ['index tickets_state_idx', 'table tickets: ROW LEVEL SECURITY'], lost: ['column tickets.priority: NOT NULL'] });
+    expect(difference).toEqual({
+      left: ['index tickets_state_idx', 'table tickets: ROW LEVEL SECURITY'],
+      lost: ['column tickets.priority: NOT NULL'],
+    });
     expect(describeDifference(difference)).toEqual([
       'index tickets_state_idx left behind',
       'table tickets: ROW LEVEL SECURITY left behind',

@@ -43,7 +43,8 @@ describe('the verify-reversible action (bundle)', () => {
     expect(JSON.parse(run.outputs.irreversible)).toEqual([
       {
         name: '004_add_rls_role_verification.ts',
-        reason: 'down() did not restore the schema: table ticket_scans: ROW LEVEL SECURITY left behind; table tickets: ROW LEVEL SECURITY left behind',
+        reason:
+          'down() did not restore the schema: table ticket_scans: ROW LEVEL SECURITY left behind; table tickets: ROW LEVEL SECURITY left behind',
         left: ['table ticket_scans: ROW LEVEL SECURITY', 'table tickets: ROW LEVEL SECURITY'],
         lost: [],
       },
@@ -59,7 +60,9 @@ describe('the verify-reversible action (bundle)', () => {
     ]);
     expect(run.summary).toContain('| table tickets: ROW LEVEL SECURITY | left behind |');
     expect(run.summary).toContain('| `007_add_security_tables.ts` | exact |');
-    expect(run.errors.join('\n')).toContain('1 of 7 migration(s) cannot be rolled back cleanly: 004_add_rls_role_verification.ts');
+    expect(run.errors.join('\n')).toContain(
+      '1 of 7 migration(s) cannot be rolled back cleanly: 004_add_rls_role_verification.ts',
+    );
     expect(visible(run.everything)).not.toContain(new URL(adminUrl()).password);
     fs.rmSync(runnerTemp, { recursive: true, force: true });
     expect(announced(run.stdout).length).toBeGreaterThan(1); // the first, and the rebuild after 004
@@ -67,7 +70,9 @@ describe('the verify-reversible action (bundle)', () => {
   });
 
   it('passes a corpus whose down()s are exact, loading TypeScript through the real loader', async () => {
-    const run = await runBundle('verify-reversible', { inputs: { 'database-url': adminUrl(), 'migrations-dir': path.join(fixtures, 'exact/migrations') } });
+    const run = await runBundle('verify-reversible', {
+      inputs: { 'database-url': adminUrl(), 'migrations-dir': path.join(fixtures, 'exact/migrations') },
+    });
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.outputs).toMatchObject({ checked: '10', irreversible: '[]' });
@@ -76,15 +81,30 @@ describe('the verify-reversible action (bundle)', () => {
   it('with fail-on: error, warns about a difference and fails only on a step that throws', async () => {
     const faults = path.join(fixtures, 'faults/migrations');
     const differenceOnly = await runBundle('verify-reversible', {
-      inputs: { 'database-url': adminUrl(), 'migrations-dir': faults, only: '004_forgets_not_null.ts', 'fail-on': 'error' },
+      inputs: {
+        'database-url': adminUrl(),
+        'migrations-dir': faults,
+        only: '004_forgets_not_null.ts',
+        'fail-on': 'error',
+      },
     });
     expect(differenceOnly.code).toBe(0);
     expect(differenceOnly.stdout).toContain('::warning title=Migration not reversible,file=');
     expect(JSON.parse(differenceOnly.outputs.irreversible)).toEqual([
-      { name: '004_forgets_not_null.ts', reason: 'down() did not restore the schema: column tickets.priority: NOT NULL lost', left: [], lost: ['column tickets.priority: NOT NULL'] },
+      {
+        name: '004_forgets_not_null.ts',
+        reason: 'down() did not restore the schema: column tickets.priority: NOT NULL lost',
+        left: [],
+        lost: ['column tickets.priority: NOT NULL'],
+      },
     ]);
     const throwing = await runBundle('verify-reversible', {
-      inputs: { 'database-url': adminUrl(), 'migrations-dir': faults, only: '004_forgets_not_null.ts\n006_throwing_down.ts', 'fail-on': 'error' },
+      inputs: {
+        'database-url': adminUrl(),
+        'migrations-dir': faults,
+        only: '004_forgets_not_null.ts\n006_throwing_down.ts',
+        'fail-on': 'error',
+      },
     });
     expect(throwing.code).toBe(1);
     expect(throwing.errors.at(-1)).toContain('1 of 2 migration(s) cannot be rolled back cleanly: 006_throwing_down.ts');
@@ -99,7 +119,9 @@ describe('the verify-reversible action (bundle)', () => {
     // Wait until the slow up() is running on a scratch database.
     let seen: string[] = [];
     for (let attempt = 0; attempt < 200 && seen.length === 0; attempt++) {
-      const { rows } = await adminQuery("SELECT datname FROM pg_stat_activity WHERE datname LIKE 'verify\\_reversible\\_%' AND query LIKE '%pg_sleep%'");
+      const { rows } = await adminQuery(
+        "SELECT datname FROM pg_stat_activity WHERE datname LIKE 'verify\\_reversible\\_%' AND query LIKE '%pg_sleep%'",
+      );
       seen = rows.map((row) => row.datname as string);
       if (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
@@ -122,17 +144,27 @@ describe('the verify-reversible action (bundle)', () => {
     });
 
     it('with a missing migrations-dir', async () => {
-      const run = await runBundle('verify-reversible', { inputs: { 'database-url': adminUrl(), 'migrations-dir': 'db/migrations' } });
+      const run = await runBundle('verify-reversible', {
+        inputs: { 'database-url': adminUrl(), 'migrations-dir': 'db/migrations' },
+      });
       expect(run.code).toBe(1);
-      expect(run.errors[0]).toMatch(/^Input "migrations-dir" is "db\/migrations", but .*db\/migrations is not a directory/);
+      expect(run.errors[0]).toMatch(
+        /^Input "migrations-dir" is "db\/migrations", but .*db\/migrations is not a directory/,
+      );
     });
 
     it('with an unknown name in only', async () => {
       const run = await runBundle('verify-reversible', {
-        inputs: { 'database-url': adminUrl(), 'migrations-dir': ticketServiceMigrations, only: '004_add_rls_role_verification.ts\n008_missing.ts' },
+        inputs: {
+          'database-url': adminUrl(),
+          'migrations-dir': ticketServiceMigrations,
+          only: '004_add_rls_role_verification.ts\n008_missing.ts',
+        },
       });
       expect(run.code).toBe(1);
-      expect(run.errors[0]).toContain('Input "only" names "008_missing.ts", which is not a migration in the migrations directory. Valid values are: [001_create_tickets.ts');
+      expect(run.errors[0]).toContain(
+        'Input "only" names "008_missing.ts", which is not a migration in the migrations directory. Valid values are: [001_create_tickets.ts',
+      );
       expect(announced(run.stdout)).toEqual([]);
     });
 
@@ -144,7 +176,9 @@ describe('the verify-reversible action (bundle)', () => {
         const url = new URL(adminUrl());
         url.username = role;
         url.password = password;
-        const run = await runBundle('verify-reversible', { inputs: { 'database-url': url.toString(), 'migrations-dir': ticketServiceMigrations } });
+        const run = await runBundle('verify-reversible', {
+          inputs: { 'database-url': url.toString(), 'migrations-dir': ticketServiceMigrations },
+        });
         expect(run.code).toBe(1);
         expect(run.errors[0]).toContain(`The role "${role}" cannot create databases`);
         expect(run.errors[0]).toContain('needs the CREATEDB privilege');

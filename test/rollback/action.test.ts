@@ -37,13 +37,19 @@ describe('the rollback action bundle', () => {
   });
 
   const all: BundleRun[] = [];
-  async function rollback(inputs: Record<string, string | undefined>, options: { cwd?: string } = {}): Promise<BundleRun> {
-    const run = await runBundle('rollback', { inputs: { 'database-url': url, knexfile: 'knexfile.ts', ...inputs }, cwd: options.cwd ?? project });
+  async function rollback(
+    inputs: Record<string, string | undefined>,
+    options: { cwd?: string } = {},
+  ): Promise<BundleRun> {
+    const run = await runBundle('rollback', {
+      inputs: { 'database-url': url, knexfile: 'knexfile.ts', ...inputs },
+      cwd: options.cwd ?? project,
+    });
     all.push(run);
     return run;
   }
 
-  it('reports status from the project\'s knexfile, loading its TypeScript migrations outside this repository', async () => {
+  it("reports status from the project's knexfile, loading its TypeScript migrations outside this repository", async () => {
     const run = await rollback({ mode: 'status' });
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
@@ -63,20 +69,33 @@ describe('the rollback action bundle', () => {
       { name: '007_add_security_tables.ts', batch: 2, transaction: true },
       { name: '006_add_ticket_state_machine.ts', batch: 2, transaction: true },
     ]);
-    expect(plan.outputs.sql).toContain('-- 007_add_security_tables.ts\nDROP TABLE IF EXISTS failed_login_attempts; -- destructive');
-    expect(plan.outputs.sql).toContain(`delete from "public"."knex_migrations" where "name" = '006_add_ticket_state_machine.ts'`);
+    expect(plan.outputs.sql).toContain(
+      '-- 007_add_security_tables.ts\nDROP TABLE IF EXISTS failed_login_attempts; -- destructive',
+    );
+    expect(plan.outputs.sql).toContain(
+      `delete from "public"."knex_migrations" where "name" = '006_add_ticket_state_machine.ts'`,
+    );
     expect(JSON.parse(plan.outputs['rolled-back'])).toEqual([]);
-    expect(plan.summary).toMatch(/<details><summary>SQL executed \(\d+ statements, 9 destructive or security-removing\) — rolled back<\/summary>/);
+    expect(plan.summary).toMatch(
+      /<details><summary>SQL executed \(\d+ statements, 9 destructive or security-removing\) — rolled back<\/summary>/,
+    );
     expect(plan.summary).toMatch(/same locks as a real run/);
     // The after-state is read once our own advisory lock is released: we are not reported as a holder.
     expect(plan.summary).not.toContain('holds the rollback advisory lock');
     expect(plan.summary).toMatch(/A real run would be refused without allow-destructive: true/);
     expect(await migrationRows(db.query)).toHaveLength(7);
 
-    const run = await rollback({ mode: 'rollback', 'allow-destructive': 'true', 'expected-plan': plan.outputs['plan-fingerprint'] });
+    const run = await rollback({
+      mode: 'rollback',
+      'allow-destructive': 'true',
+      'expected-plan': plan.outputs['plan-fingerprint'],
+    });
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
-    expect(JSON.parse(run.outputs['rolled-back'])).toEqual(['007_add_security_tables.ts', '006_add_ticket_state_machine.ts']);
+    expect(JSON.parse(run.outputs['rolled-back'])).toEqual([
+      '007_add_security_tables.ts',
+      '006_add_ticket_state_machine.ts',
+    ]);
     expect(JSON.parse(run.outputs.batches)).toEqual([2]);
     expect(JSON.parse(run.outputs.applied)).toEqual(BATCH_ONE);
     expect(JSON.parse(run.outputs.pending)).toEqual(BATCH_TWO);
@@ -89,12 +108,18 @@ describe('the rollback action bundle', () => {
   it('refuses destructive downs, sets every output anyway, and leaves the database as it was', async () => {
     const run = await rollback({ mode: 'down', migration: '004_add_rls_role_verification.ts' });
     expect(run.code).toBe(1);
-    expect(run.errors[0]).toMatch(/Refused: .*\n- 004_add_rls_role_verification.ts: "DROP POLICY IF EXISTS tickets_tenant_isolation ON tickets" \(security/s);
-    expect(JSON.parse(run.outputs.plan)).toEqual([{ name: '004_add_rls_role_verification.ts', batch: 1, transaction: true }]);
+    expect(run.errors[0]).toMatch(
+      /Refused: .*\n- 004_add_rls_role_verification.ts: "DROP POLICY IF EXISTS tickets_tenant_isolation ON tickets" \(security/s,
+    );
+    expect(JSON.parse(run.outputs.plan)).toEqual([
+      { name: '004_add_rls_role_verification.ts', batch: 1, transaction: true },
+    ]);
     expect(JSON.parse(run.outputs['rolled-back'])).toEqual([]);
     expect(JSON.parse(run.outputs.applied)).toHaveLength(7);
     expect(run.summary).toContain('**Result: failed.**');
-    expect(run.summary).toMatch(/### Statements that destroy data or remove security\n\n_Not committed._[\s\S]*\| 004_add_rls_role_verification.ts \| `DROP POLICY IF EXISTS ticket_scans_tenant_isolation ON ticket_scans` \| security \|/);
+    expect(run.summary).toMatch(
+      /### Statements that destroy data or remove security\n\n_Not committed._[\s\S]*\| 004_add_rls_role_verification.ts \| `DROP POLICY IF EXISTS ticket_scans_tenant_isolation ON ticket_scans` \| security \|/,
+    );
     expect(await migrationRows(db.query)).toHaveLength(7);
   });
 
@@ -109,18 +134,62 @@ describe('the rollback action bundle', () => {
     const cases: Array<[string, Record<string, string | undefined>, RegExp]> = [
       ['steps 0', { mode: 'rollback', steps: '0' }, /Input "steps" is 0: it must be a whole number of at least 1/],
       ['steps -1', { mode: 'rollback', steps: '-1' }, /Input "steps" is -1: it must be a whole number of at least 1/],
-      ['steps 1.5', { mode: 'rollback', steps: '1.5' }, /Input "steps" is "1.5": it must be a whole number of at least 1/],
-      ['steps abc', { mode: 'rollback', steps: 'abc' }, /Input "steps" is "abc": it must be a whole number of at least 1/],
-      ['to with steps', { mode: 'rollback', steps: '1', to: '003_add_blockchain_tracking.ts' }, /Inputs "steps" and "to" were both given/],
-      ['unknown to', { mode: 'rollback', to: '999_missing.ts' }, /Input "to" names "999_missing.ts", which is neither applied nor a file/],
-      ['unknown migration', { mode: 'down', migration: '999_missing.ts' }, /Input "migration" names "999_missing.ts", which is neither applied nor a file/],
-      ['an unknown mode', { mode: 'nuke' }, /Input "mode" is "nuke". Valid values are: \[status, plan, rollback, down, unlock\]/],
+      [
+        'steps 1.5',
+        { mode: 'rollback', steps: '1.5' },
+        /Input "steps" is "1.5": it must be a whole number of at least 1/,
+      ],
+      [
+        'steps abc',
+        { mode: 'rollback', steps: 'abc' },
+        /Input "steps" is "abc": it must be a whole number of at least 1/,
+      ],
+      [
+        'to with steps',
+        { mode: 'rollback', steps: '1', to: '003_add_blockchain_tracking.ts' },
+        /Inputs "steps" and "to" were both given/,
+      ],
+      [
+        'unknown to',
+        { mode: 'rollback', to: '999_missing.ts' },
+        /Input "to" names "999_missing.ts", which is neither applied nor a file/,
+      ],
+      [
+        'unknown migration',
+        { mode: 'down', migration: '999_missing.ts' },
+        /Input "migration" names "999_missing.ts", which is neither applied nor a file/,
+      ],
+      [
+        'an unknown mode',
+        { mode: 'nuke' },
+        /Input "mode" is "nuke". Valid values are: \[status, plan, rollback, down, unlock\]/,
+      ],
       ['no database-url', { 'database-url': '' }, /Input "database-url" is required and was not given/],
-      ['force-unlock outside unlock', { mode: 'rollback', 'force-unlock': 'true' }, /Input "force-unlock" is only allowed with mode: unlock/],
-      ['a malformed expected-plan', { mode: 'rollback', 'expected-plan': 'abc' }, /Input "expected-plan" is "abc": it must be the plan-fingerprint/],
-      ['a missing migrations-dir', { mode: 'rollback', knexfile: undefined, 'migrations-dir': 'no-such-dir' }, /Input "migrations-dir" \(or the knexfile's migrations.directory\): Migrations directory ".*no-such-dir" does not exist/],
-      ['an empty migrations-dir', { mode: 'rollback', knexfile: undefined, 'migrations-dir': 'empty' }, /Input "migrations-dir": .*empty contains no migration files/],
-      ['a knexfile that does not exist', { mode: 'rollback', knexfile: 'nope.ts' }, /Input "knexfile" is ".*nope.ts": no such file/],
+      [
+        'force-unlock outside unlock',
+        { mode: 'rollback', 'force-unlock': 'true' },
+        /Input "force-unlock" is only allowed with mode: unlock/,
+      ],
+      [
+        'a malformed expected-plan',
+        { mode: 'rollback', 'expected-plan': 'abc' },
+        /Input "expected-plan" is "abc": it must be the plan-fingerprint/,
+      ],
+      [
+        'a missing migrations-dir',
+        { mode: 'rollback', knexfile: undefined, 'migrations-dir': 'no-such-dir' },
+        /Input "migrations-dir" \(or the knexfile's migrations.directory\): Migrations directory ".*no-such-dir" does not exist/,
+      ],
+      [
+        'an empty migrations-dir',
+        { mode: 'rollback', knexfile: undefined, 'migrations-dir': 'empty' },
+        /Input "migrations-dir": .*empty contains no migration files/,
+      ],
+      [
+        'a knexfile that does not exist',
+        { mode: 'rollback', knexfile: 'nope.ts' },
+        /Input "knexfile" is ".*nope.ts": no such file/,
+      ],
     ];
     it.each(cases)('%s', async (_label, inputs, message) => {
       fs.mkdirSync(path.join(project, 'empty'), { recursive: true });
@@ -130,21 +199,29 @@ describe('the rollback action bundle', () => {
       expect(run.errors[0]).toMatch(message);
       // No stack trace for a mistake the user can fix.
       expect(run.stdout).not.toMatch(/\n\s+at .*\.js:\d+/);
-      for (const name of ['applied', 'pending', 'plan', 'rolled-back', 'batches']) expect(() => JSON.parse(run.outputs[name])).not.toThrow();
+      for (const name of ['applied', 'pending', 'plan', 'rolled-back', 'batches'])
+        expect(() => JSON.parse(run.outputs[name])).not.toThrow();
       expect(await migrationRows(db.query)).toHaveLength(7);
     });
 
     it('a knexfile that throws', async () => {
       const run = await rollback({ mode: 'rollback', knexfile: path.join(faultsProject, 'throwing-knexfile.cjs') });
       expect(run.code).toBe(1);
-      expect(run.errors[0]).toMatch(/Input "knexfile": .*throwing-knexfile.cjs could not be loaded: TICKET_DB_HOST is not set/);
+      expect(run.errors[0]).toMatch(
+        /Input "knexfile": .*throwing-knexfile.cjs could not be loaded: TICKET_DB_HOST is not set/,
+      );
       expect(await migrationRows(db.query)).toHaveLength(7);
     });
 
     it('an unreachable database', async () => {
-      const run = await rollback({ mode: 'status', 'database-url': `postgres://someone:${PASSWORD}@127.0.0.1:1/nowhere` });
+      const run = await rollback({
+        mode: 'status',
+        'database-url': `postgres://someone:${PASSWORD}@127.0.0.1:1/nowhere`,
+      });
       expect(run.code).toBe(1);
-      expect(run.errors[0]).toMatch(/Input "database-url": could not connect to postgres:\/\/someone:\*\*\*@127.0.0.1:1\/nowhere: .*ECONNREFUSED/);
+      expect(run.errors[0]).toMatch(
+        /Input "database-url": could not connect to postgres:\/\/someone:\*\*\*@127.0.0.1:1\/nowhere: .*ECONNREFUSED/,
+      );
     });
   });
 
@@ -164,9 +241,14 @@ describe('the rollback action bundle', () => {
   it('runs from a directory other than the repository with explicit inputs instead of a knexfile', async () => {
     const elsewhere = fs.mkdtempSync(path.join(os.tmpdir(), 'rollback-elsewhere-'));
     try {
-      const run = await rollback({ mode: 'plan', knexfile: undefined, 'migrations-dir': path.join(project, 'migrations'), steps: '2' }, { cwd: elsewhere });
+      const run = await rollback(
+        { mode: 'plan', knexfile: undefined, 'migrations-dir': path.join(project, 'migrations'), steps: '2' },
+        { cwd: elsewhere },
+      );
       expect(run.errors).toEqual([]);
-      expect(JSON.parse(run.outputs.plan).map((entry: { name: string }) => entry.name)).toEqual([...BATCH_TWO].reverse().concat([...BATCH_ONE].reverse()));
+      expect(JSON.parse(run.outputs.plan).map((entry: { name: string }) => entry.name)).toEqual(
+        [...BATCH_TWO].reverse().concat([...BATCH_ONE].reverse()),
+      );
     } finally {
       fs.rmSync(elsewhere, { recursive: true, force: true });
     }
@@ -174,7 +256,7 @@ describe('the rollback action bundle', () => {
 });
 
 describe('the rollback bundle with an ESM TypeScript project', () => {
-  it('loads a .ts migration whose own import of a .ts helper resolves from the caller\'s copy, and undoes it', async () => {
+  it("loads a .ts migration whose own import of a .ts helper resolves from the caller's copy, and undoes it", async () => {
     const db = await createDatabase('rollback_esm');
     const project = copyProject(path.join(repoRoot, 'test/fixtures/module-formats/esm-project'));
     try {
@@ -215,16 +297,28 @@ describe('the rollback bundle under contention', () => {
     const first = runBundle('rollback', { inputs, cwd: project, env: { SLOW_DOWN_SECONDS: '8' } });
     let pid: number | undefined;
     for (let attempt = 0; attempt < 300 && !pid; attempt++) {
-      pid = (await db.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep%' AND state = 'active' AND pid <> pg_backend_pid()"))[0]?.pid;
+      pid = (
+        await db.query(
+          "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep%' AND state = 'active' AND pid <> pg_backend_pid()",
+        )
+      )[0]?.pid;
       if (!pid) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     expect(pid).toBeDefined();
     const second = await runBundle('rollback', { inputs, cwd: project });
     expect(second.code).toBe(1);
-    expect(second.errors[0]).toMatch(new RegExp(`Another run holds the migration lock on public.knex_migrations: pid ${pid}, application_name "db-rollback-actions/rollback run 4242 example/ticket-service"`));
+    expect(second.errors[0]).toMatch(
+      new RegExp(
+        `Another run holds the migration lock on public.knex_migrations: pid ${pid}, application_name "db-rollback-actions/rollback run 4242 example/ticket-service"`,
+      ),
+    );
     expect(JSON.parse(second.outputs['rolled-back'])).toEqual([]);
     // It did not wait for the first: that one is still inside its down().
-    expect(await db.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep%' AND state = 'active'", [pid])).toHaveLength(1);
+    expect(
+      await db.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep%' AND state = 'active'", [
+        pid,
+      ]),
+    ).toHaveLength(1);
     const done = await first;
     expect(done.errors).toEqual([]);
     expect(JSON.parse(done.outputs['rolled-back'])).toEqual(['004_slow_down.js']);
@@ -233,13 +327,21 @@ describe('the rollback bundle under contention', () => {
   it('frees a stuck lock with mode unlock only when forced, reporting what it checked', async () => {
     await db.query('UPDATE knex_migrations_lock SET is_locked = 1');
     const status = await runBundle('rollback', { inputs: { 'database-url': db.url, mode: 'status' }, cwd: project });
-    expect(status.summary).toMatch(/\*\*public.knex_migrations_lock.is_locked = 1\*\*; no session holds it: a crashed run left it/);
-    const refused = await runBundle('rollback', { inputs: { 'database-url': db.url, mode: 'rollback', 'allow-destructive': 'true' }, cwd: project });
+    expect(status.summary).toMatch(
+      /\*\*public.knex_migrations_lock.is_locked = 1\*\*; no session holds it: a crashed run left it/,
+    );
+    const refused = await runBundle('rollback', {
+      inputs: { 'database-url': db.url, mode: 'rollback', 'allow-destructive': 'true' },
+      cwd: project,
+    });
     expect(refused.errors[0]).toMatch(/no session holds it.*mode: unlock with force-unlock: true/s);
     const report = await runBundle('rollback', { inputs: { 'database-url': db.url, mode: 'unlock' }, cwd: project });
     expect(report.code).toBe(1);
     expect(report.errors[0]).toMatch(/not freed because force-unlock is false/);
-    const unlocked = await runBundle('rollback', { inputs: { 'database-url': db.url, mode: 'unlock', 'force-unlock': 'true' }, cwd: project });
+    const unlocked = await runBundle('rollback', {
+      inputs: { 'database-url': db.url, mode: 'unlock', 'force-unlock': 'true' },
+      cwd: project,
+    });
     expect(unlocked.errors).toEqual([]);
     expect(unlocked.summary).toMatch(/### Lock checks[\s\S]*is_locked = 1[\s\S]*Set is_locked = 0 on 1 row/);
     expect(unlocked.summary).toContain("Knex's migration lock freed.");

@@ -1,6 +1,14 @@
 import pg from 'pg';
 import { createDatabase, type TestDatabase } from '../helpers/database.js';
-import { applyBatches, failureOf, faultsDir, inFaults, migrationRows, rollbackOptions, runRollback } from './helpers.js';
+import {
+  applyBatches,
+  failureOf,
+  faultsDir,
+  inFaults,
+  migrationRows,
+  rollbackOptions,
+  runRollback,
+} from './helpers.js';
 
 const QUOTED = `007_o'reilly "quoted"; DROP TABLE widgets; --.js`;
 
@@ -22,15 +30,23 @@ describe('rollback faults', () => {
     await knex.destroy();
   }
   const columns = async (table: string): Promise<string[]> =>
-    (await db.query('SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY 1', [table])).map((row) => row.column_name);
+    (
+      await db.query('SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY 1', [table])
+    ).map((row) => row.column_name);
   const tables = async (): Promise<string[]> =>
-    (await db.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")).map((row) => row.table_name);
-  const lockFlag = async (): Promise<number> => (await db.query('SELECT is_locked FROM knex_migrations_lock'))[0].is_locked;
+    (await db.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")).map(
+      (row) => row.table_name,
+    );
+  const lockFlag = async (): Promise<number> =>
+    (await db.query('SELECT is_locked FROM knex_migrations_lock'))[0].is_locked;
 
   /** Waits until a session of ours is inside pg_sleep (the slow down()), and returns its pid. */
   async function sleepingPid(applicationName: string): Promise<number> {
     for (let attempt = 0; attempt < 200; attempt++) {
-      const rows = await db.query("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND query LIKE '%pg_sleep%' AND state = 'active'", [applicationName]);
+      const rows = await db.query(
+        "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND query LIKE '%pg_sleep%' AND state = 'active'",
+        [applicationName],
+      );
       if (rows.length) return rows[0].pid;
       await new Promise((resolve) => setTimeout(resolve, 50));
     }
@@ -40,35 +56,72 @@ describe('rollback faults', () => {
   it('leaves the batch applied when a down() fails halfway, naming the migration and the statement', async () => {
     await apply([['001_create_widgets.js', '002_add_widget_color.js', '003_failing_down.js', '008_add_gadgets.js']]);
     const before = await migrationRows(db.query);
-    const error = await failureOf(runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true }))));
-    expect(error.message).toContain('Migration 003_failing_down.js failed at "DROP TABLE gizmos_that_never_existed": table "gizmos_that_never_existed" does not exist');
-    expect(error.message).toMatch(/Nothing was changed: the transaction was rolled back, so 008_add_gadgets.js, 003_failing_down.js, 002_add_widget_color.js, 001_create_widgets.js are still applied/);
+    const error = await failureOf(
+      runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true }))),
+    );
+    expect(error.message).toContain(
+      'Migration 003_failing_down.js failed at "DROP TABLE gizmos_that_never_existed": table "gizmos_that_never_existed" does not exist',
+    );
+    expect(error.message).toMatch(
+      /Nothing was changed: the transaction was rolled back, so 008_add_gadgets.js, 003_failing_down.js, 002_add_widget_color.js, 001_create_widgets.js are still applied/,
+    );
     expect(await migrationRows(db.query)).toEqual(before);
     // 008's down ran before the failure and 003 had half run: neither survives.
     expect(await tables()).toEqual(expect.arrayContaining(['gadgets', 'gizmos', 'widgets']));
     expect(await columns('widgets')).not.toContain('half_undone');
     expect(await lockFlag()).toBe(0);
     // Advisory locks are per database; other test files run rollbacks on their own databases meanwhile.
-    expect(await db.query("SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())")).toEqual([]);
-    expect(error.result!.statements.find((s) => s.error)).toMatchObject({ migration: '003_failing_down.js', sql: 'DROP TABLE gizmos_that_never_existed' });
+    expect(
+      await db.query(
+        "SELECT 1 FROM pg_locks WHERE locktype = 'advisory' AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+      ),
+    ).toEqual([]);
+    expect(error.result!.statements.find((s) => s.error)).toMatchObject({
+      migration: '003_failing_down.js',
+      sql: 'DROP TABLE gizmos_that_never_existed',
+    });
   });
 
-  it('keeps Knex\'s lock row invisible inside the uncommitted transaction, and turns a second run away at once naming the holder', async () => {
+  it("keeps Knex's lock row invisible inside the uncommitted transaction, and turns a second run away at once naming the holder", async () => {
     await apply([['001_create_widgets.js'], ['004_slow_down.js']]);
     process.env.SLOW_DOWN_SECONDS = '6';
-    const first = runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true, applicationName: 'rollback-first' })));
+    const first = runRollback(
+      rollbackOptions(
+        db.url,
+        inFaults({ mode: 'rollback', allowDestructive: true, applicationName: 'rollback-first' }),
+      ),
+    );
     const pid = await sleepingPid('rollback-first');
     // Knex set is_locked = 1 inside our transaction: no other session can see it.
     expect(await lockFlag()).toBe(0);
     // So status names the holder from pg_locks and pg_stat_activity instead.
     const status = await runRollback(rollbackOptions(db.url, inFaults({ mode: 'status' })));
-    expect(status.before!.lock.holders).toEqual(expect.arrayContaining([expect.objectContaining({ pid, applicationName: 'rollback-first', holds: 'the rollback advisory lock' })]));
+    expect(status.before!.lock.holders).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ pid, applicationName: 'rollback-first', holds: 'the rollback advisory lock' }),
+      ]),
+    );
     const started = Date.now();
-    const second = await failureOf(runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true, applicationName: 'rollback-second' }))));
+    const second = await failureOf(
+      runRollback(
+        rollbackOptions(
+          db.url,
+          inFaults({ mode: 'rollback', allowDestructive: true, applicationName: 'rollback-second' }),
+        ),
+      ),
+    );
     expect(Date.now() - started).toBeLessThan(5000);
     // It did not wait for the first: that one is still inside its down().
-    expect(await db.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep%' AND state = 'active'", [pid])).toHaveLength(1);
-    expect(second.message).toMatch(new RegExp(`Another run holds the migration lock on public.knex_migrations: pid ${pid}, application_name "rollback-first", client [^,]+, user \\w+, connected since \\d{4}-.*Nothing was read or changed`));
+    expect(
+      await db.query("SELECT 1 FROM pg_stat_activity WHERE pid = $1 AND query LIKE '%pg_sleep%' AND state = 'active'", [
+        pid,
+      ]),
+    ).toHaveLength(1);
+    expect(second.message).toMatch(
+      new RegExp(
+        `Another run holds the migration lock on public.knex_migrations: pid ${pid}, application_name "rollback-first", client [^,]+, user \\w+, connected since \\d{4}-.*Nothing was read or changed`,
+      ),
+    );
     const result = await first;
     expect(result.rolledBack).toEqual(['004_slow_down.js']);
     expect((await migrationRows(db.query)).map((row) => row.name)).toEqual(['001_create_widgets.js']);
@@ -79,7 +132,19 @@ describe('rollback faults', () => {
     for (let round = 0; round < 2; round++) {
       const { fingerprint } = await runRollback(rollbackOptions(db.url, inFaults({ mode: 'plan' })));
       const runs = await Promise.allSettled(
-        ['a', 'b'].map((name) => runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true, expectedPlan: fingerprint, applicationName: `rollback-${name}` })))),
+        ['a', 'b'].map((name) =>
+          runRollback(
+            rollbackOptions(
+              db.url,
+              inFaults({
+                mode: 'rollback',
+                allowDestructive: true,
+                expectedPlan: fingerprint,
+                applicationName: `rollback-${name}`,
+              }),
+            ),
+          ),
+        ),
       );
       const succeeded = runs.filter((run) => run.status === 'fulfilled');
       const refused = runs.filter((run): run is PromiseRejectedResult => run.status === 'rejected');
@@ -93,12 +158,20 @@ describe('rollback faults', () => {
   it('survives its session being killed mid-rollback: nothing changed, lock free, the re-run succeeds', async () => {
     await apply([['001_create_widgets.js'], ['004_slow_down.js']]);
     process.env.SLOW_DOWN_SECONDS = '20';
-    const run = runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true, applicationName: 'rollback-killed' })));
+    const run = runRollback(
+      rollbackOptions(
+        db.url,
+        inFaults({ mode: 'rollback', allowDestructive: true, applicationName: 'rollback-killed' }),
+      ),
+    );
     const pid = await sleepingPid('rollback-killed');
     await db.query('SELECT pg_terminate_backend($1)', [pid]);
     const error = await failureOf(run);
     expect(error.message).toMatch(/session was terminated while 004_slow_down.js was running.*Nothing was changed/s);
-    expect((await migrationRows(db.query)).map((row) => row.name)).toEqual(['001_create_widgets.js', '004_slow_down.js']);
+    expect((await migrationRows(db.query)).map((row) => row.name)).toEqual([
+      '001_create_widgets.js',
+      '004_slow_down.js',
+    ]);
     expect(await tables()).not.toContain('sprocket_marker');
     expect(await lockFlag()).toBe(0);
     process.env.SLOW_DOWN_SECONDS = '0';
@@ -109,12 +182,18 @@ describe('rollback faults', () => {
   it('sets statement-timeout on the session: a down() running longer is cancelled and nothing changes', async () => {
     await apply([['001_create_widgets.js'], ['004_slow_down.js']]);
     process.env.SLOW_DOWN_SECONDS = '5';
-    const error = await failureOf(runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true, statementTimeoutMs: 500 }))));
-    expect(error.message).toMatch(/Migration 004_slow_down.js failed at "SELECT pg_sleep\(5\)": canceling statement due to statement timeout/);
+    const error = await failureOf(
+      runRollback(
+        rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true, statementTimeoutMs: 500 })),
+      ),
+    );
+    expect(error.message).toMatch(
+      /Migration 004_slow_down.js failed at "SELECT pg_sleep\(5\)": canceling statement due to statement timeout/,
+    );
     expect(await migrationRows(db.query)).toHaveLength(2);
   });
 
-  it('fails within lock-timeout when another session holds Knex\'s lock row, naming it', async () => {
+  it("fails within lock-timeout when another session holds Knex's lock row, naming it", async () => {
     await apply([['001_create_widgets.js']]);
     const holder = new pg.Client({ connectionString: db.url, application_name: 'knex-cli-holder' });
     await holder.connect();
@@ -122,9 +201,15 @@ describe('rollback faults', () => {
       await holder.query('BEGIN');
       await holder.query('SELECT * FROM knex_migrations_lock FOR UPDATE');
       const started = Date.now();
-      const error = await failureOf(runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true, lockTimeoutMs: 400 }))));
+      const error = await failureOf(
+        runRollback(
+          rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true, lockTimeoutMs: 400 })),
+        ),
+      );
       expect(Date.now() - started).toBeLessThan(3000);
-      expect(error.message).toMatch(/Knex's lock row in public.knex_migrations_lock is locked by another session and was not released within lock-timeout \(400ms\): pid \d+, application_name "knex-cli-holder"/);
+      expect(error.message).toMatch(
+        /Knex's lock row in public.knex_migrations_lock is locked by another session and was not released within lock-timeout \(400ms\): pid \d+, application_name "knex-cli-holder"/,
+      );
     } finally {
       await holder.query('ROLLBACK');
       await holder.end();
@@ -132,7 +217,7 @@ describe('rollback faults', () => {
     expect(await migrationRows(db.query)).toHaveLength(1);
   });
 
-  it('bounds a down() waiting on an application\'s lock by lock-timeout, changing nothing', async () => {
+  it("bounds a down() waiting on an application's lock by lock-timeout, changing nothing", async () => {
     await apply([['001_create_widgets.js']]);
     const app = new pg.Client({ connectionString: db.url, application_name: 'ticket-service-pod' });
     await app.connect();
@@ -140,9 +225,15 @@ describe('rollback faults', () => {
       await app.query('BEGIN');
       await app.query('LOCK TABLE widgets IN ACCESS SHARE MODE');
       const started = Date.now();
-      const error = await failureOf(runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true, lockTimeoutMs: 500 }))));
+      const error = await failureOf(
+        runRollback(
+          rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true, lockTimeoutMs: 500 })),
+        ),
+      );
       expect(Date.now() - started).toBeLessThan(4000);
-      expect(error.message).toMatch(/Migration 001_create_widgets.js waited longer than lock-timeout \(500ms\) for a lock at "DROP TABLE widgets": canceling statement due to lock timeout.*Nothing was changed/s);
+      expect(error.message).toMatch(
+        /Migration 001_create_widgets.js waited longer than lock-timeout \(500ms\) for a lock at "DROP TABLE widgets": canceling statement due to lock timeout.*Nothing was changed/s,
+      );
     } finally {
       await app.query('ROLLBACK');
       await app.end();
@@ -158,9 +249,13 @@ describe('rollback faults', () => {
     expect(status.before!.lock).toMatchObject({ isLocked: true, holders: [] });
 
     const started = Date.now();
-    const refused = await failureOf(runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true }))));
+    const refused = await failureOf(
+      runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true }))),
+    );
     expect(Date.now() - started).toBeLessThan(3000);
-    expect(refused.message).toMatch(/is set, but no session holds it: a crashed or killed run left it behind.*mode: unlock with force-unlock: true/s);
+    expect(refused.message).toMatch(
+      /is set, but no session holds it: a crashed or killed run left it behind.*mode: unlock with force-unlock: true/s,
+    );
 
     const notForced = await failureOf(runRollback(rollbackOptions(db.url, inFaults({ mode: 'unlock' }))));
     expect(notForced.message).toMatch(/not freed because force-unlock is false/);
@@ -168,7 +263,9 @@ describe('rollback faults', () => {
 
     const unlocked = await runRollback(rollbackOptions(db.url, inFaults({ mode: 'unlock', forceUnlock: true })));
     expect(unlocked.committed).toBe(true);
-    expect(unlocked.lockChecks.join('\n')).toMatch(/is_locked = 1[\s\S]*No session holds[\s\S]*Re-checked under the row lock and the advisory lock: no holder. Set is_locked = 0 on 1 row/);
+    expect(unlocked.lockChecks.join('\n')).toMatch(
+      /is_locked = 1[\s\S]*No session holds[\s\S]*Re-checked under the row lock and the advisory lock: no holder. Set is_locked = 0 on 1 row/,
+    );
     expect(await lockFlag()).toBe(0);
     const rolled = await runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true })));
     expect(rolled.rolledBack).toEqual(['001_create_widgets.js']);
@@ -182,7 +279,9 @@ describe('rollback faults', () => {
     try {
       await holder.query('BEGIN');
       await holder.query('UPDATE knex_migrations SET batch = batch');
-      const error = await failureOf(runRollback(rollbackOptions(db.url, inFaults({ mode: 'unlock', forceUnlock: true }))));
+      const error = await failureOf(
+        runRollback(rollbackOptions(db.url, inFaults({ mode: 'unlock', forceUnlock: true }))),
+      );
       expect(error.message).toMatch(/set and held: pid \d+, application_name "running-migration".*it was not freed/s);
     } finally {
       await holder.query('ROLLBACK');
@@ -193,13 +292,27 @@ describe('rollback faults', () => {
 
   it('treats names with quotes and SQL as data', async () => {
     await apply([['001_create_widgets.js'], [QUOTED, '008_add_gadgets.js']]);
-    const down = await runRollback(rollbackOptions(db.url, inFaults({ mode: 'down', request: { kind: 'down', migration: QUOTED }, allowDestructive: true })));
+    const down = await runRollback(
+      rollbackOptions(
+        db.url,
+        inFaults({ mode: 'down', request: { kind: 'down', migration: QUOTED }, allowDestructive: true }),
+      ),
+    );
     expect(down.rolledBack).toEqual([QUOTED]);
     expect(await tables()).toEqual(expect.arrayContaining(['widgets', 'gadgets']));
     expect(await tables()).not.toContain('quoted_names');
-    const plan = await runRollback(rollbackOptions(db.url, inFaults({ mode: 'plan', request: { kind: 'to', to: '001_create_widgets.js' } })));
+    const plan = await runRollback(
+      rollbackOptions(db.url, inFaults({ mode: 'plan', request: { kind: 'to', to: '001_create_widgets.js' } })),
+    );
     expect(plan.plan.map((m) => m.name)).toEqual(['008_add_gadgets.js']);
-    const error = await failureOf(runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', request: { kind: 'to', to: "x'; DROP TABLE widgets; --" } }))));
+    const error = await failureOf(
+      runRollback(
+        rollbackOptions(
+          db.url,
+          inFaults({ mode: 'rollback', request: { kind: 'to', to: "x'; DROP TABLE widgets; --" } }),
+        ),
+      ),
+    );
     expect(error.message).toMatch(/Input "to" names "x'; DROP TABLE widgets; --", which is neither applied nor a file/);
     expect(await tables()).toContain('widgets');
   });
@@ -210,10 +323,18 @@ describe('rollback faults', () => {
     await db.query(`CREATE SCHEMA "it's ""odd"""`);
     const knex = db.knex();
     const { FileMigrationSource, listMigrationFiles } = await import('../../src/migrations/source.js');
-    const files = listMigrationFiles([faultsDir]).filter((file) => ['001_create_widgets.js', '008_add_gadgets.js'].includes(file.name));
+    const files = listMigrationFiles([faultsDir]).filter((file) =>
+      ['001_create_widgets.js', '008_add_gadgets.js'].includes(file.name),
+    );
     await knex.migrate.latest({ migrationSource: new FileMigrationSource(files), tableName, schemaName });
     await knex.destroy();
-    const settings = { directories: [faultsDir], tableName, schemaName, sortDirsSeparately: false, disableTransactions: false };
+    const settings = {
+      directories: [faultsDir],
+      tableName,
+      schemaName,
+      sortDirsSeparately: false,
+      disableTransactions: false,
+    };
     const status = await runRollback(rollbackOptions(db.url, { mode: 'status', settings }));
     expect(status.before!.applied.map((row) => row.name)).toEqual(['001_create_widgets.js', '008_add_gadgets.js']);
     const result = await runRollback(rollbackOptions(db.url, { mode: 'rollback', settings, allowDestructive: true }));
@@ -223,24 +344,38 @@ describe('rollback faults', () => {
     expect(bookkeeping.length).toBeGreaterThan(3);
     expect(bookkeeping.filter((statement) => statement.risk !== 'bookkeeping')).toEqual([]);
     expect(await tables()).not.toContain('widgets');
-    expect(await db.query(`SELECT count(*)::int AS n FROM "it's ""odd"""."odd ""migrations""; DROP TABLE widgets; --"`)).toEqual([{ n: 0 }]);
+    expect(
+      await db.query(`SELECT count(*)::int AS n FROM "it's ""odd"""."odd ""migrations""; DROP TABLE widgets; --"`),
+    ).toEqual([{ n: 0 }]);
   });
 
   it('refuses a plan with a non-transactional migration unless allow-non-atomic, naming it', async () => {
     await apply([['001_create_widgets.js'], ['005_concurrent_index.js', '008_add_gadgets.js']]);
-    const refused = await failureOf(runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true }))));
-    expect(refused.message).toMatch(/The plan contains 005_concurrent_index.js, which opts out of transactions \(config.transaction = false.*allow-non-atomic: true/s);
+    const refused = await failureOf(
+      runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true }))),
+    );
+    expect(refused.message).toMatch(
+      /The plan contains 005_concurrent_index.js, which opts out of transactions \(config.transaction = false.*allow-non-atomic: true/s,
+    );
     expect(await migrationRows(db.query)).toHaveLength(3);
 
-    const refusedDryRun = await failureOf(runRollback(rollbackOptions(db.url, inFaults({ mode: 'plan', dryRun: true }))));
-    expect(refusedDryRun.message).toMatch(/005_concurrent_index.js cannot run inside a transaction. Nothing was changed/);
-    const dryRun = await runRollback(rollbackOptions(db.url, inFaults({ mode: 'plan', dryRun: true, allowNonAtomic: true })));
+    const refusedDryRun = await failureOf(
+      runRollback(rollbackOptions(db.url, inFaults({ mode: 'plan', dryRun: true }))),
+    );
+    expect(refusedDryRun.message).toMatch(
+      /005_concurrent_index.js cannot run inside a transaction. Nothing was changed/,
+    );
+    const dryRun = await runRollback(
+      rollbackOptions(db.url, inFaults({ mode: 'plan', dryRun: true, allowNonAtomic: true })),
+    );
     expect(dryRun.statements.map((statement) => statement.sql)).toContain('DROP TABLE gadgets');
     expect(dryRun.statements.some((statement) => statement.sql.includes('widgets_name_idx'))).toBe(false);
     expect(dryRun.warnings.join(' ')).toMatch(/Not rehearsed: 005_concurrent_index.js runs outside a transaction/);
     expect(await migrationRows(db.query)).toHaveLength(3);
 
-    const result = await runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true, allowNonAtomic: true })));
+    const result = await runRollback(
+      rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true, allowNonAtomic: true })),
+    );
     expect(result.segments).toEqual([
       { transactional: true, migrations: ['008_add_gadgets.js'] },
       { transactional: false, migrations: ['005_concurrent_index.js'] },
@@ -255,16 +390,37 @@ describe('rollback faults', () => {
   it('says exactly what is undone, what remains and how to resume when a segment fails', async () => {
     await apply([['001_create_widgets.js'], ['006_concurrent_index_failing.js', '008_add_gadgets.js']]);
     process.env.FAIL_CONCURRENT_DOWN = '1';
-    const error = await failureOf(runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true, allowNonAtomic: true }))));
-    expect(error.message).toContain('Migration 006_concurrent_index_failing.js failed at "DROP INDEX CONCURRENTLY no_such_index": index "no_such_index" does not exist.');
-    expect(error.message).toContain('Undone and committed: 008_add_gadgets.js. Still applied: 006_concurrent_index_failing.js.');
-    expect(error.message).toContain('To resume once fixed: mode: rollback, to: "001_create_widgets.js", allow-non-atomic: true, allow-destructive: true.');
+    const error = await failureOf(
+      runRollback(
+        rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true, allowNonAtomic: true })),
+      ),
+    );
+    expect(error.message).toContain(
+      'Migration 006_concurrent_index_failing.js failed at "DROP INDEX CONCURRENTLY no_such_index": index "no_such_index" does not exist.',
+    );
+    expect(error.message).toContain(
+      'Undone and committed: 008_add_gadgets.js. Still applied: 006_concurrent_index_failing.js.',
+    );
+    expect(error.message).toContain(
+      'To resume once fixed: mode: rollback, to: "001_create_widgets.js", allow-non-atomic: true, allow-destructive: true.',
+    );
     expect(error.result!.rolledBack).toEqual(['008_add_gadgets.js']);
-    expect((await migrationRows(db.query)).map((row) => row.name)).toEqual(['001_create_widgets.js', '006_concurrent_index_failing.js']);
+    expect((await migrationRows(db.query)).map((row) => row.name)).toEqual([
+      '001_create_widgets.js',
+      '006_concurrent_index_failing.js',
+    ]);
     expect(await lockFlag()).toBe(0);
     delete process.env.FAIL_CONCURRENT_DOWN;
     const resumed = await runRollback(
-      rollbackOptions(db.url, inFaults({ mode: 'rollback', request: { kind: 'to', to: '001_create_widgets.js' }, allowDestructive: true, allowNonAtomic: true })),
+      rollbackOptions(
+        db.url,
+        inFaults({
+          mode: 'rollback',
+          request: { kind: 'to', to: '001_create_widgets.js' },
+          allowDestructive: true,
+          allowNonAtomic: true,
+        }),
+      ),
     );
     expect(resumed.rolledBack).toEqual(['006_concurrent_index_failing.js']);
   });
@@ -276,7 +432,9 @@ describe('rollback faults', () => {
     expect(status.before!.missingFiles).toEqual(['000_gone.js']);
     const result = await runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true })));
     expect(result.rolledBack).toEqual(['008_add_gadgets.js']);
-    const error = await failureOf(runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true }))));
+    const error = await failureOf(
+      runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true }))),
+    );
     expect(error.message).toMatch(/Cannot undo 000_gone.js: applied .* but no file/);
   });
 });

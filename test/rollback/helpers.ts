@@ -17,7 +17,9 @@ export async function applyBatches(knex: Knex, batches: string[][], directory = 
   const applied: string[] = [];
   for (const batch of batches) {
     applied.push(...batch);
-    await knex.migrate.latest({ migrationSource: new FileMigrationSource(files.filter((file) => applied.includes(file.name))) });
+    await knex.migrate.latest({
+      migrationSource: new FileMigrationSource(files.filter((file) => applied.includes(file.name))),
+    });
   }
 }
 
@@ -64,7 +66,13 @@ export function rollbackOptions(url: string, overrides: Partial<RollbackOptions>
 
 export function inFaults(overrides: Partial<RollbackOptions> = {}): Partial<RollbackOptions> {
   return {
-    settings: { directories: [faultsDir], tableName: 'knex_migrations', schemaName: 'public', sortDirsSeparately: false, disableTransactions: false },
+    settings: {
+      directories: [faultsDir],
+      tableName: 'knex_migrations',
+      schemaName: 'public',
+      sortDirsSeparately: false,
+      disableTransactions: false,
+    },
     ...overrides,
   };
 }
@@ -89,6 +97,11 @@ export function copyProject(source: string): string {
 }
 
 /** Names and batches of knex_migrations, in id order. */
-export async function migrationRows(query: (sql: string) => Promise<any[]>): Promise<Array<{ name: string; batch: number }>> {
-  return (await query('SELECT name, batch FROM knex_migrations ORDER BY id')).map((row) => ({ name: row.name, batch: Number(row.batch) }));
+export async function migrationRows(
+  query: (sql: string) => Promise<any[]>,
+): Promise<Array<{ name: string; batch: number }>> {
+  return (await query('SELECT name, batch FROM knex_migrations ORDER BY id')).map((row) => ({
+    name: row.name,
+    batch: Number(row.batch),
+  }));
 }

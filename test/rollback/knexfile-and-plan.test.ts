@@ -13,7 +13,7 @@ describe('reading the knexfile as the Knex CLI does', () => {
   });
   afterEach(() => fs.rmSync(dir, { recursive: true, force: true }));
 
-  it('takes the environment, resolves directories from the knexfile\'s directory, and never reads the connection', async () => {
+  it("takes the environment, resolves directories from the knexfile's directory, and never reads the connection", async () => {
     const file = path.join(dir, 'knexfile.cjs');
     fs.writeFileSync(
       file,
@@ -35,15 +35,34 @@ describe('reading the knexfile as the Knex CLI does', () => {
 
   it('uses the whole export when it has no such environment, and awaits an exported function', async () => {
     const file = path.join(dir, 'knexfile.mjs');
-    fs.writeFileSync(file, `export default async () => ({ client: 'pg', migrations: { directory: 'm', tableName: 't' } });`);
-    expect(await readKnexfile(file, 'production')).toEqual({ environment: undefined, directories: [path.join(dir, 'm')], tableName: 't' });
+    fs.writeFileSync(
+      file,
+      `export default async () => ({ client: 'pg', migrations: { directory: 'm', tableName: 't' } });`,
+    );
+    expect(await readKnexfile(file, 'production')).toEqual({
+      environment: undefined,
+      directories: [path.join(dir, 'm')],
+      tableName: 't',
+    });
   });
 
-  it('lets explicit inputs override the knexfile, and falls back to Knex\'s defaults', async () => {
+  it("lets explicit inputs override the knexfile, and falls back to Knex's defaults", async () => {
     const file = path.join(dir, 'knexfile.cjs');
-    fs.writeFileSync(file, `module.exports = { production: { migrations: { directory: './db', tableName: 'from_file', schemaName: 'file_schema' } } };`);
-    const settings = await resolveMigrationSettings({ knexfile: 'knexfile.cjs', knexEnvironment: 'production', migrationsTable: 'from_input', cwd: dir });
-    expect(settings).toMatchObject({ directories: [path.join(dir, 'db')], tableName: 'from_input', schemaName: 'file_schema' });
+    fs.writeFileSync(
+      file,
+      `module.exports = { production: { migrations: { directory: './db', tableName: 'from_file', schemaName: 'file_schema' } } };`,
+    );
+    const settings = await resolveMigrationSettings({
+      knexfile: 'knexfile.cjs',
+      knexEnvironment: 'production',
+      migrationsTable: 'from_input',
+      cwd: dir,
+    });
+    expect(settings).toMatchObject({
+      directories: [path.join(dir, 'db')],
+      tableName: 'from_input',
+      schemaName: 'file_schema',
+    });
     expect(await resolveMigrationSettings({ knexEnvironment: 'production', cwd: dir })).toMatchObject({
       directories: [path.join(dir, 'migrations')],
       tableName: 'knex_migrations',
@@ -54,12 +73,19 @@ describe('reading the knexfile as the Knex CLI does', () => {
   it('refuses a knexfile with a custom migrationSource, naming the input', async () => {
     const file = path.join(dir, 'knexfile.cjs');
     fs.writeFileSync(file, `module.exports = { migrations: { migrationSource: {} } };`);
-    await expect(readKnexfile(file, 'production')).rejects.toThrow(/Input "knexfile": .* sets migrations.migrationSource/);
+    await expect(readKnexfile(file, 'production')).rejects.toThrow(
+      /Input "knexfile": .* sets migrations.migrationSource/,
+    );
   });
 });
 
 describe('choosing what to undo', () => {
-  const row = (id: number, name: string, batch: number): AppliedMigration => ({ id, name, batch, migrationTime: '2025-01-01T00:00:00.000Z' });
+  const row = (id: number, name: string, batch: number): AppliedMigration => ({
+    id,
+    name,
+    batch,
+    migrationTime: '2025-01-01T00:00:00.000Z',
+  });
   // 003 was applied after 004 (a hotfix merged late): application order differs from file-name order.
   const applied = [row(1, '001_a.js', 1), row(2, '002_b.js', 1), row(3, '004_d.js', 2), row(4, '003_c.js', 3)];
   const files = applied.map((r) => r.name);
@@ -67,18 +93,36 @@ describe('choosing what to undo', () => {
   it('undoes `to` in the order applied and warns that it differs from file-name order', () => {
     const selection = selectMigrations(applied, files, { kind: 'to', to: '002_b.js' });
     expect(selection.rows.map((r) => r.name)).toEqual(['003_c.js', '004_d.js']);
-    expect(selection.warnings.join(' ')).toMatch(/differs from their file-name order; they are undone newest-applied first: 003_c.js, 004_d.js/);
+    expect(selection.warnings.join(' ')).toMatch(
+      /differs from their file-name order; they are undone newest-applied first: 003_c.js, 004_d.js/,
+    );
   });
 
   it('undoes batches newest first, by id inside a batch, as Knex does', () => {
-    expect(selectMigrations(applied, files, { kind: 'steps', steps: 2 }).rows.map((r) => r.name)).toEqual(['003_c.js', '004_d.js']);
-    expect(selectMigrations(applied, files, { kind: 'all' }).rows.map((r) => r.name)).toEqual(['003_c.js', '004_d.js', '002_b.js', '001_a.js']);
+    expect(selectMigrations(applied, files, { kind: 'steps', steps: 2 }).rows.map((r) => r.name)).toEqual([
+      '003_c.js',
+      '004_d.js',
+    ]);
+    expect(selectMigrations(applied, files, { kind: 'all' }).rows.map((r) => r.name)).toEqual([
+      '003_c.js',
+      '004_d.js',
+      '002_b.js',
+      '001_a.js',
+    ]);
     expect(selectMigrations(applied, files, { kind: 'steps', steps: 9 }).rows).toHaveLength(4);
   });
 
   it('segments a plan: transactional stretches together, each non-transactional migration alone', () => {
     const planned = (name: string, transaction: boolean) => ({ ...row(0, name, 1), transaction });
-    expect(buildSegments([planned('a', true), planned('b', true), planned('c', false), planned('d', false), planned('e', true)])).toEqual([
+    expect(
+      buildSegments([
+        planned('a', true),
+        planned('b', true),
+        planned('c', false),
+        planned('d', false),
+        planned('e', true),
+      ]),
+    ).toEqual([
       { transactional: true, migrations: ['a', 'b'] },
       { transactional: false, migrations: ['c'] },
       { transactional: false, migrations: ['d'] },
@@ -88,8 +132,14 @@ describe('choosing what to undo', () => {
 
   it('gives resume inputs that undo exactly what remains', () => {
     const options = rollbackOptions('postgres://unused', { allowNonAtomic: true });
-    expect(resumeInputs(['003_c.js', '004_d.js'], applied, options)).toBe('mode: rollback, to: "002_b.js", allow-non-atomic: true');
-    expect(resumeInputs(['003_c.js', '004_d.js', '002_b.js', '001_a.js'], applied, options)).toBe('mode: rollback, all: true, allow-non-atomic: true');
-    expect(resumeInputs(['004_d.js'], applied, options)).toBe('mode: down, migration: "004_d.js", allow-non-atomic: true');
+    expect(resumeInputs(['003_c.js', '004_d.js'], applied, options)).toBe(
+      'mode: rollback, to: "002_b.js", allow-non-atomic: true',
+    );
+    expect(resumeInputs(['003_c.js', '004_d.js', '002_b.js', '001_a.js'], applied, options)).toBe(
+      'mode: rollback, all: true, allow-non-atomic: true',
+    );
+    expect(resumeInputs(['004_d.js'], applied, options)).toBe(
+      'mode: down, migration: "004_d.js", allow-non-atomic: true',
+    );
   });
 });

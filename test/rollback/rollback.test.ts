@@ -17,11 +17,16 @@ describe('rollback on the ticket service', () => {
   afterEach(async () => db.drop());
 
   const tables = async (): Promise<string[]> =>
-    (await db.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")).map((row) => row.table_name);
+    (await db.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")).map(
+      (row) => row.table_name,
+    );
 
   it('reports status: applied with batches, nothing pending, the lock free', async () => {
     const result = await runRollback(rollbackOptions(db.url, { mode: 'status' }));
-    expect(result.before!.applied.map((row) => [row.name, row.batch])).toEqual([...BATCH_ONE.map((n) => [n, 1]), ...BATCH_TWO.map((n) => [n, 2])]);
+    expect(result.before!.applied.map((row) => [row.name, row.batch])).toEqual([
+      ...BATCH_ONE.map((n) => [n, 1]),
+      ...BATCH_TWO.map((n) => [n, 2]),
+    ]);
     expect(result.before!.pending).toEqual([]);
     expect(result.before!.missingFiles).toEqual([]);
     expect(result.before!.lock).toMatchObject({ tableExists: true, isLocked: false, holders: [] });
@@ -43,9 +48,14 @@ describe('rollback on the ticket service', () => {
     const sql = result.statements.map((s) => s.sql);
     expect(sql).toContain('DROP TABLE IF EXISTS failed_login_attempts');
     expect(sql).toContain('DROP TYPE IF EXISTS ticket_state');
-    expect(result.statements.find((s) => s.sql === 'DROP TABLE IF EXISTS failed_login_attempts')).toMatchObject({ migration: '007_add_security_tables.ts', risk: 'destructive' });
+    expect(result.statements.find((s) => s.sql === 'DROP TABLE IF EXISTS failed_login_attempts')).toMatchObject({
+      migration: '007_add_security_tables.ts',
+      risk: 'destructive',
+    });
     // Knex's own bookkeeping is captured with its bindings written in.
-    expect(sql.some((s) => /delete from "public"."knex_migrations" where "name" = '007_add_security_tables.ts'/.test(s))).toBe(true);
+    expect(
+      sql.some((s) => /delete from "public"."knex_migrations" where "name" = '007_add_security_tables.ts'/.test(s)),
+    ).toBe(true);
     expect(result.committed).toBe(false);
     expect(result.notes.join(' ')).toMatch(/rolled back.*same locks/s);
     expect(result.warnings.join(' ')).toMatch(/allow-destructive/);
@@ -56,8 +66,12 @@ describe('rollback on the ticket service', () => {
   it('refuses destructive downs without allow-destructive, listing each statement, and changes nothing', async () => {
     const error = await failureOf(runRollback(rollbackOptions(db.url, { mode: 'rollback' })));
     expect(error.message).toMatch(/Refused.*allow-destructive is false.*nothing was changed/s);
-    expect(error.message).toContain('007_add_security_tables.ts: "DROP TABLE IF EXISTS failed_login_attempts" (destructive');
-    expect(error.message).toContain('006_add_ticket_state_machine.ts: "ALTER TABLE tickets DROP COLUMN IF EXISTS blockchain_sync_status"');
+    expect(error.message).toContain(
+      '007_add_security_tables.ts: "DROP TABLE IF EXISTS failed_login_attempts" (destructive',
+    );
+    expect(error.message).toContain(
+      '006_add_ticket_state_machine.ts: "ALTER TABLE tickets DROP COLUMN IF EXISTS blockchain_sync_status"',
+    );
     expect(await migrationRows(db.query)).toHaveLength(7);
     expect(await tables()).toContain('ticket_state_transitions');
     expect((await db.query('SELECT is_locked FROM knex_migrations_lock'))[0].is_locked).toBe(0);
@@ -86,7 +100,9 @@ describe('rollback on the ticket service', () => {
       return (original as (...a: unknown[]) => unknown).apply(this, args);
     } as typeof original;
     try {
-      const result = await runRollback(rollbackOptions(db.url, { mode: 'rollback', request: { kind: 'steps', steps: 2 }, allowDestructive: true }));
+      const result = await runRollback(
+        rollbackOptions(db.url, { mode: 'rollback', request: { kind: 'steps', steps: 2 }, allowDestructive: true }),
+      );
       expect(result.rolledBack).toHaveLength(7);
     } finally {
       pg.Client.prototype.query = original;
@@ -97,29 +113,55 @@ describe('rollback on the ticket service', () => {
   });
 
   it('rolls back two batches with steps: 2, batch by batch', async () => {
-    const result = await runRollback(rollbackOptions(db.url, { mode: 'rollback', request: { kind: 'steps', steps: 2 }, allowDestructive: true }));
+    const result = await runRollback(
+      rollbackOptions(db.url, { mode: 'rollback', request: { kind: 'steps', steps: 2 }, allowDestructive: true }),
+    );
     expect(result.rolledBack).toEqual([...BATCH_TWO].reverse().concat([...BATCH_ONE].reverse()));
     expect(result.batches).toEqual([2, 1]);
     expect(await migrationRows(db.query)).toEqual([]);
   });
 
   it('undoes everything applied after `to`, in the order applied, keeping `to` applied', async () => {
-    const result = await runRollback(rollbackOptions(db.url, { mode: 'rollback', request: { kind: 'to', to: '003_add_blockchain_tracking.ts' }, allowDestructive: true }));
-    expect(result.rolledBack).toEqual(['007_add_security_tables.ts', '006_add_ticket_state_machine.ts', '005_add_idempotency_keys.ts', '004_add_rls_role_verification.ts']);
+    const result = await runRollback(
+      rollbackOptions(db.url, {
+        mode: 'rollback',
+        request: { kind: 'to', to: '003_add_blockchain_tracking.ts' },
+        allowDestructive: true,
+      }),
+    );
+    expect(result.rolledBack).toEqual([
+      '007_add_security_tables.ts',
+      '006_add_ticket_state_machine.ts',
+      '005_add_idempotency_keys.ts',
+      '004_add_rls_role_verification.ts',
+    ]);
     // Batch 1 is only partly undone: it is not reported as a batch undone.
     expect(result.batches).toEqual([2]);
     expect((await migrationRows(db.query)).map((row) => row.name)).toEqual(BATCH_ONE.slice(0, 3));
   });
 
   it('refuses mode down of 004 as security-removing, then runs it with allow-destructive and warns about later migrations', async () => {
-    const refused = await failureOf(runRollback(rollbackOptions(db.url, { mode: 'down', request: { kind: 'down', migration: '004_add_rls_role_verification.ts' } })));
+    const refused = await failureOf(
+      runRollback(
+        rollbackOptions(db.url, {
+          mode: 'down',
+          request: { kind: 'down', migration: '004_add_rls_role_verification.ts' },
+        }),
+      ),
+    );
     expect(refused.message).toMatch(/DROP POLICY IF EXISTS tickets_tenant_isolation ON tickets" \(security/);
     expect(await migrationRows(db.query)).toHaveLength(7);
     const result = await runRollback(
-      rollbackOptions(db.url, { mode: 'down', request: { kind: 'down', migration: '004_add_rls_role_verification.ts' }, allowDestructive: true }),
+      rollbackOptions(db.url, {
+        mode: 'down',
+        request: { kind: 'down', migration: '004_add_rls_role_verification.ts' },
+        allowDestructive: true,
+      }),
     );
     expect(result.rolledBack).toEqual(['004_add_rls_role_verification.ts']);
-    expect(result.warnings.join(' ')).toMatch(/not the newest applied migration: 007_add_security_tables.ts, 006_add_ticket_state_machine.ts, 005_add_idempotency_keys.ts were applied after it/);
+    expect(result.warnings.join(' ')).toMatch(
+      /not the newest applied migration: 007_add_security_tables.ts, 006_add_ticket_state_machine.ts, 005_add_idempotency_keys.ts were applied after it/,
+    );
     expect((await migrationRows(db.query)).map((row) => row.name)).not.toContain('004_add_rls_role_verification.ts');
     expect(await db.query("SELECT policyname FROM pg_policies WHERE tablename = 'tickets'")).toEqual([]);
   });
@@ -132,8 +174,12 @@ describe('rollback on the ticket service', () => {
     const knex = db.knex();
     await migrateTicketService(knex);
     await knex.destroy();
-    const error = await failureOf(runRollback(rollbackOptions(db.url, { mode: 'rollback', allowDestructive: true, expectedPlan: fingerprint })));
-    expect(error.message).toMatch(/Input "expected-plan" is [0-9a-f]{64}, but what this run would undo now has fingerprint [0-9a-f]{64}.*Nothing was changed/s);
+    const error = await failureOf(
+      runRollback(rollbackOptions(db.url, { mode: 'rollback', allowDestructive: true, expectedPlan: fingerprint })),
+    );
+    expect(error.message).toMatch(
+      /Input "expected-plan" is [0-9a-f]{64}, but what this run would undo now has fingerprint [0-9a-f]{64}.*Nothing was changed/s,
+    );
     expect(await migrationRows(db.query)).toHaveLength(7);
     expect(await tables()).toContain('failed_login_attempts');
   });
@@ -141,10 +187,20 @@ describe('rollback on the ticket service', () => {
   it('refuses a plan whose migration file was edited since it was reviewed', async () => {
     const project = copyProject(ticketServiceDir);
     const directories = [path.join(project, 'migrations')];
-    const settings = { directories, tableName: 'knex_migrations', schemaName: 'public', sortDirsSeparately: false, disableTransactions: false };
+    const settings = {
+      directories,
+      tableName: 'knex_migrations',
+      schemaName: 'public',
+      sortDirsSeparately: false,
+      disableTransactions: false,
+    };
     const { fingerprint } = await runRollback(rollbackOptions(db.url, { mode: 'plan', settings }));
     fs.appendFileSync(path.join(project, 'migrations/006_add_ticket_state_machine.ts'), '\n// edited after review\n');
-    const error = await failureOf(runRollback(rollbackOptions(db.url, { mode: 'rollback', settings, allowDestructive: true, expectedPlan: fingerprint })));
+    const error = await failureOf(
+      runRollback(
+        rollbackOptions(db.url, { mode: 'rollback', settings, allowDestructive: true, expectedPlan: fingerprint }),
+      ),
+    );
     expect(error.message).toMatch(/expected-plan.*a migration file changed/s);
     expect(await migrationRows(db.query)).toHaveLength(7);
     fs.rmSync(project, { recursive: true, force: true });
@@ -152,15 +208,23 @@ describe('rollback on the ticket service', () => {
 
   it('runs the reviewed plan when nothing changed since', async () => {
     const { fingerprint } = await runRollback(rollbackOptions(db.url, { mode: 'plan' }));
-    const result = await runRollback(rollbackOptions(db.url, { mode: 'rollback', allowDestructive: true, expectedPlan: fingerprint }));
+    const result = await runRollback(
+      rollbackOptions(db.url, { mode: 'rollback', allowDestructive: true, expectedPlan: fingerprint }),
+    );
     expect(result.rolledBack).toHaveLength(2);
   });
 
   it('refuses `to` and `migration` naming an unknown or a not-applied migration, changing nothing', async () => {
     await runRollback(rollbackOptions(db.url, { mode: 'rollback', allowDestructive: true }));
-    const unknown = await failureOf(runRollback(rollbackOptions(db.url, { mode: 'rollback', request: { kind: 'to', to: '999_nope.ts' } })));
+    const unknown = await failureOf(
+      runRollback(rollbackOptions(db.url, { mode: 'rollback', request: { kind: 'to', to: '999_nope.ts' } })),
+    );
     expect(unknown.message).toMatch(/Input "to" names "999_nope.ts", which is neither applied nor a file/);
-    const notApplied = await failureOf(runRollback(rollbackOptions(db.url, { mode: 'down', request: { kind: 'down', migration: '007_add_security_tables.ts' } })));
+    const notApplied = await failureOf(
+      runRollback(
+        rollbackOptions(db.url, { mode: 'down', request: { kind: 'down', migration: '007_add_security_tables.ts' } }),
+      ),
+    );
     expect(notApplied.message).toMatch(/Input "migration" names "007_add_security_tables.ts", which is not applied/);
     expect(await migrationRows(db.query)).toHaveLength(5);
   });

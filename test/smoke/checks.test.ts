@@ -36,7 +36,11 @@ function check(path: string, overrides: Partial<UrlCheckOptions> = {}) {
 
 describe('checkUrl', () => {
   it('passes a healthy endpoint on the first attempt', async () => {
-    expect(await check('/health/ready', { expectBody: parseExpectBody('$.checks[0].healthy == true') })).toMatchObject({ passed: true, attempts: 1, lastStatus: 200 });
+    expect(await check('/health/ready', { expectBody: parseExpectBody('$.checks[0].healthy == true') })).toMatchObject({
+      passed: true,
+      attempts: 1,
+      lastStatus: 200,
+    });
   });
 
   it('retries a flapping endpoint (503 three times) until it passes', async () => {
@@ -50,18 +54,32 @@ describe('checkUrl', () => {
 
   it('gives up on an endpoint slower than the request timeout after its attempts', async () => {
     const result = await check('/slow', { requestTimeoutMs: 50, attempts: 2 });
-    expect(result).toMatchObject({ passed: false, attempts: 2, error: 'no answer within 50ms (request timeout) (gave up after 2 attempts)' });
+    expect(result).toMatchObject({
+      passed: false,
+      attempts: 2,
+      error: 'no answer within 50ms (request timeout) (gave up after 2 attempts)',
+    });
   });
 
   it('retries a wrong body and reports it with a snippet', async () => {
     const result = await check('/wrong-body', { expectBody: parseExpectBody('$.status == "ok"'), attempts: 3 });
-    expect(result).toMatchObject({ passed: false, attempts: 3, lastStatus: 200, error: '200, but $.status is "degraded", expected "ok" (gave up after 3 attempts)' });
+    expect(result).toMatchObject({
+      passed: false,
+      attempts: 3,
+      lastStatus: 200,
+      error: '200, but $.status is "degraded", expected "ok" (gave up after 3 attempts)',
+    });
     expect(result.snippet).toBe('{"status":"degraded","missing":["idempotency_keys"]}');
   });
 
   it('fails a 404 at once', async () => {
     const result = await check('/missing');
-    expect(result).toMatchObject({ passed: false, attempts: 1, lastStatus: 404, error: 'status 404, expected 200 (a 4xx is not retried unless retry-on-4xx is set)' });
+    expect(result).toMatchObject({
+      passed: false,
+      attempts: 1,
+      lastStatus: 404,
+      error: 'status 404, expected 200 (a 4xx is not retried unless retry-on-4xx is set)',
+    });
     expect(result.snippet).toContain('not found');
   });
 
@@ -70,11 +88,16 @@ describe('checkUrl', () => {
   });
 
   it('accepts a 404 the user expects', async () => {
-    expect(await check('/missing', { expectedStatus: parseExpectedStatus('404') })).toMatchObject({ passed: true, attempts: 1 });
+    expect(await check('/missing', { expectedStatus: parseExpectedStatus('404') })).toMatchObject({
+      passed: true,
+      attempts: 1,
+    });
   });
 
   it('sends the headers', async () => {
-    expect(await check('/auth', { headers: { Authorization: 'Bearer smoke-token-123' } })).toMatchObject({ passed: true });
+    expect(await check('/auth', { headers: { Authorization: 'Bearer smoke-token-123' } })).toMatchObject({
+      passed: true,
+    });
   });
 
   it('retries a refused connection', async () => {
@@ -82,12 +105,30 @@ describe('checkUrl', () => {
     await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
     const { port } = closed.address() as AddressInfo;
     await new Promise<void>((resolve) => closed.close(() => resolve()));
-    const result = await checkUrl({ url: `http://127.0.0.1:${port}/health/ready`, expectedStatus: parseExpectedStatus('200'), attempts: 3, intervalMs: 5, maxIntervalMs: 5, requestTimeoutMs: 1000, deadline: performance.now() + 60_000 });
-    expect(result).toMatchObject({ passed: false, attempts: 3, error: 'connection refused (ECONNREFUSED) (gave up after 3 attempts)' });
+    const result = await checkUrl({
+      url: `http://127.0.0.1:${port}/health/ready`,
+      expectedStatus: parseExpectedStatus('200'),
+      attempts: 3,
+      intervalMs: 5,
+      maxIntervalMs: 5,
+      requestTimeoutMs: 1000,
+      deadline: performance.now() + 60_000,
+    });
+    expect(result).toMatchObject({
+      passed: false,
+      attempts: 3,
+      error: 'connection refused (ECONNREFUSED) (gave up after 3 attempts)',
+    });
   });
 
   it('stops at the overall deadline even with attempts left', async () => {
-    const result = await check('/slow', { requestTimeoutMs: 50, attempts: 1000, intervalMs: 1, maxIntervalMs: 1, deadline: performance.now() + 200 });
+    const result = await check('/slow', {
+      requestTimeoutMs: 50,
+      attempts: 1000,
+      intervalMs: 1,
+      maxIntervalMs: 1,
+      deadline: performance.now() + 200,
+    });
     expect(result.passed).toBe(false);
     expect(result.attempts).toBeLessThan(1000);
     expect(result.error).toMatch(/overall deadline reached after \d+ attempts/);
@@ -107,21 +148,32 @@ describe('checkTables on the ticket-service database', () => {
   });
 
   it('passes when the tables match what the migrations expect', async () => {
-    const result = await checkTables(database.url, parseExpectedTables(['tickets', 'ticket_scans', 'idempotency_keys', 'failed_login_attempts']));
+    const result = await checkTables(
+      database.url,
+      parseExpectedTables(['tickets', 'ticket_scans', 'idempotency_keys', 'failed_login_attempts']),
+    );
     expect(result).toMatchObject({ passed: true, missingTables: [], unexpectedTables: [] });
   });
 
-  it('lists every difference: the runbook\'s inconsistent state', async () => {
+  it("lists every difference: the runbook's inconsistent state", async () => {
     // As if 007 were rolled back on paper while its tables stayed, and 005's table was lost.
     const result = await checkTables(
       database.url,
-      parseExpectedTables(['tickets', 'idempotency_keys', 'ghost_table', '!failed_login_attempts', '!user_spending_limits', '!blockchain_archive']),
+      parseExpectedTables([
+        'tickets',
+        'idempotency_keys',
+        'ghost_table',
+        '!failed_login_attempts',
+        '!user_spending_limits',
+        '!blockchain_archive',
+      ]),
     );
     expect(result).toMatchObject({
       passed: false,
       missingTables: ['ghost_table'],
       unexpectedTables: ['failed_login_attempts', 'user_spending_limits'],
-      error: 'schema differs from what the migrations expect: missing: ghost_table; still present: failed_login_attempts, user_spending_limits',
+      error:
+        'schema differs from what the migrations expect: missing: ghost_table; still present: failed_login_attempts, user_spending_limits',
     });
   });
 
@@ -136,11 +188,17 @@ describe('checkTables on the ticket-service database', () => {
 
 describe('runCommand', () => {
   it('passes a command that exits 0', async () => {
-    expect(await runCommand({ command: 'echo smoke ok', timeoutMs: 30_000 })).toMatchObject({ passed: true, lastStatus: 0 });
+    expect(await runCommand({ command: 'echo smoke ok', timeoutMs: 30_000 })).toMatchObject({
+      passed: true,
+      lastStatus: 0,
+    });
   });
 
   it('fails a command that exits non-zero, keeping the tail of its output', async () => {
-    const result = await runCommand({ command: 'echo "1 passing"; echo "1 failing: GET /tickets 500" >&2; exit 3', timeoutMs: 30_000 });
+    const result = await runCommand({
+      command: 'echo "1 passing"; echo "1 failing: GET /tickets 500" >&2; exit 3',
+      timeoutMs: 30_000,
+    });
     expect(result).toMatchObject({ passed: false, lastStatus: 3, error: 'exited with code 3' });
     expect(result.snippet).toContain('1 failing: GET /tickets 500');
   });
@@ -152,10 +210,22 @@ describe('runCommand', () => {
 });
 
 describe('runSmoke', () => {
-  const base = { expectedStatus: parseExpectedStatus('200'), attempts: 3, intervalMs: 5, maxIntervalMs: 10, requestTimeoutMs: 2000, deadlineMs: 60_000 };
+  const base = {
+    expectedStatus: parseExpectedStatus('200'),
+    attempts: 3,
+    intervalMs: 5,
+    maxIntervalMs: 10,
+    requestTimeoutMs: 2000,
+    deadlineMs: 60_000,
+  };
 
   it('checks every URL in parallel and runs the command only after they pass', async () => {
-    const report = await runSmoke({ ...base, urls: [`${server.url}/health/ready`, `${server.url}/auth`], headers: { Authorization: 'Bearer smoke-token-123' }, command: 'echo smoke' });
+    const report = await runSmoke({
+      ...base,
+      urls: [`${server.url}/health/ready`, `${server.url}/auth`],
+      headers: { Authorization: 'Bearer smoke-token-123' },
+      command: 'echo smoke',
+    });
     expect(report.passed).toBe(true);
     expect(report.results.map((result) => [result.kind, result.passed])).toEqual([
       ['url', true],
@@ -165,7 +235,11 @@ describe('runSmoke', () => {
   });
 
   it('skips the command when a URL fails', async () => {
-    const report = await runSmoke({ ...base, urls: [`${server.url}/health/ready`, `${server.url}/missing`], command: 'echo should-not-run' });
+    const report = await runSmoke({
+      ...base,
+      urls: [`${server.url}/health/ready`, `${server.url}/missing`],
+      command: 'echo should-not-run',
+    });
     expect(report.passed).toBe(false);
     expect(report.results[2]).toMatchObject({ kind: 'command', passed: false, skipped: true, attempts: 0 });
   });

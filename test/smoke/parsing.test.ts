@@ -32,7 +32,9 @@ describe('parseExpectBody', () => {
     expect(parseExpectBody('$.checks[0].healthy == true').check(body)).toBeUndefined();
     expect(parseExpectBody("$['odd key'] == 1").check(body)).toBeUndefined();
     expect(parseExpectBody('$.status != "degraded"').check(body)).toBeUndefined();
-    expect(parseExpectBody('$.status == "ok"').check('{"status":"degraded"}')).toBe('$.status is "degraded", expected "ok"');
+    expect(parseExpectBody('$.status == "ok"').check('{"status":"degraded"}')).toBe(
+      '$.status is "degraded", expected "ok"',
+    );
     expect(parseExpectBody('$.version').check(body)).toBe('$.version is not in the body');
     expect(parseExpectBody('$.status == "ok"').check('<html>')).toBe('the body is not JSON');
   });
@@ -43,19 +45,26 @@ describe('parseExpectBody', () => {
   });
 
   it('refuses a value that is not JSON', () => {
-    expect(() => parseExpectBody('$.status == ok')).toThrow('Input "expect-body" is "$.status == ok": the value after == must be JSON: a "double-quoted string", a number, true, false or null (for example $.status == "ok").');
+    expect(() => parseExpectBody('$.status == ok')).toThrow(
+      'Input "expect-body" is "$.status == ok": the value after == must be JSON: a "double-quoted string", a number, true, false or null (for example $.status == "ok").',
+    );
     expect(() => parseExpectBody('$.status ==')).toThrow(/the value after == must be JSON/);
   });
 
   it('refuses a path it cannot read', () => {
-    expect(() => parseExpectBody('$..status == "ok"')).toThrow(/"\$\.\.status" is not a JSON path this action reads \(stopped at "\.\.status"\)/);
+    expect(() => parseExpectBody('$..status == "ok"')).toThrow(
+      /"\$\.\.status" is not a JSON path this action reads \(stopped at "\.\.status"\)/,
+    );
     expect(() => parseExpectBody('$.status = "ok"')).toThrow(/is not a JSON path this action reads/);
   });
 });
 
 describe('parseHeaders', () => {
   it('reads Name: value lines', () => {
-    expect(parseHeaders(['Authorization: Bearer abc:def', 'X-Smoke-Test:yes'])).toEqual({ Authorization: 'Bearer abc:def', 'X-Smoke-Test': 'yes' });
+    expect(parseHeaders(['Authorization: Bearer abc:def', 'X-Smoke-Test:yes'])).toEqual({
+      Authorization: 'Bearer abc:def',
+      'X-Smoke-Test': 'yes',
+    });
   });
 
   it('refuses a line without a name and never repeats its value', () => {
@@ -75,13 +84,17 @@ describe('parseExpectedTables', () => {
   });
 
   it('refuses a line that is not a table name', () => {
-    expect(() => parseExpectedTables(['tickets; DROP TABLE x'])).toThrow(/Input "expected-tables" has "tickets; DROP TABLE x"/);
+    expect(() => parseExpectedTables(['tickets; DROP TABLE x'])).toThrow(
+      /Input "expected-tables" has "tickets; DROP TABLE x"/,
+    );
   });
 });
 
 describe('backoffDelay', () => {
   it('doubles from the interval up to the cap', () => {
-    expect([1, 2, 3, 4, 5, 6].map((retry) => backoffDelay(retry, 5000, 30000))).toEqual([5000, 10000, 20000, 30000, 30000, 30000]);
+    expect([1, 2, 3, 4, 5, 6].map((retry) => backoffDelay(retry, 5000, 30000))).toEqual([
+      5000, 10000, 20000, 30000, 30000, 30000,
+    ]);
     expect(backoffDelay(3, 60000, 30000)).toBe(60000);
   });
 });

@@ -23,21 +23,39 @@ describe('classifyStatements', () => {
       ['DROP SCHEMA audit', 'drops schema audit'],
       ['DROP TYPE IF EXISTS ticket_state', 'drops type public.ticket_state, and with it any value stored as that type'],
       ['DROP DOMAIN email_address', 'drops domain public.email_address, and with it any value stored as that type'],
-      ['ALTER TABLE tickets DROP COLUMN IF EXISTS sync_attempts', 'drops column public.tickets.sync_attempts and all its values'],
+      [
+        'ALTER TABLE tickets DROP COLUMN IF EXISTS sync_attempts',
+        'drops column public.tickets.sync_attempts and all its values',
+      ],
       ['TRUNCATE tickets', 'empties table public.tickets (TRUNCATE removes all its rows)'],
       ["DELETE FROM tickets WHERE state = 'revoked'", 'deletes rows from public.tickets'],
       ['DELETE FROM tickets', 'deletes rows from public.tickets: every row, there is no WHERE clause'],
-      ["UPDATE tickets SET state = 'active', note = NULL WHERE id = 1", 'overwrites columns state, note of public.tickets'],
-      ['UPDATE tickets SET state = 1', 'overwrites column state of public.tickets in every row, there is no WHERE clause'],
+      [
+        "UPDATE tickets SET state = 'active', note = NULL WHERE id = 1",
+        'overwrites columns state, note of public.tickets',
+      ],
+      [
+        'UPDATE tickets SET state = 1',
+        'overwrites column state of public.tickets in every row, there is no WHERE clause',
+      ],
       [
         'ALTER TABLE tickets ALTER COLUMN price TYPE numeric(12,2) USING price::numeric',
         'changes the type of column public.tickets.price to numeric(12,2), rewriting every value (values can be truncated or fail to convert)',
       ],
-      ['ALTER TABLE tickets ALTER COLUMN code SET DATA TYPE varchar(20)', 'changes the type of column public.tickets.code to varchar(20), rewriting every value (values can be truncated or fail to convert)'],
+      [
+        'ALTER TABLE tickets ALTER COLUMN code SET DATA TYPE varchar(20)',
+        'changes the type of column public.tickets.code to varchar(20), rewriting every value (values can be truncated or fail to convert)',
+      ],
       ['DROP DATABASE ticket_service', 'drops database ticket_service and everything in it'],
       ['DROP OWNED BY legacy_app', 'drops every object owned by legacy_app, with its data'],
-      ['INSERT INTO tickets (id, state) VALUES (1, 2) ON CONFLICT (id) DO UPDATE SET state = 2', 'overwrites existing rows of public.tickets (INSERT ... ON CONFLICT DO UPDATE)'],
-      ['MERGE INTO tickets t USING incoming i ON t.id = i.id WHEN MATCHED THEN DELETE', 'deletes rows from public.tickets (MERGE ... THEN DELETE)'],
+      [
+        'INSERT INTO tickets (id, state) VALUES (1, 2) ON CONFLICT (id) DO UPDATE SET state = 2',
+        'overwrites existing rows of public.tickets (INSERT ... ON CONFLICT DO UPDATE)',
+      ],
+      [
+        'MERGE INTO tickets t USING incoming i ON t.id = i.id WHEN MATCHED THEN DELETE',
+        'deletes rows from public.tickets (MERGE ... THEN DELETE)',
+      ],
     ])('%s is destructive: %s', async (sql, reason) => {
       expect(await classifyOne(sql)).toEqual({ sql, risk: 'destructive', reasons: [reason] });
     });
@@ -48,7 +66,9 @@ describe('classifyStatements', () => {
     });
 
     it('finds a DELETE hidden in a CTE of a SELECT', async () => {
-      const result = await classifyOne('WITH gone AS (DELETE FROM tickets WHERE id = 1 RETURNING id) SELECT count(*) FROM gone');
+      const result = await classifyOne(
+        'WITH gone AS (DELETE FROM tickets WHERE id = 1 RETURNING id) SELECT count(*) FROM gone',
+      );
       expect(result.risk).toBe('destructive');
       expect(result.reasons).toEqual(['deletes rows from public.tickets']);
     });
@@ -85,9 +105,18 @@ describe('classifyStatements', () => {
         ],
         { bookkeepingTables },
       );
-      expect(results.map((result) => result.risk)).toEqual(['destructive', 'destructive', 'destructive', 'destructive', 'destructive']);
-      for (const result of results) expect(result.reasons.some((reason) => reason.startsWith('uses CASCADE: '))).toBe(true);
-      expect(results[3].reasons).toContain('uses CASCADE: also empties every table with a foreign key to public.tickets');
+      expect(results.map((result) => result.risk)).toEqual([
+        'destructive',
+        'destructive',
+        'destructive',
+        'destructive',
+        'destructive',
+      ]);
+      for (const result of results)
+        expect(result.reasons.some((reason) => reason.startsWith('uses CASCADE: '))).toBe(true);
+      expect(results[3].reasons).toContain(
+        'uses CASCADE: also empties every table with a foreign key to public.tickets',
+      );
     });
 
     it('is destructive even on a statement with no rule of its own', async () => {
@@ -99,17 +128,41 @@ describe('classifyStatements', () => {
 
   describe('security-removing statements', () => {
     it.each([
-      ['DROP POLICY IF EXISTS tickets_tenant_isolation ON tickets', 'drops row-level security policy tickets_tenant_isolation on public.tickets: the rows it protected are no longer filtered by it'],
-      ['ALTER TABLE tickets DISABLE ROW LEVEL SECURITY', 'disables row-level security on public.tickets: its policies no longer restrict any row'],
-      ['ALTER TABLE tickets NO FORCE ROW LEVEL SECURITY', 'stops forcing row-level security on public.tickets: the table owner bypasses its policies again'],
-      ['REVOKE SELECT, INSERT ON tickets FROM app_user', 'revokes SELECT, INSERT on table public.tickets from app_user'],
+      [
+        'DROP POLICY IF EXISTS tickets_tenant_isolation ON tickets',
+        'drops row-level security policy tickets_tenant_isolation on public.tickets: the rows it protected are no longer filtered by it',
+      ],
+      [
+        'ALTER TABLE tickets DISABLE ROW LEVEL SECURITY',
+        'disables row-level security on public.tickets: its policies no longer restrict any row',
+      ],
+      [
+        'ALTER TABLE tickets NO FORCE ROW LEVEL SECURITY',
+        'stops forcing row-level security on public.tickets: the table owner bypasses its policies again',
+      ],
+      [
+        'REVOKE SELECT, INSERT ON tickets FROM app_user',
+        'revokes SELECT, INSERT on table public.tickets from app_user',
+      ],
       ['REVOKE ALL ON TABLE tickets FROM PUBLIC', 'revokes ALL PRIVILEGES on table public.tickets from PUBLIC'],
-      ['REVOKE GRANT OPTION FOR UPDATE (state) ON tickets FROM lead', 'revokes the grant option for UPDATE (state) on table public.tickets from lead'],
-      ['REVOKE EXECUTE ON FUNCTION verify_role(uuid) FROM app_user', 'revokes EXECUTE on function public.verify_role(uuid) from app_user'],
+      [
+        'REVOKE GRANT OPTION FOR UPDATE (state) ON tickets FROM lead',
+        'revokes the grant option for UPDATE (state) on table public.tickets from lead',
+      ],
+      [
+        'REVOKE EXECUTE ON FUNCTION verify_role(uuid) FROM app_user',
+        'revokes EXECUTE on function public.verify_role(uuid) from app_user',
+      ],
       ['REVOKE USAGE ON SCHEMA audit FROM app_user', 'revokes USAGE on schema audit from app_user'],
-      ['REVOKE SELECT ON ALL TABLES IN SCHEMA public FROM reporting', 'revokes SELECT on all tables in schema public from reporting'],
+      [
+        'REVOKE SELECT ON ALL TABLES IN SCHEMA public FROM reporting',
+        'revokes SELECT on all tables in schema public from reporting',
+      ],
       ['REVOKE admin FROM alice', 'revokes membership in role admin from alice'],
-      ['ALTER DEFAULT PRIVILEGES REVOKE SELECT ON TABLES FROM reporting', 'revokes SELECT on tables from reporting, as a default for objects created from now on'],
+      [
+        'ALTER DEFAULT PRIVILEGES REVOKE SELECT ON TABLES FROM reporting',
+        'revokes SELECT on tables from reporting, as a default for objects created from now on',
+      ],
       ['DROP ROLE IF EXISTS legacy_app', 'drops role legacy_app'],
     ])('%s is security: %s', async (sql, reason) => {
       expect(await classifyOne(sql)).toEqual({ sql, risk: 'security', reasons: [reason] });
@@ -137,7 +190,10 @@ describe('classifyStatements', () => {
       ['DROP INDEX IF EXISTS tickets_state_idx', 'drops index public.tickets_state_idx'],
       ['DROP INDEX CONCURRENTLY audit.events_at_idx', 'drops index audit.events_at_idx'],
       ['DROP VIEW active_tickets', 'drops view public.active_tickets'],
-      ['DROP MATERIALIZED VIEW ticket_stats', 'drops materialized view public.ticket_stats (its stored rows can be recomputed from the query)'],
+      [
+        'DROP MATERIALIZED VIEW ticket_stats',
+        'drops materialized view public.ticket_stats (its stored rows can be recomputed from the query)',
+      ],
       ['DROP FUNCTION IF EXISTS touch_updated_at()', 'drops function public.touch_updated_at()'],
       ['DROP FUNCTION audit.log_change(integer, text)', 'drops function audit.log_change(integer, text)'],
       ['DROP FUNCTION touch_updated_at', 'drops function public.touch_updated_at'],
@@ -148,7 +204,10 @@ describe('classifyStatements', () => {
       ['DROP RULE protect ON tickets', 'drops rule protect on public.tickets'],
       ['ALTER TABLE tickets DROP CONSTRAINT tickets_owner_fk', 'drops constraint tickets_owner_fk on public.tickets'],
       ['ALTER TABLE tickets DISABLE TRIGGER tickets_touch', 'disables trigger tickets_touch on public.tickets'],
-      ['ALTER POLICY tickets_tenant_isolation ON tickets USING (true)', 'changes row-level security policy tickets_tenant_isolation on public.tickets: check that it does not widen access'],
+      [
+        'ALTER POLICY tickets_tenant_isolation ON tickets USING (true)',
+        'changes row-level security policy tickets_tenant_isolation on public.tickets: check that it does not widen access',
+      ],
       ['COMMIT', 'commits the transaction: what ran before it can no longer be undone with the rest'],
       ['DROP COLLATION german', 'drops collation public.german'],
     ])('%s is a warning: %s', async (sql, reason) => {
@@ -156,7 +215,12 @@ describe('classifyStatements', () => {
     });
 
     it('leaves the savepoints Knex uses for nested transactions safe', async () => {
-      const results = await classifyStatements(['BEGIN', 'SAVEPOINT trx2', 'RELEASE SAVEPOINT trx2', 'ROLLBACK TO SAVEPOINT trx2']);
+      const results = await classifyStatements([
+        'BEGIN',
+        'SAVEPOINT trx2',
+        'RELEASE SAVEPOINT trx2',
+        'ROLLBACK TO SAVEPOINT trx2',
+      ]);
       expect(results.map((result) => result.risk)).toEqual(['safe', 'safe', 'safe', 'safe']);
     });
   });
@@ -177,14 +241,18 @@ describe('classifyStatements', () => {
         risk: 'destructive',
         reasons: ['calls procedure public.archive_tickets, whose effect cannot be checked before it runs'],
       });
-      expect((await classifyOne('EXECUTE purge_old(1)')).reasons).toEqual(['executes prepared statement purge_old, whose text is not here to check']);
+      expect((await classifyOne('EXECUTE purge_old(1)')).reasons).toEqual([
+        'executes prepared statement purge_old, whose text is not here to check',
+      ]);
     });
 
     it('counts text the parser rejects as destructive, naming the syntax error', async () => {
       expect(await classifyOne('DROP TABEL tickets')).toEqual({
         sql: 'DROP TABEL tickets',
         risk: 'destructive',
-        reasons: ['could not be parsed as PostgreSQL (syntax error at or near "TABEL"), so what it does cannot be checked'],
+        reasons: [
+          'could not be parsed as PostgreSQL (syntax error at or near "TABEL"), so what it does cannot be checked',
+        ],
       });
     });
 
@@ -195,7 +263,10 @@ describe('classifyStatements', () => {
     });
 
     it('still classifies the readable neighbours of an unreadable statement', async () => {
-      const results = await classifyStatements(['CREATE TABLE a (id int); /* typo: */ DROP TABEL b; DROP INDEX c_idx'], { bookkeepingTables });
+      const results = await classifyStatements(
+        ['CREATE TABLE a (id int); /* typo: */ DROP TABEL b; DROP INDEX c_idx'],
+        { bookkeepingTables },
+      );
       expect(results.map(({ sql, risk }) => ({ sql, risk }))).toEqual([
         { sql: 'CREATE TABLE a (id int)', risk: 'safe' },
         { sql: 'DROP TABEL b', risk: 'destructive' },
@@ -213,9 +284,13 @@ describe('classifyStatements', () => {
       ['insert into "knex_migrations" ("batch", "migration_time", "name") values ($1, $2, $3)'],
       ['select * from "knex_migrations_lock" for update'],
       ['LOCK TABLE knex_migrations_lock IN EXCLUSIVE MODE'],
-      ['create table "knex_migrations" ("id" serial primary key, "name" varchar(255), "batch" integer, "migration_time" timestamptz)'],
+      [
+        'create table "knex_migrations" ("id" serial primary key, "name" varchar(255), "batch" integer, "migration_time" timestamptz)',
+      ],
       ['TRUNCATE knex_migrations_lock'],
-      ['WITH applied AS (SELECT name FROM knex_migrations) DELETE FROM knex_migrations WHERE name IN (SELECT name FROM applied)'],
+      [
+        'WITH applied AS (SELECT name FROM knex_migrations) DELETE FROM knex_migrations WHERE name IN (SELECT name FROM applied)',
+      ],
     ])('%s touches only the bookkeeping tables', async (sql) => {
       const result = await classifyOne(sql);
       expect(result.risk).toBe('bookkeeping');
@@ -229,9 +304,13 @@ describe('classifyStatements', () => {
     });
 
     it('honours a schema-qualified bookkeeping table elsewhere than public', async () => {
-      const [result] = await classifyStatements(['delete from "ops"."migrations" where "name" = $1'], { bookkeepingTables: ['ops.migrations'] });
+      const [result] = await classifyStatements(['delete from "ops"."migrations" where "name" = $1'], {
+        bookkeepingTables: ['ops.migrations'],
+      });
       expect(result.risk).toBe('bookkeeping');
-      const [unqualified] = await classifyStatements(['delete from migrations'], { bookkeepingTables: ['ops.migrations'] });
+      const [unqualified] = await classifyStatements(['delete from migrations'], {
+        bookkeepingTables: ['ops.migrations'],
+      });
       expect(unqualified.risk).toBe('destructive');
     });
 
@@ -264,7 +343,10 @@ describe('classifyStatements', () => {
   describe('splitting and placeholders', () => {
     it('returns one result per statement, with that statement’s own text from its first token', async () => {
       const results = await classifyStatements(
-        ["  SELECT 'a;b' AS x;\n-- a comment; with a semicolon\nDROP TABLE tickets ;CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$", 'DROP INDEX i'],
+        [
+          "  SELECT 'a;b' AS x;\n-- a comment; with a semicolon\nDROP TABLE tickets ;CREATE FUNCTION f() RETURNS int LANGUAGE plpgsql AS $$ BEGIN RETURN 1; END $$",
+          'DROP INDEX i',
+        ],
         { bookkeepingTables },
       );
       expect(results.map(({ sql, risk }) => ({ sql, risk }))).toEqual([
@@ -282,7 +364,10 @@ describe('classifyStatements', () => {
     });
 
     it('keeps the results of each input apart with classifyEach', async () => {
-      const each = await classifyEach(['DROP TABLE a; DROP INDEX b', '', 'SELECT 1', 'DROP TABEL c; DELETE FROM knex_migrations'], { bookkeepingTables });
+      const each = await classifyEach(
+        ['DROP TABLE a; DROP INDEX b', '', 'SELECT 1', 'DROP TABEL c; DELETE FROM knex_migrations'],
+        { bookkeepingTables },
+      );
       expect(each.map((results) => results.map((result) => result.risk))).toEqual([
         ['destructive', 'warning'],
         [],
@@ -302,7 +387,7 @@ describe('classifyStatements', () => {
     });
 
     it('parses ?-style placeholders, as Knex writes them before the pg client numbers them', async () => {
-      const sql = "delete from \"knex_migrations\" where \"name\" = ? and note <> '?'";
+      const sql = 'delete from "knex_migrations" where "name" = ? and note <> \'?\'';
       expect(await classifyOne(sql)).toMatchObject({ sql, risk: 'bookkeeping' });
       const results = await classifyStatements(['SELECT ?; DELETE FROM tickets WHERE id = ?'], { bookkeepingTables });
       expect(results.map(({ sql: text, risk }) => ({ sql: text, risk }))).toEqual([
@@ -322,9 +407,21 @@ describe('classifyStatements', () => {
         '-- Down migration\nDROP TABLE IF EXISTS failed_login_attempts;\nDROP TABLE IF EXISTS user_spending_limits;\nDROP TABLE IF EXISTS multisig_approvals;\n',
       ]);
       expect(results).toEqual([
-        { sql: 'DROP TABLE IF EXISTS failed_login_attempts', risk: 'destructive', reasons: ['drops table public.failed_login_attempts and all its rows'] },
-        { sql: 'DROP TABLE IF EXISTS user_spending_limits', risk: 'destructive', reasons: ['drops table public.user_spending_limits and all its rows'] },
-        { sql: 'DROP TABLE IF EXISTS multisig_approvals', risk: 'destructive', reasons: ['drops table public.multisig_approvals and all its rows'] },
+        {
+          sql: 'DROP TABLE IF EXISTS failed_login_attempts',
+          risk: 'destructive',
+          reasons: ['drops table public.failed_login_attempts and all its rows'],
+        },
+        {
+          sql: 'DROP TABLE IF EXISTS user_spending_limits',
+          risk: 'destructive',
+          reasons: ['drops table public.user_spending_limits and all its rows'],
+        },
+        {
+          sql: 'DROP TABLE IF EXISTS multisig_approvals',
+          risk: 'destructive',
+          reasons: ['drops table public.multisig_approvals and all its rows'],
+        },
       ]);
     });
 
@@ -358,7 +455,9 @@ describe('classifyStatements', () => {
       expect(results[1]).toEqual({
         sql: 'DROP POLICY IF EXISTS ticket_scans_tenant_isolation ON ticket_scans',
         risk: 'security',
-        reasons: ['drops row-level security policy ticket_scans_tenant_isolation on public.ticket_scans: the rows it protected are no longer filtered by it'],
+        reasons: [
+          'drops row-level security policy ticket_scans_tenant_isolation on public.ticket_scans: the rows it protected are no longer filtered by it',
+        ],
       });
     });
   });
@@ -377,7 +476,9 @@ describe('classifyStatements', () => {
       await migrateTicketService(knex);
       const sent: string[] = [];
       knex.on('query', (query: { sql: string }) => sent.push(query.sql));
-      await knex.migrate.rollback({ migrationSource: new FileMigrationSource(listMigrationFiles([ticketServiceMigrations])) });
+      await knex.migrate.rollback({
+        migrationSource: new FileMigrationSource(listMigrationFiles([ticketServiceMigrations])),
+      });
       const results = await classifyStatements(sent, { bookkeepingTables });
       expect(results).toHaveLength(sent.length);
       const downs = results.filter((result) => result.risk === 'destructive');
@@ -401,7 +502,11 @@ describe('classifyStatements', () => {
       const deletes = results.filter((result) => /^delete from "knex_migrations"/.test(result.sql));
       expect(deletes).toHaveLength(2);
       expect(deletes.every((result) => result.risk === 'bookkeeping')).toBe(true);
-      expect(results.some((result) => result.sql.startsWith('update "knex_migrations_lock"') && result.risk === 'bookkeeping')).toBe(true);
+      expect(
+        results.some(
+          (result) => result.sql.startsWith('update "knex_migrations_lock"') && result.risk === 'bookkeeping',
+        ),
+      ).toBe(true);
     });
   });
 });

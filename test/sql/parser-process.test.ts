@@ -14,10 +14,14 @@ function runScript(source: string): Promise<{ code: number | null; stdout: strin
   const script = path.join(dir, 'classify.mjs');
   fs.writeFileSync(script, source);
   return new Promise((resolve) => {
-    const child = spawn(node24, ['--import', pathToFileURL(path.join(repoRoot, 'scripts/register-ts.mjs')).href, script], {
-      cwd: dir,
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const child = spawn(
+      node24,
+      ['--import', pathToFileURL(path.join(repoRoot, 'scripts/register-ts.mjs')).href, script],
+      {
+        cwd: dir,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    );
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));

@@ -38,7 +38,14 @@ export async function startEmbeddedPostgres({ log = () => {}, fsync = false } = 
     port,
     persistent: false,
     createPostgresUser: typeof process.getuid === 'function' && process.getuid() === 0,
-    postgresFlags: ['-c', 'max_connections=200', '-c', `fsync=${fsync ? 'on' : 'off'}`, '-c', 'listen_addresses=127.0.0.1'],
+    postgresFlags: [
+      '-c',
+      'max_connections=200',
+      '-c',
+      `fsync=${fsync ? 'on' : 'off'}`,
+      '-c',
+      'listen_addresses=127.0.0.1',
+    ],
     onLog: (message) => log(String(message)),
     onError: (message) => log(String(message)),
   });

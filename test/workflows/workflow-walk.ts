@@ -61,14 +61,30 @@ export function loadActions(root: string): Map<string, ActionMeta> {
       doc = (YAML.parse(fs.readFileSync(file, 'utf8')) ?? {}) as typeof doc;
     } catch (error) {
       // Reported by the parser test; the walk goes on with the other actions.
-      actions.set(name, { name, file: path.relative(root, file), inputs: new Map(), outputs: new Set(), steps: [], error: String(error) });
+      actions.set(name, {
+        name,
+        file: path.relative(root, file),
+        inputs: new Map(),
+        outputs: new Set(),
+        steps: [],
+        error: String(error),
+      });
       continue;
     }
     const inputs = new Map<string, ActionInput>();
     for (const [key, spec] of Object.entries(doc.inputs ?? {})) {
-      inputs.set(key, { required: spec?.required === true, hasDefault: spec !== null && spec !== undefined && 'default' in spec });
+      inputs.set(key, {
+        required: spec?.required === true,
+        hasDefault: spec !== null && spec !== undefined && 'default' in spec,
+      });
     }
-    actions.set(name, { name, file: path.relative(root, file), inputs, outputs: new Set(Object.keys(doc.outputs ?? {})), steps: doc.runs?.steps ?? [] });
+    actions.set(name, {
+      name,
+      file: path.relative(root, file),
+      inputs,
+      outputs: new Set(Object.keys(doc.outputs ?? {})),
+      steps: doc.runs?.steps ?? [],
+    });
   }
   return actions;
 }
@@ -86,7 +102,12 @@ export function workflowFiles(root: string): string[] {
 export function loadWorkflow(root: string, file: string): Workflow {
   const doc = YAML.parse(fs.readFileSync(path.join(root, file), 'utf8')) as Mapping;
   const on = doc.on;
-  const events: Mapping = typeof on === 'string' ? { [on]: null } : Array.isArray(on) ? Object.fromEntries(on.map((event) => [event, null])) : ((on ?? {}) as Mapping);
+  const events: Mapping =
+    typeof on === 'string'
+      ? { [on]: null }
+      : Array.isArray(on)
+        ? Object.fromEntries(on.map((event) => [event, null]))
+        : ((on ?? {}) as Mapping);
   return { file, on: events, concurrency: doc.concurrency, jobs: (doc.jobs ?? {}) as Record<string, Job> };
 }
 
@@ -125,8 +146,14 @@ export function checkActionUses(where: string, steps: Step[], actions: Map<strin
       return;
     }
     const given = Object.keys(step.with ?? {});
-    for (const key of given) if (!action.inputs.has(key)) findings.push(`${label}: with.${key} is not an input of ${action.file} (inputs: ${[...action.inputs.keys()].join(', ')})`);
-    for (const [key, input] of action.inputs) if (input.required && !input.hasDefault && !given.includes(key)) findings.push(`${label}: required input ${key} of ${action.file} is not given`);
+    for (const key of given)
+      if (!action.inputs.has(key))
+        findings.push(
+          `${label}: with.${key} is not an input of ${action.file} (inputs: ${[...action.inputs.keys()].join(', ')})`,
+        );
+    for (const [key, input] of action.inputs)
+      if (input.required && !input.hasDefault && !given.includes(key))
+        findings.push(`${label}: required input ${key} of ${action.file} is not given`);
   });
   return findings;
 }
@@ -142,7 +169,9 @@ export function checkRunScripts(where: string, steps: Step[]): string[] {
     if (typeof step.run !== 'string') return;
     for (const expression of step.run.match(/\$\{\{[\s\S]*?\}\}/g) ?? []) {
       if (/(^|[^\w.-])(inputs\.|github\.event\.|github\.head_ref)/.test(expression.slice(3, -2))) {
-        findings.push(`${where} step ${step.id ?? index + 1}: run: contains ${expression}; pass it through env: instead`);
+        findings.push(
+          `${where} step ${step.id ?? index + 1}: run: contains ${expression}; pass it through env: instead`,
+        );
       }
     }
   });
@@ -165,9 +194,13 @@ export function checkGate(workflow: Workflow, actions: Map<string, ActionMeta>):
   for (const [id, job] of Object.entries(workflow.jobs)) {
     const steps = job.steps ?? [];
     // A composite action changes something when one of its own steps does.
-    const changing = steps.filter((step) => changes(step) || (actions.get(ownActionName(step.uses) ?? '')?.steps ?? []).some(changes));
+    const changing = steps.filter(
+      (step) => changes(step) || (actions.get(ownActionName(step.uses) ?? '')?.steps ?? []).some(changes),
+    );
     if (changing.length && !isGate(id) && !reachesGate(id)) {
-      findings.push(`${workflow.file} job ${id} changes something (${changing.map((step) => step.id ?? step.uses).join(', ')}) but is not the gate job and does not need it`);
+      findings.push(
+        `${workflow.file} job ${id} changes something (${changing.map((step) => step.id ?? step.uses).join(', ')}) but is not the gate job and does not need it`,
+      );
     }
   }
   return findings;
@@ -178,7 +211,10 @@ export function checkNoLocalActions(workflow: Workflow): string[] {
   const findings: string[] = [];
   for (const [id, job] of Object.entries(workflow.jobs)) {
     for (const step of job.steps ?? []) {
-      if (/^\.\.?\//.test(step.uses ?? '')) findings.push(`${workflow.file} job ${id}: uses ${step.uses} in a workflow_call workflow; it resolves in the caller's checkout. Use $/${(step.uses ?? '').replace(/^\.\//, '')}`);
+      if (/^\.\.?\//.test(step.uses ?? ''))
+        findings.push(
+          `${workflow.file} job ${id}: uses ${step.uses} in a workflow_call workflow; it resolves in the caller's checkout. Use $/${(step.uses ?? '').replace(/^\.\//, '')}`,
+        );
     }
   }
   return findings;
@@ -186,11 +222,20 @@ export function checkNoLocalActions(workflow: Workflow): string[] {
 
 export function checkConcurrency(where: string, concurrency: unknown): string[] {
   if (concurrency === undefined || concurrency === null) return [];
-  if (typeof concurrency === 'string') return [`${where}: concurrency "${concurrency}" is a bare group: a pending run would be cancelled by the next one; give cancel-in-progress: false and queue: max`];
+  if (typeof concurrency === 'string')
+    return [
+      `${where}: concurrency "${concurrency}" is a bare group: a pending run would be cancelled by the next one; give cancel-in-progress: false and queue: max`,
+    ];
   const setting = concurrency as Mapping;
   const findings: string[] = [];
-  if (setting['cancel-in-progress'] !== false) findings.push(`${where}: concurrency must say cancel-in-progress: false (got ${JSON.stringify(setting['cancel-in-progress'])})`);
-  if (setting.queue !== 'max') findings.push(`${where}: concurrency must say queue: max, or a second pending run cancels the first (got ${JSON.stringify(setting.queue)})`);
+  if (setting['cancel-in-progress'] !== false)
+    findings.push(
+      `${where}: concurrency must say cancel-in-progress: false (got ${JSON.stringify(setting['cancel-in-progress'])})`,
+    );
+  if (setting.queue !== 'max')
+    findings.push(
+      `${where}: concurrency must say queue: max, or a second pending run cancels the first (got ${JSON.stringify(setting.queue)})`,
+    );
   return findings;
 }
 
@@ -206,13 +251,21 @@ export function checkReusableCalls(root: string, workflow: Workflow): string[] {
       continue;
     }
     const called = loadWorkflow(root, match[1]);
-    const call = (called.on.workflow_call ?? {}) as { inputs?: Record<string, Mapping>; secrets?: Record<string, Mapping> };
+    const call = (called.on.workflow_call ?? {}) as {
+      inputs?: Record<string, Mapping>;
+      secrets?: Record<string, Mapping>;
+    };
     const inputs = call.inputs ?? {};
     const given = Object.keys(job.with ?? {});
-    for (const key of given) if (!(key in inputs)) findings.push(`${workflow.file} job ${id}: with.${key} is not an input of ${match[1]}`);
-    for (const [key, spec] of Object.entries(inputs)) if (spec?.required === true && !given.includes(key)) findings.push(`${workflow.file} job ${id}: required input ${key} of ${match[1]} is not given`);
+    for (const key of given)
+      if (!(key in inputs)) findings.push(`${workflow.file} job ${id}: with.${key} is not an input of ${match[1]}`);
+    for (const [key, spec] of Object.entries(inputs))
+      if (spec?.required === true && !given.includes(key))
+        findings.push(`${workflow.file} job ${id}: required input ${key} of ${match[1]} is not given`);
     if (job.secrets && job.secrets !== 'inherit') {
-      for (const key of Object.keys(job.secrets)) if (!(key in (call.secrets ?? {}))) findings.push(`${workflow.file} job ${id}: secret ${key} is not declared by ${match[1]}`);
+      for (const key of Object.keys(job.secrets))
+        if (!(key in (call.secrets ?? {})))
+          findings.push(`${workflow.file} job ${id}: secret ${key} is not declared by ${match[1]}`);
     }
   }
   return findings;
@@ -220,7 +273,12 @@ export function checkReusableCalls(root: string, workflow: Workflow): string[] {
 
 /** Every rule over one workflow. */
 export function walkWorkflow(root: string, workflow: Workflow, actions: Map<string, ActionMeta>): string[] {
-  const findings = [...checkNoLocalActions(workflow), ...checkGate(workflow, actions), ...checkConcurrency(`${workflow.file} (workflow)`, workflow.concurrency), ...checkReusableCalls(root, workflow)];
+  const findings = [
+    ...checkNoLocalActions(workflow),
+    ...checkGate(workflow, actions),
+    ...checkConcurrency(`${workflow.file} (workflow)`, workflow.concurrency),
+    ...checkReusableCalls(root, workflow),
+  ];
   for (const [id, job] of Object.entries(workflow.jobs)) {
     const steps = job.steps ?? [];
     findings.push(...checkActionUses(`${workflow.file} job ${id}`, steps, actions));
@@ -232,8 +290,13 @@ export function walkWorkflow(root: string, workflow: Workflow, actions: Map<stri
 
 /** The rules that apply inside composite actions. */
 export function walkAction(action: ActionMeta, actions: Map<string, ActionMeta>): string[] {
-  const findings = [...checkActionUses(action.file, action.steps, actions), ...checkRunScripts(action.file, action.steps)];
+  const findings = [
+    ...checkActionUses(action.file, action.steps, actions),
+    ...checkRunScripts(action.file, action.steps),
+  ];
   // A composite action runs in the caller's workspace too: ./actions would not resolve there.
-  for (const step of action.steps) if (/^\.\.?\//.test(step.uses ?? '')) findings.push(`${action.file}: uses ${step.uses}; use $/${(step.uses ?? '').replace(/^\.\//, '')}`);
+  for (const step of action.steps)
+    if (/^\.\.?\//.test(step.uses ?? ''))
+      findings.push(`${action.file}: uses ${step.uses}; use $/${(step.uses ?? '').replace(/^\.\//, '')}`);
   return findings;
 }

@@ -5,7 +5,18 @@ import YAML from 'yaml';
 import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
 import { convertActionTemplate, parseAction } from '@actions/workflow-parser/actions/index';
 import { repoRoot } from '../helpers/run-bundle.js';
-import { checkConcurrency, checkGate, checkNoLocalActions, checkRunScripts, loadActions, loadWorkflow, walkAction, walkWorkflow, workflowFiles, type Workflow } from './workflow-walk.js';
+import {
+  checkConcurrency,
+  checkGate,
+  checkNoLocalActions,
+  checkRunScripts,
+  loadActions,
+  loadWorkflow,
+  walkAction,
+  walkWorkflow,
+  workflowFiles,
+  type Workflow,
+} from './workflow-walk.js';
 
 // Data-driven over whatever exists: other actions' metadata appears while the suite grows.
 const workflows = workflowFiles(repoRoot);
@@ -29,9 +40,17 @@ function actionErrors(name: string, content: string): string[] {
 
 describe("GitHub's own parser (@actions/workflow-parser)", () => {
   it('finds the workflows and actions to check', () => {
-    expect(workflows).toEqual(expect.arrayContaining(['.github/workflows/migration-rollback.yml', '.github/workflows/rollback.yml']));
+    expect(workflows).toEqual(
+      expect.arrayContaining(['.github/workflows/migration-rollback.yml', '.github/workflows/rollback.yml']),
+    );
     expect(workflows.some((file) => file.startsWith('examples/'))).toBe(true);
-    expect(actionFiles).toEqual(expect.arrayContaining(['actions/notify/action.yml', 'actions/record/action.yml', 'actions/check-gate/action.yml']));
+    expect(actionFiles).toEqual(
+      expect.arrayContaining([
+        'actions/notify/action.yml',
+        'actions/record/action.yml',
+        'actions/check-gate/action.yml',
+      ]),
+    );
   });
 
   it.each(workflows)('%s parses without error', async (file) => {
@@ -56,8 +75,15 @@ describe("GitHub's own parser (@actions/workflow-parser)", () => {
   });
 
   it('reports errors, so the checks above can fail', async () => {
-    expect(await workflowErrors('bad.yml', 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz: []\n')).not.toEqual([]);
-    expect(await workflowErrors('bad.yml', 'on: push\nconcurrency: { group: g, queue: forever }\njobs:\n  a:\n    runs-on: x\n    steps: [{run: echo}]\n')).not.toEqual([]);
+    expect(
+      await workflowErrors('bad.yml', 'on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    stepz: []\n'),
+    ).not.toEqual([]);
+    expect(
+      await workflowErrors(
+        'bad.yml',
+        'on: push\nconcurrency: { group: g, queue: forever }\njobs:\n  a:\n    runs-on: x\n    steps: [{run: echo}]\n',
+      ),
+    ).not.toEqual([]);
     expect(actionErrors('action.yml', 'name: x\ndescription: y\nruns:\n  using: node24\n')).not.toEqual([]);
   });
 });
@@ -65,9 +91,12 @@ describe("GitHub's own parser (@actions/workflow-parser)", () => {
 describe('the walk over every workflow and action', () => {
   const actions = loadActions(repoRoot);
 
-  it.each(workflows)('%s: our actions exist, with: keys are inputs, required inputs given, gate, no ./actions in workflow_call, concurrency, no injection', (file) => {
-    expect(walkWorkflow(repoRoot, loadWorkflow(repoRoot, file), actions)).toEqual([]);
-  });
+  it.each(workflows)(
+    '%s: our actions exist, with: keys are inputs, required inputs given, gate, no ./actions in workflow_call, concurrency, no injection',
+    (file) => {
+      expect(walkWorkflow(repoRoot, loadWorkflow(repoRoot, file), actions)).toEqual([]);
+    },
+  );
 
   it.each(actionFiles)('%s: composite steps use real inputs and keep expressions out of run:', (file) => {
     const action = [...actions.values()].find((candidate) => candidate.file === file)!;
@@ -77,10 +106,14 @@ describe('the walk over every workflow and action', () => {
   it.each([...workflows, ...actionFiles])('%s: every run: script is valid bash', (file) => {
     const doc = YAML.parse(fs.readFileSync(path.join(repoRoot, file), 'utf8')) ?? {};
     const steps: Array<{ run?: string; shell?: string }> = [
-      ...Object.values((doc.jobs ?? {}) as Record<string, { steps?: Array<{ run?: string; shell?: string }> }>).flatMap((job) => job.steps ?? []),
+      ...Object.values((doc.jobs ?? {}) as Record<string, { steps?: Array<{ run?: string; shell?: string }> }>).flatMap(
+        (job) => job.steps ?? [],
+      ),
       ...((doc.runs?.steps ?? []) as Array<{ run?: string; shell?: string }>),
     ];
-    for (const step of steps.filter((candidate) => typeof candidate.run === 'string' && (candidate.shell ?? 'bash') === 'bash')) {
+    for (const step of steps.filter(
+      (candidate) => typeof candidate.run === 'string' && (candidate.shell ?? 'bash') === 'bash',
+    )) {
       const check = spawnSync('bash', ['-n', '-c', step.run!], { encoding: 'utf8' });
       expect([step.run!.split('\n')[0], check.stderr]).toEqual([step.run!.split('\n')[0], '']);
     }
@@ -132,9 +165,18 @@ jobs:
   it('the rules accept what they should', () => {
     expect(checkConcurrency('x', { group: 'g', 'cancel-in-progress': false, queue: 'max' })).toEqual([]);
     expect(checkRunScripts('x', [{ run: 'echo "$REASON" ${{ steps.a.outputs.b }} ${{ env.INPUTS_X }}' }])).toEqual([]);
-    const called: Workflow = { file: 'w.yml', on: { push: null }, jobs: { a: { steps: [{ uses: './actions/notify' }] } } };
+    const called: Workflow = {
+      file: 'w.yml',
+      on: { push: null },
+      jobs: { a: { steps: [{ uses: './actions/notify' }] } },
+    };
     expect(checkNoLocalActions(called)).toEqual([]);
-    expect(checkGate({ file: 'w.yml', on: {}, jobs: { a: { steps: [{ uses: '$/actions/rollback', with: { mode: 'plan' } }] } } }, actions)).toEqual([]);
+    expect(
+      checkGate(
+        { file: 'w.yml', on: {}, jobs: { a: { steps: [{ uses: '$/actions/rollback', with: { mode: 'plan' } }] } } },
+        actions,
+      ),
+    ).toEqual([]);
   });
 });
 
@@ -144,12 +186,42 @@ describe('the reusable pipeline', () => {
 
   it('is called with the issue inputs, secrets and outputs', () => {
     const call = pipeline.on.workflow_call;
-    for (const input of ['environment', 'method', 'ref', 'steps', 'to', 'migration', 'allow-destructive', 'allow-non-atomic', 'migrations-dir', 'knexfile', 'working-directory', 'node-version', 'runs-on', 'db-instance-identifier', 'db-cluster-identifier', 'aws-region', 'snapshot-wait', 'target-identifier', 'restore-time', 'snapshot-identifier', 'namespace', 'workloads', 'health-urls', 'smoke-command', 'expected-tables', 'reason', 'retention-days']) {
+    for (const input of [
+      'environment',
+      'method',
+      'ref',
+      'steps',
+      'to',
+      'migration',
+      'allow-destructive',
+      'allow-non-atomic',
+      'migrations-dir',
+      'knexfile',
+      'working-directory',
+      'node-version',
+      'runs-on',
+      'db-instance-identifier',
+      'db-cluster-identifier',
+      'aws-region',
+      'snapshot-wait',
+      'target-identifier',
+      'restore-time',
+      'snapshot-identifier',
+      'namespace',
+      'workloads',
+      'health-urls',
+      'smoke-command',
+      'expected-tables',
+      'reason',
+      'retention-days',
+    ]) {
       expect(call.inputs).toHaveProperty([input]);
     }
     expect(call.inputs.reason.required).toBe(true);
     expect(call.inputs['runs-on'].default).toBe('"ubuntu-latest"');
-    expect(Object.keys(call.secrets)).toEqual(expect.arrayContaining(['database-url', 'aws-role-arn', 'kubeconfig', 'slack-webhook-url']));
+    expect(Object.keys(call.secrets)).toEqual(
+      expect.arrayContaining(['database-url', 'aws-role-arn', 'kubeconfig', 'slack-webhook-url']),
+    );
     expect(Object.keys(call.outputs).sort()).toEqual(['result', 'rolled-back', 'snapshot-identifier']);
   });
 
@@ -162,18 +234,35 @@ describe('the reusable pipeline', () => {
   it('gates one execute job with <environment>-rollback, after plan; notify and record always run', () => {
     expect(jobs.execute.environment).toEqual({ name: '${{ inputs.environment }}-rollback' });
     expect(jobs.execute.needs).toBe('plan');
-    const gated = Object.entries(jobs).filter(([, job]) => job.environment).map(([id]) => id);
+    const gated = Object.entries(jobs)
+      .filter(([, job]) => job.environment)
+      .map(([id]) => id);
     expect(gated).toEqual(['execute']);
     for (const id of ['notify-requested', 'notify-finished', 'record']) expect(jobs[id].if).toBe('always()');
-    const uses = (id: string) => ((jobs[id].steps as Array<{ uses?: string }>) ?? []).map((step) => step.uses).filter(Boolean);
-    expect(uses('execute')).toEqual(expect.arrayContaining(['$/actions/verify-backup', '$/actions/snapshot', '$/actions/rollback', '$/actions/restart', '$/actions/smoke', '$/actions/verify-still-rolled-back', '$/actions/restore']));
-    expect(uses('plan')).toEqual(expect.arrayContaining(['$/actions/check-gate', '$/actions/rollback', '$/actions/prepare-scratch-database']));
+    const uses = (id: string) =>
+      ((jobs[id].steps as Array<{ uses?: string }>) ?? []).map((step) => step.uses).filter(Boolean);
+    expect(uses('execute')).toEqual(
+      expect.arrayContaining([
+        '$/actions/verify-backup',
+        '$/actions/snapshot',
+        '$/actions/rollback',
+        '$/actions/restart',
+        '$/actions/smoke',
+        '$/actions/verify-still-rolled-back',
+        '$/actions/restore',
+      ]),
+    );
+    expect(uses('plan')).toEqual(
+      expect.arrayContaining(['$/actions/check-gate', '$/actions/rollback', '$/actions/prepare-scratch-database']),
+    );
     expect(uses('record')).toEqual(expect.arrayContaining(['$/actions/record', 'actions/upload-artifact@v5']));
   });
 
   it('gives the rollback the approved fingerprint and dry-runs only on the scratch server', () => {
     const steps = jobs.execute.steps as Array<{ id?: string; with?: Record<string, string> }>;
-    expect(steps.find((step) => step.id === 'rollback')?.with?.['expected-plan']).toBe('${{ needs.plan.outputs.plan-fingerprint }}');
+    expect(steps.find((step) => step.id === 'rollback')?.with?.['expected-plan']).toBe(
+      '${{ needs.plan.outputs.plan-fingerprint }}',
+    );
     const planSteps = jobs.plan.steps as Array<{ id?: string; with?: Record<string, string> }>;
     const dryRun = planSteps.find((step) => step.id === 'dry-run')!;
     expect(dryRun.with?.['dry-run']).toBe('true');
@@ -186,10 +275,13 @@ describe('the reusable pipeline', () => {
     expect(pipeline.permissions).toEqual({});
     for (const [id, job] of Object.entries(jobs)) {
       expect(job).toHaveProperty('permissions');
-      const callsAws = ((job.steps as Array<{ uses?: string }>) ?? []).some((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+      const callsAws = ((job.steps as Array<{ uses?: string }>) ?? []).some((step) =>
+        step.uses?.startsWith('aws-actions/configure-aws-credentials@'),
+      );
       expect([id, (job.permissions as Record<string, string>)['id-token'] === 'write']).toEqual([id, callsAws]);
       const permissions = job.permissions as Record<string, string>;
-      for (const [scope, level] of Object.entries(permissions)) if (scope !== 'id-token') expect([id, scope, level]).toEqual([id, scope, 'read']);
+      for (const [scope, level] of Object.entries(permissions))
+        if (scope !== 'id-token') expect([id, scope, level]).toEqual([id, scope, 'read']);
     }
   });
 });
@@ -209,11 +301,16 @@ describe('the callers', () => {
   it('the example caller pins the pipeline by a 40-hex commit SHA', () => {
     const calls = workflows
       .filter((file) => file.startsWith('examples/'))
-      .flatMap((file) => Object.values(YAML.parse(fs.readFileSync(path.join(repoRoot, file), 'utf8')).jobs as Record<string, { uses?: string }>))
+      .flatMap((file) =>
+        Object.values(
+          YAML.parse(fs.readFileSync(path.join(repoRoot, file), 'utf8')).jobs as Record<string, { uses?: string }>,
+        ),
+      )
       .map((job) => job.uses)
       .filter((uses): uses is string => Boolean(uses?.includes('migration-rollback.yml')));
     expect(calls.length).toBeGreaterThan(0);
-    for (const uses of calls) expect(uses).toMatch(/^[\w.-]+\/[\w.-]+\/\.github\/workflows\/migration-rollback\.yml@[0-9a-f]{40}$/);
+    for (const uses of calls)
+      expect(uses).toMatch(/^[\w.-]+\/[\w.-]+\/\.github\/workflows\/migration-rollback\.yml@[0-9a-f]{40}$/);
   });
 });
 

@@ -20,12 +20,18 @@ export function getInputs(): CheckGateInputs {
   // GitHub's rules for environment names: up to 255 characters, no slash-free path tricks needed,
   // but a name with a newline or control character cannot be one.
   if (environment.length > 255 || /[\u0000-\u001f]/.test(environment)) {
-    throw new ConfigurationError(`Input "${Inputs.Environment}" is not an environment name: at most 255 characters, no control characters.`);
+    throw new ConfigurationError(
+      `Input "${Inputs.Environment}" is not an environment name: at most 255 characters, no control characters.`,
+    );
   }
   const githubToken = getSecret(Inputs.GitHubToken);
-  if (!githubToken) throw new ConfigurationError(`Input "${Inputs.GitHubToken}" is empty: the environment cannot be read without a token (the default is github.token).`);
+  if (!githubToken)
+    throw new ConfigurationError(
+      `Input "${Inputs.GitHubToken}" is empty: the environment cannot be read without a token (the default is github.token).`,
+    );
   const repository = getString(Inputs.Repository) ?? process.env.GITHUB_REPOSITORY ?? '';
-  if (!/^[^/\s]+\/[^/\s]+$/.test(repository)) throw new ConfigurationError(`Input "${Inputs.Repository}" is "${repository}": it must be owner/repository.`);
+  if (!/^[^/\s]+\/[^/\s]+$/.test(repository))
+    throw new ConfigurationError(`Input "${Inputs.Repository}" is "${repository}": it must be owner/repository.`);
   return {
     environment,
     githubToken,

@@ -21,7 +21,12 @@ export async function run(): Promise<void> {
     let report;
     try {
       report = await checkGate(
-        { token: inputs.githubToken, apiUrl: process.env.GITHUB_API_URL, repository: inputs.repository, environment: inputs.environment },
+        {
+          token: inputs.githubToken,
+          apiUrl: process.env.GITHUB_API_URL,
+          repository: inputs.repository,
+          environment: inputs.environment,
+        },
         process.env.GITHUB_SERVER_URL,
       );
     } catch (error) {
@@ -32,17 +37,27 @@ export async function run(): Promise<void> {
     const problems = [...report.problems];
     const warnings: string[] = [];
     for (const warning of report.warnings) {
-      const strict = (inputs.requirePreventSelfReview && /Prevent self-review/.test(warning)) || (inputs.requireBranchPolicy && /deployment branches/.test(warning));
+      const strict =
+        (inputs.requirePreventSelfReview && /Prevent self-review/.test(warning)) ||
+        (inputs.requireBranchPolicy && /deployment branches/.test(warning));
       (strict ? problems : warnings).push(warning);
     }
     for (const warning of warnings) core.warning(warning);
 
     core.setOutput(Outputs.Exists, String(report.exists));
-    core.setOutput(Outputs.Reviewers, JSON.stringify(report.reviewers.map((reviewer) => (reviewer.type === 'Team' ? `team:${reviewer.name}` : reviewer.name))));
+    core.setOutput(
+      Outputs.Reviewers,
+      JSON.stringify(
+        report.reviewers.map((reviewer) => (reviewer.type === 'Team' ? `team:${reviewer.name}` : reviewer.name)),
+      ),
+    );
     core.setOutput(Outputs.PreventSelfReview, String(report.preventSelfReview));
     core.setOutput(Outputs.Passed, String(problems.length === 0));
 
-    const reviewerText = report.reviewers.map((reviewer) => (reviewer.type === 'Team' ? `team ${reviewer.name}` : reviewer.name)).join(', ') || '(none)';
+    const reviewerText =
+      report.reviewers
+        .map((reviewer) => (reviewer.type === 'Team' ? `team ${reviewer.name}` : reviewer.name))
+        .join(', ') || '(none)';
     const branches = report.deploymentBranchPolicy
       ? report.deploymentBranchPolicy.protectedBranches
         ? 'protected branches only'
@@ -51,7 +66,10 @@ export async function run(): Promise<void> {
     await core.summary
       .addHeading(`Approval gate: ${inputs.environment} ${problems.length ? '— NOT protected' : '— protected'}`, 3)
       .addTable([
-        [{ data: 'Setting', header: true }, { data: 'Value', header: true }],
+        [
+          { data: 'Setting', header: true },
+          { data: 'Value', header: true },
+        ],
         ['Environment exists', report.exists ? 'yes' : 'no'],
         ['Required reviewers', reviewerText],
         ['Prevent self-review', report.preventSelfReview ? 'on' : 'off'],

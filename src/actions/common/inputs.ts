@@ -59,7 +59,8 @@ export function getInteger(name: string, options: { min?: number; max?: number }
   const value = getString(name);
   if (value === undefined) return undefined;
   const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = options;
-  const range = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
+  const range =
+    max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
   if (!/^[-+]?\d+$/.test(value)) throw new ConfigurationError(`Input "${name}" is "${value}": it must be ${range}.`);
   const number = Number(value);
   if (number < min || number > max) throw new ConfigurationError(`Input "${name}" is ${number}: it must be ${range}.`);

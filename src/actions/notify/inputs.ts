@@ -34,7 +34,8 @@ function url(name: string, value: string | undefined): string | undefined {
   } catch {
     throw new ConfigurationError(`Input "${name}" is not a URL: it must be an http(s) URL.`);
   }
-  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') throw new ConfigurationError(`Input "${name}" uses ${parsed.protocol}: it must be an http(s) URL.`);
+  if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')
+    throw new ConfigurationError(`Input "${name}" uses ${parsed.protocol}: it must be an http(s) URL.`);
   return value;
 }
 
@@ -44,9 +45,14 @@ export function getInputs(): NotifyInputs {
   const webhookUrl = url(Inputs.WebhookUrl, getSecret(Inputs.WebhookUrl));
   const apiKey = getSecret(Inputs.StatuspageApiKey);
   const pageId = getString(Inputs.StatuspagePageId);
-  const componentIds = getLines(Inputs.StatuspageComponentIds).flatMap((line) => line.split(',')).map((id) => id.trim()).filter(Boolean);
+  const componentIds = getLines(Inputs.StatuspageComponentIds)
+    .flatMap((line) => line.split(','))
+    .map((id) => id.trim())
+    .filter(Boolean);
   if (Boolean(apiKey) !== Boolean(pageId)) {
-    throw new ConfigurationError(`Inputs "${Inputs.StatuspageApiKey}" and "${Inputs.StatuspagePageId}" go together: give both to use the status page, or neither.`);
+    throw new ConfigurationError(
+      `Inputs "${Inputs.StatuspageApiKey}" and "${Inputs.StatuspagePageId}" go together: give both to use the status page, or neither.`,
+    );
   }
   const apiUrl = url(Inputs.StatuspageApiUrl, getString(Inputs.StatuspageApiUrl)) ?? 'https://api.statuspage.io/v1';
   return {

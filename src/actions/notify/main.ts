@@ -20,13 +20,19 @@ export async function run(): Promise<void> {
     core.setOutput(Outputs.Approvers, '[]');
 
     const inputs = getInputs();
-    secrets.add(...[inputs.slackWebhookUrl, inputs.webhookUrl, inputs.statuspage?.apiKey, inputs.githubToken].filter((value): value is string => Boolean(value)));
+    secrets.add(
+      ...[inputs.slackWebhookUrl, inputs.webhookUrl, inputs.statuspage?.apiKey, inputs.githubToken].filter(
+        (value): value is string => Boolean(value),
+      ),
+    );
 
     let details: Record<string, unknown> = {};
     try {
       details = parseDetails(inputs.details);
     } catch (error) {
-      core.warning(`Input "details" was ignored: ${error instanceof Error ? error.message : String(error)}. The notification is sent without it.`);
+      core.warning(
+        `Input "details" was ignored: ${error instanceof Error ? error.message : String(error)}. The notification is sent without it.`,
+      );
     }
 
     // Nobody has approved a run that is only requested; asking would only cost a call.
@@ -44,8 +50,15 @@ export async function run(): Promise<void> {
     }
 
     const event = buildEvent(inputs.status, details, approvals, process.env);
-    const configured = [inputs.slackWebhookUrl && 'Slack', inputs.webhookUrl && 'webhook', inputs.statuspage && 'status page'].filter(Boolean);
-    if (!configured.length) core.info('No notification channel is configured (slack-webhook-url, webhook-url, statuspage-*): nothing to send.');
+    const configured = [
+      inputs.slackWebhookUrl && 'Slack',
+      inputs.webhookUrl && 'webhook',
+      inputs.statuspage && 'status page',
+    ].filter(Boolean);
+    if (!configured.length)
+      core.info(
+        'No notification channel is configured (slack-webhook-url, webhook-url, statuspage-*): nothing to send.',
+      );
 
     const result = await core.group(`Notify: ${statusWords[inputs.status].headline}`, () =>
       sendNotifications({
@@ -54,14 +67,21 @@ export async function run(): Promise<void> {
         webhookUrl: inputs.webhookUrl,
         statuspage: inputs.statuspage,
         maintenanceId: inputs.maintenanceId,
-        retry: { attempts: inputs.attempts, deadlineMs: inputs.timeoutMs, logger: { info: (message) => core.info(secrets.scrub(message)) } },
+        retry: {
+          attempts: inputs.attempts,
+          deadlineMs: inputs.timeoutMs,
+          logger: { info: (message) => core.info(secrets.scrub(message)) },
+        },
       }),
     );
 
     for (const delivery of result.deliveries) {
       const line = secrets.scrub(`${delivery.channel}: ${delivery.detail}`);
       if (delivery.ok) core.info(`Delivered to ${line}`);
-      else core.warning(`Notification not delivered to ${line}. The rollback goes on; tell people by hand if this matters.`);
+      else
+        core.warning(
+          `Notification not delivered to ${line}. The rollback goes on; tell people by hand if this matters.`,
+        );
     }
     for (const skip of result.skipped) core.info(`${skip.channel}: ${skip.why}`);
 
@@ -75,7 +95,10 @@ export async function run(): Promise<void> {
     const summary = core.summary.addHeading(`Notification: ${statusWords[inputs.status].headline}`, 3);
     const rows = [
       ['Requested by', event.requestedBy ?? '(unknown)'],
-      ['Approved by', inputs.status === 'requested' ? '(not yet)' : approverNames(approvals).join(', ') || '(none recorded)'],
+      [
+        'Approved by',
+        inputs.status === 'requested' ? '(not yet)' : approverNames(approvals).join(', ') || '(none recorded)',
+      ],
       ['Reason', event.reason ?? '(none given)'],
       ['Environment', event.environment ?? ''],
       ['Method', event.method ?? ''],
@@ -83,10 +106,22 @@ export async function run(): Promise<void> {
       ['Snapshot', event.snapshotIdentifier ?? ''],
       ['Maintenance window', result.maintenanceId ?? '(none)'],
     ].filter(([, value]) => value !== '');
-    summary.addTable([[{ data: 'Field', header: true }, { data: 'Value', header: true }], ...rows.map(([field, value]) => [field, secrets.scrub(value)])]);
     summary.addTable([
-      [{ data: 'Channel', header: true }, { data: 'Result', header: true }],
-      ...result.deliveries.map((d) => [d.channel, secrets.scrub(`${d.ok ? 'delivered' : 'NOT delivered'}: ${d.detail}`)]),
+      [
+        { data: 'Field', header: true },
+        { data: 'Value', header: true },
+      ],
+      ...rows.map(([field, value]) => [field, secrets.scrub(value)]),
+    ]);
+    summary.addTable([
+      [
+        { data: 'Channel', header: true },
+        { data: 'Result', header: true },
+      ],
+      ...result.deliveries.map((d) => [
+        d.channel,
+        secrets.scrub(`${d.ok ? 'delivered' : 'NOT delivered'}: ${d.detail}`),
+      ]),
       ...result.skipped.map((s) => [s.channel, `skipped: ${s.why}`]),
       ...(configured.length ? [] : [['(none)', 'no channel configured']]),
     ]);

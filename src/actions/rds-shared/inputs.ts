@@ -15,10 +15,18 @@ export function getTarget(): DbTarget {
     );
   }
   if (!instance && !cluster) {
-    throw new ConfigurationError('Neither "db-instance-identifier" nor "db-cluster-identifier" was given; give exactly one: the RDS instance, or the Aurora cluster.');
+    throw new ConfigurationError(
+      'Neither "db-instance-identifier" nor "db-cluster-identifier" was given; give exactly one: the RDS instance, or the Aurora cluster.',
+    );
   }
-  const target: DbTarget = instance ? { kind: 'instance', identifier: instance } : { kind: 'cluster', identifier: cluster! };
-  checkIdentifier(instance ? 'db-instance-identifier' : 'db-cluster-identifier', target.kind === 'instance' ? 'DB instance' : 'DB cluster', target.identifier);
+  const target: DbTarget = instance
+    ? { kind: 'instance', identifier: instance }
+    : { kind: 'cluster', identifier: cluster! };
+  checkIdentifier(
+    instance ? 'db-instance-identifier' : 'db-cluster-identifier',
+    target.kind === 'instance' ? 'DB instance' : 'DB cluster',
+    target.identifier,
+  );
   return target;
 }
 
@@ -30,8 +38,14 @@ export function checkIdentifier(input: string, kind: Parameters<typeof identifie
 /** `region`, else the AWS_REGION that aws-actions/configure-aws-credentials exports. */
 export function getRegion(): string {
   const region = getString('region') ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-  if (!region) throw new ConfigurationError('Input "region" is required (or set AWS_REGION, as aws-actions/configure-aws-credentials does).');
-  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region)) throw new ConfigurationError(`Input "region" is "${region}": it must be an AWS region such as us-east-1 or eu-west-2.`);
+  if (!region)
+    throw new ConfigurationError(
+      'Input "region" is required (or set AWS_REGION, as aws-actions/configure-aws-credentials does).',
+    );
+  if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+    throw new ConfigurationError(
+      `Input "region" is "${region}": it must be an AWS region such as us-east-1 or eu-west-2.`,
+    );
   return region;
 }
 

@@ -5,13 +5,17 @@ import { escapeHtml } from '../../common/html.js';
 // AWS answered goes through escapeHtml first.
 
 /** A two-column table of facts for the job summary. */
-export function factsTable(rows: Array<[string, string | number | undefined]>): Parameters<typeof core.summary.addTable>[0] {
+export function factsTable(
+  rows: Array<[string, string | number | undefined]>,
+): Parameters<typeof core.summary.addTable>[0] {
   return [
     [
       { data: 'What', header: true },
       { data: 'Value', header: true },
     ],
-    ...rows.filter(([, value]) => value !== undefined && value !== '').map(([label, value]) => [label, escapeHtml(String(value))]),
+    ...rows
+      .filter(([, value]) => value !== undefined && value !== '')
+      .map(([label, value]) => [label, escapeHtml(String(value))]),
   ];
 }
 
@@ -20,7 +24,11 @@ export function iso(date: Date | undefined): string {
 }
 
 /** What a reviewer sees when the step failed after its inputs were accepted. */
-export async function writeFailureSummary(title: string, rows: Array<[string, string | number | undefined]>, error: unknown): Promise<void> {
+export async function writeFailureSummary(
+  title: string,
+  rows: Array<[string, string | number | undefined]>,
+  error: unknown,
+): Promise<void> {
   core.summary.addHeading(title, 2);
   core.summary.addTable(factsTable(rows));
   core.summary.addHeading('Error', 3);

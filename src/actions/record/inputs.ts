@@ -41,17 +41,27 @@ export function getInputs(): RecordInputs {
   if (s3Uri) {
     const parsed = parseS3Uri(s3Uri);
     if ('error' in parsed) throw new ConfigurationError(`Input "${Inputs.S3Uri}" is "${s3Uri}": ${parsed.error}.`);
-    s3 = { uri: s3Uri, location: parsed, region: getString(Inputs.S3Region) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION };
+    s3 = {
+      uri: s3Uri,
+      location: parsed,
+      region: getString(Inputs.S3Region) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION,
+    };
   }
   const startedAt = getString(Inputs.StartedAt);
   if (startedAt !== undefined && Number.isNaN(Date.parse(startedAt))) {
-    throw new ConfigurationError(`Input "${Inputs.StartedAt}" is "${startedAt}": it must be an ISO 8601 time such as 2026-11-29T03:15:00Z.`);
+    throw new ConfigurationError(
+      `Input "${Inputs.StartedAt}" is "${startedAt}": it must be an ISO 8601 time such as 2026-11-29T03:15:00Z.`,
+    );
   }
   const details = json(Inputs.Details, unparsed);
   if (details !== undefined && (details === null || typeof details !== 'object' || Array.isArray(details))) {
-    throw new ConfigurationError(`Input "${Inputs.Details}" must be a JSON object such as {"restore-endpoint": "..."}.`);
+    throw new ConfigurationError(
+      `Input "${Inputs.Details}" must be a JSON object such as {"restore-endpoint": "..."}.`,
+    );
   }
-  const directory = path.resolve(getString(Inputs.Directory) ?? path.join(process.env.RUNNER_TEMP ?? os.tmpdir(), 'rollback-record'));
+  const directory = path.resolve(
+    getString(Inputs.Directory) ?? path.join(process.env.RUNNER_TEMP ?? os.tmpdir(), 'rollback-record'),
+  );
   return {
     result: getString(Inputs.Result),
     environment: getString(Inputs.Environment),

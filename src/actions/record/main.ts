@@ -46,7 +46,12 @@ export async function run(): Promise<void> {
 
     const record = buildRecord(
       { ...inputs, approvals: approvals.approvals, jobs: timeline.jobs },
-      { repository: process.env.GITHUB_REPOSITORY, runUrl: runUrl(process.env), runId: process.env.GITHUB_RUN_ID, runAttempt: process.env.GITHUB_RUN_ATTEMPT },
+      {
+        repository: process.env.GITHUB_REPOSITORY,
+        runUrl: runUrl(process.env),
+        runId: process.env.GITHUB_RUN_ID,
+        runAttempt: process.env.GITHUB_RUN_ATTEMPT,
+      },
     );
     // The SQL and the details came from our own jobs, but scrub anyway: a record is kept for months.
     const json = secrets.scrub(`${JSON.stringify(record, null, 2)}\n`);
@@ -82,7 +87,7 @@ export async function run(): Promise<void> {
           const message = error instanceof Error ? error.message : String(error);
           throw new ConfigurationError(
             `Copying the record to ${s3.uri} failed (${name ? `${name}: ` : ''}${message}). The record is in the job summary and the artifact; ` +
-              'check that the role allows s3:PutObject on the bucket and that s3-region is the bucket\'s region.',
+              "check that the role allows s3:PutObject on the bucket and that s3-region is the bucket's region.",
           );
         }
       });

@@ -21,7 +21,9 @@ export async function run(): Promise<void> {
     const kube = loadKubeconfig({ content: inputs.kubeconfig, context: inputs.context });
     secrets.add(...kube.secrets);
     const names = inputs.workloads.map(describeWorkload);
-    core.info(`Cluster ${kube.server} (context "${kube.context}", kubeconfig from ${kube.source}); namespace ${inputs.namespace}.`);
+    core.info(
+      `Cluster ${kube.server} (context "${kube.context}", kubeconfig from ${kube.source}); namespace ${inputs.namespace}.`,
+    );
     core.info(`Restarting ${names.join(', ')}; waiting up to ${formatDuration(inputs.timeoutMs)} for the rollouts.`);
 
     let report: RestartReport;
@@ -39,7 +41,10 @@ export async function run(): Promise<void> {
       // Refused before any patch (a paused deployment, a missing workload): the reviewer should see that too.
       await core.summary
         .addHeading('Restart', 2)
-        .addRaw(`<p>❌ Namespace <code>${inputs.namespace}</code>: ${escapeHtml(secrets.scrub(errorMessage(error)))}</p>`, true)
+        .addRaw(
+          `<p>❌ Namespace <code>${inputs.namespace}</code>: ${escapeHtml(secrets.scrub(errorMessage(error)))}</p>`,
+          true,
+        )
         .write();
       throw error;
     }
@@ -72,17 +77,27 @@ function outputEntry(result: WorkloadResult) {
 }
 
 function failureLine(result: WorkloadResult): string {
-  const pods = result.pods.map((pod) => `${pod.pod} ${pod.reason}${pod.lastMessage ? ` (${pod.lastMessage})` : pod.detail ? ` (${pod.detail})` : ''}`);
+  const pods = result.pods.map(
+    (pod) =>
+      `${pod.pod} ${pod.reason}${pod.lastMessage ? ` (${pod.lastMessage})` : pod.detail ? ` (${pod.detail})` : ''}`,
+  );
   const sentence = /[.!?]$/.test(result.message) ? result.message : `${result.message}.`;
   return `${result.workload} ${result.outcome === 'timed-out' ? 'timed out' : 'failed'}: ${sentence}${pods.length ? ` Not ready: ${pods.join('; ')}.` : ''}`;
 }
 
-const OUTCOME: Record<WorkloadResult['outcome'], string> = { 'rolled-out': '✅ rolled out', failed: '❌ failed', 'timed-out': '⏱️ timed out' };
+const OUTCOME: Record<WorkloadResult['outcome'], string> = {
+  'rolled-out': '✅ rolled out',
+  failed: '❌ failed',
+  'timed-out': '⏱️ timed out',
+};
 
 async function writeSummary(report: RestartReport, namespace: string, context: string): Promise<void> {
   const summary = core.summary
     .addHeading('Restart', 2)
-    .addRaw(`Restarted at <code>${report.restartedAt}</code> in namespace <code>${namespace}</code> (context <code>${context}</code>), as <code>kubectl rollout restart</code> does; judged as <code>kubectl rollout status</code> judges.`, true)
+    .addRaw(
+      `Restarted at <code>${report.restartedAt}</code> in namespace <code>${namespace}</code> (context <code>${context}</code>), as <code>kubectl rollout restart</code> does; judged as <code>kubectl rollout status</code> judges.`,
+      true,
+    )
     .addTable([
       [
         { data: 'Workload', header: true },
@@ -95,7 +110,9 @@ async function writeSummary(report: RestartReport, namespace: string, context: s
       ...report.results.map((result) => [
         result.workload,
         OUTCOME[result.outcome],
-        result.previousRevision && result.previousRevision !== result.revision ? `${result.previousRevision} → ${result.revision}` : result.revision,
+        result.previousRevision && result.previousRevision !== result.revision
+          ? `${result.previousRevision} → ${result.revision}`
+          : result.revision,
         `${result.readyReplicas}/${result.desiredReplicas}`,
         `${result.seconds}s`,
         escapeHtml(result.message),
@@ -111,7 +128,13 @@ async function writeSummary(report: RestartReport, namespace: string, context: s
         { data: 'Restarts', header: true },
         { data: 'Last container message', header: true },
       ],
-      ...result.pods.map((pod) => [pod.pod, pod.phase, escapeHtml(`${pod.reason}: ${pod.detail}`), String(pod.restarts), escapeHtml(pod.lastMessage ?? '—')]),
+      ...result.pods.map((pod) => [
+        pod.pod,
+        pod.phase,
+        escapeHtml(`${pod.reason}: ${pod.detail}`),
+        String(pod.restarts),
+        escapeHtml(pod.lastMessage ?? '—'),
+      ]),
     ]);
   }
   await summary.write();

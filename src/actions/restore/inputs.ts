@@ -4,7 +4,14 @@ import { parseRestoreTime } from '../../rds/restore-window.js';
 import type { RestoreFrom, RestoreSettings } from '../../rds/restore.js';
 import type { DbTarget } from '../../rds/source.js';
 import { parseTagLines } from '../../rds/tags.js';
-import { checkIdentifier, checkSnapshotReference, getPollInterval, getRegion, getTarget, getTimeout } from '../rds-shared/inputs.js';
+import {
+  checkIdentifier,
+  checkSnapshotReference,
+  getPollInterval,
+  getRegion,
+  getTarget,
+  getTimeout,
+} from '../rds-shared/inputs.js';
 
 export interface RestoreInputs {
   /** The instance or cluster restored from (its window, and its settings when copying). */
@@ -42,13 +49,20 @@ export function getInputs(now: Date): RestoreInputs {
   const from = getFrom(source, now);
   const writerIdentifier = getString('writer-instance-identifier');
   if (writerIdentifier) checkIdentifier('writer-instance-identifier', 'DB instance', writerIdentifier);
-  if (source.kind === 'cluster' && !writerIdentifier) checkIdentifier('target-identifier', 'DB instance', `${targetIdentifier}-instance-1`);
+  if (source.kind === 'cluster' && !writerIdentifier)
+    checkIdentifier('target-identifier', 'DB instance', `${targetIdentifier}-instance-1`);
   const { tags, problems } = parseTagLines(getLines('tags'));
   if (problems.length) throw new ConfigurationError(`Input "tags" breaks RDS's tag rules: ${problems.join('; ')}.`);
   const multiAz = getString('multi-az') === undefined ? undefined : getBoolean('multi-az', false);
-  const securityGroups = getLines('vpc-security-group-ids').flatMap((line) => line.split(',')).map((id) => id.trim()).filter(Boolean);
+  const securityGroups = getLines('vpc-security-group-ids')
+    .flatMap((line) => line.split(','))
+    .map((id) => id.trim())
+    .filter(Boolean);
   for (const id of securityGroups) {
-    if (!/^sg-[0-9a-f]{8,17}$/.test(id)) throw new ConfigurationError(`Input "vpc-security-group-ids" has "${id}": each must be a security group id such as sg-0a1b2c3d.`);
+    if (!/^sg-[0-9a-f]{8,17}$/.test(id))
+      throw new ConfigurationError(
+        `Input "vpc-security-group-ids" has "${id}": each must be a security group id such as sg-0a1b2c3d.`,
+      );
   }
   return {
     source,
@@ -76,10 +90,14 @@ function getFrom(source: DbTarget, now: Date): RestoreFrom {
   const restoreTime = getString('restore-time');
   const snapshot = getString('snapshot-identifier');
   if (restoreTime && snapshot) {
-    throw new ConfigurationError(`Inputs "restore-time" ("${restoreTime}") and "snapshot-identifier" ("${snapshot}") were both given; give exactly one: a point in time, or a snapshot.`);
+    throw new ConfigurationError(
+      `Inputs "restore-time" ("${restoreTime}") and "snapshot-identifier" ("${snapshot}") were both given; give exactly one: a point in time, or a snapshot.`,
+    );
   }
   if (!restoreTime && !snapshot) {
-    throw new ConfigurationError('Neither "restore-time" nor "snapshot-identifier" was given; give exactly one: a point in time (ISO-8601 UTC, or "latest"), or a snapshot.');
+    throw new ConfigurationError(
+      'Neither "restore-time" nor "snapshot-identifier" was given; give exactly one: a point in time (ISO-8601 UTC, or "latest"), or a snapshot.',
+    );
   }
   if (snapshot) {
     checkSnapshotReference('snapshot-identifier', source.kind, snapshot);
@@ -88,7 +106,9 @@ function getFrom(source: DbTarget, now: Date): RestoreFrom {
   const point = parseRestoreTime(restoreTime!);
   if ('problem' in point) throw new ConfigurationError(`Input "restore-time": ${point.problem}.`);
   if (point.kind === 'time' && point.time.getTime() > now.getTime()) {
-    throw new ConfigurationError(`Input "restore-time" is ${point.time.toISOString()}, in the future (now is ${now.toISOString()}). Give a past time, or "latest".`);
+    throw new ConfigurationError(
+      `Input "restore-time" is ${point.time.toISOString()}, in the future (now is ${now.toISOString()}). Give a past time, or "latest".`,
+    );
   }
   return point;
 }

@@ -11,35 +11,49 @@ import { getInputs, type RestoreInputs } from './inputs.js';
 /** The runbook's "Method 3": restore to a new instance from a snapshot or to a point in time. */
 export async function run(): Promise<void> {
   await runAction(async () => {
-    for (const name of ['target-identifier', 'endpoint-address', 'endpoint-port', 'status', 'writer-instance-identifier']) core.setOutput(name, '');
+    for (const name of [
+      'target-identifier',
+      'endpoint-address',
+      'endpoint-port',
+      'status',
+      'writer-instance-identifier',
+    ])
+      core.setOutput(name, '');
     const now = new Date();
     const inputs = getInputs(now);
     core.setOutput('target-identifier', inputs.targetIdentifier);
     const context = runContextFromEnv();
     const client = createRdsClient({ region: inputs.region });
     try {
-      const result = await core.group(`Restore ${describeTarget(inputs.source)} to "${inputs.targetIdentifier}" from ${describeFrom(inputs.from)}`, () =>
-        restoreDatabase(client, {
-          source: inputs.source,
-          targetIdentifier: inputs.targetIdentifier,
-          from: inputs.from,
-          copySettings: inputs.copySettings,
-          settings: inputs.settings,
-          runTags: [...standardTags(context, undefined), { Key: 'db-rollback:restored-from', Value: `${inputs.source.identifier}` }],
-          runUrl: context.runUrl,
-          writerIdentifier: inputs.writerIdentifier,
-          wait: inputs.wait,
-          schedule: { intervalMs: inputs.pollIntervalMs, timeoutMs: inputs.timeoutMs },
-          now,
-          log: { info: core.info, warning: core.warning },
-          region: inputs.region,
-        }),
+      const result = await core.group(
+        `Restore ${describeTarget(inputs.source)} to "${inputs.targetIdentifier}" from ${describeFrom(inputs.from)}`,
+        () =>
+          restoreDatabase(client, {
+            source: inputs.source,
+            targetIdentifier: inputs.targetIdentifier,
+            from: inputs.from,
+            copySettings: inputs.copySettings,
+            settings: inputs.settings,
+            runTags: [
+              ...standardTags(context, undefined),
+              { Key: 'db-rollback:restored-from', Value: `${inputs.source.identifier}` },
+            ],
+            runUrl: context.runUrl,
+            writerIdentifier: inputs.writerIdentifier,
+            wait: inputs.wait,
+            schedule: { intervalMs: inputs.pollIntervalMs, timeoutMs: inputs.timeoutMs },
+            now,
+            log: { info: core.info, warning: core.warning },
+            region: inputs.region,
+          }),
       );
       core.setOutput('endpoint-address', result.endpointAddress ?? '');
       core.setOutput('endpoint-port', result.endpointPort ?? '');
       core.setOutput('status', result.status);
       core.setOutput('writer-instance-identifier', result.writerIdentifier ?? '');
-      core.info(`${describeTarget(result.target)} is ${result.status}${result.endpointAddress ? ` at ${result.endpointAddress}:${result.endpointPort}` : ''}.`);
+      core.info(
+        `${describeTarget(result.target)} is ${result.status}${result.endpointAddress ? ` at ${result.endpointAddress}:${result.endpointPort}` : ''}.`,
+      );
       await writeSummary(inputs, result, now);
     } catch (error) {
       await writeFailureSummary(

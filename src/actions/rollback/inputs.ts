@@ -8,11 +8,19 @@ import type { SecretRegistry } from '../common/run.js';
 import { Inputs, MODES } from './constants.js';
 
 /** The run's options as the inputs give them, and where to read the migrations settings from. */
-export interface RollbackInputs
-  extends Pick<
-    RollbackOptions,
-    'databaseUrl' | 'mode' | 'request' | 'dryRun' | 'allowDestructive' | 'allowNonAtomic' | 'expectedPlan' | 'lockTimeoutMs' | 'statementTimeoutMs' | 'forceUnlock'
-  > {
+export interface RollbackInputs extends Pick<
+  RollbackOptions,
+  | 'databaseUrl'
+  | 'mode'
+  | 'request'
+  | 'dryRun'
+  | 'allowDestructive'
+  | 'allowNonAtomic'
+  | 'expectedPlan'
+  | 'lockTimeoutMs'
+  | 'statementTimeoutMs'
+  | 'forceUnlock'
+> {
   /** The project's knexfile, read for its migrations settings only (never the connection). */
   knexfile?: string;
   /** Which environment of the knexfile to read. */
@@ -31,7 +39,9 @@ export function getInputs(secrets: SecretRegistry): RollbackInputs {
   const databaseUrl = getSecret(Inputs.DatabaseUrl, { required: true });
   secrets.add(...connectionSecrets(databaseUrl));
   if (!/^postgres(ql)?:\/\//i.test(databaseUrl)) {
-    throw new ConfigurationError(`Input "${Inputs.DatabaseUrl}" must be a PostgreSQL URL such as postgres://user:password@host:5432/database.`);
+    throw new ConfigurationError(
+      `Input "${Inputs.DatabaseUrl}" must be a PostgreSQL URL such as postgres://user:password@host:5432/database.`,
+    );
   }
   const mode = getEnum(Inputs.Mode, MODES, 'plan');
   const steps = getInteger(Inputs.Steps, { min: 1 });
@@ -42,27 +52,47 @@ export function getInputs(secrets: SecretRegistry): RollbackInputs {
   const forceUnlock = getBoolean(Inputs.ForceUnlock, false);
   const expectedPlan = getString(Inputs.ExpectedPlan);
 
-  const selectors = [steps !== undefined && `"${Inputs.Steps}"`, to !== undefined && `"${Inputs.To}"`, all && `"${Inputs.All}: true"`].filter(Boolean);
+  const selectors = [
+    steps !== undefined && `"${Inputs.Steps}"`,
+    to !== undefined && `"${Inputs.To}"`,
+    all && `"${Inputs.All}: true"`,
+  ].filter(Boolean);
   if (selectors.length > 1) {
-    throw new ConfigurationError(`Inputs ${selectors.join(' and ')} were both given; give at most one of steps, to, all (steps undoes batches, to undoes everything applied after a migration, all undoes every batch).`);
+    throw new ConfigurationError(
+      `Inputs ${selectors.join(' and ')} were both given; give at most one of steps, to, all (steps undoes batches, to undoes everything applied after a migration, all undoes every batch).`,
+    );
   }
   const selecting = mode === 'rollback' || mode === 'plan' || mode === 'down';
   if (!selecting) {
-    for (const [name, given] of [[Inputs.Steps, steps !== undefined], [Inputs.To, to !== undefined], [Inputs.All, all], [Inputs.Migration, migration !== undefined], [Inputs.DryRun, dryRun], [Inputs.ExpectedPlan, expectedPlan !== undefined]] as const) {
-      if (given) throw new ConfigurationError(`Input "${name}" applies to mode plan, rollback or down, not to mode ${mode}.`);
+    for (const [name, given] of [
+      [Inputs.Steps, steps !== undefined],
+      [Inputs.To, to !== undefined],
+      [Inputs.All, all],
+      [Inputs.Migration, migration !== undefined],
+      [Inputs.DryRun, dryRun],
+      [Inputs.ExpectedPlan, expectedPlan !== undefined],
+    ] as const) {
+      if (given)
+        throw new ConfigurationError(`Input "${name}" applies to mode plan, rollback or down, not to mode ${mode}.`);
     }
   }
   if (forceUnlock && mode !== 'unlock') {
     throw new ConfigurationError(`Input "${Inputs.ForceUnlock}" is only allowed with mode: unlock (mode is ${mode}).`);
   }
   if (mode === 'down' && migration === undefined) {
-    throw new ConfigurationError(`Mode down needs input "${Inputs.Migration}": the file name of the one applied migration to undo, e.g. 007_add_security_tables.ts.`);
+    throw new ConfigurationError(
+      `Mode down needs input "${Inputs.Migration}": the file name of the one applied migration to undo, e.g. 007_add_security_tables.ts.`,
+    );
   }
   if (migration !== undefined && mode === 'rollback') {
-    throw new ConfigurationError(`Input "${Inputs.Migration}" is for mode down (one migration); mode rollback takes steps, to or all.`);
+    throw new ConfigurationError(
+      `Input "${Inputs.Migration}" is for mode down (one migration); mode rollback takes steps, to or all.`,
+    );
   }
   if (migration !== undefined && selectors.length > 0) {
-    throw new ConfigurationError(`Input "${Inputs.Migration}" undoes one migration and cannot be combined with ${selectors.join(' or ')}.`);
+    throw new ConfigurationError(
+      `Input "${Inputs.Migration}" undoes one migration and cannot be combined with ${selectors.join(' or ')}.`,
+    );
   }
   let request: PlanRequest;
   if (migration !== undefined) request = { kind: 'down', migration };
@@ -71,7 +101,9 @@ export function getInputs(secrets: SecretRegistry): RollbackInputs {
   else request = { kind: 'steps', steps: steps ?? 1 };
 
   if (expectedPlan !== undefined && !FINGERPRINT_PATTERN.test(expectedPlan)) {
-    throw new ConfigurationError(`Input "${Inputs.ExpectedPlan}" is "${expectedPlan}": it must be the plan-fingerprint output of a plan run (64 hexadecimal characters).`);
+    throw new ConfigurationError(
+      `Input "${Inputs.ExpectedPlan}" is "${expectedPlan}": it must be the plan-fingerprint output of a plan run (64 hexadecimal characters).`,
+    );
   }
 
   return {

@@ -35,7 +35,9 @@ export async function run(): Promise<void> {
           schema: given.schema,
           cwd: process.cwd(),
         });
-        core.info(`directories: ${resolved.directories.join(', ')}; table: ${resolved.schemaName}.${resolved.tableName}${given.knexfile ? ` (knexfile ${given.knexfile}, environment ${given.knexEnvironment})` : ''}`);
+        core.info(
+          `directories: ${resolved.directories.join(', ')}; table: ${resolved.schemaName}.${resolved.tableName}${given.knexfile ? ` (knexfile ${given.knexfile}, environment ${given.knexEnvironment})` : ''}`,
+        );
         return resolved;
       });
       // The parser starts while the database work runs, instead of after it.
@@ -73,9 +75,14 @@ function logStatus(result: RollbackResult): void {
   if (!snapshot) return;
   for (const row of snapshot.applied) core.info(`applied  ${row.name}  batch ${row.batch}  at ${row.migrationTime}`);
   for (const name of snapshot.pending) core.info(`pending  ${name}`);
-  for (const name of snapshot.missingFiles) core.warning(`${name} is applied but its file is missing from the migrations directory: it cannot be rolled back from this checkout.`);
+  for (const name of snapshot.missingFiles)
+    core.warning(
+      `${name} is applied but its file is missing from the migrations directory: it cannot be rolled back from this checkout.`,
+    );
   const { lock } = snapshot;
-  core.info(`lock: ${lock.table} ${lock.tableExists ? `is_locked = ${lock.isLocked ? 1 : 0}` : 'does not exist'}; holders: ${lock.holders.map(describeHolder).join('; ') || 'none'}`);
+  core.info(
+    `lock: ${lock.table} ${lock.tableExists ? `is_locked = ${lock.isLocked ? 1 : 0}` : 'does not exist'}; holders: ${lock.holders.map(describeHolder).join('; ') || 'none'}`,
+  );
   for (const line of result.lockChecks) core.info(`checked: ${line}`);
   for (const note of result.notes) core.info(note);
 }
@@ -87,12 +94,23 @@ function applicationName(): string {
   return `db-rollback-actions/rollback${run}${repository}`.slice(0, 63);
 }
 
-async function report(result: RollbackResult | undefined, inputs: RollbackInputs | undefined, secrets: SecretRegistry, outcome: { ok: boolean; message?: string }): Promise<void> {
+async function report(
+  result: RollbackResult | undefined,
+  inputs: RollbackInputs | undefined,
+  secrets: SecretRegistry,
+  outcome: { ok: boolean; message?: string },
+): Promise<void> {
   const snapshot = result?.after ?? result?.before;
   const outputs: Record<Outputs, string> = {
     [Outputs.Applied]: JSON.stringify(snapshot?.applied.map((row) => row.name) ?? []),
     [Outputs.Pending]: JSON.stringify(snapshot?.pending ?? []),
-    [Outputs.Plan]: JSON.stringify(result?.plan.map((migration) => ({ name: migration.name, batch: migration.batch, transaction: migration.transaction })) ?? []),
+    [Outputs.Plan]: JSON.stringify(
+      result?.plan.map((migration) => ({
+        name: migration.name,
+        batch: migration.batch,
+        transaction: migration.transaction,
+      })) ?? [],
+    ),
     [Outputs.PlanFingerprint]: result?.fingerprint ?? '',
     [Outputs.RolledBack]: JSON.stringify(result?.rolledBack ?? []),
     [Outputs.Sql]: result ? renderSql(result.statements) : '',
@@ -101,7 +119,10 @@ async function report(result: RollbackResult | undefined, inputs: RollbackInputs
   for (const [name, value] of Object.entries(outputs)) core.setOutput(name, secrets.scrub(value));
   // Warnings as annotations, so they show on the run page without opening the log.
   for (const warning of result?.warnings ?? []) core.warning(secrets.scrub(warning));
-  const summary = renderSummary(result, asked(inputs), { ok: outcome.ok, message: outcome.message === undefined ? undefined : secrets.scrub(outcome.message) });
+  const summary = renderSummary(result, asked(inputs), {
+    ok: outcome.ok,
+    message: outcome.message === undefined ? undefined : secrets.scrub(outcome.message),
+  });
   // A summary that cannot be written (no GITHUB_STEP_SUMMARY, e.g. run by hand) must not hide the real outcome.
   try {
     await core.summary.addRaw(secrets.scrub(summary)).write();

@@ -56,13 +56,19 @@ export function getInputs(): SmokeInputs {
   if (databaseUrl) secrets.push(...connectionSecrets(databaseUrl));
   const expectedTables = parseExpectedTables(getLines(Inputs.ExpectedTables), Inputs.ExpectedTables);
   if (expectedTables.length && !databaseUrl) {
-    throw new ConfigurationError(`Input "${Inputs.ExpectedTables}" is set but "${Inputs.DatabaseUrl}" is not: give the connection string of the database to check.`);
+    throw new ConfigurationError(
+      `Input "${Inputs.ExpectedTables}" is set but "${Inputs.DatabaseUrl}" is not: give the connection string of the database to check.`,
+    );
   }
   if (databaseUrl && !expectedTables.length) {
-    throw new ConfigurationError(`Input "${Inputs.DatabaseUrl}" is set but "${Inputs.ExpectedTables}" is empty: list the tables that must exist, and !name for those that must not.`);
+    throw new ConfigurationError(
+      `Input "${Inputs.DatabaseUrl}" is set but "${Inputs.ExpectedTables}" is empty: list the tables that must exist, and !name for those that must not.`,
+    );
   }
   if (urls.length === 0 && !command && !databaseUrl) {
-    throw new ConfigurationError(`Nothing to check: give "${Inputs.Urls}" (one URL a line), "${Inputs.Command}" or "${Inputs.DatabaseUrl}" with "${Inputs.ExpectedTables}".`);
+    throw new ConfigurationError(
+      `Nothing to check: give "${Inputs.Urls}" (one URL a line), "${Inputs.Command}" or "${Inputs.DatabaseUrl}" with "${Inputs.ExpectedTables}".`,
+    );
   }
   return {
     urls,
@@ -87,13 +93,19 @@ function validateUrl(text: string): string {
   try {
     url = new URL(text);
   } catch {
-    throw new ConfigurationError(`Input "${Inputs.Urls}" has "${text}", which is not a URL. Write full URLs such as https://api.example.com/health/ready, one a line.`);
+    throw new ConfigurationError(
+      `Input "${Inputs.Urls}" has "${text}", which is not a URL. Write full URLs such as https://api.example.com/health/ready, one a line.`,
+    );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new ConfigurationError(`Input "${Inputs.Urls}" has "${text}" with scheme "${url.protocol.replace(/:$/, '')}". Valid values are: [http, https].`);
+    throw new ConfigurationError(
+      `Input "${Inputs.Urls}" has "${text}" with scheme "${url.protocol.replace(/:$/, '')}". Valid values are: [http, https].`,
+    );
   }
   if (url.username || url.password) {
-    throw new ConfigurationError(`Input "${Inputs.Urls}" has a URL with credentials in it (${url.host}); pass them in "${Inputs.Headers}" instead (Authorization: ...), where they are masked.`);
+    throw new ConfigurationError(
+      `Input "${Inputs.Urls}" has a URL with credentials in it (${url.host}); pass them in "${Inputs.Headers}" instead (Authorization: ...), where they are masked.`,
+    );
   }
   return url.toString();
 }

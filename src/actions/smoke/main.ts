@@ -16,11 +16,15 @@ export async function run(): Promise<void> {
     const inputs = getInputs();
     secrets.add(...inputs.secrets);
     const plan = [
-      inputs.urls.length ? `${inputs.urls.length} URL(s) expecting ${inputs.expectedStatus.text}${inputs.expectBody ? ` and ${inputs.expectBody.text}` : ''}` : '',
+      inputs.urls.length
+        ? `${inputs.urls.length} URL(s) expecting ${inputs.expectedStatus.text}${inputs.expectBody ? ` and ${inputs.expectBody.text}` : ''}`
+        : '',
       inputs.command ? `then \`${inputs.command}\`` : '',
       inputs.databaseUrl ? `${inputs.expectedTables.length} table expectation(s)` : '',
     ].filter(Boolean);
-    core.info(`Checking ${plan.join(', ')}; up to ${inputs.attempts} attempts from ${formatDuration(inputs.intervalMs)} apart (growing to ${formatDuration(inputs.maxIntervalMs)}), ${formatDuration(inputs.requestTimeoutMs)} per request, ${formatDuration(inputs.deadlineMs)} overall.`);
+    core.info(
+      `Checking ${plan.join(', ')}; up to ${inputs.attempts} attempts from ${formatDuration(inputs.intervalMs)} apart (growing to ${formatDuration(inputs.maxIntervalMs)}), ${formatDuration(inputs.requestTimeoutMs)} per request, ${formatDuration(inputs.deadlineMs)} overall.`,
+    );
 
     const report = await core.group('Smoke checks', () =>
       runSmoke({
@@ -39,7 +43,10 @@ export async function run(): Promise<void> {
         // The step's own inputs (the database URL, the headers) are not the command's business.
         commandEnv: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('INPUT_'))),
         database: inputs.databaseUrl ? { url: inputs.databaseUrl, tables: inputs.expectedTables } : undefined,
-        logger: { info: (line) => core.info(secrets.scrub(line)), warning: (line) => core.warning(secrets.scrub(line)) },
+        logger: {
+          info: (line) => core.info(secrets.scrub(line)),
+          warning: (line) => core.warning(secrets.scrub(line)),
+        },
       }),
     );
     // A body or an error can echo a header or the connection string back: scrub before anything leaves.
@@ -74,17 +81,31 @@ async function writeSummary(report: SmokeReport): Promise<void> {
       ],
       ...report.results.map((result) => [
         escapeHtml(result.check),
-        result.skipped ? '⏭️ skipped' : result.passed ? `✅ ${result.lastStatus ?? 'passed'}` : `❌ ${result.lastStatus ?? 'failed'}`,
+        result.skipped
+          ? '⏭️ skipped'
+          : result.passed
+            ? `✅ ${result.lastStatus ?? 'passed'}`
+            : `❌ ${result.lastStatus ?? 'failed'}`,
         String(result.attempts),
         result.latencyMs === undefined ? '—' : `${result.latencyMs}ms`,
-        result.passed ? '—' : `${escapeHtml(result.error ?? '')}${result.snippet ? `<br><pre>${escapeHtml(result.snippet)}</pre>` : ''}`,
+        result.passed
+          ? '—'
+          : `${escapeHtml(result.error ?? '')}${result.snippet ? `<br><pre>${escapeHtml(result.snippet)}</pre>` : ''}`,
       ]),
     ]);
   const database = report.results.find((result) => result.kind === 'database');
   if (database && (database.missingTables?.length || database.unexpectedTables?.length)) {
     summary.addHeading('Inconsistent state', 3);
-    if (database.missingTables?.length) summary.addRaw(`<p>Tables the migrations expect that do not exist: <code>${database.missingTables.join('</code>, <code>')}</code></p>`, true);
-    if (database.unexpectedTables?.length) summary.addRaw(`<p>Tables that should be gone but still exist: <code>${database.unexpectedTables.join('</code>, <code>')}</code></p>`, true);
+    if (database.missingTables?.length)
+      summary.addRaw(
+        `<p>Tables the migrations expect that do not exist: <code>${database.missingTables.join('</code>, <code>')}</code></p>`,
+        true,
+      );
+    if (database.unexpectedTables?.length)
+      summary.addRaw(
+        `<p>Tables that should be gone but still exist: <code>${database.unexpectedTables.join('</code>, <code>')}</code></p>`,
+        true,
+      );
   }
   await summary.write();
 }

@@ -27,11 +27,20 @@ export interface SnapshotInputs {
 
 export function getInputs(now: Date): SnapshotInputs {
   const target = getTarget();
-  const snapshotIdentifier = expandSnapshotIdentifier(getString('snapshot-identifier') ?? DEFAULT_SNAPSHOT_IDENTIFIER, now);
-  checkIdentifier('snapshot-identifier', target.kind === 'instance' ? 'DB snapshot' : 'DB cluster snapshot', snapshotIdentifier);
+  const snapshotIdentifier = expandSnapshotIdentifier(
+    getString('snapshot-identifier') ?? DEFAULT_SNAPSHOT_IDENTIFIER,
+    now,
+  );
+  checkIdentifier(
+    'snapshot-identifier',
+    target.kind === 'instance' ? 'DB snapshot' : 'DB cluster snapshot',
+    snapshotIdentifier,
+  );
   const { tags, problems } = parseTagLines(getLines('tags'));
   if (problems.length) {
-    throw new ConfigurationError(`Input "tags" breaks RDS's tag rules (keys up to 128 and values up to 256 characters; letters, digits, spaces and _ . : / = + - @ only): ${problems.join('; ')}.`);
+    throw new ConfigurationError(
+      `Input "tags" breaks RDS's tag rules (keys up to 128 and values up to 256 characters; letters, digits, spaces and _ . : / = + - @ only): ${problems.join('; ')}.`,
+    );
   }
   return {
     target,

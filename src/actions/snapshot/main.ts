@@ -37,7 +37,9 @@ export async function run(): Promise<void> {
       core.setOutput('status', result.snapshot.status);
       core.setOutput('seconds-waited', Math.round(result.waitedMs / 1000));
       core.setOutput('reused', String(result.reused));
-      core.info(`Snapshot "${result.snapshot.identifier}" is ${result.snapshot.status}${result.waitedMs ? ` after ${formatDuration(result.waitedMs)}` : ''}.`);
+      core.info(
+        `Snapshot "${result.snapshot.identifier}" is ${result.snapshot.status}${result.waitedMs ? ` after ${formatDuration(result.waitedMs)}` : ''}.`,
+      );
       await writeSummary(inputs, result, started, tags);
     } catch (error) {
       await writeFailureSummary(
@@ -58,7 +60,12 @@ export async function run(): Promise<void> {
   });
 }
 
-async function writeSummary(inputs: SnapshotInputs, result: SnapshotResult, started: Date, tags: { Key?: string; Value?: string }[]): Promise<void> {
+async function writeSummary(
+  inputs: SnapshotInputs,
+  result: SnapshotResult,
+  started: Date,
+  tags: { Key?: string; Value?: string }[],
+): Promise<void> {
   const done = result.snapshot.status === 'available';
   core.summary.addHeading(`${done ? 'Snapshot taken' : 'Snapshot requested'}: ${result.snapshot.identifier}`, 2);
   core.summary.addTable(
@@ -69,17 +76,34 @@ async function writeSummary(inputs: SnapshotInputs, result: SnapshotResult, star
       ['Status', result.snapshot.status],
       ['Requested at', started.toISOString()],
       ['Snapshot time', iso(result.snapshot.createTime)],
-      ['Waited', result.waitedMs ? `${formatDuration(result.waitedMs)} (${result.polls} status checks)` : inputs.wait ? '0s' : 'not waited (wait: false)'],
+      [
+        'Waited',
+        result.waitedMs
+          ? `${formatDuration(result.waitedMs)} (${result.polls} status checks)`
+          : inputs.wait
+            ? '0s'
+            : 'not waited (wait: false)',
+      ],
       ['Reused from an earlier attempt of this run', result.reused ? 'yes' : 'no'],
     ]),
   );
   if (inputs.reason) {
     core.summary.addHeading('Reason, as given', 3);
     core.summary.addCodeBlock(escapeHtml(inputs.reason));
-    if (cleanTagValue(inputs.reason) !== inputs.reason) core.summary.addRaw(`Stored in the reason tag as: <code>${escapeHtml(cleanTagValue(inputs.reason))}</code>`, true);
+    if (cleanTagValue(inputs.reason) !== inputs.reason)
+      core.summary.addRaw(
+        `Stored in the reason tag as: <code>${escapeHtml(cleanTagValue(inputs.reason))}</code>`,
+        true,
+      );
   }
   core.summary.addHeading('Tags', 3);
-  core.summary.addTable([[{ data: 'Key', header: true }, { data: 'Value', header: true }], ...tags.map((tag) => [escapeHtml(tag.Key ?? ''), escapeHtml(tag.Value ?? '')])]);
+  core.summary.addTable([
+    [
+      { data: 'Key', header: true },
+      { data: 'Value', header: true },
+    ],
+    ...tags.map((tag) => [escapeHtml(tag.Key ?? ''), escapeHtml(tag.Value ?? '')]),
+  ]);
   core.summary.addRaw(
     done
       ? `Next step in the runbook: notify stakeholders, then roll back. To undo everything, restore this snapshot with the restore action (snapshot-identifier: ${result.snapshot.identifier}).`

@@ -38,8 +38,14 @@ export function getInputs(): VerifyReversibleInputs {
   }
   const migrationsTable = getString(Inputs.MigrationsTable) ?? 'knex_migrations';
   const schema = getString(Inputs.Schema) ?? 'public';
-  for (const [name, value] of [[Inputs.MigrationsTable, migrationsTable], [Inputs.Schema, schema]] as const) {
-    if (!IDENTIFIER.test(value)) throw new ConfigurationError(`Input "${name}" is "${value}": it must be a plain SQL identifier (letters, digits, _).`);
+  for (const [name, value] of [
+    [Inputs.MigrationsTable, migrationsTable],
+    [Inputs.Schema, schema],
+  ] as const) {
+    if (!IDENTIFIER.test(value))
+      throw new ConfigurationError(
+        `Input "${name}" is "${value}": it must be a plain SQL identifier (letters, digits, _).`,
+      );
   }
   return {
     databaseUrl,

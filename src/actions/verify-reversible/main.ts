@@ -42,7 +42,9 @@ export async function run(): Promise<void> {
 
       const files = listMigrationFiles([inputs.migrationsDir]);
       if (files.length === 0) {
-        throw new ConfigurationError(`Input "migrations-dir" is "${inputs.migrationsDirInput}", which holds no migration files (.js, .cjs, .mjs, .ts).`);
+        throw new ConfigurationError(
+          `Input "migrations-dir" is "${inputs.migrationsDirInput}", which holds no migration files (.js, .cjs, .mjs, .ts).`,
+        );
       }
       const result = await core.group(`Checking ${inputs.only.length || files.length} migration(s): up, down, up`, () =>
         checkReversibility({
@@ -51,7 +53,10 @@ export async function run(): Promise<void> {
           only: inputs.only,
           migrationsTable: inputs.migrationsTable,
           schema: inputs.schema,
-          logger: { info: (message) => core.info(secrets.scrub(message)), debug: (message) => core.debug(secrets.scrub(message)) },
+          logger: {
+            info: (message) => core.info(secrets.scrub(message)),
+            debug: (message) => core.debug(secrets.scrub(message)),
+          },
         }),
       );
 
@@ -59,13 +64,20 @@ export async function run(): Promise<void> {
       writeReport(reportFile, report);
       core.setOutput(Outputs.Checked, String(report.checked));
       core.setOutput(Outputs.Irreversible, JSON.stringify(report.irreversible));
-      await core.summary.addRaw(secrets.scrub(summaryMarkdown(report, { migrationsDir: inputs.migrationsDirInput, schema: inputs.schema }))).write();
+      await core.summary
+        .addRaw(
+          secrets.scrub(summaryMarkdown(report, { migrationsDir: inputs.migrationsDirInput, schema: inputs.schema })),
+        )
+        .write();
 
       const errors = result.checks.filter((check) => check.outcome === 'error');
       const differences = result.checks.filter((check) => check.outcome === 'difference');
       for (const check of [...errors, ...differences]) {
         const annotate = inputs.failOn === 'error' && check.outcome === 'difference' ? core.warning : core.error;
-        annotate(secrets.scrub(`${check.name}: ${check.reason}`), { title: 'Migration not reversible', file: annotationPath(inputs.migrationsDir, check.name) });
+        annotate(secrets.scrub(`${check.name}: ${check.reason}`), {
+          title: 'Migration not reversible',
+          file: annotationPath(inputs.migrationsDir, check.name),
+        });
       }
       const failing = inputs.failOn === 'error' ? errors : [...errors, ...differences];
       if (failing.length) {
@@ -74,7 +86,9 @@ export async function run(): Promise<void> {
             `Fix their down() so it undoes exactly what up() does (see the job summary for each difference).`,
         );
       }
-      core.info(`All ${report.checked} checked migration(s) are reversible${differences.length ? ` apart from ${differences.length} difference(s) (fail-on: error)` : ''}.`);
+      core.info(
+        `All ${report.checked} checked migration(s) are reversible${differences.length ? ` apart from ${differences.length} difference(s) (fail-on: error)` : ''}.`,
+      );
     });
   } finally {
     stopCancelHandler();
@@ -84,11 +98,23 @@ export async function run(): Promise<void> {
 
 /** Annotations need the file relative to the repository root to land on the pull request's diff. */
 function annotationPath(migrationsDir: string, name: string): string {
-  return path.relative(process.env.GITHUB_WORKSPACE ?? process.cwd(), path.join(migrationsDir, name)).split(path.sep).join('/');
+  return path
+    .relative(process.env.GITHUB_WORKSPACE ?? process.cwd(), path.join(migrationsDir, name))
+    .split(path.sep)
+    .join('/');
 }
 
 function emptyReport(): ReversibilityReport {
-  return { checked: 0, exact: [], irreversible: [], appliedUnchecked: [], notReached: [], migrations: [], rebuilds: 0, durationMs: 0 };
+  return {
+    checked: 0,
+    exact: [],
+    irreversible: [],
+    appliedUnchecked: [],
+    notReached: [],
+    migrations: [],
+    rebuilds: 0,
+    durationMs: 0,
+  };
 }
 
 /**

@@ -52,7 +52,7 @@ function verdictLine(report: MonitorReport, context: SummaryContext): string {
   const schedule = `every ${formatDuration(context.intervalMs)} for ${formatDuration(context.durationMs)}`;
   if (report.passed)
     return `✅ Every check held its threshold: ${report.rounds} sample(s) each, ${schedule} (${limits}).`;
-  return `❌ ${escapeHtml(clip(report.failure ?? 'failed'))}<br>Sampled ${schedule} (${limits}); stopped after ${report.rounds} sample(s).`;
+  return `❌ ${escapeText(clip(report.failure ?? 'failed'))}<br>Sampled ${schedule} (${limits}); stopped after ${report.rounds} sample(s).`;
 }
 
 function overviewTable(checks: readonly CheckReport[]): string {
@@ -60,9 +60,9 @@ function overviewTable(checks: readonly CheckReport[]): string {
   const rows = checks.map((check) => {
     const last = check.samples.at(-1);
     return [
-      escapeHtml(check.name),
-      `<code>${escapeHtml(clip(check.source))}</code>`,
-      escapeHtml(describeThreshold(check.threshold)),
+      escapeText(check.name),
+      `<code>${escapeText(clip(check.source))}</code>`,
+      escapeText(describeThreshold(check.threshold)),
       String(check.samples.length),
       String(check.failures),
       String(check.inconclusive),
@@ -74,7 +74,8 @@ function overviewTable(checks: readonly CheckReport[]): string {
 }
 
 function checkSection(check: CheckReport, withTable: boolean): string {
-  const lines = [`### ${escapeHtml(check.name)}`, ''];
+  // An HTML heading: a markdown one would read a typed * or [link](...) as markup.
+  const lines = [`<h3>${escapeText(check.name)}</h3>`, ''];
   lines.push(chart(check), '');
   if (withTable) {
     const notPassing = check.samples.filter((sample) => sample.verdict !== 'pass');
@@ -88,7 +89,7 @@ function checkSection(check: CheckReport, withTable: boolean): string {
         clockTime(sample.at),
         valueCell(sample),
         verdictCell(sample),
-        escapeHtml(clip(sample.message ?? '')),
+        escapeText(clip(sample.message ?? '')),
       ]);
       lines.push(
         `<details><summary>${caption}</summary>`,
@@ -117,8 +118,9 @@ export function chart(check: CheckReport): string {
   const limits = [check.threshold.max, check.threshold.min].filter((limit): limit is number => limit !== undefined);
   const low = Math.min(...values, ...limits);
   const high = Math.max(...values, ...limits);
-  const pad = (high - low) * 0.1 || Math.abs(high) * 0.1 || 1;
-  const bottom = low >= 0 && low - pad < 0 ? 0 : low - pad;
+  // Rates, latencies and connection counts are read against zero; only negative figures move the axis down.
+  const bottom = low >= 0 ? 0 : low - (high - low) * 0.1;
+  const pad = (high - bottom) * 0.1 || Math.abs(high) * 0.1 || 1;
   const missing = check.samples.length - check.samples.filter((sample) => sample.value !== null).length;
   const lines = [
     '```mermaid',
@@ -130,7 +132,7 @@ export function chart(check: CheckReport): string {
     ...limits.map((limit) => `  line [${plotted.map(() => number(limit)).join(', ')}]`),
     '```',
     '',
-    `<p>The samples${plotted.length < check.samples.length - missing ? ` (${plotted.length} evenly chosen)` : ''} against ${escapeHtml(describeThreshold(check.threshold))} (the flat line${limits.length > 1 ? 's' : ''})${missing ? `; ${missing} sample(s) without data are not plotted` : ''}.</p>`,
+    `<p>The samples${plotted.length < check.samples.length - missing ? ` (${plotted.length} evenly chosen)` : ''} against ${escapeText(describeThreshold(check.threshold))} (the flat line${limits.length > 1 ? 's' : ''})${missing ? `; ${missing} sample(s) without data are not plotted` : ''}.</p>`,
   ];
   return lines.join('\n');
 }
@@ -164,6 +166,11 @@ function number(value: number): string {
 function evenly<T>(items: T[], most: number): T[] {
   if (items.length <= most) return items;
   return Array.from({ length: most }, (_, index) => items[Math.round((index * (items.length - 1)) / (most - 1))]);
+}
+
+/** HTML-escaped, and backticks too: three of them in a name would open a code fence. */
+function escapeText(text: string): string {
+  return escapeHtml(text).replace(/`/g, '&#96;');
 }
 
 function clip(text: string, most = MAX_CELL): string {

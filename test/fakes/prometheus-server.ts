@@ -48,7 +48,7 @@ export interface FakePrometheus {
   url: string;
   /** Every query request that reached the API, in order. */
   queries: QueryRequest[];
-  /** Sets or replaces the script for a query. */
+  /** Sets or replaces the script for a query; its next request gets the script's first answer. */
   script(query: string, script: Script): void;
   http: HttpFake;
   close(): Promise<void>;
@@ -87,7 +87,10 @@ export async function startFakePrometheus(options: FakePrometheusOptions = {}): 
   return {
     url: `${http.url}${prefix}`,
     queries,
-    script: (query, script) => void scripts.set(query, script),
+    script(query, script) {
+      scripts.set(query, script);
+      counts.delete(query);
+    },
     http,
     close: () => http.close(),
   };

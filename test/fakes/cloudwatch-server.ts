@@ -53,11 +53,14 @@ export interface GetMetricDataCall {
   scanBy?: string;
 }
 
+/** Datapoints computed at each request from the window asked for (live figures, a late publisher). */
+export type PointSource = (window: { start: number; end: number }) => Datapoint[] | Promise<Datapoint[]>;
+
 export interface FakeCloudWatch {
   url: string;
   calls: GetMetricDataCall[];
   /** Adds datapoints to a metric (a function computes them at each request, for live figures). */
-  put(metric: MetricKey, points: Datapoint[] | ((window: { start: number; end: number }) => Datapoint[])): void;
+  put(metric: MetricKey, points: Datapoint[] | PointSource): void;
   /** The next requests get these errors, in order. */
   fail(...faults: CloudWatchFault[]): void;
   /** Accept requests and never answer, until set back to false. */
@@ -74,12 +77,12 @@ function keyOf(metric: MetricKey): string {
 }
 
 export async function startFakeCloudWatch(): Promise<FakeCloudWatch> {
-  const metrics = new Map<string, Array<Datapoint[] | ((window: { start: number; end: number }) => Datapoint[])>>();
+  const metrics = new Map<string, Array<Datapoint[] | PointSource>>();
   const faults: CloudWatchFault[] = [];
   const calls: GetMetricDataCall[] = [];
   let hanging = false;
 
-  function handle(request: RecordedRequest): Reply | Promise<Reply> {
+  async function handle(request: RecordedRequest): Promise<Reply> {
     const target = String(request.headers['x-amz-target'] ?? '');
     if (request.method !== 'POST' || target !== TARGET)
       return error(400, 'UnknownOperationException', `this fake speaks ${TARGET} only, not "${target}"`);
@@ -101,26 +104,33 @@ export async function startFakeCloudWatch(): Promise<FakeCloudWatch> {
     if (hanging) return new Promise<Reply>(() => undefined);
     const fault = faults.shift();
     if (fault) return error(fault.status, fault.type, fault.message);
-    const results = call.queries.map((query) => {
-      const stat = query.MetricStat!;
-      const key = keyOf({
-        namespace: stat.Metric.Namespace,
-        metric: stat.Metric.MetricName,
-        dimensions: Object.fromEntries((stat.Metric.Dimensions ?? []).map((entry) => [entry.Name, entry.Value])),
-      });
-      const window = { start: call.start, end: call.end };
-      const points = (metrics.get(key) ?? [])
-        .flatMap((source) => (typeof source === 'function' ? source(window) : source))
-        .filter((point) => point.at >= call.start && point.at < call.end)
-        .sort((a, b) => (call.scanBy === 'TimestampAscending' ? a.at - b.at : b.at - a.at));
-      return {
-        Id: query.Id,
-        Label: stat.Metric.MetricName,
-        Timestamps: points.map((point) => point.at / 1000),
-        Values: points.map((point) => point.value),
-        StatusCode: 'Complete',
-      };
-    });
+    const results = await Promise.all(
+      call.queries.map(async (query) => {
+        const stat = query.MetricStat!;
+        const key = keyOf({
+          namespace: stat.Metric.Namespace,
+          metric: stat.Metric.MetricName,
+          dimensions: Object.fromEntries((stat.Metric.Dimensions ?? []).map((entry) => [entry.Name, entry.Value])),
+        });
+        const window = { start: call.start, end: call.end };
+        const sources = await Promise.all(
+          (metrics.get(key) ?? []).map((source) =>
+            typeof source === 'function' ? Promise.resolve(source(window)) : Promise.resolve(source),
+          ),
+        );
+        const points = sources
+          .flat()
+          .filter((point) => point.at >= call.start && point.at < call.end)
+          .sort((a, b) => (call.scanBy === 'TimestampAscending' ? a.at - b.at : b.at - a.at));
+        return {
+          Id: query.Id,
+          Label: stat.Metric.MetricName,
+          Timestamps: points.map((point) => point.at / 1000),
+          Values: points.map((point) => point.value),
+          StatusCode: 'Complete',
+        };
+      }),
+    );
     return {
       status: 200,
       body: { MetricDataResults: results, Messages: [] },

@@ -38007,7 +38007,13 @@ async function runCommand(options) {
     const logger = options.logger ?? silentLogger;
     const started = performance.now();
     // Its own process group, so a timeout stops the whole tree (npm, jest, ...), not just the shell.
-    const child = (0,external_node_child_process_namespaceObject.spawn)(options.command, { shell: true, cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = (0,external_node_child_process_namespaceObject.spawn)(options.command, {
+        shell: true,
+        cwd: options.cwd,
+        env: options.env ?? process.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+    });
     const tail = [];
     let partial = { stdout: '', stderr: '' };
     const collect = (stream) => (chunk) => {
@@ -38051,7 +38057,16 @@ async function runCommand(options) {
         : timedOut
             ? `killed after ${Math.round(options.timeoutMs / 1000)}s (the overall deadline)`
             : `exited with code ${code ?? 'none (killed by a signal)'}`;
-    return { check, kind: 'command', passed: false, attempts: 1, ...(code !== null ? { lastStatus: code } : {}), latencyMs, error, snippet: tail.join('\n').slice(-1500) };
+    return {
+        check,
+        kind: 'command',
+        passed: false,
+        attempts: 1,
+        ...(code !== null ? { lastStatus: code } : {}),
+        latencyMs,
+        error,
+        snippet: tail.join('\n').slice(-1500),
+    };
 }
 
 // EXTERNAL MODULE: ./node_modules/pg/lib/index.js
@@ -38133,9 +38148,11 @@ async function checkTables(databaseUrl, expectations) {
         const { rows } = await client.query(`SELECT n.nspname AS schema, c.relname AS name FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname = ANY($1)`, [schemas]);
         const existing = new Set(rows.map((row) => `${row.schema}.${row.name}`));
-        const label = (expectation) => (expectation.schema === 'public' ? expectation.table : `${expectation.schema}.${expectation.table}`);
+        const label = (expectation) => expectation.schema === 'public' ? expectation.table : `${expectation.schema}.${expectation.table}`;
         const missingTables = expectations.filter((e) => e.present && !existing.has(`${e.schema}.${e.table}`)).map(label);
-        const unexpectedTables = expectations.filter((e) => !e.present && existing.has(`${e.schema}.${e.table}`)).map(label);
+        const unexpectedTables = expectations
+            .filter((e) => !e.present && existing.has(`${e.schema}.${e.table}`))
+            .map(label);
         const passed = missingTables.length === 0 && unexpectedTables.length === 0;
         const problems = [
             missingTables.length ? `missing: ${missingTables.join(', ')}` : '',
@@ -38153,7 +38170,14 @@ async function checkTables(databaseUrl, expectations) {
         };
     }
     catch (error) {
-        return { check: 'database tables', kind: 'database', passed: false, attempts: 1, latencyMs: Math.round(performance.now() - started), error: `could not read the schema: ${errorMessage(error)}` };
+        return {
+            check: 'database tables',
+            kind: 'database',
+            passed: false,
+            attempts: 1,
+            latencyMs: Math.round(performance.now() - started),
+            error: `could not read the schema: ${errorMessage(error)}`,
+        };
     }
     finally {
         await client.end().catch(() => undefined);
@@ -38193,7 +38217,14 @@ async function checkUrl(options) {
         last = await attempt(options, Math.max(1, Math.ceil(Math.min(options.requestTimeoutMs, left))));
         if (last.ok) {
             logger.info(`${options.url}: ${last.status} in ${Math.round(last.latencyMs)}ms (attempt ${attempts})`);
-            return { check: options.url, kind: 'url', passed: true, attempts, lastStatus: last.status, latencyMs: Math.round(last.latencyMs) };
+            return {
+                check: options.url,
+                kind: 'url',
+                passed: true,
+                attempts,
+                lastStatus: last.status,
+                latencyMs: Math.round(last.latencyMs),
+            };
         }
         logger.info(`${options.url}: attempt ${attempts}/${options.attempts} failed: ${last.error}`);
         if (!last.retry || attempts >= options.attempts)
@@ -38204,7 +38235,11 @@ async function checkUrl(options) {
         await new Promise((resolve) => setTimeout(resolve, pause));
     }
     const failure = last;
-    const why = !failure.retry ? '' : attempts >= options.attempts ? ` (gave up after ${attempts} attempts)` : ` (overall deadline reached after ${attempts} attempts)`;
+    const why = !failure.retry
+        ? ''
+        : attempts >= options.attempts
+            ? ` (gave up after ${attempts} attempts)`
+            : ` (overall deadline reached after ${attempts} attempts)`;
     return {
         check: options.url,
         kind: 'url',
@@ -38235,7 +38270,14 @@ async function attempt(options, timeoutMs) {
         }
         const wrong4xx = status >= 400 && status < 500 && status !== 429;
         const retry = !wrong4xx || Boolean(options.retryOn4xx);
-        return { ok: false, retry, error: `status ${status}, expected ${options.expectedStatus.text}${wrong4xx && !retry ? ' (a 4xx is not retried unless retry-on-4xx is set)' : ''}`, status, latencyMs, snippet };
+        return {
+            ok: false,
+            retry,
+            error: `status ${status}, expected ${options.expectedStatus.text}${wrong4xx && !retry ? ' (a 4xx is not retried unless retry-on-4xx is set)' : ''}`,
+            status,
+            latencyMs,
+            snippet,
+        };
     }
     catch (error) {
         const latencyMs = performance.now() - started;
@@ -38246,6 +38288,7 @@ async function attempt(options, timeoutMs) {
         return { ok: false, retry: true, error: networkError(error), latencyMs };
     }
 }
+/** A fetch failure as a person reads it: "connection refused (ECONNREFUSED)". */
 function networkError(error) {
     const cause = error?.cause;
     if (cause?.code === 'ECONNREFUSED')
@@ -38290,10 +38333,23 @@ async function runSmoke(options) {
         const check = `command: ${options.command}`;
         if (urlResults.every((result) => result.passed)) {
             logger.info(`Running ${options.command}`);
-            results.push(await runCommand({ command: options.command, cwd: options.commandCwd, env: options.commandEnv, timeoutMs: deadline - performance.now(), logger }));
+            results.push(await runCommand({
+                command: options.command,
+                cwd: options.commandCwd,
+                env: options.commandEnv,
+                timeoutMs: deadline - performance.now(),
+                logger,
+            }));
         }
         else {
-            results.push({ check, kind: 'command', passed: false, skipped: true, attempts: 0, error: 'not run: a URL check failed' });
+            results.push({
+                check,
+                kind: 'command',
+                passed: false,
+                skipped: true,
+                attempts: 0,
+                error: 'not run: a URL check failed',
+            });
         }
     }
     if (databaseCheck)
@@ -38438,7 +38494,10 @@ var Outputs;
 function parseExpectBody(text, input = 'expect-body') {
     const expression = text.trim();
     if (!expression.startsWith('$')) {
-        return { text: expression, check: (body) => (body.includes(expression) ? undefined : `the body does not contain "${expression}"`) };
+        return {
+            text: expression,
+            check: (body) => (body.includes(expression) ? undefined : `the body does not contain "${expression}"`),
+        };
     }
     const operatorAt = /\s*(==|!=)\s*/.exec(expression);
     const pathText = operatorAt ? expression.slice(0, operatorAt.index) : expression;
@@ -38741,7 +38800,9 @@ async function run() {
         const inputs = getInputs();
         secrets.add(...inputs.secrets);
         const plan = [
-            inputs.urls.length ? `${inputs.urls.length} URL(s) expecting ${inputs.expectedStatus.text}${inputs.expectBody ? ` and ${inputs.expectBody.text}` : ''}` : '',
+            inputs.urls.length
+                ? `${inputs.urls.length} URL(s) expecting ${inputs.expectedStatus.text}${inputs.expectBody ? ` and ${inputs.expectBody.text}` : ''}`
+                : '',
             inputs.command ? `then \`${inputs.command}\`` : '',
             inputs.databaseUrl ? `${inputs.expectedTables.length} table expectation(s)` : '',
         ].filter(Boolean);
@@ -38762,7 +38823,10 @@ async function run() {
             // The step's own inputs (the database URL, the headers) are not the command's business.
             commandEnv: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('INPUT_'))),
             database: inputs.databaseUrl ? { url: inputs.databaseUrl, tables: inputs.expectedTables } : undefined,
-            logger: { info: (line) => info(secrets.scrub(line)), warning: (line) => warning(secrets.scrub(line)) },
+            logger: {
+                info: (line) => info(secrets.scrub(line)),
+                warning: (line) => warning(secrets.scrub(line)),
+            },
         }));
         // A body or an error can echo a header or the connection string back: scrub before anything leaves.
         const results = report.results.map((result) => scrubResult(result, secrets));
@@ -38794,10 +38858,16 @@ async function writeSummary(report) {
         ],
         ...report.results.map((result) => [
             escapeHtml(result.check),
-            result.skipped ? '⏭️ skipped' : result.passed ? `✅ ${result.lastStatus ?? 'passed'}` : `❌ ${result.lastStatus ?? 'failed'}`,
+            result.skipped
+                ? '⏭️ skipped'
+                : result.passed
+                    ? `✅ ${result.lastStatus ?? 'passed'}`
+                    : `❌ ${result.lastStatus ?? 'failed'}`,
             String(result.attempts),
             result.latencyMs === undefined ? '—' : `${result.latencyMs}ms`,
-            result.passed ? '—' : `${escapeHtml(result.error ?? '')}${result.snippet ? `<br><pre>${escapeHtml(result.snippet)}</pre>` : ''}`,
+            result.passed
+                ? '—'
+                : `${escapeHtml(result.error ?? '')}${result.snippet ? `<br><pre>${escapeHtml(result.snippet)}</pre>` : ''}`,
         ]),
     ]);
     const database = report.results.find((result) => result.kind === 'database');

@@ -37335,7 +37335,11 @@ async function checkGate(request, serverUrl) {
     const octokit = githubClient(request.token, request.apiUrl);
     let body;
     try {
-        const response = await octokit.request('GET /repos/{owner}/{repo}/environments/{environment_name}', { owner, repo, environment_name: request.environment });
+        const response = await octokit.request('GET /repos/{owner}/{repo}/environments/{environment_name}', {
+            owner,
+            repo,
+            environment_name: request.environment,
+        });
         body = response.data;
     }
     catch (error) {
@@ -37355,7 +37359,9 @@ async function checkGate(request, serverUrl) {
                 settingsUrl,
             };
         }
-        const hint = status === 401 || status === 403 ? ' Give the job `actions: read` (the caller must grant it too) or a token that can read the repository\'s environments.' : '';
+        const hint = status === 401 || status === 403
+            ? " Give the job `actions: read` (the caller must grant it too) or a token that can read the repository's environments."
+            : '';
         throw new GateCheckError(`Could not read environment "${request.environment}" of ${request.repository} (${status ? `HTTP ${status}` : error instanceof Error ? error.message : String(error)}).${hint}`);
     }
     return assessEnvironment(request.environment, body, settingsUrl);
@@ -37370,7 +37376,10 @@ function assessEnvironment(environment, body, settingsUrl) {
     }));
     const waitTimerMinutes = rules.find((rule) => rule.type === 'wait_timer')?.wait_timer ?? 0;
     const policy = body.deployment_branch_policy
-        ? { protectedBranches: Boolean(body.deployment_branch_policy.protected_branches), customBranchPolicies: Boolean(body.deployment_branch_policy.custom_branch_policies) }
+        ? {
+            protectedBranches: Boolean(body.deployment_branch_policy.protected_branches),
+            customBranchPolicies: Boolean(body.deployment_branch_policy.custom_branch_policies),
+        }
         : null;
     const preventSelfReview = Boolean(reviewersRule?.prevent_self_review);
     const problems = [];
@@ -37384,7 +37393,17 @@ function assessEnvironment(environment, body, settingsUrl) {
     if (!policy) {
         warnings.push(`Environment "${environment}" accepts runs from any branch: restrict its deployment branches to the default branch, so nobody runs down() code from an unreviewed branch.`);
     }
-    return { environment, exists: true, reviewers, preventSelfReview, waitTimerMinutes, deploymentBranchPolicy: policy, problems, warnings, settingsUrl };
+    return {
+        environment,
+        exists: true,
+        reviewers,
+        preventSelfReview,
+        waitTimerMinutes,
+        deploymentBranchPolicy: policy,
+        problems,
+        warnings,
+        settingsUrl,
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/actions/check-gate/constants.ts
@@ -37573,7 +37592,12 @@ async function run() {
         secrets.add(inputs.githubToken);
         let report;
         try {
-            report = await checkGate({ token: inputs.githubToken, apiUrl: process.env.GITHUB_API_URL, repository: inputs.repository, environment: inputs.environment }, process.env.GITHUB_SERVER_URL);
+            report = await checkGate({
+                token: inputs.githubToken,
+                apiUrl: process.env.GITHUB_API_URL,
+                repository: inputs.repository,
+                environment: inputs.environment,
+            }, process.env.GITHUB_SERVER_URL);
         }
         catch (error) {
             // A check that cannot be made is a failed check: an unverified gate is no gate.
@@ -37584,7 +37608,8 @@ async function run() {
         const problems = [...report.problems];
         const warnings = [];
         for (const warning of report.warnings) {
-            const strict = (inputs.requirePreventSelfReview && /Prevent self-review/.test(warning)) || (inputs.requireBranchPolicy && /deployment branches/.test(warning));
+            const strict = (inputs.requirePreventSelfReview && /Prevent self-review/.test(warning)) ||
+                (inputs.requireBranchPolicy && /deployment branches/.test(warning));
             (strict ? problems : warnings).push(warning);
         }
         for (const warning of warnings)
@@ -37593,7 +37618,9 @@ async function run() {
         setOutput(Outputs.Reviewers, JSON.stringify(report.reviewers.map((reviewer) => (reviewer.type === 'Team' ? `team:${reviewer.name}` : reviewer.name))));
         setOutput(Outputs.PreventSelfReview, String(report.preventSelfReview));
         setOutput(Outputs.Passed, String(problems.length === 0));
-        const reviewerText = report.reviewers.map((reviewer) => (reviewer.type === 'Team' ? `team ${reviewer.name}` : reviewer.name)).join(', ') || '(none)';
+        const reviewerText = report.reviewers
+            .map((reviewer) => (reviewer.type === 'Team' ? `team ${reviewer.name}` : reviewer.name))
+            .join(', ') || '(none)';
         const branches = report.deploymentBranchPolicy
             ? report.deploymentBranchPolicy.protectedBranches
                 ? 'protected branches only'
@@ -37602,7 +37629,10 @@ async function run() {
         await summary
             .addHeading(`Approval gate: ${inputs.environment} ${problems.length ? '— NOT protected' : '— protected'}`, 3)
             .addTable([
-            [{ data: 'Setting', header: true }, { data: 'Value', header: true }],
+            [
+                { data: 'Setting', header: true },
+                { data: 'Value', header: true },
+            ],
             ['Environment exists', report.exists ? 'yes' : 'no'],
             ['Required reviewers', reviewerText],
             ['Prevent self-review', report.preventSelfReview ? 'on' : 'off'],

@@ -29,9 +29,11 @@ import {
   type RestorePoint,
   type RestoreWindow,
 } from './restore-window.js';
-import { eventsText, type Logger } from './snapshot.js';
+import type { Logger } from '../common/logger.js';
+import { eventsText } from './snapshot.js';
 import { copyableTags, mergeTags, RUN_TAG, tagValue } from './tags.js';
-import { pollUntil, type Clock, type PollSchedule } from './wait.js';
+import type { Clock } from '../common/clock.js';
+import { poll, type PollSchedule } from '../common/retry.js';
 
 /** Settings for the new instance; unset fields come from the source when copying settings. */
 export interface RestoreSettings {
@@ -197,14 +199,8 @@ export async function restoreDatabase(client: RDSClient, request: RestoreRequest
     const now = await currentState(client, target, writerIdentifier);
     return { ...result, ...now };
   }
-  const outcome = await pollUntil({
-    what: isCluster
-      ? `cluster "${target.identifier}" and writer "${writerIdentifier}" to become available`
-      : `instance "${target.identifier}" to become available`,
-    schedule: { ...request.schedule, checkFirst: reused },
-    clock: request.clock,
-    onPoll: (progress, elapsedMs) => log.info(`${progress} after ${formatDuration(elapsedMs)}`),
-    check: async () => {
+  const outcome = await poll(
+    async () => {
       const state = await currentState(client, target, writerIdentifier);
       for (const [what, status, sourceType, identifier] of state.parts) {
         if (status === 'missing')
@@ -217,7 +213,16 @@ export async function restoreDatabase(client: RDSClient, request: RestoreRequest
       if (state.parts.every(([, status]) => status === 'available')) return { done: true, value: state };
       return { done: false, progress: state.parts.map(([what, status]) => `${what}: ${status}`).join(', ') };
     },
-  });
+    {
+      what: isCluster
+        ? `cluster "${target.identifier}" and writer "${writerIdentifier}" to become available`
+        : `instance "${target.identifier}" to become available`,
+      ...request.schedule,
+      checkFirst: reused,
+      clock: request.clock,
+      onPoll: (progress, elapsedMs) => log.info(`${progress} after ${formatDuration(elapsedMs)}`),
+    },
+  );
   return { ...result, ...outcome.value, waitedMs: outcome.waitedMs };
 }
 

@@ -6,7 +6,7 @@ import { createRdsClient, isNotFound } from '../../src/rds/client.js';
 import { listSnapshots } from '../../src/rds/snapshots.js';
 import { describeSource } from '../../src/rds/source.js';
 import { takeSnapshot } from '../../src/rds/snapshot.js';
-import type { Clock } from '../../src/rds/wait.js';
+import type { Clock } from '../../src/common/clock.js';
 
 let fake: FakeRdsServer;
 beforeAll(() => {

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { takeSnapshot, type SnapshotRequest } from '../../src/rds/snapshot.js';
-import { manualClock } from './manual-clock.js';
+import { manualClock } from '../helpers/manual-clock.js';
 
 const rds = mockClient(RDSClient);
 const client = new RDSClient({ region: 'us-east-1' });

@@ -1,14 +1,12 @@
+import { systemClock, type Clock } from '../common/clock.js';
 import { ConfigurationError, errorMessage, isConfigurationError } from '../common/errors.js';
+import { silentLogger, type Logger } from '../common/logger.js';
+import { poll, WaitTimeoutError } from '../common/retry.js';
 import type { WorkloadApi } from './client.js';
 import { diagnosePod, isPodReady, labelSelector, type PodDiagnosis } from './pod-diagnosis.js';
 import { assertRestartable, restartPatch, restartTimestamp } from './restart.js';
 import { currentRevision, judgeRollout, readyCounts, RolloutFailedError } from './rollout-status.js';
 import { describeWorkload, type WorkloadKind, type WorkloadRef } from './workloads.js';
-
-export interface RestartLogger {
-  info(line: string): void;
-  warning(line: string): void;
-}
 
 export interface RestartOptions {
   api: WorkloadApi;
@@ -17,7 +15,9 @@ export interface RestartOptions {
   timeoutMs: number;
   /** Pause between two reads of a workload's status. */
   pollIntervalMs: number;
-  logger?: RestartLogger;
+  logger?: Logger;
+  /** Waits and the deadline (tests drive it by hand). */
+  clock?: Clock;
   /** The clock for the restartedAt annotation (tests pin it). */
   now?: () => Date;
   /** At most this many not-ready pods are diagnosed per workload. */
@@ -53,8 +53,6 @@ export interface RestartReport {
   passed: boolean;
 }
 
-const silent: RestartLogger = { info() {}, warning() {} };
-
 /**
  * `kubectl rollout restart` then `kubectl rollout status` for several workloads at once.
  * Every workload is read and checked before any is patched, so a typo or a paused
@@ -62,7 +60,7 @@ const silent: RestartLogger = { info() {}, warning() {} };
  * against one deadline. A rollout that fails or times out is explained pod by pod.
  */
 export async function restartWorkloads(options: RestartOptions): Promise<RestartReport> {
-  const { api, workloads, logger = silent } = options;
+  const { api, workloads, logger = silentLogger, clock = systemClock } = options;
 
   // 1. Read everything first: nothing is changed unless every workload exists and can restart.
   const reads = await Promise.allSettled(workloads.map((ref) => api.read(ref)));
@@ -76,7 +74,7 @@ export async function restartWorkloads(options: RestartOptions): Promise<Restart
 
   // 2. Restart all together with one timestamp, as `kubectl rollout restart a b c` does.
   const restartedAt = restartTimestamp(options.now?.() ?? new Date());
-  const started = performance.now();
+  const started = clock.now();
   const deadline = started + options.timeoutMs;
   const patch = restartPatch(restartedAt);
   const patches = await Promise.allSettled(workloads.map((ref) => api.patch(ref, patch)));
@@ -120,42 +118,55 @@ export async function restartWorkloads(options: RestartOptions): Promise<Restart
   ): Promise<WorkloadResult> {
     let workload = initial;
     let lastMessage = '';
-    let outcome: RolloutOutcome | undefined;
-    let message = '';
-    for (;;) {
-      try {
-        const judgement = judgeRollout(ref.kind, workload);
-        message = judgement.message;
-        if (judgement.message !== lastMessage) logger.info(`${base.workload}: ${judgement.message}`);
-        lastMessage = judgement.message;
-        if (judgement.done) {
-          outcome = 'rolled-out';
-          break;
+    let outcome: RolloutOutcome;
+    let message: string;
+    // One read and one judgement per interval, against the deadline all workloads share.
+    const judge = async (first: boolean) => {
+      if (!first) {
+        try {
+          // A read that hangs must not outlive the timeout; the next turn then reports it.
+          workload = await beforeDeadline(api.read(ref), deadline - clock.now());
+        } catch (error) {
+          // A blip of the API server is not a failed rollout; the deadline bounds the retries.
+          logger.warning(`${base.workload}: could not read its status (${errorMessage(error)}); retrying`);
         }
-      } catch (error) {
-        if (!(error instanceof RolloutFailedError)) throw error;
+      }
+      const judgement = judgeRollout(ref.kind, workload);
+      if (judgement.message !== lastMessage) logger.info(`${base.workload}: ${judgement.message}`);
+      lastMessage = judgement.message;
+      return judgement.done
+        ? { done: true as const, value: judgement.message }
+        : { done: false as const, progress: judgement.message };
+    };
+    let first = true;
+    try {
+      const result = await poll(
+        () => {
+          const turn = judge(first);
+          first = false;
+          return turn;
+        },
+        {
+          what: base.workload,
+          intervalMs: options.pollIntervalMs,
+          timeoutMs: deadline - clock.now(),
+          checkFirst: true,
+          clock,
+        },
+      );
+      outcome = 'rolled-out';
+      message = result.value;
+    } catch (error) {
+      if (error instanceof RolloutFailedError) {
         outcome = 'failed';
         message = error.message;
-        logger.warning(`${base.workload}: ${error.message}`);
-        break;
-      }
-      const left = deadline - performance.now();
-      if (left <= 0) {
+      } else if (error instanceof WaitTimeoutError) {
         outcome = 'timed-out';
         message = `timed out after ${formatSeconds(options.timeoutMs / 1000)}s; last status: ${lastMessage}`;
-        logger.warning(`${base.workload}: ${message}`);
-        break;
-      }
-      await sleep(Math.min(options.pollIntervalMs, left));
-      try {
-        // A read that hangs must not outlive the timeout; the next loop turn then reports it.
-        workload = await beforeDeadline(api.read(ref), deadline);
-      } catch (error) {
-        // A blip of the API server is not a failed rollout; the deadline bounds the retries.
-        logger.warning(`${base.workload}: could not read its status (${errorMessage(error)}); retrying`);
-      }
+      } else throw error;
+      logger.warning(`${base.workload}: ${message}`);
     }
-    const seconds = Number(((performance.now() - started) / 1000).toFixed(1));
+    const seconds = Number(((clock.now() - started) / 1000).toFixed(1));
     const { ready, desired } = readyCounts(ref.kind, workload);
     const pods = outcome === 'rolled-out' ? [] : await diagnose(ref, workload);
     for (const pod of pods) {
@@ -196,19 +207,12 @@ export async function restartWorkloads(options: RestartOptions): Promise<Restart
   }
 }
 
-function beforeDeadline<T>(promise: Promise<T>, deadline: number): Promise<T> {
+function beforeDeadline<T>(promise: Promise<T>, leftMs: number): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(
-      () => reject(new Error('no answer before the timeout')),
-      Math.max(0, Math.ceil(deadline - performance.now())),
-    );
+    timer = setTimeout(() => reject(new Error('no answer before the timeout')), Math.max(0, Math.ceil(leftMs)));
   });
   return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function formatSeconds(seconds: number): string {

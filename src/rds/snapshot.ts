@@ -19,7 +19,6 @@ import { RUN_TAG, tagValue } from './tags.js';
 import type { Clock } from '../common/clock.js';
 import { poll, WaitTimeoutError, type PollSchedule } from '../common/retry.js';
 
-
 export interface SnapshotRequest {
   target: DbTarget;
   snapshotIdentifier: string;

@@ -1,11 +1,12 @@
+import { escapeHtml } from '../common/html.js';
 import type { RollbackRecord } from './record.js';
 
 /** The record as Markdown, for the job summary and the file an auditor opens. */
 
-/** Table cells: a pipe or newline would break the row. */
+/** Table cells: a pipe or newline would break the row, and Markdown renders HTML someone typed as markup. */
 function cell(value: string | number | null | undefined): string {
   if (value === null || value === undefined || value === '') return '—';
-  return String(value).replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+  return escapeHtml(String(value)).replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 }
 
 /** A fence longer than any run of backticks inside, so SQL with ``` cannot end the block. */
@@ -41,7 +42,7 @@ const outcomeMark: Record<string, string> = {
 export function recordMarkdown(record: RollbackRecord): string {
   const lines: string[] = [];
   const mark = outcomeMark[record.result] ?? '';
-  lines.push(`# Migration rollback record: ${mark ? `${mark} ` : ''}${record.result}`);
+  lines.push(`# Migration rollback record: ${mark ? `${mark} ` : ''}${escapeHtml(record.result)}`);
   lines.push('');
   lines.push('| | |', '|---|---|');
   const rows: Array<[string, string | number | null]> = [

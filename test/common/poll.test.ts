@@ -42,9 +42,12 @@ describe('poll', () => {
       intervalMs: 5000,
       timeoutMs: 12_000,
       clock,
-    }).catch((e: unknown) => e as WaitTimeoutError);
+    }).then(
+      () => undefined,
+      (e: unknown) => e as WaitTimeoutError,
+    );
     expect(error).toBeInstanceOf(WaitTimeoutError);
-    expect(error.message).toBe('Timed out after 12s waiting for snapshot "s"; last seen: creating (40%).');
+    expect(error?.message).toBe('Timed out after 12s waiting for snapshot "s"; last seen: creating (40%).');
     expect(clock.sleeps).toEqual([5000, 5000, 2000]);
   });
 

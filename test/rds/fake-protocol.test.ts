@@ -1,5 +1,6 @@
 // The real RDSClient against the local RDS Query API server: wire format, paging, retries,
 // error codes and the snapshot life cycle, on the server's clock (no real waiting).
+import { silentLogger } from '../../src/common/logger.js';
 import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
 import { startFakeRds, type FakeRdsServer } from '../fakes/rds-server.js';
 import { createRdsClient, isNotFound } from '../../src/rds/client.js';
@@ -99,7 +100,7 @@ describe('fake RDS server with the real client', () => {
       wait: true,
       schedule: { intervalMs: 5000, timeoutMs: 600_000 },
       clock: fakeTime(),
-      log: { info: (m) => progress.push(m), warning: () => {} },
+      log: { ...silentLogger, info: (m) => progress.push(m), warning: () => {} },
     });
     expect(result.snapshot.status).toBe('available');
     expect(result.polls).toBe(12);
@@ -129,7 +130,7 @@ describe('fake RDS server with the real client', () => {
             fake.snapshots.get('instance:doomed')!.vanishAfterMs = 0;
         },
       },
-      log: { info: () => {}, warning: () => {} },
+      log: { ...silentLogger, info: () => {}, warning: () => {} },
     });
     await expect(pending).rejects.toThrow(
       'Snapshot "doomed" of DB instance "prod" disappeared while it was being created',

@@ -1,4 +1,3 @@
-import { backoffDelay } from '../../src/smoke/backoff.js';
 import { parseExpectedTables } from '../../src/smoke/database-tables.js';
 import { parseExpectBody } from '../../src/smoke/expect-body.js';
 import { parseExpectedStatus } from '../../src/smoke/expected-status.js';
@@ -87,14 +86,5 @@ describe('parseExpectedTables', () => {
     expect(() => parseExpectedTables(['tickets; DROP TABLE x'])).toThrow(
       /Input "expected-tables" has "tickets; DROP TABLE x"/,
     );
-  });
-});
-
-describe('backoffDelay', () => {
-  it('doubles from the interval up to the cap', () => {
-    expect([1, 2, 3, 4, 5, 6].map((retry) => backoffDelay(retry, 5000, 30000))).toEqual([
-      5000, 10000, 20000, 30000, 30000, 30000,
-    ]);
-    expect(backoffDelay(3, 60000, 30000)).toBe(60000);
   });
 });

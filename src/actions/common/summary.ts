@@ -1,4 +1,4 @@
-import * as core from '@actions/core';
+import fs from 'node:fs/promises';
 import { errorMessage } from '../../common/errors.js';
 import { escapeHtml } from '../../common/html.js';
 import type { Logger } from '../../common/logger.js';
@@ -111,9 +111,11 @@ export async function writeSummary(summary: Summary, scrub: (text: string) => st
   const content = capSummary(scrub(summary.toString()));
   summary.clear();
   try {
-    await core.summary.emptyBuffer().addRaw(content).write();
+    // The file the runner reads after the step, as core.summary.write() appends to it.
+    const file = process.env.GITHUB_STEP_SUMMARY;
+    if (!file) throw new Error('GITHUB_STEP_SUMMARY is not set (not running on a GitHub runner?)');
+    await fs.appendFile(file, content, 'utf8');
   } catch (error) {
-    core.summary.emptyBuffer();
     logger.warning(`The job summary was not written: ${errorMessage(error)}`);
   }
 }

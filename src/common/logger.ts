@@ -2,13 +2,15 @@
 // runtime's logger (src/actions/common), which writes through @actions/core; tests, the demo and the
 // benchmarks pass their own or `silentLogger`. Domain code never imports @actions/core.
 
+// Members are function-typed properties, not methods: a logger's functions are passed around
+// unbound (`log: { warn: logger.debug }` for Knex), and nothing here depends on `this`.
 export interface Logger {
-  debug(message: string): void;
-  info(message: string): void;
-  warning(message: string): void;
-  error(message: string): void;
+  debug: (message: string) => void;
+  info: (message: string) => void;
+  warning: (message: string) => void;
+  error: (message: string) => void;
   /** Runs `body` inside a collapsible group (a `::group::` on GitHub); the result is the body's. */
-  group<T>(name: string, body: () => Promise<T>): Promise<T>;
+  group: <T>(name: string, body: () => Promise<T>) => Promise<T>;
 }
 
 export const silentLogger: Logger = {

@@ -36,20 +36,6 @@ export interface RollbackEvent {
   details: Record<string, unknown>;
 }
 
-/** The details keys the notifications read; any other key is forwarded to the generic webhook only. */
-export const detailKeys = [
-  'environment',
-  'method',
-  'reason',
-  'ref',
-  'database',
-  'requested-by',
-  'migrations',
-  'snapshot-identifier',
-  'plan-fingerprint',
-  'message',
-] as const;
-
 /** Parses the `details` input: a JSON object, or empty. Throws with a readable message otherwise. */
 export function parseDetails(text: string | undefined): Record<string, unknown> {
   if (!text || !text.trim()) return {};

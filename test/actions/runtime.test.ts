@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { defineAction } from '../../src/actions/common/action.js';
-import { custom, flag, secret, text } from '../../src/actions/common/inputs.js';
+import { defineAction, type Runtime } from '../../src/actions/common/action.js';
+import { custom, flag, secret, text, type ParsedInputs } from '../../src/actions/common/inputs.js';
 import { capSummary, SUMMARY_LIMIT_BYTES } from '../../src/actions/common/summary.js';
 import { ConfigurationError } from '../../src/common/errors.js';
 import { escapeForLog, silentLogger } from '../../src/common/logger.js';
@@ -56,21 +56,18 @@ async function runStep(
   };
 }
 
-const demo = (run: Parameters<typeof defineAction>[0]['run']) =>
-  defineAction({
-    name: 'demo',
-    inputs: {
-      token: secret('token'),
-      reason: text('reason'),
-      loud: flag('loud', false),
-      count: custom('count', (value, name) => {
-        if (value !== undefined && !/^\d+$/.test(value)) throw new ConfigurationError(`Input "${name}" is "${value}".`);
-        return Number(value ?? 0);
-      }),
-    },
-    outputs: { done: 'false', items: '[]' },
-    run,
-  });
+const demoInputs = {
+  token: secret('token'),
+  reason: text('reason'),
+  loud: flag('loud', false),
+  count: custom('count', (value, name) => {
+    if (value !== undefined && !/^\d+$/.test(value)) throw new ConfigurationError(`Input "${name}" is "${value}".`);
+    return Number(value ?? 0);
+  }),
+};
+
+const demo = (run: (inputs: ParsedInputs<typeof demoInputs>, runtime: Runtime<'done' | 'items'>) => Promise<void>) =>
+  defineAction({ name: 'demo', inputs: demoInputs, outputs: { done: 'false', items: '[]' }, run });
 
 describe('defineAction', () => {
   it('sets every output default, then the values the action sets', async () => {

@@ -40,16 +40,16 @@ export interface Action<I extends InputSpecs, O extends string> extends ActionDe
 export interface Runtime<O extends string = string> {
   logger: Logger;
   clock: Clock;
-  sleep(ms: number): Promise<void>;
+  sleep: (ms: number) => Promise<void>;
   /** src/common/retry.ts, on the runtime's clock unless given another. */
   retry: typeof retry;
   retryReport: typeof retryReport;
   poll: typeof poll;
   summary: Summary;
   secrets: Secrets;
-  setOutput(name: O, value: string | number | boolean): void;
+  setOutput: (name: O, value: string | number | boolean) => void;
   /** An annotation with a title or a file, which Logger has no words for. */
-  annotate(level: 'error' | 'warning' | 'notice', message: string, properties: core.AnnotationProperties): void;
+  annotate: (level: 'error' | 'warning' | 'notice', message: string, properties: core.AnnotationProperties) => void;
   /** Registers what a cancelled run must undo; see src/common/shutdown.ts. */
   onCleanup: RegisterCleanup;
 }

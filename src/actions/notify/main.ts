@@ -129,7 +129,7 @@ function url(value: string | undefined, name: string): string | undefined {
 }
 
 function writeSummary(
-  { summary }: Runtime,
+  { summary }: Pick<Runtime, 'summary'>,
   facts: {
     inputs: { status: (typeof statuses)[number] };
     event: ReturnType<typeof buildEvent>;

@@ -100,7 +100,12 @@ const OUTCOME: Record<WorkloadResult['outcome'], string> = {
   'timed-out': '⏱️ timed out',
 };
 
-function writeSummary({ summary }: Runtime, report: RestartReport, namespace: string, context: string): void {
+function writeSummary(
+  { summary }: Pick<Runtime, 'summary'>,
+  report: RestartReport,
+  namespace: string,
+  context: string,
+): void {
   const code = (text: string) => `<code>${escapeHtml(text)}</code>`;
   summary
     .heading('Restart', 2)

@@ -49,7 +49,7 @@ export const action = defineAction({
   },
 });
 
-function writeSummary({ summary }: Runtime, report: SmokeReport): void {
+function writeSummary({ summary }: Pick<Runtime, 'summary'>, report: SmokeReport): void {
   const verdict = report.passed ? '✅ every check passed' : '❌ at least one check failed';
   summary
     .heading('Smoke checks', 2)

@@ -5,7 +5,7 @@ import { poll, WaitTimeoutError } from '../common/retry.js';
 import type { WorkloadApi } from './client.js';
 import { diagnosePod, isPodReady, labelSelector, type PodDiagnosis } from './pod-diagnosis.js';
 import { assertRestartable, restartPatch, restartTimestamp } from './restart.js';
-import { currentRevision, judgeRollout, readyCounts, RolloutFailedError } from './rollout-status.js';
+import { currentRevision, judgeRollout, readyCounts, RolloutFailedError, type Workload } from './rollout-status.js';
 import { describeWorkload, type WorkloadKind, type WorkloadRef } from './workloads.js';
 
 export interface RestartOptions {
@@ -64,12 +64,12 @@ export async function restartWorkloads(options: RestartOptions): Promise<Restart
 
   // 1. Read everything first: nothing is changed unless every workload exists and can restart.
   const reads = await Promise.allSettled(workloads.map((ref) => api.read(ref)));
-  const problems = reads.flatMap((read) => (read.status === 'rejected' ? [read.reason] : []));
+  const problems = reads.flatMap((read): unknown[] => (read.status === 'rejected' ? [read.reason] : []));
   if (problems.length) {
     const message = `Nothing was restarted. ${problems.map((problem) => errorMessage(problem)).join(' ')}`;
     throw problems.every(isConfigurationError) ? new ConfigurationError(message) : new Error(message);
   }
-  const before = reads.map((read) => (read as PromiseFulfilledResult<any>).value);
+  const before = reads.map((read) => (read as PromiseFulfilledResult<Workload>).value);
   assertRestartable(workloads.map((ref, index) => ({ ref, workload: before[index] })));
 
   // 2. Restart all together with one timestamp, as `kubectl rollout restart a b c` does.
@@ -77,6 +77,7 @@ export async function restartWorkloads(options: RestartOptions): Promise<Restart
   const started = clock.now();
   const deadline = started + options.timeoutMs;
   const patch = restartPatch(restartedAt);
+  const context: Tracking = { api, logger, clock, options, deadline, started };
   const patches = await Promise.allSettled(workloads.map((ref) => api.patch(ref, patch)));
 
   // 3. Track in parallel.
@@ -106,104 +107,118 @@ export async function restartWorkloads(options: RestartOptions): Promise<Restart
         };
       }
       logger.info(`${name} restarted`);
-      return track(ref, base, patched.value);
+      return track(context, ref, base, patched.value);
     }),
   );
   return { restartedAt, results, passed: results.every((result) => result.outcome === 'rolled-out') };
+}
 
-  async function track(
-    ref: WorkloadRef,
-    base: Pick<WorkloadResult, 'workload' | 'kind' | 'name' | 'namespace' | 'previousRevision'>,
-    initial: any,
-  ): Promise<WorkloadResult> {
-    let workload = initial;
-    let lastMessage = '';
-    let outcome: RolloutOutcome;
-    let message: string;
-    // One read and one judgement per interval, against the deadline all workloads share.
-    const judge = async (first: boolean) => {
-      if (!first) {
-        try {
-          // A read that hangs must not outlive the timeout; the next turn then reports it.
-          workload = await beforeDeadline(api.read(ref), deadline - clock.now());
-        } catch (error) {
-          // A blip of the API server is not a failed rollout; the deadline bounds the retries.
-          logger.warning(`${base.workload}: could not read its status (${errorMessage(error)}); retrying`);
-        }
+/** What tracking one workload needs from the restart of all of them. */
+interface Tracking {
+  api: WorkloadApi;
+  logger: Logger;
+  clock: Clock;
+  options: RestartOptions;
+  /** One deadline for every workload, from the restart. */
+  deadline: number;
+  started: number;
+}
+
+async function track(
+  context: Tracking,
+  ref: WorkloadRef,
+  base: Pick<WorkloadResult, 'workload' | 'kind' | 'name' | 'namespace' | 'previousRevision'>,
+  initial: Workload,
+): Promise<WorkloadResult> {
+  const { api, logger, clock, options, deadline, started } = context;
+  let workload = initial;
+  let lastMessage = '';
+  let outcome: RolloutOutcome;
+  let message: string;
+  // One read and one judgement per interval, against the deadline all workloads share.
+  const judge = async (first: boolean) => {
+    if (!first) {
+      try {
+        // A read that hangs must not outlive the timeout; the next turn then reports it.
+        workload = await beforeDeadline(api.read(ref), deadline - clock.now());
+      } catch (error) {
+        // A blip of the API server is not a failed rollout; the deadline bounds the retries.
+        logger.warning(`${base.workload}: could not read its status (${errorMessage(error)}); retrying`);
       }
-      const judgement = judgeRollout(ref.kind, workload);
-      if (judgement.message !== lastMessage) logger.info(`${base.workload}: ${judgement.message}`);
-      lastMessage = judgement.message;
-      return judgement.done
-        ? { done: true as const, value: judgement.message }
-        : { done: false as const, progress: judgement.message };
-    };
-    let first = true;
-    try {
-      const result = await poll(
-        () => {
-          const turn = judge(first);
-          first = false;
-          return turn;
-        },
-        {
-          what: base.workload,
-          intervalMs: options.pollIntervalMs,
-          timeoutMs: deadline - clock.now(),
-          checkFirst: true,
-          clock,
-        },
-      );
-      outcome = 'rolled-out';
-      message = result.value;
-    } catch (error) {
-      if (error instanceof RolloutFailedError) {
-        outcome = 'failed';
-        message = error.message;
-      } else if (error instanceof WaitTimeoutError) {
-        outcome = 'timed-out';
-        message = `timed out after ${formatSeconds(options.timeoutMs / 1000)}s; last status: ${lastMessage}`;
-      } else throw error;
-      logger.warning(`${base.workload}: ${message}`);
     }
-    const seconds = Number(((clock.now() - started) / 1000).toFixed(1));
-    const { ready, desired } = readyCounts(ref.kind, workload);
-    const pods = outcome === 'rolled-out' ? [] : await diagnose(ref, workload);
-    for (const pod of pods) {
-      logger.warning(
-        `${base.workload}: pod ${pod.pod} is not ready: ${pod.reason}: ${pod.detail}${pod.lastMessage ? `; last message: ${pod.lastMessage}` : ''}`,
-      );
-    }
-    return {
-      ...base,
-      outcome,
-      message,
-      revision: currentRevision(ref.kind, workload),
-      readyReplicas: ready,
-      desiredReplicas: desired,
-      seconds,
-      pods,
-    };
+    const judgement = judgeRollout(ref.kind, workload);
+    if (judgement.message !== lastMessage) logger.info(`${base.workload}: ${judgement.message}`);
+    lastMessage = judgement.message;
+    return judgement.done
+      ? { done: true as const, value: judgement.message }
+      : { done: false as const, progress: judgement.message };
+  };
+  let first = true;
+  try {
+    const result = await poll(
+      () => {
+        const turn = judge(first);
+        first = false;
+        return turn;
+      },
+      {
+        what: base.workload,
+        intervalMs: options.pollIntervalMs,
+        timeoutMs: deadline - clock.now(),
+        checkFirst: true,
+        clock,
+      },
+    );
+    outcome = 'rolled-out';
+    message = result.value;
+  } catch (error) {
+    if (error instanceof RolloutFailedError) {
+      outcome = 'failed';
+      message = error.message;
+    } else if (error instanceof WaitTimeoutError) {
+      outcome = 'timed-out';
+      message = `timed out after ${formatSeconds(options.timeoutMs / 1000)}s; last status: ${lastMessage}`;
+    } else throw error;
+    logger.warning(`${base.workload}: ${message}`);
   }
+  const seconds = Number(((clock.now() - started) / 1000).toFixed(1));
+  const { ready, desired } = readyCounts(ref.kind, workload);
+  const pods = outcome === 'rolled-out' ? [] : await diagnose(context, ref, workload);
+  for (const pod of pods) {
+    logger.warning(
+      `${base.workload}: pod ${pod.pod} is not ready: ${pod.reason}: ${pod.detail}${pod.lastMessage ? `; last message: ${pod.lastMessage}` : ''}`,
+    );
+  }
+  return {
+    ...base,
+    outcome,
+    message,
+    revision: currentRevision(ref.kind, workload),
+    readyReplicas: ready,
+    desiredReplicas: desired,
+    seconds,
+    pods,
+  };
+}
 
-  async function diagnose(ref: WorkloadRef, workload: any): Promise<PodDiagnosis[]> {
-    const selector = labelSelector(workload.spec?.selector);
-    if (!selector) return [];
-    try {
-      const pods = (await api.listPods(ref.namespace, selector)).filter((pod) => !isPodReady(pod));
-      const chosen = pods.slice(0, options.maxPods ?? 10);
-      return await Promise.all(
-        chosen.map(async (pod) => {
-          const first = diagnosePod(pod);
-          // Only a failing readiness probe needs the events to be explained.
-          if (first.reason !== 'ReadinessProbeFailing') return first;
-          return diagnosePod(pod, await api.listPodEvents(ref.namespace, pod.metadata?.name ?? ''));
-        }),
-      );
-    } catch (error) {
-      logger.warning(`${describeWorkload(ref)}: could not list its pods to say why (${errorMessage(error)})`);
-      return [];
-    }
+async function diagnose(context: Tracking, ref: WorkloadRef, workload: Workload): Promise<PodDiagnosis[]> {
+  const { api, logger, options } = context;
+  const selector = labelSelector(workload.spec?.selector);
+  if (!selector) return [];
+  try {
+    const pods = (await api.listPods(ref.namespace, selector)).filter((pod) => !isPodReady(pod));
+    const chosen = pods.slice(0, options.maxPods ?? 10);
+    return await Promise.all(
+      chosen.map(async (pod) => {
+        const first = diagnosePod(pod);
+        // Only a failing readiness probe needs the events to be explained.
+        if (first.reason !== 'ReadinessProbeFailing') return first;
+        return diagnosePod(pod, await api.listPodEvents(ref.namespace, pod.metadata?.name ?? ''));
+      }),
+    );
+  } catch (error) {
+    logger.warning(`${describeWorkload(ref)}: could not list its pods to say why (${errorMessage(error)})`);
+    return [];
   }
 }
 

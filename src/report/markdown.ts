@@ -39,13 +39,9 @@ const outcomeMark: Record<string, string> = {
   skipped: '⏭️',
 };
 
-export function recordMarkdown(record: RollbackRecord): string {
-  const lines: string[] = [];
-  const mark = outcomeMark[record.result] ?? '';
-  lines.push(`# Migration rollback record: ${mark ? `${mark} ` : ''}${escapeHtml(record.result)}`);
-  lines.push('');
-  lines.push('| | |', '|---|---|');
-  const rows: Array<[string, string | number | null]> = [
+/** The record's facts, one table row each. */
+function factRows(record: RollbackRecord): Array<[string, string | number | null]> {
+  return [
     ['Repository', record.repository],
     ['Environment', record.environment],
     ['Database', record.database],
@@ -61,7 +57,15 @@ export function recordMarkdown(record: RollbackRecord): string {
     ['Snapshot before the change', record.snapshotIdentifier],
     ['Workflow run', record.runUrl],
   ];
-  for (const [label, value] of rows) lines.push(`| ${label} | ${cell(value)} |`);
+}
+
+export function recordMarkdown(record: RollbackRecord): string {
+  const lines: string[] = [];
+  const mark = outcomeMark[record.result] ?? '';
+  lines.push(`# Migration rollback record: ${mark ? `${mark} ` : ''}${escapeHtml(record.result)}`);
+  lines.push('');
+  lines.push('| | |', '|---|---|');
+  for (const [label, value] of factRows(record)) lines.push(`| ${label} | ${cell(value)} |`);
   lines.push('');
 
   lines.push('## Steps', '');

@@ -245,6 +245,7 @@ async function applyUnchecked(session: Session, file: MigrationFile): Promise<vo
   } catch (error) {
     throw new Error(
       `Migration ${file.name} (applied before the checked ones, as "only" asks) failed in up(): ${errorMessage(error)}`,
+      { cause: error },
     );
   }
 }

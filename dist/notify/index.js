@@ -29215,7 +29215,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1479);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4266);
 
 await _main_js__WEBPACK_IMPORTED_MODULE_0__/* .action */ .X.start();
 
@@ -29224,7 +29224,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1479:
+/***/ 4266:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -34363,7 +34363,23 @@ async function readApprovals(request) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/common/json.ts
+/**
+ * A JSON value from another job (a details field, a step outcome) as text: strings as they are,
+ * numbers and booleans printed, objects and arrays as JSON instead of "[object Object]".
+ */
+function jsonText(value) {
+    if (typeof value === 'string')
+        return value;
+    if (typeof value === 'number' || typeof value === 'boolean' || typeof value === 'bigint')
+        return String(value);
+    if (value === undefined)
+        return '';
+    return JSON.stringify(value) ?? '';
+}
+
 ;// CONCATENATED MODULE: ./src/notify/event.ts
+
 /**
  * What a notification says, gathered once from the `details` JSON the workflow passes
  * and the run's own environment, so Slack, the generic webhook and the status page all
@@ -34379,7 +34395,7 @@ function parseDetails(text) {
         value = JSON.parse(text);
     }
     catch (error) {
-        throw new Error(`it is not JSON (${error instanceof Error ? error.message : String(error)})`);
+        throw new Error(`it is not JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error });
     }
     if (value === null || typeof value !== 'object' || Array.isArray(value))
         throw new Error('it must be a JSON object such as {"reason": "...", "environment": "production"}');
@@ -34413,12 +34429,12 @@ function toNameList(value) {
             .map((item) => item.trim())
             .filter(Boolean);
     }
-    return [String(value)];
+    return [jsonText(value)];
 }
 function event_text(value) {
     if (value === undefined || value === null)
         return undefined;
-    const result = String(value).trim();
+    const result = jsonText(value).trim();
     return result === '' ? undefined : result;
 }
 /** The run's page: where a reader of the notification goes for everything else. */

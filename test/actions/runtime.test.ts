@@ -36,10 +36,11 @@ async function runStep(
   for (const [name, value] of Object.entries(inputs)) process.env[`INPUT_${name.toUpperCase()}`] = value;
   let stdout = '';
   const write = process.stdout.write.bind(process.stdout);
-  process.stdout.write = ((chunk: string | Uint8Array) => {
+  const capture = (chunk: string | Uint8Array): boolean => {
     stdout += chunk.toString();
     return true;
-  }) as typeof process.stdout.write;
+  };
+  process.stdout.write = capture;
   try {
     await start();
   } finally {
@@ -66,12 +67,20 @@ const demoInputs = {
   }),
 };
 
-const demo = (run: (inputs: ParsedInputs<typeof demoInputs>, runtime: Runtime<'done' | 'items'>) => Promise<void>) =>
-  defineAction({ name: 'demo', inputs: demoInputs, outputs: { done: 'false', items: '[]' }, run });
+const demo = (run: (inputs: ParsedInputs<typeof demoInputs>, runtime: Runtime<'done' | 'items'>) => void) =>
+  defineAction({
+    name: 'demo',
+    inputs: demoInputs,
+    outputs: { done: 'false', items: '[]' },
+    run: async (inputs, runtime) => {
+      await Promise.resolve();
+      run(inputs, runtime);
+    },
+  });
 
 describe('defineAction', () => {
   it('sets every output default, then the values the action sets', async () => {
-    const action = demo(async (_inputs, runtime) => runtime.setOutput('done', true));
+    const action = demo((_inputs, runtime) => runtime.setOutput('done', true));
     const step = await runStep(() => action.start(), {});
     expect(step.outputs).toEqual({ done: 'true', items: '[]' });
     expect(step.exitCode).toBeUndefined();
@@ -79,7 +88,7 @@ describe('defineAction', () => {
 
   it('leaves the defaults when the inputs are refused, and reports the mistake without a stack', async () => {
     let ran = false;
-    const action = demo(async () => {
+    const action = demo(() => {
       ran = true;
     });
     const step = await runStep(() => action.start(), { count: 'many' });
@@ -91,7 +100,7 @@ describe('defineAction', () => {
   });
 
   it('reports our own bug with its stack under debug', async () => {
-    const action = demo(async () => {
+    const action = demo(() => {
       throw new TypeError('undefined is not a function');
     });
     const step = await runStep(() => action.start(), {});
@@ -100,11 +109,11 @@ describe('defineAction', () => {
   });
 
   it('masks a secret input before anything is logged and scrubs it from messages, outputs and the summary', async () => {
-    const action = demo(async ({ token }, runtime) => {
-      runtime.logger.info(`token is ${token}`);
+    const action = demo(({ token }, runtime) => {
+      runtime.logger.info(`token is ${token ?? ''}`);
       runtime.setOutput('items', JSON.stringify([token]));
-      runtime.summary.paragraph(`sent with ${token}`);
-      throw new Error(`server said: bad token ${token}`);
+      runtime.summary.paragraph(`sent with ${token ?? ''}`);
+      throw new Error(`server said: bad token ${token ?? ''}`);
     });
     const step = await runStep(() => action.start(), { token: 's3cr3t-value' });
     expect(step.stdout.indexOf('::add-mask::s3cr3t-value')).toBe(0);
@@ -115,7 +124,7 @@ describe('defineAction', () => {
   });
 
   it('escapes what a person typed in the summary: no fake heading, no link', async () => {
-    const action = demo(async ({ reason }, { summary }) => {
+    const action = demo(({ reason }, { summary }) => {
       summary
         .table([['Reason', reason ?? '']])
         .list([reason ?? ''])
@@ -129,7 +138,7 @@ describe('defineAction', () => {
   });
 
   it('turns a summary that cannot be written into a warning, never the step failing', async () => {
-    const action = demo(async (_inputs, { summary, logger }) => {
+    const action = demo((_inputs, { summary, logger }) => {
       summary.paragraph('written nowhere');
       logger.info('done');
     });
@@ -139,7 +148,7 @@ describe('defineAction', () => {
   });
 
   it('keeps the real error when the summary cannot be written either', async () => {
-    const action = demo(async (_inputs, { summary }) => {
+    const action = demo((_inputs, { summary }) => {
       summary.paragraph('partial');
       throw new ConfigurationError('the real problem');
     });
@@ -148,7 +157,7 @@ describe('defineAction', () => {
   });
 
   it('logs a file name holding a newline and a workflow command as text, not as a command', async () => {
-    const action = demo(async (_inputs, { logger }) => {
+    const action = demo((_inputs, { logger }) => {
       logger.info('applying 001_x.ts\n::error::forged annotation\r::add-mask::x');
     });
     const step = await runStep(() => action.start(), {});
@@ -186,7 +195,7 @@ describe('Shutdown', () => {
     });
     shutdown.register('closing the server', () => ran.push('server'));
     const done = shutdown.register('cancelling the statement', () => ran.push('statement'));
-    shutdown.register('dropping the scratch database(s)', async () => {
+    shutdown.register('dropping the scratch database(s)', () => {
       ran.push('database');
       throw new Error('connection refused');
     });

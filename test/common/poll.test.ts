@@ -10,7 +10,7 @@ describe('poll', () => {
       { done: true, value: 'ok' },
     ];
     const progress: string[] = [];
-    const outcome = await poll(async () => states.shift()!, {
+    const outcome = await poll(() => Promise.resolve(states.shift()!), {
       what: 'x',
       intervalMs: 5000,
       timeoutMs: 60_000,
@@ -24,7 +24,7 @@ describe('poll', () => {
 
   it('checks before sleeping when asked (something that may already be done)', async () => {
     const clock = manualClock();
-    const outcome = await poll(async () => ({ done: true, value: 1 }), {
+    const outcome = await poll(() => Promise.resolve({ done: true as const, value: 1 }), {
       what: 'x',
       intervalMs: 5000,
       timeoutMs: 1000,
@@ -37,7 +37,7 @@ describe('poll', () => {
 
   it('makes its last check at the timeout, then fails with the last progress', async () => {
     const clock = manualClock();
-    const error = await poll(async () => ({ done: false, progress: 'creating (40%)' }), {
+    const error = await poll(() => Promise.resolve({ done: false as const, progress: 'creating (40%)' }), {
       what: 'snapshot "s"',
       intervalMs: 5000,
       timeoutMs: 12_000,
@@ -54,10 +54,10 @@ describe('poll', () => {
   it('stops at once when the check throws', async () => {
     const clock = manualClock();
     let calls = 0;
-    const check = async (): Promise<PollResult<never>> => {
+    const check = (): Promise<PollResult<never>> => {
       calls += 1;
-      if (calls === 2) throw new Error('failed');
-      return { done: false, progress: 'creating' };
+      if (calls === 2) return Promise.reject(new Error('failed'));
+      return Promise.resolve({ done: false, progress: 'creating' });
     };
     await expect(poll(check, { what: 'x', intervalMs: 5000, timeoutMs: 3_600_000, clock })).rejects.toThrow('failed');
     expect(calls).toBe(2);

@@ -3,10 +3,9 @@ import { manualClock } from '../helpers/manual-clock.js';
 
 const failing = (times: number, error = new Error('busy')) => {
   let calls = 0;
-  return async () => {
+  return () => {
     calls += 1;
-    if (calls <= times) throw error;
-    return `ok after ${calls}`;
+    return calls <= times ? Promise.reject(error) : Promise.resolve(`ok after ${calls}`);
   };
 };
 
@@ -68,7 +67,7 @@ describe('retry', () => {
     const clock = manualClock();
     const answers = [429, 503, 200];
     const retried: string[] = [];
-    const report = await retryReport(async () => answers.shift()!, {
+    const report = await retryReport(() => Promise.resolve(answers.shift()!), {
       backoff: { initialMs: 100, maxMs: 5000 },
       isRetryable: (outcome: Outcome<number>) =>
         outcome.ok && outcome.value === 429 ? { retryAfterMs: 3000 } : outcome.ok && outcome.value >= 500,
@@ -81,7 +80,7 @@ describe('retry', () => {
 
   it('gives up rather than wait longer than the longest wait for a Retry-After', async () => {
     const clock = manualClock();
-    const report = await retryReport(async () => 429, {
+    const report = await retryReport(() => Promise.resolve(429), {
       backoff: { initialMs: 100, maxMs: 5000 },
       isRetryable: () => ({ retryAfterMs: 60_000 }),
       clock,
@@ -114,9 +113,9 @@ describe('retry', () => {
   it('counts time spent inside an attempt against the deadline', async () => {
     const clock = manualClock(0);
     const report = await retryReport(
-      async () => {
+      () => {
         clock.advance(960);
-        throw new Error('slow failure');
+        return Promise.reject(new Error('slow failure'));
       },
       { backoff: { initialMs: 50, maxMs: 50 }, deadline: 1000, clock },
     );

@@ -7,9 +7,10 @@ export function manualClock(start = 0): Clock & { sleeps: number[]; advance(ms: 
   return {
     sleeps,
     now: () => now,
-    sleep: async (ms) => {
+    sleep: (ms) => {
       sleeps.push(ms);
       now += ms;
+      return Promise.resolve();
     },
     /** Time that passes while the code under test works (a slow request), not while it sleeps. */
     advance: (ms) => {

@@ -8,7 +8,7 @@ import { repoRoot } from '../helpers/run-bundle.js';
 // the same inputs and outputs, required where the code requires, the same defaults. Composite
 // actions have no TypeScript: their action.yml is the contract.
 interface Metadata {
-  inputs?: Record<string, { required?: boolean; default?: unknown }>;
+  inputs?: Record<string, { required?: boolean; default?: string | number | boolean }>;
   outputs?: Record<string, unknown>;
   runs: { using: string; main?: string };
 }

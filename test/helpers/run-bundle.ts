@@ -158,7 +158,7 @@ export function parseFileCommand(text: string): Record<string, string> {
  */
 export function actionDefaults(action: string): Record<string, string> {
   const metadata = YAML.parse(fs.readFileSync(path.join(repoRoot, 'actions', action, 'action.yml'), 'utf8')) as {
-    inputs?: Record<string, { default?: unknown }>;
+    inputs?: Record<string, { default?: string | number | boolean }>;
   };
   const defaults: Record<string, string> = {};
   for (const [name, input] of Object.entries(metadata.inputs ?? {})) {

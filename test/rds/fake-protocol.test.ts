@@ -22,7 +22,7 @@ afterEach(() => fake.close());
 
 const client = () => createRdsClient({ region: 'eu-west-1', endpoint: fake.url });
 /** Sleeping moves the fake's clock: a minute-long snapshot completes in milliseconds. */
-const fakeTime = (): Clock => ({ now: () => fake.clock.now(), sleep: async (ms) => fake.clock.advance(ms) });
+const fakeTime = (): Clock => ({ now: () => fake.clock.now(), sleep: (ms) => Promise.resolve(fake.clock.advance(ms)) });
 const prod = { kind: 'instance', identifier: 'prod' } as const;
 
 describe('fake RDS server with the real client', () => {
@@ -47,13 +47,19 @@ describe('fake RDS server with the real client', () => {
   it('answers errors with RDS codes and statuses', async () => {
     const error = await client()
       .send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'missing' }))
-      .catch((e) => e);
+      .then(
+        () => ({ name: 'no error', $metadata: { httpStatusCode: 200 } }),
+        (e: unknown) => e as { name: string; $metadata: { httpStatusCode?: number } },
+      );
     expect(error.name).toBe('DBSnapshotNotFoundFault');
     expect(error.$metadata.httpStatusCode).toBe(404);
     expect(isNotFound(error)).toBe(true);
     const paging = await client()
       .send(new DescribeDBSnapshotsCommand({ MaxRecords: 5 }))
-      .catch((e) => e);
+      .then(
+        () => ({ name: 'no error', $metadata: { httpStatusCode: 200 } }),
+        (e: unknown) => e as { name: string; $metadata: { httpStatusCode?: number } },
+      );
     expect(paging.name).toBe('InvalidParameterValue');
   });
 
@@ -85,7 +91,10 @@ describe('fake RDS server with the real client', () => {
           Tags: [{ Key: 'reason', Value: 'roll back NOW!' }],
         }),
       )
-      .catch((e) => e);
+      .then(
+        () => ({ name: 'no error', $metadata: { httpStatusCode: 200 } }),
+        (e: unknown) => e as { name: string; $metadata: { httpStatusCode?: number } },
+      );
     expect(error.name).toBe('InvalidParameterValue');
     expect(fake.snapshots.size).toBe(0);
   });
@@ -123,11 +132,12 @@ describe('fake RDS server with the real client', () => {
       schedule: { intervalMs: 5000, timeoutMs: 3_600_000 },
       clock: {
         now: () => fake.clock.now(),
-        sleep: async (ms) => {
+        sleep: (ms) => {
           fake.clock.advance(ms);
           // Someone deletes it 12 s in.
           if (fake.clock.now() - fake.snapshots.get('instance:doomed')!.createTime.getTime() >= 10_000)
             fake.snapshots.get('instance:doomed')!.vanishAfterMs = 0;
+          return Promise.resolve();
         },
       },
       log: { ...silentLogger, info: () => {}, warning: () => {} },

@@ -243,7 +243,7 @@ describe('dist/record', () => {
     });
     expect(run.code).toBe(0);
     expect(run.outputs.directory).toBe(directory);
-    const saved = JSON.parse(fs.readFileSync(run.outputs['json-path'], 'utf8'));
+    const saved = JSON.parse(fs.readFileSync(run.outputs['json-path'], 'utf8')) as { jobs: Array<{ name: string }> };
     expect(saved).toMatchObject({
       schema: 'db-rollback-actions/record@1',
       result: 'succeeded',
@@ -278,7 +278,9 @@ describe('dist/record', () => {
     });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/::warning::Input "plan" is not valid JSON/);
-    expect(JSON.parse(fs.readFileSync(run.outputs['json-path'], 'utf8')).unparsed.plan).toBe('[{"name": "007_add');
+    expect(
+      (JSON.parse(fs.readFileSync(run.outputs['json-path'], 'utf8')) as { unparsed: { plan: string } }).unparsed.plan,
+    ).toBe('[{"name": "007_add');
   });
 
   it('fails when the S3 copy fails, after writing the files and the summary', async () => {

@@ -1,3 +1,4 @@
+import { isFlagged, needsAllowDestructive } from '../sql/risk.js';
 import { describeHolder } from './lock.js';
 import { describeRequest } from './plan.js';
 import { oneLine, type RollbackResult, type ReviewedStatement } from './rollback.js';
@@ -12,10 +13,7 @@ export function renderSql(statements: readonly ReviewedStatement[]): string {
       current = statement.migration;
       lines.push(`-- ${current ?? "Knex's bookkeeping"}`);
     }
-    const flags =
-      statement.risk === 'destructive' || statement.risk === 'security' || statement.risk === 'warning'
-        ? ` -- ${statement.risk}: ${statement.reasons.join('; ')}`
-        : '';
+    const flags = isFlagged(statement.risk) ? ` -- ${statement.risk}: ${statement.reasons.join('; ')}` : '';
     const failed = statement.error ? ` -- FAILED: ${statement.error}` : '';
     lines.push(`${statement.sql.trim().replace(/;$/, '')};${flags}${failed}`);
   }
@@ -86,7 +84,7 @@ export function renderSummary(
     if (result.fingerprint) parts.push('', `plan-fingerprint: \`${result.fingerprint}\``);
     parts.push('');
   }
-  const blocked = result.statements.filter((s) => s.risk === 'destructive' || s.risk === 'security');
+  const blocked = result.statements.filter((s) => needsAllowDestructive(s.risk));
   if (blocked.length) {
     parts.push(
       '### Statements that destroy data or remove security',
@@ -108,7 +106,7 @@ export function renderSummary(
   if (result.lockChecks.length) parts.push('### Lock checks', '', ...result.lockChecks.map((line) => `- ${line}`), '');
   if (result.notes.length) parts.push(...result.notes.map((note) => `> ${note}`), '');
   if (result.statements.length) {
-    const blocked = result.statements.filter((s) => s.risk === 'destructive' || s.risk === 'security').length;
+    const blocked = result.statements.filter((s) => needsAllowDestructive(s.risk)).length;
     parts.push(
       `<details><summary>SQL executed (${result.statements.length} statements, ${blocked} destructive or security-removing)${result.committed ? '' : ' — rolled back'}</summary>`,
       '',

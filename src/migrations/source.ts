@@ -84,8 +84,8 @@ export class FileMigrationSource implements Knex.MigrationSource<MigrationFile> 
 
   constructor(private readonly files: readonly MigrationFile[]) {}
 
-  async getMigrations(): Promise<MigrationFile[]> {
-    return [...this.files];
+  getMigrations(): Promise<MigrationFile[]> {
+    return Promise.resolve([...this.files]);
   }
 
   getMigrationName(migration: MigrationFile): string {
@@ -98,7 +98,7 @@ export class FileMigrationSource implements Knex.MigrationSource<MigrationFile> 
       loaded = loadMigrationModule(migration.file);
       this.cache.set(migration.file, loaded);
     }
-    return loaded as Promise<MigrationModule>;
+    return loaded;
   }
 }
 

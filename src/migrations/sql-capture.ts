@@ -1,4 +1,5 @@
 import type { EventEmitter } from 'node:events';
+import { renderStatement } from './render-sql.js';
 
 /** One statement a transaction sent to the server, with its bindings written in. */
 export interface CapturedStatement {
@@ -12,10 +13,6 @@ export interface CapturedStatement {
 interface KnexQueryEvent {
   sql: string;
   bindings?: readonly unknown[];
-}
-
-export interface KnexClientLike {
-  _escapeBinding?: (value: unknown, context?: unknown) => string;
 }
 
 // Transaction control is ours (or the savepoints of Knex's lock-row helper and of a migration that sets
@@ -45,7 +42,6 @@ export class SqlCapture {
 
   constructor(
     private readonly emitter: EventEmitter,
-    private readonly client: KnexClientLike,
     private readonly tracker: MigrationTracker,
   ) {
     emitter.on('query', this.onQuery);
@@ -66,15 +62,9 @@ export class SqlCapture {
     return this.statements.find((statement) => statement.error);
   }
 
-  /** Knex positions pg bindings as $1..$n before emitting; write them in as Knex's toQuery() would. */
+  /** Knex positions pg bindings as $1..$n before emitting; write them in. */
   private render(event: KnexQueryEvent): string {
-    const bindings = event.bindings ?? [];
-    const escape = this.client._escapeBinding?.bind(this.client);
-    if (bindings.length === 0 || !escape) return event.sql;
-    return event.sql.replace(/\$(\d+)\b/g, (match, index: string) => {
-      const position = Number(index) - 1;
-      return position < bindings.length ? escape(bindings[position]) : match;
-    });
+    return renderStatement(event.sql, event.bindings ?? []);
   }
 }
 

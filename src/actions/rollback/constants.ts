@@ -29,4 +29,4 @@ export enum Outputs {
   Batches = 'batches',
 }
 
-export const MODES = ['status', 'plan', 'rollback', 'down', 'unlock'] as const;
+export { MODES } from '../../migrations/run-types.js';

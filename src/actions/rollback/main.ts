@@ -5,7 +5,8 @@ import { resolveMigrationSettings } from '../../migrations/knexfile.js';
 import { describeHolder } from '../../migrations/lock.js';
 import { describeRequest } from '../../migrations/plan.js';
 import { renderSql, renderSummary } from '../../migrations/report.js';
-import { RollbackFailure, runRollback, type Logger, type RollbackResult } from '../../migrations/rollback.js';
+import type { Logger } from '../../common/logger.js';
+import { RollbackFailure, runRollback, type RollbackResult } from '../../migrations/rollback.js';
 import { classifyEach, classifyStatements, warmUpClassifier } from '../../sql/classify.js';
 import { runAction, type SecretRegistry } from '../common/run.js';
 import { Outputs } from './constants.js';
@@ -15,6 +16,7 @@ const logger: Logger = {
   info: (message) => core.info(message),
   warning: (message) => core.warning(message),
   debug: (message) => core.debug(message),
+  error: (message) => core.error(message),
   group: (name, body) => core.group(name, body),
 };
 

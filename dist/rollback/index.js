@@ -26615,7 +26615,7 @@ module.exports = SetCache;
 
 var ListCache = __nccwpck_require__(68884),
     stackClear = __nccwpck_require__(91509),
-    stackDelete = __nccwpck_require__(23218),
+    stackDelete = __nccwpck_require__(45599),
     stackGet = __nccwpck_require__(46572),
     stackHas = __nccwpck_require__(66216),
     stackSet = __nccwpck_require__(51976);
@@ -32148,7 +32148,7 @@ module.exports = stackClear;
 
 /***/ }),
 
-/***/ 23218:
+/***/ 45599:
 /***/ ((module) => {
 
 /**
@@ -60006,7 +60006,7 @@ var __webpack_unused_export__;
 const Client = __nccwpck_require__(23701)
 const Dispatcher = __nccwpck_require__(30883)
 const Pool = __nccwpck_require__(30628)
-const BalancedPool = __nccwpck_require__(837)
+const BalancedPool = __nccwpck_require__(23218)
 const Agent = __nccwpck_require__(57405)
 const ProxyAgent = __nccwpck_require__(76672)
 const EnvHttpProxyAgent = __nccwpck_require__(53137)
@@ -64281,7 +64281,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 837:
+/***/ 23218:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -88114,7 +88114,7 @@ function extend(target) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(95328);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(837);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -88123,7 +88123,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 95328:
+/***/ 837:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -91572,6 +91572,37 @@ function worstOf(verdicts) {
     return verdicts.reduce((current, verdict) => (rankOf(verdict.risk) > rankOf(current?.risk) ? verdict : current), undefined);
 }
 
+;// CONCATENATED MODULE: ./src/migrations/review.ts
+
+/** The statements a run refuses to commit without allow-destructive. */
+function blockedOf(statements) {
+    return statements.filter((statement) => needsAllowDestructive(statement.risk));
+}
+function describeBlocked(statement) {
+    return `${statement.migration ?? '(bookkeeping)'}: "${oneLine(statement.sql)}" (${statement.risk}: ${statement.reasons.join('; ') || 'no reason given'})`;
+}
+/** One warning per statement classified `warning`. */
+function warningsOf(statements) {
+    return statements
+        .filter((statement) => statement.risk === 'warning')
+        .map((statement) => `${statement.migration ?? '(bookkeeping)'}: "${oneLine(statement.sql)}": ${statement.reasons.join('; ')}`);
+}
+function oneLine(sql, max = 200) {
+    const flat = escapeControl(sql).replace(/\s+/g, ' ').trim();
+    return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+/** Control characters (a newline in a name, say) written as escapes, so no line of ours can become a workflow command. */
+function escapeControl(text, options = {}) {
+    let escaped = '';
+    for (const character of text) {
+        const code = character.charCodeAt(0);
+        const kept = options.keepLineBreaks === true && (character === '\n' || character === '\t');
+        const control = !kept && (code < 0x20 || code === 0x7f);
+        escaped += control ? `\\x${code.toString(16).padStart(2, '0')}` : character;
+    }
+    return escaped;
+}
+
 // EXTERNAL MODULE: ./node_modules/knex/knex.js
 var knex = __nccwpck_require__(31190);
 var knex_default = /*#__PURE__*/__nccwpck_require__.n(knex);
@@ -91635,6 +91666,549 @@ function redactConnectionString(connectionString) {
     catch {
         return '(connection string)';
     }
+}
+
+// EXTERNAL MODULE: external "node:async_hooks"
+var external_node_async_hooks_ = __nccwpck_require__(16698);
+// EXTERNAL MODULE: ./node_modules/knex/lib/execution/transaction.js
+var transaction = __nccwpck_require__(48261);
+var transaction_default = /*#__PURE__*/__nccwpck_require__.n(transaction);
+;// CONCATENATED MODULE: ./src/migrations/origin.ts
+// Where a statement comes from, known without reading its text: from inside a running down()
+// (and which), from a down() that already returned (a late query), from Knex's Transaction
+// object (its BEGIN, COMMIT, ROLLBACK and SAVEPOINTs), or from neither (Knex's Migrator
+// doing its bookkeeping between downs, or the action itself).
+//
+// A down() runs inside an AsyncLocalStorage frame: every query it starts, awaited or not,
+// carries that frame, including one fired from a timer after down() returned. Timers a
+// down() leaves pending are counted, so the run can wait for them before it commits.
+
+
+const origin_frames = new external_node_async_hooks_.AsyncLocalStorage();
+const pendingOwner = new Map();
+const hook = (0,external_node_async_hooks_.createHook)({
+    init(asyncId, type) {
+        if (type !== 'Timeout' && type !== 'Immediate')
+            return;
+        const frame = origin_frames.getStore();
+        if (!frame)
+            return;
+        frame.pending.add(asyncId);
+        pendingOwner.set(asyncId, frame);
+    },
+    destroy(asyncId) {
+        pendingOwner.get(asyncId)?.pending.delete(asyncId);
+        pendingOwner.delete(asyncId);
+    },
+});
+let watchers = 0;
+/** Counts pending timers of downs while a run needs it (async_hooks cost nothing when disabled). */
+function watchDowns() {
+    if (watchers++ === 0)
+        hook.enable();
+    let stopped = false;
+    return () => {
+        if (stopped)
+            return;
+        stopped = true;
+        if (--watchers === 0)
+            hook.disable();
+    };
+}
+/** Runs one migration's down() in its frame. */
+async function inDownFrame(migration, down, frame = newFrame(migration)) {
+    try {
+        return await origin_frames.run(frame, down);
+    }
+    finally {
+        frame.returned = true;
+    }
+}
+function newFrame(migration) {
+    return { migration, returned: false, pending: new Set() };
+}
+function currentFrame() {
+    return origin_frames.getStore();
+}
+/** Runs `body` outside any down()'s frame (the action's own work started from inside one, say). */
+function outsideDowns(body) {
+    return origin_frames.exit(body);
+}
+let sending;
+/**
+ * Knex's Transaction.query hands its statement to the connection synchronously (through
+ * the client's query, _query and pg's client.query, with no await in between), so a flag
+ * set around it is still set when the guarded connection receives the statement.
+ */
+function recogniseKnexTransactions() {
+    const prototype = (transaction_default()).prototype;
+    if (prototype[MARK])
+        return;
+    // Read as a plain function: it is always applied with the transaction as its this.
+    const original = Reflect.get(prototype, 'query');
+    prototype.query = function (...args) {
+        const previous = sending;
+        sending = { nested: this.outerTx !== undefined && this.outerTx !== null };
+        try {
+            return original.apply(this, args);
+        }
+        finally {
+            sending = previous;
+        }
+    };
+    prototype[MARK] = true;
+}
+const MARK = Symbol.for('db-rollback-actions.knex-transaction-origin');
+recogniseKnexTransactions();
+function knexTransactionSending() {
+    return sending;
+}
+
+// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
+var lib = __nccwpck_require__(13273);
+;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = lib.Client
+const Pool = lib.Pool
+const Connection = lib.Connection
+const types = lib.types
+const Query = lib.Query
+const DatabaseError = lib.DatabaseError
+const escapeIdentifier = lib.escapeIdentifier
+const escapeLiteral = lib.escapeLiteral
+const Result = lib.Result
+const TypeOverrides = lib.TypeOverrides
+
+// Also export the defaults
+const defaults = lib.defaults
+
+// Re-export the default
+/* harmony default export */ const esm = (lib);
+
+;// CONCATENATED MODULE: ./src/migrations/render-sql.ts
+// Writes a statement's bound values into its text, so a reviewer reads what PostgreSQL ran.
+// pg sends each value as text, converted as its prepareValue does; here the same conversion,
+// quoted with pg's public escapeLiteral, so the rendered statement means what the
+// parameterised one meant.
+
+/** `$1`..`$n` in `sql` replaced by `values` written as SQL literals (the tokens in strings are left alone only if unnumbered). */
+function renderStatement(sql, values = []) {
+    if (values.length === 0)
+        return sql;
+    return sql.replace(/\$(\d+)\b/g, (match, index) => {
+        const position = Number(index) - 1;
+        return position < values.length ? renderValue(values[position]) : match;
+    });
+}
+/** One value as the SQL literal PostgreSQL would have received it as. */
+function renderValue(value) {
+    if (value === null || value === undefined)
+        return 'NULL';
+    if (typeof value === 'number' || typeof value === 'bigint')
+        return String(value);
+    if (typeof value === 'boolean')
+        return value ? 'true' : 'false';
+    if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) {
+        const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+        return `'\\x${bytes.toString('hex')}'`;
+    }
+    return esm.escapeLiteral(textOf(value));
+}
+/** The text pg sends for a value (pg's prepareValue): dates with their offset, arrays as array literals, objects as JSON. */
+function textOf(value) {
+    if (value instanceof Date)
+        return value.toISOString();
+    if (Array.isArray(value))
+        return arrayLiteral(value);
+    if (typeof value === 'object' && value !== null) {
+        const custom = value;
+        if (typeof custom.toPostgres === 'function')
+            return textOf(custom.toPostgres((v) => v));
+        return JSON.stringify(value);
+    }
+    return String(value);
+}
+/** A PostgreSQL array literal: `{"a","b",NULL,{"c"}}`. */
+function arrayLiteral(values) {
+    const elements = values.map((value) => {
+        if (value === null || value === undefined)
+            return 'NULL';
+        if (Array.isArray(value))
+            return arrayLiteral(value);
+        const text = Buffer.isBuffer(value) ? `\\x${value.toString('hex')}` : textOf(value);
+        return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+    });
+    return `{${elements.join(',')}}`;
+}
+
+;// CONCATENATED MODULE: ./src/sql/builtins.ts
+// The one list of PostgreSQL built-in functions that change state when a statement calls
+// them. Every other function in pg_catalog only reads (now(), pg_sleep, gen_random_uuid()):
+// calling it is not opaque. A function outside pg_catalog is opaque: what it does is not in
+// the statement (see migrations/guard.ts, which resolves names against the catalog).
+const SEQUENCE = 'sequence changes are not undone by ROLLBACK';
+const STATE_CHANGING_BUILTINS = {
+    setval: { risk: 'destructive', reason: 'sets a sequence to a new value (setval)', irreversible: SEQUENCE },
+    nextval: { reason: 'advances a sequence (nextval)', irreversible: SEQUENCE },
+    pg_terminate_backend: {
+        risk: 'destructive',
+        reason: 'terminates another session (pg_terminate_backend)',
+        irreversible: 'a terminated session stays terminated',
+    },
+    pg_cancel_backend: {
+        risk: 'destructive',
+        reason: "cancels another session's query (pg_cancel_backend)",
+        irreversible: 'a cancelled query stays cancelled',
+    },
+    lo_unlink: { risk: 'destructive', reason: 'deletes a large object (lo_unlink)' },
+    lo_import: { risk: 'destructive', reason: 'reads a server file into a large object (lo_import)' },
+    lo_export: {
+        risk: 'destructive',
+        reason: 'writes a large object to a server file (lo_export)',
+        irreversible: 'a written file stays written',
+    },
+    set_config: { risk: 'security', reason: 'changes a server setting for the session (set_config)' },
+    pg_reload_conf: {
+        risk: 'destructive',
+        reason: "reloads the server's configuration (pg_reload_conf)",
+        irreversible: 'a reload is not undone',
+    },
+    pg_rotate_logfile: { risk: 'destructive', reason: 'rotates the server log', irreversible: 'not undone' },
+    pg_switch_wal: { risk: 'destructive', reason: 'forces a WAL switch', irreversible: 'not undone' },
+    pg_drop_replication_slot: {
+        risk: 'destructive',
+        reason: 'drops a replication slot',
+        irreversible: 'a dropped slot is not restored',
+    },
+    pg_advisory_unlock_all: {
+        risk: 'destructive',
+        reason: "releases every advisory lock of the session, the rollback's own",
+    },
+};
+/** Settings whose change weakens what the database enforces or who a statement runs as. */
+const SECURITY_SETTINGS = {
+    session_replication_role: 'sets session_replication_role, which turns off foreign keys, triggers and rules for the session',
+    role: 'changes the role statements run as (SET ROLE)',
+    session_authorization: 'changes the session user (SET SESSION AUTHORIZATION)',
+    row_security: 'changes row_security, which decides whether row-level security policies apply',
+    search_path: 'changes search_path, which decides which objects unqualified names reach',
+};
+
+;// CONCATENATED MODULE: ./src/migrations/guard-calls.ts
+// What the functions a statement calls do: a built-in of pg_catalog is looked up in the one
+// list of those that change state (sql/builtins.ts); any other function is opaque, because
+// what it does is not in the statement. Names are resolved on the run's own session, inside
+// its transaction, so a function the same down() created is seen.
+
+
+const builtinOnly = new Map();
+/** Whether an unqualified function name reaches only pg_catalog on this session's search path. */
+async function isBuiltin(name, session) {
+    const cached = builtinOnly.get(name);
+    if (cached !== undefined)
+        return cached;
+    const { rows } = await session.query(`SELECT bool_or(n.nspname = 'pg_catalog') AS builtin, bool_or(n.nspname <> 'pg_catalog') AS elsewhere
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE p.proname = $1 AND n.nspname = ANY (current_schemas(true))`, [name]);
+    const answer = rows[0]?.builtin === true && rows[0]?.elsewhere !== true;
+    // Only "built-in" is kept: a function of that name created later in the run must still be seen.
+    if (answer)
+        builtinOnly.set(name, answer);
+    return answer;
+}
+async function functionExists(parts, session) {
+    const name = parts.at(-1);
+    const schema = parts.length > 1 ? parts.at(-2) : null;
+    const { rows } = await session.query(`SELECT EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                     WHERE p.proname = $1 AND (n.nspname = $2 OR ($2 IS NULL AND n.nspname = ANY (current_schemas(false))))) AS found`, [name, schema]);
+    return rows[0]?.found === true;
+}
+/** The classifier's verdict with what the called functions do added to it. */
+async function resolveCalls(verdict, session) {
+    const calls = verdict.effects?.calls ?? [];
+    const replaces = verdict.effects?.replacesFunction;
+    if (calls.length === 0 && !replaces)
+        return verdict;
+    const findings = [];
+    for (const parts of calls) {
+        const name = parts.at(-1);
+        const builtin = parts.length > 1 ? parts[0] === 'pg_catalog' : await isBuiltin(name, session);
+        if (builtin) {
+            const effect = STATE_CHANGING_BUILTINS[name];
+            if (effect)
+                findings.push(effect);
+            continue;
+        }
+        findings.push({
+            risk: 'destructive',
+            reason: `calls function ${parts.join('.')}, which is not a built-in: what it does cannot be checked before it runs`,
+            irreversible: `function ${parts.join('.')} can do what a ROLLBACK does not undo`,
+        });
+    }
+    if (replaces && (await functionExists(replaces, session))) {
+        findings.push({
+            risk: 'destructive',
+            reason: `replaces the existing function ${replaces.join('.')}: whatever calls it runs the new body, which cannot be checked here`,
+        });
+    }
+    return addFindings(verdict, findings);
+}
+function addFindings(verdict, findings) {
+    if (findings.length === 0)
+        return verdict;
+    const ranked = worstOf([
+        verdict,
+        ...findings.filter((finding) => finding.risk).map((finding) => ({ risk: finding.risk })),
+    ]);
+    const risk = ranked?.risk ?? verdict.risk;
+    const flagged = findings.filter((finding) => finding.risk).map((finding) => finding.reason);
+    const irreversible = findings.flatMap((finding) => (finding.irreversible ? [finding.irreversible] : []));
+    return {
+        ...verdict,
+        risk,
+        reasons: needsAllowDestructive(verdict.risk) || verdict.risk === 'warning' ? [...verdict.reasons, ...flagged] : flagged,
+        effects: {
+            ...verdict.effects,
+            ...(irreversible.length ? { irreversible: [...(verdict.effects?.irreversible ?? []), ...irreversible] } : {}),
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/migrations/sql-capture.ts
+/** Knex prefixes the SQL to a driver error's message; keep only the server's words. */
+function serverMessage(error, sqlForms = []) {
+    const message = error instanceof Error ? error.message : String(error);
+    for (const sql of sqlForms)
+        if (message.startsWith(`${sql} - `))
+            return message.slice(sql.length + 3);
+    // Without the SQL at hand (an error that did not come from a captured query), keep it whole.
+    return message;
+}
+/** Which migration's down() is running now: set by the tracking migration source. */
+class MigrationTracker {
+    onFinish;
+    current;
+    /** The frame of every down() started (origin.ts): the guard attributes statements with them. */
+    frames = [];
+    started = [];
+    finished = [];
+    /** Called when a down() returns: a progress line per migration. */
+    constructor(onFinish) {
+        this.onFinish = onFinish;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/migrations/guard.ts
+
+
+
+
+
+
+/** What the dry run returns for a statement it did not send, in place of the server's reply. */
+const NOT_SENT = { command: 'SELECT', rowCount: 0, rows: [], fields: [], oid: 0 };
+const REFUSED_TRANSACTION_CONTROL = "Transaction control from a migration is refused in an atomic run and in a dry run, whatever allow-destructive says: it would end or split the rollback's transaction, so what ran before it could no longer be undone with the rest. To roll back a migration that must leave the transaction, give it exports.config = { transaction: false } and run with allow-non-atomic: true (it then runs alone, outside a transaction).";
+class StatementGuard {
+    classifyEach;
+    bookkeepingTables;
+    /** Every statement migration code or Knex's bookkeeping sent, refused or did not send, in order. */
+    statements = [];
+    /** The first refusal: once set, the run fails, even if the migration caught the error. */
+    refusal;
+    policy;
+    raws = new WeakMap();
+    /** Statements received and not yet sent or refused. */
+    inFlight = 0;
+    constructor(classifyEach, bookkeepingTables, policy) {
+        this.classifyEach = classifyEach;
+        this.bookkeepingTables = bookkeepingTables;
+        this.policy = policy;
+    }
+    /**
+     * Wraps a connection's query. Returns the unguarded session, for the action's own
+     * statements (status, locks): those are ours, not a migration's.
+     */
+    install(connection) {
+        const original = connection.query.bind(connection);
+        const raw = { query: (sql, params) => original(sql, params) };
+        this.raws.set(connection, raw);
+        let queue = Promise.resolve();
+        connection.query = (config, values, callback) => {
+            const done = [values, callback].find((argument) => typeof argument === 'function');
+            const text = typeof config === 'string' ? config : (config.text ?? '');
+            const params = (typeof config === 'object' ? config.values : undefined) ??
+                (Array.isArray(values) ? values : []);
+            const origin = { frame: currentFrame(), knex: knexTransactionSending() };
+            const reply = new Promise((resolve, reject) => {
+                // Checks run in the order statements were issued, so they reach pg's queue in that order.
+                this.inFlight++;
+                queue = queue.then(async () => {
+                    const recorded = this.statements.length;
+                    const decision = await this.decide(text, params, origin, raw).catch((error) => ({
+                        send: false,
+                        refused: `The statement guard failed on "${oneLine(text)}": ${error instanceof Error ? error.message : String(error)}`,
+                    }));
+                    this.inFlight--;
+                    if (decision.send) {
+                        const sent = decision.text === undefined ? config : decision.text;
+                        original(sent, ...(decision.text === undefined && typeof config === 'string' ? [values] : []), (error, result) => {
+                            if (error)
+                                this.markFailed(recorded, error, text);
+                            if (error)
+                                reject(error);
+                            else
+                                resolve(result);
+                        });
+                    }
+                    else if ('wouldRun' in decision) {
+                        resolve(NOT_SENT);
+                    }
+                    else {
+                        reject(new GuardRefusal(decision.refused));
+                    }
+                });
+            });
+            if (!done)
+                return reply;
+            reply.then((result) => done(null, result), (error) => done(error));
+            return undefined;
+        };
+        return raw;
+    }
+    /**
+     * Before the run commits: waits for the timers the downs left behind (a query fired from
+     * one is a late query, refused) and for every statement received to be decided. A timer
+     * still pending after `graceMs` is a refusal: what it would send could not be checked.
+     */
+    async settle(frames, sleep, graceMs = 2000) {
+        for (let waited = 0;; waited += 5) {
+            const pending = frames.filter((frame) => frame.pending.size > 0);
+            if (pending.length === 0 && this.inFlight === 0)
+                return;
+            if (waited >= graceMs && pending.length > 0) {
+                this.refusal ??= `${pending.map((frame) => frame.migration).join(', ')} left a timer running after ${pending.length === 1 ? 'its' : 'their'} down() returned (after waiting ${graceMs} ms): what it would send later could not be checked, so the run does not commit.`;
+                return;
+            }
+            await sleep(5);
+        }
+    }
+    /** The unguarded session of a guarded connection. */
+    rawOf(connection) {
+        return this.raws.get(connection) ?? connection;
+    }
+    /** The first statement the server failed, as describeFailure reads it. */
+    failed() {
+        return this.statements.find((statement) => statement.error);
+    }
+    markFailed(from, error, text) {
+        for (const statement of this.statements.slice(from)) {
+            if (statement.outcome)
+                continue;
+            statement.error = serverMessage(error, [text]);
+            return;
+        }
+    }
+    refuse(message) {
+        this.refusal ??= message;
+        return { send: false, refused: message };
+    }
+    async decide(text, params, origin, raw) {
+        const { frame } = origin;
+        if (origin.knex)
+            return this.knexTransactionStatement(text, origin.knex, frame);
+        if (frame?.returned) {
+            const message = `${frame.migration} sent a query after its down() returned: ${oneLine(text)}. Nothing it sends then is part of the rollback; the run fails.`;
+            this.record([{ sql: text, risk: 'destructive', reasons: ['sent after its down() returned'] }], frame, 'refused');
+            return this.refuse(message);
+        }
+        if (this.refusal) {
+            // Knex freeing its lock row on the way out is not news; what a migration still sends is.
+            if (frame)
+                this.record([{ sql: text, risk: 'destructive', reasons: ['not sent: the run was already refused'] }], frame, 'refused');
+            return { send: false, refused: `Not sent: the run was already refused. ${this.refusal}` };
+        }
+        const [pieces] = await this.classifyEach([text], { bookkeepingTables: this.bookkeepingTables });
+        const verdicts = await Promise.all(pieces.map((piece) => resolveCalls(piece, raw)));
+        if (pieces.length === 1 && params.length > 0)
+            verdicts[0] = { ...verdicts[0], sql: renderStatement(verdicts[0].sql, params) };
+        return this.judge(verdicts, frame);
+    }
+    judge(verdicts, frame) {
+        const { policy } = this;
+        const control = verdicts.find((verdict) => verdict.effects?.transactionControl);
+        if (control && (policy.atomic || policy.dryRun || !frame)) {
+            this.record(verdicts, frame, 'refused');
+            return this.refuse(`${frame?.migration ?? 'A statement outside any down()'} sent "${oneLine(control.sql)}". ${REFUSED_TRANSACTION_CONTROL}`);
+        }
+        if (!frame) {
+            const foreign = verdicts.find((verdict) => verdict.risk !== 'bookkeeping' && verdict.risk !== 'safe');
+            if (foreign) {
+                this.record(verdicts, frame, 'refused');
+                return this.refuse(`A statement was sent outside any down(), where only Knex's bookkeeping on ${this.bookkeepingTables.join(' and ')} runs: ${oneLine(foreign.sql)} (${foreign.risk}: ${foreign.reasons.join('; ')}). It was not sent; the run fails.`);
+            }
+            this.record(verdicts, frame);
+            return { send: true };
+        }
+        const blocked = verdicts.filter((verdict) => needsAllowDestructive(verdict.risk));
+        if (blocked.length > 0 && !policy.allowDestructive && !policy.dryRun) {
+            const reviewed = this.record(verdicts, frame, 'refused');
+            const first = reviewed.find((statement) => needsAllowDestructive(statement.risk));
+            return this.refuse(`Refused: the downs would destroy data or remove security, and allow-destructive is false. The statement was not sent; the transaction was rolled back and nothing was changed. A dry run lists every such statement. Review them, then re-run with allow-destructive: true:\n- ${describeBlocked(first)}`);
+        }
+        if (policy.dryRun)
+            return this.dryRunDecision(verdicts, frame);
+        this.record(verdicts, frame);
+        return { send: true };
+    }
+    /** A dry run sends what its ROLLBACK undoes, and records the rest as "would run". */
+    dryRunDecision(verdicts, frame) {
+        const irreversible = verdicts.filter((verdict) => verdict.effects?.irreversible?.length);
+        if (irreversible.length === 0) {
+            this.record(verdicts, frame);
+            return { send: true };
+        }
+        const sendable = verdicts.filter((verdict) => !verdict.effects?.irreversible?.length);
+        for (const verdict of verdicts)
+            this.record([verdict], frame, sendable.includes(verdict) ? undefined : 'would run');
+        if (sendable.length === 0)
+            return { send: false, wouldRun: true };
+        // Several statements in one string, some not sendable: the others go alone (no parameters: a multi-statement string has none).
+        return { send: true, text: sendable.map((verdict) => verdict.sql).join(';\n') };
+    }
+    knexTransactionStatement(text, knex, frame) {
+        if (frame && !frame.returned && (knex.nested || !this.policy.atomic)) {
+            // A migration's own knex.transaction(): Knex's savepoints inside the run's transaction.
+            this.record([{ sql: text, risk: 'safe', reasons: [] }], frame);
+            return { send: true };
+        }
+        if (frame) {
+            this.record([{ sql: text, risk: 'destructive', reasons: ["ends the rollback's transaction"] }], frame, 'refused');
+            return this.refuse(`${frame.migration} ${frame.returned ? 'after its down() returned, ' : ''}ended the rollback's own transaction ("${oneLine(text)}" through the Knex transaction its down() was given). ${REFUSED_TRANSACTION_CONTROL}`);
+        }
+        if (this.refusal && /^\s*commit\b/i.test(text)) {
+            // The backstop: nothing commits once a statement was refused, whoever asks.
+            return { send: false, refused: `Not committed: ${this.refusal}` };
+        }
+        return { send: true };
+    }
+    record(verdicts, frame, outcome) {
+        const reviewed = verdicts.map((verdict) => ({
+            sql: verdict.sql,
+            migration: frame?.migration,
+            risk: verdict.risk,
+            reasons: verdict.risk === 'safe' || verdict.risk === 'bookkeeping' ? [] : verdict.reasons,
+            ...(outcome ? { outcome } : {}),
+        }));
+        this.statements.push(...reviewed);
+        return reviewed;
+    }
+}
+/** A statement the guard did not send: the error the migration (and Knex) see. */
+class GuardRefusal extends Error {
+    name = 'GuardRefusal';
 }
 
 ;// CONCATENATED MODULE: ./src/common/clock.ts
@@ -91730,169 +92304,15 @@ function rethrowWithin(error, context) {
     throw error;
 }
 
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(13273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
-
-;// CONCATENATED MODULE: ./src/migrations/render-sql.ts
-// Writes a statement's bound values into its text, so a reviewer reads what PostgreSQL ran.
-// pg sends each value as text, converted as its prepareValue does; here the same conversion,
-// quoted with pg's public escapeLiteral, so the rendered statement means what the
-// parameterised one meant.
-
-/** `$1`..`$n` in `sql` replaced by `values` written as SQL literals (the tokens in strings are left alone only if unnumbered). */
-function renderStatement(sql, values = []) {
-    if (values.length === 0)
-        return sql;
-    return sql.replace(/\$(\d+)\b/g, (match, index) => {
-        const position = Number(index) - 1;
-        return position < values.length ? renderValue(values[position]) : match;
-    });
-}
-/** One value as the SQL literal PostgreSQL would have received it as. */
-function renderValue(value) {
-    if (value === null || value === undefined)
-        return 'NULL';
-    if (typeof value === 'number' || typeof value === 'bigint')
-        return String(value);
-    if (typeof value === 'boolean')
-        return value ? 'true' : 'false';
-    if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) {
-        const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
-        return `'\\x${bytes.toString('hex')}'`;
-    }
-    return esm.escapeLiteral(textOf(value));
-}
-/** The text pg sends for a value (pg's prepareValue): dates with their offset, arrays as array literals, objects as JSON. */
-function textOf(value) {
-    if (value instanceof Date)
-        return value.toISOString();
-    if (Array.isArray(value))
-        return arrayLiteral(value);
-    if (typeof value === 'object' && value !== null) {
-        const custom = value;
-        if (typeof custom.toPostgres === 'function')
-            return textOf(custom.toPostgres((v) => v));
-        return JSON.stringify(value);
-    }
-    return String(value);
-}
-/** A PostgreSQL array literal: `{"a","b",NULL,{"c"}}`. */
-function arrayLiteral(values) {
-    const elements = values.map((value) => {
-        if (value === null || value === undefined)
-            return 'NULL';
-        if (Array.isArray(value))
-            return arrayLiteral(value);
-        const text = Buffer.isBuffer(value) ? `\\x${value.toString('hex')}` : textOf(value);
-        return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-    });
-    return `{${elements.join(',')}}`;
-}
-
-;// CONCATENATED MODULE: ./src/migrations/sql-capture.ts
-
-// Transaction control is ours (or the savepoints of Knex's lock-row helper and of a migration that sets
-// config.transaction: true): not part of what a migration does.
-const TRANSACTION_CONTROL = /^\s*(begin|commit|rollback|savepoint|release)\b/i;
-/**
- * Records the exact SQL a Knex transaction runs, through Knex's own 'query' and
- * 'query-error' events (the transaction forwards those of nested savepoints).
- * The migration a statement belongs to comes from the MigrationTracker.
- */
-class SqlCapture {
-    emitter;
-    tracker;
-    statements = [];
-    onQuery = (event) => {
-        if (TRANSACTION_CONTROL.test(event.sql))
-            return;
-        this.statements.push({ sql: this.render(event), migration: this.tracker.current });
-    };
-    onQueryError = (error, event) => {
-        if (TRANSACTION_CONTROL.test(event.sql))
-            return;
-        const sql = this.render(event);
-        // The 'query' event came first for the same statement: mark it rather than add a second entry.
-        const last = [...this.statements].reverse().find((statement) => statement.sql === sql && !statement.error);
-        const reason = serverMessage(error, [event.sql, sql]);
-        if (last)
-            last.error = reason;
-        else
-            this.statements.push({ sql, migration: this.tracker.current, error: reason });
-    };
-    constructor(emitter, tracker) {
-        this.emitter = emitter;
-        this.tracker = tracker;
-        emitter.on('query', this.onQuery);
-        emitter.on('query-error', this.onQueryError);
-    }
-    stop() {
-        this.emitter.off('query', this.onQuery);
-        this.emitter.off('query-error', this.onQueryError);
-    }
-    /**
-     * The statement that failed first, if any. In PostgreSQL the first error aborts the
-     * transaction, and every later statement (Knex freeing its lock row on the way out, say)
-     * fails only with "current transaction is aborted": the first one is the cause.
-     */
-    failed() {
-        return this.statements.find((statement) => statement.error);
-    }
-    /** Knex positions pg bindings as $1..$n before emitting; write them in. */
-    render(event) {
-        return renderStatement(event.sql, event.bindings ?? []);
-    }
-}
-/** Knex prefixes the SQL to a driver error's message; keep only the server's words. */
-function serverMessage(error, sqlForms = []) {
-    const message = error instanceof Error ? error.message : String(error);
-    for (const sql of sqlForms)
-        if (message.startsWith(`${sql} - `))
-            return message.slice(sql.length + 3);
-    // Without the SQL at hand (an error that did not come from a captured query), keep it whole.
-    return message;
-}
-/** Which migration's down() is running now: set by the tracking migration source. */
-class MigrationTracker {
-    onFinish;
-    current;
-    started = [];
-    finished = [];
-    /** Called when a down() returns: a progress line per migration. */
-    constructor(onFinish) {
-        this.onFinish = onFinish;
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/migrations/downs.ts
+
 
 
 
 
 /** A tracker that logs a line per down() as it returns. */
 function progressTracker(logger) {
-    return new MigrationTracker((name, elapsed) => logger.info(`  ${name}: down() ran in ${formatDuration(elapsed)}`));
+    return new MigrationTracker((name, elapsed) => logger.info(`  ${escapeControl(name)}: down() ran in ${formatDuration(elapsed)}`));
 }
 function migratorConfig(options, source) {
     return {
@@ -91922,14 +92342,14 @@ async function runDowns(trx, given, options, plan, perMigration = false) {
     const byBatch = (options.request.kind === 'steps' || options.request.kind === 'all') && !perMigration;
     if (!byBatch) {
         for (const migration of plan) {
-            logger.info(`${migration.name} (batch ${migration.batch})`);
+            logger.info(`${escapeControl(migration.name)} (batch ${migration.batch})`);
             await trx.migrate.down({ ...config, name: migration.name });
         }
         return;
     }
     for (const batch of batchesOf(plan)) {
         const names = plan.filter((migration) => migration.batch === batch).map((migration) => migration.name);
-        logger.info(`batch ${batch}: ${names.join(', ')}`);
+        logger.info(`batch ${batch}: ${escapeControl(names.join(', '))}`);
         const started = clockOf(options).now();
         const [, undone] = (await trx.migrate.rollback(config));
         if (JSON.stringify(undone) !== JSON.stringify(names)) {
@@ -91937,60 +92357,6 @@ async function runDowns(trx, given, options, plan, perMigration = false) {
         }
         logger.info(`  undone in ${formatDuration(clockOf(options).now() - started)}`);
     }
-}
-
-;// CONCATENATED MODULE: ./src/migrations/review.ts
-
-
-/** Classifies what a run executed, each verdict attached to its statement (and so to its migration). */
-async function review(statements, options, bookkeepingTables) {
-    const batched = options.classifyEach
-        ? await options.classifyEach(statements.map((statement) => statement.sql), { bookkeepingTables })
-        : undefined;
-    const reviewed = [];
-    for (const [index, statement] of statements.entries()) {
-        const verdicts = batched ? batched[index] : await options.classify([statement.sql], { bookkeepingTables });
-        const worst = worstOf(verdicts);
-        reviewed.push({
-            ...statement,
-            risk: worst?.risk ?? 'destructive',
-            reasons: verdicts
-                .flatMap((verdict) => (isFlagged(verdict.risk) ? verdict.reasons : []))
-                .concat(worst ? [] : ['the classifier returned nothing for it']),
-        });
-    }
-    return reviewed;
-}
-/** After a failure the statements are still classified for the report; a classifier fault must not hide the real error. */
-async function reviewAfterFailure(statements, options, bookkeepingTables) {
-    try {
-        return await review(statements, options, bookkeepingTables);
-    }
-    catch (error) {
-        options.logger.debug(`classifying the statements of a failed run failed: ${errorMessage(error)}`);
-        return statements.map((statement) => ({
-            ...statement,
-            risk: 'destructive',
-            reasons: ['not classified (the classifier failed)'],
-        }));
-    }
-}
-/** The statements a run refuses to commit without allow-destructive. */
-function blockedOf(statements) {
-    return statements.filter((statement) => needsAllowDestructive(statement.risk));
-}
-function describeBlocked(statement) {
-    return `${statement.migration ?? '(bookkeeping)'}: "${oneLine(statement.sql)}" (${statement.risk}: ${statement.reasons.join('; ') || 'no reason given'})`;
-}
-/** One warning per statement classified `warning`. */
-function warningsOf(statements) {
-    return statements
-        .filter((statement) => statement.risk === 'warning')
-        .map((statement) => `${statement.migration ?? '(bookkeeping)'}: "${oneLine(statement.sql)}": ${statement.reasons.join('; ')}`);
-}
-function oneLine(sql, max = 200) {
-    const flat = sql.replace(/\s+/g, ' ').trim();
-    return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/failure.ts
@@ -92033,6 +92399,7 @@ function describeFailure(error, tracker, capture, planned, options) {
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/source.ts
+
 
 
 
@@ -92133,7 +92500,11 @@ class TrackingMigrationSource extends FileMigrationSource {
                 tracker.current = migration.name;
                 tracker.started.push(migration.name);
                 const started = Date.now();
-                await loaded.down?.(knex);
+                const frame = newFrame(migration.name);
+                tracker.frames.push(frame);
+                await inDownFrame(migration.name, async () => {
+                    await loaded.down?.(knex);
+                }, frame);
                 tracker.finished.push(migration.name);
                 tracker.current = undefined;
                 tracker.onFinish?.(migration.name, Date.now() - started);
@@ -92146,6 +92517,7 @@ class TrackingMigrationSource extends FileMigrationSource {
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/atomic-run.ts
+
 
 
 
@@ -92184,39 +92556,46 @@ function notRehearsed(names, allowNonAtomic) {
     return `Not rehearsed: ${names.join(', ')} ${one ? 'runs' : 'run'} outside a transaction (config.transaction = false), so the dry run cannot run ${one ? 'its' : 'their'} down() and roll it back; ${one ? 'it was' : 'they were'} skipped, and the SQL below does not include ${one ? 'it' : 'them'}. Review ${one ? 'its' : 'their'} down() by hand.`;
 }
 async function runInTransaction(trx, planned, context, before, migrations, perMigration) {
-    const { options, table } = context;
+    const { options, guard } = context;
     const clock = clockOf(options);
     const tracker = progressTracker(options.logger);
     const source = new TrackingMigrationSource(await planned.source.getMigrations(), tracker);
-    const capture = new SqlCapture(trx, tracker);
+    guard.policy = { atomic: true, dryRun: options.dryRun, allowDestructive: options.allowDestructive };
     const started = clock.now();
     const names = planned.fragment.plan.map((migration) => migration.name);
+    const stopWatching = watchDowns();
     try {
         await runDowns(trx, migratorConfig(options, source), options, migrations, perMigration);
+        await guard.settle(tracker.frames, (ms) => clock.sleep(ms));
+        if (guard.refusal)
+            throw new GuardRefusal(guard.refusal);
     }
     catch (error) {
-        capture.stop();
-        await trx.rollback().catch(() => undefined);
-        const statements = await reviewAfterFailure(capture.statements, options, table.bookkeepingTables);
-        throw new RollbackFailure(describeFailure(error, tracker, capture, names, options), { statements });
+        await guard.settle(tracker.frames, (ms) => clock.sleep(ms), 0);
+        await abandon(trx, context);
+        const message = guard.refusal
+            ? `${guard.refusal}\n${stateAfterRefusal(options.dryRun, names, options.settings.tableName)}`
+            : describeFailure(error, tracker, guard, names, options);
+        throw new RollbackFailure(message, { statements: [...guard.statements], warnings: warningsOf(guard.statements) });
     }
-    capture.stop();
-    const statements = await review(capture.statements, options, table.bookkeepingTables);
+    finally {
+        stopWatching();
+    }
+    const statements = [...guard.statements];
     const blocked = blockedOf(statements);
     const warnings = warningsOf(statements);
     if (options.dryRun) {
-        await trx.rollback().catch(() => undefined);
+        await abandon(trx, context);
         if (blocked.length > 0 && !options.allowDestructive) {
             warnings.push(`A real run would be refused without allow-destructive: true: ${blocked.length} statement(s) destroy data or remove security (listed under "Statements that destroy data or remove security").`);
         }
         const notes = [
             `Dry run: the downs ran in a transaction that was rolled back after ${formatDuration(clock.now() - started)}; nothing was changed. While it lasted it held the same locks as a real run (the advisory lock and Knex's lock row, and whatever the downs lock), each wait bounded by lock-timeout (${formatDuration(options.lockTimeoutMs)}).`,
         ];
+        const notSent = statements.filter((statement) => statement.outcome === 'would run').length;
+        if (notSent > 0)
+            notes.push(`${notSent} statement(s) were not sent, because a ROLLBACK would not undo them (sequence changes, calls whose effect cannot be checked, COPY ... PROGRAM, LOAD): they are marked "would run".`);
         return { statements, warnings, notes };
-    }
-    if (blocked.length > 0 && !options.allowDestructive) {
-        await trx.rollback().catch(() => undefined);
-        throw new RollbackFailure(`Refused: the downs would destroy data or remove security, and allow-destructive is false. The transaction was rolled back; nothing was changed. Review these statements, then re-run with allow-destructive: true:\n${blocked.map((statement) => `- ${describeBlocked(statement)}`).join('\n')}`, { statements, warnings });
     }
     await trx.commit();
     options.logger.info(`Committed: ${names.length} migration(s) undone in ${formatDuration(clock.now() - started)}.`);
@@ -92227,6 +92606,18 @@ async function runInTransaction(trx, planned, context, before, migrations, perMi
         rolledBack: names,
         batches: completedBatches(planned.fragment.plan, names, before.applied),
     };
+}
+/** Rolls the run's transaction back, also when migration code made Knex think it had ended. */
+async function abandon(trx, context) {
+    if (!trx.isCompleted())
+        await trx.rollback().catch(() => undefined);
+    // Our own statement on the session: harmless when no transaction is open.
+    await context.table.rollback();
+}
+function stateAfterRefusal(dryRun, planned, tableName) {
+    return dryRun
+        ? 'This was a dry run: nothing was changed.'
+        : `Nothing was changed: the transaction was rolled back, so ${planned.join(', ')} ${planned.length === 1 ? 'is' : 'are'} still applied and ${tableName} is as it was.`;
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/fingerprint.ts
@@ -92337,6 +92728,8 @@ function nonAtomicRefusal(outside) {
 
 
 
+
+
 /**
  * allow-non-atomic: each transactional stretch in its own transaction (atomic, guarded like
  * the atomic run), each non-transactional migration alone through Knex's Migrator outside a
@@ -92344,7 +92737,7 @@ function nonAtomicRefusal(outside) {
  */
 async function runSegments(context, planned, before) {
     const { options } = context;
-    const { plan, segments } = planned.fragment;
+    const { plan } = planned.fragment;
     const tracker = progressTracker(options.logger);
     const source = new TrackingMigrationSource(await planned.source.getMigrations(), tracker);
     const run = {
@@ -92355,6 +92748,24 @@ async function runSegments(context, planned, before) {
         warnings: [],
     };
     const undone = [];
+    const stopWatching = watchDowns();
+    try {
+        await runEach(run, planned, before, undone);
+    }
+    finally {
+        stopWatching();
+    }
+    return {
+        statements: run.statements,
+        warnings: [...run.warnings, ...warningsOf(run.statements)],
+        committed: true,
+        rolledBack: undone,
+        batches: completedBatches(plan, undone, before.applied),
+    };
+}
+async function runEach(run, planned, before, undone) {
+    const { options } = run.context;
+    const { plan, segments } = planned.fragment;
     for (const [index, segment] of segments.entries()) {
         options.logger.info(`segment ${index + 1} of ${segments.length} (${segment.transactional ? 'one transaction' : 'outside a transaction'}): ${segment.migrations.join(', ')}`);
         const step = { ...run, planned: plan.filter((migration) => segment.migrations.includes(migration.name)) };
@@ -92373,21 +92784,14 @@ async function runSegments(context, planned, before) {
         }
         undone.push(...segment.migrations);
     }
-    return {
-        statements: run.statements,
-        warnings: [...run.warnings, ...warningsOf(run.statements)],
-        committed: true,
-        rolledBack: undone,
-        batches: completedBatches(plan, undone, before.applied),
-    };
 }
-/** A stretch of transactional migrations in a transaction of its own, refused like the atomic run. */
+/** A stretch of transactional migrations in a transaction of its own, guarded like the atomic run. */
 async function transactionalSegment(step) {
-    const { context, tracker, planned } = step;
-    const { knex, table, options } = context;
+    const { context, planned } = step;
+    const { knex, table, options, guard } = context;
+    guard.policy = { atomic: true, dryRun: false, allowDestructive: options.allowDestructive };
+    const from = guard.statements.length;
     const trx = await knex.transaction(undefined, { connection: context.session });
-    const capture = new SqlCapture(trx, tracker);
-    let reviewed = false;
     try {
         await lockKnexRow(trx, context);
         const applied = await table.readApplied();
@@ -92395,49 +92799,50 @@ async function transactionalSegment(step) {
         if (!stillThere)
             throw new Error(`the migrations of this segment are no longer applied as planned`);
         await runDowns(trx, step.config, options, planned, true);
-        capture.stop();
-        const statements = await review(capture.statements, options, table.bookkeepingTables);
-        step.statements.push(...statements);
-        reviewed = true;
-        const blocked = blockedOf(statements);
-        if (blocked.length > 0 && !options.allowDestructive) {
-            throw new Error(`refused: allow-destructive is false and the segment runs ${blocked.map(describeBlocked).join('; ')}`);
-        }
+        await settled(step);
         await trx.commit();
     }
     catch (error) {
-        capture.stop();
+        await settled(step, 0);
         if (!trx.isCompleted())
             await trx.rollback().catch(() => undefined);
+        await table.rollback();
         if (error instanceof RollbackFailure)
             throw error;
-        if (!reviewed)
-            step.statements.push(...(await reviewAfterFailure(capture.statements, options, table.bookkeepingTables)));
-        throw new SegmentFault(error, capture);
+        throw new SegmentFault(error, guard);
+    }
+    finally {
+        step.statements.push(...guard.statements.slice(from));
     }
 }
 /**
  * A non-transactional migration: Knex's Migrator on the pool's other session runs its down
  * outside a transaction, as the migration asks, and takes and frees its lock row itself.
+ * Each statement is still checked before it is sent; transaction control is the migration's own.
  */
 async function outsideSegment(step) {
-    const { context, tracker, planned } = step;
-    const { knex, table, options } = context;
-    const capture = new SqlCapture(knex, tracker);
+    const { context, planned } = step;
+    const { knex, options, guard } = context;
+    guard.policy = { atomic: false, dryRun: false, allowDestructive: options.allowDestructive };
+    const from = guard.statements.length;
     try {
         await runDowns(knex, step.config, options, planned, true);
-        capture.stop();
-        const reviewed = await review(capture.statements, options, table.bookkeepingTables);
-        step.statements.push(...reviewed);
-        for (const statement of blockedOf(reviewed)) {
-            step.warnings.push(`Ran outside a transaction, so it could not be checked before it ran: ${describeBlocked(statement)}.`);
-        }
+        await settled(step);
     }
     catch (error) {
-        capture.stop();
-        step.statements.push(...(await reviewAfterFailure(capture.statements, options, table.bookkeepingTables)));
-        throw new SegmentFault(error, capture);
+        await settled(step, 0);
+        throw new SegmentFault(error, guard);
     }
+    finally {
+        step.statements.push(...guard.statements.slice(from));
+    }
+}
+/** Waits for what the downs left behind; a refusal (now or earlier in the segment) fails it. */
+async function settled(step, graceMs) {
+    const { guard, options } = step.context;
+    await guard.settle(step.tracker.frames, (ms) => clockOf(options).sleep(ms), graceMs);
+    if (guard.refusal && graceMs === undefined)
+        throw new GuardRefusal(guard.refusal);
 }
 /** A segment's failure with what it captured, for the message. */
 class SegmentFault extends Error {
@@ -92453,16 +92858,17 @@ function segmentFailure(error, step, position) {
     const { index, segments, plan, undone, before } = position;
     const { options } = step.context;
     const fault = error instanceof SegmentFault ? error : undefined;
-    const failed = fault?.capture.failed();
+    const refusal = step.context.guard.refusal;
+    const failed = refusal ? undefined : fault?.capture.failed();
     const migration = failed?.migration ?? step.tracker.current ?? segments[index].migrations[0];
     const where = failed ? ` at "${oneLine(failed.sql)}"` : '';
-    const reason = failed?.error ?? serverMessage(fault ? fault.cause : error);
+    const reason = refusal ?? failed?.error ?? serverMessage(fault ? fault.cause : error);
     const remaining = plan.map((m) => m.name).filter((name) => !undone.includes(name));
     const segmentState = segments[index].transactional
         ? `Segment ${index + 1} of ${segments.length} ran in a transaction that was rolled back, so its migrations are still applied.`
         : `Segment ${index + 1} of ${segments.length} ran outside a transaction: ${migration}'s down() may have partly run, and its row in ${options.settings.tableName} is still there. Check its objects before resuming.`;
     return [
-        `Migration ${migration} failed${where}: ${reason}.`,
+        refusal ?? `Migration ${migration} failed${where}: ${reason}.`,
         segmentState,
         `Undone and committed: ${undone.length ? undone.join(', ') : '(none)'}.`,
         `Still applied: ${remaining.join(', ')}.`,
@@ -92484,6 +92890,7 @@ function resumeInputs(remaining, applied, options) {
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/locked-run.ts
+
 
 
 
@@ -92588,7 +92995,7 @@ async function lockKnexRow(trx, context) {
 }
 function logPlan(options, fragment) {
     const { logger } = options;
-    logger.info(`Plan (${describeRequest(options.request)}): ${fragment.plan.length ? fragment.plan.map((m) => `${m.name} [batch ${m.batch}${m.transaction ? '' : ', outside a transaction'}]`).join(', ') : 'nothing'}`);
+    logger.info(`Plan (${describeRequest(options.request)}): ${fragment.plan.length ? fragment.plan.map((m) => `${escapeControl(m.name)} [batch ${m.batch}${m.transaction ? '' : ', outside a transaction'}]`).join(', ') : 'nothing'}`);
     logger.info(`plan-fingerprint: ${fragment.fingerprint}`);
 }
 
@@ -92785,17 +93192,20 @@ async function freeUnderRowLock(table, options) {
 
 
 
+
+
 /** Runs one mode of the rollback action against the database. */
 async function runRollback(options) {
     if (!MODES.includes(options.mode)) {
         throw new errors_ConfigurationError(`Input "mode" is "${String(options.mode)}". Valid values are: [${MODES.join(', ')}].`);
     }
     const files = migrationFiles(options);
-    const knex = createKnex(options);
+    const guard = runsMigrations(options) ? createGuard(options) : undefined;
+    const knex = createKnex(options, guard);
     let session;
     try {
         session = await connect(knex, options);
-        return completeResult(options, await runMode(knex, session, options, files));
+        return completeResult(options, await runMode(knex, session, options, files, guard));
     }
     catch (error) {
         if (error instanceof RollbackFailure)
@@ -92808,8 +93218,20 @@ async function runRollback(options) {
         await knex.destroy().catch(() => undefined);
     }
 }
-async function runMode(knex, session, options, files) {
-    const table = new MigrationsTable(session, options.settings.schemaName, options.settings.tableName);
+/** Whether the mode runs migration code: only then is there anything to guard. */
+function runsMigrations(options) {
+    return options.mode === 'rollback' || options.mode === 'down' || (options.mode === 'plan' && options.dryRun);
+}
+function createGuard(options) {
+    const { schemaName, tableName } = options.settings;
+    const classifyEach = options.classifyEach ??
+        ((statements, classifyOptions) => Promise.all(statements.map((statement) => options.classify([statement], classifyOptions))));
+    return new StatementGuard(classifyEach, [tableName, lockTableName(tableName)].map((table) => `${schemaName}.${table}`), { atomic: true, dryRun: options.dryRun, allowDestructive: options.allowDestructive });
+}
+async function runMode(knex, session, options, files, guard) {
+    // The action's own statements bypass the guard: they are not a migration's.
+    const own = guard ? guard.rawOf(session) : session;
+    const table = new MigrationsTable(own, options.settings.schemaName, options.settings.tableName);
     switch (options.mode) {
         case 'status': {
             const status = await table.readStatus(files);
@@ -92820,16 +93242,17 @@ async function runMode(knex, session, options, files) {
         case 'plan':
         case 'rollback':
         case 'down':
-            if (options.mode === 'plan' && !options.dryRun)
+            if (!guard)
                 return planOnly(table, options, files);
-            return lockedRun({
+            return withoutConnectionString(options.databaseUrl, () => lockedRun({
                 knex,
                 session,
                 table,
                 options,
                 files,
-                freshStatus: () => freshStatus(knex, table, files),
-            });
+                guard,
+                freshStatus: () => freshStatus(knex, table, guard, files),
+            }));
     }
 }
 /** Files first: a bad migrations-dir is reported before anything touches the database. */
@@ -92850,7 +93273,7 @@ function migrationFiles(options) {
     }
     return files;
 }
-function createKnex(options) {
+function createKnex(options, guard) {
     const { logger } = options;
     return knex_default()({
         client: 'pg',
@@ -92871,7 +93294,11 @@ function createKnex(options) {
                     `${options.lockTimeoutMs}ms`,
                     `${options.statementTimeoutMs}ms`,
                 ])
-                    .then(() => done(null, connection), (error) => done(error, connection));
+                    .then(() => {
+                    // Every session the run opens is guarded: a migration that is given Knex reaches no other.
+                    guard?.install(connection);
+                    done(null, connection);
+                }, (error) => done(error, connection));
             },
         },
         acquireConnectionTimeout: 30_000,
@@ -92888,6 +93315,34 @@ function createKnex(options) {
 function poolOf(knex) {
     return knex.client;
 }
+/**
+ * Migration code runs in this process: while it does, the action's connection string is
+ * not in its environment (the runner passes inputs as INPUT_* variables). A migration that
+ * opens its own connection is outside the guard; at least it is not handed the credentials.
+ */
+async function withoutConnectionString(databaseUrl, body) {
+    const password = safePassword(databaseUrl);
+    const hidden = Object.entries(process.env).filter(([, value]) => value !== undefined && (value.includes(databaseUrl) || (password !== undefined && value.includes(password))));
+    for (const [name] of hidden)
+        delete process.env[name];
+    try {
+        return await body();
+    }
+    finally {
+        for (const [name, value] of hidden)
+            process.env[name] = value;
+    }
+}
+function safePassword(databaseUrl) {
+    try {
+        const password = decodeURIComponent(new URL(databaseUrl).password);
+        // A password this short would match unrelated variables.
+        return password.length >= 6 ? password : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
 async function connect(knex, options) {
     try {
         return await poolOf(knex).acquireConnection();
@@ -92896,11 +93351,11 @@ async function connect(knex, options) {
         throw new errors_ConfigurationError(`Input "database-url": could not connect to ${redactConnectionString(options.databaseUrl)}: ${errorMessage(error) || error.code || 'connection failed'}. Check the URL, the network path from the runner and the credentials. Nothing was changed.`);
     }
 }
-async function freshStatus(knex, table, files) {
+async function freshStatus(knex, table, guard, files) {
     // A new session: the dedicated one may have been terminated.
     const connection = await poolOf(knex).acquireConnection();
     try {
-        return await table.on(connection).readStatus(files);
+        return await table.on(guard.rawOf(connection)).readStatus(files);
     }
     finally {
         void poolOf(knex).releaseConnection(connection);
@@ -92912,6 +93367,7 @@ async function freshStatus(knex, table, files) {
 
 
 
+
 /** The SQL the run executed, grouped under the migration that ran it, as one script. */
 function renderSql(statements) {
     const lines = [];
@@ -92919,11 +93375,16 @@ function renderSql(statements) {
     for (const statement of statements) {
         if (statement.migration !== current) {
             current = statement.migration;
-            lines.push(`-- ${current ?? "Knex's bookkeeping"}`);
+            lines.push(`-- ${escapeControl(current ?? "Knex's bookkeeping")}`);
         }
         const flags = isFlagged(statement.risk) ? ` -- ${statement.risk}: ${statement.reasons.join('; ')}` : '';
         const failed = statement.error ? ` -- FAILED: ${statement.error}` : '';
-        lines.push(`${statement.sql.trim().replace(/;$/, '')};${flags}${failed}`);
+        const outcome = statement.outcome === 'refused'
+            ? ' -- REFUSED: not sent'
+            : statement.outcome === 'would run'
+                ? ' -- WOULD RUN: not sent by the dry run (a ROLLBACK would not undo it)'
+                : '';
+        lines.push(`${escapeControl(statement.sql.trim().replace(/;$/, ''), { keepLineBreaks: true })};${flags}${failed}${outcome}`);
     }
     return lines.join('\n');
 }
@@ -93298,7 +93759,8 @@ function roleList(nodes) {
     })
         .join(', ');
 }
-function revokeReason(statement) {
+/** What a GRANT or REVOKE changes, in words. */
+function privilegeReason(statement) {
     const privileges = statement.privileges?.length
         ? statement.privileges.map((node) => {
             const privilege = node.AccessPriv;
@@ -93322,7 +93784,9 @@ function revokeReason(statement) {
         });
         on = ` on ${kind} ${objects.join(', ')}`;
     }
-    return `revokes ${what}${on} from ${roleList(statement.grantees)}`;
+    return statement.is_grant
+        ? `grants ${what}${on} to ${roleList(statement.grantees)}, widening who can reach it`
+        : `revokes ${what}${on} from ${roleList(statement.grantees)}`;
 }
 function targetColumns(targets) {
     const names = (targets ?? []).map((node) => node.ResTarget?.name ?? '?');
@@ -93352,6 +93816,10 @@ function noteCascade(walk, behavior, consequence) {
 }
 const dropsDependents = (what) => `also drops whatever depends on ${what} (views, foreign keys, policies, columns of other tables), without naming it`;
 const isBookkeeping = (walk, relation) => relation !== undefined && walk.bookkeeping.has(qualifiedRelation(relation));
+/** Notes something a ROLLBACK cannot undo. */
+function noteIrreversible(walk, reason) {
+    (walk.effects.irreversible ??= []).push(reason);
+}
 
 ;// CONCATENATED MODULE: ./src/sql/ddl-rules.ts
 
@@ -93425,14 +93893,14 @@ function alterTable(statement, walk) {
                 noteCascade(walk, command.behavior, dropsDependents(`constraint ${command.name} on ${table}`));
                 break;
             case 'AT_DisableTrig':
-                note(walk, 'warning', `disables trigger ${command.name} on ${table}`);
+                note(walk, 'security', `disables trigger ${command.name} on ${table}: what it enforces or records stops`);
                 break;
             case 'AT_DisableTrigAll':
             case 'AT_DisableTrigUser':
-                note(walk, 'warning', `disables the triggers on ${table}`);
+                note(walk, 'security', `disables the triggers on ${table}: what they enforce or record stops`);
                 break;
             case 'AT_DisableRule':
-                note(walk, 'warning', `disables rule ${command.name} on ${table}`);
+                note(walk, 'security', `disables rule ${command.name} on ${table}: what it rewrites or enforces stops`);
                 break;
             case 'AT_DetachPartition':
                 note(walk, 'warning', `detaches a partition from ${table}: its rows leave the table`);
@@ -93443,11 +93911,74 @@ function alterTable(statement, walk) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/sql/security-rules.ts
+
+
+
+const SECURITY_HANDLERS = {
+    VariableSetStmt(body, walk) {
+        const statement = body;
+        const reason = statement.name ? SECURITY_SETTINGS[statement.name] : undefined;
+        if (reason)
+            note(walk, 'security', reason);
+    },
+    CreatePolicyStmt(body, walk) {
+        const statement = body;
+        if (!statement.permissive)
+            return;
+        note(walk, 'security', `creates permissive row-level security policy ${statement.policy_name} on ${qualifiedRelation(statement.table)} for ${roleList(statement.roles) || 'PUBLIC'}: every row it lets through becomes visible, whatever the other policies say`);
+    },
+    AlterRoleStmt(body, walk) {
+        const role = roleList([{ RoleSpec: body.role }]);
+        note(walk, 'security', `changes role ${role} (its attributes or password)`);
+    },
+    AlterRoleSetStmt(_body, walk) {
+        note(walk, 'security', 'changes a default setting of a role');
+    },
+    RuleStmt(body, walk) {
+        const statement = body;
+        note(walk, 'security', `creates rule ${statement.rulename} on ${qualifiedRelation(statement.relation)}: rewrites what statements on the table do${statement.instead ? ' (DO INSTEAD replaces them)' : ''}`);
+    },
+    AlterSeqStmt(body, walk) {
+        const statement = body;
+        const restarts = (statement.options ?? []).some((option) => option.DefElem?.defname === 'restart');
+        if (!restarts)
+            return;
+        note(walk, 'destructive', `restarts sequence ${qualifiedRelation(statement.sequence)}: new rows can reuse values already handed out`);
+        noteIrreversible(walk, 'sequence changes are not undone by ROLLBACK');
+    },
+    CopyStmt(body, walk) {
+        const statement = body;
+        if (!statement.is_program)
+            return;
+        note(walk, 'destructive', `runs the program ${JSON.stringify(statement.filename ?? '')} on the database server (COPY ... PROGRAM)`);
+        noteIrreversible(walk, 'a program run on the server is not undone by ROLLBACK');
+    },
+    LoadStmt(body, walk) {
+        note(walk, 'destructive', `loads the library ${JSON.stringify(body.filename ?? '')} into the server process`);
+        noteIrreversible(walk, 'a loaded library is not unloaded by ROLLBACK');
+    },
+    CreateTrigStmt(body, walk) {
+        const statement = body;
+        note(walk, 'destructive', `creates trigger ${statement.trigname} on ${qualifiedRelation(statement.relation)}: function ${nameOf(statement.funcname)} runs on later writes, and what it does cannot be checked here`);
+    },
+    CreateFunctionStmt(body, walk) {
+        const statement = body;
+        if (statement.replace)
+            walk.effects.replacesFunction = strings(statement.funcname);
+    },
+    FuncCall(body, walk) {
+        (walk.effects.calls ??= []).push(strings(body.funcname));
+    },
+};
+
 ;// CONCATENATED MODULE: ./src/sql/handlers.ts
 
 
 
+
 const HANDLERS = {
+    ...SECURITY_HANDLERS,
     DropStmt: (body, walk) => dropStatement(body, walk),
     AlterTableStmt: (body, walk) => alterTable(body, walk),
     TruncateStmt(body, walk) {
@@ -93493,25 +94024,23 @@ const HANDLERS = {
     },
     GrantStmt(body, walk) {
         const statement = body;
-        if (statement.is_grant)
-            return;
-        note(walk, 'security', revokeReason(statement));
+        note(walk, 'security', privilegeReason(statement));
         noteCascade(walk, statement.behavior, 'also revokes the privileges others were granted through these');
     },
     GrantRoleStmt(body, walk) {
         const statement = body;
-        if (statement.is_grant)
-            return;
         const roles = (statement.granted_roles ?? []).map((node) => node.AccessPriv?.priv_name ?? '?');
-        note(walk, 'security', `revokes membership in role ${roles.join(', ')} from ${roleList(statement.grantee_roles)}`);
+        note(walk, 'security', statement.is_grant
+            ? `grants membership in role ${roles.join(', ')} to ${roleList(statement.grantee_roles)}, with its privileges`
+            : `revokes membership in role ${roles.join(', ')} from ${roleList(statement.grantee_roles)}`);
         noteCascade(walk, statement.behavior, 'also revokes what was granted through this membership');
     },
     AlterDefaultPrivilegesStmt(body, walk) {
         const action = body.action;
-        if (!action || action.is_grant)
+        if (!action)
             return;
         // The action is a bare GrantStmt (not a wrapped node), so the GrantStmt handler does not see it.
-        note(walk, 'security', `${revokeReason(action)}, as a default for objects created from now on`);
+        note(walk, 'security', `${privilegeReason(action)}, as a default for objects created from now on`);
     },
     DropRoleStmt(body, walk) {
         note(walk, 'security', `drops role ${roleList(body.roles)}`);
@@ -93527,20 +94056,24 @@ const HANDLERS = {
     },
     AlterPolicyStmt(body, walk) {
         const statement = body;
-        note(walk, 'warning', `changes row-level security policy ${statement.policy_name} on ${qualifiedRelation(statement.table)}: check that it does not widen access`);
+        note(walk, 'security', `changes row-level security policy ${statement.policy_name} on ${qualifiedRelation(statement.table)}, which can widen which rows it lets through`);
     },
     DoStmt(_body, walk) {
         note(walk, 'destructive', 'runs a DO block: procedural code whose effect cannot be checked before it runs');
+        noteIrreversible(walk, 'a DO block can do what a ROLLBACK does not undo (sequence changes, files, other connections)');
     },
     CallStmt(body, walk) {
         const name = nameOf(body.funccall?.funcname);
         note(walk, 'destructive', `calls procedure ${name}, whose effect cannot be checked before it runs`);
+        noteIrreversible(walk, `procedure ${name} can do what a ROLLBACK does not undo`);
     },
     ExecuteStmt(body, walk) {
         note(walk, 'destructive', `executes prepared statement ${body.name}, whose text is not here to check`);
+        noteIrreversible(walk, 'a prepared statement can do what a ROLLBACK does not undo');
     },
     TransactionStmt(body, walk) {
         const kind = body.kind;
+        walk.effects.transactionControl = true;
         // A down() that commits or rolls back on its own ends the transaction the run relies on
         // for atomicity. Savepoints (what Knex uses for nested transactions) stay inside it.
         const ends = {
@@ -93572,6 +94105,7 @@ function classifyTree(sql, stmt, bookkeeping) {
         cascadeExplained: false,
         sawCascade: false,
         bookkeeping,
+        effects: {},
     };
     visit(stmt, walk);
     if (walk.sawCascade && !walk.cascadeExplained) {
@@ -93582,27 +94116,39 @@ function classifyTree(sql, stmt, bookkeeping) {
     }
     if (walk.findings.length > 0) {
         const risk = SEVERITY_ORDER.find((severity) => walk.findings.some((finding) => finding.risk === severity));
-        return { sql, risk, reasons: [...new Set(walk.findings.map((finding) => finding.reason))] };
+        return withEffects({ sql, risk, reasons: [...new Set(walk.findings.map((finding) => finding.reason))] }, walk);
     }
     const tables = [...new Set(walk.relations.filter((name) => !isCteReference(name, walk)))];
     if (tables.length > 0 && tables.every((table) => bookkeeping.has(table))) {
-        return {
+        return withEffects({
             sql,
             risk: 'bookkeeping',
             reasons: [`only touches the migration bookkeeping ${plural(tables.length, 'table')} ${tables.join(', ')}`],
-        };
+        }, walk);
     }
-    return { sql, risk: 'safe', reasons: [] };
+    return withEffects({ sql, risk: 'safe', reasons: [] }, walk);
+}
+function withEffects(verdict, walk) {
+    return Object.keys(walk.effects).length > 0 ? { ...verdict, effects: walk.effects } : verdict;
 }
 function isCteReference(name, walk) {
     // Unqualified references were qualified as public.<name> on the way in.
     return name.startsWith('public.') && walk.cteNames.has(name.slice('public.'.length));
 }
-/** Parse-tree fields that define code for later rather than run it now. */
+/** Parse-tree fields that define code for later rather than run it now (a column DEFAULT included). */
 const DEFINITION_ONLY = {
     CreateFunctionStmt: ['sql_body'],
-    RuleStmt: ['actions'],
+    RuleStmt: ['actions', 'whereClause'],
+    CreatePolicyStmt: ['qual', 'with_check'],
+    AlterPolicyStmt: ['qual', 'with_check'],
+    ColumnDef: ['raw_default', 'cooked_default'],
 };
+/** A DEFAULT constraint's expression is evaluated later, per inserted row, not by this statement. */
+function skippedFields(key, child) {
+    if (key === 'Constraint' && child.contype === 'CONSTR_DEFAULT')
+        return ['raw_expr'];
+    return DEFINITION_ONLY[key];
+}
 /** Walks every node of the tree, letting the handlers below note what each statement node does. */
 function visit(value, walk) {
     if (Array.isArray(value)) {
@@ -93622,7 +94168,7 @@ function visit(value, walk) {
         const handler = HANDLERS[key];
         if (handler && child && typeof child === 'object')
             handler(child, walk);
-        const skipped = DEFINITION_ONLY[key];
+        const skipped = child && typeof child === 'object' ? skippedFields(key, child) : undefined;
         if (skipped && child && typeof child === 'object') {
             const kept = Object.fromEntries(Object.entries(child).filter(([field]) => !skipped.includes(field)));
             visit(kept, walk);

@@ -5,9 +5,10 @@ import { progressTracker, migratorConfig, runDowns } from './downs.js';
 import { describeFailure } from './failure.js';
 import type { RunContext } from './locked-run.js';
 import type { PlanOutcome } from './planning.js';
-import { blockedOf, describeBlocked, review, reviewAfterFailure, warningsOf } from './review.js';
+import { GuardRefusal } from './guard.js';
+import { watchDowns } from './origin.js';
+import { blockedOf, warningsOf } from './review.js';
 import { clockOf, RollbackFailure, type RunFragment } from './run-types.js';
-import { SqlCapture } from './sql-capture.js';
 import { TrackingMigrationSource } from './source.js';
 import type { StatusSnapshot } from './status.js';
 
@@ -63,27 +64,33 @@ async function runInTransaction(
   migrations: PlanOutcome['fragment']['plan'],
   perMigration: boolean,
 ): Promise<RunFragment> {
-  const { options, table } = context;
+  const { options, guard } = context;
   const clock = clockOf(options);
   const tracker = progressTracker(options.logger);
   const source = new TrackingMigrationSource(await planned.source.getMigrations(), tracker);
-  const capture = new SqlCapture(trx, tracker);
+  guard.policy = { atomic: true, dryRun: options.dryRun, allowDestructive: options.allowDestructive };
   const started = clock.now();
   const names = planned.fragment.plan.map((migration) => migration.name);
+  const stopWatching = watchDowns();
   try {
     await runDowns(trx, migratorConfig(options, source), options, migrations, perMigration);
+    await guard.settle(tracker.frames, (ms) => clock.sleep(ms));
+    if (guard.refusal) throw new GuardRefusal(guard.refusal);
   } catch (error) {
-    capture.stop();
-    await trx.rollback().catch(() => undefined);
-    const statements = await reviewAfterFailure(capture.statements, options, table.bookkeepingTables);
-    throw new RollbackFailure(describeFailure(error, tracker, capture, names, options), { statements });
+    await guard.settle(tracker.frames, (ms) => clock.sleep(ms), 0);
+    await abandon(trx, context);
+    const message = guard.refusal
+      ? `${guard.refusal}\n${stateAfterRefusal(options.dryRun, names, options.settings.tableName)}`
+      : describeFailure(error, tracker, guard, names, options);
+    throw new RollbackFailure(message, { statements: [...guard.statements], warnings: warningsOf(guard.statements) });
+  } finally {
+    stopWatching();
   }
-  capture.stop();
-  const statements = await review(capture.statements, options, table.bookkeepingTables);
+  const statements = [...guard.statements];
   const blocked = blockedOf(statements);
   const warnings = warningsOf(statements);
   if (options.dryRun) {
-    await trx.rollback().catch(() => undefined);
+    await abandon(trx, context);
     if (blocked.length > 0 && !options.allowDestructive) {
       warnings.push(
         `A real run would be refused without allow-destructive: true: ${blocked.length} statement(s) destroy data or remove security (listed under "Statements that destroy data or remove security").`,
@@ -92,14 +99,12 @@ async function runInTransaction(
     const notes = [
       `Dry run: the downs ran in a transaction that was rolled back after ${formatDuration(clock.now() - started)}; nothing was changed. While it lasted it held the same locks as a real run (the advisory lock and Knex's lock row, and whatever the downs lock), each wait bounded by lock-timeout (${formatDuration(options.lockTimeoutMs)}).`,
     ];
+    const notSent = statements.filter((statement) => statement.outcome === 'would run').length;
+    if (notSent > 0)
+      notes.push(
+        `${notSent} statement(s) were not sent, because a ROLLBACK would not undo them (sequence changes, calls whose effect cannot be checked, COPY ... PROGRAM, LOAD): they are marked "would run".`,
+      );
     return { statements, warnings, notes };
-  }
-  if (blocked.length > 0 && !options.allowDestructive) {
-    await trx.rollback().catch(() => undefined);
-    throw new RollbackFailure(
-      `Refused: the downs would destroy data or remove security, and allow-destructive is false. The transaction was rolled back; nothing was changed. Review these statements, then re-run with allow-destructive: true:\n${blocked.map((statement) => `- ${describeBlocked(statement)}`).join('\n')}`,
-      { statements, warnings },
-    );
   }
   await trx.commit();
   options.logger.info(`Committed: ${names.length} migration(s) undone in ${formatDuration(clock.now() - started)}.`);
@@ -110,4 +115,17 @@ async function runInTransaction(
     rolledBack: names,
     batches: completedBatches(planned.fragment.plan, names, before.applied),
   };
+}
+
+/** Rolls the run's transaction back, also when migration code made Knex think it had ended. */
+async function abandon(trx: Knex.Transaction, context: RunContext): Promise<void> {
+  if (!trx.isCompleted()) await trx.rollback().catch(() => undefined);
+  // Our own statement on the session: harmless when no transaction is open.
+  await context.table.rollback();
+}
+
+function stateAfterRefusal(dryRun: boolean, planned: string[], tableName: string): string {
+  return dryRun
+    ? 'This was a dry run: nothing was changed.'
+    : `Nothing was changed: the transaction was rolled back, so ${planned.join(', ')} ${planned.length === 1 ? 'is' : 'are'} still applied and ${tableName} is as it was.`;
 }

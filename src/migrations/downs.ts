@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { formatDuration } from '../common/duration.js';
 import type { Logger } from '../common/logger.js';
+import { escapeControl } from './review.js';
 import { batchesOf, type PlannedMigration } from './plan.js';
 import { clockOf, type RollbackOptions } from './run-types.js';
 import { MigrationTracker } from './sql-capture.js';
@@ -8,7 +9,9 @@ import { TrackingMigrationSource } from './source.js';
 
 /** A tracker that logs a line per down() as it returns. */
 export function progressTracker(logger: Logger): MigrationTracker {
-  return new MigrationTracker((name, elapsed) => logger.info(`  ${name}: down() ran in ${formatDuration(elapsed)}`));
+  return new MigrationTracker((name, elapsed) =>
+    logger.info(`  ${escapeControl(name)}: down() ran in ${formatDuration(elapsed)}`),
+  );
 }
 
 export function migratorConfig(options: RollbackOptions, source: TrackingMigrationSource): Knex.MigratorConfig {
@@ -46,14 +49,14 @@ export async function runDowns(
   const byBatch = (options.request.kind === 'steps' || options.request.kind === 'all') && !perMigration;
   if (!byBatch) {
     for (const migration of plan) {
-      logger.info(`${migration.name} (batch ${migration.batch})`);
+      logger.info(`${escapeControl(migration.name)} (batch ${migration.batch})`);
       await trx.migrate.down({ ...config, name: migration.name });
     }
     return;
   }
   for (const batch of batchesOf(plan)) {
     const names = plan.filter((migration) => migration.batch === batch).map((migration) => migration.name);
-    logger.info(`batch ${batch}: ${names.join(', ')}`);
+    logger.info(`batch ${batch}: ${escapeControl(names.join(', '))}`);
     const started = clockOf(options).now();
     const [, undone] = (await trx.migrate.rollback(config)) as [number, string[]];
     if (JSON.stringify(undone) !== JSON.stringify(names)) {

@@ -3,7 +3,13 @@ import { formatDuration } from '../common/duration.js';
 import { isLockTimeout } from './lock.js';
 import { oneLine } from './review.js';
 import type { RollbackOptions } from './run-types.js';
-import { serverMessage, type MigrationTracker, type SqlCapture } from './sql-capture.js';
+import { serverMessage, type CapturedStatement, type MigrationTracker } from './sql-capture.js';
+
+/** What a run recorded of its statements: the guard's record, or a capture's. */
+export interface StatementRecord {
+  readonly statements: readonly CapturedStatement[];
+  failed(): CapturedStatement | undefined;
+}
 
 export function isSessionLost(error: unknown): boolean {
   const code = (error as { code?: string } | undefined)?.code;
@@ -20,7 +26,7 @@ export function isSessionLost(error: unknown): boolean {
 export function whereItFailed(
   error: unknown,
   tracker: MigrationTracker,
-  capture: SqlCapture,
+  capture: StatementRecord,
 ): { migration: string | undefined; where: string; reason: string } {
   const failed = capture.failed();
   const last = capture.statements.at(-1);
@@ -35,7 +41,7 @@ export function whereItFailed(
 export function describeFailure(
   error: unknown,
   tracker: MigrationTracker,
-  capture: SqlCapture,
+  capture: StatementRecord,
   planned: string[],
   options: RollbackOptions,
 ): string {

@@ -3,10 +3,12 @@ import type pg from 'pg';
 import { formatDuration } from '../common/duration.js';
 import { runAtomic } from './atomic-run.js';
 import { isSessionLost } from './failure.js';
+import type { StatementGuard } from './guard.js';
 import { describeHolder, holderChecks, isLockTimeout } from './lock.js';
 import type { MigrationsTable } from './migrations-table.js';
 import { describeRequest } from './plan.js';
 import { makePlan, type PlanOutcome } from './planning.js';
+import { escapeControl } from './review.js';
 import { runSegments } from './segmented-run.js';
 import { combine, RollbackFailure, rethrowWithin, type RollbackOptions, type RunFragment } from './run-types.js';
 import type { MigrationFile } from './source.js';
@@ -21,6 +23,8 @@ export interface RunContext {
   table: MigrationsTable;
   options: RollbackOptions;
   files: MigrationFile[];
+  /** Checks every statement the run's sessions send. */
+  guard: StatementGuard;
   /** Reads the status on a fresh session (the dedicated one may have been terminated). */
   freshStatus(): Promise<StatusSnapshot>;
 }
@@ -123,7 +127,7 @@ export async function lockKnexRow(trx: Knex.Transaction, context: RunContext): P
 function logPlan(options: RollbackOptions, fragment: PlanOutcome['fragment']): void {
   const { logger } = options;
   logger.info(
-    `Plan (${describeRequest(options.request)}): ${fragment.plan.length ? fragment.plan.map((m) => `${m.name} [batch ${m.batch}${m.transaction ? '' : ', outside a transaction'}]`).join(', ') : 'nothing'}`,
+    `Plan (${describeRequest(options.request)}): ${fragment.plan.length ? fragment.plan.map((m) => `${escapeControl(m.name)} [batch ${m.batch}${m.transaction ? '' : ', outside a transaction'}]`).join(', ') : 'nothing'}`,
   );
   logger.info(`plan-fingerprint: ${fragment.fingerprint}`);
 }

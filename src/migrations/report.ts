@@ -1,5 +1,6 @@
 import { isFlagged, needsAllowDestructive } from '../sql/risk.js';
 import { describeHolder } from './lock.js';
+import { escapeControl } from './review.js';
 import { describeRequest } from './plan.js';
 import { oneLine, type RollbackResult, type ReviewedStatement } from './rollback.js';
 import type { StatusSnapshot } from './status.js';
@@ -11,11 +12,19 @@ export function renderSql(statements: readonly ReviewedStatement[]): string {
   for (const statement of statements) {
     if (statement.migration !== current) {
       current = statement.migration;
-      lines.push(`-- ${current ?? "Knex's bookkeeping"}`);
+      lines.push(`-- ${escapeControl(current ?? "Knex's bookkeeping")}`);
     }
     const flags = isFlagged(statement.risk) ? ` -- ${statement.risk}: ${statement.reasons.join('; ')}` : '';
     const failed = statement.error ? ` -- FAILED: ${statement.error}` : '';
-    lines.push(`${statement.sql.trim().replace(/;$/, '')};${flags}${failed}`);
+    const outcome =
+      statement.outcome === 'refused'
+        ? ' -- REFUSED: not sent'
+        : statement.outcome === 'would run'
+          ? ' -- WOULD RUN: not sent by the dry run (a ROLLBACK would not undo it)'
+          : '';
+    lines.push(
+      `${escapeControl(statement.sql.trim().replace(/;$/, ''), { keepLineBreaks: true })};${flags}${failed}${outcome}`,
+    );
   }
   return lines.join('\n');
 }

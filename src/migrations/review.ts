@@ -1,52 +1,5 @@
-import { errorMessage } from '../common/errors.js';
-import { isFlagged, needsAllowDestructive, worstOf } from '../sql/risk.js';
-import type { CapturedStatement } from './sql-capture.js';
-import type { ReviewedStatement, RollbackOptions } from './run-types.js';
-
-/** Classifies what a run executed, each verdict attached to its statement (and so to its migration). */
-export async function review(
-  statements: CapturedStatement[],
-  options: RollbackOptions,
-  bookkeepingTables: string[],
-): Promise<ReviewedStatement[]> {
-  const batched = options.classifyEach
-    ? await options.classifyEach(
-        statements.map((statement) => statement.sql),
-        { bookkeepingTables },
-      )
-    : undefined;
-  const reviewed: ReviewedStatement[] = [];
-  for (const [index, statement] of statements.entries()) {
-    const verdicts = batched ? batched[index] : await options.classify([statement.sql], { bookkeepingTables });
-    const worst = worstOf(verdicts);
-    reviewed.push({
-      ...statement,
-      risk: worst?.risk ?? 'destructive',
-      reasons: verdicts
-        .flatMap((verdict) => (isFlagged(verdict.risk) ? verdict.reasons : []))
-        .concat(worst ? [] : ['the classifier returned nothing for it']),
-    });
-  }
-  return reviewed;
-}
-
-/** After a failure the statements are still classified for the report; a classifier fault must not hide the real error. */
-export async function reviewAfterFailure(
-  statements: CapturedStatement[],
-  options: RollbackOptions,
-  bookkeepingTables: string[],
-): Promise<ReviewedStatement[]> {
-  try {
-    return await review(statements, options, bookkeepingTables);
-  } catch (error) {
-    options.logger.debug(`classifying the statements of a failed run failed: ${errorMessage(error)}`);
-    return statements.map((statement) => ({
-      ...statement,
-      risk: 'destructive',
-      reasons: ['not classified (the classifier failed)'],
-    }));
-  }
-}
+import { needsAllowDestructive } from '../sql/risk.js';
+import type { ReviewedStatement } from './run-types.js';
 
 /** The statements a run refuses to commit without allow-destructive. */
 export function blockedOf(statements: readonly ReviewedStatement[]): ReviewedStatement[] {
@@ -68,6 +21,18 @@ export function warningsOf(statements: readonly ReviewedStatement[]): string[] {
 }
 
 export function oneLine(sql: string, max = 200): string {
-  const flat = sql.replace(/\s+/g, ' ').trim();
+  const flat = escapeControl(sql).replace(/\s+/g, ' ').trim();
   return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+
+/** Control characters (a newline in a name, say) written as escapes, so no line of ours can become a workflow command. */
+export function escapeControl(text: string, options: { keepLineBreaks?: boolean } = {}): string {
+  let escaped = '';
+  for (const character of text) {
+    const code = character.charCodeAt(0);
+    const kept = options.keepLineBreaks === true && (character === '\n' || character === '\t');
+    const control = !kept && (code < 0x20 || code === 0x7f);
+    escaped += control ? `\\x${code.toString(16).padStart(2, '0')}` : character;
+  }
+  return escaped;
 }

@@ -5,10 +5,13 @@ import knexFactory, { type Knex } from 'knex';
 import type pg from 'pg';
 import { ConfigurationError, errorMessage } from '../common/errors.js';
 import { redactConnectionString } from '../common/secrets.js';
+import { StatementGuard } from './guard.js';
+import { lockTableName } from './lock.js';
 import { lockedRun } from './locked-run.js';
 import { MigrationsTable } from './migrations-table.js';
 import { planOnly } from './planning.js';
 import {
+  type BatchClassifier,
   completeResult,
   MODES,
   RollbackFailure,
@@ -39,11 +42,12 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
     throw new ConfigurationError(`Input "mode" is "${String(options.mode)}". Valid values are: [${MODES.join(', ')}].`);
   }
   const files = migrationFiles(options);
-  const knex = createKnex(options);
+  const guard = runsMigrations(options) ? createGuard(options) : undefined;
+  const knex = createKnex(options, guard);
   let session: pg.Client | undefined;
   try {
     session = await connect(knex, options);
-    return completeResult(options, await runMode(knex, session, options, files));
+    return completeResult(options, await runMode(knex, session, options, files, guard));
   } catch (error) {
     if (error instanceof RollbackFailure) error.complete(options);
     throw error;
@@ -53,13 +57,34 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
   }
 }
 
+/** Whether the mode runs migration code: only then is there anything to guard. */
+function runsMigrations(options: RollbackOptions): boolean {
+  return options.mode === 'rollback' || options.mode === 'down' || (options.mode === 'plan' && options.dryRun);
+}
+
+function createGuard(options: RollbackOptions): StatementGuard {
+  const { schemaName, tableName } = options.settings;
+  const classifyEach: BatchClassifier =
+    options.classifyEach ??
+    ((statements, classifyOptions) =>
+      Promise.all(statements.map((statement) => options.classify([statement], classifyOptions))));
+  return new StatementGuard(
+    classifyEach,
+    [tableName, lockTableName(tableName)].map((table) => `${schemaName}.${table}`),
+    { atomic: true, dryRun: options.dryRun, allowDestructive: options.allowDestructive },
+  );
+}
+
 async function runMode(
   knex: Knex,
   session: pg.Client,
   options: RollbackOptions,
   files: MigrationFile[],
+  guard: StatementGuard | undefined,
 ): Promise<RunFragment> {
-  const table = new MigrationsTable(session, options.settings.schemaName, options.settings.tableName);
+  // The action's own statements bypass the guard: they are not a migration's.
+  const own = guard ? guard.rawOf(session) : session;
+  const table = new MigrationsTable(own, options.settings.schemaName, options.settings.tableName);
   switch (options.mode) {
     case 'status': {
       const status = await table.readStatus(files);
@@ -70,15 +95,18 @@ async function runMode(
     case 'plan':
     case 'rollback':
     case 'down':
-      if (options.mode === 'plan' && !options.dryRun) return planOnly(table, options, files);
-      return lockedRun({
-        knex,
-        session,
-        table,
-        options,
-        files,
-        freshStatus: () => freshStatus(knex, table, files),
-      });
+      if (!guard) return planOnly(table, options, files);
+      return withoutConnectionString(options.databaseUrl, () =>
+        lockedRun({
+          knex,
+          session,
+          table,
+          options,
+          files,
+          guard,
+          freshStatus: () => freshStatus(knex, table, guard, files),
+        }),
+      );
   }
 }
 
@@ -104,7 +132,7 @@ function migrationFiles(options: RollbackOptions): MigrationFile[] {
   return files;
 }
 
-function createKnex(options: RollbackOptions): Knex {
+function createKnex(options: RollbackOptions, guard: StatementGuard | undefined): Knex {
   const { logger } = options;
   return knexFactory({
     client: 'pg',
@@ -126,7 +154,11 @@ function createKnex(options: RollbackOptions): Knex {
             `${options.statementTimeoutMs}ms`,
           ])
           .then(
-            () => done(null, connection),
+            () => {
+              // Every session the run opens is guarded: a migration that is given Knex reaches no other.
+              guard?.install(connection);
+              done(null, connection);
+            },
             (error: Error) => done(error, connection),
           );
       },
@@ -150,6 +182,35 @@ function poolOf(knex: Knex): {
   return knex.client as ReturnType<typeof poolOf>;
 }
 
+/**
+ * Migration code runs in this process: while it does, the action's connection string is
+ * not in its environment (the runner passes inputs as INPUT_* variables). A migration that
+ * opens its own connection is outside the guard; at least it is not handed the credentials.
+ */
+async function withoutConnectionString<T>(databaseUrl: string, body: () => Promise<T>): Promise<T> {
+  const password = safePassword(databaseUrl);
+  const hidden = Object.entries(process.env).filter(
+    ([, value]) =>
+      value !== undefined && (value.includes(databaseUrl) || (password !== undefined && value.includes(password))),
+  );
+  for (const [name] of hidden) delete process.env[name];
+  try {
+    return await body();
+  } finally {
+    for (const [name, value] of hidden) process.env[name] = value;
+  }
+}
+
+function safePassword(databaseUrl: string): string | undefined {
+  try {
+    const password = decodeURIComponent(new URL(databaseUrl).password);
+    // A password this short would match unrelated variables.
+    return password.length >= 6 ? password : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 async function connect(knex: Knex, options: RollbackOptions): Promise<pg.Client> {
   try {
     return await poolOf(knex).acquireConnection();
@@ -160,11 +221,11 @@ async function connect(knex: Knex, options: RollbackOptions): Promise<pg.Client>
   }
 }
 
-async function freshStatus(knex: Knex, table: MigrationsTable, files: MigrationFile[]) {
+async function freshStatus(knex: Knex, table: MigrationsTable, guard: StatementGuard, files: MigrationFile[]) {
   // A new session: the dedicated one may have been terminated.
   const connection = await poolOf(knex).acquireConnection();
   try {
-    return await table.on(connection).readStatus(files);
+    return await table.on(guard.rawOf(connection)).readStatus(files);
   } finally {
     void poolOf(knex).releaseConnection(connection);
   }

@@ -55,6 +55,8 @@ export function clockOf(options: RollbackOptions): Clock {
 export interface ReviewedStatement extends CapturedStatement {
   risk: StatementRisk;
   reasons: string[];
+  /** Not sent: the guard refused it, or a dry run left it out because its ROLLBACK would not undo it. */
+  outcome?: 'refused' | 'would run';
 }
 
 export interface RollbackResult {

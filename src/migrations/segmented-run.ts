@@ -3,9 +3,18 @@ import { progressTracker, migratorConfig, runDowns } from './downs.js';
 import { lockKnexRow, type RunContext } from './locked-run.js';
 import { completedBatches, type AppliedMigration, type PlannedMigration, type Segment } from './plan.js';
 import type { PlanOutcome } from './planning.js';
-import { blockedOf, describeBlocked, oneLine, review, reviewAfterFailure, warningsOf } from './review.js';
-import { RollbackFailure, type ReviewedStatement, type RollbackOptions, type RunFragment } from './run-types.js';
-import { serverMessage, SqlCapture, type MigrationTracker } from './sql-capture.js';
+import type { StatementRecord } from './failure.js';
+import { GuardRefusal } from './guard.js';
+import { watchDowns } from './origin.js';
+import { oneLine, warningsOf } from './review.js';
+import {
+  clockOf,
+  RollbackFailure,
+  type ReviewedStatement,
+  type RollbackOptions,
+  type RunFragment,
+} from './run-types.js';
+import { serverMessage, type MigrationTracker } from './sql-capture.js';
 import { TrackingMigrationSource } from './source.js';
 import type { StatusSnapshot } from './status.js';
 
@@ -31,7 +40,7 @@ export async function runSegments(
   before: StatusSnapshot,
 ): Promise<RunFragment> {
   const { options } = context;
-  const { plan, segments } = planned.fragment;
+  const { plan } = planned.fragment;
   const tracker = progressTracker(options.logger);
   const source = new TrackingMigrationSource(await planned.source.getMigrations(), tracker);
   const run: Omit<SegmentRun, 'planned'> = {
@@ -42,6 +51,29 @@ export async function runSegments(
     warnings: [],
   };
   const undone: string[] = [];
+  const stopWatching = watchDowns();
+  try {
+    await runEach(run, planned, before, undone);
+  } finally {
+    stopWatching();
+  }
+  return {
+    statements: run.statements,
+    warnings: [...run.warnings, ...warningsOf(run.statements)],
+    committed: true,
+    rolledBack: undone,
+    batches: completedBatches(plan, undone, before.applied),
+  };
+}
+
+async function runEach(
+  run: Omit<SegmentRun, 'planned'>,
+  planned: PlanOutcome,
+  before: StatusSnapshot,
+  undone: string[],
+): Promise<void> {
+  const { options } = run.context;
+  const { plan, segments } = planned.fragment;
   for (const [index, segment] of segments.entries()) {
     options.logger.info(
       `segment ${index + 1} of ${segments.length} (${segment.transactional ? 'one transaction' : 'outside a transaction'}): ${segment.migrations.join(', ')}`,
@@ -60,22 +92,15 @@ export async function runSegments(
     }
     undone.push(...segment.migrations);
   }
-  return {
-    statements: run.statements,
-    warnings: [...run.warnings, ...warningsOf(run.statements)],
-    committed: true,
-    rolledBack: undone,
-    batches: completedBatches(plan, undone, before.applied),
-  };
 }
 
-/** A stretch of transactional migrations in a transaction of its own, refused like the atomic run. */
+/** A stretch of transactional migrations in a transaction of its own, guarded like the atomic run. */
 async function transactionalSegment(step: SegmentRun): Promise<void> {
-  const { context, tracker, planned } = step;
-  const { knex, table, options } = context;
+  const { context, planned } = step;
+  const { knex, table, options, guard } = context;
+  guard.policy = { atomic: true, dryRun: false, allowDestructive: options.allowDestructive };
+  const from = guard.statements.length;
   const trx = await knex.transaction(undefined, { connection: context.session });
-  const capture = new SqlCapture(trx, tracker);
-  let reviewed = false;
   try {
     await lockKnexRow(trx, context);
     const applied = await table.readApplied();
@@ -84,57 +109,52 @@ async function transactionalSegment(step: SegmentRun): Promise<void> {
     );
     if (!stillThere) throw new Error(`the migrations of this segment are no longer applied as planned`);
     await runDowns(trx, step.config, options, planned, true);
-    capture.stop();
-    const statements = await review(capture.statements, options, table.bookkeepingTables);
-    step.statements.push(...statements);
-    reviewed = true;
-    const blocked = blockedOf(statements);
-    if (blocked.length > 0 && !options.allowDestructive) {
-      throw new Error(
-        `refused: allow-destructive is false and the segment runs ${blocked.map(describeBlocked).join('; ')}`,
-      );
-    }
+    await settled(step);
     await trx.commit();
   } catch (error) {
-    capture.stop();
+    await settled(step, 0);
     if (!trx.isCompleted()) await trx.rollback().catch(() => undefined);
+    await table.rollback();
     if (error instanceof RollbackFailure) throw error;
-    if (!reviewed)
-      step.statements.push(...(await reviewAfterFailure(capture.statements, options, table.bookkeepingTables)));
-    throw new SegmentFault(error, capture);
+    throw new SegmentFault(error, guard);
+  } finally {
+    step.statements.push(...guard.statements.slice(from));
   }
 }
 
 /**
  * A non-transactional migration: Knex's Migrator on the pool's other session runs its down
  * outside a transaction, as the migration asks, and takes and frees its lock row itself.
+ * Each statement is still checked before it is sent; transaction control is the migration's own.
  */
 async function outsideSegment(step: SegmentRun): Promise<void> {
-  const { context, tracker, planned } = step;
-  const { knex, table, options } = context;
-  const capture = new SqlCapture(knex, tracker);
+  const { context, planned } = step;
+  const { knex, options, guard } = context;
+  guard.policy = { atomic: false, dryRun: false, allowDestructive: options.allowDestructive };
+  const from = guard.statements.length;
   try {
     await runDowns(knex, step.config, options, planned, true);
-    capture.stop();
-    const reviewed = await review(capture.statements, options, table.bookkeepingTables);
-    step.statements.push(...reviewed);
-    for (const statement of blockedOf(reviewed)) {
-      step.warnings.push(
-        `Ran outside a transaction, so it could not be checked before it ran: ${describeBlocked(statement)}.`,
-      );
-    }
+    await settled(step);
   } catch (error) {
-    capture.stop();
-    step.statements.push(...(await reviewAfterFailure(capture.statements, options, table.bookkeepingTables)));
-    throw new SegmentFault(error, capture);
+    await settled(step, 0);
+    throw new SegmentFault(error, guard);
+  } finally {
+    step.statements.push(...guard.statements.slice(from));
   }
+}
+
+/** Waits for what the downs left behind; a refusal (now or earlier in the segment) fails it. */
+async function settled(step: SegmentRun, graceMs?: number): Promise<void> {
+  const { guard, options } = step.context;
+  await guard.settle(step.tracker.frames, (ms) => clockOf(options).sleep(ms), graceMs);
+  if (guard.refusal && graceMs === undefined) throw new GuardRefusal(guard.refusal);
 }
 
 /** A segment's failure with what it captured, for the message. */
 class SegmentFault extends Error {
   constructor(
     override readonly cause: unknown,
-    readonly capture: SqlCapture,
+    readonly capture: StatementRecord,
   ) {
     super('segment failed');
   }
@@ -152,16 +172,17 @@ function segmentFailure(error: unknown, step: SegmentRun, position: SegmentPosit
   const { index, segments, plan, undone, before } = position;
   const { options } = step.context;
   const fault = error instanceof SegmentFault ? error : undefined;
-  const failed = fault?.capture.failed();
+  const refusal = step.context.guard.refusal;
+  const failed = refusal ? undefined : fault?.capture.failed();
   const migration = failed?.migration ?? step.tracker.current ?? segments[index].migrations[0];
   const where = failed ? ` at "${oneLine(failed.sql)}"` : '';
-  const reason = failed?.error ?? serverMessage(fault ? fault.cause : error);
+  const reason = refusal ?? failed?.error ?? serverMessage(fault ? fault.cause : error);
   const remaining = plan.map((m) => m.name).filter((name) => !undone.includes(name));
   const segmentState = segments[index].transactional
     ? `Segment ${index + 1} of ${segments.length} ran in a transaction that was rolled back, so its migrations are still applied.`
     : `Segment ${index + 1} of ${segments.length} ran outside a transaction: ${migration}'s down() may have partly run, and its row in ${options.settings.tableName} is still there. Check its objects before resuming.`;
   return [
-    `Migration ${migration} failed${where}: ${reason}.`,
+    refusal ?? `Migration ${migration} failed${where}: ${reason}.`,
     segmentState,
     `Undone and committed: ${undone.length ? undone.join(', ') : '(none)'}.`,
     `Still applied: ${remaining.join(', ')}.`,

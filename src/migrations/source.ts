@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
 import { ConfigurationError } from '../common/errors.js';
+import { inDownFrame, newFrame } from './origin.js';
 import type { MigrationTracker } from './sql-capture.js';
 import { registerTypeScriptLoader, typeScriptFormat } from './typescript-loader.js';
 
@@ -124,7 +125,15 @@ export class TrackingMigrationSource extends FileMigrationSource {
         tracker.current = migration.name;
         tracker.started.push(migration.name);
         const started = Date.now();
-        await loaded.down?.(knex);
+        const frame = newFrame(migration.name);
+        tracker.frames.push(frame);
+        await inDownFrame(
+          migration.name,
+          async () => {
+            await loaded.down?.(knex);
+          },
+          frame,
+        );
         tracker.finished.push(migration.name);
         tracker.current = undefined;
         tracker.onFinish?.(migration.name, Date.now() - started);

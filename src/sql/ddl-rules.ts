@@ -83,14 +83,14 @@ export function alterTable(statement: AlterTableStmt, walk: Walk): void {
         noteCascade(walk, command.behavior, dropsDependents(`constraint ${command.name} on ${table}`));
         break;
       case 'AT_DisableTrig':
-        note(walk, 'warning', `disables trigger ${command.name} on ${table}`);
+        note(walk, 'security', `disables trigger ${command.name} on ${table}: what it enforces or records stops`);
         break;
       case 'AT_DisableTrigAll':
       case 'AT_DisableTrigUser':
-        note(walk, 'warning', `disables the triggers on ${table}`);
+        note(walk, 'security', `disables the triggers on ${table}: what they enforce or record stops`);
         break;
       case 'AT_DisableRule':
-        note(walk, 'warning', `disables rule ${command.name} on ${table}`);
+        note(walk, 'security', `disables rule ${command.name} on ${table}: what it rewrites or enforces stops`);
         break;
       case 'AT_DetachPartition':
         note(walk, 'warning', `detaches a partition from ${table}: its rows leave the table`);

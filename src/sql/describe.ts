@@ -90,7 +90,8 @@ export function roleList(nodes: Node[] | undefined): string {
     .join(', ');
 }
 
-export function revokeReason(statement: GrantStmt): string {
+/** What a GRANT or REVOKE changes, in words. */
+export function privilegeReason(statement: GrantStmt): string {
   const privileges = statement.privileges?.length
     ? statement.privileges.map((node) => {
         const privilege = (node as { AccessPriv: AccessPriv }).AccessPriv;
@@ -112,7 +113,9 @@ export function revokeReason(statement: GrantStmt): string {
     });
     on = ` on ${kind} ${objects.join(', ')}`;
   }
-  return `revokes ${what}${on} from ${roleList(statement.grantees)}`;
+  return statement.is_grant
+    ? `grants ${what}${on} to ${roleList(statement.grantees)}, widening who can reach it`
+    : `revokes ${what}${on} from ${roleList(statement.grantees)}`;
 }
 
 export function targetColumns(targets: Node[] | undefined): string {

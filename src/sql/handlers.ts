@@ -22,10 +22,12 @@ import type {
   UpdateStmt,
 } from 'libpg-query';
 import { alterTable, dropStatement } from './ddl-rules.js';
-import { nameOf, qualifiedRelation, revokeReason, roleList, targetColumns } from './describe.js';
-import { isBookkeeping, note, noteCascade, type Handler } from './walk.js';
+import { nameOf, qualifiedRelation, privilegeReason, roleList, targetColumns } from './describe.js';
+import { SECURITY_HANDLERS } from './security-rules.js';
+import { isBookkeeping, note, noteCascade, noteIrreversible, type Handler } from './walk.js';
 
 export const HANDLERS: Record<string, Handler> = {
+  ...SECURITY_HANDLERS,
   DropStmt: (body, walk) => dropStatement(body, walk),
   AlterTableStmt: (body, walk) => alterTable(body, walk),
 
@@ -83,26 +85,30 @@ export const HANDLERS: Record<string, Handler> = {
 
   GrantStmt(body, walk) {
     const statement = body as GrantStmt;
-    if (statement.is_grant) return;
-    note(walk, 'security', revokeReason(statement));
+    note(walk, 'security', privilegeReason(statement));
     noteCascade(walk, statement.behavior, 'also revokes the privileges others were granted through these');
   },
 
   GrantRoleStmt(body, walk) {
     const statement = body as GrantRoleStmt;
-    if (statement.is_grant) return;
     const roles = (statement.granted_roles ?? []).map(
       (node) => (node as { AccessPriv: AccessPriv }).AccessPriv?.priv_name ?? '?',
     );
-    note(walk, 'security', `revokes membership in role ${roles.join(', ')} from ${roleList(statement.grantee_roles)}`);
+    note(
+      walk,
+      'security',
+      statement.is_grant
+        ? `grants membership in role ${roles.join(', ')} to ${roleList(statement.grantee_roles)}, with its privileges`
+        : `revokes membership in role ${roles.join(', ')} from ${roleList(statement.grantee_roles)}`,
+    );
     noteCascade(walk, statement.behavior, 'also revokes what was granted through this membership');
   },
 
   AlterDefaultPrivilegesStmt(body, walk) {
     const action = (body as AlterDefaultPrivilegesStmt).action;
-    if (!action || action.is_grant) return;
+    if (!action) return;
     // The action is a bare GrantStmt (not a wrapped node), so the GrantStmt handler does not see it.
-    note(walk, 'security', `${revokeReason(action)}, as a default for objects created from now on`);
+    note(walk, 'security', `${privilegeReason(action)}, as a default for objects created from now on`);
   },
 
   DropRoleStmt(body, walk) {
@@ -125,18 +131,23 @@ export const HANDLERS: Record<string, Handler> = {
     const statement = body as AlterPolicyStmt;
     note(
       walk,
-      'warning',
-      `changes row-level security policy ${statement.policy_name} on ${qualifiedRelation(statement.table)}: check that it does not widen access`,
+      'security',
+      `changes row-level security policy ${statement.policy_name} on ${qualifiedRelation(statement.table)}, which can widen which rows it lets through`,
     );
   },
 
   DoStmt(_body, walk) {
     note(walk, 'destructive', 'runs a DO block: procedural code whose effect cannot be checked before it runs');
+    noteIrreversible(
+      walk,
+      'a DO block can do what a ROLLBACK does not undo (sequence changes, files, other connections)',
+    );
   },
 
   CallStmt(body, walk) {
     const name = nameOf((body as CallStmt).funccall?.funcname);
     note(walk, 'destructive', `calls procedure ${name}, whose effect cannot be checked before it runs`);
+    noteIrreversible(walk, `procedure ${name} can do what a ROLLBACK does not undo`);
   },
 
   ExecuteStmt(body, walk) {
@@ -145,10 +156,12 @@ export const HANDLERS: Record<string, Handler> = {
       'destructive',
       `executes prepared statement ${(body as ExecuteStmt).name}, whose text is not here to check`,
     );
+    noteIrreversible(walk, 'a prepared statement can do what a ROLLBACK does not undo');
   },
 
   TransactionStmt(body, walk) {
     const kind = (body as TransactionStmt).kind;
+    walk.effects.transactionControl = true;
     // A down() that commits or rolls back on its own ends the transaction the run relies on
     // for atomicity. Savepoints (what Knex uses for nested transactions) stay inside it.
     const ends: Record<string, string> = {

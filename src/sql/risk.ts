@@ -24,6 +24,20 @@ export interface ClassifiedStatement {
   risk: StatementRisk;
   /** One readable sentence per finding, naming the object: `drops table public.tickets and all its rows`. */
   reasons: string[];
+  /** What the guard must know beyond the risk (absent when there is nothing to say). */
+  effects?: StatementEffects;
+}
+
+/** Facts about a statement the parse tree alone cannot rank: the guard (migrations/guard.ts) acts on them. */
+export interface StatementEffects {
+  /** BEGIN, COMMIT, ROLLBACK, SAVEPOINT, PREPARE TRANSACTION...: ends or splits the run's transaction. */
+  transactionControl?: boolean;
+  /** Why a ROLLBACK would not undo it (a sequence change, a program run, a library loaded): a dry run must not send it. */
+  irreversible?: string[];
+  /** Functions the statement itself evaluates, as written (`['pg_temp', 'tidy']`, `['now']`): resolved against the catalog by the guard. */
+  calls?: string[][];
+  /** CREATE OR REPLACE FUNCTION: the function it may replace. */
+  replacesFunction?: string[];
 }
 
 export interface ClassifyOptions {

@@ -14,6 +14,7 @@ export function classifyTree(sql: string, stmt: Node, bookkeeping: ReadonlySet<s
     cascadeExplained: false,
     sawCascade: false,
     bookkeeping,
+    effects: {},
   };
   visit(stmt, walk);
   if (walk.sawCascade && !walk.cascadeExplained) {
@@ -26,17 +27,24 @@ export function classifyTree(sql: string, stmt: Node, bookkeeping: ReadonlySet<s
     const risk = SEVERITY_ORDER.find((severity) =>
       walk.findings.some((finding) => finding.risk === severity),
     ) as Severity;
-    return { sql, risk, reasons: [...new Set(walk.findings.map((finding) => finding.reason))] };
+    return withEffects({ sql, risk, reasons: [...new Set(walk.findings.map((finding) => finding.reason))] }, walk);
   }
   const tables = [...new Set(walk.relations.filter((name) => !isCteReference(name, walk)))];
   if (tables.length > 0 && tables.every((table) => bookkeeping.has(table))) {
-    return {
-      sql,
-      risk: 'bookkeeping',
-      reasons: [`only touches the migration bookkeeping ${plural(tables.length, 'table')} ${tables.join(', ')}`],
-    };
+    return withEffects(
+      {
+        sql,
+        risk: 'bookkeeping',
+        reasons: [`only touches the migration bookkeeping ${plural(tables.length, 'table')} ${tables.join(', ')}`],
+      },
+      walk,
+    );
   }
-  return { sql, risk: 'safe', reasons: [] };
+  return withEffects({ sql, risk: 'safe', reasons: [] }, walk);
+}
+
+function withEffects(verdict: ClassifiedStatement, walk: Walk): ClassifiedStatement {
+  return Object.keys(walk.effects).length > 0 ? { ...verdict, effects: walk.effects } : verdict;
 }
 
 function isCteReference(name: string, walk: Walk): boolean {
@@ -44,11 +52,20 @@ function isCteReference(name: string, walk: Walk): boolean {
   return name.startsWith('public.') && walk.cteNames.has(name.slice('public.'.length));
 }
 
-/** Parse-tree fields that define code for later rather than run it now. */
+/** Parse-tree fields that define code for later rather than run it now (a column DEFAULT included). */
 const DEFINITION_ONLY: Record<string, readonly string[]> = {
   CreateFunctionStmt: ['sql_body'],
-  RuleStmt: ['actions'],
+  RuleStmt: ['actions', 'whereClause'],
+  CreatePolicyStmt: ['qual', 'with_check'],
+  AlterPolicyStmt: ['qual', 'with_check'],
+  ColumnDef: ['raw_default', 'cooked_default'],
 };
+
+/** A DEFAULT constraint's expression is evaluated later, per inserted row, not by this statement. */
+function skippedFields(key: string, child: object): readonly string[] | undefined {
+  if (key === 'Constraint' && (child as { contype?: string }).contype === 'CONSTR_DEFAULT') return ['raw_expr'];
+  return DEFINITION_ONLY[key];
+}
 
 /** Walks every node of the tree, letting the handlers below note what each statement node does. */
 function visit(value: unknown, walk: Walk): void {
@@ -64,7 +81,7 @@ function visit(value: unknown, walk: Walk): void {
   for (const [key, child] of Object.entries(record)) {
     const handler = HANDLERS[key];
     if (handler && child && typeof child === 'object') handler(child, walk);
-    const skipped = DEFINITION_ONLY[key];
+    const skipped = child && typeof child === 'object' ? skippedFields(key, child) : undefined;
     if (skipped && child && typeof child === 'object') {
       const kept = Object.fromEntries(Object.entries(child).filter(([field]) => !skipped.includes(field)));
       visit(kept, walk);

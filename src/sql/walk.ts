@@ -1,7 +1,7 @@
 // What the walk over one statement's parse tree collects, and how a rule notes a finding.
 import type { RangeVar } from 'libpg-query';
 import { qualifiedRelation } from './describe.js';
-import type { Severity } from './risk.js';
+import type { Severity, StatementEffects } from './risk.js';
 
 export interface Finding {
   risk: Severity;
@@ -19,6 +19,7 @@ export interface Walk {
   cascadeExplained: boolean;
   sawCascade: boolean;
   bookkeeping: ReadonlySet<string>;
+  effects: StatementEffects;
 }
 
 /** A rule for one kind of parse-tree node: notes what that node does. */
@@ -40,3 +41,8 @@ export const dropsDependents = (what: string): string =>
 
 export const isBookkeeping = (walk: Walk, relation: RangeVar | undefined): boolean =>
   relation !== undefined && walk.bookkeeping.has(qualifiedRelation(relation));
+
+/** Notes something a ROLLBACK cannot undo. */
+export function noteIrreversible(walk: Walk, reason: string): void {
+  (walk.effects.irreversible ??= []).push(reason);
+}

@@ -1,4 +1,5 @@
 import { renderStatement } from '../../src/migrations/render-sql.js';
+import { renderSql } from '../../src/migrations/report.js';
 import { createDatabase, type TestDatabase } from '../helpers/database.js';
 
 // The rendered statement must mean what the parameterised one meant: both are run on a real
@@ -45,5 +46,25 @@ describe('renderStatement', () => {
     );
     expect(renderStatement('SELECT $3', ['x'])).toBe('SELECT $3');
     expect(renderStatement('SELECT $1', [])).toBe('SELECT $1');
+  });
+});
+
+describe('renderSql', () => {
+  it('writes a migration name with a newline or another control character as text, never as a workflow command', () => {
+    const sql = renderSql([
+      {
+        sql: 'DROP TABLE x',
+        migration: '003_x\n::error::pwned\u0007.js',
+        risk: 'destructive',
+        reasons: ['drops table'],
+      },
+      { sql: 'COMMIT', migration: '003_x.js', risk: 'warning', reasons: [], outcome: 'refused' },
+    ]);
+    expect(sql.split('\n')).toEqual([
+      '-- 003_x\\x0a::error::pwned\\x07.js',
+      'DROP TABLE x; -- destructive: drops table',
+      '-- 003_x.js',
+      'COMMIT; -- warning:  -- REFUSED: not sent',
+    ]);
   });
 });

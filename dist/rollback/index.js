@@ -88114,7 +88114,7 @@ function extend(target) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(90371);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(63943);
 
 await _main_js__WEBPACK_IMPORTED_MODULE_0__/* .action */ .X.start();
 
@@ -88123,7 +88123,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 90371:
+/***/ 63943:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -88398,10 +88398,7 @@ async function readKnexfile(file, environment) {
         let loaded = (await import(/* webpackIgnore: true */ (0,external_node_url_.pathToFileURL)(absolute).href));
         // CommonJS arrives as { default: module.exports }; a transpiled ESM default may be nested once more.
         config = loaded.default ?? loaded;
-        if (config &&
-            typeof config === 'object' &&
-            'default' in config &&
-            !('migrations' in config)) {
+        if (config && typeof config === 'object' && 'default' in config && !('migrations' in config)) {
             loaded = config;
             config = loaded.default ?? config;
         }
@@ -88529,7 +88526,7 @@ async function findLockHolders(session, schema, tableName) {
 function toIso(value) {
     if (value instanceof Date)
         return value.toISOString();
-    return value == null ? null : String(value);
+    return value ?? null;
 }
 function describeHolder(holder) {
     const parts = [
@@ -88558,6 +88555,15 @@ async function readKnexLockRow(session, schema, tableName, options = {}) {
 /** Whether an error is PostgreSQL's lock_timeout (55P03 lock_not_available). */
 function isLockTimeout(error) {
     return error?.code === '55P03';
+}
+/** What a reviewer is told about who holds the migration lock, line by line. */
+function holderChecks(holders) {
+    return holders.length === 0
+        ? [
+            'No session holds the rollback advisory lock or a write lock on the migrations tables (pg_locks joined with pg_stat_activity).',
+            'Not checkable: a plain `knex migrate` between two migrations holds no lock on these tables. Make sure no deploy is migrating right now.',
+        ]
+        : holders.map((holder) => `Held by ${describeHolder(holder)}`);
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/plan.ts
@@ -88639,6 +88645,64 @@ function buildSegments(migrations) {
 function batchesOf(migrations) {
     return [...new Set(migrations.map((migration) => migration.batch))];
 }
+/** Batches whose every applied migration is now undone. */
+function completedBatches(plan, undone, applied) {
+    return batchesOf(plan).filter((batch) => applied.filter((row) => row.batch === batch).every((row) => undone.includes(row.name)));
+}
+
+;// CONCATENATED MODULE: ./src/sql/risk.ts
+// The table of risks, in one place: what each verdict means, how verdicts rank, and which of
+// them a run refuses without allow-destructive. The classifier produces them; the rollback
+// core, its report and the action read them from here.
+const SEVERITY_ORDER = ['destructive', 'security', 'warning'];
+/** Least to most serious. */
+const RISK_ORDER = ['bookkeeping', 'safe', 'warning', 'security', 'destructive'];
+/** Destroys data or removes security: what a run refuses to commit without allow-destructive. */
+function needsAllowDestructive(risk) {
+    return risk === 'destructive' || risk === 'security';
+}
+/** Worth a reviewer's note: anything but bookkeeping and safe. */
+function isFlagged(risk) {
+    return risk === 'destructive' || risk === 'security' || risk === 'warning';
+}
+function rankOf(risk) {
+    return risk ? RISK_ORDER.indexOf(risk) : -1;
+}
+/** The most serious of several verdicts, or undefined for none. */
+function worstOf(verdicts) {
+    return verdicts.reduce((current, verdict) => (rankOf(verdict.risk) > rankOf(current?.risk) ? verdict : current), undefined);
+}
+
+;// CONCATENATED MODULE: ./src/migrations/review.ts
+
+/** The statements a run refuses to commit without allow-destructive. */
+function blockedOf(statements) {
+    return statements.filter((statement) => needsAllowDestructive(statement.risk));
+}
+function describeBlocked(statement) {
+    return `${statement.migration ?? '(bookkeeping)'}: "${oneLine(statement.sql)}" (${statement.risk}: ${statement.reasons.join('; ') || 'no reason given'})`;
+}
+/** One warning per statement classified `warning`. */
+function warningsOf(statements) {
+    return statements
+        .filter((statement) => statement.risk === 'warning')
+        .map((statement) => `${statement.migration ?? '(bookkeeping)'}: "${oneLine(statement.sql)}": ${statement.reasons.join('; ')}`);
+}
+function oneLine(sql, max = 200) {
+    const flat = escapeControl(sql).replace(/\s+/g, ' ').trim();
+    return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
+}
+/** Control characters (a newline in a name, say) written as escapes, so no line of ours can become a workflow command. */
+function escapeControl(text, options = {}) {
+    let escaped = '';
+    for (const character of text) {
+        const code = character.charCodeAt(0);
+        const kept = options.keepLineBreaks === true && (character === '\n' || character === '\t');
+        const control = !kept && (code < 0x20 || code === 0x7f);
+        escaped += control ? `\\x${code.toString(16).padStart(2, '0')}` : character;
+    }
+    return escaped;
+}
 
 // EXTERNAL MODULE: ./node_modules/knex/knex.js
 var knex = __nccwpck_require__(31190);
@@ -88705,29 +88769,738 @@ function redactConnectionString(connectionString) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/migrations/fingerprint.ts
+// EXTERNAL MODULE: external "node:async_hooks"
+var external_node_async_hooks_ = __nccwpck_require__(16698);
+// EXTERNAL MODULE: ./node_modules/knex/lib/execution/transaction.js
+var transaction = __nccwpck_require__(48261);
+var transaction_default = /*#__PURE__*/__nccwpck_require__.n(transaction);
+;// CONCATENATED MODULE: ./src/migrations/origin.ts
+// Where a statement comes from, known without reading its text: from inside a running down()
+// (and which), from a down() that already returned (a late query), from Knex's Transaction
+// object (its BEGIN, COMMIT, ROLLBACK and SAVEPOINTs), or from neither (Knex's Migrator
+// doing its bookkeeping between downs, or the action itself).
+//
+// A down() runs inside an AsyncLocalStorage frame: every query it starts, awaited or not,
+// carries that frame, including one fired from a timer after down() returned. Timers a
+// down() leaves pending are counted, so the run can wait for them before it commits.
 
-/**
- * A hash over the rows to undo (id, name, batch, time applied, order) and the content of
- * their files. A plan reviewed earlier is only run if nothing it depends on changed:
- * a newly applied migration changes the rows, an edited file changes the content hash.
- */
-function planFingerprint(entries) {
-    const canonical = entries.map(({ migration, content }) => ({
-        id: migration.id,
-        name: migration.name,
-        batch: migration.batch,
-        migrationTime: migration.migrationTime,
-        transaction: migration.transaction,
-        file: content ? external_node_crypto_default().createHash('sha256').update(content).digest('hex') : null,
-    }));
-    return external_node_crypto_default().createHash('sha256')
-        .update(JSON.stringify({ version: 1, migrations: canonical }))
-        .digest('hex');
+
+const origin_frames = new external_node_async_hooks_.AsyncLocalStorage();
+const pendingOwner = new Map();
+const hook = (0,external_node_async_hooks_.createHook)({
+    init(asyncId, type) {
+        if (type !== 'Timeout' && type !== 'Immediate')
+            return;
+        const frame = origin_frames.getStore();
+        if (!frame)
+            return;
+        frame.pending.add(asyncId);
+        pendingOwner.set(asyncId, frame);
+    },
+    destroy(asyncId) {
+        pendingOwner.get(asyncId)?.pending.delete(asyncId);
+        pendingOwner.delete(asyncId);
+    },
+});
+let watchers = 0;
+/** Counts pending timers of downs while a run needs it (async_hooks cost nothing when disabled). */
+function watchDowns() {
+    if (watchers++ === 0)
+        hook.enable();
+    let stopped = false;
+    return () => {
+        if (stopped)
+            return;
+        stopped = true;
+        if (--watchers === 0)
+            hook.disable();
+    };
 }
-const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/;
+/** Runs one migration's down() in its frame. */
+async function inDownFrame(migration, down, frame = newFrame(migration)) {
+    try {
+        return await origin_frames.run(frame, down);
+    }
+    finally {
+        frame.returned = true;
+    }
+}
+function newFrame(migration) {
+    return { migration, returned: false, pending: new Set() };
+}
+function currentFrame() {
+    return origin_frames.getStore();
+}
+/** Runs `body` outside any down()'s frame (the action's own work started from inside one, say). */
+function outsideDowns(body) {
+    return origin_frames.exit(body);
+}
+let sending;
+/**
+ * Knex's Transaction.query hands its statement to the connection synchronously (through
+ * the client's query, _query and pg's client.query, with no await in between), so a flag
+ * set around it is still set when the guarded connection receives the statement.
+ */
+function recogniseKnexTransactions() {
+    const prototype = (transaction_default()).prototype;
+    if (prototype[MARK])
+        return;
+    // Read as a plain function: it is always applied with the transaction as its this.
+    const original = Reflect.get(prototype, 'query');
+    prototype.query = function (...args) {
+        const previous = sending;
+        sending = { nested: this.outerTx !== undefined && this.outerTx !== null };
+        try {
+            return original.apply(this, args);
+        }
+        finally {
+            sending = previous;
+        }
+    };
+    prototype[MARK] = true;
+}
+const MARK = Symbol.for('db-rollback-actions.knex-transaction-origin');
+recogniseKnexTransactions();
+function knexTransactionSending() {
+    return sending;
+}
+
+// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
+var lib = __nccwpck_require__(13273);
+;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = lib.Client
+const Pool = lib.Pool
+const Connection = lib.Connection
+const types = lib.types
+const Query = lib.Query
+const DatabaseError = lib.DatabaseError
+const escapeIdentifier = lib.escapeIdentifier
+const escapeLiteral = lib.escapeLiteral
+const Result = lib.Result
+const TypeOverrides = lib.TypeOverrides
+
+// Also export the defaults
+const defaults = lib.defaults
+
+// Re-export the default
+/* harmony default export */ const esm = (lib);
+
+;// CONCATENATED MODULE: ./src/migrations/render-sql.ts
+// Writes a statement's bound values into its text, so a reviewer reads what PostgreSQL ran.
+// pg sends each value as text, converted as its prepareValue does; here the same conversion,
+// quoted with pg's public escapeLiteral, so the rendered statement means what the
+// parameterised one meant.
+
+/** `$1`..`$n` in `sql` replaced by `values` written as SQL literals (the tokens in strings are left alone only if unnumbered). */
+function renderStatement(sql, values = []) {
+    if (values.length === 0)
+        return sql;
+    return sql.replace(/\$(\d+)\b/g, (match, index) => {
+        const position = Number(index) - 1;
+        return position < values.length ? renderValue(values[position]) : match;
+    });
+}
+/** One value as the SQL literal PostgreSQL would have received it as. */
+function renderValue(value) {
+    if (value === null || value === undefined)
+        return 'NULL';
+    if (typeof value === 'number' || typeof value === 'bigint')
+        return String(value);
+    if (typeof value === 'boolean')
+        return value ? 'true' : 'false';
+    if (Buffer.isBuffer(value) || ArrayBuffer.isView(value)) {
+        const bytes = Buffer.isBuffer(value) ? value : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+        return `'\\x${bytes.toString('hex')}'`;
+    }
+    return esm.escapeLiteral(textOf(value));
+}
+/** The text pg sends for a value (pg's prepareValue): dates with their offset, arrays as array literals, objects as JSON. */
+function textOf(value) {
+    if (value instanceof Date)
+        return value.toISOString();
+    if (Array.isArray(value))
+        return arrayLiteral(value);
+    if (typeof value === 'object' && value !== null) {
+        const custom = value;
+        if (typeof custom.toPostgres === 'function')
+            return textOf(custom.toPostgres((v) => v));
+        return JSON.stringify(value);
+    }
+    return String(value);
+}
+/** A PostgreSQL array literal: `{"a","b",NULL,{"c"}}`. */
+function arrayLiteral(values) {
+    const elements = values.map((value) => {
+        if (value === null || value === undefined)
+            return 'NULL';
+        if (Array.isArray(value))
+            return arrayLiteral(value);
+        const text = Buffer.isBuffer(value) ? `\\x${value.toString('hex')}` : textOf(value);
+        return `"${text.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
+    });
+    return `{${elements.join(',')}}`;
+}
+
+;// CONCATENATED MODULE: ./src/sql/builtins.ts
+// The one list of PostgreSQL built-in functions that change state when a statement calls
+// them. Every other function in pg_catalog only reads (now(), pg_sleep, gen_random_uuid()):
+// calling it is not opaque. A function outside pg_catalog is opaque: what it does is not in
+// the statement (see migrations/guard.ts, which resolves names against the catalog).
+const SEQUENCE = 'sequence changes are not undone by ROLLBACK';
+const STATE_CHANGING_BUILTINS = {
+    setval: { risk: 'destructive', reason: 'sets a sequence to a new value (setval)', irreversible: SEQUENCE },
+    nextval: { reason: 'advances a sequence (nextval)', irreversible: SEQUENCE },
+    pg_terminate_backend: {
+        risk: 'destructive',
+        reason: 'terminates another session (pg_terminate_backend)',
+        irreversible: 'a terminated session stays terminated',
+    },
+    pg_cancel_backend: {
+        risk: 'destructive',
+        reason: "cancels another session's query (pg_cancel_backend)",
+        irreversible: 'a cancelled query stays cancelled',
+    },
+    lo_unlink: { risk: 'destructive', reason: 'deletes a large object (lo_unlink)' },
+    lo_import: { risk: 'destructive', reason: 'reads a server file into a large object (lo_import)' },
+    lo_export: {
+        risk: 'destructive',
+        reason: 'writes a large object to a server file (lo_export)',
+        irreversible: 'a written file stays written',
+    },
+    set_config: { risk: 'security', reason: 'changes a server setting for the session (set_config)' },
+    pg_reload_conf: {
+        risk: 'destructive',
+        reason: "reloads the server's configuration (pg_reload_conf)",
+        irreversible: 'a reload is not undone',
+    },
+    pg_rotate_logfile: { risk: 'destructive', reason: 'rotates the server log', irreversible: 'not undone' },
+    pg_switch_wal: { risk: 'destructive', reason: 'forces a WAL switch', irreversible: 'not undone' },
+    pg_drop_replication_slot: {
+        risk: 'destructive',
+        reason: 'drops a replication slot',
+        irreversible: 'a dropped slot is not restored',
+    },
+    pg_advisory_unlock_all: {
+        risk: 'destructive',
+        reason: "releases every advisory lock of the session, the rollback's own",
+    },
+};
+/** Settings whose change weakens what the database enforces or who a statement runs as. */
+const SECURITY_SETTINGS = {
+    session_replication_role: 'sets session_replication_role, which turns off foreign keys, triggers and rules for the session',
+    role: 'changes the role statements run as (SET ROLE)',
+    session_authorization: 'changes the session user (SET SESSION AUTHORIZATION)',
+    row_security: 'changes row_security, which decides whether row-level security policies apply',
+    search_path: 'changes search_path, which decides which objects unqualified names reach',
+};
+
+;// CONCATENATED MODULE: ./src/migrations/guard-calls.ts
+// What the functions a statement calls do: a built-in of pg_catalog is looked up in the one
+// list of those that change state (sql/builtins.ts); any other function is opaque, because
+// what it does is not in the statement. Names are resolved on the run's own session, inside
+// its transaction, so a function the same down() created is seen.
+
+
+const builtinOnly = new Map();
+/** Whether an unqualified function name reaches only pg_catalog on this session's search path. */
+async function isBuiltin(name, session) {
+    const cached = builtinOnly.get(name);
+    if (cached !== undefined)
+        return cached;
+    const { rows } = await session.query(`SELECT bool_or(n.nspname = 'pg_catalog') AS builtin, bool_or(n.nspname <> 'pg_catalog') AS elsewhere
+       FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+      WHERE p.proname = $1 AND n.nspname = ANY (current_schemas(true))`, [name]);
+    const answer = rows[0]?.builtin === true && rows[0]?.elsewhere !== true;
+    // Only "built-in" is kept: a function of that name created later in the run must still be seen.
+    if (answer)
+        builtinOnly.set(name, answer);
+    return answer;
+}
+async function functionExists(parts, session) {
+    const name = parts.at(-1);
+    const schema = parts.length > 1 ? parts.at(-2) : null;
+    const { rows } = await session.query(`SELECT EXISTS (SELECT 1 FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+                     WHERE p.proname = $1 AND (n.nspname = $2 OR ($2 IS NULL AND n.nspname = ANY (current_schemas(false))))) AS found`, [name, schema]);
+    return rows[0]?.found === true;
+}
+/** The classifier's verdict with what the called functions do added to it. */
+async function resolveCalls(verdict, session) {
+    const calls = verdict.effects?.calls ?? [];
+    const replaces = verdict.effects?.replacesFunction;
+    if (calls.length === 0 && !replaces)
+        return verdict;
+    const findings = [];
+    for (const parts of calls) {
+        const name = parts.at(-1);
+        const builtin = parts.length > 1 ? parts[0] === 'pg_catalog' : await isBuiltin(name, session);
+        if (builtin) {
+            const effect = STATE_CHANGING_BUILTINS[name];
+            if (effect)
+                findings.push(effect);
+            continue;
+        }
+        findings.push({
+            risk: 'destructive',
+            reason: `calls function ${parts.join('.')}, which is not a built-in: what it does cannot be checked before it runs`,
+            irreversible: `function ${parts.join('.')} can do what a ROLLBACK does not undo`,
+        });
+    }
+    if (replaces && (await functionExists(replaces, session))) {
+        findings.push({
+            risk: 'destructive',
+            reason: `replaces the existing function ${replaces.join('.')}: whatever calls it runs the new body, which cannot be checked here`,
+        });
+    }
+    return addFindings(verdict, findings);
+}
+function addFindings(verdict, findings) {
+    if (findings.length === 0)
+        return verdict;
+    const ranked = worstOf([
+        verdict,
+        ...findings.filter((finding) => finding.risk).map((finding) => ({ risk: finding.risk })),
+    ]);
+    const risk = ranked?.risk ?? verdict.risk;
+    const flagged = findings.filter((finding) => finding.risk).map((finding) => finding.reason);
+    const irreversible = findings.flatMap((finding) => (finding.irreversible ? [finding.irreversible] : []));
+    return {
+        ...verdict,
+        risk,
+        reasons: needsAllowDestructive(verdict.risk) || verdict.risk === 'warning' ? [...verdict.reasons, ...flagged] : flagged,
+        effects: {
+            ...verdict.effects,
+            ...(irreversible.length ? { irreversible: [...(verdict.effects?.irreversible ?? []), ...irreversible] } : {}),
+        },
+    };
+}
+
+;// CONCATENATED MODULE: ./src/migrations/sql-capture.ts
+/** Knex prefixes the SQL to a driver error's message; keep only the server's words. */
+function serverMessage(error, sqlForms = []) {
+    const message = error instanceof Error ? error.message : String(error);
+    for (const sql of sqlForms)
+        if (message.startsWith(`${sql} - `))
+            return message.slice(sql.length + 3);
+    // Without the SQL at hand (an error that did not come from a captured query), keep it whole.
+    return message;
+}
+/** Which migration's down() is running now: set by the tracking migration source. */
+class MigrationTracker {
+    onFinish;
+    current;
+    /** The frame of every down() started (origin.ts): the guard attributes statements with them. */
+    frames = [];
+    started = [];
+    finished = [];
+    /** Called when a down() returns: a progress line per migration. */
+    constructor(onFinish) {
+        this.onFinish = onFinish;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/migrations/guard.ts
+
+
+
+
+
+
+/** What the dry run returns for a statement it did not send, in place of the server's reply. */
+const NOT_SENT = { command: 'SELECT', rowCount: 0, rows: [], fields: [], oid: 0 };
+const REFUSED_TRANSACTION_CONTROL = "Transaction control from a migration is refused in an atomic run and in a dry run, whatever allow-destructive says: it would end or split the rollback's transaction, so what ran before it could no longer be undone with the rest. To roll back a migration that must leave the transaction, give it exports.config = { transaction: false } and run with allow-non-atomic: true (it then runs alone, outside a transaction).";
+class StatementGuard {
+    classifyEach;
+    bookkeepingTables;
+    /** Every statement migration code or Knex's bookkeeping sent, refused or did not send, in order. */
+    statements = [];
+    /** The first refusal: once set, the run fails, even if the migration caught the error. */
+    refusal;
+    policy;
+    raws = new WeakMap();
+    /** Statements received and not yet sent or refused. */
+    inFlight = 0;
+    constructor(classifyEach, bookkeepingTables, policy) {
+        this.classifyEach = classifyEach;
+        this.bookkeepingTables = bookkeepingTables;
+        this.policy = policy;
+    }
+    /**
+     * Wraps a connection's query. Returns the unguarded session, for the action's own
+     * statements (status, locks): those are ours, not a migration's.
+     */
+    install(connection) {
+        const original = connection.query.bind(connection);
+        const raw = { query: (sql, params) => original(sql, params) };
+        this.raws.set(connection, raw);
+        let queue = Promise.resolve();
+        connection.query = (config, values, callback) => {
+            const done = [values, callback].find((argument) => typeof argument === 'function');
+            const text = typeof config === 'string' ? config : (config.text ?? '');
+            const params = (typeof config === 'object' ? config.values : undefined) ??
+                (Array.isArray(values) ? values : []);
+            const origin = { frame: currentFrame(), knex: knexTransactionSending() };
+            const reply = new Promise((resolve, reject) => {
+                // Checks run in the order statements were issued, so they reach pg's queue in that order.
+                this.inFlight++;
+                queue = queue.then(async () => {
+                    const recorded = this.statements.length;
+                    const decision = await this.decide(text, params, origin, raw).catch((error) => ({
+                        send: false,
+                        refused: `The statement guard failed on "${oneLine(text)}": ${error instanceof Error ? error.message : String(error)}`,
+                    }));
+                    this.inFlight--;
+                    if (decision.send) {
+                        const sent = decision.text === undefined ? config : decision.text;
+                        original(sent, ...(decision.text === undefined && typeof config === 'string' ? [values] : []), (error, result) => {
+                            if (error)
+                                this.markFailed(recorded, error, text);
+                            if (error)
+                                reject(error);
+                            else
+                                resolve(result);
+                        });
+                    }
+                    else if ('wouldRun' in decision) {
+                        resolve(NOT_SENT);
+                    }
+                    else {
+                        reject(new GuardRefusal(decision.refused));
+                    }
+                });
+            });
+            if (!done)
+                return reply;
+            reply.then((result) => done(null, result), (error) => done(error));
+            return undefined;
+        };
+        return raw;
+    }
+    /**
+     * Before the run commits: waits for the timers the downs left behind (a query fired from
+     * one is a late query, refused) and for every statement received to be decided. A timer
+     * still pending after `graceMs` is a refusal: what it would send could not be checked.
+     */
+    async settle(frames, sleep, graceMs = 2000) {
+        for (let waited = 0;; waited += 5) {
+            const pending = frames.filter((frame) => frame.pending.size > 0);
+            if (pending.length === 0 && this.inFlight === 0)
+                return;
+            if (waited >= graceMs && pending.length > 0) {
+                this.refusal ??= `${pending.map((frame) => frame.migration).join(', ')} left a timer running after ${pending.length === 1 ? 'its' : 'their'} down() returned (after waiting ${graceMs} ms): what it would send later could not be checked, so the run does not commit.`;
+                return;
+            }
+            await sleep(5);
+        }
+    }
+    /** The unguarded session of a guarded connection. */
+    rawOf(connection) {
+        return this.raws.get(connection) ?? connection;
+    }
+    /** The first statement the server failed, as describeFailure reads it. */
+    failed() {
+        return this.statements.find((statement) => statement.error);
+    }
+    markFailed(from, error, text) {
+        for (const statement of this.statements.slice(from)) {
+            if (statement.outcome)
+                continue;
+            statement.error = serverMessage(error, [text]);
+            return;
+        }
+    }
+    refuse(message) {
+        this.refusal ??= message;
+        return { send: false, refused: message };
+    }
+    async decide(text, params, origin, raw) {
+        const { frame } = origin;
+        if (origin.knex)
+            return this.knexTransactionStatement(text, origin.knex, frame);
+        if (frame?.returned) {
+            const message = `${frame.migration} sent a query after its down() returned: ${oneLine(text)}. Nothing it sends then is part of the rollback; the run fails.`;
+            this.record([{ sql: text, risk: 'destructive', reasons: ['sent after its down() returned'] }], frame, 'refused');
+            return this.refuse(message);
+        }
+        if (this.refusal) {
+            // Knex freeing its lock row on the way out is not news; what a migration still sends is.
+            if (frame)
+                this.record([{ sql: text, risk: 'destructive', reasons: ['not sent: the run was already refused'] }], frame, 'refused');
+            return { send: false, refused: `Not sent: the run was already refused. ${this.refusal}` };
+        }
+        const [pieces] = await this.classifyEach([text], { bookkeepingTables: this.bookkeepingTables });
+        const verdicts = await Promise.all(pieces.map((piece) => resolveCalls(piece, raw)));
+        if (pieces.length === 1 && params.length > 0)
+            verdicts[0] = { ...verdicts[0], sql: renderStatement(verdicts[0].sql, params) };
+        return this.judge(verdicts, frame);
+    }
+    judge(verdicts, frame) {
+        const { policy } = this;
+        const control = verdicts.find((verdict) => verdict.effects?.transactionControl);
+        if (control && (policy.atomic || policy.dryRun || !frame)) {
+            this.record(verdicts, frame, 'refused');
+            return this.refuse(`${frame?.migration ?? 'A statement outside any down()'} sent "${oneLine(control.sql)}". ${REFUSED_TRANSACTION_CONTROL}`);
+        }
+        if (!frame) {
+            const foreign = verdicts.find((verdict) => verdict.risk !== 'bookkeeping' && verdict.risk !== 'safe');
+            if (foreign) {
+                this.record(verdicts, frame, 'refused');
+                return this.refuse(`A statement was sent outside any down(), where only Knex's bookkeeping on ${this.bookkeepingTables.join(' and ')} runs: ${oneLine(foreign.sql)} (${foreign.risk}: ${foreign.reasons.join('; ')}). It was not sent; the run fails.`);
+            }
+            this.record(verdicts, frame);
+            return { send: true };
+        }
+        const blocked = verdicts.filter((verdict) => needsAllowDestructive(verdict.risk));
+        if (blocked.length > 0 && !policy.allowDestructive && !policy.dryRun) {
+            const reviewed = this.record(verdicts, frame, 'refused');
+            const first = reviewed.find((statement) => needsAllowDestructive(statement.risk));
+            return this.refuse(`Refused: the downs would destroy data or remove security, and allow-destructive is false. The statement was not sent; the transaction was rolled back and nothing was changed. A dry run lists every such statement. Review them, then re-run with allow-destructive: true:\n- ${describeBlocked(first)}`);
+        }
+        if (policy.dryRun)
+            return this.dryRunDecision(verdicts, frame);
+        this.record(verdicts, frame);
+        return { send: true };
+    }
+    /** A dry run sends what its ROLLBACK undoes, and records the rest as "would run". */
+    dryRunDecision(verdicts, frame) {
+        const irreversible = verdicts.filter((verdict) => verdict.effects?.irreversible?.length);
+        if (irreversible.length === 0) {
+            this.record(verdicts, frame);
+            return { send: true };
+        }
+        const sendable = verdicts.filter((verdict) => !verdict.effects?.irreversible?.length);
+        for (const verdict of verdicts)
+            this.record([verdict], frame, sendable.includes(verdict) ? undefined : 'would run');
+        if (sendable.length === 0)
+            return { send: false, wouldRun: true };
+        // Several statements in one string, some not sendable: the others go alone (no parameters: a multi-statement string has none).
+        return { send: true, text: sendable.map((verdict) => verdict.sql).join(';\n') };
+    }
+    knexTransactionStatement(text, knex, frame) {
+        if (frame && !frame.returned && (knex.nested || !this.policy.atomic)) {
+            // A migration's own knex.transaction(): Knex's savepoints inside the run's transaction.
+            this.record([{ sql: text, risk: 'safe', reasons: [] }], frame);
+            return { send: true };
+        }
+        if (frame) {
+            this.record([{ sql: text, risk: 'destructive', reasons: ["ends the rollback's transaction"] }], frame, 'refused');
+            return this.refuse(`${frame.migration} ${frame.returned ? 'after its down() returned, ' : ''}ended the rollback's own transaction ("${oneLine(text)}" through the Knex transaction its down() was given). ${REFUSED_TRANSACTION_CONTROL}`);
+        }
+        if (this.refusal && /^\s*commit\b/i.test(text)) {
+            // The backstop: nothing commits once a statement was refused, whoever asks.
+            return { send: false, refused: `Not committed: ${this.refusal}` };
+        }
+        return { send: true };
+    }
+    record(verdicts, frame, outcome) {
+        const reviewed = verdicts.map((verdict) => ({
+            sql: verdict.sql,
+            migration: frame?.migration,
+            risk: verdict.risk,
+            reasons: verdict.risk === 'safe' || verdict.risk === 'bookkeeping' ? [] : verdict.reasons,
+            ...(outcome ? { outcome } : {}),
+        }));
+        this.statements.push(...reviewed);
+        return reviewed;
+    }
+}
+/** A statement the guard did not send: the error the migration (and Knex) see. */
+class GuardRefusal extends Error {
+    name = 'GuardRefusal';
+}
+
+;// CONCATENATED MODULE: ./src/common/clock.ts
+// The one clock: every wait, poll, retry and elapsed-time figure goes through it, so that tests can
+// drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+};
+
+;// CONCATENATED MODULE: ./src/migrations/run-types.ts
+
+
+/** What a run can do: the one list of modes. */
+const MODES = ['status', 'plan', 'rollback', 'down', 'unlock'];
+function clockOf(options) {
+    return options.clock ?? systemClock;
+}
+const LISTS = ['warnings', 'lockChecks', 'notes'];
+/**
+ * Combines fragments in the order the stages ran: lists are concatenated, and for every
+ * other field the later stage's value wins when it has one.
+ */
+function combine(...fragments) {
+    const combined = {};
+    for (const fragment of fragments) {
+        for (const [key, value] of Object.entries(fragment)) {
+            if (value === undefined)
+                continue;
+            if (LISTS.includes(key)) {
+                const list = key;
+                combined[list] = [...(combined[list] ?? []), ...value];
+            }
+            else {
+                combined[key] = value;
+            }
+        }
+    }
+    return combined;
+}
+function completeResult(options, fragment) {
+    return {
+        mode: options.mode,
+        request: options.request,
+        dryRun: options.dryRun,
+        plan: [],
+        segments: [],
+        fingerprint: '',
+        rolledBack: [],
+        batches: [],
+        statements: [],
+        committed: false,
+        warnings: [],
+        lockChecks: [],
+        notes: [],
+        ...fragment,
+    };
+}
+/**
+ * An expected failure (refusal, failing down(), lock held): reported without a stack, with
+ * what the run saw. Each stage it passes through adds what it knows (`within`); the entry
+ * point completes it, so `result` is whole by the time a caller sees it.
+ */
+class RollbackFailure extends ConfigurationError {
+    result;
+    fragment;
+    constructor(message, fragment = {}) {
+        super(message);
+        this.fragment = fragment;
+        this.result = fragment;
+    }
+    /** Adds what an enclosing stage knew before this failure: the failing stage's own findings come last and win. */
+    within(context) {
+        this.fragment = combine(context, this.fragment);
+        this.result = this.fragment;
+        return this;
+    }
+    /** Adds what is known after the failure (the database read again, say). */
+    followedBy(after) {
+        this.fragment = combine(this.fragment, after);
+        this.result = this.fragment;
+        return this;
+    }
+    complete(options) {
+        this.result = completeResult(options, this.fragment);
+        return this;
+    }
+}
+/** Adds an enclosing stage's context to a RollbackFailure passing through; other errors pass unchanged. */
+function rethrowWithin(error, context) {
+    if (error instanceof RollbackFailure)
+        throw error.within(context);
+    throw error;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/downs.ts
+
+
+
+
+
+/** A tracker that logs a line per down() as it returns. */
+function progressTracker(logger) {
+    return new MigrationTracker((name, elapsed) => logger.info(`  ${escapeControl(name)}: down() ran in ${formatDuration(elapsed)}`));
+}
+function migratorConfig(options, source) {
+    return {
+        migrationSource: source,
+        tableName: options.settings.tableName,
+        schemaName: options.settings.schemaName,
+        disableTransactions: options.settings.disableTransactions,
+        // We checked the files of the plan ourselves; a missing file for a migration that stays
+        // applied must not stop a rollback of others (status reports it).
+        disableMigrationsListValidation: true,
+    };
+}
+/**
+ * Drives Knex's own Migrator on the transaction: rollback() once per batch for steps/all
+ * (its _getLastBatch picks the newest batch, ordered by id, as our plan does),
+ * down({ name }) once per migration for to/down.
+ */
+async function runDowns(trx, given, options, plan, perMigration = false) {
+    const { logger } = options;
+    // On our transaction, Knex's Migrator would still wrap each down() in a transaction of its
+    // own, which inside ours is a SAVEPOINT and a RELEASE: two more round trips per migration
+    // that protect nothing, since any failure rolls the whole transaction back. With
+    // disableTransactions each down() runs directly on our transaction; a migration that sets
+    // config.transaction itself is still honoured by Knex (true: a savepoint; false never
+    // reaches a transaction, see buildSegments).
+    const config = 'isTransaction' in trx && trx.isTransaction ? { ...given, disableTransactions: true } : given;
+    const byBatch = (options.request.kind === 'steps' || options.request.kind === 'all') && !perMigration;
+    if (!byBatch) {
+        for (const migration of plan) {
+            logger.info(`${escapeControl(migration.name)} (batch ${migration.batch})`);
+            await trx.migrate.down({ ...config, name: migration.name });
+        }
+        return;
+    }
+    for (const batch of batchesOf(plan)) {
+        const names = plan.filter((migration) => migration.batch === batch).map((migration) => migration.name);
+        logger.info(`batch ${batch}: ${escapeControl(names.join(', '))}`);
+        const started = clockOf(options).now();
+        const [, undone] = (await trx.migrate.rollback(config));
+        if (JSON.stringify(undone) !== JSON.stringify(names)) {
+            throw new Error(`Knex undid ${JSON.stringify(undone)} for batch ${batch}, but the plan was ${JSON.stringify(names)}.`);
+        }
+        logger.info(`  undone in ${formatDuration(clockOf(options).now() - started)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/migrations/failure.ts
+
+
+
+
+
+function isSessionLost(error) {
+    const code = error?.code;
+    const message = errorMessage(error);
+    return (code === '57P01' ||
+        code === '57P02' ||
+        code === '57P03' ||
+        /Connection terminated|terminating connection|connection.*(closed|ended)/i.test(message));
+}
+/** Which migration failed, at which statement, and why: from what the run captured. */
+function whereItFailed(error, tracker, capture) {
+    const failed = capture.failed();
+    const last = capture.statements.at(-1);
+    return {
+        migration: failed?.migration ?? tracker.current ?? tracker.started.at(-1),
+        where: failed ? ` at "${oneLine(failed.sql)}"` : last ? ` after "${oneLine(last.sql)}"` : '',
+        reason: failed?.error ?? serverMessage(error),
+    };
+}
+/** The message of a failed atomic run (or dry run): what failed, where, and that nothing changed. */
+function describeFailure(error, tracker, capture, planned, options) {
+    const { migration, where, reason } = whereItFailed(error, tracker, capture);
+    const state = options.dryRun
+        ? 'This was a dry run: nothing was changed.'
+        : `Nothing was changed: the transaction was rolled back, so ${planned.join(', ')} ${planned.length === 1 ? 'is' : 'are'} still applied and ${options.settings.tableName} is as it was.`;
+    if (isSessionLost(error)) {
+        return `The database session was terminated while ${migration ?? 'the rollback'} was running${where}: ${reason}. PostgreSQL rolled the transaction back. ${state} Run it again.`;
+    }
+    if (isLockTimeout(error)) {
+        return `Migration ${migration ?? '(unknown)'} waited longer than lock-timeout (${formatDuration(options.lockTimeoutMs)}) for a lock${where}: ${reason}. Something else holds a lock on the objects it changes (see pg_locks). ${state}`;
+    }
+    return `Migration ${migration ?? '(unknown)'} failed${where}: ${reason}. ${state}`;
+}
 
 ;// CONCATENATED MODULE: ./src/migrations/source.ts
+
 
 
 
@@ -88793,8 +89566,8 @@ class FileMigrationSource {
     constructor(files) {
         this.files = files;
     }
-    async getMigrations() {
-        return [...this.files];
+    getMigrations() {
+        return Promise.resolve([...this.files]);
     }
     getMigrationName(migration) {
         return migration.name;
@@ -88828,7 +89601,11 @@ class TrackingMigrationSource extends FileMigrationSource {
                 tracker.current = migration.name;
                 tracker.started.push(migration.name);
                 const started = Date.now();
-                await loaded.down?.(knex);
+                const frame = newFrame(migration.name);
+                tracker.frames.push(frame);
+                await inDownFrame(migration.name, async () => {
+                    await loaded.down?.(knex);
+                }, frame);
                 tracker.finished.push(migration.name);
                 tracker.current = undefined;
                 tracker.onFinish?.(migration.name, Date.now() - started);
@@ -88840,87 +89617,487 @@ class TrackingMigrationSource extends FileMigrationSource {
     }
 }
 
-;// CONCATENATED MODULE: ./src/migrations/sql-capture.ts
-// Transaction control is ours (or the savepoints of Knex's lock-row helper and of a migration that sets
-// config.transaction: true): not part of what a migration does.
-const TRANSACTION_CONTROL = /^\s*(begin|commit|rollback|savepoint|release)\b/i;
+;// CONCATENATED MODULE: ./src/migrations/atomic-run.ts
+
+
+
+
+
+
+
+
+
 /**
- * Records the exact SQL a Knex transaction runs, through Knex's own 'query' and
- * 'query-error' events (the transaction forwards those of nested savepoints).
- * The migration a statement belongs to comes from the MigrationTracker.
+ * All downs and their bookkeeping in the one transaction: committed together or not at all.
+ * A dry run does the same and always rolls back; it leaves out (and says so) migrations
+ * that cannot run inside a transaction.
  */
-class SqlCapture {
-    emitter;
-    client;
-    tracker;
-    statements = [];
-    onQuery = (event) => {
-        if (TRANSACTION_CONTROL.test(event.sql))
-            return;
-        this.statements.push({ sql: this.render(event), migration: this.tracker.current });
+async function runAtomic(trx, planned, context, before) {
+    const { options } = context;
+    const { plan } = planned.fragment;
+    const outside = plan.filter((migration) => !migration.transaction);
+    const warnings = outside.length > 0
+        ? [
+            notRehearsed(outside.map((m) => m.name), options.allowNonAtomic),
+        ]
+        : [];
+    const rehearsed = plan.filter((migration) => migration.transaction);
+    const title = options.dryRun
+        ? 'Dry run: the downs in a transaction that is rolled back'
+        : 'Rolling back in one transaction';
+    const fragment = await options.logger.group(title, () => runInTransaction(trx, planned, context, before, rehearsed, outside.length > 0));
+    return { ...fragment, warnings: [...warnings, ...(fragment.warnings ?? [])] };
+}
+function notRehearsed(names, allowNonAtomic) {
+    const one = names.length === 1;
+    if (!allowNonAtomic) {
+        throw new RollbackFailure(`A dry run executes the downs inside a transaction that is rolled back, and ${names.join(', ')} cannot run inside a transaction. Nothing was changed. With allow-non-atomic: true the dry run rehearses the other migrations and leaves ${one ? 'it' : 'them'} out.`);
+    }
+    // Rehearse what can be rolled back; say plainly what was not rehearsed.
+    return `Not rehearsed: ${names.join(', ')} ${one ? 'runs' : 'run'} outside a transaction (config.transaction = false), so the dry run cannot run ${one ? 'its' : 'their'} down() and roll it back; ${one ? 'it was' : 'they were'} skipped, and the SQL below does not include ${one ? 'it' : 'them'}. Review ${one ? 'its' : 'their'} down() by hand.`;
+}
+async function runInTransaction(trx, planned, context, before, migrations, perMigration) {
+    const { options, guard } = context;
+    const clock = clockOf(options);
+    const tracker = progressTracker(options.logger);
+    const source = new TrackingMigrationSource(await planned.source.getMigrations(), tracker);
+    guard.policy = { atomic: true, dryRun: options.dryRun, allowDestructive: options.allowDestructive };
+    const started = clock.now();
+    const names = planned.fragment.plan.map((migration) => migration.name);
+    const stopWatching = watchDowns();
+    try {
+        await runDowns(trx, migratorConfig(options, source), options, migrations, perMigration);
+        await guard.settle(tracker.frames, (ms) => clock.sleep(ms));
+        if (guard.refusal)
+            throw new GuardRefusal(guard.refusal);
+    }
+    catch (error) {
+        await guard.settle(tracker.frames, (ms) => clock.sleep(ms), 0);
+        await abandon(trx, context);
+        const message = guard.refusal
+            ? `${guard.refusal}\n${stateAfterRefusal(options.dryRun, names, options.settings.tableName)}`
+            : describeFailure(error, tracker, guard, names, options);
+        throw new RollbackFailure(message, { statements: [...guard.statements], warnings: warningsOf(guard.statements) });
+    }
+    finally {
+        stopWatching();
+    }
+    const statements = [...guard.statements];
+    const blocked = blockedOf(statements);
+    const warnings = warningsOf(statements);
+    if (options.dryRun) {
+        await abandon(trx, context);
+        if (blocked.length > 0 && !options.allowDestructive) {
+            warnings.push(`A real run would be refused without allow-destructive: true: ${blocked.length} statement(s) destroy data or remove security (listed under "Statements that destroy data or remove security").`);
+        }
+        const notes = [
+            `Dry run: the downs ran in a transaction that was rolled back after ${formatDuration(clock.now() - started)}; nothing was changed. While it lasted it held the same locks as a real run (the advisory lock and Knex's lock row, and whatever the downs lock), each wait bounded by lock-timeout (${formatDuration(options.lockTimeoutMs)}).`,
+        ];
+        const notSent = statements.filter((statement) => statement.outcome === 'would run').length;
+        if (notSent > 0)
+            notes.push(`${notSent} statement(s) were not sent, because a ROLLBACK would not undo them (sequence changes, calls whose effect cannot be checked, COPY ... PROGRAM, LOAD): they are marked "would run".`);
+        return { statements, warnings, notes };
+    }
+    await trx.commit();
+    options.logger.info(`Committed: ${names.length} migration(s) undone in ${formatDuration(clock.now() - started)}.`);
+    return {
+        statements,
+        warnings,
+        committed: true,
+        rolledBack: names,
+        batches: completedBatches(planned.fragment.plan, names, before.applied),
     };
-    onQueryError = (error, event) => {
-        if (TRANSACTION_CONTROL.test(event.sql))
-            return;
-        const sql = this.render(event);
-        // The 'query' event came first for the same statement: mark it rather than add a second entry.
-        const last = [...this.statements].reverse().find((statement) => statement.sql === sql && !statement.error);
-        const reason = serverMessage(error, [event.sql, sql]);
-        if (last)
-            last.error = reason;
-        else
-            this.statements.push({ sql, migration: this.tracker.current, error: reason });
-    };
-    constructor(emitter, client, tracker) {
-        this.emitter = emitter;
-        this.client = client;
-        this.tracker = tracker;
-        emitter.on('query', this.onQuery);
-        emitter.on('query-error', this.onQueryError);
-    }
-    stop() {
-        this.emitter.off('query', this.onQuery);
-        this.emitter.off('query-error', this.onQueryError);
-    }
-    /**
-     * The statement that failed first, if any. In PostgreSQL the first error aborts the
-     * transaction, and every later statement (Knex freeing its lock row on the way out, say)
-     * fails only with "current transaction is aborted": the first one is the cause.
-     */
-    failed() {
-        return this.statements.find((statement) => statement.error);
-    }
-    /** Knex positions pg bindings as $1..$n before emitting; write them in as Knex's toQuery() would. */
-    render(event) {
-        const bindings = event.bindings ?? [];
-        const escape = this.client._escapeBinding?.bind(this.client);
-        if (bindings.length === 0 || !escape)
-            return event.sql;
-        return event.sql.replace(/\$(\d+)\b/g, (match, index) => {
-            const position = Number(index) - 1;
-            return position < bindings.length ? escape(bindings[position]) : match;
+}
+/** Rolls the run's transaction back, also when migration code made Knex think it had ended. */
+async function abandon(trx, context) {
+    if (!trx.isCompleted())
+        await trx.rollback().catch(() => undefined);
+    // Our own statement on the session: harmless when no transaction is open.
+    await context.table.rollback();
+}
+function stateAfterRefusal(dryRun, planned, tableName) {
+    return dryRun
+        ? 'This was a dry run: nothing was changed.'
+        : `Nothing was changed: the transaction was rolled back, so ${planned.join(', ')} ${planned.length === 1 ? 'is' : 'are'} still applied and ${tableName} is as it was.`;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/fingerprint.ts
+
+/**
+ * A hash over the rows to undo (id, name, batch, time applied, order) and the content of
+ * their files. A plan reviewed earlier is only run if nothing it depends on changed:
+ * a newly applied migration changes the rows, an edited file changes the content hash.
+ */
+function planFingerprint(entries) {
+    const canonical = entries.map(({ migration, content }) => ({
+        id: migration.id,
+        name: migration.name,
+        batch: migration.batch,
+        migrationTime: migration.migrationTime,
+        transaction: migration.transaction,
+        file: content ? external_node_crypto_default().createHash('sha256').update(content).digest('hex') : null,
+    }));
+    return external_node_crypto_default().createHash('sha256')
+        .update(JSON.stringify({ version: 1, migrations: canonical }))
+        .digest('hex');
+}
+const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/;
+
+;// CONCATENATED MODULE: ./src/migrations/planning.ts
+
+
+
+
+
+
+/** Plan without dry-run: a read-only snapshot, no locks taken, nothing changed. */
+async function planOnly(table, options, files) {
+    await table.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY');
+    try {
+        const before = await table.readStatus(files);
+        const { fragment } = await makePlan(before.applied, files, options).catch((error) => {
+            if (error instanceof RollbackFailure)
+                throw error.within({ before });
+            throw error;
         });
+        return {
+            before,
+            after: before,
+            ...fragment,
+            notes: [
+                'Plan only: nothing was locked or changed. With dry-run: true the downs also run, in a transaction that is rolled back.',
+            ],
+        };
+    }
+    finally {
+        await table.rollback();
     }
 }
-/** Knex prefixes the SQL to a driver error's message; keep only the server's words. */
-function serverMessage(error, sqlForms = []) {
-    const message = error instanceof Error ? error.message : String(error);
-    for (const sql of sqlForms)
-        if (message.startsWith(`${sql} - `))
-            return message.slice(sql.length + 3);
-    // Without the SQL at hand (an error that did not come from a captured query), keep it whole.
-    return message;
-}
-/** Which migration's down() is running now: set by the tracking migration source. */
-class MigrationTracker {
-    onFinish;
-    current;
-    started = [];
-    finished = [];
-    /** Called when a down() returns: a progress line per migration. */
-    constructor(onFinish) {
-        this.onFinish = onFinish;
+/** Computes the plan from rows read under the caller's snapshot; checks expected-plan and every refusal that needs no SQL run. */
+async function makePlan(applied, files, options) {
+    const { settings } = options;
+    const selection = selectMigrations(applied, files.map((file) => file.name), options.request);
+    const warnings = [...selection.warnings];
+    const missing = selection.rows.filter((row) => !files.some((file) => file.name === row.name));
+    if (missing.length > 0) {
+        throw new RollbackFailure(`Cannot undo ${missing.map((row) => row.name).join(', ')}: applied (in ${settings.tableName}) but no file in ${settings.directories.join(', ')}, so there is no down() to run. Restore the file(s) from the release that applied them. Nothing was changed.`, { warnings });
     }
+    const source = new TrackingMigrationSource(files, new MigrationTracker());
+    const plan = [];
+    for (const row of selection.rows) {
+        const file = files.find((candidate) => candidate.name === row.name);
+        const module = await source.getMigration(file);
+        if (typeof module.down !== 'function') {
+            throw new RollbackFailure(`Migration ${row.name} exports no down() function, so it cannot be rolled back. Nothing was changed.`, { warnings });
+        }
+        const flag = module.config?.transaction;
+        plan.push({ ...row, transaction: typeof flag === 'boolean' ? flag : !settings.disableTransactions });
+    }
+    const fragment = {
+        plan,
+        segments: buildSegments(plan),
+        fingerprint: planFingerprint(plan.map((migration) => ({
+            migration,
+            content: external_node_fs_default().readFileSync(files.find((file) => file.name === migration.name).file),
+        }))),
+        warnings,
+    };
+    checkPlan(fragment, options);
+    return { fragment, source };
+}
+/** The refusals a plan earns before anything runs: a changed plan, or non-transactional migrations not allowed. */
+function checkPlan(fragment, options) {
+    if (options.expectedPlan && options.expectedPlan !== fragment.fingerprint) {
+        throw new RollbackFailure(`Input "expected-plan" is ${options.expectedPlan}, but what this run would undo now has fingerprint ${fragment.fingerprint}: a migration was applied or rolled back, or a migration file changed, since that plan was made. Nothing was changed. Run mode: plan again, review it, and pass its plan-fingerprint.`, fragment);
+    }
+    const outside = fragment.plan.filter((migration) => !migration.transaction);
+    if (outside.length === 0 || options.allowNonAtomic)
+        return;
+    if (options.mode !== 'plan')
+        throw new RollbackFailure(nonAtomicRefusal(outside), fragment);
+    fragment.warnings.push(nonAtomicRefusal(outside));
+}
+function nonAtomicRefusal(outside) {
+    return `The plan contains ${outside.map((migration) => migration.name).join(', ')}, which ${outside.length === 1 ? 'opts' : 'opt'} out of transactions (config.transaction = false, e.g. for CREATE INDEX CONCURRENTLY), so ${outside.length === 1 ? 'its' : 'their'} down() cannot run inside the rollback's transaction and the run cannot be atomic. Nothing was changed. To run it in segments (each transactional stretch atomic, each non-transactional migration alone), set allow-non-atomic: true.`;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/segmented-run.ts
+
+
+
+
+
+
+
+
+
+/**
+ * allow-non-atomic: each transactional stretch in its own transaction (atomic, guarded like
+ * the atomic run), each non-transactional migration alone through Knex's Migrator outside a
+ * transaction. The dedicated session keeps the advisory lock across all of them.
+ */
+async function runSegments(context, planned, before) {
+    const { options } = context;
+    const { plan } = planned.fragment;
+    const tracker = progressTracker(options.logger);
+    const source = new TrackingMigrationSource(await planned.source.getMigrations(), tracker);
+    const run = {
+        context,
+        config: migratorConfig(options, source),
+        tracker,
+        statements: [],
+        warnings: [],
+    };
+    const undone = [];
+    const stopWatching = watchDowns();
+    try {
+        await runEach(run, planned, before, undone);
+    }
+    finally {
+        stopWatching();
+    }
+    return {
+        statements: run.statements,
+        warnings: [...run.warnings, ...warningsOf(run.statements)],
+        committed: true,
+        rolledBack: undone,
+        batches: completedBatches(plan, undone, before.applied),
+    };
+}
+async function runEach(run, planned, before, undone) {
+    const { options } = run.context;
+    const { plan, segments } = planned.fragment;
+    for (const [index, segment] of segments.entries()) {
+        options.logger.info(`segment ${index + 1} of ${segments.length} (${segment.transactional ? 'one transaction' : 'outside a transaction'}): ${segment.migrations.join(', ')}`);
+        const step = { ...run, planned: plan.filter((migration) => segment.migrations.includes(migration.name)) };
+        try {
+            await (segment.transactional ? transactionalSegment(step) : outsideSegment(step));
+        }
+        catch (error) {
+            if (error instanceof RollbackFailure)
+                throw error.within({ statements: run.statements, rolledBack: [...undone] });
+            const message = segmentFailure(error, step, { index, segments, plan, undone, before });
+            throw new RollbackFailure(message, {
+                statements: run.statements,
+                rolledBack: [...undone],
+                warnings: run.warnings,
+            });
+        }
+        undone.push(...segment.migrations);
+    }
+}
+/** A stretch of transactional migrations in a transaction of its own, guarded like the atomic run. */
+async function transactionalSegment(step) {
+    const { context, planned } = step;
+    const { knex, table, options, guard } = context;
+    guard.policy = { atomic: true, dryRun: false, allowDestructive: options.allowDestructive };
+    const from = guard.statements.length;
+    const trx = await knex.transaction(undefined, { connection: context.session });
+    try {
+        await lockKnexRow(trx, context);
+        const applied = await table.readApplied();
+        const stillThere = planned.every((migration) => applied.some((row) => row.id === migration.id && row.name === migration.name));
+        if (!stillThere)
+            throw new Error(`the migrations of this segment are no longer applied as planned`);
+        await runDowns(trx, step.config, options, planned, true);
+        await settled(step);
+        await trx.commit();
+    }
+    catch (error) {
+        await settled(step, 0);
+        if (!trx.isCompleted())
+            await trx.rollback().catch(() => undefined);
+        await table.rollback();
+        if (error instanceof RollbackFailure)
+            throw error;
+        throw new SegmentFault(error, guard);
+    }
+    finally {
+        step.statements.push(...guard.statements.slice(from));
+    }
+}
+/**
+ * A non-transactional migration: Knex's Migrator on the pool's other session runs its down
+ * outside a transaction, as the migration asks, and takes and frees its lock row itself.
+ * Each statement is still checked before it is sent; transaction control is the migration's own.
+ */
+async function outsideSegment(step) {
+    const { context, planned } = step;
+    const { knex, options, guard } = context;
+    guard.policy = { atomic: false, dryRun: false, allowDestructive: options.allowDestructive };
+    const from = guard.statements.length;
+    try {
+        await runDowns(knex, step.config, options, planned, true);
+        await settled(step);
+    }
+    catch (error) {
+        await settled(step, 0);
+        throw new SegmentFault(error, guard);
+    }
+    finally {
+        step.statements.push(...guard.statements.slice(from));
+    }
+}
+/** Waits for what the downs left behind; a refusal (now or earlier in the segment) fails it. */
+async function settled(step, graceMs) {
+    const { guard, options } = step.context;
+    await guard.settle(step.tracker.frames, (ms) => clockOf(options).sleep(ms), graceMs);
+    if (guard.refusal && graceMs === undefined)
+        throw new GuardRefusal(guard.refusal);
+}
+/** A segment's failure with what it captured, for the message. */
+class SegmentFault extends Error {
+    cause;
+    capture;
+    constructor(cause, capture) {
+        super('segment failed');
+        this.cause = cause;
+        this.capture = capture;
+    }
+}
+function segmentFailure(error, step, position) {
+    const { index, segments, plan, undone, before } = position;
+    const { options } = step.context;
+    const fault = error instanceof SegmentFault ? error : undefined;
+    const refusal = step.context.guard.refusal;
+    const failed = refusal ? undefined : fault?.capture.failed();
+    const migration = failed?.migration ?? step.tracker.current ?? segments[index].migrations[0];
+    const where = failed ? ` at "${oneLine(failed.sql)}"` : '';
+    const reason = refusal ?? failed?.error ?? serverMessage(fault ? fault.cause : error);
+    const remaining = plan.map((m) => m.name).filter((name) => !undone.includes(name));
+    const segmentState = segments[index].transactional
+        ? `Segment ${index + 1} of ${segments.length} ran in a transaction that was rolled back, so its migrations are still applied.`
+        : `Segment ${index + 1} of ${segments.length} ran outside a transaction: ${migration}'s down() may have partly run, and its row in ${options.settings.tableName} is still there. Check its objects before resuming.`;
+    return [
+        refusal ?? `Migration ${migration} failed${where}: ${reason}.`,
+        segmentState,
+        `Undone and committed: ${undone.length ? undone.join(', ') : '(none)'}.`,
+        `Still applied: ${remaining.join(', ')}.`,
+        `To resume once fixed: ${resumeInputs(remaining, before.applied.filter((row) => !undone.includes(row.name)), options)}.`,
+    ].join(' ');
+}
+/** The inputs that undo exactly the remaining migrations, given what is applied now. */
+function resumeInputs(remaining, applied, options) {
+    const extra = `allow-non-atomic: true${options.allowDestructive ? ', allow-destructive: true' : ''}`;
+    const remainingRows = applied.filter((row) => remaining.includes(row.name));
+    const minId = Math.min(...remainingRows.map((row) => row.id));
+    const below = applied.filter((row) => row.id < minId).sort((a, b) => b.id - a.id)[0];
+    const contiguous = applied.filter((row) => row.id >= minId).every((row) => remaining.includes(row.name));
+    if (contiguous && below)
+        return `mode: rollback, to: ${JSON.stringify(below.name)}, ${extra}`;
+    if (contiguous)
+        return `mode: rollback, all: true, ${extra}`;
+    return remaining.map((name) => `mode: down, migration: ${JSON.stringify(name)}, ${extra}`).join(', then ');
+}
+
+;// CONCATENATED MODULE: ./src/migrations/locked-run.ts
+
+
+
+
+
+
+
+
+
+/**
+ * The run that may change something (rollback, down, plan with dry-run). Order matters:
+ * the advisory lock is taken before anything is read, so a second run fails at once instead
+ * of waiting and then running a plan it read before the first one finished.
+ */
+async function lockedRun(context) {
+    const { table } = context;
+    if (!(await table.tryAdvisoryLock())) {
+        const holders = await table.holders();
+        throw new RollbackFailure(`Another run holds the migration lock on ${table.schema}.${table.table}: ${holders.map(describeHolder).join('; ') || 'the holder ended just now'}. Nothing was read or changed. Wait for it to finish and run mode: plan again.`);
+    }
+    let outcome;
+    try {
+        outcome = await underLock(context);
+    }
+    catch (error) {
+        // A terminated session released its advisory lock with it.
+        if (!isSessionLost(error))
+            await table.releaseAdvisoryLock().catch(() => undefined);
+        // What the database looks like after a failure is part of the report; read it once the lock is free.
+        if (error instanceof RollbackFailure && !error.result.after) {
+            const after = await context.freshStatus().catch(() => undefined);
+            error.followedBy({ after });
+        }
+        throw error;
+    }
+    await table.releaseAdvisoryLock().catch(() => undefined);
+    // Read after the advisory lock is released, so our own session is not reported as a holder.
+    // The run ended well, so its session is alive: no new connection (and authentication) for it.
+    return { ...outcome, after: outcome.after ?? (await table.readStatus(context.files)) };
+}
+async function underLock(context) {
+    const { knex, table, options, files } = context;
+    const trx = await knex.transaction(undefined, { connection: context.session });
+    let planned;
+    let before;
+    try {
+        await lockKnexRow(trx, context);
+        const applied = await table.readApplied();
+        before = { ...(await table.readStatus(files)), applied };
+        planned = await makePlan(applied, files, options).catch((error) => rethrowWithin(error, { before }));
+    }
+    catch (error) {
+        if (!trx.isCompleted())
+            await trx.rollback().catch(() => undefined);
+        throw error;
+    }
+    const context0 = combine({ before }, planned.fragment);
+    logPlan(options, planned.fragment);
+    try {
+        if (planned.fragment.plan.length === 0) {
+            await trx.rollback().catch(() => undefined);
+            const notes = [`Nothing to undo: ${describeRequest(options.request)} matched no applied migration.`];
+            return combine(context0, { after: before, notes });
+        }
+        const outside = planned.fragment.plan.filter((migration) => !migration.transaction);
+        if (outside.length === 0 || options.dryRun) {
+            return combine(context0, await runAtomic(trx, planned, context, before));
+        }
+        // Segments: this transaction only read; each segment takes the row lock again.
+        await trx.commit();
+    }
+    catch (error) {
+        if (!trx.isCompleted())
+            await trx.rollback().catch(() => undefined);
+        rethrowWithin(error, context0);
+    }
+    const segmented = await options.logger
+        .group('Rolling back in segments (allow-non-atomic)', () => runSegments(context, planned, before))
+        .catch((error) => rethrowWithin(error, context0));
+    return combine(context0, segmented);
+}
+/** Locks Knex's lock row for this transaction and refuses when Knex's flag is set. */
+async function lockKnexRow(trx, context) {
+    const { table, options } = context;
+    let row;
+    try {
+        row = await table.readLockRow({ forUpdate: true });
+    }
+    catch (error) {
+        if (!isLockTimeout(error))
+            throw error;
+        await trx.rollback().catch(() => undefined);
+        const holders = await table.holders();
+        throw new RollbackFailure(`Knex's lock row in ${table.lockTable} is locked by another session and was not released within lock-timeout (${formatDuration(options.lockTimeoutMs)}): ${holders.map(describeHolder).join('; ') || 'no holder found any more'}. A knex migrate command is probably running. Nothing was changed. Wait for it and run mode: plan again.`);
+    }
+    if (!row.isLocked)
+        return;
+    await trx.rollback().catch(() => undefined);
+    const holders = await table.holders();
+    throw new RollbackFailure(holders.length > 0
+        ? `Knex's migration lock (${table.lockTable}.is_locked = 1) is held: ${holders.map(describeHolder).join('; ')}. A migration is running; nothing was changed. Wait for it to finish.`
+        : `Knex's migration lock (${table.lockTable}.is_locked = 1) is set, but no session holds it: a crashed or killed run left it behind (Knex records no owner). Nothing was changed. Check that no migration is running, then run mode: unlock with force-unlock: true.`, { lockChecks: [`${table.lockTable}: is_locked = 1`, ...holderChecks(holders)] });
+}
+function logPlan(options, fragment) {
+    const { logger } = options;
+    logger.info(`Plan (${describeRequest(options.request)}): ${fragment.plan.length ? fragment.plan.map((m) => `${escapeControl(m.name)} [batch ${m.batch}${m.transaction ? '' : ', outside a transaction'}]`).join(', ') : 'nothing'}`);
+    logger.info(`plan-fingerprint: ${fragment.fingerprint}`);
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/status.ts
@@ -88961,48 +90138,227 @@ function compareWithFiles(applied, files) {
     };
 }
 
-;// CONCATENATED MODULE: ./src/migrations/rollback.ts
+;// CONCATENATED MODULE: ./src/migrations/migrations-table.ts
 
 
-
-
-
-
-
-
-
-
-
-/** An expected failure (refusal, failing down(), lock held): reported without a stack, with what the run saw. */
-class RollbackFailure extends ConfigurationError {
-    result;
-    constructor(message, result) {
-        super(message);
-        this.result = result;
+/**
+ * One project's migrations table on one session: its status, Knex's lock row beside it, the
+ * rollback's advisory lock, and the names a reviewer reads. Every query of the action's own
+ * (never a migration's) goes through here.
+ */
+class MigrationsTable {
+    session;
+    schema;
+    table;
+    key;
+    constructor(session, schema, table) {
+        this.session = session;
+        this.schema = schema;
+        this.table = table;
+        this.key = advisoryKey(schema, table);
+    }
+    /** The same table on another session (a fresh one after the first was lost, say). */
+    on(session) {
+        return new MigrationsTable(session, this.schema, this.table);
+    }
+    /** `schema.table_lock`, as shown to a reviewer. */
+    get lockTable() {
+        return `${this.schema}.${lockTableName(this.table)}`;
+    }
+    /** The tables whose reads and writes are Knex's bookkeeping, not a migration's work. */
+    get bookkeepingTables() {
+        return [this.table, lockTableName(this.table)].map((table) => `${this.schema}.${table}`);
+    }
+    readStatus(files) {
+        return readStatus(this.session, this.schema, this.table, files);
+    }
+    readApplied() {
+        return readApplied(this.session, this.schema, this.table);
+    }
+    /** Knex's lock row; with forUpdate, locked for this transaction (bounded by lock_timeout). */
+    readLockRow(options = {}) {
+        return readKnexLockRow(this.session, this.schema, this.table, options);
+    }
+    holders() {
+        return findLockHolders(this.session, this.schema, this.table);
+    }
+    tryAdvisoryLock() {
+        return tryAdvisoryLock(this.session, this.key);
+    }
+    releaseAdvisoryLock() {
+        return releaseAdvisoryLock(this.session, this.key);
+    }
+    /** Sets is_locked = 0 on Knex's lock row; the number of rows changed. */
+    async freeLockRow() {
+        const updated = (await this.session.query(`UPDATE ${qualified(this.schema, lockTableName(this.table))} SET is_locked = 0 WHERE is_locked = 1`));
+        return updated.rowCount ?? 0;
+    }
+    async begin(mode = '') {
+        await this.session.query(mode ? `BEGIN ${mode}` : 'BEGIN');
+    }
+    async commit() {
+        await this.session.query('COMMIT');
+    }
+    async rollback() {
+        await this.session.query('ROLLBACK').catch(() => undefined);
     }
 }
-function emptyResult(options) {
+
+;// CONCATENATED MODULE: ./src/migrations/unlock.ts
+
+
+
+/**
+ * mode: unlock. Frees Knex's lock row only when no session holds the migration lock
+ * (advisory lock or a write lock on the tables), and only with force-unlock: true.
+ */
+async function unlock(table, options, files) {
+    const before = await table.readStatus(files);
+    const { lock } = before;
+    const lockChecks = [
+        lock.tableExists
+            ? `${table.lockTable}: is_locked = ${lock.isLocked ? 1 : 0}`
+            : `${table.lockTable} does not exist: Knex never took a lock here.`,
+        ...holderChecks(lock.holders),
+    ];
+    const seen = { before, after: before, lockChecks };
+    if (!lock.tableExists || !lock.isLocked) {
+        return { ...seen, notes: ['Not locked: nothing to free, nothing was changed.'] };
+    }
+    if (lock.holders.length > 0) {
+        throw new RollbackFailure(`Knex's migration lock is set and held: ${lock.holders.map(describeHolder).join('; ')}. A run is in progress; it was not freed. Wait for it to finish.`, seen);
+    }
+    if (!options.forceUnlock) {
+        throw new RollbackFailure(`Knex's migration lock (${table.lockTable}.is_locked = 1) is set and no session holds it: a crashed run left it. It was not freed because force-unlock is false. Re-run mode: unlock with force-unlock: true to free it.`, seen);
+    }
+    // Hold the advisory lock while freeing, so no run of ours starts in between; re-check under the row lock.
+    if (!(await table.tryAdvisoryLock())) {
+        const holders = await table.holders();
+        throw new RollbackFailure(`A run took the migration lock just now: ${holders.map(describeHolder).join('; ')}. Nothing was freed.`, { before, lockChecks });
+    }
+    let freed;
+    try {
+        freed = await freeUnderRowLock(table, options).catch((error) => {
+            if (error instanceof RollbackFailure)
+                throw error.within({ before, lockChecks });
+            throw error;
+        });
+    }
+    finally {
+        await table.releaseAdvisoryLock().catch(() => undefined);
+    }
     return {
-        mode: options.mode,
-        request: options.request,
-        dryRun: options.dryRun,
-        plan: [],
-        segments: [],
-        fingerprint: '',
-        rolledBack: [],
-        batches: [],
-        statements: [],
-        committed: false,
-        warnings: [],
-        lockChecks: [],
-        notes: [],
+        before,
+        committed: true,
+        after: await table.readStatus(files),
+        lockChecks: [
+            ...lockChecks,
+            `Re-checked under the row lock and the advisory lock: no holder. Set is_locked = 0 on ${freed} row(s).`,
+        ],
+        notes: [`Freed Knex's migration lock on ${table.lockTable}.`],
     };
 }
+async function freeUnderRowLock(table, options) {
+    await table.begin();
+    try {
+        await table.readLockRow({ forUpdate: true });
+        const holders = await table.holders();
+        if (holders.length > 0)
+            throw new RollbackFailure(`A session took the lock while unlocking: ${holders.map(describeHolder).join('; ')}. Nothing was freed.`);
+        const freed = await table.freeLockRow();
+        await table.commit();
+        return freed;
+    }
+    catch (error) {
+        await table.rollback();
+        if (isLockTimeout(error))
+            throw new RollbackFailure(`Knex's lock row is locked by another session (waited ${formatDuration(options.lockTimeoutMs)}). Nothing was freed.`);
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/migrations/rollback.ts
+// The rollback action's core: one entry point that opens the run's session and hands it to
+// the mode. Each mode lives in a module of its own: status below, plan in planning.ts,
+// rollback/down/dry run in locked-run.ts (atomic-run.ts, segmented-run.ts), unlock in unlock.ts.
+
+
+
+
+
+
+
+
+
+
+
+
+
+
 /** Runs one mode of the rollback action against the database. */
 async function runRollback(options) {
+    if (!MODES.includes(options.mode)) {
+        throw new ConfigurationError(`Input "mode" is "${String(options.mode)}". Valid values are: [${MODES.join(', ')}].`);
+    }
+    const files = migrationFiles(options);
+    const guard = runsMigrations(options) ? createGuard(options) : undefined;
+    const knex = createKnex(options, guard);
+    let session;
+    try {
+        session = await connect(knex, options);
+        return completeResult(options, await runMode(knex, session, options, files, guard));
+    }
+    catch (error) {
+        if (error instanceof RollbackFailure)
+            error.complete(options);
+        throw error;
+    }
+    finally {
+        if (session)
+            void poolOf(knex).releaseConnection(session);
+        await knex.destroy().catch(() => undefined);
+    }
+}
+/** Whether the mode runs migration code: only then is there anything to guard. */
+function runsMigrations(options) {
+    return options.mode === 'rollback' || options.mode === 'down' || (options.mode === 'plan' && options.dryRun);
+}
+function createGuard(options) {
+    const { schemaName, tableName } = options.settings;
+    const classifyEach = options.classifyEach ??
+        ((statements, classifyOptions) => Promise.all(statements.map((statement) => options.classify([statement], classifyOptions))));
+    return new StatementGuard(classifyEach, [tableName, lockTableName(tableName)].map((table) => `${schemaName}.${table}`), { atomic: true, dryRun: options.dryRun, allowDestructive: options.allowDestructive });
+}
+async function runMode(knex, session, options, files, guard) {
+    // The action's own statements bypass the guard: they are not a migration's.
+    const own = guard ? guard.rawOf(session) : session;
+    const table = new MigrationsTable(own, options.settings.schemaName, options.settings.tableName);
+    switch (options.mode) {
+        case 'status': {
+            const status = await table.readStatus(files);
+            return { before: status, after: status };
+        }
+        case 'unlock':
+            return unlock(table, options, files);
+        case 'plan':
+        case 'rollback':
+        case 'down':
+            if (!guard)
+                return planOnly(table, options, files);
+            return withoutConnectionString(options.databaseUrl, () => lockedRun({
+                knex,
+                session,
+                table,
+                options,
+                files,
+                guard,
+                freshStatus: () => freshStatus(knex, table, guard, files),
+            }));
+    }
+}
+/** Files first: a bad migrations-dir is reported before anything touches the database. */
+function migrationFiles(options) {
     const { settings } = options;
-    const result = emptyResult(options);
-    // Files first: a bad migrations-dir is reported before anything touches the database.
     let files;
     try {
         files = listMigrationFiles(settings.directories, {
@@ -89016,34 +90372,9 @@ async function runRollback(options) {
     if (files.length === 0) {
         throw new ConfigurationError(`Input "migrations-dir": ${settings.directories.join(', ')} contains no migration files (looked for ${(settings.loadExtensions ?? DEFAULT_LOAD_EXTENSIONS).join(', ')}). Point it at the directory holding the project's migrations.`);
     }
-    const knex = createKnex(options);
-    let session;
-    try {
-        session = await connect(knex, options);
-        switch (options.mode) {
-            case 'status':
-                result.before = result.after = await readStatus(session, settings.schemaName, settings.tableName, files);
-                return result;
-            case 'unlock':
-                return await unlock(session, options, result, files);
-            case 'plan':
-                if (!options.dryRun)
-                    return await planOnly(session, options, result, files);
-                return await lockedRun(knex, session, options, result, files);
-            case 'rollback':
-            case 'down':
-                return await lockedRun(knex, session, options, result, files);
-            default:
-                throw new ConfigurationError(`Input "mode" is "${String(options.mode)}". Valid values are: [status, plan, rollback, down, unlock].`);
-        }
-    }
-    finally {
-        if (session)
-            knex.client.releaseConnection(session);
-        await knex.destroy().catch(() => undefined);
-    }
+    return files;
 }
-function createKnex(options) {
+function createKnex(options, guard) {
     const { logger } = options;
     return knex_default()({
         client: 'pg',
@@ -89064,7 +90395,11 @@ function createKnex(options) {
                     `${options.lockTimeoutMs}ms`,
                     `${options.statementTimeoutMs}ms`,
                 ])
-                    .then(() => done(null, connection), (error) => done(error, connection));
+                    .then(() => {
+                    // Every session the run opens is guarded: a migration that is given Knex reaches no other.
+                    guard?.install(connection);
+                    done(null, connection);
+                }, (error) => done(error, connection));
             },
         },
         acquireConnectionTimeout: 30_000,
@@ -89077,516 +90412,60 @@ function createKnex(options) {
         },
     });
 }
+/** The two pool calls of Knex's client this module makes (knex.client is untyped). */
+function poolOf(knex) {
+    return knex.client;
+}
+/**
+ * Migration code runs in this process: while it does, the action's connection string is
+ * not in its environment (the runner passes inputs as INPUT_* variables). A migration that
+ * opens its own connection is outside the guard; at least it is not handed the credentials.
+ */
+async function withoutConnectionString(databaseUrl, body) {
+    const password = safePassword(databaseUrl);
+    const hidden = Object.entries(process.env).filter(([, value]) => value !== undefined && (value.includes(databaseUrl) || (password !== undefined && value.includes(password))));
+    for (const [name] of hidden)
+        delete process.env[name];
+    try {
+        return await body();
+    }
+    finally {
+        for (const [name, value] of hidden)
+            process.env[name] = value;
+    }
+}
+function safePassword(databaseUrl) {
+    try {
+        const password = decodeURIComponent(new URL(databaseUrl).password);
+        // A password this short would match unrelated variables.
+        return password.length >= 6 ? password : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
 async function connect(knex, options) {
     try {
-        return (await knex.client.acquireConnection());
+        return await poolOf(knex).acquireConnection();
     }
     catch (error) {
         throw new ConfigurationError(`Input "database-url": could not connect to ${redactConnectionString(options.databaseUrl)}: ${errorMessage(error) || error.code || 'connection failed'}. Check the URL, the network path from the runner and the credentials. Nothing was changed.`);
     }
 }
-/** Plan without dry-run: a read-only snapshot, no locks taken, nothing changed. */
-async function planOnly(session, options, result, files) {
-    const { settings } = options;
-    await session.query('BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY');
-    try {
-        result.before = await readStatus(session, settings.schemaName, settings.tableName, files);
-        await makePlan(result.before.applied, files, options, result);
-    }
-    finally {
-        await session.query('ROLLBACK').catch(() => undefined);
-    }
-    result.after = result.before;
-    result.notes.push('Plan only: nothing was locked or changed. With dry-run: true the downs also run, in a transaction that is rolled back.');
-    return result;
-}
-/** Computes the plan from rows read under the caller's snapshot; checks expected-plan and every refusal that needs no SQL run. */
-async function makePlan(applied, files, options, result) {
-    const { settings } = options;
-    const selection = selectMigrations(applied, files.map((file) => file.name), options.request);
-    result.warnings.push(...selection.warnings);
-    const missing = selection.rows.filter((row) => !files.some((file) => file.name === row.name));
-    if (missing.length > 0) {
-        throw new RollbackFailure(`Cannot undo ${missing.map((row) => row.name).join(', ')}: applied (in ${settings.tableName}) but no file in ${settings.directories.join(', ')}, so there is no down() to run. Restore the file(s) from the release that applied them. Nothing was changed.`, result);
-    }
-    const source = new TrackingMigrationSource(files, new MigrationTracker());
-    const plan = [];
-    for (const row of selection.rows) {
-        const file = files.find((candidate) => candidate.name === row.name);
-        const module = await source.getMigration(file);
-        if (typeof module.down !== 'function') {
-            throw new RollbackFailure(`Migration ${row.name} exports no down() function, so it cannot be rolled back. Nothing was changed.`, result);
-        }
-        const flag = module.config?.transaction;
-        plan.push({ ...row, transaction: typeof flag === 'boolean' ? flag : !settings.disableTransactions });
-    }
-    result.plan = plan;
-    result.segments = buildSegments(plan);
-    result.fingerprint = planFingerprint(plan.map((migration) => ({
-        migration,
-        content: external_node_fs_default().readFileSync(files.find((file) => file.name === migration.name).file),
-    })));
-    if (options.expectedPlan && options.expectedPlan !== result.fingerprint) {
-        throw new RollbackFailure(`Input "expected-plan" is ${options.expectedPlan}, but what this run would undo now has fingerprint ${result.fingerprint}: a migration was applied or rolled back, or a migration file changed, since that plan was made. Nothing was changed. Run mode: plan again, review it, and pass its plan-fingerprint.`, result);
-    }
-    const outside = plan.filter((migration) => !migration.transaction);
-    if (outside.length > 0 && !options.allowNonAtomic && options.mode !== 'plan') {
-        throw new RollbackFailure(nonAtomicRefusal(outside), result);
-    }
-    if (outside.length > 0 && options.mode === 'plan' && !options.allowNonAtomic)
-        result.warnings.push(nonAtomicRefusal(outside));
-    return source;
-}
-function nonAtomicRefusal(outside) {
-    return `The plan contains ${outside.map((migration) => migration.name).join(', ')}, which ${outside.length === 1 ? 'opts' : 'opt'} out of transactions (config.transaction = false, e.g. for CREATE INDEX CONCURRENTLY), so ${outside.length === 1 ? 'its' : 'their'} down() cannot run inside the rollback's transaction and the run cannot be atomic. Nothing was changed. To run it in segments (each transactional stretch atomic, each non-transactional migration alone), set allow-non-atomic: true.`;
-}
-/**
- * The run that may change something (rollback, down, plan with dry-run). Order matters:
- * the advisory lock is taken before anything is read, so a second run fails at once instead
- * of waiting and then running a plan it read before the first one finished.
- */
-async function lockedRun(knex, session, options, result, files) {
-    const { settings } = options;
-    const key = advisoryKey(settings.schemaName, settings.tableName);
-    if (!(await tryAdvisoryLock(session, key))) {
-        const holders = await findLockHolders(session, settings.schemaName, settings.tableName);
-        throw new RollbackFailure(`Another run holds the migration lock on ${settings.schemaName}.${settings.tableName}: ${holders.map(describeHolder).join('; ') || 'the holder ended just now'}. Nothing was read or changed. Wait for it to finish and run mode: plan again.`, result);
-    }
-    const state = { sessionLost: false };
-    try {
-        await underLock(knex, session, options, result, files, state);
-    }
-    catch (error) {
-        // What the database looks like after a failure is part of the report; read it once the lock is free.
-        await releaseLock(session, key, state);
-        result.after ??= await freshStatus(knex, options, files).catch(() => undefined);
-        throw error;
-    }
-    await releaseLock(session, key, state);
-    // Read after the advisory lock is released, so our own session is not reported as a holder.
-    // The run ended well, so its session is alive: no new connection (and authentication) for it.
-    result.after ??= await readStatus(session, settings.schemaName, settings.tableName, files);
-    return result;
-}
-async function releaseLock(session, key, state) {
-    // A terminated session released its advisory lock with it.
-    if (!state.sessionLost)
-        await releaseAdvisoryLock(session, key).catch(() => undefined);
-}
-async function underLock(knex, session, options, result, files, state) {
-    const { settings, logger } = options;
-    const trx = await knex.transaction(undefined, { connection: session });
-    let source;
-    try {
-        await lockKnexRow(trx, session, options, result);
-        const applied = await readApplied(session, settings.schemaName, settings.tableName);
-        result.before = { ...(await readStatus(session, settings.schemaName, settings.tableName, files)), applied };
-        source = await makePlan(applied, files, options, result);
-        logPlan(options, result);
-        if (result.plan.length === 0) {
-            await trx.rollback().catch(() => undefined);
-            result.notes.push(`Nothing to undo: ${describeRequest(options.request)} matched no applied migration.`);
-            result.after = result.before;
-            return;
-        }
-        const outside = result.plan.filter((migration) => !migration.transaction);
-        if (options.dryRun && outside.length > 0) {
-            const names = outside.map((m) => m.name).join(', ');
-            if (!options.allowNonAtomic) {
-                throw new RollbackFailure(`A dry run executes the downs inside a transaction that is rolled back, and ${names} cannot run inside a transaction. Nothing was changed. With allow-non-atomic: true the dry run rehearses the other migrations and leaves ${outside.length === 1 ? 'it' : 'them'} out.`, result);
-            }
-            // Rehearse what can be rolled back; say plainly what was not rehearsed.
-            result.warnings.push(`Not rehearsed: ${names} ${outside.length === 1 ? 'runs' : 'run'} outside a transaction (config.transaction = false), so the dry run cannot run ${outside.length === 1 ? 'its' : 'their'} down() and roll it back; ${outside.length === 1 ? 'it was' : 'they were'} skipped, and the SQL below does not include ${outside.length === 1 ? 'it' : 'them'}. Review ${outside.length === 1 ? 'its' : 'their'} down() by hand.`);
-        }
-        if (outside.length === 0 || options.dryRun) {
-            const rehearsed = result.plan.filter((migration) => migration.transaction);
-            await logger.group(options.dryRun ? 'Dry run: the downs in a transaction that is rolled back' : 'Rolling back in one transaction', () => runAtomic(trx, source, options, result, rehearsed, outside.length > 0));
-            return;
-        }
-        // Segments: this transaction only read; each segment takes the row lock again.
-        await trx.commit();
-    }
-    catch (error) {
-        if (!trx.isCompleted())
-            await trx.rollback().catch(() => undefined);
-        state.sessionLost = isSessionLost(error);
-        throw error;
-    }
-    await logger.group('Rolling back in segments (allow-non-atomic)', () => runSegments(knex, session, source, options, result));
-}
-/** Locks Knex's lock row for this transaction and refuses when Knex's flag is set. */
-async function lockKnexRow(trx, session, options, result) {
-    const { settings } = options;
-    const lockTable = `${settings.schemaName}.${lockTableName(settings.tableName)}`;
-    let row;
-    try {
-        row = await readKnexLockRow(session, settings.schemaName, settings.tableName, { forUpdate: true });
-    }
-    catch (error) {
-        if (!isLockTimeout(error))
-            throw error;
-        await trx.rollback().catch(() => undefined);
-        const holders = await findLockHolders(session, settings.schemaName, settings.tableName);
-        throw new RollbackFailure(`Knex's lock row in ${lockTable} is locked by another session and was not released within lock-timeout (${formatDuration(options.lockTimeoutMs)}): ${holders.map(describeHolder).join('; ') || 'no holder found any more'}. A knex migrate command is probably running. Nothing was changed. Wait for it and run mode: plan again.`, result);
-    }
-    if (!row.isLocked)
-        return;
-    await trx.rollback().catch(() => undefined);
-    const holders = await findLockHolders(session, settings.schemaName, settings.tableName);
-    result.lockChecks.push(`${lockTable}: is_locked = 1`, ...holderChecks(holders));
-    throw new RollbackFailure(holders.length > 0
-        ? `Knex's migration lock (${lockTable}.is_locked = 1) is held: ${holders.map(describeHolder).join('; ')}. A migration is running; nothing was changed. Wait for it to finish.`
-        : `Knex's migration lock (${lockTable}.is_locked = 1) is set, but no session holds it: a crashed or killed run left it behind (Knex records no owner). Nothing was changed. Check that no migration is running, then run mode: unlock with force-unlock: true.`, result);
-}
-function holderChecks(holders) {
-    return holders.length === 0
-        ? [
-            'No session holds the rollback advisory lock or a write lock on the migrations tables (pg_locks joined with pg_stat_activity).',
-            'Not checkable: a plain `knex migrate` between two migrations holds no lock on these tables. Make sure no deploy is migrating right now.',
-        ]
-        : holders.map((holder) => `Held by ${describeHolder(holder)}`);
-}
-function migratorConfig(options, source) {
-    return {
-        migrationSource: source,
-        tableName: options.settings.tableName,
-        schemaName: options.settings.schemaName,
-        disableTransactions: options.settings.disableTransactions,
-        // We checked the files of the plan ourselves; a missing file for a migration that stays
-        // applied must not stop a rollback of others (status reports it).
-        disableMigrationsListValidation: true,
-    };
-}
-/** All downs and their bookkeeping in the one transaction: committed together or not at all. */
-async function runAtomic(trx, planSource, options, result, migrations, perMigration) {
-    const tracker = new MigrationTracker((name, elapsed) => options.logger.info(`  ${name}: down() ran in ${formatDuration(elapsed)}`));
-    const source = new TrackingMigrationSource(await planSource.getMigrations(), tracker);
-    const config = migratorConfig(options, source);
-    const capture = new SqlCapture(trx, trx.client, tracker);
-    const started = Date.now();
-    try {
-        await runDowns(trx, config, options, migrations, options.logger, perMigration);
-    }
-    catch (error) {
-        capture.stop();
-        await trx.rollback().catch(() => undefined);
-        result.statements = await reviewAfterFailure(capture.statements, options);
-        throw new RollbackFailure(describeFailure(error, tracker, capture, result.plan.map((m) => m.name), options), result);
-    }
-    capture.stop();
-    result.statements = await review(capture.statements, options);
-    const blocked = result.statements.filter((statement) => statement.risk === 'destructive' || statement.risk === 'security');
-    collectWarnings(result);
-    if (options.dryRun) {
-        await trx.rollback().catch(() => undefined);
-        result.notes.push(`Dry run: the downs ran in a transaction that was rolled back after ${formatDuration(Date.now() - started)}; nothing was changed. While it lasted it held the same locks as a real run (the advisory lock and Knex's lock row, and whatever the downs lock), each wait bounded by lock-timeout (${formatDuration(options.lockTimeoutMs)}).`);
-        if (blocked.length > 0 && !options.allowDestructive) {
-            result.warnings.push(`A real run would be refused without allow-destructive: true: ${blocked.length} statement(s) destroy data or remove security (listed under "Statements that destroy data or remove security").`);
-        }
-        return;
-    }
-    if (blocked.length > 0 && !options.allowDestructive) {
-        await trx.rollback().catch(() => undefined);
-        throw new RollbackFailure(`Refused: the downs would destroy data or remove security, and allow-destructive is false. The transaction was rolled back; nothing was changed. Review these statements, then re-run with allow-destructive: true:\n${blocked.map((statement) => `- ${describeBlocked(statement)}`).join('\n')}`, result);
-    }
-    await trx.commit();
-    result.committed = true;
-    result.rolledBack = result.plan.map((migration) => migration.name);
-    result.batches = completedBatches(result.plan, result.rolledBack, result.before?.applied ?? []);
-    options.logger.info(`Committed: ${result.rolledBack.length} migration(s) undone in ${formatDuration(Date.now() - started)}.`);
-}
-/**
- * Drives Knex's own Migrator on the transaction: rollback() once per batch for steps/all
- * (its _getLastBatch picks the newest batch, ordered by id, as our plan does),
- * down({ name }) once per migration for to/down.
- */
-async function runDowns(trx, given, options, plan, logger, perMigration = false) {
-    // On our transaction, Knex's Migrator would still wrap each down() in a transaction of its
-    // own, which inside ours is a SAVEPOINT and a RELEASE: two more round trips per migration
-    // that protect nothing, since any failure rolls the whole transaction back. With
-    // disableTransactions each down() runs directly on our transaction; a migration that sets
-    // config.transaction itself is still honoured by Knex (true: a savepoint; false never
-    // reaches a transaction, see buildSegments).
-    const config = 'isTransaction' in trx && trx.isTransaction ? { ...given, disableTransactions: true } : given;
-    const byBatch = (options.request.kind === 'steps' || options.request.kind === 'all') && !perMigration;
-    if (byBatch) {
-        for (const batch of batchesOf(plan)) {
-            const names = plan.filter((migration) => migration.batch === batch).map((migration) => migration.name);
-            logger.info(`batch ${batch}: ${names.join(', ')}`);
-            const started = Date.now();
-            const [, undone] = (await trx.migrate.rollback(config));
-            if (JSON.stringify(undone) !== JSON.stringify(names)) {
-                throw new Error(`Knex undid ${JSON.stringify(undone)} for batch ${batch}, but the plan was ${JSON.stringify(names)}.`);
-            }
-            logger.info(`  undone in ${formatDuration(Date.now() - started)}`);
-        }
-        return;
-    }
-    for (const migration of plan) {
-        logger.info(`${migration.name} (batch ${migration.batch})`);
-        await trx.migrate.down({ ...config, name: migration.name });
-    }
-}
-async function review(statements, options) {
-    const { settings } = options;
-    const bookkeepingTables = [settings.tableName, lockTableName(settings.tableName)].map((table) => `${settings.schemaName}.${table}`);
-    const reviewed = [];
-    // Each verdict must stay attached to its statement (and so to its migration).
-    const batched = options.classifyEach
-        ? await options.classifyEach(statements.map((statement) => statement.sql), { bookkeepingTables })
-        : undefined;
-    for (const [index, statement] of statements.entries()) {
-        const verdicts = batched ? batched[index] : await options.classify([statement.sql], { bookkeepingTables });
-        const worst = verdicts.reduce((current, verdict) => (rank(verdict.risk) > rank(current?.risk) ? verdict : current), undefined);
-        reviewed.push({
-            ...statement,
-            risk: worst?.risk ?? 'destructive',
-            reasons: verdicts
-                .flatMap((verdict) => (verdict.risk === 'safe' || verdict.risk === 'bookkeeping' ? [] : verdict.reasons))
-                .concat(worst ? [] : ['the classifier returned nothing for it']),
-        });
-    }
-    return reviewed;
-}
-/** After a failure the statements are still classified for the report; a classifier fault must not hide the real error. */
-async function reviewAfterFailure(statements, options) {
-    try {
-        return await review(statements, options);
-    }
-    catch (error) {
-        options.logger.debug(`classifying the statements of a failed run failed: ${errorMessage(error)}`);
-        return statements.map((statement) => ({
-            ...statement,
-            risk: 'destructive',
-            reasons: ['not classified (the classifier failed)'],
-        }));
-    }
-}
-const RISK_ORDER = ['bookkeeping', 'safe', 'warning', 'security', 'destructive'];
-function rank(risk) {
-    return risk ? RISK_ORDER.indexOf(risk) : -1;
-}
-function describeBlocked(statement) {
-    return `${statement.migration ?? '(bookkeeping)'}: "${oneLine(statement.sql)}" (${statement.risk}: ${statement.reasons.join('; ') || 'no reason given'})`;
-}
-function collectWarnings(result) {
-    for (const statement of result.statements.filter((s) => s.risk === 'warning')) {
-        result.warnings.push(`${statement.migration ?? '(bookkeeping)'}: "${oneLine(statement.sql)}": ${statement.reasons.join('; ')}`);
-    }
-}
-function oneLine(sql, max = 200) {
-    const flat = sql.replace(/\s+/g, ' ').trim();
-    return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
-}
-function isSessionLost(error) {
-    const code = error?.code;
-    const message = errorMessage(error);
-    return (code === '57P01' ||
-        code === '57P02' ||
-        code === '57P03' ||
-        /Connection terminated|terminating connection|connection.*(closed|ended)/i.test(message));
-}
-function describeFailure(error, tracker, capture, planned, options) {
-    const failed = capture.failed();
-    const migration = failed?.migration ?? tracker.current ?? tracker.started.at(-1);
-    const where = failed
-        ? ` at "${oneLine(failed.sql)}"`
-        : capture.statements.length
-            ? ` after "${oneLine(capture.statements.at(-1).sql)}"`
-            : '';
-    const reason = failed?.error ?? serverMessage(error);
-    const state = options.dryRun
-        ? 'This was a dry run: nothing was changed.'
-        : `Nothing was changed: the transaction was rolled back, so ${planned.join(', ')} ${planned.length === 1 ? 'is' : 'are'} still applied and ${options.settings.tableName} is as it was.`;
-    if (isSessionLost(error)) {
-        return `The database session was terminated while ${migration ?? 'the rollback'} was running${where}: ${reason}. PostgreSQL rolled the transaction back. ${state} Run it again.`;
-    }
-    if (isLockTimeout(error)) {
-        return `Migration ${migration ?? '(unknown)'} waited longer than lock-timeout (${formatDuration(options.lockTimeoutMs)}) for a lock${where}: ${reason}. Something else holds a lock on the objects it changes (see pg_locks). ${state}`;
-    }
-    return `Migration ${migration ?? '(unknown)'} failed${where}: ${reason}. ${state}`;
-}
-/** Batches whose every applied migration is now undone. */
-function completedBatches(plan, undone, applied) {
-    return batchesOf(plan).filter((batch) => applied.filter((row) => row.batch === batch).every((row) => undone.includes(row.name)));
-}
-/**
- * allow-non-atomic: each transactional stretch in its own transaction (atomic, guarded like
- * the atomic run), each non-transactional migration alone through Knex's Migrator outside a
- * transaction. The dedicated session keeps the advisory lock across all of them.
- */
-async function runSegments(knex, session, planSource, options, result) {
-    const { settings, logger } = options;
-    const tracker = new MigrationTracker((name, elapsed) => options.logger.info(`  ${name}: down() ran in ${formatDuration(elapsed)}`));
-    const source = new TrackingMigrationSource(await planSource.getMigrations(), tracker);
-    const config = migratorConfig(options, source);
-    const undone = [];
-    for (const [index, segment] of result.segments.entries()) {
-        const label = `segment ${index + 1} of ${result.segments.length} (${segment.transactional ? 'one transaction' : 'outside a transaction'}): ${segment.migrations.join(', ')}`;
-        logger.info(label);
-        const planned = result.plan.filter((migration) => segment.migrations.includes(migration.name));
-        if (segment.transactional) {
-            const trx = await knex.transaction(undefined, { connection: session });
-            const capture = new SqlCapture(trx, trx.client, tracker);
-            try {
-                await lockKnexRow(trx, session, options, result);
-                const applied = await readApplied(session, settings.schemaName, settings.tableName);
-                const stillThere = planned.every((migration) => applied.some((row) => row.id === migration.id && row.name === migration.name));
-                if (!stillThere)
-                    throw new Error(`the migrations of this segment are no longer applied as planned`);
-                await runDowns(trx, config, options, planned, logger, true);
-                capture.stop();
-                const reviewed = await review(capture.statements, options);
-                result.statements.push(...reviewed);
-                const blocked = reviewed.filter((statement) => statement.risk === 'destructive' || statement.risk === 'security');
-                if (blocked.length > 0 && !options.allowDestructive) {
-                    throw new Error(`refused: allow-destructive is false and the segment runs ${blocked.map(describeBlocked).join('; ')}`);
-                }
-                await trx.commit();
-            }
-            catch (error) {
-                capture.stop();
-                if (!trx.isCompleted())
-                    await trx.rollback().catch(() => undefined);
-                if (error instanceof RollbackFailure)
-                    throw error;
-                // Statements already reviewed (a destructive refusal) are in result.statements; otherwise add them now.
-                if (!result.statements.some((statement) => capture.statements.some((captured) => captured.sql === statement.sql && captured.migration === statement.migration))) {
-                    result.statements.push(...(await reviewAfterFailure(capture.statements, options)));
-                }
-                throw new RollbackFailure(segmentFailure(error, tracker, capture, index, result, undone, options, true), result);
-            }
-        }
-        else {
-            // Knex's Migrator on the pool's other session: it runs the down outside a transaction,
-            // as the migration asks, and takes and frees its lock row itself.
-            const capture = new SqlCapture(knex, knex.client, tracker);
-            try {
-                await runDowns(knex, config, options, planned, logger, true);
-                capture.stop();
-                const reviewed = await review(capture.statements, options);
-                result.statements.push(...reviewed);
-                for (const statement of reviewed.filter((s) => s.risk === 'destructive' || s.risk === 'security')) {
-                    result.warnings.push(`Ran outside a transaction, so it could not be checked before it ran: ${describeBlocked(statement)}.`);
-                }
-            }
-            catch (error) {
-                capture.stop();
-                result.statements.push(...(await reviewAfterFailure(capture.statements, options)));
-                throw new RollbackFailure(segmentFailure(error, tracker, capture, index, result, undone, options, false), result);
-            }
-        }
-        undone.push(...segment.migrations);
-        result.rolledBack = [...undone];
-    }
-    result.committed = true;
-    collectWarnings(result);
-    result.batches = completedBatches(result.plan, undone, result.before?.applied ?? []);
-}
-function segmentFailure(error, tracker, capture, index, result, undone, options, transactional) {
-    const failed = capture.failed();
-    const migration = failed?.migration ?? tracker.current ?? result.segments[index].migrations[0];
-    const where = failed ? ` at "${oneLine(failed.sql)}"` : '';
-    const reason = failed?.error ?? serverMessage(error);
-    const remaining = result.plan.map((m) => m.name).filter((name) => !undone.includes(name));
-    const segmentState = transactional
-        ? `Segment ${index + 1} of ${result.segments.length} ran in a transaction that was rolled back, so its migrations are still applied.`
-        : `Segment ${index + 1} of ${result.segments.length} ran outside a transaction: ${migration}'s down() may have partly run, and its row in ${options.settings.tableName} is still there. Check its objects before resuming.`;
-    return [
-        `Migration ${migration} failed${where}: ${reason}.`,
-        segmentState,
-        `Undone and committed: ${undone.length ? undone.join(', ') : '(none)'}.`,
-        `Still applied: ${remaining.join(', ')}.`,
-        `To resume once fixed: ${resumeInputs(remaining, (result.before?.applied ?? []).filter((row) => !undone.includes(row.name)), options)}.`,
-    ].join(' ');
-}
-/** The inputs that undo exactly the remaining migrations, given what is applied now. */
-function resumeInputs(remaining, applied, options) {
-    const extra = `allow-non-atomic: true${options.allowDestructive ? ', allow-destructive: true' : ''}`;
-    const remainingRows = applied.filter((row) => remaining.includes(row.name));
-    const minId = Math.min(...remainingRows.map((row) => row.id));
-    const below = applied.filter((row) => row.id < minId).sort((a, b) => b.id - a.id)[0];
-    const contiguous = applied.filter((row) => row.id >= minId).every((row) => remaining.includes(row.name));
-    if (contiguous && below)
-        return `mode: rollback, to: ${JSON.stringify(below.name)}, ${extra}`;
-    if (contiguous)
-        return `mode: rollback, all: true, ${extra}`;
-    return remaining.map((name) => `mode: down, migration: ${JSON.stringify(name)}, ${extra}`).join(', then ');
-}
-async function freshStatus(knex, options, files) {
+async function freshStatus(knex, table, guard, files) {
     // A new session: the dedicated one may have been terminated.
-    const connection = (await knex.client.acquireConnection());
+    const connection = await poolOf(knex).acquireConnection();
     try {
-        return await readStatus(connection, options.settings.schemaName, options.settings.tableName, files);
+        return await table.on(guard.rawOf(connection)).readStatus(files);
     }
     finally {
-        knex.client.releaseConnection(connection);
+        void poolOf(knex).releaseConnection(connection);
     }
-}
-function logPlan(options, result) {
-    const { logger } = options;
-    logger.info(`Plan (${describeRequest(options.request)}): ${result.plan.length ? result.plan.map((m) => `${m.name} [batch ${m.batch}${m.transaction ? '' : ', outside a transaction'}]`).join(', ') : 'nothing'}`);
-    logger.info(`plan-fingerprint: ${result.fingerprint}`);
-}
-/**
- * mode: unlock. Frees Knex's lock row only when no session holds the migration lock
- * (advisory lock or a write lock on the tables), and only with force-unlock: true.
- */
-async function unlock(session, options, result, files) {
-    const { settings } = options;
-    const lockTable = `${settings.schemaName}.${lockTableName(settings.tableName)}`;
-    result.before = await readStatus(session, settings.schemaName, settings.tableName, files);
-    const { lock } = result.before;
-    result.lockChecks.push(lock.tableExists
-        ? `${lockTable}: is_locked = ${lock.isLocked ? 1 : 0}`
-        : `${lockTable} does not exist: Knex never took a lock here.`, ...holderChecks(lock.holders));
-    if (!lock.tableExists || !lock.isLocked) {
-        result.after = result.before;
-        result.notes.push('Not locked: nothing to free, nothing was changed.');
-        return result;
-    }
-    if (lock.holders.length > 0) {
-        result.after = result.before;
-        throw new RollbackFailure(`Knex's migration lock is set and held: ${lock.holders.map(describeHolder).join('; ')}. A run is in progress; it was not freed. Wait for it to finish.`, result);
-    }
-    if (!options.forceUnlock) {
-        result.after = result.before;
-        throw new RollbackFailure(`Knex's migration lock (${lockTable}.is_locked = 1) is set and no session holds it: a crashed run left it. It was not freed because force-unlock is false. Re-run mode: unlock with force-unlock: true to free it.`, result);
-    }
-    // Hold the advisory lock while freeing, so no run of ours starts in between; re-check under the row lock.
-    const key = advisoryKey(settings.schemaName, settings.tableName);
-    if (!(await tryAdvisoryLock(session, key))) {
-        const holders = await findLockHolders(session, settings.schemaName, settings.tableName);
-        throw new RollbackFailure(`A run took the migration lock just now: ${holders.map(describeHolder).join('; ')}. Nothing was freed.`, result);
-    }
-    try {
-        await session.query('BEGIN');
-        try {
-            await readKnexLockRow(session, settings.schemaName, settings.tableName, { forUpdate: true });
-            const holders = await findLockHolders(session, settings.schemaName, settings.tableName);
-            if (holders.length > 0)
-                throw new RollbackFailure(`A session took the lock while unlocking: ${holders.map(describeHolder).join('; ')}. Nothing was freed.`, result);
-            const updated = await session.query(`UPDATE ${qualified(settings.schemaName, lockTableName(settings.tableName))} SET is_locked = 0 WHERE is_locked = 1`);
-            await session.query('COMMIT');
-            result.lockChecks.push(`Re-checked under the row lock and the advisory lock: no holder. Set is_locked = 0 on ${updated.rowCount ?? 0} row(s).`);
-        }
-        catch (error) {
-            await session.query('ROLLBACK').catch(() => undefined);
-            if (isLockTimeout(error))
-                throw new RollbackFailure(`Knex's lock row is locked by another session (waited ${formatDuration(options.lockTimeoutMs)}). Nothing was freed.`, result);
-            throw error;
-        }
-    }
-    finally {
-        await releaseAdvisoryLock(session, key).catch(() => undefined);
-    }
-    result.committed = true;
-    result.after = await readStatus(session, settings.schemaName, settings.tableName, files);
-    result.notes.push(`Freed Knex's migration lock on ${lockTable}.`);
-    return result;
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/report.ts
+
+
 
 
 
@@ -89597,13 +90476,16 @@ function renderSql(statements) {
     for (const statement of statements) {
         if (statement.migration !== current) {
             current = statement.migration;
-            lines.push(`-- ${current ?? "Knex's bookkeeping"}`);
+            lines.push(`-- ${escapeControl(current ?? "Knex's bookkeeping")}`);
         }
-        const flags = statement.risk === 'destructive' || statement.risk === 'security' || statement.risk === 'warning'
-            ? ` -- ${statement.risk}: ${statement.reasons.join('; ')}`
-            : '';
+        const flags = isFlagged(statement.risk) ? ` -- ${statement.risk}: ${statement.reasons.join('; ')}` : '';
         const failed = statement.error ? ` -- FAILED: ${statement.error}` : '';
-        lines.push(`${statement.sql.trim().replace(/;$/, '')};${flags}${failed}`);
+        const outcome = statement.outcome === 'refused'
+            ? ' -- REFUSED: not sent'
+            : statement.outcome === 'would run'
+                ? ' -- WOULD RUN: not sent by the dry run (a ROLLBACK would not undo it)'
+                : '';
+        lines.push(`${escapeControl(statement.sql.trim().replace(/;$/, ''), { keepLineBreaks: true })};${flags}${failed}${outcome}`);
     }
     return lines.join('\n');
 }
@@ -89654,7 +90536,7 @@ function renderSummary(result, asked, outcome) {
             parts.push('', `plan-fingerprint: \`${result.fingerprint}\``);
         parts.push('');
     }
-    const blocked = result.statements.filter((s) => s.risk === 'destructive' || s.risk === 'security');
+    const blocked = result.statements.filter((s) => needsAllowDestructive(s.risk));
     if (blocked.length) {
         parts.push('### Statements that destroy data or remove security', '', result.committed ? '_Committed with allow-destructive: true._' : '_Not committed._', '', '| Migration | Statement | Risk | Why |', '|---|---|---|---|', ...blocked.map((s) => `| ${escapeCell(s.migration ?? "Knex's bookkeeping")} | \`${escapeCell(oneLine(s.sql, 160))}\` | ${s.risk} | ${escapeCell(s.reasons.join('; '))} |`), '');
     }
@@ -89666,7 +90548,7 @@ function renderSummary(result, asked, outcome) {
     if (result.notes.length)
         parts.push(...result.notes.map((note) => `> ${note}`), '');
     if (result.statements.length) {
-        const blocked = result.statements.filter((s) => s.risk === 'destructive' || s.risk === 'security').length;
+        const blocked = result.statements.filter((s) => needsAllowDestructive(s.risk)).length;
         parts.push(`<details><summary>SQL executed (${result.statements.length} statements, ${blocked} destructive or security-removing)${result.committed ? '' : ' — rolled back'}</summary>`, '', '```sql', renderSql(result.statements), '```', '', '</details>', '');
     }
     parts.push('### Before', '', snapshotTable(result.before), '### After', '', snapshotTable(result.after));
@@ -89714,7 +90596,7 @@ const BUNDLED_GLUE = 'libpg-query.cjs';
 const BUNDLED_WASM = 'libpg-query.wasm';
 // The child: loads libpg-query's Emscripten glue (CommonJS) with the .wasm located explicitly,
 // then answers {id, op, texts} with {id, replies}. The struct layout read here is the one
-// libpg-query's own parseSync and scanSync read (wasm/index.cjs of the pinned version).
+// libpg-query's own parseSync and scanSync read (wasm/index.cjs of the version pinned exactly in package.json: update both together).
 const CHILD_SOURCE = String.raw `
 const [gluePath, wasmPath] = process.argv.slice(1);
 const glue = require(gluePath);
@@ -89895,36 +90777,511 @@ async function scanTexts(texts) {
     return replies.map((reply) => (reply.ok ? { ok: true, value: reply.value.tokens ?? [] } : reply));
 }
 
-;// CONCATENATED MODULE: ./src/sql/classify.ts
+;// CONCATENATED MODULE: ./src/sql/describe.ts
+function qualifiedRelation(relation) {
+    if (!relation?.relname)
+        return '(unknown table)';
+    return `${relation.schemaname ?? 'public'}.${relation.relname}`;
+}
+function strings(nodes) {
+    return (nodes ?? []).map((node) => node.String?.sval ?? '?');
+}
+/** A possibly qualified name; unqualified ones are shown in public, as the tables are. */
+function qualifiedName(parts) {
+    return parts.length === 1 ? `public.${parts[0]}` : parts.join('.');
+}
+function nameOf(nodes) {
+    return qualifiedName(strings(nodes));
+}
+function droppedObjectName(type, object) {
+    const record = object;
+    if (record.List) {
+        const parts = strings(record.List.items);
+        // Triggers, policies and rules are named "<table...>.<name>": the last part is theirs.
+        if (type === 'OBJECT_TRIGGER' || type === 'OBJECT_POLICY' || type === 'OBJECT_RULE') {
+            return `${parts[parts.length - 1]} on ${qualifiedName(parts.slice(0, -1))}`;
+        }
+        return qualifiedName(parts);
+    }
+    if (record.TypeName)
+        return typeNameText(record.TypeName, true);
+    if (record.ObjectWithArgs) {
+        const signature = record.ObjectWithArgs;
+        const args = signature.args_unspecified
+            ? ''
+            : `(${(signature.objargs ?? []).map((node) => typeNameText(node.TypeName)).join(', ')})`;
+        return `${nameOf(signature.objname)}${args}`;
+    }
+    if (record.String)
+        return record.String.sval ?? '?';
+    return '(unnamed)';
+}
+/** PostgreSQL's internal names for the common built-in types, as people write them. */
+const BUILTIN_TYPES = {
+    int2: 'smallint',
+    int4: 'integer',
+    int8: 'bigint',
+    float4: 'real',
+    float8: 'double precision',
+    bool: 'boolean',
+    varchar: 'varchar',
+    bpchar: 'char',
+    timestamptz: 'timestamptz',
+};
+function typeNameText(typeName, qualifyUserTypes = false) {
+    if (!typeName)
+        return '(unknown type)';
+    const parts = strings(typeName.names);
+    let name;
+    if (parts[0] === 'pg_catalog' && parts.length === 2)
+        name = BUILTIN_TYPES[parts[1]] ?? parts[1];
+    else
+        name = qualifyUserTypes ? qualifiedName(parts) : parts.join('.');
+    const modifiers = (typeName.typmods ?? []).map((node) => {
+        const constant = node.A_Const;
+        return constant?.ival ? String(constant.ival.ival ?? 0) : (constant?.sval?.sval ?? '?');
+    });
+    const array = (typeName.arrayBounds ?? []).map(() => '[]').join('');
+    return `${name}${modifiers.length ? `(${modifiers.join(',')})` : ''}${array}`;
+}
+function roleList(nodes) {
+    return (nodes ?? [])
+        .map((node) => {
+        const role = node.RoleSpec;
+        if (role?.roletype === 'ROLESPEC_PUBLIC')
+            return 'PUBLIC';
+        if (role?.roletype === 'ROLESPEC_CURRENT_USER')
+            return 'CURRENT_USER';
+        if (role?.roletype === 'ROLESPEC_SESSION_USER')
+            return 'SESSION_USER';
+        if (role?.roletype === 'ROLESPEC_CURRENT_ROLE')
+            return 'CURRENT_ROLE';
+        return role?.rolename ?? '?';
+    })
+        .join(', ');
+}
+/** What a GRANT or REVOKE changes, in words. */
+function privilegeReason(statement) {
+    const privileges = statement.privileges?.length
+        ? statement.privileges.map((node) => {
+            const privilege = node.AccessPriv;
+            const columns = strings(privilege?.cols);
+            return `${(privilege?.priv_name ?? '?').toUpperCase()}${columns.length ? ` (${columns.join(', ')})` : ''}`;
+        })
+        : ['ALL PRIVILEGES'];
+    const what = statement.grant_option ? `the grant option for ${privileges.join(', ')}` : privileges.join(', ');
+    const kind = objectTypeLabel(statement.objtype);
+    let on;
+    if (statement.targtype === 'ACL_TARGET_ALL_IN_SCHEMA') {
+        on = ` on all ${kind}s in schema ${(statement.objects ?? []).map((object) => droppedObjectName(undefined, object)).join(', ')}`;
+    }
+    else if (statement.targtype === 'ACL_TARGET_DEFAULTS') {
+        on = ` on ${kind}s`;
+    }
+    else {
+        const objects = (statement.objects ?? []).map((object) => {
+            const range = object.RangeVar;
+            return range ? qualifiedRelation(range) : droppedObjectName(statement.objtype, object);
+        });
+        on = ` on ${kind} ${objects.join(', ')}`;
+    }
+    return statement.is_grant
+        ? `grants ${what}${on} to ${roleList(statement.grantees)}, widening who can reach it`
+        : `revokes ${what}${on} from ${roleList(statement.grantees)}`;
+}
+function targetColumns(targets) {
+    const names = (targets ?? []).map((node) => node.ResTarget?.name ?? '?');
+    return names.length ? `${plural(names.length, 'column')} ${names.join(', ')}` : 'rows';
+}
+function objectTypeLabel(type) {
+    return (type ?? 'OBJECT_UNKNOWN')
+        .replace(/^OBJECT_/, '')
+        .toLowerCase()
+        .replace(/_/g, ' ');
+}
+function plural(count, word) {
+    return count === 1 ? word : `${word}s`;
+}
 
-/**
- * Splits every input into its statements and classifies each one. One input string may
- * hold several statements; the result has one entry per statement, in order.
- */
-async function classifyStatements(statements, options = {}) {
-    return (await classifyEach(statements, options)).flat();
+;// CONCATENATED MODULE: ./src/sql/walk.ts
+
+function note(walk, risk, reason) {
+    walk.findings.push({ risk, reason });
 }
-/**
- * Like classifyStatements, but keeps the results of each input apart: one array per input,
- * in order (empty for an input with no statement). One round trip to the parser for all
- * of them, where a call per input costs one each: use it to classify many captured
- * statements while keeping each verdict attached to where it came from.
- */
-async function classifyEach(statements, options = {}) {
-    const bookkeeping = new Set((options.bookkeepingTables ?? []).map(qualifyOption));
-    const pieces = await splitStatements(statements);
-    return pieces.map((ofInput) => ofInput.map((piece) => piece.stmt ? classifyTree(piece.sql, piece.stmt, bookkeeping) : unparseable(piece.sql, piece.error)));
+/** Notes a CASCADE, in words that say what it reaches for this kind of statement. */
+function noteCascade(walk, behavior, consequence) {
+    if (behavior !== 'DROP_CASCADE')
+        return;
+    walk.cascadeExplained = true;
+    note(walk, 'destructive', `uses CASCADE: ${consequence}`);
 }
-/**
- * Optional: starts the parser ahead of the first classifyStatements call (say, when a
- * rollback begins), so its start-up overlaps the database work instead of following it.
- */
-function warmUpClassifier() {
-    startParser();
+const dropsDependents = (what) => `also drops whatever depends on ${what} (views, foreign keys, policies, columns of other tables), without naming it`;
+const isBookkeeping = (walk, relation) => relation !== undefined && walk.bookkeeping.has(qualifiedRelation(relation));
+/** Notes something a ROLLBACK cannot undo. */
+function noteIrreversible(walk, reason) {
+    (walk.effects.irreversible ??= []).push(reason);
 }
-function qualifyOption(table) {
-    return table.includes('.') ? table : `public.${table}`;
+
+;// CONCATENATED MODULE: ./src/sql/ddl-rules.ts
+
+
+/** DROP of these destroys stored data. */
+const DATA_DROPS = {
+    OBJECT_TABLE: (name) => `drops table ${name} and all its rows`,
+    OBJECT_SCHEMA: (name) => `drops schema ${name}`,
+    OBJECT_TYPE: (name) => `drops type ${name}, and with it any value stored as that type`,
+    OBJECT_DOMAIN: (name) => `drops domain ${name}, and with it any value stored as that type`,
+};
+/** DROP of these loses no rows, but a reviewer should see it. */
+const WARNING_DROPS = {
+    OBJECT_INDEX: (name) => `drops index ${name}`,
+    OBJECT_VIEW: (name) => `drops view ${name}`,
+    OBJECT_MATVIEW: (name) => `drops materialized view ${name} (its stored rows can be recomputed from the query)`,
+    OBJECT_FUNCTION: (name) => `drops function ${name}`,
+    OBJECT_PROCEDURE: (name) => `drops procedure ${name}`,
+    OBJECT_ROUTINE: (name) => `drops routine ${name}`,
+    OBJECT_AGGREGATE: (name) => `drops aggregate ${name}`,
+    OBJECT_TRIGGER: (name) => `drops trigger ${name}`,
+    OBJECT_EVENT_TRIGGER: (name) => `drops event trigger ${name}`,
+    OBJECT_SEQUENCE: (name) => `drops sequence ${name} and its current value`,
+    OBJECT_RULE: (name) => `drops rule ${name}`,
+    OBJECT_EXTENSION: (name) => `drops extension ${name}`,
+    OBJECT_FOREIGN_TABLE: (name) => `drops foreign table ${name}`,
+};
+function dropStatement(statement, walk) {
+    const type = statement.removeType;
+    const names = (statement.objects ?? []).map((object) => droppedObjectName(type, object));
+    for (const name of names) {
+        if (type === 'OBJECT_POLICY') {
+            note(walk, 'security', `drops row-level security policy ${name}: the rows it protected are no longer filtered by it`);
+        }
+        else if (type && DATA_DROPS[type]) {
+            note(walk, 'destructive', DATA_DROPS[type](name));
+        }
+        else if (type && WARNING_DROPS[type]) {
+            note(walk, 'warning', WARNING_DROPS[type](name));
+        }
+        else {
+            note(walk, 'warning', `drops ${objectTypeLabel(type)} ${name}`);
+        }
+    }
+    noteCascade(walk, statement.behavior, dropsDependents(names.join(', ')));
 }
+function alterTable(statement, walk) {
+    const table = qualifiedRelation(statement.relation);
+    for (const node of statement.cmds ?? []) {
+        const command = node.AlterTableCmd;
+        if (!command)
+            continue;
+        switch (command.subtype) {
+            case 'AT_DropColumn':
+                note(walk, 'destructive', `drops column ${table}.${command.name} and all its values`);
+                noteCascade(walk, command.behavior, dropsDependents(`column ${table}.${command.name}`));
+                break;
+            case 'AT_AlterColumnType': {
+                const typeName = command.def?.ColumnDef?.typeName;
+                note(walk, 'destructive', `changes the type of column ${table}.${command.name} to ${typeNameText(typeName)}, rewriting every value (values can be truncated or fail to convert)`);
+                break;
+            }
+            case 'AT_DisableRowSecurity':
+                note(walk, 'security', `disables row-level security on ${table}: its policies no longer restrict any row`);
+                break;
+            case 'AT_NoForceRowSecurity':
+                note(walk, 'security', `stops forcing row-level security on ${table}: the table owner bypasses its policies again`);
+                break;
+            case 'AT_DropConstraint':
+                note(walk, 'warning', `drops constraint ${command.name} on ${table}`);
+                noteCascade(walk, command.behavior, dropsDependents(`constraint ${command.name} on ${table}`));
+                break;
+            case 'AT_DisableTrig':
+                note(walk, 'security', `disables trigger ${command.name} on ${table}: what it enforces or records stops`);
+                break;
+            case 'AT_DisableTrigAll':
+            case 'AT_DisableTrigUser':
+                note(walk, 'security', `disables the triggers on ${table}: what they enforce or record stops`);
+                break;
+            case 'AT_DisableRule':
+                note(walk, 'security', `disables rule ${command.name} on ${table}: what it rewrites or enforces stops`);
+                break;
+            case 'AT_DetachPartition':
+                note(walk, 'warning', `detaches a partition from ${table}: its rows leave the table`);
+                break;
+            default:
+                noteCascade(walk, command.behavior, dropsDependents(`what it changes on ${table}`));
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/sql/security-rules.ts
+
+
+
+const SECURITY_HANDLERS = {
+    VariableSetStmt(body, walk) {
+        const statement = body;
+        const reason = statement.name ? SECURITY_SETTINGS[statement.name] : undefined;
+        if (reason)
+            note(walk, 'security', reason);
+    },
+    CreatePolicyStmt(body, walk) {
+        const statement = body;
+        if (!statement.permissive)
+            return;
+        note(walk, 'security', `creates permissive row-level security policy ${statement.policy_name} on ${qualifiedRelation(statement.table)} for ${roleList(statement.roles) || 'PUBLIC'}: every row it lets through becomes visible, whatever the other policies say`);
+    },
+    AlterRoleStmt(body, walk) {
+        const role = roleList([{ RoleSpec: body.role }]);
+        note(walk, 'security', `changes role ${role} (its attributes or password)`);
+    },
+    AlterRoleSetStmt(_body, walk) {
+        note(walk, 'security', 'changes a default setting of a role');
+    },
+    RuleStmt(body, walk) {
+        const statement = body;
+        note(walk, 'security', `creates rule ${statement.rulename} on ${qualifiedRelation(statement.relation)}: rewrites what statements on the table do${statement.instead ? ' (DO INSTEAD replaces them)' : ''}`);
+    },
+    AlterSeqStmt(body, walk) {
+        const statement = body;
+        const restarts = (statement.options ?? []).some((option) => option.DefElem?.defname === 'restart');
+        if (!restarts)
+            return;
+        note(walk, 'destructive', `restarts sequence ${qualifiedRelation(statement.sequence)}: new rows can reuse values already handed out`);
+        noteIrreversible(walk, 'sequence changes are not undone by ROLLBACK');
+    },
+    CopyStmt(body, walk) {
+        const statement = body;
+        if (!statement.is_program)
+            return;
+        note(walk, 'destructive', `runs the program ${JSON.stringify(statement.filename ?? '')} on the database server (COPY ... PROGRAM)`);
+        noteIrreversible(walk, 'a program run on the server is not undone by ROLLBACK');
+    },
+    LoadStmt(body, walk) {
+        note(walk, 'destructive', `loads the library ${JSON.stringify(body.filename ?? '')} into the server process`);
+        noteIrreversible(walk, 'a loaded library is not unloaded by ROLLBACK');
+    },
+    CreateTrigStmt(body, walk) {
+        const statement = body;
+        note(walk, 'destructive', `creates trigger ${statement.trigname} on ${qualifiedRelation(statement.relation)}: function ${nameOf(statement.funcname)} runs on later writes, and what it does cannot be checked here`);
+    },
+    CreateFunctionStmt(body, walk) {
+        const statement = body;
+        if (statement.replace)
+            walk.effects.replacesFunction = strings(statement.funcname);
+    },
+    FuncCall(body, walk) {
+        (walk.effects.calls ??= []).push(strings(body.funcname));
+    },
+};
+
+;// CONCATENATED MODULE: ./src/sql/handlers.ts
+
+
+
+
+const HANDLERS = {
+    ...SECURITY_HANDLERS,
+    DropStmt: (body, walk) => dropStatement(body, walk),
+    AlterTableStmt: (body, walk) => alterTable(body, walk),
+    TruncateStmt(body, walk) {
+        const statement = body;
+        const tables = (statement.relations ?? []).map((node) => node.RangeVar).filter(Boolean);
+        for (const table of tables) {
+            if (!isBookkeeping(walk, table))
+                note(walk, 'destructive', `empties table ${qualifiedRelation(table)} (TRUNCATE removes all its rows)`);
+        }
+        noteCascade(walk, statement.behavior, `also empties every table with a foreign key to ${tables.map(qualifiedRelation).join(', ')}`);
+    },
+    DeleteStmt(body, walk) {
+        const statement = body;
+        if (isBookkeeping(walk, statement.relation))
+            return;
+        const everyRow = statement.whereClause ? '' : ': every row, there is no WHERE clause';
+        note(walk, 'destructive', `deletes rows from ${qualifiedRelation(statement.relation)}${everyRow}`);
+    },
+    UpdateStmt(body, walk) {
+        const statement = body;
+        if (isBookkeeping(walk, statement.relation))
+            return;
+        const columns = targetColumns(statement.targetList);
+        const everyRow = statement.whereClause ? '' : ' in every row, there is no WHERE clause';
+        note(walk, 'destructive', `overwrites ${columns} of ${qualifiedRelation(statement.relation)}${everyRow}`);
+    },
+    InsertStmt(body, walk) {
+        const statement = body;
+        if (statement.onConflictClause?.action !== 'ONCONFLICT_UPDATE' || isBookkeeping(walk, statement.relation))
+            return;
+        note(walk, 'destructive', `overwrites existing rows of ${qualifiedRelation(statement.relation)} (INSERT ... ON CONFLICT DO UPDATE)`);
+    },
+    MergeStmt(body, walk) {
+        const statement = body;
+        if (isBookkeeping(walk, statement.relation))
+            return;
+        const commands = new Set((statement.mergeWhenClauses ?? []).map((node) => node.MergeWhenClause?.commandType));
+        const table = qualifiedRelation(statement.relation);
+        if (commands.has('CMD_DELETE'))
+            note(walk, 'destructive', `deletes rows from ${table} (MERGE ... THEN DELETE)`);
+        if (commands.has('CMD_UPDATE'))
+            note(walk, 'destructive', `overwrites rows of ${table} (MERGE ... THEN UPDATE)`);
+    },
+    GrantStmt(body, walk) {
+        const statement = body;
+        note(walk, 'security', privilegeReason(statement));
+        noteCascade(walk, statement.behavior, 'also revokes the privileges others were granted through these');
+    },
+    GrantRoleStmt(body, walk) {
+        const statement = body;
+        const roles = (statement.granted_roles ?? []).map((node) => node.AccessPriv?.priv_name ?? '?');
+        note(walk, 'security', statement.is_grant
+            ? `grants membership in role ${roles.join(', ')} to ${roleList(statement.grantee_roles)}, with its privileges`
+            : `revokes membership in role ${roles.join(', ')} from ${roleList(statement.grantee_roles)}`);
+        noteCascade(walk, statement.behavior, 'also revokes what was granted through this membership');
+    },
+    AlterDefaultPrivilegesStmt(body, walk) {
+        const action = body.action;
+        if (!action)
+            return;
+        // The action is a bare GrantStmt (not a wrapped node), so the GrantStmt handler does not see it.
+        note(walk, 'security', `${privilegeReason(action)}, as a default for objects created from now on`);
+    },
+    DropRoleStmt(body, walk) {
+        note(walk, 'security', `drops role ${roleList(body.roles)}`);
+    },
+    DropOwnedStmt(body, walk) {
+        note(walk, 'destructive', `drops every object owned by ${roleList(body.roles)}, with its data`);
+    },
+    DropdbStmt(body, walk) {
+        note(walk, 'destructive', `drops database ${body.dbname} and everything in it`);
+    },
+    DropTableSpaceStmt(body, walk) {
+        note(walk, 'warning', `drops tablespace ${body.tablespacename}`);
+    },
+    AlterPolicyStmt(body, walk) {
+        const statement = body;
+        note(walk, 'security', `changes row-level security policy ${statement.policy_name} on ${qualifiedRelation(statement.table)}, which can widen which rows it lets through`);
+    },
+    DoStmt(_body, walk) {
+        note(walk, 'destructive', 'runs a DO block: procedural code whose effect cannot be checked before it runs');
+        noteIrreversible(walk, 'a DO block can do what a ROLLBACK does not undo (sequence changes, files, other connections)');
+    },
+    CallStmt(body, walk) {
+        const name = nameOf(body.funccall?.funcname);
+        note(walk, 'destructive', `calls procedure ${name}, whose effect cannot be checked before it runs`);
+        noteIrreversible(walk, `procedure ${name} can do what a ROLLBACK does not undo`);
+    },
+    ExecuteStmt(body, walk) {
+        note(walk, 'destructive', `executes prepared statement ${body.name}, whose text is not here to check`);
+        noteIrreversible(walk, 'a prepared statement can do what a ROLLBACK does not undo');
+    },
+    TransactionStmt(body, walk) {
+        const kind = body.kind;
+        walk.effects.transactionControl = true;
+        // A down() that commits or rolls back on its own ends the transaction the run relies on
+        // for atomicity. Savepoints (what Knex uses for nested transactions) stay inside it.
+        const ends = {
+            TRANS_STMT_COMMIT: 'commits the transaction: what ran before it can no longer be undone with the rest',
+            TRANS_STMT_ROLLBACK: 'rolls back the whole transaction, not just this migration',
+            TRANS_STMT_PREPARE: 'prepares the transaction for two-phase commit',
+            TRANS_STMT_COMMIT_PREPARED: 'commits a prepared transaction',
+            TRANS_STMT_ROLLBACK_PREPARED: 'rolls back a prepared transaction',
+        };
+        if (kind && ends[kind])
+            note(walk, 'warning', ends[kind]);
+    },
+    CommonTableExpr(body, walk) {
+        const name = body.ctename;
+        if (name)
+            walk.cteNames.add(name);
+    },
+};
+
+;// CONCATENATED MODULE: ./src/sql/rules.ts
+
+
+
+function classifyTree(sql, stmt, bookkeeping) {
+    const walk = {
+        findings: [],
+        relations: [],
+        cteNames: new Set(),
+        cascadeExplained: false,
+        sawCascade: false,
+        bookkeeping,
+        effects: {},
+    };
+    visit(stmt, walk);
+    if (walk.sawCascade && !walk.cascadeExplained) {
+        walk.findings.push({
+            risk: 'destructive',
+            reason: 'uses CASCADE, which also removes whatever depends on the objects it changes',
+        });
+    }
+    if (walk.findings.length > 0) {
+        const risk = SEVERITY_ORDER.find((severity) => walk.findings.some((finding) => finding.risk === severity));
+        return withEffects({ sql, risk, reasons: [...new Set(walk.findings.map((finding) => finding.reason))] }, walk);
+    }
+    const tables = [...new Set(walk.relations.filter((name) => !isCteReference(name, walk)))];
+    if (tables.length > 0 && tables.every((table) => bookkeeping.has(table))) {
+        return withEffects({
+            sql,
+            risk: 'bookkeeping',
+            reasons: [`only touches the migration bookkeeping ${plural(tables.length, 'table')} ${tables.join(', ')}`],
+        }, walk);
+    }
+    return withEffects({ sql, risk: 'safe', reasons: [] }, walk);
+}
+function withEffects(verdict, walk) {
+    return Object.keys(walk.effects).length > 0 ? { ...verdict, effects: walk.effects } : verdict;
+}
+function isCteReference(name, walk) {
+    // Unqualified references were qualified as public.<name> on the way in.
+    return name.startsWith('public.') && walk.cteNames.has(name.slice('public.'.length));
+}
+/** Parse-tree fields that define code for later rather than run it now (a column DEFAULT included). */
+const DEFINITION_ONLY = {
+    CreateFunctionStmt: ['sql_body'],
+    RuleStmt: ['actions', 'whereClause'],
+    CreatePolicyStmt: ['qual', 'with_check'],
+    AlterPolicyStmt: ['qual', 'with_check'],
+    ColumnDef: ['raw_default', 'cooked_default'],
+};
+/** A DEFAULT constraint's expression is evaluated later, per inserted row, not by this statement. */
+function skippedFields(key, child) {
+    if (key === 'Constraint' && child.contype === 'CONSTR_DEFAULT')
+        return ['raw_expr'];
+    return DEFINITION_ONLY[key];
+}
+/** Walks every node of the tree, letting the handlers below note what each statement node does. */
+function visit(value, walk) {
+    if (Array.isArray(value)) {
+        for (const item of value)
+            visit(item, walk);
+        return;
+    }
+    if (value === null || typeof value !== 'object')
+        return;
+    const record = value;
+    // A RangeVar is sometimes wrapped ({ RangeVar: {...} }) and sometimes a bare field (`relation`).
+    if (typeof record.relname === 'string')
+        walk.relations.push(qualifiedRelation(record));
+    if (record.behavior === 'DROP_CASCADE')
+        walk.sawCascade = true;
+    for (const [key, child] of Object.entries(record)) {
+        const handler = HANDLERS[key];
+        if (handler && child && typeof child === 'object')
+            handler(child, walk);
+        const skipped = child && typeof child === 'object' ? skippedFields(key, child) : undefined;
+        if (skipped && child && typeof child === 'object') {
+            const kept = Object.fromEntries(Object.entries(child).filter(([field]) => !skipped.includes(field)));
+            visit(kept, walk);
+        }
+        else {
+            visit(child, walk);
+        }
+    }
+}
+
+;// CONCATENATED MODULE: ./src/sql/split.ts
+
 /**
  * The parser reports each statement's byte offset and length, so the text handed back is
  * exactly the input's. When a whole input does not parse, the scanner (which knows quoting,
@@ -90015,416 +91372,55 @@ async function withNumberedPlaceholders(bytes, range) {
     // When the rewrite does not parse either, the caller reports the error of the text as written.
     return stmt ? { sql: slice(bytes, range.start, range.end), stmt } : undefined;
 }
+
+;// CONCATENATED MODULE: ./src/sql/classify.ts
+// Classifies SQL statements by what they can destroy, with PostgreSQL's own grammar
+// (libpg-query: the server's parser compiled to WebAssembly). A regular expression cannot
+// tell `DROP TABLE` from a string literal that mentions it, nor see the DELETE hidden in a
+// CTE; the parse tree can. Whatever the parser cannot read, or whose effect cannot be read
+// from the statement itself (a DO block, a CALL), counts as destructive: the guard that
+// uses this must fail closed. The parser runs in a helper process (parser-process.ts says why).
+//
+// The concerns live apart: split.ts (statements out of query strings), rules.ts with
+// handlers.ts and ddl-rules.ts (what a statement does), describe.ts (naming it), risk.ts
+// (the verdicts and how they rank).
+
+
+
+/**
+ * Splits every input into its statements and classifies each one. One input string may
+ * hold several statements; the result has one entry per statement, in order.
+ */
+async function classifyStatements(statements, options = {}) {
+    return (await classifyEach(statements, options)).flat();
+}
+/**
+ * Like classifyStatements, but keeps the results of each input apart: one array per input,
+ * in order (empty for an input with no statement). One round trip to the parser for all
+ * of them, where a call per input costs one each: use it to classify many captured
+ * statements while keeping each verdict attached to where it came from.
+ */
+async function classifyEach(statements, options = {}) {
+    const bookkeeping = new Set((options.bookkeepingTables ?? []).map(qualifyOption));
+    const pieces = await splitStatements(statements);
+    return pieces.map((ofInput) => ofInput.map((piece) => piece.stmt ? classifyTree(piece.sql, piece.stmt, bookkeeping) : unparseable(piece.sql, piece.error)));
+}
+/**
+ * Optional: starts the parser ahead of the first classifyStatements call (say, when a
+ * rollback begins), so its start-up overlaps the database work instead of following it.
+ */
+function warmUpClassifier() {
+    startParser();
+}
+function qualifyOption(table) {
+    return table.includes('.') ? table : `public.${table}`;
+}
 function unparseable(sql, error) {
     return {
         sql,
         risk: 'destructive',
         reasons: [`could not be parsed as PostgreSQL (${error ?? 'unknown error'}), so what it does cannot be checked`],
     };
-}
-const SEVERITY_ORDER = ['destructive', 'security', 'warning'];
-function classifyTree(sql, stmt, bookkeeping) {
-    const walk = {
-        findings: [],
-        relations: [],
-        cteNames: new Set(),
-        cascadeExplained: false,
-        sawCascade: false,
-        bookkeeping,
-    };
-    visit(stmt, walk);
-    if (walk.sawCascade && !walk.cascadeExplained) {
-        walk.findings.push({
-            risk: 'destructive',
-            reason: 'uses CASCADE, which also removes whatever depends on the objects it changes',
-        });
-    }
-    if (walk.findings.length > 0) {
-        const risk = SEVERITY_ORDER.find((severity) => walk.findings.some((finding) => finding.risk === severity));
-        return { sql, risk, reasons: [...new Set(walk.findings.map((finding) => finding.reason))] };
-    }
-    const tables = [...new Set(walk.relations.filter((name) => !isCteReference(name, walk)))];
-    if (tables.length > 0 && tables.every((table) => bookkeeping.has(table))) {
-        return {
-            sql,
-            risk: 'bookkeeping',
-            reasons: [`only touches the migration bookkeeping ${plural(tables.length, 'table')} ${tables.join(', ')}`],
-        };
-    }
-    return { sql, risk: 'safe', reasons: [] };
-}
-function isCteReference(name, walk) {
-    // Unqualified references were qualified as public.<name> on the way in.
-    return name.startsWith('public.') && walk.cteNames.has(name.slice('public.'.length));
-}
-/** Parse-tree fields that define code for later rather than run it now. */
-const DEFINITION_ONLY = {
-    CreateFunctionStmt: ['sql_body'],
-    RuleStmt: ['actions'],
-};
-/** Walks every node of the tree, letting the handlers below note what each statement node does. */
-function visit(value, walk) {
-    if (Array.isArray(value)) {
-        for (const item of value)
-            visit(item, walk);
-        return;
-    }
-    if (value === null || typeof value !== 'object')
-        return;
-    const record = value;
-    // A RangeVar is sometimes wrapped ({ RangeVar: {...} }) and sometimes a bare field (`relation`).
-    if (typeof record.relname === 'string')
-        walk.relations.push(qualifiedRelation(record));
-    if (record.behavior === 'DROP_CASCADE')
-        walk.sawCascade = true;
-    for (const [key, child] of Object.entries(record)) {
-        const handler = HANDLERS[key];
-        if (handler && child && typeof child === 'object')
-            handler(child, walk);
-        const skipped = DEFINITION_ONLY[key];
-        if (skipped && child && typeof child === 'object') {
-            const kept = Object.fromEntries(Object.entries(child).filter(([field]) => !skipped.includes(field)));
-            visit(kept, walk);
-        }
-        else {
-            visit(child, walk);
-        }
-    }
-}
-function note(walk, risk, reason) {
-    walk.findings.push({ risk, reason });
-}
-/** Notes a CASCADE, in words that say what it reaches for this kind of statement. */
-function noteCascade(walk, behavior, consequence) {
-    if (behavior !== 'DROP_CASCADE')
-        return;
-    walk.cascadeExplained = true;
-    note(walk, 'destructive', `uses CASCADE: ${consequence}`);
-}
-const dropsDependents = (what) => `also drops whatever depends on ${what} (views, foreign keys, policies, columns of other tables), without naming it`;
-const isBookkeeping = (walk, relation) => relation !== undefined && walk.bookkeeping.has(qualifiedRelation(relation));
-const HANDLERS = {
-    DropStmt: (body, walk) => dropStatement(body, walk),
-    AlterTableStmt: (body, walk) => alterTable(body, walk),
-    TruncateStmt(body, walk) {
-        const statement = body;
-        const tables = (statement.relations ?? []).map((node) => node.RangeVar).filter(Boolean);
-        for (const table of tables) {
-            if (!isBookkeeping(walk, table))
-                note(walk, 'destructive', `empties table ${qualifiedRelation(table)} (TRUNCATE removes all its rows)`);
-        }
-        noteCascade(walk, statement.behavior, `also empties every table with a foreign key to ${tables.map(qualifiedRelation).join(', ')}`);
-    },
-    DeleteStmt(body, walk) {
-        const statement = body;
-        if (isBookkeeping(walk, statement.relation))
-            return;
-        const everyRow = statement.whereClause ? '' : ': every row, there is no WHERE clause';
-        note(walk, 'destructive', `deletes rows from ${qualifiedRelation(statement.relation)}${everyRow}`);
-    },
-    UpdateStmt(body, walk) {
-        const statement = body;
-        if (isBookkeeping(walk, statement.relation))
-            return;
-        const columns = targetColumns(statement.targetList);
-        const everyRow = statement.whereClause ? '' : ' in every row, there is no WHERE clause';
-        note(walk, 'destructive', `overwrites ${columns} of ${qualifiedRelation(statement.relation)}${everyRow}`);
-    },
-    InsertStmt(body, walk) {
-        const statement = body;
-        if (statement.onConflictClause?.action !== 'ONCONFLICT_UPDATE' || isBookkeeping(walk, statement.relation))
-            return;
-        note(walk, 'destructive', `overwrites existing rows of ${qualifiedRelation(statement.relation)} (INSERT ... ON CONFLICT DO UPDATE)`);
-    },
-    MergeStmt(body, walk) {
-        const statement = body;
-        if (isBookkeeping(walk, statement.relation))
-            return;
-        const commands = new Set((statement.mergeWhenClauses ?? []).map((node) => node.MergeWhenClause?.commandType));
-        const table = qualifiedRelation(statement.relation);
-        if (commands.has('CMD_DELETE'))
-            note(walk, 'destructive', `deletes rows from ${table} (MERGE ... THEN DELETE)`);
-        if (commands.has('CMD_UPDATE'))
-            note(walk, 'destructive', `overwrites rows of ${table} (MERGE ... THEN UPDATE)`);
-    },
-    GrantStmt(body, walk) {
-        const statement = body;
-        if (statement.is_grant)
-            return;
-        note(walk, 'security', revokeReason(statement));
-        noteCascade(walk, statement.behavior, 'also revokes the privileges others were granted through these');
-    },
-    GrantRoleStmt(body, walk) {
-        const statement = body;
-        if (statement.is_grant)
-            return;
-        const roles = (statement.granted_roles ?? []).map((node) => node.AccessPriv?.priv_name ?? '?');
-        note(walk, 'security', `revokes membership in role ${roles.join(', ')} from ${roleList(statement.grantee_roles)}`);
-        noteCascade(walk, statement.behavior, 'also revokes what was granted through this membership');
-    },
-    AlterDefaultPrivilegesStmt(body, walk) {
-        const action = body.action;
-        if (!action || action.is_grant)
-            return;
-        // The action is a bare GrantStmt (not a wrapped node), so the GrantStmt handler does not see it.
-        note(walk, 'security', `${revokeReason(action)}, as a default for objects created from now on`);
-    },
-    DropRoleStmt(body, walk) {
-        note(walk, 'security', `drops role ${roleList(body.roles)}`);
-    },
-    DropOwnedStmt(body, walk) {
-        note(walk, 'destructive', `drops every object owned by ${roleList(body.roles)}, with its data`);
-    },
-    DropdbStmt(body, walk) {
-        note(walk, 'destructive', `drops database ${body.dbname} and everything in it`);
-    },
-    DropTableSpaceStmt(body, walk) {
-        note(walk, 'warning', `drops tablespace ${body.tablespacename}`);
-    },
-    AlterPolicyStmt(body, walk) {
-        const statement = body;
-        note(walk, 'warning', `changes row-level security policy ${statement.policy_name} on ${qualifiedRelation(statement.table)}: check that it does not widen access`);
-    },
-    DoStmt(_body, walk) {
-        note(walk, 'destructive', 'runs a DO block: procedural code whose effect cannot be checked before it runs');
-    },
-    CallStmt(body, walk) {
-        const name = nameOf(body.funccall?.funcname);
-        note(walk, 'destructive', `calls procedure ${name}, whose effect cannot be checked before it runs`);
-    },
-    ExecuteStmt(body, walk) {
-        note(walk, 'destructive', `executes prepared statement ${body.name}, whose text is not here to check`);
-    },
-    TransactionStmt(body, walk) {
-        const kind = body.kind;
-        // A down() that commits or rolls back on its own ends the transaction the run relies on
-        // for atomicity. Savepoints (what Knex uses for nested transactions) stay inside it.
-        const ends = {
-            TRANS_STMT_COMMIT: 'commits the transaction: what ran before it can no longer be undone with the rest',
-            TRANS_STMT_ROLLBACK: 'rolls back the whole transaction, not just this migration',
-            TRANS_STMT_PREPARE: 'prepares the transaction for two-phase commit',
-            TRANS_STMT_COMMIT_PREPARED: 'commits a prepared transaction',
-            TRANS_STMT_ROLLBACK_PREPARED: 'rolls back a prepared transaction',
-        };
-        if (kind && ends[kind])
-            note(walk, 'warning', ends[kind]);
-    },
-    CommonTableExpr(body, walk) {
-        const name = body.ctename;
-        if (name)
-            walk.cteNames.add(name);
-    },
-};
-// ---------------------------------------------------------------------------------------
-// DROP and ALTER TABLE
-/** DROP of these destroys stored data. */
-const DATA_DROPS = {
-    OBJECT_TABLE: (name) => `drops table ${name} and all its rows`,
-    OBJECT_SCHEMA: (name) => `drops schema ${name}`,
-    OBJECT_TYPE: (name) => `drops type ${name}, and with it any value stored as that type`,
-    OBJECT_DOMAIN: (name) => `drops domain ${name}, and with it any value stored as that type`,
-};
-/** DROP of these loses no rows, but a reviewer should see it. */
-const WARNING_DROPS = {
-    OBJECT_INDEX: (name) => `drops index ${name}`,
-    OBJECT_VIEW: (name) => `drops view ${name}`,
-    OBJECT_MATVIEW: (name) => `drops materialized view ${name} (its stored rows can be recomputed from the query)`,
-    OBJECT_FUNCTION: (name) => `drops function ${name}`,
-    OBJECT_PROCEDURE: (name) => `drops procedure ${name}`,
-    OBJECT_ROUTINE: (name) => `drops routine ${name}`,
-    OBJECT_AGGREGATE: (name) => `drops aggregate ${name}`,
-    OBJECT_TRIGGER: (name) => `drops trigger ${name}`,
-    OBJECT_EVENT_TRIGGER: (name) => `drops event trigger ${name}`,
-    OBJECT_SEQUENCE: (name) => `drops sequence ${name} and its current value`,
-    OBJECT_RULE: (name) => `drops rule ${name}`,
-    OBJECT_EXTENSION: (name) => `drops extension ${name}`,
-    OBJECT_FOREIGN_TABLE: (name) => `drops foreign table ${name}`,
-};
-function dropStatement(statement, walk) {
-    const type = statement.removeType;
-    const names = (statement.objects ?? []).map((object) => droppedObjectName(type, object));
-    for (const name of names) {
-        if (type === 'OBJECT_POLICY') {
-            note(walk, 'security', `drops row-level security policy ${name}: the rows it protected are no longer filtered by it`);
-        }
-        else if (type && DATA_DROPS[type]) {
-            note(walk, 'destructive', DATA_DROPS[type](name));
-        }
-        else if (type && WARNING_DROPS[type]) {
-            note(walk, 'warning', WARNING_DROPS[type](name));
-        }
-        else {
-            note(walk, 'warning', `drops ${objectTypeLabel(type)} ${name}`);
-        }
-    }
-    noteCascade(walk, statement.behavior, dropsDependents(names.join(', ')));
-}
-function alterTable(statement, walk) {
-    const table = qualifiedRelation(statement.relation);
-    for (const node of statement.cmds ?? []) {
-        const command = node.AlterTableCmd;
-        if (!command)
-            continue;
-        switch (command.subtype) {
-            case 'AT_DropColumn':
-                note(walk, 'destructive', `drops column ${table}.${command.name} and all its values`);
-                noteCascade(walk, command.behavior, dropsDependents(`column ${table}.${command.name}`));
-                break;
-            case 'AT_AlterColumnType': {
-                const typeName = command.def?.ColumnDef?.typeName;
-                note(walk, 'destructive', `changes the type of column ${table}.${command.name} to ${typeNameText(typeName)}, rewriting every value (values can be truncated or fail to convert)`);
-                break;
-            }
-            case 'AT_DisableRowSecurity':
-                note(walk, 'security', `disables row-level security on ${table}: its policies no longer restrict any row`);
-                break;
-            case 'AT_NoForceRowSecurity':
-                note(walk, 'security', `stops forcing row-level security on ${table}: the table owner bypasses its policies again`);
-                break;
-            case 'AT_DropConstraint':
-                note(walk, 'warning', `drops constraint ${command.name} on ${table}`);
-                noteCascade(walk, command.behavior, dropsDependents(`constraint ${command.name} on ${table}`));
-                break;
-            case 'AT_DisableTrig':
-                note(walk, 'warning', `disables trigger ${command.name} on ${table}`);
-                break;
-            case 'AT_DisableTrigAll':
-            case 'AT_DisableTrigUser':
-                note(walk, 'warning', `disables the triggers on ${table}`);
-                break;
-            case 'AT_DisableRule':
-                note(walk, 'warning', `disables rule ${command.name} on ${table}`);
-                break;
-            case 'AT_DetachPartition':
-                note(walk, 'warning', `detaches a partition from ${table}: its rows leave the table`);
-                break;
-            default:
-                noteCascade(walk, command.behavior, dropsDependents(`what it changes on ${table}`));
-        }
-    }
-}
-// ---------------------------------------------------------------------------------------
-// Names, for the reasons
-function qualifiedRelation(relation) {
-    if (!relation?.relname)
-        return '(unknown table)';
-    return `${relation.schemaname ?? 'public'}.${relation.relname}`;
-}
-function strings(nodes) {
-    return (nodes ?? []).map((node) => node.String?.sval ?? '?');
-}
-/** A possibly qualified name; unqualified ones are shown in public, as the tables are. */
-function qualifiedName(parts) {
-    return parts.length === 1 ? `public.${parts[0]}` : parts.join('.');
-}
-function nameOf(nodes) {
-    return qualifiedName(strings(nodes));
-}
-function droppedObjectName(type, object) {
-    const record = object;
-    if (record.List) {
-        const parts = strings(record.List.items);
-        // Triggers, policies and rules are named "<table...>.<name>": the last part is theirs.
-        if (type === 'OBJECT_TRIGGER' || type === 'OBJECT_POLICY' || type === 'OBJECT_RULE') {
-            return `${parts[parts.length - 1]} on ${qualifiedName(parts.slice(0, -1))}`;
-        }
-        return qualifiedName(parts);
-    }
-    if (record.TypeName)
-        return typeNameText(record.TypeName, true);
-    if (record.ObjectWithArgs) {
-        const signature = record.ObjectWithArgs;
-        const args = signature.args_unspecified
-            ? ''
-            : `(${(signature.objargs ?? []).map((node) => typeNameText(node.TypeName)).join(', ')})`;
-        return `${nameOf(signature.objname)}${args}`;
-    }
-    if (record.String)
-        return record.String.sval ?? '?';
-    return '(unnamed)';
-}
-/** PostgreSQL's internal names for the common built-in types, as people write them. */
-const BUILTIN_TYPES = {
-    int2: 'smallint',
-    int4: 'integer',
-    int8: 'bigint',
-    float4: 'real',
-    float8: 'double precision',
-    bool: 'boolean',
-    varchar: 'varchar',
-    bpchar: 'char',
-    timestamptz: 'timestamptz',
-};
-function typeNameText(typeName, qualifyUserTypes = false) {
-    if (!typeName)
-        return '(unknown type)';
-    const parts = strings(typeName.names);
-    let name;
-    if (parts[0] === 'pg_catalog' && parts.length === 2)
-        name = BUILTIN_TYPES[parts[1]] ?? parts[1];
-    else
-        name = qualifyUserTypes ? qualifiedName(parts) : parts.join('.');
-    const modifiers = (typeName.typmods ?? []).map((node) => {
-        const constant = node.A_Const;
-        return constant?.ival ? String(constant.ival.ival ?? 0) : (constant?.sval?.sval ?? '?');
-    });
-    const array = (typeName.arrayBounds ?? []).map(() => '[]').join('');
-    return `${name}${modifiers.length ? `(${modifiers.join(',')})` : ''}${array}`;
-}
-function roleList(nodes) {
-    return (nodes ?? [])
-        .map((node) => {
-        const role = node.RoleSpec;
-        if (role?.roletype === 'ROLESPEC_PUBLIC')
-            return 'PUBLIC';
-        if (role?.roletype === 'ROLESPEC_CURRENT_USER')
-            return 'CURRENT_USER';
-        if (role?.roletype === 'ROLESPEC_SESSION_USER')
-            return 'SESSION_USER';
-        if (role?.roletype === 'ROLESPEC_CURRENT_ROLE')
-            return 'CURRENT_ROLE';
-        return role?.rolename ?? '?';
-    })
-        .join(', ');
-}
-function revokeReason(statement) {
-    const privileges = statement.privileges?.length
-        ? statement.privileges.map((node) => {
-            const privilege = node.AccessPriv;
-            const columns = strings(privilege?.cols);
-            return `${(privilege?.priv_name ?? '?').toUpperCase()}${columns.length ? ` (${columns.join(', ')})` : ''}`;
-        })
-        : ['ALL PRIVILEGES'];
-    const what = statement.grant_option ? `the grant option for ${privileges.join(', ')}` : privileges.join(', ');
-    const kind = objectTypeLabel(statement.objtype);
-    let on;
-    if (statement.targtype === 'ACL_TARGET_ALL_IN_SCHEMA') {
-        on = ` on all ${kind}s in schema ${(statement.objects ?? []).map((object) => droppedObjectName(undefined, object)).join(', ')}`;
-    }
-    else if (statement.targtype === 'ACL_TARGET_DEFAULTS') {
-        on = ` on ${kind}s`;
-    }
-    else {
-        const objects = (statement.objects ?? []).map((object) => {
-            const range = object.RangeVar;
-            return range ? qualifiedRelation(range) : droppedObjectName(statement.objtype, object);
-        });
-        on = ` on ${kind} ${objects.join(', ')}`;
-    }
-    return `revokes ${what}${on} from ${roleList(statement.grantees)}`;
-}
-function targetColumns(targets) {
-    const names = (targets ?? []).map((node) => node.ResTarget?.name ?? '?');
-    return names.length ? `${plural(names.length, 'column')} ${names.join(', ')}` : 'rows';
-}
-function objectTypeLabel(type) {
-    return (type ?? 'OBJECT_UNKNOWN')
-        .replace(/^OBJECT_/, '')
-        .toLowerCase()
-        .replace(/_/g, ' ');
-}
-function plural(count, word) {
-    return count === 1 ? word : `${word}s`;
 }
 
 // EXTERNAL MODULE: external "os"
@@ -93374,14 +94370,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./src/common/clock.ts
-// The one clock: every wait, poll, retry and elapsed-time figure goes through it, so that tests can
-// drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
-const systemClock = {
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
-};
-
 ;// CONCATENATED MODULE: ./src/common/logger.ts
 // The one logger every domain module takes (as Knex injects one `client.logger`). Actions pass the
 // runtime's logger (src/actions/common), which writes through @actions/core; tests, the demo and the
@@ -93942,7 +94930,7 @@ function reportFailure(error, secrets) {
 
 
 
-const MODES = ['status', 'plan', 'rollback', 'down', 'unlock'];
+
 /** The rollback action's inputs as action.yml declares them; `rollbackInputs` checks how they combine. */
 const inputs = {
     databaseUrl: custom('database-url', (value, name) => {

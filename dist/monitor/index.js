@@ -27141,7 +27141,7 @@ function(e,t){for(var r=0;r<t.length;r++){var i=t[r];i.enumerable=i.enumerable||
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(218);
+module.exports = __nccwpck_require__(218);
 
 
 /***/ }),
@@ -27161,10 +27161,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-__webpack_unused_export__ = httpOverHttp;
-__webpack_unused_export__ = httpsOverHttp;
-__webpack_unused_export__ = httpOverHttps;
-__webpack_unused_export__ = httpsOverHttps;
+exports.httpOverHttp = httpOverHttp;
+exports.httpsOverHttp = httpsOverHttp;
+exports.httpOverHttps = httpOverHttps;
+exports.httpsOverHttps = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -27418,7 +27418,7 @@ __webpack_unused_export__ = debug; // for test
 
 /***/ }),
 
-/***/ 6752:
+/***/ 4371:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 var __webpack_unused_export__;
@@ -27454,7 +27454,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
-__webpack_unused_export__ = ProxyAgent
+module.exports.kT = ProxyAgent
 __webpack_unused_export__ = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
@@ -28032,7 +28032,7 @@ module.exports = pipeline
 
 /***/ }),
 
-/***/ 4043:
+/***/ 6424:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -28600,7 +28600,7 @@ module.exports = upgrade
 
 
 
-module.exports.request = __nccwpck_require__(4043)
+module.exports.request = __nccwpck_require__(6424)
 module.exports.stream = __nccwpck_require__(3560)
 module.exports.pipeline = __nccwpck_require__(6862)
 module.exports.upgrade = __nccwpck_require__(1882)
@@ -55511,23 +55511,1151 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(4897);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(111);
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+await _main_js__WEBPACK_IMPORTED_MODULE_0__/* .action */ .X.start();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 4897:
+/***/ 111:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
+  X: () => (/* binding */ action)
 });
+
+// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
+var platform_namespaceObject = {};
+__nccwpck_require__.r(platform_namespaceObject);
+__nccwpck_require__.d(platform_namespaceObject, {
+  arch: () => (arch),
+  getDetails: () => (getDetails),
+  isLinux: () => (isLinux),
+  isMacOS: () => (isMacOS),
+  isWindows: () => (isWindows),
+  platform: () => (platform)
+});
+
+// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/core.js
+var core_namespaceObject = {};
+__nccwpck_require__.r(core_namespaceObject);
+__nccwpck_require__.d(core_namespaceObject, {
+  ExitCode: () => (ExitCode),
+  addPath: () => (addPath),
+  debug: () => (debug),
+  endGroup: () => (endGroup),
+  error: () => (error),
+  exportVariable: () => (exportVariable),
+  getBooleanInput: () => (getBooleanInput),
+  getIDToken: () => (getIDToken),
+  getInput: () => (getInput),
+  getMultilineInput: () => (getMultilineInput),
+  getState: () => (getState),
+  group: () => (group),
+  info: () => (info),
+  isDebug: () => (isDebug),
+  markdownSummary: () => (markdownSummary),
+  notice: () => (notice),
+  platform: () => (platform_namespaceObject),
+  saveState: () => (saveState),
+  setCommandEcho: () => (setCommandEcho),
+  setFailed: () => (setFailed),
+  setOutput: () => (setOutput),
+  setSecret: () => (setSecret),
+  startGroup: () => (startGroup),
+  summary: () => (summary),
+  toPlatformPath: () => (toPlatformPath),
+  toPosixPath: () => (toPosixPath),
+  toWin32Path: () => (toWin32Path),
+  warning: () => (warning)
+});
+
+;// CONCATENATED MODULE: ./src/common/duration.ts
+const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/**
+ * Parses a duration such as `5s`, `15m`, `1h30m`, `250ms` or a bare number of seconds.
+ * Returns milliseconds, or undefined when the text is not a duration.
+ */
+function parseDuration(text) {
+    const value = text.trim();
+    if (/^\d+(\.\d+)?$/.test(value))
+        return Math.round(Number(value) * 1000);
+    const pattern = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
+    let total = 0;
+    let consumed = 0;
+    for (const match of value.matchAll(pattern)) {
+        total += Number(match[1]) * UNITS[match[2]];
+        consumed += match[0].length;
+    }
+    if (consumed === 0 || consumed !== value.length)
+        return undefined;
+    return Math.round(total);
+}
+/** 90_500 -> "1m 30.5s": for summaries and progress lines. */
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)}ms`;
+    const seconds = ms / 1000;
+    if (seconds < 60)
+        return `${Number(seconds.toFixed(1))}s`;
+    const minutes = Math.floor(seconds / 60);
+    const rest = seconds - minutes * 60;
+    if (minutes < 60)
+        return `${minutes}m ${Number(rest.toFixed(1))}s`;
+    return `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
+}
+
+// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
+var dist = __nccwpck_require__(8815);
+;// CONCATENATED MODULE: ./src/common/errors.ts
+/**
+ * A mistake the user can fix (bad input, missing permission, a state the run refuses):
+ * reported as a plain error with the fix, no stack trace. Anything else is our bug.
+ */
+class errors_ConfigurationError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'ConfigurationError';
+    }
+}
+function isConfigurationError(error) {
+    return error instanceof errors_ConfigurationError || (error instanceof Error && error.name === 'ConfigurationError');
+}
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    return String(error);
+}
+
+;// CONCATENATED MODULE: ./src/monitor/checks.ts
+
+
+
+const CHECK_KEYS = ['name', 'query', 'cloudwatch', 'max', 'min'];
+const CLOUDWATCH_KEYS = ['namespace', 'metric', 'dimensions', 'stat', 'period'];
+const NAMED_STATS = ['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum', 'IQM'];
+/** Percentiles and the other extended statistics CloudWatch accepts: p99, p99.9, tm90, TM(10%:90%), ... */
+const EXTENDED_STAT = /^(p|tm|wm|tc|ts)\d{1,2}(\.\d{1,10})?$|^(p|tm|wm|tc|ts)100$|^(TM|WM|TC|TS|PR)\(.+\)$/;
+/** The most samples a check may take: the results output and the summary stay readable and small. */
+const MAX_ROUNDS = 1000;
+const EXAMPLE = `- name: 5xx rate
+  query: sum(rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))
+  max: 0.05`;
+/**
+ * Parses the `checks` input: a YAML list of checks, each a name, one source (a Prometheus `query`
+ * or a `cloudwatch` metric) and a threshold (`max`, `min` or both). Every mistake is a
+ * ConfigurationError that names the check, so a typo is fixed before anything is watched.
+ */
+function parseChecks(text, input = 'checks') {
+    let document;
+    try {
+        document = dist.parse(text);
+    }
+    catch (error) {
+        const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
+        throw new errors_ConfigurationError(`Input "${input}" is not valid YAML: ${reason}. Write a list such as:\n${EXAMPLE}`);
+    }
+    if (!Array.isArray(document) || document.length === 0) {
+        throw new errors_ConfigurationError(`Input "${input}" must be a YAML list of checks, such as:\n${EXAMPLE}`);
+    }
+    const checks = document.map((entry, index) => parseCheck(entry, index, input));
+    const seen = new Set();
+    for (const check of checks) {
+        if (seen.has(check.name))
+            throw new errors_ConfigurationError(`Input "${input}": two checks are named "${check.name}"; give each a unique name.`);
+        seen.add(check.name);
+    }
+    return checks;
+}
+function parseCheck(entry, index, input) {
+    const position = `check #${index + 1}`;
+    if (!isMapping(entry)) {
+        throw new errors_ConfigurationError(`Input "${input}": ${position} is not a mapping (name, query or cloudwatch, max and/or min).`);
+    }
+    const name = typeof entry.name === 'string' || typeof entry.name === 'number' ? String(entry.name).trim() : '';
+    if (!name)
+        throw new errors_ConfigurationError(`Input "${input}": ${position} has no "name".`);
+    const where = `Input "${input}": check "${name}"`;
+    const unknown = Object.keys(entry).filter((key) => !CHECK_KEYS.includes(key));
+    if (unknown.length) {
+        throw new errors_ConfigurationError(`${where} has unknown key(s) ${unknown.map((key) => `"${key}"`).join(', ')}. Valid keys are: [${CHECK_KEYS.join(', ')}].`);
+    }
+    const threshold = parseThreshold(entry, where);
+    if (entry.query !== undefined && entry.cloudwatch !== undefined)
+        throw new errors_ConfigurationError(`${where} has both "query" and "cloudwatch"; give one source per check.`);
+    if (entry.query !== undefined) {
+        if (typeof entry.query !== 'string' || !entry.query.trim())
+            throw new errors_ConfigurationError(`${where}: "query" must be a PromQL expression.`);
+        return { name, source: { kind: 'prometheus', query: entry.query.trim() }, threshold };
+    }
+    if (entry.cloudwatch !== undefined)
+        return { name, source: parseCloudWatch(entry.cloudwatch, where), threshold };
+    throw new errors_ConfigurationError(`${where} has no source: give "query" (PromQL) or "cloudwatch" ({namespace, metric, dimensions, stat, period}).`);
+}
+function parseThreshold(entry, where) {
+    const threshold = {};
+    for (const key of ['max', 'min']) {
+        const raw = entry[key];
+        if (raw === undefined || raw === null)
+            continue;
+        const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() ? Number(raw) : NaN;
+        if (!Number.isFinite(value))
+            throw new errors_ConfigurationError(`${where}: "${key}" is ${show(raw)}, not a number.`);
+        threshold[key] = value;
+    }
+    if (threshold.max === undefined && threshold.min === undefined)
+        throw new errors_ConfigurationError(`${where} has no threshold: give "max" (the value must not be above it), "min", or both.`);
+    if (threshold.max !== undefined && threshold.min !== undefined && threshold.min > threshold.max)
+        throw new errors_ConfigurationError(`${where}: "min" ${threshold.min} is above "max" ${threshold.max}; no value could pass.`);
+    return threshold;
+}
+function parseCloudWatch(raw, where) {
+    if (!isMapping(raw))
+        throw new errors_ConfigurationError(`${where}: "cloudwatch" must be a mapping of ${CLOUDWATCH_KEYS.join(', ')}.`);
+    const unknown = Object.keys(raw).filter((key) => !CLOUDWATCH_KEYS.includes(key));
+    if (unknown.length) {
+        throw new errors_ConfigurationError(`${where}: "cloudwatch" has unknown key(s) ${unknown.map((key) => `"${key}"`).join(', ')}. Valid keys are: [${CLOUDWATCH_KEYS.join(', ')}].`);
+    }
+    const text = (key) => {
+        const value = raw[key];
+        if (typeof value !== 'string' || !value.trim())
+            throw new errors_ConfigurationError(`${where}: "cloudwatch.${key}" is required (such as AWS/RDS, DatabaseConnections).`);
+        return value.trim();
+    };
+    const stat = raw.stat === undefined ? 'Average' : typeof raw.stat === 'string' ? raw.stat.trim() : show(raw.stat);
+    if (!NAMED_STATS.includes(stat) && !EXTENDED_STAT.test(stat)) {
+        throw new errors_ConfigurationError(`${where}: "cloudwatch.stat" is "${stat}". Valid values are: [${NAMED_STATS.join(', ')}] or a percentile such as p99.`);
+    }
+    return {
+        kind: 'cloudwatch',
+        namespace: text('namespace'),
+        metric: text('metric'),
+        dimensions: parseDimensions(raw.dimensions, where),
+        stat,
+        periodSeconds: parsePeriod(raw.period, where),
+    };
+}
+function parseDimensions(raw, where) {
+    if (raw === undefined || raw === null)
+        return {};
+    if (!isMapping(raw))
+        throw new errors_ConfigurationError(`${where}: "cloudwatch.dimensions" must be a mapping of name to value, such as {DBInstanceIdentifier: tickettoken-production}.`);
+    const dimensions = {};
+    for (const [key, value] of Object.entries(raw)) {
+        if (typeof value !== 'string' && typeof value !== 'number')
+            throw new errors_ConfigurationError(`${where}: dimension "${key}" must have a text value.`);
+        dimensions[key] = String(value);
+    }
+    return dimensions;
+}
+/** CloudWatch accepts 1, 5, 10, 20 or 30 seconds (high-resolution metrics) or a multiple of 60. */
+function parsePeriod(raw, where) {
+    if (raw === undefined || raw === null)
+        return 60;
+    const ms = typeof raw === 'number' ? raw * 1000 : typeof raw === 'string' ? parseDuration(raw) : undefined;
+    const seconds = ms === undefined ? NaN : ms / 1000;
+    if (!Number.isInteger(seconds) || !(seconds % 60 === 0 || [1, 5, 10, 20, 30].includes(seconds)) || seconds <= 0) {
+        throw new errors_ConfigurationError(`${where}: "cloudwatch.period" is ${show(raw)}: it must be 1s, 5s, 10s, 20s, 30s or a multiple of 60s (such as 60, 1m, 5m).`);
+    }
+    return seconds;
+}
+/**
+ * The watch as a whole must make sense: an interval no longer than the duration, none shorter
+ * than a CloudWatch check's period (a new sample would read the same datapoint again), and a
+ * bounded number of samples.
+ */
+function validateSchedule(checks, schedule, names = { duration: 'duration', interval: 'interval' }) {
+    const { durationMs, intervalMs } = schedule;
+    if (intervalMs <= 0)
+        throw new errors_ConfigurationError(`Input "${names.interval}" must be longer than 0.`);
+    if (intervalMs > durationMs) {
+        throw new errors_ConfigurationError(`Input "${names.interval}" (${formatDuration(intervalMs)}) is longer than "${names.duration}" (${formatDuration(durationMs)}): the watch would take one sample. Make the interval shorter or the duration longer.`);
+    }
+    for (const check of checks) {
+        if (check.source.kind !== 'cloudwatch')
+            continue;
+        const periodMs = check.source.periodSeconds * 1000;
+        if (intervalMs < periodMs) {
+            throw new errors_ConfigurationError(`Check "${check.name}": "${names.interval}" (${formatDuration(intervalMs)}) is shorter than its CloudWatch period (${formatDuration(periodMs)}); samples would read the same datapoint again. Set "${names.interval}" to at least ${formatDuration(periodMs)}.`);
+        }
+    }
+    const rounds = Math.floor(durationMs / intervalMs) + 1;
+    if (rounds > MAX_ROUNDS) {
+        throw new errors_ConfigurationError(`"${names.duration}" ${formatDuration(durationMs)} at "${names.interval}" ${formatDuration(intervalMs)} makes ${rounds} samples per check; at most ${MAX_ROUNDS}. Lengthen the interval.`);
+    }
+}
+/** How a check's source reads in a table or a log line. */
+function describeSource(check) {
+    const source = check.source;
+    if (source.kind === 'prometheus')
+        return `prometheus: ${source.query}`;
+    const dimensions = Object.entries(source.dimensions)
+        .map(([key, value]) => `${key}=${value}`)
+        .join(', ');
+    return `cloudwatch: ${source.namespace} ${source.metric}${dimensions ? ` {${dimensions}}` : ''} ${source.stat}/${source.periodSeconds}s`;
+}
+function describeThreshold(threshold) {
+    return [
+        threshold.min === undefined ? '' : `min ${threshold.min}`,
+        threshold.max === undefined ? '' : `max ${threshold.max}`,
+    ]
+        .filter(Boolean)
+        .join(', ');
+}
+/** A YAML value as the user wrote it, for an error message. */
+function show(value) {
+    return JSON.stringify(value) ?? String(value);
+}
+function isMapping(value) {
+    return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-cloudwatch/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(4085);
+;// CONCATENATED MODULE: ./src/monitor/cloudwatch.ts
+
+
+
+/**
+ * CloudWatch publishes a period's datapoint after the period ends, often a minute or two later:
+ * reading only the current period would see "no data" on a healthy metric. So each sample reads
+ * the newest datapoint within the last LOOKBACK_PERIODS periods.
+ */
+const LOOKBACK_PERIODS = 3;
+/** One client for the whole watch; each read is one GetMetricData with the job's AWS credentials. */
+function createCloudWatchReader(options) {
+    const client = new dist_cjs/* CloudWatchClient */.WBn({
+        ...(options.region ? { region: options.region } : {}),
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+        retryMode: 'standard',
+        maxAttempts: 3,
+    });
+    const where = async () => {
+        const region = await client.config.region().catch(() => undefined);
+        return `CloudWatch GetMetricData${region ? ` in ${region}` : ''}`;
+    };
+    const read = async (source, now) => {
+        const periodMs = source.periodSeconds * 1000;
+        const signal = AbortSignal.timeout(options.requestTimeoutMs);
+        try {
+            const answer = await client.send(new dist_cjs/* GetMetricDataCommand */.Soe({
+                StartTime: new Date(now - LOOKBACK_PERIODS * periodMs),
+                EndTime: new Date(now),
+                ScanBy: 'TimestampDescending',
+                MetricDataQueries: [
+                    {
+                        Id: 'm0',
+                        ReturnData: true,
+                        MetricStat: {
+                            Metric: {
+                                Namespace: source.namespace,
+                                MetricName: source.metric,
+                                Dimensions: Object.entries(source.dimensions).map(([Name, Value]) => ({ Name, Value })),
+                            },
+                            Period: source.periodSeconds,
+                            Stat: source.stat,
+                        },
+                    },
+                ],
+            }), { abortSignal: signal });
+            const result = answer.MetricDataResults?.find((entry) => entry.Id === 'm0');
+            const problem = [...(answer.Messages ?? []), ...(result?.Messages ?? [])].find((message) => message.Code);
+            if (result?.StatusCode === 'InternalError' || (problem && !result?.Values?.length)) {
+                return {
+                    kind: 'error',
+                    reason: `${problem?.Code ?? 'InternalError'}: ${problem?.Value ?? ''} from ${await where()}`,
+                };
+            }
+            const points = (result?.Timestamps ?? []).map((time, index) => ({ time, value: result?.Values?.[index] }));
+            const newest = points
+                .filter((point) => point.value !== undefined)
+                .sort((a, b) => b.time.getTime() - a.time.getTime())[0];
+            if (!newest) {
+                return {
+                    kind: 'no-data',
+                    reason: `no datapoint in the last ${LOOKBACK_PERIODS} periods (${formatDuration(LOOKBACK_PERIODS * periodMs)}) from ${await where()}`,
+                };
+            }
+            return { kind: 'value', value: newest.value };
+        }
+        catch (error) {
+            if (signal.aborted)
+                return { kind: 'error', reason: `no answer within ${options.requestTimeoutMs}ms from ${await where()}` };
+            const name = error instanceof Error && error.name !== 'Error' ? `${error.name}: ` : '';
+            const hint = /AccessDenied|not authorized/i.test(errorMessage(error))
+                ? ' (the job role needs cloudwatch:GetMetricData)'
+                : '';
+            return { kind: 'error', reason: `${name}${errorMessage(error)} from ${await where()}${hint}` };
+        }
+    };
+    return { read, close: () => client.destroy() };
+}
+
+;// CONCATENATED MODULE: ./src/common/clock.ts
+// The one clock: every wait, poll, retry and elapsed-time figure goes through it, so that tests can
+// drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
+const clock_systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+};
+
+;// CONCATENATED MODULE: ./src/common/logger.ts
+// The one logger every domain module takes (as Knex injects one `client.logger`). Actions pass the
+// runtime's logger (src/actions/common), which writes through @actions/core; tests, the demo and the
+// benchmarks pass their own or `silentLogger`. Domain code never imports @actions/core.
+const logger_silentLogger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warning: () => undefined,
+    error: () => undefined,
+    group: (_name, body) => body(),
+};
+/**
+ * Makes text safe to print as one log message on a GitHub runner. The runner reads any line that
+ * starts with `::` as a workflow command, so a migration file or a pod message holding a newline
+ * followed by `::error::` (or `::add-mask::`, `::stop-commands::`) could otherwise forge an
+ * annotation or unmask output. Line breaks stay (stack traces, lists), but a line that would read
+ * as a command is prefixed with a backslash, and every other control character is shown as an
+ * escape (`\r` would otherwise start a new line in the runner's parser too).
+ */
+function escapeForLog(text) {
+    const escaped = text.replace(
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (character) => {
+        if (character === '\r')
+            return '\\r';
+        const code = character.charCodeAt(0);
+        return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    });
+    return escaped.replace(/^(\s*)::/gm, '$1\\::');
+}
+
+;// CONCATENATED MODULE: ./src/common/retry.ts
+// The one way to wait for something: `retry` repeats an attempt that failed (a throttled webhook, a
+// health URL still coming up, a lock held by someone else) with exponential backoff, jitter, a
+// deadline and the server's Retry-After; `poll` reads a status on a fixed interval until it is done
+// (an RDS snapshot, a Kubernetes rollout). Both take the clock and the random source, so tests
+// drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
+
+
+/** The wait before retry number `retry` (1 for the first): initial × factor^(retry−1), capped, jittered down. */
+function backoffDelay(retry, backoff, random = Math.random) {
+    const cap = Math.max(backoff.maxMs, backoff.initialMs);
+    const grown = Math.min(cap, backoff.initialMs * (backoff.factor ?? 2) ** Math.max(0, retry - 1));
+    const jitter = Math.min(1, Math.max(0, backoff.jitter ?? 0));
+    return Math.round(grown * (1 - jitter * random()));
+}
+const defaultIsRetryable = (outcome) => !outcome.ok;
+/** Runs `attempt` until its outcome is final, attempts run out, or the deadline passes; never throws what `attempt` threw. */
+async function retry_retryReport(attempt, options) {
+    const clock = options.clock ?? clock_systemClock;
+    const random = options.random ?? Math.random;
+    const isRetryable = options.isRetryable ?? defaultIsRetryable;
+    const maxAttempts = Math.max(1, options.maxAttempts ?? Number.POSITIVE_INFINITY);
+    const waits = [];
+    for (let number = 1;; number++) {
+        let outcome;
+        try {
+            outcome = { ok: true, value: await attempt(number) };
+        }
+        catch (error) {
+            outcome = { ok: false, error };
+        }
+        const decision = isRetryable(outcome);
+        if (decision === false)
+            return { outcome, attempts: number, waits, stopped: 'done' };
+        const giveUp = (reason, waitMs) => {
+            options.onGiveUp?.({ attempt: number, outcome, reason, waitMs });
+            return { outcome, attempts: number, waits, stopped: reason };
+        };
+        if (number >= maxAttempts)
+            return giveUp('attempts');
+        const retryAfterMs = typeof decision === 'object' ? decision.retryAfterMs : undefined;
+        let waitMs = retryAfterMs ?? backoffDelay(number, options.backoff, random);
+        if (retryAfterMs !== undefined && retryAfterMs > options.backoff.maxMs)
+            return giveUp('retry-after-too-long', waitMs);
+        if (options.deadline !== undefined) {
+            const left = options.deadline - clock.now();
+            if (options.atDeadline === 'cut') {
+                if (left <= 0)
+                    return giveUp('deadline', waitMs);
+                waitMs = Math.min(waitMs, left);
+            }
+            else if (waitMs >= left)
+                return giveUp('deadline', waitMs);
+        }
+        options.onRetry?.({ attempt: number, outcome, waitMs, retryAfter: retryAfterMs !== undefined });
+        waits.push(waitMs);
+        await clock.sleep(waitMs);
+    }
+}
+/** `retryReport`, for callers that want the value: returns the last value, or throws the last error. */
+async function retry(attempt, options) {
+    const { outcome } = await retry_retryReport(attempt, options);
+    if (outcome.ok)
+        return outcome.value;
+    throw outcome.error;
+}
+/** Retry-After is delta-seconds or an HTTP date (RFC 9110 10.2.3): milliseconds to wait, or undefined. */
+function parseRetryAfter(value, now = Date.now()) {
+    if (!value)
+        return undefined;
+    const text = value.trim();
+    if (/^\d+(\.\d+)?$/.test(text))
+        return Math.round(Number(text) * 1000);
+    const date = Date.parse(text);
+    if (Number.isNaN(date))
+        return undefined;
+    return Math.max(0, date - now);
+}
+class WaitTimeoutError extends Error {
+    waitedMs;
+    lastProgress;
+    constructor(message, waitedMs, lastProgress) {
+        super(message);
+        this.waitedMs = waitedMs;
+        this.lastProgress = lastProgress;
+        this.name = 'WaitTimeoutError';
+    }
+}
+/**
+ * Calls `check` every interval until it reports done, throws, or the timeout passes (then a
+ * WaitTimeoutError with the last progress). The last sleep is cut to the deadline so the final
+ * check happens at the timeout, not after it.
+ */
+async function poll(check, options) {
+    const clock = options.clock ?? clock_systemClock;
+    const started = clock.now();
+    const deadline = started + options.timeoutMs;
+    let polls = 0;
+    let lastProgress = 'not checked yet';
+    for (let first = true;; first = false) {
+        if (!(first && options.checkFirst)) {
+            const remaining = deadline - clock.now();
+            if (remaining <= 0) {
+                const waitedMs = clock.now() - started;
+                throw new WaitTimeoutError(`Timed out after ${formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
+            }
+            await clock.sleep(Math.min(options.intervalMs, remaining));
+        }
+        polls += 1;
+        const result = await check();
+        const elapsedMs = clock.now() - started;
+        if (result.done)
+            return { value: result.value, waitedMs: elapsedMs, polls };
+        lastProgress = result.progress;
+        options.onPoll?.(result.progress, elapsedMs);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/smoke/http-check.ts
+
+
+
+const SNIPPET = 300;
+/**
+ * Requests one URL until it answers as expected, as a person with curl would: a refused
+ * connection, a timeout, a 5xx or a 429 is a service still coming back and is retried
+ * with backoff; a wrong 4xx is a wrong URL or credentials and fails at once (unless
+ * retryOn4xx), because retrying it only delays the bad news.
+ */
+async function checkUrl(options) {
+    const logger = options.logger ?? silentLogger;
+    const clock = options.clock ?? systemClock;
+    const report = await retryReport(async (number) => {
+        const left = options.deadline - clock.now();
+        const result = await attempt(options, Math.max(1, Math.ceil(Math.min(options.requestTimeoutMs, left))));
+        if (result.ok)
+            logger.info(`${options.url}: ${result.status} in ${Math.round(result.latencyMs)}ms (attempt ${number})`);
+        else
+            logger.info(`${options.url}: attempt ${number}/${options.attempts} failed: ${result.error}`);
+        return result;
+    }, {
+        maxAttempts: options.attempts,
+        deadline: options.deadline,
+        // A pause that would reach the deadline is not slept: the verdict is the same, only later.
+        atDeadline: 'stop',
+        backoff: { initialMs: options.intervalMs, maxMs: options.maxIntervalMs },
+        clock,
+        isRetryable: (outcome) => outcome.ok && !outcome.value.ok && outcome.value.retry,
+    });
+    // `attempt` catches everything: the outcome is always a value.
+    const last = report.outcome.value;
+    const attempts = report.attempts;
+    if (last.ok) {
+        return {
+            check: options.url,
+            kind: 'url',
+            passed: true,
+            attempts,
+            lastStatus: last.status,
+            latencyMs: Math.round(last.latencyMs),
+        };
+    }
+    const why = !last.retry
+        ? ''
+        : report.stopped === 'attempts'
+            ? ` (gave up after ${attempts} attempts)`
+            : ` (overall deadline reached after ${attempts} attempts)`;
+    return {
+        check: options.url,
+        kind: 'url',
+        passed: false,
+        attempts,
+        lastStatus: last.status,
+        latencyMs: Math.round(last.latencyMs),
+        error: `${last.error}${why}`,
+        snippet: last.snippet,
+    };
+}
+async function attempt(options, timeoutMs) {
+    const started = performance.now();
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+        // No redirects followed: like the runbook's plain curl, a redirect is an answer to judge, not to chase.
+        const response = await fetch(options.url, { headers: options.headers, redirect: 'manual', signal });
+        const body = await response.text();
+        const latencyMs = performance.now() - started;
+        const status = response.status;
+        const snippet = body.slice(0, SNIPPET);
+        if (options.expectedStatus.matches(status)) {
+            const complaint = options.expectBody?.check(body);
+            // A healthy status with the wrong body is a service still warming up ("starting"): retry it.
+            if (complaint)
+                return { ok: false, retry: true, error: `${status}, but ${complaint}`, status, latencyMs, snippet };
+            return { ok: true, status, latencyMs };
+        }
+        const wrong4xx = status >= 400 && status < 500 && status !== 429;
+        const retry = !wrong4xx || Boolean(options.retryOn4xx);
+        return {
+            ok: false,
+            retry,
+            error: `status ${status}, expected ${options.expectedStatus.text}${wrong4xx && !retry ? ' (a 4xx is not retried unless retry-on-4xx is set)' : ''}`,
+            status,
+            latencyMs,
+            snippet,
+        };
+    }
+    catch (error) {
+        const latencyMs = performance.now() - started;
+        if (signal.aborted) {
+            const limit = timeoutMs < options.requestTimeoutMs ? 'cut short by the overall deadline' : 'request timeout';
+            return { ok: false, retry: true, error: `no answer within ${timeoutMs}ms (${limit})`, latencyMs };
+        }
+        return { ok: false, retry: true, error: networkError(error), latencyMs };
+    }
+}
+/** A fetch failure as a person reads it: "connection refused (ECONNREFUSED)". */
+function networkError(error) {
+    const cause = error?.cause;
+    if (cause?.code === 'ECONNREFUSED')
+        return 'connection refused (ECONNREFUSED)';
+    if (cause?.code === 'ENOTFOUND')
+        return `host not found (ENOTFOUND)`;
+    if (cause?.code)
+        return `${cause.message ?? 'network error'} (${cause.code})`;
+    return error instanceof Error ? (cause?.message ?? error.message) : String(error);
+}
+
+;// CONCATENATED MODULE: ./src/monitor/prometheus.ts
+
+
+const MAX_LABELS_SHOWN = 5;
+/**
+ * The instant-query endpoint for a base URL. A URL with credentials is refused: it would be
+ * printed in every error, and the token and headers inputs exist to keep them masked.
+ */
+function queryEndpoint(base, input = 'prometheus-url') {
+    let url;
+    try {
+        url = new URL(base);
+    }
+    catch {
+        throw new errors_ConfigurationError(`Input "${input}" is "${base}", which is not a URL such as https://prometheus.example.com.`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+        throw new errors_ConfigurationError(`Input "${input}" has scheme "${url.protocol.replace(/:$/, '')}". Valid values are: [http, https].`);
+    if (url.username || url.password)
+        throw new errors_ConfigurationError(`Input "${input}" has credentials in it (${url.host}); pass them in "prometheus-token" or "prometheus-headers", where they are masked.`);
+    url.search = '';
+    url.hash = '';
+    const path = url.pathname.replace(/\/+$/, '');
+    url.pathname = path.endsWith('/api/v1/query') ? path : `${path}/api/v1/query`;
+    return url.toString();
+}
+/**
+ * Runs one instant query (POST, as Grafana does, so a long PromQL expression fits; GET when the
+ * server refuses POST) and reduces the answer to one number. Every failure is a Reading that
+ * names the endpoint, never the token: the sampler decides what a failure costs.
+ */
+async function readPrometheus(options, query) {
+    const endpoint = queryEndpoint(options.url);
+    const headers = { accept: 'application/json', ...options.headers };
+    if (options.token)
+        headers.authorization = `Bearer ${options.token}`;
+    const signal = AbortSignal.timeout(options.requestTimeoutMs);
+    let response;
+    let body;
+    try {
+        response = await fetch(endpoint, {
+            method: 'POST',
+            headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
+            body: new URLSearchParams({ query }).toString(),
+            signal,
+        });
+        if (response.status === 405) {
+            await response.body?.cancel();
+            response = await fetch(`${endpoint}?${new URLSearchParams({ query }).toString()}`, { headers, signal });
+        }
+        body = await response.text();
+    }
+    catch (error) {
+        if (signal.aborted)
+            return { kind: 'error', reason: `no answer within ${options.requestTimeoutMs}ms from ${endpoint}` };
+        return { kind: 'error', reason: `${networkError(error)} from ${endpoint}` };
+    }
+    return interpret(response.status, body, endpoint);
+}
+function interpret(status, body, endpoint) {
+    let answer;
+    try {
+        answer = JSON.parse(body);
+    }
+    catch {
+        answer = undefined;
+    }
+    if (status < 200 || status >= 300 || answer?.status === 'error') {
+        const detail = answer?.error
+            ? `${answer.errorType ?? 'error'}: ${answer.error}`
+            : body.trim().slice(0, 200) || 'empty body';
+        const hint = status === 401 || status === 403 ? ' (check prometheus-token and prometheus-headers)' : '';
+        return { kind: 'error', reason: `HTTP ${status} from ${endpoint}: ${detail}${hint}` };
+    }
+    if (!answer?.data)
+        return { kind: 'error', reason: `not a Prometheus API answer from ${endpoint}: ${body.trim().slice(0, 200)}` };
+    const { resultType, result } = answer.data;
+    if (resultType === 'scalar')
+        return prometheus_valueOf(result[1]);
+    if (resultType === 'vector' && Array.isArray(result)) {
+        const series = result;
+        if (series.length === 0)
+            return { kind: 'no-data', reason: `the query returned no series from ${endpoint}` };
+        if (series.length > 1) {
+            const shown = series.slice(0, MAX_LABELS_SHOWN).map((entry) => labels(entry.metric ?? {}));
+            const more = series.length > MAX_LABELS_SHOWN ? `, and ${series.length - MAX_LABELS_SHOWN} more` : '';
+            return {
+                kind: 'error',
+                reason: `the query returned ${series.length} series from ${endpoint}, expected one number: ${shown.join(', ')}${more}. Aggregate it, e.g. sum(...) or max(...)`,
+            };
+        }
+        return prometheus_valueOf(series[0].value?.[1]);
+    }
+    if (resultType === 'matrix')
+        return {
+            kind: 'error',
+            reason: `the query returned a range vector from ${endpoint}; write an instant query (rate(x[5m]), not x[5m])`,
+        };
+    return {
+        kind: 'error',
+        reason: `the query returned a ${resultType ?? 'missing'} result from ${endpoint}, not a number`,
+    };
+}
+/** Prometheus writes sample values as strings, "NaN", "+Inf" and "-Inf" included. */
+function prometheus_valueOf(text) {
+    if (text === undefined)
+        return { kind: 'no-data', reason: 'the series has no value' };
+    const infinity = /^([+-]?)inf$/i.exec(text.trim());
+    if (infinity)
+        return { kind: 'value', value: infinity[1] === '-' ? -Infinity : Infinity };
+    return { kind: 'value', value: Number(text) };
+}
+/** {status="500", route="/tickets"}: a series as PromQL writes it, so the user can aggregate it away. */
+function labels(metric) {
+    const pairs = Object.entries(metric).map(([key, value]) => `${key}=${JSON.stringify(value)}`);
+    return `{${pairs.join(', ')}}`;
+}
+
+;// CONCATENATED MODULE: ./src/monitor/verdict.ts
+/**
+ * Judges one reading against a threshold. A value must be finite to pass: an error rate with no
+ * traffic is 0/0 = NaN, and a watch that passes on NaN passes on an outage, so NaN and ±Inf are
+ * "no data", never a pass.
+ */
+function judge(reading, threshold, at) {
+    const time = new Date(at).toISOString();
+    if (reading.kind === 'no-data')
+        return { at: time, value: null, verdict: 'no-data', message: reading.reason };
+    if (reading.kind === 'error')
+        return { at: time, value: null, verdict: 'error', message: reading.reason };
+    const value = reading.value;
+    if (!Number.isFinite(value)) {
+        return { at: time, value: null, verdict: 'no-data', message: `the value is ${formatValue(value)}` };
+    }
+    if (threshold.max !== undefined && value > threshold.max)
+        return { at: time, value, verdict: 'fail', message: `above max ${threshold.max}` };
+    if (threshold.min !== undefined && value < threshold.min)
+        return { at: time, value, verdict: 'fail', message: `below min ${threshold.min}` };
+    return { at: time, value, verdict: 'pass' };
+}
+/**
+ * "error rate: 0.3 at 03:12:41Z, above max 0.05", "p99 latency: no data at 03:12:41Z (the query
+ * returned no series from ...)": the line a person reads in the error and the log.
+ */
+function describeSample(checkName, sample) {
+    const when = clockTime(sample.at);
+    if (sample.verdict === 'no-data' || sample.verdict === 'error') {
+        const label = sample.verdict === 'no-data' ? 'no data' : 'query error';
+        return `${checkName}: ${label} at ${when}${sample.message ? ` (${sample.message})` : ''}`;
+    }
+    const verdict = sample.verdict === 'pass' ? 'within the threshold' : (sample.message ?? '');
+    return `${checkName}: ${formatValue(sample.value ?? NaN)} at ${when}, ${verdict}`;
+}
+/** 0.30000000000000004 -> "0.3", 1234567.891 -> "1234567.891": short, never in exponent form for everyday figures. */
+function formatValue(value) {
+    if (Number.isNaN(value))
+        return 'NaN';
+    if (!Number.isFinite(value))
+        return value > 0 ? '+Inf' : '-Inf';
+    if (value !== 0 && Math.abs(value) < 1e-6)
+        return value.toExponential(3);
+    return String(Number(value.toPrecision(10)));
+}
+/** "2026-11-29T03:12:41.123Z" -> "03:12:41Z". */
+function clockTime(iso) {
+    return `${iso.slice(11, 19)}Z`;
+}
+
+;// CONCATENATED MODULE: ./src/monitor/watch.ts
+
+
+
+
+/**
+ * Argo Rollouts' analysis, run once: every check is sampled at the start and then every interval
+ * until the duration has passed, all checks of a round in parallel. The watch ends at the first
+ * round in which a check passes its failure-limit or inconclusive-limit (fail fast: a breach on
+ * the third sample of a five-minute watch fails a minute in), otherwise after the last round.
+ * Rounds are scheduled from the start time, so a slow answer does not push the rest back.
+ */
+async function watch(options) {
+    const { clock, logger } = options;
+    const states = options.checks.map((check) => ({ check, samples: [], failures: 0, inconclusive: 0 }));
+    const totalRounds = Math.floor(options.durationMs / options.intervalMs) + 1;
+    const start = clock.now();
+    let rounds = 0;
+    let breaches = [];
+    while (rounds < totalRounds && breaches.length === 0) {
+        const wait = start + rounds * options.intervalMs - clock.now();
+        if (wait > 0)
+            await clock.sleep(wait);
+        const at = clock.now();
+        rounds += 1;
+        const samples = await Promise.all(states.map((state) => sample(options, state.check, at)));
+        states.forEach((state, index) => record(state, samples[index]));
+        logger.info(roundLine(rounds, totalRounds, at, states, samples, options));
+        breaches = states.flatMap((state, index) => breachOf(state, samples[index], options));
+    }
+    const elapsed = clock.now() - start;
+    const failure = breaches.length
+        ? `Monitor failed on sample ${rounds} of ${totalRounds}, ${formatDuration(elapsed)} into a ${formatDuration(options.durationMs)} watch: ${breaches.join('; ')}`
+        : undefined;
+    return {
+        passed: !failure,
+        failure,
+        startedAt: new Date(start).toISOString(),
+        endedAt: new Date(clock.now()).toISOString(),
+        rounds,
+        checks: states.map((state) => report(state, options, Boolean(failure))),
+    };
+}
+async function sample(options, check, at) {
+    // A reader that throws is a bug or an SDK surprise; for the watch it is one sample without an answer.
+    const reading = await options
+        .read(check, at)
+        .catch((error) => ({ kind: 'error', reason: errorMessage(error) }));
+    return judge(reading, check.threshold, at);
+}
+function record(state, sample) {
+    state.samples.push(sample);
+    if (sample.verdict === 'fail')
+        state.failures += 1;
+    if (sample.verdict === 'no-data' || sample.verdict === 'error')
+        state.inconclusive += 1;
+}
+/** What ends the watch for this check in this round, if anything: the sample that went one past a limit. */
+function breachOf(state, sample, options) {
+    if (sample.verdict === 'fail' && state.failures > options.failureLimit) {
+        return [
+            `${describeSample(state.check.name, sample)} (${plural(state.failures, 'failing sample')}, failure-limit ${options.failureLimit})`,
+        ];
+    }
+    if ((sample.verdict === 'no-data' || sample.verdict === 'error') && state.inconclusive > options.inconclusiveLimit) {
+        return [
+            `${describeSample(state.check.name, sample)} (${plural(state.inconclusive, 'sample')} without data, inconclusive-limit ${options.inconclusiveLimit})`,
+        ];
+    }
+    return [];
+}
+function report(state, options, stoppedEarly) {
+    const outcome = state.failures > options.failureLimit
+        ? 'failed'
+        : state.inconclusive > options.inconclusiveLimit
+            ? 'inconclusive'
+            : stoppedEarly
+                ? 'stopped'
+                : 'passed';
+    return {
+        name: state.check.name,
+        source: describeSource(state.check),
+        threshold: state.check.threshold,
+        outcome,
+        failures: state.failures,
+        inconclusive: state.inconclusive,
+        samples: state.samples,
+    };
+}
+function roundLine(round, total, at, states, samples, options) {
+    const parts = states.map((state, index) => {
+        const sample = samples[index];
+        if (sample.verdict === 'pass')
+            return `${state.check.name} ${formatValue(sample.value ?? NaN)} ok`;
+        if (sample.verdict === 'fail')
+            return `${state.check.name} ${formatValue(sample.value ?? NaN)} ${sample.message} (${state.failures}/${options.failureLimit} tolerated)`;
+        const label = sample.verdict === 'no-data' ? 'no data' : 'query error';
+        return `${state.check.name} ${label}: ${sample.message} (${state.inconclusive}/${options.inconclusiveLimit} tolerated)`;
+    });
+    return `Sample ${round}/${total} at ${clockTime(new Date(at).toISOString())}: ${parts.join('; ')}`;
+}
+function plural(count, noun) {
+    return `${count} ${noun}${count === 1 ? '' : 's'}`;
+}
+
+;// CONCATENATED MODULE: ./src/monitor/run.ts
+
+
+
+
+
+/**
+ * The monitor as the action, the demo and the tests run it: checks the schedule, connects each
+ * check to its source and watches. Configuration mistakes throw before the first sample.
+ */
+async function runMonitor(options) {
+    validateSchedule(options.checks, options);
+    const prometheusChecks = options.checks.filter((check) => check.source.kind === 'prometheus');
+    const prometheus = options.prometheus;
+    if (prometheusChecks.length && !prometheus?.url) {
+        throw new errors_ConfigurationError(`Check "${prometheusChecks[0].name}" has a "query" but "prometheus-url" is not set: give the Prometheus server's base URL (https://prometheus.example.com).`);
+    }
+    if (prometheus?.url)
+        queryEndpoint(prometheus.url);
+    const cloudwatch = options.checks.some((check) => check.source.kind === 'cloudwatch')
+        ? createCloudWatchReader({ ...options.cloudwatch, requestTimeoutMs: options.requestTimeoutMs })
+        : undefined;
+    const read = (check, now) => {
+        if (check.source.kind === 'prometheus')
+            return readPrometheus({ ...prometheus, requestTimeoutMs: options.requestTimeoutMs }, check.source.query);
+        return cloudwatch.read(check.source, now);
+    };
+    try {
+        return await watch({ ...options, read });
+    }
+    finally {
+        cloudwatch?.close();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/common/html.ts
+// The one place that makes text safe to show where GitHub, Slack or Mermaid render it: job
+// summaries, Slack's mrkdwn, Markdown records and charts. Whatever a person typed (a reason, a check
+// name) or a server answered passes through here before it is shown.
+/** GitHub drops a job summary over 1 MiB: the runtime cuts there, and builders of long summaries plan below it. */
+const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+/**
+ * `<`, `>` and `&` as entities: `@actions/core`'s summary helpers, Slack and GitHub's Markdown all
+ * render them as markup. Slack decodes only these three, so this is also Slack's escape.
+ */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+/**
+ * escapeHtml, and backticks too, for text inside GitHub Markdown (a job summary): three backticks in
+ * a name would open a code fence that swallows the rest of the summary. Not for Slack, which shows
+ * `&#96;` as typed.
+ */
+function escapeMarkdown(text) {
+    return escapeHtml(text).replace(/`/g, '&#96;');
+}
+/**
+ * Text for a Mermaid label (a chart title): Mermaid has no escape for a quote inside one, so keep
+ * letters, digits and plain punctuation only, at most `most` characters.
+ */
+function mermaidLabel(text, most = 80) {
+    const clipped = text.length <= most ? text : `${text.slice(0, most - 1)}…`;
+    return clipped
+        .replace(/[^\p{L}\p{N} _.,:()/%+*=@!?'-]/gu, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+}
+/** An HTML table of cells that are already markup (escape what they interpolate first). */
+function htmlTable(rows) {
+    const body = rows
+        .map((row) => {
+        const cells = row.map((cell) => {
+            const { data, header } = typeof cell === 'object' ? cell : { data: cell, header: false };
+            const tag = header ? 'th' : 'td';
+            return `<${tag}>${String(data)}</${tag}>`;
+        });
+        return `<tr>${cells.join('')}</tr>`;
+    })
+        .join('');
+    return `<table>${body}</table>`;
+}
+
+;// CONCATENATED MODULE: ./src/monitor/summary.ts
+
+
+
+
+/**
+ * The runtime cuts a summary at GitHub's 1 MiB wherever it falls, which could be inside a chart.
+ * Plan below it instead, dropping detail first, with room for what scrubbing secrets adds.
+ */
+const SUMMARY_BUDGET_BYTES = SUMMARY_LIMIT_BYTES - 64 * 1024;
+const MAX_CHART_POINTS = 60;
+const MAX_TABLE_ROWS = 60;
+const MAX_CELL = 500;
+const OUTCOME = {
+    passed: '✅ passed',
+    failed: '❌ failed',
+    inconclusive: '❔ inconclusive',
+    stopped: '⏹️ stopped early',
+};
+/**
+ * The job summary for the reviewer who was not there: the verdict, a table of the checks, and per
+ * check a chart of its samples against the threshold and the samples that did not pass. Everything
+ * a user typed (names, queries, messages quoting them) is escaped; past the size budget the detail
+ * goes first, the verdict and the table stay.
+ */
+function monitorSummary(report, context) {
+    const head = [
+        '## Metric checks',
+        '',
+        `<p>${verdictLine(report, context)}</p>`,
+        '',
+        overviewTable(report.checks),
+        '',
+    ].join('\n');
+    const withCharts = [head, ...report.checks.map((check) => checkSection(check, true))].join('\n');
+    if (Buffer.byteLength(withCharts) <= SUMMARY_BUDGET_BYTES)
+        return withCharts;
+    const chartsOnly = [head, ...report.checks.map((check) => checkSection(check, false))].join('\n');
+    const note = '<p>Sample tables left out to keep the summary under 1 MiB; every sample is in the results output.</p>';
+    if (Buffer.byteLength(chartsOnly) + note.length <= SUMMARY_BUDGET_BYTES)
+        return `${chartsOnly}\n${note}\n`;
+    return `${head}\n<p>Charts and sample tables left out to keep the summary under 1 MiB; every sample is in the results output.</p>\n`;
+}
+function verdictLine(report, context) {
+    const limits = `failure-limit ${context.failureLimit}, inconclusive-limit ${context.inconclusiveLimit}`;
+    const schedule = `every ${formatDuration(context.intervalMs)} for ${formatDuration(context.durationMs)}`;
+    if (report.passed)
+        return `✅ Every check held its threshold: ${report.rounds} sample(s) each, ${schedule} (${limits}).`;
+    return `❌ ${escapeMarkdown(clip(report.failure ?? 'failed'))}<br>Sampled ${schedule} (${limits}); stopped after ${report.rounds} sample(s).`;
+}
+function overviewTable(checks) {
+    const header = ['Check', 'Source', 'Threshold', 'Samples', 'Failing', 'Without data', 'Last value', 'Result'];
+    const rows = checks.map((check) => {
+        const last = check.samples.at(-1);
+        return [
+            escapeMarkdown(check.name),
+            `<code>${escapeMarkdown(clip(check.source))}</code>`,
+            escapeMarkdown(describeThreshold(check.threshold)),
+            String(check.samples.length),
+            String(check.failures),
+            String(check.inconclusive),
+            last ? valueCell(last) : '—',
+            OUTCOME[check.outcome],
+        ];
+    });
+    return table(header, rows);
+}
+function checkSection(check, withTable) {
+    // An HTML heading: a markdown one would read a typed * or [link](...) as markup.
+    const lines = [`<h3>${escapeMarkdown(check.name)}</h3>`, ''];
+    lines.push(chart(check), '');
+    if (withTable) {
+        const notPassing = check.samples.filter((sample) => sample.verdict !== 'pass');
+        const shown = check.samples.length <= MAX_TABLE_ROWS ? check.samples : notPassing.slice(0, MAX_TABLE_ROWS);
+        if (shown.length) {
+            const caption = shown === check.samples
+                ? `Samples (${check.samples.length})`
+                : `Samples that did not pass (${shown.length} of ${notPassing.length}; all ${check.samples.length} are in the results output)`;
+            const rows = shown.map((sample) => [
+                clockTime(sample.at),
+                valueCell(sample),
+                verdictCell(sample),
+                escapeMarkdown(clip(sample.message ?? '')),
+            ]);
+            lines.push(`<details><summary>${caption}</summary>`, '', table(['Time', 'Value', 'Verdict', 'Note'], rows), '', '</details>', '');
+        }
+    }
+    return lines.join('\n');
+}
+/**
+ * A Mermaid xychart-beta block (GitHub renders it): the samples as a line, each threshold as a
+ * flat line. Samples without data have no point to plot; the caption says how many.
+ */
+function chart(check) {
+    const plotted = evenly(check.samples.filter((sample) => sample.value !== null), MAX_CHART_POINTS);
+    if (!plotted.length)
+        return '<p>No sample had data: nothing to chart.</p>';
+    const values = plotted.map((sample) => sample.value);
+    const limits = [check.threshold.max, check.threshold.min].filter((limit) => limit !== undefined);
+    const low = Math.min(...values, ...limits);
+    const high = Math.max(...values, ...limits);
+    // Rates, latencies and connection counts are read against zero; only negative figures move the axis down.
+    const bottom = low >= 0 ? 0 : low - (high - low) * 0.1;
+    const pad = (high - bottom) * 0.1 || Math.abs(high) * 0.1 || 1;
+    const missing = check.samples.length - check.samples.filter((sample) => sample.value !== null).length;
+    const lines = [
+        '```mermaid',
+        'xychart-beta',
+        `  title "${mermaidLabel(check.name)}"`,
+        `  x-axis [${plotted.map((sample) => `"${clockTime(sample.at)}"`).join(', ')}]`,
+        `  y-axis "value" ${number(bottom)} --> ${number(high + pad)}`,
+        `  line [${values.map(number).join(', ')}]`,
+        ...limits.map((limit) => `  line [${plotted.map(() => number(limit)).join(', ')}]`),
+        '```',
+        '',
+        `<p>The samples${plotted.length < check.samples.length - missing ? ` (${plotted.length} evenly chosen)` : ''} against ${escapeMarkdown(describeThreshold(check.threshold))} (the flat line${limits.length > 1 ? 's' : ''})${missing ? `; ${missing} sample(s) without data are not plotted` : ''}.</p>`,
+    ];
+    return lines.join('\n');
+}
+function valueCell(sample) {
+    return sample.value === null ? '—' : formatValue(sample.value);
+}
+function verdictCell(sample) {
+    return { pass: '✅ pass', fail: '❌ fail', 'no-data': '❔ no data', error: '❔ query error' }[sample.verdict];
+}
+function table(header, rows) {
+    return htmlTable([header.map((data) => ({ data, header: true })), ...rows]);
+}
+function number(value) {
+    return String(Number(value.toPrecision(6)));
+}
+function evenly(items, most) {
+    if (items.length <= most)
+        return items;
+    return Array.from({ length: most }, (_, index) => items[Math.round((index * (items.length - 1)) / (most - 1))]);
+}
+function clip(text, most = MAX_CELL) {
+    return text.length <= most ? text : `${text.slice(0, most - 1)}…`;
+}
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -55538,7 +56666,7 @@ const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta
  * Sanitizes an input into a string so it can be passed into issueCommand safely
  * @param input input to sanitize into a string
  */
-function utils_toCommandValue(input) {
+function toCommandValue(input) {
     if (input === null || input === undefined) {
         return '';
     }
@@ -55553,7 +56681,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -55603,12 +56731,12 @@ function utils_toCommandProperties(annotationProperties) {
  * This is an internal utility function that powers the public API functions
  * such as setSecret, warning, error, and exportVariable.
  */
-function command_issueCommand(command, properties, message) {
+function issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
     process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
 }
-function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
+function issue(name, message = '') {
+    issueCommand(name, {}, message);
 }
 const CMD_STRING = '::';
 class Command {
@@ -55645,13 +56773,13 @@ class Command {
     }
 }
 function escapeData(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A');
 }
 function escapeProperty(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A')
@@ -55671,7 +56799,7 @@ const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta
 
 
 
-function file_command_issueFileCommand(command, message) {
+function issueFileCommand(command, message) {
     const filePath = process.env[`GITHUB_${command}`];
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
@@ -55679,13 +56807,13 @@ function file_command_issueFileCommand(command, message) {
     if (!external_fs_namespaceObject.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_namespaceObject.appendFileSync(filePath, `${toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
         encoding: 'utf8'
     });
 }
-function file_command_prepareKeyValueMessage(key, value) {
+function prepareKeyValueMessage(key, value) {
     const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
-    const convertedValue = utils_toCommandValue(value);
+    const convertedValue = toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -55702,8 +56830,10 @@ function file_command_prepareKeyValueMessage(key, value) {
 const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -55796,9 +56926,9 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
+var tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
-var undici = __nccwpck_require__(6752);
+var undici = __nccwpck_require__(4371);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
 /* eslint-disable @typescript-eslint/no-explicit-any */
 var __awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arguments, P, generator) {
@@ -55874,7 +57004,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -55920,7 +57050,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class lib_HttpClient {
+class HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -56223,7 +57353,7 @@ class lib_HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -56234,7 +57364,7 @@ class lib_HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -56333,7 +57463,7 @@ class lib_HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -56348,7 +57478,7 @@ class lib_HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -56373,7 +57503,7 @@ class lib_HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -56396,7 +57526,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -56527,7 +57657,7 @@ class BasicCredentialHandler {
         });
     }
 }
-class auth_BearerCredentialHandler {
+class BearerCredentialHandler {
     constructor(token) {
         this.token = token;
     }
@@ -56585,13 +57715,13 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 
-class oidc_utils_OidcClient {
+class OidcClient {
     static createHttpClient(allowRetry = true, maxRetry = 10) {
         const requestOptions = {
             allowRetries: allowRetry,
             maxRetries: maxRetry
         };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
     }
     static getRequestToken() {
         const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -56610,7 +57740,7 @@ class oidc_utils_OidcClient {
     static getCall(id_token_url) {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const httpclient = OidcClient.createHttpClient();
             const res = yield httpclient
                 .getJson(id_token_url)
                 .catch(error => {
@@ -56629,13 +57759,13 @@ class oidc_utils_OidcClient {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                let id_token_url = OidcClient.getIDTokenUrl();
                 if (audience) {
                     const encodedAudience = encodeURIComponent(audience);
                     id_token_url = `${id_token_url}&audience=${encodedAudience}`;
                 }
                 debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                const id_token = yield OidcClient.getCall(id_token_url);
                 setSecret(id_token);
                 return id_token;
             }
@@ -56924,7 +58054,7 @@ const _summary = new Summary();
 /**
  * @deprecated use `core.summary`
  */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
+const markdownSummary = _summary;
 const summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
@@ -56958,7 +58088,7 @@ function toWin32Path(pth) {
  * @return string The platform-specific path.
  */
 function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
+    return pth.replace(/[/\\]/g, external_path_namespaceObject.sep);
 }
 //# sourceMappingURL=path-utils.js.map
 // EXTERNAL MODULE: external "string_decoder"
@@ -58033,16 +59163,16 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  * @param     options            optional exec options.  See ExecOptions
  * @returns   Promise<number>    exit code
  */
-function exec_exec(commandLine, args, options) {
+function exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
+        const commandArgs = argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
+        const runner = new ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -58062,8 +59192,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
+        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -58079,7 +59209,7 @@ function getExecOutput(commandLine, args, options) {
             }
         };
         const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
         //flush any remaining characters
         stdout += stdoutDecoder.end();
         stderr += stderrDecoder.end();
@@ -58104,10 +59234,10 @@ var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, 
 
 
 const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+    const { stdout: version } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
         silent: true
     });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+    const { stdout: name } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
         silent: true
     });
     return {
@@ -58117,7 +59247,7 @@ const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* 
 });
 const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
     var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+    const { stdout } = yield getExecOutput('sw_vers', undefined, {
         silent: true
     });
     const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
@@ -58128,7 +59258,7 @@ const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
     };
 });
 const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+    const { stdout } = yield getExecOutput('lsb_release', ['-i', '-r', '-s'], {
         silent: true
     });
     const [name, version] = stdout.trim().split('\n');
@@ -58233,8 +59363,8 @@ function exportVariable(name, val) {
  * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
  * ```
  */
-function core_setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
+function setSecret(secret) {
+    issueCommand('add-mask', {}, secret);
 }
 /**
  * Prepends inputPath to the PATH (for this action and future actions)
@@ -58248,7 +59378,7 @@ function addPath(inputPath) {
     else {
         issueCommand('add-path', {}, inputPath);
     }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+    process.env['PATH'] = `${inputPath}${external_path_namespaceObject.delimiter}${process.env['PATH']}`;
 }
 /**
  * Gets the value of an input.
@@ -58317,10 +59447,10 @@ function getBooleanInput(name, options) {
 function setOutput(name, value) {
     const filePath = process.env['GITHUB_OUTPUT'] || '';
     if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
     }
     process.stdout.write(external_os_namespaceObject.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+    issueCommand('set-output', { name }, toCommandValue(value));
 }
 /**
  * Enables or disables the echoing of commands into stdout for the rest of the step.
@@ -58355,8 +59485,8 @@ function isDebug() {
  * Writes debug message to user log
  * @param message debug message
  */
-function core_debug(message) {
-    command_issueCommand('debug', {}, message);
+function debug(message) {
+    issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
@@ -58364,7 +59494,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -58372,7 +59502,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -58397,13 +59527,13 @@ function info(message) {
  * @param name The name of the output group
  */
 function startGroup(name) {
-    command_issue('group', name);
+    issue('group', name);
 }
 /**
  * End an output group.
  */
 function endGroup() {
-    command_issue('endgroup');
+    issue('endgroup');
 }
 /**
  * Wrap an asynchronous function call in a group.
@@ -58474,907 +59604,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./src/common/clock.ts
-// The one clock: every wait, poll, retry and elapsed-time figure goes through it, so that tests can
-// drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
-const systemClock = {
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
-};
-
-;// CONCATENATED MODULE: ./src/common/duration.ts
-const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-/**
- * Parses a duration such as `5s`, `15m`, `1h30m`, `250ms` or a bare number of seconds.
- * Returns milliseconds, or undefined when the text is not a duration.
- */
-function parseDuration(text) {
-    const value = text.trim();
-    if (/^\d+(\.\d+)?$/.test(value))
-        return Math.round(Number(value) * 1000);
-    const pattern = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
-    let total = 0;
-    let consumed = 0;
-    for (const match of value.matchAll(pattern)) {
-        total += Number(match[1]) * UNITS[match[2]];
-        consumed += match[0].length;
-    }
-    if (consumed === 0 || consumed !== value.length)
-        return undefined;
-    return Math.round(total);
-}
-/** 90_500 -> "1m 30.5s": for summaries and progress lines. */
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)}ms`;
-    const seconds = ms / 1000;
-    if (seconds < 60)
-        return `${Number(seconds.toFixed(1))}s`;
-    const minutes = Math.floor(seconds / 60);
-    const rest = seconds - minutes * 60;
-    if (minutes < 60)
-        return `${minutes}m ${Number(rest.toFixed(1))}s`;
-    return `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
-}
-
-;// CONCATENATED MODULE: ./src/common/errors.ts
-/**
- * A mistake the user can fix (bad input, missing permission, a state the run refuses):
- * reported as a plain error with the fix, no stack trace. Anything else is our bug.
- */
-class errors_ConfigurationError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'ConfigurationError';
-    }
-}
-function isConfigurationError(error) {
-    return error instanceof errors_ConfigurationError || (error instanceof Error && error.name === 'ConfigurationError');
-}
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    return String(error);
-}
-
-// EXTERNAL MODULE: ./node_modules/yaml/dist/index.js
-var dist = __nccwpck_require__(8815);
-;// CONCATENATED MODULE: ./src/monitor/checks.ts
-
-
-
-const CHECK_KEYS = ['name', 'query', 'cloudwatch', 'max', 'min'];
-const CLOUDWATCH_KEYS = ['namespace', 'metric', 'dimensions', 'stat', 'period'];
-const NAMED_STATS = ['SampleCount', 'Average', 'Sum', 'Minimum', 'Maximum', 'IQM'];
-/** Percentiles and the other extended statistics CloudWatch accepts: p99, p99.9, tm90, TM(10%:90%), ... */
-const EXTENDED_STAT = /^(p|tm|wm|tc|ts)\d{1,2}(\.\d{1,10})?$|^(p|tm|wm|tc|ts)100$|^(TM|WM|TC|TS|PR)\(.+\)$/;
-/** The most samples a check may take: the results output and the summary stay readable and small. */
-const MAX_ROUNDS = 1000;
-const EXAMPLE = `- name: 5xx rate
-  query: sum(rate(http_requests_total{status=~"5.."}[5m])) / sum(rate(http_requests_total[5m]))
-  max: 0.05`;
-/**
- * Parses the `checks` input: a YAML list of checks, each a name, one source (a Prometheus `query`
- * or a `cloudwatch` metric) and a threshold (`max`, `min` or both). Every mistake is a
- * ConfigurationError that names the check, so a typo is fixed before anything is watched.
- */
-function parseChecks(text, input = 'checks') {
-    let document;
-    try {
-        document = dist.parse(text);
-    }
-    catch (error) {
-        const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-        throw new errors_ConfigurationError(`Input "${input}" is not valid YAML: ${reason}. Write a list such as:\n${EXAMPLE}`);
-    }
-    if (!Array.isArray(document) || document.length === 0) {
-        throw new errors_ConfigurationError(`Input "${input}" must be a YAML list of checks, such as:\n${EXAMPLE}`);
-    }
-    const checks = document.map((entry, index) => parseCheck(entry, index, input));
-    const seen = new Set();
-    for (const check of checks) {
-        if (seen.has(check.name))
-            throw new errors_ConfigurationError(`Input "${input}": two checks are named "${check.name}"; give each a unique name.`);
-        seen.add(check.name);
-    }
-    return checks;
-}
-function parseCheck(entry, index, input) {
-    const position = `check #${index + 1}`;
-    if (!isMapping(entry)) {
-        throw new errors_ConfigurationError(`Input "${input}": ${position} is not a mapping (name, query or cloudwatch, max and/or min).`);
-    }
-    const name = typeof entry.name === 'string' || typeof entry.name === 'number' ? String(entry.name).trim() : '';
-    if (!name)
-        throw new errors_ConfigurationError(`Input "${input}": ${position} has no "name".`);
-    const where = `Input "${input}": check "${name}"`;
-    const unknown = Object.keys(entry).filter((key) => !CHECK_KEYS.includes(key));
-    if (unknown.length) {
-        throw new errors_ConfigurationError(`${where} has unknown key(s) ${unknown.map((key) => `"${key}"`).join(', ')}. Valid keys are: [${CHECK_KEYS.join(', ')}].`);
-    }
-    const threshold = parseThreshold(entry, where);
-    if (entry.query !== undefined && entry.cloudwatch !== undefined)
-        throw new errors_ConfigurationError(`${where} has both "query" and "cloudwatch"; give one source per check.`);
-    if (entry.query !== undefined) {
-        if (typeof entry.query !== 'string' || !entry.query.trim())
-            throw new errors_ConfigurationError(`${where}: "query" must be a PromQL expression.`);
-        return { name, source: { kind: 'prometheus', query: entry.query.trim() }, threshold };
-    }
-    if (entry.cloudwatch !== undefined)
-        return { name, source: parseCloudWatch(entry.cloudwatch, where), threshold };
-    throw new errors_ConfigurationError(`${where} has no source: give "query" (PromQL) or "cloudwatch" ({namespace, metric, dimensions, stat, period}).`);
-}
-function parseThreshold(entry, where) {
-    const threshold = {};
-    for (const key of ['max', 'min']) {
-        const raw = entry[key];
-        if (raw === undefined || raw === null)
-            continue;
-        const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() ? Number(raw) : NaN;
-        if (!Number.isFinite(value))
-            throw new errors_ConfigurationError(`${where}: "${key}" is ${show(raw)}, not a number.`);
-        threshold[key] = value;
-    }
-    if (threshold.max === undefined && threshold.min === undefined)
-        throw new errors_ConfigurationError(`${where} has no threshold: give "max" (the value must not be above it), "min", or both.`);
-    if (threshold.max !== undefined && threshold.min !== undefined && threshold.min > threshold.max)
-        throw new errors_ConfigurationError(`${where}: "min" ${threshold.min} is above "max" ${threshold.max}; no value could pass.`);
-    return threshold;
-}
-function parseCloudWatch(raw, where) {
-    if (!isMapping(raw))
-        throw new errors_ConfigurationError(`${where}: "cloudwatch" must be a mapping of ${CLOUDWATCH_KEYS.join(', ')}.`);
-    const unknown = Object.keys(raw).filter((key) => !CLOUDWATCH_KEYS.includes(key));
-    if (unknown.length) {
-        throw new errors_ConfigurationError(`${where}: "cloudwatch" has unknown key(s) ${unknown.map((key) => `"${key}"`).join(', ')}. Valid keys are: [${CLOUDWATCH_KEYS.join(', ')}].`);
-    }
-    const text = (key) => {
-        const value = raw[key];
-        if (typeof value !== 'string' || !value.trim())
-            throw new errors_ConfigurationError(`${where}: "cloudwatch.${key}" is required (such as AWS/RDS, DatabaseConnections).`);
-        return value.trim();
-    };
-    const stat = raw.stat === undefined ? 'Average' : typeof raw.stat === 'string' ? raw.stat.trim() : show(raw.stat);
-    if (!NAMED_STATS.includes(stat) && !EXTENDED_STAT.test(stat)) {
-        throw new errors_ConfigurationError(`${where}: "cloudwatch.stat" is "${stat}". Valid values are: [${NAMED_STATS.join(', ')}] or a percentile such as p99.`);
-    }
-    return {
-        kind: 'cloudwatch',
-        namespace: text('namespace'),
-        metric: text('metric'),
-        dimensions: parseDimensions(raw.dimensions, where),
-        stat,
-        periodSeconds: parsePeriod(raw.period, where),
-    };
-}
-function parseDimensions(raw, where) {
-    if (raw === undefined || raw === null)
-        return {};
-    if (!isMapping(raw))
-        throw new errors_ConfigurationError(`${where}: "cloudwatch.dimensions" must be a mapping of name to value, such as {DBInstanceIdentifier: tickettoken-production}.`);
-    const dimensions = {};
-    for (const [key, value] of Object.entries(raw)) {
-        if (typeof value !== 'string' && typeof value !== 'number')
-            throw new errors_ConfigurationError(`${where}: dimension "${key}" must have a text value.`);
-        dimensions[key] = String(value);
-    }
-    return dimensions;
-}
-/** CloudWatch accepts 1, 5, 10, 20 or 30 seconds (high-resolution metrics) or a multiple of 60. */
-function parsePeriod(raw, where) {
-    if (raw === undefined || raw === null)
-        return 60;
-    const ms = typeof raw === 'number' ? raw * 1000 : typeof raw === 'string' ? parseDuration(raw) : undefined;
-    const seconds = ms === undefined ? NaN : ms / 1000;
-    if (!Number.isInteger(seconds) || !(seconds % 60 === 0 || [1, 5, 10, 20, 30].includes(seconds)) || seconds <= 0) {
-        throw new errors_ConfigurationError(`${where}: "cloudwatch.period" is ${show(raw)}: it must be 1s, 5s, 10s, 20s, 30s or a multiple of 60s (such as 60, 1m, 5m).`);
-    }
-    return seconds;
-}
-/**
- * The watch as a whole must make sense: an interval no longer than the duration, none shorter
- * than a CloudWatch check's period (a new sample would read the same datapoint again), and a
- * bounded number of samples.
- */
-function validateSchedule(checks, schedule, names = { duration: 'duration', interval: 'interval' }) {
-    const { durationMs, intervalMs } = schedule;
-    if (intervalMs <= 0)
-        throw new errors_ConfigurationError(`Input "${names.interval}" must be longer than 0.`);
-    if (intervalMs > durationMs) {
-        throw new errors_ConfigurationError(`Input "${names.interval}" (${formatDuration(intervalMs)}) is longer than "${names.duration}" (${formatDuration(durationMs)}): the watch would take one sample. Make the interval shorter or the duration longer.`);
-    }
-    for (const check of checks) {
-        if (check.source.kind !== 'cloudwatch')
-            continue;
-        const periodMs = check.source.periodSeconds * 1000;
-        if (intervalMs < periodMs) {
-            throw new errors_ConfigurationError(`Check "${check.name}": "${names.interval}" (${formatDuration(intervalMs)}) is shorter than its CloudWatch period (${formatDuration(periodMs)}); samples would read the same datapoint again. Set "${names.interval}" to at least ${formatDuration(periodMs)}.`);
-        }
-    }
-    const rounds = Math.floor(durationMs / intervalMs) + 1;
-    if (rounds > MAX_ROUNDS) {
-        throw new errors_ConfigurationError(`"${names.duration}" ${formatDuration(durationMs)} at "${names.interval}" ${formatDuration(intervalMs)} makes ${rounds} samples per check; at most ${MAX_ROUNDS}. Lengthen the interval.`);
-    }
-}
-/** How a check's source reads in a table or a log line. */
-function describeSource(check) {
-    const source = check.source;
-    if (source.kind === 'prometheus')
-        return `prometheus: ${source.query}`;
-    const dimensions = Object.entries(source.dimensions)
-        .map(([key, value]) => `${key}=${value}`)
-        .join(', ');
-    return `cloudwatch: ${source.namespace} ${source.metric}${dimensions ? ` {${dimensions}}` : ''} ${source.stat}/${source.periodSeconds}s`;
-}
-function describeThreshold(threshold) {
-    return [
-        threshold.min === undefined ? '' : `min ${threshold.min}`,
-        threshold.max === undefined ? '' : `max ${threshold.max}`,
-    ]
-        .filter(Boolean)
-        .join(', ');
-}
-/** A YAML value as the user wrote it, for an error message. */
-function show(value) {
-    return JSON.stringify(value) ?? String(value);
-}
-function isMapping(value) {
-    return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-cloudwatch/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(4085);
-;// CONCATENATED MODULE: ./src/monitor/cloudwatch.ts
-
-
-
-/**
- * CloudWatch publishes a period's datapoint after the period ends, often a minute or two later:
- * reading only the current period would see "no data" on a healthy metric. So each sample reads
- * the newest datapoint within the last LOOKBACK_PERIODS periods.
- */
-const LOOKBACK_PERIODS = 3;
-/** One client for the whole watch; each read is one GetMetricData with the job's AWS credentials. */
-function createCloudWatchReader(options) {
-    const client = new dist_cjs/* CloudWatchClient */.WBn({
-        ...(options.region ? { region: options.region } : {}),
-        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-        retryMode: 'standard',
-        maxAttempts: 3,
-    });
-    const where = async () => {
-        const region = await client.config.region().catch(() => undefined);
-        return `CloudWatch GetMetricData${region ? ` in ${region}` : ''}`;
-    };
-    const read = async (source, now) => {
-        const periodMs = source.periodSeconds * 1000;
-        const signal = AbortSignal.timeout(options.requestTimeoutMs);
-        try {
-            const answer = await client.send(new dist_cjs/* GetMetricDataCommand */.Soe({
-                StartTime: new Date(now - LOOKBACK_PERIODS * periodMs),
-                EndTime: new Date(now),
-                ScanBy: 'TimestampDescending',
-                MetricDataQueries: [
-                    {
-                        Id: 'm0',
-                        ReturnData: true,
-                        MetricStat: {
-                            Metric: {
-                                Namespace: source.namespace,
-                                MetricName: source.metric,
-                                Dimensions: Object.entries(source.dimensions).map(([Name, Value]) => ({ Name, Value })),
-                            },
-                            Period: source.periodSeconds,
-                            Stat: source.stat,
-                        },
-                    },
-                ],
-            }), { abortSignal: signal });
-            const result = answer.MetricDataResults?.find((entry) => entry.Id === 'm0');
-            const problem = [...(answer.Messages ?? []), ...(result?.Messages ?? [])].find((message) => message.Code);
-            if (result?.StatusCode === 'InternalError' || (problem && !result?.Values?.length)) {
-                return {
-                    kind: 'error',
-                    reason: `${problem?.Code ?? 'InternalError'}: ${problem?.Value ?? ''} from ${await where()}`,
-                };
-            }
-            const points = (result?.Timestamps ?? []).map((time, index) => ({ time, value: result?.Values?.[index] }));
-            const newest = points
-                .filter((point) => point.value !== undefined)
-                .sort((a, b) => b.time.getTime() - a.time.getTime())[0];
-            if (!newest) {
-                return {
-                    kind: 'no-data',
-                    reason: `no datapoint in the last ${LOOKBACK_PERIODS} periods (${formatDuration(LOOKBACK_PERIODS * periodMs)}) from ${await where()}`,
-                };
-            }
-            return { kind: 'value', value: newest.value };
-        }
-        catch (error) {
-            if (signal.aborted)
-                return { kind: 'error', reason: `no answer within ${options.requestTimeoutMs}ms from ${await where()}` };
-            const name = error instanceof Error && error.name !== 'Error' ? `${error.name}: ` : '';
-            const hint = /AccessDenied|not authorized/i.test(errorMessage(error))
-                ? ' (the job role needs cloudwatch:GetMetricData)'
-                : '';
-            return { kind: 'error', reason: `${name}${errorMessage(error)} from ${await where()}${hint}` };
-        }
-    };
-    return { read, close: () => client.destroy() };
-}
-
-;// CONCATENATED MODULE: ./src/smoke/types.ts
-const types_silentLogger = { info() { }, warning() { } };
-
-;// CONCATENATED MODULE: ./src/smoke/http-check.ts
-
-
-const SNIPPET = 300;
-/**
- * Requests one URL until it answers as expected, as a person with curl would: a refused
- * connection, a timeout, a 5xx or a 429 is a service still coming back and is retried
- * with backoff; a wrong 4xx is a wrong URL or credentials and fails at once (unless
- * retryOn4xx), because retrying it only delays the bad news.
- */
-async function checkUrl(options) {
-    const logger = options.logger ?? silentLogger;
-    let attempts = 0;
-    let last;
-    while (attempts < options.attempts) {
-        const left = options.deadline - performance.now();
-        if (left <= 0 && attempts > 0)
-            break;
-        attempts += 1;
-        last = await attempt(options, Math.max(1, Math.ceil(Math.min(options.requestTimeoutMs, left))));
-        if (last.ok) {
-            logger.info(`${options.url}: ${last.status} in ${Math.round(last.latencyMs)}ms (attempt ${attempts})`);
-            return {
-                check: options.url,
-                kind: 'url',
-                passed: true,
-                attempts,
-                lastStatus: last.status,
-                latencyMs: Math.round(last.latencyMs),
-            };
-        }
-        logger.info(`${options.url}: attempt ${attempts}/${options.attempts} failed: ${last.error}`);
-        if (!last.retry || attempts >= options.attempts)
-            break;
-        const pause = Math.min(backoffDelay(attempts, options.intervalMs, options.maxIntervalMs), options.deadline - performance.now());
-        if (pause <= 0)
-            break;
-        await new Promise((resolve) => setTimeout(resolve, pause));
-    }
-    const failure = last;
-    const why = !failure.retry
-        ? ''
-        : attempts >= options.attempts
-            ? ` (gave up after ${attempts} attempts)`
-            : ` (overall deadline reached after ${attempts} attempts)`;
-    return {
-        check: options.url,
-        kind: 'url',
-        passed: false,
-        attempts,
-        lastStatus: failure.status,
-        latencyMs: Math.round(failure.latencyMs),
-        error: `${failure.error}${why}`,
-        snippet: failure.snippet,
-    };
-}
-async function attempt(options, timeoutMs) {
-    const started = performance.now();
-    const signal = AbortSignal.timeout(timeoutMs);
-    try {
-        // No redirects followed: like the runbook's plain curl, a redirect is an answer to judge, not to chase.
-        const response = await fetch(options.url, { headers: options.headers, redirect: 'manual', signal });
-        const body = await response.text();
-        const latencyMs = performance.now() - started;
-        const status = response.status;
-        const snippet = body.slice(0, SNIPPET);
-        if (options.expectedStatus.matches(status)) {
-            const complaint = options.expectBody?.check(body);
-            // A healthy status with the wrong body is a service still warming up ("starting"): retry it.
-            if (complaint)
-                return { ok: false, retry: true, error: `${status}, but ${complaint}`, status, latencyMs, snippet };
-            return { ok: true, status, latencyMs };
-        }
-        const wrong4xx = status >= 400 && status < 500 && status !== 429;
-        const retry = !wrong4xx || Boolean(options.retryOn4xx);
-        return {
-            ok: false,
-            retry,
-            error: `status ${status}, expected ${options.expectedStatus.text}${wrong4xx && !retry ? ' (a 4xx is not retried unless retry-on-4xx is set)' : ''}`,
-            status,
-            latencyMs,
-            snippet,
-        };
-    }
-    catch (error) {
-        const latencyMs = performance.now() - started;
-        if (signal.aborted) {
-            const limit = timeoutMs < options.requestTimeoutMs ? 'cut short by the overall deadline' : 'request timeout';
-            return { ok: false, retry: true, error: `no answer within ${timeoutMs}ms (${limit})`, latencyMs };
-        }
-        return { ok: false, retry: true, error: networkError(error), latencyMs };
-    }
-}
-/** A fetch failure as a person reads it: "connection refused (ECONNREFUSED)". */
-function networkError(error) {
-    const cause = error?.cause;
-    if (cause?.code === 'ECONNREFUSED')
-        return 'connection refused (ECONNREFUSED)';
-    if (cause?.code === 'ENOTFOUND')
-        return `host not found (ENOTFOUND)`;
-    if (cause?.code)
-        return `${cause.message ?? 'network error'} (${cause.code})`;
-    return error instanceof Error ? (cause?.message ?? error.message) : String(error);
-}
-
-;// CONCATENATED MODULE: ./src/monitor/prometheus.ts
-
-
-const MAX_LABELS_SHOWN = 5;
-/**
- * The instant-query endpoint for a base URL. A URL with credentials is refused: it would be
- * printed in every error, and the token and headers inputs exist to keep them masked.
- */
-function queryEndpoint(base, input = 'prometheus-url') {
-    let url;
-    try {
-        url = new URL(base);
-    }
-    catch {
-        throw new errors_ConfigurationError(`Input "${input}" is "${base}", which is not a URL such as https://prometheus.example.com.`);
-    }
-    if (url.protocol !== 'http:' && url.protocol !== 'https:')
-        throw new errors_ConfigurationError(`Input "${input}" has scheme "${url.protocol.replace(/:$/, '')}". Valid values are: [http, https].`);
-    if (url.username || url.password)
-        throw new errors_ConfigurationError(`Input "${input}" has credentials in it (${url.host}); pass them in "prometheus-token" or "prometheus-headers", where they are masked.`);
-    url.search = '';
-    url.hash = '';
-    const path = url.pathname.replace(/\/+$/, '');
-    url.pathname = path.endsWith('/api/v1/query') ? path : `${path}/api/v1/query`;
-    return url.toString();
-}
-/**
- * Runs one instant query (POST, as Grafana does, so a long PromQL expression fits; GET when the
- * server refuses POST) and reduces the answer to one number. Every failure is a Reading that
- * names the endpoint, never the token: the sampler decides what a failure costs.
- */
-async function readPrometheus(options, query) {
-    const endpoint = queryEndpoint(options.url);
-    const headers = { accept: 'application/json', ...options.headers };
-    if (options.token)
-        headers.authorization = `Bearer ${options.token}`;
-    const signal = AbortSignal.timeout(options.requestTimeoutMs);
-    let response;
-    let body;
-    try {
-        response = await fetch(endpoint, {
-            method: 'POST',
-            headers: { ...headers, 'content-type': 'application/x-www-form-urlencoded' },
-            body: new URLSearchParams({ query }).toString(),
-            signal,
-        });
-        if (response.status === 405) {
-            await response.body?.cancel();
-            response = await fetch(`${endpoint}?${new URLSearchParams({ query }).toString()}`, { headers, signal });
-        }
-        body = await response.text();
-    }
-    catch (error) {
-        if (signal.aborted)
-            return { kind: 'error', reason: `no answer within ${options.requestTimeoutMs}ms from ${endpoint}` };
-        return { kind: 'error', reason: `${networkError(error)} from ${endpoint}` };
-    }
-    return interpret(response.status, body, endpoint);
-}
-function interpret(status, body, endpoint) {
-    let answer;
-    try {
-        answer = JSON.parse(body);
-    }
-    catch {
-        answer = undefined;
-    }
-    if (status < 200 || status >= 300 || answer?.status === 'error') {
-        const detail = answer?.error
-            ? `${answer.errorType ?? 'error'}: ${answer.error}`
-            : body.trim().slice(0, 200) || 'empty body';
-        const hint = status === 401 || status === 403 ? ' (check prometheus-token and prometheus-headers)' : '';
-        return { kind: 'error', reason: `HTTP ${status} from ${endpoint}: ${detail}${hint}` };
-    }
-    if (!answer?.data)
-        return { kind: 'error', reason: `not a Prometheus API answer from ${endpoint}: ${body.trim().slice(0, 200)}` };
-    const { resultType, result } = answer.data;
-    if (resultType === 'scalar')
-        return prometheus_valueOf(result[1]);
-    if (resultType === 'vector' && Array.isArray(result)) {
-        const series = result;
-        if (series.length === 0)
-            return { kind: 'no-data', reason: `the query returned no series from ${endpoint}` };
-        if (series.length > 1) {
-            const shown = series.slice(0, MAX_LABELS_SHOWN).map((entry) => labels(entry.metric ?? {}));
-            const more = series.length > MAX_LABELS_SHOWN ? `, and ${series.length - MAX_LABELS_SHOWN} more` : '';
-            return {
-                kind: 'error',
-                reason: `the query returned ${series.length} series from ${endpoint}, expected one number: ${shown.join(', ')}${more}. Aggregate it, e.g. sum(...) or max(...)`,
-            };
-        }
-        return prometheus_valueOf(series[0].value?.[1]);
-    }
-    if (resultType === 'matrix')
-        return {
-            kind: 'error',
-            reason: `the query returned a range vector from ${endpoint}; write an instant query (rate(x[5m]), not x[5m])`,
-        };
-    return {
-        kind: 'error',
-        reason: `the query returned a ${resultType ?? 'missing'} result from ${endpoint}, not a number`,
-    };
-}
-/** Prometheus writes sample values as strings, "NaN", "+Inf" and "-Inf" included. */
-function prometheus_valueOf(text) {
-    if (text === undefined)
-        return { kind: 'no-data', reason: 'the series has no value' };
-    const infinity = /^([+-]?)inf$/i.exec(text.trim());
-    if (infinity)
-        return { kind: 'value', value: infinity[1] === '-' ? -Infinity : Infinity };
-    return { kind: 'value', value: Number(text) };
-}
-/** {status="500", route="/tickets"}: a series as PromQL writes it, so the user can aggregate it away. */
-function labels(metric) {
-    const pairs = Object.entries(metric).map(([key, value]) => `${key}=${JSON.stringify(value)}`);
-    return `{${pairs.join(', ')}}`;
-}
-
-;// CONCATENATED MODULE: ./src/monitor/verdict.ts
-/**
- * Judges one reading against a threshold. A value must be finite to pass: an error rate with no
- * traffic is 0/0 = NaN, and a watch that passes on NaN passes on an outage, so NaN and ±Inf are
- * "no data", never a pass.
- */
-function judge(reading, threshold, at) {
-    const time = new Date(at).toISOString();
-    if (reading.kind === 'no-data')
-        return { at: time, value: null, verdict: 'no-data', message: reading.reason };
-    if (reading.kind === 'error')
-        return { at: time, value: null, verdict: 'error', message: reading.reason };
-    const value = reading.value;
-    if (!Number.isFinite(value)) {
-        return { at: time, value: null, verdict: 'no-data', message: `the value is ${formatValue(value)}` };
-    }
-    if (threshold.max !== undefined && value > threshold.max)
-        return { at: time, value, verdict: 'fail', message: `above max ${threshold.max}` };
-    if (threshold.min !== undefined && value < threshold.min)
-        return { at: time, value, verdict: 'fail', message: `below min ${threshold.min}` };
-    return { at: time, value, verdict: 'pass' };
-}
-/**
- * "error rate: 0.3 at 03:12:41Z, above max 0.05", "p99 latency: no data at 03:12:41Z (the query
- * returned no series from ...)": the line a person reads in the error and the log.
- */
-function describeSample(checkName, sample) {
-    const when = clockTime(sample.at);
-    if (sample.verdict === 'no-data' || sample.verdict === 'error') {
-        const label = sample.verdict === 'no-data' ? 'no data' : 'query error';
-        return `${checkName}: ${label} at ${when}${sample.message ? ` (${sample.message})` : ''}`;
-    }
-    const verdict = sample.verdict === 'pass' ? 'within the threshold' : (sample.message ?? '');
-    return `${checkName}: ${formatValue(sample.value ?? NaN)} at ${when}, ${verdict}`;
-}
-/** 0.30000000000000004 -> "0.3", 1234567.891 -> "1234567.891": short, never in exponent form for everyday figures. */
-function formatValue(value) {
-    if (Number.isNaN(value))
-        return 'NaN';
-    if (!Number.isFinite(value))
-        return value > 0 ? '+Inf' : '-Inf';
-    if (value !== 0 && Math.abs(value) < 1e-6)
-        return value.toExponential(3);
-    return String(Number(value.toPrecision(10)));
-}
-/** "2026-11-29T03:12:41.123Z" -> "03:12:41Z". */
-function clockTime(iso) {
-    return `${iso.slice(11, 19)}Z`;
-}
-
-;// CONCATENATED MODULE: ./src/monitor/watch.ts
-
-
-
-
-/**
- * Argo Rollouts' analysis, run once: every check is sampled at the start and then every interval
- * until the duration has passed, all checks of a round in parallel. The watch ends at the first
- * round in which a check passes its failure-limit or inconclusive-limit (fail fast: a breach on
- * the third sample of a five-minute watch fails a minute in), otherwise after the last round.
- * Rounds are scheduled from the start time, so a slow answer does not push the rest back.
- */
-async function watch(options) {
-    const { clock, logger } = options;
-    const states = options.checks.map((check) => ({ check, samples: [], failures: 0, inconclusive: 0 }));
-    const totalRounds = Math.floor(options.durationMs / options.intervalMs) + 1;
-    const start = clock.now();
-    let rounds = 0;
-    let breaches = [];
-    while (rounds < totalRounds && breaches.length === 0) {
-        const wait = start + rounds * options.intervalMs - clock.now();
-        if (wait > 0)
-            await clock.sleep(wait);
-        const at = clock.now();
-        rounds += 1;
-        const samples = await Promise.all(states.map((state) => sample(options, state.check, at)));
-        states.forEach((state, index) => record(state, samples[index]));
-        logger.info(roundLine(rounds, totalRounds, at, states, samples, options));
-        breaches = states.flatMap((state, index) => breachOf(state, samples[index], options));
-    }
-    const elapsed = clock.now() - start;
-    const failure = breaches.length
-        ? `Monitor failed on sample ${rounds} of ${totalRounds}, ${formatDuration(elapsed)} into a ${formatDuration(options.durationMs)} watch: ${breaches.join('; ')}`
-        : undefined;
-    return {
-        passed: !failure,
-        failure,
-        startedAt: new Date(start).toISOString(),
-        endedAt: new Date(clock.now()).toISOString(),
-        rounds,
-        checks: states.map((state) => report(state, options, Boolean(failure))),
-    };
-}
-async function sample(options, check, at) {
-    // A reader that throws is a bug or an SDK surprise; for the watch it is one sample without an answer.
-    const reading = await options
-        .read(check, at)
-        .catch((error) => ({ kind: 'error', reason: errorMessage(error) }));
-    return judge(reading, check.threshold, at);
-}
-function record(state, sample) {
-    state.samples.push(sample);
-    if (sample.verdict === 'fail')
-        state.failures += 1;
-    if (sample.verdict === 'no-data' || sample.verdict === 'error')
-        state.inconclusive += 1;
-}
-/** What ends the watch for this check in this round, if anything: the sample that went one past a limit. */
-function breachOf(state, sample, options) {
-    if (sample.verdict === 'fail' && state.failures > options.failureLimit) {
-        return [
-            `${describeSample(state.check.name, sample)} (${plural(state.failures, 'failing sample')}, failure-limit ${options.failureLimit})`,
-        ];
-    }
-    if ((sample.verdict === 'no-data' || sample.verdict === 'error') && state.inconclusive > options.inconclusiveLimit) {
-        return [
-            `${describeSample(state.check.name, sample)} (${plural(state.inconclusive, 'sample')} without data, inconclusive-limit ${options.inconclusiveLimit})`,
-        ];
-    }
-    return [];
-}
-function report(state, options, stoppedEarly) {
-    const outcome = state.failures > options.failureLimit
-        ? 'failed'
-        : state.inconclusive > options.inconclusiveLimit
-            ? 'inconclusive'
-            : stoppedEarly
-                ? 'stopped'
-                : 'passed';
-    return {
-        name: state.check.name,
-        source: describeSource(state.check),
-        threshold: state.check.threshold,
-        outcome,
-        failures: state.failures,
-        inconclusive: state.inconclusive,
-        samples: state.samples,
-    };
-}
-function roundLine(round, total, at, states, samples, options) {
-    const parts = states.map((state, index) => {
-        const sample = samples[index];
-        if (sample.verdict === 'pass')
-            return `${state.check.name} ${formatValue(sample.value ?? NaN)} ok`;
-        if (sample.verdict === 'fail')
-            return `${state.check.name} ${formatValue(sample.value ?? NaN)} ${sample.message} (${state.failures}/${options.failureLimit} tolerated)`;
-        const label = sample.verdict === 'no-data' ? 'no data' : 'query error';
-        return `${state.check.name} ${label}: ${sample.message} (${state.inconclusive}/${options.inconclusiveLimit} tolerated)`;
-    });
-    return `Sample ${round}/${total} at ${clockTime(new Date(at).toISOString())}: ${parts.join('; ')}`;
-}
-function plural(count, noun) {
-    return `${count} ${noun}${count === 1 ? '' : 's'}`;
-}
-
-;// CONCATENATED MODULE: ./src/monitor/run.ts
-
-
-
-
-
-/**
- * The monitor as the action, the demo and the tests run it: checks the schedule, connects each
- * check to its source and watches. Configuration mistakes throw before the first sample.
- */
-async function runMonitor(options) {
-    validateSchedule(options.checks, options);
-    const prometheusChecks = options.checks.filter((check) => check.source.kind === 'prometheus');
-    const prometheus = options.prometheus;
-    if (prometheusChecks.length && !prometheus?.url) {
-        throw new errors_ConfigurationError(`Check "${prometheusChecks[0].name}" has a "query" but "prometheus-url" is not set: give the Prometheus server's base URL (https://prometheus.example.com).`);
-    }
-    if (prometheus?.url)
-        queryEndpoint(prometheus.url);
-    const cloudwatch = options.checks.some((check) => check.source.kind === 'cloudwatch')
-        ? createCloudWatchReader({ ...options.cloudwatch, requestTimeoutMs: options.requestTimeoutMs })
-        : undefined;
-    const read = (check, now) => {
-        if (check.source.kind === 'prometheus')
-            return readPrometheus({ ...prometheus, requestTimeoutMs: options.requestTimeoutMs }, check.source.query);
-        return cloudwatch.read(check.source, now);
-    };
-    try {
-        return await watch({ ...options, read });
-    }
-    finally {
-        cloudwatch?.close();
-    }
-}
-
-;// CONCATENATED MODULE: ./src/common/html.ts
-/** Escapes text for a job-summary table cell: summaries are HTML, and a body or a message may hold `<`. */
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-;// CONCATENATED MODULE: ./src/monitor/summary.ts
-
-
-
-
-/** GitHub drops a step summary over 1 MiB; stay well under it, whatever the checks and their messages. */
-const SUMMARY_BUDGET_BYTES = 1024 * 1024 - 64 * 1024;
-const MAX_CHART_POINTS = 60;
-const MAX_TABLE_ROWS = 60;
-const MAX_CELL = 500;
-const OUTCOME = {
-    passed: '✅ passed',
-    failed: '❌ failed',
-    inconclusive: '❔ inconclusive',
-    stopped: '⏹️ stopped early',
-};
-/**
- * The job summary for the reviewer who was not there: the verdict, a table of the checks, and per
- * check a chart of its samples against the threshold and the samples that did not pass. Everything
- * a user typed (names, queries, messages quoting them) is escaped; past the size budget the detail
- * goes first, the verdict and the table stay.
- */
-function monitorSummary(report, context) {
-    const head = [
-        '## Metric checks',
-        '',
-        `<p>${verdictLine(report, context)}</p>`,
-        '',
-        overviewTable(report.checks),
-        '',
-    ].join('\n');
-    const withCharts = [head, ...report.checks.map((check) => checkSection(check, true))].join('\n');
-    if (Buffer.byteLength(withCharts) <= SUMMARY_BUDGET_BYTES)
-        return withCharts;
-    const chartsOnly = [head, ...report.checks.map((check) => checkSection(check, false))].join('\n');
-    const note = '<p>Sample tables left out to keep the summary under 1 MiB; every sample is in the results output.</p>';
-    if (Buffer.byteLength(chartsOnly) + note.length <= SUMMARY_BUDGET_BYTES)
-        return `${chartsOnly}\n${note}\n`;
-    return `${head}\n<p>Charts and sample tables left out to keep the summary under 1 MiB; every sample is in the results output.</p>\n`;
-}
-function verdictLine(report, context) {
-    const limits = `failure-limit ${context.failureLimit}, inconclusive-limit ${context.inconclusiveLimit}`;
-    const schedule = `every ${formatDuration(context.intervalMs)} for ${formatDuration(context.durationMs)}`;
-    if (report.passed)
-        return `✅ Every check held its threshold: ${report.rounds} sample(s) each, ${schedule} (${limits}).`;
-    return `❌ ${escapeText(clip(report.failure ?? 'failed'))}<br>Sampled ${schedule} (${limits}); stopped after ${report.rounds} sample(s).`;
-}
-function overviewTable(checks) {
-    const header = ['Check', 'Source', 'Threshold', 'Samples', 'Failing', 'Without data', 'Last value', 'Result'];
-    const rows = checks.map((check) => {
-        const last = check.samples.at(-1);
-        return [
-            escapeText(check.name),
-            `<code>${escapeText(clip(check.source))}</code>`,
-            escapeText(describeThreshold(check.threshold)),
-            String(check.samples.length),
-            String(check.failures),
-            String(check.inconclusive),
-            last ? valueCell(last) : '—',
-            OUTCOME[check.outcome],
-        ];
-    });
-    return table(header, rows);
-}
-function checkSection(check, withTable) {
-    // An HTML heading: a markdown one would read a typed * or [link](...) as markup.
-    const lines = [`<h3>${escapeText(check.name)}</h3>`, ''];
-    lines.push(chart(check), '');
-    if (withTable) {
-        const notPassing = check.samples.filter((sample) => sample.verdict !== 'pass');
-        const shown = check.samples.length <= MAX_TABLE_ROWS ? check.samples : notPassing.slice(0, MAX_TABLE_ROWS);
-        if (shown.length) {
-            const caption = shown === check.samples
-                ? `Samples (${check.samples.length})`
-                : `Samples that did not pass (${shown.length} of ${notPassing.length}; all ${check.samples.length} are in the results output)`;
-            const rows = shown.map((sample) => [
-                clockTime(sample.at),
-                valueCell(sample),
-                verdictCell(sample),
-                escapeText(clip(sample.message ?? '')),
-            ]);
-            lines.push(`<details><summary>${caption}</summary>`, '', table(['Time', 'Value', 'Verdict', 'Note'], rows), '', '</details>', '');
-        }
-    }
-    return lines.join('\n');
-}
-/**
- * A Mermaid xychart-beta block (GitHub renders it): the samples as a line, each threshold as a
- * flat line. Samples without data have no point to plot; the caption says how many.
- */
-function chart(check) {
-    const plotted = evenly(check.samples.filter((sample) => sample.value !== null), MAX_CHART_POINTS);
-    if (!plotted.length)
-        return '<p>No sample had data: nothing to chart.</p>';
-    const values = plotted.map((sample) => sample.value);
-    const limits = [check.threshold.max, check.threshold.min].filter((limit) => limit !== undefined);
-    const low = Math.min(...values, ...limits);
-    const high = Math.max(...values, ...limits);
-    // Rates, latencies and connection counts are read against zero; only negative figures move the axis down.
-    const bottom = low >= 0 ? 0 : low - (high - low) * 0.1;
-    const pad = (high - bottom) * 0.1 || Math.abs(high) * 0.1 || 1;
-    const missing = check.samples.length - check.samples.filter((sample) => sample.value !== null).length;
-    const lines = [
-        '```mermaid',
-        'xychart-beta',
-        `  title "${mermaidText(check.name)}"`,
-        `  x-axis [${plotted.map((sample) => `"${clockTime(sample.at)}"`).join(', ')}]`,
-        `  y-axis "value" ${number(bottom)} --> ${number(high + pad)}`,
-        `  line [${values.map(number).join(', ')}]`,
-        ...limits.map((limit) => `  line [${plotted.map(() => number(limit)).join(', ')}]`),
-        '```',
-        '',
-        `<p>The samples${plotted.length < check.samples.length - missing ? ` (${plotted.length} evenly chosen)` : ''} against ${escapeText(describeThreshold(check.threshold))} (the flat line${limits.length > 1 ? 's' : ''})${missing ? `; ${missing} sample(s) without data are not plotted` : ''}.</p>`,
-    ];
-    return lines.join('\n');
-}
-function valueCell(sample) {
-    return sample.value === null ? '—' : formatValue(sample.value);
-}
-function verdictCell(sample) {
-    return { pass: '✅ pass', fail: '❌ fail', 'no-data': '❔ no data', error: '❔ query error' }[sample.verdict];
-}
-function table(header, rows) {
-    const head = `<tr>${header.map((cell) => `<th>${cell}</th>`).join('')}</tr>`;
-    const body = rows.map((row) => `<tr>${row.map((cell) => `<td>${cell}</td>`).join('')}</tr>`).join('\n');
-    return `<table>\n${head}\n${body}\n</table>`;
-}
-/** Mermaid has no escape for a quote inside a title; keep letters, digits and plain punctuation only. */
-function mermaidText(text) {
-    return clip(text, 80)
-        .replace(/[^\p{L}\p{N} _.,:()/%+*=@!?'-]/gu, ' ')
-        .replace(/\s+/g, ' ')
-        .trim();
-}
-function number(value) {
-    return String(Number(value.toPrecision(6)));
-}
-function evenly(items, most) {
-    if (items.length <= most)
-        return items;
-    return Array.from({ length: most }, (_, index) => items[Math.round((index * (items.length - 1)) / (most - 1))]);
-}
-/** HTML-escaped, and backticks too: three of them in a name would open a code fence. */
-function escapeText(text) {
-    return escapeHtml(text).replace(/`/g, '&#96;');
-}
-function clip(text, most = MAX_CELL) {
-    return text.length <= most ? text : `${text.slice(0, most - 1)}…`;
-}
-
 ;// CONCATENATED MODULE: ./src/common/secrets.ts
 /**
  * The strings that must never reach a log, an output or a summary for one
@@ -59437,67 +59666,391 @@ function redactConnectionString(connectionString) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/actions/common/run.ts
+;// CONCATENATED MODULE: ./src/common/shutdown.ts
+// The one place that handles SIGINT and SIGTERM. A cancelled run gets SIGINT from the runner, then
+// SIGTERM about 7.5 s later, then SIGKILL 2.5 s after that: whatever a step must undo (cancel the
+// running statement, drop a scratch database, close a server) has that long.
+//
+// API (small on purpose):
+//   - Domain code takes a `RegisterCleanup` as a plain argument and calls
+//     `const done = onCleanup('dropping the scratch database(s)', () => drop())` when it creates
+//     something, then `done()` once it has released it itself. No @actions/core, no process handlers.
+//   - The action runtime (src/actions/common/action.ts) owns the one `Shutdown`, installs it for the
+//     run and hands `shutdown.register` to the action as `runtime.onCleanup`.
+// On a signal the cleanups still registered run in reverse registration order (the last thing
+// acquired is released first), together bounded by `timeoutMs`; then the process exits 130 (SIGINT)
+// or 143 (SIGTERM). A second signal while they run is ignored so it cannot cut a cleanup short.
 
-
-
-/**
- * The one try/catch around an action. A ConfigurationError is the user's to fix and
- * is reported as a plain error; anything else is our bug, so its stack goes to debug.
- * Every message is scrubbed of the secrets the action registered, because errors from
- * drivers and SDKs can quote a connection string verbatim.
- */
-async function runAction(body) {
-    const secrets = new SecretRegistry();
-    try {
-        await body(secrets);
+/** A registration function that never runs anything: for tests, benchmarks and callers without signals. */
+const noCleanup = () => () => undefined;
+const DEFAULT_CLEANUP_TIMEOUT_MS = 6_000;
+class Shutdown {
+    options;
+    cleanups = [];
+    stopping;
+    handler = (signal) => {
+        void this.stop(signal);
+    };
+    constructor(options) {
+        this.options = options;
     }
-    catch (error) {
-        const message = secrets.scrub(errorMessage(error));
-        if (!isConfigurationError(error) && error instanceof Error && error.stack)
-            core_debug(secrets.scrub(error.stack));
-        setFailed(message);
+    register = (description, cleanup) => {
+        const entry = { description, cleanup };
+        this.cleanups.push(entry);
+        return () => {
+            const index = this.cleanups.indexOf(entry);
+            if (index >= 0)
+                this.cleanups.splice(index, 1);
+        };
+    };
+    /** Listens for SIGINT and SIGTERM until `uninstall`. */
+    install() {
+        process.on('SIGINT', this.handler);
+        process.on('SIGTERM', this.handler);
+    }
+    uninstall() {
+        process.off('SIGINT', this.handler);
+        process.off('SIGTERM', this.handler);
+    }
+    /** Runs the cleanups (once, however many signals arrive), then exits. */
+    stop(signal) {
+        this.stopping ??= this.runCleanups(signal);
+        return this.stopping;
+    }
+    async runCleanups(signal) {
+        const { logger } = this.options;
+        const timeoutMs = this.options.timeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS;
+        const pending = [...this.cleanups].reverse();
+        this.cleanups.length = 0;
+        const what = pending.map((entry) => entry.description);
+        logger.warning(`Received ${signal}: ${what.length ? `${what.join(', ')} and ` : ''}stopping.`);
+        let timer;
+        const expired = new Promise((resolve) => {
+            timer = setTimeout(() => resolve('expired'), timeoutMs);
+        });
+        const all = (async () => {
+            for (const entry of pending) {
+                try {
+                    await entry.cleanup();
+                }
+                catch (error) {
+                    logger.warning(`Cleanup "${entry.description}" failed: ${errorMessage(error)}`);
+                }
+            }
+            return 'done';
+        })();
+        if ((await Promise.race([all, expired])) === 'expired')
+            logger.warning(`Cleanups still running after ${timeoutMs / 1000}s; stopping without them.`);
+        clearTimeout(timer);
+        try {
+            await this.options.beforeExit?.(signal);
+        }
+        finally {
+            const code = signal === 'SIGINT' ? 130 : 143;
+            logger.error(`The step was cancelled (${signal}) before it finished; see the lines above for what was undone.`);
+            (this.options.exit ?? ((status) => process.exit(status)))(code);
+        }
     }
 }
-/** Secrets known to this run: masked in the runner's log and scrubbed from our own messages. */
-class SecretRegistry {
+
+;// CONCATENATED MODULE: ./src/actions/common/inputs.ts
+
+
+function spec(name, options, parse) {
+    return {
+        name,
+        required: options.required ?? false,
+        default: options.default,
+        secret: options.secret ?? false,
+        derive: options.derive,
+        parse,
+    };
+}
+function required(value, name) {
+    if (value === undefined)
+        throw new errors_ConfigurationError(`Input "${name}" is required and was not given.`);
+    return value;
+}
+function inputs_text(name, options = {}) {
+    return spec(name, options, (value, input) => (options.required ? required(value, input) : value));
+}
+function secret(name, options = {}) {
+    return inputs_text(name, { ...options, secret: true });
+}
+/** `true` or `false`; the default is action.yml's. */
+function flag(name, fallback) {
+    return spec(name, { default: String(fallback) }, (value, input) => {
+        if (value === undefined)
+            return fallback;
+        const lower = value.toLowerCase();
+        if (lower === 'true')
+            return true;
+        if (lower === 'false')
+            return false;
+        throw new ConfigurationError(`Input "${input}" is "${value}". Valid values are: [true, false].`);
+    });
+}
+/** One of `allowed`. */
+function choice(name, allowed, fallback) {
+    return spec(name, { default: fallback, required: fallback === undefined }, (value, input) => {
+        if (value === undefined) {
+            if (fallback !== undefined)
+                return fallback;
+            throw new ConfigurationError(`Input "${input}" is required. Valid values are: [${allowed.join(', ')}].`);
+        }
+        if (!allowed.includes(value)) {
+            throw new ConfigurationError(`Input "${input}" is "${value}". Valid values are: [${allowed.join(', ')}].`);
+        }
+        return value;
+    });
+}
+function integer(name, options = {}) {
+    const fallback = options.default === undefined ? undefined : String(options.default);
+    return spec(name, { default: fallback }, (value, input) => {
+        if (value === undefined)
+            return undefined;
+        const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = options;
+        const range = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
+        if (!/^[-+]?\d+$/.test(value))
+            throw new errors_ConfigurationError(`Input "${input}" is "${value}": it must be ${range}.`);
+        const number = Number(value);
+        if (number < min || number > max)
+            throw new errors_ConfigurationError(`Input "${input}" is ${number}: it must be ${range}.`);
+        return number;
+    });
+}
+/** A duration (`5s`, `15m`, `1h`) in milliseconds. */
+function duration(name, fallback, options = {}) {
+    return spec(name, { default: fallback }, (value, input) => {
+        const given = value ?? fallback;
+        const ms = parseDuration(given);
+        if (ms === undefined || ms < (options.min ?? 0)) {
+            throw new errors_ConfigurationError(`Input "${input}" is "${given}": it must be a duration such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
+        }
+        return ms;
+    });
+}
+/** Non-empty trimmed lines; comments starting with # are dropped. */
+function lines(name, options = {}) {
+    return spec(name, options, (value) => splitLines(value ?? ''));
+}
+function splitLines(value) {
+    return value
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+}
+/** Any other parser: gets the text (undefined when empty) and the input's name for its messages. */
+function custom(name, parse, options = {}) {
+    return spec(name, options, parse);
+}
+/**
+ * Reads every declared input: secrets are masked first (each line of a multi-line one too), then
+ * each input is parsed in declaration order, so the first mistake reported is the first input's.
+ */
+function readInputs(specs, getInput, mask) {
+    for (const input of Object.values(specs)) {
+        if (!input.secret)
+            continue;
+        const raw = getInput(input.name);
+        if (!raw)
+            continue;
+        mask(raw);
+        for (const line of raw.split(/\r?\n/))
+            if (line.trim().length >= 3)
+                mask(line.trim());
+        for (const derived of input.derive?.(raw.trim()) ?? [])
+            mask(derived);
+    }
+    const parsed = {};
+    for (const [key, input] of Object.entries(specs)) {
+        const given = getInput(input.name).trim();
+        const fallback = input.default !== undefined && !input.default.includes('${{') ? input.default : undefined;
+        parsed[key] = input.parse(given === '' ? fallback : given, input.name);
+    }
+    return parsed;
+}
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
+;// CONCATENATED MODULE: ./src/actions/common/summary.ts
+
+
+
+
+const CUT_NOTE = '\n\n<p><em>The summary was cut here: GitHub shows at most 1 MiB. The log has everything.</em></p>\n';
+/**
+ * The job summary, built by the action and written once by the runtime, on every path. Everything
+ * given as text is escaped here, HTML and backticks (core.summary.addTable and friends insert it
+ * raw), so a reason such as `<h1>FAKE: approved</h1>` or a name with ``` shows as typed. `html` and `markdown` take markup that the caller
+ * built, and must escape what it interpolates with escapeMarkdown (src/common/html.ts).
+ */
+class summary_Summary {
+    parts = [];
+    heading(text, level = 2) {
+        this.parts.push(`<h${level}>${escapeMarkdown(text)}</h${level}>\n`);
+        return this;
+    }
+    paragraph(text) {
+        this.parts.push(`<p>${escapeMarkdown(text)}</p>\n`);
+        return this;
+    }
+    /** A table of text cells: a cell `{ data, header: true }` is a header cell. */
+    table(rows) {
+        return this.addTable(rows, escapeMarkdown);
+    }
+    /** A table whose cells are markup the caller escaped (for <code>, <br>, <pre> inside cells). */
+    htmlTable(rows) {
+        return this.addTable(rows, (markup) => markup);
+    }
+    addTable(rows, escape) {
+        const escaped = rows.map((row) => row.map((cell) => typeof cell === 'object' ? { ...cell, data: escape(String(cell.data)) } : escape(String(cell))));
+        this.parts.push(`${htmlTable(escaped)}\n`);
+        return this;
+    }
+    list(items) {
+        this.parts.push(`<ul>${items.map((item) => `<li>${escapeMarkdown(item)}</li>`).join('')}</ul>\n`);
+        return this;
+    }
+    code(text, language) {
+        this.parts.push(`<pre${language ? ` lang="${escapeHtml(language)}"` : ''}><code>${escapeMarkdown(text)}</code></pre>\n`);
+        return this;
+    }
+    /** Markup built by the caller, escaped where it interpolates. */
+    html(markup) {
+        this.parts.push(`${markup}\n`);
+        return this;
+    }
+    /** GitHub-flavoured Markdown built by the caller (it renders inline HTML: escape what a person typed). */
+    markdown(text) {
+        this.parts.push(`${text}\n`);
+        return this;
+    }
+    isEmpty() {
+        return this.parts.length === 0;
+    }
+    toString() {
+        return this.parts.join('');
+    }
+    /** Drops what was built (the runtime writes nothing twice). */
+    clear() {
+        this.parts.length = 0;
+    }
+}
+/** The content capped to `limit` bytes of UTF-8, cut on a character boundary, with a note. */
+function capSummary(content, limit = SUMMARY_LIMIT_BYTES) {
+    if (Buffer.byteLength(content, 'utf8') <= limit)
+        return content;
+    const room = limit - Buffer.byteLength(CUT_NOTE, 'utf8');
+    const bytes = Buffer.from(content, 'utf8').subarray(0, room);
+    // A multi-byte character cut in half decodes to U+FFFD: drop it.
+    const cut = bytes.toString('utf8').replace(/\uFFFD+$/, '');
+    return `${cut}${CUT_NOTE}`;
+}
+/**
+ * Writes the summary once: scrubbed of secrets, capped, and guarded, because a summary that cannot
+ * be written (no GITHUB_STEP_SUMMARY when run by hand, a full disk) must never replace the step's
+ * real outcome: it becomes a warning.
+ */
+async function writeSummary(summary, scrub, logger) {
+    if (summary.isEmpty())
+        return;
+    const content = capSummary(scrub(summary.toString()));
+    summary.clear();
+    try {
+        // The file the runner reads after the step, as core.summary.write() appends to it.
+        const file = process.env.GITHUB_STEP_SUMMARY;
+        if (!file)
+            throw new Error('GITHUB_STEP_SUMMARY is not set (not running on a GitHub runner?)');
+        await promises_default().appendFile(file, content, 'utf8');
+    }
+    catch (error) {
+        logger.warning(`The job summary was not written: ${errorMessage(error)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/actions/common/action.ts
+
+
+
+
+
+
+
+
+
+/** Secrets known to this run: masked in the runner's log and scrubbed from our own messages, outputs and summary. */
+class Secrets {
     values = new Set();
     add(...secrets) {
         for (const secret of secrets) {
-            if (!secret || secret.length < 3)
+            if (!secret || secret.length < 3 || this.values.has(secret))
                 continue;
             this.values.add(secret);
-            core_setSecret(secret);
+            setSecret(secret);
         }
     }
-    scrub(text) {
-        return scrub(text, [...this.values]);
-    }
-    list() {
-        return [...this.values];
-    }
+    scrub = (text) => scrub(text, [...this.values]);
 }
-
-;// CONCATENATED MODULE: ./src/actions/monitor/constants.ts
-var Inputs;
-(function (Inputs) {
-    Inputs["Checks"] = "checks";
-    Inputs["PrometheusUrl"] = "prometheus-url";
-    Inputs["PrometheusToken"] = "prometheus-token";
-    Inputs["PrometheusHeaders"] = "prometheus-headers";
-    Inputs["Duration"] = "duration";
-    Inputs["Interval"] = "interval";
-    Inputs["FailureLimit"] = "failure-limit";
-    Inputs["InconclusiveLimit"] = "inconclusive-limit";
-    Inputs["RequestTimeout"] = "request-timeout";
-    Inputs["AwsRegion"] = "aws-region";
-})(Inputs || (Inputs = {}));
-var Outputs;
-(function (Outputs) {
-    Outputs["Passed"] = "passed";
-    Outputs["Results"] = "results";
-    Outputs["Failure"] = "failure";
-})(Outputs || (Outputs = {}));
+/** The Logger every domain module takes, writing through @actions/core. */
+function actionLogger(secrets) {
+    const clean = (message) => escapeForLog(secrets.scrub(message));
+    return {
+        debug: (message) => debug(secrets.scrub(message)),
+        info: (message) => info(clean(message)),
+        warning: (message) => warning(secrets.scrub(message)),
+        error: (message) => error(secrets.scrub(message)),
+        group: (name, body) => group(clean(name), body),
+    };
+}
+function defineAction(definition) {
+    return { ...definition, start: () => runAction(definition) };
+}
+async function runAction(definition) {
+    const secrets = new Secrets();
+    const logger = actionLogger(secrets);
+    const summary = new summary_Summary();
+    const clock = clock_systemClock;
+    const shutdown = new Shutdown({ logger, beforeExit: () => writeSummary(summary, secrets.scrub, logger) });
+    const runtime = {
+        logger,
+        clock,
+        sleep: (ms) => clock.sleep(ms),
+        retry: (attempt, options) => retry(attempt, { clock, ...options }),
+        retryReport: (attempt, options) => retry_retryReport(attempt, { clock, ...options }),
+        poll: (check, options) => poll(check, { clock, ...options }),
+        summary,
+        secrets,
+        setOutput: (name, value) => setOutput(name, secrets.scrub(String(value))),
+        annotate: (level, message, properties) => core_namespaceObject[level](secrets.scrub(message), properties),
+        onCleanup: shutdown.register,
+    };
+    for (const [name, fallback] of Object.entries(definition.outputs)) {
+        setOutput(name, typeof fallback === 'function' ? fallback((input) => getInput(input)) : fallback);
+    }
+    shutdown.install();
+    let failure;
+    try {
+        const inputs = readInputs(definition.inputs, (name) => getInput(name), (secret) => secrets.add(secret));
+        await definition.run(inputs, runtime);
+    }
+    catch (error) {
+        failure = { error };
+    }
+    finally {
+        await writeSummary(summary, secrets.scrub, logger);
+        shutdown.uninstall();
+    }
+    if (failure)
+        reportFailure(failure.error, secrets);
+}
+/** A ConfigurationError is the user's to fix: a plain error. Anything else is our bug: its stack goes to debug. */
+function reportFailure(error, secrets) {
+    if (!isConfigurationError(error) && error instanceof Error && error.stack)
+        debug(secrets.scrub(error.stack));
+    setFailed(secrets.scrub(errorMessage(error)));
+}
 
 ;// CONCATENATED MODULE: ./src/smoke/headers.ts
 
@@ -59516,124 +60069,61 @@ function parseHeaders(lines, input = 'headers') {
     return headers;
 }
 
-;// CONCATENATED MODULE: ./src/actions/common/inputs.ts
-
-
-
-// Typed readers for action inputs. Each failure names the input and what is allowed,
-// so every action reports bad input the same way (see gradle/actions' "Valid values are").
-function getString(name) {
-    const value = getInput(name).trim();
-    return value === '' ? undefined : value;
-}
-function getRequired(name) {
-    const value = getString(name);
-    if (value === undefined)
-        throw new errors_ConfigurationError(`Input "${name}" is required and was not given.`);
-    return value;
-}
-function getSecret(name, options = {}) {
-    const raw = getInput(name);
-    if (raw) {
-        core_setSecret(raw);
-        for (const line of raw.split(/\r?\n/))
-            if (line.trim().length >= 3)
-                core_setSecret(line.trim());
-    }
-    const value = raw.trim();
-    if (!value) {
-        if (options.required)
-            throw new errors_ConfigurationError(`Input "${name}" is required and was not given.`);
-        return undefined;
-    }
-    return value;
-}
-function getBoolean(name, fallback) {
-    const value = getString(name);
-    if (value === undefined)
-        return fallback;
-    const lower = value.toLowerCase();
-    if (lower === 'true')
-        return true;
-    if (lower === 'false')
-        return false;
-    throw new ConfigurationError(`Input "${name}" is "${value}". Valid values are: [true, false].`);
-}
-function getEnum(name, allowed, fallback) {
-    const value = getString(name);
-    if (value === undefined) {
-        if (fallback !== undefined)
-            return fallback;
-        throw new ConfigurationError(`Input "${name}" is required. Valid values are: [${allowed.join(', ')}].`);
-    }
-    if (!allowed.includes(value)) {
-        throw new ConfigurationError(`Input "${name}" is "${value}". Valid values are: [${allowed.join(', ')}].`);
-    }
-    return value;
-}
-/** A whole number within [min, max]; undefined when the input is empty. */
-function getInteger(name, options = {}) {
-    const value = getString(name);
-    if (value === undefined)
-        return undefined;
-    const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = options;
-    const range = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
-    if (!/^[-+]?\d+$/.test(value))
-        throw new errors_ConfigurationError(`Input "${name}" is "${value}": it must be ${range}.`);
-    const number = Number(value);
-    if (number < min || number > max)
-        throw new errors_ConfigurationError(`Input "${name}" is ${number}: it must be ${range}.`);
-    return number;
-}
-/** A duration (`5s`, `15m`, `1h`) in milliseconds. */
-function getDuration(name, fallback, options = {}) {
-    const text = getString(name) ?? fallback;
-    const ms = parseDuration(text);
-    if (ms === undefined || ms < (options.min ?? 0)) {
-        throw new errors_ConfigurationError(`Input "${name}" is "${text}": it must be a duration such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
-    }
-    return ms;
-}
-/** Non-empty trimmed lines; comments starting with # are dropped. */
-function getLines(name) {
-    return getInput(name)
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
-}
-
 ;// CONCATENATED MODULE: ./src/actions/monitor/inputs.ts
 
 
 
 
-
-function getInputs() {
-    // Secrets first, so that nothing below (an error quoting a header line, say) can print them.
-    const token = getSecret(Inputs.PrometheusToken);
-    const headerLines = getLines(Inputs.PrometheusHeaders);
-    const headers = parseHeaders(headerLines, Inputs.PrometheusHeaders);
-    const secrets = [token ?? '', ...Object.values(headers)].filter((value) => value.length >= 3);
+/** The monitor action's inputs as action.yml declares them. */
+const inputs = {
+    /** The checks: a YAML list, each with a name, one source and a threshold. */
+    checks: custom('checks', (value, name) => {
+        if (value === undefined)
+            throw new errors_ConfigurationError(`Input "${name}" is required and was not given.`);
+        return parseChecks(value, name);
+    }, { required: true }),
+    /** Base URL of Prometheus or a compatible API; needed for `query` checks. */
+    prometheusUrl: inputs_text('prometheus-url'),
+    /** Sent as `Authorization: Bearer <token>`. */
+    prometheusToken: secret('prometheus-token'),
+    /** Extra request headers (a tenant header, say); their values are masked. */
+    prometheusHeaders: custom('prometheus-headers', (value, name) => parseHeaders(splitLines(value ?? ''), name)),
+    /** How long to watch. */
+    durationMs: duration('duration', '5m', { min: 1 }),
+    /** Time between samples. */
+    intervalMs: duration('interval', '30s', { min: 1 }),
+    /** Failing samples tolerated per check. */
+    failureLimit: integer('failure-limit', { min: 0, max: 1000, default: 0 }),
+    /** Samples without data or with a query error tolerated per check. */
+    inconclusiveLimit: integer('inconclusive-limit', { min: 0, max: 1000, default: 0 }),
+    /** Longest wait for one answer from Prometheus or CloudWatch. */
+    requestTimeoutMs: duration('request-timeout', '10s', { min: 1 }),
+    /** Region of the CloudWatch metrics; AWS_REGION when empty. */
+    awsRegion: inputs_text('aws-region'),
+};
+/**
+ * What the inputs must give together, as runMonitor takes them: one way to authenticate to
+ * Prometheus, and a region for any CloudWatch check.
+ */
+function monitorOptions(given) {
+    const { checks, prometheusUrl: url, prometheusToken: token, prometheusHeaders: headers } = given;
     if (token && Object.keys(headers).some((name) => name.toLowerCase() === 'authorization')) {
-        throw new errors_ConfigurationError(`Give "${Inputs.PrometheusToken}" or an Authorization line in "${Inputs.PrometheusHeaders}", not both.`);
+        throw new errors_ConfigurationError(`Give "prometheus-token" or an Authorization line in "prometheus-headers", not both.`);
     }
-    const checks = parseChecks(getRequired(Inputs.Checks), Inputs.Checks);
-    const url = getString(Inputs.PrometheusUrl);
-    const region = getString(Inputs.AwsRegion) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+    const region = given.awsRegion ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
     const cloudwatchCheck = checks.find((check) => check.source.kind === 'cloudwatch');
     if (cloudwatchCheck && !region) {
-        throw new errors_ConfigurationError(`Check "${cloudwatchCheck.name}" reads CloudWatch but no region is known: set "${Inputs.AwsRegion}" (or AWS_REGION, as aws-actions/configure-aws-credentials does).`);
+        throw new errors_ConfigurationError(`Check "${cloudwatchCheck.name}" reads CloudWatch but no region is known: set "aws-region" (or AWS_REGION, as aws-actions/configure-aws-credentials does).`);
     }
     return {
         checks,
         prometheus: url ? { url, token, headers } : undefined,
         cloudwatch: { region },
-        durationMs: getDuration(Inputs.Duration, '5m', { min: 1 }),
-        intervalMs: getDuration(Inputs.Interval, '30s', { min: 1 }),
-        failureLimit: getInteger(Inputs.FailureLimit, { min: 0, max: 1000 }) ?? 0,
-        inconclusiveLimit: getInteger(Inputs.InconclusiveLimit, { min: 0, max: 1000 }) ?? 0,
-        requestTimeoutMs: getDuration(Inputs.RequestTimeout, '10s', { min: 1 }),
-        secrets,
+        durationMs: given.durationMs,
+        intervalMs: given.intervalMs,
+        failureLimit: given.failureLimit,
+        inconclusiveLimit: given.inconclusiveLimit,
+        requestTimeoutMs: given.requestTimeoutMs,
     };
 }
 
@@ -59644,50 +60134,30 @@ function getInputs() {
 
 
 
-
-
-
-
 /** The runbook's "Monitor Metrics": metric checks after the restart that fail fast and never pass on no data. */
-async function run() {
-    // Set first so a run that stops on bad input still leaves every output defined.
-    setOutput(Outputs.Passed, 'false');
-    setOutput(Outputs.Results, '[]');
-    setOutput(Outputs.Failure, '');
-    await runAction(async (secrets) => {
-        const inputs = getInputs();
-        secrets.add(...inputs.secrets);
-        const logger = scrubbingLogger(secrets);
-        for (const check of inputs.checks)
+const action = defineAction({
+    name: 'monitor',
+    inputs: inputs,
+    outputs: { passed: 'false', results: '[]', failure: '' },
+    async run(given, runtime) {
+        const { logger } = runtime;
+        runtime.secrets.add(...Object.values(given.prometheusHeaders));
+        const options = monitorOptions(given);
+        for (const check of options.checks)
             logger.info(`${check.name}: ${describeSource(check)}, ${describeThreshold(check.threshold)}`);
-        logger.info(`Watching ${inputs.checks.length} check(s) every ${formatDuration(inputs.intervalMs)} for ${formatDuration(inputs.durationMs)}; failure-limit ${inputs.failureLimit}, inconclusive-limit ${inputs.inconclusiveLimit}, ${formatDuration(inputs.requestTimeoutMs)} per request.`);
-        const report = await group('Metric samples', () => runMonitor({ ...inputs, clock: systemClock, logger }));
-        // A server's error body can echo a header back: scrub everything before it leaves.
-        const results = secrets.scrub(JSON.stringify(report.checks));
-        setOutput(Outputs.Passed, String(report.passed));
-        setOutput(Outputs.Results, results);
-        setOutput(Outputs.Failure, secrets.scrub(report.failure ?? ''));
-        try {
-            await summary.addRaw(secrets.scrub(monitorSummary(report, inputs)), true).write();
-        }
-        catch (error) {
-            // The verdict matters more than its presentation: a summary that cannot be written only warns.
-            warning(`The job summary could not be written: ${secrets.scrub(errorMessage(error))}`);
-        }
+        logger.info(`Watching ${options.checks.length} check(s) every ${formatDuration(options.intervalMs)} for ${formatDuration(options.durationMs)}; failure-limit ${options.failureLimit}, inconclusive-limit ${options.inconclusiveLimit}, ${formatDuration(options.requestTimeoutMs)} per request.`);
+        const report = await logger.group('Metric samples', () => runMonitor({ ...options, clock: runtime.clock, logger }));
+        // The runtime scrubs secrets from outputs, the summary and the error: a server's error body can
+        // echo a header back into a sample's message.
+        runtime.setOutput('passed', report.passed);
+        runtime.setOutput('results', JSON.stringify(report.checks));
+        runtime.setOutput('failure', report.failure ?? '');
+        runtime.summary.markdown(monitorSummary(report, options));
         if (!report.passed)
             throw new Error(report.failure);
-        info(`Every check held its threshold for ${formatDuration(inputs.durationMs)} (${report.rounds} samples each).`);
-    });
-}
-function scrubbingLogger(secrets) {
-    return {
-        debug: (line) => core_debug(secrets.scrub(line)),
-        info: (line) => info(secrets.scrub(line)),
-        warning: (line) => warning(secrets.scrub(line)),
-        error: (line) => error(secrets.scrub(line)),
-        group: (name, body) => group(secrets.scrub(name), body),
-    };
-}
+        logger.info(`Every check held its threshold for ${formatDuration(options.durationMs)} (${report.rounds} samples each).`);
+    },
+});
 
 
 /***/ }),
@@ -61719,7 +62189,7 @@ var Alias = __nccwpck_require__(4065);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Pair = __nccwpck_require__(7165);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 var Schema = __nccwpck_require__(5840);
 var stringifyDocument = __nccwpck_require__(6829);
 var anchors = __nccwpck_require__(1596);
@@ -62644,7 +63114,7 @@ var anchors = __nccwpck_require__(1596);
 var visit = __nccwpck_require__(204);
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class Alias extends Node.NodeBase {
     constructor(source) {
@@ -62927,7 +63397,7 @@ exports.isEmptyPath = isEmptyPath;
 
 var applyReviver = __nccwpck_require__(3661);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class NodeBase {
     constructor(type) {
@@ -63020,7 +63490,7 @@ exports.createPair = createPair;
 
 var identity = __nccwpck_require__(1127);
 var Node = __nccwpck_require__(6673);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 const isScalarValue = (value) => !value || (typeof value !== 'function' && typeof value !== 'object');
 class Scalar extends Node.NodeBase {
@@ -63211,7 +63681,7 @@ var stringifyCollection = __nccwpck_require__(1212);
 var Collection = __nccwpck_require__(101);
 var identity = __nccwpck_require__(1127);
 var Scalar = __nccwpck_require__(3301);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 class YAMLSeq extends Collection.Collection {
     static get tagName() {
@@ -63332,7 +63802,7 @@ var log = __nccwpck_require__(7249);
 var merge = __nccwpck_require__(452);
 var stringify = __nccwpck_require__(2148);
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 
 function addPairToJSMap(ctx, map, { key, value }) {
     if (identity.isNode(key) && key.addToJSMap)
@@ -63455,7 +63925,7 @@ exports.isSeq = isSeq;
 
 /***/ }),
 
-/***/ 6424:
+/***/ 4043:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -66299,7 +66769,7 @@ var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var schema$2 = __nccwpck_require__(5913);
 var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var timestamp = __nccwpck_require__(6752);
 
 const schemas = new Map([
     ['core', schema.schema],
@@ -66722,7 +67192,7 @@ exports.merge = merge;
 
 
 var identity = __nccwpck_require__(1127);
-var toJS = __nccwpck_require__(6424);
+var toJS = __nccwpck_require__(4043);
 var YAMLMap = __nccwpck_require__(4454);
 var YAMLSeq = __nccwpck_require__(2223);
 var pairs = __nccwpck_require__(8385);
@@ -66906,7 +67376,7 @@ var merge = __nccwpck_require__(452);
 var omap = __nccwpck_require__(303);
 var pairs = __nccwpck_require__(8385);
 var set = __nccwpck_require__(1528);
-var timestamp = __nccwpck_require__(4371);
+var timestamp = __nccwpck_require__(6752);
 
 const schema = [
     map.map,
@@ -67040,7 +67510,7 @@ exports.set = set;
 
 /***/ }),
 
-/***/ 4371:
+/***/ 6752:
 /***/ ((__unused_webpack_module, exports, __nccwpck_require__) => {
 
 
@@ -68619,6 +69089,18 @@ exports.visitAsync = visitAsync;
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

@@ -26615,7 +26615,7 @@ module.exports = SetCache;
 
 var ListCache = __nccwpck_require__(68884),
     stackClear = __nccwpck_require__(91509),
-    stackDelete = __nccwpck_require__(23218),
+    stackDelete = __nccwpck_require__(837),
     stackGet = __nccwpck_require__(46572),
     stackHas = __nccwpck_require__(66216),
     stackSet = __nccwpck_require__(51976);
@@ -32148,7 +32148,7 @@ module.exports = stackClear;
 
 /***/ }),
 
-/***/ 23218:
+/***/ 837:
 /***/ ((module) => {
 
 /**
@@ -59720,7 +59720,7 @@ var DetailUnionResolver = /** @class */ (function () {
 /***/ 20770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(20218);
+module.exports = __nccwpck_require__(20218);
 
 
 /***/ }),
@@ -59740,10 +59740,10 @@ var assert = __nccwpck_require__(42613);
 var util = __nccwpck_require__(39023);
 
 
-__webpack_unused_export__ = httpOverHttp;
-__webpack_unused_export__ = httpsOverHttp;
-__webpack_unused_export__ = httpOverHttps;
-__webpack_unused_export__ = httpsOverHttps;
+exports.httpOverHttp = httpOverHttp;
+exports.httpsOverHttp = httpsOverHttp;
+exports.httpOverHttps = httpOverHttps;
+exports.httpsOverHttps = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -60006,7 +60006,7 @@ var __webpack_unused_export__;
 const Client = __nccwpck_require__(23701)
 const Dispatcher = __nccwpck_require__(30883)
 const Pool = __nccwpck_require__(30628)
-const BalancedPool = __nccwpck_require__(837)
+const BalancedPool = __nccwpck_require__(23218)
 const Agent = __nccwpck_require__(57405)
 const ProxyAgent = __nccwpck_require__(76672)
 const EnvHttpProxyAgent = __nccwpck_require__(53137)
@@ -60033,7 +60033,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
-__webpack_unused_export__ = ProxyAgent
+module.exports.kT = ProxyAgent
 __webpack_unused_export__ = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
@@ -64281,7 +64281,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 837:
+/***/ 23218:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -88114,22 +88114,68 @@ function extend(target) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(315);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(89873);
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+await _main_js__WEBPACK_IMPORTED_MODULE_0__/* .action */ .X.start();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 315:
+/***/ 89873:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
+  X: () => (/* binding */ action)
+});
+
+// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
+var platform_namespaceObject = {};
+__nccwpck_require__.r(platform_namespaceObject);
+__nccwpck_require__.d(platform_namespaceObject, {
+  arch: () => (arch),
+  getDetails: () => (getDetails),
+  isLinux: () => (isLinux),
+  isMacOS: () => (isMacOS),
+  isWindows: () => (isWindows),
+  platform: () => (platform)
+});
+
+// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/core.js
+var core_namespaceObject = {};
+__nccwpck_require__.r(core_namespaceObject);
+__nccwpck_require__.d(core_namespaceObject, {
+  ExitCode: () => (ExitCode),
+  addPath: () => (addPath),
+  debug: () => (debug),
+  endGroup: () => (endGroup),
+  error: () => (error),
+  exportVariable: () => (exportVariable),
+  getBooleanInput: () => (getBooleanInput),
+  getIDToken: () => (getIDToken),
+  getInput: () => (getInput),
+  getMultilineInput: () => (getMultilineInput),
+  getState: () => (getState),
+  group: () => (group),
+  info: () => (info),
+  isDebug: () => (isDebug),
+  markdownSummary: () => (markdownSummary),
+  notice: () => (notice),
+  platform: () => (platform_namespaceObject),
+  saveState: () => (saveState),
+  setCommandEcho: () => (setCommandEcho),
+  setFailed: () => (setFailed),
+  setOutput: () => (setOutput),
+  setSecret: () => (setSecret),
+  startGroup: () => (startGroup),
+  summary: () => (summary),
+  toPlatformPath: () => (toPlatformPath),
+  toPosixPath: () => (toPosixPath),
+  toWin32Path: () => (toWin32Path),
+  warning: () => (warning)
 });
 
 ;// CONCATENATED MODULE: external "node:os"
@@ -88138,6 +88184,1130 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 ;// CONCATENATED MODULE: external "node:path"
 const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
 var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
+;// CONCATENATED MODULE: ./src/common/errors.ts
+/**
+ * A mistake the user can fix (bad input, missing permission, a state the run refuses):
+ * reported as a plain error with the fix, no stack trace. Anything else is our bug.
+ */
+class errors_ConfigurationError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'ConfigurationError';
+    }
+}
+function isConfigurationError(error) {
+    return error instanceof errors_ConfigurationError || (error instanceof Error && error.name === 'ConfigurationError');
+}
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    return String(error);
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_namespaceObject);
+;// CONCATENATED MODULE: external "node:module"
+const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+var external_node_module_default = /*#__PURE__*/__nccwpck_require__.n(external_node_module_namespaceObject);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(73136);
+// EXTERNAL MODULE: external "node:async_hooks"
+var external_node_async_hooks_ = __nccwpck_require__(16698);
+// EXTERNAL MODULE: ./node_modules/knex/lib/execution/transaction.js
+var transaction = __nccwpck_require__(48261);
+var transaction_default = /*#__PURE__*/__nccwpck_require__.n(transaction);
+;// CONCATENATED MODULE: ./src/migrations/origin.ts
+// Where a statement comes from, known without reading its text: from inside a running down()
+// (and which), from a down() that already returned (a late query), from Knex's Transaction
+// object (its BEGIN, COMMIT, ROLLBACK and SAVEPOINTs), or from neither (Knex's Migrator
+// doing its bookkeeping between downs, or the action itself).
+//
+// A down() runs inside an AsyncLocalStorage frame: every query it starts, awaited or not,
+// carries that frame, including one fired from a timer after down() returned. Timers a
+// down() leaves pending are counted, so the run can wait for them before it commits.
+
+
+const origin_frames = new external_node_async_hooks_.AsyncLocalStorage();
+const pendingOwner = new Map();
+const hook = (0,external_node_async_hooks_.createHook)({
+    init(asyncId, type) {
+        if (type !== 'Timeout' && type !== 'Immediate')
+            return;
+        const frame = origin_frames.getStore();
+        if (!frame)
+            return;
+        frame.pending.add(asyncId);
+        pendingOwner.set(asyncId, frame);
+    },
+    destroy(asyncId) {
+        pendingOwner.get(asyncId)?.pending.delete(asyncId);
+        pendingOwner.delete(asyncId);
+    },
+});
+let watchers = 0;
+/** Counts pending timers of downs while a run needs it (async_hooks cost nothing when disabled). */
+function watchDowns() {
+    if (watchers++ === 0)
+        hook.enable();
+    let stopped = false;
+    return () => {
+        if (stopped)
+            return;
+        stopped = true;
+        if (--watchers === 0)
+            hook.disable();
+    };
+}
+/** Runs one migration's down() in its frame. */
+async function inDownFrame(migration, down, frame = newFrame(migration)) {
+    try {
+        return await origin_frames.run(frame, down);
+    }
+    finally {
+        frame.returned = true;
+    }
+}
+function newFrame(migration) {
+    return { migration, returned: false, pending: new Set() };
+}
+function currentFrame() {
+    return origin_frames.getStore();
+}
+/** Runs `body` outside any down()'s frame (the action's own work started from inside one, say). */
+function outsideDowns(body) {
+    return origin_frames.exit(body);
+}
+let sending;
+/**
+ * Knex's Transaction.query hands its statement to the connection synchronously (through
+ * the client's query, _query and pg's client.query, with no await in between), so a flag
+ * set around it is still set when the guarded connection receives the statement.
+ */
+function recogniseKnexTransactions() {
+    const prototype = (transaction_default()).prototype;
+    if (prototype[MARK])
+        return;
+    // Read as a plain function: it is always applied with the transaction as its this.
+    const original = Reflect.get(prototype, 'query');
+    prototype.query = function (...args) {
+        const previous = sending;
+        sending = { nested: this.outerTx !== undefined && this.outerTx !== null };
+        try {
+            return original.apply(this, args);
+        }
+        finally {
+            sending = previous;
+        }
+    };
+    prototype[MARK] = true;
+}
+const MARK = Symbol.for('db-rollback-actions.knex-transaction-origin');
+recogniseKnexTransactions();
+function knexTransactionSending() {
+    return sending;
+}
+
+// EXTERNAL MODULE: ./node_modules/sucrase/dist/index.js
+var dist = __nccwpck_require__(62413);
+;// CONCATENATED MODULE: ./src/migrations/typescript-loader.ts
+
+
+
+
+
+// Knex projects write migrations in TypeScript and run them with ts-node. The runner
+// has no ts-node, and Node 24's own type stripping rejects what typical migrations
+// contain (enums, `import { Knex } from 'knex'` used only as a type under
+// verbatim-module rules). So the action carries a pure-JS transpiler (sucrase) and
+// teaches Node's loader, in-thread through module.registerHooks, to load .ts files:
+// as CommonJS, the way ts-node compiles them, unless the caller's package is
+// "type": "module" or the file is .mts. The files stay where they are, so their own
+// imports resolve from the caller's repository.
+const TYPESCRIPT = /\.(c|m)?ts$/;
+let registered = false;
+let active = false;
+/**
+ * Teaches this process to load TypeScript. Returns whether our hooks are in charge: false
+ * under a host with a module system of its own (jest's runtime), which compiles TypeScript
+ * itself and must be left to load the files.
+ */
+function registerTypeScriptLoader() {
+    if (registered)
+        return active;
+    registered = true;
+    if (typeof (external_node_module_default()).registerHooks !== 'function') {
+        throw new Error(`Loading TypeScript migrations needs Node.js 22.15 or newer (running ${process.version}).`);
+    }
+    try {
+        installHooks();
+        active = true;
+    }
+    catch (error) {
+        if (error.code !== 'ERR_HOOKS_UNSUPPORTED' &&
+            !/not supported|unsupported/i.test(String(error)))
+            throw error;
+    }
+    return active;
+}
+function installHooks() {
+    external_node_module_default().registerHooks({
+        resolve(specifier, context, nextResolve) {
+            try {
+                return nextResolve(specifier, context);
+            }
+            catch (error) {
+                const alternative = typeScriptAlternative(specifier, context.parentURL);
+                if (alternative)
+                    return { url: alternative, shortCircuit: true };
+                throw error;
+            }
+        },
+        load(url, context, nextLoad) {
+            if (!url.startsWith('file:') || !TYPESCRIPT.test(url))
+                return nextLoad(url, context);
+            const file = (0,external_node_url_.fileURLToPath)(url);
+            const format = typeScriptFormat(file);
+            // CommonJS without a source goes to the CommonJS loader, and so to the extension
+            // handler below. Handing it the compiled source instead would make Node 24 run its
+            // own type stripper over the already-compiled JavaScript: a second parse per file.
+            if (format === 'commonjs')
+                return { format, shortCircuit: true };
+            return { format, source: compileTypeScript(external_node_fs_default().readFileSync(file, 'utf8'), file, format), shortCircuit: true };
+        },
+    });
+    const extensions = (external_node_module_default())._extensions;
+    for (const extension of ['.ts', '.cts']) {
+        const previous = extensions[extension];
+        extensions[extension] = (loading, filename) => {
+            if (typeScriptFormat(filename) !== 'commonjs' && previous)
+                return previous(loading, filename);
+            loading._compile(compileTypeScript(external_node_fs_default().readFileSync(filename, 'utf8'), filename, 'commonjs'), filename);
+        };
+    }
+}
+/** `./helper` or `./helper.js` written in a TypeScript file means `./helper.ts`, as tsc resolves it. */
+function typeScriptAlternative(specifier, parentURL) {
+    if (!parentURL?.startsWith('file:'))
+        return undefined;
+    if (!(specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('file:')))
+        return undefined;
+    const base = specifier.startsWith('file:')
+        ? (0,external_node_url_.fileURLToPath)(specifier)
+        : external_node_path_default().resolve(external_node_path_default().dirname((0,external_node_url_.fileURLToPath)(parentURL)), specifier);
+    const stem = base.replace(/\.(c|m)?js$/, '');
+    const candidates = [`${stem}.ts`, `${stem}.mts`, `${stem}.cts`, external_node_path_default().join(base, 'index.ts')];
+    const found = candidates.find((candidate) => external_node_fs_default().existsSync(candidate) && external_node_fs_default().statSync(candidate).isFile());
+    return found ? (0,external_node_url_.pathToFileURL)(found).href : undefined;
+}
+function typeScriptFormat(file) {
+    if (file.endsWith('.mts'))
+        return 'module';
+    if (file.endsWith('.cts'))
+        return 'commonjs';
+    return nearestPackageType(external_node_path_default().dirname(file)) === 'module' ? 'module' : 'commonjs';
+}
+const packageTypes = new Map();
+function nearestPackageType(directory) {
+    if (!packageTypes.has(directory))
+        packageTypes.set(directory, readPackageType(directory));
+    return packageTypes.get(directory);
+}
+function readPackageType(directory) {
+    for (let dir = directory;; dir = external_node_path_default().dirname(dir)) {
+        const manifest = external_node_path_default().join(dir, 'package.json');
+        if (external_node_fs_default().existsSync(manifest)) {
+            try {
+                return JSON.parse(external_node_fs_default().readFileSync(manifest, 'utf8')).type ?? 'commonjs';
+            }
+            catch {
+                return undefined;
+            }
+        }
+        if (external_node_path_default().dirname(dir) === dir)
+            return undefined;
+    }
+}
+function compileTypeScript(source, file, format) {
+    return (0,dist/* transform */.pd)(source, {
+        transforms: format === 'commonjs' ? ['typescript', 'imports'] : ['typescript'],
+        filePath: file,
+        // Keep line numbers so a stack trace points at the caller's own line.
+        keepUnusedImports: false,
+        disableESTransforms: true,
+        production: true,
+    }).code;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/source.ts
+
+
+
+
+
+
+
+/** The extensions loaded when the knexfile names none. Knex's default plus .mjs and .mts/.cts. */
+const DEFAULT_LOAD_EXTENSIONS = ['.js', '.cjs', '.mjs', '.ts', '.mts', '.cts'];
+/**
+ * Lists migration files as Knex's FsMigrations does: every directory, filtered by
+ * extension, sorted by file name across directories (or per directory, in order,
+ * when sortDirsSeparately is set).
+ */
+function listMigrationFiles(directories, options = {}) {
+    const extensions = options.loadExtensions ?? DEFAULT_LOAD_EXTENSIONS;
+    const perDirectory = directories.map((directory) => {
+        if (!external_node_fs_default().existsSync(directory) || !external_node_fs_default().statSync(directory).isDirectory()) {
+            throw new errors_ConfigurationError(`Migrations directory "${directory}" does not exist or is not a directory.`);
+        }
+        const files = external_node_fs_default().readdirSync(directory)
+            .filter((name) => extensions.includes(external_node_path_default().extname(name)) && !name.endsWith('.d.ts'))
+            .map((name) => ({ name, file: external_node_path_default().resolve(directory, name) }));
+        return options.sortDirsSeparately ? files.sort((a, b) => compare(a.name, b.name)) : files;
+    });
+    const all = perDirectory.flat();
+    return options.sortDirsSeparately ? all : all.sort((a, b) => compare(a.name, b.name));
+}
+function compare(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+/**
+ * Loads one migration module. `.mjs` and ESM `.js` need import(); ncc would rewrite a
+ * plain import() into its own loader that cannot load them, hence webpackIgnore.
+ * TypeScript goes through the sucrase hooks registered here: when it compiles to CommonJS
+ * it is require()d, as Knex's own importFile requires CommonJS, which skips the ESM
+ * loader's per-file resolve and module job (about a third of the cost of loading it).
+ */
+async function loadMigrationModule(file) {
+    const typescript = /\.(c|m)?ts$/.test(file);
+    const hooked = typescript && registerTypeScriptLoader();
+    let loaded;
+    try {
+        loaded =
+            hooked && typeScriptFormat(file) === 'commonjs'
+                ? (0,external_node_module_namespaceObject.createRequire)(file)(file)
+                : (await import(/* webpackIgnore: true */ (0,external_node_url_.pathToFileURL)(file).href));
+    }
+    catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new errors_ConfigurationError(`Migration ${external_node_path_default().basename(file)} could not be loaded: ${reason}`);
+    }
+    // A CommonJS migration arrives as { default: module.exports }; an ESM one has named exports.
+    const candidate = (typeof loaded.up === 'function' ? loaded : loaded.default) ?? {};
+    if (typeof candidate.up !== 'function') {
+        throw new errors_ConfigurationError(`Migration ${external_node_path_default().basename(file)} exports no up() function.`);
+    }
+    return candidate;
+}
+/** A Knex MigrationSource over files on disk, loading them through loadMigrationModule. */
+class FileMigrationSource {
+    files;
+    cache = new Map();
+    constructor(files) {
+        this.files = files;
+    }
+    getMigrations() {
+        return Promise.resolve([...this.files]);
+    }
+    getMigrationName(migration) {
+        return migration.name;
+    }
+    getMigration(migration) {
+        let loaded = this.cache.get(migration.file);
+        if (!loaded) {
+            loaded = loadMigrationModule(migration.file);
+            this.cache.set(migration.file, loaded);
+        }
+        return loaded;
+    }
+}
+/**
+ * A FileMigrationSource that tells a MigrationTracker which migration's down() runs,
+ * so the SQL captured can be attributed and an error can name its migration.
+ */
+class TrackingMigrationSource extends FileMigrationSource {
+    tracker;
+    constructor(files, tracker) {
+        super(files);
+        this.tracker = tracker;
+    }
+    async getMigration(migration) {
+        const loaded = await super.getMigration(migration);
+        const tracker = this.tracker;
+        const wrapped = {
+            up: loaded.up,
+            config: loaded.config,
+            async down(knex) {
+                tracker.current = migration.name;
+                tracker.started.push(migration.name);
+                const started = Date.now();
+                const frame = newFrame(migration.name);
+                tracker.frames.push(frame);
+                await inDownFrame(migration.name, async () => {
+                    await loaded.down?.(knex);
+                }, frame);
+                tracker.finished.push(migration.name);
+                tracker.current = undefined;
+                tracker.onFinish?.(migration.name, Date.now() - started);
+            },
+        };
+        if (typeof loaded.down !== 'function')
+            delete wrapped.down;
+        return wrapped;
+    }
+}
+
+// EXTERNAL MODULE: ./node_modules/knex/knex.js
+var knex_knex = __nccwpck_require__(31190);
+var knex_default = /*#__PURE__*/__nccwpck_require__.n(knex_knex);
+// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
+var lib = __nccwpck_require__(13273);
+;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = lib.Client
+const Pool = lib.Pool
+const Connection = lib.Connection
+const types = lib.types
+const Query = lib.Query
+const DatabaseError = lib.DatabaseError
+const escapeIdentifier = lib.escapeIdentifier
+const escapeLiteral = lib.escapeLiteral
+const Result = lib.Result
+const TypeOverrides = lib.TypeOverrides
+
+// Also export the defaults
+const defaults = lib.defaults
+
+// Re-export the default
+/* harmony default export */ const esm = (lib);
+
+;// CONCATENATED MODULE: ./src/reversibility/schema-capture.ts
+const CAPTURE_SQL = `
+WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = $1),
+extension_member AS (
+  SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
+),
+bookkeeping AS (
+  SELECT c.oid FROM pg_class c WHERE c.relnamespace = (SELECT oid FROM ns) AND c.relname = ANY(string_to_array($2, ','))
+),
+rel AS (
+  SELECT c.oid, c.relname, c.relkind, c.relrowsecurity, c.relforcerowsecurity
+  FROM pg_class c
+  WHERE c.relnamespace = (SELECT oid FROM ns)
+    AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'i', 'I', 'f')
+    AND NOT EXISTS (SELECT 1 FROM extension_member e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
+    AND NOT EXISTS (SELECT 1 FROM bookkeeping b WHERE b.oid = c.oid)
+    -- the indexes and sequences of the bookkeeping tables
+    AND NOT EXISTS (SELECT 1 FROM pg_index x JOIN bookkeeping b ON b.oid = x.indrelid WHERE x.indexrelid = c.oid)
+    AND NOT EXISTS (SELECT 1 FROM pg_depend d JOIN bookkeeping b ON b.oid = d.refobjid
+                    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))
+)
+SELECT CASE r.relkind WHEN 'f' THEN 'foreign table' ELSE 'table' END AS kind, r.relname AS name, NULL::text AS owner,
+  array_remove(ARRAY[
+    CASE WHEN r.relkind = 'p' THEN 'PARTITIONED' END,
+    CASE WHEN r.relrowsecurity THEN 'ROW LEVEL SECURITY' END,
+    CASE WHEN r.relforcerowsecurity THEN 'FORCE ROW LEVEL SECURITY' END
+  ], NULL) AS properties
+FROM rel r WHERE r.relkind IN ('r', 'p', 'f')
+UNION ALL
+SELECT 'column', r.relname || '.' || a.attname, r.relname,
+  array_remove(ARRAY[
+    'type ' || format_type(a.atttypid, a.atttypmod),
+    CASE WHEN a.attnotnull THEN 'NOT NULL' END,
+    CASE WHEN a.attgenerated = '' THEN 'DEFAULT ' || pg_get_expr(d.adbin, d.adrelid) END,
+    CASE WHEN a.attgenerated = 's' THEN 'GENERATED ALWAYS AS (' || pg_get_expr(d.adbin, d.adrelid) || ') STORED' END,
+    CASE a.attidentity WHEN 'a' THEN 'GENERATED ALWAYS AS IDENTITY' WHEN 'd' THEN 'GENERATED BY DEFAULT AS IDENTITY' END,
+    CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT typcollation FROM pg_type WHERE oid = a.atttypid)
+         THEN 'COLLATE ' || (SELECT quote_ident(collname) FROM pg_collation WHERE oid = a.attcollation) END
+  ], NULL)
+FROM rel r
+JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
+LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+WHERE r.relkind IN ('r', 'p', 'f')
+UNION ALL
+SELECT 'index', i.relname, t.relname, ARRAY[pg_get_indexdef(i.oid)]
+FROM pg_index x
+JOIN rel i ON i.oid = x.indexrelid
+JOIN pg_class t ON t.oid = x.indrelid
+-- an index that backs a primary key, unique or exclusion constraint is reported as that constraint
+WHERE NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = x.indrelid AND k.conindid = x.indexrelid AND k.contype IN ('p', 'u', 'x'))
+UNION ALL
+SELECT 'constraint', k.conname || ' on ' || r.relname, r.relname, ARRAY[pg_get_constraintdef(k.oid)]
+FROM pg_constraint k JOIN rel r ON r.oid = k.conrelid
+-- PostgreSQL 18 records NOT NULL as a constraint too; it is reported on its column
+WHERE k.contype <> 'n'
+UNION ALL
+SELECT CASE r.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END, r.relname, NULL,
+  ARRAY['AS ' || rtrim(regexp_replace(btrim(pg_get_viewdef(r.oid, true)), '\\s+', ' ', 'g'), ';')]
+FROM rel r WHERE r.relkind IN ('v', 'm')
+UNION ALL
+SELECT 'sequence', r.relname, owner.relname,
+  array_remove(ARRAY[
+    'AS ' || format_type(s.seqtypid, NULL),
+    'INCREMENT BY ' || s.seqincrement,
+    'MINVALUE ' || s.seqmin,
+    'MAXVALUE ' || s.seqmax,
+    'START WITH ' || s.seqstart,
+    CASE WHEN s.seqcycle THEN 'CYCLE' END,
+    'OWNED BY ' || owner.relname || '.' || owner.attname
+  ], NULL)
+FROM pg_sequence s JOIN rel r ON r.oid = s.seqrelid
+LEFT JOIN LATERAL (
+  SELECT t.relname, a.attname FROM pg_depend d
+  JOIN pg_class t ON t.oid = d.refobjid
+  JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
+  WHERE d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
+  LIMIT 1
+) owner ON true
+UNION ALL
+SELECT CASE t.typtype WHEN 'e' THEN 'enum type' ELSE 'domain' END, t.typname, NULL,
+  CASE t.typtype
+    -- Properties compare as a set, so the order of the values (which is how an enum sorts
+    -- and compares) is a property of its own: a down() that recreates the type with the
+    -- same values in another order is not exact.
+    WHEN 'e' THEN ARRAY(SELECT 'value ' || quote_literal(e.enumlabel) FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)
+      || (SELECT 'ORDER (' || string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) || ')' FROM pg_enum e WHERE e.enumtypid = t.oid)
+    ELSE array_remove(ARRAY[
+        'AS ' || format_type(t.typbasetype, t.typtypmod),
+        CASE WHEN t.typnotnull THEN 'NOT NULL' END,
+        'DEFAULT ' || t.typdefault
+      ], NULL)
+      || ARRAY(SELECT 'CONSTRAINT ' || quote_ident(k.conname) || ' ' || pg_get_constraintdef(k.oid)
+               FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype <> 'n' ORDER BY k.conname)
+  END
+FROM pg_type t
+WHERE t.typnamespace = (SELECT oid FROM ns) AND t.typtype IN ('e', 'd')
+  AND NOT EXISTS (SELECT 1 FROM extension_member e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
+UNION ALL
+SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
+  p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL,
+  array_remove(ARRAY[
+    CASE WHEN p.prokind <> 'p' THEN 'RETURNS ' || pg_get_function_result(p.oid) END,
+    'LANGUAGE ' || l.lanname,
+    CASE p.provolatile WHEN 'i' THEN 'IMMUTABLE' WHEN 's' THEN 'STABLE' END,
+    CASE WHEN p.prosecdef THEN 'SECURITY DEFINER' END,
+    'body md5:' || left(md5(p.prosrc), 12)
+  ], NULL)
+FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+WHERE p.pronamespace = (SELECT oid FROM ns)
+  AND NOT EXISTS (SELECT 1 FROM extension_member e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
+UNION ALL
+SELECT 'trigger', g.tgname || ' on ' || r.relname, r.relname,
+  array_remove(ARRAY[pg_get_triggerdef(g.oid, true), CASE g.tgenabled WHEN 'D' THEN 'DISABLED' WHEN 'R' THEN 'ENABLE REPLICA' WHEN 'A' THEN 'ENABLE ALWAYS' END], NULL)
+FROM pg_trigger g JOIN rel r ON r.oid = g.tgrelid
+WHERE NOT g.tgisinternal
+UNION ALL
+SELECT 'policy', o.polname || ' on ' || r.relname, r.relname,
+  array_remove(ARRAY[
+    CASE WHEN o.polpermissive THEN 'AS PERMISSIVE' ELSE 'AS RESTRICTIVE' END,
+    'FOR ' || CASE o.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
+    'TO ' || (SELECT string_agg(CASE WHEN role = 0 THEN 'PUBLIC' ELSE role::regrole::text END, ', ' ORDER BY role) FROM unnest(o.polroles) AS role),
+    'USING (' || pg_get_expr(o.polqual, o.polrelid) || ')',
+    'WITH CHECK (' || pg_get_expr(o.polwithcheck, o.polrelid) || ')'
+  ], NULL)
+FROM pg_policy o JOIN rel r ON r.oid = o.polrelid
+`;
+/** Knex's bookkeeping tables for a migrations table name. */
+function bookkeepingTables(migrationsTable) {
+    return [migrationsTable, `${migrationsTable}_lock`];
+}
+/** Captures the schema over an open connection (a prepared statement after the first call). */
+async function captureSchema(client, options) {
+    const { rows } = await client.query({
+        name: 'verify-reversible-capture',
+        text: CAPTURE_SQL,
+        values: [options.schema, options.exclude.join(',')],
+    });
+    const snapshot = new Map();
+    for (const row of rows) {
+        const key = `${row.kind} ${row.name}`;
+        snapshot.set(key, { key, table: row.owner ?? undefined, properties: row.properties });
+    }
+    return snapshot;
+}
+
+;// CONCATENATED MODULE: ./src/reversibility/schema-diff.ts
+function isEmptyDifference(difference) {
+    return difference.left.length === 0 && difference.lost.length === 0;
+}
+/**
+ * Compares the schema before a migration with the schema after its up() and down().
+ * An object that is wholly left behind or lost hides its own columns, indexes and
+ * constraints: `table audit_log left behind` says it all, not once per column.
+ */
+function diffSchemas(before, after) {
+    const left = [];
+    const lost = [];
+    const tablesLeft = new Set();
+    const tablesLost = new Set();
+    for (const key of after.keys())
+        if (!before.has(key) && TABLE.test(key))
+            tablesLeft.add(key.replace(TABLE, ''));
+    for (const key of before.keys())
+        if (!after.has(key) && TABLE.test(key))
+            tablesLost.add(key.replace(TABLE, ''));
+    for (const [key, object] of after) {
+        const previous = before.get(key);
+        if (!previous) {
+            if (!(object.table && tablesLeft.has(object.table)))
+                left.push(key);
+            continue;
+        }
+        const had = new Set(previous.properties);
+        const has = new Set(object.properties);
+        for (const property of object.properties)
+            if (!had.has(property))
+                left.push(`${key}: ${property}`);
+        for (const property of previous.properties)
+            if (!has.has(property))
+                lost.push(`${key}: ${property}`);
+    }
+    for (const [key, object] of before) {
+        if (!after.has(key) && !(object.table && tablesLost.has(object.table)))
+            lost.push(key);
+    }
+    return { left: left.sort(), lost: lost.sort() };
+}
+const TABLE = /^(foreign )?table /;
+/** Every difference as one line: `index tickets_state_idx left behind`, `column tickets.priority: NOT NULL lost`. */
+function describeDifference(difference) {
+    return [
+        ...difference.left.map((entry) => `${entry} left behind`),
+        ...difference.lost.map((entry) => `${entry} lost`),
+    ];
+}
+
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
+;// CONCATENATED MODULE: ./src/common/secrets.ts
+/**
+ * The strings that must never reach a log, an output or a summary for one
+ * connection string: the URL itself, its password, and their URL-encoded and
+ * decoded forms (a driver may print either).
+ */
+function connectionSecrets(connectionString) {
+    const secrets = new Set();
+    if (!connectionString)
+        return [];
+    secrets.add(connectionString);
+    try {
+        const url = new URL(connectionString);
+        if (url.password) {
+            secrets.add(url.password);
+            secrets.add(safeDecode(url.password));
+            secrets.add(encodeURIComponent(safeDecode(url.password)));
+        }
+        const query = url.searchParams.get('password');
+        if (query)
+            secrets.add(query);
+    }
+    catch {
+        // libpq key/value form: password=... ; take the value as the secret.
+        const match = /password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/i.exec(connectionString);
+        if (match)
+            secrets.add(match[1].replace(/^'|'$/g, ''));
+    }
+    return [...secrets].filter((secret) => secret.length >= 3);
+}
+function safeDecode(value) {
+    try {
+        return decodeURIComponent(value);
+    }
+    catch {
+        return value;
+    }
+}
+/** Replaces every secret in text with ***, longest first so a URL is not half-replaced by its password. */
+function scrub(text, secrets) {
+    let result = text;
+    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+        if (secret)
+            result = result.split(secret).join('***');
+    }
+    return result;
+}
+/** The connection string with its password replaced, for messages that must name the server. */
+function redactConnectionString(connectionString) {
+    try {
+        const url = new URL(connectionString);
+        if (url.password)
+            url.password = '***';
+        if (url.searchParams.has('password'))
+            url.searchParams.set('password', '***');
+        return url.toString();
+    }
+    catch {
+        return '(connection string)';
+    }
+}
+
+;// CONCATENATED MODULE: ./src/reversibility/scratch-database.ts
+
+
+
+
+/** Every scratch database still alive in this process, so a signal handler can drop them. */
+const live = new Map();
+const SCRATCH_PREFIX = 'verify_reversible_';
+function scratchUrl(serverUrl, database) {
+    const url = new URL(serverUrl);
+    url.pathname = `/${database}`;
+    return url.toString();
+}
+async function withServer(serverUrl, body) {
+    const client = new esm.Client({ connectionString: serverUrl });
+    // An unreachable server is the caller's to fix; say which one (without the password).
+    try {
+        await client.connect();
+    }
+    catch (error) {
+        throw new errors_ConfigurationError(`Could not connect to ${redactConnectionString(serverUrl)} (input "database-url"): ${error.message}`);
+    }
+    try {
+        return await body(client);
+    }
+    finally {
+        await client.end().catch(() => undefined);
+    }
+}
+/**
+ * Checks up front that the role may create databases, so the run fails with the fix
+ * instead of half-way through. Superusers and rds_superuser members have CREATEDB.
+ */
+async function assertCanCreateDatabases(serverUrl) {
+    await withServer(serverUrl, async (client) => {
+        const { rows } = await client.query('SELECT current_user AS role, (rolcreatedb OR rolsuper) AS allowed FROM pg_roles WHERE rolname = current_user');
+        if (rows[0] && !rows[0].allowed)
+            throw missingCreateDb(rows[0].role, serverUrl);
+    });
+}
+function missingCreateDb(role, serverUrl) {
+    return new errors_ConfigurationError(`The role "${role}" cannot create databases on ${redactConnectionString(serverUrl)}: verify-reversible needs the CREATEDB privilege ` +
+        `to create its scratch database. Grant it (ALTER ROLE "${role}" CREATEDB) or point "database-url" at a server where the role has it ` +
+        `(a postgres service container in the workflow, for example). Nothing was changed.`);
+}
+/** Creates a scratch database with a random name, optionally as a copy of another one (TEMPLATE). */
+async function createScratchDatabase(serverUrl, options = {}) {
+    const name = `${SCRATCH_PREFIX}${external_node_crypto_default().randomBytes(6).toString('hex')}`;
+    await withServer(serverUrl, async (client) => {
+        const template = options.template ? ` TEMPLATE "${options.template}"` : '';
+        try {
+            await client.query(`CREATE DATABASE "${name}"${template}`);
+        }
+        catch (error) {
+            if (error.code === '42501') {
+                const { rows } = await client.query('SELECT current_user AS role');
+                throw missingCreateDb(rows[0]?.role ?? 'unknown', serverUrl);
+            }
+            throw error;
+        }
+        // Every transaction still commits, one by one, as in production; only the wait for the
+        // WAL flush is skipped. A scratch database need not survive a server crash, and the
+        // check commits some ten times per migration, which with fsync would dominate its time.
+        await client.query(`ALTER DATABASE "${name}" SET synchronous_commit = off`);
+    });
+    const database = { name, url: scratchUrl(serverUrl, name) };
+    live.set(name, { serverUrl, database });
+    return database;
+}
+/** Drops a scratch database, ending any session still on it (a migration hung mid-statement). */
+async function dropScratchDatabase(serverUrl, name) {
+    if (!name.startsWith(SCRATCH_PREFIX))
+        throw new Error(`Refusing to drop "${name}": not a scratch database of verify-reversible`);
+    await withServer(serverUrl, async (client) => {
+        try {
+            await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+        }
+        catch (error) {
+            // WITH (FORCE) is PostgreSQL 13+; before that, end the sessions ourselves.
+            if (error.code !== '42601')
+                throw error;
+            await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
+            await client.query(`DROP DATABASE IF EXISTS "${name}"`);
+        }
+    });
+    live.delete(name);
+}
+/** Drops every scratch database this process still holds: the cancel path (SIGTERM, SIGINT). */
+async function dropLiveScratchDatabases() {
+    const dropped = [];
+    for (const [name, { serverUrl }] of [...live]) {
+        await dropScratchDatabase(serverUrl, name).then(() => dropped.push(name), () => undefined);
+    }
+    return dropped;
+}
+
+;// CONCATENATED MODULE: ./src/common/logger.ts
+// The one logger every domain module takes (as Knex injects one `client.logger`). Actions pass the
+// runtime's logger (src/actions/common), which writes through @actions/core; tests, the demo and the
+// benchmarks pass their own or `silentLogger`. Domain code never imports @actions/core.
+const silentLogger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warning: () => undefined,
+    error: () => undefined,
+    group: (_name, body) => body(),
+};
+/**
+ * Makes text safe to print as one log message on a GitHub runner. The runner reads any line that
+ * starts with `::` as a workflow command, so a migration file or a pod message holding a newline
+ * followed by `::error::` (or `::add-mask::`, `::stop-commands::`) could otherwise forge an
+ * annotation or unmask output. Line breaks stay (stack traces, lists), but a line that would read
+ * as a command is prefixed with a backslash, and every other control character is shown as an
+ * escape (`\r` would otherwise start a new line in the runner's parser too).
+ */
+function escapeForLog(text) {
+    const escaped = text.replace(
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (character) => {
+        if (character === '\r')
+            return '\\r';
+        const code = character.charCodeAt(0);
+        return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    });
+    return escaped.replace(/^(\s*)::/gm, '$1\\::');
+}
+
+;// CONCATENATED MODULE: ./src/reversibility/checker.ts
+
+
+
+
+
+
+
+
+/** Resolves `only` against the migration files; an unknown name is the caller's mistake. */
+function resolveOnly(files, only) {
+    if (!only || only.length === 0)
+        return new Set(files.map((file) => file.name));
+    const selected = new Set();
+    for (const wanted of only) {
+        const match = files.find((file) => file.name === wanted || file.name.replace(/\.[^.]+$/, '') === wanted);
+        if (!match) {
+            const names = files.map((file) => file.name);
+            const shown = names.length > 20 ? [...names.slice(0, 20), `... ${names.length - 20} more`] : names;
+            throw new errors_ConfigurationError(`Input "only" names "${wanted}", which is not a migration in the migrations directory. Valid values are: [${shown.join(', ')}].`);
+        }
+        selected.add(match.name);
+    }
+    return selected;
+}
+/** A Knex instance and a catalog connection on one scratch database. */
+class Session {
+    database;
+    knex;
+    catalog;
+    source;
+    tableName;
+    capture;
+    constructor(database, knex, catalog, source, tableName, capture) {
+        this.database = database;
+        this.knex = knex;
+        this.catalog = catalog;
+        this.source = source;
+        this.tableName = tableName;
+        this.capture = capture;
+    }
+    static async open(database, source, tableName, capture, logger) {
+        const knex = knex_default()({
+            client: 'pg',
+            connection: database.url,
+            pool: { min: 0, max: 4 },
+            // Knex warns about failed migrations itself; our report says it better.
+            log: { warn: logger.debug, error: logger.debug, deprecate: logger.debug, debug: logger.debug },
+        });
+        const catalog = new esm.Client({ connectionString: database.url });
+        // Cancel drops the database WITH (FORCE), which ends this session: not a crash.
+        catalog.on('error', (error) => logger.debug(`catalog connection: ${error.message}`));
+        await catalog.connect();
+        const session = new Session(database, knex, catalog, source, tableName, capture);
+        await session.createMigrationsTables();
+        return session;
+    }
+    captureSchema() {
+        return captureSchema(this.catalog, this.capture);
+    }
+    /** Lets Knex's Migrator create the migrations table and its lock table, as `knex migrate:latest` would. */
+    async createMigrationsTables() {
+        await this.knex.migrate.list({ migrationSource: this.source, tableName: this.tableName });
+    }
+    async up(file) {
+        const migration = await this.source.getMigration(file);
+        const record = (knex) => knex.into(this.tableName).insert({ name: file.name, batch: this.nextBatch++, migration_time: new Date() });
+        if (usesTransaction(migration)) {
+            await this.knex.transaction(async (trx) => {
+                await migration.up(trx);
+                await record(trx);
+            });
+        }
+        else {
+            await migration.up(this.knex);
+            await record(this.knex);
+        }
+    }
+    async down(file) {
+        const migration = await this.source.getMigration(file);
+        const down = migration.down;
+        if (usesTransaction(migration))
+            await this.knex.transaction(async (trx) => void (await down(trx)));
+        else
+            await down(this.knex);
+        await this.knex.from(this.tableName).where({ name: file.name }).del();
+    }
+    /** Knex's batch numbers: one per migrate call, as the check makes one call per step. */
+    nextBatch = 1;
+    async close() {
+        await Promise.allSettled([this.knex.destroy(), this.catalog.end()]);
+    }
+}
+/**
+ * Checks every selected migration in file order on a scratch database of its own:
+ * capture, up(), down(), capture and compare, up() again. Whatever goes wrong in one
+ * check, the next starts from the state that migration's up() alone leaves (rebuilt by
+ * replaying the ups on a fresh database), so one broken down() cannot hide the next.
+ */
+async function checkReversibility(options) {
+    const started = Date.now();
+    const logger = options.logger ?? silentLogger;
+    const tableName = options.migrationsTable ?? 'knex_migrations';
+    const capture = { schema: options.schema ?? 'public', exclude: bookkeepingTables(tableName) };
+    const selected = resolveOnly(options.files, options.only);
+    const lastIndex = Math.max(...options.files.map((file, index) => (selected.has(file.name) ? index : -1)));
+    const files = options.files.slice(0, lastIndex + 1);
+    const source = new FileMigrationSource(files);
+    // Load everything before the first write: a migration that cannot load is a
+    // ConfigurationError, and a missing down() is a finding Knex itself would refuse.
+    for (const file of files)
+        await source.getMigration(file);
+    await assertCanCreateDatabases(options.serverUrl);
+    const result = { checks: [], appliedUnchecked: [], notReached: [], rebuilds: 0, durationMs: 0 };
+    // Every database this check creates, so the finally drops them all even when a rebuild fails half-way.
+    const created = new Set();
+    const createDatabase = async () => {
+        const database = await createScratchDatabase(options.serverUrl);
+        created.add(database.name);
+        return database;
+    };
+    let session;
+    try {
+        session = await Session.open(await createDatabase(), source, tableName, capture, logger);
+        logger.info(`Scratch database ${session.database.name} created; checking ${selected.size} of ${options.files.length} migration(s).`);
+        for (let index = 0; index < files.length; index++) {
+            const { name } = files[index];
+            if (!selected.has(name)) {
+                await applyUnchecked(session, files[index]);
+                result.appliedUnchecked.push(name);
+                logger.info(`  ${name}: applied (not checked)`);
+                continue;
+            }
+            const check = await checkOne(session, files[index], source);
+            result.checks.push(check);
+            logger.info(`  ${name}: ${summarize(check)} (${check.durationMs} ms)`);
+            if (check.failure?.step === 'up') {
+                result.notReached = files
+                    .slice(index + 1)
+                    .map((file) => file.name)
+                    .filter((later) => selected.has(later));
+                break;
+            }
+            if (check.outcome !== 'exact' && index < files.length - 1) {
+                const old = session;
+                session = await Session.open(await createDatabase(), source, tableName, capture, logger);
+                await old.close();
+                await dropScratchDatabase(options.serverUrl, old.database.name);
+                created.delete(old.database.name);
+                logger.info(`  scratch database ${old.database.name} dropped: its state after a failed check cannot be trusted`);
+                await replayUps(session, files.slice(0, index + 1), logger);
+                result.rebuilds++;
+            }
+        }
+    }
+    finally {
+        await session?.close();
+        for (const name of created) {
+            await dropScratchDatabase(options.serverUrl, name);
+            logger.info(`Scratch database ${name} dropped.`);
+        }
+    }
+    result.durationMs = Date.now() - started;
+    return result;
+}
+async function applyUnchecked(session, file) {
+    try {
+        await session.up(file);
+    }
+    catch (error) {
+        throw new Error(`Migration ${file.name} (applied before the checked ones, as "only" asks) failed in up(): ${errorMessage(error)}`, { cause: error });
+    }
+}
+async function checkOne(session, file, source) {
+    const { name } = file;
+    const started = Date.now();
+    const done = (check) => ({
+        ...check,
+        durationMs: Date.now() - started,
+    });
+    const module = await source.getMigration(file);
+    if (typeof module.down !== 'function') {
+        return done({
+            name,
+            outcome: 'error',
+            reason: 'exports no down() function: it cannot be rolled back',
+            left: [],
+            lost: [],
+            failure: { step: 'up', error: 'no down() function' },
+        });
+    }
+    const before = await session.captureSchema();
+    try {
+        await session.up(file);
+    }
+    catch (error) {
+        const message = errorMessage(error);
+        return done({
+            name,
+            outcome: 'error',
+            reason: `up() failed, so it and every later migration could not be checked: ${message}`,
+            left: [],
+            lost: [],
+            failure: { step: 'up', error: message },
+        });
+    }
+    try {
+        await session.down(file);
+    }
+    catch (error) {
+        const message = errorMessage(error);
+        return done({
+            name,
+            outcome: 'error',
+            reason: `down() failed: ${message}`,
+            left: [],
+            lost: [],
+            failure: { step: 'down', error: message },
+        });
+    }
+    const difference = diffSchemas(before, await session.captureSchema());
+    let upAgainError;
+    try {
+        await session.up(file);
+    }
+    catch (error) {
+        upAgainError = errorMessage(error);
+    }
+    const reasons = [];
+    if (!isEmptyDifference(difference))
+        reasons.push(`down() did not restore the schema: ${describeDifference(difference).join('; ')}`);
+    if (upAgainError)
+        reasons.push(`up() after down() failed: ${upAgainError}`);
+    return done({
+        name,
+        outcome: upAgainError ? 'error' : reasons.length ? 'difference' : 'exact',
+        reason: reasons.length ? reasons.join('. ') : undefined,
+        left: difference.left,
+        lost: difference.lost,
+        failure: upAgainError ? { step: 'up after down', error: upAgainError } : undefined,
+    });
+}
+/** Brings a fresh database to the state after `applied`: their ups, one committed migration at a time. */
+async function replayUps(session, applied, logger) {
+    logger.info(`  rebuilding the state after ${applied[applied.length - 1].name} on ${session.database.name} (replaying ${applied.length} up())`);
+    for (const file of applied)
+        await session.up(file);
+}
+/** Migrator#_useTransaction: the migration's own `config.transaction` wins; the default is a transaction. */
+function usesTransaction(migration) {
+    return typeof migration.config?.transaction === 'boolean' ? migration.config.transaction : true;
+}
+function summarize(check) {
+    if (check.outcome === 'exact')
+        return 'exact';
+    return `${check.outcome === 'error' ? 'ERROR' : 'DIFFERENCE'}: ${check.reason}`;
+}
+
+;// CONCATENATED MODULE: ./src/reversibility/report.ts
+
+
+function irreversibleMigrations(result) {
+    return result.checks
+        .filter((check) => check.outcome !== 'exact')
+        .map((check) => ({ name: check.name, reason: check.reason ?? check.outcome, left: check.left, lost: check.lost }));
+}
+function buildReport(result) {
+    return {
+        checked: result.checks.length,
+        exact: result.checks.filter((check) => check.outcome === 'exact').map((check) => check.name),
+        irreversible: irreversibleMigrations(result),
+        appliedUnchecked: result.appliedUnchecked,
+        notReached: result.notReached,
+        migrations: result.checks,
+        rebuilds: result.rebuilds,
+        durationMs: result.durationMs,
+    };
+}
+function writeReport(file, report) {
+    external_node_fs_default().mkdirSync(external_node_path_default().dirname(file), { recursive: true });
+    external_node_fs_default().writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
+}
+const cell = (text) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+const code = (text) => `\`${text.replace(/`/g, "'")}\``;
+/** Markdown for the job summary: an overview table, then one table of differences per migration. */
+function summaryMarkdown(report, context) {
+    const lines = [];
+    const problems = report.irreversible.length;
+    lines.push('## verify-reversible');
+    lines.push('');
+    lines.push(`Each migration in ${code(context.migrationsDir)} was run up(), down() and up() again on a scratch database, ` +
+        `comparing schema ${code(context.schema)} before up() with the schema after down(). ` +
+        `${report.checked} checked, ${report.exact.length} exact, **${problems} not reversible**` +
+        (report.appliedUnchecked.length ? `, ${report.appliedUnchecked.length} applied first without a check` : '') +
+        (report.notReached.length ? `, ${report.notReached.length} not reached` : '') +
+        ` (${(report.durationMs / 1000).toFixed(1)} s).`);
+    lines.push('');
+    lines.push('| Migration | Result |');
+    lines.push('| --- | --- |');
+    for (const check of report.migrations) {
+        const result = check.outcome === 'exact'
+            ? 'exact'
+            : check.outcome === 'difference'
+                ? '❌ schema differs after down()'
+                : `❌ ${check.failure?.step ?? 'error'} failed`;
+        lines.push(`| ${code(check.name)} | ${result} |`);
+    }
+    for (const name of report.appliedUnchecked)
+        lines.push(`| ${code(name)} | applied first, not checked |`);
+    for (const name of report.notReached)
+        lines.push(`| ${code(name)} | not reached |`);
+    for (const check of report.migrations.filter((each) => each.outcome !== 'exact')) {
+        lines.push('');
+        lines.push(`### ${code(check.name)}`);
+        lines.push('');
+        if (check.failure) {
+            lines.push(`${check.failure.step} failed:`);
+            lines.push('');
+            lines.push('```');
+            lines.push(check.failure.error);
+            lines.push('```');
+            lines.push('');
+        }
+        if (check.left.length || check.lost.length) {
+            lines.push('| Object | After down() |');
+            lines.push('| --- | --- |');
+            for (const entry of check.left)
+                lines.push(`| ${cell(entry)} | left behind |`);
+            for (const entry of check.lost)
+                lines.push(`| ${cell(entry)} | lost |`);
+            lines.push('');
+        }
+    }
+    return `${lines.join('\n')}\n`;
+}
+
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(70857);
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -88147,7 +89317,7 @@ var external_os_ = __nccwpck_require__(70857);
  * Sanitizes an input into a string so it can be passed into issueCommand safely
  * @param input input to sanitize into a string
  */
-function utils_toCommandValue(input) {
+function toCommandValue(input) {
     if (input === null || input === undefined) {
         return '';
     }
@@ -88162,7 +89332,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -88212,12 +89382,12 @@ function utils_toCommandProperties(annotationProperties) {
  * This is an internal utility function that powers the public API functions
  * such as setSecret, warning, error, and exportVariable.
  */
-function command_issueCommand(command, properties, message) {
+function issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
     process.stdout.write(cmd.toString() + external_os_.EOL);
 }
-function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
+function issue(name, message = '') {
+    issueCommand(name, {}, message);
 }
 const CMD_STRING = '::';
 class Command {
@@ -88254,13 +89424,13 @@ class Command {
     }
 }
 function escapeData(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A');
 }
 function escapeProperty(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A')
@@ -88280,7 +89450,7 @@ var external_fs_ = __nccwpck_require__(79896);
 
 
 
-function file_command_issueFileCommand(command, message) {
+function issueFileCommand(command, message) {
     const filePath = process.env[`GITHUB_${command}`];
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
@@ -88288,13 +89458,13 @@ function file_command_issueFileCommand(command, message) {
     if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${toCommandValue(message)}${external_os_.EOL}`, {
         encoding: 'utf8'
     });
 }
-function file_command_prepareKeyValueMessage(key, value) {
+function prepareKeyValueMessage(key, value) {
     const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
-    const convertedValue = utils_toCommandValue(value);
+    const convertedValue = toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -88311,8 +89481,10 @@ function file_command_prepareKeyValueMessage(key, value) {
 var external_path_ = __nccwpck_require__(16928);
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(58611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(65692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -88405,7 +89577,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(20770);
+var tunnel = __nccwpck_require__(20770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(46752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -88483,7 +89655,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -88529,7 +89701,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class lib_HttpClient {
+class HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -88832,7 +90004,7 @@ class lib_HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -88843,7 +90015,7 @@ class lib_HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -88942,7 +90114,7 @@ class lib_HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -88957,7 +90129,7 @@ class lib_HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -88982,7 +90154,7 @@ class lib_HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -89005,7 +90177,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -89136,7 +90308,7 @@ class BasicCredentialHandler {
         });
     }
 }
-class auth_BearerCredentialHandler {
+class BearerCredentialHandler {
     constructor(token) {
         this.token = token;
     }
@@ -89194,13 +90366,13 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 
-class oidc_utils_OidcClient {
+class OidcClient {
     static createHttpClient(allowRetry = true, maxRetry = 10) {
         const requestOptions = {
             allowRetries: allowRetry,
             maxRetries: maxRetry
         };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
     }
     static getRequestToken() {
         const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -89219,7 +90391,7 @@ class oidc_utils_OidcClient {
     static getCall(id_token_url) {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const httpclient = OidcClient.createHttpClient();
             const res = yield httpclient
                 .getJson(id_token_url)
                 .catch(error => {
@@ -89238,13 +90410,13 @@ class oidc_utils_OidcClient {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                let id_token_url = OidcClient.getIDTokenUrl();
                 if (audience) {
                     const encodedAudience = encodeURIComponent(audience);
                     id_token_url = `${id_token_url}&audience=${encodedAudience}`;
                 }
                 debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                const id_token = yield OidcClient.getCall(id_token_url);
                 setSecret(id_token);
                 return id_token;
             }
@@ -89533,7 +90705,7 @@ const _summary = new Summary();
 /**
  * @deprecated use `core.summary`
  */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
+const markdownSummary = _summary;
 const summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
@@ -89567,7 +90739,7 @@ function toWin32Path(pth) {
  * @return string The platform-specific path.
  */
 function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
+    return pth.replace(/[/\\]/g, external_path_.sep);
 }
 //# sourceMappingURL=path-utils.js.map
 // EXTERNAL MODULE: external "string_decoder"
@@ -90642,16 +91814,16 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  * @param     options            optional exec options.  See ExecOptions
  * @returns   Promise<number>    exit code
  */
-function exec_exec(commandLine, args, options) {
+function exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
+        const commandArgs = argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
+        const runner = new ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -90671,8 +91843,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
+        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -90688,7 +91860,7 @@ function getExecOutput(commandLine, args, options) {
             }
         };
         const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
         //flush any remaining characters
         stdout += stdoutDecoder.end();
         stderr += stderrDecoder.end();
@@ -90713,10 +91885,10 @@ var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, 
 
 
 const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+    const { stdout: version } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
         silent: true
     });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+    const { stdout: name } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
         silent: true
     });
     return {
@@ -90726,7 +91898,7 @@ const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* 
 });
 const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
     var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+    const { stdout } = yield getExecOutput('sw_vers', undefined, {
         silent: true
     });
     const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
@@ -90737,7 +91909,7 @@ const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
     };
 });
 const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+    const { stdout } = yield getExecOutput('lsb_release', ['-i', '-r', '-s'], {
         silent: true
     });
     const [name, version] = stdout.trim().split('\n');
@@ -90842,8 +92014,8 @@ function exportVariable(name, val) {
  * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
  * ```
  */
-function core_setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
+function setSecret(secret) {
+    issueCommand('add-mask', {}, secret);
 }
 /**
  * Prepends inputPath to the PATH (for this action and future actions)
@@ -90857,7 +92029,7 @@ function addPath(inputPath) {
     else {
         issueCommand('add-path', {}, inputPath);
     }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+    process.env['PATH'] = `${inputPath}${external_path_.delimiter}${process.env['PATH']}`;
 }
 /**
  * Gets the value of an input.
@@ -90926,10 +92098,10 @@ function getBooleanInput(name, options) {
 function setOutput(name, value) {
     const filePath = process.env['GITHUB_OUTPUT'] || '';
     if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
     }
     process.stdout.write(external_os_.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+    issueCommand('set-output', { name }, toCommandValue(value));
 }
 /**
  * Enables or disables the echoing of commands into stdout for the rest of the step.
@@ -90964,8 +92136,8 @@ function isDebug() {
  * Writes debug message to user log
  * @param message debug message
  */
-function core_debug(message) {
-    command_issueCommand('debug', {}, message);
+function debug(message) {
+    issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
@@ -90973,7 +92145,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -90981,7 +92153,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -91006,13 +92178,13 @@ function info(message) {
  * @param name The name of the output group
  */
 function startGroup(name) {
-    command_issue('group', name);
+    issue('group', name);
 }
 /**
  * End an output group.
  */
 function endGroup() {
-    command_issue('endgroup');
+    issue('endgroup');
 }
 /**
  * Wrap an asynchronous function call in a group.
@@ -91083,1023 +92255,13 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./src/common/errors.ts
-/**
- * A mistake the user can fix (bad input, missing permission, a state the run refuses):
- * reported as a plain error with the fix, no stack trace. Anything else is our bug.
- */
-class errors_ConfigurationError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'ConfigurationError';
-    }
-}
-function isConfigurationError(error) {
-    return error instanceof errors_ConfigurationError || (error instanceof Error && error.name === 'ConfigurationError');
-}
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    return String(error);
-}
-
-;// CONCATENATED MODULE: ./src/common/secrets.ts
-/**
- * The strings that must never reach a log, an output or a summary for one
- * connection string: the URL itself, its password, and their URL-encoded and
- * decoded forms (a driver may print either).
- */
-function connectionSecrets(connectionString) {
-    const secrets = new Set();
-    if (!connectionString)
-        return [];
-    secrets.add(connectionString);
-    try {
-        const url = new URL(connectionString);
-        if (url.password) {
-            secrets.add(url.password);
-            secrets.add(safeDecode(url.password));
-            secrets.add(encodeURIComponent(safeDecode(url.password)));
-        }
-        const query = url.searchParams.get('password');
-        if (query)
-            secrets.add(query);
-    }
-    catch {
-        // libpq key/value form: password=... ; take the value as the secret.
-        const match = /password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/i.exec(connectionString);
-        if (match)
-            secrets.add(match[1].replace(/^'|'$/g, ''));
-    }
-    return [...secrets].filter((secret) => secret.length >= 3);
-}
-function safeDecode(value) {
-    try {
-        return decodeURIComponent(value);
-    }
-    catch {
-        return value;
-    }
-}
-/** Replaces every secret in text with ***, longest first so a URL is not half-replaced by its password. */
-function scrub(text, secrets) {
-    let result = text;
-    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-        if (secret)
-            result = result.split(secret).join('***');
-    }
-    return result;
-}
-/** The connection string with its password replaced, for messages that must name the server. */
-function redactConnectionString(connectionString) {
-    try {
-        const url = new URL(connectionString);
-        if (url.password)
-            url.password = '***';
-        if (url.searchParams.has('password'))
-            url.searchParams.set('password', '***');
-        return url.toString();
-    }
-    catch {
-        return '(connection string)';
-    }
-}
-
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_namespaceObject);
-;// CONCATENATED MODULE: external "node:module"
-const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
-var external_node_module_default = /*#__PURE__*/__nccwpck_require__.n(external_node_module_namespaceObject);
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(73136);
-// EXTERNAL MODULE: ./node_modules/sucrase/dist/index.js
-var dist = __nccwpck_require__(62413);
-;// CONCATENATED MODULE: ./src/migrations/typescript-loader.ts
-
-
-
-
-
-// Knex projects write migrations in TypeScript and run them with ts-node. The runner
-// has no ts-node, and Node 24's own type stripping rejects what typical migrations
-// contain (enums, `import { Knex } from 'knex'` used only as a type under
-// verbatim-module rules). So the action carries a pure-JS transpiler (sucrase) and
-// teaches Node's loader, in-thread through module.registerHooks, to load .ts files:
-// as CommonJS, the way ts-node compiles them, unless the caller's package is
-// "type": "module" or the file is .mts. The files stay where they are, so their own
-// imports resolve from the caller's repository.
-const TYPESCRIPT = /\.(c|m)?ts$/;
-let registered = false;
-let active = false;
-/**
- * Teaches this process to load TypeScript. Returns whether our hooks are in charge: false
- * under a host with a module system of its own (jest's runtime), which compiles TypeScript
- * itself and must be left to load the files.
- */
-function registerTypeScriptLoader() {
-    if (registered)
-        return active;
-    registered = true;
-    if (typeof (external_node_module_default()).registerHooks !== 'function') {
-        throw new Error(`Loading TypeScript migrations needs Node.js 22.15 or newer (running ${process.version}).`);
-    }
-    try {
-        installHooks();
-        active = true;
-    }
-    catch (error) {
-        if (error.code !== 'ERR_HOOKS_UNSUPPORTED' && !/not supported|unsupported/i.test(String(error)))
-            throw error;
-    }
-    return active;
-}
-function installHooks() {
-    external_node_module_default().registerHooks({
-        resolve(specifier, context, nextResolve) {
-            try {
-                return nextResolve(specifier, context);
-            }
-            catch (error) {
-                const alternative = typeScriptAlternative(specifier, context.parentURL);
-                if (alternative)
-                    return { url: alternative, shortCircuit: true };
-                throw error;
-            }
-        },
-        load(url, context, nextLoad) {
-            if (!url.startsWith('file:') || !TYPESCRIPT.test(url))
-                return nextLoad(url, context);
-            const file = (0,external_node_url_.fileURLToPath)(url);
-            const format = typeScriptFormat(file);
-            // CommonJS without a source goes to the CommonJS loader, and so to the extension
-            // handler below. Handing it the compiled source instead would make Node 24 run its
-            // own type stripper over the already-compiled JavaScript: a second parse per file.
-            if (format === 'commonjs')
-                return { format, shortCircuit: true };
-            return { format, source: compileTypeScript(external_node_fs_default().readFileSync(file, 'utf8'), file, format), shortCircuit: true };
-        },
-    });
-    const extensions = (external_node_module_default())._extensions;
-    for (const extension of ['.ts', '.cts']) {
-        const previous = extensions[extension];
-        extensions[extension] = (loading, filename) => {
-            if (typeScriptFormat(filename) !== 'commonjs' && previous)
-                return previous(loading, filename);
-            loading._compile(compileTypeScript(external_node_fs_default().readFileSync(filename, 'utf8'), filename, 'commonjs'), filename);
-        };
-    }
-}
-/** `./helper` or `./helper.js` written in a TypeScript file means `./helper.ts`, as tsc resolves it. */
-function typeScriptAlternative(specifier, parentURL) {
-    if (!parentURL?.startsWith('file:'))
-        return undefined;
-    if (!(specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('file:')))
-        return undefined;
-    const base = specifier.startsWith('file:') ? (0,external_node_url_.fileURLToPath)(specifier) : external_node_path_default().resolve(external_node_path_default().dirname((0,external_node_url_.fileURLToPath)(parentURL)), specifier);
-    const stem = base.replace(/\.(c|m)?js$/, '');
-    const candidates = [`${stem}.ts`, `${stem}.mts`, `${stem}.cts`, external_node_path_default().join(base, 'index.ts')];
-    const found = candidates.find((candidate) => external_node_fs_default().existsSync(candidate) && external_node_fs_default().statSync(candidate).isFile());
-    return found ? (0,external_node_url_.pathToFileURL)(found).href : undefined;
-}
-function typeScriptFormat(file) {
-    if (file.endsWith('.mts'))
-        return 'module';
-    if (file.endsWith('.cts'))
-        return 'commonjs';
-    return nearestPackageType(external_node_path_default().dirname(file)) === 'module' ? 'module' : 'commonjs';
-}
-const packageTypes = new Map();
-function nearestPackageType(directory) {
-    if (!packageTypes.has(directory))
-        packageTypes.set(directory, readPackageType(directory));
-    return packageTypes.get(directory);
-}
-function readPackageType(directory) {
-    for (let dir = directory;; dir = external_node_path_default().dirname(dir)) {
-        const manifest = external_node_path_default().join(dir, 'package.json');
-        if (external_node_fs_default().existsSync(manifest)) {
-            try {
-                return JSON.parse(external_node_fs_default().readFileSync(manifest, 'utf8')).type ?? 'commonjs';
-            }
-            catch {
-                return undefined;
-            }
-        }
-        if (external_node_path_default().dirname(dir) === dir)
-            return undefined;
-    }
-}
-function compileTypeScript(source, file, format) {
-    return (0,dist/* transform */.pd)(source, {
-        transforms: format === 'commonjs' ? ['typescript', 'imports'] : ['typescript'],
-        filePath: file,
-        // Keep line numbers so a stack trace points at the caller's own line.
-        keepUnusedImports: false,
-        disableESTransforms: true,
-        production: true,
-    }).code;
-}
-
-;// CONCATENATED MODULE: ./src/migrations/source.ts
-
-
-
-
-
-
-/** The extensions loaded when the knexfile names none. Knex's default plus .mjs and .mts/.cts. */
-const DEFAULT_LOAD_EXTENSIONS = ['.js', '.cjs', '.mjs', '.ts', '.mts', '.cts'];
-/**
- * Lists migration files as Knex's FsMigrations does: every directory, filtered by
- * extension, sorted by file name across directories (or per directory, in order,
- * when sortDirsSeparately is set).
- */
-function listMigrationFiles(directories, options = {}) {
-    const extensions = options.loadExtensions ?? DEFAULT_LOAD_EXTENSIONS;
-    const perDirectory = directories.map((directory) => {
-        if (!external_node_fs_default().existsSync(directory) || !external_node_fs_default().statSync(directory).isDirectory()) {
-            throw new errors_ConfigurationError(`Migrations directory "${directory}" does not exist or is not a directory.`);
-        }
-        const files = external_node_fs_default().readdirSync(directory)
-            .filter((name) => extensions.includes(external_node_path_default().extname(name)) && !name.endsWith('.d.ts'))
-            .map((name) => ({ name, file: external_node_path_default().resolve(directory, name) }));
-        return options.sortDirsSeparately ? files.sort((a, b) => compare(a.name, b.name)) : files;
-    });
-    const all = perDirectory.flat();
-    return options.sortDirsSeparately ? all : all.sort((a, b) => compare(a.name, b.name));
-}
-function compare(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-/**
- * Loads one migration module. `.mjs` and ESM `.js` need import(); ncc would rewrite a
- * plain import() into its own loader that cannot load them, hence webpackIgnore.
- * TypeScript goes through the sucrase hooks registered here: when it compiles to CommonJS
- * it is require()d, as Knex's own importFile requires CommonJS, which skips the ESM
- * loader's per-file resolve and module job (about a third of the cost of loading it).
- */
-async function loadMigrationModule(file) {
-    const typescript = /\.(c|m)?ts$/.test(file);
-    const hooked = typescript && registerTypeScriptLoader();
-    let loaded;
-    try {
-        loaded =
-            hooked && typeScriptFormat(file) === 'commonjs'
-                ? (0,external_node_module_namespaceObject.createRequire)(file)(file)
-                : (await import(/* webpackIgnore: true */ (0,external_node_url_.pathToFileURL)(file).href));
-    }
-    catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new errors_ConfigurationError(`Migration ${external_node_path_default().basename(file)} could not be loaded: ${reason}`);
-    }
-    // A CommonJS migration arrives as { default: module.exports }; an ESM one has named exports.
-    const candidate = (typeof loaded.up === 'function' ? loaded : loaded.default) ?? {};
-    if (typeof candidate.up !== 'function') {
-        throw new errors_ConfigurationError(`Migration ${external_node_path_default().basename(file)} exports no up() function.`);
-    }
-    return candidate;
-}
-/** A Knex MigrationSource over files on disk, loading them through loadMigrationModule. */
-class FileMigrationSource {
-    files;
-    cache = new Map();
-    constructor(files) {
-        this.files = files;
-    }
-    async getMigrations() {
-        return [...this.files];
-    }
-    getMigrationName(migration) {
-        return migration.name;
-    }
-    getMigration(migration) {
-        let loaded = this.cache.get(migration.file);
-        if (!loaded) {
-            loaded = loadMigrationModule(migration.file);
-            this.cache.set(migration.file, loaded);
-        }
-        return loaded;
-    }
-}
-/**
- * A FileMigrationSource that tells a MigrationTracker which migration's down() runs,
- * so the SQL captured can be attributed and an error can name its migration.
- */
-class TrackingMigrationSource extends FileMigrationSource {
-    tracker;
-    constructor(files, tracker) {
-        super(files);
-        this.tracker = tracker;
-    }
-    async getMigration(migration) {
-        const loaded = await super.getMigration(migration);
-        const tracker = this.tracker;
-        const wrapped = {
-            up: loaded.up,
-            config: loaded.config,
-            async down(knex) {
-                tracker.current = migration.name;
-                tracker.started.push(migration.name);
-                const started = Date.now();
-                await loaded.down?.(knex);
-                tracker.finished.push(migration.name);
-                tracker.current = undefined;
-                tracker.onFinish?.(migration.name, Date.now() - started);
-            },
-        };
-        if (typeof loaded.down !== 'function')
-            delete wrapped.down;
-        return wrapped;
-    }
-}
-
-// EXTERNAL MODULE: ./node_modules/knex/knex.js
-var knex_knex = __nccwpck_require__(31190);
-var knex_default = /*#__PURE__*/__nccwpck_require__.n(knex_knex);
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(13273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
-
-;// CONCATENATED MODULE: ./src/reversibility/schema-capture.ts
-const CAPTURE_SQL = `
-WITH ns AS (SELECT oid FROM pg_namespace WHERE nspname = $1),
-extension_member AS (
-  SELECT classid, objid FROM pg_depend WHERE deptype = 'e'
-),
-bookkeeping AS (
-  SELECT c.oid FROM pg_class c WHERE c.relnamespace = (SELECT oid FROM ns) AND c.relname = ANY(string_to_array($2, ','))
-),
-rel AS (
-  SELECT c.oid, c.relname, c.relkind, c.relrowsecurity, c.relforcerowsecurity
-  FROM pg_class c
-  WHERE c.relnamespace = (SELECT oid FROM ns)
-    AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'i', 'I', 'f')
-    AND NOT EXISTS (SELECT 1 FROM extension_member e WHERE e.classid = 'pg_class'::regclass AND e.objid = c.oid)
-    AND NOT EXISTS (SELECT 1 FROM bookkeeping b WHERE b.oid = c.oid)
-    -- the indexes and sequences of the bookkeeping tables
-    AND NOT EXISTS (SELECT 1 FROM pg_index x JOIN bookkeeping b ON b.oid = x.indrelid WHERE x.indexrelid = c.oid)
-    AND NOT EXISTS (SELECT 1 FROM pg_depend d JOIN bookkeeping b ON b.oid = d.refobjid
-                    WHERE d.classid = 'pg_class'::regclass AND d.objid = c.oid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i'))
-)
-SELECT CASE r.relkind WHEN 'f' THEN 'foreign table' ELSE 'table' END AS kind, r.relname AS name, NULL::text AS owner,
-  array_remove(ARRAY[
-    CASE WHEN r.relkind = 'p' THEN 'PARTITIONED' END,
-    CASE WHEN r.relrowsecurity THEN 'ROW LEVEL SECURITY' END,
-    CASE WHEN r.relforcerowsecurity THEN 'FORCE ROW LEVEL SECURITY' END
-  ], NULL) AS properties
-FROM rel r WHERE r.relkind IN ('r', 'p', 'f')
-UNION ALL
-SELECT 'column', r.relname || '.' || a.attname, r.relname,
-  array_remove(ARRAY[
-    'type ' || format_type(a.atttypid, a.atttypmod),
-    CASE WHEN a.attnotnull THEN 'NOT NULL' END,
-    CASE WHEN a.attgenerated = '' THEN 'DEFAULT ' || pg_get_expr(d.adbin, d.adrelid) END,
-    CASE WHEN a.attgenerated = 's' THEN 'GENERATED ALWAYS AS (' || pg_get_expr(d.adbin, d.adrelid) || ') STORED' END,
-    CASE a.attidentity WHEN 'a' THEN 'GENERATED ALWAYS AS IDENTITY' WHEN 'd' THEN 'GENERATED BY DEFAULT AS IDENTITY' END,
-    CASE WHEN a.attcollation <> 0 AND a.attcollation <> (SELECT typcollation FROM pg_type WHERE oid = a.atttypid)
-         THEN 'COLLATE ' || (SELECT quote_ident(collname) FROM pg_collation WHERE oid = a.attcollation) END
-  ], NULL)
-FROM rel r
-JOIN pg_attribute a ON a.attrelid = r.oid AND a.attnum > 0 AND NOT a.attisdropped
-LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-WHERE r.relkind IN ('r', 'p', 'f')
-UNION ALL
-SELECT 'index', i.relname, t.relname, ARRAY[pg_get_indexdef(i.oid)]
-FROM pg_index x
-JOIN rel i ON i.oid = x.indexrelid
-JOIN pg_class t ON t.oid = x.indrelid
--- an index that backs a primary key, unique or exclusion constraint is reported as that constraint
-WHERE NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = x.indrelid AND k.conindid = x.indexrelid AND k.contype IN ('p', 'u', 'x'))
-UNION ALL
-SELECT 'constraint', k.conname || ' on ' || r.relname, r.relname, ARRAY[pg_get_constraintdef(k.oid)]
-FROM pg_constraint k JOIN rel r ON r.oid = k.conrelid
--- PostgreSQL 18 records NOT NULL as a constraint too; it is reported on its column
-WHERE k.contype <> 'n'
-UNION ALL
-SELECT CASE r.relkind WHEN 'v' THEN 'view' ELSE 'materialized view' END, r.relname, NULL,
-  ARRAY['AS ' || rtrim(regexp_replace(btrim(pg_get_viewdef(r.oid, true)), '\\s+', ' ', 'g'), ';')]
-FROM rel r WHERE r.relkind IN ('v', 'm')
-UNION ALL
-SELECT 'sequence', r.relname, owner.relname,
-  array_remove(ARRAY[
-    'AS ' || format_type(s.seqtypid, NULL),
-    'INCREMENT BY ' || s.seqincrement,
-    'MINVALUE ' || s.seqmin,
-    'MAXVALUE ' || s.seqmax,
-    'START WITH ' || s.seqstart,
-    CASE WHEN s.seqcycle THEN 'CYCLE' END,
-    'OWNED BY ' || owner.relname || '.' || owner.attname
-  ], NULL)
-FROM pg_sequence s JOIN rel r ON r.oid = s.seqrelid
-LEFT JOIN LATERAL (
-  SELECT t.relname, a.attname FROM pg_depend d
-  JOIN pg_class t ON t.oid = d.refobjid
-  JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
-  WHERE d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
-  LIMIT 1
-) owner ON true
-UNION ALL
-SELECT CASE t.typtype WHEN 'e' THEN 'enum type' ELSE 'domain' END, t.typname, NULL,
-  CASE t.typtype
-    -- Properties compare as a set, so the order of the values (which is how an enum sorts
-    -- and compares) is a property of its own: a down() that recreates the type with the
-    -- same values in another order is not exact.
-    WHEN 'e' THEN ARRAY(SELECT 'value ' || quote_literal(e.enumlabel) FROM pg_enum e WHERE e.enumtypid = t.oid ORDER BY e.enumsortorder)
-      || (SELECT 'ORDER (' || string_agg(quote_literal(e.enumlabel), ', ' ORDER BY e.enumsortorder) || ')' FROM pg_enum e WHERE e.enumtypid = t.oid)
-    ELSE array_remove(ARRAY[
-        'AS ' || format_type(t.typbasetype, t.typtypmod),
-        CASE WHEN t.typnotnull THEN 'NOT NULL' END,
-        'DEFAULT ' || t.typdefault
-      ], NULL)
-      || ARRAY(SELECT 'CONSTRAINT ' || quote_ident(k.conname) || ' ' || pg_get_constraintdef(k.oid)
-               FROM pg_constraint k WHERE k.contypid = t.oid AND k.contype <> 'n' ORDER BY k.conname)
-  END
-FROM pg_type t
-WHERE t.typnamespace = (SELECT oid FROM ns) AND t.typtype IN ('e', 'd')
-  AND NOT EXISTS (SELECT 1 FROM extension_member e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
-UNION ALL
-SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
-  p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL,
-  array_remove(ARRAY[
-    CASE WHEN p.prokind <> 'p' THEN 'RETURNS ' || pg_get_function_result(p.oid) END,
-    'LANGUAGE ' || l.lanname,
-    CASE p.provolatile WHEN 'i' THEN 'IMMUTABLE' WHEN 's' THEN 'STABLE' END,
-    CASE WHEN p.prosecdef THEN 'SECURITY DEFINER' END,
-    'body md5:' || left(md5(p.prosrc), 12)
-  ], NULL)
-FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
-WHERE p.pronamespace = (SELECT oid FROM ns)
-  AND NOT EXISTS (SELECT 1 FROM extension_member e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
-UNION ALL
-SELECT 'trigger', g.tgname || ' on ' || r.relname, r.relname,
-  array_remove(ARRAY[pg_get_triggerdef(g.oid, true), CASE g.tgenabled WHEN 'D' THEN 'DISABLED' WHEN 'R' THEN 'ENABLE REPLICA' WHEN 'A' THEN 'ENABLE ALWAYS' END], NULL)
-FROM pg_trigger g JOIN rel r ON r.oid = g.tgrelid
-WHERE NOT g.tgisinternal
-UNION ALL
-SELECT 'policy', o.polname || ' on ' || r.relname, r.relname,
-  array_remove(ARRAY[
-    CASE WHEN o.polpermissive THEN 'AS PERMISSIVE' ELSE 'AS RESTRICTIVE' END,
-    'FOR ' || CASE o.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
-    'TO ' || (SELECT string_agg(CASE WHEN role = 0 THEN 'PUBLIC' ELSE role::regrole::text END, ', ' ORDER BY role) FROM unnest(o.polroles) AS role),
-    'USING (' || pg_get_expr(o.polqual, o.polrelid) || ')',
-    'WITH CHECK (' || pg_get_expr(o.polwithcheck, o.polrelid) || ')'
-  ], NULL)
-FROM pg_policy o JOIN rel r ON r.oid = o.polrelid
-`;
-/** Knex's bookkeeping tables for a migrations table name. */
-function bookkeepingTables(migrationsTable) {
-    return [migrationsTable, `${migrationsTable}_lock`];
-}
-/** Captures the schema over an open connection (a prepared statement after the first call). */
-async function captureSchema(client, options) {
-    const { rows } = await client.query({
-        name: 'verify-reversible-capture',
-        text: CAPTURE_SQL,
-        values: [options.schema, options.exclude.join(',')],
-    });
-    const snapshot = new Map();
-    for (const row of rows) {
-        const key = `${row.kind} ${row.name}`;
-        snapshot.set(key, { key, table: row.owner ?? undefined, properties: row.properties });
-    }
-    return snapshot;
-}
-
-;// CONCATENATED MODULE: ./src/reversibility/schema-diff.ts
-function isEmptyDifference(difference) {
-    return difference.left.length === 0 && difference.lost.length === 0;
-}
-/**
- * Compares the schema before a migration with the schema after its up() and down().
- * An object that is wholly left behind or lost hides its own columns, indexes and
- * constraints: `table audit_log left behind` says it all, not once per column.
- */
-function diffSchemas(before, after) {
-    const left = [];
-    const lost = [];
-    const tablesLeft = new Set();
-    const tablesLost = new Set();
-    for (const key of after.keys())
-        if (!before.has(key) && TABLE.test(key))
-            tablesLeft.add(key.replace(TABLE, ''));
-    for (const key of before.keys())
-        if (!after.has(key) && TABLE.test(key))
-            tablesLost.add(key.replace(TABLE, ''));
-    for (const [key, object] of after) {
-        const previous = before.get(key);
-        if (!previous) {
-            if (!(object.table && tablesLeft.has(object.table)))
-                left.push(key);
-            continue;
-        }
-        const had = new Set(previous.properties);
-        const has = new Set(object.properties);
-        for (const property of object.properties)
-            if (!had.has(property))
-                left.push(`${key}: ${property}`);
-        for (const property of previous.properties)
-            if (!has.has(property))
-                lost.push(`${key}: ${property}`);
-    }
-    for (const [key, object] of before) {
-        if (!after.has(key) && !(object.table && tablesLost.has(object.table)))
-            lost.push(key);
-    }
-    return { left: left.sort(), lost: lost.sort() };
-}
-const TABLE = /^(foreign )?table /;
-/** Every difference as one line: `index tickets_state_idx left behind`, `column tickets.priority: NOT NULL lost`. */
-function describeDifference(difference) {
-    return [...difference.left.map((entry) => `${entry} left behind`), ...difference.lost.map((entry) => `${entry} lost`)];
-}
-
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
-var external_node_crypto_default = /*#__PURE__*/__nccwpck_require__.n(external_node_crypto_);
-;// CONCATENATED MODULE: ./src/reversibility/scratch-database.ts
-
-
-
-
-/** Every scratch database still alive in this process, so a signal handler can drop them. */
-const live = new Map();
-const SCRATCH_PREFIX = 'verify_reversible_';
-function scratchUrl(serverUrl, database) {
-    const url = new URL(serverUrl);
-    url.pathname = `/${database}`;
-    return url.toString();
-}
-async function withServer(serverUrl, body) {
-    const client = new esm.Client({ connectionString: serverUrl });
-    // An unreachable server is the caller's to fix; say which one (without the password).
-    try {
-        await client.connect();
-    }
-    catch (error) {
-        throw new errors_ConfigurationError(`Could not connect to ${redactConnectionString(serverUrl)} (input "database-url"): ${error.message}`);
-    }
-    try {
-        return await body(client);
-    }
-    finally {
-        await client.end().catch(() => undefined);
-    }
-}
-/**
- * Checks up front that the role may create databases, so the run fails with the fix
- * instead of half-way through. Superusers and rds_superuser members have CREATEDB.
- */
-async function assertCanCreateDatabases(serverUrl) {
-    await withServer(serverUrl, async (client) => {
-        const { rows } = await client.query('SELECT current_user AS role, (rolcreatedb OR rolsuper) AS allowed FROM pg_roles WHERE rolname = current_user');
-        if (rows[0] && !rows[0].allowed)
-            throw missingCreateDb(rows[0].role, serverUrl);
-    });
-}
-function missingCreateDb(role, serverUrl) {
-    return new errors_ConfigurationError(`The role "${role}" cannot create databases on ${redactConnectionString(serverUrl)}: verify-reversible needs the CREATEDB privilege ` +
-        `to create its scratch database. Grant it (ALTER ROLE "${role}" CREATEDB) or point "database-url" at a server where the role has it ` +
-        `(a postgres service container in the workflow, for example). Nothing was changed.`);
-}
-/** Creates a scratch database with a random name, optionally as a copy of another one (TEMPLATE). */
-async function createScratchDatabase(serverUrl, options = {}) {
-    const name = `${SCRATCH_PREFIX}${external_node_crypto_default().randomBytes(6).toString('hex')}`;
-    await withServer(serverUrl, async (client) => {
-        const template = options.template ? ` TEMPLATE "${options.template}"` : '';
-        try {
-            await client.query(`CREATE DATABASE "${name}"${template}`);
-        }
-        catch (error) {
-            if (error.code === '42501') {
-                const { rows } = await client.query('SELECT current_user AS role');
-                throw missingCreateDb(rows[0]?.role ?? 'unknown', serverUrl);
-            }
-            throw error;
-        }
-        // Every transaction still commits, one by one, as in production; only the wait for the
-        // WAL flush is skipped. A scratch database need not survive a server crash, and the
-        // check commits some ten times per migration, which with fsync would dominate its time.
-        await client.query(`ALTER DATABASE "${name}" SET synchronous_commit = off`);
-    });
-    const database = { name, url: scratchUrl(serverUrl, name) };
-    live.set(name, { serverUrl, database });
-    return database;
-}
-/** Drops a scratch database, ending any session still on it (a migration hung mid-statement). */
-async function dropScratchDatabase(serverUrl, name) {
-    if (!name.startsWith(SCRATCH_PREFIX))
-        throw new Error(`Refusing to drop "${name}": not a scratch database of verify-reversible`);
-    await withServer(serverUrl, async (client) => {
-        try {
-            await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
-        }
-        catch (error) {
-            // WITH (FORCE) is PostgreSQL 13+; before that, end the sessions ourselves.
-            if (error.code !== '42601')
-                throw error;
-            await client.query('SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = $1 AND pid <> pg_backend_pid()', [name]);
-            await client.query(`DROP DATABASE IF EXISTS "${name}"`);
-        }
-    });
-    live.delete(name);
-}
-/** Drops every scratch database this process still holds: the cancel path (SIGTERM, SIGINT). */
-async function dropLiveScratchDatabases() {
-    const dropped = [];
-    for (const [name, { serverUrl }] of [...live]) {
-        await dropScratchDatabase(serverUrl, name).then(() => dropped.push(name), () => undefined);
-    }
-    return dropped;
-}
-/** Names of the scratch databases currently alive (for tests and the summary). */
-function liveScratchDatabases() {
-    return [...live.keys()];
-}
-
-;// CONCATENATED MODULE: ./src/reversibility/checker.ts
-
-
-
-
-
-
-
-const silent = { info: () => undefined, debug: () => undefined };
-/** Resolves `only` against the migration files; an unknown name is the caller's mistake. */
-function resolveOnly(files, only) {
-    if (!only || only.length === 0)
-        return new Set(files.map((file) => file.name));
-    const selected = new Set();
-    for (const wanted of only) {
-        const match = files.find((file) => file.name === wanted || file.name.replace(/\.[^.]+$/, '') === wanted);
-        if (!match) {
-            const names = files.map((file) => file.name);
-            const shown = names.length > 20 ? [...names.slice(0, 20), `... ${names.length - 20} more`] : names;
-            throw new errors_ConfigurationError(`Input "only" names "${wanted}", which is not a migration in the migrations directory. Valid values are: [${shown.join(', ')}].`);
-        }
-        selected.add(match.name);
-    }
-    return selected;
-}
-/** A Knex instance and a catalog connection on one scratch database. */
-class Session {
-    database;
-    knex;
-    catalog;
-    source;
-    tableName;
-    capture;
-    constructor(database, knex, catalog, source, tableName, capture) {
-        this.database = database;
-        this.knex = knex;
-        this.catalog = catalog;
-        this.source = source;
-        this.tableName = tableName;
-        this.capture = capture;
-    }
-    static async open(database, source, tableName, capture, logger) {
-        const knex = knex_default()({
-            client: 'pg',
-            connection: database.url,
-            pool: { min: 0, max: 4 },
-            // Knex warns about failed migrations itself; our report says it better.
-            log: { warn: logger.debug, error: logger.debug, deprecate: logger.debug, debug: logger.debug },
-        });
-        const catalog = new esm.Client({ connectionString: database.url });
-        // Cancel drops the database WITH (FORCE), which ends this session: not a crash.
-        catalog.on('error', (error) => logger.debug(`catalog connection: ${error.message}`));
-        await catalog.connect();
-        const session = new Session(database, knex, catalog, source, tableName, capture);
-        await session.createMigrationsTables();
-        return session;
-    }
-    captureSchema() {
-        return captureSchema(this.catalog, this.capture);
-    }
-    /** Lets Knex's Migrator create the migrations table and its lock table, as `knex migrate:latest` would. */
-    async createMigrationsTables() {
-        await this.knex.migrate.list({ migrationSource: this.source, tableName: this.tableName });
-    }
-    async up(file) {
-        const migration = await this.source.getMigration(file);
-        const record = (knex) => knex.into(this.tableName).insert({ name: file.name, batch: this.nextBatch++, migration_time: new Date() });
-        if (usesTransaction(migration)) {
-            await this.knex.transaction(async (trx) => {
-                await migration.up(trx);
-                await record(trx);
-            });
-        }
-        else {
-            await migration.up(this.knex);
-            await record(this.knex);
-        }
-    }
-    async down(file) {
-        const migration = await this.source.getMigration(file);
-        const down = migration.down;
-        if (usesTransaction(migration))
-            await this.knex.transaction(async (trx) => void (await down(trx)));
-        else
-            await down(this.knex);
-        await this.knex.from(this.tableName).where({ name: file.name }).del();
-    }
-    /** Knex's batch numbers: one per migrate call, as the check makes one call per step. */
-    nextBatch = 1;
-    async close() {
-        await Promise.allSettled([this.knex.destroy(), this.catalog.end()]);
-    }
-}
-/**
- * Checks every selected migration in file order on a scratch database of its own:
- * capture, up(), down(), capture and compare, up() again. Whatever goes wrong in one
- * check, the next starts from the state that migration's up() alone leaves (rebuilt by
- * replaying the ups on a fresh database), so one broken down() cannot hide the next.
- */
-async function checkReversibility(options) {
-    const started = Date.now();
-    const logger = options.logger ?? silent;
-    const tableName = options.migrationsTable ?? 'knex_migrations';
-    const capture = { schema: options.schema ?? 'public', exclude: bookkeepingTables(tableName) };
-    const selected = resolveOnly(options.files, options.only);
-    const lastIndex = Math.max(...options.files.map((file, index) => (selected.has(file.name) ? index : -1)));
-    const files = options.files.slice(0, lastIndex + 1);
-    const source = new FileMigrationSource(files);
-    // Load everything before the first write: a migration that cannot load is a
-    // ConfigurationError, and a missing down() is a finding Knex itself would refuse.
-    for (const file of files)
-        await source.getMigration(file);
-    await assertCanCreateDatabases(options.serverUrl);
-    const result = { checks: [], appliedUnchecked: [], notReached: [], rebuilds: 0, durationMs: 0 };
-    // Every database this check creates, so the finally drops them all even when a rebuild fails half-way.
-    const created = new Set();
-    const createDatabase = async () => {
-        const database = await createScratchDatabase(options.serverUrl);
-        created.add(database.name);
-        return database;
-    };
-    let session;
-    try {
-        session = await Session.open(await createDatabase(), source, tableName, capture, logger);
-        logger.info(`Scratch database ${session.database.name} created; checking ${selected.size} of ${options.files.length} migration(s).`);
-        for (let index = 0; index < files.length; index++) {
-            const { name } = files[index];
-            if (!selected.has(name)) {
-                await applyUnchecked(session, files[index]);
-                result.appliedUnchecked.push(name);
-                logger.info(`  ${name}: applied (not checked)`);
-                continue;
-            }
-            const check = await checkOne(session, files[index], source);
-            result.checks.push(check);
-            logger.info(`  ${name}: ${summarize(check)} (${check.durationMs} ms)`);
-            if (check.failure?.step === 'up') {
-                result.notReached = files.slice(index + 1).map((file) => file.name).filter((later) => selected.has(later));
-                break;
-            }
-            if (check.outcome !== 'exact' && index < files.length - 1) {
-                const old = session;
-                session = await Session.open(await createDatabase(), source, tableName, capture, logger);
-                await old.close();
-                await dropScratchDatabase(options.serverUrl, old.database.name);
-                created.delete(old.database.name);
-                logger.info(`  scratch database ${old.database.name} dropped: its state after a failed check cannot be trusted`);
-                await replayUps(session, files.slice(0, index + 1), logger);
-                result.rebuilds++;
-            }
-        }
-    }
-    finally {
-        await session?.close();
-        for (const name of created) {
-            await dropScratchDatabase(options.serverUrl, name);
-            logger.info(`Scratch database ${name} dropped.`);
-        }
-    }
-    result.durationMs = Date.now() - started;
-    return result;
-}
-async function applyUnchecked(session, file) {
-    try {
-        await session.up(file);
-    }
-    catch (error) {
-        throw new Error(`Migration ${file.name} (applied before the checked ones, as "only" asks) failed in up(): ${errorMessage(error)}`);
-    }
-}
-async function checkOne(session, file, source) {
-    const { name } = file;
-    const started = Date.now();
-    const done = (check) => ({ ...check, durationMs: Date.now() - started });
-    const module = await source.getMigration(file);
-    if (typeof module.down !== 'function') {
-        return done({ name, outcome: 'error', reason: 'exports no down() function: it cannot be rolled back', left: [], lost: [], failure: { step: 'up', error: 'no down() function' } });
-    }
-    const before = await session.captureSchema();
-    try {
-        await session.up(file);
-    }
-    catch (error) {
-        const message = errorMessage(error);
-        return done({ name, outcome: 'error', reason: `up() failed, so it and every later migration could not be checked: ${message}`, left: [], lost: [], failure: { step: 'up', error: message } });
-    }
-    try {
-        await session.down(file);
-    }
-    catch (error) {
-        const message = errorMessage(error);
-        return done({ name, outcome: 'error', reason: `down() failed: ${message}`, left: [], lost: [], failure: { step: 'down', error: message } });
-    }
-    const difference = diffSchemas(before, await session.captureSchema());
-    let upAgainError;
-    try {
-        await session.up(file);
-    }
-    catch (error) {
-        upAgainError = errorMessage(error);
-    }
-    const reasons = [];
-    if (!isEmptyDifference(difference))
-        reasons.push(`down() did not restore the schema: ${describeDifference(difference).join('; ')}`);
-    if (upAgainError)
-        reasons.push(`up() after down() failed: ${upAgainError}`);
-    return done({
-        name,
-        outcome: upAgainError ? 'error' : reasons.length ? 'difference' : 'exact',
-        reason: reasons.length ? reasons.join('. ') : undefined,
-        left: difference.left,
-        lost: difference.lost,
-        failure: upAgainError ? { step: 'up after down', error: upAgainError } : undefined,
-    });
-}
-/** Brings a fresh database to the state after `applied`: their ups, one committed migration at a time. */
-async function replayUps(session, applied, logger) {
-    logger.info(`  rebuilding the state after ${applied[applied.length - 1].name} on ${session.database.name} (replaying ${applied.length} up())`);
-    for (const file of applied)
-        await session.up(file);
-}
-/** Migrator#_useTransaction: the migration's own `config.transaction` wins; the default is a transaction. */
-function usesTransaction(migration) {
-    return typeof migration.config?.transaction === 'boolean' ? migration.config.transaction : true;
-}
-function summarize(check) {
-    if (check.outcome === 'exact')
-        return 'exact';
-    return `${check.outcome === 'error' ? 'ERROR' : 'DIFFERENCE'}: ${check.reason}`;
-}
-
-;// CONCATENATED MODULE: ./src/reversibility/report.ts
-
-
-function irreversibleMigrations(result) {
-    return result.checks
-        .filter((check) => check.outcome !== 'exact')
-        .map((check) => ({ name: check.name, reason: check.reason ?? check.outcome, left: check.left, lost: check.lost }));
-}
-function buildReport(result) {
-    return {
-        checked: result.checks.length,
-        exact: result.checks.filter((check) => check.outcome === 'exact').map((check) => check.name),
-        irreversible: irreversibleMigrations(result),
-        appliedUnchecked: result.appliedUnchecked,
-        notReached: result.notReached,
-        migrations: result.checks,
-        rebuilds: result.rebuilds,
-        durationMs: result.durationMs,
-    };
-}
-function writeReport(file, report) {
-    external_node_fs_default().mkdirSync(external_node_path_default().dirname(file), { recursive: true });
-    external_node_fs_default().writeFileSync(file, `${JSON.stringify(report, null, 2)}\n`);
-}
-const cell = (text) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-const code = (text) => `\`${text.replace(/`/g, "'")}\``;
-/** Markdown for the job summary: an overview table, then one table of differences per migration. */
-function summaryMarkdown(report, context) {
-    const lines = [];
-    const problems = report.irreversible.length;
-    lines.push('## verify-reversible');
-    lines.push('');
-    lines.push(`Each migration in ${code(context.migrationsDir)} was run up(), down() and up() again on a scratch database, ` +
-        `comparing schema ${code(context.schema)} before up() with the schema after down(). ` +
-        `${report.checked} checked, ${report.exact.length} exact, **${problems} not reversible**` +
-        (report.appliedUnchecked.length ? `, ${report.appliedUnchecked.length} applied first without a check` : '') +
-        (report.notReached.length ? `, ${report.notReached.length} not reached` : '') +
-        ` (${(report.durationMs / 1000).toFixed(1)} s).`);
-    lines.push('');
-    lines.push('| Migration | Result |');
-    lines.push('| --- | --- |');
-    for (const check of report.migrations) {
-        const result = check.outcome === 'exact' ? 'exact' : check.outcome === 'difference' ? '❌ schema differs after down()' : `❌ ${check.failure?.step ?? 'error'} failed`;
-        lines.push(`| ${code(check.name)} | ${result} |`);
-    }
-    for (const name of report.appliedUnchecked)
-        lines.push(`| ${code(name)} | applied first, not checked |`);
-    for (const name of report.notReached)
-        lines.push(`| ${code(name)} | not reached |`);
-    for (const check of report.migrations.filter((each) => each.outcome !== 'exact')) {
-        lines.push('');
-        lines.push(`### ${code(check.name)}`);
-        lines.push('');
-        if (check.failure) {
-            lines.push(`${check.failure.step} failed:`);
-            lines.push('');
-            lines.push('```');
-            lines.push(check.failure.error);
-            lines.push('```');
-            lines.push('');
-        }
-        if (check.left.length || check.lost.length) {
-            lines.push('| Object | After down() |');
-            lines.push('| --- | --- |');
-            for (const entry of check.left)
-                lines.push(`| ${cell(entry)} | left behind |`);
-            for (const entry of check.lost)
-                lines.push(`| ${cell(entry)} | lost |`);
-            lines.push('');
-        }
-    }
-    return `${lines.join('\n')}\n`;
-}
-
-;// CONCATENATED MODULE: ./src/actions/common/run.ts
-
-
-
-/**
- * The one try/catch around an action. A ConfigurationError is the user's to fix and
- * is reported as a plain error; anything else is our bug, so its stack goes to debug.
- * Every message is scrubbed of the secrets the action registered, because errors from
- * drivers and SDKs can quote a connection string verbatim.
- */
-async function runAction(body) {
-    const secrets = new SecretRegistry();
-    try {
-        await body(secrets);
-    }
-    catch (error) {
-        const message = secrets.scrub(errorMessage(error));
-        if (!isConfigurationError(error) && error instanceof Error && error.stack)
-            core_debug(secrets.scrub(error.stack));
-        setFailed(message);
-    }
-}
-/** Secrets known to this run: masked in the runner's log and scrubbed from our own messages. */
-class SecretRegistry {
-    values = new Set();
-    add(...secrets) {
-        for (const secret of secrets) {
-            if (!secret || secret.length < 3)
-                continue;
-            this.values.add(secret);
-            core_setSecret(secret);
-        }
-    }
-    scrub(text) {
-        return scrub(text, [...this.values]);
-    }
-    list() {
-        return [...this.values];
-    }
-}
-
-;// CONCATENATED MODULE: ./src/actions/verify-reversible/constants.ts
-var Inputs;
-(function (Inputs) {
-    Inputs["DatabaseUrl"] = "database-url";
-    Inputs["MigrationsDir"] = "migrations-dir";
-    Inputs["MigrationsTable"] = "migrations-table";
-    Inputs["Schema"] = "schema";
-    Inputs["Only"] = "only";
-    Inputs["FailOn"] = "fail-on";
-})(Inputs || (Inputs = {}));
-var Outputs;
-(function (Outputs) {
-    Outputs["Checked"] = "checked";
-    Outputs["Irreversible"] = "irreversible";
-    Outputs["Report"] = "report";
-})(Outputs || (Outputs = {}));
-const FAIL_ON = ['error', 'difference'];
+;// CONCATENATED MODULE: ./src/common/clock.ts
+// The one clock: every wait, poll, retry and elapsed-time figure goes through it, so that tests can
+// drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+};
 
 ;// CONCATENATED MODULE: ./src/common/duration.ts
 const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
@@ -92136,90 +92298,555 @@ function formatDuration(ms) {
     return `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
 }
 
+;// CONCATENATED MODULE: ./src/common/retry.ts
+// The one way to wait for something: `retry` repeats an attempt that failed (a throttled webhook, a
+// health URL still coming up, a lock held by someone else) with exponential backoff, jitter, a
+// deadline and the server's Retry-After; `poll` reads a status on a fixed interval until it is done
+// (an RDS snapshot, a Kubernetes rollout). Both take the clock and the random source, so tests
+// drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
+
+
+/** The wait before retry number `retry` (1 for the first): initial × factor^(retry−1), capped, jittered down. */
+function backoffDelay(retry, backoff, random = Math.random) {
+    const cap = Math.max(backoff.maxMs, backoff.initialMs);
+    const grown = Math.min(cap, backoff.initialMs * (backoff.factor ?? 2) ** Math.max(0, retry - 1));
+    const jitter = Math.min(1, Math.max(0, backoff.jitter ?? 0));
+    return Math.round(grown * (1 - jitter * random()));
+}
+const defaultIsRetryable = (outcome) => !outcome.ok;
+/** Runs `attempt` until its outcome is final, attempts run out, or the deadline passes; never throws what `attempt` threw. */
+async function retryReport(attempt, options) {
+    const clock = options.clock ?? systemClock;
+    const random = options.random ?? Math.random;
+    const isRetryable = options.isRetryable ?? defaultIsRetryable;
+    const maxAttempts = Math.max(1, options.maxAttempts ?? Number.POSITIVE_INFINITY);
+    const waits = [];
+    for (let number = 1;; number++) {
+        let outcome;
+        try {
+            outcome = { ok: true, value: await attempt(number) };
+        }
+        catch (error) {
+            outcome = { ok: false, error };
+        }
+        const decision = isRetryable(outcome);
+        if (decision === false)
+            return { outcome, attempts: number, waits, stopped: 'done' };
+        const giveUp = (reason, waitMs) => {
+            options.onGiveUp?.({ attempt: number, outcome, reason, waitMs });
+            return { outcome, attempts: number, waits, stopped: reason };
+        };
+        if (number >= maxAttempts)
+            return giveUp('attempts');
+        const retryAfterMs = typeof decision === 'object' ? decision.retryAfterMs : undefined;
+        let waitMs = retryAfterMs ?? backoffDelay(number, options.backoff, random);
+        if (retryAfterMs !== undefined && retryAfterMs > options.backoff.maxMs)
+            return giveUp('retry-after-too-long', waitMs);
+        if (options.deadline !== undefined) {
+            const left = options.deadline - clock.now();
+            if (options.atDeadline === 'cut') {
+                if (left <= 0)
+                    return giveUp('deadline', waitMs);
+                waitMs = Math.min(waitMs, left);
+            }
+            else if (waitMs >= left)
+                return giveUp('deadline', waitMs);
+        }
+        options.onRetry?.({ attempt: number, outcome, waitMs, retryAfter: retryAfterMs !== undefined });
+        waits.push(waitMs);
+        await clock.sleep(waitMs);
+    }
+}
+/** `retryReport`, for callers that want the value: returns the last value, or throws the last error. */
+async function retry(attempt, options) {
+    const { outcome } = await retryReport(attempt, options);
+    if (outcome.ok)
+        return outcome.value;
+    throw outcome.error;
+}
+/** Retry-After is delta-seconds or an HTTP date (RFC 9110 10.2.3): milliseconds to wait, or undefined. */
+function parseRetryAfter(value, now = Date.now()) {
+    if (!value)
+        return undefined;
+    const text = value.trim();
+    if (/^\d+(\.\d+)?$/.test(text))
+        return Math.round(Number(text) * 1000);
+    const date = Date.parse(text);
+    if (Number.isNaN(date))
+        return undefined;
+    return Math.max(0, date - now);
+}
+class WaitTimeoutError extends Error {
+    waitedMs;
+    lastProgress;
+    constructor(message, waitedMs, lastProgress) {
+        super(message);
+        this.waitedMs = waitedMs;
+        this.lastProgress = lastProgress;
+        this.name = 'WaitTimeoutError';
+    }
+}
+/**
+ * Calls `check` every interval until it reports done, throws, or the timeout passes (then a
+ * WaitTimeoutError with the last progress). The last sleep is cut to the deadline so the final
+ * check happens at the timeout, not after it.
+ */
+async function poll(check, options) {
+    const clock = options.clock ?? systemClock;
+    const started = clock.now();
+    const deadline = started + options.timeoutMs;
+    let polls = 0;
+    let lastProgress = 'not checked yet';
+    for (let first = true;; first = false) {
+        if (!(first && options.checkFirst)) {
+            const remaining = deadline - clock.now();
+            if (remaining <= 0) {
+                const waitedMs = clock.now() - started;
+                throw new WaitTimeoutError(`Timed out after ${formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
+            }
+            await clock.sleep(Math.min(options.intervalMs, remaining));
+        }
+        polls += 1;
+        const result = await check();
+        const elapsedMs = clock.now() - started;
+        if (result.done)
+            return { value: result.value, waitedMs: elapsedMs, polls };
+        lastProgress = result.progress;
+        options.onPoll?.(result.progress, elapsedMs);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/common/shutdown.ts
+// The one place that handles SIGINT and SIGTERM. A cancelled run gets SIGINT from the runner, then
+// SIGTERM about 7.5 s later, then SIGKILL 2.5 s after that: whatever a step must undo (cancel the
+// running statement, drop a scratch database, close a server) has that long.
+//
+// API (small on purpose):
+//   - Domain code takes a `RegisterCleanup` as a plain argument and calls
+//     `const done = onCleanup('dropping the scratch database(s)', () => drop())` when it creates
+//     something, then `done()` once it has released it itself. No @actions/core, no process handlers.
+//   - The action runtime (src/actions/common/action.ts) owns the one `Shutdown`, installs it for the
+//     run and hands `shutdown.register` to the action as `runtime.onCleanup`.
+// On a signal the cleanups still registered run in reverse registration order (the last thing
+// acquired is released first), together bounded by `timeoutMs`; then the process exits 130 (SIGINT)
+// or 143 (SIGTERM). A second signal while they run is ignored so it cannot cut a cleanup short.
+
+/** A registration function that never runs anything: for tests, benchmarks and callers without signals. */
+const noCleanup = () => () => undefined;
+const DEFAULT_CLEANUP_TIMEOUT_MS = 6_000;
+class Shutdown {
+    options;
+    cleanups = [];
+    stopping;
+    handler = (signal) => {
+        void this.stop(signal);
+    };
+    constructor(options) {
+        this.options = options;
+    }
+    register = (description, cleanup) => {
+        const entry = { description, cleanup };
+        this.cleanups.push(entry);
+        return () => {
+            const index = this.cleanups.indexOf(entry);
+            if (index >= 0)
+                this.cleanups.splice(index, 1);
+        };
+    };
+    /** Listens for SIGINT and SIGTERM until `uninstall`. */
+    install() {
+        process.on('SIGINT', this.handler);
+        process.on('SIGTERM', this.handler);
+    }
+    uninstall() {
+        process.off('SIGINT', this.handler);
+        process.off('SIGTERM', this.handler);
+    }
+    /** Runs the cleanups (once, however many signals arrive), then exits. */
+    stop(signal) {
+        this.stopping ??= this.runCleanups(signal);
+        return this.stopping;
+    }
+    async runCleanups(signal) {
+        const { logger } = this.options;
+        const timeoutMs = this.options.timeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS;
+        const pending = [...this.cleanups].reverse();
+        this.cleanups.length = 0;
+        const what = pending.map((entry) => entry.description);
+        logger.warning(`Received ${signal}: ${what.length ? `${what.join(', ')} and ` : ''}stopping.`);
+        let timer;
+        const expired = new Promise((resolve) => {
+            timer = setTimeout(() => resolve('expired'), timeoutMs);
+        });
+        const all = (async () => {
+            for (const entry of pending) {
+                try {
+                    await entry.cleanup();
+                }
+                catch (error) {
+                    logger.warning(`Cleanup "${entry.description}" failed: ${errorMessage(error)}`);
+                }
+            }
+            return 'done';
+        })();
+        if ((await Promise.race([all, expired])) === 'expired')
+            logger.warning(`Cleanups still running after ${timeoutMs / 1000}s; stopping without them.`);
+        clearTimeout(timer);
+        try {
+            await this.options.beforeExit?.(signal);
+        }
+        finally {
+            const code = signal === 'SIGINT' ? 130 : 143;
+            logger.error(`The step was cancelled (${signal}) before it finished; see the lines above for what was undone.`);
+            (this.options.exit ?? ((status) => process.exit(status)))(code);
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/actions/common/inputs.ts
 
 
-
-// Typed readers for action inputs. Each failure names the input and what is allowed,
-// so every action reports bad input the same way (see gradle/actions' "Valid values are").
-function getString(name) {
-    const value = getInput(name).trim();
-    return value === '' ? undefined : value;
+function spec(name, options, parse) {
+    return {
+        name,
+        required: options.required ?? false,
+        default: options.default,
+        secret: options.secret ?? false,
+        derive: options.derive,
+        parse,
+    };
 }
-function getRequired(name) {
-    const value = getString(name);
+function required(value, name) {
     if (value === undefined)
         throw new ConfigurationError(`Input "${name}" is required and was not given.`);
     return value;
 }
-function getSecret(name, options = {}) {
-    const raw = getInput(name);
-    if (raw) {
-        core_setSecret(raw);
-        for (const line of raw.split(/\r?\n/))
-            if (line.trim().length >= 3)
-                core_setSecret(line.trim());
-    }
-    const value = raw.trim();
-    if (!value) {
-        if (options.required)
-            throw new errors_ConfigurationError(`Input "${name}" is required and was not given.`);
-        return undefined;
-    }
-    return value;
+function inputs_text(name, options = {}) {
+    return spec(name, options, (value, input) => (options.required ? required(value, input) : value));
 }
-function getBoolean(name, fallback) {
-    const value = getString(name);
-    if (value === undefined)
-        return fallback;
-    const lower = value.toLowerCase();
-    if (lower === 'true')
-        return true;
-    if (lower === 'false')
-        return false;
-    throw new ConfigurationError(`Input "${name}" is "${value}". Valid values are: [true, false].`);
+function secret(name, options = {}) {
+    return inputs_text(name, { ...options, secret: true });
 }
-function getEnum(name, allowed, fallback) {
-    const value = getString(name);
-    if (value === undefined) {
-        if (fallback !== undefined)
+/** `true` or `false`; the default is action.yml's. */
+function flag(name, fallback) {
+    return spec(name, { default: String(fallback) }, (value, input) => {
+        if (value === undefined)
             return fallback;
-        throw new errors_ConfigurationError(`Input "${name}" is required. Valid values are: [${allowed.join(', ')}].`);
-    }
-    if (!allowed.includes(value)) {
-        throw new errors_ConfigurationError(`Input "${name}" is "${value}". Valid values are: [${allowed.join(', ')}].`);
-    }
-    return value;
+        const lower = value.toLowerCase();
+        if (lower === 'true')
+            return true;
+        if (lower === 'false')
+            return false;
+        throw new ConfigurationError(`Input "${input}" is "${value}". Valid values are: [true, false].`);
+    });
 }
-/** A whole number within [min, max]; undefined when the input is empty. */
-function getInteger(name, options = {}) {
-    const value = getString(name);
-    if (value === undefined)
-        return undefined;
-    const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = options;
-    const range = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
-    if (!/^[-+]?\d+$/.test(value))
-        throw new ConfigurationError(`Input "${name}" is "${value}": it must be ${range}.`);
-    const number = Number(value);
-    if (number < min || number > max)
-        throw new ConfigurationError(`Input "${name}" is ${number}: it must be ${range}.`);
-    return number;
+/** One of `allowed`. */
+function choice(name, allowed, fallback) {
+    return spec(name, { default: fallback, required: fallback === undefined }, (value, input) => {
+        if (value === undefined) {
+            if (fallback !== undefined)
+                return fallback;
+            throw new errors_ConfigurationError(`Input "${input}" is required. Valid values are: [${allowed.join(', ')}].`);
+        }
+        if (!allowed.includes(value)) {
+            throw new errors_ConfigurationError(`Input "${input}" is "${value}". Valid values are: [${allowed.join(', ')}].`);
+        }
+        return value;
+    });
+}
+function integer(name, options = {}) {
+    const fallback = options.default === undefined ? undefined : String(options.default);
+    return spec(name, { default: fallback }, (value, input) => {
+        if (value === undefined)
+            return undefined;
+        const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = options;
+        const range = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
+        if (!/^[-+]?\d+$/.test(value))
+            throw new ConfigurationError(`Input "${input}" is "${value}": it must be ${range}.`);
+        const number = Number(value);
+        if (number < min || number > max)
+            throw new ConfigurationError(`Input "${input}" is ${number}: it must be ${range}.`);
+        return number;
+    });
 }
 /** A duration (`5s`, `15m`, `1h`) in milliseconds. */
-function getDuration(name, fallback, options = {}) {
-    const text = getString(name) ?? fallback;
-    const ms = parseDuration(text);
-    if (ms === undefined || ms < (options.min ?? 0)) {
-        throw new ConfigurationError(`Input "${name}" is "${text}": it must be a duration such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
-    }
-    return ms;
+function duration(name, fallback, options = {}) {
+    return spec(name, { default: fallback }, (value, input) => {
+        const given = value ?? fallback;
+        const ms = parseDuration(given);
+        if (ms === undefined || ms < (options.min ?? 0)) {
+            throw new ConfigurationError(`Input "${input}" is "${given}": it must be a duration such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
+        }
+        return ms;
+    });
 }
 /** Non-empty trimmed lines; comments starting with # are dropped. */
-function getLines(name) {
-    return getInput(name)
+function lines(name, options = {}) {
+    return spec(name, options, (value) => splitLines(value ?? ''));
+}
+function splitLines(value) {
+    return value
         .split(/\r?\n/)
         .map((line) => line.trim())
         .filter((line) => line !== '' && !line.startsWith('#'));
+}
+/** Any other parser: gets the text (undefined when empty) and the input's name for its messages. */
+function custom(name, parse, options = {}) {
+    return spec(name, options, parse);
+}
+/**
+ * Reads every declared input: secrets are masked first (each line of a multi-line one too), then
+ * each input is parsed in declaration order, so the first mistake reported is the first input's.
+ */
+function readInputs(specs, getInput, mask) {
+    for (const input of Object.values(specs)) {
+        if (!input.secret)
+            continue;
+        const raw = getInput(input.name);
+        if (!raw)
+            continue;
+        mask(raw);
+        for (const line of raw.split(/\r?\n/))
+            if (line.trim().length >= 3)
+                mask(line.trim());
+        for (const derived of input.derive?.(raw.trim()) ?? [])
+            mask(derived);
+    }
+    const parsed = {};
+    for (const [key, input] of Object.entries(specs)) {
+        const given = getInput(input.name).trim();
+        const fallback = input.default !== undefined && !input.default.includes('${{') ? input.default : undefined;
+        parsed[key] = input.parse(given === '' ? fallback : given, input.name);
+    }
+    return parsed;
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_namespaceObject);
+;// CONCATENATED MODULE: ./src/common/html.ts
+// The one place that makes text safe to show where GitHub, Slack or Mermaid render it: job
+// summaries, Slack's mrkdwn, Markdown records and charts. Whatever a person typed (a reason, a check
+// name) or a server answered passes through here before it is shown.
+/** GitHub drops a job summary over 1 MiB: the runtime cuts there, and builders of long summaries plan below it. */
+const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+/**
+ * `<`, `>` and `&` as entities: `@actions/core`'s summary helpers, Slack and GitHub's Markdown all
+ * render them as markup. Slack decodes only these three, so this is also Slack's escape.
+ */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+/**
+ * escapeHtml, and backticks too, for text inside GitHub Markdown (a job summary): three backticks in
+ * a name would open a code fence that swallows the rest of the summary. Not for Slack, which shows
+ * `&#96;` as typed.
+ */
+function escapeMarkdown(text) {
+    return escapeHtml(text).replace(/`/g, '&#96;');
+}
+/**
+ * Text for a Mermaid label (a chart title): Mermaid has no escape for a quote inside one, so keep
+ * letters, digits and plain punctuation only, at most `most` characters.
+ */
+function mermaidLabel(text, most = 80) {
+    const clipped = text.length <= most ? text : `${text.slice(0, most - 1)}…`;
+    return clipped
+        .replace(/[^\p{L}\p{N} _.,:()/%+*=@!?'-]/gu, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+}
+/** An HTML table of cells that are already markup (escape what they interpolate first). */
+function htmlTable(rows) {
+    const body = rows
+        .map((row) => {
+        const cells = row.map((cell) => {
+            const { data, header } = typeof cell === 'object' ? cell : { data: cell, header: false };
+            const tag = header ? 'th' : 'td';
+            return `<${tag}>${String(data)}</${tag}>`;
+        });
+        return `<tr>${cells.join('')}</tr>`;
+    })
+        .join('');
+    return `<table>${body}</table>`;
+}
+
+;// CONCATENATED MODULE: ./src/actions/common/summary.ts
+
+
+
+
+const CUT_NOTE = '\n\n<p><em>The summary was cut here: GitHub shows at most 1 MiB. The log has everything.</em></p>\n';
+/**
+ * The job summary, built by the action and written once by the runtime, on every path. Everything
+ * given as text is escaped here, HTML and backticks (core.summary.addTable and friends insert it
+ * raw), so a reason such as `<h1>FAKE: approved</h1>` or a name with ``` shows as typed. `html` and `markdown` take markup that the caller
+ * built, and must escape what it interpolates with escapeMarkdown (src/common/html.ts).
+ */
+class summary_Summary {
+    parts = [];
+    heading(text, level = 2) {
+        this.parts.push(`<h${level}>${escapeMarkdown(text)}</h${level}>\n`);
+        return this;
+    }
+    paragraph(text) {
+        this.parts.push(`<p>${escapeMarkdown(text)}</p>\n`);
+        return this;
+    }
+    /** A table of text cells: a cell `{ data, header: true }` is a header cell. */
+    table(rows) {
+        return this.addTable(rows, escapeMarkdown);
+    }
+    /** A table whose cells are markup the caller escaped (for <code>, <br>, <pre> inside cells). */
+    htmlTable(rows) {
+        return this.addTable(rows, (markup) => markup);
+    }
+    addTable(rows, escape) {
+        const escaped = rows.map((row) => row.map((cell) => typeof cell === 'object' ? { ...cell, data: escape(String(cell.data)) } : escape(String(cell))));
+        this.parts.push(`${htmlTable(escaped)}\n`);
+        return this;
+    }
+    list(items) {
+        this.parts.push(`<ul>${items.map((item) => `<li>${escapeMarkdown(item)}</li>`).join('')}</ul>\n`);
+        return this;
+    }
+    code(text, language) {
+        this.parts.push(`<pre${language ? ` lang="${escapeHtml(language)}"` : ''}><code>${escapeMarkdown(text)}</code></pre>\n`);
+        return this;
+    }
+    /** Markup built by the caller, escaped where it interpolates. */
+    html(markup) {
+        this.parts.push(`${markup}\n`);
+        return this;
+    }
+    /** GitHub-flavoured Markdown built by the caller (it renders inline HTML: escape what a person typed). */
+    markdown(text) {
+        this.parts.push(`${text}\n`);
+        return this;
+    }
+    isEmpty() {
+        return this.parts.length === 0;
+    }
+    toString() {
+        return this.parts.join('');
+    }
+    /** Drops what was built (the runtime writes nothing twice). */
+    clear() {
+        this.parts.length = 0;
+    }
+}
+/** The content capped to `limit` bytes of UTF-8, cut on a character boundary, with a note. */
+function capSummary(content, limit = SUMMARY_LIMIT_BYTES) {
+    if (Buffer.byteLength(content, 'utf8') <= limit)
+        return content;
+    const room = limit - Buffer.byteLength(CUT_NOTE, 'utf8');
+    const bytes = Buffer.from(content, 'utf8').subarray(0, room);
+    // A multi-byte character cut in half decodes to U+FFFD: drop it.
+    const cut = bytes.toString('utf8').replace(/\uFFFD+$/, '');
+    return `${cut}${CUT_NOTE}`;
+}
+/**
+ * Writes the summary once: scrubbed of secrets, capped, and guarded, because a summary that cannot
+ * be written (no GITHUB_STEP_SUMMARY when run by hand, a full disk) must never replace the step's
+ * real outcome: it becomes a warning.
+ */
+async function writeSummary(summary, scrub, logger) {
+    if (summary.isEmpty())
+        return;
+    const content = capSummary(scrub(summary.toString()));
+    summary.clear();
+    try {
+        // The file the runner reads after the step, as core.summary.write() appends to it.
+        const file = process.env.GITHUB_STEP_SUMMARY;
+        if (!file)
+            throw new Error('GITHUB_STEP_SUMMARY is not set (not running on a GitHub runner?)');
+        await promises_default().appendFile(file, content, 'utf8');
+    }
+    catch (error) {
+        logger.warning(`The job summary was not written: ${errorMessage(error)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/actions/common/action.ts
+
+
+
+
+
+
+
+
+
+/** Secrets known to this run: masked in the runner's log and scrubbed from our own messages, outputs and summary. */
+class Secrets {
+    values = new Set();
+    add(...secrets) {
+        for (const secret of secrets) {
+            if (!secret || secret.length < 3 || this.values.has(secret))
+                continue;
+            this.values.add(secret);
+            setSecret(secret);
+        }
+    }
+    scrub = (text) => scrub(text, [...this.values]);
+}
+/** The Logger every domain module takes, writing through @actions/core. */
+function actionLogger(secrets) {
+    const clean = (message) => escapeForLog(secrets.scrub(message));
+    return {
+        debug: (message) => debug(secrets.scrub(message)),
+        info: (message) => info(clean(message)),
+        warning: (message) => warning(secrets.scrub(message)),
+        error: (message) => error(secrets.scrub(message)),
+        group: (name, body) => group(clean(name), body),
+    };
+}
+function defineAction(definition) {
+    return { ...definition, start: () => runAction(definition) };
+}
+async function runAction(definition) {
+    const secrets = new Secrets();
+    const logger = actionLogger(secrets);
+    const summary = new summary_Summary();
+    const clock = systemClock;
+    const shutdown = new Shutdown({ logger, beforeExit: () => writeSummary(summary, secrets.scrub, logger) });
+    const runtime = {
+        logger,
+        clock,
+        sleep: (ms) => clock.sleep(ms),
+        retry: (attempt, options) => retry(attempt, { clock, ...options }),
+        retryReport: (attempt, options) => retryReport(attempt, { clock, ...options }),
+        poll: (check, options) => poll(check, { clock, ...options }),
+        summary,
+        secrets,
+        setOutput: (name, value) => setOutput(name, secrets.scrub(String(value))),
+        annotate: (level, message, properties) => core_namespaceObject[level](secrets.scrub(message), properties),
+        onCleanup: shutdown.register,
+    };
+    for (const [name, fallback] of Object.entries(definition.outputs)) {
+        setOutput(name, typeof fallback === 'function' ? fallback((input) => getInput(input)) : fallback);
+    }
+    shutdown.install();
+    let failure;
+    try {
+        const inputs = readInputs(definition.inputs, (name) => getInput(name), (secret) => secrets.add(secret));
+        await definition.run(inputs, runtime);
+    }
+    catch (error) {
+        failure = { error };
+    }
+    finally {
+        await writeSummary(summary, secrets.scrub, logger);
+        shutdown.uninstall();
+    }
+    if (failure)
+        reportFailure(failure.error, secrets);
+}
+/** A ConfigurationError is the user's to fix: a plain error. Anything else is our bug: its stack goes to debug. */
+function reportFailure(error, secrets) {
+    if (!isConfigurationError(error) && error instanceof Error && error.stack)
+        debug(secrets.scrub(error.stack));
+    setFailed(secrets.scrub(errorMessage(error)));
 }
 
 ;// CONCATENATED MODULE: ./src/actions/verify-reversible/inputs.ts
@@ -92229,33 +92856,44 @@ function getLines(name) {
 
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
-function getInputs() {
-    const databaseUrl = getSecret(Inputs.DatabaseUrl, { required: true });
-    if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
-        throw new errors_ConfigurationError(`Input "${Inputs.DatabaseUrl}" must be a postgres:// or postgresql:// URL.`);
-    }
-    const migrationsDirInput = getString(Inputs.MigrationsDir) ?? 'migrations';
-    const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-    const migrationsDir = external_node_path_default().resolve(workspace, migrationsDirInput);
-    if (!external_node_fs_default().existsSync(migrationsDir) || !external_node_fs_default().statSync(migrationsDir).isDirectory()) {
-        throw new errors_ConfigurationError(`Input "${Inputs.MigrationsDir}" is "${migrationsDirInput}", but ${migrationsDir} is not a directory. Check out the repository first (actions/checkout) and give the directory relative to the workspace.`);
-    }
-    const migrationsTable = getString(Inputs.MigrationsTable) ?? 'knex_migrations';
-    const schema = getString(Inputs.Schema) ?? 'public';
-    for (const [name, value] of [[Inputs.MigrationsTable, migrationsTable], [Inputs.Schema, schema]]) {
-        if (!IDENTIFIER.test(value))
-            throw new errors_ConfigurationError(`Input "${name}" is "${value}": it must be a plain SQL identifier (letters, digits, _).`);
-    }
-    return {
-        databaseUrl,
-        migrationsDir,
-        migrationsDirInput,
-        migrationsTable,
-        schema,
-        only: getLines(Inputs.Only),
-        failOn: getEnum(Inputs.FailOn, FAIL_ON, 'difference'),
+function identifier(fallback) {
+    return (value, name) => {
+        const given = value ?? fallback;
+        if (!IDENTIFIER.test(given))
+            throw new errors_ConfigurationError(`Input "${name}" is "${given}": it must be a plain SQL identifier (letters, digits, _).`);
+        return given;
     };
 }
+/** The directory as the user wrote it (for messages) and its absolute path in the workspace. */
+function migrationsDirectory(value, name) {
+    const input = value ?? 'migrations';
+    const absolute = external_node_path_default().resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), input);
+    if (!external_node_fs_default().existsSync(absolute) || !external_node_fs_default().statSync(absolute).isDirectory()) {
+        throw new errors_ConfigurationError(`Input "${name}" is "${input}", but ${absolute} is not a directory. Check out the repository first (actions/checkout) and give the directory relative to the workspace.`);
+    }
+    return { input, path: absolute };
+}
+const FAIL_ON = ['error', 'difference'];
+/** The verify-reversible action's inputs as action.yml declares them. */
+const inputs = {
+    /** Server to create the scratch database on; the database it names is never written. */
+    databaseUrl: custom('database-url', (value, name) => {
+        if (value === undefined)
+            throw new errors_ConfigurationError(`Input "${name}" is required and was not given.`);
+        if (!/^postgres(ql)?:\/\//.test(value))
+            throw new errors_ConfigurationError(`Input "${name}" must be a postgres:// or postgresql:// URL.`);
+        return value;
+    }, { required: true, secret: true, derive: connectionSecrets }),
+    migrationsDir: custom('migrations-dir', migrationsDirectory, { default: 'migrations' }),
+    /** Knex's migrations table; its bookkeeping is left out of the comparison. */
+    migrationsTable: custom('migrations-table', identifier('knex_migrations'), { default: 'knex_migrations' }),
+    /** The schema compared. */
+    schema: custom('schema', identifier('public'), { default: 'public' }),
+    /** Migrations to check (empty: all). */
+    only: lines('only'),
+    /** What fails the step: any difference, or only a step that throws. */
+    failOn: choice('fail-on', FAIL_ON, 'difference'),
+};
 
 ;// CONCATENATED MODULE: ./src/actions/verify-reversible/main.ts
 
@@ -92267,92 +92905,83 @@ function getInputs() {
 
 
 
-
-
-
+const reportFile = () => external_node_path_default().join(process.env.RUNNER_TEMP ?? external_node_os_default().tmpdir(), 'verify-reversible-report.json');
 /**
  * Runs every migration up, down and up again on a scratch database and reports each
  * down() that does not undo its up(). Fails the step according to `fail-on`.
  */
-async function run() {
-    const reportFile = external_node_path_default().join(process.env.RUNNER_TEMP ?? external_node_os_default().tmpdir(), 'verify-reversible-report.json');
-    // Every output is set before anything can fail, and the report file always exists.
-    setOutput(Outputs.Checked, '0');
-    setOutput(Outputs.Irreversible, '[]');
-    setOutput(Outputs.Report, reportFile);
-    writeReport(reportFile, emptyReport());
-    const stopCancelHandler = dropScratchDatabasesOnCancel();
-    // A migration that fires a query without awaiting it can have it rejected after its
-    // transaction ended ("Transaction query already complete"). That is a finding about the
-    // migration, not a reason for Node to kill the check half-way: say so and go on.
-    const onStrayRejection = (reason) => warning(scrub(`A promise nobody awaited was rejected (an un-awaited query in a migration?): ${reason instanceof Error ? reason.message : String(reason)}`, connectionSecrets(getInput('database-url'))));
-    process.on('unhandledRejection', onStrayRejection);
-    try {
-        await runAction(async (secrets) => {
-            const inputs = getInputs();
-            secrets.add(...connectionSecrets(inputs.databaseUrl));
-            const files = listMigrationFiles([inputs.migrationsDir]);
+const action = defineAction({
+    name: 'verify-reversible',
+    inputs: inputs,
+    outputs: {
+        checked: '0',
+        irreversible: '[]',
+        // The report file always exists, also when the inputs are refused.
+        report: () => {
+            writeReport(reportFile(), emptyReport());
+            return reportFile();
+        },
+    },
+    async run(given, runtime) {
+        const { logger, summary } = runtime;
+        // A cancelled run (SIGINT, then SIGTERM) must not leave scratch databases piling up on a shared server.
+        runtime.onCleanup('dropping the scratch database(s)', dropLiveScratchDatabases);
+        // A migration that fires a query without awaiting it can have it rejected after its
+        // transaction ended ("Transaction query already complete"). That is a finding about the
+        // migration, not a reason for Node to kill the check half-way: say so and go on.
+        const onStrayRejection = (reason) => logger.warning(`A promise nobody awaited was rejected (an un-awaited query in a migration?): ${errorMessage(reason)}`);
+        process.on('unhandledRejection', onStrayRejection);
+        try {
+            const files = listMigrationFiles([given.migrationsDir.path]);
             if (files.length === 0) {
-                throw new errors_ConfigurationError(`Input "migrations-dir" is "${inputs.migrationsDirInput}", which holds no migration files (.js, .cjs, .mjs, .ts).`);
+                throw new errors_ConfigurationError(`Input "migrations-dir" is "${given.migrationsDir.input}", which holds no migration files (.js, .cjs, .mjs, .ts).`);
             }
-            const result = await group(`Checking ${inputs.only.length || files.length} migration(s): up, down, up`, () => checkReversibility({
-                serverUrl: inputs.databaseUrl,
+            const result = await logger.group(`Checking ${given.only.length || files.length} migration(s): up, down, up`, () => checkReversibility({
+                serverUrl: given.databaseUrl,
                 files,
-                only: inputs.only,
-                migrationsTable: inputs.migrationsTable,
-                schema: inputs.schema,
-                logger: { info: (message) => info(secrets.scrub(message)), debug: (message) => core_debug(secrets.scrub(message)) },
+                only: given.only,
+                migrationsTable: given.migrationsTable,
+                schema: given.schema,
+                logger,
             }));
             const report = buildReport(result);
-            writeReport(reportFile, report);
-            setOutput(Outputs.Checked, String(report.checked));
-            setOutput(Outputs.Irreversible, JSON.stringify(report.irreversible));
-            await summary.addRaw(secrets.scrub(summaryMarkdown(report, { migrationsDir: inputs.migrationsDirInput, schema: inputs.schema }))).write();
+            writeReport(reportFile(), report);
+            runtime.setOutput('checked', String(report.checked));
+            runtime.setOutput('irreversible', JSON.stringify(report.irreversible));
+            summary.markdown(summaryMarkdown(report, { migrationsDir: given.migrationsDir.input, schema: given.schema }));
             const errors = result.checks.filter((check) => check.outcome === 'error');
             const differences = result.checks.filter((check) => check.outcome === 'difference');
             for (const check of [...errors, ...differences]) {
-                const annotate = inputs.failOn === 'error' && check.outcome === 'difference' ? warning : error;
-                annotate(secrets.scrub(`${check.name}: ${check.reason}`), { title: 'Migration not reversible', file: annotationPath(inputs.migrationsDir, check.name) });
+                runtime.annotate(given.failOn === 'error' && check.outcome === 'difference' ? 'warning' : 'error', `${check.name}: ${check.reason}`, { title: 'Migration not reversible', file: annotationPath(given.migrationsDir.path, check.name) });
             }
-            const failing = inputs.failOn === 'error' ? errors : [...errors, ...differences];
+            const failing = given.failOn === 'error' ? errors : [...errors, ...differences];
             if (failing.length) {
                 throw new errors_ConfigurationError(`${failing.length} of ${report.checked} migration(s) cannot be rolled back cleanly: ${failing.map((check) => check.name).join(', ')}. ` +
                     `Fix their down() so it undoes exactly what up() does (see the job summary for each difference).`);
             }
-            info(`All ${report.checked} checked migration(s) are reversible${differences.length ? ` apart from ${differences.length} difference(s) (fail-on: error)` : ''}.`);
-        });
-    }
-    finally {
-        stopCancelHandler();
-        process.off('unhandledRejection', onStrayRejection);
-    }
-}
+            logger.info(`All ${report.checked} checked migration(s) are reversible${differences.length ? ` apart from ${differences.length} difference(s) (fail-on: error)` : ''}.`);
+        }
+        finally {
+            process.off('unhandledRejection', onStrayRejection);
+        }
+    },
+});
 /** Annotations need the file relative to the repository root to land on the pull request's diff. */
 function annotationPath(migrationsDir, name) {
-    return external_node_path_default().relative(process.env.GITHUB_WORKSPACE ?? process.cwd(), external_node_path_default().join(migrationsDir, name)).split((external_node_path_default()).sep).join('/');
+    return external_node_path_default().relative(process.env.GITHUB_WORKSPACE ?? process.cwd(), external_node_path_default().join(migrationsDir, name))
+        .split((external_node_path_default()).sep)
+        .join('/');
 }
 function emptyReport() {
-    return { checked: 0, exact: [], irreversible: [], appliedUnchecked: [], notReached: [], migrations: [], rebuilds: 0, durationMs: 0 };
-}
-/**
- * A cancelled run gets SIGINT, then SIGTERM, from the runner: drop the scratch
- * databases before going, or they would pile up on a shared server.
- */
-function dropScratchDatabasesOnCancel() {
-    let stopping = false;
-    // `on`, not `once`: the runner's SIGTERM follows its SIGINT, and must not kill the drop half-way.
-    const handler = (signal) => {
-        if (stopping)
-            return;
-        stopping = true;
-        warning(`Received ${signal}: dropping the scratch database(s) and stopping.`);
-        void dropLiveScratchDatabases().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-    };
-    process.on('SIGTERM', handler);
-    process.on('SIGINT', handler);
-    return () => {
-        process.off('SIGTERM', handler);
-        process.off('SIGINT', handler);
+    return {
+        checked: 0,
+        exact: [],
+        irreversible: [],
+        appliedUnchecked: [],
+        notReached: [],
+        migrations: [],
+        rebuilds: 0,
+        durationMs: 0,
     };
 }
 
@@ -93215,6 +93844,36 @@ module.exports = getPackageTypeSync;
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -93230,6 +93889,17 @@ module.exports = getPackageTypeSync;
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
 /******/ })();
 /******/ 
 /******/ /* webpack/runtime/node module decorator */

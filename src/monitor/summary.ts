@@ -1,5 +1,5 @@
 import { formatDuration } from '../common/duration.js';
-import { escapeHtml } from '../common/html.js';
+import { escapeMarkdown, htmlTable, mermaidLabel, SUMMARY_LIMIT_BYTES } from '../common/html.js';
 import { describeThreshold } from './checks.js';
 import type { CheckOutcome, CheckReport, MonitorReport, Sample } from './types.js';
 import { clockTime, formatValue } from './verdict.js';
@@ -11,8 +11,11 @@ export interface SummaryContext {
   inconclusiveLimit: number;
 }
 
-/** GitHub drops a step summary over 1 MiB; stay well under it, whatever the checks and their messages. */
-export const SUMMARY_BUDGET_BYTES = 1024 * 1024 - 64 * 1024;
+/**
+ * The runtime cuts a summary at GitHub's 1 MiB wherever it falls, which could be inside a chart.
+ * Plan below it instead, dropping detail first, with room for what scrubbing secrets adds.
+ */
+export const SUMMARY_BUDGET_BYTES = SUMMARY_LIMIT_BYTES - 64 * 1024;
 const MAX_CHART_POINTS = 60;
 const MAX_TABLE_ROWS = 60;
 const MAX_CELL = 500;
@@ -52,7 +55,7 @@ function verdictLine(report: MonitorReport, context: SummaryContext): string {
   const schedule = `every ${formatDuration(context.intervalMs)} for ${formatDuration(context.durationMs)}`;
   if (report.passed)
     return `✅ Every check held its threshold: ${report.rounds} sample(s) each, ${schedule} (${limits}).`;
-  return `❌ ${escapeText(clip(report.failure ?? 'failed'))}<br>Sampled ${schedule} (${limits}); stopped after ${report.rounds} sample(s).`;
+  return `❌ ${escapeMarkdown(clip(report.failure ?? 'failed'))}<br>Sampled ${schedule} (${limits}); stopped after ${report.rounds} sample(s).`;
 }
 
 function overviewTable(checks: readonly CheckReport[]): string {
@@ -60,9 +63,9 @@ function overviewTable(checks: readonly CheckReport[]): string {
   const rows = checks.map((check) => {
     const last = check.samples.at(-1);
     return [
-      escapeText(check.name),
-      `<code>${escapeText(clip(check.source))}</code>`,
-      escapeText(describeThreshold(check.threshold)),
+      escapeMarkdown(check.name),
+      `<code>${escapeMarkdown(clip(check.source))}</code>`,
+      escapeMarkdown(describeThreshold(check.threshold)),
       String(check.samples.length),
       String(check.failures),
       String(check.inconclusive),
@@ -75,7 +78,7 @@ function overviewTable(checks: readonly CheckReport[]): string {
 
 function checkSection(check: CheckReport, withTable: boolean): string {
   // An HTML heading: a markdown one would read a typed * or [link](...) as markup.
-  const lines = [`<h3>${escapeText(check.name)}</h3>`, ''];
+  const lines = [`<h3>${escapeMarkdown(check.name)}</h3>`, ''];
   lines.push(chart(check), '');
   if (withTable) {
     const notPassing = check.samples.filter((sample) => sample.verdict !== 'pass');
@@ -89,7 +92,7 @@ function checkSection(check: CheckReport, withTable: boolean): string {
         clockTime(sample.at),
         valueCell(sample),
         verdictCell(sample),
-        escapeText(clip(sample.message ?? '')),
+        escapeMarkdown(clip(sample.message ?? '')),
       ]);
       lines.push(
         `<details><summary>${caption}</summary>`,
@@ -125,14 +128,14 @@ export function chart(check: CheckReport): string {
   const lines = [
     '```mermaid',
     'xychart-beta',
-    `  title "${mermaidText(check.name)}"`,
+    `  title "${mermaidLabel(check.name)}"`,
     `  x-axis [${plotted.map((sample) => `"${clockTime(sample.at)}"`).join(', ')}]`,
     `  y-axis "value" ${number(bottom)} --> ${number(high + pad)}`,
     `  line [${values.map(number).join(', ')}]`,
     ...limits.map((limit) => `  line [${plotted.map(() => number(limit)).join(', ')}]`),
     '```',
     '',
-    `<p>The samples${plotted.length < check.samples.length - missing ? ` (${plotted.length} evenly chosen)` : ''} against ${escapeText(describeThreshold(check.threshold))} (the flat line${limits.length > 1 ? 's' : ''})${missing ? `; ${missing} sample(s) without data are not plotted` : ''}.</p>`,
+    `<p>The samples${plotted.length < check.samples.length - missing ? ` (${plotted.length} evenly chosen)` : ''} against ${escapeMarkdown(describeThreshold(check.threshold))} (the flat line${limits.length > 1 ? 's' : ''})${missing ? `; ${missing} sample(s) without data are not plotted` : ''}.</p>`,
   ];
   return lines.join('\n');
 }
@@ -146,17 +149,7 @@ function verdictCell(sample: Sample): string {
 }
 
 function table(header: string[], rows: string[][]): string {
-  const head = `<tr>${header.map((cell) => `<th>${cell}</th>`).join('')}</tr>`;
-  const body = rows.map((row) => `<tr>${row.map((cell) => `<td>${cell}</td>`).join('')}</tr>`).join('\n');
-  return `<table>\n${head}\n${body}\n</table>`;
-}
-
-/** Mermaid has no escape for a quote inside a title; keep letters, digits and plain punctuation only. */
-function mermaidText(text: string): string {
-  return clip(text, 80)
-    .replace(/[^\p{L}\p{N} _.,:()/%+*=@!?'-]/gu, ' ')
-    .replace(/\s+/g, ' ')
-    .trim();
+  return htmlTable([header.map((data) => ({ data, header: true })), ...rows]);
 }
 
 function number(value: number): string {
@@ -166,11 +159,6 @@ function number(value: number): string {
 function evenly<T>(items: T[], most: number): T[] {
   if (items.length <= most) return items;
   return Array.from({ length: most }, (_, index) => items[Math.round((index * (items.length - 1)) / (most - 1))]);
-}
-
-/** HTML-escaped, and backticks too: three of them in a name would open a code fence. */
-function escapeText(text: string): string {
-  return escapeHtml(text).replace(/`/g, '&#96;');
 }
 
 function clip(text: string, most = MAX_CELL): string {

@@ -1,38 +1,35 @@
 import type { Clock } from '../../src/common/clock.js';
 
-/**
- * A clock that only moves when the code under test sleeps: `sleep(ms)` advances it by `ms` and
- * resolves at once. A five-minute watch then runs in milliseconds of real time, and "how long did
- * it take" is read from the clock (`elapsed()`), never from the wall.
- */
-export class ManualClock implements Clock {
-  private current: number;
-  private readonly started: number;
+/** The manual clock's extras: what the code under test asked for, and how far time moved. */
+export interface ManualClock extends Clock {
   /** Every sleep asked for, in order. */
-  readonly sleeps: number[] = [];
+  readonly sleeps: number[];
+  /** Time that passes while the code under test works (a slow request), not while it sleeps. */
+  advance(ms: number): void;
+  /** Milliseconds since the clock was made: "how long did it take" read from the clock, never the wall. */
+  elapsed(): number;
+}
 
-  constructor(start = Date.parse('2026-11-29T03:10:00Z')) {
-    this.current = start;
-    this.started = start;
-  }
-
-  now(): number {
-    return this.current;
-  }
-
-  sleep(ms: number): Promise<void> {
-    this.sleeps.push(ms);
-    this.current += Math.max(0, ms);
-    return Promise.resolve();
-  }
-
-  /** Moves time without a sleep: a slow answer, say. */
-  advance(ms: number): void {
-    this.current += ms;
-  }
-
-  /** Milliseconds since the clock was made. */
-  elapsed(): number {
-    return this.current - this.started;
-  }
+/**
+ * A clock that only moves when the code under test sleeps: no real waiting, no timed assertions.
+ * A five-minute watch runs in milliseconds of real time. Pass `start` where the code reads the time
+ * as a date (the monitor's query windows); the retry and poll tests count from 0.
+ */
+export function manualClock(start = 0): ManualClock {
+  let now = start;
+  const sleeps: number[] = [];
+  return {
+    sleeps,
+    now: () => now,
+    sleep: (ms) => {
+      sleeps.push(ms);
+      // A negative wait is no wait, as with the system clock: time never runs backwards.
+      now += Math.max(0, ms);
+      return Promise.resolve();
+    },
+    advance: (ms) => {
+      now += ms;
+    },
+    elapsed: () => now - start,
+  };
 }

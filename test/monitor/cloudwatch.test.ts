@@ -4,7 +4,7 @@ import { createCloudWatchReader } from '../../src/monitor/cloudwatch.js';
 import { runMonitor } from '../../src/monitor/run.js';
 import type { CloudWatchSource } from '../../src/monitor/types.js';
 import { startFakeCloudWatch, type FakeCloudWatch } from '../fakes/cloudwatch-server.js';
-import { ManualClock } from '../helpers/manual-clock.js';
+import { manualClock } from '../helpers/manual-clock.js';
 
 // The real CloudWatchClient (AWS JSON 1.0, SigV4) against a local GetMetricData endpoint.
 const RDS = {
@@ -23,6 +23,8 @@ const CHECKS = `
   max: 80
 `;
 const minute = 60_000;
+// A real date: the watch asks CloudWatch for datapoints by timestamp.
+const WATCH_START = Date.parse('2026-11-29T03:10:00Z');
 
 let cloudwatch: FakeCloudWatch;
 const saved = { ...process.env };
@@ -96,7 +98,7 @@ describe('CloudWatch GetMetricData through the SDK', () => {
   });
 
   it('watches RDS connections and fails fast on a breach, naming the check, value and threshold', async () => {
-    const clock = new ManualClock();
+    const clock = manualClock(WATCH_START);
     const start = clock.now();
     // A datapoint a minute, published a minute late, as CloudWatch does: 30, 35, then 95 connections.
     const series = [30, 35, 95, 40, 40, 40];

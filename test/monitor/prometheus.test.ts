@@ -4,7 +4,10 @@ import type { Logger } from '../../src/common/logger.js';
 import { parseChecks } from '../../src/monitor/checks.js';
 import { runMonitor, type MonitorOptions } from '../../src/monitor/run.js';
 import { startFakePrometheus, type FakePrometheus, type Script } from '../fakes/prometheus-server.js';
-import { ManualClock } from '../helpers/manual-clock.js';
+import { manualClock, type ManualClock } from '../helpers/manual-clock.js';
+
+// A real date: the watch asks Prometheus for instants by timestamp.
+const WATCH_START = Date.parse('2026-11-29T03:10:00Z');
 
 const ERRORS =
   'sum(rate(http_requests_total{job="ticket-service",status=~"5.."}[5m])) / sum(rate(http_requests_total{job="ticket-service"}[5m]))';
@@ -45,7 +48,7 @@ async function watchWith(
 }> {
   prometheus ??= await startFakePrometheus();
   for (const [query, script] of Object.entries(scripts)) prometheus.script(query, script);
-  const clock = new ManualClock();
+  const clock = manualClock(WATCH_START);
   const logger = recordingLogger();
   const report = await runMonitor({
     checks: parseChecks(checks),
@@ -291,7 +294,7 @@ describe('the monitor against a Prometheus HTTP API', () => {
   });
 
   it('refuses a query check without prometheus-url, and a URL with credentials, before any sample', async () => {
-    const clock = new ManualClock();
+    const clock = manualClock(WATCH_START);
     const base = {
       checks: parseChecks(CHECKS),
       durationMs: 60_000,

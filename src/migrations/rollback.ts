@@ -3,7 +3,7 @@ import knexFactory, { type Knex } from 'knex';
 import type pg from 'pg';
 import { ConfigurationError, errorMessage } from '../common/errors.js';
 import { formatDuration } from '../common/duration.js';
-import { redactConnectionString } from '../common/secrets.js';
+import { connectionFailure, postgresConfig, type ConnectionSecurity } from '../postgres/connection.js';
 import type { MigrationSettings } from './knexfile.js';
 import { planFingerprint } from './fingerprint.js';
 import {
@@ -68,6 +68,8 @@ export interface Logger {
 export interface RollbackOptions {
   /** PostgreSQL connection URL (secret: it and its password are masked and scrubbed). */
   databaseUrl: string;
+  /** TLS and authentication: ssl-ca, iam-auth, aws-region (src/postgres/connection.ts). */
+  security?: ConnectionSecurity;
   settings: MigrationSettings;
   /** What the run does. */
   mode: Mode;
@@ -202,11 +204,10 @@ function createKnex(options: RollbackOptions): Knex {
   const { logger } = options;
   return knexFactory({
     client: 'pg',
-    connection: {
-      connectionString: options.databaseUrl,
-      application_name: options.applicationName.slice(0, 63),
-      connectionTimeoutMillis: 15_000,
-    },
+    connection: postgresConfig(
+      { ...options.security, url: options.databaseUrl },
+      { applicationName: options.applicationName, connectTimeoutMs: 15_000 },
+    ),
     // One dedicated session for the run, one more for a migration that must run outside
     // a transaction (allow-non-atomic) while the dedicated session keeps the advisory lock.
     pool: {
@@ -240,9 +241,7 @@ async function connect(knex: Knex, options: RollbackOptions): Promise<pg.Client>
   try {
     return (await knex.client.acquireConnection()) as pg.Client;
   } catch (error) {
-    throw new ConfigurationError(
-      `Input "database-url": could not connect to ${redactConnectionString(options.databaseUrl)}: ${errorMessage(error) || (error as { code?: string }).code || 'connection failed'}. Check the URL, the network path from the runner and the credentials. Nothing was changed.`,
-    );
+    throw connectionFailure(error, { ...options.security, url: options.databaseUrl });
   }
 }
 

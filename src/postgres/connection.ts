@@ -44,8 +44,22 @@ export interface PostgresConnection {
   /** For the action to log once (sslmode=no-verify). */
   warnings: string[];
   /** pg's client config (and Knex's `connection`). A fresh object for every call. */
-  config(defaults?: ConnectionDefaults): pg.ClientConfig;
+  config(defaults?: ConnectionDefaults): PostgresClientConfig;
 }
+
+/** The fields handed to pg (and to Knex as its `connection`): never a connectionString. */
+export type PostgresClientConfig = Pick<
+  pg.ClientConfig,
+  | 'host'
+  | 'port'
+  | 'user'
+  | 'password'
+  | 'database'
+  | 'ssl'
+  | 'options'
+  | 'application_name'
+  | 'connectionTimeoutMillis'
+>;
 
 /** What the caller sets unless the URL says otherwise. */
 export interface ConnectionDefaults {
@@ -107,7 +121,7 @@ export function resolveConnection(request: ConnectionRequest): PostgresConnectio
 }
 
 /** pg's client config for a request: the one call a module that builds a Knex or pg client makes. */
-export function postgresConfig(request: ConnectionRequest, defaults?: ConnectionDefaults): pg.ClientConfig {
+export function postgresConfig(request: ConnectionRequest, defaults?: ConnectionDefaults): PostgresClientConfig {
   return resolveConnection(request).config(defaults);
 }
 
@@ -121,6 +135,11 @@ export async function connectClient(connection: PostgresConnection, defaults?: C
     await client.end().catch(() => undefined);
     throw explainConnectionError(error, connection);
   }
+}
+
+/** A connection failure explained (see connection-errors.ts), for callers that hold only the request. */
+export function connectionFailure(error: unknown, request: ConnectionRequest): ConfigurationError {
+  return explainConnectionError(error, resolveConnection({ ...request, onSecret: undefined }));
 }
 
 /** The same server, another database on it (the scratch databases of verify-reversible). */

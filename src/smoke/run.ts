@@ -1,4 +1,5 @@
 import { runCommand } from './command.js';
+import type { ConnectionSecurity } from '../postgres/connection.js';
 import { checkTables, type TableExpectation } from './database-tables.js';
 import type { BodyExpectation } from './expect-body.js';
 import type { StatusMatcher } from './expected-status.js';
@@ -20,7 +21,8 @@ export interface SmokeOptions {
   command?: string;
   commandCwd?: string;
   commandEnv?: NodeJS.ProcessEnv;
-  database?: { url: string; tables: TableExpectation[] };
+  /** The database whose tables are checked: its URL, TLS and authentication (ssl-ca, iam-auth). */
+  database?: { url: string; tables: TableExpectation[]; security?: ConnectionSecurity };
   logger?: SmokeLogger;
 }
 
@@ -52,7 +54,9 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
       logger,
     }),
   );
-  const databaseCheck = options.database ? checkTables(options.database.url, options.database.tables) : undefined;
+  const databaseCheck = options.database
+    ? checkTables(options.database.url, options.database.tables, options.database.security)
+    : undefined;
   const urlResults = await Promise.all(urlChecks);
   const results: CheckResult[] = [...urlResults];
   if (options.command) {

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import process from 'node:process';
 
 /** A free TCP port on loopback: a newcomer may already run PostgreSQL on 5432. */
 export function freePort() {

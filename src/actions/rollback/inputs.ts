@@ -1,9 +1,10 @@
 import { ConfigurationError } from '../../common/errors.js';
-import { connectionSecrets } from '../../common/secrets.js';
 import type { PlanRequest } from '../../migrations/plan.js';
+import type { PostgresConnection } from '../../postgres/connection.js';
 import type { RollbackOptions } from '../../migrations/rollback.js';
 import { FINGERPRINT_PATTERN } from '../../migrations/fingerprint.js';
-import { getBoolean, getDuration, getEnum, getInteger, getSecret, getString } from '../common/inputs.js';
+import { getDatabaseInput } from '../common/database.js';
+import { getBoolean, getDuration, getEnum, getInteger, getString } from '../common/inputs.js';
 import type { SecretRegistry } from '../common/run.js';
 import { Inputs, MODES } from './constants.js';
 
@@ -11,6 +12,7 @@ import { Inputs, MODES } from './constants.js';
 export interface RollbackInputs extends Pick<
   RollbackOptions,
   | 'databaseUrl'
+  | 'security'
   | 'mode'
   | 'request'
   | 'dryRun'
@@ -31,18 +33,17 @@ export interface RollbackInputs extends Pick<
   migrationsTable?: string;
   /** Overrides the knexfile's schemaName; `public` when neither gives one. */
   schema?: string;
+  /** The database named and checked (target, TLS, authentication), for the log. */
+  connection: PostgresConnection;
 }
 
 /** Reads and checks every input before anything connects; each mistake names its input and what is allowed. */
 export function getInputs(secrets: SecretRegistry): RollbackInputs {
   // The secret first: masked before any other input can cause a log line.
-  const databaseUrl = getSecret(Inputs.DatabaseUrl, { required: true });
-  secrets.add(...connectionSecrets(databaseUrl));
-  if (!/^postgres(ql)?:\/\//i.test(databaseUrl)) {
-    throw new ConfigurationError(
-      `Input "${Inputs.DatabaseUrl}" must be a PostgreSQL URL such as postgres://user:password@host:5432/database.`,
-    );
-  }
+  const database = getDatabaseInput({ required: true, iam: true, addSecrets: (...values) => secrets.add(...values) });
+  const { databaseUrl, connection } = database;
+  // IAM tokens are made per connection, later: each is masked as it is made.
+  const security = { ...database.security, onSecret: (token: string) => secrets.add(token) };
   const mode = getEnum(Inputs.Mode, MODES, 'plan');
   const steps = getInteger(Inputs.Steps, { min: 1 });
   const to = getString(Inputs.To);
@@ -108,6 +109,8 @@ export function getInputs(secrets: SecretRegistry): RollbackInputs {
 
   return {
     databaseUrl,
+    security,
+    connection,
     knexfile: getString(Inputs.Knexfile),
     knexEnvironment: getString(Inputs.KnexEnvironment) ?? 'production',
     migrationsDir: getString(Inputs.MigrationsDir),

@@ -7,6 +7,7 @@ import { describeRequest } from '../../migrations/plan.js';
 import { renderSql, renderSummary } from '../../migrations/report.js';
 import { RollbackFailure, runRollback, type Logger, type RollbackResult } from '../../migrations/rollback.js';
 import { classifyEach, classifyStatements, warmUpClassifier } from '../../sql/classify.js';
+import { logDatabase } from '../common/database.js';
 import { runAction, type SecretRegistry } from '../common/run.js';
 import { Outputs } from './constants.js';
 import { getInputs, type RollbackInputs } from './inputs.js';
@@ -25,6 +26,7 @@ export async function run(): Promise<void> {
     let inputs: RollbackInputs | undefined;
     try {
       inputs = getInputs(secrets);
+      logDatabase(inputs.connection);
       const given = inputs;
       const settings = await core.group('Migrations settings', async () => {
         const resolved = await resolveMigrationSettings({
@@ -44,6 +46,7 @@ export async function run(): Promise<void> {
       if (inputs.mode === 'rollback' || inputs.mode === 'down' || inputs.dryRun) warmUpClassifier();
       result = await runRollback({
         databaseUrl: inputs.databaseUrl,
+        security: inputs.security,
         settings,
         mode: inputs.mode,
         request: inputs.request,

@@ -1,11 +1,12 @@
 import * as core from '@actions/core';
 import { ConfigurationError } from '../../common/errors.js';
-import { connectionSecrets } from '../../common/secrets.js';
+import type { ConnectionSecurity, PostgresConnection } from '../../postgres/connection.js';
 import { parseExpectedTables, type TableExpectation } from '../../smoke/database-tables.js';
 import { parseExpectBody, type BodyExpectation } from '../../smoke/expect-body.js';
 import { parseExpectedStatus, type StatusMatcher } from '../../smoke/expected-status.js';
 import { parseHeaders } from '../../smoke/headers.js';
-import { getBoolean, getDuration, getInteger, getLines, getSecret, getString } from '../common/inputs.js';
+import { getDatabaseInput } from '../common/database.js';
+import { getBoolean, getDuration, getInteger, getLines, getString } from '../common/inputs.js';
 import { Inputs } from './constants.js';
 
 export interface SmokeInputs {
@@ -33,6 +34,10 @@ export interface SmokeInputs {
   command?: string;
   /** Connection string of the database to check the tables of. Masked. */
   databaseUrl?: string;
+  /** ssl-ca, iam-auth, aws-region for that database. */
+  databaseSecurity: ConnectionSecurity;
+  /** The database parsed and checked, for the log. */
+  connection?: PostgresConnection;
   /** Tables that must exist (name) or must not (!name). */
   expectedTables: TableExpectation[];
   /** Strings to scrub from every message. */
@@ -52,8 +57,15 @@ export function getInputs(): SmokeInputs {
   }
   const expectBodyText = getString(Inputs.ExpectBody);
   const command = getString(Inputs.Command);
-  const databaseUrl = getSecret(Inputs.DatabaseUrl);
-  if (databaseUrl) secrets.push(...connectionSecrets(databaseUrl));
+  const database = getDatabaseInput({
+    required: false,
+    iam: true,
+    addSecrets: (...values) => {
+      for (const value of values) core.setSecret(value);
+      secrets.push(...values);
+    },
+  });
+  const databaseUrl = database?.databaseUrl;
   const expectedTables = parseExpectedTables(getLines(Inputs.ExpectedTables), Inputs.ExpectedTables);
   if (expectedTables.length && !databaseUrl) {
     throw new ConfigurationError(
@@ -83,6 +95,8 @@ export function getInputs(): SmokeInputs {
     retryOn4xx: getBoolean(Inputs.RetryOn4xx, false),
     command,
     databaseUrl,
+    databaseSecurity: database?.security ?? {},
+    connection: database?.connection,
     expectedTables,
     secrets,
   };

@@ -3,6 +3,7 @@ import { formatDuration } from '../../common/duration.js';
 import { escapeHtml } from '../../common/html.js';
 import { runSmoke, type SmokeReport } from '../../smoke/run.js';
 import type { CheckResult } from '../../smoke/types.js';
+import { logDatabase } from '../common/database.js';
 import { runAction, type SecretRegistry } from '../common/run.js';
 import { Outputs } from './constants.js';
 import { getInputs } from './inputs.js';
@@ -15,6 +16,7 @@ export async function run(): Promise<void> {
   await runAction(async (secrets) => {
     const inputs = getInputs();
     secrets.add(...inputs.secrets);
+    if (inputs.connection) logDatabase(inputs.connection);
     const plan = [
       inputs.urls.length
         ? `${inputs.urls.length} URL(s) expecting ${inputs.expectedStatus.text}${inputs.expectBody ? ` and ${inputs.expectBody.text}` : ''}`
@@ -42,7 +44,14 @@ export async function run(): Promise<void> {
         commandCwd: process.env.GITHUB_WORKSPACE,
         // The step's own inputs (the database URL, the headers) are not the command's business.
         commandEnv: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('INPUT_'))),
-        database: inputs.databaseUrl ? { url: inputs.databaseUrl, tables: inputs.expectedTables } : undefined,
+        database: inputs.databaseUrl
+          ? {
+              url: inputs.databaseUrl,
+              tables: inputs.expectedTables,
+              // An IAM token is made when the check connects: masked as it is made.
+              security: { ...inputs.databaseSecurity, onSecret: (token) => secrets.add(token) },
+            }
+          : undefined,
         logger: {
           info: (line) => core.info(secrets.scrub(line)),
           warning: (line) => core.warning(secrets.scrub(line)),

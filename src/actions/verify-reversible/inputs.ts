@@ -1,12 +1,19 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigurationError } from '../../common/errors.js';
-import { getEnum, getLines, getSecret, getString } from '../common/inputs.js';
+import type { PostgresConnection } from '../../postgres/connection.js';
+import type { ScratchSecurity } from '../../reversibility/scratch-database.js';
+import { getDatabaseInput } from '../common/database.js';
+import { getEnum, getLines, getString } from '../common/inputs.js';
 import { FAIL_ON, Inputs, type FailOn } from './constants.js';
 
 export interface VerifyReversibleInputs {
   /** Server to create the scratch database on; the database it names is never written. */
   databaseUrl: string;
+  /** ssl-ca for that server (never IAM: the scratch server is a disposable one). */
+  security: ScratchSecurity;
+  /** The server parsed and checked, for the log. */
+  connection: PostgresConnection;
   /** Absolute path of the migrations directory. */
   migrationsDir: string;
   /** The directory as the user wrote it, for messages and the summary. */
@@ -23,11 +30,8 @@ export interface VerifyReversibleInputs {
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 
-export function getInputs(): VerifyReversibleInputs {
-  const databaseUrl = getSecret(Inputs.DatabaseUrl, { required: true });
-  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new ConfigurationError(`Input "${Inputs.DatabaseUrl}" must be a postgres:// or postgresql:// URL.`);
-  }
+export function getInputs(addSecrets: (...secrets: string[]) => void): VerifyReversibleInputs {
+  const { databaseUrl, security, connection } = getDatabaseInput({ required: true, iam: false, addSecrets });
   const migrationsDirInput = getString(Inputs.MigrationsDir) ?? 'migrations';
   const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
   const migrationsDir = path.resolve(workspace, migrationsDirInput);
@@ -49,6 +53,8 @@ export function getInputs(): VerifyReversibleInputs {
   }
   return {
     databaseUrl,
+    security,
+    connection,
     migrationsDir,
     migrationsDirInput,
     migrationsTable,

@@ -2,11 +2,13 @@ import os from 'node:os';
 import path from 'node:path';
 import * as core from '@actions/core';
 import { ConfigurationError } from '../../common/errors.js';
-import { connectionSecrets, scrub } from '../../common/secrets.js';
+import { scrub } from '../../common/secrets.js';
+import { databaseUrlSecrets } from '../../postgres/url.js';
 import { listMigrationFiles } from '../../migrations/source.js';
 import { checkReversibility } from '../../reversibility/checker.js';
 import { buildReport, summaryMarkdown, writeReport, type ReversibilityReport } from '../../reversibility/report.js';
 import { dropLiveScratchDatabases } from '../../reversibility/scratch-database.js';
+import { logDatabase } from '../common/database.js';
 import { runAction } from '../common/run.js';
 import { Outputs } from './constants.js';
 import { getInputs } from './inputs.js';
@@ -30,15 +32,15 @@ export async function run(): Promise<void> {
     core.warning(
       scrub(
         `A promise nobody awaited was rejected (an un-awaited query in a migration?): ${reason instanceof Error ? reason.message : String(reason)}`,
-        connectionSecrets(core.getInput('database-url')),
+        databaseUrlSecrets(core.getInput('database-url')),
       ),
     );
   process.on('unhandledRejection', onStrayRejection);
 
   try {
     await runAction(async (secrets) => {
-      const inputs = getInputs();
-      secrets.add(...connectionSecrets(inputs.databaseUrl));
+      const inputs = getInputs((...values) => secrets.add(...values));
+      logDatabase(inputs.connection);
 
       const files = listMigrationFiles([inputs.migrationsDir]);
       if (files.length === 0) {
@@ -49,6 +51,7 @@ export async function run(): Promise<void> {
       const result = await core.group(`Checking ${inputs.only.length || files.length} migration(s): up, down, up`, () =>
         checkReversibility({
           serverUrl: inputs.databaseUrl,
+          security: inputs.security,
           files,
           only: inputs.only,
           migrationsTable: inputs.migrationsTable,

@@ -193,16 +193,14 @@ export function databaseUrlSecrets(text: string): string[] {
   if (!text) return [];
   secrets.add(text);
   const authority = text.replace(/^[a-z]+:\/\//i, '').split('?')[0];
-  const userInfo = authority.slice(0, authority.lastIndexOf('@'));
-  if (userInfo) {
-    secrets.add(userInfo);
-    const colon = userInfo.indexOf(':');
-    if (colon >= 0) {
-      const password = userInfo.slice(colon + 1);
-      secrets.add(password);
-      secrets.add(safeDecode(password));
-      secrets.add(encodeURIComponent(safeDecode(password)));
-    }
+  const at = authority.lastIndexOf('@');
+  const userInfo = at < 0 ? '' : authority.slice(0, at);
+  // Without a colon the user-info is a user name, which is no secret.
+  const colon = userInfo.indexOf(':');
+  if (colon >= 0) {
+    const password = userInfo.slice(colon + 1);
+    for (const secret of [userInfo, password, safeDecode(password), encodeURIComponent(safeDecode(password))])
+      secrets.add(secret);
   }
   try {
     const parsed = parseDatabaseUrl(text);

@@ -79,6 +79,10 @@ describe('naming a target', () => {
   it('lists the URL, the password and its encodings as secrets', () => {
     const url = 'postgres://admin:p%40ss%2Fword@db.example.com/orders';
     expect(databaseUrlSecrets(url)).toEqual(expect.arrayContaining([url, 'p%40ss%2Fword', 'p@ss/word']));
+    // A user name alone (IAM) is no secret; masking it would blank it in every message.
+    expect(databaseUrlSecrets('postgres://iam_user@db.example.com:5432/orders')).toEqual([
+      'postgres://iam_user@db.example.com:5432/orders',
+    ]);
   });
 });
 

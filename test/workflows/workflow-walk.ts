@@ -127,7 +127,9 @@ export function changes(step: Step): boolean {
     return !['plan', 'status'].includes(mode);
   }
   if (own === 'notify') return String(step.with?.status ?? '') === 'started';
-  return uses.startsWith('aws-actions/configure-aws-credentials@');
+  if (!uses.startsWith('aws-actions/configure-aws-credentials@')) return false;
+  // The plan job's own role (aws-plan-role-arn) may only rds-db:connect as the read-only user: it reads.
+  return !/secrets\.aws-plan-role-arn/.test(String(step.with?.['role-to-assume'] ?? ''));
 }
 
 export function checkActionUses(where: string, steps: Step[], actions: Map<string, ActionMeta>): string[] {

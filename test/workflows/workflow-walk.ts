@@ -129,7 +129,8 @@ export function changes(step: Step): boolean {
   if (own === 'notify') return String(step.with?.status ?? '') === 'started';
   if (!uses.startsWith('aws-actions/configure-aws-credentials@')) return false;
   // The plan job's own role (aws-plan-role-arn) may only rds-db:connect as the read-only user: it reads.
-  return !/secrets\.aws-plan-role-arn/.test(String(step.with?.['role-to-assume'] ?? ''));
+  const role = step.with?.['role-to-assume'];
+  return !(typeof role === 'string' && /secrets\.aws-plan-role-arn/.test(role));
 }
 
 export function checkActionUses(where: string, steps: Step[], actions: Map<string, ActionMeta>): string[] {

@@ -272,10 +272,11 @@ describe('the reusable pipeline', () => {
   });
 
   it('passes ssl-ca and iam-auth to every step that reaches production, never to the scratch database', () => {
-    expect(Object.keys(pipeline.on.workflow_call.secrets)).toEqual(
-      expect.arrayContaining(['ssl-ca', 'aws-plan-role-arn']),
-    );
-    expect(pipeline.on.workflow_call.inputs['iam-auth']).toMatchObject({ type: 'boolean', default: false });
+    const call = (
+      pipeline as { on: { workflow_call: { secrets: Record<string, unknown>; inputs: Record<string, unknown> } } }
+    ).on.workflow_call;
+    expect(Object.keys(call.secrets)).toEqual(expect.arrayContaining(['ssl-ca', 'aws-plan-role-arn']));
+    expect(call.inputs['iam-auth']).toMatchObject({ type: 'boolean', default: false });
     const connecting = (id: string) =>
       (jobs[id].steps as Array<{ id?: string; uses?: string; with?: Record<string, string> }>).filter(
         (step) => step.with?.['database-url'] !== undefined,

@@ -1,9 +1,21 @@
 import { ConfigurationError, errorMessage, isConfigurationError } from '../common/errors.js';
-import type { PostgresConnection } from './connection.js';
 import { rdsCertificateRegions } from './rds-certificates.js';
+import type { TlsLevel } from './tls.js';
+import type { DatabaseUrl } from './url.js';
 
 // pg and Node's tls say what failed; these messages add what to do about it. Every failure to
 // connect goes through here, so the advice is the same in every action.
+
+/** What the advice needs to know of a connection (connection.ts's PostgresConnection has it all). */
+export interface FailedConnection {
+  /** `host:port/database`. */
+  target: string;
+  /** The input the URL came from. */
+  input: string;
+  url: DatabaseUrl;
+  tls: TlsLevel;
+  auth: 'password' | 'iam';
+}
 
 type ConnectError = Error & { code?: string; host?: string; cert?: { subjectaltname?: string; subject?: object } };
 
@@ -21,10 +33,7 @@ const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOU
  * A connection failure as the user's to fix: what happened to which target, and what to do.
  * No stack trace: it is a ConfigurationError.
  */
-export function explainConnectionError(
-  error: unknown,
-  connection: Pick<PostgresConnection, 'target' | 'tls' | 'auth' | 'url' | 'input'>,
-): ConfigurationError {
+export function explainConnectionError(error: unknown, connection: FailedConnection): ConfigurationError {
   const { input } = connection;
   if (isConfigurationError(error)) return error;
   const cause = (error instanceof AggregateError ? error.errors[0] : error) as ConnectError;
@@ -42,7 +51,7 @@ export function explainConnectionError(
 function adviceFor(
   error: ConnectError,
   detail: string,
-  connection: Pick<PostgresConnection, 'tls' | 'auth' | 'url'>,
+  connection: Pick<FailedConnection, 'tls' | 'auth' | 'url'>,
   input: string,
 ): string {
   const code = error.code ?? '';

@@ -12,6 +12,7 @@ import {
   type ScratchDatabase,
   type ScratchSecurity,
 } from './scratch-database.js';
+import { silentLogger, type Logger } from '../common/logger.js';
 
 // The up/down/up loop. Every up() and down() runs as Knex's Migrator runs it in
 // production (Migrator#_waterfallBatch): in its own committed transaction, handed the
@@ -28,13 +29,6 @@ import {
 // themselves (600 steps for 200 migrations). Knex's Migrator still creates its tables
 // (migrate.list), so what a migration sees is what it sees in production.
 
-export interface CheckLogger {
-  info(message: string): void;
-  debug(message: string): void;
-}
-
-const silent: CheckLogger = { info: () => undefined, debug: () => undefined };
-
 export interface CheckOptions {
   /** A PostgreSQL server the check may create databases on; the database it names is never written. */
   serverUrl: string;
@@ -48,7 +42,7 @@ export interface CheckOptions {
   migrationsTable?: string;
   /** The schema the migrations write to (`public`). */
   schema?: string;
-  logger?: CheckLogger;
+  logger?: Logger;
 }
 
 export type Outcome = 'exact' | 'difference' | 'error';
@@ -114,7 +108,7 @@ class Session {
     source: FileMigrationSource,
     tableName: string,
     capture: CaptureOptions,
-    logger: CheckLogger,
+    logger: Logger,
   ): Promise<Session> {
     const connection = () => postgresConfig({ url: database.url, sslCa: database.security?.sslCa });
     const knex = knexFactory({
@@ -181,7 +175,7 @@ class Session {
  */
 export async function checkReversibility(options: CheckOptions): Promise<CheckResult> {
   const started = Date.now();
-  const logger = options.logger ?? silent;
+  const logger = options.logger ?? silentLogger;
   const tableName = options.migrationsTable ?? 'knex_migrations';
   const capture: CaptureOptions = { schema: options.schema ?? 'public', exclude: bookkeepingTables(tableName) };
   const selected = resolveOnly(options.files, options.only);
@@ -256,6 +250,7 @@ async function applyUnchecked(session: Session, file: MigrationFile): Promise<vo
   } catch (error) {
     throw new Error(
       `Migration ${file.name} (applied before the checked ones, as "only" asks) failed in up(): ${errorMessage(error)}`,
+      { cause: error },
     );
   }
 }
@@ -328,7 +323,7 @@ async function checkOne(session: Session, file: MigrationFile, source: FileMigra
 }
 
 /** Brings a fresh database to the state after `applied`: their ups, one committed migration at a time. */
-async function replayUps(session: Session, applied: readonly MigrationFile[], logger: CheckLogger): Promise<void> {
+async function replayUps(session: Session, applied: readonly MigrationFile[], logger: Logger): Promise<void> {
   logger.info(
     `  rebuilding the state after ${applied[applied.length - 1].name} on ${session.database.name} (replaying ${applied.length} up())`,
   );

@@ -1,61 +1,75 @@
-import * as core from '@actions/core';
+import { ConfigurationError } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
 import { resolveConnection, type ConnectionSecurity, type PostgresConnection } from '../../postgres/connection.js';
-import { databaseUrlSecrets } from '../../postgres/url.js';
-import { getBoolean, getSecret, getString } from './inputs.js';
+import { databaseUrlSecrets, parseDatabaseUrl } from '../../postgres/url.js';
+import type { Secrets } from './action.js';
+import { custom, flag, text, type InputSpec } from './inputs.js';
 
-// The database inputs every action that connects shares: database-url, ssl-ca, and where the
-// action allows it, iam-auth and aws-region. Read and checked before anything connects.
+// The database inputs every action that connects declares: database-url, ssl-ca, and where the
+// action allows it, iam-auth and aws-region. The runtime masks database-url with every form of
+// its password (databaseUrlSecrets, the one way a connection string is masked) before any input
+// is parsed; the URL is parsed here with the connection's own parser, so a URL that cannot be
+// read unambiguously is the first error, before anything connects.
 
-export const DatabaseInputs = {
-  DatabaseUrl: 'database-url',
-  SslCa: 'ssl-ca',
-  IamAuth: 'iam-auth',
-  AwsRegion: 'aws-region',
-} as const;
+/** database-url: a secret, checked by the parser the connection uses. */
+export function databaseUrlInput(options: { required: true }): InputSpec<string>;
+export function databaseUrlInput(options: { required: false }): InputSpec<string | undefined>;
+export function databaseUrlInput(options: { required: boolean }): InputSpec<string | undefined> {
+  return custom(
+    'database-url',
+    (value, name) => {
+      if (value === undefined) {
+        if (options.required) throw new ConfigurationError(`Input "${name}" is required and was not given.`);
+        return undefined;
+      }
+      parseDatabaseUrl(value, name);
+      return value;
+    },
+    { required: options.required, secret: true, derive: databaseUrlSecrets },
+  );
+}
 
-export interface DatabaseInput {
-  /** The URL (a secret: it and its password are masked before anything else is read). */
+/** ssl-ca: PEM text or a path; implies verify-full. A CA certificate is public: not masked. */
+export const sslCaInput = (): InputSpec<string | undefined> => text('ssl-ca');
+/** iam-auth: the password is an RDS IAM token. */
+export const iamAuthInput = (): InputSpec<boolean> => flag('iam-auth', false);
+/** aws-region: the region the IAM token is signed for. */
+export const awsRegionInput = (): InputSpec<string | undefined> => text('aws-region');
+
+/** The parsed database inputs, as the action declared them. */
+export interface DatabaseInputs {
   databaseUrl: string;
-  /** ssl-ca, iam-auth, aws-region as given. */
+  sslCa?: string;
+  iamAuth?: boolean;
+  awsRegion?: string;
+}
+
+export interface Database {
+  databaseUrl: string;
+  /** ssl-ca, iam-auth, aws-region, with every IAM token masked as it is made. */
   security: ConnectionSecurity;
   /** The parsed connection: its target names the database in messages. */
   connection: PostgresConnection;
 }
 
-interface DatabaseInputOptions {
-  required: boolean;
-  iam: boolean;
-  addSecrets: (...secrets: string[]) => void;
-}
-
 /**
- * Reads database-url and the TLS and authentication inputs. `secrets` receives what must be
- * masked; `iam: false` for an action that never authenticates with IAM (verify-reversible's
- * scratch server). Undefined when the URL is optional and not given.
+ * Checks the database inputs together (iam-auth with a password, with sslmode=disable) and logs
+ * one line naming the database and how it is reached, with the warning a weak TLS setting earns.
  */
-export function getDatabaseInput(options: DatabaseInputOptions & { required: true }): DatabaseInput;
-export function getDatabaseInput(options: DatabaseInputOptions): DatabaseInput | undefined;
-export function getDatabaseInput(options: DatabaseInputOptions): DatabaseInput | undefined {
-  const databaseUrl = getSecret(DatabaseInputs.DatabaseUrl, { required: options.required });
-  if (databaseUrl === undefined) return undefined;
-  options.addSecrets(...databaseUrlSecrets(databaseUrl));
+export function resolveDatabase(given: DatabaseInputs, runtime: { secrets: Secrets; logger: Logger }): Database {
   const security: ConnectionSecurity = {
-    sslCa: getString(DatabaseInputs.SslCa),
-    ...(options.iam
-      ? { iamAuth: getBoolean(DatabaseInputs.IamAuth, false), awsRegion: getString(DatabaseInputs.AwsRegion) }
-      : {}),
+    sslCa: given.sslCa,
+    iamAuth: given.iamAuth,
+    awsRegion: given.awsRegion,
+    // IAM tokens are made per connection, later: each is masked as it is made.
+    onSecret: (token) => runtime.secrets.add(token),
   };
-  const connection = resolveConnection({ ...security, url: databaseUrl, input: DatabaseInputs.DatabaseUrl });
-  return { databaseUrl, security, connection };
-}
-
-/** One line naming the database and how it is reached, and the warning a weak TLS setting earns. */
-export function logDatabase(connection: PostgresConnection): void {
+  const connection = resolveConnection({ ...security, url: given.databaseUrl, input: 'database-url' });
   const tls = { off: 'no TLS', unverified: 'TLS, certificate NOT verified', verified: 'TLS, certificate verified' }[
     connection.tls
   ];
-  core.info(
-    `Database: ${connection.target} (${tls}; ${connection.auth === 'iam' ? 'IAM authentication' : 'password'}).`,
-  );
-  for (const warning of connection.warnings) core.warning(warning);
+  const auth = connection.auth === 'iam' ? 'IAM authentication' : 'password';
+  runtime.logger.info(`Database: ${connection.target} (${tls}; ${auth}).`);
+  for (const warning of connection.warnings) runtime.logger.warning(warning);
+  return { databaseUrl: given.databaseUrl, security, connection };
 }

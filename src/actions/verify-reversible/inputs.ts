@@ -1,65 +1,49 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigurationError } from '../../common/errors.js';
-import type { PostgresConnection } from '../../postgres/connection.js';
-import type { ScratchSecurity } from '../../reversibility/scratch-database.js';
-import { getDatabaseInput } from '../common/database.js';
-import { getEnum, getLines, getString } from '../common/inputs.js';
-import { FAIL_ON, Inputs, type FailOn } from './constants.js';
-
-export interface VerifyReversibleInputs {
-  /** Server to create the scratch database on; the database it names is never written. */
-  databaseUrl: string;
-  /** ssl-ca for that server (never IAM: the scratch server is a disposable one). */
-  security: ScratchSecurity;
-  /** The server parsed and checked, for the log. */
-  connection: PostgresConnection;
-  /** Absolute path of the migrations directory. */
-  migrationsDir: string;
-  /** The directory as the user wrote it, for messages and the summary. */
-  migrationsDirInput: string;
-  /** Knex's migrations table; its bookkeeping is left out of the comparison. */
-  migrationsTable: string;
-  /** The schema compared. */
-  schema: string;
-  /** Migrations to check (empty: all). */
-  only: string[];
-  /** What fails the step: any difference, or only a step that throws. */
-  failOn: FailOn;
-}
+import { databaseUrlInput, sslCaInput } from '../common/database.js';
+import { choice, custom, lines } from '../common/inputs.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 
-export function getInputs(addSecrets: (...secrets: string[]) => void): VerifyReversibleInputs {
-  const { databaseUrl, security, connection } = getDatabaseInput({ required: true, iam: false, addSecrets });
-  const migrationsDirInput = getString(Inputs.MigrationsDir) ?? 'migrations';
-  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  const migrationsDir = path.resolve(workspace, migrationsDirInput);
-  if (!fs.existsSync(migrationsDir) || !fs.statSync(migrationsDir).isDirectory()) {
-    throw new ConfigurationError(
-      `Input "${Inputs.MigrationsDir}" is "${migrationsDirInput}", but ${migrationsDir} is not a directory. Check out the repository first (actions/checkout) and give the directory relative to the workspace.`,
-    );
-  }
-  const migrationsTable = getString(Inputs.MigrationsTable) ?? 'knex_migrations';
-  const schema = getString(Inputs.Schema) ?? 'public';
-  for (const [name, value] of [
-    [Inputs.MigrationsTable, migrationsTable],
-    [Inputs.Schema, schema],
-  ] as const) {
-    if (!IDENTIFIER.test(value))
+function identifier(fallback: string) {
+  return (value: string | undefined, name: string): string => {
+    const given = value ?? fallback;
+    if (!IDENTIFIER.test(given))
       throw new ConfigurationError(
-        `Input "${name}" is "${value}": it must be a plain SQL identifier (letters, digits, _).`,
+        `Input "${name}" is "${given}": it must be a plain SQL identifier (letters, digits, _).`,
       );
-  }
-  return {
-    databaseUrl,
-    security,
-    connection,
-    migrationsDir,
-    migrationsDirInput,
-    migrationsTable,
-    schema,
-    only: getLines(Inputs.Only),
-    failOn: getEnum(Inputs.FailOn, FAIL_ON, 'difference'),
+    return given;
   };
 }
+
+/** The directory as the user wrote it (for messages) and its absolute path in the workspace. */
+function migrationsDirectory(value: string | undefined, name: string): { input: string; path: string } {
+  const input = value ?? 'migrations';
+  const absolute = path.resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), input);
+  if (!fs.existsSync(absolute) || !fs.statSync(absolute).isDirectory()) {
+    throw new ConfigurationError(
+      `Input "${name}" is "${input}", but ${absolute} is not a directory. Check out the repository first (actions/checkout) and give the directory relative to the workspace.`,
+    );
+  }
+  return { input, path: absolute };
+}
+
+export const FAIL_ON = ['error', 'difference'] as const;
+
+/** The verify-reversible action's inputs as action.yml declares them. */
+export const inputs = {
+  /** Server to create the scratch database on; the database it names is never written. */
+  databaseUrl: databaseUrlInput({ required: true }),
+  /** TLS for that server; never IAM: the scratch server is a disposable one. */
+  sslCa: sslCaInput(),
+  migrationsDir: custom('migrations-dir', migrationsDirectory, { default: 'migrations' }),
+  /** Knex's migrations table; its bookkeeping is left out of the comparison. */
+  migrationsTable: custom('migrations-table', identifier('knex_migrations'), { default: 'knex_migrations' }),
+  /** The schema compared. */
+  schema: custom('schema', identifier('public'), { default: 'public' }),
+  /** Migrations to check (empty: all). */
+  only: lines('only'),
+  /** What fails the step: any difference, or only a step that throws. */
+  failOn: choice('fail-on', FAIL_ON, 'difference'),
+};

@@ -1,103 +1,96 @@
 import os from 'node:os';
 import path from 'node:path';
-import * as core from '@actions/core';
-import { ConfigurationError } from '../../common/errors.js';
-import { scrub } from '../../common/secrets.js';
-import { databaseUrlSecrets } from '../../postgres/url.js';
+import { ConfigurationError, errorMessage } from '../../common/errors.js';
 import { listMigrationFiles } from '../../migrations/source.js';
 import { checkReversibility } from '../../reversibility/checker.js';
 import { buildReport, summaryMarkdown, writeReport, type ReversibilityReport } from '../../reversibility/report.js';
 import { dropLiveScratchDatabases } from '../../reversibility/scratch-database.js';
-import { logDatabase } from '../common/database.js';
-import { runAction } from '../common/run.js';
-import { Outputs } from './constants.js';
-import { getInputs } from './inputs.js';
+import { defineAction } from '../common/action.js';
+import { resolveDatabase } from '../common/database.js';
+import { inputs } from './inputs.js';
+
+const reportFile = () => path.join(process.env.RUNNER_TEMP ?? os.tmpdir(), 'verify-reversible-report.json');
 
 /**
  * Runs every migration up, down and up again on a scratch database and reports each
  * down() that does not undo its up(). Fails the step according to `fail-on`.
  */
-export async function run(): Promise<void> {
-  const reportFile = path.join(process.env.RUNNER_TEMP ?? os.tmpdir(), 'verify-reversible-report.json');
-  // Every output is set before anything can fail, and the report file always exists.
-  core.setOutput(Outputs.Checked, '0');
-  core.setOutput(Outputs.Irreversible, '[]');
-  core.setOutput(Outputs.Report, reportFile);
-  writeReport(reportFile, emptyReport());
-  const stopCancelHandler = dropScratchDatabasesOnCancel();
-  // A migration that fires a query without awaiting it can have it rejected after its
-  // transaction ended ("Transaction query already complete"). That is a finding about the
-  // migration, not a reason for Node to kill the check half-way: say so and go on.
-  const onStrayRejection = (reason: unknown) =>
-    core.warning(
-      scrub(
-        `A promise nobody awaited was rejected (an un-awaited query in a migration?): ${reason instanceof Error ? reason.message : String(reason)}`,
-        databaseUrlSecrets(core.getInput('database-url')),
-      ),
-    );
-  process.on('unhandledRejection', onStrayRejection);
-
-  try {
-    await runAction(async (secrets) => {
-      const inputs = getInputs((...values) => secrets.add(...values));
-      logDatabase(inputs.connection);
-
-      const files = listMigrationFiles([inputs.migrationsDir]);
+export const action = defineAction({
+  name: 'verify-reversible',
+  inputs,
+  outputs: {
+    checked: '0',
+    irreversible: '[]',
+    // The report file always exists, also when the inputs are refused.
+    report: () => {
+      writeReport(reportFile(), emptyReport());
+      return reportFile();
+    },
+  },
+  async run(given, runtime) {
+    const { logger, summary } = runtime;
+    // A cancelled run (SIGINT, then SIGTERM) must not leave scratch databases piling up on a shared server.
+    runtime.onCleanup('dropping the scratch database(s)', dropLiveScratchDatabases);
+    // A migration that fires a query without awaiting it can have it rejected after its
+    // transaction ended ("Transaction query already complete"). That is a finding about the
+    // migration, not a reason for Node to kill the check half-way: say so and go on.
+    const onStrayRejection = (reason: unknown) =>
+      logger.warning(
+        `A promise nobody awaited was rejected (an un-awaited query in a migration?): ${errorMessage(reason)}`,
+      );
+    process.on('unhandledRejection', onStrayRejection);
+    try {
+      const { databaseUrl, security } = resolveDatabase(given, runtime);
+      const files = listMigrationFiles([given.migrationsDir.path]);
       if (files.length === 0) {
         throw new ConfigurationError(
-          `Input "migrations-dir" is "${inputs.migrationsDirInput}", which holds no migration files (.js, .cjs, .mjs, .ts).`,
+          `Input "migrations-dir" is "${given.migrationsDir.input}", which holds no migration files (.js, .cjs, .mjs, .ts).`,
         );
       }
-      const result = await core.group(`Checking ${inputs.only.length || files.length} migration(s): up, down, up`, () =>
-        checkReversibility({
-          serverUrl: inputs.databaseUrl,
-          security: inputs.security,
-          files,
-          only: inputs.only,
-          migrationsTable: inputs.migrationsTable,
-          schema: inputs.schema,
-          logger: {
-            info: (message) => core.info(secrets.scrub(message)),
-            debug: (message) => core.debug(secrets.scrub(message)),
-          },
-        }),
+      const result = await logger.group(
+        `Checking ${given.only.length || files.length} migration(s): up, down, up`,
+        () =>
+          checkReversibility({
+            serverUrl: databaseUrl,
+            security: { sslCa: security.sslCa },
+            files,
+            only: given.only,
+            migrationsTable: given.migrationsTable,
+            schema: given.schema,
+            logger,
+          }),
       );
 
       const report = buildReport(result);
-      writeReport(reportFile, report);
-      core.setOutput(Outputs.Checked, String(report.checked));
-      core.setOutput(Outputs.Irreversible, JSON.stringify(report.irreversible));
-      await core.summary
-        .addRaw(
-          secrets.scrub(summaryMarkdown(report, { migrationsDir: inputs.migrationsDirInput, schema: inputs.schema })),
-        )
-        .write();
+      writeReport(reportFile(), report);
+      runtime.setOutput('checked', String(report.checked));
+      runtime.setOutput('irreversible', JSON.stringify(report.irreversible));
+      summary.markdown(summaryMarkdown(report, { migrationsDir: given.migrationsDir.input, schema: given.schema }));
 
       const errors = result.checks.filter((check) => check.outcome === 'error');
       const differences = result.checks.filter((check) => check.outcome === 'difference');
       for (const check of [...errors, ...differences]) {
-        const annotate = inputs.failOn === 'error' && check.outcome === 'difference' ? core.warning : core.error;
-        annotate(secrets.scrub(`${check.name}: ${check.reason}`), {
-          title: 'Migration not reversible',
-          file: annotationPath(inputs.migrationsDir, check.name),
-        });
+        runtime.annotate(
+          given.failOn === 'error' && check.outcome === 'difference' ? 'warning' : 'error',
+          `${check.name}: ${check.reason}`,
+          { title: 'Migration not reversible', file: annotationPath(given.migrationsDir.path, check.name) },
+        );
       }
-      const failing = inputs.failOn === 'error' ? errors : [...errors, ...differences];
+      const failing = given.failOn === 'error' ? errors : [...errors, ...differences];
       if (failing.length) {
         throw new ConfigurationError(
           `${failing.length} of ${report.checked} migration(s) cannot be rolled back cleanly: ${failing.map((check) => check.name).join(', ')}. ` +
             `Fix their down() so it undoes exactly what up() does (see the job summary for each difference).`,
         );
       }
-      core.info(
+      logger.info(
         `All ${report.checked} checked migration(s) are reversible${differences.length ? ` apart from ${differences.length} difference(s) (fail-on: error)` : ''}.`,
       );
-    });
-  } finally {
-    stopCancelHandler();
-    process.off('unhandledRejection', onStrayRejection);
-  }
-}
+    } finally {
+      process.off('unhandledRejection', onStrayRejection);
+    }
+  },
+});
 
 /** Annotations need the file relative to the repository root to land on the pull request's diff. */
 function annotationPath(migrationsDir: string, name: string): string {
@@ -117,26 +110,5 @@ function emptyReport(): ReversibilityReport {
     migrations: [],
     rebuilds: 0,
     durationMs: 0,
-  };
-}
-
-/**
- * A cancelled run gets SIGINT, then SIGTERM, from the runner: drop the scratch
- * databases before going, or they would pile up on a shared server.
- */
-function dropScratchDatabasesOnCancel(): () => void {
-  let stopping = false;
-  // `on`, not `once`: the runner's SIGTERM follows its SIGINT, and must not kill the drop half-way.
-  const handler = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    core.warning(`Received ${signal}: dropping the scratch database(s) and stopping.`);
-    void dropLiveScratchDatabases().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
-  };
-  process.on('SIGTERM', handler);
-  process.on('SIGINT', handler);
-  return () => {
-    process.off('SIGTERM', handler);
-    process.off('SIGINT', handler);
   };
 }

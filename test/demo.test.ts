@@ -64,11 +64,16 @@ describe('npm run demo', () => {
       'snapshot',
       'restart',
       'smoke',
+      'monitor',
       'record',
     ]) {
       expect(run.output).toContain(`(actions/${action})`);
     }
     expect(run.output).toContain('Approved by | second-engineer');
+    // The monitor step read the ticket service's own figures through Prometheus and CloudWatch.
+    expect(run.output).toMatch(/✅ Every check held its threshold: \d+ sample\(s\) each/);
+    expect(run.output).toMatch(/RDS connections \| cloudwatch: AWS\/RDS DatabaseConnections .*\| ✅ passed/);
+    expect(run.output).toContain('xychart-beta');
     expect(await accepts(portOf(run.output))).toBe(false);
   });
 

@@ -2,6 +2,7 @@
 // `node scripts/build.mjs` builds every action; `node scripts/build.mjs rollback smoke` builds those.
 // dist/ is committed, and CI fails when a clean rebuild differs from it, so the output
 // must be deterministic: no timestamps, no absolute paths, no source maps.
+/* global process, console */
 import { spawn } from 'node:child_process';
 import os from 'node:os';
 import fs from 'node:fs';
@@ -23,6 +24,7 @@ const libpgQuery = [
 ];
 const extraFiles = {
   rollback: libpgQuery,
+  'verify-reversible': libpgQuery,
 };
 
 const all = fs

@@ -27,7 +27,7 @@ function visible(text: string): string {
 
 async function stillThere(names: string[]): Promise<string[]> {
   const { rows } = await adminQuery('SELECT datname FROM pg_database WHERE datname = ANY($1)', [names]);
-  return rows.map((row) => row.datname as string);
+  return rows.map((row: { datname: string }) => row.datname);
 }
 
 describe('the verify-reversible action (bundle)', () => {
@@ -49,7 +49,7 @@ describe('the verify-reversible action (bundle)', () => {
         lost: [],
       },
     ]);
-    const report = JSON.parse(fs.readFileSync(run.outputs.report, 'utf8'));
+    const report = JSON.parse(fs.readFileSync(run.outputs.report, 'utf8')) as { exact: string[] };
     expect(report.exact).toEqual([
       '001_create_tickets.ts',
       '002_add_ticket_scans.ts',
@@ -122,7 +122,7 @@ describe('the verify-reversible action (bundle)', () => {
       const { rows } = await adminQuery(
         "SELECT datname FROM pg_stat_activity WHERE datname LIKE 'verify\\_reversible\\_%' AND query LIKE '%pg_sleep%'",
       );
-      seen = rows.map((row) => row.datname as string);
+      seen = rows.map((row: { datname: string }) => row.datname);
       if (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(seen).toHaveLength(1);

@@ -6,7 +6,7 @@ import { connectionSecrets, scrub } from '../../common/secrets.js';
 import { listMigrationFiles } from '../../migrations/source.js';
 import { checkReversibility } from '../../reversibility/checker.js';
 import { buildReport, summaryMarkdown, writeReport, type ReversibilityReport } from '../../reversibility/report.js';
-import { dropLiveScratchDatabases } from '../../reversibility/scratch-database.js';
+import { CheckCancelled } from '../../reversibility/scratch-database.js';
 import { runAction } from '../common/run.js';
 import { Outputs } from './constants.js';
 import { getInputs } from './inputs.js';
@@ -22,7 +22,7 @@ export async function run(): Promise<void> {
   core.setOutput(Outputs.Irreversible, '[]');
   core.setOutput(Outputs.Report, reportFile);
   writeReport(reportFile, emptyReport());
-  const stopCancelHandler = dropScratchDatabasesOnCancel();
+  const cancel = cancelOnSignal();
   // A migration that fires a query without awaiting it can have it rejected after its
   // transaction ended ("Transaction query already complete"). That is a finding about the
   // migration, not a reason for Node to kill the check half-way: say so and go on.
@@ -53,9 +53,13 @@ export async function run(): Promise<void> {
           only: inputs.only,
           migrationsTable: inputs.migrationsTable,
           schema: inputs.schema,
+          signal: cancel.signal,
           logger: {
             info: (message) => core.info(secrets.scrub(message)),
             debug: (message) => core.debug(secrets.scrub(message)),
+            warning: (message) => core.warning(secrets.scrub(message)),
+            error: (message) => core.error(secrets.scrub(message)),
+            group: (name, body) => core.group(secrets.scrub(name), body),
           },
         }),
       );
@@ -91,9 +95,11 @@ export async function run(): Promise<void> {
       );
     });
   } finally {
-    stopCancelHandler();
+    cancel.stop();
     process.off('unhandledRejection', onStrayRejection);
   }
+  // Cancelled: the check dropped its databases before it rejected; exit as the signal asks.
+  if (cancel.signal.aborted) process.exit(cancel.exitCode());
 }
 
 /** Annotations need the file relative to the repository root to land on the pull request's diff. */
@@ -118,22 +124,31 @@ function emptyReport(): ReversibilityReport {
 }
 
 /**
- * A cancelled run gets SIGINT, then SIGTERM, from the runner: drop the scratch
- * databases before going, or they would pile up on a shared server.
+ * A cancelled run gets SIGINT, then SIGTERM, from the runner. The first one aborts the check:
+ * it starts nothing more, drops every scratch database it created (ending a down() still
+ * running on one) and rejects; run() then exits. Should that take longer than the runner
+ * waits before it kills the process, exit anyway.
  */
-function dropScratchDatabasesOnCancel(): () => void {
-  let stopping = false;
+function cancelOnSignal(): { signal: AbortSignal; stop(): void; exitCode(): number } {
+  const controller = new AbortController();
+  let received: NodeJS.Signals | undefined;
   // `on`, not `once`: the runner's SIGTERM follows its SIGINT, and must not kill the drop half-way.
   const handler = (signal: NodeJS.Signals) => {
-    if (stopping) return;
-    stopping = true;
-    core.warning(`Received ${signal}: dropping the scratch database(s) and stopping.`);
-    void dropLiveScratchDatabases().finally(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+    if (received) return;
+    received = signal;
+    core.warning(`Received ${signal}: starting no more checks, dropping the scratch database(s) and stopping.`);
+    controller.abort(new CheckCancelled(`Cancelled by ${signal}`).message);
+    setTimeout(() => process.exit(exitCode()), 6_000).unref();
   };
+  const exitCode = () => (received === 'SIGINT' ? 130 : 143);
   process.on('SIGTERM', handler);
   process.on('SIGINT', handler);
-  return () => {
-    process.off('SIGTERM', handler);
-    process.off('SIGINT', handler);
+  return {
+    signal: controller.signal,
+    exitCode,
+    stop: () => {
+      process.off('SIGTERM', handler);
+      process.off('SIGINT', handler);
+    },
   };
 }

@@ -222,12 +222,12 @@ async function rebuild(run: Run, last: MigrationFile): Promise<void> {
   const { context, scratch } = run;
   const old = context.session;
   context.session = await Session.open(await scratch.create(), context.observer, context.logger);
+  context.logger.info(
+    `  rebuilding the state after ${last.name} on ${context.session.database.name}: ` +
+      `the state of ${old.database.name} after a failed check cannot be trusted`,
+  );
   await old.close();
   await scratch.drop(old.database.name);
-  context.logger.info(
-    `  scratch database ${old.database.name} dropped: its state after a failed check cannot be trusted; ` +
-      `rebuilding the state after ${last.name} on ${context.session.database.name}`,
-  );
   context.result.rebuilds++;
 }
 

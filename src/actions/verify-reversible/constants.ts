@@ -10,8 +10,9 @@ export enum Inputs {
 export enum Outputs {
   Checked = 'checked',
   Irreversible = 'irreversible',
+  Warnings = 'warnings',
   Report = 'report',
 }
 
-export const FAIL_ON = ['error', 'difference'] as const;
+export const FAIL_ON = ['error', 'difference', 'warning'] as const;
 export type FailOn = (typeof FAIL_ON)[number];

@@ -9,6 +9,7 @@ import { buildReport, summaryMarkdown, writeReport, type ReversibilityReport } f
 import { CheckCancelled } from '../../reversibility/scratch-database.js';
 import { runAction } from '../common/run.js';
 import { Outputs } from './constants.js';
+import { judge } from './verdict.js';
 import { getInputs } from './inputs.js';
 
 /**
@@ -20,6 +21,7 @@ export async function run(): Promise<void> {
   // Every output is set before anything can fail, and the report file always exists.
   core.setOutput(Outputs.Checked, '0');
   core.setOutput(Outputs.Irreversible, '[]');
+  core.setOutput(Outputs.Warnings, '[]');
   core.setOutput(Outputs.Report, reportFile);
   writeReport(reportFile, emptyReport());
   const cancel = cancelOnSignal();
@@ -68,31 +70,27 @@ export async function run(): Promise<void> {
       writeReport(reportFile, report);
       core.setOutput(Outputs.Checked, String(report.checked));
       core.setOutput(Outputs.Irreversible, JSON.stringify(report.irreversible));
+      core.setOutput(Outputs.Warnings, JSON.stringify(report.warnings));
       await core.summary
         .addRaw(
           secrets.scrub(summaryMarkdown(report, { migrationsDir: inputs.migrationsDirInput, schema: inputs.schema })),
         )
         .write();
 
-      const errors = result.checks.filter((check) => check.outcome === 'error');
-      const differences = result.checks.filter((check) => check.outcome === 'difference');
-      for (const check of [...errors, ...differences]) {
-        const annotate = inputs.failOn === 'error' && check.outcome === 'difference' ? core.warning : core.error;
-        annotate(secrets.scrub(`${check.name}: ${check.reason}`), {
-          title: 'Migration not reversible',
+      const verdict = judge(result.checks, inputs.failOn);
+      for (const { check, level, title, message } of verdict.annotations) {
+        (level === 'error' ? core.error : core.warning)(secrets.scrub(`${check.name}: ${message}`), {
+          title,
           file: annotationPath(inputs.migrationsDir, check.name),
         });
       }
-      const failing = inputs.failOn === 'error' ? errors : [...errors, ...differences];
-      if (failing.length) {
+      if (verdict.failing.length) {
         throw new ConfigurationError(
-          `${failing.length} of ${report.checked} migration(s) cannot be rolled back cleanly: ${failing.map((check) => check.name).join(', ')}. ` +
-            `Fix their down() so it undoes exactly what up() does (see the job summary for each difference).`,
+          `${verdict.failing.length} of ${report.checked} migration(s) cannot be rolled back cleanly: ${verdict.failing.map((check) => check.name).join(', ')}. ` +
+            `Fix their down() so it undoes exactly what up() does (see the job summary for each difference${inputs.failOn === 'warning' ? ' and warning' : ''}).`,
         );
       }
-      core.info(
-        `All ${report.checked} checked migration(s) are reversible${differences.length ? ` apart from ${differences.length} difference(s) (fail-on: error)` : ''}.`,
-      );
+      core.info(`All ${report.checked} checked migration(s) are reversible${verdict.tolerated}.`);
     });
   } finally {
     cancel.stop();
@@ -115,6 +113,7 @@ function emptyReport(): ReversibilityReport {
     checked: 0,
     exact: [],
     irreversible: [],
+    warnings: [],
     appliedUnchecked: [],
     notReached: [],
     migrations: [],

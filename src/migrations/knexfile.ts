@@ -36,13 +36,8 @@ export async function readKnexfile(file: string, environment: string): Promise<K
     let loaded = (await import(/* webpackIgnore: true */ pathToFileURL(absolute).href)) as Record<string, unknown>;
     // CommonJS arrives as { default: module.exports }; a transpiled ESM default may be nested once more.
     config = loaded.default ?? loaded;
-    if (
-      config &&
-      typeof config === 'object' &&
-      'default' in (config as object) &&
-      !('migrations' in (config as object))
-    ) {
-      loaded = config as Record<string, unknown>;
+    if (config && typeof config === 'object' && 'default' in config && !('migrations' in config)) {
+      loaded = config;
       config = loaded.default ?? config;
     }
     if (typeof config === 'function') config = await (config as () => unknown)();

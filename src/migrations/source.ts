@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
 import { ConfigurationError } from '../common/errors.js';
+import { inDownFrame, newFrame } from './origin.js';
 import type { MigrationTracker } from './sql-capture.js';
 import { registerTypeScriptLoader, typeScriptFormat } from './typescript-loader.js';
 
@@ -84,8 +85,8 @@ export class FileMigrationSource implements Knex.MigrationSource<MigrationFile> 
 
   constructor(private readonly files: readonly MigrationFile[]) {}
 
-  async getMigrations(): Promise<MigrationFile[]> {
-    return [...this.files];
+  getMigrations(): Promise<MigrationFile[]> {
+    return Promise.resolve([...this.files]);
   }
 
   getMigrationName(migration: MigrationFile): string {
@@ -98,7 +99,7 @@ export class FileMigrationSource implements Knex.MigrationSource<MigrationFile> 
       loaded = loadMigrationModule(migration.file);
       this.cache.set(migration.file, loaded);
     }
-    return loaded as Promise<MigrationModule>;
+    return loaded;
   }
 }
 
@@ -124,7 +125,15 @@ export class TrackingMigrationSource extends FileMigrationSource {
         tracker.current = migration.name;
         tracker.started.push(migration.name);
         const started = Date.now();
-        await loaded.down?.(knex);
+        const frame = newFrame(migration.name);
+        tracker.frames.push(frame);
+        await inDownFrame(
+          migration.name,
+          async () => {
+            await loaded.down?.(knex);
+          },
+          frame,
+        );
         tracker.finished.push(migration.name);
         tracker.current = undefined;
         tracker.onFinish?.(migration.name, Date.now() - started);

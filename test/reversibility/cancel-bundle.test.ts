@@ -35,7 +35,7 @@ async function ownedDatabases(): Promise<string[]> {
     'SELECT datname FROM pg_database WHERE datdba = (SELECT oid FROM pg_roles WHERE rolname = $1) ORDER BY datname',
     [role],
   );
-  return rows.map((row: { datname: string }) => row.datname);
+  return rows.map((row) => String(row.datname));
 }
 
 /** What this role's sessions are doing now. */

@@ -26,7 +26,7 @@ async function check(options: Omit<CheckOptions, 'serverUrl'>) {
 
 async function existingDatabases(names: string[]): Promise<string[]> {
   const { rows } = await adminQuery('SELECT datname FROM pg_database WHERE datname = ANY($1)', [names]);
-  return rows.map((row: { datname: string }) => row.datname);
+  return rows.map((row) => String(row.datname));
 }
 
 const byName = (checks: MigrationCheck[]) => Object.fromEntries(checks.map((each) => [each.name, each]));
@@ -197,7 +197,7 @@ describe('checkReversibility', () => {
       const { rows } = await adminQuery(
         "SELECT datname FROM pg_stat_activity WHERE datname LIKE 'verify\\_reversible\\_%' AND query LIKE '%pg_sleep(60)%'",
       );
-      sleeping = rows.map((row: { datname: string }) => row.datname);
+      sleeping = rows.map((row) => String(row.datname));
       if (sleeping.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
     }
     controller.abort('Cancelled by SIGTERM');

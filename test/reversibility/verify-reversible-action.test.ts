@@ -27,7 +27,7 @@ function visible(text: string): string {
 
 async function stillThere(names: string[]): Promise<string[]> {
   const { rows } = await adminQuery('SELECT datname FROM pg_database WHERE datname = ANY($1)', [names]);
-  return rows.map((row: { datname: string }) => row.datname);
+  return rows.map((row) => String(row.datname));
 }
 
 describe('the verify-reversible action (bundle)', () => {
@@ -199,7 +199,7 @@ describe('the verify-reversible action (bundle)', () => {
       const { rows } = await adminQuery(
         "SELECT datname FROM pg_stat_activity WHERE datname LIKE 'verify\\_reversible\\_%' AND query LIKE '%pg_sleep%'",
       );
-      seen = rows.map((row: { datname: string }) => row.datname);
+      seen = rows.map((row) => String(row.datname));
       if (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(seen).toHaveLength(1);

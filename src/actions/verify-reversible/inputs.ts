@@ -1,59 +1,57 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigurationError } from '../../common/errors.js';
-import { getEnum, getLines, getSecret, getString } from '../common/inputs.js';
-import { FAIL_ON, Inputs, type FailOn } from './constants.js';
-
-export interface VerifyReversibleInputs {
-  /** Server to create the scratch database on; the database it names is never written. */
-  databaseUrl: string;
-  /** Absolute path of the migrations directory. */
-  migrationsDir: string;
-  /** The directory as the user wrote it, for messages and the summary. */
-  migrationsDirInput: string;
-  /** Knex's migrations table; its bookkeeping is left out of the comparison. */
-  migrationsTable: string;
-  /** The schema compared. */
-  schema: string;
-  /** Migrations to check (empty: all). */
-  only: string[];
-  /** What fails the step: any difference, or only a step that throws. */
-  failOn: FailOn;
-}
+import { connectionSecrets } from '../../common/secrets.js';
+import { choice, custom, lines } from '../common/inputs.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 
-export function getInputs(): VerifyReversibleInputs {
-  const databaseUrl = getSecret(Inputs.DatabaseUrl, { required: true });
-  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new ConfigurationError(`Input "${Inputs.DatabaseUrl}" must be a postgres:// or postgresql:// URL.`);
-  }
-  const migrationsDirInput = getString(Inputs.MigrationsDir) ?? 'migrations';
-  const workspace = process.env.GITHUB_WORKSPACE ?? process.cwd();
-  const migrationsDir = path.resolve(workspace, migrationsDirInput);
-  if (!fs.existsSync(migrationsDir) || !fs.statSync(migrationsDir).isDirectory()) {
-    throw new ConfigurationError(
-      `Input "${Inputs.MigrationsDir}" is "${migrationsDirInput}", but ${migrationsDir} is not a directory. Check out the repository first (actions/checkout) and give the directory relative to the workspace.`,
-    );
-  }
-  const migrationsTable = getString(Inputs.MigrationsTable) ?? 'knex_migrations';
-  const schema = getString(Inputs.Schema) ?? 'public';
-  for (const [name, value] of [
-    [Inputs.MigrationsTable, migrationsTable],
-    [Inputs.Schema, schema],
-  ] as const) {
-    if (!IDENTIFIER.test(value))
+function identifier(fallback: string) {
+  return (value: string | undefined, name: string): string => {
+    const given = value ?? fallback;
+    if (!IDENTIFIER.test(given))
       throw new ConfigurationError(
-        `Input "${name}" is "${value}": it must be a plain SQL identifier (letters, digits, _).`,
+        `Input "${name}" is "${given}": it must be a plain SQL identifier (letters, digits, _).`,
       );
-  }
-  return {
-    databaseUrl,
-    migrationsDir,
-    migrationsDirInput,
-    migrationsTable,
-    schema,
-    only: getLines(Inputs.Only),
-    failOn: getEnum(Inputs.FailOn, FAIL_ON, 'difference'),
+    return given;
   };
 }
+
+/** The directory as the user wrote it (for messages) and its absolute path in the workspace. */
+function migrationsDirectory(value: string | undefined, name: string): { input: string; path: string } {
+  const input = value ?? 'migrations';
+  const absolute = path.resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), input);
+  if (!fs.existsSync(absolute) || !fs.statSync(absolute).isDirectory()) {
+    throw new ConfigurationError(
+      `Input "${name}" is "${input}", but ${absolute} is not a directory. Check out the repository first (actions/checkout) and give the directory relative to the workspace.`,
+    );
+  }
+  return { input, path: absolute };
+}
+
+export const FAIL_ON = ['error', 'difference', 'warning'] as const;
+export type FailOn = (typeof FAIL_ON)[number];
+
+/** The verify-reversible action's inputs as action.yml declares them. */
+export const inputs = {
+  /** Server to create the scratch database on; the database it names is never written. */
+  databaseUrl: custom(
+    'database-url',
+    (value, name) => {
+      if (value === undefined) throw new ConfigurationError(`Input "${name}" is required and was not given.`);
+      if (!/^postgres(ql)?:\/\//.test(value))
+        throw new ConfigurationError(`Input "${name}" must be a postgres:// or postgresql:// URL.`);
+      return value;
+    },
+    { required: true, secret: true, derive: connectionSecrets },
+  ),
+  migrationsDir: custom('migrations-dir', migrationsDirectory, { default: 'migrations' }),
+  /** Knex's migrations table; its bookkeeping is left out of the comparison. */
+  migrationsTable: custom('migrations-table', identifier('knex_migrations'), { default: 'knex_migrations' }),
+  /** The schema compared. */
+  schema: custom('schema', identifier('public'), { default: 'public' }),
+  /** Migrations to check (empty: all). */
+  only: lines('only'),
+  /** What fails the step: only a step that throws, also any difference, or also any data warning. */
+  failOn: choice('fail-on', FAIL_ON, 'difference'),
+};

@@ -1,103 +1,114 @@
 import os from 'node:os';
 import path from 'node:path';
-import * as core from '@actions/core';
-import { ConfigurationError } from '../../common/errors.js';
-import { connectionSecrets, scrub } from '../../common/secrets.js';
+import { ConfigurationError, errorMessage } from '../../common/errors.js';
 import { listMigrationFiles } from '../../migrations/source.js';
-import { checkReversibility } from '../../reversibility/checker.js';
+import { checkReversibility, type CheckResult } from '../../reversibility/checker.js';
 import { buildReport, summaryMarkdown, writeReport, type ReversibilityReport } from '../../reversibility/report.js';
-import { CheckCancelled } from '../../reversibility/scratch-database.js';
-import { runAction } from '../common/run.js';
-import { Outputs } from './constants.js';
+import type { RegisterCleanup } from '../../common/shutdown.js';
+import { defineAction } from '../common/action.js';
+import { inputs } from './inputs.js';
 import { judge } from './verdict.js';
-import { getInputs } from './inputs.js';
+
+const reportFile = () => path.join(process.env.RUNNER_TEMP ?? os.tmpdir(), 'verify-reversible-report.json');
 
 /**
  * Runs every migration up, down and up again on a scratch database and reports each
- * down() that does not undo its up(). Fails the step according to `fail-on`.
+ * down() that does not undo its up(), and each one that touches data it should not.
+ * Fails the step according to `fail-on`.
  */
-export async function run(): Promise<void> {
-  const reportFile = path.join(process.env.RUNNER_TEMP ?? os.tmpdir(), 'verify-reversible-report.json');
-  // Every output is set before anything can fail, and the report file always exists.
-  core.setOutput(Outputs.Checked, '0');
-  core.setOutput(Outputs.Irreversible, '[]');
-  core.setOutput(Outputs.Warnings, '[]');
-  core.setOutput(Outputs.Report, reportFile);
-  writeReport(reportFile, emptyReport());
-  const cancel = cancelOnSignal();
-  // A migration that fires a query without awaiting it can have it rejected after its
-  // transaction ended ("Transaction query already complete"). That is a finding about the
-  // migration, not a reason for Node to kill the check half-way: say so and go on.
-  const onStrayRejection = (reason: unknown) =>
-    core.warning(
-      scrub(
-        `A promise nobody awaited was rejected (an un-awaited query in a migration?): ${reason instanceof Error ? reason.message : String(reason)}`,
-        connectionSecrets(core.getInput('database-url')),
-      ),
-    );
-  process.on('unhandledRejection', onStrayRejection);
-
-  try {
-    await runAction(async (secrets) => {
-      const inputs = getInputs();
-      secrets.add(...connectionSecrets(inputs.databaseUrl));
-
-      const files = listMigrationFiles([inputs.migrationsDir]);
+export const action = defineAction({
+  name: 'verify-reversible',
+  inputs,
+  outputs: {
+    checked: '0',
+    irreversible: '[]',
+    warnings: '[]',
+    // The report file always exists, also when the inputs are refused.
+    report: () => {
+      writeReport(reportFile(), emptyReport());
+      return reportFile();
+    },
+  },
+  async run(given, runtime) {
+    const { logger, summary } = runtime;
+    // A migration that fires a query without awaiting it can have it rejected after its
+    // transaction ended ("Transaction query already complete"). That is a finding about the
+    // migration, not a reason for Node to kill the check half-way: say so and go on.
+    const onStrayRejection = (reason: unknown) =>
+      logger.warning(
+        `A promise nobody awaited was rejected (an un-awaited query in a migration?): ${errorMessage(reason)}`,
+      );
+    process.on('unhandledRejection', onStrayRejection);
+    try {
+      const files = listMigrationFiles([given.migrationsDir.path]);
       if (files.length === 0) {
         throw new ConfigurationError(
-          `Input "migrations-dir" is "${inputs.migrationsDirInput}", which holds no migration files (.js, .cjs, .mjs, .ts).`,
+          `Input "migrations-dir" is "${given.migrationsDir.input}", which holds no migration files (.js, .cjs, .mjs, .ts).`,
         );
       }
-      const result = await core.group(`Checking ${inputs.only.length || files.length} migration(s): up, down, up`, () =>
-        checkReversibility({
-          serverUrl: inputs.databaseUrl,
-          files,
-          only: inputs.only,
-          migrationsTable: inputs.migrationsTable,
-          schema: inputs.schema,
-          signal: cancel.signal,
-          logger: {
-            info: (message) => core.info(secrets.scrub(message)),
-            debug: (message) => core.debug(secrets.scrub(message)),
-            warning: (message) => core.warning(secrets.scrub(message)),
-            error: (message) => core.error(secrets.scrub(message)),
-            group: (name, body) => core.group(secrets.scrub(name), body),
-          },
-        }),
+      const result = await logger.group(
+        `Checking ${given.only.length || files.length} migration(s): up, down, up`,
+        () =>
+          cancellable(runtime.onCleanup, (signal) =>
+            checkReversibility({
+              serverUrl: given.databaseUrl,
+              files,
+              only: given.only,
+              migrationsTable: given.migrationsTable,
+              schema: given.schema,
+              logger,
+              signal,
+            }),
+          ),
       );
 
       const report = buildReport(result);
-      writeReport(reportFile, report);
-      core.setOutput(Outputs.Checked, String(report.checked));
-      core.setOutput(Outputs.Irreversible, JSON.stringify(report.irreversible));
-      core.setOutput(Outputs.Warnings, JSON.stringify(report.warnings));
-      await core.summary
-        .addRaw(
-          secrets.scrub(summaryMarkdown(report, { migrationsDir: inputs.migrationsDirInput, schema: inputs.schema })),
-        )
-        .write();
+      writeReport(reportFile(), report);
+      runtime.setOutput('checked', String(report.checked));
+      runtime.setOutput('irreversible', JSON.stringify(report.irreversible));
+      runtime.setOutput('warnings', JSON.stringify(report.warnings));
+      summary.markdown(summaryMarkdown(report, { migrationsDir: given.migrationsDir.input, schema: given.schema }));
 
-      const verdict = judge(result.checks, inputs.failOn);
+      const verdict = judge(result.checks, given.failOn);
       for (const { check, level, title, message } of verdict.annotations) {
-        (level === 'error' ? core.error : core.warning)(secrets.scrub(`${check.name}: ${message}`), {
+        runtime.annotate(level, `${check.name}: ${message}`, {
           title,
-          file: annotationPath(inputs.migrationsDir, check.name),
+          file: annotationPath(given.migrationsDir.path, check.name),
         });
       }
       if (verdict.failing.length) {
         throw new ConfigurationError(
           `${verdict.failing.length} of ${report.checked} migration(s) cannot be rolled back cleanly: ${verdict.failing.map((check) => check.name).join(', ')}. ` +
-            `Fix their down() so it undoes exactly what up() does (see the job summary for each difference${inputs.failOn === 'warning' ? ' and warning' : ''}).`,
+            `Fix their down() so it undoes exactly what up() does (see the job summary for each difference${given.failOn === 'warning' ? ' and warning' : ''}).`,
         );
       }
-      core.info(`All ${report.checked} checked migration(s) are reversible${verdict.tolerated}.`);
-    });
+      logger.info(`All ${report.checked} checked migration(s) are reversible${verdict.tolerated}.`);
+    } finally {
+      process.off('unhandledRejection', onStrayRejection);
+    }
+  },
+});
+
+/**
+ * Runs the check so that a cancelled run (SIGINT, then SIGTERM) first stops it starting
+ * anything new, then waits while it drops every scratch database it created (ending a
+ * down() still running on one); the runtime exits once that cleanup resolves.
+ */
+async function cancellable(
+  onCleanup: RegisterCleanup,
+  check: (signal: AbortSignal) => Promise<CheckResult>,
+): Promise<CheckResult> {
+  const controller = new AbortController();
+  const running = check(controller.signal);
+  const done = onCleanup('starting no more checks, dropping the scratch database(s)', async () => {
+    controller.abort('the run was cancelled');
+    await running.catch(() => undefined);
+  });
+  try {
+    return await running;
   } finally {
-    cancel.stop();
-    process.off('unhandledRejection', onStrayRejection);
+    done();
   }
-  // Cancelled: the check dropped its databases before it rejected; exit as the signal asks.
-  if (cancel.signal.aborted) process.exit(cancel.exitCode());
 }
 
 /** Annotations need the file relative to the repository root to land on the pull request's diff. */
@@ -119,35 +130,5 @@ function emptyReport(): ReversibilityReport {
     migrations: [],
     rebuilds: 0,
     durationMs: 0,
-  };
-}
-
-/**
- * A cancelled run gets SIGINT, then SIGTERM, from the runner. The first one aborts the check:
- * it starts nothing more, drops every scratch database it created (ending a down() still
- * running on one) and rejects; run() then exits. Should that take longer than the runner
- * waits before it kills the process, exit anyway.
- */
-function cancelOnSignal(): { signal: AbortSignal; stop(): void; exitCode(): number } {
-  const controller = new AbortController();
-  let received: NodeJS.Signals | undefined;
-  // `on`, not `once`: the runner's SIGTERM follows its SIGINT, and must not kill the drop half-way.
-  const handler = (signal: NodeJS.Signals) => {
-    if (received) return;
-    received = signal;
-    core.warning(`Received ${signal}: starting no more checks, dropping the scratch database(s) and stopping.`);
-    controller.abort(new CheckCancelled(`Cancelled by ${signal}`).message);
-    setTimeout(() => process.exit(exitCode()), 6_000).unref();
-  };
-  const exitCode = () => (received === 'SIGINT' ? 130 : 143);
-  process.on('SIGTERM', handler);
-  process.on('SIGINT', handler);
-  return {
-    signal: controller.signal,
-    exitCode,
-    stop: () => {
-      process.off('SIGTERM', handler);
-      process.off('SIGINT', handler);
-    },
   };
 }

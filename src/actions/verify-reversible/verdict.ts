@@ -1,5 +1,5 @@
 import type { MigrationCheck } from '../../reversibility/checker.js';
-import type { FailOn } from './constants.js';
+import type { FailOn } from './inputs.js';
 
 // What fails the step and what is only annotated, by `fail-on`: a step that throws always
 // fails; a schema difference fails unless `error`; a data warning fails only with `warning`.

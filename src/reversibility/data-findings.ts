@@ -1,38 +1,21 @@
-import { parseTexts } from '../sql/parser-process.js';
+import { tableWritesEach, type RowWrite, type TableWrite } from '../sql/classify.js';
 import type { MigrationActivity } from './query-observer.js';
 
 // Warnings about data, which a schema comparison cannot see: a down() that deletes or
 // overwrites rows of a table that was there before its up() (every saved chart, say), and a
-// down() that does not run, or does not wait for, a query it builds. The tables a statement
-// writes are read from PostgreSQL's own parse tree (the parser the rollback's statement
-// classifier runs), so a DELETE hidden in a CTE counts and a string that mentions one does not.
+// down() that does not run, or does not wait for, a query it builds. Which tables a statement
+// writes, and how, is decided by the rollback's classifier (src/sql, tableWritesEach) from
+// PostgreSQL's own parse tree, so a DELETE hidden in a CTE counts and a string that mentions
+// one does not, and the two actions cannot disagree about what a statement does.
 //
 // Not warned: rows a down() deletes from a table its own up() inserted into (a lookup value
 // added and removed again), and anything done to a table the migration itself created.
 
-type Write = 'insert' | 'update' | 'delete' | 'truncate' | 'merge';
-
-const STATEMENTS: Record<string, Write> = {
-  InsertStmt: 'insert',
-  UpdateStmt: 'update',
-  DeleteStmt: 'delete',
-  TruncateStmt: 'truncate',
-  MergeStmt: 'merge',
-};
-
-const WORDS: Record<Exclude<Write, 'insert'>, string> = {
+const WORDS: Record<Exclude<RowWrite, 'insert'>, string> = {
   delete: 'deletes rows from',
   update: 'updates rows of',
   truncate: 'empties',
-  merge: 'merges rows into',
 };
-
-interface TableWrite {
-  write: Write;
-  /** Schema-qualified when the statement qualifies it. */
-  schema?: string;
-  table: string;
-}
 
 /** What the check knows of one migration when it looks at its data. */
 export interface DataContext {
@@ -51,7 +34,7 @@ export async function dataFindings(
 ): Promise<Map<string, string[]>> {
   const texts: string[] = [];
   for (const { activity } of migrations.values()) texts.push(...activity.statements.up, ...activity.statements.down);
-  const writes = await tableWrites(texts);
+  const writes = texts.length ? await tableWritesEach(texts) : [];
   const findings = new Map<string, string[]>();
   let next = 0;
   for (const [name, { tablesBefore, activity }] of migrations) {
@@ -68,46 +51,8 @@ export async function dataFindings(
     for (const sql of activity.neverRun) warnings.add(`down() builds a query it never runs (a missing await?): ${sql}`);
     for (const sql of activity.notAwaited)
       warnings.add(`down() returned before its query finished (a missing await?): ${sql}`);
+    for (const sql of activity.late) warnings.add(`down() sends a query after it returned: ${sql}`);
     if (warnings.size) findings.set(name, [...warnings]);
   }
   return findings;
-}
-
-/** The tables each text writes to; a text the parser cannot read writes to none it can name. */
-async function tableWrites(texts: readonly string[]): Promise<TableWrite[][]> {
-  if (texts.length === 0) return [];
-  const replies = await parseTexts(texts);
-  return replies.map((reply) => {
-    const found: TableWrite[] = [];
-    if (reply.ok) collect(reply.value, found);
-    return found;
-  });
-}
-
-/** Walks a parse tree for the data-changing statements in it, wherever they sit (a CTE, a rule body). */
-function collect(node: unknown, found: TableWrite[]): void {
-  if (Array.isArray(node)) {
-    for (const child of node) collect(child, found);
-    return;
-  }
-  if (typeof node !== 'object' || node === null) return;
-  for (const [key, value] of Object.entries(node as Record<string, unknown>)) {
-    const write = STATEMENTS[key];
-    if (write) for (const relation of relationsOf(write, value)) found.push({ write, ...relation });
-    collect(value, found);
-  }
-}
-
-interface RangeVar {
-  relname?: string;
-  schemaname?: string;
-}
-
-function relationsOf(write: Write, statement: unknown): { schema?: string; table: string }[] {
-  const body = statement as { relation?: RangeVar; relations?: { RangeVar?: RangeVar }[] };
-  const relations =
-    write === 'truncate' ? (body.relations ?? []).map((node) => node.RangeVar) : [body.relation ?? undefined];
-  return relations
-    .filter((relation): relation is RangeVar => typeof relation?.relname === 'string')
-    .map((relation) => ({ schema: relation.schemaname, table: relation.relname! }));
 }

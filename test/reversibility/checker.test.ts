@@ -167,6 +167,16 @@ describe('checkReversibility', () => {
       });
     });
 
+    it('keeps what down() sends from a timer after it returned as its own, and warns about it', () => {
+      expect(checks['011_query_after_return.ts']).toMatchObject({
+        outcome: 'exact',
+        warnings: [
+          'down() deletes rows from saved_queries_versions (a table older than this migration)',
+          `down() sends a query after it returned: delete from "saved_queries_versions" where "name" = 'obsolete'`,
+        ],
+      });
+    });
+
     it('finds nothing in the migrations that are exact, before and after the findings', () => {
       for (const name of ['001_saved_queries.ts', '010_exact_after_findings.ts'])
         expect(checks[name]).toMatchObject({ outcome: 'exact', left: [], lost: [], warnings: [] });

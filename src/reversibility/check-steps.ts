@@ -3,7 +3,7 @@ import type { Clock } from '../common/clock.js';
 import { errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { MigrationFile, MigrationModule } from '../migrations/source.js';
-import type { CheckResult, MigrationCheck } from './checker.js';
+import type { CheckResult, MigrationCheck } from './check-result.js';
 import type { Step } from './knex-steps.js';
 import type { QueryObserver } from './query-observer.js';
 import type { CaptureOptions, SchemaSnapshot } from './schema-capture.js';

@@ -2,6 +2,7 @@ import { systemClock, type Clock } from '../common/clock.js';
 import { ConfigurationError } from '../common/errors.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import { FileMigrationSource, type MigrationFile } from '../migrations/source.js';
+import type { CheckResult } from './check-result.js';
 import { checkSteps, replayStep, StopBatch, uncheckedStep, type RunContext, type Stop } from './check-steps.js';
 import { dataFindings, type DataContext } from './data-findings.js';
 import { runSteps, type Step, type StepSettings } from './knex-steps.js';
@@ -40,39 +41,7 @@ export interface CheckOptions {
   signal?: AbortSignal;
 }
 
-export type Outcome = 'exact' | 'difference' | 'error';
-
-/** The verdict on one migration. */
-export interface MigrationCheck {
-  name: string;
-  outcome: Outcome;
-  /** Why it is not reversible; undefined when exact. */
-  reason?: string;
-  /** Objects or properties down() left behind (`index tickets_state_idx`). */
-  left: string[];
-  /** Objects or properties down() lost (`column tickets.priority: NOT NULL`). */
-  lost: string[];
-  /**
-   * What down() does that the schema cannot show, whatever the outcome: rows of an older
-   * table it deletes or overwrites, queries it builds and never runs or does not wait for.
-   */
-  warnings: string[];
-  /** The step that threw and its error (Knex puts the statement first: `DROP TABLE x - table "x" does not exist`). */
-  failure?: { step: 'up' | 'down' | 'up after down'; error: string };
-  durationMs: number;
-}
-
-export interface CheckResult {
-  /** Every checked migration, in order. */
-  checks: MigrationCheck[];
-  /** Applied first, unchecked, because `only` named a later migration. */
-  appliedUnchecked: string[];
-  /** Never reached: an up() failed, so nothing after it could be applied. */
-  notReached: string[];
-  /** How often the state after a migration's up() had to be rebuilt after a failed check. */
-  rebuilds: number;
-  durationMs: number;
-}
+export type { CheckResult, MigrationCheck, Outcome } from './check-result.js';
 
 /** Resolves `only` against the migration files; an unknown name is the caller's mistake. */
 export function resolveOnly(files: readonly MigrationFile[], only: readonly string[] | undefined): Set<string> {

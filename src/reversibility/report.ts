@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { escapeHtml } from '../common/html.js';
-import type { CheckResult, MigrationCheck } from './checker.js';
+import type { CheckResult, MigrationCheck } from './check-result.js';
 
 // What verify-reversible hands back: the `irreversible` output, the JSON report file,
 // and the job summary a reviewer reads without having seen the run.

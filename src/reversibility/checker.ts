@@ -8,7 +8,12 @@ import { dataFindings, type DataContext } from './data-findings.js';
 import { runSteps, type Step, type StepSettings } from './knex-steps.js';
 import { QueryObserver } from './query-observer.js';
 import { bookkeepingTables, type CaptureOptions } from './schema-capture.js';
-import { assertCanCreateDatabases, CheckCancelled, ScratchDatabases } from './scratch-database.js';
+import {
+  assertCanCreateDatabases,
+  CheckCancelled,
+  ScratchDatabases,
+  type ScratchSecurity,
+} from './scratch-database.js';
 import { Session } from './session.js';
 
 // The up/down/up loop. Every up() and down() runs through Knex's own Migrator, as
@@ -21,6 +26,8 @@ import { Session } from './session.js';
 export interface CheckOptions {
   /** A PostgreSQL server the check may create databases on; the database it names is never written. */
   serverUrl: string;
+  /** TLS for that server (`ssl-ca`); never IAM. */
+  security?: ScratchSecurity;
   /** Every migration, in Knex's order. */
   files: readonly MigrationFile[];
   /** Check just these (file names, with or without extension); those before them are applied unchecked. */
@@ -80,9 +87,9 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
 
   // Load everything before the first write: a migration that cannot load is a ConfigurationError.
   for (const file of files) await source.getMigration(file);
-  await assertCanCreateDatabases(options.serverUrl);
+  await assertCanCreateDatabases(options.serverUrl, options.security);
 
-  const scratch = new ScratchDatabases(options.serverUrl, logger);
+  const scratch = new ScratchDatabases(options.serverUrl, logger, options.security);
   // Dropping the databases at once ends whatever a migration is running on them; the loop,
   // which starts nothing once the signal fired, then unwinds and drops what is left.
   const onAbort = () => void scratch.dropAll(String(options.signal?.reason ?? 'cancelled'));

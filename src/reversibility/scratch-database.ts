@@ -1,19 +1,28 @@
 import crypto from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { ConfigurationError } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { redactConnectionString } from '../common/secrets.js';
+import { connectClient, resolveConnection, type ConnectionSecurity } from '../postgres/connection.js';
+import { describeDatabaseUrl } from '../postgres/url.js';
 
 // verify-reversible runs every migration up, down and up again, which is destructive by
 // design. It therefore never touches the database named in the URL: it connects there
 // only to issue CREATE DATABASE / DROP DATABASE for scratch databases of its own, whose
 // names are random so two jobs on one server cannot collide.
 
+/**
+ * How to secure connections to the scratch server: TLS only (`ssl-ca`). The scratch server is
+ * a disposable one the check creates databases on, never reached with IAM authentication.
+ */
+export type ScratchSecurity = Pick<ConnectionSecurity, 'sslCa'>;
+
 /** A database this process created and must drop. */
 export interface ScratchDatabase {
   name: string;
   /** Connection URL of the scratch database (carries the caller's password). */
   url: string;
+  /** The TLS its server needs. */
+  security?: ScratchSecurity;
 }
 
 export const SCRATCH_PREFIX = 'verify_reversible_';
@@ -24,16 +33,13 @@ export function scratchUrl(serverUrl: string, database: string): string {
   return url.toString();
 }
 
-async function withServer<T>(serverUrl: string, body: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  // An unreachable server is the caller's to fix; say which one (without the password).
-  try {
-    await client.connect();
-  } catch (error) {
-    throw new ConfigurationError(
-      `Could not connect to ${redactConnectionString(serverUrl)} (input "database-url"): ${(error as Error).message}`,
-    );
-  }
+async function withServer<T>(
+  serverUrl: string,
+  security: ScratchSecurity | undefined,
+  body: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  // An unreachable server is the caller's to fix: connectClient says which one and what to do.
+  const client = await connectClient(resolveConnection({ url: serverUrl, sslCa: security?.sslCa }));
   try {
     return await body(client);
   } finally {
@@ -45,8 +51,8 @@ async function withServer<T>(serverUrl: string, body: (client: pg.Client) => Pro
  * Checks up front that the role may create databases, so the run fails with the fix
  * instead of half-way through. Superusers and rds_superuser members have CREATEDB.
  */
-export async function assertCanCreateDatabases(serverUrl: string): Promise<void> {
-  await withServer(serverUrl, async (client) => {
+export async function assertCanCreateDatabases(serverUrl: string, security?: ScratchSecurity): Promise<void> {
+  await withServer(serverUrl, security, async (client) => {
     const { rows } = await client.query<{ role: string; allowed: boolean }>(
       'SELECT current_user AS role, (rolcreatedb OR rolsuper) AS allowed FROM pg_roles WHERE rolname = current_user',
     );
@@ -56,7 +62,7 @@ export async function assertCanCreateDatabases(serverUrl: string): Promise<void>
 
 function missingCreateDb(role: string, serverUrl: string): ConfigurationError {
   return new ConfigurationError(
-    `The role "${role}" cannot create databases on ${redactConnectionString(serverUrl)}: verify-reversible needs the CREATEDB privilege ` +
+    `The role "${role}" cannot create databases on ${describeDatabaseUrl(serverUrl)}: verify-reversible needs the CREATEDB privilege ` +
       `to create its scratch database. Grant it (ALTER ROLE "${role}" CREATEDB) or point "database-url" at a server where the role has it ` +
       `(a postgres service container in the workflow, for example). Nothing was changed.`,
   );
@@ -85,6 +91,7 @@ export class ScratchDatabases {
   constructor(
     private readonly serverUrl: string,
     private readonly logger: Logger,
+    private readonly security?: ScratchSecurity,
   ) {}
 
   async create(): Promise<ScratchDatabase> {
@@ -92,7 +99,7 @@ export class ScratchDatabases {
     const name = `${SCRATCH_PREFIX}${crypto.randomBytes(6).toString('hex')}`;
     this.names.add(name);
     try {
-      await createScratchDatabase(this.serverUrl, name, (pid) => this.creating.set(name, pid));
+      await createScratchDatabase(this.serverUrl, this.security, name, (pid) => this.creating.set(name, pid));
     } catch (error) {
       this.refuseWhenClosed();
       throw error;
@@ -103,11 +110,11 @@ export class ScratchDatabases {
       await this.drop(name);
       this.refuseWhenClosed();
     }
-    return { name, url: scratchUrl(this.serverUrl, name) };
+    return { name, url: scratchUrl(this.serverUrl, name), security: this.security };
   }
 
   async drop(name: string): Promise<void> {
-    await dropScratchDatabase(this.serverUrl, name);
+    await dropScratchDatabase(this.serverUrl, this.security, name);
     this.names.delete(name);
     this.logger.info(`Scratch database ${name} dropped.`);
   }
@@ -136,7 +143,7 @@ export class ScratchDatabases {
   private async cancelCreates(): Promise<void> {
     const pids = [...this.creating.values()];
     if (pids.length === 0) return;
-    await withServer(this.serverUrl, (client) =>
+    await withServer(this.serverUrl, this.security, (client) =>
       client.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [pids]),
     ).catch((error: unknown) =>
       this.logger.warning(`Could not cancel a CREATE DATABASE in flight: ${(error as Error).message}`),
@@ -148,8 +155,13 @@ export class ScratchDatabases {
   }
 }
 
-async function createScratchDatabase(serverUrl: string, name: string, onStart: (pid: number) => void): Promise<void> {
-  await withServer(serverUrl, async (client) => {
+async function createScratchDatabase(
+  serverUrl: string,
+  security: ScratchSecurity | undefined,
+  name: string,
+  onStart: (pid: number) => void,
+): Promise<void> {
+  await withServer(serverUrl, security, async (client) => {
     onStart((client as unknown as { processID: number }).processID);
     try {
       await client.query(`CREATE DATABASE "${name}"`);
@@ -168,10 +180,14 @@ async function createScratchDatabase(serverUrl: string, name: string, onStart: (
 }
 
 /** Drops a scratch database, ending any session still on it (a migration hung mid-statement). */
-async function dropScratchDatabase(serverUrl: string, name: string): Promise<void> {
+async function dropScratchDatabase(
+  serverUrl: string,
+  security: ScratchSecurity | undefined,
+  name: string,
+): Promise<void> {
   if (!name.startsWith(SCRATCH_PREFIX))
     throw new Error(`Refusing to drop "${name}": not a scratch database of verify-reversible`);
-  await withServer(serverUrl, async (client) => {
+  await withServer(serverUrl, security, async (client) => {
     try {
       await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     } catch (error) {

@@ -1,6 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import type { Logger } from '../common/logger.js';
+import { postgresConfig } from '../postgres/connection.js';
 import type { QueryObserver } from './query-observer.js';
 import { captureSchema, type CaptureOptions, type SchemaSnapshot } from './schema-capture.js';
 import type { ScratchDatabase } from './scratch-database.js';
@@ -15,9 +16,10 @@ export class Session {
   ) {}
 
   static async open(database: ScratchDatabase, observer: QueryObserver, logger: Logger): Promise<Session> {
+    const connection = () => postgresConfig({ url: database.url, sslCa: database.security?.sslCa });
     const knex = knexFactory({
       client: 'pg',
-      connection: database.url,
+      connection: connection(),
       pool: { min: 0, max: 4 },
       // Knex warns about failed migrations itself; our report says it better.
       log: {
@@ -27,7 +29,7 @@ export class Session {
         debug: (message: string) => logger.debug(String(message)),
       },
     });
-    const catalog = new pg.Client({ connectionString: database.url });
+    const catalog = new pg.Client(connection());
     // Cancel drops the database WITH (FORCE), which ends this session: not a crash.
     catalog.on('error', (error) => logger.debug(`catalog connection: ${error.message}`));
     try {

@@ -6,6 +6,7 @@ import { checkReversibility, type CheckResult } from '../../reversibility/checke
 import { buildReport, summaryMarkdown, writeReport, type ReversibilityReport } from '../../reversibility/report.js';
 import type { RegisterCleanup } from '../../common/shutdown.js';
 import { defineAction } from '../common/action.js';
+import { resolveDatabase } from '../common/database.js';
 import { inputs } from './inputs.js';
 import { judge } from './verdict.js';
 
@@ -40,6 +41,7 @@ export const action = defineAction({
       );
     process.on('unhandledRejection', onStrayRejection);
     try {
+      const { databaseUrl, security } = resolveDatabase(given, runtime);
       const files = listMigrationFiles([given.migrationsDir.path]);
       if (files.length === 0) {
         throw new ConfigurationError(
@@ -51,7 +53,8 @@ export const action = defineAction({
         () =>
           cancellable(runtime.onCleanup, (signal) =>
             checkReversibility({
-              serverUrl: given.databaseUrl,
+              serverUrl: databaseUrl,
+              security: { sslCa: security.sslCa },
               files,
               only: given.only,
               migrationsTable: given.migrationsTable,

@@ -29,7 +29,8 @@ function migrationsDirectory(value: string | undefined, name: string): { input: 
   return { input, path: absolute };
 }
 
-export const FAIL_ON = ['error', 'difference'] as const;
+export const FAIL_ON = ['error', 'difference', 'warning'] as const;
+export type FailOn = (typeof FAIL_ON)[number];
 
 /** The verify-reversible action's inputs as action.yml declares them. */
 export const inputs = {
@@ -44,6 +45,6 @@ export const inputs = {
   schema: custom('schema', identifier('public'), { default: 'public' }),
   /** Migrations to check (empty: all). */
   only: lines('only'),
-  /** What fails the step: any difference, or only a step that throws. */
+  /** What fails the step: only a step that throws, also any difference, or also any data warning. */
   failOn: choice('fail-on', FAIL_ON, 'difference'),
 };

@@ -2,18 +2,20 @@ import os from 'node:os';
 import path from 'node:path';
 import { ConfigurationError, errorMessage } from '../../common/errors.js';
 import { listMigrationFiles } from '../../migrations/source.js';
-import { checkReversibility } from '../../reversibility/checker.js';
+import { checkReversibility, type CheckResult } from '../../reversibility/checker.js';
 import { buildReport, summaryMarkdown, writeReport, type ReversibilityReport } from '../../reversibility/report.js';
-import { dropLiveScratchDatabases } from '../../reversibility/scratch-database.js';
+import type { RegisterCleanup } from '../../common/shutdown.js';
 import { defineAction } from '../common/action.js';
 import { resolveDatabase } from '../common/database.js';
 import { inputs } from './inputs.js';
+import { judge } from './verdict.js';
 
 const reportFile = () => path.join(process.env.RUNNER_TEMP ?? os.tmpdir(), 'verify-reversible-report.json');
 
 /**
  * Runs every migration up, down and up again on a scratch database and reports each
- * down() that does not undo its up(). Fails the step according to `fail-on`.
+ * down() that does not undo its up(), and each one that touches data it should not.
+ * Fails the step according to `fail-on`.
  */
 export const action = defineAction({
   name: 'verify-reversible',
@@ -21,6 +23,7 @@ export const action = defineAction({
   outputs: {
     checked: '0',
     irreversible: '[]',
+    warnings: '[]',
     // The report file always exists, also when the inputs are refused.
     report: () => {
       writeReport(reportFile(), emptyReport());
@@ -29,8 +32,6 @@ export const action = defineAction({
   },
   async run(given, runtime) {
     const { logger, summary } = runtime;
-    // A cancelled run (SIGINT, then SIGTERM) must not leave scratch databases piling up on a shared server.
-    runtime.onCleanup('dropping the scratch database(s)', dropLiveScratchDatabases);
     // A migration that fires a query without awaiting it can have it rejected after its
     // transaction ended ("Transaction query already complete"). That is a finding about the
     // migration, not a reason for Node to kill the check half-way: say so and go on.
@@ -50,47 +51,68 @@ export const action = defineAction({
       const result = await logger.group(
         `Checking ${given.only.length || files.length} migration(s): up, down, up`,
         () =>
-          checkReversibility({
-            serverUrl: databaseUrl,
-            security: { sslCa: security.sslCa },
-            files,
-            only: given.only,
-            migrationsTable: given.migrationsTable,
-            schema: given.schema,
-            logger,
-          }),
+          cancellable(runtime.onCleanup, (signal) =>
+            checkReversibility({
+              serverUrl: databaseUrl,
+              security: { sslCa: security.sslCa },
+              files,
+              only: given.only,
+              migrationsTable: given.migrationsTable,
+              schema: given.schema,
+              logger,
+              signal,
+            }),
+          ),
       );
 
       const report = buildReport(result);
       writeReport(reportFile(), report);
       runtime.setOutput('checked', String(report.checked));
       runtime.setOutput('irreversible', JSON.stringify(report.irreversible));
+      runtime.setOutput('warnings', JSON.stringify(report.warnings));
       summary.markdown(summaryMarkdown(report, { migrationsDir: given.migrationsDir.input, schema: given.schema }));
 
-      const errors = result.checks.filter((check) => check.outcome === 'error');
-      const differences = result.checks.filter((check) => check.outcome === 'difference');
-      for (const check of [...errors, ...differences]) {
-        runtime.annotate(
-          given.failOn === 'error' && check.outcome === 'difference' ? 'warning' : 'error',
-          `${check.name}: ${check.reason}`,
-          { title: 'Migration not reversible', file: annotationPath(given.migrationsDir.path, check.name) },
-        );
+      const verdict = judge(result.checks, given.failOn);
+      for (const { check, level, title, message } of verdict.annotations) {
+        runtime.annotate(level, `${check.name}: ${message}`, {
+          title,
+          file: annotationPath(given.migrationsDir.path, check.name),
+        });
       }
-      const failing = given.failOn === 'error' ? errors : [...errors, ...differences];
-      if (failing.length) {
+      if (verdict.failing.length) {
         throw new ConfigurationError(
-          `${failing.length} of ${report.checked} migration(s) cannot be rolled back cleanly: ${failing.map((check) => check.name).join(', ')}. ` +
-            `Fix their down() so it undoes exactly what up() does (see the job summary for each difference).`,
+          `${verdict.failing.length} of ${report.checked} migration(s) cannot be rolled back cleanly: ${verdict.failing.map((check) => check.name).join(', ')}. ` +
+            `Fix their down() so it undoes exactly what up() does (see the job summary for each difference${given.failOn === 'warning' ? ' and warning' : ''}).`,
         );
       }
-      logger.info(
-        `All ${report.checked} checked migration(s) are reversible${differences.length ? ` apart from ${differences.length} difference(s) (fail-on: error)` : ''}.`,
-      );
+      logger.info(`All ${report.checked} checked migration(s) are reversible${verdict.tolerated}.`);
     } finally {
       process.off('unhandledRejection', onStrayRejection);
     }
   },
 });
+
+/**
+ * Runs the check so that a cancelled run (SIGINT, then SIGTERM) first stops it starting
+ * anything new, then waits while it drops every scratch database it created (ending a
+ * down() still running on one); the runtime exits once that cleanup resolves.
+ */
+async function cancellable(
+  onCleanup: RegisterCleanup,
+  check: (signal: AbortSignal) => Promise<CheckResult>,
+): Promise<CheckResult> {
+  const controller = new AbortController();
+  const running = check(controller.signal);
+  const done = onCleanup('starting no more checks, dropping the scratch database(s)', async () => {
+    controller.abort('the run was cancelled');
+    await running.catch(() => undefined);
+  });
+  try {
+    return await running;
+  } finally {
+    done();
+  }
+}
 
 /** Annotations need the file relative to the repository root to land on the pull request's diff. */
 function annotationPath(migrationsDir: string, name: string): string {
@@ -105,6 +127,7 @@ function emptyReport(): ReversibilityReport {
     checked: 0,
     exact: [],
     irreversible: [],
+    warnings: [],
     appliedUnchecked: [],
     notReached: [],
     migrations: [],

@@ -34986,7 +34986,7 @@ function extend(target) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5614);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3131);
 
 await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
 
@@ -34995,7 +34995,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 5614:
+/***/ 3131:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -38007,7 +38007,13 @@ async function runCommand(options) {
     const logger = options.logger ?? silentLogger;
     const started = performance.now();
     // Its own process group, so a timeout stops the whole tree (npm, jest, ...), not just the shell.
-    const child = (0,external_node_child_process_namespaceObject.spawn)(options.command, { shell: true, cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = (0,external_node_child_process_namespaceObject.spawn)(options.command, {
+        shell: true,
+        cwd: options.cwd,
+        env: options.env ?? process.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+    });
     const tail = [];
     let partial = { stdout: '', stderr: '' };
     const collect = (stream) => (chunk) => {
@@ -38051,7 +38057,16 @@ async function runCommand(options) {
         : timedOut
             ? `killed after ${Math.round(options.timeoutMs / 1000)}s (the overall deadline)`
             : `exited with code ${code ?? 'none (killed by a signal)'}`;
-    return { check, kind: 'command', passed: false, attempts: 1, ...(code !== null ? { lastStatus: code } : {}), latencyMs, error, snippet: tail.join('\n').slice(-1500) };
+    return {
+        check,
+        kind: 'command',
+        passed: false,
+        attempts: 1,
+        ...(code !== null ? { lastStatus: code } : {}),
+        latencyMs,
+        error,
+        snippet: tail.join('\n').slice(-1500),
+    };
 }
 
 // EXTERNAL MODULE: ./node_modules/pg/lib/index.js
@@ -38133,9 +38148,11 @@ async function checkTables(databaseUrl, expectations) {
         const { rows } = await client.query(`SELECT n.nspname AS schema, c.relname AS name FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
        WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname = ANY($1)`, [schemas]);
         const existing = new Set(rows.map((row) => `${row.schema}.${row.name}`));
-        const label = (expectation) => (expectation.schema === 'public' ? expectation.table : `${expectation.schema}.${expectation.table}`);
+        const label = (expectation) => expectation.schema === 'public' ? expectation.table : `${expectation.schema}.${expectation.table}`;
         const missingTables = expectations.filter((e) => e.present && !existing.has(`${e.schema}.${e.table}`)).map(label);
-        const unexpectedTables = expectations.filter((e) => !e.present && existing.has(`${e.schema}.${e.table}`)).map(label);
+        const unexpectedTables = expectations
+            .filter((e) => !e.present && existing.has(`${e.schema}.${e.table}`))
+            .map(label);
         const passed = missingTables.length === 0 && unexpectedTables.length === 0;
         const problems = [
             missingTables.length ? `missing: ${missingTables.join(', ')}` : '',
@@ -38153,7 +38170,14 @@ async function checkTables(databaseUrl, expectations) {
         };
     }
     catch (error) {
-        return { check: 'database tables', kind: 'database', passed: false, attempts: 1, latencyMs: Math.round(performance.now() - started), error: `could not read the schema: ${errorMessage(error)}` };
+        return {
+            check: 'database tables',
+            kind: 'database',
+            passed: false,
+            attempts: 1,
+            latencyMs: Math.round(performance.now() - started),
+            error: `could not read the schema: ${errorMessage(error)}`,
+        };
     }
     finally {
         await client.end().catch(() => undefined);
@@ -38193,7 +38217,14 @@ async function checkUrl(options) {
         last = await attempt(options, Math.max(1, Math.ceil(Math.min(options.requestTimeoutMs, left))));
         if (last.ok) {
             logger.info(`${options.url}: ${last.status} in ${Math.round(last.latencyMs)}ms (attempt ${attempts})`);
-            return { check: options.url, kind: 'url', passed: true, attempts, lastStatus: last.status, latencyMs: Math.round(last.latencyMs) };
+            return {
+                check: options.url,
+                kind: 'url',
+                passed: true,
+                attempts,
+                lastStatus: last.status,
+                latencyMs: Math.round(last.latencyMs),
+            };
         }
         logger.info(`${options.url}: attempt ${attempts}/${options.attempts} failed: ${last.error}`);
         if (!last.retry || attempts >= options.attempts)
@@ -38204,7 +38235,11 @@ async function checkUrl(options) {
         await new Promise((resolve) => setTimeout(resolve, pause));
     }
     const failure = last;
-    const why = !failure.retry ? '' : attempts >= options.attempts ? ` (gave up after ${attempts} attempts)` : ` (overall deadline reached after ${attempts} attempts)`;
+    const why = !failure.retry
+        ? ''
+        : attempts >= options.attempts
+            ? ` (gave up after ${attempts} attempts)`
+            : ` (overall deadline reached after ${attempts} attempts)`;
     return {
         check: options.url,
         kind: 'url',
@@ -38235,7 +38270,14 @@ async function attempt(options, timeoutMs) {
         }
         const wrong4xx = status >= 400 && status < 500 && status !== 429;
         const retry = !wrong4xx || Boolean(options.retryOn4xx);
-        return { ok: false, retry, error: `status ${status}, expected ${options.expectedStatus.text}${wrong4xx && !retry ? ' (a 4xx is not retried unless retry-on-4xx is set)' : ''}`, status, latencyMs, snippet };
+        return {
+            ok: false,
+            retry,
+            error: `status ${status}, expected ${options.expectedStatus.text}${wrong4xx && !retry ? ' (a 4xx is not retried unless retry-on-4xx is set)' : ''}`,
+            status,
+            latencyMs,
+            snippet,
+        };
     }
     catch (error) {
         const latencyMs = performance.now() - started;
@@ -38290,10 +38332,23 @@ async function runSmoke(options) {
         const check = `command: ${options.command}`;
         if (urlResults.every((result) => result.passed)) {
             logger.info(`Running ${options.command}`);
-            results.push(await runCommand({ command: options.command, cwd: options.commandCwd, env: options.commandEnv, timeoutMs: deadline - performance.now(), logger }));
+            results.push(await runCommand({
+                command: options.command,
+                cwd: options.commandCwd,
+                env: options.commandEnv,
+                timeoutMs: deadline - performance.now(),
+                logger,
+            }));
         }
         else {
-            results.push({ check, kind: 'command', passed: false, skipped: true, attempts: 0, error: 'not run: a URL check failed' });
+            results.push({
+                check,
+                kind: 'command',
+                passed: false,
+                skipped: true,
+                attempts: 0,
+                error: 'not run: a URL check failed',
+            });
         }
     }
     if (databaseCheck)
@@ -38418,6 +38473,7 @@ var Inputs;
     Inputs["Deadline"] = "deadline";
     Inputs["RetryOn4xx"] = "retry-on-4xx";
     Inputs["Command"] = "command";
+    Inputs["WorkingDirectory"] = "working-directory";
     Inputs["DatabaseUrl"] = "database-url";
     Inputs["ExpectedTables"] = "expected-tables";
 })(Inputs || (Inputs = {}));
@@ -38438,7 +38494,10 @@ var Outputs;
 function parseExpectBody(text, input = 'expect-body') {
     const expression = text.trim();
     if (!expression.startsWith('$')) {
-        return { text: expression, check: (body) => (body.includes(expression) ? undefined : `the body does not contain "${expression}"`) };
+        return {
+            text: expression,
+            check: (body) => (body.includes(expression) ? undefined : `the body does not contain "${expression}"`),
+        };
     }
     const operatorAt = /\s*(==|!=)\s*/.exec(expression);
     const pathText = operatorAt ? expression.slice(0, operatorAt.index) : expression;
@@ -38568,6 +38627,30 @@ function parseHeaders(lines, input = 'headers') {
     return headers;
 }
 
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_namespaceObject);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
+;// CONCATENATED MODULE: ./src/common/working-directory.ts
+
+
+
+/**
+ * The caller's project directory (`working-directory`), absolute. It resolves against the
+ * workspace, the way a `run:` step's `working-directory` does, and everything the actions read
+ * from the project (knexfile, migrations-dir, the smoke command) resolves against it in turn, so
+ * one value means the same thing on every action: `services/api` in a monorepo.
+ */
+function resolveWorkingDirectory(given, workspace = process.env.GITHUB_WORKSPACE ?? process.cwd(), input = 'working-directory') {
+    const absolute = external_node_path_default().resolve(workspace, given ?? '.');
+    if (!external_node_fs_default().existsSync(absolute) || !external_node_fs_default().statSync(absolute).isDirectory()) {
+        throw new errors_ConfigurationError(`Input "${input}" is "${given}", but ${absolute} is not a directory. Give the project's directory relative to the repository root (e.g. services/api), after actions/checkout.`);
+    }
+    return absolute;
+}
+
 ;// CONCATENATED MODULE: ./src/actions/common/inputs.ts
 
 
@@ -38664,6 +38747,7 @@ function getLines(name) {
 
 
 
+
 function getInputs() {
     const urls = getLines(Inputs.Urls).map(validateUrl);
     const headerLines = getLines(Inputs.Headers);
@@ -38677,6 +38761,7 @@ function getInputs() {
     }
     const expectBodyText = getString(Inputs.ExpectBody);
     const command = getString(Inputs.Command);
+    const commandCwd = resolveWorkingDirectory(getString(Inputs.WorkingDirectory), undefined, Inputs.WorkingDirectory);
     const databaseUrl = getSecret(Inputs.DatabaseUrl);
     if (databaseUrl)
         secrets.push(...connectionSecrets(databaseUrl));
@@ -38702,6 +38787,7 @@ function getInputs() {
         deadlineMs: getDuration(Inputs.Deadline, '5m', { min: 1 }),
         retryOn4xx: getBoolean(Inputs.RetryOn4xx, false),
         command,
+        commandCwd,
         databaseUrl,
         expectedTables,
         secrets,
@@ -38741,7 +38827,9 @@ async function run() {
         const inputs = getInputs();
         secrets.add(...inputs.secrets);
         const plan = [
-            inputs.urls.length ? `${inputs.urls.length} URL(s) expecting ${inputs.expectedStatus.text}${inputs.expectBody ? ` and ${inputs.expectBody.text}` : ''}` : '',
+            inputs.urls.length
+                ? `${inputs.urls.length} URL(s) expecting ${inputs.expectedStatus.text}${inputs.expectBody ? ` and ${inputs.expectBody.text}` : ''}`
+                : '',
             inputs.command ? `then \`${inputs.command}\`` : '',
             inputs.databaseUrl ? `${inputs.expectedTables.length} table expectation(s)` : '',
         ].filter(Boolean);
@@ -38758,11 +38846,14 @@ async function run() {
             deadlineMs: inputs.deadlineMs,
             retryOn4xx: inputs.retryOn4xx,
             command: inputs.command,
-            commandCwd: process.env.GITHUB_WORKSPACE,
+            commandCwd: inputs.commandCwd,
             // The step's own inputs (the database URL, the headers) are not the command's business.
             commandEnv: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('INPUT_'))),
             database: inputs.databaseUrl ? { url: inputs.databaseUrl, tables: inputs.expectedTables } : undefined,
-            logger: { info: (line) => info(secrets.scrub(line)), warning: (line) => warning(secrets.scrub(line)) },
+            logger: {
+                info: (line) => info(secrets.scrub(line)),
+                warning: (line) => warning(secrets.scrub(line)),
+            },
         }));
         // A body or an error can echo a header or the connection string back: scrub before anything leaves.
         const results = report.results.map((result) => scrubResult(result, secrets));
@@ -38794,10 +38885,16 @@ async function writeSummary(report) {
         ],
         ...report.results.map((result) => [
             escapeHtml(result.check),
-            result.skipped ? '⏭️ skipped' : result.passed ? `✅ ${result.lastStatus ?? 'passed'}` : `❌ ${result.lastStatus ?? 'failed'}`,
+            result.skipped
+                ? '⏭️ skipped'
+                : result.passed
+                    ? `✅ ${result.lastStatus ?? 'passed'}`
+                    : `❌ ${result.lastStatus ?? 'failed'}`,
             String(result.attempts),
             result.latencyMs === undefined ? '—' : `${result.latencyMs}ms`,
-            result.passed ? '—' : `${escapeHtml(result.error ?? '')}${result.snippet ? `<br><pre>${escapeHtml(result.snippet)}</pre>` : ''}`,
+            result.passed
+                ? '—'
+                : `${escapeHtml(result.error ?? '')}${result.snippet ? `<br><pre>${escapeHtml(result.snippet)}</pre>` : ''}`,
         ]),
     ]);
     const database = report.results.find((result) => result.kind === 'database');
@@ -39162,6 +39259,18 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util/types")
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

@@ -1,11 +1,11 @@
-import fs from 'node:fs';
 import knexFactory, { type Knex } from 'knex';
 import type pg from 'pg';
 import { ConfigurationError, errorMessage } from '../common/errors.js';
 import { formatDuration } from '../common/duration.js';
 import { redactConnectionString } from '../common/secrets.js';
 import type { MigrationSettings } from './knexfile.js';
-import { planFingerprint } from './fingerprint.js';
+import { coverCodeLoadedByDowns, fingerprintPlan } from './fingerprint.js';
+import type { LocalCodeFile } from './local-code.js';
 import {
   advisoryKey,
   describeHolder,
@@ -110,6 +110,8 @@ export interface RollbackResult {
   plan: PlannedMigration[];
   segments: Segment[];
   fingerprint: string;
+  /** The caller's own files the planned migrations load (helpers outside node_modules): the fingerprint covers them. */
+  localCode: LocalCodeFile[];
   /** Migrations whose down() committed. */
   rolledBack: string[];
   /** Batches fully undone and committed. */
@@ -140,6 +142,7 @@ function emptyResult(options: RollbackOptions): RollbackResult {
     plan: [],
     segments: [],
     fingerprint: '',
+    localCode: [],
     rolledBack: [],
     batches: [],
     statements: [],
@@ -305,12 +308,7 @@ async function makePlan(
   }
   result.plan = plan;
   result.segments = buildSegments(plan);
-  result.fingerprint = planFingerprint(
-    plan.map((migration) => ({
-      migration,
-      content: fs.readFileSync(files.find((file) => file.name === migration.name)!.file),
-    })),
-  );
+  fingerprintPlan(result, files, settings);
   if (options.expectedPlan && options.expectedPlan !== result.fingerprint) {
     throw new RollbackFailure(
       `Input "expected-plan" is ${options.expectedPlan}, but what this run would undo now has fingerprint ${result.fingerprint}: a migration was applied or rolled back, or a migration file changed, since that plan was made. Nothing was changed. Run mode: plan again, review it, and pass its plan-fingerprint.`,
@@ -517,6 +515,7 @@ async function runAtomic(
     );
   }
   capture.stop();
+  coverCodeLoadedByDowns(result, await planSource.getMigrations(), options.settings, options.dryRun);
   result.statements = await review(capture.statements, options);
   const blocked = result.statements.filter(
     (statement) => statement.risk === 'destructive' || statement.risk === 'security',

@@ -58,7 +58,8 @@ function compare(a: string, b: string): number {
  */
 export async function loadMigrationModule(file: string): Promise<MigrationModule> {
   const typescript = /\.(c|m)?ts$/.test(file);
-  const hooked = typescript && registerTypeScriptLoader();
+  // Registered for JavaScript migrations too: the hooks record what each migration loads.
+  const hooked = registerTypeScriptLoader() && typescript;
   let loaded: Record<string, unknown>;
   try {
     loaded =

@@ -392,3 +392,75 @@ describe('the release workflow', () => {
     }
   });
 });
+
+describe('the pipeline pins ref to one commit', () => {
+  interface Step {
+    id?: string;
+    name?: string;
+    run?: string;
+    uses?: string;
+    with?: Record<string, string>;
+  }
+  const pipeline = YAML.parse(
+    fs.readFileSync(path.join(repoRoot, '.github/workflows/migration-rollback.yml'), 'utf8'),
+  ) as { jobs: Record<string, { outputs?: Record<string, string>; steps: Step[] }> };
+  const { plan, execute } = pipeline.jobs;
+
+  it('the execute job checks out the SHA the plan job resolved, and every project step gets working-directory', () => {
+    expect(plan.outputs?.sha).toBe('${{ steps.ref.outputs.sha }}');
+    const checkout = execute.steps.find((step) => step.uses?.startsWith('actions/checkout'));
+    expect(checkout?.with?.ref).toBe('${{ needs.plan.outputs.sha }}');
+    const project = [...plan.steps, ...execute.steps].filter((step) =>
+      ['$/actions/rollback', '$/actions/prepare-scratch-database', '$/actions/smoke'].includes(step.uses ?? ''),
+    );
+    expect(project.length).toBe(6);
+    for (const step of project) expect(step.with?.['working-directory']).toBe('${{ inputs.working-directory }}');
+  });
+
+  it('resolves ref to its commit and warns when it is not on the default branch', () => {
+    const step = plan.steps.find((candidate) => candidate.id === 'ref')!;
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'resolve-ref-'));
+    const identity = {
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+    };
+    const git = (cwd: string, ...args: string[]) =>
+      spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...identity } }).stdout.trim();
+    try {
+      const origin = path.join(work, 'origin');
+      fs.mkdirSync(origin);
+      git(origin, 'init', '-q', '-b', 'main');
+      git(origin, 'commit', '-q', '--allow-empty', '-m', 'deployed');
+      const merged = git(origin, 'rev-parse', 'HEAD');
+      git(origin, 'checkout', '-q', '-b', 'experiment');
+      git(origin, 'commit', '-q', '--allow-empty', '-m', 'never merged');
+      const unmerged = git(origin, 'rev-parse', 'HEAD');
+      const clone = path.join(work, 'clone');
+      git(work, 'clone', '-q', origin, clone);
+      const resolve = (ref: string) => {
+        git(clone, 'checkout', '-q', ref);
+        const output = path.join(work, 'output');
+        fs.writeFileSync(output, '');
+        const run = spawnSync('bash', ['-e', '-c', step.run!], {
+          cwd: clone,
+          encoding: 'utf8',
+          env: { ...process.env, REF: ref, DEFAULT_BRANCH: 'main', GITHUB_OUTPUT: output },
+        });
+        return { code: run.status, stdout: run.stdout, outputs: fs.readFileSync(output, 'utf8') };
+      };
+      const onMain = resolve('main');
+      expect(onMain.code).toBe(0);
+      expect(onMain.outputs).toBe(`sha=${merged}\non-default-branch=yes\n`);
+      expect(onMain.stdout).not.toContain('::warning::');
+      const branch = resolve('origin/experiment');
+      expect(branch.outputs).toBe(`sha=${unmerged}\non-default-branch=no\n`);
+      expect(branch.stdout).toContain(
+        `::warning::ref origin/experiment (${unmerged}) is not an ancestor of the default branch main`,
+      );
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+});

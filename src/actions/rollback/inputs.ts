@@ -3,6 +3,7 @@ import { connectionSecrets } from '../../common/secrets.js';
 import type { PlanRequest } from '../../migrations/plan.js';
 import type { RollbackOptions } from '../../migrations/rollback.js';
 import { FINGERPRINT_PATTERN } from '../../migrations/fingerprint.js';
+import { resolveWorkingDirectory } from '../../common/working-directory.js';
 import { getBoolean, getDuration, getEnum, getInteger, getSecret, getString } from '../common/inputs.js';
 import type { SecretRegistry } from '../common/run.js';
 import { Inputs, MODES } from './constants.js';
@@ -21,6 +22,8 @@ export interface RollbackInputs extends Pick<
   | 'statementTimeoutMs'
   | 'forceUnlock'
 > {
+  /** The caller's project directory, absolute: the knexfile and migrations-dir resolve from it, and the run works there. */
+  workingDirectory: string;
   /** The project's knexfile, read for its migrations settings only (never the connection). */
   knexfile?: string;
   /** Which environment of the knexfile to read. */
@@ -108,6 +111,7 @@ export function getInputs(secrets: SecretRegistry): RollbackInputs {
 
   return {
     databaseUrl,
+    workingDirectory: resolveWorkingDirectory(getString(Inputs.WorkingDirectory), undefined, Inputs.WorkingDirectory),
     knexfile: getString(Inputs.Knexfile),
     knexEnvironment: getString(Inputs.KnexEnvironment) ?? 'production',
     migrationsDir: getString(Inputs.MigrationsDir),

@@ -1,7 +1,7 @@
 import * as core from '@actions/core';
 import { formatDuration } from '../../common/duration.js';
 import { errorMessage } from '../../common/errors.js';
-import { resolveMigrationSettings } from '../../migrations/knexfile.js';
+import { describeSettings, resolveMigrationSettings, type MigrationSettings } from '../../migrations/knexfile.js';
 import { describeHolder } from '../../migrations/lock.js';
 import { describeRequest } from '../../migrations/plan.js';
 import { renderSql, renderSummary } from '../../migrations/report.js';
@@ -23,21 +23,23 @@ export async function run(): Promise<void> {
     // Outputs are set on every path, failures included, so later steps can always read them.
     let result: RollbackResult | undefined;
     let inputs: RollbackInputs | undefined;
+    let settings: MigrationSettings | undefined;
     try {
       inputs = getInputs(secrets);
       const given = inputs;
-      const settings = await core.group('Migrations settings', async () => {
+      // The project's directory, as the Knex CLI runs from it: a knexfile's dotenv, a migration's
+      // relative path and its require('uuid') all see the service's own tree.
+      process.chdir(given.workingDirectory);
+      settings = await core.group('Migrations settings', async () => {
         const resolved = await resolveMigrationSettings({
           knexfile: given.knexfile,
           knexEnvironment: given.knexEnvironment,
           migrationsDir: given.migrationsDir,
           migrationsTable: given.migrationsTable,
           schema: given.schema,
-          cwd: process.cwd(),
+          cwd: given.workingDirectory,
         });
-        core.info(
-          `directories: ${resolved.directories.join(', ')}; table: ${resolved.schemaName}.${resolved.tableName}${given.knexfile ? ` (knexfile ${given.knexfile}, environment ${given.knexEnvironment})` : ''}`,
-        );
+        for (const line of describeSettings(resolved)) core.info(`${line.setting}: ${line.value} (${line.from})`);
         return resolved;
       });
       // The parser starts while the database work runs, instead of after it.
@@ -60,10 +62,10 @@ export async function run(): Promise<void> {
         logger,
       });
       if (result.mode === 'status' || result.mode === 'unlock') logStatus(result);
-      await report(result, inputs, secrets, { ok: true });
+      await report(result, inputs, secrets, { ok: true }, settings);
     } catch (error) {
       if (error instanceof RollbackFailure) result = error.result;
-      await report(result, inputs, secrets, { ok: false, message: errorMessage(error) });
+      await report(result, inputs, secrets, { ok: false, message: errorMessage(error) }, settings);
       throw error;
     }
   });
@@ -99,6 +101,7 @@ async function report(
   inputs: RollbackInputs | undefined,
   secrets: SecretRegistry,
   outcome: { ok: boolean; message?: string },
+  settings: MigrationSettings | undefined,
 ): Promise<void> {
   const snapshot = result?.after ?? result?.before;
   const outputs: Record<Outputs, string> = {
@@ -119,10 +122,12 @@ async function report(
   for (const [name, value] of Object.entries(outputs)) core.setOutput(name, secrets.scrub(value));
   // Warnings as annotations, so they show on the run page without opening the log.
   for (const warning of result?.warnings ?? []) core.warning(secrets.scrub(warning));
-  const summary = renderSummary(result, asked(inputs), {
-    ok: outcome.ok,
-    message: outcome.message === undefined ? undefined : secrets.scrub(outcome.message),
-  });
+  const summary = renderSummary(
+    result,
+    asked(inputs),
+    { ok: outcome.ok, message: outcome.message === undefined ? undefined : secrets.scrub(outcome.message) },
+    settings,
+  );
   // A summary that cannot be written (no GITHUB_STEP_SUMMARY, e.g. run by hand) must not hide the real outcome.
   try {
     await core.summary.addRaw(secrets.scrub(summary)).write();

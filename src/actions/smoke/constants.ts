@@ -10,6 +10,7 @@ export enum Inputs {
   Deadline = 'deadline',
   RetryOn4xx = 'retry-on-4xx',
   Command = 'command',
+  WorkingDirectory = 'working-directory',
   DatabaseUrl = 'database-url',
   ExpectedTables = 'expected-tables',
 }

@@ -5,6 +5,7 @@ import { parseExpectedTables, type TableExpectation } from '../../smoke/database
 import { parseExpectBody, type BodyExpectation } from '../../smoke/expect-body.js';
 import { parseExpectedStatus, type StatusMatcher } from '../../smoke/expected-status.js';
 import { parseHeaders } from '../../smoke/headers.js';
+import { resolveWorkingDirectory } from '../../common/working-directory.js';
 import { getBoolean, getDuration, getInteger, getLines, getSecret, getString } from '../common/inputs.js';
 import { Inputs } from './constants.js';
 
@@ -31,6 +32,8 @@ export interface SmokeInputs {
   retryOn4xx: boolean;
   /** A shell command run after the URLs pass. */
   command?: string;
+  /** Where the command runs: the project's directory (working-directory), absolute. */
+  commandCwd: string;
   /** Connection string of the database to check the tables of. Masked. */
   databaseUrl?: string;
   /** Tables that must exist (name) or must not (!name). */
@@ -52,6 +55,7 @@ export function getInputs(): SmokeInputs {
   }
   const expectBodyText = getString(Inputs.ExpectBody);
   const command = getString(Inputs.Command);
+  const commandCwd = resolveWorkingDirectory(getString(Inputs.WorkingDirectory), undefined, Inputs.WorkingDirectory);
   const databaseUrl = getSecret(Inputs.DatabaseUrl);
   if (databaseUrl) secrets.push(...connectionSecrets(databaseUrl));
   const expectedTables = parseExpectedTables(getLines(Inputs.ExpectedTables), Inputs.ExpectedTables);
@@ -82,6 +86,7 @@ export function getInputs(): SmokeInputs {
     deadlineMs: getDuration(Inputs.Deadline, '5m', { min: 1 }),
     retryOn4xx: getBoolean(Inputs.RetryOn4xx, false),
     command,
+    commandCwd,
     databaseUrl,
     expectedTables,
     secrets,

@@ -39,7 +39,7 @@ export async function run(): Promise<void> {
         deadlineMs: inputs.deadlineMs,
         retryOn4xx: inputs.retryOn4xx,
         command: inputs.command,
-        commandCwd: process.env.GITHUB_WORKSPACE,
+        commandCwd: inputs.commandCwd,
         // The step's own inputs (the database URL, the headers) are not the command's business.
         commandEnv: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('INPUT_'))),
         database: inputs.databaseUrl ? { url: inputs.databaseUrl, tables: inputs.expectedTables } : undefined,

@@ -159,6 +159,28 @@ export function relativePath(root: string, file: string): string {
   return path.relative(root, file).split(path.sep).join('/') || '.';
 }
 
+/**
+ * Fails, naming where the directory came from, when a migrations directory does not exist: the input
+ * (relative to working-directory) or the knexfile's migrations.directory (relative to the knexfile).
+ */
+export function assertDirectoriesExist(settings: MigrationSettings, given: { migrationsDir?: string }): void {
+  for (const directory of settings.directories) {
+    if (fs.existsSync(directory) && fs.statSync(directory).isDirectory()) continue;
+    if (settings.sources?.directories === 'input') {
+      throw new ConfigurationError(
+        `Input "migrations-dir" is "${given.migrationsDir}", but ${directory} is not a directory. Check out the repository first (actions/checkout) and give the directory relative to working-directory.`,
+      );
+    }
+    const origin =
+      settings.sources?.directories === 'knexfile'
+        ? `The knexfile's migrations.directory (${settings.knexfile?.path})`
+        : "Knex's default migrations directory";
+    throw new ConfigurationError(
+      `${origin} is ${directory}, which is not a directory. Check out the repository first (actions/checkout), or give migrations-dir relative to working-directory.`,
+    );
+  }
+}
+
 const INPUT_NAMES: Partial<Record<SettingName, string>> = {
   directories: 'migrations-dir',
   tableName: 'migrations-table',

@@ -44,6 +44,8 @@ export interface CheckOptions {
   migrationsTable?: string;
   /** The schema the migrations write to (`public`). */
   schema?: string;
+  /** The knexfile's migrations.disableTransactions: migrations without config.transaction run outside a transaction. */
+  disableTransactions?: boolean;
   logger?: CheckLogger;
 }
 
@@ -182,7 +184,7 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
   const selected = resolveOnly(options.files, options.only);
   const lastIndex = Math.max(...options.files.map((file, index) => (selected.has(file.name) ? index : -1)));
   const files = options.files.slice(0, lastIndex + 1);
-  const source = new FileMigrationSource(files);
+  const source = new FileMigrationSource(files, { disableTransactions: options.disableTransactions });
 
   // Load everything before the first write: a migration that cannot load is a
   // ConfigurationError, and a missing down() is a finding Knex itself would refuse.

@@ -171,4 +171,18 @@ describe('a monorepo service (services/api) from its TypeScript knexfile', () =>
     expect(onlyCore.summary).toMatch(/\| directory \| `db\/core` \| input migrations-dir \|/);
     expect(onlyCore.stdout).toContain(`${ALL[1]} is applied but its file is missing`);
   }, 180_000);
+
+  it('verify-reversible checks it from the same knexfile: both directories, schema_migrations, the service dependency', async () => {
+    const run = await runBundle('verify-reversible', {
+      cwd: workspace,
+      inputs: { ...actionDefaults('verify-reversible'), ...SERVICE, 'database-url': database.url },
+    });
+    expect([run.code, run.errors]).toEqual([0, []]);
+    expect(run.outputs.checked).toBe('3');
+    expect(JSON.parse(run.outputs.irreversible)).toEqual([]);
+    for (const name of ALL) expect(run.stdout).toContain(`${name}: exact`);
+    expect(run.summary).toMatch(/\| tableName \| `schema_migrations` \| knexfile knexfile\.ts \(production\) \|/);
+    // The check's bookkeeping table is the knexfile's: no knex_migrations appears in what it compared.
+    expect(run.everything).not.toMatch(/knex_migrations/);
+  }, 180_000);
 });

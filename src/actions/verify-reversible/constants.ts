@@ -1,5 +1,8 @@
 export enum Inputs {
   DatabaseUrl = 'database-url',
+  WorkingDirectory = 'working-directory',
+  Knexfile = 'knexfile',
+  KnexEnvironment = 'knex-environment',
   MigrationsDir = 'migrations-dir',
   MigrationsTable = 'migrations-table',
   Schema = 'schema',

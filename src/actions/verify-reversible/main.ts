@@ -3,13 +3,21 @@ import path from 'node:path';
 import * as core from '@actions/core';
 import { ConfigurationError } from '../../common/errors.js';
 import { connectionSecrets, scrub } from '../../common/secrets.js';
+import { escapeHtml } from '../../common/html.js';
+import {
+  assertDirectoriesExist,
+  describeSettings,
+  relativePath,
+  resolveMigrationSettings,
+  type MigrationSettings,
+} from '../../migrations/knexfile.js';
 import { listMigrationFiles } from '../../migrations/source.js';
 import { checkReversibility } from '../../reversibility/checker.js';
 import { buildReport, summaryMarkdown, writeReport, type ReversibilityReport } from '../../reversibility/report.js';
 import { dropLiveScratchDatabases } from '../../reversibility/scratch-database.js';
 import { runAction } from '../common/run.js';
 import { Outputs } from './constants.js';
-import { getInputs } from './inputs.js';
+import { getInputs, type VerifyReversibleInputs } from './inputs.js';
 
 /**
  * Runs every migration up, down and up again on a scratch database and reports each
@@ -40,19 +48,15 @@ export async function run(): Promise<void> {
       const inputs = getInputs();
       secrets.add(...connectionSecrets(inputs.databaseUrl));
 
-      const files = listMigrationFiles([inputs.migrationsDir]);
-      if (files.length === 0) {
-        throw new ConfigurationError(
-          `Input "migrations-dir" is "${inputs.migrationsDirInput}", which holds no migration files (.js, .cjs, .mjs, .ts).`,
-        );
-      }
+      const { settings, files, migrationsDir } = await projectMigrations(inputs);
       const result = await core.group(`Checking ${inputs.only.length || files.length} migration(s): up, down, up`, () =>
         checkReversibility({
           serverUrl: inputs.databaseUrl,
           files,
           only: inputs.only,
-          migrationsTable: inputs.migrationsTable,
-          schema: inputs.schema,
+          migrationsTable: settings.tableName,
+          schema: settings.schemaName,
+          disableTransactions: settings.disableTransactions,
           logger: {
             info: (message) => core.info(secrets.scrub(message)),
             debug: (message) => core.debug(secrets.scrub(message)),
@@ -66,7 +70,10 @@ export async function run(): Promise<void> {
       core.setOutput(Outputs.Irreversible, JSON.stringify(report.irreversible));
       await core.summary
         .addRaw(
-          secrets.scrub(summaryMarkdown(report, { migrationsDir: inputs.migrationsDirInput, schema: inputs.schema })),
+          secrets.scrub(
+            summaryMarkdown(report, { migrationsDir: migrationsDir.join(', '), schema: settings.schemaName }) +
+              settingsMarkdown(settings),
+          ),
         )
         .write();
 
@@ -76,7 +83,7 @@ export async function run(): Promise<void> {
         const annotate = inputs.failOn === 'error' && check.outcome === 'difference' ? core.warning : core.error;
         annotate(secrets.scrub(`${check.name}: ${check.reason}`), {
           title: 'Migration not reversible',
-          file: annotationPath(inputs.migrationsDir, check.name),
+          file: annotationPath(files.find((file) => file.name === check.name)?.file ?? check.name),
         });
       }
       const failing = inputs.failOn === 'error' ? errors : [...errors, ...differences];
@@ -96,12 +103,36 @@ export async function run(): Promise<void> {
   }
 }
 
+/** The settings (knexfile, inputs, defaults) and the migration files, read from working-directory. */
+async function projectMigrations(inputs: VerifyReversibleInputs) {
+  // As the Knex CLI runs from the project: a knexfile's dotenv and a migration's relative paths see the service.
+  process.chdir(inputs.workingDirectory);
+  const settings = await resolveMigrationSettings({ ...inputs, cwd: inputs.workingDirectory });
+  for (const line of describeSettings(settings)) core.info(`${line.setting}: ${line.value} (${line.from})`);
+  const migrationsDir = settings.directories.map((directory) => relativePath(inputs.workingDirectory, directory));
+  assertDirectoriesExist(settings, inputs);
+  const files = listMigrationFiles(settings.directories, settings);
+  if (files.length === 0) {
+    throw new ConfigurationError(
+      `${settings.sources?.directories === 'input' ? 'Input "migrations-dir"' : 'The migrations directory'} ${migrationsDir.join(', ')} holds no migration files (${(settings.loadExtensions ?? ['.js', '.cjs', '.mjs', '.ts']).join(', ')}).`,
+    );
+  }
+  return { settings, files, migrationsDir };
+}
+
 /** Annotations need the file relative to the repository root to land on the pull request's diff. */
-function annotationPath(migrationsDir: string, name: string): string {
+function annotationPath(file: string): string {
   return path
-    .relative(process.env.GITHUB_WORKSPACE ?? process.cwd(), path.join(migrationsDir, name))
+    .relative(process.env.GITHUB_WORKSPACE ?? process.cwd(), file)
     .split(path.sep)
     .join('/');
+}
+
+function settingsMarkdown(settings: MigrationSettings): string {
+  const rows = describeSettings(settings).map(
+    (line) => `| ${line.setting} | \`${escapeHtml(line.value)}\` | ${escapeHtml(line.from) || '—'} |`,
+  );
+  return ['', '### Migration settings', '', '| Setting | Value | From |', '|---|---|---|', ...rows, ''].join('\n');
 }
 
 function emptyReport(): ReversibilityReport {

@@ -91434,6 +91434,23 @@ async function resolveMigrationSettings(request) {
 function relativePath(root, file) {
     return external_node_path_default().relative(root, file).split((external_node_path_default()).sep).join('/') || '.';
 }
+/**
+ * Fails, naming where the directory came from, when a migrations directory does not exist: the input
+ * (relative to working-directory) or the knexfile's migrations.directory (relative to the knexfile).
+ */
+function assertDirectoriesExist(settings, given) {
+    for (const directory of settings.directories) {
+        if (fs.existsSync(directory) && fs.statSync(directory).isDirectory())
+            continue;
+        if (settings.sources?.directories === 'input') {
+            throw new ConfigurationError(`Input "migrations-dir" is "${given.migrationsDir}", but ${directory} is not a directory. Check out the repository first (actions/checkout) and give the directory relative to working-directory.`);
+        }
+        const origin = settings.sources?.directories === 'knexfile'
+            ? `The knexfile's migrations.directory (${settings.knexfile?.path})`
+            : "Knex's default migrations directory";
+        throw new ConfigurationError(`${origin} is ${directory}, which is not a directory. Check out the repository first (actions/checkout), or give migrations-dir relative to working-directory.`);
+    }
+}
 const INPUT_NAMES = {
     directories: 'migrations-dir',
     tableName: 'migrations-table',
@@ -91600,9 +91617,16 @@ async function loadMigrationModule(file) {
 /** A Knex MigrationSource over files on disk, loading them through loadMigrationModule. */
 class FileMigrationSource {
     files;
+    options;
     cache = new Map();
-    constructor(files) {
+    /**
+     * With `disableTransactions` (the knexfile's migrations.disableTransactions), a migration that does
+     * not set config.transaction itself gets `false`, as Knex's Migrator#_useTransaction decides: for
+     * code that reads config.transaction instead of handing the setting to the Migrator.
+     */
+    constructor(files, options = {}) {
         this.files = files;
+        this.options = options;
     }
     async getMigrations() {
         return [...this.files];
@@ -91614,10 +91638,17 @@ class FileMigrationSource {
         let loaded = this.cache.get(migration.file);
         if (!loaded) {
             loaded = loadMigrationModule(migration.file);
+            if (this.options.disableTransactions)
+                loaded = loaded.then(withoutDefaultTransaction);
             this.cache.set(migration.file, loaded);
         }
         return loaded;
     }
+}
+function withoutDefaultTransaction(module) {
+    if (typeof module.config?.transaction === 'boolean')
+        return module;
+    return { ...module, config: { ...module.config, transaction: false } };
 }
 /**
  * A FileMigrationSource that tells a MigrationTracker which migration's down() runs,

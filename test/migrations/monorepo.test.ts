@@ -100,7 +100,7 @@ describe('a monorepo service (services/api) from its TypeScript knexfile', () =>
 
     const plan = await rollback({ mode: 'plan', steps: '1' });
     expect([plan.code, plan.errors]).toEqual([0, []]);
-    expect(JSON.parse(plan.outputs.plan).map((step: { name: string }) => step.name)).toEqual([ALL[2]]);
+    expect((JSON.parse(plan.outputs.plan) as Array<{ name: string }>).map((step) => step.name)).toEqual([ALL[2]]);
     // The helper the migration imports is covered; the one its down() imports while it runs cannot be.
     expect(plan.summary).toContain('the local code they load: `lib/tables.ts`');
     expect(plan.summary).not.toContain('lib/cleanup.ts');

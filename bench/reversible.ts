@@ -48,7 +48,7 @@ async function main(): Promise<void> {
   const admin = new pg.Client({ connectionString: server.adminUrl });
   await admin.connect();
   try {
-    const version = (await admin.query('SHOW server_version')).rows[0].server_version as string;
+    const version = (await admin.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version;
     const baseEnv = {
       PATH: `${path.join(repoRoot, 'node_modules/.bin')}:${process.env.PATH ?? ''}`,
       HOME: process.env.HOME ?? os.homedir(),
@@ -105,7 +105,11 @@ async function main(): Promise<void> {
         },
       });
       if (/^::error/m.test(stdout)) throw new Error(`verify-reversible reported an error:\n${stdout.slice(-3000)}`);
-      const report = JSON.parse(fs.readFileSync(path.join(work, 'verify-reversible-report.json'), 'utf8'));
+      const report = JSON.parse(fs.readFileSync(path.join(work, 'verify-reversible-report.json'), 'utf8')) as {
+        checked: number;
+        exact: string[];
+        durationMs: number;
+      };
       if (report.checked !== count || report.exact.length !== count) {
         throw new Error(
           `verify-reversible checked ${report.checked} and found ${report.exact.length} exact of ${count} migrations`,
@@ -161,7 +165,7 @@ async function queryOn(url: string, sql: string): Promise<Record<string, unknown
   const client = new pg.Client({ connectionString: url });
   await client.connect();
   try {
-    return (await client.query(sql)).rows;
+    return (await client.query<Record<string, unknown>>(sql)).rows;
   } finally {
     await client.end();
   }

@@ -75,8 +75,9 @@ async function main(): Promise<void> {
     const databaseUrl = url.toString();
     knex = knexFactory({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 2 } });
     const db = knex;
-    const version = (await db.raw('SHOW server_version')).rows[0].server_version as string;
-    const fsync = (await db.raw('SHOW fsync')).rows[0].fsync as string;
+    const version = (await db.raw<{ rows: Array<{ server_version: string }> }>('SHOW server_version')).rows[0]
+      .server_version;
+    const fsync = (await db.raw<{ rows: Array<{ fsync: string }> }>('SHOW fsync')).rows[0].fsync;
     const source = new FileMigrationSource(listMigrationFiles([path.join(project.dir, 'migrations')]));
 
     const migrateUp = async (): Promise<void> => {
@@ -87,13 +88,13 @@ async function main(): Promise<void> {
     };
     /** After a rollback nothing of the corpus may remain: no rows in knex_migrations, no object it created. */
     const assertRolledBack = async (label: string): Promise<void> => {
-      const { rows } = await db.raw(`
+      const { rows } = await db.raw<{ rows: Array<Record<string, string>> }>(`
         SELECT (SELECT count(*) FROM knex_migrations) AS applied,
                (SELECT count(*) FROM pg_class WHERE relnamespace = 'public'::regnamespace AND relname LIKE 'bench\\_%') AS relations,
                (SELECT count(*) FROM pg_type WHERE typnamespace = 'public'::regnamespace AND typtype = 'e') AS enums,
                (SELECT count(*) FROM pg_proc WHERE pronamespace = 'public'::regnamespace) AS functions,
                (SELECT count(*) FROM pg_policy) AS policies`);
-      const left = Object.entries(rows[0] as Record<string, string>).filter(([, value]) => Number(value) !== 0);
+      const left = Object.entries(rows[0]).filter(([, value]) => Number(value) !== 0);
       if (left.length)
         throw new Error(`${label} left the corpus behind: ${left.map(([what, n]) => `${n} ${what}`).join(', ')}`);
     };

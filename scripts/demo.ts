@@ -274,7 +274,7 @@ async function main(): Promise<void> {
     reason: REASON,
     database: INSTANCE,
     'snapshot-identifier': snapshot.outputs['snapshot-identifier'],
-    'rolled-back': JSON.parse(rollback.outputs['rolled-back']),
+    'rolled-back': JSON.parse(rollback.outputs['rolled-back']) as string[],
   };
   await step(
     'Notify: succeeded',

@@ -26615,7 +26615,7 @@ module.exports = SetCache;
 
 var ListCache = __nccwpck_require__(68884),
     stackClear = __nccwpck_require__(91509),
-    stackDelete = __nccwpck_require__(23218),
+    stackDelete = __nccwpck_require__(837),
     stackGet = __nccwpck_require__(46572),
     stackHas = __nccwpck_require__(66216),
     stackSet = __nccwpck_require__(51976);
@@ -32148,7 +32148,7 @@ module.exports = stackClear;
 
 /***/ }),
 
-/***/ 23218:
+/***/ 837:
 /***/ ((module) => {
 
 /**
@@ -59720,7 +59720,7 @@ var DetailUnionResolver = /** @class */ (function () {
 /***/ 20770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(20218);
+module.exports = __nccwpck_require__(20218);
 
 
 /***/ }),
@@ -59740,10 +59740,10 @@ var assert = __nccwpck_require__(42613);
 var util = __nccwpck_require__(39023);
 
 
-__webpack_unused_export__ = httpOverHttp;
-__webpack_unused_export__ = httpsOverHttp;
-__webpack_unused_export__ = httpOverHttps;
-__webpack_unused_export__ = httpsOverHttps;
+exports.httpOverHttp = httpOverHttp;
+exports.httpsOverHttp = httpsOverHttp;
+exports.httpOverHttps = httpOverHttps;
+exports.httpsOverHttps = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -60006,7 +60006,7 @@ var __webpack_unused_export__;
 const Client = __nccwpck_require__(23701)
 const Dispatcher = __nccwpck_require__(30883)
 const Pool = __nccwpck_require__(30628)
-const BalancedPool = __nccwpck_require__(837)
+const BalancedPool = __nccwpck_require__(23218)
 const Agent = __nccwpck_require__(57405)
 const ProxyAgent = __nccwpck_require__(76672)
 const EnvHttpProxyAgent = __nccwpck_require__(53137)
@@ -60033,7 +60033,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
-__webpack_unused_export__ = ProxyAgent
+module.exports.kT = ProxyAgent
 __webpack_unused_export__ = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
@@ -64281,7 +64281,7 @@ module.exports = Agent
 
 /***/ }),
 
-/***/ 837:
+/***/ 23218:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
 
@@ -88114,23 +88114,858 @@ function extend(target) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(10100);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(60122);
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+await _main_js__WEBPACK_IMPORTED_MODULE_0__/* .action */ .X.start();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 10100:
+/***/ 60122:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
+  X: () => (/* binding */ action)
 });
+
+// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
+var platform_namespaceObject = {};
+__nccwpck_require__.r(platform_namespaceObject);
+__nccwpck_require__.d(platform_namespaceObject, {
+  arch: () => (arch),
+  getDetails: () => (getDetails),
+  isLinux: () => (isLinux),
+  isMacOS: () => (isMacOS),
+  isWindows: () => (isWindows),
+  platform: () => (platform)
+});
+
+// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/core.js
+var core_namespaceObject = {};
+__nccwpck_require__.r(core_namespaceObject);
+__nccwpck_require__.d(core_namespaceObject, {
+  ExitCode: () => (ExitCode),
+  addPath: () => (addPath),
+  debug: () => (debug),
+  endGroup: () => (endGroup),
+  error: () => (error),
+  exportVariable: () => (exportVariable),
+  getBooleanInput: () => (getBooleanInput),
+  getIDToken: () => (getIDToken),
+  getInput: () => (getInput),
+  getMultilineInput: () => (getMultilineInput),
+  getState: () => (getState),
+  group: () => (group),
+  info: () => (info),
+  isDebug: () => (isDebug),
+  markdownSummary: () => (markdownSummary),
+  notice: () => (notice),
+  platform: () => (platform_namespaceObject),
+  saveState: () => (saveState),
+  setCommandEcho: () => (setCommandEcho),
+  setFailed: () => (setFailed),
+  setOutput: () => (setOutput),
+  setSecret: () => (setSecret),
+  startGroup: () => (startGroup),
+  summary: () => (summary),
+  toPlatformPath: () => (toPlatformPath),
+  toPosixPath: () => (toPosixPath),
+  toWin32Path: () => (toWin32Path),
+  warning: () => (warning)
+});
+
+;// CONCATENATED MODULE: ./src/common/errors.ts
+/**
+ * A mistake the user can fix (bad input, missing permission, a state the run refuses):
+ * reported as a plain error with the fix, no stack trace. Anything else is our bug.
+ */
+class errors_ConfigurationError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'ConfigurationError';
+    }
+}
+function isConfigurationError(error) {
+    return error instanceof errors_ConfigurationError || (error instanceof Error && error.name === 'ConfigurationError');
+}
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    return String(error);
+}
+
+;// CONCATENATED MODULE: external "node:fs"
+const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
+var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_namespaceObject);
+;// CONCATENATED MODULE: external "node:path"
+const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __nccwpck_require__(73136);
+;// CONCATENATED MODULE: ./src/common/html.ts
+/**
+ * The one escaping helper for text shown as HTML (job summaries, Slack's mrkdwn, Markdown records):
+ * `@actions/core`'s summary helpers, Slack and GitHub's Markdown all render `<`, `>` and `&` as
+ * markup, so whatever a person typed (a reason, a name) or a server answered must pass through here.
+ */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+;// CONCATENATED MODULE: external "node:module"
+const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
+var external_node_module_default = /*#__PURE__*/__nccwpck_require__.n(external_node_module_namespaceObject);
+// EXTERNAL MODULE: ./node_modules/sucrase/dist/index.js
+var dist = __nccwpck_require__(62413);
+// EXTERNAL MODULE: external "node:crypto"
+var external_node_crypto_ = __nccwpck_require__(77598);
+;// CONCATENATED MODULE: ./src/migrations/local-code.ts
+
+
+
+
+
+// Which of the caller's files a migration runs. A down() that imports a local helper
+// (`import { TABLES } from '../lib/tables'`) changes its SQL when the helper changes, so the
+// plan's fingerprint must cover the helper too. The files are recorded as Node loads them,
+// not guessed from the source: the module hooks (typescript-loader.ts) report every
+// resolution, and CommonJS modules carry their own `children`. Both are needed: the hooks
+// see ESM imports and dynamic import(), but Node's CommonJS loader skips resolution (and so
+// the hook) when a sibling module already required the same specifier, while `children`
+// lists every module a CommonJS module required, cached or not.
+const edges = new Map();
+/** Called by the loader's resolve hook: `parent` imported or required `child` (both file: URLs or paths). */
+function recordDependency(parent, child) {
+    const from = toPath(parent);
+    const to = toPath(child);
+    if (!from || !to || from === to)
+        return;
+    let children = edges.get(from);
+    if (!children)
+        edges.set(from, (children = new Set()));
+    children.add(to);
+}
+function toPath(location) {
+    if (!location)
+        return undefined;
+    if (location.startsWith('file:'))
+        return (0,external_node_url_.fileURLToPath)(location);
+    return external_node_path_default().isAbsolute(location) ? location : undefined;
+}
+function commonJsChildren(file) {
+    const cache = createRequire(file).cache;
+    return (cache[file]?.children ?? []).map((child) => child.filename ?? child.id).filter((id) => path.isAbsolute(id));
+}
+/** Outside node_modules: the caller's own code, which can change between a plan and its execution. */
+function isLocalCode(file) {
+    return !file.split(path.sep).includes('node_modules') && fs.existsSync(file) && fs.statSync(file).isFile();
+}
+/**
+ * Every local file the given files loaded, directly or through other local files, so far in
+ * this process: their own dependencies outside node_modules. The files themselves are left out.
+ * Dependencies inside node_modules are not followed: they are versioned by the lockfile.
+ */
+function localDependencies(files) {
+    const start = new Set(files);
+    const seen = new Set();
+    const queue = [...files];
+    while (queue.length > 0) {
+        const file = queue.shift();
+        for (const child of [...(edges.get(file) ?? []), ...commonJsChildren(file)]) {
+            if (seen.has(child) || start.has(child) || !isLocalCode(child))
+                continue;
+            seen.add(child);
+            queue.push(child);
+        }
+    }
+    return [...seen].sort();
+}
+function hashLocalCode(files, root) {
+    return files
+        .map((file) => ({
+        // Relative, with forward slashes: the plan and execute jobs may check out to different paths.
+        path: path.relative(root, file).split(path.sep).join('/'),
+        sha256: crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex'),
+    }))
+        .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+;// CONCATENATED MODULE: ./src/migrations/typescript-loader.ts
+
+
+
+
+
+
+// Knex projects write migrations in TypeScript and run them with ts-node. The runner
+// has no ts-node, and Node 24's own type stripping rejects what typical migrations
+// contain (enums, `import { Knex } from 'knex'` used only as a type under
+// verbatim-module rules). So the action carries a pure-JS transpiler (sucrase) and
+// teaches Node's loader, in-thread through module.registerHooks, to load .ts files:
+// as CommonJS, the way ts-node compiles them, unless the caller's package is
+// "type": "module" or the file is .mts. The files stay where they are, so their own
+// imports resolve from the caller's repository. The same hooks record which file loads
+// which (local-code.ts), for every migration, TypeScript or not.
+const TYPESCRIPT = /\.(c|m)?ts$/;
+let registered = false;
+let active = false;
+/**
+ * Teaches this process to load TypeScript. Returns whether our hooks are in charge: false
+ * under a host with a module system of its own (jest's runtime), which compiles TypeScript
+ * itself and must be left to load the files.
+ */
+function registerTypeScriptLoader() {
+    if (registered)
+        return active;
+    registered = true;
+    if (typeof (external_node_module_default()).registerHooks !== 'function') {
+        throw new Error(`Loading TypeScript migrations needs Node.js 22.15 or newer (running ${process.version}).`);
+    }
+    try {
+        installHooks();
+        active = true;
+    }
+    catch (error) {
+        if (error.code !== 'ERR_HOOKS_UNSUPPORTED' &&
+            !/not supported|unsupported/i.test(String(error)))
+            throw error;
+    }
+    return active;
+}
+function installHooks() {
+    external_node_module_default().registerHooks({
+        resolve(specifier, context, nextResolve) {
+            let resolved;
+            try {
+                resolved = nextResolve(specifier, context);
+            }
+            catch (error) {
+                const alternative = typeScriptAlternative(specifier, context.parentURL);
+                if (!alternative)
+                    throw error;
+                resolved = { url: alternative, shortCircuit: true };
+            }
+            // What each file loads is what the plan fingerprint covers (local-code.ts).
+            recordDependency(context.parentURL, resolved.url);
+            return resolved;
+        },
+        load(url, context, nextLoad) {
+            if (!url.startsWith('file:') || !TYPESCRIPT.test(url))
+                return nextLoad(url, context);
+            const file = (0,external_node_url_.fileURLToPath)(url);
+            const format = typeScriptFormat(file);
+            // CommonJS without a source goes to the CommonJS loader, and so to the extension
+            // handler below. Handing it the compiled source instead would make Node 24 run its
+            // own type stripper over the already-compiled JavaScript: a second parse per file.
+            if (format === 'commonjs')
+                return { format, shortCircuit: true };
+            return { format, source: compileTypeScript(external_node_fs_default().readFileSync(file, 'utf8'), file, format), shortCircuit: true };
+        },
+    });
+    const extensions = (external_node_module_default())._extensions;
+    for (const extension of ['.ts', '.cts']) {
+        const previous = extensions[extension];
+        extensions[extension] = (loading, filename) => {
+            if (typeScriptFormat(filename) !== 'commonjs' && previous)
+                return previous(loading, filename);
+            loading._compile(compileTypeScript(external_node_fs_default().readFileSync(filename, 'utf8'), filename, 'commonjs'), filename);
+        };
+    }
+}
+/** `./helper` or `./helper.js` written in a TypeScript file means `./helper.ts`, as tsc resolves it. */
+function typeScriptAlternative(specifier, parentURL) {
+    if (!parentURL?.startsWith('file:'))
+        return undefined;
+    if (!(specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('file:')))
+        return undefined;
+    const base = specifier.startsWith('file:')
+        ? (0,external_node_url_.fileURLToPath)(specifier)
+        : external_node_path_default().resolve(external_node_path_default().dirname((0,external_node_url_.fileURLToPath)(parentURL)), specifier);
+    const stem = base.replace(/\.(c|m)?js$/, '');
+    const candidates = [`${stem}.ts`, `${stem}.mts`, `${stem}.cts`, external_node_path_default().join(base, 'index.ts')];
+    const found = candidates.find((candidate) => external_node_fs_default().existsSync(candidate) && external_node_fs_default().statSync(candidate).isFile());
+    return found ? (0,external_node_url_.pathToFileURL)(found).href : undefined;
+}
+function typeScriptFormat(file) {
+    if (file.endsWith('.mts'))
+        return 'module';
+    if (file.endsWith('.cts'))
+        return 'commonjs';
+    return nearestPackageType(external_node_path_default().dirname(file)) === 'module' ? 'module' : 'commonjs';
+}
+const packageTypes = new Map();
+function nearestPackageType(directory) {
+    if (!packageTypes.has(directory))
+        packageTypes.set(directory, readPackageType(directory));
+    return packageTypes.get(directory);
+}
+function readPackageType(directory) {
+    for (let dir = directory;; dir = external_node_path_default().dirname(dir)) {
+        const manifest = external_node_path_default().join(dir, 'package.json');
+        if (external_node_fs_default().existsSync(manifest)) {
+            try {
+                return JSON.parse(external_node_fs_default().readFileSync(manifest, 'utf8')).type ?? 'commonjs';
+            }
+            catch {
+                return undefined;
+            }
+        }
+        if (external_node_path_default().dirname(dir) === dir)
+            return undefined;
+    }
+}
+function compileTypeScript(source, file, format) {
+    return (0,dist/* transform */.pd)(source, {
+        transforms: format === 'commonjs' ? ['typescript', 'imports'] : ['typescript'],
+        filePath: file,
+        // Keep line numbers so a stack trace points at the caller's own line.
+        keepUnusedImports: false,
+        disableESTransforms: true,
+        production: true,
+    }).code;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/knexfile.ts
+
+
+
+
+
+
+/**
+ * Reads the `migrations` block of a project's knexfile the way `knex migrate:*` does:
+ * a default export (or module.exports), possibly a function returning the config,
+ * then `config[environment]` when that key exists, else the whole object.
+ */
+async function readKnexfile(file, environment) {
+    const absolute = external_node_path_default().resolve(file);
+    if (!external_node_fs_default().existsSync(absolute) || !external_node_fs_default().statSync(absolute).isFile()) {
+        throw new errors_ConfigurationError(`Input "knexfile" is "${file}": no such file (looked at ${absolute}). Give the path of the project's knexfile, or leave it empty.`);
+    }
+    let config;
+    try {
+        if (/\.(c|m)?ts$/.test(absolute))
+            registerTypeScriptLoader();
+        let loaded = (await import(/* webpackIgnore: true */ (0,external_node_url_.pathToFileURL)(absolute).href));
+        // CommonJS arrives as { default: module.exports }; a transpiled ESM default may be nested once more.
+        config = loaded.default ?? loaded;
+        if (config && typeof config === 'object' && 'default' in config && !('migrations' in config)) {
+            loaded = config;
+            config = loaded.default ?? config;
+        }
+        if (typeof config === 'function')
+            config = await config();
+        // `module.exports = loadConfig()`: an exported promise, as the Knex CLI awaits it.
+        if (isThenable(config))
+            config = await config;
+    }
+    catch (error) {
+        throw new errors_ConfigurationError(`Input "knexfile": ${file} could not be loaded: ${errorMessage(error)}. Fix the knexfile or leave "knexfile" empty and give migrations-dir.`);
+    }
+    if (!config || typeof config !== 'object') {
+        throw new errors_ConfigurationError(`Input "knexfile": ${file} exports no configuration object.`);
+    }
+    const all = config;
+    const hasEnvironment = Object.prototype.hasOwnProperty.call(all, environment) && typeof all[environment] === 'object';
+    const selected = (hasEnvironment ? all[environment] : all);
+    const migrations = (selected.migrations ?? {});
+    if (typeof migrations !== 'object')
+        throw new errors_ConfigurationError(`Input "knexfile": ${file}'s migrations setting is not an object.`);
+    if (migrations.migrationSource) {
+        throw new errors_ConfigurationError(`Input "knexfile": ${file} sets migrations.migrationSource, a custom source this action cannot reproduce. Give migrations-dir instead.`);
+    }
+    const base = external_node_path_default().dirname(absolute);
+    const settings = { environment: hasEnvironment ? environment : undefined };
+    if (migrations.directory !== undefined) {
+        const list = Array.isArray(migrations.directory) ? migrations.directory : [migrations.directory];
+        settings.directories = list.map((directory) => external_node_path_default().resolve(base, String(directory)));
+    }
+    if (typeof migrations.tableName === 'string')
+        settings.tableName = migrations.tableName;
+    if (typeof migrations.schemaName === 'string')
+        settings.schemaName = migrations.schemaName;
+    if (Array.isArray(migrations.loadExtensions))
+        settings.loadExtensions = migrations.loadExtensions.map(String);
+    if (typeof migrations.sortDirsSeparately === 'boolean')
+        settings.sortDirsSeparately = migrations.sortDirsSeparately;
+    if (typeof migrations.disableTransactions === 'boolean')
+        settings.disableTransactions = migrations.disableTransactions;
+    return settings;
+}
+function isThenable(value) {
+    return typeof value?.then === 'function';
+}
+/** The first of: the explicit input, the knexfile's value, the default; and which one it was. */
+function pick(input, fromFile, fallback) {
+    if (input !== undefined)
+        return [input, 'input'];
+    if (fromFile !== undefined)
+        return [fromFile, 'knexfile'];
+    return [fallback, 'default'];
+}
+async function resolveMigrationSettings(request) {
+    const knexfile = request.knexfile ? external_node_path_default().resolve(request.cwd, request.knexfile) : undefined;
+    const fromFile = knexfile ? await readKnexfile(knexfile, request.knexEnvironment) : {};
+    // Knex's CLI runs from the knexfile's directory, so its default `./migrations` is there.
+    const base = knexfile ? external_node_path_default().dirname(knexfile) : request.cwd;
+    const [directories, directoriesFrom] = pick(request.migrationsDir ? [external_node_path_default().resolve(request.cwd, request.migrationsDir)] : undefined, fromFile.directories, [external_node_path_default().resolve(base, 'migrations')]);
+    const [tableName, tableNameFrom] = pick(request.migrationsTable, fromFile.tableName, 'knex_migrations');
+    const [schemaName, schemaNameFrom] = pick(request.schema, fromFile.schemaName, 'public');
+    const [sortDirsSeparately, sortFrom] = pick(undefined, fromFile.sortDirsSeparately, false);
+    const [disableTransactions, disableFrom] = pick(undefined, fromFile.disableTransactions, false);
+    return {
+        directories,
+        tableName,
+        schemaName,
+        loadExtensions: fromFile.loadExtensions,
+        sortDirsSeparately,
+        disableTransactions,
+        root: request.cwd,
+        knexfile: knexfile ? { path: relativePath(request.cwd, knexfile), environment: fromFile.environment } : undefined,
+        sources: {
+            directories: directoriesFrom,
+            tableName: tableNameFrom,
+            schemaName: schemaNameFrom,
+            loadExtensions: fromFile.loadExtensions ? 'knexfile' : 'default',
+            sortDirsSeparately: sortFrom,
+            disableTransactions: disableFrom,
+        },
+    };
+}
+/** A path as the user would write it from the project directory. */
+function relativePath(root, file) {
+    return external_node_path_default().relative(root, file).split((external_node_path_default()).sep).join('/') || '.';
+}
+/**
+ * Fails, naming where the directory came from, when a migrations directory does not exist: the input
+ * (relative to working-directory) or the knexfile's migrations.directory (relative to the knexfile).
+ */
+function assertDirectoriesExist(settings, given) {
+    for (const directory of settings.directories) {
+        if (fs.existsSync(directory) && fs.statSync(directory).isDirectory())
+            continue;
+        if (settings.sources?.directories === 'input') {
+            throw new ConfigurationError(`Input "migrations-dir" is "${given.migrationsDir}", but ${directory} is not a directory. Check out the repository first (actions/checkout) and give the directory relative to working-directory.`);
+        }
+        const origin = settings.sources?.directories === 'knexfile'
+            ? `The knexfile's migrations.directory (${settings.knexfile?.path})`
+            : "Knex's default migrations directory";
+        throw new ConfigurationError(`${origin} is ${directory}, which is not a directory. Check out the repository first (actions/checkout), or give migrations-dir relative to working-directory.`);
+    }
+}
+const INPUT_NAMES = {
+    directories: 'migrations-dir',
+    tableName: 'migrations-table',
+    schemaName: 'schema',
+};
+/** One line per setting, saying its value and where it came from: the summary's "Migration settings". */
+function describeSettings(settings) {
+    const knexfile = settings.knexfile
+        ? `knexfile ${settings.knexfile.path}${settings.knexfile.environment ? ` (${settings.knexfile.environment})` : ''}`
+        : 'knexfile';
+    const from = (name) => {
+        const source = settings.sources?.[name];
+        if (!source)
+            return '';
+        if (source === 'input')
+            return `input ${INPUT_NAMES[name] ?? name}`;
+        return source === 'knexfile' ? knexfile : "Knex's default";
+    };
+    return [
+        {
+            setting: 'directory',
+            value: settings.directories
+                .map((directory) => relativePath(settings.root ?? process.cwd(), directory))
+                .join(', '),
+            from: from('directories'),
+        },
+        { setting: 'tableName', value: settings.tableName, from: from('tableName') },
+        { setting: 'schemaName', value: settings.schemaName, from: from('schemaName') },
+        {
+            setting: 'loadExtensions',
+            value: (settings.loadExtensions ?? ['.js', '.cjs', '.mjs', '.ts', '.mts', '.cts']).join(' '),
+            from: from('loadExtensions'),
+        },
+        { setting: 'sortDirsSeparately', value: String(settings.sortDirsSeparately), from: from('sortDirsSeparately') },
+        { setting: 'disableTransactions', value: String(settings.disableTransactions), from: from('disableTransactions') },
+    ];
+}
+/**
+ * The summary's "Migration settings" table (rollback and verify-reversible): each setting, its value
+ * and where it came from. Values sit in code spans and sources are escaped, so markup in a path shows as written.
+ */
+function settingsTable(settings) {
+    const cell = (text) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+    return [
+        '### Migration settings',
+        '',
+        '| Setting | Value | From |',
+        '|---|---|---|',
+        ...describeSettings(settings).map((line) => `| ${line.setting} | \`${cell(line.value)}\` | ${escapeHtml(cell(line.from)) || '—'} |`),
+        '',
+    ];
+}
+
+// EXTERNAL MODULE: ./node_modules/knex/knex.js
+var knex_knex = __nccwpck_require__(31190);
+var knex_default = /*#__PURE__*/__nccwpck_require__.n(knex_knex);
+;// CONCATENATED MODULE: ./src/common/secrets.ts
+/**
+ * The strings that must never reach a log, an output or a summary for one
+ * connection string: the URL itself, its password, and their URL-encoded and
+ * decoded forms (a driver may print either).
+ */
+function connectionSecrets(connectionString) {
+    const secrets = new Set();
+    if (!connectionString)
+        return [];
+    secrets.add(connectionString);
+    try {
+        const url = new URL(connectionString);
+        if (url.password) {
+            secrets.add(url.password);
+            secrets.add(safeDecode(url.password));
+            secrets.add(encodeURIComponent(safeDecode(url.password)));
+        }
+        const query = url.searchParams.get('password');
+        if (query)
+            secrets.add(query);
+    }
+    catch {
+        // libpq key/value form: password=... ; take the value as the secret.
+        const match = /password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/i.exec(connectionString);
+        if (match)
+            secrets.add(match[1].replace(/^'|'$/g, ''));
+    }
+    return [...secrets].filter((secret) => secret.length >= 3);
+}
+function safeDecode(value) {
+    try {
+        return decodeURIComponent(value);
+    }
+    catch {
+        return value;
+    }
+}
+/** Replaces every secret in text with ***, longest first so a URL is not half-replaced by its password. */
+function scrub(text, secrets) {
+    let result = text;
+    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+        if (secret)
+            result = result.split(secret).join('***');
+    }
+    return result;
+}
+/** The connection string with its password replaced, for messages that must name the server. */
+function redactConnectionString(connectionString) {
+    try {
+        const url = new URL(connectionString);
+        if (url.password)
+            url.password = '***';
+        if (url.searchParams.has('password'))
+            url.searchParams.set('password', '***');
+        return url.toString();
+    }
+    catch {
+        return '(connection string)';
+    }
+}
+
+// EXTERNAL MODULE: external "node:async_hooks"
+var external_node_async_hooks_ = __nccwpck_require__(16698);
+// EXTERNAL MODULE: ./node_modules/knex/lib/execution/transaction.js
+var transaction = __nccwpck_require__(48261);
+var transaction_default = /*#__PURE__*/__nccwpck_require__.n(transaction);
+;// CONCATENATED MODULE: ./src/migrations/origin.ts
+// Where a statement comes from, known without reading its text: from inside a running down()
+// (and which), from a down() that already returned (a late query), from Knex's Transaction
+// object (its BEGIN, COMMIT, ROLLBACK and SAVEPOINTs), or from neither (Knex's Migrator
+// doing its bookkeeping between downs, or the action itself).
+//
+// A down() runs inside an AsyncLocalStorage frame: every query it starts, awaited or not,
+// carries that frame, including one fired from a timer after down() returned. Timers a
+// down() leaves pending are counted, so the run can wait for them before it commits.
+
+
+const origin_frames = new external_node_async_hooks_.AsyncLocalStorage();
+const pendingOwner = new Map();
+const hook = (0,external_node_async_hooks_.createHook)({
+    init(asyncId, type) {
+        if (type !== 'Timeout' && type !== 'Immediate')
+            return;
+        const frame = origin_frames.getStore();
+        if (!frame)
+            return;
+        frame.pending.add(asyncId);
+        pendingOwner.set(asyncId, frame);
+    },
+    destroy(asyncId) {
+        pendingOwner.get(asyncId)?.pending.delete(asyncId);
+        pendingOwner.delete(asyncId);
+    },
+});
+let watchers = 0;
+/** Counts pending timers of downs while a run needs it (async_hooks cost nothing when disabled). */
+function watchDowns() {
+    if (watchers++ === 0)
+        hook.enable();
+    let stopped = false;
+    return () => {
+        if (stopped)
+            return;
+        stopped = true;
+        if (--watchers === 0)
+            hook.disable();
+    };
+}
+/** Runs one migration's down() in its frame. */
+async function inDownFrame(migration, down, frame = newFrame(migration)) {
+    try {
+        return await origin_frames.run(frame, down);
+    }
+    finally {
+        frame.returned = true;
+    }
+}
+function newFrame(migration) {
+    return { migration, returned: false, pending: new Set() };
+}
+function currentFrame() {
+    return origin_frames.getStore();
+}
+/** Runs `body` outside any down()'s frame (the action's own work started from inside one, say). */
+function outsideDowns(body) {
+    return origin_frames.exit(body);
+}
+let sending;
+/**
+ * Knex's Transaction.query hands its statement to the connection synchronously (through
+ * the client's query, _query and pg's client.query, with no await in between), so a flag
+ * set around it is still set when the guarded connection receives the statement.
+ */
+function recogniseKnexTransactions() {
+    const prototype = (transaction_default()).prototype;
+    if (prototype[MARK])
+        return;
+    // Read as a plain function: it is always applied with the transaction as its this.
+    const original = Reflect.get(prototype, 'query');
+    prototype.query = function (...args) {
+        const previous = sending;
+        sending = { nested: this.outerTx !== undefined && this.outerTx !== null };
+        try {
+            return original.apply(this, args);
+        }
+        finally {
+            sending = previous;
+        }
+    };
+    prototype[MARK] = true;
+}
+const MARK = Symbol.for('db-rollback-actions.knex-transaction-origin');
+recogniseKnexTransactions();
+function knexTransactionSending() {
+    return sending;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/source.ts
+
+
+
+
+
+
+
+/** The extensions loaded when the knexfile names none. Knex's default plus .mjs and .mts/.cts. */
+const DEFAULT_LOAD_EXTENSIONS = ['.js', '.cjs', '.mjs', '.ts', '.mts', '.cts'];
+/**
+ * Lists migration files as Knex's FsMigrations does: every directory, filtered by
+ * extension, sorted by file name across directories (or per directory, in order,
+ * when sortDirsSeparately is set).
+ */
+function listMigrationFiles(directories, options = {}) {
+    const extensions = options.loadExtensions ?? DEFAULT_LOAD_EXTENSIONS;
+    const perDirectory = directories.map((directory) => {
+        if (!external_node_fs_default().existsSync(directory) || !external_node_fs_default().statSync(directory).isDirectory()) {
+            throw new errors_ConfigurationError(`Migrations directory "${directory}" does not exist or is not a directory.`);
+        }
+        const files = external_node_fs_default().readdirSync(directory)
+            .filter((name) => extensions.includes(external_node_path_default().extname(name)) && !name.endsWith('.d.ts'))
+            .map((name) => ({ name, file: external_node_path_default().resolve(directory, name) }));
+        return options.sortDirsSeparately ? files.sort((a, b) => compare(a.name, b.name)) : files;
+    });
+    const all = perDirectory.flat();
+    return options.sortDirsSeparately ? all : all.sort((a, b) => compare(a.name, b.name));
+}
+function compare(a, b) {
+    return a < b ? -1 : a > b ? 1 : 0;
+}
+/**
+ * Loads one migration module. `.mjs` and ESM `.js` need import(); ncc would rewrite a
+ * plain import() into its own loader that cannot load them, hence webpackIgnore.
+ * TypeScript goes through the sucrase hooks registered here: when it compiles to CommonJS
+ * it is require()d, as Knex's own importFile requires CommonJS, which skips the ESM
+ * loader's per-file resolve and module job (about a third of the cost of loading it).
+ */
+async function loadMigrationModule(file) {
+    const typescript = /\.(c|m)?ts$/.test(file);
+    // Registered for JavaScript migrations too: the hooks record what each migration loads.
+    const hooked = registerTypeScriptLoader() && typescript;
+    let loaded;
+    try {
+        loaded =
+            hooked && typeScriptFormat(file) === 'commonjs'
+                ? (0,external_node_module_namespaceObject.createRequire)(file)(file)
+                : (await import(/* webpackIgnore: true */ (0,external_node_url_.pathToFileURL)(file).href));
+    }
+    catch (error) {
+        const reason = error instanceof Error ? error.message : String(error);
+        throw new errors_ConfigurationError(`Migration ${external_node_path_default().basename(file)} could not be loaded: ${reason}`);
+    }
+    // A CommonJS migration arrives as { default: module.exports }; an ESM one has named exports.
+    const candidate = (typeof loaded.up === 'function' ? loaded : loaded.default) ?? {};
+    if (typeof candidate.up !== 'function') {
+        throw new errors_ConfigurationError(`Migration ${external_node_path_default().basename(file)} exports no up() function.`);
+    }
+    return candidate;
+}
+/** A Knex MigrationSource over files on disk, loading them through loadMigrationModule. */
+class FileMigrationSource {
+    files;
+    options;
+    cache = new Map();
+    /**
+     * With `disableTransactions` (the knexfile's migrations.disableTransactions), a migration that does
+     * not set config.transaction itself gets `false`, as Knex's Migrator#_useTransaction decides: for
+     * code that reads config.transaction instead of handing the setting to the Migrator.
+     */
+    constructor(files, options = {}) {
+        this.files = files;
+        this.options = options;
+    }
+    getMigrations() {
+        return Promise.resolve([...this.files]);
+    }
+    getMigrationName(migration) {
+        return migration.name;
+    }
+    getMigration(migration) {
+        let loaded = this.cache.get(migration.file);
+        if (!loaded) {
+            loaded = loadMigrationModule(migration.file);
+            if (this.options.disableTransactions)
+                loaded = loaded.then(withoutDefaultTransaction);
+            this.cache.set(migration.file, loaded);
+        }
+        return loaded;
+    }
+}
+function withoutDefaultTransaction(module) {
+    if (typeof module.config?.transaction === 'boolean')
+        return module;
+    return { ...module, config: { ...module.config, transaction: false } };
+}
+/**
+ * A FileMigrationSource that tells a MigrationTracker which migration's down() runs,
+ * so the SQL captured can be attributed and an error can name its migration.
+ */
+class TrackingMigrationSource extends FileMigrationSource {
+    tracker;
+    constructor(files, tracker) {
+        super(files);
+        this.tracker = tracker;
+    }
+    async getMigration(migration) {
+        const loaded = await super.getMigration(migration);
+        const tracker = this.tracker;
+        const wrapped = {
+            up: loaded.up,
+            config: loaded.config,
+            async down(knex) {
+                tracker.current = migration.name;
+                tracker.started.push(migration.name);
+                const started = Date.now();
+                const frame = newFrame(migration.name);
+                tracker.frames.push(frame);
+                await inDownFrame(migration.name, async () => {
+                    await loaded.down?.(knex);
+                }, frame);
+                tracker.finished.push(migration.name);
+                tracker.current = undefined;
+                tracker.onFinish?.(migration.name, Date.now() - started);
+            },
+        };
+        if (typeof loaded.down !== 'function')
+            delete wrapped.down;
+        return wrapped;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/migrations/migrate-up.ts
+
+
+
+
+async function migrateScratchDatabase(options) {
+    const { settings, logger } = options;
+    const files = listMigrationFiles(settings.directories, {
+        loadExtensions: settings.loadExtensions,
+        sortDirsSeparately: settings.sortDirsSeparately,
+    });
+    const byName = new Map(files.map((file) => [file.name, file]));
+    const noFile = options.applied.filter((name) => !byName.has(name));
+    if (noFile.length > 0) {
+        throw new errors_ConfigurationError(`Production has applied ${noFile.join(', ')}, but ${settings.directories.join(', ')} has no such file: this checkout is not the code that applied them. Check out the commit deployed in production (ref).`);
+    }
+    const knex = knex_default()({ client: 'pg', connection: options.databaseUrl, pool: { min: 0, max: 1 } });
+    try {
+        // A source over exactly production's applied files, in production's order: one migrate.latest
+        // applies them in that order (what per-migration `migrate:up` calls did, without a batch each).
+        const source = new FileMigrationSource(options.applied.map((name) => byName.get(name)));
+        const config = {
+            migrationSource: source,
+            tableName: settings.tableName,
+            schemaName: settings.schemaName,
+            disableTransactions: settings.disableTransactions,
+        };
+        await logger.group(`Migrate the scratch database up to production's ${options.applied.length} migration(s)`, () => migrateLatest(knex, config, options, files));
+        const table = knex.withSchema(settings.schemaName);
+        const batches = options.plan.filter((step) => typeof step.batch === 'number');
+        if (batches.length > 0) {
+            // Batches decide what `steps: N` undoes: the planned rows get their production batches and
+            // every other row a lower one, so the scratch plan is the production plan.
+            const lowest = Math.min(...batches.map((step) => step.batch));
+            await table
+                .clone()
+                .from(settings.tableName)
+                .update({ batch: Math.max(0, lowest - 1) });
+            for (const step of batches)
+                await table.clone().from(settings.tableName).where({ name: step.name }).update({ batch: step.batch });
+        }
+        const rows = (await table.clone().from(settings.tableName).select('name').orderBy('id'));
+        const names = rows.map((row) => row.name);
+        return {
+            applied: names,
+            missing: options.applied.filter((name) => !names.includes(name)),
+            extra: names.filter((name) => !options.applied.includes(name)),
+        };
+    }
+    finally {
+        await knex.destroy().catch(() => undefined);
+    }
+}
+async function migrateLatest(knex, config, options, files) {
+    try {
+        const [, names] = (await knex.migrate.latest(config));
+        options.logger.info(`Applied ${names.length} migration(s) on the scratch database.`);
+    }
+    catch (error) {
+        throw new errors_ConfigurationError(`Migrating the scratch database (${redactConnectionString(options.databaseUrl)}) failed: ${errorMessage(error)}. Its up() must run on an empty database as it did in production (${files.length} file(s) in ${options.settings.directories.join(', ')}).`);
+    }
+}
 
 // EXTERNAL MODULE: external "os"
 var external_os_ = __nccwpck_require__(70857);
@@ -88141,7 +88976,7 @@ var external_os_ = __nccwpck_require__(70857);
  * Sanitizes an input into a string so it can be passed into issueCommand safely
  * @param input input to sanitize into a string
  */
-function utils_toCommandValue(input) {
+function toCommandValue(input) {
     if (input === null || input === undefined) {
         return '';
     }
@@ -88156,7 +88991,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -88206,12 +89041,12 @@ function utils_toCommandProperties(annotationProperties) {
  * This is an internal utility function that powers the public API functions
  * such as setSecret, warning, error, and exportVariable.
  */
-function command_issueCommand(command, properties, message) {
+function issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
     process.stdout.write(cmd.toString() + external_os_.EOL);
 }
-function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
+function issue(name, message = '') {
+    issueCommand(name, {}, message);
 }
 const CMD_STRING = '::';
 class Command {
@@ -88248,13 +89083,13 @@ class Command {
     }
 }
 function escapeData(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A');
 }
 function escapeProperty(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A')
@@ -88274,7 +89109,7 @@ var external_fs_ = __nccwpck_require__(79896);
 
 
 
-function file_command_issueFileCommand(command, message) {
+function issueFileCommand(command, message) {
     const filePath = process.env[`GITHUB_${command}`];
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
@@ -88282,13 +89117,13 @@ function file_command_issueFileCommand(command, message) {
     if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${toCommandValue(message)}${external_os_.EOL}`, {
         encoding: 'utf8'
     });
 }
-function file_command_prepareKeyValueMessage(key, value) {
+function prepareKeyValueMessage(key, value) {
     const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
-    const convertedValue = utils_toCommandValue(value);
+    const convertedValue = toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -88305,8 +89140,10 @@ function file_command_prepareKeyValueMessage(key, value) {
 var external_path_ = __nccwpck_require__(16928);
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(58611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(65692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -88399,7 +89236,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(20770);
+var tunnel = __nccwpck_require__(20770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(46752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -88477,7 +89314,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -88523,7 +89360,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class lib_HttpClient {
+class HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -88826,7 +89663,7 @@ class lib_HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -88837,7 +89674,7 @@ class lib_HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -88936,7 +89773,7 @@ class lib_HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -88951,7 +89788,7 @@ class lib_HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -88976,7 +89813,7 @@ class lib_HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -88999,7 +89836,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -89130,7 +89967,7 @@ class BasicCredentialHandler {
         });
     }
 }
-class auth_BearerCredentialHandler {
+class BearerCredentialHandler {
     constructor(token) {
         this.token = token;
     }
@@ -89188,13 +90025,13 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 
-class oidc_utils_OidcClient {
+class OidcClient {
     static createHttpClient(allowRetry = true, maxRetry = 10) {
         const requestOptions = {
             allowRetries: allowRetry,
             maxRetries: maxRetry
         };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
     }
     static getRequestToken() {
         const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -89213,7 +90050,7 @@ class oidc_utils_OidcClient {
     static getCall(id_token_url) {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const httpclient = OidcClient.createHttpClient();
             const res = yield httpclient
                 .getJson(id_token_url)
                 .catch(error => {
@@ -89232,13 +90069,13 @@ class oidc_utils_OidcClient {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                let id_token_url = OidcClient.getIDTokenUrl();
                 if (audience) {
                     const encodedAudience = encodeURIComponent(audience);
                     id_token_url = `${id_token_url}&audience=${encodedAudience}`;
                 }
                 debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                const id_token = yield OidcClient.getCall(id_token_url);
                 setSecret(id_token);
                 return id_token;
             }
@@ -89527,7 +90364,7 @@ const _summary = new Summary();
 /**
  * @deprecated use `core.summary`
  */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
+const markdownSummary = _summary;
 const summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
@@ -89561,7 +90398,7 @@ function toWin32Path(pth) {
  * @return string The platform-specific path.
  */
 function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
+    return pth.replace(/[/\\]/g, external_path_.sep);
 }
 //# sourceMappingURL=path-utils.js.map
 // EXTERNAL MODULE: external "string_decoder"
@@ -90636,16 +91473,16 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  * @param     options            optional exec options.  See ExecOptions
  * @returns   Promise<number>    exit code
  */
-function exec_exec(commandLine, args, options) {
+function exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
+        const commandArgs = argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
+        const runner = new ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -90665,8 +91502,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
+        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -90682,7 +91519,7 @@ function getExecOutput(commandLine, args, options) {
             }
         };
         const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
         //flush any remaining characters
         stdout += stdoutDecoder.end();
         stderr += stderrDecoder.end();
@@ -90707,10 +91544,10 @@ var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, 
 
 
 const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+    const { stdout: version } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
         silent: true
     });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+    const { stdout: name } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
         silent: true
     });
     return {
@@ -90720,7 +91557,7 @@ const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* 
 });
 const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
     var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+    const { stdout } = yield getExecOutput('sw_vers', undefined, {
         silent: true
     });
     const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
@@ -90731,7 +91568,7 @@ const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
     };
 });
 const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+    const { stdout } = yield getExecOutput('lsb_release', ['-i', '-r', '-s'], {
         silent: true
     });
     const [name, version] = stdout.trim().split('\n');
@@ -90836,8 +91673,8 @@ function exportVariable(name, val) {
  * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
  * ```
  */
-function core_setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
+function setSecret(secret) {
+    issueCommand('add-mask', {}, secret);
 }
 /**
  * Prepends inputPath to the PATH (for this action and future actions)
@@ -90851,7 +91688,7 @@ function addPath(inputPath) {
     else {
         issueCommand('add-path', {}, inputPath);
     }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+    process.env['PATH'] = `${inputPath}${external_path_.delimiter}${process.env['PATH']}`;
 }
 /**
  * Gets the value of an input.
@@ -90920,10 +91757,10 @@ function getBooleanInput(name, options) {
 function setOutput(name, value) {
     const filePath = process.env['GITHUB_OUTPUT'] || '';
     if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
     }
     process.stdout.write(external_os_.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+    issueCommand('set-output', { name }, toCommandValue(value));
 }
 /**
  * Enables or disables the echoing of commands into stdout for the rest of the step.
@@ -90958,8 +91795,8 @@ function isDebug() {
  * Writes debug message to user log
  * @param message debug message
  */
-function core_debug(message) {
-    command_issueCommand('debug', {}, message);
+function debug(message) {
+    issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
@@ -90967,7 +91804,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -90975,7 +91812,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -91000,13 +91837,13 @@ function info(message) {
  * @param name The name of the output group
  */
 function startGroup(name) {
-    command_issue('group', name);
+    issue('group', name);
 }
 /**
  * End an output group.
  */
 function endGroup() {
-    command_issue('endgroup');
+    issue('endgroup');
 }
 /**
  * Wrap an asynchronous function call in a group.
@@ -91077,731 +91914,43 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./src/common/errors.ts
-/**
- * A mistake the user can fix (bad input, missing permission, a state the run refuses):
- * reported as a plain error with the fix, no stack trace. Anything else is our bug.
- */
-class errors_ConfigurationError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'ConfigurationError';
-    }
-}
-function isConfigurationError(error) {
-    return error instanceof errors_ConfigurationError || (error instanceof Error && error.name === 'ConfigurationError');
-}
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    return String(error);
-}
-
-;// CONCATENATED MODULE: ./src/common/html.ts
-/** Escapes text for a job-summary table cell: summaries are HTML, and a body or a message may hold `<`. */
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-;// CONCATENATED MODULE: external "node:fs"
-const external_node_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs");
-var external_node_fs_default = /*#__PURE__*/__nccwpck_require__.n(external_node_fs_namespaceObject);
-;// CONCATENATED MODULE: external "node:path"
-const external_node_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:path");
-var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_namespaceObject);
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __nccwpck_require__(73136);
-;// CONCATENATED MODULE: external "node:module"
-const external_node_module_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:module");
-var external_node_module_default = /*#__PURE__*/__nccwpck_require__.n(external_node_module_namespaceObject);
-// EXTERNAL MODULE: ./node_modules/sucrase/dist/index.js
-var dist = __nccwpck_require__(62413);
-// EXTERNAL MODULE: external "node:crypto"
-var external_node_crypto_ = __nccwpck_require__(77598);
-;// CONCATENATED MODULE: ./src/migrations/local-code.ts
-
-
-
-
-
-// Which of the caller's files a migration runs. A down() that imports a local helper
-// (`import { TABLES } from '../lib/tables'`) changes its SQL when the helper changes, so the
-// plan's fingerprint must cover the helper too. The files are recorded as Node loads them,
-// not guessed from the source: the module hooks (typescript-loader.ts) report every
-// resolution, and CommonJS modules carry their own `children`. Both are needed: the hooks
-// see ESM imports and dynamic import(), but Node's CommonJS loader skips resolution (and so
-// the hook) when a sibling module already required the same specifier, while `children`
-// lists every module a CommonJS module required, cached or not.
-const edges = new Map();
-/** Called by the loader's resolve hook: `parent` imported or required `child` (both file: URLs or paths). */
-function recordDependency(parent, child) {
-    const from = toPath(parent);
-    const to = toPath(child);
-    if (!from || !to || from === to)
-        return;
-    let children = edges.get(from);
-    if (!children)
-        edges.set(from, (children = new Set()));
-    children.add(to);
-}
-function toPath(location) {
-    if (!location)
-        return undefined;
-    if (location.startsWith('file:'))
-        return (0,external_node_url_.fileURLToPath)(location);
-    return external_node_path_default().isAbsolute(location) ? location : undefined;
-}
-function commonJsChildren(file) {
-    const cache = createRequire(file).cache;
-    return (cache[file]?.children ?? []).map((child) => child.filename ?? child.id).filter((id) => path.isAbsolute(id));
-}
-/** Outside node_modules: the caller's own code, which can change between a plan and its execution. */
-function isLocalCode(file) {
-    return !file.split(path.sep).includes('node_modules') && fs.existsSync(file) && fs.statSync(file).isFile();
-}
-/**
- * Every local file the given files loaded, directly or through other local files, so far in
- * this process: their own dependencies outside node_modules. The files themselves are left out.
- * Dependencies inside node_modules are not followed: they are versioned by the lockfile.
- */
-function localDependencies(files) {
-    const start = new Set(files);
-    const seen = new Set();
-    const queue = [...files];
-    while (queue.length > 0) {
-        const file = queue.shift();
-        for (const child of [...(edges.get(file) ?? []), ...commonJsChildren(file)]) {
-            if (seen.has(child) || start.has(child) || !isLocalCode(child))
-                continue;
-            seen.add(child);
-            queue.push(child);
-        }
-    }
-    return [...seen].sort();
-}
-function hashLocalCode(files, root) {
-    return files
-        .map((file) => ({
-        // Relative, with forward slashes: the plan and execute jobs may check out to different paths.
-        path: path.relative(root, file).split(path.sep).join('/'),
-        sha256: crypto.createHash('sha256').update(fs.readFileSync(file)).digest('hex'),
-    }))
-        .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-}
-
-;// CONCATENATED MODULE: ./src/migrations/typescript-loader.ts
-
-
-
-
-
-
-// Knex projects write migrations in TypeScript and run them with ts-node. The runner
-// has no ts-node, and Node 24's own type stripping rejects what typical migrations
-// contain (enums, `import { Knex } from 'knex'` used only as a type under
-// verbatim-module rules). So the action carries a pure-JS transpiler (sucrase) and
-// teaches Node's loader, in-thread through module.registerHooks, to load .ts files:
-// as CommonJS, the way ts-node compiles them, unless the caller's package is
-// "type": "module" or the file is .mts. The files stay where they are, so their own
-// imports resolve from the caller's repository. The same hooks record which file loads
-// which (local-code.ts), for every migration, TypeScript or not.
-const TYPESCRIPT = /\.(c|m)?ts$/;
-let registered = false;
-let active = false;
-/**
- * Teaches this process to load TypeScript. Returns whether our hooks are in charge: false
- * under a host with a module system of its own (jest's runtime), which compiles TypeScript
- * itself and must be left to load the files.
- */
-function registerTypeScriptLoader() {
-    if (registered)
-        return active;
-    registered = true;
-    if (typeof (external_node_module_default()).registerHooks !== 'function') {
-        throw new Error(`Loading TypeScript migrations needs Node.js 22.15 or newer (running ${process.version}).`);
-    }
-    try {
-        installHooks();
-        active = true;
-    }
-    catch (error) {
-        if (error.code !== 'ERR_HOOKS_UNSUPPORTED' &&
-            !/not supported|unsupported/i.test(String(error)))
-            throw error;
-    }
-    return active;
-}
-function installHooks() {
-    external_node_module_default().registerHooks({
-        resolve(specifier, context, nextResolve) {
-            let resolved;
-            try {
-                resolved = nextResolve(specifier, context);
-            }
-            catch (error) {
-                const alternative = typeScriptAlternative(specifier, context.parentURL);
-                if (!alternative)
-                    throw error;
-                resolved = { url: alternative, shortCircuit: true };
-            }
-            // What each file loads is what the plan fingerprint covers (local-code.ts).
-            recordDependency(context.parentURL, resolved.url);
-            return resolved;
-        },
-        load(url, context, nextLoad) {
-            if (!url.startsWith('file:') || !TYPESCRIPT.test(url))
-                return nextLoad(url, context);
-            const file = (0,external_node_url_.fileURLToPath)(url);
-            const format = typeScriptFormat(file);
-            // CommonJS without a source goes to the CommonJS loader, and so to the extension
-            // handler below. Handing it the compiled source instead would make Node 24 run its
-            // own type stripper over the already-compiled JavaScript: a second parse per file.
-            if (format === 'commonjs')
-                return { format, shortCircuit: true };
-            return { format, source: compileTypeScript(external_node_fs_default().readFileSync(file, 'utf8'), file, format), shortCircuit: true };
-        },
-    });
-    const extensions = (external_node_module_default())._extensions;
-    for (const extension of ['.ts', '.cts']) {
-        const previous = extensions[extension];
-        extensions[extension] = (loading, filename) => {
-            if (typeScriptFormat(filename) !== 'commonjs' && previous)
-                return previous(loading, filename);
-            loading._compile(compileTypeScript(external_node_fs_default().readFileSync(filename, 'utf8'), filename, 'commonjs'), filename);
-        };
-    }
-}
-/** `./helper` or `./helper.js` written in a TypeScript file means `./helper.ts`, as tsc resolves it. */
-function typeScriptAlternative(specifier, parentURL) {
-    if (!parentURL?.startsWith('file:'))
-        return undefined;
-    if (!(specifier.startsWith('.') || specifier.startsWith('/') || specifier.startsWith('file:')))
-        return undefined;
-    const base = specifier.startsWith('file:')
-        ? (0,external_node_url_.fileURLToPath)(specifier)
-        : external_node_path_default().resolve(external_node_path_default().dirname((0,external_node_url_.fileURLToPath)(parentURL)), specifier);
-    const stem = base.replace(/\.(c|m)?js$/, '');
-    const candidates = [`${stem}.ts`, `${stem}.mts`, `${stem}.cts`, external_node_path_default().join(base, 'index.ts')];
-    const found = candidates.find((candidate) => external_node_fs_default().existsSync(candidate) && external_node_fs_default().statSync(candidate).isFile());
-    return found ? (0,external_node_url_.pathToFileURL)(found).href : undefined;
-}
-function typeScriptFormat(file) {
-    if (file.endsWith('.mts'))
-        return 'module';
-    if (file.endsWith('.cts'))
-        return 'commonjs';
-    return nearestPackageType(external_node_path_default().dirname(file)) === 'module' ? 'module' : 'commonjs';
-}
-const packageTypes = new Map();
-function nearestPackageType(directory) {
-    if (!packageTypes.has(directory))
-        packageTypes.set(directory, readPackageType(directory));
-    return packageTypes.get(directory);
-}
-function readPackageType(directory) {
-    for (let dir = directory;; dir = external_node_path_default().dirname(dir)) {
-        const manifest = external_node_path_default().join(dir, 'package.json');
-        if (external_node_fs_default().existsSync(manifest)) {
-            try {
-                return JSON.parse(external_node_fs_default().readFileSync(manifest, 'utf8')).type ?? 'commonjs';
-            }
-            catch {
-                return undefined;
-            }
-        }
-        if (external_node_path_default().dirname(dir) === dir)
-            return undefined;
-    }
-}
-function compileTypeScript(source, file, format) {
-    return (0,dist/* transform */.pd)(source, {
-        transforms: format === 'commonjs' ? ['typescript', 'imports'] : ['typescript'],
-        filePath: file,
-        // Keep line numbers so a stack trace points at the caller's own line.
-        keepUnusedImports: false,
-        disableESTransforms: true,
-        production: true,
-    }).code;
-}
-
-;// CONCATENATED MODULE: ./src/migrations/knexfile.ts
-
-
-
-
-
-/**
- * Reads the `migrations` block of a project's knexfile the way `knex migrate:*` does:
- * a default export (or module.exports), possibly a function returning the config,
- * then `config[environment]` when that key exists, else the whole object.
- */
-async function readKnexfile(file, environment) {
-    const absolute = external_node_path_default().resolve(file);
-    if (!external_node_fs_default().existsSync(absolute) || !external_node_fs_default().statSync(absolute).isFile()) {
-        throw new errors_ConfigurationError(`Input "knexfile" is "${file}": no such file (looked at ${absolute}). Give the path of the project's knexfile, or leave it empty.`);
-    }
-    let config;
-    try {
-        if (/\.(c|m)?ts$/.test(absolute))
-            registerTypeScriptLoader();
-        let loaded = (await import(/* webpackIgnore: true */ (0,external_node_url_.pathToFileURL)(absolute).href));
-        // CommonJS arrives as { default: module.exports }; a transpiled ESM default may be nested once more.
-        config = loaded.default ?? loaded;
-        if (config && typeof config === 'object' && 'default' in config && !('migrations' in config)) {
-            loaded = config;
-            config = loaded.default ?? config;
-        }
-        if (typeof config === 'function')
-            config = await config();
-        // `module.exports = loadConfig()`: an exported promise, as the Knex CLI awaits it.
-        if (isThenable(config))
-            config = await config;
-    }
-    catch (error) {
-        throw new errors_ConfigurationError(`Input "knexfile": ${file} could not be loaded: ${errorMessage(error)}. Fix the knexfile or leave "knexfile" empty and give migrations-dir.`);
-    }
-    if (!config || typeof config !== 'object') {
-        throw new errors_ConfigurationError(`Input "knexfile": ${file} exports no configuration object.`);
-    }
-    const all = config;
-    const hasEnvironment = Object.prototype.hasOwnProperty.call(all, environment) && typeof all[environment] === 'object';
-    const selected = (hasEnvironment ? all[environment] : all);
-    const migrations = (selected.migrations ?? {});
-    if (typeof migrations !== 'object')
-        throw new errors_ConfigurationError(`Input "knexfile": ${file}'s migrations setting is not an object.`);
-    if (migrations.migrationSource) {
-        throw new errors_ConfigurationError(`Input "knexfile": ${file} sets migrations.migrationSource, a custom source this action cannot reproduce. Give migrations-dir instead.`);
-    }
-    const base = external_node_path_default().dirname(absolute);
-    const settings = { environment: hasEnvironment ? environment : undefined };
-    if (migrations.directory !== undefined) {
-        const list = Array.isArray(migrations.directory) ? migrations.directory : [migrations.directory];
-        settings.directories = list.map((directory) => external_node_path_default().resolve(base, String(directory)));
-    }
-    if (typeof migrations.tableName === 'string')
-        settings.tableName = migrations.tableName;
-    if (typeof migrations.schemaName === 'string')
-        settings.schemaName = migrations.schemaName;
-    if (Array.isArray(migrations.loadExtensions))
-        settings.loadExtensions = migrations.loadExtensions.map(String);
-    if (typeof migrations.sortDirsSeparately === 'boolean')
-        settings.sortDirsSeparately = migrations.sortDirsSeparately;
-    if (typeof migrations.disableTransactions === 'boolean')
-        settings.disableTransactions = migrations.disableTransactions;
-    return settings;
-}
-function isThenable(value) {
-    return typeof value?.then === 'function';
-}
-/** The first of: the explicit input, the knexfile's value, the default; and which one it was. */
-function pick(input, fromFile, fallback) {
-    if (input !== undefined)
-        return [input, 'input'];
-    if (fromFile !== undefined)
-        return [fromFile, 'knexfile'];
-    return [fallback, 'default'];
-}
-async function resolveMigrationSettings(request) {
-    const knexfile = request.knexfile ? external_node_path_default().resolve(request.cwd, request.knexfile) : undefined;
-    const fromFile = knexfile ? await readKnexfile(knexfile, request.knexEnvironment) : {};
-    // Knex's CLI runs from the knexfile's directory, so its default `./migrations` is there.
-    const base = knexfile ? external_node_path_default().dirname(knexfile) : request.cwd;
-    const [directories, directoriesFrom] = pick(request.migrationsDir ? [external_node_path_default().resolve(request.cwd, request.migrationsDir)] : undefined, fromFile.directories, [external_node_path_default().resolve(base, 'migrations')]);
-    const [tableName, tableNameFrom] = pick(request.migrationsTable, fromFile.tableName, 'knex_migrations');
-    const [schemaName, schemaNameFrom] = pick(request.schema, fromFile.schemaName, 'public');
-    const [sortDirsSeparately, sortFrom] = pick(undefined, fromFile.sortDirsSeparately, false);
-    const [disableTransactions, disableFrom] = pick(undefined, fromFile.disableTransactions, false);
-    return {
-        directories,
-        tableName,
-        schemaName,
-        loadExtensions: fromFile.loadExtensions,
-        sortDirsSeparately,
-        disableTransactions,
-        root: request.cwd,
-        knexfile: knexfile ? { path: relativePath(request.cwd, knexfile), environment: fromFile.environment } : undefined,
-        sources: {
-            directories: directoriesFrom,
-            tableName: tableNameFrom,
-            schemaName: schemaNameFrom,
-            loadExtensions: fromFile.loadExtensions ? 'knexfile' : 'default',
-            sortDirsSeparately: sortFrom,
-            disableTransactions: disableFrom,
-        },
-    };
-}
-/** A path as the user would write it from the project directory. */
-function relativePath(root, file) {
-    return external_node_path_default().relative(root, file).split((external_node_path_default()).sep).join('/') || '.';
-}
-/**
- * Fails, naming where the directory came from, when a migrations directory does not exist: the input
- * (relative to working-directory) or the knexfile's migrations.directory (relative to the knexfile).
- */
-function assertDirectoriesExist(settings, given) {
-    for (const directory of settings.directories) {
-        if (fs.existsSync(directory) && fs.statSync(directory).isDirectory())
-            continue;
-        if (settings.sources?.directories === 'input') {
-            throw new ConfigurationError(`Input "migrations-dir" is "${given.migrationsDir}", but ${directory} is not a directory. Check out the repository first (actions/checkout) and give the directory relative to working-directory.`);
-        }
-        const origin = settings.sources?.directories === 'knexfile'
-            ? `The knexfile's migrations.directory (${settings.knexfile?.path})`
-            : "Knex's default migrations directory";
-        throw new ConfigurationError(`${origin} is ${directory}, which is not a directory. Check out the repository first (actions/checkout), or give migrations-dir relative to working-directory.`);
-    }
-}
-const INPUT_NAMES = {
-    directories: 'migrations-dir',
-    tableName: 'migrations-table',
-    schemaName: 'schema',
+;// CONCATENATED MODULE: ./src/common/clock.ts
+// The one clock: every wait, poll, retry and elapsed-time figure goes through it, so that tests can
+// drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
 };
-/** One line per setting, saying its value and where it came from: the summary's "Migration settings". */
-function describeSettings(settings) {
-    const knexfile = settings.knexfile
-        ? `knexfile ${settings.knexfile.path}${settings.knexfile.environment ? ` (${settings.knexfile.environment})` : ''}`
-        : 'knexfile';
-    const from = (name) => {
-        const source = settings.sources?.[name];
-        if (!source)
-            return '';
-        if (source === 'input')
-            return `input ${INPUT_NAMES[name] ?? name}`;
-        return source === 'knexfile' ? knexfile : "Knex's default";
-    };
-    return [
-        {
-            setting: 'directory',
-            value: settings.directories
-                .map((directory) => relativePath(settings.root ?? process.cwd(), directory))
-                .join(', '),
-            from: from('directories'),
-        },
-        { setting: 'tableName', value: settings.tableName, from: from('tableName') },
-        { setting: 'schemaName', value: settings.schemaName, from: from('schemaName') },
-        {
-            setting: 'loadExtensions',
-            value: (settings.loadExtensions ?? ['.js', '.cjs', '.mjs', '.ts', '.mts', '.cts']).join(' '),
-            from: from('loadExtensions'),
-        },
-        { setting: 'sortDirsSeparately', value: String(settings.sortDirsSeparately), from: from('sortDirsSeparately') },
-        { setting: 'disableTransactions', value: String(settings.disableTransactions), from: from('disableTransactions') },
-    ];
-}
 
-// EXTERNAL MODULE: ./node_modules/knex/knex.js
-var knex_knex = __nccwpck_require__(31190);
-var knex_default = /*#__PURE__*/__nccwpck_require__.n(knex_knex);
-;// CONCATENATED MODULE: ./src/common/secrets.ts
+;// CONCATENATED MODULE: ./src/common/logger.ts
+// The one logger every domain module takes (as Knex injects one `client.logger`). Actions pass the
+// runtime's logger (src/actions/common), which writes through @actions/core; tests, the demo and the
+// benchmarks pass their own or `silentLogger`. Domain code never imports @actions/core.
+const silentLogger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warning: () => undefined,
+    error: () => undefined,
+    group: (_name, body) => body(),
+};
 /**
- * The strings that must never reach a log, an output or a summary for one
- * connection string: the URL itself, its password, and their URL-encoded and
- * decoded forms (a driver may print either).
+ * Makes text safe to print as one log message on a GitHub runner. The runner reads any line that
+ * starts with `::` as a workflow command, so a migration file or a pod message holding a newline
+ * followed by `::error::` (or `::add-mask::`, `::stop-commands::`) could otherwise forge an
+ * annotation or unmask output. Line breaks stay (stack traces, lists), but a line that would read
+ * as a command is prefixed with a backslash, and every other control character is shown as an
+ * escape (`\r` would otherwise start a new line in the runner's parser too).
  */
-function connectionSecrets(connectionString) {
-    const secrets = new Set();
-    if (!connectionString)
-        return [];
-    secrets.add(connectionString);
-    try {
-        const url = new URL(connectionString);
-        if (url.password) {
-            secrets.add(url.password);
-            secrets.add(safeDecode(url.password));
-            secrets.add(encodeURIComponent(safeDecode(url.password)));
-        }
-        const query = url.searchParams.get('password');
-        if (query)
-            secrets.add(query);
-    }
-    catch {
-        // libpq key/value form: password=... ; take the value as the secret.
-        const match = /password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/i.exec(connectionString);
-        if (match)
-            secrets.add(match[1].replace(/^'|'$/g, ''));
-    }
-    return [...secrets].filter((secret) => secret.length >= 3);
-}
-function safeDecode(value) {
-    try {
-        return decodeURIComponent(value);
-    }
-    catch {
-        return value;
-    }
-}
-/** Replaces every secret in text with ***, longest first so a URL is not half-replaced by its password. */
-function scrub(text, secrets) {
-    let result = text;
-    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-        if (secret)
-            result = result.split(secret).join('***');
-    }
-    return result;
-}
-/** The connection string with its password replaced, for messages that must name the server. */
-function redactConnectionString(connectionString) {
-    try {
-        const url = new URL(connectionString);
-        if (url.password)
-            url.password = '***';
-        if (url.searchParams.has('password'))
-            url.searchParams.set('password', '***');
-        return url.toString();
-    }
-    catch {
-        return '(connection string)';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/migrations/source.ts
-
-
-
-
-
-
-/** The extensions loaded when the knexfile names none. Knex's default plus .mjs and .mts/.cts. */
-const DEFAULT_LOAD_EXTENSIONS = ['.js', '.cjs', '.mjs', '.ts', '.mts', '.cts'];
-/**
- * Lists migration files as Knex's FsMigrations does: every directory, filtered by
- * extension, sorted by file name across directories (or per directory, in order,
- * when sortDirsSeparately is set).
- */
-function listMigrationFiles(directories, options = {}) {
-    const extensions = options.loadExtensions ?? DEFAULT_LOAD_EXTENSIONS;
-    const perDirectory = directories.map((directory) => {
-        if (!external_node_fs_default().existsSync(directory) || !external_node_fs_default().statSync(directory).isDirectory()) {
-            throw new errors_ConfigurationError(`Migrations directory "${directory}" does not exist or is not a directory.`);
-        }
-        const files = external_node_fs_default().readdirSync(directory)
-            .filter((name) => extensions.includes(external_node_path_default().extname(name)) && !name.endsWith('.d.ts'))
-            .map((name) => ({ name, file: external_node_path_default().resolve(directory, name) }));
-        return options.sortDirsSeparately ? files.sort((a, b) => compare(a.name, b.name)) : files;
+function escapeForLog(text) {
+    const escaped = text.replace(
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (character) => {
+        if (character === '\r')
+            return '\\r';
+        const code = character.charCodeAt(0);
+        return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
     });
-    const all = perDirectory.flat();
-    return options.sortDirsSeparately ? all : all.sort((a, b) => compare(a.name, b.name));
-}
-function compare(a, b) {
-    return a < b ? -1 : a > b ? 1 : 0;
-}
-/**
- * Loads one migration module. `.mjs` and ESM `.js` need import(); ncc would rewrite a
- * plain import() into its own loader that cannot load them, hence webpackIgnore.
- * TypeScript goes through the sucrase hooks registered here: when it compiles to CommonJS
- * it is require()d, as Knex's own importFile requires CommonJS, which skips the ESM
- * loader's per-file resolve and module job (about a third of the cost of loading it).
- */
-async function loadMigrationModule(file) {
-    const typescript = /\.(c|m)?ts$/.test(file);
-    // Registered for JavaScript migrations too: the hooks record what each migration loads.
-    const hooked = registerTypeScriptLoader() && typescript;
-    let loaded;
-    try {
-        loaded =
-            hooked && typeScriptFormat(file) === 'commonjs'
-                ? (0,external_node_module_namespaceObject.createRequire)(file)(file)
-                : (await import(/* webpackIgnore: true */ (0,external_node_url_.pathToFileURL)(file).href));
-    }
-    catch (error) {
-        const reason = error instanceof Error ? error.message : String(error);
-        throw new errors_ConfigurationError(`Migration ${external_node_path_default().basename(file)} could not be loaded: ${reason}`);
-    }
-    // A CommonJS migration arrives as { default: module.exports }; an ESM one has named exports.
-    const candidate = (typeof loaded.up === 'function' ? loaded : loaded.default) ?? {};
-    if (typeof candidate.up !== 'function') {
-        throw new errors_ConfigurationError(`Migration ${external_node_path_default().basename(file)} exports no up() function.`);
-    }
-    return candidate;
-}
-/** A Knex MigrationSource over files on disk, loading them through loadMigrationModule. */
-class FileMigrationSource {
-    files;
-    options;
-    cache = new Map();
-    /**
-     * With `disableTransactions` (the knexfile's migrations.disableTransactions), a migration that does
-     * not set config.transaction itself gets `false`, as Knex's Migrator#_useTransaction decides: for
-     * code that reads config.transaction instead of handing the setting to the Migrator.
-     */
-    constructor(files, options = {}) {
-        this.files = files;
-        this.options = options;
-    }
-    async getMigrations() {
-        return [...this.files];
-    }
-    getMigrationName(migration) {
-        return migration.name;
-    }
-    getMigration(migration) {
-        let loaded = this.cache.get(migration.file);
-        if (!loaded) {
-            loaded = loadMigrationModule(migration.file);
-            if (this.options.disableTransactions)
-                loaded = loaded.then(withoutDefaultTransaction);
-            this.cache.set(migration.file, loaded);
-        }
-        return loaded;
-    }
-}
-function withoutDefaultTransaction(module) {
-    if (typeof module.config?.transaction === 'boolean')
-        return module;
-    return { ...module, config: { ...module.config, transaction: false } };
-}
-/**
- * A FileMigrationSource that tells a MigrationTracker which migration's down() runs,
- * so the SQL captured can be attributed and an error can name its migration.
- */
-class TrackingMigrationSource extends FileMigrationSource {
-    tracker;
-    constructor(files, tracker) {
-        super(files);
-        this.tracker = tracker;
-    }
-    async getMigration(migration) {
-        const loaded = await super.getMigration(migration);
-        const tracker = this.tracker;
-        const wrapped = {
-            up: loaded.up,
-            config: loaded.config,
-            async down(knex) {
-                tracker.current = migration.name;
-                tracker.started.push(migration.name);
-                const started = Date.now();
-                await loaded.down?.(knex);
-                tracker.finished.push(migration.name);
-                tracker.current = undefined;
-                tracker.onFinish?.(migration.name, Date.now() - started);
-            },
-        };
-        if (typeof loaded.down !== 'function')
-            delete wrapped.down;
-        return wrapped;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/migrations/migrate-up.ts
-
-
-
-
-async function migrateScratchDatabase(options) {
-    const { settings, logger } = options;
-    const files = listMigrationFiles(settings.directories, {
-        loadExtensions: settings.loadExtensions,
-        sortDirsSeparately: settings.sortDirsSeparately,
-    });
-    const byName = new Map(files.map((file) => [file.name, file]));
-    const noFile = options.applied.filter((name) => !byName.has(name));
-    if (noFile.length > 0) {
-        throw new errors_ConfigurationError(`Production has applied ${noFile.join(', ')}, but ${settings.directories.join(', ')} has no such file: this checkout is not the code that applied them. Check out the commit deployed in production (ref).`);
-    }
-    const knex = knex_default()({ client: 'pg', connection: options.databaseUrl, pool: { min: 0, max: 1 } });
-    try {
-        // A source over exactly production's applied files, in production's order: one migrate.latest
-        // applies them in that order (what per-migration `migrate:up` calls did, without a batch each).
-        const source = new FileMigrationSource(options.applied.map((name) => byName.get(name)));
-        const config = {
-            migrationSource: source,
-            tableName: settings.tableName,
-            schemaName: settings.schemaName,
-            disableTransactions: settings.disableTransactions,
-        };
-        await logger.group(`Migrate the scratch database up to production's ${options.applied.length} migration(s)`, () => migrateLatest(knex, config, options, files));
-        const table = knex.withSchema(settings.schemaName);
-        const batches = options.plan.filter((step) => typeof step.batch === 'number');
-        if (batches.length > 0) {
-            // Batches decide what `steps: N` undoes: the planned rows get their production batches and
-            // every other row a lower one, so the scratch plan is the production plan.
-            const lowest = Math.min(...batches.map((step) => step.batch));
-            await table
-                .clone()
-                .from(settings.tableName)
-                .update({ batch: Math.max(0, lowest - 1) });
-            for (const step of batches)
-                await table.clone().from(settings.tableName).where({ name: step.name }).update({ batch: step.batch });
-        }
-        const rows = (await table.clone().from(settings.tableName).select('name').orderBy('id'));
-        const names = rows.map((row) => row.name);
-        return {
-            applied: names,
-            missing: options.applied.filter((name) => !names.includes(name)),
-            extra: names.filter((name) => !options.applied.includes(name)),
-        };
-    }
-    finally {
-        await knex.destroy().catch(() => undefined);
-    }
-}
-async function migrateLatest(knex, config, options, files) {
-    try {
-        const [, names] = (await knex.migrate.latest(config));
-        options.logger.info(`Applied ${names.length} migration(s) on the scratch database.`);
-    }
-    catch (error) {
-        throw new errors_ConfigurationError(`Migrating the scratch database (${redactConnectionString(options.databaseUrl)}) failed: ${errorMessage(error)}. Its up() must run on an empty database as it did in production (${files.length} file(s) in ${options.settings.directories.join(', ')}).`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/actions/common/run.ts
-
-
-
-/**
- * The one try/catch around an action. A ConfigurationError is the user's to fix and
- * is reported as a plain error; anything else is our bug, so its stack goes to debug.
- * Every message is scrubbed of the secrets the action registered, because errors from
- * drivers and SDKs can quote a connection string verbatim.
- */
-async function runAction(body) {
-    const secrets = new SecretRegistry();
-    try {
-        await body(secrets);
-    }
-    catch (error) {
-        const message = secrets.scrub(errorMessage(error));
-        if (!isConfigurationError(error) && error instanceof Error && error.stack)
-            core_debug(secrets.scrub(error.stack));
-        setFailed(message);
-    }
-}
-/** Secrets known to this run: masked in the runner's log and scrubbed from our own messages. */
-class SecretRegistry {
-    values = new Set();
-    add(...secrets) {
-        for (const secret of secrets) {
-            if (!secret || secret.length < 3)
-                continue;
-            this.values.add(secret);
-            core_setSecret(secret);
-        }
-    }
-    scrub(text) {
-        return scrub(text, [...this.values]);
-    }
-    list() {
-        return [...this.values];
-    }
-}
-
-;// CONCATENATED MODULE: ./src/common/working-directory.ts
-
-
-
-/**
- * The caller's project directory (`working-directory`), absolute. It resolves against the
- * workspace, the way a `run:` step's `working-directory` does, and everything the actions read
- * from the project (knexfile, migrations-dir, the smoke command) resolves against it in turn, so
- * one value means the same thing on every action: `services/api` in a monorepo.
- */
-function resolveWorkingDirectory(given, workspace = process.env.GITHUB_WORKSPACE ?? process.cwd(), input = 'working-directory') {
-    const absolute = external_node_path_default().resolve(workspace, given ?? '.');
-    if (!external_node_fs_default().existsSync(absolute) || !external_node_fs_default().statSync(absolute).isDirectory()) {
-        throw new errors_ConfigurationError(`Input "${input}" is "${given}", but ${absolute} is not a directory. Give the project's directory relative to the repository root (e.g. services/api), after actions/checkout.`);
-    }
-    return absolute;
+    return escaped.replace(/^(\s*)::/gm, '$1\\::');
 }
 
 ;// CONCATENATED MODULE: ./src/common/duration.ts
@@ -91839,91 +91988,548 @@ function formatDuration(ms) {
     return `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
 }
 
+;// CONCATENATED MODULE: ./src/common/retry.ts
+// The one way to wait for something: `retry` repeats an attempt that failed (a throttled webhook, a
+// health URL still coming up, a lock held by someone else) with exponential backoff, jitter, a
+// deadline and the server's Retry-After; `poll` reads a status on a fixed interval until it is done
+// (an RDS snapshot, a Kubernetes rollout). Both take the clock and the random source, so tests
+// drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
+
+
+/** The wait before retry number `retry` (1 for the first): initial × factor^(retry−1), capped, jittered down. */
+function backoffDelay(retry, backoff, random = Math.random) {
+    const cap = Math.max(backoff.maxMs, backoff.initialMs);
+    const grown = Math.min(cap, backoff.initialMs * (backoff.factor ?? 2) ** Math.max(0, retry - 1));
+    const jitter = Math.min(1, Math.max(0, backoff.jitter ?? 0));
+    return Math.round(grown * (1 - jitter * random()));
+}
+const defaultIsRetryable = (outcome) => !outcome.ok;
+/** Runs `attempt` until its outcome is final, attempts run out, or the deadline passes; never throws what `attempt` threw. */
+async function retryReport(attempt, options) {
+    const clock = options.clock ?? systemClock;
+    const random = options.random ?? Math.random;
+    const isRetryable = options.isRetryable ?? defaultIsRetryable;
+    const maxAttempts = Math.max(1, options.maxAttempts ?? Number.POSITIVE_INFINITY);
+    const waits = [];
+    for (let number = 1;; number++) {
+        let outcome;
+        try {
+            outcome = { ok: true, value: await attempt(number) };
+        }
+        catch (error) {
+            outcome = { ok: false, error };
+        }
+        const decision = isRetryable(outcome);
+        if (decision === false)
+            return { outcome, attempts: number, waits, stopped: 'done' };
+        const giveUp = (reason, waitMs) => {
+            options.onGiveUp?.({ attempt: number, outcome, reason, waitMs });
+            return { outcome, attempts: number, waits, stopped: reason };
+        };
+        if (number >= maxAttempts)
+            return giveUp('attempts');
+        const retryAfterMs = typeof decision === 'object' ? decision.retryAfterMs : undefined;
+        let waitMs = retryAfterMs ?? backoffDelay(number, options.backoff, random);
+        if (retryAfterMs !== undefined && retryAfterMs > options.backoff.maxMs)
+            return giveUp('retry-after-too-long', waitMs);
+        if (options.deadline !== undefined) {
+            const left = options.deadline - clock.now();
+            if (options.atDeadline === 'cut') {
+                if (left <= 0)
+                    return giveUp('deadline', waitMs);
+                waitMs = Math.min(waitMs, left);
+            }
+            else if (waitMs >= left)
+                return giveUp('deadline', waitMs);
+        }
+        options.onRetry?.({ attempt: number, outcome, waitMs, retryAfter: retryAfterMs !== undefined });
+        waits.push(waitMs);
+        await clock.sleep(waitMs);
+    }
+}
+/** `retryReport`, for callers that want the value: returns the last value, or throws the last error. */
+async function retry(attempt, options) {
+    const { outcome } = await retryReport(attempt, options);
+    if (outcome.ok)
+        return outcome.value;
+    throw outcome.error;
+}
+/** Retry-After is delta-seconds or an HTTP date (RFC 9110 10.2.3): milliseconds to wait, or undefined. */
+function parseRetryAfter(value, now = Date.now()) {
+    if (!value)
+        return undefined;
+    const text = value.trim();
+    if (/^\d+(\.\d+)?$/.test(text))
+        return Math.round(Number(text) * 1000);
+    const date = Date.parse(text);
+    if (Number.isNaN(date))
+        return undefined;
+    return Math.max(0, date - now);
+}
+class WaitTimeoutError extends Error {
+    waitedMs;
+    lastProgress;
+    constructor(message, waitedMs, lastProgress) {
+        super(message);
+        this.waitedMs = waitedMs;
+        this.lastProgress = lastProgress;
+        this.name = 'WaitTimeoutError';
+    }
+}
+/**
+ * Calls `check` every interval until it reports done, throws, or the timeout passes (then a
+ * WaitTimeoutError with the last progress). The last sleep is cut to the deadline so the final
+ * check happens at the timeout, not after it.
+ */
+async function poll(check, options) {
+    const clock = options.clock ?? systemClock;
+    const started = clock.now();
+    const deadline = started + options.timeoutMs;
+    let polls = 0;
+    let lastProgress = 'not checked yet';
+    for (let first = true;; first = false) {
+        if (!(first && options.checkFirst)) {
+            const remaining = deadline - clock.now();
+            if (remaining <= 0) {
+                const waitedMs = clock.now() - started;
+                throw new WaitTimeoutError(`Timed out after ${formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
+            }
+            await clock.sleep(Math.min(options.intervalMs, remaining));
+        }
+        polls += 1;
+        const result = await check();
+        const elapsedMs = clock.now() - started;
+        if (result.done)
+            return { value: result.value, waitedMs: elapsedMs, polls };
+        lastProgress = result.progress;
+        options.onPoll?.(result.progress, elapsedMs);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/common/shutdown.ts
+// The one place that handles SIGINT and SIGTERM. A cancelled run gets SIGINT from the runner, then
+// SIGTERM about 7.5 s later, then SIGKILL 2.5 s after that: whatever a step must undo (cancel the
+// running statement, drop a scratch database, close a server) has that long.
+//
+// API (small on purpose):
+//   - Domain code takes a `RegisterCleanup` as a plain argument and calls
+//     `const done = onCleanup('dropping the scratch database(s)', () => drop())` when it creates
+//     something, then `done()` once it has released it itself. No @actions/core, no process handlers.
+//   - The action runtime (src/actions/common/action.ts) owns the one `Shutdown`, installs it for the
+//     run and hands `shutdown.register` to the action as `runtime.onCleanup`.
+// On a signal the cleanups still registered run in reverse registration order (the last thing
+// acquired is released first), together bounded by `timeoutMs`; then the process exits 130 (SIGINT)
+// or 143 (SIGTERM). A second signal while they run is ignored so it cannot cut a cleanup short.
+
+/** A registration function that never runs anything: for tests, benchmarks and callers without signals. */
+const noCleanup = () => () => undefined;
+const DEFAULT_CLEANUP_TIMEOUT_MS = 6_000;
+class Shutdown {
+    options;
+    cleanups = [];
+    stopping;
+    handler = (signal) => {
+        void this.stop(signal);
+    };
+    constructor(options) {
+        this.options = options;
+    }
+    register = (description, cleanup) => {
+        const entry = { description, cleanup };
+        this.cleanups.push(entry);
+        return () => {
+            const index = this.cleanups.indexOf(entry);
+            if (index >= 0)
+                this.cleanups.splice(index, 1);
+        };
+    };
+    /** Listens for SIGINT and SIGTERM until `uninstall`. */
+    install() {
+        process.on('SIGINT', this.handler);
+        process.on('SIGTERM', this.handler);
+    }
+    uninstall() {
+        process.off('SIGINT', this.handler);
+        process.off('SIGTERM', this.handler);
+    }
+    /** Runs the cleanups (once, however many signals arrive), then exits. */
+    stop(signal) {
+        this.stopping ??= this.runCleanups(signal);
+        return this.stopping;
+    }
+    async runCleanups(signal) {
+        const { logger } = this.options;
+        const timeoutMs = this.options.timeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS;
+        const pending = [...this.cleanups].reverse();
+        this.cleanups.length = 0;
+        const what = pending.map((entry) => entry.description);
+        logger.warning(`Received ${signal}: ${what.length ? `${what.join(', ')} and ` : ''}stopping.`);
+        let timer;
+        const expired = new Promise((resolve) => {
+            timer = setTimeout(() => resolve('expired'), timeoutMs);
+        });
+        const all = (async () => {
+            for (const entry of pending) {
+                try {
+                    await entry.cleanup();
+                }
+                catch (error) {
+                    logger.warning(`Cleanup "${entry.description}" failed: ${errorMessage(error)}`);
+                }
+            }
+            return 'done';
+        })();
+        if ((await Promise.race([all, expired])) === 'expired')
+            logger.warning(`Cleanups still running after ${timeoutMs / 1000}s; stopping without them.`);
+        clearTimeout(timer);
+        try {
+            await this.options.beforeExit?.(signal);
+        }
+        finally {
+            const code = signal === 'SIGINT' ? 130 : 143;
+            logger.error(`The step was cancelled (${signal}) before it finished; see the lines above for what was undone.`);
+            (this.options.exit ?? ((status) => process.exit(status)))(code);
+        }
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/actions/common/inputs.ts
 
 
-
-// Typed readers for action inputs. Each failure names the input and what is allowed,
-// so every action reports bad input the same way (see gradle/actions' "Valid values are").
-function getString(name) {
-    const value = getInput(name).trim();
-    return value === '' ? undefined : value;
+function spec(name, options, parse) {
+    return {
+        name,
+        required: options.required ?? false,
+        default: options.default,
+        secret: options.secret ?? false,
+        derive: options.derive,
+        parse,
+    };
 }
-function getRequired(name) {
-    const value = getString(name);
+function required(value, name) {
     if (value === undefined)
-        throw new ConfigurationError(`Input "${name}" is required and was not given.`);
+        throw new errors_ConfigurationError(`Input "${name}" is required and was not given.`);
     return value;
 }
-function getSecret(name, options = {}) {
-    const raw = getInput(name);
-    if (raw) {
-        core_setSecret(raw);
-        for (const line of raw.split(/\r?\n/))
-            if (line.trim().length >= 3)
-                core_setSecret(line.trim());
-    }
-    const value = raw.trim();
-    if (!value) {
-        if (options.required)
-            throw new errors_ConfigurationError(`Input "${name}" is required and was not given.`);
-        return undefined;
-    }
-    return value;
+function inputs_text(name, options = {}) {
+    return spec(name, options, (value, input) => (options.required ? required(value, input) : value));
 }
-function getBoolean(name, fallback) {
-    const value = getString(name);
-    if (value === undefined)
-        return fallback;
-    const lower = value.toLowerCase();
-    if (lower === 'true')
-        return true;
-    if (lower === 'false')
-        return false;
-    throw new ConfigurationError(`Input "${name}" is "${value}". Valid values are: [true, false].`);
+function secret(name, options = {}) {
+    return inputs_text(name, { ...options, secret: true });
 }
-function getEnum(name, allowed, fallback) {
-    const value = getString(name);
-    if (value === undefined) {
-        if (fallback !== undefined)
+/** `true` or `false`; the default is action.yml's. */
+function flag(name, fallback) {
+    return spec(name, { default: String(fallback) }, (value, input) => {
+        if (value === undefined)
             return fallback;
-        throw new ConfigurationError(`Input "${name}" is required. Valid values are: [${allowed.join(', ')}].`);
-    }
-    if (!allowed.includes(value)) {
-        throw new ConfigurationError(`Input "${name}" is "${value}". Valid values are: [${allowed.join(', ')}].`);
-    }
-    return value;
+        const lower = value.toLowerCase();
+        if (lower === 'true')
+            return true;
+        if (lower === 'false')
+            return false;
+        throw new ConfigurationError(`Input "${input}" is "${value}". Valid values are: [true, false].`);
+    });
 }
-/** A whole number within [min, max]; undefined when the input is empty. */
-function getInteger(name, options = {}) {
-    const value = getString(name);
-    if (value === undefined)
-        return undefined;
-    const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = options;
-    const range = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
-    if (!/^[-+]?\d+$/.test(value))
-        throw new ConfigurationError(`Input "${name}" is "${value}": it must be ${range}.`);
-    const number = Number(value);
-    if (number < min || number > max)
-        throw new ConfigurationError(`Input "${name}" is ${number}: it must be ${range}.`);
-    return number;
+/** One of `allowed`. */
+function choice(name, allowed, fallback) {
+    return spec(name, { default: fallback, required: fallback === undefined }, (value, input) => {
+        if (value === undefined) {
+            if (fallback !== undefined)
+                return fallback;
+            throw new ConfigurationError(`Input "${input}" is required. Valid values are: [${allowed.join(', ')}].`);
+        }
+        if (!allowed.includes(value)) {
+            throw new ConfigurationError(`Input "${input}" is "${value}". Valid values are: [${allowed.join(', ')}].`);
+        }
+        return value;
+    });
+}
+function integer(name, options = {}) {
+    const fallback = options.default === undefined ? undefined : String(options.default);
+    return spec(name, { default: fallback }, (value, input) => {
+        if (value === undefined)
+            return undefined;
+        const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = options;
+        const range = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
+        if (!/^[-+]?\d+$/.test(value))
+            throw new ConfigurationError(`Input "${input}" is "${value}": it must be ${range}.`);
+        const number = Number(value);
+        if (number < min || number > max)
+            throw new ConfigurationError(`Input "${input}" is ${number}: it must be ${range}.`);
+        return number;
+    });
 }
 /** A duration (`5s`, `15m`, `1h`) in milliseconds. */
-function getDuration(name, fallback, options = {}) {
-    const text = getString(name) ?? fallback;
-    const ms = parseDuration(text);
-    if (ms === undefined || ms < (options.min ?? 0)) {
-        throw new ConfigurationError(`Input "${name}" is "${text}": it must be a duration such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
-    }
-    return ms;
+function duration(name, fallback, options = {}) {
+    return spec(name, { default: fallback }, (value, input) => {
+        const given = value ?? fallback;
+        const ms = parseDuration(given);
+        if (ms === undefined || ms < (options.min ?? 0)) {
+            throw new ConfigurationError(`Input "${input}" is "${given}": it must be a duration such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
+        }
+        return ms;
+    });
 }
 /** Non-empty trimmed lines; comments starting with # are dropped. */
-function getLines(name) {
-    return core
-        .getInput(name)
+function lines(name, options = {}) {
+    return spec(name, options, (value) => splitLines(value ?? ''));
+}
+function splitLines(value) {
+    return value
         .split(/\r?\n/)
         .map((line) => line.trim())
         .filter((line) => line !== '' && !line.startsWith('#'));
+}
+/** Any other parser: gets the text (undefined when empty) and the input's name for its messages. */
+function custom(name, parse, options = {}) {
+    return spec(name, options, parse);
+}
+/**
+ * Reads every declared input: secrets are masked first (each line of a multi-line one too), then
+ * each input is parsed in declaration order, so the first mistake reported is the first input's.
+ */
+function readInputs(specs, getInput, mask) {
+    for (const input of Object.values(specs)) {
+        if (!input.secret)
+            continue;
+        const raw = getInput(input.name);
+        if (!raw)
+            continue;
+        mask(raw);
+        for (const line of raw.split(/\r?\n/))
+            if (line.trim().length >= 3)
+                mask(line.trim());
+        for (const derived of input.derive?.(raw.trim()) ?? [])
+            mask(derived);
+    }
+    const parsed = {};
+    for (const [key, input] of Object.entries(specs)) {
+        const given = getInput(input.name).trim();
+        const fallback = input.default !== undefined && !input.default.includes('${{') ? input.default : undefined;
+        parsed[key] = input.parse(given === '' ? fallback : given, input.name);
+    }
+    return parsed;
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_namespaceObject);
+;// CONCATENATED MODULE: ./src/actions/common/summary.ts
+
+
+
+/** GitHub drops a step summary over 1 MiB; ours stops short of that with a note. */
+const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+const CUT_NOTE = '\n\n<p><em>The summary was cut here: GitHub shows at most 1 MiB. The log has everything.</em></p>\n';
+/**
+ * The job summary, built by the action and written once by the runtime, on every path. Everything
+ * given as text is HTML-escaped here (core.summary.addTable and friends insert it raw), so a reason
+ * such as `<h1>FAKE: approved</h1>` shows as typed. `html` and `markdown` take markup that the caller
+ * built, and must escape what it interpolates with escapeHtml (src/common/html.ts).
+ */
+class summary_Summary {
+    parts = [];
+    heading(text, level = 2) {
+        this.parts.push(`<h${level}>${escapeHtml(text)}</h${level}>\n`);
+        return this;
+    }
+    paragraph(text) {
+        this.parts.push(`<p>${escapeHtml(text)}</p>\n`);
+        return this;
+    }
+    /** A table of text cells: a cell `{ data, header: true }` is a header cell. */
+    table(rows) {
+        return this.addTable(rows, escapeHtml);
+    }
+    /** A table whose cells are markup the caller escaped (for <code>, <br>, <pre> inside cells). */
+    htmlTable(rows) {
+        return this.addTable(rows, (markup) => markup);
+    }
+    addTable(rows, escape) {
+        const body = rows
+            .map((row) => {
+            const cells = row.map((cell) => {
+                const { data, header } = typeof cell === 'object' ? cell : { data: cell, header: false };
+                const tag = header ? 'th' : 'td';
+                return `<${tag}>${escape(String(data))}</${tag}>`;
+            });
+            return `<tr>${cells.join('')}</tr>`;
+        })
+            .join('');
+        this.parts.push(`<table>${body}</table>\n`);
+        return this;
+    }
+    list(items) {
+        this.parts.push(`<ul>${items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>\n`);
+        return this;
+    }
+    code(text, language) {
+        this.parts.push(`<pre${language ? ` lang="${escapeHtml(language)}"` : ''}><code>${escapeHtml(text)}</code></pre>\n`);
+        return this;
+    }
+    /** Markup built by the caller, escaped where it interpolates. */
+    html(markup) {
+        this.parts.push(`${markup}\n`);
+        return this;
+    }
+    /** GitHub-flavoured Markdown built by the caller (it renders inline HTML: escape what a person typed). */
+    markdown(text) {
+        this.parts.push(`${text}\n`);
+        return this;
+    }
+    isEmpty() {
+        return this.parts.length === 0;
+    }
+    toString() {
+        return this.parts.join('');
+    }
+    /** Drops what was built (the runtime writes nothing twice). */
+    clear() {
+        this.parts.length = 0;
+    }
+}
+/** The content capped to `limit` bytes of UTF-8, cut on a character boundary, with a note. */
+function capSummary(content, limit = SUMMARY_LIMIT_BYTES) {
+    if (Buffer.byteLength(content, 'utf8') <= limit)
+        return content;
+    const room = limit - Buffer.byteLength(CUT_NOTE, 'utf8');
+    const bytes = Buffer.from(content, 'utf8').subarray(0, room);
+    // A multi-byte character cut in half decodes to U+FFFD: drop it.
+    const cut = bytes.toString('utf8').replace(/\uFFFD+$/, '');
+    return `${cut}${CUT_NOTE}`;
+}
+/**
+ * Writes the summary once: scrubbed of secrets, capped, and guarded, because a summary that cannot
+ * be written (no GITHUB_STEP_SUMMARY when run by hand, a full disk) must never replace the step's
+ * real outcome: it becomes a warning.
+ */
+async function writeSummary(summary, scrub, logger) {
+    if (summary.isEmpty())
+        return;
+    const content = capSummary(scrub(summary.toString()));
+    summary.clear();
+    try {
+        // The file the runner reads after the step, as core.summary.write() appends to it.
+        const file = process.env.GITHUB_STEP_SUMMARY;
+        if (!file)
+            throw new Error('GITHUB_STEP_SUMMARY is not set (not running on a GitHub runner?)');
+        await promises_default().appendFile(file, content, 'utf8');
+    }
+    catch (error) {
+        logger.warning(`The job summary was not written: ${errorMessage(error)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/actions/common/action.ts
+
+
+
+
+
+
+
+
+
+/** Secrets known to this run: masked in the runner's log and scrubbed from our own messages, outputs and summary. */
+class Secrets {
+    values = new Set();
+    add(...secrets) {
+        for (const secret of secrets) {
+            if (!secret || secret.length < 3 || this.values.has(secret))
+                continue;
+            this.values.add(secret);
+            setSecret(secret);
+        }
+    }
+    scrub = (text) => scrub(text, [...this.values]);
+}
+/** The Logger every domain module takes, writing through @actions/core. */
+function actionLogger(secrets) {
+    const clean = (message) => escapeForLog(secrets.scrub(message));
+    return {
+        debug: (message) => debug(secrets.scrub(message)),
+        info: (message) => info(clean(message)),
+        warning: (message) => warning(secrets.scrub(message)),
+        error: (message) => error(secrets.scrub(message)),
+        group: (name, body) => group(clean(name), body),
+    };
+}
+function defineAction(definition) {
+    return { ...definition, start: () => runAction(definition) };
+}
+async function runAction(definition) {
+    const secrets = new Secrets();
+    const logger = actionLogger(secrets);
+    const summary = new summary_Summary();
+    const clock = systemClock;
+    const shutdown = new Shutdown({ logger, beforeExit: () => writeSummary(summary, secrets.scrub, logger) });
+    const runtime = {
+        logger,
+        clock,
+        sleep: (ms) => clock.sleep(ms),
+        retry: (attempt, options) => retry(attempt, { clock, ...options }),
+        retryReport: (attempt, options) => retryReport(attempt, { clock, ...options }),
+        poll: (check, options) => poll(check, { clock, ...options }),
+        summary,
+        secrets,
+        setOutput: (name, value) => setOutput(name, secrets.scrub(String(value))),
+        annotate: (level, message, properties) => core_namespaceObject[level](secrets.scrub(message), properties),
+        onCleanup: shutdown.register,
+    };
+    for (const [name, fallback] of Object.entries(definition.outputs)) {
+        setOutput(name, typeof fallback === 'function' ? fallback((input) => getInput(input)) : fallback);
+    }
+    shutdown.install();
+    let failure;
+    try {
+        const inputs = readInputs(definition.inputs, (name) => getInput(name), (secret) => secrets.add(secret));
+        await definition.run(inputs, runtime);
+    }
+    catch (error) {
+        failure = { error };
+    }
+    finally {
+        await writeSummary(summary, secrets.scrub, logger);
+        shutdown.uninstall();
+    }
+    if (failure)
+        reportFailure(failure.error, secrets);
+}
+/** A ConfigurationError is the user's to fix: a plain error. Anything else is our bug: its stack goes to debug. */
+function reportFailure(error, secrets) {
+    if (!isConfigurationError(error) && error instanceof Error && error.stack)
+        debug(secrets.scrub(error.stack));
+    setFailed(secrets.scrub(errorMessage(error)));
+}
+
+;// CONCATENATED MODULE: ./src/common/working-directory.ts
+
+
+
+/**
+ * The caller's project directory (`working-directory`), absolute. It resolves against the
+ * workspace, the way a `run:` step's `working-directory` does, and everything the actions read
+ * from the project (knexfile, migrations-dir, the smoke command) resolves against it in turn, so
+ * one value means the same thing on every action: `services/api` in a monorepo.
+ */
+function resolveWorkingDirectory(given, workspace = process.env.GITHUB_WORKSPACE ?? process.cwd(), input = 'working-directory') {
+    const absolute = external_node_path_default().resolve(workspace, given ?? '.');
+    if (!external_node_fs_default().existsSync(absolute) || !external_node_fs_default().statSync(absolute).isDirectory()) {
+        throw new errors_ConfigurationError(`Input "${input}" is "${given}", but ${absolute} is not a directory. Give the project's directory relative to the repository root (e.g. services/api), after actions/checkout.`);
+    }
+    return absolute;
+}
+
+;// CONCATENATED MODULE: ./src/actions/common/working-directory.ts
+
+
+/**
+ * The caller's project directory (`working-directory`, default `.`), absolute and checked to exist:
+ * one meaning on every action that reads the project (src/common/working-directory.ts). A module of
+ * its own so that only those actions' bundles carry it.
+ */
+function workingDirectory(name = 'working-directory') {
+    return custom(name, (value, input) => resolveWorkingDirectory(value, undefined, input), { default: '.' });
 }
 
 ;// CONCATENATED MODULE: ./src/actions/prepare-scratch-database/inputs.ts
@@ -91931,48 +92537,54 @@ function getLines(name) {
 
 
 
-function jsonArray(name) {
-    const text = getString(name) ?? '[]';
-    let value;
+function jsonArray(value, name) {
+    const given = value ?? '[]';
+    let parsed;
     try {
-        value = JSON.parse(text);
+        parsed = JSON.parse(given);
     }
     catch {
-        value = undefined;
+        parsed = undefined;
     }
-    if (!Array.isArray(value)) {
-        throw new errors_ConfigurationError(`Input "${name}" is not a JSON array: ${JSON.stringify(text.slice(0, 200))}. Pass the rollback action's ${name} output.`);
+    if (!Array.isArray(parsed)) {
+        throw new errors_ConfigurationError(`Input "${name}" is not a JSON array: ${JSON.stringify(given.slice(0, 200))}. Pass the rollback action's ${name} output.`);
     }
-    return value;
+    return parsed;
 }
-function getInputs(secrets) {
-    const databaseUrl = getSecret('database-url', { required: true });
-    secrets.add(...connectionSecrets(databaseUrl));
-    if (!/^postgres(ql)?:\/\//i.test(databaseUrl)) {
-        throw new errors_ConfigurationError('Input "database-url" must be a PostgreSQL URL such as postgres://user:password@host:5432/database.');
-    }
-    const applied = jsonArray('applied');
-    if (!applied.every((name) => typeof name === 'string')) {
-        throw new errors_ConfigurationError('Input "applied" must be a JSON array of migration names (the rollback action\'s applied output).');
-    }
-    const plan = jsonArray('plan').filter((step) => typeof step?.name === 'string' &&
-        typeof step.batch === 'number');
-    return {
-        databaseUrl,
-        applied: applied,
-        plan,
-        workingDirectory: resolveWorkingDirectory(getString('working-directory')),
-        knexfile: getString('knexfile'),
-        knexEnvironment: getString('knex-environment') ?? 'production',
-        migrationsDir: getString('migrations-dir'),
-        migrationsTable: getString('migrations-table'),
-        schema: getString('schema'),
-    };
-}
+/** The prepare-scratch-database action's inputs as action.yml declares them. */
+const inputs = {
+    /** The scratch database (never production). */
+    databaseUrl: custom('database-url', (value, name) => {
+        if (value === undefined)
+            throw new errors_ConfigurationError(`Input "${name}" is required and was not given.`);
+        if (!/^postgres(ql)?:\/\//i.test(value)) {
+            throw new errors_ConfigurationError(`Input "${name}" must be a PostgreSQL URL such as postgres://user:password@host:5432/database.`);
+        }
+        return value;
+    }, { required: true, secret: true, derive: connectionSecrets }),
+    /** Production's applied migrations, in the order applied. */
+    applied: custom('applied', (value, name) => {
+        if (value === undefined)
+            throw new errors_ConfigurationError(`Input "${name}" is required and was not given.`);
+        const applied = jsonArray(value, name);
+        if (!applied.every((entry) => typeof entry === 'string')) {
+            throw new errors_ConfigurationError(`Input "${name}" must be a JSON array of migration names (the rollback action's applied output).`);
+        }
+        return applied;
+    }, { required: true }),
+    /** Production's plan: name and batch of each migration to undo (other entries are ignored). */
+    plan: custom('plan', (value, name) => jsonArray(value, name).filter((step) => typeof step?.name === 'string' &&
+        typeof step.batch === 'number'), { default: '[]' }),
+    /** The caller's project directory, absolute: knexfile and migrations-dir resolve from it. */
+    workingDirectory: workingDirectory(),
+    knexfile: inputs_text('knexfile'),
+    knexEnvironment: inputs_text('knex-environment', { default: 'production' }),
+    migrationsDir: inputs_text('migrations-dir'),
+    migrationsTable: inputs_text('migrations-table'),
+    schema: inputs_text('schema'),
+};
 
 ;// CONCATENATED MODULE: ./src/actions/prepare-scratch-database/main.ts
-
-
 
 
 
@@ -91982,62 +92594,45 @@ function getInputs(secrets) {
  * Migrates the plan job's scratch PostgreSQL to exactly what production has applied, with the
  * settings and the loader the rollback action uses, so the dry run shows the real downs' SQL.
  */
-async function run() {
-    setOutput('applied', '[]');
-    await runAction(async (secrets) => {
-        const inputs = getInputs(secrets);
+const action = defineAction({
+    name: 'prepare-scratch-database',
+    inputs: inputs,
+    outputs: { applied: '[]' },
+    async run(given, runtime) {
+        const { logger, summary } = runtime;
         // As the Knex CLI runs from the project: a knexfile's dotenv and a migration's relative paths see the service.
-        process.chdir(inputs.workingDirectory);
+        process.chdir(given.workingDirectory);
         const settings = await resolveMigrationSettings({
-            knexfile: inputs.knexfile,
-            knexEnvironment: inputs.knexEnvironment,
-            migrationsDir: inputs.migrationsDir,
-            migrationsTable: inputs.migrationsTable,
-            schema: inputs.schema,
-            cwd: inputs.workingDirectory,
+            knexfile: given.knexfile,
+            knexEnvironment: given.knexEnvironment,
+            migrationsDir: given.migrationsDir,
+            migrationsTable: given.migrationsTable,
+            schema: given.schema,
+            cwd: given.workingDirectory,
         });
-        const lines = describeSettings(settings);
-        for (const line of lines)
-            info(`${line.setting}: ${line.value} (${line.from})`);
-        const logger = {
-            debug: (message) => core_debug(secrets.scrub(message)),
-            info: (message) => info(secrets.scrub(message)),
-            warning: (message) => warning(secrets.scrub(message)),
-            error: (message) => error(secrets.scrub(message)),
-            group: (name, body) => group(name, body),
-        };
+        for (const line of describeSettings(settings))
+            logger.info(`${line.setting}: ${line.value} (${line.from})`);
         const result = await migrateScratchDatabase({
-            databaseUrl: inputs.databaseUrl,
+            databaseUrl: given.databaseUrl,
             settings,
-            applied: inputs.applied,
-            plan: inputs.plan,
+            applied: given.applied,
+            plan: given.plan,
             logger,
         });
-        setOutput('applied', JSON.stringify(result.applied));
-        const table = lines.map((line) => `| ${line.setting} | \`${escapeHtml(line.value)}\` | ${escapeHtml(line.from)} |`);
-        try {
-            await summary
-                .addRaw([
-                '### Scratch database',
-                '',
-                `Migrated to production's ${result.applied.length} applied migration(s).`,
-                '',
-                '| Setting | Value | From |',
-                '|---|---|---|',
-                ...table,
-                '',
-            ].join('\n'))
-                .write();
-        }
-        catch (error) {
-            core_debug(`job summary not written: ${String(error)}`);
-        }
+        runtime.setOutput('applied', JSON.stringify(result.applied));
+        summary.markdown([
+            '### Scratch database',
+            '',
+            `Migrated to production's ${result.applied.length} applied migration(s).`,
+            '',
+            ...settingsTable(settings),
+        ].join('\n'));
         if (result.missing.length > 0 || result.extra.length > 0) {
             throw new errors_ConfigurationError(`The scratch database does not match production: missing ${JSON.stringify(result.missing)}, extra ${JSON.stringify(result.extra)}. The dry run would not show the real SQL.`);
         }
-        info(`The scratch database has the ${result.applied.length} migrations production has applied.`);
-    });
-}
+        logger.info(`The scratch database has the ${result.applied.length} migrations production has applied.`);
+    },
+});
 
 
 /***/ }),
@@ -92898,6 +93493,36 @@ module.exports = getPackageTypeSync;
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -92913,6 +93538,17 @@ module.exports = getPackageTypeSync;
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
 /******/ })();
 /******/ 
 /******/ /* webpack/runtime/node module decorator */

@@ -35175,7 +35175,7 @@ function(e,t){for(var r=0;r<t.length;r++){var i=t[r];i.enumerable=i.enumerable||
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(218);
+module.exports = __nccwpck_require__(218);
 
 
 /***/ }),
@@ -35195,10 +35195,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-__webpack_unused_export__ = httpOverHttp;
-__webpack_unused_export__ = httpsOverHttp;
-__webpack_unused_export__ = httpOverHttps;
-__webpack_unused_export__ = httpsOverHttps;
+exports.httpOverHttp = httpOverHttp;
+exports.httpsOverHttp = httpsOverHttp;
+exports.httpOverHttps = httpOverHttps;
+exports.httpsOverHttps = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -35488,7 +35488,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
-__webpack_unused_export__ = ProxyAgent
+module.exports.kT = ProxyAgent
 __webpack_unused_export__ = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
@@ -63545,23 +63545,1001 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(5702);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6823);
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+await _main_js__WEBPACK_IMPORTED_MODULE_0__/* .action */ .X.start();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 5702:
+/***/ 6823:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
+  X: () => (/* binding */ action)
 });
+
+// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
+var platform_namespaceObject = {};
+__nccwpck_require__.r(platform_namespaceObject);
+__nccwpck_require__.d(platform_namespaceObject, {
+  arch: () => (arch),
+  getDetails: () => (getDetails),
+  isLinux: () => (isLinux),
+  isMacOS: () => (isMacOS),
+  isWindows: () => (isWindows),
+  platform: () => (platform)
+});
+
+// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/core.js
+var core_namespaceObject = {};
+__nccwpck_require__.r(core_namespaceObject);
+__nccwpck_require__.d(core_namespaceObject, {
+  ExitCode: () => (ExitCode),
+  addPath: () => (addPath),
+  debug: () => (debug),
+  endGroup: () => (endGroup),
+  error: () => (error),
+  exportVariable: () => (exportVariable),
+  getBooleanInput: () => (getBooleanInput),
+  getIDToken: () => (getIDToken),
+  getInput: () => (getInput),
+  getMultilineInput: () => (getMultilineInput),
+  getState: () => (getState),
+  group: () => (group),
+  info: () => (info),
+  isDebug: () => (isDebug),
+  markdownSummary: () => (markdownSummary),
+  notice: () => (notice),
+  platform: () => (platform_namespaceObject),
+  saveState: () => (saveState),
+  setCommandEcho: () => (setCommandEcho),
+  setFailed: () => (setFailed),
+  setOutput: () => (setOutput),
+  setSecret: () => (setSecret),
+  startGroup: () => (startGroup),
+  summary: () => (summary),
+  toPlatformPath: () => (toPlatformPath),
+  toPosixPath: () => (toPosixPath),
+  toWin32Path: () => (toWin32Path),
+  warning: () => (warning)
+});
+
+;// CONCATENATED MODULE: ./src/common/duration.ts
+const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/**
+ * Parses a duration such as `5s`, `15m`, `1h30m`, `250ms` or a bare number of seconds.
+ * Returns milliseconds, or undefined when the text is not a duration.
+ */
+function parseDuration(text) {
+    const value = text.trim();
+    if (/^\d+(\.\d+)?$/.test(value))
+        return Math.round(Number(value) * 1000);
+    const pattern = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
+    let total = 0;
+    let consumed = 0;
+    for (const match of value.matchAll(pattern)) {
+        total += Number(match[1]) * UNITS[match[2]];
+        consumed += match[0].length;
+    }
+    if (consumed === 0 || consumed !== value.length)
+        return undefined;
+    return Math.round(total);
+}
+/** 90_500 -> "1m 30.5s": for summaries and progress lines. */
+function duration_formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)}ms`;
+    const seconds = ms / 1000;
+    if (seconds < 60)
+        return `${Number(seconds.toFixed(1))}s`;
+    const minutes = Math.floor(seconds / 60);
+    const rest = seconds - minutes * 60;
+    if (minutes < 60)
+        return `${minutes}m ${Number(rest.toFixed(1))}s`;
+    return `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
+}
+
+;// CONCATENATED MODULE: ./src/common/html.ts
+/**
+ * The one escaping helper for text shown as HTML (job summaries, Slack's mrkdwn, Markdown records):
+ * `@actions/core`'s summary helpers, Slack and GitHub's Markdown all render `<`, `>` and `&` as
+ * markup, so whatever a person typed (a reason, a name) or a server answered must pass through here.
+ */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-rds/dist-cjs/index.js
+var dist_cjs = __nccwpck_require__(7202);
+;// CONCATENATED MODULE: ./src/rds/client.ts
+
+/**
+ * An RDS client with the SDK's standard retry mode: throttling and 5xx answers are retried
+ * with backoff (throttling with a longer base delay), so a busy control plane during an
+ * incident slows a step down instead of failing it. Credentials come from the default chain
+ * (in workflows: OIDC via aws-actions/configure-aws-credentials).
+ */
+function createRdsClient(options) {
+    return new dist_cjs/* RDSClient */.rYe({
+        region: options.region,
+        retryMode: 'standard',
+        maxAttempts: options.maxAttempts ?? 6,
+        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    });
+}
+/** The error code of an SDK exception (`DBSnapshotNotFound`...), or undefined. */
+function client_awsErrorCode(error) {
+    if (error && typeof error === 'object') {
+        const record = error;
+        return record.Code ?? record.Error?.Code ?? record.name;
+    }
+    return undefined;
+}
+/** Is this the "does not exist" answer of a Describe call? */
+function isNotFound(error) {
+    const code = client_awsErrorCode(error) ?? '';
+    return /NotFound/.test(code);
+}
+
+;// CONCATENATED MODULE: ./src/common/errors.ts
+/**
+ * A mistake the user can fix (bad input, missing permission, a state the run refuses):
+ * reported as a plain error with the fix, no stack trace. Anything else is our bug.
+ */
+class errors_ConfigurationError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'ConfigurationError';
+    }
+}
+function isConfigurationError(error) {
+    return error instanceof errors_ConfigurationError || (error instanceof Error && error.name === 'ConfigurationError');
+}
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    return String(error);
+}
+
+;// CONCATENATED MODULE: ./src/rds/source.ts
+
+
+
+function source_describeTarget(target) {
+    return `${target.kind === 'instance' ? 'DB instance' : 'DB cluster'} "${target.identifier}"`;
+}
+/** Describes the instance or cluster; a missing one is the user's to fix (a typo, the wrong region). */
+async function source_describeSource(client, target, region) {
+    const where = region ? ` in region ${region}` : '';
+    try {
+        if (target.kind === 'instance') {
+            const reply = await client.send(new dist_cjs/* DescribeDBInstancesCommand */.hhJ({ DBInstanceIdentifier: target.identifier }));
+            const instance = reply.DBInstances?.[0];
+            if (!instance)
+                throw new errors_ConfigurationError(`${source_describeTarget(target)} was not found${where}.`);
+            return {
+                target,
+                status: instance.DBInstanceStatus ?? 'unknown',
+                arn: instance.DBInstanceArn,
+                engine: instance.Engine,
+                engineVersion: instance.EngineVersion,
+                backupRetentionDays: instance.BackupRetentionPeriod ?? 0,
+                latestRestorableTime: instance.LatestRestorableTime,
+                dbiResourceId: instance.DbiResourceId,
+                instance,
+            };
+        }
+        const reply = await client.send(new dist_cjs/* DescribeDBClustersCommand */.Kdv({ DBClusterIdentifier: target.identifier }));
+        const cluster = reply.DBClusters?.[0];
+        if (!cluster)
+            throw new errors_ConfigurationError(`${source_describeTarget(target)} was not found${where}.`);
+        return {
+            target,
+            status: cluster.Status ?? 'unknown',
+            arn: cluster.DBClusterArn,
+            engine: cluster.Engine,
+            engineVersion: cluster.EngineVersion,
+            backupRetentionDays: cluster.BackupRetentionPeriod ?? 0,
+            latestRestorableTime: cluster.LatestRestorableTime,
+            earliestRestorableTime: cluster.EarliestRestorableTime,
+            cluster,
+        };
+    }
+    catch (error) {
+        if (isNotFound(error)) {
+            throw new errors_ConfigurationError(`${source_describeTarget(target)} was not found${where}. Check the identifier and the region (and, for Aurora, use db-cluster-identifier rather than db-instance-identifier).`);
+        }
+        throw error;
+    }
+}
+/** Describes an instance or cluster that may not exist yet (a restore target). */
+async function findExisting(client, target) {
+    try {
+        return await source_describeSource(client, target);
+    }
+    catch (error) {
+        if (error instanceof errors_ConfigurationError)
+            return undefined;
+        throw error;
+    }
+}
+/**
+ * An instance that belongs to an Aurora cluster has no backups or snapshots of its own: RDS
+ * snapshots and restores the cluster. Say so instead of failing on an AWS error later.
+ */
+function source_requireStandalone(source) {
+    const cluster = source.instance?.DBClusterIdentifier;
+    if (cluster) {
+        throw new errors_ConfigurationError(`${source_describeTarget(source.target)} is an instance of Aurora cluster "${cluster}": backups, snapshots and restores are the cluster's. Use db-cluster-identifier: ${cluster}.`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/rds/snapshots.ts
+
+
+function snapshots_fromDbSnapshot(snapshot) {
+    return {
+        identifier: snapshot.DBSnapshotIdentifier ?? '',
+        arn: snapshot.DBSnapshotArn,
+        status: snapshot.Status ?? 'unknown',
+        type: snapshot.SnapshotType,
+        createTime: snapshot.SnapshotCreateTime,
+        percentProgress: snapshot.PercentProgress,
+        sourceIdentifier: snapshot.DBInstanceIdentifier,
+        engine: snapshot.Engine,
+        engineVersion: snapshot.EngineVersion,
+        tags: snapshot.TagList ?? [],
+    };
+}
+function snapshots_fromClusterSnapshot(snapshot) {
+    return {
+        identifier: snapshot.DBClusterSnapshotIdentifier ?? '',
+        arn: snapshot.DBClusterSnapshotArn,
+        status: snapshot.Status ?? 'unknown',
+        type: snapshot.SnapshotType,
+        createTime: snapshot.SnapshotCreateTime,
+        percentProgress: snapshot.PercentProgress,
+        sourceIdentifier: snapshot.DBClusterIdentifier,
+        engine: snapshot.Engine,
+        engineVersion: snapshot.EngineVersion,
+        tags: snapshot.TagList ?? [],
+    };
+}
+/** Every snapshot of the source of one type, across all pages (the SDK paginator follows Marker). */
+async function snapshots_listSnapshots(client, target, snapshotType, pageSize = 100) {
+    const result = [];
+    if (target.kind === 'instance') {
+        const pages = paginateDescribeDBSnapshots({ client, pageSize }, { DBInstanceIdentifier: target.identifier, SnapshotType: snapshotType });
+        for await (const page of pages)
+            for (const snapshot of page.DBSnapshots ?? [])
+                result.push(snapshots_fromDbSnapshot(snapshot));
+    }
+    else {
+        const pages = paginateDescribeDBClusterSnapshots({ client, pageSize }, { DBClusterIdentifier: target.identifier, SnapshotType: snapshotType });
+        for await (const page of pages)
+            for (const snapshot of page.DBClusterSnapshots ?? [])
+                result.push(snapshots_fromClusterSnapshot(snapshot));
+    }
+    return result;
+}
+/** One snapshot by identifier, or undefined when RDS says it does not exist. */
+async function snapshots_findSnapshot(client, kind, identifier) {
+    try {
+        if (kind === 'instance') {
+            const reply = await client.send(new dist_cjs/* DescribeDBSnapshotsCommand */.KKI({ DBSnapshotIdentifier: identifier }));
+            const snapshot = reply.DBSnapshots?.[0];
+            return snapshot ? snapshots_fromDbSnapshot(snapshot) : undefined;
+        }
+        const reply = await client.send(new dist_cjs/* DescribeDBClusterSnapshotsCommand */.cWV({ DBClusterSnapshotIdentifier: identifier }));
+        const snapshot = reply.DBClusterSnapshots?.[0];
+        return snapshot ? snapshots_fromClusterSnapshot(snapshot) : undefined;
+    }
+    catch (error) {
+        if (isNotFound(error))
+            return undefined;
+        throw error;
+    }
+}
+/**
+ * What RDS said recently about a resource (DescribeEvents): the only place the reason for a
+ * failed snapshot or restore is given. Best effort: an error here must not hide the failure.
+ */
+async function snapshots_recentEvents(client, sourceType, identifier) {
+    try {
+        const reply = await client.send(new dist_cjs/* DescribeEventsCommand */.w6x({ SourceType: sourceType, SourceIdentifier: identifier, Duration: 24 * 60 }));
+        return (reply.Events ?? []).map((event) => `${event.Date?.toISOString() ?? ''} ${event.Message ?? ''}`.trim());
+    }
+    catch {
+        return [];
+    }
+}
+
+;// CONCATENATED MODULE: ./src/rds/restore-window.ts
+// The window a point-in-time restore must fall in. An instance's window comes from its
+// automated backups (DescribeDBInstanceAutomatedBackups RestoreWindow): a DBInstance carries
+// LatestRestorableTime but no earliest time. A cluster carries both on the DBCluster.
+
+async function restoreWindow(client, source) {
+    if (source.target.kind === 'cluster')
+        return { earliest: source.earliestRestorableTime, latest: source.latestRestorableTime };
+    const backups = [];
+    const pages = (0,dist_cjs/* paginateDescribeDBInstanceAutomatedBackups */.hqN)({ client, pageSize: 100 }, { DBInstanceIdentifier: source.target.identifier });
+    for await (const page of pages)
+        backups.push(...(page.DBInstanceAutomatedBackups ?? []));
+    // Backups retained from an earlier, deleted instance of the same name have another resource id.
+    const own = backups.find((backup) => backup.DbiResourceId === source.dbiResourceId && backup.Status !== 'retained') ??
+        backups.find((backup) => backup.Status === 'active');
+    return {
+        earliest: own?.RestoreWindow?.EarliestTime,
+        latest: own?.RestoreWindow?.LatestTime ?? source.latestRestorableTime,
+    };
+}
+function describeWindow(window) {
+    return `${window.earliest?.toISOString() ?? '(unknown)'} to ${window.latest?.toISOString() ?? '(unknown)'}`;
+}
+const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|\+00:?00)$/;
+function parseRestoreTime(text) {
+    if (text.toLowerCase() === 'latest')
+        return { kind: 'latest' };
+    const match = ISO_UTC.exec(text);
+    if (!match)
+        return { problem: `"${text}" is not an ISO-8601 UTC time such as 2025-01-01T10:00:00Z (or "latest")` };
+    const time = new Date(text.replace(/\+00:?00$/, 'Z'));
+    // Date accepts 2025-02-30 and rolls it over; a restore time that is not a real date is a typo.
+    const [, year, month, day, hour, minute] = match;
+    if (Number.isNaN(time.getTime()) ||
+        time.getUTCFullYear() !== Number(year) ||
+        time.getUTCMonth() + 1 !== Number(month) ||
+        time.getUTCDate() !== Number(day) ||
+        time.getUTCHours() !== Number(hour) ||
+        time.getUTCMinutes() !== Number(minute)) {
+        return { problem: `"${text}" is not a real date and time` };
+    }
+    return { kind: 'time', time };
+}
+/** Why the time cannot be restored to, or undefined when it is inside the window. */
+function restoreTimeProblem(time, window, now) {
+    const range = `The restorable window is ${describeWindow(window)}.`;
+    if (time.getTime() > now.getTime())
+        return `restore-time ${time.toISOString()} is in the future (now is ${now.toISOString()}). ${range}`;
+    if (!window.earliest || !window.latest)
+        return `the source has no restorable window (are automated backups on?). ${range}`;
+    if (time < window.earliest)
+        return `restore-time ${time.toISOString()} is before the earliest restorable time. ${range}`;
+    if (time > window.latest)
+        return `restore-time ${time.toISOString()} is after the latest restorable time. ${range}`;
+    return undefined;
+}
+
+;// CONCATENATED MODULE: ./src/common/clock.ts
+// The one clock: every wait, poll, retry and elapsed-time figure goes through it, so that tests can
+// drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+};
+
+;// CONCATENATED MODULE: ./src/common/retry.ts
+// The one way to wait for something: `retry` repeats an attempt that failed (a throttled webhook, a
+// health URL still coming up, a lock held by someone else) with exponential backoff, jitter, a
+// deadline and the server's Retry-After; `poll` reads a status on a fixed interval until it is done
+// (an RDS snapshot, a Kubernetes rollout). Both take the clock and the random source, so tests
+// drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
+
+
+/** The wait before retry number `retry` (1 for the first): initial × factor^(retry−1), capped, jittered down. */
+function backoffDelay(retry, backoff, random = Math.random) {
+    const cap = Math.max(backoff.maxMs, backoff.initialMs);
+    const grown = Math.min(cap, backoff.initialMs * (backoff.factor ?? 2) ** Math.max(0, retry - 1));
+    const jitter = Math.min(1, Math.max(0, backoff.jitter ?? 0));
+    return Math.round(grown * (1 - jitter * random()));
+}
+const defaultIsRetryable = (outcome) => !outcome.ok;
+/** Runs `attempt` until its outcome is final, attempts run out, or the deadline passes; never throws what `attempt` threw. */
+async function retryReport(attempt, options) {
+    const clock = options.clock ?? systemClock;
+    const random = options.random ?? Math.random;
+    const isRetryable = options.isRetryable ?? defaultIsRetryable;
+    const maxAttempts = Math.max(1, options.maxAttempts ?? Number.POSITIVE_INFINITY);
+    const waits = [];
+    for (let number = 1;; number++) {
+        let outcome;
+        try {
+            outcome = { ok: true, value: await attempt(number) };
+        }
+        catch (error) {
+            outcome = { ok: false, error };
+        }
+        const decision = isRetryable(outcome);
+        if (decision === false)
+            return { outcome, attempts: number, waits, stopped: 'done' };
+        const giveUp = (reason, waitMs) => {
+            options.onGiveUp?.({ attempt: number, outcome, reason, waitMs });
+            return { outcome, attempts: number, waits, stopped: reason };
+        };
+        if (number >= maxAttempts)
+            return giveUp('attempts');
+        const retryAfterMs = typeof decision === 'object' ? decision.retryAfterMs : undefined;
+        let waitMs = retryAfterMs ?? backoffDelay(number, options.backoff, random);
+        if (retryAfterMs !== undefined && retryAfterMs > options.backoff.maxMs)
+            return giveUp('retry-after-too-long', waitMs);
+        if (options.deadline !== undefined) {
+            const left = options.deadline - clock.now();
+            if (options.atDeadline === 'cut') {
+                if (left <= 0)
+                    return giveUp('deadline', waitMs);
+                waitMs = Math.min(waitMs, left);
+            }
+            else if (waitMs >= left)
+                return giveUp('deadline', waitMs);
+        }
+        options.onRetry?.({ attempt: number, outcome, waitMs, retryAfter: retryAfterMs !== undefined });
+        waits.push(waitMs);
+        await clock.sleep(waitMs);
+    }
+}
+/** `retryReport`, for callers that want the value: returns the last value, or throws the last error. */
+async function retry(attempt, options) {
+    const { outcome } = await retryReport(attempt, options);
+    if (outcome.ok)
+        return outcome.value;
+    throw outcome.error;
+}
+/** Retry-After is delta-seconds or an HTTP date (RFC 9110 10.2.3): milliseconds to wait, or undefined. */
+function parseRetryAfter(value, now = Date.now()) {
+    if (!value)
+        return undefined;
+    const text = value.trim();
+    if (/^\d+(\.\d+)?$/.test(text))
+        return Math.round(Number(text) * 1000);
+    const date = Date.parse(text);
+    if (Number.isNaN(date))
+        return undefined;
+    return Math.max(0, date - now);
+}
+class retry_WaitTimeoutError extends Error {
+    waitedMs;
+    lastProgress;
+    constructor(message, waitedMs, lastProgress) {
+        super(message);
+        this.waitedMs = waitedMs;
+        this.lastProgress = lastProgress;
+        this.name = 'WaitTimeoutError';
+    }
+}
+/**
+ * Calls `check` every interval until it reports done, throws, or the timeout passes (then a
+ * WaitTimeoutError with the last progress). The last sleep is cut to the deadline so the final
+ * check happens at the timeout, not after it.
+ */
+async function retry_poll(check, options) {
+    const clock = options.clock ?? systemClock;
+    const started = clock.now();
+    const deadline = started + options.timeoutMs;
+    let polls = 0;
+    let lastProgress = 'not checked yet';
+    for (let first = true;; first = false) {
+        if (!(first && options.checkFirst)) {
+            const remaining = deadline - clock.now();
+            if (remaining <= 0) {
+                const waitedMs = clock.now() - started;
+                throw new retry_WaitTimeoutError(`Timed out after ${duration_formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
+            }
+            await clock.sleep(Math.min(options.intervalMs, remaining));
+        }
+        polls += 1;
+        const result = await check();
+        const elapsedMs = clock.now() - started;
+        if (result.done)
+            return { value: result.value, waitedMs: elapsedMs, polls };
+        lastProgress = result.progress;
+        options.onPoll?.(result.progress, elapsedMs);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/rds/snapshot.ts
+// snapshot's work: refuse an unavailable source before touching anything, reuse what an
+// earlier attempt of the same workflow run created, create the snapshot with valid tags, and
+// wait for it on our own schedule, failing at once when it fails or disappears.
+
+
+
+
+
+
+
+
+const SNAPSHOT_FAILED = new Set(['failed', 'deleted', 'deleting', 'incompatible-restore', 'incompatible-parameters']);
+async function takeSnapshot(client, request) {
+    const { target, log } = request;
+    const name = describeTarget(target);
+    const source = await describeSource(client, target, request.region);
+    requireStandalone(source);
+    if (source.status !== 'available') {
+        throw new ConfigurationError(`${name} is "${source.status}", not "available": RDS only snapshots an available ${target.kind}. No snapshot was attempted. Wait until it is available (aws rds describe-db-${target.kind}s) and re-run.`);
+    }
+    let snapshot = await findRunSnapshot(client, target, request.runUrl);
+    let reused = false;
+    if (snapshot) {
+        reused = true;
+        log.info(`Reusing snapshot "${snapshot.identifier}" (${snapshot.status}) that an earlier attempt of this workflow run created (tag ${RUN_TAG}=${request.runUrl}).`);
+    }
+    else {
+        try {
+            snapshot = await createSnapshot(client, target, request.snapshotIdentifier, request.tags);
+            log.info(`Requested snapshot "${snapshot.identifier}" of ${name}: ${snapshot.status}.`);
+        }
+        catch (error) {
+            if (!/AlreadyExists/.test(awsErrorCode(error) ?? ''))
+                throw error;
+            const existing = await findSnapshot(client, target.kind, request.snapshotIdentifier);
+            if (existing && tagValue(existing.tags, RUN_TAG) === request.runUrl && !SNAPSHOT_FAILED.has(existing.status)) {
+                snapshot = existing;
+                reused = true;
+                log.info(`Snapshot "${existing.identifier}" already exists from this workflow run; reusing it.`);
+            }
+            else {
+                throw new ConfigurationError(`A snapshot named "${request.snapshotIdentifier}" already exists and was not created by this workflow run. Choose another snapshot-identifier (the default, pre-rollback-{timestamp}, is unique per second). Nothing was created.`);
+            }
+        }
+    }
+    if (!request.wait || snapshot.status === 'available') {
+        return { source, snapshot, reused, waitedMs: 0, polls: 0 };
+    }
+    const identifier = snapshot.identifier;
+    const outcome = await poll(async () => {
+        const current = await findSnapshot(client, target.kind, identifier);
+        if (!current) {
+            const events = await recentEvents(client, snapshotSourceType(target), identifier);
+            throw new Error(`Snapshot "${identifier}" of ${name} disappeared while it was being created: RDS says it does not exist. Someone deleted it, or RDS abandoned it.${eventsText(events)} Take a new snapshot before rolling back.`);
+        }
+        if (current.status === 'available')
+            return { done: true, value: current };
+        if (SNAPSHOT_FAILED.has(current.status)) {
+            const events = await recentEvents(client, snapshotSourceType(target), identifier);
+            throw new Error(`Snapshot "${identifier}" of ${name} is "${current.status}": it will not complete.${eventsText(events)} Do not roll back without a backup; take a new snapshot.`);
+        }
+        return { done: false, progress: `${current.status}${progress(current)}` };
+    }, {
+        what: `snapshot "${identifier}" to become available`,
+        ...request.schedule,
+        checkFirst: reused,
+        clock: request.clock,
+        onPoll: (progress, elapsedMs) => log.info(`${identifier}: ${progress} after ${formatDuration(elapsedMs)}`),
+    }).catch((error) => {
+        if (error instanceof WaitTimeoutError) {
+            throw new WaitTimeoutError(`${error.message} RDS is still making it: a re-run of this workflow run waits for the same snapshot instead of starting another. Do not roll back before it is available.`, error.waitedMs, error.lastProgress);
+        }
+        throw error;
+    });
+    return { source, snapshot: outcome.value, reused, waitedMs: outcome.waitedMs, polls: outcome.polls };
+}
+/** The newest manual snapshot of the source tagged with this run, unless it failed. */
+async function findRunSnapshot(client, target, runUrl) {
+    const manual = await listSnapshots(client, target, 'manual');
+    return manual
+        .filter((snapshot) => tagValue(snapshot.tags, RUN_TAG) === runUrl && !SNAPSHOT_FAILED.has(snapshot.status))
+        .sort((a, b) => (b.createTime?.getTime() ?? 0) - (a.createTime?.getTime() ?? 0))[0];
+}
+async function createSnapshot(client, target, identifier, tags) {
+    if (target.kind === 'instance') {
+        const reply = await client.send(new CreateDBSnapshotCommand({
+            DBInstanceIdentifier: target.identifier,
+            DBSnapshotIdentifier: identifier,
+            Tags: tags,
+        }));
+        return fromDbSnapshot(reply.DBSnapshot ?? { DBSnapshotIdentifier: identifier, Status: 'creating' });
+    }
+    const reply = await client.send(new CreateDBClusterSnapshotCommand({
+        DBClusterIdentifier: target.identifier,
+        DBClusterSnapshotIdentifier: identifier,
+        Tags: tags,
+    }));
+    return fromClusterSnapshot(reply.DBClusterSnapshot ?? { DBClusterSnapshotIdentifier: identifier, Status: 'creating' });
+}
+function snapshotSourceType(target) {
+    return target.kind === 'instance' ? 'db-snapshot' : 'db-cluster-snapshot';
+}
+function progress(snapshot) {
+    return snapshot.percentProgress !== undefined ? ` (${snapshot.percentProgress}%)` : '';
+}
+function eventsText(events) {
+    return events.length
+        ? ` RDS events: ${events
+            .slice(-3)
+            .map((event) => event.replace(/\.$/, ''))
+            .join(' | ')}.`
+        : '';
+}
+
+;// CONCATENATED MODULE: ./src/rds/tags.ts
+const MAX_TAG_KEY_LENGTH = 128;
+const MAX_TAG_VALUE_LENGTH = 256;
+/** Unicode letters, digits, white space and _ . : / = + - @ (the RDS API reference's Java regex). */
+const ALLOWED = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
+const DISALLOWED_CHARACTER = /[^\p{L}\p{Z}\p{N}_.:/=+\-@]/u;
+const RESERVED_PREFIX = /^(aws|rds):/i;
+/** Keys this suite writes; `run` finds what an earlier attempt of the same workflow run created. */
+const TAG_PREFIX = 'db-rollback:';
+const tags_RUN_TAG = `${TAG_PREFIX}run`;
+/** The first rule a tag key breaks, or undefined. */
+function tagKeyProblem(key) {
+    if (key.length === 0)
+        return 'a tag key cannot be empty';
+    if (key.length > MAX_TAG_KEY_LENGTH)
+        return `a tag key is at most ${MAX_TAG_KEY_LENGTH} characters; "${key.slice(0, 20)}..." has ${key.length}`;
+    if (RESERVED_PREFIX.test(key))
+        return `tag key "${key}" starts with "aws:" or "rds:", which are reserved`;
+    const bad = DISALLOWED_CHARACTER.exec(key);
+    if (bad)
+        return `tag key "${key}" contains "${bad[0]}"; only letters, digits, spaces and _ . : / = + - @ are allowed`;
+    return undefined;
+}
+/** The first rule a tag value breaks, or undefined. */
+function tagValueProblem(key, value) {
+    if (value.length > MAX_TAG_VALUE_LENGTH)
+        return `the value of tag "${key}" is at most ${MAX_TAG_VALUE_LENGTH} characters; it has ${value.length}`;
+    if (RESERVED_PREFIX.test(value))
+        return `the value of tag "${key}" starts with "aws:" or "rds:", which are reserved`;
+    const bad = DISALLOWED_CHARACTER.exec(value);
+    if (bad)
+        return `the value of tag "${key}" contains "${bad[0]}"; only letters, digits, spaces and _ . : / = + - @ are allowed`;
+    return undefined;
+}
+/**
+ * Free text made into a valid tag value: characters RDS refuses become spaces, runs of
+ * spaces collapse, and the result is cut to the limit with "..." so a reader sees it was cut.
+ * `007 broke checkout (see #123), roll back NOW!` -> `007 broke checkout see 123 roll back NOW`.
+ */
+function cleanTagValue(text, max = MAX_TAG_VALUE_LENGTH) {
+    let value = [...text.normalize('NFC')]
+        .map((character) => (ALLOWED.test(character) ? character : ' '))
+        .join('')
+        .replace(/\s+/gu, ' ')
+        .trim();
+    value = value.replace(RESERVED_PREFIX, '');
+    const characters = [...value];
+    if (characters.length > max)
+        value = `${characters
+            .slice(0, max - 3)
+            .join('')
+            .trimEnd()}...`;
+    return value;
+}
+/**
+ * Parses `key=value` lines (the `tags` input). Returns the problems instead of throwing so the
+ * caller can name its input; a line without `=` is a key with an empty value.
+ */
+function parseTagLines(lines) {
+    const tags = [];
+    const problems = [];
+    for (const line of lines) {
+        const at = line.indexOf('=');
+        const key = (at === -1 ? line : line.slice(0, at)).trim();
+        const value = at === -1 ? '' : line.slice(at + 1).trim();
+        const problem = tagKeyProblem(key) ?? tagValueProblem(key, value);
+        if (problem)
+            problems.push(`line "${line}": ${problem}`);
+        else
+            tags.push({ Key: key, Value: value });
+    }
+    return { tags, problems };
+}
+/** Later tags win by key (user tags over copied ones, ours over both), keeping first-seen order. */
+function mergeTags(...lists) {
+    const byKey = new Map();
+    for (const list of lists)
+        for (const tag of list ?? [])
+            if (tag.Key)
+                byKey.set(tag.Key, { Key: tag.Key, Value: tag.Value ?? '' });
+    return [...byKey.values()];
+}
+function runContextFromEnv(env = process.env) {
+    const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
+    const repository = env.GITHUB_REPOSITORY ?? 'unknown/unknown';
+    const runId = env.GITHUB_RUN_ID ?? 'local';
+    return { repository, runUrl: `${server}/${repository}/actions/runs/${runId}`, actor: env.GITHUB_ACTOR ?? 'unknown' };
+}
+/** The tags the actions always add: repository, run URL (also the re-run key), actor and reason. */
+function standardTags(context, reason) {
+    const tags = [
+        { Key: `${TAG_PREFIX}repository`, Value: cleanTagValue(context.repository) },
+        { Key: tags_RUN_TAG, Value: cleanTagValue(context.runUrl) },
+        { Key: `${TAG_PREFIX}actor`, Value: cleanTagValue(context.actor) },
+    ];
+    if (reason)
+        tags.push({ Key: `${TAG_PREFIX}reason`, Value: cleanTagValue(reason) });
+    return tags;
+}
+/** Tags copied from a source resource: AWS-reserved keys cannot be written back. */
+function copyableTags(tags) {
+    return (tags ?? []).filter((tag) => tag.Key && !RESERVED_PREFIX.test(tag.Key) && !tag.Key.startsWith(TAG_PREFIX));
+}
+function tags_tagValue(tags, key) {
+    return tags?.find((tag) => tag.Key === key)?.Value;
+}
+
+;// CONCATENATED MODULE: ./src/rds/restore.ts
+// restore's work: check the restore point against the source's window, copy the source's
+// settings, create the new instance (or the Aurora cluster and its writer instance, since
+// restoring a cluster creates no instance), and wait until it can take connections.
+
+
+
+
+
+
+
+
+
+const RESTORE_FAILED = new Set([
+    'failed',
+    'incompatible-restore',
+    'incompatible-parameters',
+    'incompatible-network',
+    'inaccessible-encryption-credentials',
+    'restore-error',
+    'storage-full',
+    'deleting',
+]);
+function defaultWriterIdentifier(targetIdentifier) {
+    return `${targetIdentifier}-instance-1`;
+}
+/** The snapshot exists and is available, or the point in time lies in the restorable window. */
+async function checkRestorePoint(client, request, source) {
+    const isCluster = request.source.kind === 'cluster';
+    if (request.from.kind === 'snapshot') {
+        const snapshot = await snapshots_findSnapshot(client, request.source.kind, request.from.identifier);
+        if (!snapshot)
+            throw new errors_ConfigurationError(`${isCluster ? 'DB cluster snapshot' : 'DB snapshot'} "${request.from.identifier}" was not found. Nothing was changed.`);
+        if (snapshot.status !== 'available') {
+            throw new errors_ConfigurationError(`Snapshot "${snapshot.identifier}" is "${snapshot.status}"; only an available snapshot can be restored. Nothing was changed.`);
+        }
+        return { snapshot };
+    }
+    const window = await restoreWindow(client, source);
+    if (request.from.kind === 'time') {
+        const problem = restoreTimeProblem(request.from.time, window, request.now);
+        if (problem)
+            throw new errors_ConfigurationError(`Cannot restore ${source_describeTarget(request.source)}: ${problem} Nothing was changed.`);
+    }
+    else if (!window.latest) {
+        throw new errors_ConfigurationError(`Cannot restore ${source_describeTarget(request.source)} to its latest restorable time: it has none (automated backups off?). Nothing was changed.`);
+    }
+    return { window };
+}
+/** Polls the new instance (and an Aurora writer) until every part is available; fails at once when one fails or vanishes. */
+async function waitUntilAvailable(client, request, target, writerIdentifier, reused) {
+    const { log } = request;
+    return retry_poll(async () => {
+        const state = await currentState(client, target, writerIdentifier);
+        for (const [what, status, sourceType, identifier] of state.parts) {
+            if (status === 'missing')
+                throw new Error(`${what} disappeared while being restored: RDS says it does not exist (deleted?).`);
+            if (RESTORE_FAILED.has(status)) {
+                const events = await snapshots_recentEvents(client, sourceType, identifier);
+                throw new Error(`${what} is "${status}": the restore failed.${eventsText(events)}`);
+            }
+        }
+        if (state.parts.every(([, status]) => status === 'available'))
+            return { done: true, value: state };
+        return { done: false, progress: state.parts.map(([what, status]) => `${what}: ${status}`).join(', ') };
+    }, {
+        what: writerIdentifier
+            ? `cluster "${target.identifier}" and writer "${writerIdentifier}" to become available`
+            : `instance "${target.identifier}" to become available`,
+        ...request.schedule,
+        checkFirst: reused,
+        clock: request.clock,
+        onPoll: (progress, elapsedMs) => log.info(`${progress} after ${duration_formatDuration(elapsedMs)}`),
+    });
+}
+async function restoreDatabase(client, request) {
+    const { log } = request;
+    if (request.source.identifier.toLowerCase() === request.targetIdentifier.toLowerCase()) {
+        throw new errors_ConfigurationError(`target-identifier "${request.targetIdentifier}" is the source itself; a restore always creates a new ${request.source.kind}. Nothing was changed.`);
+    }
+    const isCluster = request.source.kind === 'cluster';
+    const target = { kind: request.source.kind, identifier: request.targetIdentifier };
+    const writerIdentifier = isCluster
+        ? (request.writerIdentifier ?? defaultWriterIdentifier(request.targetIdentifier))
+        : undefined;
+    const source = await source_describeSource(client, request.source, request.region);
+    source_requireStandalone(source);
+    // Everything is checked before the first write, so a bad restore point changes nothing.
+    const { window, snapshot } = await checkRestorePoint(client, request, source);
+    const settings = await resolveSettings(client, source, request);
+    if (isCluster && !settings.instanceClass) {
+        throw new errors_ConfigurationError('Input "db-instance-class" is required for an Aurora restore when copy-settings is false: the writer instance needs a class. Nothing was changed.');
+    }
+    const existing = await findExisting(client, target);
+    let reused = false;
+    if (existing) {
+        if (tags_tagValue(existing.instance?.TagList ?? existing.cluster?.TagList, tags_RUN_TAG) !== request.runUrl) {
+            throw new errors_ConfigurationError(`${source_describeTarget(target)} already exists and was not created by this workflow run. Choose another target-identifier. Nothing was changed.`);
+        }
+        reused = true;
+        log.info(`${source_describeTarget(target)} was created by an earlier attempt of this workflow run (${existing.status}); reusing it.`);
+    }
+    else {
+        await startRestore(client, request, settings, snapshot);
+        log.info(`Requested the restore of ${source_describeTarget(target)} from ${describeFrom(request.from)}.`);
+    }
+    if (isCluster && writerIdentifier && !(await instanceExists(client, writerIdentifier))) {
+        // RDS accepts the writer while the cluster is still being created and starts it once the cluster is ready.
+        await client.send(new dist_cjs/* CreateDBInstanceCommand */.day({
+            DBInstanceIdentifier: writerIdentifier,
+            DBClusterIdentifier: request.targetIdentifier,
+            Engine: snapshot?.engine ?? source.engine,
+            DBInstanceClass: settings.instanceClass,
+            DBParameterGroupName: settings.parameterGroup,
+            Tags: settings.tags,
+        }));
+        log.info(`Requested writer instance "${writerIdentifier}" (${settings.instanceClass}) in cluster "${request.targetIdentifier}".`);
+    }
+    const result = {
+        source,
+        target,
+        writerIdentifier,
+        window,
+        snapshot,
+        settings,
+        status: 'creating',
+        reused,
+        waitedMs: 0,
+    };
+    if (!request.wait) {
+        const now = await currentState(client, target, writerIdentifier);
+        return { ...result, ...now };
+    }
+    const outcome = await waitUntilAvailable(client, request, target, writerIdentifier, reused);
+    return { ...result, ...outcome.value, waitedMs: outcome.waitedMs };
+}
+async function currentState(client, target, writerIdentifier) {
+    const main = await findExisting(client, target);
+    const parts = [
+        [
+            source_describeTarget(target),
+            main?.status ?? 'missing',
+            target.kind === 'instance' ? 'db-instance' : 'db-cluster',
+            target.identifier,
+        ],
+    ];
+    let endpointAddress;
+    let endpointPort;
+    if (target.kind === 'instance') {
+        endpointAddress = main?.instance?.Endpoint?.Address;
+        endpointPort = main?.instance?.Endpoint?.Port;
+    }
+    else {
+        // Connections go to the cluster (writer) endpoint, not to the instance's own.
+        endpointAddress = main?.cluster?.Endpoint;
+        endpointPort = main?.cluster?.Port;
+        if (writerIdentifier) {
+            const writer = await findExisting(client, { kind: 'instance', identifier: writerIdentifier });
+            parts.push([
+                `writer instance "${writerIdentifier}"`,
+                writer?.status ?? 'missing',
+                'db-instance',
+                writerIdentifier,
+            ]);
+        }
+    }
+    const statuses = parts.map(([, status]) => status);
+    const status = statuses.every((s) => s === 'available')
+        ? 'available'
+        : (statuses.find((s) => s !== 'available') ?? 'unknown');
+    return { parts, status, endpointAddress, endpointPort };
+}
+async function instanceExists(client, identifier) {
+    try {
+        const reply = await client.send(new dist_cjs/* DescribeDBInstancesCommand */.hhJ({ DBInstanceIdentifier: identifier }));
+        return (reply.DBInstances?.length ?? 0) > 0;
+    }
+    catch (error) {
+        if (/NotFound/.test(error.name ?? ''))
+            return false;
+        throw error;
+    }
+}
+async function resolveSettings(client, source, request) {
+    const given = request.settings;
+    const ours = mergeTags(given.tags, request.runTags);
+    if (!request.copySettings)
+        return { ...given, tags: ours };
+    if (source.instance) {
+        const instance = source.instance;
+        return {
+            instanceClass: given.instanceClass ?? instance.DBInstanceClass,
+            subnetGroup: given.subnetGroup ?? instance.DBSubnetGroup?.DBSubnetGroupName,
+            securityGroupIds: given.securityGroupIds ?? instance.VpcSecurityGroups?.map((group) => group.VpcSecurityGroupId).filter(Boolean),
+            parameterGroup: given.parameterGroup ?? instance.DBParameterGroups?.[0]?.DBParameterGroupName,
+            multiAz: given.multiAz ?? instance.MultiAZ,
+            tags: mergeTags(copyableTags(instance.TagList), given.tags, request.runTags),
+        };
+    }
+    const cluster = source.cluster;
+    const writerId = cluster.DBClusterMembers?.find((member) => member.IsClusterWriter)?.DBInstanceIdentifier;
+    const writer = writerId
+        ? (await findExisting(client, { kind: 'instance', identifier: writerId }))?.instance
+        : undefined;
+    return {
+        instanceClass: given.instanceClass ?? writer?.DBInstanceClass,
+        subnetGroup: given.subnetGroup ?? cluster.DBSubnetGroup,
+        securityGroupIds: given.securityGroupIds ?? cluster.VpcSecurityGroups?.map((group) => group.VpcSecurityGroupId).filter(Boolean),
+        parameterGroup: given.parameterGroup ?? writer?.DBParameterGroups?.[0]?.DBParameterGroupName,
+        clusterParameterGroup: given.clusterParameterGroup ?? cluster.DBClusterParameterGroup,
+        tags: mergeTags(copyableTags(cluster.TagList), given.tags, request.runTags),
+    };
+}
+async function startRestore(client, request, settings, snapshot) {
+    const from = request.from;
+    const restoreTime = from.kind === 'time' ? from.time : undefined;
+    const useLatest = from.kind === 'latest' ? true : undefined;
+    if (request.source.kind === 'instance') {
+        const common = {
+            DBInstanceClass: settings.instanceClass,
+            DBSubnetGroupName: settings.subnetGroup,
+            VpcSecurityGroupIds: settings.securityGroupIds?.length ? settings.securityGroupIds : undefined,
+            DBParameterGroupName: settings.parameterGroup,
+            MultiAZ: settings.multiAz,
+            Tags: settings.tags,
+        };
+        if (from.kind === 'snapshot') {
+            await client.send(new dist_cjs/* RestoreDBInstanceFromDBSnapshotCommand */.dX$({
+                DBInstanceIdentifier: request.targetIdentifier,
+                DBSnapshotIdentifier: from.identifier,
+                ...common,
+            }));
+        }
+        else {
+            await client.send(new dist_cjs/* RestoreDBInstanceToPointInTimeCommand */.i4({
+                SourceDBInstanceIdentifier: request.source.identifier,
+                TargetDBInstanceIdentifier: request.targetIdentifier,
+                RestoreTime: restoreTime,
+                UseLatestRestorableTime: useLatest,
+                ...common,
+            }));
+        }
+        return;
+    }
+    const common = {
+        DBClusterIdentifier: request.targetIdentifier,
+        DBSubnetGroupName: settings.subnetGroup,
+        VpcSecurityGroupIds: settings.securityGroupIds?.length ? settings.securityGroupIds : undefined,
+        DBClusterParameterGroupName: settings.clusterParameterGroup,
+        Tags: settings.tags,
+    };
+    if (from.kind === 'snapshot') {
+        await client.send(new dist_cjs/* RestoreDBClusterFromSnapshotCommand */.sX2({
+            SnapshotIdentifier: from.identifier,
+            Engine: snapshot?.engine,
+            EngineVersion: snapshot?.engineVersion,
+            ...common,
+        }));
+    }
+    else {
+        await client.send(new dist_cjs/* RestoreDBClusterToPointInTimeCommand */.fok({
+            SourceDBClusterIdentifier: request.source.identifier,
+            RestoreToTime: restoreTime,
+            UseLatestRestorableTime: useLatest,
+            ...common,
+        }));
+    }
+}
+function describeFrom(from) {
+    if (from.kind === 'snapshot')
+        return `snapshot "${from.identifier}"`;
+    if (from.kind === 'latest')
+        return 'the latest restorable time';
+    return `the point in time ${from.time.toISOString()}`;
+}
+
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -63572,7 +64550,7 @@ const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta
  * Sanitizes an input into a string so it can be passed into issueCommand safely
  * @param input input to sanitize into a string
  */
-function utils_toCommandValue(input) {
+function toCommandValue(input) {
     if (input === null || input === undefined) {
         return '';
     }
@@ -63587,7 +64565,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -63637,12 +64615,12 @@ function utils_toCommandProperties(annotationProperties) {
  * This is an internal utility function that powers the public API functions
  * such as setSecret, warning, error, and exportVariable.
  */
-function command_issueCommand(command, properties, message) {
+function issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
     process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
 }
-function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
+function issue(name, message = '') {
+    issueCommand(name, {}, message);
 }
 const CMD_STRING = '::';
 class Command {
@@ -63679,13 +64657,13 @@ class Command {
     }
 }
 function escapeData(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A');
 }
 function escapeProperty(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A')
@@ -63705,7 +64683,7 @@ const external_fs_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta
 
 
 
-function file_command_issueFileCommand(command, message) {
+function issueFileCommand(command, message) {
     const filePath = process.env[`GITHUB_${command}`];
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
@@ -63713,13 +64691,13 @@ function file_command_issueFileCommand(command, message) {
     if (!external_fs_namespaceObject.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_namespaceObject.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_namespaceObject.appendFileSync(filePath, `${toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
         encoding: 'utf8'
     });
 }
-function file_command_prepareKeyValueMessage(key, value) {
+function prepareKeyValueMessage(key, value) {
     const delimiter = `ghadelimiter_${external_crypto_namespaceObject.randomUUID()}`;
-    const convertedValue = utils_toCommandValue(value);
+    const convertedValue = toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -63736,8 +64714,10 @@ function file_command_prepareKeyValueMessage(key, value) {
 const external_path_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("path");
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -63830,7 +64810,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
+var tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -63908,7 +64888,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -63954,7 +64934,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class lib_HttpClient {
+class HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -64257,7 +65237,7 @@ class lib_HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -64268,7 +65248,7 @@ class lib_HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -64367,7 +65347,7 @@ class lib_HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -64382,7 +65362,7 @@ class lib_HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -64407,7 +65387,7 @@ class lib_HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -64430,7 +65410,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -64561,7 +65541,7 @@ class BasicCredentialHandler {
         });
     }
 }
-class auth_BearerCredentialHandler {
+class BearerCredentialHandler {
     constructor(token) {
         this.token = token;
     }
@@ -64619,13 +65599,13 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 
-class oidc_utils_OidcClient {
+class OidcClient {
     static createHttpClient(allowRetry = true, maxRetry = 10) {
         const requestOptions = {
             allowRetries: allowRetry,
             maxRetries: maxRetry
         };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
     }
     static getRequestToken() {
         const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -64644,7 +65624,7 @@ class oidc_utils_OidcClient {
     static getCall(id_token_url) {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const httpclient = OidcClient.createHttpClient();
             const res = yield httpclient
                 .getJson(id_token_url)
                 .catch(error => {
@@ -64663,13 +65643,13 @@ class oidc_utils_OidcClient {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                let id_token_url = OidcClient.getIDTokenUrl();
                 if (audience) {
                     const encodedAudience = encodeURIComponent(audience);
                     id_token_url = `${id_token_url}&audience=${encodedAudience}`;
                 }
                 debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                const id_token = yield OidcClient.getCall(id_token_url);
                 setSecret(id_token);
                 return id_token;
             }
@@ -64958,7 +65938,7 @@ const _summary = new Summary();
 /**
  * @deprecated use `core.summary`
  */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
+const markdownSummary = _summary;
 const summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
@@ -64992,7 +65972,7 @@ function toWin32Path(pth) {
  * @return string The platform-specific path.
  */
 function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
+    return pth.replace(/[/\\]/g, external_path_namespaceObject.sep);
 }
 //# sourceMappingURL=path-utils.js.map
 // EXTERNAL MODULE: external "string_decoder"
@@ -66067,16 +67047,16 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  * @param     options            optional exec options.  See ExecOptions
  * @returns   Promise<number>    exit code
  */
-function exec_exec(commandLine, args, options) {
+function exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
+        const commandArgs = argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
+        const runner = new ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -66096,8 +67076,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
+        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -66113,7 +67093,7 @@ function getExecOutput(commandLine, args, options) {
             }
         };
         const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
         //flush any remaining characters
         stdout += stdoutDecoder.end();
         stderr += stderrDecoder.end();
@@ -66138,10 +67118,10 @@ var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, 
 
 
 const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+    const { stdout: version } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
         silent: true
     });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+    const { stdout: name } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
         silent: true
     });
     return {
@@ -66151,7 +67131,7 @@ const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* 
 });
 const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
     var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+    const { stdout } = yield getExecOutput('sw_vers', undefined, {
         silent: true
     });
     const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
@@ -66162,7 +67142,7 @@ const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
     };
 });
 const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+    const { stdout } = yield getExecOutput('lsb_release', ['-i', '-r', '-s'], {
         silent: true
     });
     const [name, version] = stdout.trim().split('\n');
@@ -66267,8 +67247,8 @@ function exportVariable(name, val) {
  * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
  * ```
  */
-function core_setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
+function setSecret(secret) {
+    issueCommand('add-mask', {}, secret);
 }
 /**
  * Prepends inputPath to the PATH (for this action and future actions)
@@ -66282,7 +67262,7 @@ function addPath(inputPath) {
     else {
         issueCommand('add-path', {}, inputPath);
     }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+    process.env['PATH'] = `${inputPath}${external_path_namespaceObject.delimiter}${process.env['PATH']}`;
 }
 /**
  * Gets the value of an input.
@@ -66351,10 +67331,10 @@ function getBooleanInput(name, options) {
 function setOutput(name, value) {
     const filePath = process.env['GITHUB_OUTPUT'] || '';
     if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
     }
     process.stdout.write(external_os_namespaceObject.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+    issueCommand('set-output', { name }, toCommandValue(value));
 }
 /**
  * Enables or disables the echoing of commands into stdout for the rest of the step.
@@ -66389,8 +67369,8 @@ function isDebug() {
  * Writes debug message to user log
  * @param message debug message
  */
-function core_debug(message) {
-    command_issueCommand('debug', {}, message);
+function debug(message) {
+    issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
@@ -66398,7 +67378,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -66406,7 +67386,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -66431,13 +67411,13 @@ function info(message) {
  * @param name The name of the output group
  */
 function startGroup(name) {
-    command_issue('group', name);
+    issue('group', name);
 }
 /**
  * End an output group.
  */
 function endGroup() {
-    command_issue('endgroup');
+    issue('endgroup');
 }
 /**
  * Wrap an asynchronous function call in a group.
@@ -66508,59 +67488,35 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./src/common/duration.ts
-const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+;// CONCATENATED MODULE: ./src/common/logger.ts
+// The one logger every domain module takes (as Knex injects one `client.logger`). Actions pass the
+// runtime's logger (src/actions/common), which writes through @actions/core; tests, the demo and the
+// benchmarks pass their own or `silentLogger`. Domain code never imports @actions/core.
+const silentLogger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warning: () => undefined,
+    error: () => undefined,
+    group: (_name, body) => body(),
+};
 /**
- * Parses a duration such as `5s`, `15m`, `1h30m`, `250ms` or a bare number of seconds.
- * Returns milliseconds, or undefined when the text is not a duration.
+ * Makes text safe to print as one log message on a GitHub runner. The runner reads any line that
+ * starts with `::` as a workflow command, so a migration file or a pod message holding a newline
+ * followed by `::error::` (or `::add-mask::`, `::stop-commands::`) could otherwise forge an
+ * annotation or unmask output. Line breaks stay (stack traces, lists), but a line that would read
+ * as a command is prefixed with a backslash, and every other control character is shown as an
+ * escape (`\r` would otherwise start a new line in the runner's parser too).
  */
-function parseDuration(text) {
-    const value = text.trim();
-    if (/^\d+(\.\d+)?$/.test(value))
-        return Math.round(Number(value) * 1000);
-    const pattern = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
-    let total = 0;
-    let consumed = 0;
-    for (const match of value.matchAll(pattern)) {
-        total += Number(match[1]) * UNITS[match[2]];
-        consumed += match[0].length;
-    }
-    if (consumed === 0 || consumed !== value.length)
-        return undefined;
-    return Math.round(total);
-}
-/** 90_500 -> "1m 30.5s": for summaries and progress lines. */
-function duration_formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)}ms`;
-    const seconds = ms / 1000;
-    if (seconds < 60)
-        return `${Number(seconds.toFixed(1))}s`;
-    const minutes = Math.floor(seconds / 60);
-    const rest = seconds - minutes * 60;
-    if (minutes < 60)
-        return `${minutes}m ${Number(rest.toFixed(1))}s`;
-    return `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
-}
-
-;// CONCATENATED MODULE: ./src/common/errors.ts
-/**
- * A mistake the user can fix (bad input, missing permission, a state the run refuses):
- * reported as a plain error with the fix, no stack trace. Anything else is our bug.
- */
-class errors_ConfigurationError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'ConfigurationError';
-    }
-}
-function isConfigurationError(error) {
-    return error instanceof errors_ConfigurationError || (error instanceof Error && error.name === 'ConfigurationError');
-}
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    return String(error);
+function escapeForLog(text) {
+    const escaped = text.replace(
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (character) => {
+        if (character === '\r')
+            return '\\r';
+        const code = character.charCodeAt(0);
+        return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    });
+    return escaped.replace(/^(\s*)::/gm, '$1\\::');
 }
 
 ;// CONCATENATED MODULE: ./src/common/secrets.ts
@@ -66625,900 +67581,420 @@ function redactConnectionString(connectionString) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/actions/common/run.ts
+;// CONCATENATED MODULE: ./src/common/shutdown.ts
+// The one place that handles SIGINT and SIGTERM. A cancelled run gets SIGINT from the runner, then
+// SIGTERM about 7.5 s later, then SIGKILL 2.5 s after that: whatever a step must undo (cancel the
+// running statement, drop a scratch database, close a server) has that long.
+//
+// API (small on purpose):
+//   - Domain code takes a `RegisterCleanup` as a plain argument and calls
+//     `const done = onCleanup('dropping the scratch database(s)', () => drop())` when it creates
+//     something, then `done()` once it has released it itself. No @actions/core, no process handlers.
+//   - The action runtime (src/actions/common/action.ts) owns the one `Shutdown`, installs it for the
+//     run and hands `shutdown.register` to the action as `runtime.onCleanup`.
+// On a signal the cleanups still registered run in reverse registration order (the last thing
+// acquired is released first), together bounded by `timeoutMs`; then the process exits 130 (SIGINT)
+// or 143 (SIGTERM). A second signal while they run is ignored so it cannot cut a cleanup short.
 
-
-
-/**
- * The one try/catch around an action. A ConfigurationError is the user's to fix and
- * is reported as a plain error; anything else is our bug, so its stack goes to debug.
- * Every message is scrubbed of the secrets the action registered, because errors from
- * drivers and SDKs can quote a connection string verbatim.
- */
-async function runAction(body) {
-    const secrets = new SecretRegistry();
-    try {
-        await body(secrets);
+/** A registration function that never runs anything: for tests, benchmarks and callers without signals. */
+const noCleanup = () => () => undefined;
+const DEFAULT_CLEANUP_TIMEOUT_MS = 6_000;
+class Shutdown {
+    options;
+    cleanups = [];
+    stopping;
+    handler = (signal) => {
+        void this.stop(signal);
+    };
+    constructor(options) {
+        this.options = options;
     }
-    catch (error) {
-        const message = secrets.scrub(errorMessage(error));
-        if (!isConfigurationError(error) && error instanceof Error && error.stack)
-            core_debug(secrets.scrub(error.stack));
-        setFailed(message);
+    register = (description, cleanup) => {
+        const entry = { description, cleanup };
+        this.cleanups.push(entry);
+        return () => {
+            const index = this.cleanups.indexOf(entry);
+            if (index >= 0)
+                this.cleanups.splice(index, 1);
+        };
+    };
+    /** Listens for SIGINT and SIGTERM until `uninstall`. */
+    install() {
+        process.on('SIGINT', this.handler);
+        process.on('SIGTERM', this.handler);
+    }
+    uninstall() {
+        process.off('SIGINT', this.handler);
+        process.off('SIGTERM', this.handler);
+    }
+    /** Runs the cleanups (once, however many signals arrive), then exits. */
+    stop(signal) {
+        this.stopping ??= this.runCleanups(signal);
+        return this.stopping;
+    }
+    async runCleanups(signal) {
+        const { logger } = this.options;
+        const timeoutMs = this.options.timeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS;
+        const pending = [...this.cleanups].reverse();
+        this.cleanups.length = 0;
+        const what = pending.map((entry) => entry.description);
+        logger.warning(`Received ${signal}: ${what.length ? `${what.join(', ')} and ` : ''}stopping.`);
+        let timer;
+        const expired = new Promise((resolve) => {
+            timer = setTimeout(() => resolve('expired'), timeoutMs);
+        });
+        const all = (async () => {
+            for (const entry of pending) {
+                try {
+                    await entry.cleanup();
+                }
+                catch (error) {
+                    logger.warning(`Cleanup "${entry.description}" failed: ${errorMessage(error)}`);
+                }
+            }
+            return 'done';
+        })();
+        if ((await Promise.race([all, expired])) === 'expired')
+            logger.warning(`Cleanups still running after ${timeoutMs / 1000}s; stopping without them.`);
+        clearTimeout(timer);
+        try {
+            await this.options.beforeExit?.(signal);
+        }
+        finally {
+            const code = signal === 'SIGINT' ? 130 : 143;
+            logger.error(`The step was cancelled (${signal}) before it finished; see the lines above for what was undone.`);
+            (this.options.exit ?? ((status) => process.exit(status)))(code);
+        }
     }
 }
-/** Secrets known to this run: masked in the runner's log and scrubbed from our own messages. */
-class SecretRegistry {
+
+;// CONCATENATED MODULE: ./src/actions/common/inputs.ts
+
+
+function spec(name, options, parse) {
+    return {
+        name,
+        required: options.required ?? false,
+        default: options.default,
+        secret: options.secret ?? false,
+        derive: options.derive,
+        parse,
+    };
+}
+function required(value, name) {
+    if (value === undefined)
+        throw new errors_ConfigurationError(`Input "${name}" is required and was not given.`);
+    return value;
+}
+function inputs_text(name, options = {}) {
+    return spec(name, options, (value, input) => (options.required ? required(value, input) : value));
+}
+function secret(name, options = {}) {
+    return inputs_text(name, { ...options, secret: true });
+}
+/** `true` or `false`; the default is action.yml's. */
+function flag(name, fallback) {
+    return spec(name, { default: String(fallback) }, (value, input) => {
+        if (value === undefined)
+            return fallback;
+        const lower = value.toLowerCase();
+        if (lower === 'true')
+            return true;
+        if (lower === 'false')
+            return false;
+        throw new errors_ConfigurationError(`Input "${input}" is "${value}". Valid values are: [true, false].`);
+    });
+}
+/** One of `allowed`. */
+function choice(name, allowed, fallback) {
+    return spec(name, { default: fallback, required: fallback === undefined }, (value, input) => {
+        if (value === undefined) {
+            if (fallback !== undefined)
+                return fallback;
+            throw new ConfigurationError(`Input "${input}" is required. Valid values are: [${allowed.join(', ')}].`);
+        }
+        if (!allowed.includes(value)) {
+            throw new ConfigurationError(`Input "${input}" is "${value}". Valid values are: [${allowed.join(', ')}].`);
+        }
+        return value;
+    });
+}
+function integer(name, options = {}) {
+    const fallback = options.default === undefined ? undefined : String(options.default);
+    return spec(name, { default: fallback }, (value, input) => {
+        if (value === undefined)
+            return undefined;
+        const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = options;
+        const range = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
+        if (!/^[-+]?\d+$/.test(value))
+            throw new ConfigurationError(`Input "${input}" is "${value}": it must be ${range}.`);
+        const number = Number(value);
+        if (number < min || number > max)
+            throw new ConfigurationError(`Input "${input}" is ${number}: it must be ${range}.`);
+        return number;
+    });
+}
+/** A duration (`5s`, `15m`, `1h`) in milliseconds. */
+function duration(name, fallback, options = {}) {
+    return spec(name, { default: fallback }, (value, input) => {
+        const given = value ?? fallback;
+        const ms = parseDuration(given);
+        if (ms === undefined || ms < (options.min ?? 0)) {
+            throw new errors_ConfigurationError(`Input "${input}" is "${given}": it must be a duration such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
+        }
+        return ms;
+    });
+}
+/** Non-empty trimmed lines; comments starting with # are dropped. */
+function lines(name, options = {}) {
+    return spec(name, options, (value) => splitLines(value ?? ''));
+}
+function splitLines(value) {
+    return value
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+}
+/** Any other parser: gets the text (undefined when empty) and the input's name for its messages. */
+function custom(name, parse, options = {}) {
+    return spec(name, options, parse);
+}
+/**
+ * Reads every declared input: secrets are masked first (each line of a multi-line one too), then
+ * each input is parsed in declaration order, so the first mistake reported is the first input's.
+ */
+function readInputs(specs, getInput, mask) {
+    for (const input of Object.values(specs)) {
+        if (!input.secret)
+            continue;
+        const raw = getInput(input.name);
+        if (!raw)
+            continue;
+        mask(raw);
+        for (const line of raw.split(/\r?\n/))
+            if (line.trim().length >= 3)
+                mask(line.trim());
+        for (const derived of input.derive?.(raw.trim()) ?? [])
+            mask(derived);
+    }
+    const parsed = {};
+    for (const [key, input] of Object.entries(specs)) {
+        const given = getInput(input.name).trim();
+        const fallback = input.default !== undefined && !input.default.includes('${{') ? input.default : undefined;
+        parsed[key] = input.parse(given === '' ? fallback : given, input.name);
+    }
+    return parsed;
+}
+
+// EXTERNAL MODULE: external "node:fs/promises"
+var promises_ = __nccwpck_require__(1455);
+var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
+;// CONCATENATED MODULE: ./src/actions/common/summary.ts
+
+
+
+/** GitHub drops a step summary over 1 MiB; ours stops short of that with a note. */
+const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+const CUT_NOTE = '\n\n<p><em>The summary was cut here: GitHub shows at most 1 MiB. The log has everything.</em></p>\n';
+/**
+ * The job summary, built by the action and written once by the runtime, on every path. Everything
+ * given as text is HTML-escaped here (core.summary.addTable and friends insert it raw), so a reason
+ * such as `<h1>FAKE: approved</h1>` shows as typed. `html` and `markdown` take markup that the caller
+ * built, and must escape what it interpolates with escapeHtml (src/common/html.ts).
+ */
+class summary_Summary {
+    parts = [];
+    heading(text, level = 2) {
+        this.parts.push(`<h${level}>${escapeHtml(text)}</h${level}>\n`);
+        return this;
+    }
+    paragraph(text) {
+        this.parts.push(`<p>${escapeHtml(text)}</p>\n`);
+        return this;
+    }
+    /** A table of text cells: a cell `{ data, header: true }` is a header cell. */
+    table(rows) {
+        return this.addTable(rows, escapeHtml);
+    }
+    /** A table whose cells are markup the caller escaped (for <code>, <br>, <pre> inside cells). */
+    htmlTable(rows) {
+        return this.addTable(rows, (markup) => markup);
+    }
+    addTable(rows, escape) {
+        const body = rows
+            .map((row) => {
+            const cells = row.map((cell) => {
+                const { data, header } = typeof cell === 'object' ? cell : { data: cell, header: false };
+                const tag = header ? 'th' : 'td';
+                return `<${tag}>${escape(String(data))}</${tag}>`;
+            });
+            return `<tr>${cells.join('')}</tr>`;
+        })
+            .join('');
+        this.parts.push(`<table>${body}</table>\n`);
+        return this;
+    }
+    list(items) {
+        this.parts.push(`<ul>${items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>\n`);
+        return this;
+    }
+    code(text, language) {
+        this.parts.push(`<pre${language ? ` lang="${escapeHtml(language)}"` : ''}><code>${escapeHtml(text)}</code></pre>\n`);
+        return this;
+    }
+    /** Markup built by the caller, escaped where it interpolates. */
+    html(markup) {
+        this.parts.push(`${markup}\n`);
+        return this;
+    }
+    /** GitHub-flavoured Markdown built by the caller (it renders inline HTML: escape what a person typed). */
+    markdown(text) {
+        this.parts.push(`${text}\n`);
+        return this;
+    }
+    isEmpty() {
+        return this.parts.length === 0;
+    }
+    toString() {
+        return this.parts.join('');
+    }
+    /** Drops what was built (the runtime writes nothing twice). */
+    clear() {
+        this.parts.length = 0;
+    }
+}
+/** The content capped to `limit` bytes of UTF-8, cut on a character boundary, with a note. */
+function capSummary(content, limit = SUMMARY_LIMIT_BYTES) {
+    if (Buffer.byteLength(content, 'utf8') <= limit)
+        return content;
+    const room = limit - Buffer.byteLength(CUT_NOTE, 'utf8');
+    const bytes = Buffer.from(content, 'utf8').subarray(0, room);
+    // A multi-byte character cut in half decodes to U+FFFD: drop it.
+    const cut = bytes.toString('utf8').replace(/\uFFFD+$/, '');
+    return `${cut}${CUT_NOTE}`;
+}
+/**
+ * Writes the summary once: scrubbed of secrets, capped, and guarded, because a summary that cannot
+ * be written (no GITHUB_STEP_SUMMARY when run by hand, a full disk) must never replace the step's
+ * real outcome: it becomes a warning.
+ */
+async function writeSummary(summary, scrub, logger) {
+    if (summary.isEmpty())
+        return;
+    const content = capSummary(scrub(summary.toString()));
+    summary.clear();
+    try {
+        // The file the runner reads after the step, as core.summary.write() appends to it.
+        const file = process.env.GITHUB_STEP_SUMMARY;
+        if (!file)
+            throw new Error('GITHUB_STEP_SUMMARY is not set (not running on a GitHub runner?)');
+        await promises_default().appendFile(file, content, 'utf8');
+    }
+    catch (error) {
+        logger.warning(`The job summary was not written: ${errorMessage(error)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/actions/common/action.ts
+
+
+
+
+
+
+
+
+
+/** Secrets known to this run: masked in the runner's log and scrubbed from our own messages, outputs and summary. */
+class Secrets {
     values = new Set();
     add(...secrets) {
         for (const secret of secrets) {
-            if (!secret || secret.length < 3)
+            if (!secret || secret.length < 3 || this.values.has(secret))
                 continue;
             this.values.add(secret);
-            core_setSecret(secret);
+            setSecret(secret);
         }
     }
-    scrub(text) {
-        return scrub(text, [...this.values]);
+    scrub = (text) => scrub(text, [...this.values]);
+}
+/** The Logger every domain module takes, writing through @actions/core. */
+function actionLogger(secrets) {
+    const clean = (message) => escapeForLog(secrets.scrub(message));
+    return {
+        debug: (message) => debug(secrets.scrub(message)),
+        info: (message) => info(clean(message)),
+        warning: (message) => warning(secrets.scrub(message)),
+        error: (message) => error(secrets.scrub(message)),
+        group: (name, body) => group(clean(name), body),
+    };
+}
+function defineAction(definition) {
+    return { ...definition, start: () => runAction(definition) };
+}
+async function runAction(definition) {
+    const secrets = new Secrets();
+    const logger = actionLogger(secrets);
+    const summary = new summary_Summary();
+    const clock = systemClock;
+    const shutdown = new Shutdown({ logger, beforeExit: () => writeSummary(summary, secrets.scrub, logger) });
+    const runtime = {
+        logger,
+        clock,
+        sleep: (ms) => clock.sleep(ms),
+        retry: (attempt, options) => retry(attempt, { clock, ...options }),
+        retryReport: (attempt, options) => retryReport(attempt, { clock, ...options }),
+        poll: (check, options) => retry_poll(check, { clock, ...options }),
+        summary,
+        secrets,
+        setOutput: (name, value) => setOutput(name, secrets.scrub(String(value))),
+        annotate: (level, message, properties) => core_namespaceObject[level](secrets.scrub(message), properties),
+        onCleanup: shutdown.register,
+    };
+    for (const [name, fallback] of Object.entries(definition.outputs)) {
+        setOutput(name, typeof fallback === 'function' ? fallback((input) => getInput(input)) : fallback);
     }
-    list() {
-        return [...this.values];
-    }
-}
-
-// EXTERNAL MODULE: ./node_modules/@aws-sdk/client-rds/dist-cjs/index.js
-var dist_cjs = __nccwpck_require__(7202);
-;// CONCATENATED MODULE: ./src/rds/client.ts
-
-/**
- * An RDS client with the SDK's standard retry mode: throttling and 5xx answers are retried
- * with backoff (throttling with a longer base delay), so a busy control plane during an
- * incident slows a step down instead of failing it. Credentials come from the default chain
- * (in workflows: OIDC via aws-actions/configure-aws-credentials).
- */
-function createRdsClient(options) {
-    return new dist_cjs/* RDSClient */.rYe({
-        region: options.region,
-        retryMode: 'standard',
-        maxAttempts: options.maxAttempts ?? 6,
-        ...(options.endpoint ? { endpoint: options.endpoint } : {}),
-    });
-}
-/** The error code of an SDK exception (`DBSnapshotNotFound`...), or undefined. */
-function client_awsErrorCode(error) {
-    if (error && typeof error === 'object') {
-        const record = error;
-        return record.Code ?? record.Error?.Code ?? record.name;
-    }
-    return undefined;
-}
-/** Is this the "does not exist" answer of a Describe call? */
-function isNotFound(error) {
-    const code = client_awsErrorCode(error) ?? '';
-    return /NotFound/.test(code);
-}
-
-;// CONCATENATED MODULE: ./src/rds/source.ts
-
-
-
-function source_describeTarget(target) {
-    return `${target.kind === 'instance' ? 'DB instance' : 'DB cluster'} "${target.identifier}"`;
-}
-/** Describes the instance or cluster; a missing one is the user's to fix (a typo, the wrong region). */
-async function source_describeSource(client, target, region) {
-    const where = region ? ` in region ${region}` : '';
+    shutdown.install();
+    let failure;
     try {
-        if (target.kind === 'instance') {
-            const reply = await client.send(new dist_cjs/* DescribeDBInstancesCommand */.hhJ({ DBInstanceIdentifier: target.identifier }));
-            const instance = reply.DBInstances?.[0];
-            if (!instance)
-                throw new errors_ConfigurationError(`${source_describeTarget(target)} was not found${where}.`);
-            return {
-                target,
-                status: instance.DBInstanceStatus ?? 'unknown',
-                arn: instance.DBInstanceArn,
-                engine: instance.Engine,
-                engineVersion: instance.EngineVersion,
-                backupRetentionDays: instance.BackupRetentionPeriod ?? 0,
-                latestRestorableTime: instance.LatestRestorableTime,
-                dbiResourceId: instance.DbiResourceId,
-                instance,
-            };
-        }
-        const reply = await client.send(new dist_cjs/* DescribeDBClustersCommand */.Kdv({ DBClusterIdentifier: target.identifier }));
-        const cluster = reply.DBClusters?.[0];
-        if (!cluster)
-            throw new errors_ConfigurationError(`${source_describeTarget(target)} was not found${where}.`);
-        return {
-            target,
-            status: cluster.Status ?? 'unknown',
-            arn: cluster.DBClusterArn,
-            engine: cluster.Engine,
-            engineVersion: cluster.EngineVersion,
-            backupRetentionDays: cluster.BackupRetentionPeriod ?? 0,
-            latestRestorableTime: cluster.LatestRestorableTime,
-            earliestRestorableTime: cluster.EarliestRestorableTime,
-            cluster,
-        };
+        const inputs = readInputs(definition.inputs, (name) => getInput(name), (secret) => secrets.add(secret));
+        await definition.run(inputs, runtime);
     }
     catch (error) {
-        if (isNotFound(error)) {
-            throw new errors_ConfigurationError(`${source_describeTarget(target)} was not found${where}. Check the identifier and the region (and, for Aurora, use db-cluster-identifier rather than db-instance-identifier).`);
-        }
-        throw error;
+        failure = { error };
     }
-}
-/** Describes an instance or cluster that may not exist yet (a restore target). */
-async function findExisting(client, target) {
-    try {
-        return await source_describeSource(client, target);
+    finally {
+        await writeSummary(summary, secrets.scrub, logger);
+        shutdown.uninstall();
     }
-    catch (error) {
-        if (error instanceof errors_ConfigurationError)
-            return undefined;
-        throw error;
-    }
+    if (failure)
+        reportFailure(failure.error, secrets);
 }
-/**
- * An instance that belongs to an Aurora cluster has no backups or snapshots of its own: RDS
- * snapshots and restores the cluster. Say so instead of failing on an AWS error later.
- */
-function source_requireStandalone(source) {
-    const cluster = source.instance?.DBClusterIdentifier;
-    if (cluster) {
-        throw new errors_ConfigurationError(`${source_describeTarget(source.target)} is an instance of Aurora cluster "${cluster}": backups, snapshots and restores are the cluster's. Use db-cluster-identifier: ${cluster}.`);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/rds/snapshots.ts
-
-
-function snapshots_fromDbSnapshot(snapshot) {
-    return {
-        identifier: snapshot.DBSnapshotIdentifier ?? '',
-        arn: snapshot.DBSnapshotArn,
-        status: snapshot.Status ?? 'unknown',
-        type: snapshot.SnapshotType,
-        createTime: snapshot.SnapshotCreateTime,
-        percentProgress: snapshot.PercentProgress,
-        sourceIdentifier: snapshot.DBInstanceIdentifier,
-        engine: snapshot.Engine,
-        engineVersion: snapshot.EngineVersion,
-        tags: snapshot.TagList ?? [],
-    };
-}
-function snapshots_fromClusterSnapshot(snapshot) {
-    return {
-        identifier: snapshot.DBClusterSnapshotIdentifier ?? '',
-        arn: snapshot.DBClusterSnapshotArn,
-        status: snapshot.Status ?? 'unknown',
-        type: snapshot.SnapshotType,
-        createTime: snapshot.SnapshotCreateTime,
-        percentProgress: snapshot.PercentProgress,
-        sourceIdentifier: snapshot.DBClusterIdentifier,
-        engine: snapshot.Engine,
-        engineVersion: snapshot.EngineVersion,
-        tags: snapshot.TagList ?? [],
-    };
-}
-/** Every snapshot of the source of one type, across all pages (the SDK paginator follows Marker). */
-async function snapshots_listSnapshots(client, target, snapshotType, pageSize = 100) {
-    const result = [];
-    if (target.kind === 'instance') {
-        const pages = paginateDescribeDBSnapshots({ client, pageSize }, { DBInstanceIdentifier: target.identifier, SnapshotType: snapshotType });
-        for await (const page of pages)
-            for (const snapshot of page.DBSnapshots ?? [])
-                result.push(snapshots_fromDbSnapshot(snapshot));
-    }
-    else {
-        const pages = paginateDescribeDBClusterSnapshots({ client, pageSize }, { DBClusterIdentifier: target.identifier, SnapshotType: snapshotType });
-        for await (const page of pages)
-            for (const snapshot of page.DBClusterSnapshots ?? [])
-                result.push(snapshots_fromClusterSnapshot(snapshot));
-    }
-    return result;
-}
-/** One snapshot by identifier, or undefined when RDS says it does not exist. */
-async function snapshots_findSnapshot(client, kind, identifier) {
-    try {
-        if (kind === 'instance') {
-            const reply = await client.send(new dist_cjs/* DescribeDBSnapshotsCommand */.KKI({ DBSnapshotIdentifier: identifier }));
-            const snapshot = reply.DBSnapshots?.[0];
-            return snapshot ? snapshots_fromDbSnapshot(snapshot) : undefined;
-        }
-        const reply = await client.send(new dist_cjs/* DescribeDBClusterSnapshotsCommand */.cWV({ DBClusterSnapshotIdentifier: identifier }));
-        const snapshot = reply.DBClusterSnapshots?.[0];
-        return snapshot ? snapshots_fromClusterSnapshot(snapshot) : undefined;
-    }
-    catch (error) {
-        if (isNotFound(error))
-            return undefined;
-        throw error;
-    }
-}
-/**
- * What RDS said recently about a resource (DescribeEvents): the only place the reason for a
- * failed snapshot or restore is given. Best effort: an error here must not hide the failure.
- */
-async function snapshots_recentEvents(client, sourceType, identifier) {
-    try {
-        const reply = await client.send(new dist_cjs/* DescribeEventsCommand */.w6x({ SourceType: sourceType, SourceIdentifier: identifier, Duration: 24 * 60 }));
-        return (reply.Events ?? []).map((event) => `${event.Date?.toISOString() ?? ''} ${event.Message ?? ''}`.trim());
-    }
-    catch {
-        return [];
-    }
-}
-
-;// CONCATENATED MODULE: ./src/rds/restore-window.ts
-// The window a point-in-time restore must fall in. An instance's window comes from its
-// automated backups (DescribeDBInstanceAutomatedBackups RestoreWindow): a DBInstance carries
-// LatestRestorableTime but no earliest time. A cluster carries both on the DBCluster.
-
-async function restoreWindow(client, source) {
-    if (source.target.kind === 'cluster')
-        return { earliest: source.earliestRestorableTime, latest: source.latestRestorableTime };
-    const backups = [];
-    const pages = (0,dist_cjs/* paginateDescribeDBInstanceAutomatedBackups */.hqN)({ client, pageSize: 100 }, { DBInstanceIdentifier: source.target.identifier });
-    for await (const page of pages)
-        backups.push(...(page.DBInstanceAutomatedBackups ?? []));
-    // Backups retained from an earlier, deleted instance of the same name have another resource id.
-    const own = backups.find((backup) => backup.DbiResourceId === source.dbiResourceId && backup.Status !== 'retained') ?? backups.find((backup) => backup.Status === 'active');
-    return {
-        earliest: own?.RestoreWindow?.EarliestTime,
-        latest: own?.RestoreWindow?.LatestTime ?? source.latestRestorableTime,
-    };
-}
-function describeWindow(window) {
-    return `${window.earliest?.toISOString() ?? '(unknown)'} to ${window.latest?.toISOString() ?? '(unknown)'}`;
-}
-const ISO_UTC = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d{1,9})?)?(Z|\+00:?00)$/;
-function parseRestoreTime(text) {
-    if (text.toLowerCase() === 'latest')
-        return { kind: 'latest' };
-    const match = ISO_UTC.exec(text);
-    if (!match)
-        return { problem: `"${text}" is not an ISO-8601 UTC time such as 2025-01-01T10:00:00Z (or "latest")` };
-    const time = new Date(text.replace(/\+00:?00$/, 'Z'));
-    // Date accepts 2025-02-30 and rolls it over; a restore time that is not a real date is a typo.
-    const [, year, month, day, hour, minute] = match;
-    if (Number.isNaN(time.getTime()) ||
-        time.getUTCFullYear() !== Number(year) ||
-        time.getUTCMonth() + 1 !== Number(month) ||
-        time.getUTCDate() !== Number(day) ||
-        time.getUTCHours() !== Number(hour) ||
-        time.getUTCMinutes() !== Number(minute)) {
-        return { problem: `"${text}" is not a real date and time` };
-    }
-    return { kind: 'time', time };
-}
-/** Why the time cannot be restored to, or undefined when it is inside the window. */
-function restoreTimeProblem(time, window, now) {
-    const range = `The restorable window is ${describeWindow(window)}.`;
-    if (time.getTime() > now.getTime())
-        return `restore-time ${time.toISOString()} is in the future (now is ${now.toISOString()}). ${range}`;
-    if (!window.earliest || !window.latest)
-        return `the source has no restorable window (are automated backups on?). ${range}`;
-    if (time < window.earliest)
-        return `restore-time ${time.toISOString()} is before the earliest restorable time. ${range}`;
-    if (time > window.latest)
-        return `restore-time ${time.toISOString()} is after the latest restorable time. ${range}`;
-    return undefined;
-}
-
-;// CONCATENATED MODULE: ./src/rds/wait.ts
-// Our own poll loop instead of the SDK waiters. The waiters start at 30 s and back off up to
-// 30 min, so a snapshot that completes is noticed up to minutes late; and
-// waitUntilDBSnapshotAvailable keeps retrying while the snapshot does not exist, so one that
-// vanished is only reported at the timeout. Here each poll is one Describe call, a fixed
-// interval (default 5 s) bounds the delay in noticing completion, and the caller's check
-// throws at once on `failed` or not-found.
-
-const systemClock = {
-    now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
-};
-/** The default interval: completion noticed within 5 s, one call per 5 s. */
-const DEFAULT_POLL_INTERVAL_MS = 5_000;
-class wait_WaitTimeoutError extends Error {
-    waitedMs;
-    lastProgress;
-    constructor(message, waitedMs, lastProgress) {
-        super(message);
-        this.waitedMs = waitedMs;
-        this.lastProgress = lastProgress;
-        this.name = 'WaitTimeoutError';
-    }
-}
-/**
- * Calls `check` on the schedule until it reports done, throws, or the timeout passes.
- * `what` names the thing in the timeout message; `onPoll` receives each progress line.
- */
-async function wait_pollUntil(options) {
-    const clock = options.clock ?? systemClock;
-    const { intervalMs, timeoutMs, checkFirst } = options.schedule;
-    const started = clock.now();
-    const deadline = started + timeoutMs;
-    let polls = 0;
-    let lastProgress = 'not checked yet';
-    for (let first = true;; first = false) {
-        if (!(first && checkFirst)) {
-            const remaining = deadline - clock.now();
-            if (remaining <= 0) {
-                const waitedMs = clock.now() - started;
-                throw new wait_WaitTimeoutError(`Timed out after ${duration_formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
-            }
-            // The last sleep is cut to the deadline so the final check happens at the timeout, not after it.
-            await clock.sleep(Math.min(intervalMs, remaining));
-        }
-        polls += 1;
-        const result = await options.check();
-        const elapsedMs = clock.now() - started;
-        if (result.done)
-            return { value: result.value, waitedMs: elapsedMs, polls };
-        lastProgress = result.progress;
-        options.onPoll?.(result.progress, elapsedMs);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/rds/snapshot.ts
-// snapshot's work: refuse an unavailable source before touching anything, reuse what an
-// earlier attempt of the same workflow run created, create the snapshot with valid tags, and
-// wait for it on our own schedule, failing at once when it fails or disappears.
-
-
-
-
-
-
-
-
-const SNAPSHOT_FAILED = new Set(['failed', 'deleted', 'deleting', 'incompatible-restore', 'incompatible-parameters']);
-async function takeSnapshot(client, request) {
-    const { target, log } = request;
-    const name = describeTarget(target);
-    const source = await describeSource(client, target, request.region);
-    requireStandalone(source);
-    if (source.status !== 'available') {
-        throw new ConfigurationError(`${name} is "${source.status}", not "available": RDS only snapshots an available ${target.kind}. No snapshot was attempted. Wait until it is available (aws rds describe-db-${target.kind}s) and re-run.`);
-    }
-    let snapshot = await findRunSnapshot(client, target, request.runUrl);
-    let reused = false;
-    if (snapshot) {
-        reused = true;
-        log.info(`Reusing snapshot "${snapshot.identifier}" (${snapshot.status}) that an earlier attempt of this workflow run created (tag ${RUN_TAG}=${request.runUrl}).`);
-    }
-    else {
-        try {
-            snapshot = await createSnapshot(client, target, request.snapshotIdentifier, request.tags);
-            log.info(`Requested snapshot "${snapshot.identifier}" of ${name}: ${snapshot.status}.`);
-        }
-        catch (error) {
-            if (!/AlreadyExists/.test(awsErrorCode(error) ?? ''))
-                throw error;
-            const existing = await findSnapshot(client, target.kind, request.snapshotIdentifier);
-            if (existing && tagValue(existing.tags, RUN_TAG) === request.runUrl && !SNAPSHOT_FAILED.has(existing.status)) {
-                snapshot = existing;
-                reused = true;
-                log.info(`Snapshot "${existing.identifier}" already exists from this workflow run; reusing it.`);
-            }
-            else {
-                throw new ConfigurationError(`A snapshot named "${request.snapshotIdentifier}" already exists and was not created by this workflow run. Choose another snapshot-identifier (the default, pre-rollback-{timestamp}, is unique per second). Nothing was created.`);
-            }
-        }
-    }
-    if (!request.wait || snapshot.status === 'available') {
-        return { source, snapshot, reused, waitedMs: 0, polls: 0 };
-    }
-    const identifier = snapshot.identifier;
-    const outcome = await pollUntil({
-        what: `snapshot "${identifier}" to become available`,
-        schedule: { ...request.schedule, checkFirst: reused },
-        clock: request.clock,
-        onPoll: (progress, elapsedMs) => log.info(`${identifier}: ${progress} after ${formatDuration(elapsedMs)}`),
-        check: async () => {
-            const current = await findSnapshot(client, target.kind, identifier);
-            if (!current) {
-                const events = await recentEvents(client, snapshotSourceType(target), identifier);
-                throw new Error(`Snapshot "${identifier}" of ${name} disappeared while it was being created: RDS says it does not exist. Someone deleted it, or RDS abandoned it.${eventsText(events)} Take a new snapshot before rolling back.`);
-            }
-            if (current.status === 'available')
-                return { done: true, value: current };
-            if (SNAPSHOT_FAILED.has(current.status)) {
-                const events = await recentEvents(client, snapshotSourceType(target), identifier);
-                throw new Error(`Snapshot "${identifier}" of ${name} is "${current.status}": it will not complete.${eventsText(events)} Do not roll back without a backup; take a new snapshot.`);
-            }
-            return { done: false, progress: `${current.status}${progress(current)}` };
-        },
-    }).catch((error) => {
-        if (error instanceof WaitTimeoutError) {
-            throw new WaitTimeoutError(`${error.message} RDS is still making it: a re-run of this workflow run waits for the same snapshot instead of starting another. Do not roll back before it is available.`, error.waitedMs, error.lastProgress);
-        }
-        throw error;
-    });
-    return { source, snapshot: outcome.value, reused, waitedMs: outcome.waitedMs, polls: outcome.polls };
-}
-/** The newest manual snapshot of the source tagged with this run, unless it failed. */
-async function findRunSnapshot(client, target, runUrl) {
-    const manual = await listSnapshots(client, target, 'manual');
-    return manual
-        .filter((snapshot) => tagValue(snapshot.tags, RUN_TAG) === runUrl && !SNAPSHOT_FAILED.has(snapshot.status))
-        .sort((a, b) => (b.createTime?.getTime() ?? 0) - (a.createTime?.getTime() ?? 0))[0];
-}
-async function createSnapshot(client, target, identifier, tags) {
-    if (target.kind === 'instance') {
-        const reply = await client.send(new CreateDBSnapshotCommand({ DBInstanceIdentifier: target.identifier, DBSnapshotIdentifier: identifier, Tags: tags }));
-        return fromDbSnapshot(reply.DBSnapshot ?? { DBSnapshotIdentifier: identifier, Status: 'creating' });
-    }
-    const reply = await client.send(new CreateDBClusterSnapshotCommand({ DBClusterIdentifier: target.identifier, DBClusterSnapshotIdentifier: identifier, Tags: tags }));
-    return fromClusterSnapshot(reply.DBClusterSnapshot ?? { DBClusterSnapshotIdentifier: identifier, Status: 'creating' });
-}
-function snapshotSourceType(target) {
-    return target.kind === 'instance' ? 'db-snapshot' : 'db-cluster-snapshot';
-}
-function progress(snapshot) {
-    return snapshot.percentProgress !== undefined ? ` (${snapshot.percentProgress}%)` : '';
-}
-function eventsText(events) {
-    return events.length ? ` RDS events: ${events.slice(-3).map((event) => event.replace(/\.$/, '')).join(' | ')}.` : '';
-}
-
-;// CONCATENATED MODULE: ./src/rds/tags.ts
-const MAX_TAG_KEY_LENGTH = 128;
-const MAX_TAG_VALUE_LENGTH = 256;
-/** Unicode letters, digits, white space and _ . : / = + - @ (the RDS API reference's Java regex). */
-const ALLOWED = /^[\p{L}\p{Z}\p{N}_.:/=+\-@]*$/u;
-const DISALLOWED_CHARACTER = /[^\p{L}\p{Z}\p{N}_.:/=+\-@]/u;
-const RESERVED_PREFIX = /^(aws|rds):/i;
-/** Keys this suite writes; `run` finds what an earlier attempt of the same workflow run created. */
-const TAG_PREFIX = 'db-rollback:';
-const tags_RUN_TAG = `${TAG_PREFIX}run`;
-/** The first rule a tag key breaks, or undefined. */
-function tagKeyProblem(key) {
-    if (key.length === 0)
-        return 'a tag key cannot be empty';
-    if (key.length > MAX_TAG_KEY_LENGTH)
-        return `a tag key is at most ${MAX_TAG_KEY_LENGTH} characters; "${key.slice(0, 20)}..." has ${key.length}`;
-    if (RESERVED_PREFIX.test(key))
-        return `tag key "${key}" starts with "aws:" or "rds:", which are reserved`;
-    const bad = DISALLOWED_CHARACTER.exec(key);
-    if (bad)
-        return `tag key "${key}" contains "${bad[0]}"; only letters, digits, spaces and _ . : / = + - @ are allowed`;
-    return undefined;
-}
-/** The first rule a tag value breaks, or undefined. */
-function tagValueProblem(key, value) {
-    if (value.length > MAX_TAG_VALUE_LENGTH)
-        return `the value of tag "${key}" is at most ${MAX_TAG_VALUE_LENGTH} characters; it has ${value.length}`;
-    if (RESERVED_PREFIX.test(value))
-        return `the value of tag "${key}" starts with "aws:" or "rds:", which are reserved`;
-    const bad = DISALLOWED_CHARACTER.exec(value);
-    if (bad)
-        return `the value of tag "${key}" contains "${bad[0]}"; only letters, digits, spaces and _ . : / = + - @ are allowed`;
-    return undefined;
-}
-function isValidTag(tag) {
-    return tagKeyProblem(tag.Key ?? '') === undefined && tagValueProblem(tag.Key ?? '', tag.Value ?? '') === undefined;
-}
-/**
- * Free text made into a valid tag value: characters RDS refuses become spaces, runs of
- * spaces collapse, and the result is cut to the limit with "..." so a reader sees it was cut.
- * `007 broke checkout (see #123), roll back NOW!` -> `007 broke checkout see 123 roll back NOW`.
- */
-function cleanTagValue(text, max = MAX_TAG_VALUE_LENGTH) {
-    let value = [...text.normalize('NFC')]
-        .map((character) => (ALLOWED.test(character) ? character : ' '))
-        .join('')
-        .replace(/\s+/gu, ' ')
-        .trim();
-    value = value.replace(RESERVED_PREFIX, '');
-    const characters = [...value];
-    if (characters.length > max)
-        value = `${characters.slice(0, max - 3).join('').trimEnd()}...`;
-    return value;
-}
-/**
- * Parses `key=value` lines (the `tags` input). Returns the problems instead of throwing so the
- * caller can name its input; a line without `=` is a key with an empty value.
- */
-function parseTagLines(lines) {
-    const tags = [];
-    const problems = [];
-    for (const line of lines) {
-        const at = line.indexOf('=');
-        const key = (at === -1 ? line : line.slice(0, at)).trim();
-        const value = at === -1 ? '' : line.slice(at + 1).trim();
-        const problem = tagKeyProblem(key) ?? tagValueProblem(key, value);
-        if (problem)
-            problems.push(`line "${line}": ${problem}`);
-        else
-            tags.push({ Key: key, Value: value });
-    }
-    return { tags, problems };
-}
-/** Later tags win by key (user tags over copied ones, ours over both), keeping first-seen order. */
-function mergeTags(...lists) {
-    const byKey = new Map();
-    for (const list of lists)
-        for (const tag of list ?? [])
-            if (tag.Key)
-                byKey.set(tag.Key, { Key: tag.Key, Value: tag.Value ?? '' });
-    return [...byKey.values()];
-}
-function runContextFromEnv(env = process.env) {
-    const server = env.GITHUB_SERVER_URL ?? 'https://github.com';
-    const repository = env.GITHUB_REPOSITORY ?? 'unknown/unknown';
-    const runId = env.GITHUB_RUN_ID ?? 'local';
-    return { repository, runUrl: `${server}/${repository}/actions/runs/${runId}`, actor: env.GITHUB_ACTOR ?? 'unknown' };
-}
-/** The tags the actions always add: repository, run URL (also the re-run key), actor and reason. */
-function standardTags(context, reason) {
-    const tags = [
-        { Key: `${TAG_PREFIX}repository`, Value: cleanTagValue(context.repository) },
-        { Key: tags_RUN_TAG, Value: cleanTagValue(context.runUrl) },
-        { Key: `${TAG_PREFIX}actor`, Value: cleanTagValue(context.actor) },
-    ];
-    if (reason)
-        tags.push({ Key: `${TAG_PREFIX}reason`, Value: cleanTagValue(reason) });
-    return tags;
-}
-/** Tags copied from a source resource: AWS-reserved keys cannot be written back. */
-function copyableTags(tags) {
-    return (tags ?? []).filter((tag) => tag.Key && !RESERVED_PREFIX.test(tag.Key) && !tag.Key.startsWith(TAG_PREFIX));
-}
-function tags_tagValue(tags, key) {
-    return tags?.find((tag) => tag.Key === key)?.Value;
-}
-
-;// CONCATENATED MODULE: ./src/rds/restore.ts
-// restore's work: check the restore point against the source's window, copy the source's
-// settings, create the new instance (or the Aurora cluster and its writer instance, since
-// restoring a cluster creates no instance), and wait until it can take connections.
-
-
-
-
-
-
-
-
-
-const RESTORE_FAILED = new Set([
-    'failed',
-    'incompatible-restore',
-    'incompatible-parameters',
-    'incompatible-network',
-    'inaccessible-encryption-credentials',
-    'restore-error',
-    'storage-full',
-    'deleting',
-]);
-function defaultWriterIdentifier(targetIdentifier) {
-    return `${targetIdentifier}-instance-1`;
-}
-async function restoreDatabase(client, request) {
-    const { log } = request;
-    if (request.source.identifier.toLowerCase() === request.targetIdentifier.toLowerCase()) {
-        throw new errors_ConfigurationError(`target-identifier "${request.targetIdentifier}" is the source itself; a restore always creates a new ${request.source.kind}. Nothing was changed.`);
-    }
-    const isCluster = request.source.kind === 'cluster';
-    const target = { kind: request.source.kind, identifier: request.targetIdentifier };
-    const writerIdentifier = isCluster ? (request.writerIdentifier ?? defaultWriterIdentifier(request.targetIdentifier)) : undefined;
-    const source = await source_describeSource(client, request.source, request.region);
-    source_requireStandalone(source);
-    // Everything is checked before the first write, so a bad restore point changes nothing.
-    let window;
-    let snapshot;
-    if (request.from.kind === 'snapshot') {
-        snapshot = await snapshots_findSnapshot(client, request.source.kind, request.from.identifier);
-        if (!snapshot)
-            throw new errors_ConfigurationError(`${isCluster ? 'DB cluster snapshot' : 'DB snapshot'} "${request.from.identifier}" was not found. Nothing was changed.`);
-        if (snapshot.status !== 'available') {
-            throw new errors_ConfigurationError(`Snapshot "${snapshot.identifier}" is "${snapshot.status}"; only an available snapshot can be restored. Nothing was changed.`);
-        }
-    }
-    else {
-        window = await restoreWindow(client, source);
-        if (request.from.kind === 'time') {
-            const problem = restoreTimeProblem(request.from.time, window, request.now);
-            if (problem)
-                throw new errors_ConfigurationError(`Cannot restore ${source_describeTarget(request.source)}: ${problem} Nothing was changed.`);
-        }
-        else if (!window.latest) {
-            throw new errors_ConfigurationError(`Cannot restore ${source_describeTarget(request.source)} to its latest restorable time: it has none (automated backups off?). Nothing was changed.`);
-        }
-    }
-    const settings = await resolveSettings(client, source, request);
-    if (isCluster && !settings.instanceClass) {
-        throw new errors_ConfigurationError('Input "db-instance-class" is required for an Aurora restore when copy-settings is false: the writer instance needs a class. Nothing was changed.');
-    }
-    const existing = await findExisting(client, target);
-    let reused = false;
-    if (existing) {
-        if (tags_tagValue(existing.instance?.TagList ?? existing.cluster?.TagList, tags_RUN_TAG) !== request.runUrl) {
-            throw new errors_ConfigurationError(`${source_describeTarget(target)} already exists and was not created by this workflow run. Choose another target-identifier. Nothing was changed.`);
-        }
-        reused = true;
-        log.info(`${source_describeTarget(target)} was created by an earlier attempt of this workflow run (${existing.status}); reusing it.`);
-    }
-    else {
-        await startRestore(client, request, settings, snapshot);
-        log.info(`Requested the restore of ${source_describeTarget(target)} from ${describeFrom(request.from)}.`);
-    }
-    if (isCluster && writerIdentifier && !(await instanceExists(client, writerIdentifier))) {
-        // RDS accepts the writer while the cluster is still being created and starts it once the cluster is ready.
-        await client.send(new dist_cjs/* CreateDBInstanceCommand */.day({
-            DBInstanceIdentifier: writerIdentifier,
-            DBClusterIdentifier: request.targetIdentifier,
-            Engine: snapshot?.engine ?? source.engine,
-            DBInstanceClass: settings.instanceClass,
-            DBParameterGroupName: settings.parameterGroup,
-            Tags: settings.tags,
-        }));
-        log.info(`Requested writer instance "${writerIdentifier}" (${settings.instanceClass}) in cluster "${request.targetIdentifier}".`);
-    }
-    const result = { source, target, writerIdentifier, window, snapshot, settings, status: 'creating', reused, waitedMs: 0 };
-    if (!request.wait) {
-        const now = await currentState(client, target, writerIdentifier);
-        return { ...result, ...now };
-    }
-    const outcome = await wait_pollUntil({
-        what: isCluster ? `cluster "${target.identifier}" and writer "${writerIdentifier}" to become available` : `instance "${target.identifier}" to become available`,
-        schedule: { ...request.schedule, checkFirst: reused },
-        clock: request.clock,
-        onPoll: (progress, elapsedMs) => log.info(`${progress} after ${duration_formatDuration(elapsedMs)}`),
-        check: async () => {
-            const state = await currentState(client, target, writerIdentifier);
-            for (const [what, status, sourceType, identifier] of state.parts) {
-                if (status === 'missing')
-                    throw new Error(`${what} disappeared while being restored: RDS says it does not exist (deleted?).`);
-                if (RESTORE_FAILED.has(status)) {
-                    const events = await snapshots_recentEvents(client, sourceType, identifier);
-                    throw new Error(`${what} is "${status}": the restore failed.${eventsText(events)}`);
-                }
-            }
-            if (state.parts.every(([, status]) => status === 'available'))
-                return { done: true, value: state };
-            return { done: false, progress: state.parts.map(([what, status]) => `${what}: ${status}`).join(', ') };
-        },
-    });
-    return { ...result, ...outcome.value, waitedMs: outcome.waitedMs };
-}
-async function currentState(client, target, writerIdentifier) {
-    const main = await findExisting(client, target);
-    const parts = [[source_describeTarget(target), main?.status ?? 'missing', target.kind === 'instance' ? 'db-instance' : 'db-cluster', target.identifier]];
-    let endpointAddress;
-    let endpointPort;
-    if (target.kind === 'instance') {
-        endpointAddress = main?.instance?.Endpoint?.Address;
-        endpointPort = main?.instance?.Endpoint?.Port;
-    }
-    else {
-        // Connections go to the cluster (writer) endpoint, not to the instance's own.
-        endpointAddress = main?.cluster?.Endpoint;
-        endpointPort = main?.cluster?.Port;
-        if (writerIdentifier) {
-            const writer = await findExisting(client, { kind: 'instance', identifier: writerIdentifier });
-            parts.push([`writer instance "${writerIdentifier}"`, writer?.status ?? 'missing', 'db-instance', writerIdentifier]);
-        }
-    }
-    const statuses = parts.map(([, status]) => status);
-    const status = statuses.every((s) => s === 'available') ? 'available' : (statuses.find((s) => s !== 'available') ?? 'unknown');
-    return { parts, status, endpointAddress, endpointPort };
-}
-async function instanceExists(client, identifier) {
-    try {
-        const reply = await client.send(new dist_cjs/* DescribeDBInstancesCommand */.hhJ({ DBInstanceIdentifier: identifier }));
-        return (reply.DBInstances?.length ?? 0) > 0;
-    }
-    catch (error) {
-        if (/NotFound/.test(error.name ?? ''))
-            return false;
-        throw error;
-    }
-}
-async function resolveSettings(client, source, request) {
-    const given = request.settings;
-    const ours = mergeTags(given.tags, request.runTags);
-    if (!request.copySettings)
-        return { ...given, tags: ours };
-    if (source.instance) {
-        const instance = source.instance;
-        return {
-            instanceClass: given.instanceClass ?? instance.DBInstanceClass,
-            subnetGroup: given.subnetGroup ?? instance.DBSubnetGroup?.DBSubnetGroupName,
-            securityGroupIds: given.securityGroupIds ?? instance.VpcSecurityGroups?.map((group) => group.VpcSecurityGroupId).filter(Boolean),
-            parameterGroup: given.parameterGroup ?? instance.DBParameterGroups?.[0]?.DBParameterGroupName,
-            multiAz: given.multiAz ?? instance.MultiAZ,
-            tags: mergeTags(copyableTags(instance.TagList), given.tags, request.runTags),
-        };
-    }
-    const cluster = source.cluster;
-    const writerId = cluster.DBClusterMembers?.find((member) => member.IsClusterWriter)?.DBInstanceIdentifier;
-    const writer = writerId ? (await findExisting(client, { kind: 'instance', identifier: writerId }))?.instance : undefined;
-    return {
-        instanceClass: given.instanceClass ?? writer?.DBInstanceClass,
-        subnetGroup: given.subnetGroup ?? cluster.DBSubnetGroup,
-        securityGroupIds: given.securityGroupIds ?? cluster.VpcSecurityGroups?.map((group) => group.VpcSecurityGroupId).filter(Boolean),
-        parameterGroup: given.parameterGroup ?? writer?.DBParameterGroups?.[0]?.DBParameterGroupName,
-        clusterParameterGroup: given.clusterParameterGroup ?? cluster.DBClusterParameterGroup,
-        tags: mergeTags(copyableTags(cluster.TagList), given.tags, request.runTags),
-    };
-}
-async function startRestore(client, request, settings, snapshot) {
-    const from = request.from;
-    const restoreTime = from.kind === 'time' ? from.time : undefined;
-    const useLatest = from.kind === 'latest' ? true : undefined;
-    if (request.source.kind === 'instance') {
-        const common = {
-            DBInstanceClass: settings.instanceClass,
-            DBSubnetGroupName: settings.subnetGroup,
-            VpcSecurityGroupIds: settings.securityGroupIds?.length ? settings.securityGroupIds : undefined,
-            DBParameterGroupName: settings.parameterGroup,
-            MultiAZ: settings.multiAz,
-            Tags: settings.tags,
-        };
-        if (from.kind === 'snapshot') {
-            await client.send(new dist_cjs/* RestoreDBInstanceFromDBSnapshotCommand */.dX$({ DBInstanceIdentifier: request.targetIdentifier, DBSnapshotIdentifier: from.identifier, ...common }));
-        }
-        else {
-            await client.send(new dist_cjs/* RestoreDBInstanceToPointInTimeCommand */.i4({
-                SourceDBInstanceIdentifier: request.source.identifier,
-                TargetDBInstanceIdentifier: request.targetIdentifier,
-                RestoreTime: restoreTime,
-                UseLatestRestorableTime: useLatest,
-                ...common,
-            }));
-        }
-        return;
-    }
-    const common = {
-        DBClusterIdentifier: request.targetIdentifier,
-        DBSubnetGroupName: settings.subnetGroup,
-        VpcSecurityGroupIds: settings.securityGroupIds?.length ? settings.securityGroupIds : undefined,
-        DBClusterParameterGroupName: settings.clusterParameterGroup,
-        Tags: settings.tags,
-    };
-    if (from.kind === 'snapshot') {
-        await client.send(new dist_cjs/* RestoreDBClusterFromSnapshotCommand */.sX2({ SnapshotIdentifier: from.identifier, Engine: snapshot?.engine, EngineVersion: snapshot?.engineVersion, ...common }));
-    }
-    else {
-        await client.send(new dist_cjs/* RestoreDBClusterToPointInTimeCommand */.fok({
-            SourceDBClusterIdentifier: request.source.identifier,
-            RestoreToTime: restoreTime,
-            UseLatestRestorableTime: useLatest,
-            ...common,
-        }));
-    }
-}
-function describeFrom(from) {
-    if (from.kind === 'snapshot')
-        return `snapshot "${from.identifier}"`;
-    if (from.kind === 'latest')
-        return 'the latest restorable time';
-    return `the point in time ${from.time.toISOString()}`;
-}
-
-
-;// CONCATENATED MODULE: ./src/common/html.ts
-/** Escapes text for a job-summary table cell: summaries are HTML, and a body or a message may hold `<`. */
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+/** A ConfigurationError is the user's to fix: a plain error. Anything else is our bug: its stack goes to debug. */
+function reportFailure(error, secrets) {
+    if (!isConfigurationError(error) && error instanceof Error && error.stack)
+        debug(secrets.scrub(error.stack));
+    setFailed(secrets.scrub(errorMessage(error)));
 }
 
 ;// CONCATENATED MODULE: ./src/actions/rds-shared/summary.ts
 
-
-// @actions/core's summary helpers insert text as HTML unescaped: everything a person typed or
-// AWS answered goes through escapeHtml first.
-/** A two-column table of facts for the job summary. */
-function factsTable(rows) {
-    return [
+/** A two-column table of facts for the job summary (the Summary escapes every cell). */
+function factsTable(summary, rows) {
+    return summary.table([
         [
             { data: 'What', header: true },
             { data: 'Value', header: true },
         ],
-        ...rows.filter(([, value]) => value !== undefined && value !== '').map(([label, value]) => [label, escapeHtml(String(value))]),
-    ];
+        ...rows.filter(([, value]) => value !== undefined && value !== '').map(([label, value]) => [label, String(value)]),
+    ]);
 }
 function iso(date) {
     return date ? date.toISOString() : '';
 }
 /** What a reviewer sees when the step failed after its inputs were accepted. */
-async function writeFailureSummary(title, rows, error) {
-    summary.addHeading(title, 2);
-    summary.addTable(factsTable(rows));
-    summary.addHeading('Error', 3);
-    summary.addCodeBlock(escapeHtml(error instanceof Error ? error.message : String(error)));
-    await summary.write();
-}
-
-
-;// CONCATENATED MODULE: ./src/actions/common/inputs.ts
-
-
-
-// Typed readers for action inputs. Each failure names the input and what is allowed,
-// so every action reports bad input the same way (see gradle/actions' "Valid values are").
-function getString(name) {
-    const value = getInput(name).trim();
-    return value === '' ? undefined : value;
-}
-function getRequired(name) {
-    const value = getString(name);
-    if (value === undefined)
-        throw new errors_ConfigurationError(`Input "${name}" is required and was not given.`);
-    return value;
-}
-function getSecret(name, options = {}) {
-    const raw = core.getInput(name);
-    if (raw) {
-        core.setSecret(raw);
-        for (const line of raw.split(/\r?\n/))
-            if (line.trim().length >= 3)
-                core.setSecret(line.trim());
-    }
-    const value = raw.trim();
-    if (!value) {
-        if (options.required)
-            throw new ConfigurationError(`Input "${name}" is required and was not given.`);
-        return undefined;
-    }
-    return value;
-}
-function getBoolean(name, fallback) {
-    const value = getString(name);
-    if (value === undefined)
-        return fallback;
-    const lower = value.toLowerCase();
-    if (lower === 'true')
-        return true;
-    if (lower === 'false')
-        return false;
-    throw new errors_ConfigurationError(`Input "${name}" is "${value}". Valid values are: [true, false].`);
-}
-function getEnum(name, allowed, fallback) {
-    const value = getString(name);
-    if (value === undefined) {
-        if (fallback !== undefined)
-            return fallback;
-        throw new ConfigurationError(`Input "${name}" is required. Valid values are: [${allowed.join(', ')}].`);
-    }
-    if (!allowed.includes(value)) {
-        throw new ConfigurationError(`Input "${name}" is "${value}". Valid values are: [${allowed.join(', ')}].`);
-    }
-    return value;
-}
-/** A whole number within [min, max]; undefined when the input is empty. */
-function getInteger(name, options = {}) {
-    const value = getString(name);
-    if (value === undefined)
-        return undefined;
-    const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = options;
-    const range = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
-    if (!/^[-+]?\d+$/.test(value))
-        throw new ConfigurationError(`Input "${name}" is "${value}": it must be ${range}.`);
-    const number = Number(value);
-    if (number < min || number > max)
-        throw new ConfigurationError(`Input "${name}" is ${number}: it must be ${range}.`);
-    return number;
-}
-/** A duration (`5s`, `15m`, `1h`) in milliseconds. */
-function getDuration(name, fallback, options = {}) {
-    const text = getString(name) ?? fallback;
-    const ms = parseDuration(text);
-    if (ms === undefined || ms < (options.min ?? 0)) {
-        throw new errors_ConfigurationError(`Input "${name}" is "${text}": it must be a duration such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
-    }
-    return ms;
-}
-/** Non-empty trimmed lines; comments starting with # are dropped. */
-function getLines(name) {
-    return getInput(name)
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
+function failureSummary(summary, title, rows, error) {
+    factsTable(summary.heading(title, 2), rows).heading('Error', 3).code(errorMessage(error));
 }
 
 ;// CONCATENATED MODULE: ./src/rds/identifiers.ts
@@ -67568,47 +68044,61 @@ function expandSnapshotIdentifier(template, now) {
 }
 const DEFAULT_SNAPSHOT_IDENTIFIER = 'pre-rollback-{timestamp}';
 
+;// CONCATENATED MODULE: ./src/rds/wait.ts
+// RDS waits with our own poll loop (src/common/retry.ts `poll`) instead of the SDK waiters. The
+// waiters start at 30 s and back off up to 30 min, so a snapshot that completes is noticed up to
+// minutes late; and waitUntilDBSnapshotAvailable keeps retrying while the snapshot does not exist,
+// so one that vanished is only reported at the timeout. Here each poll is one Describe call, a
+// fixed interval (default 5 s) bounds the delay in noticing completion, and the caller's check
+// throws at once on `failed` or not-found.
+/** The default interval: completion noticed within 5 s, one call per 5 s. */
+const DEFAULT_POLL_INTERVAL_MS = 5_000;
+
 ;// CONCATENATED MODULE: ./src/actions/rds-shared/inputs.ts
-// Inputs the three RDS actions share (verify-backup, snapshot, restore), parsed one way.
+// Inputs the three RDS actions share (verify-backup, snapshot, restore), declared and parsed one way.
 
 
 
 
-/** `db-instance-identifier` or `db-cluster-identifier`: exactly one, valid by RDS's rules. */
-function getTarget() {
-    const instance = getString('db-instance-identifier');
-    const cluster = getString('db-cluster-identifier');
+/** `db-instance-identifier`, `db-cluster-identifier` and `region`: where the database is. */
+const targetInputs = {
+    instance: inputs_text('db-instance-identifier'),
+    cluster: inputs_text('db-cluster-identifier'),
+    /** `region`, else the AWS_REGION that aws-actions/configure-aws-credentials exports. */
+    region: custom('region', (value, name) => {
+        const region = value ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
+        if (!region)
+            throw new errors_ConfigurationError(`Input "${name}" is required (or set AWS_REGION, as aws-actions/configure-aws-credentials does).`);
+        if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
+            throw new errors_ConfigurationError(`Input "${name}" is "${region}": it must be an AWS region such as us-east-1 or eu-west-2.`);
+        return region;
+    }),
+};
+/** `timeout` (default 60m) and `poll-interval` (default 5s; at least 100ms, which only makes sense against a local fake). */
+const waitInputs = {
+    timeoutMs: duration('timeout', '60m', { min: 1000 }),
+    pollIntervalMs: duration('poll-interval', `${DEFAULT_POLL_INTERVAL_MS / 1000}s`, { min: 100 }),
+};
+/** Exactly one of `db-instance-identifier` and `db-cluster-identifier`, valid by RDS's rules. */
+function resolveTarget(given) {
+    const { instance, cluster } = given;
     if (instance && cluster) {
         throw new errors_ConfigurationError(`Inputs "db-instance-identifier" ("${instance}") and "db-cluster-identifier" ("${cluster}") were both given; give exactly one: the RDS instance, or the Aurora cluster.`);
     }
-    if (!instance && !cluster) {
-        throw new errors_ConfigurationError('Neither "db-instance-identifier" nor "db-cluster-identifier" was given; give exactly one: the RDS instance, or the Aurora cluster.');
+    if (instance) {
+        checkIdentifier('db-instance-identifier', 'DB instance', instance);
+        return { kind: 'instance', identifier: instance };
     }
-    const target = instance ? { kind: 'instance', identifier: instance } : { kind: 'cluster', identifier: cluster };
-    checkIdentifier(instance ? 'db-instance-identifier' : 'db-cluster-identifier', target.kind === 'instance' ? 'DB instance' : 'DB cluster', target.identifier);
-    return target;
+    if (cluster) {
+        checkIdentifier('db-cluster-identifier', 'DB cluster', cluster);
+        return { kind: 'cluster', identifier: cluster };
+    }
+    throw new errors_ConfigurationError('Neither "db-instance-identifier" nor "db-cluster-identifier" was given; give exactly one: the RDS instance, or the Aurora cluster.');
 }
 function checkIdentifier(input, kind, value) {
     const problem = identifierProblem(kind, value);
     if (problem)
         throw new errors_ConfigurationError(`Input "${input}" is "${value}": ${problem}.`);
-}
-/** `region`, else the AWS_REGION that aws-actions/configure-aws-credentials exports. */
-function getRegion() {
-    const region = getString('region') ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION;
-    if (!region)
-        throw new errors_ConfigurationError('Input "region" is required (or set AWS_REGION, as aws-actions/configure-aws-credentials does).');
-    if (!/^[a-z]{2}(-[a-z]+)+-\d$/.test(region))
-        throw new errors_ConfigurationError(`Input "region" is "${region}": it must be an AWS region such as us-east-1 or eu-west-2.`);
-    return region;
-}
-/** `timeout` (default 60m). */
-function getTimeout() {
-    return getDuration('timeout', '60m', { min: 1000 });
-}
-/** `poll-interval` (default 5s; at least 100ms, which only makes sense against a local fake). */
-function getPollInterval() {
-    return getDuration('poll-interval', `${DEFAULT_POLL_INTERVAL_MS / 1000}s`, { min: 100 });
 }
 /**
  * A snapshot to read (not create): an identifier by RDS's rules, an automated one
@@ -67627,53 +68117,72 @@ function checkSnapshotReference(input, kind, value) {
 
 
 
-function getInputs(now) {
-    const source = getTarget();
+/** The restore action's inputs as action.yml declares them; `restoreInputs` checks how they combine. */
+const inputs = {
+    ...targetInputs,
+    targetIdentifier: inputs_text('target-identifier', { required: true }),
+    restoreTime: inputs_text('restore-time'),
+    snapshotIdentifier: inputs_text('snapshot-identifier'),
+    copySettings: flag('copy-settings', true),
+    instanceClass: inputs_text('db-instance-class'),
+    subnetGroup: inputs_text('db-subnet-group-name'),
+    securityGroupIds: lines('vpc-security-group-ids'),
+    parameterGroup: inputs_text('db-parameter-group-name'),
+    clusterParameterGroup: inputs_text('db-cluster-parameter-group-name'),
+    multiAz: inputs_text('multi-az'),
+    tags: lines('tags'),
+    writerIdentifier: inputs_text('writer-instance-identifier'),
+    wait: flag('wait', true),
+    ...waitInputs,
+};
+function restoreInputs(given, now) {
+    const source = resolveTarget(given);
     const kind = source.kind === 'instance' ? 'DB instance' : 'DB cluster';
-    const targetIdentifier = getRequired('target-identifier');
+    const { targetIdentifier, writerIdentifier } = given;
     checkIdentifier('target-identifier', kind, targetIdentifier);
     if (targetIdentifier.toLowerCase() === source.identifier.toLowerCase()) {
         throw new errors_ConfigurationError(`Input "target-identifier" is "${targetIdentifier}", the source itself. A restore creates a new ${source.kind} beside the source; give another name, such as ${source.identifier}-recovery.`);
     }
-    const from = getFrom(source, now);
-    const writerIdentifier = getString('writer-instance-identifier');
+    const from = getFrom(given, source, now);
     if (writerIdentifier)
         checkIdentifier('writer-instance-identifier', 'DB instance', writerIdentifier);
     if (source.kind === 'cluster' && !writerIdentifier)
         checkIdentifier('target-identifier', 'DB instance', `${targetIdentifier}-instance-1`);
-    const { tags, problems } = parseTagLines(getLines('tags'));
+    const { tags, problems } = parseTagLines(given.tags);
     if (problems.length)
         throw new errors_ConfigurationError(`Input "tags" breaks RDS's tag rules: ${problems.join('; ')}.`);
-    const multiAz = getString('multi-az') === undefined ? undefined : getBoolean('multi-az', false);
-    const securityGroups = getLines('vpc-security-group-ids').flatMap((line) => line.split(',')).map((id) => id.trim()).filter(Boolean);
+    const multiAz = given.multiAz === undefined ? undefined : flag('multi-az', false).parse(given.multiAz, 'multi-az');
+    const securityGroups = given.securityGroupIds
+        .flatMap((line) => line.split(','))
+        .map((id) => id.trim())
+        .filter(Boolean);
     for (const id of securityGroups) {
         if (!/^sg-[0-9a-f]{8,17}$/.test(id))
             throw new errors_ConfigurationError(`Input "vpc-security-group-ids" has "${id}": each must be a security group id such as sg-0a1b2c3d.`);
     }
     return {
         source,
-        region: getRegion(),
+        region: given.region,
         targetIdentifier,
         from,
-        copySettings: getBoolean('copy-settings', true),
+        copySettings: given.copySettings,
         settings: {
-            instanceClass: getString('db-instance-class'),
-            subnetGroup: getString('db-subnet-group-name'),
+            instanceClass: given.instanceClass,
+            subnetGroup: given.subnetGroup,
             securityGroupIds: securityGroups.length ? securityGroups : undefined,
-            parameterGroup: getString('db-parameter-group-name'),
-            clusterParameterGroup: getString('db-cluster-parameter-group-name'),
+            parameterGroup: given.parameterGroup,
+            clusterParameterGroup: given.clusterParameterGroup,
             multiAz,
             tags: tags.length ? tags : undefined,
         },
         writerIdentifier,
-        wait: getBoolean('wait', true),
-        timeoutMs: getTimeout(),
-        pollIntervalMs: getPollInterval(),
+        wait: given.wait,
+        timeoutMs: given.timeoutMs,
+        pollIntervalMs: given.pollIntervalMs,
     };
 }
-function getFrom(source, now) {
-    const restoreTime = getString('restore-time');
-    const snapshot = getString('snapshot-identifier');
+function getFrom(given, source, now) {
+    const { restoreTime, snapshotIdentifier: snapshot } = given;
     if (restoreTime && snapshot) {
         throw new errors_ConfigurationError(`Inputs "restore-time" ("${restoreTime}") and "snapshot-identifier" ("${snapshot}") were both given; give exactly one: a point in time, or a snapshot.`);
     }
@@ -67704,58 +68213,70 @@ function getFrom(source, now) {
 
 
 /** The runbook's "Method 3": restore to a new instance from a snapshot or to a point in time. */
-async function run() {
-    await runAction(async () => {
-        for (const name of ['target-identifier', 'endpoint-address', 'endpoint-port', 'status', 'writer-instance-identifier'])
-            setOutput(name, '');
-        const now = new Date();
-        const inputs = getInputs(now);
+const action = defineAction({
+    name: 'restore',
+    inputs: inputs,
+    outputs: {
+        'target-identifier': '',
+        'endpoint-address': '',
+        'endpoint-port': '',
+        status: '',
+        'writer-instance-identifier': '',
+    },
+    async run(given, runtime) {
+        const { logger, setOutput } = runtime;
+        const now = new Date(runtime.clock.now());
+        const inputs = restoreInputs(given, now);
         setOutput('target-identifier', inputs.targetIdentifier);
         const context = runContextFromEnv();
         const client = createRdsClient({ region: inputs.region });
         try {
-            const result = await group(`Restore ${source_describeTarget(inputs.source)} to "${inputs.targetIdentifier}" from ${describeFrom(inputs.from)}`, () => restoreDatabase(client, {
+            const result = await logger.group(`Restore ${source_describeTarget(inputs.source)} to "${inputs.targetIdentifier}" from ${describeFrom(inputs.from)}`, () => restoreDatabase(client, {
                 source: inputs.source,
                 targetIdentifier: inputs.targetIdentifier,
                 from: inputs.from,
                 copySettings: inputs.copySettings,
                 settings: inputs.settings,
-                runTags: [...standardTags(context, undefined), { Key: 'db-rollback:restored-from', Value: `${inputs.source.identifier}` }],
+                runTags: [
+                    ...standardTags(context, undefined),
+                    { Key: 'db-rollback:restored-from', Value: `${inputs.source.identifier}` },
+                ],
                 runUrl: context.runUrl,
                 writerIdentifier: inputs.writerIdentifier,
                 wait: inputs.wait,
                 schedule: { intervalMs: inputs.pollIntervalMs, timeoutMs: inputs.timeoutMs },
+                clock: runtime.clock,
                 now,
-                log: { info: info, warning: warning },
+                log: logger,
                 region: inputs.region,
             }));
             setOutput('endpoint-address', result.endpointAddress ?? '');
             setOutput('endpoint-port', result.endpointPort ?? '');
             setOutput('status', result.status);
             setOutput('writer-instance-identifier', result.writerIdentifier ?? '');
-            info(`${source_describeTarget(result.target)} is ${result.status}${result.endpointAddress ? ` at ${result.endpointAddress}:${result.endpointPort}` : ''}.`);
-            await writeSummary(inputs, result, now);
+            logger.info(`${source_describeTarget(result.target)} is ${result.status}${result.endpointAddress ? ` at ${result.endpointAddress}:${result.endpointPort}` : ''}.`);
+            main_writeSummary(runtime, inputs, result, now);
         }
         catch (error) {
-            await writeFailureSummary(`Restore FAILED: ${inputs.targetIdentifier}`, [
+            failureSummary(runtime.summary, `Restore FAILED: ${inputs.targetIdentifier}`, [
                 ['Source', `${source_describeTarget(inputs.source)} (${inputs.region})`],
                 ['Restore from', describeFrom(inputs.from)],
                 ['New ' + inputs.source.kind, inputs.targetIdentifier],
                 ['Requested at', now.toISOString()],
-                ['Failed at', new Date().toISOString()],
+                ['Failed at', new Date(runtime.clock.now()).toISOString()],
             ], error);
             throw error;
         }
         finally {
             client.destroy();
         }
-    });
-}
-async function writeSummary(inputs, result, started) {
+    },
+});
+function main_writeSummary({ summary }, inputs, result, started) {
     const ready = result.status === 'available';
-    summary.addHeading(`${ready ? 'Restored' : 'Restore started'}: ${result.target.identifier}`, 2);
+    summary.heading(`${ready ? 'Restored' : 'Restore started'}: ${result.target.identifier}`, 2);
     const settings = result.settings;
-    summary.addTable(factsTable([
+    factsTable(summary, [
         ['Source', `${source_describeTarget(inputs.source)} (${inputs.region})`],
         ['Restored from', describeFrom(inputs.from)],
         ['Restorable window at the time', result.window ? describeWindow(result.window) : undefined],
@@ -67773,12 +68294,11 @@ async function writeSummary(inputs, result, started) {
         ['Cluster parameter group', settings.clusterParameterGroup],
         ['Multi-AZ', settings.multiAz === undefined ? undefined : String(settings.multiAz)],
         ['Reused from an earlier attempt of this run', result.reused ? 'yes' : undefined],
-    ]));
-    summary.addHeading('Next step', 3);
-    summary.addRaw(ready
+    ]);
+    summary.heading('Next step', 3);
+    summary.html(ready
         ? `<p>The source was not touched. Check the restored data on <code>${escapeHtml(`${result.endpointAddress}:${result.endpointPort}`)}</code> (same credentials as the source), then point the service's <code>DATABASE_URL</code> at it and follow the runbook's Post-Rollback Steps: <code>kubectl rollout restart deployment/ticket-service -n production</code>, health check, smoke tests.</p>`
-        : '<p>The new database is not available yet; wait for it (aws rds describe-db-instances) before pointing anything at it.</p>', true);
-    await summary.write();
+        : '<p>The new database is not available yet; wait for it (aws rds describe-db-instances) before pointing anything at it.</p>');
 }
 
 
@@ -68131,6 +68651,18 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util");
 /******/ 			return fn.r ? promise : getResult();
 /******/ 		}, (err) => ((err ? reject(promise[webpackError] = err) : outerResolve(exports)), resolveQueue(queue)));
 /******/ 		queue && queue.d < 0 && (queue.d = 0);
+/******/ 	};
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/compat get default export */
+/******/ (() => {
+/******/ 	// getDefaultExport function for compatibility with non-harmony modules
+/******/ 	__nccwpck_require__.n = (module) => {
+/******/ 		var getter = module && module.__esModule ?
+/******/ 			() => (module['default']) :
+/******/ 			() => (module);
+/******/ 		__nccwpck_require__.d(getter, { a: getter });
+/******/ 		return getter;
 /******/ 	};
 /******/ })();
 /******/ 

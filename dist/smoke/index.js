@@ -6592,7 +6592,7 @@ module.exports = split
 /***/ 770:
 /***/ ((module, __unused_webpack_exports, __nccwpck_require__) => {
 
-/* unused reexport */ __nccwpck_require__(218);
+module.exports = __nccwpck_require__(218);
 
 
 /***/ }),
@@ -6612,10 +6612,10 @@ var assert = __nccwpck_require__(2613);
 var util = __nccwpck_require__(9023);
 
 
-__webpack_unused_export__ = httpOverHttp;
-__webpack_unused_export__ = httpsOverHttp;
-__webpack_unused_export__ = httpOverHttps;
-__webpack_unused_export__ = httpsOverHttps;
+exports.httpOverHttp = httpOverHttp;
+exports.httpsOverHttp = httpsOverHttp;
+exports.httpOverHttps = httpOverHttps;
+exports.httpsOverHttps = httpsOverHttps;
 
 
 function httpOverHttp(options) {
@@ -6905,7 +6905,7 @@ __webpack_unused_export__ = Client
 __webpack_unused_export__ = Pool
 __webpack_unused_export__ = BalancedPool
 __webpack_unused_export__ = Agent
-__webpack_unused_export__ = ProxyAgent
+module.exports.kT = ProxyAgent
 __webpack_unused_export__ = EnvHttpProxyAgent
 __webpack_unused_export__ = RetryAgent
 __webpack_unused_export__ = RetryHandler
@@ -34986,23 +34986,630 @@ function extend(target) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(3131);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1362);
 
-await (0,_main_js__WEBPACK_IMPORTED_MODULE_0__/* .run */ .e)();
+await _main_js__WEBPACK_IMPORTED_MODULE_0__/* .action */ .X.start();
 
 __webpack_async_result__();
 } catch(e) { __webpack_async_result__(e); } }, 1);
 
 /***/ }),
 
-/***/ 3131:
+/***/ 1362:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
 // EXPORTS
 __nccwpck_require__.d(__webpack_exports__, {
-  e: () => (/* binding */ run)
+  X: () => (/* binding */ action)
 });
+
+// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/platform.js
+var platform_namespaceObject = {};
+__nccwpck_require__.r(platform_namespaceObject);
+__nccwpck_require__.d(platform_namespaceObject, {
+  arch: () => (arch),
+  getDetails: () => (getDetails),
+  isLinux: () => (isLinux),
+  isMacOS: () => (isMacOS),
+  isWindows: () => (isWindows),
+  platform: () => (platform)
+});
+
+// NAMESPACE OBJECT: ./node_modules/@actions/core/lib/core.js
+var core_namespaceObject = {};
+__nccwpck_require__.r(core_namespaceObject);
+__nccwpck_require__.d(core_namespaceObject, {
+  ExitCode: () => (ExitCode),
+  addPath: () => (addPath),
+  debug: () => (debug),
+  endGroup: () => (endGroup),
+  error: () => (error),
+  exportVariable: () => (exportVariable),
+  getBooleanInput: () => (getBooleanInput),
+  getIDToken: () => (getIDToken),
+  getInput: () => (getInput),
+  getMultilineInput: () => (getMultilineInput),
+  getState: () => (getState),
+  group: () => (group),
+  info: () => (info),
+  isDebug: () => (isDebug),
+  markdownSummary: () => (markdownSummary),
+  notice: () => (notice),
+  platform: () => (platform_namespaceObject),
+  saveState: () => (saveState),
+  setCommandEcho: () => (setCommandEcho),
+  setFailed: () => (setFailed),
+  setOutput: () => (setOutput),
+  setSecret: () => (setSecret),
+  startGroup: () => (startGroup),
+  summary: () => (summary),
+  toPlatformPath: () => (toPlatformPath),
+  toPosixPath: () => (toPosixPath),
+  toWin32Path: () => (toWin32Path),
+  warning: () => (warning)
+});
+
+;// CONCATENATED MODULE: ./src/common/duration.ts
+const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
+/**
+ * Parses a duration such as `5s`, `15m`, `1h30m`, `250ms` or a bare number of seconds.
+ * Returns milliseconds, or undefined when the text is not a duration.
+ */
+function parseDuration(text) {
+    const value = text.trim();
+    if (/^\d+(\.\d+)?$/.test(value))
+        return Math.round(Number(value) * 1000);
+    const pattern = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
+    let total = 0;
+    let consumed = 0;
+    for (const match of value.matchAll(pattern)) {
+        total += Number(match[1]) * UNITS[match[2]];
+        consumed += match[0].length;
+    }
+    if (consumed === 0 || consumed !== value.length)
+        return undefined;
+    return Math.round(total);
+}
+/** 90_500 -> "1m 30.5s": for summaries and progress lines. */
+function formatDuration(ms) {
+    if (ms < 1000)
+        return `${Math.round(ms)}ms`;
+    const seconds = ms / 1000;
+    if (seconds < 60)
+        return `${Number(seconds.toFixed(1))}s`;
+    const minutes = Math.floor(seconds / 60);
+    const rest = seconds - minutes * 60;
+    if (minutes < 60)
+        return `${minutes}m ${Number(rest.toFixed(1))}s`;
+    return `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
+}
+
+;// CONCATENATED MODULE: ./src/common/html.ts
+/**
+ * The one escaping helper for text shown as HTML (job summaries, Slack's mrkdwn, Markdown records):
+ * `@actions/core`'s summary helpers, Slack and GitHub's Markdown all render `<`, `>` and `&` as
+ * markup, so whatever a person typed (a reason, a name) or a server answered must pass through here.
+ */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+
+;// CONCATENATED MODULE: external "node:child_process"
+const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
+;// CONCATENATED MODULE: ./src/common/logger.ts
+// The one logger every domain module takes (as Knex injects one `client.logger`). Actions pass the
+// runtime's logger (src/actions/common), which writes through @actions/core; tests, the demo and the
+// benchmarks pass their own or `silentLogger`. Domain code never imports @actions/core.
+const silentLogger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warning: () => undefined,
+    error: () => undefined,
+    group: (_name, body) => body(),
+};
+/**
+ * Makes text safe to print as one log message on a GitHub runner. The runner reads any line that
+ * starts with `::` as a workflow command, so a migration file or a pod message holding a newline
+ * followed by `::error::` (or `::add-mask::`, `::stop-commands::`) could otherwise forge an
+ * annotation or unmask output. Line breaks stay (stack traces, lists), but a line that would read
+ * as a command is prefixed with a backslash, and every other control character is shown as an
+ * escape (`\r` would otherwise start a new line in the runner's parser too).
+ */
+function escapeForLog(text) {
+    const escaped = text.replace(
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (character) => {
+        if (character === '\r')
+            return '\\r';
+        const code = character.charCodeAt(0);
+        return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    });
+    return escaped.replace(/^(\s*)::/gm, '$1\\::');
+}
+
+;// CONCATENATED MODULE: ./src/smoke/command.ts
+
+
+const TAIL_LINES = 20;
+/**
+ * Runs the smoke-test command (`npm run test:smoke:production`) in a shell, streaming its
+ * output to the log and keeping the tail for the summary. It passes when it exits 0.
+ */
+async function runCommand(options) {
+    const logger = options.logger ?? silentLogger;
+    const started = performance.now();
+    // Its own process group, so a timeout stops the whole tree (npm, jest, ...), not just the shell.
+    const child = (0,external_node_child_process_namespaceObject.spawn)(options.command, {
+        shell: true,
+        cwd: options.cwd,
+        env: options.env ?? process.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+        detached: true,
+    });
+    const tail = [];
+    let partial = { stdout: '', stderr: '' };
+    const collect = (stream) => (chunk) => {
+        const lines = (partial[stream] + chunk.toString()).split('\n');
+        partial = { ...partial, [stream]: lines.pop() ?? '' };
+        for (const line of lines)
+            emit(line);
+    };
+    const emit = (line) => {
+        logger.info(line);
+        tail.push(line);
+        if (tail.length > TAIL_LINES)
+            tail.shift();
+    };
+    child.stdout.on('data', collect('stdout'));
+    child.stderr.on('data', collect('stderr'));
+    let timedOut = false;
+    const timer = setTimeout(() => {
+        timedOut = true;
+        try {
+            process.kill(-child.pid, 'SIGKILL');
+        }
+        catch {
+            child.kill('SIGKILL');
+        }
+    }, Math.max(1, options.timeoutMs));
+    const [code, spawnError] = await new Promise((resolve) => {
+        child.on('error', (error) => resolve([null, error]));
+        child.on('close', (exitCode) => resolve([exitCode, undefined]));
+    });
+    clearTimeout(timer);
+    for (const rest of [partial.stdout, partial.stderr])
+        if (rest)
+            emit(rest);
+    const latencyMs = Math.round(performance.now() - started);
+    const check = `command: ${options.command}`;
+    if (code === 0 && !timedOut)
+        return { check, kind: 'command', passed: true, attempts: 1, lastStatus: 0, latencyMs };
+    const error = spawnError
+        ? `could not start: ${spawnError.message}`
+        : timedOut
+            ? `killed after ${Math.round(options.timeoutMs / 1000)}s (the overall deadline)`
+            : `exited with code ${code ?? 'none (killed by a signal)'}`;
+    return {
+        check,
+        kind: 'command',
+        passed: false,
+        attempts: 1,
+        ...(code !== null ? { lastStatus: code } : {}),
+        latencyMs,
+        error,
+        snippet: tail.join('\n').slice(-1500),
+    };
+}
+
+// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
+var lib = __nccwpck_require__(3273);
+;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
+// ESM wrapper for pg
+
+
+// Re-export all the properties
+const Client = lib.Client
+const Pool = lib.Pool
+const Connection = lib.Connection
+const types = lib.types
+const Query = lib.Query
+const DatabaseError = lib.DatabaseError
+const escapeIdentifier = lib.escapeIdentifier
+const escapeLiteral = lib.escapeLiteral
+const Result = lib.Result
+const TypeOverrides = lib.TypeOverrides
+
+// Also export the defaults
+const defaults = lib.defaults
+
+// Re-export the default
+/* harmony default export */ const esm = (lib);
+
+;// CONCATENATED MODULE: ./src/common/errors.ts
+/**
+ * A mistake the user can fix (bad input, missing permission, a state the run refuses):
+ * reported as a plain error with the fix, no stack trace. Anything else is our bug.
+ */
+class errors_ConfigurationError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'ConfigurationError';
+    }
+}
+function isConfigurationError(error) {
+    return error instanceof errors_ConfigurationError || (error instanceof Error && error.name === 'ConfigurationError');
+}
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    return String(error);
+}
+
+;// CONCATENATED MODULE: ./src/smoke/database-tables.ts
+
+
+const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
+/**
+ * Parses `expected-tables`: `tickets` or `public.tickets` must exist; `!failed_login_attempts`
+ * must not (a table the rolled-back migration created). Unqualified names are in `public`.
+ */
+function parseExpectedTables(lines, input = 'expected-tables') {
+    return lines.map((line) => {
+        const present = !line.startsWith('!');
+        const name = (present ? line : line.slice(1)).trim();
+        const parts = name.split('.');
+        if (parts.length > 2 || !parts.every((part) => IDENTIFIER.test(part))) {
+            throw new errors_ConfigurationError(`Input "${input}" has "${line}": write one table a line, as name or schema.name, prefixed with ! when it must NOT exist (such as !failed_login_attempts).`);
+        }
+        const [schema, table] = parts.length === 2 ? parts : ['public', parts[0]];
+        return { schema, table, present };
+    });
+}
+/**
+ * The runbook's "Inconsistent State" check as a yes or no: the tables (and views) that
+ * exist in the schemas named, compared with the ones that must and must not exist.
+ * Read from pg_catalog rather than information_schema, which hides tables the role
+ * has no privilege on.
+ */
+async function checkTables(databaseUrl, expectations) {
+    const started = performance.now();
+    const client = new esm.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
+    try {
+        await client.connect();
+        const schemas = [...new Set(expectations.map((expectation) => expectation.schema))];
+        const { rows } = await client.query(`SELECT n.nspname AS schema, c.relname AS name FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
+       WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname = ANY($1)`, [schemas]);
+        const existing = new Set(rows.map((row) => `${row.schema}.${row.name}`));
+        const label = (expectation) => expectation.schema === 'public' ? expectation.table : `${expectation.schema}.${expectation.table}`;
+        const missingTables = expectations.filter((e) => e.present && !existing.has(`${e.schema}.${e.table}`)).map(label);
+        const unexpectedTables = expectations
+            .filter((e) => !e.present && existing.has(`${e.schema}.${e.table}`))
+            .map(label);
+        const passed = missingTables.length === 0 && unexpectedTables.length === 0;
+        const problems = [
+            missingTables.length ? `missing: ${missingTables.join(', ')}` : '',
+            unexpectedTables.length ? `still present: ${unexpectedTables.join(', ')}` : '',
+        ].filter(Boolean);
+        return {
+            check: 'database tables',
+            kind: 'database',
+            passed,
+            attempts: 1,
+            latencyMs: Math.round(performance.now() - started),
+            missingTables,
+            unexpectedTables,
+            ...(passed ? {} : { error: `schema differs from what the migrations expect: ${problems.join('; ')}` }),
+        };
+    }
+    catch (error) {
+        return {
+            check: 'database tables',
+            kind: 'database',
+            passed: false,
+            attempts: 1,
+            latencyMs: Math.round(performance.now() - started),
+            error: `could not read the schema: ${errorMessage(error)}`,
+        };
+    }
+    finally {
+        await client.end().catch(() => undefined);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/common/clock.ts
+// The one clock: every wait, poll, retry and elapsed-time figure goes through it, so that tests can
+// drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
+const systemClock = {
+    now: () => Date.now(),
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+};
+
+;// CONCATENATED MODULE: ./src/common/retry.ts
+// The one way to wait for something: `retry` repeats an attempt that failed (a throttled webhook, a
+// health URL still coming up, a lock held by someone else) with exponential backoff, jitter, a
+// deadline and the server's Retry-After; `poll` reads a status on a fixed interval until it is done
+// (an RDS snapshot, a Kubernetes rollout). Both take the clock and the random source, so tests
+// drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
+
+
+/** The wait before retry number `retry` (1 for the first): initial × factor^(retry−1), capped, jittered down. */
+function backoffDelay(retry, backoff, random = Math.random) {
+    const cap = Math.max(backoff.maxMs, backoff.initialMs);
+    const grown = Math.min(cap, backoff.initialMs * (backoff.factor ?? 2) ** Math.max(0, retry - 1));
+    const jitter = Math.min(1, Math.max(0, backoff.jitter ?? 0));
+    return Math.round(grown * (1 - jitter * random()));
+}
+const defaultIsRetryable = (outcome) => !outcome.ok;
+/** Runs `attempt` until its outcome is final, attempts run out, or the deadline passes; never throws what `attempt` threw. */
+async function retryReport(attempt, options) {
+    const clock = options.clock ?? systemClock;
+    const random = options.random ?? Math.random;
+    const isRetryable = options.isRetryable ?? defaultIsRetryable;
+    const maxAttempts = Math.max(1, options.maxAttempts ?? Number.POSITIVE_INFINITY);
+    const waits = [];
+    for (let number = 1;; number++) {
+        let outcome;
+        try {
+            outcome = { ok: true, value: await attempt(number) };
+        }
+        catch (error) {
+            outcome = { ok: false, error };
+        }
+        const decision = isRetryable(outcome);
+        if (decision === false)
+            return { outcome, attempts: number, waits, stopped: 'done' };
+        const giveUp = (reason, waitMs) => {
+            options.onGiveUp?.({ attempt: number, outcome, reason, waitMs });
+            return { outcome, attempts: number, waits, stopped: reason };
+        };
+        if (number >= maxAttempts)
+            return giveUp('attempts');
+        const retryAfterMs = typeof decision === 'object' ? decision.retryAfterMs : undefined;
+        let waitMs = retryAfterMs ?? backoffDelay(number, options.backoff, random);
+        if (retryAfterMs !== undefined && retryAfterMs > options.backoff.maxMs)
+            return giveUp('retry-after-too-long', waitMs);
+        if (options.deadline !== undefined) {
+            const left = options.deadline - clock.now();
+            if (options.atDeadline === 'cut') {
+                if (left <= 0)
+                    return giveUp('deadline', waitMs);
+                waitMs = Math.min(waitMs, left);
+            }
+            else if (waitMs >= left)
+                return giveUp('deadline', waitMs);
+        }
+        options.onRetry?.({ attempt: number, outcome, waitMs, retryAfter: retryAfterMs !== undefined });
+        waits.push(waitMs);
+        await clock.sleep(waitMs);
+    }
+}
+/** `retryReport`, for callers that want the value: returns the last value, or throws the last error. */
+async function retry(attempt, options) {
+    const { outcome } = await retryReport(attempt, options);
+    if (outcome.ok)
+        return outcome.value;
+    throw outcome.error;
+}
+/** Retry-After is delta-seconds or an HTTP date (RFC 9110 10.2.3): milliseconds to wait, or undefined. */
+function parseRetryAfter(value, now = Date.now()) {
+    if (!value)
+        return undefined;
+    const text = value.trim();
+    if (/^\d+(\.\d+)?$/.test(text))
+        return Math.round(Number(text) * 1000);
+    const date = Date.parse(text);
+    if (Number.isNaN(date))
+        return undefined;
+    return Math.max(0, date - now);
+}
+class WaitTimeoutError extends Error {
+    waitedMs;
+    lastProgress;
+    constructor(message, waitedMs, lastProgress) {
+        super(message);
+        this.waitedMs = waitedMs;
+        this.lastProgress = lastProgress;
+        this.name = 'WaitTimeoutError';
+    }
+}
+/**
+ * Calls `check` every interval until it reports done, throws, or the timeout passes (then a
+ * WaitTimeoutError with the last progress). The last sleep is cut to the deadline so the final
+ * check happens at the timeout, not after it.
+ */
+async function poll(check, options) {
+    const clock = options.clock ?? systemClock;
+    const started = clock.now();
+    const deadline = started + options.timeoutMs;
+    let polls = 0;
+    let lastProgress = 'not checked yet';
+    for (let first = true;; first = false) {
+        if (!(first && options.checkFirst)) {
+            const remaining = deadline - clock.now();
+            if (remaining <= 0) {
+                const waitedMs = clock.now() - started;
+                throw new WaitTimeoutError(`Timed out after ${formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
+            }
+            await clock.sleep(Math.min(options.intervalMs, remaining));
+        }
+        polls += 1;
+        const result = await check();
+        const elapsedMs = clock.now() - started;
+        if (result.done)
+            return { value: result.value, waitedMs: elapsedMs, polls };
+        lastProgress = result.progress;
+        options.onPoll?.(result.progress, elapsedMs);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/smoke/http-check.ts
+
+
+
+const SNIPPET = 300;
+/**
+ * Requests one URL until it answers as expected, as a person with curl would: a refused
+ * connection, a timeout, a 5xx or a 429 is a service still coming back and is retried
+ * with backoff; a wrong 4xx is a wrong URL or credentials and fails at once (unless
+ * retryOn4xx), because retrying it only delays the bad news.
+ */
+async function checkUrl(options) {
+    const logger = options.logger ?? silentLogger;
+    const clock = options.clock ?? systemClock;
+    const report = await retryReport(async (number) => {
+        const left = options.deadline - clock.now();
+        const result = await attempt(options, Math.max(1, Math.ceil(Math.min(options.requestTimeoutMs, left))));
+        if (result.ok)
+            logger.info(`${options.url}: ${result.status} in ${Math.round(result.latencyMs)}ms (attempt ${number})`);
+        else
+            logger.info(`${options.url}: attempt ${number}/${options.attempts} failed: ${result.error}`);
+        return result;
+    }, {
+        maxAttempts: options.attempts,
+        deadline: options.deadline,
+        // A pause that would reach the deadline is not slept: the verdict is the same, only later.
+        atDeadline: 'stop',
+        backoff: { initialMs: options.intervalMs, maxMs: options.maxIntervalMs },
+        clock,
+        isRetryable: (outcome) => outcome.ok && !outcome.value.ok && outcome.value.retry,
+    });
+    // `attempt` catches everything: the outcome is always a value.
+    const last = report.outcome.value;
+    const attempts = report.attempts;
+    if (last.ok) {
+        return {
+            check: options.url,
+            kind: 'url',
+            passed: true,
+            attempts,
+            lastStatus: last.status,
+            latencyMs: Math.round(last.latencyMs),
+        };
+    }
+    const why = !last.retry
+        ? ''
+        : report.stopped === 'attempts'
+            ? ` (gave up after ${attempts} attempts)`
+            : ` (overall deadline reached after ${attempts} attempts)`;
+    return {
+        check: options.url,
+        kind: 'url',
+        passed: false,
+        attempts,
+        lastStatus: last.status,
+        latencyMs: Math.round(last.latencyMs),
+        error: `${last.error}${why}`,
+        snippet: last.snippet,
+    };
+}
+async function attempt(options, timeoutMs) {
+    const started = performance.now();
+    const signal = AbortSignal.timeout(timeoutMs);
+    try {
+        // No redirects followed: like the runbook's plain curl, a redirect is an answer to judge, not to chase.
+        const response = await fetch(options.url, { headers: options.headers, redirect: 'manual', signal });
+        const body = await response.text();
+        const latencyMs = performance.now() - started;
+        const status = response.status;
+        const snippet = body.slice(0, SNIPPET);
+        if (options.expectedStatus.matches(status)) {
+            const complaint = options.expectBody?.check(body);
+            // A healthy status with the wrong body is a service still warming up ("starting"): retry it.
+            if (complaint)
+                return { ok: false, retry: true, error: `${status}, but ${complaint}`, status, latencyMs, snippet };
+            return { ok: true, status, latencyMs };
+        }
+        const wrong4xx = status >= 400 && status < 500 && status !== 429;
+        const retry = !wrong4xx || Boolean(options.retryOn4xx);
+        return {
+            ok: false,
+            retry,
+            error: `status ${status}, expected ${options.expectedStatus.text}${wrong4xx && !retry ? ' (a 4xx is not retried unless retry-on-4xx is set)' : ''}`,
+            status,
+            latencyMs,
+            snippet,
+        };
+    }
+    catch (error) {
+        const latencyMs = performance.now() - started;
+        if (signal.aborted) {
+            const limit = timeoutMs < options.requestTimeoutMs ? 'cut short by the overall deadline' : 'request timeout';
+            return { ok: false, retry: true, error: `no answer within ${timeoutMs}ms (${limit})`, latencyMs };
+        }
+        return { ok: false, retry: true, error: networkError(error), latencyMs };
+    }
+}
+function networkError(error) {
+    const cause = error?.cause;
+    if (cause?.code === 'ECONNREFUSED')
+        return 'connection refused (ECONNREFUSED)';
+    if (cause?.code === 'ENOTFOUND')
+        return `host not found (ENOTFOUND)`;
+    if (cause?.code)
+        return `${cause.message ?? 'network error'} (${cause.code})`;
+    return error instanceof Error ? (cause?.message ?? error.message) : String(error);
+}
+
+;// CONCATENATED MODULE: ./src/smoke/run.ts
+
+
+
+
+
+/**
+ * The runbook's "Verify Application Health" and "Run Smoke Tests" as one verdict: every
+ * URL in parallel with the schema check, then the smoke command once the URLs answer
+ * (running it against a service that is down would only fail slower and say less).
+ */
+async function runSmoke(options) {
+    const logger = options.logger ?? silentLogger;
+    const clock = options.clock ?? systemClock;
+    const deadline = clock.now() + options.deadlineMs;
+    const urlChecks = options.urls.map((url) => checkUrl({
+        url,
+        headers: options.headers,
+        expectedStatus: options.expectedStatus,
+        expectBody: options.expectBody,
+        attempts: options.attempts,
+        intervalMs: options.intervalMs,
+        maxIntervalMs: options.maxIntervalMs,
+        requestTimeoutMs: options.requestTimeoutMs,
+        deadline,
+        retryOn4xx: options.retryOn4xx,
+        logger,
+        clock,
+    }));
+    const databaseCheck = options.database ? checkTables(options.database.url, options.database.tables) : undefined;
+    const urlResults = await Promise.all(urlChecks);
+    const results = [...urlResults];
+    if (options.command) {
+        const check = `command: ${options.command}`;
+        if (urlResults.every((result) => result.passed)) {
+            logger.info(`Running ${options.command}`);
+            results.push(await runCommand({
+                command: options.command,
+                cwd: options.commandCwd,
+                env: options.commandEnv,
+                timeoutMs: deadline - clock.now(),
+                logger,
+            }));
+        }
+        else {
+            results.push({
+                check,
+                kind: 'command',
+                passed: false,
+                skipped: true,
+                attempts: 0,
+                error: 'not run: a URL check failed',
+            });
+        }
+    }
+    if (databaseCheck)
+        results.push(await databaseCheck);
+    return { passed: results.every((result) => result.passed), results };
+}
 
 ;// CONCATENATED MODULE: external "os"
 const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("os");
@@ -35013,7 +35620,7 @@ const external_os_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta
  * Sanitizes an input into a string so it can be passed into issueCommand safely
  * @param input input to sanitize into a string
  */
-function utils_toCommandValue(input) {
+function toCommandValue(input) {
     if (input === null || input === undefined) {
         return '';
     }
@@ -35028,7 +35635,7 @@ function utils_toCommandValue(input) {
  * @returns The command properties to send with the actual annotation command
  * See IssueCommandProperties: https://github.com/actions/runner/blob/main/src/Runner.Worker/ActionCommandManager.cs#L646
  */
-function utils_toCommandProperties(annotationProperties) {
+function toCommandProperties(annotationProperties) {
     if (!Object.keys(annotationProperties).length) {
         return {};
     }
@@ -35078,12 +35685,12 @@ function utils_toCommandProperties(annotationProperties) {
  * This is an internal utility function that powers the public API functions
  * such as setSecret, warning, error, and exportVariable.
  */
-function command_issueCommand(command, properties, message) {
+function issueCommand(command, properties, message) {
     const cmd = new Command(command, properties, message);
     process.stdout.write(cmd.toString() + external_os_namespaceObject.EOL);
 }
-function command_issue(name, message = '') {
-    command_issueCommand(name, {}, message);
+function issue(name, message = '') {
+    issueCommand(name, {}, message);
 }
 const CMD_STRING = '::';
 class Command {
@@ -35120,13 +35727,13 @@ class Command {
     }
 }
 function escapeData(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A');
 }
 function escapeProperty(s) {
-    return utils_toCommandValue(s)
+    return toCommandValue(s)
         .replace(/%/g, '%25')
         .replace(/\r/g, '%0D')
         .replace(/\n/g, '%0A')
@@ -35146,7 +35753,7 @@ var external_fs_ = __nccwpck_require__(9896);
 
 
 
-function file_command_issueFileCommand(command, message) {
+function issueFileCommand(command, message) {
     const filePath = process.env[`GITHUB_${command}`];
     if (!filePath) {
         throw new Error(`Unable to find environment variable for file command ${command}`);
@@ -35154,13 +35761,13 @@ function file_command_issueFileCommand(command, message) {
     if (!external_fs_.existsSync(filePath)) {
         throw new Error(`Missing file at path: ${filePath}`);
     }
-    external_fs_.appendFileSync(filePath, `${utils_toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
+    external_fs_.appendFileSync(filePath, `${toCommandValue(message)}${external_os_namespaceObject.EOL}`, {
         encoding: 'utf8'
     });
 }
-function file_command_prepareKeyValueMessage(key, value) {
+function prepareKeyValueMessage(key, value) {
     const delimiter = `ghadelimiter_${external_crypto_.randomUUID()}`;
-    const convertedValue = utils_toCommandValue(value);
+    const convertedValue = toCommandValue(value);
     // These should realistically never happen, but just in case someone finds a
     // way to exploit uuid generation let's not allow keys or values that contain
     // the delimiter.
@@ -35177,8 +35784,10 @@ function file_command_prepareKeyValueMessage(key, value) {
 var external_path_ = __nccwpck_require__(6928);
 // EXTERNAL MODULE: external "http"
 var external_http_ = __nccwpck_require__(8611);
+var external_http_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_http_, 2);
 // EXTERNAL MODULE: external "https"
 var external_https_ = __nccwpck_require__(5692);
+var external_https_namespaceObject = /*#__PURE__*/__nccwpck_require__.t(external_https_, 2);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/proxy.js
 function getProxyUrl(reqUrl) {
     const usingSsl = reqUrl.protocol === 'https:';
@@ -35271,7 +35880,7 @@ class DecodedURL extends URL {
 }
 //# sourceMappingURL=proxy.js.map
 // EXTERNAL MODULE: ./node_modules/tunnel/index.js
-var node_modules_tunnel = __nccwpck_require__(770);
+var tunnel = __nccwpck_require__(770);
 // EXTERNAL MODULE: ./node_modules/undici/index.js
 var undici = __nccwpck_require__(6752);
 ;// CONCATENATED MODULE: ./node_modules/@actions/http-client/lib/index.js
@@ -35349,7 +35958,7 @@ const HttpResponseRetryCodes = [
     HttpCodes.ServiceUnavailable,
     HttpCodes.GatewayTimeout
 ];
-const RetryableHttpVerbs = (/* unused pure expression or super */ null && (['OPTIONS', 'GET', 'DELETE', 'HEAD']));
+const RetryableHttpVerbs = ['OPTIONS', 'GET', 'DELETE', 'HEAD'];
 const ExponentialBackoffCeiling = 10;
 const ExponentialBackoffTimeSlice = 5;
 class HttpClientError extends Error {
@@ -35395,7 +36004,7 @@ function isHttps(requestUrl) {
     const parsedUrl = new URL(requestUrl);
     return parsedUrl.protocol === 'https:';
 }
-class lib_HttpClient {
+class HttpClient {
     constructor(userAgent, handlers, requestOptions) {
         this._ignoreSslError = false;
         this._allowRedirects = true;
@@ -35698,7 +36307,7 @@ class lib_HttpClient {
     }
     getAgentDispatcher(serverUrl) {
         const parsedUrl = new URL(serverUrl);
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (!useProxy) {
             return;
@@ -35709,7 +36318,7 @@ class lib_HttpClient {
         const info = {};
         info.parsedUrl = requestUrl;
         const usingSsl = info.parsedUrl.protocol === 'https:';
-        info.httpModule = usingSsl ? https : http;
+        info.httpModule = usingSsl ? external_https_namespaceObject : external_http_namespaceObject;
         const defaultPort = usingSsl ? 443 : 80;
         info.options = {};
         info.options.host = info.parsedUrl.hostname;
@@ -35808,7 +36417,7 @@ class lib_HttpClient {
     }
     _getAgent(parsedUrl) {
         let agent;
-        const proxyUrl = pm.getProxyUrl(parsedUrl);
+        const proxyUrl = getProxyUrl(parsedUrl);
         const useProxy = proxyUrl && proxyUrl.hostname;
         if (this._keepAlive && useProxy) {
             agent = this._proxyAgent;
@@ -35823,7 +36432,7 @@ class lib_HttpClient {
         const usingSsl = parsedUrl.protocol === 'https:';
         let maxSockets = 100;
         if (this.requestOptions) {
-            maxSockets = this.requestOptions.maxSockets || http.globalAgent.maxSockets;
+            maxSockets = this.requestOptions.maxSockets || external_http_.globalAgent.maxSockets;
         }
         // This is `useProxy` again, but we need to check `proxyURl` directly for TypeScripts's flow analysis.
         if (proxyUrl && proxyUrl.hostname) {
@@ -35848,7 +36457,7 @@ class lib_HttpClient {
         // if tunneling agent isn't assigned create a new agent
         if (!agent) {
             const options = { keepAlive: this._keepAlive, maxSockets };
-            agent = usingSsl ? new https.Agent(options) : new http.Agent(options);
+            agent = usingSsl ? new external_https_.Agent(options) : new external_http_.Agent(options);
             this._agent = agent;
         }
         if (usingSsl && this._ignoreSslError) {
@@ -35871,7 +36480,7 @@ class lib_HttpClient {
             return proxyAgent;
         }
         const usingSsl = parsedUrl.protocol === 'https:';
-        proxyAgent = new ProxyAgent(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
+        proxyAgent = new undici/* ProxyAgent */.kT(Object.assign({ uri: proxyUrl.href, pipelining: !this._keepAlive ? 0 : 1 }, ((proxyUrl.username || proxyUrl.password) && {
             token: `Basic ${Buffer.from(`${proxyUrl.username}:${proxyUrl.password}`).toString('base64')}`
         })));
         this._proxyAgentDispatcher = proxyAgent;
@@ -36002,7 +36611,7 @@ class BasicCredentialHandler {
         });
     }
 }
-class auth_BearerCredentialHandler {
+class BearerCredentialHandler {
     constructor(token) {
         this.token = token;
     }
@@ -36060,13 +36669,13 @@ var oidc_utils_awaiter = (undefined && undefined.__awaiter) || function (thisArg
 
 
 
-class oidc_utils_OidcClient {
+class OidcClient {
     static createHttpClient(allowRetry = true, maxRetry = 10) {
         const requestOptions = {
             allowRetries: allowRetry,
             maxRetries: maxRetry
         };
-        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(oidc_utils_OidcClient.getRequestToken())], requestOptions);
+        return new HttpClient('actions/oidc-client', [new BearerCredentialHandler(OidcClient.getRequestToken())], requestOptions);
     }
     static getRequestToken() {
         const token = process.env['ACTIONS_ID_TOKEN_REQUEST_TOKEN'];
@@ -36085,7 +36694,7 @@ class oidc_utils_OidcClient {
     static getCall(id_token_url) {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             var _a;
-            const httpclient = oidc_utils_OidcClient.createHttpClient();
+            const httpclient = OidcClient.createHttpClient();
             const res = yield httpclient
                 .getJson(id_token_url)
                 .catch(error => {
@@ -36104,13 +36713,13 @@ class oidc_utils_OidcClient {
         return oidc_utils_awaiter(this, void 0, void 0, function* () {
             try {
                 // New ID Token is requested from action service
-                let id_token_url = oidc_utils_OidcClient.getIDTokenUrl();
+                let id_token_url = OidcClient.getIDTokenUrl();
                 if (audience) {
                     const encodedAudience = encodeURIComponent(audience);
                     id_token_url = `${id_token_url}&audience=${encodedAudience}`;
                 }
                 debug(`ID token url is ${id_token_url}`);
-                const id_token = yield oidc_utils_OidcClient.getCall(id_token_url);
+                const id_token = yield OidcClient.getCall(id_token_url);
                 setSecret(id_token);
                 return id_token;
             }
@@ -36399,8 +37008,8 @@ const _summary = new Summary();
 /**
  * @deprecated use `core.summary`
  */
-const markdownSummary = (/* unused pure expression or super */ null && (_summary));
-const summary_summary = _summary;
+const markdownSummary = _summary;
+const summary = _summary;
 //# sourceMappingURL=summary.js.map
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/path-utils.js
 
@@ -36433,7 +37042,7 @@ function toWin32Path(pth) {
  * @return string The platform-specific path.
  */
 function toPlatformPath(pth) {
-    return pth.replace(/[/\\]/g, path.sep);
+    return pth.replace(/[/\\]/g, external_path_.sep);
 }
 //# sourceMappingURL=path-utils.js.map
 // EXTERNAL MODULE: external "string_decoder"
@@ -37508,16 +38117,16 @@ var exec_awaiter = (undefined && undefined.__awaiter) || function (thisArg, _arg
  * @param     options            optional exec options.  See ExecOptions
  * @returns   Promise<number>    exit code
  */
-function exec_exec(commandLine, args, options) {
+function exec(commandLine, args, options) {
     return exec_awaiter(this, void 0, void 0, function* () {
-        const commandArgs = tr.argStringToArray(commandLine);
+        const commandArgs = argStringToArray(commandLine);
         if (commandArgs.length === 0) {
             throw new Error(`Parameter 'commandLine' cannot be null or empty.`);
         }
         // Path to tool to execute should be first arg
         const toolPath = commandArgs[0];
         args = commandArgs.slice(1).concat(args || []);
-        const runner = new tr.ToolRunner(toolPath, args, options);
+        const runner = new ToolRunner(toolPath, args, options);
         return runner.exec();
     });
 }
@@ -37537,8 +38146,8 @@ function getExecOutput(commandLine, args, options) {
         let stdout = '';
         let stderr = '';
         //Using string decoder covers the case where a mult-byte character is split
-        const stdoutDecoder = new StringDecoder('utf8');
-        const stderrDecoder = new StringDecoder('utf8');
+        const stdoutDecoder = new external_string_decoder_.StringDecoder('utf8');
+        const stderrDecoder = new external_string_decoder_.StringDecoder('utf8');
         const originalStdoutListener = (_a = options === null || options === void 0 ? void 0 : options.listeners) === null || _a === void 0 ? void 0 : _a.stdout;
         const originalStdErrListener = (_b = options === null || options === void 0 ? void 0 : options.listeners) === null || _b === void 0 ? void 0 : _b.stderr;
         const stdErrListener = (data) => {
@@ -37554,7 +38163,7 @@ function getExecOutput(commandLine, args, options) {
             }
         };
         const listeners = Object.assign(Object.assign({}, options === null || options === void 0 ? void 0 : options.listeners), { stdout: stdOutListener, stderr: stdErrListener });
-        const exitCode = yield exec_exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
+        const exitCode = yield exec(commandLine, args, Object.assign(Object.assign({}, options), { listeners }));
         //flush any remaining characters
         stdout += stdoutDecoder.end();
         stderr += stderrDecoder.end();
@@ -37579,10 +38188,10 @@ var platform_awaiter = (undefined && undefined.__awaiter) || function (thisArg, 
 
 
 const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout: version } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
+    const { stdout: version } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Version"', undefined, {
         silent: true
     });
-    const { stdout: name } = yield exec.getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
+    const { stdout: name } = yield getExecOutput('powershell -command "(Get-CimInstance -ClassName Win32_OperatingSystem).Caption"', undefined, {
         silent: true
     });
     return {
@@ -37592,7 +38201,7 @@ const getWindowsInfo = () => platform_awaiter(void 0, void 0, void 0, function* 
 });
 const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
     var _a, _b, _c, _d;
-    const { stdout } = yield exec.getExecOutput('sw_vers', undefined, {
+    const { stdout } = yield getExecOutput('sw_vers', undefined, {
         silent: true
     });
     const version = (_b = (_a = stdout.match(/ProductVersion:\s*(.+)/)) === null || _a === void 0 ? void 0 : _a[1]) !== null && _b !== void 0 ? _b : '';
@@ -37603,7 +38212,7 @@ const getMacOsInfo = () => platform_awaiter(void 0, void 0, void 0, function* ()
     };
 });
 const getLinuxInfo = () => platform_awaiter(void 0, void 0, void 0, function* () {
-    const { stdout } = yield exec.getExecOutput('lsb_release', ['-i', '-r', '-s'], {
+    const { stdout } = yield getExecOutput('lsb_release', ['-i', '-r', '-s'], {
         silent: true
     });
     const [name, version] = stdout.trim().split('\n');
@@ -37708,8 +38317,8 @@ function exportVariable(name, val) {
  * console.log(`Using token: ${apiToken}`); // Outputs: "Using token: ***"
  * ```
  */
-function core_setSecret(secret) {
-    command_issueCommand('add-mask', {}, secret);
+function setSecret(secret) {
+    issueCommand('add-mask', {}, secret);
 }
 /**
  * Prepends inputPath to the PATH (for this action and future actions)
@@ -37723,7 +38332,7 @@ function addPath(inputPath) {
     else {
         issueCommand('add-path', {}, inputPath);
     }
-    process.env['PATH'] = `${inputPath}${path.delimiter}${process.env['PATH']}`;
+    process.env['PATH'] = `${inputPath}${external_path_.delimiter}${process.env['PATH']}`;
 }
 /**
  * Gets the value of an input.
@@ -37792,10 +38401,10 @@ function getBooleanInput(name, options) {
 function setOutput(name, value) {
     const filePath = process.env['GITHUB_OUTPUT'] || '';
     if (filePath) {
-        return file_command_issueFileCommand('OUTPUT', file_command_prepareKeyValueMessage(name, value));
+        return issueFileCommand('OUTPUT', prepareKeyValueMessage(name, value));
     }
     process.stdout.write(external_os_namespaceObject.EOL);
-    command_issueCommand('set-output', { name }, utils_toCommandValue(value));
+    issueCommand('set-output', { name }, toCommandValue(value));
 }
 /**
  * Enables or disables the echoing of commands into stdout for the rest of the step.
@@ -37830,8 +38439,8 @@ function isDebug() {
  * Writes debug message to user log
  * @param message debug message
  */
-function core_debug(message) {
-    command_issueCommand('debug', {}, message);
+function debug(message) {
+    issueCommand('debug', {}, message);
 }
 /**
  * Adds an error issue
@@ -37839,7 +38448,7 @@ function core_debug(message) {
  * @param properties optional properties to add to the annotation.
  */
 function error(message, properties = {}) {
-    command_issueCommand('error', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    issueCommand('error', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a warning issue
@@ -37847,7 +38456,7 @@ function error(message, properties = {}) {
  * @param properties optional properties to add to the annotation.
  */
 function warning(message, properties = {}) {
-    command_issueCommand('warning', utils_toCommandProperties(properties), message instanceof Error ? message.toString() : message);
+    issueCommand('warning', toCommandProperties(properties), message instanceof Error ? message.toString() : message);
 }
 /**
  * Adds a notice issue
@@ -37872,13 +38481,13 @@ function info(message) {
  * @param name The name of the output group
  */
 function startGroup(name) {
-    command_issue('group', name);
+    issue('group', name);
 }
 /**
  * End an output group.
  */
 function endGroup() {
-    command_issue('endgroup');
+    issue('endgroup');
 }
 /**
  * Wrap an asynchronous function call in a group.
@@ -37949,413 +38558,6 @@ function getIDToken(aud) {
  */
 
 //# sourceMappingURL=core.js.map
-;// CONCATENATED MODULE: ./src/common/duration.ts
-const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
-/**
- * Parses a duration such as `5s`, `15m`, `1h30m`, `250ms` or a bare number of seconds.
- * Returns milliseconds, or undefined when the text is not a duration.
- */
-function parseDuration(text) {
-    const value = text.trim();
-    if (/^\d+(\.\d+)?$/.test(value))
-        return Math.round(Number(value) * 1000);
-    const pattern = /(\d+(?:\.\d+)?)(ms|s|m|h|d)/gy;
-    let total = 0;
-    let consumed = 0;
-    for (const match of value.matchAll(pattern)) {
-        total += Number(match[1]) * UNITS[match[2]];
-        consumed += match[0].length;
-    }
-    if (consumed === 0 || consumed !== value.length)
-        return undefined;
-    return Math.round(total);
-}
-/** 90_500 -> "1m 30.5s": for summaries and progress lines. */
-function formatDuration(ms) {
-    if (ms < 1000)
-        return `${Math.round(ms)}ms`;
-    const seconds = ms / 1000;
-    if (seconds < 60)
-        return `${Number(seconds.toFixed(1))}s`;
-    const minutes = Math.floor(seconds / 60);
-    const rest = seconds - minutes * 60;
-    if (minutes < 60)
-        return `${minutes}m ${Number(rest.toFixed(1))}s`;
-    return `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
-}
-
-;// CONCATENATED MODULE: ./src/common/html.ts
-/** Escapes text for a job-summary table cell: summaries are HTML, and a body or a message may hold `<`. */
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
-;// CONCATENATED MODULE: external "node:child_process"
-const external_node_child_process_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:child_process");
-;// CONCATENATED MODULE: ./src/smoke/types.ts
-const silentLogger = { info() { }, warning() { } };
-
-;// CONCATENATED MODULE: ./src/smoke/command.ts
-
-
-const TAIL_LINES = 20;
-/**
- * Runs the smoke-test command (`npm run test:smoke:production`) in a shell, streaming its
- * output to the log and keeping the tail for the summary. It passes when it exits 0.
- */
-async function runCommand(options) {
-    const logger = options.logger ?? silentLogger;
-    const started = performance.now();
-    // Its own process group, so a timeout stops the whole tree (npm, jest, ...), not just the shell.
-    const child = (0,external_node_child_process_namespaceObject.spawn)(options.command, {
-        shell: true,
-        cwd: options.cwd,
-        env: options.env ?? process.env,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        detached: true,
-    });
-    const tail = [];
-    let partial = { stdout: '', stderr: '' };
-    const collect = (stream) => (chunk) => {
-        const lines = (partial[stream] + chunk.toString()).split('\n');
-        partial = { ...partial, [stream]: lines.pop() ?? '' };
-        for (const line of lines)
-            emit(line);
-    };
-    const emit = (line) => {
-        logger.info(line);
-        tail.push(line);
-        if (tail.length > TAIL_LINES)
-            tail.shift();
-    };
-    child.stdout.on('data', collect('stdout'));
-    child.stderr.on('data', collect('stderr'));
-    let timedOut = false;
-    const timer = setTimeout(() => {
-        timedOut = true;
-        try {
-            process.kill(-child.pid, 'SIGKILL');
-        }
-        catch {
-            child.kill('SIGKILL');
-        }
-    }, Math.max(1, options.timeoutMs));
-    const [code, spawnError] = await new Promise((resolve) => {
-        child.on('error', (error) => resolve([null, error]));
-        child.on('close', (exitCode) => resolve([exitCode, undefined]));
-    });
-    clearTimeout(timer);
-    for (const rest of [partial.stdout, partial.stderr])
-        if (rest)
-            emit(rest);
-    const latencyMs = Math.round(performance.now() - started);
-    const check = `command: ${options.command}`;
-    if (code === 0 && !timedOut)
-        return { check, kind: 'command', passed: true, attempts: 1, lastStatus: 0, latencyMs };
-    const error = spawnError
-        ? `could not start: ${spawnError.message}`
-        : timedOut
-            ? `killed after ${Math.round(options.timeoutMs / 1000)}s (the overall deadline)`
-            : `exited with code ${code ?? 'none (killed by a signal)'}`;
-    return {
-        check,
-        kind: 'command',
-        passed: false,
-        attempts: 1,
-        ...(code !== null ? { lastStatus: code } : {}),
-        latencyMs,
-        error,
-        snippet: tail.join('\n').slice(-1500),
-    };
-}
-
-// EXTERNAL MODULE: ./node_modules/pg/lib/index.js
-var lib = __nccwpck_require__(3273);
-;// CONCATENATED MODULE: ./node_modules/pg/esm/index.mjs
-// ESM wrapper for pg
-
-
-// Re-export all the properties
-const Client = lib.Client
-const Pool = lib.Pool
-const Connection = lib.Connection
-const types = lib.types
-const Query = lib.Query
-const DatabaseError = lib.DatabaseError
-const escapeIdentifier = lib.escapeIdentifier
-const escapeLiteral = lib.escapeLiteral
-const Result = lib.Result
-const TypeOverrides = lib.TypeOverrides
-
-// Also export the defaults
-const defaults = lib.defaults
-
-// Re-export the default
-/* harmony default export */ const esm = (lib);
-
-;// CONCATENATED MODULE: ./src/common/errors.ts
-/**
- * A mistake the user can fix (bad input, missing permission, a state the run refuses):
- * reported as a plain error with the fix, no stack trace. Anything else is our bug.
- */
-class errors_ConfigurationError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'ConfigurationError';
-    }
-}
-function isConfigurationError(error) {
-    return error instanceof errors_ConfigurationError || (error instanceof Error && error.name === 'ConfigurationError');
-}
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    return String(error);
-}
-
-;// CONCATENATED MODULE: ./src/smoke/database-tables.ts
-
-
-const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
-/**
- * Parses `expected-tables`: `tickets` or `public.tickets` must exist; `!failed_login_attempts`
- * must not (a table the rolled-back migration created). Unqualified names are in `public`.
- */
-function parseExpectedTables(lines, input = 'expected-tables') {
-    return lines.map((line) => {
-        const present = !line.startsWith('!');
-        const name = (present ? line : line.slice(1)).trim();
-        const parts = name.split('.');
-        if (parts.length > 2 || !parts.every((part) => IDENTIFIER.test(part))) {
-            throw new errors_ConfigurationError(`Input "${input}" has "${line}": write one table a line, as name or schema.name, prefixed with ! when it must NOT exist (such as !failed_login_attempts).`);
-        }
-        const [schema, table] = parts.length === 2 ? parts : ['public', parts[0]];
-        return { schema, table, present };
-    });
-}
-/**
- * The runbook's "Inconsistent State" check as a yes or no: the tables (and views) that
- * exist in the schemas named, compared with the ones that must and must not exist.
- * Read from pg_catalog rather than information_schema, which hides tables the role
- * has no privilege on.
- */
-async function checkTables(databaseUrl, expectations) {
-    const started = performance.now();
-    const client = new esm.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
-    try {
-        await client.connect();
-        const schemas = [...new Set(expectations.map((expectation) => expectation.schema))];
-        const { rows } = await client.query(`SELECT n.nspname AS schema, c.relname AS name FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
-       WHERE c.relkind IN ('r', 'p', 'v', 'm', 'f') AND n.nspname = ANY($1)`, [schemas]);
-        const existing = new Set(rows.map((row) => `${row.schema}.${row.name}`));
-        const label = (expectation) => expectation.schema === 'public' ? expectation.table : `${expectation.schema}.${expectation.table}`;
-        const missingTables = expectations.filter((e) => e.present && !existing.has(`${e.schema}.${e.table}`)).map(label);
-        const unexpectedTables = expectations
-            .filter((e) => !e.present && existing.has(`${e.schema}.${e.table}`))
-            .map(label);
-        const passed = missingTables.length === 0 && unexpectedTables.length === 0;
-        const problems = [
-            missingTables.length ? `missing: ${missingTables.join(', ')}` : '',
-            unexpectedTables.length ? `still present: ${unexpectedTables.join(', ')}` : '',
-        ].filter(Boolean);
-        return {
-            check: 'database tables',
-            kind: 'database',
-            passed,
-            attempts: 1,
-            latencyMs: Math.round(performance.now() - started),
-            missingTables,
-            unexpectedTables,
-            ...(passed ? {} : { error: `schema differs from what the migrations expect: ${problems.join('; ')}` }),
-        };
-    }
-    catch (error) {
-        return {
-            check: 'database tables',
-            kind: 'database',
-            passed: false,
-            attempts: 1,
-            latencyMs: Math.round(performance.now() - started),
-            error: `could not read the schema: ${errorMessage(error)}`,
-        };
-    }
-    finally {
-        await client.end().catch(() => undefined);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/smoke/backoff.ts
-/**
- * The pause before retry number `retry` (1 for the first retry): the interval doubling each
- * time up to the cap, so a service that needs a minute to come back is not hammered and
- * one that is back in two seconds is not waited on for long.
- */
-function backoffDelay(retry, intervalMs, capMs) {
-    const cap = Math.max(capMs, intervalMs);
-    return Math.min(cap, intervalMs * 2 ** Math.max(0, retry - 1));
-}
-
-;// CONCATENATED MODULE: ./src/smoke/http-check.ts
-
-
-const SNIPPET = 300;
-/**
- * Requests one URL until it answers as expected, as a person with curl would: a refused
- * connection, a timeout, a 5xx or a 429 is a service still coming back and is retried
- * with backoff; a wrong 4xx is a wrong URL or credentials and fails at once (unless
- * retryOn4xx), because retrying it only delays the bad news.
- */
-async function checkUrl(options) {
-    const logger = options.logger ?? silentLogger;
-    let attempts = 0;
-    let last;
-    while (attempts < options.attempts) {
-        const left = options.deadline - performance.now();
-        if (left <= 0 && attempts > 0)
-            break;
-        attempts += 1;
-        last = await attempt(options, Math.max(1, Math.ceil(Math.min(options.requestTimeoutMs, left))));
-        if (last.ok) {
-            logger.info(`${options.url}: ${last.status} in ${Math.round(last.latencyMs)}ms (attempt ${attempts})`);
-            return {
-                check: options.url,
-                kind: 'url',
-                passed: true,
-                attempts,
-                lastStatus: last.status,
-                latencyMs: Math.round(last.latencyMs),
-            };
-        }
-        logger.info(`${options.url}: attempt ${attempts}/${options.attempts} failed: ${last.error}`);
-        if (!last.retry || attempts >= options.attempts)
-            break;
-        const pause = Math.min(backoffDelay(attempts, options.intervalMs, options.maxIntervalMs), options.deadline - performance.now());
-        if (pause <= 0)
-            break;
-        await new Promise((resolve) => setTimeout(resolve, pause));
-    }
-    const failure = last;
-    const why = !failure.retry
-        ? ''
-        : attempts >= options.attempts
-            ? ` (gave up after ${attempts} attempts)`
-            : ` (overall deadline reached after ${attempts} attempts)`;
-    return {
-        check: options.url,
-        kind: 'url',
-        passed: false,
-        attempts,
-        lastStatus: failure.status,
-        latencyMs: Math.round(failure.latencyMs),
-        error: `${failure.error}${why}`,
-        snippet: failure.snippet,
-    };
-}
-async function attempt(options, timeoutMs) {
-    const started = performance.now();
-    const signal = AbortSignal.timeout(timeoutMs);
-    try {
-        // No redirects followed: like the runbook's plain curl, a redirect is an answer to judge, not to chase.
-        const response = await fetch(options.url, { headers: options.headers, redirect: 'manual', signal });
-        const body = await response.text();
-        const latencyMs = performance.now() - started;
-        const status = response.status;
-        const snippet = body.slice(0, SNIPPET);
-        if (options.expectedStatus.matches(status)) {
-            const complaint = options.expectBody?.check(body);
-            // A healthy status with the wrong body is a service still warming up ("starting"): retry it.
-            if (complaint)
-                return { ok: false, retry: true, error: `${status}, but ${complaint}`, status, latencyMs, snippet };
-            return { ok: true, status, latencyMs };
-        }
-        const wrong4xx = status >= 400 && status < 500 && status !== 429;
-        const retry = !wrong4xx || Boolean(options.retryOn4xx);
-        return {
-            ok: false,
-            retry,
-            error: `status ${status}, expected ${options.expectedStatus.text}${wrong4xx && !retry ? ' (a 4xx is not retried unless retry-on-4xx is set)' : ''}`,
-            status,
-            latencyMs,
-            snippet,
-        };
-    }
-    catch (error) {
-        const latencyMs = performance.now() - started;
-        if (signal.aborted) {
-            const limit = timeoutMs < options.requestTimeoutMs ? 'cut short by the overall deadline' : 'request timeout';
-            return { ok: false, retry: true, error: `no answer within ${timeoutMs}ms (${limit})`, latencyMs };
-        }
-        return { ok: false, retry: true, error: networkError(error), latencyMs };
-    }
-}
-function networkError(error) {
-    const cause = error?.cause;
-    if (cause?.code === 'ECONNREFUSED')
-        return 'connection refused (ECONNREFUSED)';
-    if (cause?.code === 'ENOTFOUND')
-        return `host not found (ENOTFOUND)`;
-    if (cause?.code)
-        return `${cause.message ?? 'network error'} (${cause.code})`;
-    return error instanceof Error ? (cause?.message ?? error.message) : String(error);
-}
-
-;// CONCATENATED MODULE: ./src/smoke/run.ts
-
-
-
-
-/**
- * The runbook's "Verify Application Health" and "Run Smoke Tests" as one verdict: every
- * URL in parallel with the schema check, then the smoke command once the URLs answer
- * (running it against a service that is down would only fail slower and say less).
- */
-async function runSmoke(options) {
-    const logger = options.logger ?? silentLogger;
-    const deadline = performance.now() + options.deadlineMs;
-    const urlChecks = options.urls.map((url) => checkUrl({
-        url,
-        headers: options.headers,
-        expectedStatus: options.expectedStatus,
-        expectBody: options.expectBody,
-        attempts: options.attempts,
-        intervalMs: options.intervalMs,
-        maxIntervalMs: options.maxIntervalMs,
-        requestTimeoutMs: options.requestTimeoutMs,
-        deadline,
-        retryOn4xx: options.retryOn4xx,
-        logger,
-    }));
-    const databaseCheck = options.database ? checkTables(options.database.url, options.database.tables) : undefined;
-    const urlResults = await Promise.all(urlChecks);
-    const results = [...urlResults];
-    if (options.command) {
-        const check = `command: ${options.command}`;
-        if (urlResults.every((result) => result.passed)) {
-            logger.info(`Running ${options.command}`);
-            results.push(await runCommand({
-                command: options.command,
-                cwd: options.commandCwd,
-                env: options.commandEnv,
-                timeoutMs: deadline - performance.now(),
-                logger,
-            }));
-        }
-        else {
-            results.push({
-                check,
-                kind: 'command',
-                passed: false,
-                skipped: true,
-                attempts: 0,
-                error: 'not run: a URL check failed',
-            });
-        }
-    }
-    if (databaseCheck)
-        results.push(await databaseCheck);
-    return { passed: results.every((result) => result.passed), results };
-}
-
 ;// CONCATENATED MODULE: ./src/common/secrets.ts
 /**
  * The strings that must never reach a log, an output or a summary for one
@@ -38418,70 +38620,401 @@ function redactConnectionString(connectionString) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/actions/common/run.ts
+;// CONCATENATED MODULE: ./src/common/shutdown.ts
+// The one place that handles SIGINT and SIGTERM. A cancelled run gets SIGINT from the runner, then
+// SIGTERM about 7.5 s later, then SIGKILL 2.5 s after that: whatever a step must undo (cancel the
+// running statement, drop a scratch database, close a server) has that long.
+//
+// API (small on purpose):
+//   - Domain code takes a `RegisterCleanup` as a plain argument and calls
+//     `const done = onCleanup('dropping the scratch database(s)', () => drop())` when it creates
+//     something, then `done()` once it has released it itself. No @actions/core, no process handlers.
+//   - The action runtime (src/actions/common/action.ts) owns the one `Shutdown`, installs it for the
+//     run and hands `shutdown.register` to the action as `runtime.onCleanup`.
+// On a signal the cleanups still registered run in reverse registration order (the last thing
+// acquired is released first), together bounded by `timeoutMs`; then the process exits 130 (SIGINT)
+// or 143 (SIGTERM). A second signal while they run is ignored so it cannot cut a cleanup short.
 
-
-
-/**
- * The one try/catch around an action. A ConfigurationError is the user's to fix and
- * is reported as a plain error; anything else is our bug, so its stack goes to debug.
- * Every message is scrubbed of the secrets the action registered, because errors from
- * drivers and SDKs can quote a connection string verbatim.
- */
-async function runAction(body) {
-    const secrets = new SecretRegistry();
-    try {
-        await body(secrets);
+/** A registration function that never runs anything: for tests, benchmarks and callers without signals. */
+const noCleanup = () => () => undefined;
+const DEFAULT_CLEANUP_TIMEOUT_MS = 6_000;
+class Shutdown {
+    options;
+    cleanups = [];
+    stopping;
+    handler = (signal) => {
+        void this.stop(signal);
+    };
+    constructor(options) {
+        this.options = options;
     }
-    catch (error) {
-        const message = secrets.scrub(errorMessage(error));
-        if (!isConfigurationError(error) && error instanceof Error && error.stack)
-            core_debug(secrets.scrub(error.stack));
-        setFailed(message);
+    register = (description, cleanup) => {
+        const entry = { description, cleanup };
+        this.cleanups.push(entry);
+        return () => {
+            const index = this.cleanups.indexOf(entry);
+            if (index >= 0)
+                this.cleanups.splice(index, 1);
+        };
+    };
+    /** Listens for SIGINT and SIGTERM until `uninstall`. */
+    install() {
+        process.on('SIGINT', this.handler);
+        process.on('SIGTERM', this.handler);
+    }
+    uninstall() {
+        process.off('SIGINT', this.handler);
+        process.off('SIGTERM', this.handler);
+    }
+    /** Runs the cleanups (once, however many signals arrive), then exits. */
+    stop(signal) {
+        this.stopping ??= this.runCleanups(signal);
+        return this.stopping;
+    }
+    async runCleanups(signal) {
+        const { logger } = this.options;
+        const timeoutMs = this.options.timeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS;
+        const pending = [...this.cleanups].reverse();
+        this.cleanups.length = 0;
+        const what = pending.map((entry) => entry.description);
+        logger.warning(`Received ${signal}: ${what.length ? `${what.join(', ')} and ` : ''}stopping.`);
+        let timer;
+        const expired = new Promise((resolve) => {
+            timer = setTimeout(() => resolve('expired'), timeoutMs);
+        });
+        const all = (async () => {
+            for (const entry of pending) {
+                try {
+                    await entry.cleanup();
+                }
+                catch (error) {
+                    logger.warning(`Cleanup "${entry.description}" failed: ${errorMessage(error)}`);
+                }
+            }
+            return 'done';
+        })();
+        if ((await Promise.race([all, expired])) === 'expired')
+            logger.warning(`Cleanups still running after ${timeoutMs / 1000}s; stopping without them.`);
+        clearTimeout(timer);
+        try {
+            await this.options.beforeExit?.(signal);
+        }
+        finally {
+            const code = signal === 'SIGINT' ? 130 : 143;
+            logger.error(`The step was cancelled (${signal}) before it finished; see the lines above for what was undone.`);
+            (this.options.exit ?? ((status) => process.exit(status)))(code);
+        }
     }
 }
-/** Secrets known to this run: masked in the runner's log and scrubbed from our own messages. */
-class SecretRegistry {
+
+;// CONCATENATED MODULE: ./src/actions/common/inputs.ts
+
+
+function spec(name, options, parse) {
+    return {
+        name,
+        required: options.required ?? false,
+        default: options.default,
+        secret: options.secret ?? false,
+        derive: options.derive,
+        parse,
+    };
+}
+function required(value, name) {
+    if (value === undefined)
+        throw new errors_ConfigurationError(`Input "${name}" is required and was not given.`);
+    return value;
+}
+function inputs_text(name, options = {}) {
+    return spec(name, options, (value, input) => (options.required ? required(value, input) : value));
+}
+function secret(name, options = {}) {
+    return inputs_text(name, { ...options, secret: true });
+}
+/** `true` or `false`; the default is action.yml's. */
+function flag(name, fallback) {
+    return spec(name, { default: String(fallback) }, (value, input) => {
+        if (value === undefined)
+            return fallback;
+        const lower = value.toLowerCase();
+        if (lower === 'true')
+            return true;
+        if (lower === 'false')
+            return false;
+        throw new errors_ConfigurationError(`Input "${input}" is "${value}". Valid values are: [true, false].`);
+    });
+}
+/** One of `allowed`. */
+function choice(name, allowed, fallback) {
+    return spec(name, { default: fallback, required: fallback === undefined }, (value, input) => {
+        if (value === undefined) {
+            if (fallback !== undefined)
+                return fallback;
+            throw new ConfigurationError(`Input "${input}" is required. Valid values are: [${allowed.join(', ')}].`);
+        }
+        if (!allowed.includes(value)) {
+            throw new ConfigurationError(`Input "${input}" is "${value}". Valid values are: [${allowed.join(', ')}].`);
+        }
+        return value;
+    });
+}
+function integer(name, options = {}) {
+    const fallback = options.default === undefined ? undefined : String(options.default);
+    return spec(name, { default: fallback }, (value, input) => {
+        if (value === undefined)
+            return undefined;
+        const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = options;
+        const range = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
+        if (!/^[-+]?\d+$/.test(value))
+            throw new errors_ConfigurationError(`Input "${input}" is "${value}": it must be ${range}.`);
+        const number = Number(value);
+        if (number < min || number > max)
+            throw new errors_ConfigurationError(`Input "${input}" is ${number}: it must be ${range}.`);
+        return number;
+    });
+}
+/** A duration (`5s`, `15m`, `1h`) in milliseconds. */
+function duration(name, fallback, options = {}) {
+    return spec(name, { default: fallback }, (value, input) => {
+        const given = value ?? fallback;
+        const ms = parseDuration(given);
+        if (ms === undefined || ms < (options.min ?? 0)) {
+            throw new errors_ConfigurationError(`Input "${input}" is "${given}": it must be a duration such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
+        }
+        return ms;
+    });
+}
+/** Non-empty trimmed lines; comments starting with # are dropped. */
+function lines(name, options = {}) {
+    return spec(name, options, (value) => splitLines(value ?? ''));
+}
+function splitLines(value) {
+    return value
+        .split(/\r?\n/)
+        .map((line) => line.trim())
+        .filter((line) => line !== '' && !line.startsWith('#'));
+}
+/** Any other parser: gets the text (undefined when empty) and the input's name for its messages. */
+function custom(name, parse, options = {}) {
+    return spec(name, options, parse);
+}
+/**
+ * Reads every declared input: secrets are masked first (each line of a multi-line one too), then
+ * each input is parsed in declaration order, so the first mistake reported is the first input's.
+ */
+function readInputs(specs, getInput, mask) {
+    for (const input of Object.values(specs)) {
+        if (!input.secret)
+            continue;
+        const raw = getInput(input.name);
+        if (!raw)
+            continue;
+        mask(raw);
+        for (const line of raw.split(/\r?\n/))
+            if (line.trim().length >= 3)
+                mask(line.trim());
+        for (const derived of input.derive?.(raw.trim()) ?? [])
+            mask(derived);
+    }
+    const parsed = {};
+    for (const [key, input] of Object.entries(specs)) {
+        const given = getInput(input.name).trim();
+        const fallback = input.default !== undefined && !input.default.includes('${{') ? input.default : undefined;
+        parsed[key] = input.parse(given === '' ? fallback : given, input.name);
+    }
+    return parsed;
+}
+
+;// CONCATENATED MODULE: external "node:fs/promises"
+const promises_namespaceObject = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("node:fs/promises");
+var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_namespaceObject);
+;// CONCATENATED MODULE: ./src/actions/common/summary.ts
+
+
+
+/** GitHub drops a step summary over 1 MiB; ours stops short of that with a note. */
+const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+const CUT_NOTE = '\n\n<p><em>The summary was cut here: GitHub shows at most 1 MiB. The log has everything.</em></p>\n';
+/**
+ * The job summary, built by the action and written once by the runtime, on every path. Everything
+ * given as text is HTML-escaped here (core.summary.addTable and friends insert it raw), so a reason
+ * such as `<h1>FAKE: approved</h1>` shows as typed. `html` and `markdown` take markup that the caller
+ * built, and must escape what it interpolates with escapeHtml (src/common/html.ts).
+ */
+class summary_Summary {
+    parts = [];
+    heading(text, level = 2) {
+        this.parts.push(`<h${level}>${escapeHtml(text)}</h${level}>\n`);
+        return this;
+    }
+    paragraph(text) {
+        this.parts.push(`<p>${escapeHtml(text)}</p>\n`);
+        return this;
+    }
+    /** A table of text cells: a cell `{ data, header: true }` is a header cell. */
+    table(rows) {
+        return this.addTable(rows, escapeHtml);
+    }
+    /** A table whose cells are markup the caller escaped (for <code>, <br>, <pre> inside cells). */
+    htmlTable(rows) {
+        return this.addTable(rows, (markup) => markup);
+    }
+    addTable(rows, escape) {
+        const body = rows
+            .map((row) => {
+            const cells = row.map((cell) => {
+                const { data, header } = typeof cell === 'object' ? cell : { data: cell, header: false };
+                const tag = header ? 'th' : 'td';
+                return `<${tag}>${escape(String(data))}</${tag}>`;
+            });
+            return `<tr>${cells.join('')}</tr>`;
+        })
+            .join('');
+        this.parts.push(`<table>${body}</table>\n`);
+        return this;
+    }
+    list(items) {
+        this.parts.push(`<ul>${items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>\n`);
+        return this;
+    }
+    code(text, language) {
+        this.parts.push(`<pre${language ? ` lang="${escapeHtml(language)}"` : ''}><code>${escapeHtml(text)}</code></pre>\n`);
+        return this;
+    }
+    /** Markup built by the caller, escaped where it interpolates. */
+    html(markup) {
+        this.parts.push(`${markup}\n`);
+        return this;
+    }
+    /** GitHub-flavoured Markdown built by the caller (it renders inline HTML: escape what a person typed). */
+    markdown(text) {
+        this.parts.push(`${text}\n`);
+        return this;
+    }
+    isEmpty() {
+        return this.parts.length === 0;
+    }
+    toString() {
+        return this.parts.join('');
+    }
+    /** Drops what was built (the runtime writes nothing twice). */
+    clear() {
+        this.parts.length = 0;
+    }
+}
+/** The content capped to `limit` bytes of UTF-8, cut on a character boundary, with a note. */
+function capSummary(content, limit = SUMMARY_LIMIT_BYTES) {
+    if (Buffer.byteLength(content, 'utf8') <= limit)
+        return content;
+    const room = limit - Buffer.byteLength(CUT_NOTE, 'utf8');
+    const bytes = Buffer.from(content, 'utf8').subarray(0, room);
+    // A multi-byte character cut in half decodes to U+FFFD: drop it.
+    const cut = bytes.toString('utf8').replace(/\uFFFD+$/, '');
+    return `${cut}${CUT_NOTE}`;
+}
+/**
+ * Writes the summary once: scrubbed of secrets, capped, and guarded, because a summary that cannot
+ * be written (no GITHUB_STEP_SUMMARY when run by hand, a full disk) must never replace the step's
+ * real outcome: it becomes a warning.
+ */
+async function writeSummary(summary, scrub, logger) {
+    if (summary.isEmpty())
+        return;
+    const content = capSummary(scrub(summary.toString()));
+    summary.clear();
+    try {
+        // The file the runner reads after the step, as core.summary.write() appends to it.
+        const file = process.env.GITHUB_STEP_SUMMARY;
+        if (!file)
+            throw new Error('GITHUB_STEP_SUMMARY is not set (not running on a GitHub runner?)');
+        await promises_default().appendFile(file, content, 'utf8');
+    }
+    catch (error) {
+        logger.warning(`The job summary was not written: ${errorMessage(error)}`);
+    }
+}
+
+;// CONCATENATED MODULE: ./src/actions/common/action.ts
+
+
+
+
+
+
+
+
+
+/** Secrets known to this run: masked in the runner's log and scrubbed from our own messages, outputs and summary. */
+class Secrets {
     values = new Set();
     add(...secrets) {
         for (const secret of secrets) {
-            if (!secret || secret.length < 3)
+            if (!secret || secret.length < 3 || this.values.has(secret))
                 continue;
             this.values.add(secret);
-            core_setSecret(secret);
+            setSecret(secret);
         }
     }
-    scrub(text) {
-        return scrub(text, [...this.values]);
-    }
-    list() {
-        return [...this.values];
-    }
+    scrub = (text) => scrub(text, [...this.values]);
 }
-
-;// CONCATENATED MODULE: ./src/actions/smoke/constants.ts
-var Inputs;
-(function (Inputs) {
-    Inputs["Urls"] = "urls";
-    Inputs["ExpectedStatus"] = "expected-status";
-    Inputs["ExpectBody"] = "expect-body";
-    Inputs["Headers"] = "headers";
-    Inputs["Attempts"] = "attempts";
-    Inputs["Interval"] = "interval";
-    Inputs["MaxInterval"] = "max-interval";
-    Inputs["RequestTimeout"] = "request-timeout";
-    Inputs["Deadline"] = "deadline";
-    Inputs["RetryOn4xx"] = "retry-on-4xx";
-    Inputs["Command"] = "command";
-    Inputs["WorkingDirectory"] = "working-directory";
-    Inputs["DatabaseUrl"] = "database-url";
-    Inputs["ExpectedTables"] = "expected-tables";
-})(Inputs || (Inputs = {}));
-var Outputs;
-(function (Outputs) {
-    Outputs["Passed"] = "passed";
-    Outputs["Results"] = "results";
-})(Outputs || (Outputs = {}));
+/** The Logger every domain module takes, writing through @actions/core. */
+function actionLogger(secrets) {
+    const clean = (message) => escapeForLog(secrets.scrub(message));
+    return {
+        debug: (message) => debug(secrets.scrub(message)),
+        info: (message) => info(clean(message)),
+        warning: (message) => warning(secrets.scrub(message)),
+        error: (message) => error(secrets.scrub(message)),
+        group: (name, body) => group(clean(name), body),
+    };
+}
+function defineAction(definition) {
+    return { ...definition, start: () => runAction(definition) };
+}
+async function runAction(definition) {
+    const secrets = new Secrets();
+    const logger = actionLogger(secrets);
+    const summary = new summary_Summary();
+    const clock = systemClock;
+    const shutdown = new Shutdown({ logger, beforeExit: () => writeSummary(summary, secrets.scrub, logger) });
+    const runtime = {
+        logger,
+        clock,
+        sleep: (ms) => clock.sleep(ms),
+        retry: (attempt, options) => retry(attempt, { clock, ...options }),
+        retryReport: (attempt, options) => retryReport(attempt, { clock, ...options }),
+        poll: (check, options) => poll(check, { clock, ...options }),
+        summary,
+        secrets,
+        setOutput: (name, value) => setOutput(name, secrets.scrub(String(value))),
+        annotate: (level, message, properties) => core_namespaceObject[level](secrets.scrub(message), properties),
+        onCleanup: shutdown.register,
+    };
+    for (const [name, fallback] of Object.entries(definition.outputs)) {
+        setOutput(name, typeof fallback === 'function' ? fallback((input) => getInput(input)) : fallback);
+    }
+    shutdown.install();
+    let failure;
+    try {
+        const inputs = readInputs(definition.inputs, (name) => getInput(name), (secret) => secrets.add(secret));
+        await definition.run(inputs, runtime);
+    }
+    catch (error) {
+        failure = { error };
+    }
+    finally {
+        await writeSummary(summary, secrets.scrub, logger);
+        shutdown.uninstall();
+    }
+    if (failure)
+        reportFailure(failure.error, secrets);
+}
+/** A ConfigurationError is the user's to fix: a plain error. Anything else is our bug: its stack goes to debug. */
+function reportFailure(error, secrets) {
+    if (!isConfigurationError(error) && error instanceof Error && error.stack)
+        debug(secrets.scrub(error.stack));
+    setFailed(secrets.scrub(errorMessage(error)));
+}
 
 ;// CONCATENATED MODULE: ./src/smoke/expect-body.ts
 
@@ -38651,90 +39184,16 @@ function resolveWorkingDirectory(given, workspace = process.env.GITHUB_WORKSPACE
     return absolute;
 }
 
-;// CONCATENATED MODULE: ./src/actions/common/inputs.ts
+;// CONCATENATED MODULE: ./src/actions/common/working-directory.ts
 
 
-
-// Typed readers for action inputs. Each failure names the input and what is allowed,
-// so every action reports bad input the same way (see gradle/actions' "Valid values are").
-function getString(name) {
-    const value = getInput(name).trim();
-    return value === '' ? undefined : value;
-}
-function getRequired(name) {
-    const value = getString(name);
-    if (value === undefined)
-        throw new ConfigurationError(`Input "${name}" is required and was not given.`);
-    return value;
-}
-function getSecret(name, options = {}) {
-    const raw = getInput(name);
-    if (raw) {
-        core_setSecret(raw);
-        for (const line of raw.split(/\r?\n/))
-            if (line.trim().length >= 3)
-                core_setSecret(line.trim());
-    }
-    const value = raw.trim();
-    if (!value) {
-        if (options.required)
-            throw new errors_ConfigurationError(`Input "${name}" is required and was not given.`);
-        return undefined;
-    }
-    return value;
-}
-function getBoolean(name, fallback) {
-    const value = getString(name);
-    if (value === undefined)
-        return fallback;
-    const lower = value.toLowerCase();
-    if (lower === 'true')
-        return true;
-    if (lower === 'false')
-        return false;
-    throw new errors_ConfigurationError(`Input "${name}" is "${value}". Valid values are: [true, false].`);
-}
-function getEnum(name, allowed, fallback) {
-    const value = getString(name);
-    if (value === undefined) {
-        if (fallback !== undefined)
-            return fallback;
-        throw new ConfigurationError(`Input "${name}" is required. Valid values are: [${allowed.join(', ')}].`);
-    }
-    if (!allowed.includes(value)) {
-        throw new ConfigurationError(`Input "${name}" is "${value}". Valid values are: [${allowed.join(', ')}].`);
-    }
-    return value;
-}
-/** A whole number within [min, max]; undefined when the input is empty. */
-function getInteger(name, options = {}) {
-    const value = getString(name);
-    if (value === undefined)
-        return undefined;
-    const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = options;
-    const range = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
-    if (!/^[-+]?\d+$/.test(value))
-        throw new errors_ConfigurationError(`Input "${name}" is "${value}": it must be ${range}.`);
-    const number = Number(value);
-    if (number < min || number > max)
-        throw new errors_ConfigurationError(`Input "${name}" is ${number}: it must be ${range}.`);
-    return number;
-}
-/** A duration (`5s`, `15m`, `1h`) in milliseconds. */
-function getDuration(name, fallback, options = {}) {
-    const text = getString(name) ?? fallback;
-    const ms = parseDuration(text);
-    if (ms === undefined || ms < (options.min ?? 0)) {
-        throw new errors_ConfigurationError(`Input "${name}" is "${text}": it must be a duration such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
-    }
-    return ms;
-}
-/** Non-empty trimmed lines; comments starting with # are dropped. */
-function getLines(name) {
-    return getInput(name)
-        .split(/\r?\n/)
-        .map((line) => line.trim())
-        .filter((line) => line !== '' && !line.startsWith('#'));
+/**
+ * The caller's project directory (`working-directory`, default `.`), absolute and checked to exist:
+ * one meaning on every action that reads the project (src/common/working-directory.ts). A module of
+ * its own so that only those actions' bundles carry it.
+ */
+function workingDirectory(name = 'working-directory') {
+    return custom(name, (value, input) => resolveWorkingDirectory(value, undefined, input), { default: '.' });
 }
 
 ;// CONCATENATED MODULE: ./src/actions/smoke/inputs.ts
@@ -38746,52 +39205,50 @@ function getLines(name) {
 
 
 
-
-
-function getInputs() {
-    const urls = getLines(Inputs.Urls).map(validateUrl);
-    const headerLines = getLines(Inputs.Headers);
-    const headers = parseHeaders(headerLines, Inputs.Headers);
-    const secrets = [];
-    for (const value of Object.values(headers)) {
-        if (value.length >= 3) {
-            core_setSecret(value);
-            secrets.push(value);
-        }
+/** The smoke action's inputs as action.yml declares them. */
+const inputs = {
+    /** URLs to check, each http(s), one a line. */
+    urls: custom('urls', (value) => splitLines(value ?? '').map(validateUrl)),
+    /** Statuses that count as healthy. */
+    expectedStatus: custom('expected-status', (value, name) => parseExpectedStatus(value ?? '200', name), {
+        default: '200',
+    }),
+    /** What a healthy body shows: a JSON path comparison or a substring. */
+    expectBody: custom('expect-body', (value, name) => (value === undefined ? undefined : parseExpectBody(value, name))),
+    /** Request headers; their values are masked. */
+    headers: custom('headers', (value, name) => parseHeaders(splitLines(value ?? ''), name)),
+    /** Most requests per URL. */
+    attempts: integer('attempts', { min: 1, max: 1000, default: 10 }),
+    /** First pause between attempts; doubles each retry. */
+    intervalMs: duration('interval', '5s'),
+    /** The most a pause grows to. */
+    maxIntervalMs: duration('max-interval', '30s'),
+    /** Longest wait for one response. */
+    requestTimeoutMs: duration('request-timeout', '10s', { min: 1 }),
+    /** Budget for every check together, the command included. */
+    deadlineMs: duration('deadline', '5m', { min: 1 }),
+    /** Retry a 4xx (other than 429) instead of failing at once. */
+    retryOn4xx: flag('retry-on-4xx', false),
+    /** A shell command run after the URLs pass. */
+    command: inputs_text('command'),
+    /** Where the command runs: the project's directory, absolute. */
+    workingDirectory: workingDirectory(),
+    /** Connection string of the database to check the tables of. */
+    databaseUrl: secret('database-url', { derive: connectionSecrets }),
+    /** Tables that must exist (name) or must not (!name). */
+    expectedTables: custom('expected-tables', (value, name) => parseExpectedTables(splitLines(value ?? ''), name)),
+};
+/** What the inputs must give together: something to check, and a database with its tables. */
+function checkCombination(given) {
+    if (given.expectedTables.length && !given.databaseUrl) {
+        throw new errors_ConfigurationError(`Input "expected-tables" is set but "database-url" is not: give the connection string of the database to check.`);
     }
-    const expectBodyText = getString(Inputs.ExpectBody);
-    const command = getString(Inputs.Command);
-    const commandCwd = resolveWorkingDirectory(getString(Inputs.WorkingDirectory), undefined, Inputs.WorkingDirectory);
-    const databaseUrl = getSecret(Inputs.DatabaseUrl);
-    if (databaseUrl)
-        secrets.push(...connectionSecrets(databaseUrl));
-    const expectedTables = parseExpectedTables(getLines(Inputs.ExpectedTables), Inputs.ExpectedTables);
-    if (expectedTables.length && !databaseUrl) {
-        throw new errors_ConfigurationError(`Input "${Inputs.ExpectedTables}" is set but "${Inputs.DatabaseUrl}" is not: give the connection string of the database to check.`);
+    if (given.databaseUrl && !given.expectedTables.length) {
+        throw new errors_ConfigurationError(`Input "database-url" is set but "expected-tables" is empty: list the tables that must exist, and !name for those that must not.`);
     }
-    if (databaseUrl && !expectedTables.length) {
-        throw new errors_ConfigurationError(`Input "${Inputs.DatabaseUrl}" is set but "${Inputs.ExpectedTables}" is empty: list the tables that must exist, and !name for those that must not.`);
+    if (given.urls.length === 0 && !given.command && !given.databaseUrl) {
+        throw new errors_ConfigurationError(`Nothing to check: give "urls" (one URL a line), "command" or "database-url" with "expected-tables".`);
     }
-    if (urls.length === 0 && !command && !databaseUrl) {
-        throw new errors_ConfigurationError(`Nothing to check: give "${Inputs.Urls}" (one URL a line), "${Inputs.Command}" or "${Inputs.DatabaseUrl}" with "${Inputs.ExpectedTables}".`);
-    }
-    return {
-        urls,
-        expectedStatus: parseExpectedStatus(getString(Inputs.ExpectedStatus) ?? '200', Inputs.ExpectedStatus),
-        expectBody: expectBodyText === undefined ? undefined : parseExpectBody(expectBodyText, Inputs.ExpectBody),
-        headers,
-        attempts: getInteger(Inputs.Attempts, { min: 1, max: 1000 }) ?? 10,
-        intervalMs: getDuration(Inputs.Interval, '5s'),
-        maxIntervalMs: getDuration(Inputs.MaxInterval, '30s'),
-        requestTimeoutMs: getDuration(Inputs.RequestTimeout, '10s', { min: 1 }),
-        deadlineMs: getDuration(Inputs.Deadline, '5m', { min: 1 }),
-        retryOn4xx: getBoolean(Inputs.RetryOn4xx, false),
-        command,
-        commandCwd,
-        databaseUrl,
-        expectedTables,
-        secrets,
-    };
 }
 function validateUrl(text) {
     let url;
@@ -38799,13 +39256,13 @@ function validateUrl(text) {
         url = new URL(text);
     }
     catch {
-        throw new errors_ConfigurationError(`Input "${Inputs.Urls}" has "${text}", which is not a URL. Write full URLs such as https://api.example.com/health/ready, one a line.`);
+        throw new errors_ConfigurationError(`Input "urls" has "${text}", which is not a URL. Write full URLs such as https://api.example.com/health/ready, one a line.`);
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-        throw new errors_ConfigurationError(`Input "${Inputs.Urls}" has "${text}" with scheme "${url.protocol.replace(/:$/, '')}". Valid values are: [http, https].`);
+        throw new errors_ConfigurationError(`Input "urls" has "${text}" with scheme "${url.protocol.replace(/:$/, '')}". Valid values are: [http, https].`);
     }
     if (url.username || url.password) {
-        throw new errors_ConfigurationError(`Input "${Inputs.Urls}" has a URL with credentials in it (${url.host}); pass them in "${Inputs.Headers}" instead (Authorization: ...), where they are masked.`);
+        throw new errors_ConfigurationError(`Input "urls" has a URL with credentials in it (${url.host}); pass them in "headers" instead (Authorization: ...), where they are masked.`);
     }
     return url.toString();
 }
@@ -38816,73 +39273,51 @@ function validateUrl(text) {
 
 
 
-
-
 /** Health URLs, the smoke command and the schema check: "is the service back?" as a yes or no with the evidence. */
-async function run() {
-    // Set first so a run that stops on bad input still leaves every output defined.
-    setOutput(Outputs.Passed, 'false');
-    setOutput(Outputs.Results, '[]');
-    await runAction(async (secrets) => {
-        const inputs = getInputs();
-        secrets.add(...inputs.secrets);
+const action = defineAction({
+    name: 'smoke',
+    inputs: inputs,
+    outputs: { passed: 'false', results: '[]' },
+    async run(given, runtime) {
+        const { logger, secrets } = runtime;
+        secrets.add(...Object.values(given.headers));
+        checkCombination(given);
         const plan = [
-            inputs.urls.length
-                ? `${inputs.urls.length} URL(s) expecting ${inputs.expectedStatus.text}${inputs.expectBody ? ` and ${inputs.expectBody.text}` : ''}`
+            given.urls.length
+                ? `${given.urls.length} URL(s) expecting ${given.expectedStatus.text}${given.expectBody ? ` and ${given.expectBody.text}` : ''}`
                 : '',
-            inputs.command ? `then \`${inputs.command}\`` : '',
-            inputs.databaseUrl ? `${inputs.expectedTables.length} table expectation(s)` : '',
+            given.command ? `then \`${given.command}\`` : '',
+            given.databaseUrl ? `${given.expectedTables.length} table expectation(s)` : '',
         ].filter(Boolean);
-        info(`Checking ${plan.join(', ')}; up to ${inputs.attempts} attempts from ${formatDuration(inputs.intervalMs)} apart (growing to ${formatDuration(inputs.maxIntervalMs)}), ${formatDuration(inputs.requestTimeoutMs)} per request, ${formatDuration(inputs.deadlineMs)} overall.`);
-        const report = await group('Smoke checks', () => runSmoke({
-            urls: inputs.urls,
-            headers: inputs.headers,
-            expectedStatus: inputs.expectedStatus,
-            expectBody: inputs.expectBody,
-            attempts: inputs.attempts,
-            intervalMs: inputs.intervalMs,
-            maxIntervalMs: inputs.maxIntervalMs,
-            requestTimeoutMs: inputs.requestTimeoutMs,
-            deadlineMs: inputs.deadlineMs,
-            retryOn4xx: inputs.retryOn4xx,
-            command: inputs.command,
-            commandCwd: inputs.commandCwd,
+        logger.info(`Checking ${plan.join(', ')}; up to ${given.attempts} attempts from ${formatDuration(given.intervalMs)} apart (growing to ${formatDuration(given.maxIntervalMs)}), ${formatDuration(given.requestTimeoutMs)} per request, ${formatDuration(given.deadlineMs)} overall.`);
+        const report = await logger.group('Smoke checks', () => runSmoke({
+            ...given,
+            commandCwd: given.workingDirectory,
             // The step's own inputs (the database URL, the headers) are not the command's business.
             commandEnv: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('INPUT_'))),
-            database: inputs.databaseUrl ? { url: inputs.databaseUrl, tables: inputs.expectedTables } : undefined,
-            logger: {
-                info: (line) => info(secrets.scrub(line)),
-                warning: (line) => warning(secrets.scrub(line)),
-            },
+            database: given.databaseUrl ? { url: given.databaseUrl, tables: given.expectedTables } : undefined,
+            logger,
+            clock: runtime.clock,
         }));
         // A body or an error can echo a header or the connection string back: scrub before anything leaves.
-        const results = report.results.map((result) => scrubResult(result, secrets));
-        setOutput(Outputs.Passed, String(report.passed));
-        setOutput(Outputs.Results, JSON.stringify(results));
-        await writeSummary({ ...report, results });
+        const results = report.results.map((result) => JSON.parse(secrets.scrub(JSON.stringify(result))));
+        runtime.setOutput('passed', String(report.passed));
+        runtime.setOutput('results', JSON.stringify(results));
+        main_writeSummary(runtime, { ...report, results });
         if (!report.passed) {
             const failed = results.filter((result) => !result.passed && !result.skipped);
             throw new Error(`Smoke checks failed: ${failed.map((result) => `${result.check}: ${result.error}`).join('; ')}`);
         }
-        info(`All ${results.length} check(s) passed.`);
-    });
-}
-function scrubResult(result, secrets) {
-    return JSON.parse(secrets.scrub(JSON.stringify(result)));
-}
-async function writeSummary(report) {
+        logger.info(`All ${results.length} check(s) passed.`);
+    },
+});
+function main_writeSummary({ summary }, report) {
     const verdict = report.passed ? '✅ every check passed' : '❌ at least one check failed';
-    const summary = summary_summary
-        .addHeading('Smoke checks', 2)
-        .addRaw(`<p>${verdict}.</p>`, true)
-        .addTable([
-        [
-            { data: 'Check', header: true },
-            { data: 'Result', header: true },
-            { data: 'Attempts', header: true },
-            { data: 'Latency', header: true },
-            { data: 'Last failure', header: true },
-        ],
+    summary
+        .heading('Smoke checks', 2)
+        .paragraph(`${verdict}.`)
+        .htmlTable([
+        ['Check', 'Result', 'Attempts', 'Latency', 'Last failure'].map((data) => ({ data, header: true })),
         ...report.results.map((result) => [
             escapeHtml(result.check),
             result.skipped
@@ -38898,14 +39333,14 @@ async function writeSummary(report) {
         ]),
     ]);
     const database = report.results.find((result) => result.kind === 'database');
-    if (database && (database.missingTables?.length || database.unexpectedTables?.length)) {
-        summary.addHeading('Inconsistent state', 3);
+    const tables = (names) => names.map((name) => `<code>${escapeHtml(name)}</code>`).join(', ');
+    if (database?.missingTables?.length || database?.unexpectedTables?.length) {
+        summary.heading('Inconsistent state', 3);
         if (database.missingTables?.length)
-            summary.addRaw(`<p>Tables the migrations expect that do not exist: <code>${database.missingTables.join('</code>, <code>')}</code></p>`, true);
+            summary.html(`<p>Tables the migrations expect that do not exist: ${tables(database.missingTables)}</p>`);
         if (database.unexpectedTables?.length)
-            summary.addRaw(`<p>Tables that should be gone but still exist: <code>${database.unexpectedTables.join('</code>, <code>')}</code></p>`, true);
+            summary.html(`<p>Tables that should be gone but still exist: ${tables(database.unexpectedTables)}</p>`);
     }
-    await summary.write();
 }
 
 
@@ -39274,6 +39709,36 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util/types")
 /******/ 	};
 /******/ })();
 /******/ 
+/******/ /* webpack/runtime/create fake namespace object */
+/******/ (() => {
+/******/ 	var getProto = Object.getPrototypeOf ? (obj) => (Object.getPrototypeOf(obj)) : (obj) => (obj.__proto__);
+/******/ 	var leafPrototypes;
+/******/ 	// create a fake namespace object
+/******/ 	// mode & 1: value is a module id, require it
+/******/ 	// mode & 2: merge all properties of value into the ns
+/******/ 	// mode & 4: return value when already ns object
+/******/ 	// mode & 16: return value when it's Promise-like
+/******/ 	// mode & 8|1: behave like require
+/******/ 	__nccwpck_require__.t = function(value, mode) {
+/******/ 		if(mode & 1) value = this(value);
+/******/ 		if(mode & 8) return value;
+/******/ 		if(typeof value === 'object' && value) {
+/******/ 			if((mode & 4) && value.__esModule) return value;
+/******/ 			if((mode & 16) && typeof value.then === 'function') return value;
+/******/ 		}
+/******/ 		var ns = Object.create(null);
+/******/ 		__nccwpck_require__.r(ns);
+/******/ 		var def = {};
+/******/ 		leafPrototypes = leafPrototypes || [null, getProto({}), getProto([]), getProto(getProto)];
+/******/ 		for(var current = mode & 2 && value; typeof current == 'object' && !~leafPrototypes.indexOf(current); current = getProto(current)) {
+/******/ 			Object.getOwnPropertyNames(current).forEach((key) => (def[key] = () => (value[key])));
+/******/ 		}
+/******/ 		def['default'] = () => (value);
+/******/ 		__nccwpck_require__.d(ns, def);
+/******/ 		return ns;
+/******/ 	};
+/******/ })();
+/******/ 
 /******/ /* webpack/runtime/define property getters */
 /******/ (() => {
 /******/ 	// define getter functions for harmony exports
@@ -39289,6 +39754,17 @@ module.exports = __WEBPACK_EXTERNAL_createRequire(import.meta.url)("util/types")
 /******/ /* webpack/runtime/hasOwnProperty shorthand */
 /******/ (() => {
 /******/ 	__nccwpck_require__.o = (obj, prop) => (Object.prototype.hasOwnProperty.call(obj, prop))
+/******/ })();
+/******/ 
+/******/ /* webpack/runtime/make namespace object */
+/******/ (() => {
+/******/ 	// define __esModule on exports
+/******/ 	__nccwpck_require__.r = (exports) => {
+/******/ 		if(typeof Symbol !== 'undefined' && Symbol.toStringTag) {
+/******/ 			Object.defineProperty(exports, Symbol.toStringTag, { value: 'Module' });
+/******/ 		}
+/******/ 		Object.defineProperty(exports, '__esModule', { value: true });
+/******/ 	};
 /******/ })();
 /******/ 
 /************************************************************************/

@@ -16,7 +16,8 @@ export interface GateRequest {
 }
 
 export interface GateReviewer {
-  type: 'User' | 'Team' | string;
+  /** `User` or `Team` (GitHub may add kinds: kept as given). */
+  type: string;
   /** Login for a user, slug for a team. */
   name: string;
 }

@@ -1,6 +1,7 @@
 import { AppsV1Api, CoreV1Api, PatchStrategy, setHeaderOptions, type KubeConfig } from '@kubernetes/client-node';
 import { ConfigurationError, errorMessage } from '../common/errors.js';
 import type { EventLike, PodLike } from './pod-diagnosis.js';
+import type { Workload } from './rollout-status.js';
 import { describeWorkload, type WorkloadRef } from './workloads.js';
 
 /**
@@ -9,9 +10,9 @@ import { describeWorkload, type WorkloadRef } from './workloads.js';
  * whether the objects come from a cluster or from the fake API server in the tests.
  */
 export interface WorkloadApi {
-  read(ref: WorkloadRef): Promise<any>;
+  read(ref: WorkloadRef): Promise<Workload>;
   /** A strategic merge patch of the workload, exactly what kubectl sends. */
-  patch(ref: WorkloadRef, body: object): Promise<any>;
+  patch(ref: WorkloadRef, body: object): Promise<Workload>;
   listPods(namespace: string, labelSelector: string): Promise<PodLike[]>;
   /** The events of one pod; empty when they cannot be read (events are a nicety, not a need). */
   listPodEvents(namespace: string, pod: string): Promise<EventLike[]>;
@@ -48,7 +49,7 @@ export function workloadApi(config: KubeConfig): WorkloadApi {
     },
     async listPods(namespace, labelSelector) {
       try {
-        return (await core.listNamespacedPod({ namespace, labelSelector })).items as PodLike[];
+        return (await core.listNamespacedPod({ namespace, labelSelector })).items;
       } catch (error) {
         throw explainApiError(error, `list pods (${labelSelector}) in namespace ${namespace}`);
       }
@@ -59,7 +60,7 @@ export function workloadApi(config: KubeConfig): WorkloadApi {
           namespace,
           fieldSelector: `involvedObject.kind=Pod,involvedObject.name=${pod}`,
         });
-        return list.items as EventLike[];
+        return list.items;
       } catch {
         return [];
       }
@@ -84,7 +85,7 @@ export function explainApiError(error: unknown, action: string, ref?: WorkloadRe
   let message: string | undefined;
   if (typeof body === 'string') {
     try {
-      message = JSON.parse(body).message;
+      message = (JSON.parse(body) as { message?: string }).message;
     } catch {
       message = body.slice(0, 300);
     }

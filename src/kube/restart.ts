@@ -1,5 +1,6 @@
 import { ConfigurationError } from '../common/errors.js';
 import { describeWorkload, type WorkloadRef } from './workloads.js';
+import type { Workload } from './rollout-status.js';
 
 /** The pod-template annotation `kubectl rollout restart` sets; a new value makes a new revision. */
 export const RESTARTED_AT_ANNOTATION = 'kubectl.kubernetes.io/restartedAt';
@@ -24,7 +25,7 @@ export function restartPatch(restartedAt: string): object {
  * time out. An OnDelete strategy likewise replaces no pod until someone deletes it, and
  * `rollout status` cannot judge it.
  */
-export function restartBlocker(ref: WorkloadRef, workload: { spec?: any }): string | undefined {
+export function restartBlocker(ref: WorkloadRef, workload: Workload): string | undefined {
   const name = describeWorkload(ref);
   if (ref.kind === 'Deployment' && workload.spec?.paused) {
     return `${name} is paused (spec.paused: true), so a restart would roll nothing out; kubectl refuses it too. Resume it first (kubectl rollout resume ${name} -n ${ref.namespace}) or leave it out of "workloads".`;
@@ -36,7 +37,7 @@ export function restartBlocker(ref: WorkloadRef, workload: { spec?: any }): stri
 }
 
 /** Throws one ConfigurationError naming every workload that cannot be restarted. */
-export function assertRestartable(checked: Array<{ ref: WorkloadRef; workload: { spec?: any } }>): void {
+export function assertRestartable(checked: Array<{ ref: WorkloadRef; workload: Workload }>): void {
   const blockers = checked
     .map(({ ref, workload }) => restartBlocker(ref, workload))
     .filter((text): text is string => Boolean(text));

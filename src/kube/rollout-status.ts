@@ -19,11 +19,37 @@ export class RolloutFailedError extends Error {
   }
 }
 
-/** Loosely typed: the fields kubectl reads, whether from the typed client or plain JSON. */
-interface Workload {
+/**
+ * The fields kubectl reads of a deployment, statefulset or daemon set, whether from the typed
+ * client or plain JSON (the three kinds share one shape here; each reads its own fields).
+ */
+export interface Workload {
   metadata?: { name?: string; generation?: number; annotations?: Record<string, string> };
-  spec?: any;
-  status?: any;
+  spec?: {
+    replicas?: number | null;
+    paused?: boolean;
+    selector?: { matchLabels?: Record<string, string> };
+    // partition is a statefulset's; maxUnavailable names what the daemon set's rolling update shares.
+    updateStrategy?: {
+      type?: string;
+      rollingUpdate?: { partition?: number | null; maxUnavailable?: unknown } | null;
+    };
+  };
+  status?: {
+    observedGeneration?: number;
+    conditions?: Array<{ type?: string; reason?: string }>;
+    replicas?: number;
+    updatedReplicas?: number;
+    availableReplicas?: number;
+    readyReplicas?: number;
+    currentReplicas?: number;
+    updateRevision?: string;
+    currentRevision?: string;
+    desiredNumberScheduled?: number;
+    updatedNumberScheduled?: number;
+    numberAvailable?: number;
+    numberReady?: number;
+  };
 }
 
 export function judgeRollout(kind: WorkloadKind, workload: Workload): RolloutJudgement {
@@ -46,11 +72,11 @@ function judgeDeployment(deployment: Workload): RolloutJudgement {
   const status = deployment.status ?? {};
   const observed = status.observedGeneration ?? 0;
   if (generation <= observed) {
-    const progressing = (status.conditions ?? []).find((condition: any) => condition.type === 'Progressing');
+    const progressing = (status.conditions ?? []).find((condition) => condition.type === 'Progressing');
     if (progressing && progressing.reason === PROGRESS_DEADLINE_EXCEEDED) {
       throw new RolloutFailedError(`deployment "${name}" exceeded its progress deadline`);
     }
-    const desired: number | undefined = deployment.spec?.replicas;
+    const desired = deployment.spec?.replicas;
     const updated = status.updatedReplicas ?? 0;
     const replicas = status.replicas ?? 0;
     const available = status.availableReplicas ?? 0;
@@ -121,7 +147,7 @@ function judgeStatefulSet(sts: Workload): RolloutJudgement {
     return { done: false, message: `Waiting for ${desired - ready} pods to be ready...` };
   }
   if (strategy.rollingUpdate) {
-    const partition: number | undefined = strategy.rollingUpdate.partition ?? undefined;
+    const partition = strategy.rollingUpdate.partition ?? undefined;
     if (desired !== undefined && partition !== undefined && updated < desired - partition) {
       return {
         done: false,

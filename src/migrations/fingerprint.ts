@@ -43,55 +43,55 @@ export function planFingerprint(
 
 export const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/;
 
-/** What a run's result holds about its plan (RollbackResult, structurally). */
+/** What a plan's fingerprint is taken over, and what it covers. */
 export interface FingerprintedPlan {
   plan: PlannedMigration[];
   fingerprint: string;
   localCode: LocalCodeFile[];
-  notes: string[];
-  warnings: string[];
 }
 
 /** The fingerprint over the plan's rows, its files and the local code they loaded so far (see local-code.ts). */
 export function fingerprintPlan(
-  result: FingerprintedPlan,
+  plan: PlannedMigration[],
   files: readonly MigrationFile[],
   settings: MigrationSettings,
-): void {
-  const planned = result.plan.map((migration) => files.find((file) => file.name === migration.name)!);
-  result.localCode = hashLocalCode(localDependencies(planned.map((file) => file.file)), settings.root ?? process.cwd());
-  result.fingerprint = planFingerprint(
-    result.plan.map((migration, index) => ({ migration, content: fs.readFileSync(planned[index].file) })),
-    result.localCode,
+): Pick<FingerprintedPlan, 'fingerprint' | 'localCode'> {
+  const planned = plan.map((migration) => files.find((file) => file.name === migration.name)!);
+  const localCode = hashLocalCode(localDependencies(planned.map((file) => file.file)), settings.root ?? process.cwd());
+  const fingerprint = planFingerprint(
+    plan.map((migration, index) => ({ migration, content: fs.readFileSync(planned[index].file) })),
+    localCode,
   );
+  return { fingerprint, localCode };
 }
 
 /**
  * A down() can import a file only while it runs (a dynamic import()): no plan can know it. The
- * dry run's fingerprint is taken again after the downs so it covers such files; a real run says
- * that the fingerprint it was checked against did not cover them.
+ * dry run's fingerprint is taken again after the downs so it covers such files (returned, with a
+ * note); a real run gets a warning that the fingerprint it was checked against did not cover them.
  */
 export function coverCodeLoadedByDowns(
-  result: FingerprintedPlan,
+  planned: FingerprintedPlan,
   files: readonly MigrationFile[],
   settings: MigrationSettings,
   dryRun: boolean,
-): void {
-  const known = new Set(result.localCode.map((file) => file.path));
-  const before = result.fingerprint;
-  const planned = { ...result };
-  fingerprintPlan(planned, files, settings);
-  const loaded = planned.localCode.filter((file) => !known.has(file.path)).map((file) => file.path);
-  if (loaded.length === 0) return;
+): Partial<FingerprintedPlan> & { notes?: string[]; warnings?: string[] } {
+  const known = new Set(planned.localCode.map((file) => file.path));
+  const after = fingerprintPlan(planned.plan, files, settings);
+  const loaded = after.localCode.filter((file) => !known.has(file.path)).map((file) => file.path);
+  if (loaded.length === 0) return {};
+  const them = loaded.length === 1 ? 'it' : 'them';
   if (dryRun) {
-    result.localCode = planned.localCode;
-    result.fingerprint = planned.fingerprint;
-    result.notes.push(
-      `The downs loaded ${loaded.join(', ')} while they ran (a dynamic import()): this dry run's plan-fingerprint covers ${loaded.length === 1 ? 'it' : 'them'}; a plan without dry-run (${before.slice(0, 12)}…) cannot.`,
-    );
-  } else {
-    result.warnings.push(
-      `The downs loaded ${loaded.join(', ')} while they ran (a dynamic import()); the plan-fingerprint checked before the run does not cover ${loaded.length === 1 ? 'it' : 'them'}: only a dry run's fingerprint does.`,
-    );
+    return {
+      ...after,
+      notes: [
+        `The downs loaded ${loaded.join(', ')} while they ran (a dynamic import()): this dry run's plan-fingerprint covers ${them}; a plan without dry-run (${planned.fingerprint.slice(0, 12)}…) cannot.`,
+      ],
+    };
   }
+  return {
+    warnings: [
+      `The downs loaded ${loaded.join(', ')} while they ran (a dynamic import()); the plan-fingerprint checked before the run does not cover ${them}: only a dry run's fingerprint does.`,
+    ],
+  };
 }

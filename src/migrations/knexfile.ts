@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigurationError, errorMessage } from '../common/errors.js';
+import { escapeHtml } from '../common/html.js';
 import { registerTypeScriptLoader } from './typescript-loader.js';
 
 /** The migrations settings this suite reads from a knexfile. The connection is never read. */
@@ -215,5 +216,23 @@ export function describeSettings(settings: MigrationSettings): Array<{ setting: 
     },
     { setting: 'sortDirsSeparately', value: String(settings.sortDirsSeparately), from: from('sortDirsSeparately') },
     { setting: 'disableTransactions', value: String(settings.disableTransactions), from: from('disableTransactions') },
+  ];
+}
+
+/**
+ * The summary's "Migration settings" table (rollback and verify-reversible): each setting, its value
+ * and where it came from. Values sit in code spans and sources are escaped, so markup in a path shows as written.
+ */
+export function settingsTable(settings: MigrationSettings): string[] {
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return [
+    '### Migration settings',
+    '',
+    '| Setting | Value | From |',
+    '|---|---|---|',
+    ...describeSettings(settings).map(
+      (line) => `| ${line.setting} | \`${cell(line.value)}\` | ${escapeHtml(cell(line.from)) || '—'} |`,
+    ),
+    '',
   ];
 }

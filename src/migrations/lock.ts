@@ -2,7 +2,7 @@ import crypto from 'node:crypto';
 
 /** The little of pg.Client this module needs: queries on one dedicated session. */
 export interface Session {
-  query(sql: string, params?: unknown[]): Promise<{ rows: any[] }>;
+  query<Row extends object = Record<string, unknown>>(sql: string, params?: unknown[]): Promise<{ rows: Row[] }>;
 }
 
 /** A session that holds, or may hold, the migration lock, as pg_stat_activity describes it. */
@@ -44,7 +44,10 @@ export function advisoryKey(schema: string, table: string): [number, number] {
 
 /** Tries the session-level advisory lock without waiting. */
 export async function tryAdvisoryLock(session: Session, key: [number, number]): Promise<boolean> {
-  const { rows } = await session.query('SELECT pg_try_advisory_lock($1::int, $2::int) AS locked', key);
+  const { rows } = await session.query<{ locked: boolean }>(
+    'SELECT pg_try_advisory_lock($1::int, $2::int) AS locked',
+    key,
+  );
   return rows[0].locked === true;
 }
 
@@ -59,7 +62,7 @@ export async function releaseAdvisoryLock(session: Session, key: [number, number
  */
 export async function findLockHolders(session: Session, schema: string, tableName: string): Promise<LockHolder[]> {
   const [classId, objectId] = advisoryKey(schema, tableName);
-  const { rows } = await session.query(
+  const { rows } = await session.query<HolderRow>(
     `SELECT DISTINCT ON (a.pid, holds) a.pid, a.application_name, a.client_addr::text AS client_addr, a.usename,
             a.backend_start, a.xact_start, a.state, x.holds
        FROM (
@@ -93,9 +96,20 @@ export async function findLockHolders(session: Session, schema: string, tableNam
   }));
 }
 
-function toIso(value: unknown): string | null {
+interface HolderRow {
+  pid: number | string;
+  application_name: string | null;
+  client_addr: string | null;
+  usename: string | null;
+  backend_start: Date | string | null;
+  xact_start: Date | string | null;
+  state: string | null;
+  holds: string;
+}
+
+function toIso(value: Date | string | null): string | null {
   if (value instanceof Date) return value.toISOString();
-  return value == null ? null : String(value);
+  return value ?? null;
 }
 
 export function describeHolder(holder: LockHolder): string {
@@ -120,7 +134,7 @@ export interface KnexLockRow {
 }
 
 export async function tableExists(session: Session, schema: string, table: string): Promise<boolean> {
-  const { rows } = await session.query(
+  const { rows } = await session.query<{ present: boolean }>(
     `SELECT to_regclass(format('%I.%I', $1::text, $2::text)) IS NOT NULL AS present`,
     [schema, table],
   );
@@ -136,7 +150,7 @@ export async function readKnexLockRow(
 ): Promise<KnexLockRow> {
   const lockTable = lockTableName(tableName);
   if (!(await tableExists(session, schema, lockTable))) return { tableExists: false, isLocked: false, rows: 0 };
-  const { rows } = await session.query(
+  const { rows } = await session.query<{ is_locked: number | string }>(
     `SELECT is_locked FROM ${qualified(schema, lockTable)}${options.forUpdate ? ' FOR UPDATE' : ''}`,
   );
   return { tableExists: true, isLocked: rows.some((row) => Number(row.is_locked) === 1), rows: rows.length };
@@ -145,4 +159,14 @@ export async function readKnexLockRow(
 /** Whether an error is PostgreSQL's lock_timeout (55P03 lock_not_available). */
 export function isLockTimeout(error: unknown): boolean {
   return (error as { code?: string } | undefined)?.code === '55P03';
+}
+
+/** What a reviewer is told about who holds the migration lock, line by line. */
+export function holderChecks(holders: LockHolder[]): string[] {
+  return holders.length === 0
+    ? [
+        'No session holds the rollback advisory lock or a write lock on the migrations tables (pg_locks joined with pg_stat_activity).',
+        'Not checkable: a plain `knex migrate` between two migrations holds no lock on these tables. Make sure no deploy is migrating right now.',
+      ]
+    : holders.map((holder) => `Held by ${describeHolder(holder)}`);
 }

@@ -121,3 +121,9 @@ export function buildSegments(migrations: readonly PlannedMigration[]): Segment[
 export function batchesOf(migrations: readonly PlannedMigration[]): number[] {
   return [...new Set(migrations.map((migration) => migration.batch))];
 }
+/** Batches whose every applied migration is now undone. */
+export function completedBatches(plan: PlannedMigration[], undone: string[], applied: AppliedMigration[]): number[] {
+  return batchesOf(plan).filter((batch) =>
+    applied.filter((row) => row.batch === batch).every((row) => undone.includes(row.name)),
+  );
+}

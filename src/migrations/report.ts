@@ -1,6 +1,8 @@
+import { isFlagged, needsAllowDestructive } from '../sql/risk.js';
 import { RUNTIME_VERSIONS } from './fingerprint.js';
-import { describeSettings, type MigrationSettings } from './knexfile.js';
+import { settingsTable, type MigrationSettings } from './knexfile.js';
 import { describeHolder } from './lock.js';
+import { escapeControl } from './review.js';
 import { describeRequest } from './plan.js';
 import { oneLine, type RollbackResult, type ReviewedStatement } from './rollback.js';
 import type { StatusSnapshot } from './status.js';
@@ -12,14 +14,19 @@ export function renderSql(statements: readonly ReviewedStatement[]): string {
   for (const statement of statements) {
     if (statement.migration !== current) {
       current = statement.migration;
-      lines.push(`-- ${current ?? "Knex's bookkeeping"}`);
+      lines.push(`-- ${escapeControl(current ?? "Knex's bookkeeping")}`);
     }
-    const flags =
-      statement.risk === 'destructive' || statement.risk === 'security' || statement.risk === 'warning'
-        ? ` -- ${statement.risk}: ${statement.reasons.join('; ')}`
-        : '';
+    const flags = isFlagged(statement.risk) ? ` -- ${statement.risk}: ${statement.reasons.join('; ')}` : '';
     const failed = statement.error ? ` -- FAILED: ${statement.error}` : '';
-    lines.push(`${statement.sql.trim().replace(/;$/, '')};${flags}${failed}`);
+    const outcome =
+      statement.outcome === 'refused'
+        ? ' -- REFUSED: not sent'
+        : statement.outcome === 'would run'
+          ? ' -- WOULD RUN: not sent by the dry run (a ROLLBACK would not undo it)'
+          : '';
+    lines.push(
+      `${escapeControl(statement.sql.trim().replace(/;$/, ''), { keepLineBreaks: true })};${flags}${failed}${outcome}`,
+    );
   }
   return lines.join('\n');
 }
@@ -91,7 +98,7 @@ export function renderSummary(
     parts.push('');
   }
   if (settings) parts.push(...settingsTable(settings));
-  const blocked = result.statements.filter((s) => s.risk === 'destructive' || s.risk === 'security');
+  const blocked = result.statements.filter((s) => needsAllowDestructive(s.risk));
   if (blocked.length) {
     parts.push(
       '### Statements that destroy data or remove security',
@@ -113,7 +120,7 @@ export function renderSummary(
   if (result.lockChecks.length) parts.push('### Lock checks', '', ...result.lockChecks.map((line) => `- ${line}`), '');
   if (result.notes.length) parts.push(...result.notes.map((note) => `> ${note}`), '');
   if (result.statements.length) {
-    const blocked = result.statements.filter((s) => s.risk === 'destructive' || s.risk === 'security').length;
+    const blocked = result.statements.filter((s) => needsAllowDestructive(s.risk)).length;
     parts.push(
       `<details><summary>SQL executed (${result.statements.length} statements, ${blocked} destructive or security-removing)${result.committed ? '' : ' — rolled back'}</summary>`,
       '',
@@ -135,19 +142,6 @@ function fingerprintCovers(result: RollbackResult): string {
     ? `, and the local code they load: ${result.localCode.map((file) => `\`${escapeCell(file.path)}\``).join(', ')}`
     : ', and the local code they load (none)';
   return `It covers the rows to undo, their ${result.plan.length} migration file(s)${local}; Knex ${RUNTIME_VERSIONS.knex} and db-rollback-actions ${RUNTIME_VERSIONS.action}. A file a down() imports only while it runs is covered by a dry run's fingerprint only.`;
-}
-
-function settingsTable(settings: MigrationSettings): string[] {
-  return [
-    '### Migration settings',
-    '',
-    '| Setting | Value | From |',
-    '|---|---|---|',
-    ...describeSettings(settings).map(
-      (line) => `| ${line.setting} | \`${escapeCell(line.value)}\` | ${escapeCell(line.from) || '—'} |`,
-    ),
-    '',
-  ];
 }
 
 function describeOutcome(result: RollbackResult | undefined): string {

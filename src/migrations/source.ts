@@ -4,6 +4,7 @@ import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Knex } from 'knex';
 import { ConfigurationError } from '../common/errors.js';
+import { inDownFrame, newFrame } from './origin.js';
 import type { MigrationTracker } from './sql-capture.js';
 import { registerTypeScriptLoader, typeScriptFormat } from './typescript-loader.js';
 
@@ -93,8 +94,8 @@ export class FileMigrationSource implements Knex.MigrationSource<MigrationFile> 
     private readonly options: { disableTransactions?: boolean } = {},
   ) {}
 
-  async getMigrations(): Promise<MigrationFile[]> {
-    return [...this.files];
+  getMigrations(): Promise<MigrationFile[]> {
+    return Promise.resolve([...this.files]);
   }
 
   getMigrationName(migration: MigrationFile): string {
@@ -108,7 +109,7 @@ export class FileMigrationSource implements Knex.MigrationSource<MigrationFile> 
       if (this.options.disableTransactions) loaded = loaded.then(withoutDefaultTransaction);
       this.cache.set(migration.file, loaded);
     }
-    return loaded as Promise<MigrationModule>;
+    return loaded;
   }
 }
 
@@ -139,7 +140,15 @@ export class TrackingMigrationSource extends FileMigrationSource {
         tracker.current = migration.name;
         tracker.started.push(migration.name);
         const started = Date.now();
-        await loaded.down?.(knex);
+        const frame = newFrame(migration.name);
+        tracker.frames.push(frame);
+        await inDownFrame(
+          migration.name,
+          async () => {
+            await loaded.down?.(knex);
+          },
+          frame,
+        );
         tracker.finished.push(migration.name);
         tracker.current = undefined;
         tracker.onFinish?.(migration.name, Date.now() - started);

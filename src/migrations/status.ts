@@ -33,9 +33,12 @@ export interface LockState {
 /** Reads knex_migrations (empty when the table does not exist yet: nothing was ever migrated). */
 export async function readApplied(session: Session, schema: string, tableName: string): Promise<AppliedMigration[]> {
   if (!(await tableExists(session, schema, tableName))) return [];
-  const { rows } = await session.query(
-    `SELECT id, name, batch, migration_time FROM ${qualified(schema, tableName)} ORDER BY id`,
-  );
+  const { rows } = await session.query<{
+    id: number;
+    name: string;
+    batch: number;
+    migration_time: Date | string | null;
+  }>(`SELECT id, name, batch, migration_time FROM ${qualified(schema, tableName)} ORDER BY id`);
   return rows.map((row) => ({
     id: Number(row.id),
     name: String(row.name),

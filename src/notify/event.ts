@@ -1,3 +1,4 @@
+import { jsonText } from '../common/json.js';
 /**
  * What a notification says, gathered once from the `details` JSON the workflow passes
  * and the run's own environment, so Slack, the generic webhook and the status page all
@@ -10,7 +11,8 @@ export type RollbackStatus = (typeof statuses)[number];
 export interface Approval {
   /** The GitHub login of the reviewer. */
   user: string;
-  state: 'approved' | 'rejected' | string;
+  /** `approved` or `rejected` (kept as GitHub gives it). */
+  state: string;
   environments: string[];
   comment?: string;
 }
@@ -36,20 +38,6 @@ export interface RollbackEvent {
   details: Record<string, unknown>;
 }
 
-/** The details keys the notifications read; any other key is forwarded to the generic webhook only. */
-export const detailKeys = [
-  'environment',
-  'method',
-  'reason',
-  'ref',
-  'database',
-  'requested-by',
-  'migrations',
-  'snapshot-identifier',
-  'plan-fingerprint',
-  'message',
-] as const;
-
 /** Parses the `details` input: a JSON object, or empty. Throws with a readable message otherwise. */
 export function parseDetails(text: string | undefined): Record<string, unknown> {
   if (!text || !text.trim()) return {};
@@ -57,7 +45,7 @@ export function parseDetails(text: string | undefined): Record<string, unknown> 
   try {
     value = JSON.parse(text);
   } catch (error) {
-    throw new Error(`it is not JSON (${error instanceof Error ? error.message : String(error)})`);
+    throw new Error(`it is not JSON (${error instanceof Error ? error.message : String(error)})`, { cause: error });
   }
   if (value === null || typeof value !== 'object' || Array.isArray(value))
     throw new Error('it must be a JSON object such as {"reason": "...", "environment": "production"}');
@@ -92,12 +80,12 @@ export function toNameList(value: unknown): string[] {
       .map((item) => item.trim())
       .filter(Boolean);
   }
-  return [String(value)];
+  return [jsonText(value)];
 }
 
 function text(value: unknown): string | undefined {
   if (value === undefined || value === null) return undefined;
-  const result = String(value).trim();
+  const result = jsonText(value).trim();
   return result === '' ? undefined : result;
 }
 

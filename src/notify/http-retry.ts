@@ -6,10 +6,9 @@
  * at once. The whole exchange is bounded by `deadlineMs`: a notification must never
  * hold up the rollback it reports on.
  */
-
-export interface RetryLogger {
-  info(message: string): void;
-}
+import { systemClock, type Clock } from '../common/clock.js';
+import type { Logger } from '../common/logger.js';
+import { parseRetryAfter, retryReport } from '../common/retry.js';
 
 export interface RetryOptions {
   /** Attempts in all, the first included. */
@@ -22,9 +21,12 @@ export interface RetryOptions {
   deadlineMs?: number;
   /** Per-request timeout. */
   requestTimeoutMs?: number;
-  logger?: RetryLogger;
-  /** Injected in tests that count waits; defaults to setTimeout. */
-  sleep?: (ms: number) => Promise<void>;
+  /** The share of each backoff drawn at random (src/common/retry.ts); none by default. */
+  jitter?: number;
+  logger?: Logger;
+  /** Injected in tests, which count the waits instead of sleeping them. */
+  clock?: Clock;
+  random?: () => number;
   /** What to call the target in log lines (never the URL: webhook URLs are secrets). */
   label?: string;
 }
@@ -53,69 +55,73 @@ export function isRetryable(status: number): boolean {
   return status === 429 || status >= 500;
 }
 
-/**
- * Retry-After is either delta-seconds or an HTTP date (RFC 9110 10.2.3).
- * Returns milliseconds to wait, or undefined when absent or unreadable.
- */
-export function parseRetryAfter(value: string | null | undefined, now: number = Date.now()): number | undefined {
-  if (!value) return undefined;
-  const text = value.trim();
-  if (/^\d+(\.\d+)?$/.test(text)) return Math.round(Number(text) * 1000);
-  const date = Date.parse(text);
-  if (Number.isNaN(date)) return undefined;
-  return Math.max(0, date - now);
-}
+export { parseRetryAfter };
+
+type Answer = Omit<HttpResult, 'waits'> & { retryAfterMs?: number };
 
 export async function requestWithRetry(
   url: string,
   init: { method: string; headers?: Record<string, string>; body?: string },
   options: RetryOptions = {},
 ): Promise<HttpResult> {
+  const clock = options.clock ?? systemClock;
   const attempts = Math.max(1, options.attempts ?? defaultRetryOptions.attempts);
-  const baseDelay = options.baseDelayMs ?? defaultRetryOptions.baseDelayMs;
   const maxDelay = options.maxDelayMs ?? defaultRetryOptions.maxDelayMs;
-  const deadline = Date.now() + (options.deadlineMs ?? defaultRetryOptions.deadlineMs);
+  const deadline = clock.now() + (options.deadlineMs ?? defaultRetryOptions.deadlineMs);
   const requestTimeout = options.requestTimeoutMs ?? defaultRetryOptions.requestTimeoutMs;
-  const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
   const label = options.label ?? 'request';
-  const waits: number[] = [];
-  let last: HttpResult = { ok: false, status: 0, body: '', attempts: 0, waits };
+  const log = (message: string) => options.logger?.info(message);
 
-  for (let attempt = 1; attempt <= attempts; attempt++) {
-    let retryAfter: number | undefined;
-    try {
-      const remaining = Math.max(1, deadline - Date.now());
-      const response = await fetch(url, { ...init, signal: AbortSignal.timeout(Math.min(requestTimeout, remaining)) });
-      const body = await response.text();
-      last = { ok: response.ok, status: response.status, body, attempts: attempt, waits };
-      if (response.ok || !isRetryable(response.status)) return last;
-      retryAfter = parseRetryAfter(response.headers.get('retry-after'));
-    } catch (error) {
-      // No answer: refused, reset or timed out. As transient as a 503.
-      last = { ok: false, status: 0, body: '', attempts: attempt, waits, error: describeFetchError(error) };
-    }
-    if (attempt === attempts) break;
-
-    const backoff = baseDelay * 2 ** (attempt - 1);
-    const wait = retryAfter ?? Math.min(backoff, maxDelay);
-    if (wait > maxDelay) {
-      options.logger?.info(
-        `${label}: the server asks to wait ${Math.ceil(wait / 1000)}s, longer than the ${Math.ceil(maxDelay / 1000)}s allowed; giving up.`,
-      );
-      break;
-    }
-    if (Date.now() + wait >= deadline) {
-      options.logger?.info(`${label}: no time left for another attempt within the deadline; giving up.`);
-      break;
-    }
-    const why = last.status ? `HTTP ${last.status}` : last.error;
-    options.logger?.info(
-      `${label}: attempt ${attempt} of ${attempts} got ${why}; retrying in ${(wait / 1000).toFixed(1)}s${retryAfter !== undefined ? ' (Retry-After)' : ''}.`,
-    );
-    waits.push(wait);
-    await sleep(wait);
-  }
-  return last;
+  const report = await retryReport(
+    async (attempt): Promise<Answer> => {
+      try {
+        const remaining = Math.max(1, deadline - clock.now());
+        const signal = AbortSignal.timeout(Math.min(requestTimeout, remaining));
+        const response = await fetch(url, { ...init, signal });
+        const body = await response.text();
+        const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'));
+        return { ok: response.ok, status: response.status, body, attempts: attempt, retryAfterMs };
+      } catch (error) {
+        // No answer: refused, reset or timed out. As transient as a 503.
+        return { ok: false, status: 0, body: '', attempts: attempt, error: describeFetchError(error) };
+      }
+    },
+    {
+      maxAttempts: attempts,
+      deadline,
+      atDeadline: 'stop',
+      backoff: {
+        initialMs: options.baseDelayMs ?? defaultRetryOptions.baseDelayMs,
+        maxMs: maxDelay,
+        jitter: options.jitter,
+      },
+      clock,
+      random: options.random,
+      isRetryable: (outcome) => {
+        if (!outcome.ok) return true;
+        const answer = outcome.value;
+        if (answer.ok || (answer.status !== 0 && !isRetryable(answer.status))) return false;
+        return answer.retryAfterMs === undefined ? true : { retryAfterMs: answer.retryAfterMs };
+      },
+      onRetry: ({ attempt, outcome, waitMs, retryAfter }) => {
+        const answer = outcome.ok ? outcome.value : undefined;
+        const why = answer?.status ? `HTTP ${answer.status}` : answer?.error;
+        log(
+          `${label}: attempt ${attempt} of ${attempts} got ${why}; retrying in ${(waitMs / 1000).toFixed(1)}s${retryAfter ? ' (Retry-After)' : ''}.`,
+        );
+      },
+      onGiveUp: ({ reason, waitMs = 0 }) => {
+        if (reason === 'retry-after-too-long')
+          log(
+            `${label}: the server asks to wait ${Math.ceil(waitMs / 1000)}s, longer than the ${Math.ceil(maxDelay / 1000)}s allowed; giving up.`,
+          );
+        if (reason === 'deadline') log(`${label}: no time left for another attempt within the deadline; giving up.`);
+      },
+    },
+  );
+  // The attempt catches everything, so the outcome is always a value.
+  const { retryAfterMs: _retryAfterMs, ...last } = (report.outcome as { ok: true; value: Answer }).value;
+  return { ...last, waits: report.waits };
 }
 
 function describeFetchError(error: unknown): string {

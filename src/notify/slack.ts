@@ -1,5 +1,6 @@
 import { approverNames, statusWords, type RollbackEvent } from './event.js';
 import { requestWithRetry, type HttpResult, type RetryOptions } from './http-retry.js';
+import { escapeHtml } from '../common/html.js';
 
 /**
  * Slack incoming-webhook message (https://api.slack.com/messaging/webhooks): `text` is the
@@ -12,10 +13,8 @@ export interface SlackPayload {
   blocks: Array<Record<string, unknown>>;
 }
 
-/** Slack's mrkdwn control characters (&, <, >) escaped as Slack documents. */
-export function escapeSlack(value: string): string {
-  return value.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
+/** Slack's mrkdwn control characters (&, <, >) escaped as Slack documents: the same three as HTML. */
+export const escapeSlack = escapeHtml;
 
 /** Slack rejects a section text over 3000 characters; a long reason must not lose the message. */
 function clip(value: string, max: number): string {

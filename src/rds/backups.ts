@@ -33,6 +33,33 @@ export interface BackupReport {
   problems: string[];
 }
 
+/** `snapshot-identifier` given: that one snapshot, of this source, available. */
+async function checkNamedSnapshot(
+  client: RDSClient,
+  options: VerifyBackupOptions,
+  identifier: string,
+  report: BackupReport,
+): Promise<void> {
+  const { target } = options;
+  const name = describeTarget(target);
+  const snapshot = await findSnapshot(client, target.kind, identifier);
+  if (!snapshot) {
+    report.problems.push(`Snapshot "${identifier}" of ${name} was not found.`);
+    return;
+  }
+  report.snapshot = snapshot;
+  if (snapshot.sourceIdentifier && snapshot.sourceIdentifier !== target.identifier) {
+    report.problems.push(
+      `Snapshot "${snapshot.identifier}" was taken of "${snapshot.sourceIdentifier}", not of ${name}.`,
+    );
+  }
+  if (snapshot.status !== 'available') {
+    report.problems.push(
+      `Snapshot "${snapshot.identifier}" of ${name} is "${snapshot.status}"${progressText(snapshot)}, not "available".`,
+    );
+  }
+}
+
 export async function verifyBackup(client: RDSClient, options: VerifyBackupOptions): Promise<BackupReport> {
   const { target, now } = options;
   const name = describeTarget(target);
@@ -54,20 +81,7 @@ export async function verifyBackup(client: RDSClient, options: VerifyBackupOptio
   }
 
   if (options.snapshotIdentifier) {
-    const snapshot = await findSnapshot(client, target.kind, options.snapshotIdentifier);
-    if (!snapshot) {
-      problems.push(`Snapshot "${options.snapshotIdentifier}" of ${name} was not found.`);
-    } else {
-      report.snapshot = snapshot;
-      if (snapshot.sourceIdentifier && snapshot.sourceIdentifier !== target.identifier) {
-        problems.push(`Snapshot "${snapshot.identifier}" was taken of "${snapshot.sourceIdentifier}", not of ${name}.`);
-      }
-      if (snapshot.status !== 'available') {
-        problems.push(
-          `Snapshot "${snapshot.identifier}" of ${name} is "${snapshot.status}"${progressText(snapshot)}, not "available".`,
-        );
-      }
-    }
+    await checkNamedSnapshot(client, options, options.snapshotIdentifier, report);
   } else {
     const automated = await listSnapshots(client, target, 'automated');
     report.automatedSnapshotsSeen = automated.length;

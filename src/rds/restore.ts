@@ -29,9 +29,11 @@ import {
   type RestorePoint,
   type RestoreWindow,
 } from './restore-window.js';
-import { eventsText, type Logger } from './snapshot.js';
+import type { Logger } from '../common/logger.js';
+import { eventsText } from './snapshot.js';
 import { copyableTags, mergeTags, RUN_TAG, tagValue } from './tags.js';
-import { pollUntil, type Clock, type PollSchedule } from './wait.js';
+import type { Clock } from '../common/clock.js';
+import { poll, type PollSchedule } from '../common/retry.js';
 
 /** Settings for the new instance; unset fields come from the source when copying settings. */
 export interface RestoreSettings {
@@ -98,6 +100,74 @@ export function defaultWriterIdentifier(targetIdentifier: string): string {
   return `${targetIdentifier}-instance-1`;
 }
 
+/** The snapshot exists and is available, or the point in time lies in the restorable window. */
+async function checkRestorePoint(
+  client: RDSClient,
+  request: RestoreRequest,
+  source: SourceInfo,
+): Promise<{ window?: RestoreWindow; snapshot?: SnapshotInfo }> {
+  const isCluster = request.source.kind === 'cluster';
+  if (request.from.kind === 'snapshot') {
+    const snapshot = await findSnapshot(client, request.source.kind, request.from.identifier);
+    if (!snapshot)
+      throw new ConfigurationError(
+        `${isCluster ? 'DB cluster snapshot' : 'DB snapshot'} "${request.from.identifier}" was not found. Nothing was changed.`,
+      );
+    if (snapshot.status !== 'available') {
+      throw new ConfigurationError(
+        `Snapshot "${snapshot.identifier}" is "${snapshot.status}"; only an available snapshot can be restored. Nothing was changed.`,
+      );
+    }
+    return { snapshot };
+  }
+  const window = await restoreWindow(client, source);
+  if (request.from.kind === 'time') {
+    const problem = restoreTimeProblem(request.from.time, window, request.now);
+    if (problem)
+      throw new ConfigurationError(`Cannot restore ${describeTarget(request.source)}: ${problem} Nothing was changed.`);
+  } else if (!window.latest) {
+    throw new ConfigurationError(
+      `Cannot restore ${describeTarget(request.source)} to its latest restorable time: it has none (automated backups off?). Nothing was changed.`,
+    );
+  }
+  return { window };
+}
+
+/** Polls the new instance (and an Aurora writer) until every part is available; fails at once when one fails or vanishes. */
+async function waitUntilAvailable(
+  client: RDSClient,
+  request: RestoreRequest,
+  target: DbTarget,
+  writerIdentifier: string | undefined,
+  reused: boolean,
+) {
+  const { log } = request;
+  return poll(
+    async () => {
+      const state = await currentState(client, target, writerIdentifier);
+      for (const [what, status, sourceType, identifier] of state.parts) {
+        if (status === 'missing')
+          throw new Error(`${what} disappeared while being restored: RDS says it does not exist (deleted?).`);
+        if (RESTORE_FAILED.has(status)) {
+          const events = await recentEvents(client, sourceType, identifier);
+          throw new Error(`${what} is "${status}": the restore failed.${eventsText(events)}`);
+        }
+      }
+      if (state.parts.every(([, status]) => status === 'available')) return { done: true, value: state };
+      return { done: false, progress: state.parts.map(([what, status]) => `${what}: ${status}`).join(', ') };
+    },
+    {
+      what: writerIdentifier
+        ? `cluster "${target.identifier}" and writer "${writerIdentifier}" to become available`
+        : `instance "${target.identifier}" to become available`,
+      ...request.schedule,
+      checkFirst: reused,
+      clock: request.clock,
+      onPoll: (progress, elapsedMs) => log.info(`${progress} after ${formatDuration(elapsedMs)}`),
+    },
+  );
+}
+
 export async function restoreDatabase(client: RDSClient, request: RestoreRequest): Promise<RestoreResult> {
   const { log } = request;
   if (request.source.identifier.toLowerCase() === request.targetIdentifier.toLowerCase()) {
@@ -114,33 +184,7 @@ export async function restoreDatabase(client: RDSClient, request: RestoreRequest
   requireStandalone(source);
 
   // Everything is checked before the first write, so a bad restore point changes nothing.
-  let window: RestoreWindow | undefined;
-  let snapshot: SnapshotInfo | undefined;
-  if (request.from.kind === 'snapshot') {
-    snapshot = await findSnapshot(client, request.source.kind, request.from.identifier);
-    if (!snapshot)
-      throw new ConfigurationError(
-        `${isCluster ? 'DB cluster snapshot' : 'DB snapshot'} "${request.from.identifier}" was not found. Nothing was changed.`,
-      );
-    if (snapshot.status !== 'available') {
-      throw new ConfigurationError(
-        `Snapshot "${snapshot.identifier}" is "${snapshot.status}"; only an available snapshot can be restored. Nothing was changed.`,
-      );
-    }
-  } else {
-    window = await restoreWindow(client, source);
-    if (request.from.kind === 'time') {
-      const problem = restoreTimeProblem(request.from.time, window, request.now);
-      if (problem)
-        throw new ConfigurationError(
-          `Cannot restore ${describeTarget(request.source)}: ${problem} Nothing was changed.`,
-        );
-    } else if (!window.latest) {
-      throw new ConfigurationError(
-        `Cannot restore ${describeTarget(request.source)} to its latest restorable time: it has none (automated backups off?). Nothing was changed.`,
-      );
-    }
-  }
+  const { window, snapshot } = await checkRestorePoint(client, request, source);
 
   const settings = await resolveSettings(client, source, request);
   if (isCluster && !settings.instanceClass) {
@@ -197,27 +241,7 @@ export async function restoreDatabase(client: RDSClient, request: RestoreRequest
     const now = await currentState(client, target, writerIdentifier);
     return { ...result, ...now };
   }
-  const outcome = await pollUntil({
-    what: isCluster
-      ? `cluster "${target.identifier}" and writer "${writerIdentifier}" to become available`
-      : `instance "${target.identifier}" to become available`,
-    schedule: { ...request.schedule, checkFirst: reused },
-    clock: request.clock,
-    onPoll: (progress, elapsedMs) => log.info(`${progress} after ${formatDuration(elapsedMs)}`),
-    check: async () => {
-      const state = await currentState(client, target, writerIdentifier);
-      for (const [what, status, sourceType, identifier] of state.parts) {
-        if (status === 'missing')
-          throw new Error(`${what} disappeared while being restored: RDS says it does not exist (deleted?).`);
-        if (RESTORE_FAILED.has(status)) {
-          const events = await recentEvents(client, sourceType, identifier);
-          throw new Error(`${what} is "${status}": the restore failed.${eventsText(events)}`);
-        }
-      }
-      if (state.parts.every(([, status]) => status === 'available')) return { done: true, value: state };
-      return { done: false, progress: state.parts.map(([what, status]) => `${what}: ${status}`).join(', ') };
-    },
-  });
+  const outcome = await waitUntilAvailable(client, request, target, writerIdentifier, reused);
   return { ...result, ...outcome.value, waitedMs: outcome.waitedMs };
 }
 

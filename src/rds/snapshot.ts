@@ -3,6 +3,7 @@
 // wait for it on our own schedule, failing at once when it fails or disappears.
 import { CreateDBClusterSnapshotCommand, CreateDBSnapshotCommand, type RDSClient, type Tag } from '@aws-sdk/client-rds';
 import { formatDuration } from '../common/duration.js';
+import type { Logger } from '../common/logger.js';
 import { ConfigurationError } from '../common/errors.js';
 import { awsErrorCode } from './client.js';
 import { describeSource, describeTarget, requireStandalone, type DbTarget, type SourceInfo } from './source.js';
@@ -15,12 +16,8 @@ import {
   type SnapshotInfo,
 } from './snapshots.js';
 import { RUN_TAG, tagValue } from './tags.js';
-import { pollUntil, WaitTimeoutError, type Clock, type PollSchedule } from './wait.js';
-
-export interface Logger {
-  info(message: string): void;
-  warning(message: string): void;
-}
+import type { Clock } from '../common/clock.js';
+import { poll, WaitTimeoutError, type PollSchedule } from '../common/retry.js';
 
 export interface SnapshotRequest {
   target: DbTarget;
@@ -88,12 +85,8 @@ export async function takeSnapshot(client: RDSClient, request: SnapshotRequest):
     return { source, snapshot, reused, waitedMs: 0, polls: 0 };
   }
   const identifier = snapshot.identifier;
-  const outcome = await pollUntil({
-    what: `snapshot "${identifier}" to become available`,
-    schedule: { ...request.schedule, checkFirst: reused },
-    clock: request.clock,
-    onPoll: (progress, elapsedMs) => log.info(`${identifier}: ${progress} after ${formatDuration(elapsedMs)}`),
-    check: async () => {
+  const outcome = await poll(
+    async () => {
       const current = await findSnapshot(client, target.kind, identifier);
       if (!current) {
         const events = await recentEvents(client, snapshotSourceType(target), identifier);
@@ -110,7 +103,14 @@ export async function takeSnapshot(client: RDSClient, request: SnapshotRequest):
       }
       return { done: false, progress: `${current.status}${progress(current)}` };
     },
-  }).catch((error: unknown) => {
+    {
+      what: `snapshot "${identifier}" to become available`,
+      ...request.schedule,
+      checkFirst: reused,
+      clock: request.clock,
+      onPoll: (progress, elapsedMs) => log.info(`${identifier}: ${progress} after ${formatDuration(elapsedMs)}`),
+    },
+  ).catch((error: unknown) => {
     if (error instanceof WaitTimeoutError) {
       throw new WaitTimeoutError(
         `${error.message} RDS is still making it: a re-run of this workflow run waits for the same snapshot instead of starting another. Do not roll back before it is available.`,

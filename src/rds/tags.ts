@@ -36,10 +36,6 @@ export function tagValueProblem(key: string, value: string): string | undefined 
   return undefined;
 }
 
-export function isValidTag(tag: Tag): boolean {
-  return tagKeyProblem(tag.Key ?? '') === undefined && tagValueProblem(tag.Key ?? '', tag.Value ?? '') === undefined;
-}
-
 /**
  * Free text made into a valid tag value: characters RDS refuses become spaces, runs of
  * spaces collapse, and the result is cut to the limit with "..." so a reader sees it was cut.

@@ -1,11 +1,12 @@
+import { escapeHtml } from '../common/html.js';
 import type { RollbackRecord } from './record.js';
 
 /** The record as Markdown, for the job summary and the file an auditor opens. */
 
-/** Table cells: a pipe or newline would break the row. */
+/** Table cells: a pipe or newline would break the row, and Markdown renders HTML someone typed as markup. */
 function cell(value: string | number | null | undefined): string {
   if (value === null || value === undefined || value === '') return '—';
-  return String(value).replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
+  return escapeHtml(String(value)).replace(/\|/g, '\\|').replace(/\r?\n/g, '<br>');
 }
 
 /** A fence longer than any run of backticks inside, so SQL with ``` cannot end the block. */
@@ -38,13 +39,9 @@ const outcomeMark: Record<string, string> = {
   skipped: '⏭️',
 };
 
-export function recordMarkdown(record: RollbackRecord): string {
-  const lines: string[] = [];
-  const mark = outcomeMark[record.result] ?? '';
-  lines.push(`# Migration rollback record: ${mark ? `${mark} ` : ''}${record.result}`);
-  lines.push('');
-  lines.push('| | |', '|---|---|');
-  const rows: Array<[string, string | number | null]> = [
+/** The record's facts, one table row each. */
+function factRows(record: RollbackRecord): Array<[string, string | number | null]> {
+  return [
     ['Repository', record.repository],
     ['Environment', record.environment],
     ['Database', record.database],
@@ -60,7 +57,15 @@ export function recordMarkdown(record: RollbackRecord): string {
     ['Snapshot before the change', record.snapshotIdentifier],
     ['Workflow run', record.runUrl],
   ];
-  for (const [label, value] of rows) lines.push(`| ${label} | ${cell(value)} |`);
+}
+
+export function recordMarkdown(record: RollbackRecord): string {
+  const lines: string[] = [];
+  const mark = outcomeMark[record.result] ?? '';
+  lines.push(`# Migration rollback record: ${mark ? `${mark} ` : ''}${escapeHtml(record.result)}`);
+  lines.push('');
+  lines.push('| | |', '|---|---|');
+  for (const [label, value] of factRows(record)) lines.push(`| ${label} | ${cell(value)} |`);
   lines.push('');
 
   lines.push('## Steps', '');

@@ -1,6 +1,7 @@
 import type { TimedJob } from '../github/run-jobs.js';
 import type { Approval } from '../notify/event.js';
 import { approverNames, toNameList } from '../notify/event.js';
+import { jsonText } from '../common/json.js';
 
 /**
  * The rollback record: the runbook's "Update Documentation", written by the pipeline so an
@@ -107,7 +108,7 @@ export function toPlan(value: unknown): PlannedMigration[] {
     if (item && typeof item === 'object') {
       const entry = item as Record<string, unknown>;
       return {
-        name: String(entry.name ?? '(unnamed)'),
+        name: jsonText(entry.name ?? '(unnamed)'),
         ...(typeof entry.batch === 'number' ? { batch: entry.batch } : {}),
         ...(typeof entry.transaction === 'boolean' ? { transaction: entry.transaction } : {}),
       };
@@ -122,15 +123,15 @@ export function toSteps(value: unknown): StepOutcome[] {
     return value.map((item) => {
       const entry = (item ?? {}) as Record<string, unknown>;
       return {
-        name: String(entry.name ?? '(unnamed)'),
-        outcome: String(entry.outcome ?? entry.conclusion ?? 'unknown'),
+        name: jsonText(entry.name ?? '(unnamed)'),
+        outcome: jsonText(entry.outcome ?? entry.conclusion ?? 'unknown'),
       };
     });
   }
   if (value && typeof value === 'object') {
     return Object.entries(value as Record<string, unknown>).map(([name, outcome]) => ({
       name,
-      outcome: outcome === '' || outcome === null || outcome === undefined ? 'not run' : String(outcome),
+      outcome: outcome === '' || outcome === null || outcome === undefined ? 'not run' : jsonText(outcome),
     }));
   }
   return [];

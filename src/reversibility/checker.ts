@@ -10,6 +10,7 @@ import {
   dropScratchDatabase,
   type ScratchDatabase,
 } from './scratch-database.js';
+import { silentLogger, type Logger } from '../common/logger.js';
 
 // The up/down/up loop. Every up() and down() runs as Knex's Migrator runs it in
 // production (Migrator#_waterfallBatch): in its own committed transaction, handed the
@@ -26,13 +27,6 @@ import {
 // themselves (600 steps for 200 migrations). Knex's Migrator still creates its tables
 // (migrate.list), so what a migration sees is what it sees in production.
 
-export interface CheckLogger {
-  info(message: string): void;
-  debug(message: string): void;
-}
-
-const silent: CheckLogger = { info: () => undefined, debug: () => undefined };
-
 export interface CheckOptions {
   /** A PostgreSQL server the check may create databases on; the database it names is never written. */
   serverUrl: string;
@@ -46,7 +40,7 @@ export interface CheckOptions {
   schema?: string;
   /** The knexfile's migrations.disableTransactions: migrations without config.transaction run outside a transaction. */
   disableTransactions?: boolean;
-  logger?: CheckLogger;
+  logger?: Logger;
 }
 
 export type Outcome = 'exact' | 'difference' | 'error';
@@ -112,7 +106,7 @@ class Session {
     source: FileMigrationSource,
     tableName: string,
     capture: CaptureOptions,
-    logger: CheckLogger,
+    logger: Logger,
   ): Promise<Session> {
     const knex = knexFactory({
       client: 'pg',
@@ -178,7 +172,7 @@ class Session {
  */
 export async function checkReversibility(options: CheckOptions): Promise<CheckResult> {
   const started = Date.now();
-  const logger = options.logger ?? silent;
+  const logger = options.logger ?? silentLogger;
   const tableName = options.migrationsTable ?? 'knex_migrations';
   const capture: CaptureOptions = { schema: options.schema ?? 'public', exclude: bookkeepingTables(tableName) };
   const selected = resolveOnly(options.files, options.only);
@@ -253,6 +247,7 @@ async function applyUnchecked(session: Session, file: MigrationFile): Promise<vo
   } catch (error) {
     throw new Error(
       `Migration ${file.name} (applied before the checked ones, as "only" asks) failed in up(): ${errorMessage(error)}`,
+      { cause: error },
     );
   }
 }
@@ -325,7 +320,7 @@ async function checkOne(session: Session, file: MigrationFile, source: FileMigra
 }
 
 /** Brings a fresh database to the state after `applied`: their ups, one committed migration at a time. */
-async function replayUps(session: Session, applied: readonly MigrationFile[], logger: CheckLogger): Promise<void> {
+async function replayUps(session: Session, applied: readonly MigrationFile[], logger: Logger): Promise<void> {
   logger.info(
     `  rebuilding the state after ${applied[applied.length - 1].name} on ${session.database.name} (replaying ${applied.length} up())`,
   );

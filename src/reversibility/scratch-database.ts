@@ -122,8 +122,3 @@ export async function dropLiveScratchDatabases(): Promise<string[]> {
   }
   return dropped;
 }
-
-/** Names of the scratch databases currently alive (for tests and the summary). */
-export function liveScratchDatabases(): string[] {
-  return [...live.keys()];
-}

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
-import type { CheckResult, SmokeLogger } from './types.js';
-import { silentLogger } from './types.js';
+import { silentLogger, type Logger } from '../common/logger.js';
+import type { CheckResult } from './types.js';
 
 export interface CommandOptions {
   command: string;
@@ -8,7 +8,7 @@ export interface CommandOptions {
   env?: NodeJS.ProcessEnv;
   /** Killed (with everything it started) after this long. */
   timeoutMs: number;
-  logger?: SmokeLogger;
+  logger?: Logger;
 }
 
 const TAIL_LINES = 20;

@@ -1,7 +1,9 @@
-import { backoffDelay } from './backoff.js';
+import { systemClock, type Clock } from '../common/clock.js';
+import { silentLogger, type Logger } from '../common/logger.js';
+import { retryReport } from '../common/retry.js';
 import type { BodyExpectation } from './expect-body.js';
 import type { StatusMatcher } from './expected-status.js';
-import { silentLogger, type CheckResult, type SmokeLogger } from './types.js';
+import type { CheckResult } from './types.js';
 
 export interface UrlCheckOptions {
   url: string;
@@ -14,11 +16,12 @@ export interface UrlCheckOptions {
   intervalMs: number;
   maxIntervalMs: number;
   requestTimeoutMs: number;
-  /** performance.now() after which no attempt starts and none is waited for. */
+  /** clock.now() after which no attempt starts and none is waited for. */
   deadline: number;
   /** Retry a 4xx other than 429 instead of failing at once. */
   retryOn4xx?: boolean;
-  logger?: SmokeLogger;
+  logger?: Logger;
+  clock?: Clock;
 }
 
 type Attempt =
@@ -35,37 +38,42 @@ const SNIPPET = 300;
  */
 export async function checkUrl(options: UrlCheckOptions): Promise<CheckResult> {
   const logger = options.logger ?? silentLogger;
-  let attempts = 0;
-  let last: Attempt | undefined;
-  while (attempts < options.attempts) {
-    const left = options.deadline - performance.now();
-    if (left <= 0 && attempts > 0) break;
-    attempts += 1;
-    last = await attempt(options, Math.max(1, Math.ceil(Math.min(options.requestTimeoutMs, left))));
-    if (last.ok) {
-      logger.info(`${options.url}: ${last.status} in ${Math.round(last.latencyMs)}ms (attempt ${attempts})`);
-      return {
-        check: options.url,
-        kind: 'url',
-        passed: true,
-        attempts,
-        lastStatus: last.status,
-        latencyMs: Math.round(last.latencyMs),
-      };
-    }
-    logger.info(`${options.url}: attempt ${attempts}/${options.attempts} failed: ${last.error}`);
-    if (!last.retry || attempts >= options.attempts) break;
-    const pause = Math.min(
-      backoffDelay(attempts, options.intervalMs, options.maxIntervalMs),
-      options.deadline - performance.now(),
-    );
-    if (pause <= 0) break;
-    await new Promise((resolve) => setTimeout(resolve, pause));
+  const clock = options.clock ?? systemClock;
+  const report = await retryReport(
+    async (number) => {
+      const left = options.deadline - clock.now();
+      const result = await attempt(options, Math.max(1, Math.ceil(Math.min(options.requestTimeoutMs, left))));
+      if (result.ok)
+        logger.info(`${options.url}: ${result.status} in ${Math.round(result.latencyMs)}ms (attempt ${number})`);
+      else logger.info(`${options.url}: attempt ${number}/${options.attempts} failed: ${result.error}`);
+      return result;
+    },
+    {
+      maxAttempts: options.attempts,
+      deadline: options.deadline,
+      // A pause that would reach the deadline is not slept: the verdict is the same, only later.
+      atDeadline: 'stop',
+      backoff: { initialMs: options.intervalMs, maxMs: options.maxIntervalMs },
+      clock,
+      isRetryable: (outcome) => outcome.ok && !outcome.value.ok && outcome.value.retry,
+    },
+  );
+  // `attempt` catches everything: the outcome is always a value.
+  const last = (report.outcome as { ok: true; value: Attempt }).value;
+  const attempts = report.attempts;
+  if (last.ok) {
+    return {
+      check: options.url,
+      kind: 'url',
+      passed: true,
+      attempts,
+      lastStatus: last.status,
+      latencyMs: Math.round(last.latencyMs),
+    };
   }
-  const failure = last as Exclude<Attempt, { ok: true }>;
-  const why = !failure.retry
+  const why = !last.retry
     ? ''
-    : attempts >= options.attempts
+    : report.stopped === 'attempts'
       ? ` (gave up after ${attempts} attempts)`
       : ` (overall deadline reached after ${attempts} attempts)`;
   return {
@@ -73,10 +81,10 @@ export async function checkUrl(options: UrlCheckOptions): Promise<CheckResult> {
     kind: 'url',
     passed: false,
     attempts,
-    lastStatus: failure.status,
-    latencyMs: Math.round(failure.latencyMs),
-    error: `${failure.error}${why}`,
-    snippet: failure.snippet,
+    lastStatus: last.status,
+    latencyMs: Math.round(last.latencyMs),
+    error: `${last.error}${why}`,
+    snippet: last.snippet,
   };
 }
 

@@ -3,7 +3,9 @@ import { checkTables, type TableExpectation } from './database-tables.js';
 import type { BodyExpectation } from './expect-body.js';
 import type { StatusMatcher } from './expected-status.js';
 import { checkUrl } from './http-check.js';
-import { silentLogger, type CheckResult, type SmokeLogger } from './types.js';
+import { systemClock, type Clock } from '../common/clock.js';
+import { silentLogger, type Logger } from '../common/logger.js';
+import type { CheckResult } from './types.js';
 
 export interface SmokeOptions {
   urls: string[];
@@ -21,7 +23,8 @@ export interface SmokeOptions {
   commandCwd?: string;
   commandEnv?: NodeJS.ProcessEnv;
   database?: { url: string; tables: TableExpectation[] };
-  logger?: SmokeLogger;
+  logger?: Logger;
+  clock?: Clock;
 }
 
 export interface SmokeReport {
@@ -36,7 +39,8 @@ export interface SmokeReport {
  */
 export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
   const logger = options.logger ?? silentLogger;
-  const deadline = performance.now() + options.deadlineMs;
+  const clock = options.clock ?? systemClock;
+  const deadline = clock.now() + options.deadlineMs;
   const urlChecks = options.urls.map((url) =>
     checkUrl({
       url,
@@ -50,6 +54,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
       deadline,
       retryOn4xx: options.retryOn4xx,
       logger,
+      clock,
     }),
   );
   const databaseCheck = options.database ? checkTables(options.database.url, options.database.tables) : undefined;
@@ -64,7 +69,7 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
           command: options.command,
           cwd: options.commandCwd,
           env: options.commandEnv,
-          timeoutMs: deadline - performance.now(),
+          timeoutMs: deadline - clock.now(),
           logger,
         }),
       );

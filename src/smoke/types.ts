@@ -1,10 +1,3 @@
-export interface SmokeLogger {
-  info(line: string): void;
-  warning(line: string): void;
-}
-
-export const silentLogger: SmokeLogger = { info() {}, warning() {} };
-
 /** One check's verdict, as the `results` output and the summary show it. */
 export interface CheckResult {
   /** The URL, `command: ...` or `database tables`. */

@@ -26,7 +26,7 @@ export const BUNDLED_WASM = 'libpg-query.wasm';
 
 // The child: loads libpg-query's Emscripten glue (CommonJS) with the .wasm located explicitly,
 // then answers {id, op, texts} with {id, replies}. The struct layout read here is the one
-// libpg-query's own parseSync and scanSync read (wasm/index.cjs of the pinned version).
+// libpg-query's own parseSync and scanSync read (wasm/index.cjs of the version pinned exactly in package.json: update both together).
 const CHILD_SOURCE = String.raw`
 const [gluePath, wasmPath] = process.argv.slice(1);
 const glue = require(gluePath);
@@ -77,7 +77,7 @@ function locateParserFiles(): { glue: string; wasm: string } {
   const bundled = { glue: path.join(here, BUNDLED_GLUE), wasm: path.join(here, BUNDLED_WASM) };
   if (fs.existsSync(bundled.glue) && fs.existsSync(bundled.wasm)) return bundled;
   // process.getBuiltinModule keeps ncc from trying to bundle what this resolves.
-  const { createRequire } = process.getBuiltinModule('node:module') as typeof import('node:module');
+  const { createRequire } = process.getBuiltinModule('node:module');
   try {
     const glue = createRequire(import.meta.url).resolve('libpg-query/wasm/libpg-query.js');
     return { glue, wasm: path.join(path.dirname(glue), 'libpg-query.wasm') };

@@ -44,7 +44,7 @@ describe('restart bundle', () => {
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.outputs['restarted-at']).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
-    const workloads = JSON.parse(run.outputs.workloads);
+    const workloads = JSON.parse(run.outputs.workloads) as Array<{ seconds: unknown }>;
     expect(workloads).toEqual([
       expect.objectContaining({
         workload: 'deployment/ticket-service',
@@ -94,7 +94,7 @@ describe('restart bundle', () => {
     expect(run.errors[0]).toMatch(
       /^Rollout not complete: deployment\/crashing timed out: timed out after 1s; last status: .*\. Not ready: crashing-\w+-\w+ CrashLoopBackOff \(Error: relation "idempotency_keys" does not exist/,
     );
-    const [entry] = JSON.parse(run.outputs.workloads);
+    const [entry] = JSON.parse(run.outputs.workloads) as Array<Record<string, unknown>>;
     expect(entry).toMatchObject({
       outcome: 'timed-out',
       notReadyPods: [expect.objectContaining({ reason: 'CrashLoopBackOff' })],
@@ -109,7 +109,7 @@ describe('restart bundle', () => {
     expect(run.errors[0]).toMatch(
       /deployment\/stalled failed: deployment "stalled" exceeded its progress deadline\. Not ready: stalled-\S+ ReadinessProbeFailing \(Readiness probe failed: HTTP probe failed with statuscode: 503\)/,
     );
-    expect(JSON.parse(run.outputs.workloads)[0].outcome).toBe('failed');
+    expect((JSON.parse(run.outputs.workloads) as Array<{ outcome: string }>)[0].outcome).toBe('failed');
   });
 
   it('reports a paused deployment and patches nothing', async () => {

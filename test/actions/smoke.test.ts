@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import type { CheckResult } from '../../src/smoke/types.js';
 import { createDatabase, type TestDatabase } from '../helpers/database.js';
 import { runBundle } from '../helpers/run-bundle.js';
 import { migrateTicketService } from '../helpers/ticket-service.js';
@@ -44,7 +45,7 @@ describe('smoke bundle', () => {
     expect(run.errors).toEqual([]);
     expect(run.code).toBe(0);
     expect(run.outputs.passed).toBe('true');
-    const results = JSON.parse(run.outputs.results);
+    const results = JSON.parse(run.outputs.results) as CheckResult[];
     expect(
       results.map((result: { kind: string; passed: boolean; attempts: number }) => [
         result.kind,
@@ -102,7 +103,7 @@ describe('smoke bundle', () => {
     });
     expect(run.code).toBe(1);
     expect(run.outputs.passed).toBe('false');
-    const results = JSON.parse(run.outputs.results);
+    const results = JSON.parse(run.outputs.results) as CheckResult[];
     expect(results).toEqual([
       expect.objectContaining({ check: `${server.url}/wrong-body`, passed: false, attempts: 2, lastStatus: 200 }),
       expect.objectContaining({ check: `${server.url}/missing`, passed: false, attempts: 1, lastStatus: 404 }),
@@ -110,7 +111,7 @@ describe('smoke bundle', () => {
         check: `${server.url}/slow`,
         passed: false,
         attempts: 2,
-        error: expect.stringContaining('request timeout'),
+        error: expect.stringContaining('request timeout') as string,
       }),
       expect.objectContaining({ kind: 'command', skipped: true }),
     ]);
@@ -128,7 +129,7 @@ describe('smoke bundle', () => {
     });
     expect(run.code).toBe(1);
     expect(run.outputs.passed).toBe('false');
-    const [result] = JSON.parse(run.outputs.results);
+    const [result] = JSON.parse(run.outputs.results) as CheckResult[];
     expect(result).toMatchObject({
       kind: 'database',
       missingTables: [],

@@ -307,7 +307,7 @@ export async function startFakeRds(options: FakeRdsOptions = {}): Promise<FakeRd
   function xml(name: string, value: Value): string {
     if (value === undefined || value === null) return '';
     if (value instanceof Date) return `<${name}>${value.toISOString()}</${name}>`;
-    if (Array.isArray(value)) return `<${name}>${value.join('')}</${name}>`;
+    if (Array.isArray(value)) return `<${name}>${(value as string[]).join('')}</${name}>`;
     if (typeof value === 'object')
       return `<${name}>${Object.entries(value)
         .map(([key, inner]) => xml(key, inner))

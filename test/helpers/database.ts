@@ -27,11 +27,14 @@ export function withDatabase(url: string, database: string): string {
   return parsed.toString();
 }
 
-export async function adminQuery(sql: string, params: unknown[] = []): Promise<pg.QueryResult> {
+export async function adminQuery(
+  sql: string,
+  params: unknown[] = [],
+): Promise<pg.QueryResult<Record<string, unknown>>> {
   const client = new pg.Client({ connectionString: adminUrl() });
   await client.connect();
   try {
-    return await client.query(sql, params);
+    return await client.query<Record<string, unknown>>(sql, params);
   } finally {
     await client.end();
   }
@@ -53,11 +56,11 @@ export async function createDatabase(label = 'test'): Promise<TestDatabase> {
       instances.push(instance);
       return instance;
     },
-    async query(sql, params = []) {
+    async query<T extends pg.QueryResultRow>(sql: string, params: unknown[] = []): Promise<T[]> {
       const client = new pg.Client({ connectionString: url });
       await client.connect();
       try {
-        return (await client.query(sql, params)).rows;
+        return (await client.query<T>(sql, params)).rows;
       } finally {
         await client.end();
       }

@@ -38,8 +38,37 @@ export interface BundleOptions {
   onSpawn?: (child: import('node:child_process').ChildProcess) => void;
 }
 
+const checked = new Map<string, Promise<void>>();
+
+/**
+ * Builds dist/<name> from the current sources unless it already is their build (scripts/build.mjs
+ * --if-stale compares a hash of the sources the bundle imports, the lockfile and the build script, and
+ * of the bundle itself, with the stamp its last build wrote). A bundle test can then never pass
+ * against a stale dist/: an edit to src/ is in the bundle the test runs. Checked once per test file.
+ */
+export function ensureBundle(name: string): Promise<void> {
+  let done = checked.get(name);
+  if (!done) {
+    done = new Promise<void>((resolve, reject) => {
+      const child = spawn(process.execPath, [path.join(repoRoot, 'scripts', 'build.mjs'), '--if-stale', name], {
+        cwd: repoRoot,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      let output = '';
+      child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+      child.on('close', (code) =>
+        code === 0 ? resolve() : reject(new Error(`Building dist/${name} failed (exit ${code}):\n${output}`)),
+      );
+    });
+    checked.set(name, done);
+  }
+  return done;
+}
+
 /** Runs dist/<name>/index.js the way the runner does: Node 24, INPUT_* variables, file commands. */
 export async function runBundle(name: string, options: BundleOptions = {}): Promise<BundleRun> {
+  await ensureBundle(name);
   const work = fs.mkdtempSync(path.join(os.tmpdir(), `bundle-${name}-`));
   const outputFile = path.join(work, 'output');
   const summaryFile = path.join(work, 'summary');
@@ -129,7 +158,7 @@ export function parseFileCommand(text: string): Record<string, string> {
  */
 export function actionDefaults(action: string): Record<string, string> {
   const metadata = YAML.parse(fs.readFileSync(path.join(repoRoot, 'actions', action, 'action.yml'), 'utf8')) as {
-    inputs?: Record<string, { default?: unknown }>;
+    inputs?: Record<string, { default?: string | number | boolean }>;
   };
   const defaults: Record<string, string> = {};
   for (const [name, input] of Object.entries(metadata.inputs ?? {})) {

@@ -1,3 +1,4 @@
+import { silentLogger } from '../../src/common/logger.js';
 import { ConfigurationError } from '../../src/common/errors.js';
 import { workloadApi } from '../../src/kube/client.js';
 import { loadKubeconfig } from '../../src/kube/kubeconfig.js';
@@ -21,7 +22,11 @@ async function start(workloads: Array<Omit<FakeWorkload, 'namespace'>>, options:
 
 function restart(api: RestartOptions['api'], lines: string[], extra: Partial<RestartOptions> = {}) {
   const lines_: string[] = [];
-  const logger = { info: (line: string) => lines_.push(line), warning: (line: string) => lines_.push(`WARN ${line}`) };
+  const logger = {
+    ...silentLogger,
+    info: (line: string) => lines_.push(line),
+    warning: (line: string) => lines_.push(`WARN ${line}`),
+  };
   const report = restartWorkloads({
     api,
     workloads: parseWorkloads(lines, ns),

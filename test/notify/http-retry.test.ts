@@ -1,5 +1,7 @@
 import { parseRetryAfter, requestWithRetry } from '../../src/notify/http-retry.js';
 import { startSlackWebhook, type SlackWebhookFake } from '../fakes/slack-webhook.js';
+import { silentLogger } from '../../src/common/logger.js';
+import { manualClock } from '../helpers/manual-clock.js';
 
 const post = {
   method: 'POST',
@@ -18,19 +20,17 @@ describe('requestWithRetry against a local Slack webhook', () => {
 
   it('waits as long as Retry-After says after a 429, then delivers', async () => {
     slack.fail({ status: 429, retryAfter: '1', body: 'rate_limited' });
-    const started = Date.now();
-    const result = await requestWithRetry(slack.webhookUrl, post, { baseDelayMs: 10 });
-    const elapsed = Date.now() - started;
+    const clock = manualClock();
+    const result = await requestWithRetry(slack.webhookUrl, post, { baseDelayMs: 10, clock });
     expect(result).toMatchObject({ ok: true, status: 200, attempts: 2, waits: [1000] });
-    expect(elapsed).toBeGreaterThanOrEqual(950);
+    expect(clock.sleeps).toEqual([1000]);
     expect(slack.requests).toHaveLength(2);
-    expect(slack.requests[1].at - slack.requests[0].at).toBeGreaterThanOrEqual(950);
     expect(slack.messages).toEqual([{ text: 'hello' }]);
   });
 
   it('honours a Retry-After given as an HTTP date', async () => {
     slack.fail({ status: 429, retryAfter: new Date(Date.now() + 2000).toUTCString() });
-    const result = await requestWithRetry(slack.webhookUrl, post, { baseDelayMs: 10 });
+    const result = await requestWithRetry(slack.webhookUrl, post, { baseDelayMs: 10, clock: manualClock() });
     expect(result.ok).toBe(true);
     // HTTP dates have whole seconds: the wait is between 1 and 2 s.
     expect(result.waits[0]).toBeGreaterThan(900);
@@ -39,8 +39,10 @@ describe('requestWithRetry against a local Slack webhook', () => {
 
   it('retries 5xx with growing backoff and succeeds', async () => {
     slack.fail({ status: 500 }, { status: 502 }, { status: 503 });
-    const result = await requestWithRetry(slack.webhookUrl, post, { baseDelayMs: 20 });
+    const clock = manualClock();
+    const result = await requestWithRetry(slack.webhookUrl, post, { baseDelayMs: 20, clock });
     expect(result).toMatchObject({ ok: true, status: 200, attempts: 4, waits: [20, 40, 80] });
+    expect(clock.sleeps).toEqual([20, 40, 80]);
     expect(slack.messages).toHaveLength(1);
   });
 
@@ -60,21 +62,23 @@ describe('requestWithRetry against a local Slack webhook', () => {
   it('gives up at once when Retry-After is longer than the longest wait allowed', async () => {
     slack.fail({ status: 429, retryAfter: '120' });
     const lines: string[] = [];
-    const started = Date.now();
+    const clock = manualClock();
     const result = await requestWithRetry(slack.webhookUrl, post, {
       maxDelayMs: 5000,
-      logger: { info: (line) => lines.push(line) },
+      clock,
+      logger: { ...silentLogger, info: (line) => lines.push(line) },
     });
-    expect(Date.now() - started).toBeLessThan(2000);
+    expect(clock.sleeps).toEqual([]);
     expect(result).toMatchObject({ ok: false, status: 429, attempts: 1 });
     expect(lines.join('\n')).toMatch(/asks to wait 120s, longer than the 5s allowed/);
   });
 
   it('stops at the deadline rather than sleeping past it', async () => {
     slack.fail({ status: 503 }, { status: 503 }, { status: 503 });
-    const started = Date.now();
-    const result = await requestWithRetry(slack.webhookUrl, post, { baseDelayMs: 400, deadlineMs: 700 });
-    expect(Date.now() - started).toBeLessThan(1500);
+    const clock = manualClock();
+    const result = await requestWithRetry(slack.webhookUrl, post, { baseDelayMs: 400, deadlineMs: 700, clock });
+    // 400 ms, then 800 ms would pass the deadline: no second wait.
+    expect(clock.sleeps).toEqual([400]);
     expect(result.ok).toBe(false);
     expect(result.attempts).toBe(2);
   });

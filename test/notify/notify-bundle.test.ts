@@ -58,6 +58,29 @@ describe('dist/notify', () => {
       expect(visible(run.everything)).not.toContain(secret);
   });
 
+  it('shows a requested-by and a reason someone typed as text in the summary, never as markup', async () => {
+    const forged = JSON.stringify({
+      environment: 'production',
+      'requested-by': '<h1>FAKE: rollback approved</h1>',
+      reason: 'see <a href="https://evil.example/approve">approve</a>',
+    });
+    const run = await runBundle('notify', { env: env(), inputs: { status: 'requested', details: forged } });
+    expect(run.code).toBe(0);
+    expect(run.summary).not.toMatch(/<h1>FAKE|<a href/);
+    expect(run.summary).toContain('&lt;h1&gt;FAKE: rollback approved&lt;/h1&gt;');
+    expect(run.summary).toContain('see &lt;a href="https://evil.example/approve"&gt;approve&lt;/a&gt;');
+  });
+
+  it('never fails for a summary it cannot write: the notification still goes out', async () => {
+    const run = await runBundle('notify', {
+      env: { ...env(), GITHUB_STEP_SUMMARY: '' },
+      inputs: { status: 'requested', 'slack-webhook-url': slack.webhookUrl, details },
+    });
+    expect(run.code).toBe(0);
+    expect(run.outputs.delivered).toBe('["slack"]');
+    expect(run.stdout).toMatch(/::warning::The job summary was not written: GITHUB_STEP_SUMMARY is not set/);
+  });
+
   it('warns and succeeds when Slack stays down, so the rollback is never failed by a notification', async () => {
     slack.fail(...Array.from({ length: 5 }, () => ({ status: 503 })));
     const run = await runBundle('notify', {

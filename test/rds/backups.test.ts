@@ -130,25 +130,21 @@ describe('verifyBackup', () => {
   });
 
   it('checks an Aurora cluster through its cluster snapshots', async () => {
-    rds
-      .on(DescribeDBClustersCommand)
-      .resolves({
-        DBClusters: [
-          {
-            DBClusterIdentifier: 'aurora',
-            Status: 'available',
-            BackupRetentionPeriod: 1,
-            LatestRestorableTime: hoursAgo(0.05),
-          },
-        ],
-      });
-    rds
-      .on(DescribeDBClusterSnapshotsCommand)
-      .resolves({
-        DBClusterSnapshots: [
-          { DBClusterSnapshotIdentifier: 'rds:aurora-1', Status: 'available', SnapshotCreateTime: hoursAgo(5) },
-        ],
-      });
+    rds.on(DescribeDBClustersCommand).resolves({
+      DBClusters: [
+        {
+          DBClusterIdentifier: 'aurora',
+          Status: 'available',
+          BackupRetentionPeriod: 1,
+          LatestRestorableTime: hoursAgo(0.05),
+        },
+      ],
+    });
+    rds.on(DescribeDBClusterSnapshotsCommand).resolves({
+      DBClusterSnapshots: [
+        { DBClusterSnapshotIdentifier: 'rds:aurora-1', Status: 'available', SnapshotCreateTime: hoursAgo(5) },
+      ],
+    });
     const report = await verifyBackup(client, { ...options, target: { kind: 'cluster', identifier: 'aurora' } });
     expect(report.problems).toEqual([]);
     expect(report.snapshot?.identifier).toBe('rds:aurora-1');

@@ -1,12 +1,13 @@
 // The real RDSClient against the local RDS Query API server: wire format, paging, retries,
 // error codes and the snapshot life cycle, on the server's clock (no real waiting).
+import { silentLogger } from '../../src/common/logger.js';
 import { CreateDBSnapshotCommand, DescribeDBSnapshotsCommand } from '@aws-sdk/client-rds';
 import { startFakeRds, type FakeRdsServer } from '../fakes/rds-server.js';
 import { createRdsClient, isNotFound } from '../../src/rds/client.js';
 import { listSnapshots } from '../../src/rds/snapshots.js';
 import { describeSource } from '../../src/rds/source.js';
 import { takeSnapshot } from '../../src/rds/snapshot.js';
-import type { Clock } from '../../src/rds/wait.js';
+import type { Clock } from '../../src/common/clock.js';
 
 let fake: FakeRdsServer;
 beforeAll(() => {
@@ -21,7 +22,7 @@ afterEach(() => fake.close());
 
 const client = () => createRdsClient({ region: 'eu-west-1', endpoint: fake.url });
 /** Sleeping moves the fake's clock: a minute-long snapshot completes in milliseconds. */
-const fakeTime = (): Clock => ({ now: () => fake.clock.now(), sleep: async (ms) => fake.clock.advance(ms) });
+const fakeTime = (): Clock => ({ now: () => fake.clock.now(), sleep: (ms) => Promise.resolve(fake.clock.advance(ms)) });
 const prod = { kind: 'instance', identifier: 'prod' } as const;
 
 describe('fake RDS server with the real client', () => {
@@ -46,13 +47,19 @@ describe('fake RDS server with the real client', () => {
   it('answers errors with RDS codes and statuses', async () => {
     const error = await client()
       .send(new DescribeDBSnapshotsCommand({ DBSnapshotIdentifier: 'missing' }))
-      .catch((e) => e);
+      .then(
+        () => ({ name: 'no error', $metadata: { httpStatusCode: 200 } }),
+        (e: unknown) => e as { name: string; $metadata: { httpStatusCode?: number } },
+      );
     expect(error.name).toBe('DBSnapshotNotFoundFault');
     expect(error.$metadata.httpStatusCode).toBe(404);
     expect(isNotFound(error)).toBe(true);
     const paging = await client()
       .send(new DescribeDBSnapshotsCommand({ MaxRecords: 5 }))
-      .catch((e) => e);
+      .then(
+        () => ({ name: 'no error', $metadata: { httpStatusCode: 200 } }),
+        (e: unknown) => e as { name: string; $metadata: { httpStatusCode?: number } },
+      );
     expect(paging.name).toBe('InvalidParameterValue');
   });
 
@@ -84,7 +91,10 @@ describe('fake RDS server with the real client', () => {
           Tags: [{ Key: 'reason', Value: 'roll back NOW!' }],
         }),
       )
-      .catch((e) => e);
+      .then(
+        () => ({ name: 'no error', $metadata: { httpStatusCode: 200 } }),
+        (e: unknown) => e as { name: string; $metadata: { httpStatusCode?: number } },
+      );
     expect(error.name).toBe('InvalidParameterValue');
     expect(fake.snapshots.size).toBe(0);
   });
@@ -99,7 +109,7 @@ describe('fake RDS server with the real client', () => {
       wait: true,
       schedule: { intervalMs: 5000, timeoutMs: 600_000 },
       clock: fakeTime(),
-      log: { info: (m) => progress.push(m), warning: () => {} },
+      log: { ...silentLogger, info: (m) => progress.push(m), warning: () => {} },
     });
     expect(result.snapshot.status).toBe('available');
     expect(result.polls).toBe(12);
@@ -122,14 +132,15 @@ describe('fake RDS server with the real client', () => {
       schedule: { intervalMs: 5000, timeoutMs: 3_600_000 },
       clock: {
         now: () => fake.clock.now(),
-        sleep: async (ms) => {
+        sleep: (ms) => {
           fake.clock.advance(ms);
           // Someone deletes it 12 s in.
           if (fake.clock.now() - fake.snapshots.get('instance:doomed')!.createTime.getTime() >= 10_000)
             fake.snapshots.get('instance:doomed')!.vanishAfterMs = 0;
+          return Promise.resolve();
         },
       },
-      log: { info: () => {}, warning: () => {} },
+      log: { ...silentLogger, info: () => {}, warning: () => {} },
     });
     await expect(pending).rejects.toThrow(
       'Snapshot "doomed" of DB instance "prod" disappeared while it was being created',

@@ -1,3 +1,4 @@
+import { silentLogger } from '../../src/common/logger.js';
 import {
   CreateDBInstanceCommand,
   DBClusterNotFoundFault,
@@ -11,7 +12,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { restoreDatabase, type RestoreRequest } from '../../src/rds/restore.js';
-import { manualClock } from './manual-clock.js';
+import { manualClock } from '../helpers/manual-clock.js';
 
 const rds = mockClient(RDSClient);
 const client = new RDSClient({ region: 'us-east-1' });
@@ -32,7 +33,7 @@ function request(fields: Partial<RestoreRequest> = {}): RestoreRequest {
     schedule: { intervalMs: 5000, timeoutMs: 3_600_000 },
     clock: manualClock(),
     now,
-    log: { info: () => {}, warning: () => {} },
+    log: { ...silentLogger, info: () => {}, warning: () => {} },
     ...fields,
   };
 }
@@ -140,11 +141,9 @@ describe('restoreDatabase (RDS instance)', () => {
   });
 
   it('refuses an existing target that this run did not create', async () => {
-    rds
-      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'prod-recovery' })
-      .resolves({
-        DBInstances: [{ DBInstanceIdentifier: 'prod-recovery', DBInstanceStatus: 'available', TagList: [] }],
-      });
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'prod-recovery' }).resolves({
+      DBInstances: [{ DBInstanceIdentifier: 'prod-recovery', DBInstanceStatus: 'available', TagList: [] }],
+    });
     await expect(restoreDatabase(client, request())).rejects.toThrow(
       'already exists and was not created by this workflow run',
     );
@@ -172,18 +171,16 @@ describe('restoreDatabase (Aurora cluster)', () => {
         },
       ],
     });
-    rds
-      .on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'aurora-writer' })
-      .resolves({
-        DBInstances: [
-          {
-            DBInstanceIdentifier: 'aurora-writer',
-            DBInstanceClass: 'db.r6g.2xlarge',
-            DBInstanceStatus: 'available',
-            DBParameterGroups: [{ DBParameterGroupName: 'aurora-instance' }],
-          },
-        ],
-      });
+    rds.on(DescribeDBInstancesCommand, { DBInstanceIdentifier: 'aurora-writer' }).resolves({
+      DBInstances: [
+        {
+          DBInstanceIdentifier: 'aurora-writer',
+          DBInstanceClass: 'db.r6g.2xlarge',
+          DBInstanceStatus: 'available',
+          DBParameterGroups: [{ DBParameterGroupName: 'aurora-instance' }],
+        },
+      ],
+    });
     rds
       .on(DescribeDBClustersCommand, { DBClusterIdentifier: 'aurora-recovery' })
       .rejectsOnce(new DBClusterNotFoundFault({ message: 'nf', $metadata: {} }))

@@ -1,3 +1,4 @@
+import { silentLogger } from '../../src/common/logger.js';
 import {
   CreateDBSnapshotCommand,
   DBSnapshotAlreadyExistsFault,
@@ -9,7 +10,7 @@ import {
 } from '@aws-sdk/client-rds';
 import { mockClient } from 'aws-sdk-client-mock';
 import { takeSnapshot, type SnapshotRequest } from '../../src/rds/snapshot.js';
-import { manualClock } from './manual-clock.js';
+import { manualClock } from '../helpers/manual-clock.js';
 
 const rds = mockClient(RDSClient);
 const client = new RDSClient({ region: 'us-east-1' });
@@ -25,7 +26,7 @@ function request(fields: Partial<SnapshotRequest> = {}): SnapshotRequest {
     wait: true,
     schedule: { intervalMs: 5000, timeoutMs: 3_600_000 },
     clock: manualClock(),
-    log: { info: (m) => logs.push(m), warning: (m) => logs.push(m) },
+    log: { ...silentLogger, info: (m) => logs.push(m), warning: (m) => logs.push(m) },
     ...fields,
   };
 }
@@ -95,11 +96,9 @@ describe('takeSnapshot', () => {
     rds
       .on(DescribeDBSnapshotsCommand, { DBSnapshotIdentifier: 'pre-rollback-20250101-100000' })
       .resolves({ DBSnapshots: [snapshot('failed', 12)] });
-    rds
-      .on(DescribeEventsCommand)
-      .resolves({
-        Events: [{ Message: 'Snapshot failed: insufficient storage', Date: new Date('2025-01-01T10:01:00Z') }],
-      });
+    rds.on(DescribeEventsCommand).resolves({
+      Events: [{ Message: 'Snapshot failed: insufficient storage', Date: new Date('2025-01-01T10:01:00Z') }],
+    });
     const clock = manualClock();
     await expect(takeSnapshot(client, request({ clock }))).rejects.toThrow(
       'Snapshot "pre-rollback-20250101-100000" of DB instance "prod" is "failed": it will not complete. RDS events: 2025-01-01T10:01:00.000Z Snapshot failed: insufficient storage.',
@@ -131,13 +130,11 @@ describe('takeSnapshot', () => {
   });
 
   it('sends an Aurora member instance to its cluster before any snapshot is attempted', async () => {
-    rds
-      .on(DescribeDBInstancesCommand)
-      .resolves({
-        DBInstances: [
-          { DBInstanceIdentifier: 'prod', DBInstanceStatus: 'available', DBClusterIdentifier: 'ticket-aurora' },
-        ],
-      });
+    rds.on(DescribeDBInstancesCommand).resolves({
+      DBInstances: [
+        { DBInstanceIdentifier: 'prod', DBInstanceStatus: 'available', DBClusterIdentifier: 'ticket-aurora' },
+      ],
+    });
     await expect(takeSnapshot(client, request())).rejects.toThrow(
       'is an instance of Aurora cluster "ticket-aurora": backups, snapshots and restores are the cluster\'s. Use db-cluster-identifier: ticket-aurora.',
     );

@@ -212,6 +212,29 @@ describe('dist/record', () => {
     ...extra,
   });
 
+  it('shows a reason and a requester someone typed as text in the summary and the Markdown, never as markup', async () => {
+    const directory = path.join(work, 'forged');
+    const run = await runBundle('record', {
+      env: env(),
+      inputs: inputs({
+        directory,
+        reason: '<h1>FAKE: rollback approved</h1>',
+        'requested-by': '<a href="https://evil.example/approve">approve</a>',
+      }),
+    });
+    expect(run.code).toBe(0);
+    const markdown = fs.readFileSync(run.outputs['markdown-path'], 'utf8');
+    for (const shown of [run.summary, markdown]) {
+      expect(shown).not.toMatch(/<h1>FAKE|<a href/);
+      expect(shown).toContain('&lt;h1&gt;FAKE: rollback approved&lt;/h1&gt;');
+      expect(shown).toContain('&lt;a href="https://evil.example/approve"&gt;approve&lt;/a&gt;');
+    }
+    // The JSON keeps what was typed: it is data, not a page.
+    expect(JSON.parse(fs.readFileSync(run.outputs['json-path'], 'utf8'))).toMatchObject({
+      reason: '<h1>FAKE: rollback approved</h1>',
+    });
+  });
+
   it('writes JSON and Markdown files, the summary, and the S3 copy', async () => {
     const directory = path.join(work, 'ok');
     const run = await runBundle('record', {
@@ -220,7 +243,7 @@ describe('dist/record', () => {
     });
     expect(run.code).toBe(0);
     expect(run.outputs.directory).toBe(directory);
-    const saved = JSON.parse(fs.readFileSync(run.outputs['json-path'], 'utf8'));
+    const saved = JSON.parse(fs.readFileSync(run.outputs['json-path'], 'utf8')) as { jobs: Array<{ name: string }> };
     expect(saved).toMatchObject({
       schema: 'db-rollback-actions/record@1',
       result: 'succeeded',
@@ -255,7 +278,9 @@ describe('dist/record', () => {
     });
     expect(run.code).toBe(0);
     expect(run.stdout).toMatch(/::warning::Input "plan" is not valid JSON/);
-    expect(JSON.parse(fs.readFileSync(run.outputs['json-path'], 'utf8')).unparsed.plan).toBe('[{"name": "007_add');
+    expect(
+      (JSON.parse(fs.readFileSync(run.outputs['json-path'], 'utf8')) as { unparsed: { plan: string } }).unparsed.plan,
+    ).toBe('[{"name": "007_add');
   });
 
   it('fails when the S3 copy fails, after writing the files and the summary', async () => {

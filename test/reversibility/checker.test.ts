@@ -1,3 +1,4 @@
+import { silentLogger } from '../../src/common/logger.js';
 import path from 'node:path';
 import { listMigrationFiles } from '../../src/migrations/source.js';
 import { checkReversibility, type CheckOptions, type MigrationCheck } from '../../src/reversibility/checker.js';
@@ -10,7 +11,7 @@ const corpus = (name: string) =>
 /** Runs a check and remembers which scratch databases it announced, to prove they are gone. */
 async function check(options: Omit<CheckOptions, 'serverUrl'>) {
   const lines: string[] = [];
-  const logger = { info: (message: string) => lines.push(message), debug: () => undefined };
+  const logger = { ...silentLogger, info: (message: string) => lines.push(message) };
   const scratch = () => [...new Set(lines.join('\n').match(/verify_reversible_[0-9a-f]+/g) ?? [])];
   try {
     return {

@@ -49,7 +49,7 @@ describe('the verify-reversible action (bundle)', () => {
         lost: [],
       },
     ]);
-    const report = JSON.parse(fs.readFileSync(run.outputs.report, 'utf8'));
+    const report = JSON.parse(fs.readFileSync(run.outputs.report, 'utf8')) as { exact: string[] };
     expect(report.exact).toEqual([
       '001_create_tickets.ts',
       '002_add_ticket_scans.ts',

@@ -4,6 +4,7 @@ import path from 'node:path';
 import { adminQuery, createDatabase, type TestDatabase } from '../helpers/database.js';
 import { repoRoot, runBundle, type BundleRun } from '../helpers/run-bundle.js';
 import { BATCH_ONE, BATCH_TWO, migrateTicketService, ticketServiceDir } from '../helpers/ticket-service.js';
+import { FileMigrationSource, listMigrationFiles } from '../../src/migrations/source.js';
 import { applyBatches, copyProject, faultsProject, migrationRows } from './helpers.js';
 
 // dist/rollback/index.js run as the runner runs it: Node 24, INPUT_* variables, GITHUB_OUTPUT
@@ -118,9 +119,51 @@ describe('the rollback action bundle', () => {
     expect(JSON.parse(run.outputs.applied)).toHaveLength(7);
     expect(run.summary).toContain('**Result: failed.**');
     expect(run.summary).toMatch(
-      /### Statements that destroy data or remove security\n\n_Not committed._[\s\S]*\| 004_add_rls_role_verification.ts \| `DROP POLICY IF EXISTS ticket_scans_tenant_isolation ON ticket_scans` \| security \|/,
+      /### Statements that destroy data or remove security\n\n_Not committed._[\s\S]*\| 004_add_rls_role_verification.ts \| `DROP POLICY IF EXISTS tickets_tenant_isolation ON tickets` \| security \|/,
     );
     expect(await migrationRows(db.query)).toHaveLength(7);
+  });
+
+  it('refuses the COMMIT hack in a dry run through the bundle: exit 1, COMMIT shown as refused, nothing changed', async () => {
+    const dir = copyProject(project);
+    try {
+      fs.writeFileSync(
+        path.join(dir, 'migrations', '008_commit_hack.cjs'),
+        "exports.up = async (knex) => { await knex.raw('CREATE TABLE h1 AS SELECT generate_series(1, 500) AS id'); };\nexports.down = async (knex) => { await knex.raw('DROP TABLE h1; COMMIT; BEGIN'); };\n",
+      );
+      const knex = db.knex();
+      await knex.migrate.latest({
+        migrationSource: new FileMigrationSource(
+          listMigrationFiles([path.join(dir, 'migrations')]).filter((file) => file.name.endsWith('.cjs')),
+        ),
+        disableMigrationsListValidation: true,
+      });
+      await knex.destroy();
+      const rows = await migrationRows(db.query);
+      const run = await rollback(
+        {
+          mode: 'plan',
+          'dry-run': 'true',
+          'allow-destructive': 'true',
+          knexfile: undefined,
+          'migrations-dir': 'migrations',
+        },
+        { cwd: dir },
+      );
+      expect(run.code).toBe(1);
+      expect(run.errors[0]).toContain(
+        '008_commit_hack.cjs sent "COMMIT". Transaction control from a migration is refused',
+      );
+      expect(run.outputs.sql).toMatch(/^DROP TABLE h1; -- destructive: .* -- REFUSED: not sent$/m);
+      expect(run.outputs.sql).toMatch(/^COMMIT; -- warning: .* -- REFUSED: not sent$/m);
+      expect(run.outputs.sql).toMatch(/^BEGIN; -- REFUSED: not sent$/m);
+      expect((await db.query('SELECT count(*)::int AS n FROM h1'))[0].n).toBe(500);
+      expect(await migrationRows(db.query)).toEqual(rows);
+      expect((await db.query('SELECT is_locked FROM knex_migrations_lock'))[0].is_locked).toBe(0);
+    } finally {
+      await db.query('DROP TABLE IF EXISTS h1');
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('undoes one migration with mode down and allow-destructive', async () => {

@@ -387,6 +387,28 @@ describe('rollback faults', () => {
     expect((await migrationRows(db.query)).map((row) => row.name)).toEqual(['001_create_widgets.js']);
   });
 
+  it('refuses a destructive transactional segment without allow-destructive, even when non-atomic runs are allowed', async () => {
+    await apply([['001_create_widgets.js'], ['005_concurrent_index.js', '008_add_gadgets.js']]);
+    const before = await migrationRows(db.query);
+    const error = await failureOf(
+      runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowNonAtomic: true }))),
+    );
+    expect(error.message).toContain(
+      '- 008_add_gadgets.js: "DROP TABLE gadgets" (destructive: drops table public.gadgets and all its rows)',
+    );
+    expect(error.message).toMatch(/^Refused: .*allow-destructive is false. The statement was not sent/);
+    expect(error.message).toContain('Undone and committed: (none).');
+    expect(error.result!.rolledBack).toEqual([]);
+    expect(error.result!.statements).toContainEqual(
+      expect.objectContaining({ sql: 'DROP TABLE gadgets', migration: '008_add_gadgets.js', outcome: 'refused' }),
+    );
+    // Neither the refused segment nor the one after it ran.
+    expect(await tables()).toContain('gadgets');
+    expect(await db.query("SELECT 1 FROM pg_indexes WHERE indexname = 'widgets_name_idx'")).toHaveLength(1);
+    expect(await migrationRows(db.query)).toEqual(before);
+    expect(await lockFlag()).toBe(0);
+  });
+
   it('says exactly what is undone, what remains and how to resume when a segment fails', async () => {
     await apply([['001_create_widgets.js'], ['006_concurrent_index_failing.js', '008_add_gadgets.js']]);
     process.env.FAIL_CONCURRENT_DOWN = '1';

@@ -3,7 +3,8 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
 import { FileMigrationSource, listMigrationFiles } from '../../src/migrations/source.js';
-import { runRollback, type Logger, type RollbackOptions, type RollbackResult } from '../../src/migrations/rollback.js';
+import type { Logger } from '../../src/common/logger.js';
+import { runRollback, type RollbackOptions, type RollbackResult } from '../../src/migrations/rollback.js';
 import { classifyStatements } from '../../src/sql/classify.js';
 import { repoRoot } from '../helpers/run-bundle.js';
 import { ticketServiceMigrations } from '../helpers/ticket-service.js';
@@ -34,6 +35,7 @@ export function recordingLogger(): RecordingLogger {
     info: (message) => lines.push(message),
     warning: (message) => lines.push(`warning: ${message}`),
     debug: (message) => lines.push(`debug: ${message}`),
+    error: (message) => lines.push(`error: ${message}`),
     group: (_name, body) => body(),
   };
 }

@@ -63,15 +63,18 @@ describe('rollback on the ticket service', () => {
     expect(await tables()).toContain('failed_login_attempts');
   });
 
-  it('refuses destructive downs without allow-destructive, listing each statement, and changes nothing', async () => {
+  it('refuses the first destructive statement before it is sent, without allow-destructive, and changes nothing', async () => {
     const error = await failureOf(runRollback(rollbackOptions(db.url, { mode: 'rollback' })));
-    expect(error.message).toMatch(/Refused.*allow-destructive is false.*nothing was changed/s);
+    expect(error.message).toMatch(/Refused.*allow-destructive is false.*not sent.*nothing was changed/s);
     expect(error.message).toContain(
       '007_add_security_tables.ts: "DROP TABLE IF EXISTS failed_login_attempts" (destructive',
     );
-    expect(error.message).toContain(
-      '006_add_ticket_state_machine.ts: "ALTER TABLE tickets DROP COLUMN IF EXISTS blockchain_sync_status"',
-    );
+    const refused = error.result!.statements.filter((statement) => statement.outcome === 'refused');
+    expect(refused.map((statement) => statement.sql)).toEqual(['DROP TABLE IF EXISTS failed_login_attempts']);
+    // Nothing of 006 ran: the run stopped at the refusal.
+    expect(
+      error.result!.statements.some((statement) => statement.migration === '006_add_ticket_state_machine.ts'),
+    ).toBe(false);
     expect(await migrationRows(db.query)).toHaveLength(7);
     expect(await tables()).toContain('ticket_state_transitions');
     expect((await db.query('SELECT is_locked FROM knex_migrations_lock'))[0].is_locked).toBe(0);

@@ -1,4 +1,3 @@
-import { backoffDelay } from '../../src/smoke/backoff.js';
 import { parseExpectedTables } from '../../src/smoke/database-tables.js';
 import { parseExpectBody } from '../../src/smoke/expect-body.js';
 import { parseExpectedStatus } from '../../src/smoke/expected-status.js';
@@ -7,8 +6,8 @@ import { parseHeaders } from '../../src/smoke/headers.js';
 describe('parseExpectedStatus', () => {
   it('reads a status, a list, a range and a class', () => {
     const matcher = parseExpectedStatus('200, 204 300-302 4xx');
-    expect([200, 204, 301, 404, 499].every(matcher.matches)).toBe(true);
-    expect([201, 303, 500].some(matcher.matches)).toBe(false);
+    expect([200, 204, 301, 404, 499].every((status) => matcher.matches(status))).toBe(true);
+    expect([201, 303, 500].some((status) => matcher.matches(status))).toBe(false);
     expect(matcher.text).toBe('200, 204, 300-302, 4xx');
   });
 
@@ -87,14 +86,5 @@ describe('parseExpectedTables', () => {
     expect(() => parseExpectedTables(['tickets; DROP TABLE x'])).toThrow(
       /Input "expected-tables" has "tickets; DROP TABLE x"/,
     );
-  });
-});
-
-describe('backoffDelay', () => {
-  it('doubles from the interval up to the cap', () => {
-    expect([1, 2, 3, 4, 5, 6].map((retry) => backoffDelay(retry, 5000, 30000))).toEqual([
-      5000, 10000, 20000, 30000, 30000, 30000,
-    ]);
-    expect(backoffDelay(3, 60000, 30000)).toBe(60000);
   });
 });

@@ -177,11 +177,96 @@ describe('classifyStatements', () => {
       ]);
     });
 
-    it('leaves GRANT, ENABLE and FORCE ROW LEVEL SECURITY safe', async () => {
+    it('leaves ENABLE and FORCE ROW LEVEL SECURITY and a restrictive policy safe', async () => {
       const results = await classifyStatements([
-        'GRANT SELECT ON tickets TO app_user; GRANT admin TO alice; ALTER TABLE tickets ENABLE ROW LEVEL SECURITY; ALTER TABLE tickets FORCE ROW LEVEL SECURITY',
+        'ALTER TABLE tickets ENABLE ROW LEVEL SECURITY; ALTER TABLE tickets FORCE ROW LEVEL SECURITY; CREATE POLICY p ON tickets AS RESTRICTIVE USING (tenant_id = 1)',
       ]);
-      expect(results.map((result) => result.risk)).toEqual(['safe', 'safe', 'safe', 'safe']);
+      expect(results.map((result) => result.risk)).toEqual(['safe', 'safe', 'safe']);
+    });
+
+    it.each([
+      [
+        'GRANT ALL ON accounts TO PUBLIC',
+        'grants ALL PRIVILEGES on table public.accounts to PUBLIC, widening who can reach it',
+      ],
+      [
+        'GRANT SELECT ON tickets TO app_user',
+        'grants SELECT on table public.tickets to app_user, widening who can reach it',
+      ],
+      ['GRANT admin TO alice', 'grants membership in role admin to alice, with its privileges'],
+      [
+        'ALTER DEFAULT PRIVILEGES GRANT SELECT ON TABLES TO PUBLIC',
+        'grants SELECT on tables to PUBLIC, widening who can reach it, as a default for objects created from now on',
+      ],
+      [
+        'CREATE POLICY open ON accounts USING (true)',
+        'creates permissive row-level security policy open on public.accounts for PUBLIC: every row it lets through becomes visible, whatever the other policies say',
+      ],
+      [
+        'ALTER POLICY tickets_tenant_isolation ON tickets USING (true)',
+        'changes row-level security policy tickets_tenant_isolation on public.tickets, which can widen which rows it lets through',
+      ],
+      ['ALTER ROLE app_user SUPERUSER', 'changes role app_user (its attributes or password)'],
+      [
+        'SET session_replication_role = replica',
+        'sets session_replication_role, which turns off foreign keys, triggers and rules for the session',
+      ],
+      [
+        'SET LOCAL session_replication_role = replica',
+        'sets session_replication_role, which turns off foreign keys, triggers and rules for the session',
+      ],
+      ['SET ROLE admin', 'changes the role statements run as (SET ROLE)'],
+      ['SET SESSION AUTHORIZATION alice', 'changes the session user (SET SESSION AUTHORIZATION)'],
+      [
+        'ALTER TABLE tickets DISABLE TRIGGER tickets_touch',
+        'disables trigger tickets_touch on public.tickets: what it enforces or records stops',
+      ],
+      [
+        'ALTER TABLE tickets DISABLE TRIGGER ALL',
+        'disables the triggers on public.tickets: what they enforce or record stops',
+      ],
+      [
+        'ALTER TABLE tickets DISABLE RULE protect',
+        'disables rule protect on public.tickets: what it rewrites or enforces stops',
+      ],
+      [
+        'CREATE RULE ignore_writes AS ON INSERT TO accounts DO INSTEAD NOTHING',
+        'creates rule ignore_writes on public.accounts: rewrites what statements on the table do (DO INSTEAD replaces them)',
+      ],
+    ])('%s weakens security: %s', async (sql, reason) => {
+      expect(await classifyOne(sql)).toMatchObject({ sql, risk: 'security', reasons: [reason] });
+    });
+
+    it.each([
+      [
+        'ALTER SEQUENCE accounts_id_seq RESTART',
+        'restarts sequence public.accounts_id_seq: new rows can reuse values already handed out',
+      ],
+      ['TRUNCATE accounts', 'empties table public.accounts (TRUNCATE removes all its rows)'],
+      [
+        "COPY accounts FROM PROGRAM 'curl example.com'",
+        'runs the program "curl example.com" on the database server (COPY ... PROGRAM)',
+      ],
+      ["LOAD 'auto_explain'", 'loads the library "auto_explain" into the server process'],
+    ])('%s destroys data or cannot be checked: %s', async (sql, reason) => {
+      expect(await classifyOne(sql)).toMatchObject({ sql, risk: 'destructive', reasons: [reason] });
+    });
+
+    it('marks what a ROLLBACK cannot undo, and lists the functions a statement calls but not those in a DEFAULT', async () => {
+      expect((await classifyOne('ALTER SEQUENCE s RESTART')).effects?.irreversible).toEqual([
+        'sequence changes are not undone by ROLLBACK',
+      ]);
+      expect((await classifyOne("SELECT setval('s', 1), pg_temp.tidy()")).effects?.calls).toEqual([
+        ['setval'],
+        ['pg_temp', 'tidy'],
+      ]);
+      const table = await classifyOne("CREATE TABLE t (id int DEFAULT nextval('s'), at timestamptz DEFAULT now())");
+      expect(table.effects).toBeUndefined();
+      expect(
+        (await classifyOne('CREATE OR REPLACE FUNCTION f() RETURNS int AS $$ SELECT 1 $$ LANGUAGE sql')).effects,
+      ).toEqual({
+        replacesFunction: ['f'],
+      });
     });
   });
 
@@ -203,18 +288,21 @@ describe('classifyStatements', () => {
       ['DROP EXTENSION IF EXISTS pgcrypto', 'drops extension pgcrypto'],
       ['DROP RULE protect ON tickets', 'drops rule protect on public.tickets'],
       ['ALTER TABLE tickets DROP CONSTRAINT tickets_owner_fk', 'drops constraint tickets_owner_fk on public.tickets'],
-      ['ALTER TABLE tickets DISABLE TRIGGER tickets_touch', 'disables trigger tickets_touch on public.tickets'],
-      [
-        'ALTER POLICY tickets_tenant_isolation ON tickets USING (true)',
-        'changes row-level security policy tickets_tenant_isolation on public.tickets: check that it does not widen access',
-      ],
-      ['COMMIT', 'commits the transaction: what ran before it can no longer be undone with the rest'],
       ['DROP COLLATION german', 'drops collation public.german'],
     ])('%s is a warning: %s', async (sql, reason) => {
       expect(await classifyOne(sql)).toEqual({ sql, risk: 'warning', reasons: [reason] });
     });
 
-    it('leaves the savepoints Knex uses for nested transactions safe', async () => {
+    it('marks COMMIT as transaction control, for the guard to refuse', async () => {
+      expect(await classifyOne('COMMIT')).toEqual({
+        sql: 'COMMIT',
+        risk: 'warning',
+        reasons: ['commits the transaction: what ran before it can no longer be undone with the rest'],
+        effects: { transactionControl: true },
+      });
+    });
+
+    it('leaves savepoints safe but marks them, and BEGIN, as transaction control', async () => {
       const results = await classifyStatements([
         'BEGIN',
         'SAVEPOINT trx2',
@@ -222,21 +310,23 @@ describe('classifyStatements', () => {
         'ROLLBACK TO SAVEPOINT trx2',
       ]);
       expect(results.map((result) => result.risk)).toEqual(['safe', 'safe', 'safe', 'safe']);
+      expect(results.every((result) => result.effects?.transactionControl)).toBe(true);
     });
   });
 
   describe('statements it cannot classify', () => {
     it('counts a DO block as destructive, with the reason', async () => {
       const sql = "DO $$ BEGIN EXECUTE 'DROP TABLE ' || 'tickets'; END $$";
-      expect(await classifyOne(sql)).toEqual({
+      expect(await classifyOne(sql)).toMatchObject({
         sql,
         risk: 'destructive',
         reasons: ['runs a DO block: procedural code whose effect cannot be checked before it runs'],
+        effects: { irreversible: [expect.stringContaining('ROLLBACK')] },
       });
     });
 
     it('counts CALL and EXECUTE as destructive', async () => {
-      expect(await classifyOne('CALL archive_tickets(30)')).toEqual({
+      expect(await classifyOne('CALL archive_tickets(30)')).toMatchObject({
         sql: 'CALL archive_tickets(30)',
         risk: 'destructive',
         reasons: ['calls procedure public.archive_tickets, whose effect cannot be checked before it runs'],

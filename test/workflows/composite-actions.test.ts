@@ -10,8 +10,10 @@ import { node24, repoRoot } from '../helpers/run-bundle.js';
  * action passes them there), GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files, Node 24 first on PATH.
  */
 function runComposite(action: string, env: Record<string, string>, cwd?: string) {
-  const doc = YAML.parse(fs.readFileSync(path.join(repoRoot, 'actions', action, 'action.yml'), 'utf8'));
-  const step = doc.runs.steps[0] as { run: string; env: Record<string, string> };
+  const doc = YAML.parse(fs.readFileSync(path.join(repoRoot, 'actions', action, 'action.yml'), 'utf8')) as {
+    runs: { steps: Array<{ run: string; env: Record<string, string> }> };
+  };
+  const step = doc.runs.steps[0];
   // Every env value the action declares is an ${{ inputs.x }}: map each to the value the test gives.
   const declared = Object.keys(step.env);
   for (const key of Object.keys(env))

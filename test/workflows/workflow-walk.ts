@@ -99,6 +99,13 @@ export function workflowFiles(root: string): string[] {
   return files;
 }
 
+/** A `with:` value as YAML gives it: a string, or a number or boolean written bare. */
+function scalar(value: unknown): string | undefined {
+  return typeof value === 'string' || typeof value === 'number' || typeof value === 'boolean'
+    ? String(value)
+    : undefined;
+}
+
 export function loadWorkflow(root: string, file: string): Workflow {
   const doc = YAML.parse(fs.readFileSync(path.join(root, file), 'utf8')) as Mapping;
   const on = doc.on;
@@ -106,7 +113,7 @@ export function loadWorkflow(root: string, file: string): Workflow {
     typeof on === 'string'
       ? { [on]: null }
       : Array.isArray(on)
-        ? Object.fromEntries(on.map((event) => [event, null]))
+        ? Object.fromEntries((on as string[]).map((event) => [event, null]))
         : ((on ?? {}) as Mapping);
   return { file, on: events, concurrency: doc.concurrency, jobs: (doc.jobs ?? {}) as Record<string, Job> };
 }
@@ -123,10 +130,10 @@ export function changes(step: Step): boolean {
   const own = ownActionName(uses);
   if (own && ['snapshot', 'restore', 'restart', 'smoke'].includes(own)) return true;
   if (own === 'rollback') {
-    const mode = String(step.with?.mode ?? 'plan');
+    const mode = scalar(step.with?.mode) ?? 'plan';
     return !['plan', 'status'].includes(mode);
   }
-  if (own === 'notify') return String(step.with?.status ?? '') === 'started';
+  if (own === 'notify') return scalar(step.with?.status) === 'started';
   return uses.startsWith('aws-actions/configure-aws-credentials@');
 }
 

@@ -1,32 +1,35 @@
-import * as core from '@actions/core';
 import { ConfigurationError } from '../../common/errors.js';
-import { runAction } from '../common/run.js';
-import { checkGate, GateCheckError } from '../../github/environment-gate.js';
-import { Outputs } from './constants.js';
-import { getInputs } from './inputs.js';
+import { checkGate, GateCheckError, type GateReport } from '../../github/environment-gate.js';
+import { defineAction } from '../common/action.js';
+import { custom, flag, text } from '../common/inputs.js';
 
 /**
  * Fails the plan job when the approval gate would not stop anything: the environment is
  * missing (GitHub would create it unprotected) or has no required reviewers.
  */
-export async function run(): Promise<void> {
-  await runAction(async (secrets) => {
-    core.setOutput(Outputs.Passed, 'false');
-    core.setOutput(Outputs.Exists, 'false');
-    core.setOutput(Outputs.Reviewers, '[]');
-    core.setOutput(Outputs.PreventSelfReview, 'false');
-
-    const inputs = getInputs();
-    secrets.add(inputs.githubToken);
-    let report;
+export const action = defineAction({
+  name: 'check-gate',
+  inputs: {
+    /** The gate environment, e.g. production-rollback. */
+    environment: custom('environment', environmentName, { required: true }),
+    /** Token that reads the repository's environments (`actions: read`). */
+    githubToken: custom('github-token', token, { secret: true, default: '${{ github.token }}' }),
+    /** owner/repo whose environment is checked: the caller's repository in a called workflow. */
+    repository: text('repository'),
+    /** Fail, not warn, when the person who started the run may approve it. */
+    requirePreventSelfReview: flag('require-prevent-self-review', false),
+    /** Fail, not warn, when any branch may run against the environment. */
+    requireBranchPolicy: flag('require-branch-policy', false),
+  },
+  outputs: { passed: 'false', exists: 'false', reviewers: '[]', 'prevent-self-review': 'false' },
+  async run(inputs, { logger, setOutput, summary }) {
+    const repository = inputs.repository ?? process.env.GITHUB_REPOSITORY ?? '';
+    if (!/^[^/\s]+\/[^/\s]+$/.test(repository))
+      throw new ConfigurationError(`Input "repository" is "${repository}": it must be owner/repository.`);
+    let report: GateReport;
     try {
       report = await checkGate(
-        {
-          token: inputs.githubToken,
-          apiUrl: process.env.GITHUB_API_URL,
-          repository: inputs.repository,
-          environment: inputs.environment,
-        },
+        { token: inputs.githubToken, apiUrl: process.env.GITHUB_API_URL, repository, environment: inputs.environment },
         process.env.GITHUB_SERVER_URL,
       );
     } catch (error) {
@@ -42,17 +45,15 @@ export async function run(): Promise<void> {
         (inputs.requireBranchPolicy && /deployment branches/.test(warning));
       (strict ? problems : warnings).push(warning);
     }
-    for (const warning of warnings) core.warning(warning);
+    for (const warning of warnings) logger.warning(warning);
 
-    core.setOutput(Outputs.Exists, String(report.exists));
-    core.setOutput(
-      Outputs.Reviewers,
-      JSON.stringify(
-        report.reviewers.map((reviewer) => (reviewer.type === 'Team' ? `team:${reviewer.name}` : reviewer.name)),
-      ),
+    setOutput('exists', String(report.exists));
+    const reviewers = report.reviewers.map((reviewer) =>
+      reviewer.type === 'Team' ? `team:${reviewer.name}` : reviewer.name,
     );
-    core.setOutput(Outputs.PreventSelfReview, String(report.preventSelfReview));
-    core.setOutput(Outputs.Passed, String(problems.length === 0));
+    setOutput('reviewers', JSON.stringify(reviewers));
+    setOutput('prevent-self-review', String(report.preventSelfReview));
+    setOutput('passed', String(problems.length === 0));
 
     const reviewerText =
       report.reviewers
@@ -63,9 +64,9 @@ export async function run(): Promise<void> {
         ? 'protected branches only'
         : 'selected branches and tags'
       : 'any branch';
-    await core.summary
-      .addHeading(`Approval gate: ${inputs.environment} ${problems.length ? '— NOT protected' : '— protected'}`, 3)
-      .addTable([
+    summary
+      .heading(`Approval gate: ${inputs.environment} ${problems.length ? '— NOT protected' : '— protected'}`, 3)
+      .table([
         [
           { data: 'Setting', header: true },
           { data: 'Value', header: true },
@@ -76,10 +77,29 @@ export async function run(): Promise<void> {
         ['Wait timer', report.waitTimerMinutes ? `${report.waitTimerMinutes} min` : 'none'],
         ['Deployment branches', branches],
       ])
-      .addList([...problems.map((problem) => `❌ ${problem}`), ...warnings.map((warning) => `⚠️ ${warning}`)])
-      .write();
+      .list([...problems.map((problem) => `❌ ${problem}`), ...warnings.map((warning) => `⚠️ ${warning}`)]);
 
     if (problems.length) throw new ConfigurationError(problems.join('\n'));
-    core.info(`Environment "${inputs.environment}" requires approval by ${reviewerText}.`);
-  });
+    logger.info(`Environment "${inputs.environment}" requires approval by ${reviewerText}.`);
+  },
+});
+
+/** GitHub's environment names: up to 255 characters; a name with a newline or control character cannot be one. */
+function environmentName(value: string | undefined, name: string): string {
+  if (value === undefined) throw new ConfigurationError(`Input "${name}" is required and was not given.`);
+  // eslint-disable-next-line no-control-regex -- control characters are what is refused
+  if (value.length > 255 || /[\u0000-\u001f]/.test(value)) {
+    throw new ConfigurationError(
+      `Input "${name}" is not an environment name: at most 255 characters, no control characters.`,
+    );
+  }
+  return value;
+}
+
+function token(value: string | undefined, name: string): string {
+  if (!value)
+    throw new ConfigurationError(
+      `Input "${name}" is empty: the environment cannot be read without a token (the default is github.token).`,
+    );
+  return value;
 }

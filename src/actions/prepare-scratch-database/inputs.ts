@@ -1,69 +1,71 @@
 import { ConfigurationError } from '../../common/errors.js';
 import { connectionSecrets } from '../../common/secrets.js';
-import { resolveWorkingDirectory } from '../../common/working-directory.js';
-import { getSecret, getString } from '../common/inputs.js';
-import type { SecretRegistry } from '../common/run.js';
+import { custom, text } from '../common/inputs.js';
+import { workingDirectory } from '../common/working-directory.js';
 
-export interface PrepareScratchInputs {
-  /** The scratch database (never production). */
-  databaseUrl: string;
-  /** Production's applied migrations, in the order applied. */
-  applied: string[];
-  /** Production's plan: name and batch of each migration to undo. */
-  plan: Array<{ name: string; batch: number }>;
-  /** The caller's project directory, absolute. */
-  workingDirectory: string;
-  knexfile?: string;
-  knexEnvironment: string;
-  migrationsDir?: string;
-  migrationsTable?: string;
-  schema?: string;
-}
-
-function jsonArray(name: string): unknown[] {
-  const text = getString(name) ?? '[]';
-  let value: unknown;
+function jsonArray(value: string | undefined, name: string): unknown[] {
+  const given = value ?? '[]';
+  let parsed: unknown;
   try {
-    value = JSON.parse(text);
+    parsed = JSON.parse(given);
   } catch {
-    value = undefined;
+    parsed = undefined;
   }
-  if (!Array.isArray(value)) {
+  if (!Array.isArray(parsed)) {
     throw new ConfigurationError(
-      `Input "${name}" is not a JSON array: ${JSON.stringify(text.slice(0, 200))}. Pass the rollback action's ${name} output.`,
+      `Input "${name}" is not a JSON array: ${JSON.stringify(given.slice(0, 200))}. Pass the rollback action's ${name} output.`,
     );
   }
-  return value;
+  return parsed;
 }
 
-export function getInputs(secrets: SecretRegistry): PrepareScratchInputs {
-  const databaseUrl = getSecret('database-url', { required: true });
-  secrets.add(...connectionSecrets(databaseUrl));
-  if (!/^postgres(ql)?:\/\//i.test(databaseUrl)) {
-    throw new ConfigurationError(
-      'Input "database-url" must be a PostgreSQL URL such as postgres://user:password@host:5432/database.',
-    );
-  }
-  const applied = jsonArray('applied');
-  if (!applied.every((name) => typeof name === 'string')) {
-    throw new ConfigurationError(
-      'Input "applied" must be a JSON array of migration names (the rollback action\'s applied output).',
-    );
-  }
-  const plan = jsonArray('plan').filter(
-    (step): step is { name: string; batch: number } =>
-      typeof (step as { name?: unknown } | null)?.name === 'string' &&
-      typeof (step as { batch?: unknown }).batch === 'number',
-  );
-  return {
-    databaseUrl,
-    applied: applied,
-    plan,
-    workingDirectory: resolveWorkingDirectory(getString('working-directory')),
-    knexfile: getString('knexfile'),
-    knexEnvironment: getString('knex-environment') ?? 'production',
-    migrationsDir: getString('migrations-dir'),
-    migrationsTable: getString('migrations-table'),
-    schema: getString('schema'),
-  };
-}
+/** The prepare-scratch-database action's inputs as action.yml declares them. */
+export const inputs = {
+  /** The scratch database (never production). */
+  databaseUrl: custom(
+    'database-url',
+    (value, name) => {
+      if (value === undefined) throw new ConfigurationError(`Input "${name}" is required and was not given.`);
+      if (!/^postgres(ql)?:\/\//i.test(value)) {
+        throw new ConfigurationError(
+          `Input "${name}" must be a PostgreSQL URL such as postgres://user:password@host:5432/database.`,
+        );
+      }
+      return value;
+    },
+    { required: true, secret: true, derive: connectionSecrets },
+  ),
+  /** Production's applied migrations, in the order applied. */
+  applied: custom(
+    'applied',
+    (value, name) => {
+      if (value === undefined) throw new ConfigurationError(`Input "${name}" is required and was not given.`);
+      const applied = jsonArray(value, name);
+      if (!applied.every((entry) => typeof entry === 'string')) {
+        throw new ConfigurationError(
+          `Input "${name}" must be a JSON array of migration names (the rollback action's applied output).`,
+        );
+      }
+      return applied;
+    },
+    { required: true },
+  ),
+  /** Production's plan: name and batch of each migration to undo (other entries are ignored). */
+  plan: custom(
+    'plan',
+    (value, name) =>
+      jsonArray(value, name).filter(
+        (step): step is { name: string; batch: number } =>
+          typeof (step as { name?: unknown } | null)?.name === 'string' &&
+          typeof (step as { batch?: unknown }).batch === 'number',
+      ),
+    { default: '[]' },
+  ),
+  /** The caller's project directory, absolute: knexfile and migrations-dir resolve from it. */
+  workingDirectory: workingDirectory(),
+  knexfile: text('knexfile'),
+  knexEnvironment: text('knex-environment', { default: 'production' }),
+  migrationsDir: text('migrations-dir'),
+  migrationsTable: text('migrations-table'),
+  schema: text('schema'),
+};

@@ -1,22 +1,15 @@
-import * as core from '@actions/core';
-import { escapeHtml } from '../../common/html.js';
+import { errorMessage } from '../../common/errors.js';
+import type { Summary } from '../common/summary.js';
 
-// @actions/core's summary helpers insert text as HTML unescaped: everything a person typed or
-// AWS answered goes through escapeHtml first.
-
-/** A two-column table of facts for the job summary. */
-export function factsTable(
-  rows: Array<[string, string | number | undefined]>,
-): Parameters<typeof core.summary.addTable>[0] {
-  return [
+/** A two-column table of facts for the job summary (the Summary escapes every cell). */
+export function factsTable(summary: Summary, rows: Array<[string, string | number | undefined]>): Summary {
+  return summary.table([
     [
       { data: 'What', header: true },
       { data: 'Value', header: true },
     ],
-    ...rows
-      .filter(([, value]) => value !== undefined && value !== '')
-      .map(([label, value]) => [label, escapeHtml(String(value))]),
-  ];
+    ...rows.filter(([, value]) => value !== undefined && value !== '').map(([label, value]) => [label, String(value)]),
+  ]);
 }
 
 export function iso(date: Date | undefined): string {
@@ -24,16 +17,11 @@ export function iso(date: Date | undefined): string {
 }
 
 /** What a reviewer sees when the step failed after its inputs were accepted. */
-export async function writeFailureSummary(
+export function failureSummary(
+  summary: Summary,
   title: string,
   rows: Array<[string, string | number | undefined]>,
   error: unknown,
-): Promise<void> {
-  core.summary.addHeading(title, 2);
-  core.summary.addTable(factsTable(rows));
-  core.summary.addHeading('Error', 3);
-  core.summary.addCodeBlock(escapeHtml(error instanceof Error ? error.message : String(error)));
-  await core.summary.write();
+): void {
+  factsTable(summary.heading(title, 2), rows).heading('Error', 3).code(errorMessage(error));
 }
-
-export { escapeHtml };

@@ -1,11 +1,49 @@
 import os from 'node:os';
 import path from 'node:path';
-import * as core from '@actions/core';
 import { ConfigurationError } from '../../common/errors.js';
-import { getSecret, getString } from '../common/inputs.js';
+import type { Logger } from '../../common/logger.js';
 import type { RecordFields } from '../../report/record.js';
 import { parseS3Uri, type S3Location } from '../../report/s3.js';
-import { Inputs } from './constants.js';
+import type { ParsedInputs } from '../common/inputs.js';
+import { custom, secret, text } from '../common/inputs.js';
+
+/** The record action's inputs as action.yml declares them. The JSON ones are parsed by `recordInputs`. */
+export const inputs = {
+  result: text('result'),
+  environment: text('environment'),
+  database: text('database'),
+  method: text('method'),
+  ref: text('ref'),
+  reason: text('reason'),
+  requestedBy: text('requested-by'),
+  plan: text('plan'),
+  planFingerprint: text('plan-fingerprint'),
+  sql: text('sql'),
+  snapshotIdentifier: text('snapshot-identifier'),
+  appliedBefore: text('applied-before'),
+  appliedAfter: text('applied-after'),
+  rolledBack: text('rolled-back'),
+  steps: text('steps'),
+  startedAt: custom('started-at', (value, name) => {
+    if (value !== undefined && Number.isNaN(Date.parse(value)))
+      throw new ConfigurationError(
+        `Input "${name}" is "${value}": it must be an ISO 8601 time such as 2026-11-29T03:15:00Z.`,
+      );
+    return value;
+  }),
+  details: text('details'),
+  githubToken: secret('github-token', { default: '${{ github.token }}' }),
+  gateEnvironment: text('gate-environment'),
+  /** Where the files are written. */
+  directory: text('directory'),
+  s3Uri: custom('s3-uri', (value, name) => {
+    if (value === undefined) return undefined;
+    const parsed = parseS3Uri(value);
+    if ('error' in parsed) throw new ConfigurationError(`Input "${name}" is "${value}": ${parsed.error}.`);
+    return { uri: value, location: parsed };
+  }),
+  s3Region: text('s3-region'),
+};
 
 /** The record's fields as inputs give them (approvals and job timings come from the GitHub API), and where to write it. */
 export interface RecordInputs extends Omit<RecordFields, 'approvals' | 'jobs' | 'unparsed'> {
@@ -13,7 +51,6 @@ export interface RecordInputs extends Omit<RecordFields, 'approvals' | 'jobs' | 
   unparsed: Record<string, string>;
   githubToken?: string;
   gateEnvironment?: string;
-  /** Where the files are written. */
   directory: string;
   s3?: { uri: string; location: S3Location; region?: string };
 }
@@ -22,68 +59,47 @@ export interface RecordInputs extends Omit<RecordFields, 'approvals' | 'jobs' | 
  * JSON from earlier jobs: a job that failed leaves its outputs empty or cut short. That must
  * not cost the record, so what does not parse is kept verbatim and warned about.
  */
-function json(name: Inputs, unparsed: Record<string, string>): unknown {
-  const text = getString(name);
-  if (text === undefined) return undefined;
-  try {
-    return JSON.parse(text);
-  } catch {
-    core.warning(`Input "${name}" is not valid JSON; it is kept verbatim in the record.`);
-    unparsed[name] = text;
-    return undefined;
-  }
-}
-
-export function getInputs(): RecordInputs {
+export function recordInputs(given: ParsedInputs<typeof inputs>, logger: Logger): RecordInputs {
   const unparsed: Record<string, string> = {};
-  const s3Uri = getString(Inputs.S3Uri);
-  let s3: RecordInputs['s3'];
-  if (s3Uri) {
-    const parsed = parseS3Uri(s3Uri);
-    if ('error' in parsed) throw new ConfigurationError(`Input "${Inputs.S3Uri}" is "${s3Uri}": ${parsed.error}.`);
-    s3 = {
-      uri: s3Uri,
-      location: parsed,
-      region: getString(Inputs.S3Region) ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION,
-    };
-  }
-  const startedAt = getString(Inputs.StartedAt);
-  if (startedAt !== undefined && Number.isNaN(Date.parse(startedAt))) {
-    throw new ConfigurationError(
-      `Input "${Inputs.StartedAt}" is "${startedAt}": it must be an ISO 8601 time such as 2026-11-29T03:15:00Z.`,
-    );
-  }
-  const details = json(Inputs.Details, unparsed);
+  const json = (name: string, value: string | undefined): unknown => {
+    if (value === undefined) return undefined;
+    try {
+      return JSON.parse(value);
+    } catch {
+      logger.warning(`Input "${name}" is not valid JSON; it is kept verbatim in the record.`);
+      unparsed[name] = value;
+      return undefined;
+    }
+  };
+  const details = json('details', given.details);
   if (details !== undefined && (details === null || typeof details !== 'object' || Array.isArray(details))) {
-    throw new ConfigurationError(
-      `Input "${Inputs.Details}" must be a JSON object such as {"restore-endpoint": "..."}.`,
-    );
+    throw new ConfigurationError(`Input "details" must be a JSON object such as {"restore-endpoint": "..."}.`);
   }
-  const directory = path.resolve(
-    getString(Inputs.Directory) ?? path.join(process.env.RUNNER_TEMP ?? os.tmpdir(), 'rollback-record'),
-  );
   return {
-    result: getString(Inputs.Result),
-    environment: getString(Inputs.Environment),
-    database: getString(Inputs.Database),
-    method: getString(Inputs.Method),
-    ref: getString(Inputs.Ref),
-    reason: getString(Inputs.Reason),
-    requestedBy: getString(Inputs.RequestedBy) ?? process.env.GITHUB_TRIGGERING_ACTOR ?? process.env.GITHUB_ACTOR,
-    plan: json(Inputs.Plan, unparsed),
-    planFingerprint: getString(Inputs.PlanFingerprint),
-    sql: core.getInput(Inputs.Sql) || undefined,
-    snapshotIdentifier: getString(Inputs.SnapshotIdentifier),
-    appliedBefore: json(Inputs.AppliedBefore, unparsed),
-    appliedAfter: json(Inputs.AppliedAfter, unparsed),
-    rolledBack: json(Inputs.RolledBack, unparsed),
-    steps: json(Inputs.Steps, unparsed),
-    startedAt,
+    result: given.result,
+    environment: given.environment,
+    database: given.database,
+    method: given.method,
+    ref: given.ref,
+    reason: given.reason,
+    requestedBy: given.requestedBy ?? process.env.GITHUB_TRIGGERING_ACTOR ?? process.env.GITHUB_ACTOR,
+    plan: json('plan', given.plan),
+    planFingerprint: given.planFingerprint,
+    sql: given.sql,
+    snapshotIdentifier: given.snapshotIdentifier,
+    appliedBefore: json('applied-before', given.appliedBefore),
+    appliedAfter: json('applied-after', given.appliedAfter),
+    rolledBack: json('rolled-back', given.rolledBack),
+    steps: json('steps', given.steps),
+    startedAt: given.startedAt,
     details: details as Record<string, unknown> | undefined,
     unparsed,
-    githubToken: getSecret(Inputs.GitHubToken),
-    gateEnvironment: getString(Inputs.GateEnvironment),
-    directory,
-    s3,
+    githubToken: given.githubToken,
+    gateEnvironment: given.gateEnvironment,
+    directory: path.resolve(given.directory ?? path.join(process.env.RUNNER_TEMP ?? os.tmpdir(), 'rollback-record')),
+    s3: given.s3Uri && {
+      ...given.s3Uri,
+      region: given.s3Region ?? process.env.AWS_REGION ?? process.env.AWS_DEFAULT_REGION,
+    },
   };
 }

@@ -1,65 +1,74 @@
-import * as core from '@actions/core';
 import { formatDuration } from '../../common/duration.js';
 import { errorMessage } from '../../common/errors.js';
 import { escapeHtml } from '../../common/html.js';
 import { workloadApi } from '../../kube/client.js';
 import { loadKubeconfig } from '../../kube/kubeconfig.js';
 import { restartWorkloads, type RestartReport, type WorkloadResult } from '../../kube/rollout.js';
-import { describeWorkload } from '../../kube/workloads.js';
-import { runAction } from '../common/run.js';
-import { Outputs } from './constants.js';
-import { getInputs } from './inputs.js';
+import { describeWorkload, parseWorkloads, validateNamespace } from '../../kube/workloads.js';
+import { defineAction, type Runtime } from '../common/action.js';
+import { custom, duration, lines, secret, text } from '../common/inputs.js';
 
 /** `kubectl rollout restart` + `kubectl rollout status` for the runbook's "Restart Services" step, without kubectl. */
-export async function run(): Promise<void> {
-  // Set first so a run that stops early still leaves every output defined.
-  core.setOutput(Outputs.RestartedAt, '');
-  core.setOutput(Outputs.Workloads, '[]');
-  await runAction(async (secrets) => {
-    const inputs = getInputs();
-    if (inputs.kubeconfig) secrets.add(inputs.kubeconfig);
+export const action = defineAction({
+  name: 'restart',
+  inputs: {
+    /** The namespace every workload lives in. */
+    namespace: custom('namespace', (value, name) => validateNamespace(value ?? '', name), { required: true }),
+    /** `deployment/x`, `statefulset/y`, `daemonset/z` or bare deployment names, one a line. */
+    workloads: lines('workloads', { required: true }),
+    /** How long all rollouts together may take. */
+    timeoutMs: duration('timeout', '10m', { min: 1 }),
+    /** The kubeconfig file's content; empty means the default kubeconfig. */
+    kubeconfig: secret('kubeconfig'),
+    /** A kubeconfig context to use instead of its current-context. */
+    context: text('context'),
+    /** Pause between two status reads of a rollout. */
+    pollIntervalMs: duration('poll-interval', '2s', { min: 1 }),
+  },
+  outputs: { 'restarted-at': '', workloads: '[]' },
+  async run(inputs, runtime) {
+    const { logger, secrets } = runtime;
+    const workloads = parseWorkloads(inputs.workloads, inputs.namespace, 'workloads');
     const kube = loadKubeconfig({ content: inputs.kubeconfig, context: inputs.context });
     secrets.add(...kube.secrets);
-    const names = inputs.workloads.map(describeWorkload);
-    core.info(
+    logger.info(
       `Cluster ${kube.server} (context "${kube.context}", kubeconfig from ${kube.source}); namespace ${inputs.namespace}.`,
     );
-    core.info(`Restarting ${names.join(', ')}; waiting up to ${formatDuration(inputs.timeoutMs)} for the rollouts.`);
+    logger.info(
+      `Restarting ${workloads.map(describeWorkload).join(', ')}; waiting up to ${formatDuration(inputs.timeoutMs)} for the rollouts.`,
+    );
 
     let report: RestartReport;
     try {
-      report = await core.group('Restart and track the rollouts', () =>
+      report = await logger.group('Restart and track the rollouts', () =>
         restartWorkloads({
           api: workloadApi(kube.config),
-          workloads: inputs.workloads,
+          workloads,
           timeoutMs: inputs.timeoutMs,
           pollIntervalMs: inputs.pollIntervalMs,
-          logger: { info: (line) => core.info(line), warning: (line) => core.warning(line) },
+          logger,
+          clock: runtime.clock,
         }),
       );
     } catch (error) {
       // Refused before any patch (a paused deployment, a missing workload): the reviewer should see that too.
-      await core.summary
-        .addHeading('Restart', 2)
-        .addRaw(
-          `<p>❌ Namespace <code>${inputs.namespace}</code>: ${escapeHtml(secrets.scrub(errorMessage(error)))}</p>`,
-          true,
-        )
-        .write();
+      runtime.summary
+        .heading('Restart', 2)
+        .html(`<p>❌ Namespace <code>${escapeHtml(inputs.namespace)}</code>: ${escapeHtml(errorMessage(error))}</p>`);
       throw error;
     }
 
-    core.setOutput(Outputs.RestartedAt, report.restartedAt);
-    core.setOutput(Outputs.Workloads, JSON.stringify(report.results.map(outputEntry)));
-    await writeSummary(report, inputs.namespace, kube.context);
+    runtime.setOutput('restarted-at', report.restartedAt);
+    runtime.setOutput('workloads', JSON.stringify(report.results.map(outputEntry)));
+    writeSummary(runtime, report, inputs.namespace, kube.context);
 
     if (!report.passed) {
       const failed = report.results.filter((result) => result.outcome !== 'rolled-out');
       throw new Error(`Rollout not complete: ${failed.map(failureLine).join(' ')}`);
     }
-    core.info(`All ${report.results.length} workload(s) rolled out.`);
-  });
-}
+    logger.info(`All ${report.results.length} workload(s) rolled out.`);
+  },
+});
 
 function outputEntry(result: WorkloadResult) {
   return {
@@ -91,22 +100,20 @@ const OUTCOME: Record<WorkloadResult['outcome'], string> = {
   'timed-out': '⏱️ timed out',
 };
 
-async function writeSummary(report: RestartReport, namespace: string, context: string): Promise<void> {
-  const summary = core.summary
-    .addHeading('Restart', 2)
-    .addRaw(
-      `Restarted at <code>${report.restartedAt}</code> in namespace <code>${namespace}</code> (context <code>${context}</code>), as <code>kubectl rollout restart</code> does; judged as <code>kubectl rollout status</code> judges.`,
-      true,
+function writeSummary(
+  { summary }: Pick<Runtime, 'summary'>,
+  report: RestartReport,
+  namespace: string,
+  context: string,
+): void {
+  const code = (text: string) => `<code>${escapeHtml(text)}</code>`;
+  summary
+    .heading('Restart', 2)
+    .html(
+      `Restarted at ${code(report.restartedAt)} in namespace ${code(namespace)} (context ${code(context)}), as <code>kubectl rollout restart</code> does; judged as <code>kubectl rollout status</code> judges.`,
     )
-    .addTable([
-      [
-        { data: 'Workload', header: true },
-        { data: 'Result', header: true },
-        { data: 'Revision', header: true },
-        { data: 'Ready', header: true },
-        { data: 'Time', header: true },
-        { data: 'Last status', header: true },
-      ],
+    .table([
+      ['Workload', 'Result', 'Revision', 'Ready', 'Time', 'Last status'].map((data) => ({ data, header: true })),
       ...report.results.map((result) => [
         result.workload,
         OUTCOME[result.outcome],
@@ -115,27 +122,21 @@ async function writeSummary(report: RestartReport, namespace: string, context: s
           : result.revision,
         `${result.readyReplicas}/${result.desiredReplicas}`,
         `${result.seconds}s`,
-        escapeHtml(result.message),
+        result.message,
       ]),
     ]);
-  const failed = report.results.filter((result) => result.pods.length);
-  for (const result of failed) {
-    summary.addHeading(`Pods of ${result.workload} that are not ready`, 3).addTable([
-      [
-        { data: 'Pod', header: true },
-        { data: 'Phase', header: true },
-        { data: 'Why', header: true },
-        { data: 'Restarts', header: true },
-        { data: 'Last container message', header: true },
-      ],
-      ...result.pods.map((pod) => [
-        pod.pod,
-        pod.phase,
-        escapeHtml(`${pod.reason}: ${pod.detail}`),
-        String(pod.restarts),
-        escapeHtml(pod.lastMessage ?? '—'),
-      ]),
-    ]);
+  for (const result of report.results.filter((each) => each.pods.length)) {
+    summary
+      .heading(`Pods of ${result.workload} that are not ready`, 3)
+      .table([
+        ['Pod', 'Phase', 'Why', 'Restarts', 'Last container message'].map((data) => ({ data, header: true })),
+        ...result.pods.map((pod) => [
+          pod.pod,
+          pod.phase,
+          `${pod.reason}: ${pod.detail}`,
+          String(pod.restarts),
+          pod.lastMessage ?? '—',
+        ]),
+      ]);
   }
-  await summary.write();
 }

@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../../common/errors.js';
-import { getBoolean, getLines, getRequired, getString } from '../common/inputs.js';
+import { flag, lines, text, type ParsedInputs } from '../common/inputs.js';
 import { parseRestoreTime } from '../../rds/restore-window.js';
 import type { RestoreFrom, RestoreSettings } from '../../rds/restore.js';
 import type { DbTarget } from '../../rds/source.js';
@@ -7,11 +7,29 @@ import { parseTagLines } from '../../rds/tags.js';
 import {
   checkIdentifier,
   checkSnapshotReference,
-  getPollInterval,
-  getRegion,
-  getTarget,
-  getTimeout,
+  resolveTarget,
+  targetInputs,
+  waitInputs,
 } from '../rds-shared/inputs.js';
+
+/** The restore action's inputs as action.yml declares them; `restoreInputs` checks how they combine. */
+export const inputs = {
+  ...targetInputs,
+  targetIdentifier: text('target-identifier', { required: true }),
+  restoreTime: text('restore-time'),
+  snapshotIdentifier: text('snapshot-identifier'),
+  copySettings: flag('copy-settings', true),
+  instanceClass: text('db-instance-class'),
+  subnetGroup: text('db-subnet-group-name'),
+  securityGroupIds: lines('vpc-security-group-ids'),
+  parameterGroup: text('db-parameter-group-name'),
+  clusterParameterGroup: text('db-cluster-parameter-group-name'),
+  multiAz: text('multi-az'),
+  tags: lines('tags'),
+  writerIdentifier: text('writer-instance-identifier'),
+  wait: flag('wait', true),
+  ...waitInputs,
+};
 
 export interface RestoreInputs {
   /** The instance or cluster restored from (its window, and its settings when copying). */
@@ -36,25 +54,24 @@ export interface RestoreInputs {
   pollIntervalMs: number;
 }
 
-export function getInputs(now: Date): RestoreInputs {
-  const source = getTarget();
+export function restoreInputs(given: ParsedInputs<typeof inputs>, now: Date): RestoreInputs {
+  const source = resolveTarget(given);
   const kind = source.kind === 'instance' ? 'DB instance' : 'DB cluster';
-  const targetIdentifier = getRequired('target-identifier');
+  const { targetIdentifier, writerIdentifier } = given;
   checkIdentifier('target-identifier', kind, targetIdentifier);
   if (targetIdentifier.toLowerCase() === source.identifier.toLowerCase()) {
     throw new ConfigurationError(
       `Input "target-identifier" is "${targetIdentifier}", the source itself. A restore creates a new ${source.kind} beside the source; give another name, such as ${source.identifier}-recovery.`,
     );
   }
-  const from = getFrom(source, now);
-  const writerIdentifier = getString('writer-instance-identifier');
+  const from = getFrom(given, source, now);
   if (writerIdentifier) checkIdentifier('writer-instance-identifier', 'DB instance', writerIdentifier);
   if (source.kind === 'cluster' && !writerIdentifier)
     checkIdentifier('target-identifier', 'DB instance', `${targetIdentifier}-instance-1`);
-  const { tags, problems } = parseTagLines(getLines('tags'));
+  const { tags, problems } = parseTagLines(given.tags);
   if (problems.length) throw new ConfigurationError(`Input "tags" breaks RDS's tag rules: ${problems.join('; ')}.`);
-  const multiAz = getString('multi-az') === undefined ? undefined : getBoolean('multi-az', false);
-  const securityGroups = getLines('vpc-security-group-ids')
+  const multiAz = given.multiAz === undefined ? undefined : flag('multi-az', false).parse(given.multiAz, 'multi-az');
+  const securityGroups = given.securityGroupIds
     .flatMap((line) => line.split(','))
     .map((id) => id.trim())
     .filter(Boolean);
@@ -66,29 +83,32 @@ export function getInputs(now: Date): RestoreInputs {
   }
   return {
     source,
-    region: getRegion(),
+    region: given.region,
     targetIdentifier,
     from,
-    copySettings: getBoolean('copy-settings', true),
+    copySettings: given.copySettings,
     settings: {
-      instanceClass: getString('db-instance-class'),
-      subnetGroup: getString('db-subnet-group-name'),
+      instanceClass: given.instanceClass,
+      subnetGroup: given.subnetGroup,
       securityGroupIds: securityGroups.length ? securityGroups : undefined,
-      parameterGroup: getString('db-parameter-group-name'),
-      clusterParameterGroup: getString('db-cluster-parameter-group-name'),
+      parameterGroup: given.parameterGroup,
+      clusterParameterGroup: given.clusterParameterGroup,
       multiAz,
       tags: tags.length ? tags : undefined,
     },
     writerIdentifier,
-    wait: getBoolean('wait', true),
-    timeoutMs: getTimeout(),
-    pollIntervalMs: getPollInterval(),
+    wait: given.wait,
+    timeoutMs: given.timeoutMs,
+    pollIntervalMs: given.pollIntervalMs,
   };
 }
 
-function getFrom(source: DbTarget, now: Date): RestoreFrom {
-  const restoreTime = getString('restore-time');
-  const snapshot = getString('snapshot-identifier');
+function getFrom(
+  given: { restoreTime?: string; snapshotIdentifier?: string },
+  source: DbTarget,
+  now: Date,
+): RestoreFrom {
+  const { restoreTime, snapshotIdentifier: snapshot } = given;
   if (restoreTime && snapshot) {
     throw new ConfigurationError(
       `Inputs "restore-time" ("${restoreTime}") and "snapshot-identifier" ("${snapshot}") were both given; give exactly one: a point in time, or a snapshot.`,

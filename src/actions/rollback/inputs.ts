@@ -3,10 +3,52 @@ import { connectionSecrets } from '../../common/secrets.js';
 import type { PlanRequest } from '../../migrations/plan.js';
 import type { RollbackOptions } from '../../migrations/rollback.js';
 import { FINGERPRINT_PATTERN } from '../../migrations/fingerprint.js';
-import { resolveWorkingDirectory } from '../../common/working-directory.js';
-import { getBoolean, getDuration, getEnum, getInteger, getSecret, getString } from '../common/inputs.js';
-import type { SecretRegistry } from '../common/run.js';
-import { Inputs, MODES } from './constants.js';
+import { MODES } from '../../migrations/run-types.js';
+import { choice, custom, duration, flag, integer, text, type ParsedInputs } from '../common/inputs.js';
+import { workingDirectory } from '../common/working-directory.js';
+
+/** The rollback action's inputs as action.yml declares them; `rollbackInputs` checks how they combine. */
+export const inputs = {
+  databaseUrl: custom(
+    'database-url',
+    (value, name) => {
+      if (value === undefined) throw new ConfigurationError(`Input "${name}" is required and was not given.`);
+      if (!/^postgres(ql)?:\/\//i.test(value)) {
+        throw new ConfigurationError(
+          `Input "${name}" must be a PostgreSQL URL such as postgres://user:password@host:5432/database.`,
+        );
+      }
+      return value;
+    },
+    // The secret first: masked, with its password, before any other input can cause a log line.
+    { required: true, secret: true, derive: connectionSecrets },
+  ),
+  workingDirectory: workingDirectory(),
+  knexfile: text('knexfile'),
+  knexEnvironment: text('knex-environment', { default: 'production' }),
+  migrationsDir: text('migrations-dir'),
+  migrationsTable: text('migrations-table'),
+  schema: text('schema'),
+  mode: choice('mode', MODES, 'plan'),
+  steps: integer('steps', { min: 1 }),
+  to: text('to'),
+  all: flag('all', false),
+  migration: text('migration'),
+  dryRun: flag('dry-run', false),
+  allowDestructive: flag('allow-destructive', false),
+  allowNonAtomic: flag('allow-non-atomic', false),
+  expectedPlan: custom('expected-plan', (value, name) => {
+    if (value !== undefined && !FINGERPRINT_PATTERN.test(value)) {
+      throw new ConfigurationError(
+        `Input "${name}" is "${value}": it must be the plan-fingerprint output of a plan run (64 hexadecimal characters).`,
+      );
+    }
+    return value;
+  }),
+  lockTimeoutMs: duration('lock-timeout', '5s', { min: 1 }),
+  statementTimeoutMs: duration('statement-timeout', '15m', { min: 1 }),
+  forceUnlock: flag('force-unlock', false),
+};
 
 /** The run's options as the inputs give them, and where to read the migrations settings from. */
 export interface RollbackInputs extends Pick<
@@ -36,30 +78,12 @@ export interface RollbackInputs extends Pick<
   schema?: string;
 }
 
-/** Reads and checks every input before anything connects; each mistake names its input and what is allowed. */
-export function getInputs(secrets: SecretRegistry): RollbackInputs {
-  // The secret first: masked before any other input can cause a log line.
-  const databaseUrl = getSecret(Inputs.DatabaseUrl, { required: true });
-  secrets.add(...connectionSecrets(databaseUrl));
-  if (!/^postgres(ql)?:\/\//i.test(databaseUrl)) {
-    throw new ConfigurationError(
-      `Input "${Inputs.DatabaseUrl}" must be a PostgreSQL URL such as postgres://user:password@host:5432/database.`,
-    );
-  }
-  const mode = getEnum(Inputs.Mode, MODES, 'plan');
-  const steps = getInteger(Inputs.Steps, { min: 1 });
-  const to = getString(Inputs.To);
-  const all = getBoolean(Inputs.All, false);
-  const migration = getString(Inputs.Migration);
-  const dryRun = getBoolean(Inputs.DryRun, false);
-  const forceUnlock = getBoolean(Inputs.ForceUnlock, false);
-  const expectedPlan = getString(Inputs.ExpectedPlan);
-
-  const selectors = [
-    steps !== undefined && `"${Inputs.Steps}"`,
-    to !== undefined && `"${Inputs.To}"`,
-    all && `"${Inputs.All}: true"`,
-  ].filter(Boolean);
+/** Checks how the inputs combine before anything connects; each mistake names its input and what is allowed. */
+export function rollbackInputs(given: ParsedInputs<typeof inputs>): RollbackInputs {
+  const { mode, steps, to, all, migration, dryRun, forceUnlock, expectedPlan } = given;
+  const selectors = [steps !== undefined && '"steps"', to !== undefined && '"to"', all && '"all: true"'].filter(
+    Boolean,
+  );
   if (selectors.length > 1) {
     throw new ConfigurationError(
       `Inputs ${selectors.join(' and ')} were both given; give at most one of steps, to, all (steps undoes batches, to undoes everything applied after a migration, all undoes every batch).`,
@@ -67,34 +91,34 @@ export function getInputs(secrets: SecretRegistry): RollbackInputs {
   }
   const selecting = mode === 'rollback' || mode === 'plan' || mode === 'down';
   if (!selecting) {
-    for (const [name, given] of [
-      [Inputs.Steps, steps !== undefined],
-      [Inputs.To, to !== undefined],
-      [Inputs.All, all],
-      [Inputs.Migration, migration !== undefined],
-      [Inputs.DryRun, dryRun],
-      [Inputs.ExpectedPlan, expectedPlan !== undefined],
+    for (const [name, isGiven] of [
+      ['steps', steps !== undefined],
+      ['to', to !== undefined],
+      ['all', all],
+      ['migration', migration !== undefined],
+      ['dry-run', dryRun],
+      ['expected-plan', expectedPlan !== undefined],
     ] as const) {
-      if (given)
+      if (isGiven)
         throw new ConfigurationError(`Input "${name}" applies to mode plan, rollback or down, not to mode ${mode}.`);
     }
   }
   if (forceUnlock && mode !== 'unlock') {
-    throw new ConfigurationError(`Input "${Inputs.ForceUnlock}" is only allowed with mode: unlock (mode is ${mode}).`);
+    throw new ConfigurationError(`Input "force-unlock" is only allowed with mode: unlock (mode is ${mode}).`);
   }
   if (mode === 'down' && migration === undefined) {
     throw new ConfigurationError(
-      `Mode down needs input "${Inputs.Migration}": the file name of the one applied migration to undo, e.g. 007_add_security_tables.ts.`,
+      `Mode down needs input "migration": the file name of the one applied migration to undo, e.g. 007_add_security_tables.ts.`,
     );
   }
   if (migration !== undefined && mode === 'rollback') {
     throw new ConfigurationError(
-      `Input "${Inputs.Migration}" is for mode down (one migration); mode rollback takes steps, to or all.`,
+      `Input "migration" is for mode down (one migration); mode rollback takes steps, to or all.`,
     );
   }
   if (migration !== undefined && selectors.length > 0) {
     throw new ConfigurationError(
-      `Input "${Inputs.Migration}" undoes one migration and cannot be combined with ${selectors.join(' or ')}.`,
+      `Input "migration" undoes one migration and cannot be combined with ${selectors.join(' or ')}.`,
     );
   }
   let request: PlanRequest;
@@ -103,28 +127,22 @@ export function getInputs(secrets: SecretRegistry): RollbackInputs {
   else if (all) request = { kind: 'all' };
   else request = { kind: 'steps', steps: steps ?? 1 };
 
-  if (expectedPlan !== undefined && !FINGERPRINT_PATTERN.test(expectedPlan)) {
-    throw new ConfigurationError(
-      `Input "${Inputs.ExpectedPlan}" is "${expectedPlan}": it must be the plan-fingerprint output of a plan run (64 hexadecimal characters).`,
-    );
-  }
-
   return {
-    databaseUrl,
-    workingDirectory: resolveWorkingDirectory(getString(Inputs.WorkingDirectory), undefined, Inputs.WorkingDirectory),
-    knexfile: getString(Inputs.Knexfile),
-    knexEnvironment: getString(Inputs.KnexEnvironment) ?? 'production',
-    migrationsDir: getString(Inputs.MigrationsDir),
-    migrationsTable: getString(Inputs.MigrationsTable),
-    schema: getString(Inputs.Schema),
+    databaseUrl: given.databaseUrl,
+    workingDirectory: given.workingDirectory,
+    knexfile: given.knexfile,
+    knexEnvironment: given.knexEnvironment,
+    migrationsDir: given.migrationsDir,
+    migrationsTable: given.migrationsTable,
+    schema: given.schema,
     mode,
     request,
     dryRun,
-    allowDestructive: getBoolean(Inputs.AllowDestructive, false),
-    allowNonAtomic: getBoolean(Inputs.AllowNonAtomic, false),
+    allowDestructive: given.allowDestructive,
+    allowNonAtomic: given.allowNonAtomic,
     expectedPlan,
-    lockTimeoutMs: getDuration(Inputs.LockTimeout, '5s', { min: 1 }),
-    statementTimeoutMs: getDuration(Inputs.StatementTimeout, '15m', { min: 1 }),
+    lockTimeoutMs: given.lockTimeoutMs,
+    statementTimeoutMs: given.statementTimeoutMs,
     forceUnlock,
   };
 }

@@ -1,92 +1,89 @@
-import * as core from '@actions/core';
 import { formatDuration } from '../../common/duration.js';
 import { errorMessage } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
 import { describeSettings, resolveMigrationSettings, type MigrationSettings } from '../../migrations/knexfile.js';
 import { describeHolder } from '../../migrations/lock.js';
 import { describeRequest } from '../../migrations/plan.js';
 import { renderSql, renderSummary } from '../../migrations/report.js';
-import { RollbackFailure, runRollback, type Logger, type RollbackResult } from '../../migrations/rollback.js';
+import { RollbackFailure, runRollback, type RollbackResult } from '../../migrations/rollback.js';
 import { classifyEach, classifyStatements, warmUpClassifier } from '../../sql/classify.js';
-import { runAction, type SecretRegistry } from '../common/run.js';
-import { Outputs } from './constants.js';
-import { getInputs, type RollbackInputs } from './inputs.js';
+import { defineAction, type Runtime } from '../common/action.js';
+import { inputs, rollbackInputs, type RollbackInputs } from './inputs.js';
 
-const logger: Logger = {
-  info: (message) => core.info(message),
-  warning: (message) => core.warning(message),
-  debug: (message) => core.debug(message),
-  group: (name, body) => core.group(name, body),
-};
+type Output = 'applied' | 'pending' | 'plan' | 'plan-fingerprint' | 'rolled-back' | 'sql' | 'batches';
 
-export async function run(): Promise<void> {
-  await runAction(async (secrets) => {
-    // Outputs are set on every path, failures included, so later steps can always read them.
+export const action = defineAction({
+  name: 'rollback',
+  inputs,
+  outputs: {
+    applied: '[]',
+    pending: '[]',
+    plan: '[]',
+    'plan-fingerprint': '',
+    'rolled-back': '[]',
+    sql: '',
+    batches: '[]',
+  },
+  async run(given, runtime) {
+    const { logger } = runtime;
+    // Outputs and the summary come from what was done, on every path, failures included.
     let result: RollbackResult | undefined;
-    let inputs: RollbackInputs | undefined;
+    let options: RollbackInputs | undefined;
     let settings: MigrationSettings | undefined;
     try {
-      inputs = getInputs(secrets);
-      const given = inputs;
+      options = rollbackInputs(given);
+      const asked = options;
       // The project's directory, as the Knex CLI runs from it: a knexfile's dotenv, a migration's
       // relative path and its require('uuid') all see the service's own tree.
-      process.chdir(given.workingDirectory);
-      settings = await core.group('Migrations settings', async () => {
+      process.chdir(asked.workingDirectory);
+      settings = await logger.group('Migrations settings', async () => {
         const resolved = await resolveMigrationSettings({
-          knexfile: given.knexfile,
-          knexEnvironment: given.knexEnvironment,
-          migrationsDir: given.migrationsDir,
-          migrationsTable: given.migrationsTable,
-          schema: given.schema,
-          cwd: given.workingDirectory,
+          knexfile: asked.knexfile,
+          knexEnvironment: asked.knexEnvironment,
+          migrationsDir: asked.migrationsDir,
+          migrationsTable: asked.migrationsTable,
+          schema: asked.schema,
+          cwd: asked.workingDirectory,
         });
-        for (const line of describeSettings(resolved)) core.info(`${line.setting}: ${line.value} (${line.from})`);
+        for (const line of describeSettings(resolved)) logger.info(`${line.setting}: ${line.value} (${line.from})`);
         return resolved;
       });
       // The parser starts while the database work runs, instead of after it.
-      if (inputs.mode === 'rollback' || inputs.mode === 'down' || inputs.dryRun) warmUpClassifier();
+      if (options.mode === 'rollback' || options.mode === 'down' || options.dryRun) warmUpClassifier();
       result = await runRollback({
-        databaseUrl: inputs.databaseUrl,
+        ...options,
         settings,
-        mode: inputs.mode,
-        request: inputs.request,
-        dryRun: inputs.dryRun,
-        allowDestructive: inputs.allowDestructive,
-        allowNonAtomic: inputs.allowNonAtomic,
-        expectedPlan: inputs.expectedPlan,
-        lockTimeoutMs: inputs.lockTimeoutMs,
-        statementTimeoutMs: inputs.statementTimeoutMs,
-        forceUnlock: inputs.forceUnlock,
         applicationName: applicationName(),
         classify: classifyStatements,
         classifyEach,
         logger,
       });
-      if (result.mode === 'status' || result.mode === 'unlock') logStatus(result);
-      await report(result, inputs, secrets, { ok: true }, settings);
+      if (result.mode === 'status' || result.mode === 'unlock') logStatus(logger, result);
+      report(runtime, result, options, { ok: true }, settings);
     } catch (error) {
       if (error instanceof RollbackFailure) result = error.result;
-      await report(result, inputs, secrets, { ok: false, message: errorMessage(error) }, settings);
+      report(runtime, result, options, { ok: false, message: errorMessage(error) }, settings);
       throw error;
     }
-  });
-}
+  },
+});
 
 /** Status in the log too: the on-call engineer reads the log before the summary. */
-function logStatus(result: RollbackResult): void {
+function logStatus(logger: Logger, result: RollbackResult): void {
   const snapshot = result.after ?? result.before;
   if (!snapshot) return;
-  for (const row of snapshot.applied) core.info(`applied  ${row.name}  batch ${row.batch}  at ${row.migrationTime}`);
-  for (const name of snapshot.pending) core.info(`pending  ${name}`);
+  for (const row of snapshot.applied) logger.info(`applied  ${row.name}  batch ${row.batch}  at ${row.migrationTime}`);
+  for (const name of snapshot.pending) logger.info(`pending  ${name}`);
   for (const name of snapshot.missingFiles)
-    core.warning(
+    logger.warning(
       `${name} is applied but its file is missing from the migrations directory: it cannot be rolled back from this checkout.`,
     );
   const { lock } = snapshot;
-  core.info(
+  logger.info(
     `lock: ${lock.table} ${lock.tableExists ? `is_locked = ${lock.isLocked ? 1 : 0}` : 'does not exist'}; holders: ${lock.holders.map(describeHolder).join('; ') || 'none'}`,
   );
-  for (const line of result.lockChecks) core.info(`checked: ${line}`);
-  for (const note of result.notes) core.info(note);
+  for (const line of result.lockChecks) logger.info(`checked: ${line}`);
+  for (const note of result.notes) logger.info(note);
 }
 
 /** Who we are in pg_stat_activity, so a blocked run (or a DBA) can tell which workflow run holds the lock. */
@@ -96,44 +93,34 @@ function applicationName(): string {
   return `db-rollback-actions/rollback${run}${repository}`.slice(0, 63);
 }
 
-async function report(
+function report(
+  { setOutput, logger, summary }: Runtime<Output>,
   result: RollbackResult | undefined,
   inputs: RollbackInputs | undefined,
-  secrets: SecretRegistry,
   outcome: { ok: boolean; message?: string },
   settings: MigrationSettings | undefined,
-): Promise<void> {
+): void {
   const snapshot = result?.after ?? result?.before;
-  const outputs: Record<Outputs, string> = {
-    [Outputs.Applied]: JSON.stringify(snapshot?.applied.map((row) => row.name) ?? []),
-    [Outputs.Pending]: JSON.stringify(snapshot?.pending ?? []),
-    [Outputs.Plan]: JSON.stringify(
+  setOutput('applied', JSON.stringify(snapshot?.applied.map((row) => row.name) ?? []));
+  setOutput('pending', JSON.stringify(snapshot?.pending ?? []));
+  setOutput(
+    'plan',
+    JSON.stringify(
       result?.plan.map((migration) => ({
         name: migration.name,
         batch: migration.batch,
         transaction: migration.transaction,
       })) ?? [],
     ),
-    [Outputs.PlanFingerprint]: result?.fingerprint ?? '',
-    [Outputs.RolledBack]: JSON.stringify(result?.rolledBack ?? []),
-    [Outputs.Sql]: result ? renderSql(result.statements) : '',
-    [Outputs.Batches]: JSON.stringify(result?.batches ?? []),
-  };
-  for (const [name, value] of Object.entries(outputs)) core.setOutput(name, secrets.scrub(value));
-  // Warnings as annotations, so they show on the run page without opening the log.
-  for (const warning of result?.warnings ?? []) core.warning(secrets.scrub(warning));
-  const summary = renderSummary(
-    result,
-    asked(inputs),
-    { ok: outcome.ok, message: outcome.message === undefined ? undefined : secrets.scrub(outcome.message) },
-    settings,
   );
-  // A summary that cannot be written (no GITHUB_STEP_SUMMARY, e.g. run by hand) must not hide the real outcome.
-  try {
-    await core.summary.addRaw(secrets.scrub(summary)).write();
-  } catch (error) {
-    core.debug(`job summary not written: ${errorMessage(error)}`);
-  }
+  setOutput('plan-fingerprint', result?.fingerprint ?? '');
+  setOutput('rolled-back', JSON.stringify(result?.rolledBack ?? []));
+  setOutput('sql', result ? renderSql(result.statements) : '');
+  setOutput('batches', JSON.stringify(result?.batches ?? []));
+  // Warnings as annotations, so they show on the run page without opening the log.
+  for (const warning of result?.warnings ?? []) logger.warning(warning);
+  // renderSummary (src/migrations/report.ts) builds Markdown and escapes the table cells it fills.
+  summary.markdown(renderSummary(result, asked(inputs), outcome, settings));
 }
 
 function asked(inputs: RollbackInputs | undefined): string {

@@ -1,96 +1,65 @@
-import * as core from '@actions/core';
 import { ConfigurationError } from '../../common/errors.js';
 import { connectionSecrets } from '../../common/secrets.js';
-import { parseExpectedTables, type TableExpectation } from '../../smoke/database-tables.js';
-import { parseExpectBody, type BodyExpectation } from '../../smoke/expect-body.js';
-import { parseExpectedStatus, type StatusMatcher } from '../../smoke/expected-status.js';
+import { parseExpectedTables } from '../../smoke/database-tables.js';
+import { parseExpectBody } from '../../smoke/expect-body.js';
+import { parseExpectedStatus } from '../../smoke/expected-status.js';
 import { parseHeaders } from '../../smoke/headers.js';
-import { resolveWorkingDirectory } from '../../common/working-directory.js';
-import { getBoolean, getDuration, getInteger, getLines, getSecret, getString } from '../common/inputs.js';
-import { Inputs } from './constants.js';
+import { custom, duration, flag, integer, secret, splitLines, text, type ParsedInputs } from '../common/inputs.js';
+import { workingDirectory } from '../common/working-directory.js';
 
-export interface SmokeInputs {
-  /** URLs to check, each http(s). */
-  urls: string[];
+/** The smoke action's inputs as action.yml declares them. */
+export const inputs = {
+  /** URLs to check, each http(s), one a line. */
+  urls: custom('urls', (value) => splitLines(value ?? '').map(validateUrl)),
   /** Statuses that count as healthy. */
-  expectedStatus: StatusMatcher;
+  expectedStatus: custom('expected-status', (value, name) => parseExpectedStatus(value ?? '200', name), {
+    default: '200',
+  }),
   /** What a healthy body shows: a JSON path comparison or a substring. */
-  expectBody?: BodyExpectation;
+  expectBody: custom('expect-body', (value, name) => (value === undefined ? undefined : parseExpectBody(value, name))),
   /** Request headers; their values are masked. */
-  headers: Record<string, string>;
+  headers: custom('headers', (value, name) => parseHeaders(splitLines(value ?? ''), name)),
   /** Most requests per URL. */
-  attempts: number;
-  /** First pause between attempts, in milliseconds; doubles each retry. */
-  intervalMs: number;
-  /** The most a pause grows to, in milliseconds. */
-  maxIntervalMs: number;
-  /** Longest wait for one response, in milliseconds. */
-  requestTimeoutMs: number;
-  /** Budget for every check together, the command included, in milliseconds. */
-  deadlineMs: number;
+  attempts: integer('attempts', { min: 1, max: 1000, default: 10 }),
+  /** First pause between attempts; doubles each retry. */
+  intervalMs: duration('interval', '5s'),
+  /** The most a pause grows to. */
+  maxIntervalMs: duration('max-interval', '30s'),
+  /** Longest wait for one response. */
+  requestTimeoutMs: duration('request-timeout', '10s', { min: 1 }),
+  /** Budget for every check together, the command included. */
+  deadlineMs: duration('deadline', '5m', { min: 1 }),
   /** Retry a 4xx (other than 429) instead of failing at once. */
-  retryOn4xx: boolean;
+  retryOn4xx: flag('retry-on-4xx', false),
   /** A shell command run after the URLs pass. */
-  command?: string;
-  /** Where the command runs: the project's directory (working-directory), absolute. */
-  commandCwd: string;
-  /** Connection string of the database to check the tables of. Masked. */
-  databaseUrl?: string;
+  command: text('command'),
+  /** Where the command runs: the project's directory, absolute. */
+  workingDirectory: workingDirectory(),
+  /** Connection string of the database to check the tables of. */
+  databaseUrl: secret('database-url', { derive: connectionSecrets }),
   /** Tables that must exist (name) or must not (!name). */
-  expectedTables: TableExpectation[];
-  /** Strings to scrub from every message. */
-  secrets: string[];
-}
+  expectedTables: custom('expected-tables', (value, name) => parseExpectedTables(splitLines(value ?? ''), name)),
+};
 
-export function getInputs(): SmokeInputs {
-  const urls = getLines(Inputs.Urls).map(validateUrl);
-  const headerLines = getLines(Inputs.Headers);
-  const headers = parseHeaders(headerLines, Inputs.Headers);
-  const secrets: string[] = [];
-  for (const value of Object.values(headers)) {
-    if (value.length >= 3) {
-      core.setSecret(value);
-      secrets.push(value);
-    }
-  }
-  const expectBodyText = getString(Inputs.ExpectBody);
-  const command = getString(Inputs.Command);
-  const commandCwd = resolveWorkingDirectory(getString(Inputs.WorkingDirectory), undefined, Inputs.WorkingDirectory);
-  const databaseUrl = getSecret(Inputs.DatabaseUrl);
-  if (databaseUrl) secrets.push(...connectionSecrets(databaseUrl));
-  const expectedTables = parseExpectedTables(getLines(Inputs.ExpectedTables), Inputs.ExpectedTables);
-  if (expectedTables.length && !databaseUrl) {
+export type SmokeInputs = ParsedInputs<typeof inputs>;
+
+/** What the inputs must give together: something to check, and a database with its tables. */
+export function checkCombination(given: SmokeInputs): void {
+  if (given.expectedTables.length && !given.databaseUrl) {
     throw new ConfigurationError(
-      `Input "${Inputs.ExpectedTables}" is set but "${Inputs.DatabaseUrl}" is not: give the connection string of the database to check.`,
+      `Input "expected-tables" is set but "database-url" is not: give the connection string of the database to check.`,
     );
   }
-  if (databaseUrl && !expectedTables.length) {
+  if (given.databaseUrl && !given.expectedTables.length) {
     throw new ConfigurationError(
-      `Input "${Inputs.DatabaseUrl}" is set but "${Inputs.ExpectedTables}" is empty: list the tables that must exist, and !name for those that must not.`,
+      `Input "database-url" is set but "expected-tables" is empty: list the tables that must exist, and !name for those that must not.`,
     );
   }
-  if (urls.length === 0 && !command && !databaseUrl) {
+  if (given.urls.length === 0 && !given.command && !given.databaseUrl) {
     throw new ConfigurationError(
-      `Nothing to check: give "${Inputs.Urls}" (one URL a line), "${Inputs.Command}" or "${Inputs.DatabaseUrl}" with "${Inputs.ExpectedTables}".`,
+      `Nothing to check: give "urls" (one URL a line), "command" or "database-url" with "expected-tables".`,
     );
   }
-  return {
-    urls,
-    expectedStatus: parseExpectedStatus(getString(Inputs.ExpectedStatus) ?? '200', Inputs.ExpectedStatus),
-    expectBody: expectBodyText === undefined ? undefined : parseExpectBody(expectBodyText, Inputs.ExpectBody),
-    headers,
-    attempts: getInteger(Inputs.Attempts, { min: 1, max: 1000 }) ?? 10,
-    intervalMs: getDuration(Inputs.Interval, '5s'),
-    maxIntervalMs: getDuration(Inputs.MaxInterval, '30s'),
-    requestTimeoutMs: getDuration(Inputs.RequestTimeout, '10s', { min: 1 }),
-    deadlineMs: getDuration(Inputs.Deadline, '5m', { min: 1 }),
-    retryOn4xx: getBoolean(Inputs.RetryOn4xx, false),
-    command,
-    commandCwd,
-    databaseUrl,
-    expectedTables,
-    secrets,
-  };
 }
 
 function validateUrl(text: string): string {
@@ -99,17 +68,17 @@ function validateUrl(text: string): string {
     url = new URL(text);
   } catch {
     throw new ConfigurationError(
-      `Input "${Inputs.Urls}" has "${text}", which is not a URL. Write full URLs such as https://api.example.com/health/ready, one a line.`,
+      `Input "urls" has "${text}", which is not a URL. Write full URLs such as https://api.example.com/health/ready, one a line.`,
     );
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
     throw new ConfigurationError(
-      `Input "${Inputs.Urls}" has "${text}" with scheme "${url.protocol.replace(/:$/, '')}". Valid values are: [http, https].`,
+      `Input "urls" has "${text}" with scheme "${url.protocol.replace(/:$/, '')}". Valid values are: [http, https].`,
     );
   }
   if (url.username || url.password) {
     throw new ConfigurationError(
-      `Input "${Inputs.Urls}" has a URL with credentials in it (${url.host}); pass them in "${Inputs.Headers}" instead (Authorization: ...), where they are masked.`,
+      `Input "urls" has a URL with credentials in it (${url.host}); pass them in "headers" instead (Authorization: ...), where they are masked.`,
     );
   }
   return url.toString();

@@ -1,54 +1,88 @@
-import * as core from '@actions/core';
+import type { Tag } from '@aws-sdk/client-rds';
+import { ConfigurationError } from '../../common/errors.js';
+import { escapeHtml } from '../../common/html.js';
 import { formatDuration } from '../../common/duration.js';
-import { runAction } from '../common/run.js';
 import { createRdsClient } from '../../rds/client.js';
+import { DEFAULT_SNAPSHOT_IDENTIFIER, expandSnapshotIdentifier } from '../../rds/identifiers.js';
 import { takeSnapshot, type SnapshotResult } from '../../rds/snapshot.js';
-import { describeTarget } from '../../rds/source.js';
-import { cleanTagValue, mergeTags, runContextFromEnv, standardTags } from '../../rds/tags.js';
-import { escapeHtml, factsTable, iso, writeFailureSummary } from '../rds-shared/summary.js';
-import { getInputs, type SnapshotInputs } from './inputs.js';
+import { describeTarget, type DbTarget } from '../../rds/source.js';
+import { cleanTagValue, mergeTags, parseTagLines, runContextFromEnv, standardTags } from '../../rds/tags.js';
+import { defineAction, type Runtime } from '../common/action.js';
+import { flag, lines, text } from '../common/inputs.js';
+import { checkIdentifier, resolveTarget, targetInputs, waitInputs } from '../rds-shared/inputs.js';
+import { failureSummary, factsTable, iso } from '../rds-shared/summary.js';
+
+interface SnapshotInputs {
+  /** The RDS instance or Aurora cluster to snapshot. */
+  target: DbTarget;
+  region: string;
+  /** The snapshot's name, `{timestamp}` expanded (UTC YYYYMMDD-HHMMSS). */
+  snapshotIdentifier: string;
+  /** Why, as typed by the person who asked: cleaned into a tag, verbatim in the summary. */
+  reason?: string;
+  wait: boolean;
+}
+
+type Output = 'snapshot-identifier' | 'snapshot-arn' | 'status' | 'seconds-waited' | 'reused';
 
 /** The runbook's "Take Manual Backup", tagged with who asked and why, and waited for. */
-export async function run(): Promise<void> {
-  await runAction(async () => {
-    for (const name of ['snapshot-identifier', 'snapshot-arn', 'status', 'seconds-waited']) core.setOutput(name, '');
-    core.setOutput('reused', 'false');
-    const started = new Date();
-    const inputs = getInputs(started);
+export const action = defineAction({
+  name: 'snapshot',
+  inputs: {
+    ...targetInputs,
+    snapshotIdentifier: text('snapshot-identifier', { default: DEFAULT_SNAPSHOT_IDENTIFIER }),
+    reason: text('reason'),
+    /** Extra `key=value` tags, checked against RDS's tag rules. */
+    tags: lines('tags'),
+    /** Wait until the snapshot is available (else return once AWS accepted it). */
+    wait: flag('wait', true),
+    ...waitInputs,
+  },
+  outputs: { 'snapshot-identifier': '', 'snapshot-arn': '', status: '', 'seconds-waited': '', reused: 'false' },
+  async run(given, runtime) {
+    const { logger, setOutput } = runtime;
+    const started = new Date(runtime.clock.now());
+    const target = resolveTarget(given);
+    const snapshotIdentifier = expandSnapshotIdentifier(given.snapshotIdentifier, started);
+    const kind = target.kind === 'instance' ? 'DB snapshot' : 'DB cluster snapshot';
+    checkIdentifier('snapshot-identifier', kind, snapshotIdentifier);
+    const inputs: SnapshotInputs = { ...given, target, snapshotIdentifier };
     const context = runContextFromEnv();
     // User tags first, ours last: the run tag must not be overridden, or a re-run could not find the snapshot.
-    const tags = mergeTags(inputs.tags, standardTags(context, inputs.reason));
+    const tags = mergeTags(parseTags(given.tags), standardTags(context, inputs.reason));
     const client = createRdsClient({ region: inputs.region });
     try {
-      const result = await core.group(`Snapshot of ${describeTarget(inputs.target)} in ${inputs.region}`, () =>
+      const result = await logger.group(`Snapshot of ${describeTarget(target)} in ${inputs.region}`, () =>
         takeSnapshot(client, {
-          target: inputs.target,
-          snapshotIdentifier: inputs.snapshotIdentifier,
+          target,
+          snapshotIdentifier,
           tags,
           runUrl: context.runUrl,
           wait: inputs.wait,
-          schedule: { intervalMs: inputs.pollIntervalMs, timeoutMs: inputs.timeoutMs },
-          log: { info: core.info, warning: core.warning },
+          schedule: { intervalMs: given.pollIntervalMs, timeoutMs: given.timeoutMs },
+          clock: runtime.clock,
+          log: logger,
           region: inputs.region,
         }),
       );
-      core.setOutput('snapshot-identifier', result.snapshot.identifier);
-      core.setOutput('snapshot-arn', result.snapshot.arn ?? '');
-      core.setOutput('status', result.snapshot.status);
-      core.setOutput('seconds-waited', Math.round(result.waitedMs / 1000));
-      core.setOutput('reused', String(result.reused));
-      core.info(
+      setOutput('snapshot-identifier', result.snapshot.identifier);
+      setOutput('snapshot-arn', result.snapshot.arn ?? '');
+      setOutput('status', result.snapshot.status);
+      setOutput('seconds-waited', Math.round(result.waitedMs / 1000));
+      setOutput('reused', String(result.reused));
+      logger.info(
         `Snapshot "${result.snapshot.identifier}" is ${result.snapshot.status}${result.waitedMs ? ` after ${formatDuration(result.waitedMs)}` : ''}.`,
       );
-      await writeSummary(inputs, result, started, tags);
+      writeSummary(runtime, inputs, result, started, tags);
     } catch (error) {
-      await writeFailureSummary(
-        `Snapshot FAILED: ${describeTarget(inputs.target)}`,
+      failureSummary(
+        runtime.summary,
+        `Snapshot FAILED: ${describeTarget(target)}`,
         [
-          ['Source', `${describeTarget(inputs.target)} (${inputs.region})`],
-          ['Snapshot requested', inputs.snapshotIdentifier],
+          ['Source', `${describeTarget(target)} (${inputs.region})`],
+          ['Snapshot requested', snapshotIdentifier],
           ['Requested at', started.toISOString()],
-          ['Failed at', new Date().toISOString()],
+          ['Failed at', new Date(runtime.clock.now()).toISOString()],
           ['Reason given', inputs.reason],
         ],
         error,
@@ -57,58 +91,62 @@ export async function run(): Promise<void> {
     } finally {
       client.destroy();
     }
-  });
+  },
+});
+
+function parseTags(lines: string[]): Tag[] {
+  const { tags, problems } = parseTagLines(lines);
+  if (problems.length) {
+    throw new ConfigurationError(
+      `Input "tags" breaks RDS's tag rules (keys up to 128 and values up to 256 characters; letters, digits, spaces and _ . : / = + - @ only): ${problems.join('; ')}.`,
+    );
+  }
+  return tags;
 }
 
-async function writeSummary(
+function writeSummary(
+  { summary }: Runtime<Output>,
   inputs: SnapshotInputs,
   result: SnapshotResult,
   started: Date,
   tags: { Key?: string; Value?: string }[],
-): Promise<void> {
+): void {
   const done = result.snapshot.status === 'available';
-  core.summary.addHeading(`${done ? 'Snapshot taken' : 'Snapshot requested'}: ${result.snapshot.identifier}`, 2);
-  core.summary.addTable(
-    factsTable([
-      ['Source', `${describeTarget(inputs.target)} (${inputs.region})`],
-      ['Snapshot', result.snapshot.identifier],
-      ['ARN', result.snapshot.arn],
-      ['Status', result.snapshot.status],
-      ['Requested at', started.toISOString()],
-      ['Snapshot time', iso(result.snapshot.createTime)],
-      [
-        'Waited',
-        result.waitedMs
-          ? `${formatDuration(result.waitedMs)} (${result.polls} status checks)`
-          : inputs.wait
-            ? '0s'
-            : 'not waited (wait: false)',
-      ],
-      ['Reused from an earlier attempt of this run', result.reused ? 'yes' : 'no'],
-    ]),
-  );
+  summary.heading(`${done ? 'Snapshot taken' : 'Snapshot requested'}: ${result.snapshot.identifier}`, 2);
+  factsTable(summary, [
+    ['Source', `${describeTarget(inputs.target)} (${inputs.region})`],
+    ['Snapshot', result.snapshot.identifier],
+    ['ARN', result.snapshot.arn],
+    ['Status', result.snapshot.status],
+    ['Requested at', started.toISOString()],
+    ['Snapshot time', iso(result.snapshot.createTime)],
+    [
+      'Waited',
+      result.waitedMs
+        ? `${formatDuration(result.waitedMs)} (${result.polls} status checks)`
+        : inputs.wait
+          ? '0s'
+          : 'not waited (wait: false)',
+    ],
+    ['Reused from an earlier attempt of this run', result.reused ? 'yes' : 'no'],
+  ]);
   if (inputs.reason) {
-    core.summary.addHeading('Reason, as given', 3);
-    core.summary.addCodeBlock(escapeHtml(inputs.reason));
+    summary.heading('Reason, as given', 3);
+    summary.code(inputs.reason);
     if (cleanTagValue(inputs.reason) !== inputs.reason)
-      core.summary.addRaw(
-        `Stored in the reason tag as: <code>${escapeHtml(cleanTagValue(inputs.reason))}</code>`,
-        true,
-      );
+      summary.html(`Stored in the reason tag as: <code>${escapeHtml(cleanTagValue(inputs.reason))}</code>`);
   }
-  core.summary.addHeading('Tags', 3);
-  core.summary.addTable([
+  summary.heading('Tags', 3);
+  summary.table([
     [
       { data: 'Key', header: true },
       { data: 'Value', header: true },
     ],
-    ...tags.map((tag) => [escapeHtml(tag.Key ?? ''), escapeHtml(tag.Value ?? '')]),
+    ...tags.map((tag) => [tag.Key ?? '', tag.Value ?? '']),
   ]);
-  core.summary.addRaw(
+  summary.paragraph(
     done
       ? `Next step in the runbook: notify stakeholders, then roll back. To undo everything, restore this snapshot with the restore action (snapshot-identifier: ${result.snapshot.identifier}).`
       : 'The snapshot is not available yet: do not start the rollback until it is.',
-    true,
   );
-  await core.summary.write();
 }

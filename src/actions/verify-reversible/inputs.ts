@@ -1,55 +1,47 @@
 import { ConfigurationError } from '../../common/errors.js';
-import { resolveWorkingDirectory } from '../../common/working-directory.js';
-import { getEnum, getLines, getSecret, getString } from '../common/inputs.js';
-import { FAIL_ON, Inputs, type FailOn } from './constants.js';
-
-export interface VerifyReversibleInputs {
-  /** Server to create the scratch database on; the database it names is never written. */
-  databaseUrl: string;
-  /** The caller's project directory, absolute: knexfile and migrations-dir resolve from it. */
-  workingDirectory: string;
-  /** The project's knexfile, read for its migrations settings only (never the connection). */
-  knexfile?: string;
-  knexEnvironment: string;
-  /** Overrides the knexfile's directory (relative to working-directory). */
-  migrationsDir?: string;
-  /** Overrides the knexfile's tableName; its bookkeeping is left out of the comparison. */
-  migrationsTable?: string;
-  /** Overrides the knexfile's schemaName: the schema compared. */
-  schema?: string;
-  /** Migrations to check (empty: all). */
-  only: string[];
-  /** What fails the step: any difference, or only a step that throws. */
-  failOn: FailOn;
-}
+import { connectionSecrets } from '../../common/secrets.js';
+import { choice, custom, lines, text } from '../common/inputs.js';
+import { workingDirectory } from '../common/working-directory.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 
-export function getInputs(): VerifyReversibleInputs {
-  const databaseUrl = getSecret(Inputs.DatabaseUrl, { required: true });
-  if (!/^postgres(ql)?:\/\//.test(databaseUrl)) {
-    throw new ConfigurationError(`Input "${Inputs.DatabaseUrl}" must be a postgres:// or postgresql:// URL.`);
-  }
-  const migrationsTable = getString(Inputs.MigrationsTable);
-  const schema = getString(Inputs.Schema);
-  for (const [name, value] of [
-    [Inputs.MigrationsTable, migrationsTable],
-    [Inputs.Schema, schema],
-  ] as const) {
-    if (value !== undefined && !IDENTIFIER.test(value))
-      throw new ConfigurationError(
-        `Input "${name}" is "${value}": it must be a plain SQL identifier (letters, digits, _).`,
-      );
-  }
-  return {
-    databaseUrl,
-    workingDirectory: resolveWorkingDirectory(getString(Inputs.WorkingDirectory), undefined, Inputs.WorkingDirectory),
-    knexfile: getString(Inputs.Knexfile),
-    knexEnvironment: getString(Inputs.KnexEnvironment) ?? 'production',
-    migrationsDir: getString(Inputs.MigrationsDir),
-    migrationsTable,
-    schema,
-    only: getLines(Inputs.Only),
-    failOn: getEnum(Inputs.FailOn, FAIL_ON, 'difference'),
-  };
+/** An override of a knexfile setting: undefined when not given, so the knexfile (or Knex's default) decides. */
+function identifier(value: string | undefined, name: string): string | undefined {
+  if (value !== undefined && !IDENTIFIER.test(value))
+    throw new ConfigurationError(
+      `Input "${name}" is "${value}": it must be a plain SQL identifier (letters, digits, _).`,
+    );
+  return value;
 }
+
+export const FAIL_ON = ['error', 'difference'] as const;
+
+/** The verify-reversible action's inputs as action.yml declares them. */
+export const inputs = {
+  /** Server to create the scratch database on; the database it names is never written. */
+  databaseUrl: custom(
+    'database-url',
+    (value, name) => {
+      if (value === undefined) throw new ConfigurationError(`Input "${name}" is required and was not given.`);
+      if (!/^postgres(ql)?:\/\//.test(value))
+        throw new ConfigurationError(`Input "${name}" must be a postgres:// or postgresql:// URL.`);
+      return value;
+    },
+    { required: true, secret: true, derive: connectionSecrets },
+  ),
+  /** The caller's project directory, absolute: knexfile and migrations-dir resolve from it. */
+  workingDirectory: workingDirectory(),
+  /** The project's knexfile, read for its migrations settings only (never the connection). */
+  knexfile: text('knexfile'),
+  knexEnvironment: text('knex-environment', { default: 'production' }),
+  /** Overrides the knexfile's directory (relative to working-directory); checked once the settings are resolved. */
+  migrationsDir: text('migrations-dir'),
+  /** Overrides the knexfile's tableName; its bookkeeping is left out of the comparison. */
+  migrationsTable: custom('migrations-table', identifier),
+  /** Overrides the knexfile's schemaName: the schema compared. */
+  schema: custom('schema', identifier),
+  /** Migrations to check (empty: all). */
+  only: lines('only'),
+  /** What fails the step: any difference, or only a step that throws. */
+  failOn: choice('fail-on', FAIL_ON, 'difference'),
+};

@@ -1,7 +1,7 @@
-import { pollUntil, WaitTimeoutError, type PollResult } from '../../src/rds/wait.js';
-import { manualClock } from './manual-clock.js';
+import { poll, WaitTimeoutError, type PollResult } from '../../src/common/retry.js';
+import { manualClock } from '../helpers/manual-clock.js';
 
-describe('pollUntil', () => {
+describe('poll', () => {
   it('checks once per interval and returns when done', async () => {
     const clock = manualClock();
     const states: PollResult<string>[] = [
@@ -10,10 +10,10 @@ describe('pollUntil', () => {
       { done: true, value: 'ok' },
     ];
     const progress: string[] = [];
-    const outcome = await pollUntil({
+    const outcome = await poll(() => Promise.resolve(states.shift()!), {
       what: 'x',
-      check: async () => states.shift()!,
-      schedule: { intervalMs: 5000, timeoutMs: 60_000 },
+      intervalMs: 5000,
+      timeoutMs: 60_000,
       clock,
       onPoll: (p) => progress.push(p),
     });
@@ -24,10 +24,11 @@ describe('pollUntil', () => {
 
   it('checks before sleeping when asked (something that may already be done)', async () => {
     const clock = manualClock();
-    const outcome = await pollUntil({
+    const outcome = await poll(() => Promise.resolve({ done: true as const, value: 1 }), {
       what: 'x',
-      check: async () => ({ done: true, value: 1 }),
-      schedule: { intervalMs: 5000, timeoutMs: 1000, checkFirst: true },
+      intervalMs: 5000,
+      timeoutMs: 1000,
+      checkFirst: true,
       clock,
     });
     expect(outcome.polls).toBe(1);
@@ -36,28 +37,29 @@ describe('pollUntil', () => {
 
   it('makes its last check at the timeout, then fails with the last progress', async () => {
     const clock = manualClock();
-    const error = await pollUntil({
+    const error = await poll(() => Promise.resolve({ done: false as const, progress: 'creating (40%)' }), {
       what: 'snapshot "s"',
-      check: async () => ({ done: false, progress: 'creating (40%)' }),
-      schedule: { intervalMs: 5000, timeoutMs: 12_000 },
+      intervalMs: 5000,
+      timeoutMs: 12_000,
       clock,
-    }).catch((e) => e);
+    }).then(
+      () => undefined,
+      (e: unknown) => e as WaitTimeoutError,
+    );
     expect(error).toBeInstanceOf(WaitTimeoutError);
-    expect(error.message).toBe('Timed out after 12s waiting for snapshot "s"; last seen: creating (40%).');
+    expect(error?.message).toBe('Timed out after 12s waiting for snapshot "s"; last seen: creating (40%).');
     expect(clock.sleeps).toEqual([5000, 5000, 2000]);
   });
 
   it('stops at once when the check throws', async () => {
     const clock = manualClock();
     let calls = 0;
-    const check = async (): Promise<PollResult<never>> => {
+    const check = (): Promise<PollResult<never>> => {
       calls += 1;
-      if (calls === 2) throw new Error('failed');
-      return { done: false, progress: 'creating' };
+      if (calls === 2) return Promise.reject(new Error('failed'));
+      return Promise.resolve({ done: false, progress: 'creating' });
     };
-    await expect(
-      pollUntil({ what: 'x', check, schedule: { intervalMs: 5000, timeoutMs: 3_600_000 }, clock }),
-    ).rejects.toThrow('failed');
+    await expect(poll(check, { what: 'x', intervalMs: 5000, timeoutMs: 3_600_000, clock })).rejects.toThrow('failed');
     expect(calls).toBe(2);
   });
 });

@@ -1,0 +1,133 @@
+import type { Knex } from 'knex';
+import type pg from 'pg';
+import { formatDuration } from '../common/duration.js';
+import { runAtomic } from './atomic-run.js';
+import { isSessionLost } from './failure.js';
+import type { StatementGuard } from './guard.js';
+import { describeHolder, holderChecks, isLockTimeout } from './lock.js';
+import type { MigrationsTable } from './migrations-table.js';
+import { describeRequest } from './plan.js';
+import { makePlan, type PlanOutcome } from './planning.js';
+import { escapeControl } from './review.js';
+import { runSegments } from './segmented-run.js';
+import { combine, RollbackFailure, rethrowWithin, type RollbackOptions, type RunFragment } from './run-types.js';
+import type { MigrationFile } from './source.js';
+import type { StatusSnapshot } from './status.js';
+
+/** What a run that may change something works with. */
+export interface RunContext {
+  knex: Knex;
+  /** The run's dedicated session (Knex runs the rollback's transaction on it). */
+  session: pg.Client;
+  /** The migrations table on the run's dedicated session, which holds the advisory lock. */
+  table: MigrationsTable;
+  options: RollbackOptions;
+  files: MigrationFile[];
+  /** Checks every statement the run's sessions send. */
+  guard: StatementGuard;
+  /** Reads the status on a fresh session (the dedicated one may have been terminated). */
+  freshStatus(): Promise<StatusSnapshot>;
+}
+
+/**
+ * The run that may change something (rollback, down, plan with dry-run). Order matters:
+ * the advisory lock is taken before anything is read, so a second run fails at once instead
+ * of waiting and then running a plan it read before the first one finished.
+ */
+export async function lockedRun(context: RunContext): Promise<RunFragment> {
+  const { table } = context;
+  if (!(await table.tryAdvisoryLock())) {
+    const holders = await table.holders();
+    throw new RollbackFailure(
+      `Another run holds the migration lock on ${table.schema}.${table.table}: ${holders.map(describeHolder).join('; ') || 'the holder ended just now'}. Nothing was read or changed. Wait for it to finish and run mode: plan again.`,
+    );
+  }
+  let outcome: RunFragment;
+  try {
+    outcome = await underLock(context);
+  } catch (error) {
+    // A terminated session released its advisory lock with it.
+    if (!isSessionLost(error)) await table.releaseAdvisoryLock().catch(() => undefined);
+    // What the database looks like after a failure is part of the report; read it once the lock is free.
+    if (error instanceof RollbackFailure && !error.result.after) {
+      const after = await context.freshStatus().catch(() => undefined);
+      error.followedBy({ after });
+    }
+    throw error;
+  }
+  await table.releaseAdvisoryLock().catch(() => undefined);
+  // Read after the advisory lock is released, so our own session is not reported as a holder.
+  // The run ended well, so its session is alive: no new connection (and authentication) for it.
+  return { ...outcome, after: outcome.after ?? (await table.readStatus(context.files)) };
+}
+
+async function underLock(context: RunContext): Promise<RunFragment> {
+  const { knex, table, options, files } = context;
+  const trx = await knex.transaction(undefined, { connection: context.session });
+  let planned: PlanOutcome;
+  let before: StatusSnapshot;
+  try {
+    await lockKnexRow(trx, context);
+    const applied = await table.readApplied();
+    before = { ...(await table.readStatus(files)), applied };
+    planned = await makePlan(applied, files, options).catch((error: unknown) => rethrowWithin(error, { before }));
+  } catch (error) {
+    if (!trx.isCompleted()) await trx.rollback().catch(() => undefined);
+    throw error;
+  }
+  const context0 = combine({ before }, planned.fragment);
+  logPlan(options, planned.fragment);
+  try {
+    if (planned.fragment.plan.length === 0) {
+      await trx.rollback().catch(() => undefined);
+      const notes = [`Nothing to undo: ${describeRequest(options.request)} matched no applied migration.`];
+      return combine(context0, { after: before, notes });
+    }
+    const outside = planned.fragment.plan.filter((migration) => !migration.transaction);
+    if (outside.length === 0 || options.dryRun) {
+      return combine(context0, await runAtomic(trx, planned, context, before));
+    }
+    // Segments: this transaction only read; each segment takes the row lock again.
+    await trx.commit();
+  } catch (error) {
+    if (!trx.isCompleted()) await trx.rollback().catch(() => undefined);
+    rethrowWithin(error, context0);
+  }
+  const segmented = await options.logger
+    .group('Rolling back in segments (allow-non-atomic)', () => runSegments(context, planned, before))
+    .catch((error: unknown) => rethrowWithin(error, context0));
+  return combine(context0, segmented);
+}
+
+/** Locks Knex's lock row for this transaction and refuses when Knex's flag is set. */
+export async function lockKnexRow(trx: Knex.Transaction, context: RunContext): Promise<void> {
+  const { table, options } = context;
+  let row;
+  try {
+    row = await table.readLockRow({ forUpdate: true });
+  } catch (error) {
+    if (!isLockTimeout(error)) throw error;
+    await trx.rollback().catch(() => undefined);
+    const holders = await table.holders();
+    throw new RollbackFailure(
+      `Knex's lock row in ${table.lockTable} is locked by another session and was not released within lock-timeout (${formatDuration(options.lockTimeoutMs)}): ${holders.map(describeHolder).join('; ') || 'no holder found any more'}. A knex migrate command is probably running. Nothing was changed. Wait for it and run mode: plan again.`,
+    );
+  }
+  if (!row.isLocked) return;
+  await trx.rollback().catch(() => undefined);
+  const holders = await table.holders();
+  throw new RollbackFailure(
+    holders.length > 0
+      ? `Knex's migration lock (${table.lockTable}.is_locked = 1) is held: ${holders.map(describeHolder).join('; ')}. A migration is running; nothing was changed. Wait for it to finish.`
+      : `Knex's migration lock (${table.lockTable}.is_locked = 1) is set, but no session holds it: a crashed or killed run left it behind (Knex records no owner). Nothing was changed. Check that no migration is running, then run mode: unlock with force-unlock: true.`,
+    { lockChecks: [`${table.lockTable}: is_locked = 1`, ...holderChecks(holders)] },
+  );
+}
+
+function logPlan(options: RollbackOptions, fragment: PlanOutcome['fragment']): void {
+  const { logger } = options;
+  logger.info(
+    `Plan (${describeRequest(options.request)}): ${fragment.plan.length ? fragment.plan.map((m) => `${escapeControl(m.name)} [batch ${m.batch}${m.transaction ? '' : ', outside a transaction'}]`).join(', ') : 'nothing'}`,
+  );
+  logger.info(`plan-fingerprint: ${fragment.fingerprint}`);
+}

@@ -1,0 +1,92 @@
+// Classifies one statement's parse tree: walks every node, lets the rules note what each
+// statement node does, and ranks the findings.
+import type { Node } from 'libpg-query';
+import { plural, qualifiedRelation } from './describe.js';
+import { HANDLERS } from './handlers.js';
+import { SEVERITY_ORDER, type ClassifiedStatement, type Severity } from './risk.js';
+import type { Walk } from './walk.js';
+
+export function classifyTree(sql: string, stmt: Node, bookkeeping: ReadonlySet<string>): ClassifiedStatement {
+  const walk: Walk = {
+    findings: [],
+    relations: [],
+    cteNames: new Set(),
+    cascadeExplained: false,
+    sawCascade: false,
+    bookkeeping,
+    effects: {},
+  };
+  visit(stmt, walk);
+  if (walk.sawCascade && !walk.cascadeExplained) {
+    walk.findings.push({
+      risk: 'destructive',
+      reason: 'uses CASCADE, which also removes whatever depends on the objects it changes',
+    });
+  }
+  if (walk.findings.length > 0) {
+    const risk = SEVERITY_ORDER.find((severity) =>
+      walk.findings.some((finding) => finding.risk === severity),
+    ) as Severity;
+    return withEffects({ sql, risk, reasons: [...new Set(walk.findings.map((finding) => finding.reason))] }, walk);
+  }
+  const tables = [...new Set(walk.relations.filter((name) => !isCteReference(name, walk)))];
+  if (tables.length > 0 && tables.every((table) => bookkeeping.has(table))) {
+    return withEffects(
+      {
+        sql,
+        risk: 'bookkeeping',
+        reasons: [`only touches the migration bookkeeping ${plural(tables.length, 'table')} ${tables.join(', ')}`],
+      },
+      walk,
+    );
+  }
+  return withEffects({ sql, risk: 'safe', reasons: [] }, walk);
+}
+
+function withEffects(verdict: ClassifiedStatement, walk: Walk): ClassifiedStatement {
+  return Object.keys(walk.effects).length > 0 ? { ...verdict, effects: walk.effects } : verdict;
+}
+
+function isCteReference(name: string, walk: Walk): boolean {
+  // Unqualified references were qualified as public.<name> on the way in.
+  return name.startsWith('public.') && walk.cteNames.has(name.slice('public.'.length));
+}
+
+/** Parse-tree fields that define code for later rather than run it now (a column DEFAULT included). */
+const DEFINITION_ONLY: Record<string, readonly string[]> = {
+  CreateFunctionStmt: ['sql_body'],
+  RuleStmt: ['actions', 'whereClause'],
+  CreatePolicyStmt: ['qual', 'with_check'],
+  AlterPolicyStmt: ['qual', 'with_check'],
+  ColumnDef: ['raw_default', 'cooked_default'],
+};
+
+/** A DEFAULT constraint's expression is evaluated later, per inserted row, not by this statement. */
+function skippedFields(key: string, child: object): readonly string[] | undefined {
+  if (key === 'Constraint' && (child as { contype?: string }).contype === 'CONSTR_DEFAULT') return ['raw_expr'];
+  return DEFINITION_ONLY[key];
+}
+
+/** Walks every node of the tree, letting the handlers below note what each statement node does. */
+function visit(value: unknown, walk: Walk): void {
+  if (Array.isArray(value)) {
+    for (const item of value) visit(item, walk);
+    return;
+  }
+  if (value === null || typeof value !== 'object') return;
+  const record = value as Record<string, unknown>;
+  // A RangeVar is sometimes wrapped ({ RangeVar: {...} }) and sometimes a bare field (`relation`).
+  if (typeof record.relname === 'string') walk.relations.push(qualifiedRelation(record));
+  if (record.behavior === 'DROP_CASCADE') walk.sawCascade = true;
+  for (const [key, child] of Object.entries(record)) {
+    const handler = HANDLERS[key];
+    if (handler && child && typeof child === 'object') handler(child, walk);
+    const skipped = child && typeof child === 'object' ? skippedFields(key, child) : undefined;
+    if (skipped && child && typeof child === 'object') {
+      const kept = Object.fromEntries(Object.entries(child).filter(([field]) => !skipped.includes(field)));
+      visit(kept, walk);
+    } else {
+      visit(child, walk);
+    }
+  }
+}

@@ -1,0 +1,70 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import YAML from 'yaml';
+import type { InputSpecs } from '../../src/actions/common/inputs.js';
+import { repoRoot } from '../helpers/run-bundle.js';
+
+// Each JavaScript action's action.yml against the contract its main.ts declares with defineAction:
+// the same inputs and outputs, required where the code requires, the same defaults. Composite
+// actions have no TypeScript: their action.yml is the contract.
+interface Metadata {
+  inputs?: Record<string, { required?: boolean; default?: string | number | boolean }>;
+  outputs?: Record<string, unknown>;
+  runs: { using: string; main?: string };
+}
+
+const actions = fs
+  .readdirSync(path.join(repoRoot, 'actions'))
+  .map((name) => ({
+    name,
+    metadata: YAML.parse(fs.readFileSync(path.join(repoRoot, 'actions', name, 'action.yml'), 'utf8')) as Metadata,
+  }))
+  .filter(({ metadata }) => metadata.runs.using !== 'composite');
+
+describe('action.yml holds exactly the contract main.ts declares', () => {
+  it('covers the eleven JavaScript actions, each with an entry under src/actions', () => {
+    expect(actions.map(({ name }) => name).sort()).toEqual([
+      'check-gate',
+      'notify',
+      'prepare-scratch-database',
+      'record',
+      'restart',
+      'restore',
+      'rollback',
+      'smoke',
+      'snapshot',
+      'verify-backup',
+      'verify-reversible',
+    ]);
+    for (const { name, metadata } of actions) {
+      expect(metadata.runs).toEqual({ using: 'node24', main: `../../dist/${name}/index.js` });
+      expect(fs.existsSync(path.join(repoRoot, 'src', 'actions', name, 'index.ts'))).toBe(true);
+    }
+  });
+
+  it.each(actions.map(({ name, metadata }) => [name, metadata] as const))('%s', async (name, metadata) => {
+    const { action } = (await import(`../../src/actions/${name}/main.js`)) as {
+      action: { name: string; inputs: InputSpecs; outputs: Record<string, unknown> };
+    };
+    expect(action.name).toBe(name);
+    const declared = Object.values(action.inputs);
+    expect(declared.map((input) => input.name).sort()).toEqual(Object.keys(metadata.inputs ?? {}).sort());
+    expect(Object.keys(action.outputs).sort()).toEqual(Object.keys(metadata.outputs ?? {}).sort());
+    for (const input of declared) {
+      const yml = metadata.inputs![input.name];
+      expect({ input: input.name, required: yml.required === true }).toEqual({
+        input: input.name,
+        required: input.required,
+      });
+      expect({ input: input.name, default: yml.default === undefined ? undefined : String(yml.default) }).toEqual({
+        input: input.name,
+        default: input.default,
+      });
+      // A required input with a default is never missing: one of the two is a mistake.
+      expect({ input: input.name, requiredWithDefault: input.required && input.default !== undefined }).toEqual({
+        input: input.name,
+        requiredWithDefault: false,
+      });
+    }
+  });
+});

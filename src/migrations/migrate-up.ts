@@ -1,7 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import { ConfigurationError, errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
-import { redactConnectionString } from '../common/secrets.js';
+import { resolveConnection, type PostgresConnection } from '../postgres/connection.js';
 import type { MigrationSettings } from './knexfile.js';
 import { FileMigrationSource, listMigrationFiles, type MigrationFile } from './source.js';
 
@@ -43,7 +43,8 @@ export async function migrateScratchDatabase(options: ScratchMigrationOptions): 
       `Production has applied ${noFile.join(', ')}, but ${settings.directories.join(', ')} has no such file: this checkout is not the code that applied them. Check out the commit deployed in production (ref).`,
     );
   }
-  const knex = knexFactory({ client: 'pg', connection: options.databaseUrl, pool: { min: 0, max: 1 } });
+  const connection = resolveConnection({ url: options.databaseUrl, input: 'database-url' });
+  const knex = knexFactory({ client: 'pg', connection: connection.config(), pool: { min: 0, max: 1 } });
   try {
     // A source over exactly production's applied files, in production's order: one migrate.latest
     // applies them in that order (what per-migration `migrate:up` calls did, without a batch each).
@@ -55,7 +56,7 @@ export async function migrateScratchDatabase(options: ScratchMigrationOptions): 
       disableTransactions: settings.disableTransactions,
     };
     await logger.group(`Migrate the scratch database up to production's ${options.applied.length} migration(s)`, () =>
-      migrateLatest(knex, config, options, files),
+      migrateLatest(knex, config, options, { files, connection }),
     );
     const table = knex.withSchema(settings.schemaName);
     const batches = options.plan.filter((step) => typeof step.batch === 'number');
@@ -88,14 +89,14 @@ async function migrateLatest(
   knex: Knex,
   config: Knex.MigratorConfig,
   options: ScratchMigrationOptions,
-  files: MigrationFile[],
+  { files, connection }: { files: MigrationFile[]; connection: PostgresConnection },
 ): Promise<void> {
   try {
     const [, names] = (await knex.migrate.latest(config)) as [number, string[]];
     options.logger.info(`Applied ${names.length} migration(s) on the scratch database.`);
   } catch (error) {
     throw new ConfigurationError(
-      `Migrating the scratch database (${redactConnectionString(options.databaseUrl)}) failed: ${errorMessage(error)}. Its up() must run on an empty database as it did in production (${files.length} file(s) in ${options.settings.directories.join(', ')}).`,
+      `Migrating the scratch database (${connection.target}) failed: ${errorMessage(error)}. Its up() must run on an empty database as it did in production (${files.length} file(s) in ${options.settings.directories.join(', ')}).`,
     );
   }
 }

@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../../common/errors.js';
-import { connectionSecrets } from '../../common/secrets.js';
+import { databaseUrlInput } from '../common/database.js';
 import { custom, text } from '../common/inputs.js';
 import { workingDirectory } from '../common/working-directory.js';
 
@@ -22,19 +22,7 @@ function jsonArray(value: string | undefined, name: string): unknown[] {
 /** The prepare-scratch-database action's inputs as action.yml declares them. */
 export const inputs = {
   /** The scratch database (never production). */
-  databaseUrl: custom(
-    'database-url',
-    (value, name) => {
-      if (value === undefined) throw new ConfigurationError(`Input "${name}" is required and was not given.`);
-      if (!/^postgres(ql)?:\/\//i.test(value)) {
-        throw new ConfigurationError(
-          `Input "${name}" must be a PostgreSQL URL such as postgres://user:password@host:5432/database.`,
-        );
-      }
-      return value;
-    },
-    { required: true, secret: true, derive: connectionSecrets },
-  ),
+  databaseUrl: databaseUrlInput({ required: true }),
   /** Production's applied migrations, in the order applied. */
   applied: custom(
     'applied',

@@ -8,6 +8,7 @@ import { renderSql, renderSummary } from '../../migrations/report.js';
 import { RollbackFailure, runRollback, type RollbackResult } from '../../migrations/rollback.js';
 import { classifyEach, classifyStatements, warmUpClassifier } from '../../sql/classify.js';
 import { defineAction, type Runtime } from '../common/action.js';
+import { resolveDatabase } from '../common/database.js';
 import { inputs, rollbackInputs, type RollbackInputs } from './inputs.js';
 
 type Output = 'applied' | 'pending' | 'plan' | 'plan-fingerprint' | 'rolled-back' | 'sql' | 'batches';
@@ -31,7 +32,7 @@ export const action = defineAction({
     let options: RollbackInputs | undefined;
     let settings: MigrationSettings | undefined;
     try {
-      options = rollbackInputs(given);
+      options = rollbackInputs(given, resolveDatabase(given, runtime));
       const asked = options;
       // The project's directory, as the Knex CLI runs from it: a knexfile's dotenv, a migration's
       // relative path and its require('uuid') all see the service's own tree.

@@ -1,10 +1,10 @@
 import { ConfigurationError } from '../../common/errors.js';
-import { connectionSecrets } from '../../common/secrets.js';
 import { parseExpectedTables } from '../../smoke/database-tables.js';
 import { parseExpectBody } from '../../smoke/expect-body.js';
 import { parseExpectedStatus } from '../../smoke/expected-status.js';
 import { parseHeaders } from '../../smoke/headers.js';
-import { custom, duration, flag, integer, secret, splitLines, text, type ParsedInputs } from '../common/inputs.js';
+import { awsRegionInput, databaseUrlInput, iamAuthInput, sslCaInput } from '../common/database.js';
+import { custom, duration, flag, integer, splitLines, text, type ParsedInputs } from '../common/inputs.js';
 import { workingDirectory } from '../common/working-directory.js';
 
 /** The smoke action's inputs as action.yml declares them. */
@@ -35,8 +35,12 @@ export const inputs = {
   command: text('command'),
   /** Where the command runs: the project's directory, absolute. */
   workingDirectory: workingDirectory(),
-  /** Connection string of the database to check the tables of. */
-  databaseUrl: secret('database-url', { derive: connectionSecrets }),
+  /** Connection URL of the database to check the tables of (masked with its password). */
+  databaseUrl: databaseUrlInput({ required: false }),
+  /** TLS and authentication for that database. */
+  sslCa: sslCaInput(),
+  iamAuth: iamAuthInput(),
+  awsRegion: awsRegionInput(),
   /** Tables that must exist (name) or must not (!name). */
   expectedTables: custom('expected-tables', (value, name) => parseExpectedTables(splitLines(value ?? ''), name)),
 };

@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../../common/errors.js';
-import { connectionSecrets } from '../../common/secrets.js';
+import { databaseUrlInput, sslCaInput } from '../common/database.js';
 import { choice, custom, lines, text } from '../common/inputs.js';
 import { workingDirectory } from '../common/working-directory.js';
 
@@ -19,16 +19,9 @@ export const FAIL_ON = ['error', 'difference'] as const;
 /** The verify-reversible action's inputs as action.yml declares them. */
 export const inputs = {
   /** Server to create the scratch database on; the database it names is never written. */
-  databaseUrl: custom(
-    'database-url',
-    (value, name) => {
-      if (value === undefined) throw new ConfigurationError(`Input "${name}" is required and was not given.`);
-      if (!/^postgres(ql)?:\/\//.test(value))
-        throw new ConfigurationError(`Input "${name}" must be a postgres:// or postgresql:// URL.`);
-      return value;
-    },
-    { required: true, secret: true, derive: connectionSecrets },
-  ),
+  databaseUrl: databaseUrlInput({ required: true }),
+  /** TLS for that server; never IAM: the scratch server is a disposable one. */
+  sslCa: sslCaInput(),
   /** The caller's project directory, absolute: knexfile and migrations-dir resolve from it. */
   workingDirectory: workingDirectory(),
   /** The project's knexfile, read for its migrations settings only (never the connection). */

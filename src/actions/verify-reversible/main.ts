@@ -14,6 +14,7 @@ import { checkReversibility } from '../../reversibility/checker.js';
 import { buildReport, summaryMarkdown, writeReport, type ReversibilityReport } from '../../reversibility/report.js';
 import { dropLiveScratchDatabases } from '../../reversibility/scratch-database.js';
 import { defineAction } from '../common/action.js';
+import { resolveDatabase } from '../common/database.js';
 import type { ParsedInputs } from '../common/inputs.js';
 import { inputs } from './inputs.js';
 
@@ -48,12 +49,14 @@ export const action = defineAction({
       );
     process.on('unhandledRejection', onStrayRejection);
     try {
+      const { databaseUrl, security } = resolveDatabase(given, runtime);
       const { settings, files, migrationsDir } = await projectMigrations(given, logger);
       const result = await logger.group(
         `Checking ${given.only.length || files.length} migration(s): up, down, up`,
         () =>
           checkReversibility({
-            serverUrl: given.databaseUrl,
+            serverUrl: databaseUrl,
+            security: { sslCa: security.sslCa },
             files,
             only: given.only,
             migrationsTable: settings.tableName,

@@ -172,8 +172,7 @@ async function main(): Promise<void> {
   console.log('db-rollback-actions demo: the migration-rollback runbook, end to end, on this machine.\n');
 
   console.log('Setting up "production": an embedded PostgreSQL on a free port, the ticket service at 007...');
-  const postgres = await startEmbeddedPostgres();
-  cleanups.push(() => postgres.stop());
+  const postgres = await startEmbeddedPostgres({ register: (stop) => cleanups.push(stop) });
   const databaseUrl = postgres.adminUrl;
   const knex = knexFactory({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 2 } });
   cleanups.push(() => knex.destroy());

@@ -63240,7 +63240,7 @@ function extend(target) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2418);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8910);
 
 await _main_js__WEBPACK_IMPORTED_MODULE_0__/* .action */ .X.start();
 
@@ -63249,7 +63249,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2418:
+/***/ 8910:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -67920,7 +67920,41 @@ function parseHeaders(lines, input = 'headers') {
     return headers;
 }
 
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: ./src/common/working-directory.ts
+
+
+
+/**
+ * The caller's project directory (`working-directory`), absolute. It resolves against the
+ * workspace, the way a `run:` step's `working-directory` does, and everything the actions read
+ * from the project (knexfile, migrations-dir, the smoke command) resolves against it in turn, so
+ * one value means the same thing on every action: `services/api` in a monorepo.
+ */
+function resolveWorkingDirectory(given, workspace = process.env.GITHUB_WORKSPACE ?? process.cwd(), input = 'working-directory') {
+    const absolute = external_node_path_default().resolve(workspace, given ?? '.');
+    if (!external_node_fs_default().existsSync(absolute) || !external_node_fs_default().statSync(absolute).isDirectory()) {
+        throw new errors_ConfigurationError(`Input "${input}" is "${given}", but ${absolute} is not a directory. Give the project's directory relative to the repository root (e.g. services/api), after actions/checkout.`);
+    }
+    return absolute;
+}
+
+;// CONCATENATED MODULE: ./src/actions/common/working-directory.ts
+
+
+/**
+ * The caller's project directory (`working-directory`, default `.`), absolute and checked to exist:
+ * one meaning on every action that reads the project (src/common/working-directory.ts). A module of
+ * its own so that only those actions' bundles carry it.
+ */
+function workingDirectory(name = 'working-directory') {
+    return custom(name, (value, input) => resolveWorkingDirectory(value, undefined, input), { default: '.' });
+}
+
 ;// CONCATENATED MODULE: ./src/actions/smoke/inputs.ts
+
 
 
 
@@ -67954,6 +67988,8 @@ const inputs = {
     retryOn4xx: flag('retry-on-4xx', false),
     /** A shell command run after the URLs pass. */
     command: inputs_text('command'),
+    /** Where the command runs: the project's directory, absolute. */
+    workingDirectory: workingDirectory(),
     /** Connection URL of the database to check the tables of (masked with its password). */
     databaseUrl: databaseUrlInput({ required: false }),
     /** TLS and authentication for that database. */
@@ -68021,7 +68057,7 @@ const action = defineAction({
         logger.info(`Checking ${plan.join(', ')}; up to ${given.attempts} attempts from ${formatDuration(given.intervalMs)} apart (growing to ${formatDuration(given.maxIntervalMs)}), ${formatDuration(given.requestTimeoutMs)} per request, ${formatDuration(given.deadlineMs)} overall.`);
         const report = await logger.group('Smoke checks', () => runSmoke({
             ...given,
-            commandCwd: process.env.GITHUB_WORKSPACE,
+            commandCwd: given.workingDirectory,
             // The step's own inputs (the database URL, the headers) are not the command's business.
             commandEnv: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('INPUT_'))),
             database: database

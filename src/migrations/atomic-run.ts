@@ -1,5 +1,6 @@
 import type { Knex } from 'knex';
 import { formatDuration } from '../common/duration.js';
+import { coverCodeLoadedByDowns } from './fingerprint.js';
 import { completedBatches } from './plan.js';
 import { progressTracker, migratorConfig, runDowns } from './downs.js';
 import { describeFailure } from './failure.js';
@@ -86,9 +87,15 @@ async function runInTransaction(
   } finally {
     stopWatching();
   }
+  const covered = coverCodeLoadedByDowns(
+    planned.fragment,
+    await planned.source.getMigrations(),
+    options.settings,
+    options.dryRun,
+  );
   const statements = [...guard.statements];
   const blocked = blockedOf(statements);
-  const warnings = warningsOf(statements);
+  const warnings = [...warningsOf(statements), ...(covered.warnings ?? [])];
   if (options.dryRun) {
     await abandon(trx, context);
     if (blocked.length > 0 && !options.allowDestructive) {
@@ -97,6 +104,7 @@ async function runInTransaction(
       );
     }
     const notes = [
+      ...(covered.notes ?? []),
       `Dry run: the downs ran in a transaction that was rolled back after ${formatDuration(clock.now() - started)}; nothing was changed. While it lasted it held the same locks as a real run (the advisory lock and Knex's lock row, and whatever the downs lock), each wait bounded by lock-timeout (${formatDuration(options.lockTimeoutMs)}).`,
     ];
     const notSent = statements.filter((statement) => statement.outcome === 'would run').length;
@@ -104,7 +112,7 @@ async function runInTransaction(
       notes.push(
         `${notSent} statement(s) were not sent, because a ROLLBACK would not undo them (sequence changes, calls whose effect cannot be checked, COPY ... PROGRAM, LOAD): they are marked "would run".`,
       );
-    return { statements, warnings, notes };
+    return { statements, warnings, notes, fingerprint: covered.fingerprint, localCode: covered.localCode };
   }
   await trx.commit();
   options.logger.info(`Committed: ${names.length} migration(s) undone in ${formatDuration(clock.now() - started)}.`);

@@ -1,4 +1,6 @@
 import { isFlagged, needsAllowDestructive } from '../sql/risk.js';
+import { RUNTIME_VERSIONS } from './fingerprint.js';
+import { settingsTable, type MigrationSettings } from './knexfile.js';
 import { describeHolder } from './lock.js';
 import { escapeControl } from './review.js';
 import { describeRequest } from './plan.js';
@@ -71,6 +73,7 @@ export function renderSummary(
   result: RollbackResult | undefined,
   asked: string,
   outcome: { ok: boolean; message?: string },
+  settings?: MigrationSettings,
 ): string {
   const parts: string[] = ['## Migration rollback', '', `**Asked:** ${asked}`, ''];
   parts.push(
@@ -90,9 +93,11 @@ export function renderSummary(
         );
       });
     }
-    if (result.fingerprint) parts.push('', `plan-fingerprint: \`${result.fingerprint}\``);
+    if (result.fingerprint)
+      parts.push('', `plan-fingerprint: \`${result.fingerprint}\``, '', fingerprintCovers(result));
     parts.push('');
   }
+  if (settings) parts.push(...settingsTable(settings));
   const blocked = result.statements.filter((s) => needsAllowDestructive(s.risk));
   if (blocked.length) {
     parts.push(
@@ -129,6 +134,14 @@ export function renderSummary(
   }
   parts.push('### Before', '', snapshotTable(result.before), '### After', '', snapshotTable(result.after));
   return parts.join('\n');
+}
+
+/** What the fingerprint covers, so a reviewer knows what a change after approval would be caught by. */
+function fingerprintCovers(result: RollbackResult): string {
+  const local = result.localCode.length
+    ? `, and the local code they load: ${result.localCode.map((file) => `\`${escapeCell(file.path)}\``).join(', ')}`
+    : ', and the local code they load (none)';
+  return `It covers the rows to undo, their ${result.plan.length} migration file(s)${local}; Knex ${RUNTIME_VERSIONS.knex} and db-rollback-actions ${RUNTIME_VERSIONS.action}. A file a down() imports only while it runs is covered by a dry run's fingerprint only.`;
 }
 
 function describeOutcome(result: RollbackResult | undefined): string {

@@ -83,7 +83,7 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
   const selected = resolveOnly(options.files, options.only);
   const lastIndex = Math.max(...options.files.map((file, index) => (selected.has(file.name) ? index : -1)));
   const files = options.files.slice(0, lastIndex + 1);
-  const source = new FileMigrationSource(files);
+  const source = new FileMigrationSource(files, { disableTransactions: options.disableTransactions });
 
   // Load everything before the first write: a migration that cannot load is a ConfigurationError.
   for (const file of files) await source.getMigration(file);

@@ -27,6 +27,7 @@ describe('action.yml holds exactly the contract main.ts declares', () => {
       'check-gate',
       'monitor',
       'notify',
+      'prepare-scratch-database',
       'record',
       'restart',
       'restore',

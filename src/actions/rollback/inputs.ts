@@ -5,6 +5,7 @@ import { FINGERPRINT_PATTERN } from '../../migrations/fingerprint.js';
 import { MODES } from '../../migrations/run-types.js';
 import { awsRegionInput, databaseUrlInput, iamAuthInput, sslCaInput, type Database } from '../common/database.js';
 import { choice, custom, duration, flag, integer, text, type ParsedInputs } from '../common/inputs.js';
+import { workingDirectory } from '../common/working-directory.js';
 
 /** The rollback action's inputs as action.yml declares them; `rollbackInputs` checks how they combine. */
 export const inputs = {
@@ -13,6 +14,7 @@ export const inputs = {
   sslCa: sslCaInput(),
   iamAuth: iamAuthInput(),
   awsRegion: awsRegionInput(),
+  workingDirectory: workingDirectory(),
   knexfile: text('knexfile'),
   knexEnvironment: text('knex-environment', { default: 'production' }),
   migrationsDir: text('migrations-dir'),
@@ -54,6 +56,8 @@ export interface RollbackInputs extends Pick<
   | 'statementTimeoutMs'
   | 'forceUnlock'
 > {
+  /** The caller's project directory, absolute: the knexfile and migrations-dir resolve from it, and the run works there. */
+  workingDirectory: string;
   /** The project's knexfile, read for its migrations settings only (never the connection). */
   knexfile?: string;
   /** Which environment of the knexfile to read. */
@@ -118,6 +122,7 @@ export function rollbackInputs(given: ParsedInputs<typeof inputs>, database: Dat
   return {
     databaseUrl: database.databaseUrl,
     security: database.security,
+    workingDirectory: given.workingDirectory,
     knexfile: given.knexfile,
     knexEnvironment: given.knexEnvironment,
     migrationsDir: given.migrationsDir,

@@ -1,7 +1,7 @@
 import { formatDuration } from '../../common/duration.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { resolveMigrationSettings } from '../../migrations/knexfile.js';
+import { describeSettings, resolveMigrationSettings, type MigrationSettings } from '../../migrations/knexfile.js';
 import { describeHolder } from '../../migrations/lock.js';
 import { describeRequest } from '../../migrations/plan.js';
 import { renderSql, renderSummary } from '../../migrations/report.js';
@@ -30,21 +30,23 @@ export const action = defineAction({
     // Outputs and the summary come from what was done, on every path, failures included.
     let result: RollbackResult | undefined;
     let options: RollbackInputs | undefined;
+    let settings: MigrationSettings | undefined;
     try {
       options = rollbackInputs(given, resolveDatabase(given, runtime));
       const asked = options;
-      const settings = await logger.group('Migrations settings', async () => {
+      // The project's directory, as the Knex CLI runs from it: a knexfile's dotenv, a migration's
+      // relative path and its require('uuid') all see the service's own tree.
+      process.chdir(asked.workingDirectory);
+      settings = await logger.group('Migrations settings', async () => {
         const resolved = await resolveMigrationSettings({
           knexfile: asked.knexfile,
           knexEnvironment: asked.knexEnvironment,
           migrationsDir: asked.migrationsDir,
           migrationsTable: asked.migrationsTable,
           schema: asked.schema,
-          cwd: process.cwd(),
+          cwd: asked.workingDirectory,
         });
-        logger.info(
-          `directories: ${resolved.directories.join(', ')}; table: ${resolved.schemaName}.${resolved.tableName}${asked.knexfile ? ` (knexfile ${asked.knexfile}, environment ${asked.knexEnvironment})` : ''}`,
-        );
+        for (const line of describeSettings(resolved)) logger.info(`${line.setting}: ${line.value} (${line.from})`);
         return resolved;
       });
       // The parser starts while the database work runs, instead of after it.
@@ -58,10 +60,10 @@ export const action = defineAction({
         logger,
       });
       if (result.mode === 'status' || result.mode === 'unlock') logStatus(logger, result);
-      report(runtime, result, options, { ok: true });
+      report(runtime, result, options, { ok: true }, settings);
     } catch (error) {
       if (error instanceof RollbackFailure) result = error.result;
-      report(runtime, result, options, { ok: false, message: errorMessage(error) });
+      report(runtime, result, options, { ok: false, message: errorMessage(error) }, settings);
       throw error;
     }
   },
@@ -97,6 +99,7 @@ function report(
   result: RollbackResult | undefined,
   inputs: RollbackInputs | undefined,
   outcome: { ok: boolean; message?: string },
+  settings: MigrationSettings | undefined,
 ): void {
   const snapshot = result?.after ?? result?.before;
   setOutput('applied', JSON.stringify(snapshot?.applied.map((row) => row.name) ?? []));
@@ -118,7 +121,7 @@ function report(
   // Warnings as annotations, so they show on the run page without opening the log.
   for (const warning of result?.warnings ?? []) logger.warning(warning);
   // renderSummary (src/migrations/report.ts) builds Markdown and escapes the table cells it fills.
-  summary.markdown(renderSummary(result, asked(inputs), outcome));
+  summary.markdown(renderSummary(result, asked(inputs), outcome, settings));
 }
 
 function asked(inputs: RollbackInputs | undefined): string {

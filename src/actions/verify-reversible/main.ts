@@ -1,12 +1,21 @@
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigurationError, errorMessage } from '../../common/errors.js';
+import type { Logger } from '../../common/logger.js';
+import {
+  assertDirectoriesExist,
+  describeSettings,
+  relativePath,
+  resolveMigrationSettings,
+  settingsTable,
+} from '../../migrations/knexfile.js';
 import { listMigrationFiles } from '../../migrations/source.js';
 import { checkReversibility, type CheckResult } from '../../reversibility/checker.js';
 import { buildReport, summaryMarkdown, writeReport, type ReversibilityReport } from '../../reversibility/report.js';
 import type { RegisterCleanup } from '../../common/shutdown.js';
 import { defineAction } from '../common/action.js';
 import { resolveDatabase } from '../common/database.js';
+import type { ParsedInputs } from '../common/inputs.js';
 import { inputs } from './inputs.js';
 import { judge } from './verdict.js';
 
@@ -42,12 +51,7 @@ export const action = defineAction({
     process.on('unhandledRejection', onStrayRejection);
     try {
       const { databaseUrl, security } = resolveDatabase(given, runtime);
-      const files = listMigrationFiles([given.migrationsDir.path]);
-      if (files.length === 0) {
-        throw new ConfigurationError(
-          `Input "migrations-dir" is "${given.migrationsDir.input}", which holds no migration files (.js, .cjs, .mjs, .ts).`,
-        );
-      }
+      const { settings, files, migrationsDir } = await projectMigrations(given, logger);
       const result = await logger.group(
         `Checking ${given.only.length || files.length} migration(s): up, down, up`,
         () =>
@@ -57,8 +61,9 @@ export const action = defineAction({
               security: { sslCa: security.sslCa },
               files,
               only: given.only,
-              migrationsTable: given.migrationsTable,
-              schema: given.schema,
+              migrationsTable: settings.tableName,
+              schema: settings.schemaName,
+              disableTransactions: settings.disableTransactions,
               logger,
               signal,
             }),
@@ -70,13 +75,16 @@ export const action = defineAction({
       runtime.setOutput('checked', String(report.checked));
       runtime.setOutput('irreversible', JSON.stringify(report.irreversible));
       runtime.setOutput('warnings', JSON.stringify(report.warnings));
-      summary.markdown(summaryMarkdown(report, { migrationsDir: given.migrationsDir.input, schema: given.schema }));
+      summary.markdown(
+        summaryMarkdown(report, { migrationsDir: migrationsDir.join(', '), schema: settings.schemaName }) +
+          ['', ...settingsTable(settings)].join('\n'),
+      );
 
       const verdict = judge(result.checks, given.failOn);
       for (const { check, level, title, message } of verdict.annotations) {
         runtime.annotate(level, `${check.name}: ${message}`, {
           title,
-          file: annotationPath(given.migrationsDir.path, check.name),
+          file: annotationPath(files.find((file) => file.name === check.name)?.file ?? check.name),
         });
       }
       if (verdict.failing.length) {
@@ -114,10 +122,35 @@ async function cancellable(
   }
 }
 
+/** The settings (knexfile, inputs, defaults) and the migration files, read from working-directory. */
+async function projectMigrations(given: ParsedInputs<typeof inputs>, logger: Logger) {
+  // As the Knex CLI runs from the project: a knexfile's dotenv and a migration's relative paths see the service.
+  process.chdir(given.workingDirectory);
+  const { knexfile, knexEnvironment, migrationsDir: dir, migrationsTable, schema } = given;
+  const settings = await resolveMigrationSettings({
+    knexfile,
+    knexEnvironment,
+    migrationsDir: dir,
+    migrationsTable,
+    schema,
+    cwd: given.workingDirectory,
+  });
+  for (const line of describeSettings(settings)) logger.info(`${line.setting}: ${line.value} (${line.from})`);
+  const migrationsDir = settings.directories.map((directory) => relativePath(given.workingDirectory, directory));
+  assertDirectoriesExist(settings, given);
+  const files = listMigrationFiles(settings.directories, settings);
+  if (files.length === 0) {
+    throw new ConfigurationError(
+      `${settings.sources?.directories === 'input' ? 'Input "migrations-dir"' : 'The migrations directory'} ${migrationsDir.join(', ')} holds no migration files (${(settings.loadExtensions ?? ['.js', '.cjs', '.mjs', '.ts']).join(', ')}).`,
+    );
+  }
+  return { settings, files, migrationsDir };
+}
+
 /** Annotations need the file relative to the repository root to land on the pull request's diff. */
-function annotationPath(migrationsDir: string, name: string): string {
+function annotationPath(file: string): string {
   return path
-    .relative(process.env.GITHUB_WORKSPACE ?? process.cwd(), path.join(migrationsDir, name))
+    .relative(process.env.GITHUB_WORKSPACE ?? process.cwd(), file)
     .split(path.sep)
     .join('/');
 }

@@ -76,13 +76,17 @@ export class StatementGuard {
           this.inFlight--;
           if (decision.send) {
             const sent = decision.text === undefined ? config : decision.text;
+            const mine = this.statements.slice(recorded);
             original(
               sent,
               ...(decision.text === undefined && typeof config === 'string' ? [values] : []),
               (error: Error | null, result: unknown) => {
                 if (error) this.markFailed(recorded, error, text);
                 if (error) reject(error);
-                else resolve(result);
+                else {
+                  recordRowCounts(mine, result);
+                  resolve(result);
+                }
               },
             );
           } else if ('wouldRun' in decision) {
@@ -193,6 +197,8 @@ export class StatementGuard {
       return { send: true };
     }
     const blocked = verdicts.filter((verdict) => needsAllowDestructive(verdict.risk));
+    // A dry run goes on past these (inside its transaction, or not sent when its ROLLBACK
+    // could not undo them), so that it can list every one; it fails on them at the end.
     if (blocked.length > 0 && !policy.allowDestructive && !policy.dryRun) {
       const reviewed = this.record(verdicts, frame, 'refused');
       const first = reviewed.find((statement) => needsAllowDestructive(statement.risk))!;
@@ -253,6 +259,20 @@ export class StatementGuard {
     this.statements.push(...reviewed);
     return reviewed;
   }
+}
+
+/** What pg reports as changed rows, for the statements whose row count means rows changed. */
+const DATA_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY']);
+
+/** pg's rowCount of each result, on the statements that were sent (in order) for one query string. */
+function recordRowCounts(statements: ReviewedStatement[], result: unknown): void {
+  const results = (Array.isArray(result) ? result : [result]) as Array<{ command?: string; rowCount?: number | null }>;
+  const sent = statements.filter((statement) => !statement.outcome);
+  sent.forEach((statement, index) => {
+    const reply = results[index];
+    if (reply && DATA_COMMANDS.has(reply.command ?? '') && typeof reply.rowCount === 'number')
+      statement.rowCount = reply.rowCount;
+  });
 }
 
 /** A statement the guard did not send: the error the migration (and Knex) see. */

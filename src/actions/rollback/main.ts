@@ -1,16 +1,20 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { formatDuration } from '../../common/duration.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { resolveMigrationSettings } from '../../migrations/knexfile.js';
 import { describeHolder } from '../../migrations/lock.js';
 import { describeRequest } from '../../migrations/plan.js';
-import { renderSql, renderSummary } from '../../migrations/report.js';
+import { renderSql, renderSqlCapped, renderSummary } from '../../migrations/report.js';
 import { RollbackFailure, runRollback, type RollbackResult } from '../../migrations/rollback.js';
 import { classifyEach, classifyStatements, warmUpClassifier } from '../../sql/classify.js';
 import { defineAction, type Runtime } from '../common/action.js';
 import { inputs, rollbackInputs, type RollbackInputs } from './inputs.js';
 
-type Output = 'applied' | 'pending' | 'plan' | 'plan-fingerprint' | 'rolled-back' | 'sql' | 'batches';
+type Output = 'applied' | 'pending' | 'plan' | 'plan-fingerprint' | 'rolled-back' | 'sql' | 'sql-file' | 'batches';
 
 export const action = defineAction({
   name: 'rollback',
@@ -22,6 +26,7 @@ export const action = defineAction({
     'plan-fingerprint': '',
     'rolled-back': '[]',
     sql: '',
+    'sql-file': '',
     batches: '[]',
   },
   async run(given, runtime) {
@@ -92,7 +97,7 @@ function applicationName(): string {
 }
 
 function report(
-  { setOutput, logger, summary }: Runtime<Output>,
+  { setOutput, logger, summary, secrets }: Runtime<Output>,
   result: RollbackResult | undefined,
   inputs: RollbackInputs | undefined,
   outcome: { ok: boolean; message?: string },
@@ -112,7 +117,11 @@ function report(
   );
   setOutput('plan-fingerprint', result?.fingerprint ?? '');
   setOutput('rolled-back', JSON.stringify(result?.rolledBack ?? []));
-  setOutput('sql', result ? renderSql(result.statements) : '');
+  setOutput('sql', result ? renderSqlCapped(result.statements) : '');
+  setOutput(
+    'sql-file',
+    result?.statements.length ? writeSqlFile(renderSql(result.statements), secrets.scrub, logger) : '',
+  );
   setOutput('batches', JSON.stringify(result?.batches ?? []));
   // Warnings as annotations, so they show on the run page without opening the log.
   for (const warning of result?.warnings ?? []) logger.warning(warning);
@@ -131,4 +140,23 @@ function asked(inputs: RollbackInputs | undefined): string {
   ].filter(Boolean);
   const what = inputs.mode === 'status' || inputs.mode === 'unlock' ? '' : ` — ${describeRequest(inputs.request)}`;
   return `mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
+}
+
+/**
+ * The complete SQL, in a file under RUNNER_TEMP: the sql output and the summary are capped, and
+ * say "the rest is in the record"; the workflow uploads this file with the record. Scrubbed like
+ * every output. A file that cannot be written costs the file, not the run's outcome.
+ */
+function writeSqlFile(sql: string, scrub: (text: string) => string, logger: Logger): string {
+  const file = path.join(
+    process.env.RUNNER_TEMP || os.tmpdir(),
+    `rollback-sql-${process.env.GITHUB_RUN_ID ?? 'local'}-${crypto.randomBytes(4).toString('hex')}.sql`,
+  );
+  try {
+    fs.writeFileSync(file, `${scrub(sql)}\n`, { encoding: 'utf8', mode: 0o600 });
+    return file;
+  } catch (error) {
+    logger.warning(`The complete SQL was not written to ${file}: ${errorMessage(error)}`);
+    return '';
+  }
 }

@@ -29,6 +29,7 @@ export async function runAtomic(
   planned: PlanOutcome,
   context: RunContext,
   before: StatusSnapshot,
+  begun: number,
 ): Promise<RunFragment> {
   const { options } = context;
   const { plan } = planned.fragment;
@@ -39,7 +40,7 @@ export async function runAtomic(
     ? 'Dry run: the downs in a transaction that is rolled back'
     : 'Rolling back in one transaction';
   const fragment = await options.logger.group(title, () =>
-    runInTransaction(trx, planned, context, before, rehearsed, outside.length > 0),
+    runInTransaction(trx, planned, context, before, { migrations: rehearsed, perMigration: outside.length > 0, begun }),
   );
   return { ...fragment, warnings: [...warnings, ...(fragment.warnings ?? [])] };
 }
@@ -55,8 +56,7 @@ async function runInTransaction(
   planned: PlanOutcome,
   context: RunContext,
   before: StatusSnapshot,
-  migrations: PlanOutcome['fragment']['plan'],
-  perMigration: boolean,
+  { migrations, perMigration, begun }: { migrations: PlannedMigration[]; perMigration: boolean; begun: number },
 ): Promise<RunFragment> {
   const { options, guard } = context;
   const clock = clockOf(options);
@@ -66,6 +66,7 @@ async function runInTransaction(
   const started = clock.now();
   const names = planned.fragment.plan.map((migration) => migration.name);
   const stopWatching = watchDowns();
+  options.logger.debug(`The downs start ${(started - begun).toFixed(1)} ms after BEGIN (lock row, status, plan).`);
   try {
     await runDowns(trx, migratorConfig(options, source), options, migrations, perMigration);
     await guard.settle(tracker.frames, (ms) => clock.sleep(ms));
@@ -84,12 +85,14 @@ async function runInTransaction(
   const warnings = warningsOf(statements);
   if (options.dryRun) {
     await abandon(trx, context);
+    logLockHold(options, clock.now() - begun, 'ROLLBACK');
     const notes = dryRunNotes(statements, clock.now() - started, options.lockTimeoutMs);
     const refusals = dryRunRefusals(statements, planned.fragment.plan, options);
     if (refusals) throw new RollbackFailure(refusals, { statements, warnings, notes });
     return { statements, warnings, notes };
   }
   await trx.commit();
+  logLockHold(options, clock.now() - begun, 'COMMIT');
   options.logger.info(`Committed: ${names.length} migration(s) undone in ${formatDuration(clock.now() - started)}.`);
   return {
     statements,
@@ -157,4 +160,9 @@ export function dryRunRefusals(
   }
   if (reasons.length === 0) return undefined;
   return `Dry run failed: the real run with these inputs would be refused. The dry run was rolled back; nothing was changed.\n${reasons.map((reason, index) => `${index + 1}. ${reason}`).join('\n')}`;
+}
+
+/** The time the run's transaction held its locks; bench/rollback.ts reads this line. */
+function logLockHold(options: RollbackOptions, ms: number, end: 'COMMIT' | 'ROLLBACK'): void {
+  options.logger.info(`Lock-hold: ${ms.toFixed(1)} ms from BEGIN to ${end}.`);
 }

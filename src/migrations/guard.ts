@@ -24,6 +24,10 @@ export interface GuardPolicy {
 type QueryCallback = (error: Error | null, result?: unknown) => void;
 type Decision = { send: true; text?: string } | { send: false; refused: string } | { send: false; wouldRun: true };
 
+/** The verdict cache's bounds: Knex's repeated statements are short and few. */
+const CACHED_TEXT_LIMIT = 4096;
+const CACHED_TEXTS = 10_000;
+
 /** What the dry run returns for a statement it did not send, in place of the server's reply. */
 const NOT_SENT = { command: 'SELECT', rowCount: 0, rows: [], fields: [], oid: 0 };
 
@@ -39,6 +43,7 @@ export class StatementGuard {
   private readonly raws = new WeakMap<object, Session>();
   /** Statements received and not yet sent or refused. */
   private inFlight = 0;
+  private readonly verdicts = new Map<string, ClassifiedStatement[]>();
 
   constructor(
     private readonly classifyEach: BatchClassifier,
@@ -169,11 +174,25 @@ export class StatementGuard {
         );
       return { send: false, refused: `Not sent: the run was already refused. ${this.refusal}` };
     }
-    const [pieces] = await this.classifyEach([text], { bookkeepingTables: this.bookkeepingTables });
+    const pieces = await this.classify(text);
     const verdicts = await Promise.all(pieces.map((piece) => resolveCalls(piece, raw)));
     if (pieces.length === 1 && params.length > 0)
       verdicts[0] = { ...verdicts[0], sql: renderStatement(verdicts[0].sql, params) };
     return this.judge(verdicts, frame);
+  }
+
+  /**
+   * The parser's verdicts on a query string. Knex sends the same text again and again (its
+   * bookkeeping per migration, with bindings as parameters), and a verdict depends only on
+   * the text: each distinct text goes to the parser once, which keeps the round trips out of
+   * the time the transaction holds its locks. What calls a function is still resolved per use.
+   */
+  private async classify(text: string): Promise<ClassifiedStatement[]> {
+    const cached = this.verdicts.get(text);
+    if (cached) return cached;
+    const [pieces] = await this.classifyEach([text], { bookkeepingTables: this.bookkeepingTables });
+    if (text.length <= CACHED_TEXT_LIMIT && this.verdicts.size < CACHED_TEXTS) this.verdicts.set(text, pieces);
+    return pieces;
   }
 
   private judge(verdicts: ClassifiedStatement[], frame: DownFrame | undefined): Decision {

@@ -130,7 +130,7 @@ describe('the rollback action bundle', () => {
     expect(JSON.parse(run.outputs.applied)).toHaveLength(7);
     expect(run.summary).toContain('**Result: failed.**');
     expect(run.summary).toMatch(
-      /### Statements that destroy data or remove security\n\n_Not committed._[\s\S]*\| 004_add_rls_role_verification.ts \| `DROP POLICY IF EXISTS tickets_tenant_isolation ON tickets` \| security \|/,
+      /### Statements that destroy data or remove security\n\n_Not committed._[\s\S]*\| 004_add_rls_role_verification.ts \| `DROP POLICY IF EXISTS tickets_tenant_isolation ON tickets` \| security \(refused\) \|/,
     );
     expect(await migrationRows(db.query)).toHaveLength(7);
   });

@@ -4,12 +4,13 @@
 import knexFactory, { type Knex } from 'knex';
 import type pg from 'pg';
 import { ConfigurationError, errorMessage } from '../common/errors.js';
-import { redactConnectionString } from '../common/secrets.js';
+import { describeDatabaseUrl } from '../common/database-target.js';
 import { StatementGuard } from './guard.js';
 import { lockTableName } from './lock.js';
 import { lockedRun } from './locked-run.js';
 import { MigrationsTable } from './migrations-table.js';
 import { planOnly } from './planning.js';
+import { checkMigrationsTable, checkWritable, modeWrites } from './preflight.js';
 import {
   type BatchClassifier,
   completeResult,
@@ -85,10 +86,12 @@ async function runMode(
   // The action's own statements bypass the guard: they are not a migration's.
   const own = guard ? guard.rawOf(session) : session;
   const table = new MigrationsTable(own, options.settings.schemaName, options.settings.tableName);
+  if (modeWrites(options)) await checkWritable(own);
+  const notes = await checkMigrationsTable(table, options);
   switch (options.mode) {
     case 'status': {
       const status = await table.readStatus(files);
-      return { before: status, after: status };
+      return { before: status, after: status, notes };
     }
     case 'unlock':
       return unlock(table, options, files);
@@ -216,7 +219,7 @@ async function connect(knex: Knex, options: RollbackOptions): Promise<pg.Client>
     return await poolOf(knex).acquireConnection();
   } catch (error) {
     throw new ConfigurationError(
-      `Input "database-url": could not connect to ${redactConnectionString(options.databaseUrl)}: ${errorMessage(error) || (error as { code?: string }).code || 'connection failed'}. Check the URL, the network path from the runner and the credentials. Nothing was changed.`,
+      `Input "database-url": could not connect to ${describeDatabaseUrl(options.databaseUrl)}: ${errorMessage(error) || (error as { code?: string }).code || 'connection failed'}. Check the URL, the network path from the runner and the credentials. Nothing was changed.`,
     );
   }
 }

@@ -1,7 +1,7 @@
 import crypto from 'node:crypto';
 import pg from 'pg';
 import { ConfigurationError } from '../common/errors.js';
-import { redactConnectionString } from '../common/secrets.js';
+import { describeDatabaseUrl } from '../common/database-target.js';
 
 // verify-reversible runs every migration up, down and up again, which is destructive by
 // design. It therefore never touches the database named in the URL: it connects there
@@ -33,7 +33,7 @@ async function withServer<T>(serverUrl: string, body: (client: pg.Client) => Pro
     await client.connect();
   } catch (error) {
     throw new ConfigurationError(
-      `Could not connect to ${redactConnectionString(serverUrl)} (input "database-url"): ${(error as Error).message}`,
+      `Could not connect to ${describeDatabaseUrl(serverUrl)} (input "database-url"): ${(error as Error).message}`,
     );
   }
   try {
@@ -58,7 +58,7 @@ export async function assertCanCreateDatabases(serverUrl: string): Promise<void>
 
 function missingCreateDb(role: string, serverUrl: string): ConfigurationError {
   return new ConfigurationError(
-    `The role "${role}" cannot create databases on ${redactConnectionString(serverUrl)}: verify-reversible needs the CREATEDB privilege ` +
+    `The role "${role}" cannot create databases on ${describeDatabaseUrl(serverUrl)}: verify-reversible needs the CREATEDB privilege ` +
       `to create its scratch database. Grant it (ALTER ROLE "${role}" CREATEDB) or point "database-url" at a server where the role has it ` +
       `(a postgres service container in the workflow, for example). Nothing was changed.`,
   );

@@ -6,6 +6,13 @@ import { FINGERPRINT_PATTERN } from '../../migrations/fingerprint.js';
 import { MODES } from '../../migrations/run-types.js';
 import { choice, custom, duration, flag, integer, text, type ParsedInputs } from '../common/inputs.js';
 
+/** lock_timeout and statement_timeout: PostgreSQL takes at most 2^31 - 1 ms; 0 would mean no limit at all. */
+const POSTGRES_TIMEOUT = {
+  min: 1,
+  max: 2_147_483_647,
+  why: 'what PostgreSQL accepts for lock_timeout and statement_timeout (0, no limit, is not allowed)',
+};
+
 /** The rollback action's inputs as action.yml declares them; `rollbackInputs` checks how they combine. */
 export const inputs = {
   databaseUrl: custom(
@@ -43,8 +50,8 @@ export const inputs = {
     }
     return value;
   }),
-  lockTimeoutMs: duration('lock-timeout', '5s', { min: 1 }),
-  statementTimeoutMs: duration('statement-timeout', '15m', { min: 1 }),
+  lockTimeoutMs: duration('lock-timeout', '5s', POSTGRES_TIMEOUT),
+  statementTimeoutMs: duration('statement-timeout', '15m', POSTGRES_TIMEOUT),
   forceUnlock: flag('force-unlock', false),
 };
 

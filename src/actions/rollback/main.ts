@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { formatDuration } from '../../common/duration.js';
+import { describeDatabaseUrl } from '../../common/database-target.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { resolveMigrationSettings } from '../../migrations/knexfile.js';
@@ -37,6 +38,7 @@ export const action = defineAction({
     try {
       options = rollbackInputs(given);
       const asked = options;
+      logger.info(`Database: ${describeDatabaseUrl(asked.databaseUrl)}`);
       const settings = await logger.group('Migrations settings', async () => {
         const resolved = await resolveMigrationSettings({
           knexfile: asked.knexfile,
@@ -139,7 +141,7 @@ function asked(inputs: RollbackInputs | undefined): string {
     inputs.expectedPlan && `expected-plan ${inputs.expectedPlan.slice(0, 12)}…`,
   ].filter(Boolean);
   const what = inputs.mode === 'status' || inputs.mode === 'unlock' ? '' : ` — ${describeRequest(inputs.request)}`;
-  return `mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
+  return `database \`${describeDatabaseUrl(inputs.databaseUrl)}\`; mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
 }
 
 /**

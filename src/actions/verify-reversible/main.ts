@@ -1,3 +1,4 @@
+import { describeDatabaseUrl } from '../../common/database-target.js';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigurationError, errorMessage } from '../../common/errors.js';
@@ -46,7 +47,7 @@ export const action = defineAction({
         );
       }
       const result = await logger.group(
-        `Checking ${given.only.length || files.length} migration(s): up, down, up`,
+        `Checking ${given.only.length || files.length} migration(s): up, down, up, in scratch databases on ${describeDatabaseUrl(given.databaseUrl)}`,
         () =>
           checkReversibility({
             serverUrl: given.databaseUrl,
@@ -62,7 +63,9 @@ export const action = defineAction({
       writeReport(reportFile(), report);
       runtime.setOutput('checked', String(report.checked));
       runtime.setOutput('irreversible', JSON.stringify(report.irreversible));
-      summary.markdown(summaryMarkdown(report, { migrationsDir: given.migrationsDir.input, schema: given.schema }));
+      summary.markdown(
+        `${summaryMarkdown(report, { migrationsDir: given.migrationsDir.input, schema: given.schema })}\n\nServer: \`${describeDatabaseUrl(given.databaseUrl)}\` (each check in a scratch database of its own, dropped afterwards).\n`,
+      );
 
       const errors = result.checks.filter((check) => check.outcome === 'error');
       const differences = result.checks.filter((check) => check.outcome === 'difference');

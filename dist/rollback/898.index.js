@@ -1,8 +1,8 @@
-export const id = 504;
-export const ids = [504];
+export const id = 898;
+export const ids = [898];
 export const modules = {
 
-/***/ 41470:
+/***/ 30628:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -56,6 +56,31 @@ function formatDuration(ms) {
     if (minutes < 60)
         return `${minutes}m ${Number(rest.toFixed(1))}s`;
     return `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
+}
+
+;// CONCATENATED MODULE: ./src/common/database-target.ts
+// Until wip-connect's src/postgres/url.ts lands: the same describeDatabaseUrl, so that
+// reconciling is an import change. Names a database as host:port/database only.
+/**
+ * Names a database as `host:port/database`: no user, no password, no query parameter (those
+ * carry `password`, `sslkey`). The one way every log line, summary and record names a target.
+ */
+function describeDatabaseUrl(text) {
+    try {
+        const url = new URL(text);
+        if (!/^postgres(ql)?:$/i.test(url.protocol) || !url.hostname)
+            throw new Error('not a database URL');
+        const host = url.hostname;
+        const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres';
+        return `${host}:${url.port || '5432'}/${database}`;
+    }
+    catch {
+        return '(the database URL, which could not be parsed)';
+    }
+}
+/** Whether a value given as a database name is a connection URL (its secrets must be scrubbed, its target shown). */
+function isDatabaseUrl(text) {
+    return /^postgres(ql)?:\/\//i.test(text.trim());
 }
 
 ;// CONCATENATED MODULE: ./src/common/errors.ts
@@ -543,68 +568,6 @@ function escapeControl(text, options = {}) {
 // EXTERNAL MODULE: ./node_modules/knex/knex.js
 var knex = __webpack_require__(31190);
 var knex_default = /*#__PURE__*/__webpack_require__.n(knex);
-;// CONCATENATED MODULE: ./src/common/secrets.ts
-/**
- * The strings that must never reach a log, an output or a summary for one
- * connection string: the URL itself, its password, and their URL-encoded and
- * decoded forms (a driver may print either).
- */
-function connectionSecrets(connectionString) {
-    const secrets = new Set();
-    if (!connectionString)
-        return [];
-    secrets.add(connectionString);
-    try {
-        const url = new URL(connectionString);
-        if (url.password) {
-            secrets.add(url.password);
-            secrets.add(safeDecode(url.password));
-            secrets.add(encodeURIComponent(safeDecode(url.password)));
-        }
-        const query = url.searchParams.get('password');
-        if (query)
-            secrets.add(query);
-    }
-    catch {
-        // libpq key/value form: password=... ; take the value as the secret.
-        const match = /password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/i.exec(connectionString);
-        if (match)
-            secrets.add(match[1].replace(/^'|'$/g, ''));
-    }
-    return [...secrets].filter((secret) => secret.length >= 3);
-}
-function safeDecode(value) {
-    try {
-        return decodeURIComponent(value);
-    }
-    catch {
-        return value;
-    }
-}
-/** Replaces every secret in text with ***, longest first so a URL is not half-replaced by its password. */
-function scrub(text, secrets) {
-    let result = text;
-    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-        if (secret)
-            result = result.split(secret).join('***');
-    }
-    return result;
-}
-/** The connection string with its password replaced, for messages that must name the server. */
-function redactConnectionString(connectionString) {
-    try {
-        const url = new URL(connectionString);
-        if (url.password)
-            url.password = '***';
-        if (url.searchParams.has('password'))
-            url.searchParams.set('password', '***');
-        return url.toString();
-    }
-    catch {
-        return '(connection string)';
-    }
-}
-
 // EXTERNAL MODULE: external "node:async_hooks"
 var external_node_async_hooks_ = __webpack_require__(16698);
 // EXTERNAL MODULE: ./node_modules/knex/lib/execution/transaction.js
@@ -2119,6 +2082,65 @@ class MigrationsTable {
     }
 }
 
+;// CONCATENATED MODULE: ./src/migrations/preflight.ts
+// Before a mode reads the migrations table or changes anything: is this the database and the
+// table the caller meant, and may this session write? A typo in migrations-table or schema must
+// not read as "nothing applied", and a read-only credential must not fail half-way with
+// PostgreSQL's raw "cannot execute ... in a read-only transaction".
+
+/** Whether the mode writes (locks, a rolled-back dry run, Knex's lock row), so needs a session that may. */
+function modeWrites(options) {
+    const { mode } = options;
+    return (mode === 'rollback' ||
+        mode === 'down' ||
+        (mode === 'plan' && options.dryRun) ||
+        (mode === 'unlock' && options.forceUnlock));
+}
+/**
+ * Checks the migrations table exists. In status mode a missing table means no migration has
+ * run here: the note says so. In every other mode it is an input error naming the table (or
+ * the schema) and the tables that look like Knex's, as suggestions. Nothing is changed.
+ */
+async function checkMigrationsTable(table, options) {
+    const { rows } = await table.session.query(`SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS schema,
+            EXISTS (SELECT 1 FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+                     WHERE n.nspname = $1 AND c.relname = $2 AND c.relkind IN ('r', 'p')) AS table`, [table.schema, table.table]);
+    const found = rows[0];
+    if (found?.table)
+        return [];
+    const name = `${table.schema}.${table.table}`;
+    if (options.mode === 'status') {
+        return [
+            `No migration has run on this database: ${found?.schema ? `${name} does not exist` : `schema ${table.schema} does not exist`}. (If the project's migrations table has another name, give migrations-table and schema.)`,
+        ];
+    }
+    const suggestions = await lookalikes(table.session);
+    const hint = suggestions.length
+        ? ` Tables here that look like Knex's: ${suggestions.join(', ')}.`
+        : ' No table here has "migrations" in its name: is database-url the right database?';
+    const input = found?.schema
+        ? `Input "migrations-table" (or the knexfile's tableName): table ${name} does not exist`
+        : `Input "schema" (or the knexfile's schemaName): schema ${table.schema} does not exist, so ${name} does not either`;
+    throw new ConfigurationError(`${input} in this database, so no migration could be read as applied. Nothing was read or changed.${hint}`);
+}
+async function lookalikes(session) {
+    const { rows } = await session.query(`SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.relkind IN ('r', 'p') AND c.relname ILIKE '%migrations%' AND c.relname NOT ILIKE '%migrations_lock'
+        AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1 LIMIT 10`);
+    return rows.map((row) => row.name);
+}
+/** Refuses a read-only session before anything is locked, naming database-url and what it must be. */
+async function checkWritable(session) {
+    const { rows } = await session.query("SELECT current_setting('transaction_read_only') AS read_only, pg_is_in_recovery() AS recovery");
+    const row = rows[0];
+    if (row?.read_only !== 'on' && row?.recovery !== true)
+        return;
+    const why = row.recovery
+        ? 'the server is a read replica (pg_is_in_recovery() is true)'
+        : 'the session is read-only (transaction_read_only = on: default_transaction_read_only is set for this user, database or URL)';
+    throw new ConfigurationError(`Input "database-url": ${why}, and this mode must write (the migration lock, Knex's lock row, the downs). Give a credential that may write to the primary: in the pipeline, the gate environment's DATABASE_URL secret, not the plan job's read-only database-url. Nothing was changed.`);
+}
+
 ;// CONCATENATED MODULE: ./src/migrations/unlock.ts
 
 
@@ -2210,6 +2232,7 @@ async function freeUnderRowLock(table, options) {
 
 
 
+
 /** Runs one mode of the rollback action against the database. */
 async function runRollback(options) {
     if (!MODES.includes(options.mode)) {
@@ -2248,10 +2271,13 @@ async function runMode(knex, session, options, files, guard) {
     // The action's own statements bypass the guard: they are not a migration's.
     const own = guard ? guard.rawOf(session) : session;
     const table = new MigrationsTable(own, options.settings.schemaName, options.settings.tableName);
+    if (modeWrites(options))
+        await checkWritable(own);
+    const notes = await checkMigrationsTable(table, options);
     switch (options.mode) {
         case 'status': {
             const status = await table.readStatus(files);
-            return { before: status, after: status };
+            return { before: status, after: status, notes };
         }
         case 'unlock':
             return unlock(table, options, files);
@@ -2364,7 +2390,7 @@ async function connect(knex, options) {
         return await poolOf(knex).acquireConnection();
     }
     catch (error) {
-        throw new ConfigurationError(`Input "database-url": could not connect to ${redactConnectionString(options.databaseUrl)}: ${errorMessage(error) || error.code || 'connection failed'}. Check the URL, the network path from the runner and the credentials. Nothing was changed.`);
+        throw new ConfigurationError(`Input "database-url": could not connect to ${describeDatabaseUrl(options.databaseUrl)}: ${errorMessage(error) || error.code || 'connection failed'}. Check the URL, the network path from the runner and the credentials. Nothing was changed.`);
     }
 }
 async function freshStatus(knex, table, guard, files) {
@@ -3623,6 +3649,68 @@ async function poll(check, options) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/common/secrets.ts
+/**
+ * The strings that must never reach a log, an output or a summary for one
+ * connection string: the URL itself, its password, and their URL-encoded and
+ * decoded forms (a driver may print either).
+ */
+function connectionSecrets(connectionString) {
+    const secrets = new Set();
+    if (!connectionString)
+        return [];
+    secrets.add(connectionString);
+    try {
+        const url = new URL(connectionString);
+        if (url.password) {
+            secrets.add(url.password);
+            secrets.add(safeDecode(url.password));
+            secrets.add(encodeURIComponent(safeDecode(url.password)));
+        }
+        const query = url.searchParams.get('password');
+        if (query)
+            secrets.add(query);
+    }
+    catch {
+        // libpq key/value form: password=... ; take the value as the secret.
+        const match = /password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/i.exec(connectionString);
+        if (match)
+            secrets.add(match[1].replace(/^'|'$/g, ''));
+    }
+    return [...secrets].filter((secret) => secret.length >= 3);
+}
+function safeDecode(value) {
+    try {
+        return decodeURIComponent(value);
+    }
+    catch {
+        return value;
+    }
+}
+/** Replaces every secret in text with ***, longest first so a URL is not half-replaced by its password. */
+function scrub(text, secrets) {
+    let result = text;
+    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+        if (secret)
+            result = result.split(secret).join('***');
+    }
+    return result;
+}
+/** The connection string with its password replaced, for messages that must name the server. */
+function redactConnectionString(connectionString) {
+    try {
+        const url = new URL(connectionString);
+        if (url.password)
+            url.password = '***';
+        if (url.searchParams.has('password'))
+            url.searchParams.set('password', '***');
+        return url.toString();
+    }
+    catch {
+        return '(connection string)';
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/common/shutdown.ts
 // The one place that handles SIGINT and SIGTERM. A cancelled run gets SIGINT from the runner, then
 // SIGTERM about 7.5 s later, then SIGKILL 2.5 s after that: whatever a step must undo (cancel the
@@ -3776,13 +3864,17 @@ function integer(name, options = {}) {
         return number;
     });
 }
-/** A duration (`5s`, `15m`, `1h`) in milliseconds. */
+/** A duration (`5s`, `15m`, `1h`) in milliseconds; with `max`, an error names the range allowed. */
 function duration(name, fallback, options = {}) {
     return spec(name, { default: fallback }, (value, input) => {
         const given = value ?? fallback;
         const ms = parseDuration(given);
-        if (ms === undefined || ms < (options.min ?? 0)) {
-            throw new ConfigurationError(`Input "${input}" is "${given}": it must be a duration such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
+        const min = options.min ?? 0;
+        if (ms === undefined || ms < min || (options.max !== undefined && ms > options.max)) {
+            const range = options.max === undefined
+                ? ''
+                : ` from ${min}ms to ${options.max}ms (${formatDuration(options.max)})${options.why ? `, ${options.why}` : ''}`;
+            throw new ConfigurationError(`Input "${input}" is "${given}": it must be a duration${range}, such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
         }
         return ms;
     });
@@ -4035,6 +4127,12 @@ function reportFailure(error, secrets) {
 
 
 
+/** lock_timeout and statement_timeout: PostgreSQL takes at most 2^31 - 1 ms; 0 would mean no limit at all. */
+const POSTGRES_TIMEOUT = {
+    min: 1,
+    max: 2_147_483_647,
+    why: 'what PostgreSQL accepts for lock_timeout and statement_timeout (0, no limit, is not allowed)',
+};
 /** The rollback action's inputs as action.yml declares them; `rollbackInputs` checks how they combine. */
 const inputs = {
     databaseUrl: custom('database-url', (value, name) => {
@@ -4066,8 +4164,8 @@ const inputs = {
         }
         return value;
     }),
-    lockTimeoutMs: duration('lock-timeout', '5s', { min: 1 }),
-    statementTimeoutMs: duration('statement-timeout', '15m', { min: 1 }),
+    lockTimeoutMs: duration('lock-timeout', '5s', POSTGRES_TIMEOUT),
+    statementTimeoutMs: duration('statement-timeout', '15m', POSTGRES_TIMEOUT),
     forceUnlock: flag('force-unlock', false),
 };
 /** Checks how the inputs combine before anything connects; each mistake names its input and what is allowed. */
@@ -4146,6 +4244,7 @@ function rollbackInputs(given) {
 
 
 
+
 const action = defineAction({
     name: 'rollback',
     inputs: inputs,
@@ -4167,6 +4266,7 @@ const action = defineAction({
         try {
             options = rollbackInputs(given);
             const asked = options;
+            logger.info(`Database: ${describeDatabaseUrl(asked.databaseUrl)}`);
             const settings = await logger.group('Migrations settings', async () => {
                 const resolved = await resolveMigrationSettings({
                     knexfile: asked.knexfile,
@@ -4257,7 +4357,7 @@ function asked(inputs) {
         inputs.expectedPlan && `expected-plan ${inputs.expectedPlan.slice(0, 12)}…`,
     ].filter(Boolean);
     const what = inputs.mode === 'status' || inputs.mode === 'unlock' ? '' : ` — ${describeRequest(inputs.request)}`;
-    return `mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
+    return `database \`${describeDatabaseUrl(inputs.databaseUrl)}\`; mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
 }
 /**
  * The complete SQL, in a file under RUNNER_TEMP: the sql output and the summary are capped, and

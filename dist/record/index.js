@@ -62334,7 +62334,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(1389);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9528);
 
 await _main_js__WEBPACK_IMPORTED_MODULE_0__/* .action */ .X.start();
 
@@ -62343,7 +62343,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 1389:
+/***/ 9528:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -67752,8 +67752,6 @@ function recordMarkdown(record) {
             lines.push(`No longer applied: ${removed.length ? removed.map((name) => `\`${name}\``).join(', ') : '_(none)_'}`, '');
     }
     lines.push('## SQL', '');
-    if (record.sqlFiles.length)
-        lines.push(`The complete SQL is kept beside this record: ${record.sqlFiles.map((name) => `\`${escapeHtml(name)}\``).join(', ')}.`, '');
     lines.push(record.sql ? fence(record.sql, 'sql') : '_No SQL was passed._', '');
     const extra = Object.keys(record.details);
     if (extra.length)
@@ -67828,7 +67826,6 @@ function buildRecord(fields, run, finishedAt = new Date()) {
         plan: toPlan(fields.plan),
         planFingerprint: orNull(fields.planFingerprint),
         sql: orNull(fields.sql),
-        sqlFiles: fields.sqlFiles ?? [],
         snapshotIdentifier: orNull(fields.snapshotIdentifier),
         migrationsBefore: toNameList(fields.appliedBefore),
         migrationsAfter: toNameList(fields.appliedAfter),
@@ -67888,93 +67885,6 @@ async function uploadToS3(location, files, options = {}) {
     finally {
         client.destroy();
     }
-}
-
-;// CONCATENATED MODULE: ./src/common/secrets.ts
-/**
- * The strings that must never reach a log, an output or a summary for one
- * connection string: the URL itself, its password, and their URL-encoded and
- * decoded forms (a driver may print either).
- */
-function connectionSecrets(connectionString) {
-    const secrets = new Set();
-    if (!connectionString)
-        return [];
-    secrets.add(connectionString);
-    try {
-        const url = new URL(connectionString);
-        if (url.password) {
-            secrets.add(url.password);
-            secrets.add(safeDecode(url.password));
-            secrets.add(encodeURIComponent(safeDecode(url.password)));
-        }
-        const query = url.searchParams.get('password');
-        if (query)
-            secrets.add(query);
-    }
-    catch {
-        // libpq key/value form: password=... ; take the value as the secret.
-        const match = /password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/i.exec(connectionString);
-        if (match)
-            secrets.add(match[1].replace(/^'|'$/g, ''));
-    }
-    return [...secrets].filter((secret) => secret.length >= 3);
-}
-function safeDecode(value) {
-    try {
-        return decodeURIComponent(value);
-    }
-    catch {
-        return value;
-    }
-}
-/** Replaces every secret in text with ***, longest first so a URL is not half-replaced by its password. */
-function scrub(text, secrets) {
-    let result = text;
-    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
-        if (secret)
-            result = result.split(secret).join('***');
-    }
-    return result;
-}
-/** The connection string with its password replaced, for messages that must name the server. */
-function redactConnectionString(connectionString) {
-    try {
-        const url = new URL(connectionString);
-        if (url.password)
-            url.password = '***';
-        if (url.searchParams.has('password'))
-            url.searchParams.set('password', '***');
-        return url.toString();
-    }
-    catch {
-        return '(connection string)';
-    }
-}
-
-;// CONCATENATED MODULE: ./src/common/database-target.ts
-// Until wip-connect's src/postgres/url.ts lands: the same describeDatabaseUrl, so that
-// reconciling is an import change. Names a database as host:port/database only.
-/**
- * Names a database as `host:port/database`: no user, no password, no query parameter (those
- * carry `password`, `sslkey`). The one way every log line, summary and record names a target.
- */
-function describeDatabaseUrl(text) {
-    try {
-        const url = new URL(text);
-        if (!/^postgres(ql)?:$/i.test(url.protocol) || !url.hostname)
-            throw new Error('not a database URL');
-        const host = url.hostname;
-        const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres';
-        return `${host}:${url.port || '5432'}/${database}`;
-    }
-    catch {
-        return '(the database URL, which could not be parsed)';
-    }
-}
-/** Whether a value given as a database name is a connection URL (its secrets must be scrubbed, its target shown). */
-function isDatabaseUrl(text) {
-    return /^postgres(ql)?:\/\//i.test(text.trim());
 }
 
 ;// CONCATENATED MODULE: ./node_modules/@actions/core/lib/utils.js
@@ -70979,7 +70889,7 @@ function duration_parseDuration(text) {
     return Math.round(total);
 }
 /** 90_500 -> "1m 30.5s": for summaries and progress lines. */
-function duration_formatDuration(ms) {
+function formatDuration(ms) {
     if (ms < 1000)
         return `${Math.round(ms)}ms`;
     const seconds = ms / 1000;
@@ -71096,7 +71006,7 @@ async function poll(check, options) {
             const remaining = deadline - clock.now();
             if (remaining <= 0) {
                 const waitedMs = clock.now() - started;
-                throw new WaitTimeoutError(`Timed out after ${duration_formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
+                throw new WaitTimeoutError(`Timed out after ${formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
             }
             await clock.sleep(Math.min(options.intervalMs, remaining));
         }
@@ -71108,6 +71018,20 @@ async function poll(check, options) {
         lastProgress = result.progress;
         options.onPoll?.(result.progress, elapsedMs);
     }
+}
+
+;// CONCATENATED MODULE: ./src/common/secrets.ts
+// What a database URL hides (its password, in every form) is src/postgres/url.ts's
+// databaseUrlSecrets, and the one way to name a database is its describeTarget: they parse the
+// URL as the connection does, so what is masked is what was used.
+/** Replaces every secret in text with ***, longest first so a URL is not half-replaced by its password. */
+function scrub(text, secrets) {
+    let result = text;
+    for (const secret of [...secrets].sort((a, b) => b.length - a.length)) {
+        if (secret)
+            result = result.split(secret).join('***');
+    }
+    return result;
 }
 
 ;// CONCATENATED MODULE: ./src/common/shutdown.ts
@@ -71263,17 +71187,13 @@ function integer(name, options = {}) {
         return number;
     });
 }
-/** A duration (`5s`, `15m`, `1h`) in milliseconds; with `max`, an error names the range allowed. */
+/** A duration (`5s`, `15m`, `1h`) in milliseconds. */
 function duration(name, fallback, options = {}) {
     return spec(name, { default: fallback }, (value, input) => {
         const given = value ?? fallback;
         const ms = parseDuration(given);
-        const min = options.min ?? 0;
-        if (ms === undefined || ms < min || (options.max !== undefined && ms > options.max)) {
-            const range = options.max === undefined
-                ? ''
-                : ` from ${min}ms to ${options.max}ms (${formatDuration(options.max)})${options.why ? `, ${options.why}` : ''}`;
-            throw new ConfigurationError(`Input "${input}" is "${given}": it must be a duration${range}, such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
+        if (ms === undefined || ms < (options.min ?? 0)) {
+            throw new ConfigurationError(`Input "${input}" is "${given}": it must be a duration such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
         }
         return ms;
     });
@@ -71531,7 +71451,6 @@ const inputs = {
     plan: inputs_text('plan'),
     planFingerprint: inputs_text('plan-fingerprint'),
     sql: inputs_text('sql'),
-    sqlFile: lines('sql-file'),
     snapshotIdentifier: inputs_text('snapshot-identifier'),
     appliedBefore: inputs_text('applied-before'),
     appliedAfter: inputs_text('applied-after'),
@@ -71590,7 +71509,6 @@ function recordInputs(given, logger) {
         plan: json('plan', given.plan),
         planFingerprint: given.planFingerprint,
         sql: given.sql,
-        sqlFile: given.sqlFile,
         snapshotIdentifier: given.snapshotIdentifier,
         appliedBefore: json('applied-before', given.appliedBefore),
         appliedAfter: json('applied-after', given.appliedAfter),
@@ -71621,8 +71539,6 @@ function recordInputs(given, logger) {
 
 
 
-
-
 /**
  * Writes the rollback record (JSON and Markdown) to files and the job summary, and copies it
  * to S3 when asked. The files and the summary come first: a failing S3 copy fails the step
@@ -71634,11 +71550,6 @@ const action = defineAction({
     outputs: { 'json-path': '', 'markdown-path': '', directory: '', 's3-uris': '[]' },
     async run(given, { logger, secrets, setOutput, summary }) {
         const fields = recordInputs(given, logger);
-        // A URL given as the database: its secrets are scrubbed from every field, and only host:port/database is kept.
-        if (fields.database && isDatabaseUrl(fields.database)) {
-            secrets.add(...connectionSecrets(fields.database));
-            fields.database = describeDatabaseUrl(fields.database);
-        }
         const github = {
             token: fields.githubToken ?? '',
             apiUrl: process.env.GITHUB_API_URL,
@@ -71661,12 +71572,10 @@ const action = defineAction({
             runAttempt: process.env.GITHUB_RUN_ATTEMPT,
         });
         // The SQL and the details came from our own jobs, but scrub anyway: a record is kept for months.
-        external_node_fs_default().mkdirSync(fields.directory, { recursive: true });
-        const base = recordBaseName(record);
-        const sqlFiles = copySqlFiles(fields.sqlFile, fields.directory, base, secrets.scrub, logger);
-        record.sqlFiles = sqlFiles.map((file) => file.name);
         const json = secrets.scrub(`${JSON.stringify(record, null, 2)}\n`);
         const markdown = secrets.scrub(recordMarkdown(record));
+        external_node_fs_default().mkdirSync(fields.directory, { recursive: true });
+        const base = recordBaseName(record);
         const jsonPath = external_node_path_default().join(fields.directory, `${base}.json`);
         const markdownPath = external_node_path_default().join(fields.directory, `${base}.md`);
         external_node_fs_default().writeFileSync(jsonPath, json);
@@ -71685,11 +71594,6 @@ const action = defineAction({
                 return await uploadToS3(s3.location, [
                     { name: `${base}.json`, body: json, contentType: 'application/json' },
                     { name: `${base}.md`, body: markdown, contentType: 'text/markdown; charset=utf-8' },
-                    ...sqlFiles.map((file) => ({
-                        name: file.name,
-                        body: file.body,
-                        contentType: 'application/sql; charset=utf-8',
-                    })),
                 ], { region: s3.region });
             }
             catch (error) {
@@ -71703,27 +71607,6 @@ const action = defineAction({
             logger.info(`Copied to ${uri}`);
     },
 });
-/**
- * The rollback's complete SQL (its sql-file outputs), copied beside the record and scrubbed, so
- * that "N more in the record" in a capped summary is true. A missing file is a warning, not a lost record.
- */
-function copySqlFiles(paths, directory, base, scrub, logger) {
-    const copied = [];
-    for (const [index, file] of paths.entries()) {
-        let body;
-        try {
-            body = scrub(external_node_fs_default().readFileSync(file, 'utf8'));
-        }
-        catch (error) {
-            logger.warning(`Input "sql-file": ${file} could not be read (${errorMessage(error)}); the record keeps the sql input only.`);
-            continue;
-        }
-        const name = `${base}${paths.length === 1 ? '' : `-${index + 1}`}.sql`;
-        external_node_fs_default().writeFileSync(external_node_path_default().join(directory, name), body);
-        copied.push({ name, body });
-    }
-    return copied;
-}
 
 
 /***/ }),

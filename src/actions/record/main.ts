@@ -7,8 +7,7 @@ import { runUrl } from '../../notify/event.js';
 import { recordMarkdown } from '../../report/markdown.js';
 import { buildRecord, recordBaseName } from '../../report/record.js';
 import { uploadToS3 } from '../../report/s3.js';
-import { connectionSecrets } from '../../common/secrets.js';
-import { describeDatabaseUrl, isDatabaseUrl } from '../../common/database-target.js';
+import { databaseUrlSecrets, describeDatabaseUrl } from '../../postgres/url.js';
 import type { Logger } from '../../common/logger.js';
 import { defineAction } from '../common/action.js';
 import { inputs, recordInputs } from './inputs.js';
@@ -25,8 +24,8 @@ export const action = defineAction({
   async run(given, { logger, secrets, setOutput, summary }) {
     const fields = recordInputs(given, logger);
     // A URL given as the database: its secrets are scrubbed from every field, and only host:port/database is kept.
-    if (fields.database && isDatabaseUrl(fields.database)) {
-      secrets.add(...connectionSecrets(fields.database));
+    if (fields.database && /^postgres(ql)?:\/\//i.test(fields.database.trim())) {
+      secrets.add(...databaseUrlSecrets(fields.database));
       fields.database = describeDatabaseUrl(fields.database);
     }
     const github = {

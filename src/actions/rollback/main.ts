@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { formatDuration } from '../../common/duration.js';
-import { describeDatabaseUrl } from '../../common/database-target.js';
+import { describeDatabaseUrl } from '../../postgres/url.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { resolveMigrationSettings } from '../../migrations/knexfile.js';
@@ -13,6 +13,7 @@ import { renderSql, renderSqlCapped, renderSummary } from '../../migrations/repo
 import { RollbackFailure, runRollback, type RollbackResult } from '../../migrations/rollback.js';
 import { classifyEach, classifyStatements, warmUpClassifier } from '../../sql/classify.js';
 import { defineAction, type Runtime } from '../common/action.js';
+import { resolveDatabase } from '../common/database.js';
 import { inputs, rollbackInputs, type RollbackInputs } from './inputs.js';
 
 type Output = 'applied' | 'pending' | 'plan' | 'plan-fingerprint' | 'rolled-back' | 'sql' | 'sql-file' | 'batches';
@@ -36,7 +37,7 @@ export const action = defineAction({
     let result: RollbackResult | undefined;
     let options: RollbackInputs | undefined;
     try {
-      options = rollbackInputs(given);
+      options = rollbackInputs(given, resolveDatabase(given, runtime));
       const asked = options;
       logger.info(`Database: ${describeDatabaseUrl(asked.databaseUrl)}`);
       const settings = await logger.group('Migrations settings', async () => {

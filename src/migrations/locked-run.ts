@@ -10,7 +10,16 @@ import { describeRequest } from './plan.js';
 import { makePlan, type PlanOutcome } from './planning.js';
 import { escapeControl } from './review.js';
 import { runSegments } from './segmented-run.js';
-import { combine, RollbackFailure, rethrowWithin, type RollbackOptions, type RunFragment } from './run-types.js';
+import {
+  clockOf,
+  combine,
+  RollbackFailure,
+  rethrowWithin,
+  type RollbackOptions,
+  type RunFragment,
+} from './run-types.js';
+import { selectMigrations } from './plan.js';
+import { FileMigrationSource } from './source.js';
 import type { MigrationFile } from './source.js';
 import type { StatusSnapshot } from './status.js';
 
@@ -44,6 +53,7 @@ export async function lockedRun(context: RunContext): Promise<RunFragment> {
   }
   let outcome: RunFragment;
   try {
+    await prepareOutsideTransaction(context);
     outcome = await underLock(context);
   } catch (error) {
     // A terminated session released its advisory lock with it.
@@ -63,6 +73,8 @@ export async function lockedRun(context: RunContext): Promise<RunFragment> {
 
 async function underLock(context: RunContext): Promise<RunFragment> {
   const { knex, table, options, files } = context;
+  // Lock-hold starts with BEGIN: from here on Knex's lock row (and whatever the downs lock) is held.
+  const begun = clockOf(options).now();
   const trx = await knex.transaction(undefined, { connection: context.session });
   let planned: PlanOutcome;
   let before: StatusSnapshot;
@@ -85,7 +97,7 @@ async function underLock(context: RunContext): Promise<RunFragment> {
     }
     const outside = planned.fragment.plan.filter((migration) => !migration.transaction);
     if (outside.length === 0 || options.dryRun) {
-      return combine(context0, await runAtomic(trx, planned, context, before));
+      return combine(context0, await runAtomic(trx, planned, context, before, begun));
     }
     // Segments: this transaction only read; each segment takes the row lock again.
     await trx.commit();
@@ -130,4 +142,38 @@ function logPlan(options: RollbackOptions, fragment: PlanOutcome['fragment']): v
     `Plan (${describeRequest(options.request)}): ${fragment.plan.length ? fragment.plan.map((m) => `${escapeControl(m.name)} [batch ${m.batch}${m.transaction ? '' : ', outside a transaction'}]`).join(', ') : 'nothing'}`,
   );
   logger.info(`plan-fingerprint: ${fragment.fingerprint}`);
+}
+
+/**
+ * What can be done before BEGIN is done before it, so that it does not add to the time the
+ * transaction holds its locks: the parser is started (and waited for), and the migrations the
+ * plan will most likely undo are loaded (require/import caches them for the run). The plan
+ * itself is made again under the lock; a failure here is left for that step to report.
+ */
+async function prepareOutsideTransaction(context: RunContext): Promise<void> {
+  const { options, files, table } = context;
+  const started = clockOf(options).now();
+  const warmUp = (options.classifyEach ?? ((texts) => options.classify(texts)))(['SELECT 1']).catch(() => undefined);
+  const applied = await table.readApplied().catch(() => undefined);
+  if (applied) {
+    const names = files.map((file) => file.name);
+    const rows = (() => {
+      try {
+        return selectMigrations(applied, names, options.request).rows;
+      } catch {
+        return [];
+      }
+    })();
+    const source = new FileMigrationSource(files);
+    await Promise.all(
+      rows.flatMap((row) => {
+        const file = files.find((candidate) => candidate.name === row.name);
+        return file ? [source.getMigration(file).catch(() => undefined)] : [];
+      }),
+    );
+  }
+  await warmUp;
+  options.logger.debug(
+    `Prepared before BEGIN (parser, migrations loaded) in ${formatDuration(clockOf(options).now() - started)}.`,
+  );
 }

@@ -91,6 +91,8 @@ function checkPlan(fragment: PlanOutcome['fragment'], options: RollbackOptions):
   }
   const outside = fragment.plan.filter((migration) => !migration.transaction);
   if (outside.length === 0 || options.allowNonAtomic) return;
+  // A dry run goes on, rehearses the rest and fails at the end with every refusal at once.
+  if (options.dryRun) return;
   if (options.mode !== 'plan') throw new RollbackFailure(nonAtomicRefusal(outside), fragment);
   fragment.warnings.push(nonAtomicRefusal(outside));
 }

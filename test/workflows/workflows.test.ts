@@ -272,6 +272,50 @@ describe('the reusable pipeline', () => {
     expect(jobs.plan.services).toHaveProperty('postgres');
   });
 
+  it("gives the execute job only the gate environment's DATABASE_URL, and fails its first step without it", () => {
+    const text = fs.readFileSync(path.join(repoRoot, '.github/workflows/migration-rollback.yml'), 'utf8');
+    const execute = jobs.execute as {
+      env: Record<string, string>;
+      steps: Array<{ run?: string; env?: Record<string, string> }>;
+      environment: { name: string };
+    };
+    expect(execute.environment.name).toBe('${{ inputs.environment }}-rollback');
+    expect(execute.env.DATABASE_URL).toBe('${{ secrets.DATABASE_URL }}');
+    // No step of the execute job reaches the plan job's credential, under any spelling.
+    const executeText = JSON.stringify(jobs.execute);
+    expect(executeText).not.toMatch(/secrets\.database-url|secrets\[.database-url.\]/);
+    expect(text.match(/secrets\.database-url/g)).toHaveLength(1);
+    const first = execute.steps[0];
+    expect(first.run).toMatch(/if \[ -z "\$DATABASE_URL" \]/);
+    expect(first.run).toMatch(/has no secret DATABASE_URL/);
+    expect(first.env?.GATE).toBe('${{ inputs.environment }}-rollback');
+    expect(first.run).toContain('exit 1');
+  });
+
+  it('keeps the complete SQL (sql-file) of the dry run and of the rollback with the record', () => {
+    type Step = { id?: string; uses?: string; if?: string; with?: Record<string, string> };
+    const planUpload = (jobs.plan.steps as Step[]).find(
+      (step) => step.with?.path === '${{ steps.dry-run.outputs.sql-file }}',
+    );
+    const executeUpload = (jobs.execute.steps as Step[]).find(
+      (step) => step.with?.path === '${{ steps.rollback.outputs.sql-file }}',
+    );
+    for (const upload of [planUpload, executeUpload]) {
+      expect(upload?.uses).toBe('actions/upload-artifact@v5');
+      expect(upload?.if).toMatch(/^always\(\) && /);
+      expect(upload?.with?.name).toMatch(
+        /^rollback-sql-(plan|execute)-\$\{\{ github\.run_id \}\}-\$\{\{ github\.run_attempt \}\}$/,
+      );
+    }
+    const recordSteps = jobs.record.steps as Step[];
+    expect(recordSteps.find((step) => step.id === 'sql-files')?.with?.pattern).toBe(
+      'rollback-sql-*-${{ github.run_id }}-${{ github.run_attempt }}',
+    );
+    expect(recordSteps.find((step) => step.id === 'record')?.with?.['sql-file']).toBe(
+      '${{ steps.sql-list.outputs.files }}',
+    );
+  });
+
   it('passes ssl-ca and iam-auth to every step that reaches production, never to the scratch database', () => {
     const call = (
       pipeline as { on: { workflow_call: { secrets: Record<string, unknown>; inputs: Record<string, unknown> } } }

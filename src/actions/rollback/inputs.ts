@@ -7,6 +7,13 @@ import { awsRegionInput, databaseUrlInput, iamAuthInput, sslCaInput, type Databa
 import { choice, custom, duration, flag, integer, text, type ParsedInputs } from '../common/inputs.js';
 import { workingDirectory } from '../common/working-directory.js';
 
+/** lock_timeout and statement_timeout: PostgreSQL takes at most 2^31 - 1 ms; 0 would mean no limit at all. */
+const POSTGRES_TIMEOUT = {
+  min: 1,
+  max: 2_147_483_647,
+  why: 'what PostgreSQL accepts for lock_timeout and statement_timeout (0, no limit, is not allowed)',
+};
+
 /** The rollback action's inputs as action.yml declares them; `rollbackInputs` checks how they combine. */
 export const inputs = {
   // The secret first: masked, with its password, before any other input can cause a log line.
@@ -36,8 +43,8 @@ export const inputs = {
     }
     return value;
   }),
-  lockTimeoutMs: duration('lock-timeout', '5s', { min: 1 }),
-  statementTimeoutMs: duration('statement-timeout', '15m', { min: 1 }),
+  lockTimeoutMs: duration('lock-timeout', '5s', POSTGRES_TIMEOUT),
+  statementTimeoutMs: duration('statement-timeout', '15m', POSTGRES_TIMEOUT),
   forceUnlock: flag('force-unlock', false),
 };
 

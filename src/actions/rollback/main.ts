@@ -1,17 +1,22 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { formatDuration } from '../../common/duration.js';
+import { describeDatabaseUrl } from '../../postgres/url.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { describeSettings, resolveMigrationSettings, type MigrationSettings } from '../../migrations/knexfile.js';
 import { describeHolder } from '../../migrations/lock.js';
 import { describeRequest } from '../../migrations/plan.js';
-import { renderSql, renderSummary } from '../../migrations/report.js';
+import { renderSql, renderSqlCapped, renderSummary } from '../../migrations/report.js';
 import { RollbackFailure, runRollback, type RollbackResult } from '../../migrations/rollback.js';
 import { classifyEach, classifyStatements, warmUpClassifier } from '../../sql/classify.js';
 import { defineAction, type Runtime } from '../common/action.js';
 import { resolveDatabase } from '../common/database.js';
 import { inputs, rollbackInputs, type RollbackInputs } from './inputs.js';
 
-type Output = 'applied' | 'pending' | 'plan' | 'plan-fingerprint' | 'rolled-back' | 'sql' | 'batches';
+type Output = 'applied' | 'pending' | 'plan' | 'plan-fingerprint' | 'rolled-back' | 'sql' | 'sql-file' | 'batches';
 
 export const action = defineAction({
   name: 'rollback',
@@ -23,6 +28,7 @@ export const action = defineAction({
     'plan-fingerprint': '',
     'rolled-back': '[]',
     sql: '',
+    'sql-file': '',
     batches: '[]',
   },
   async run(given, runtime) {
@@ -37,6 +43,7 @@ export const action = defineAction({
       // The project's directory, as the Knex CLI runs from it: a knexfile's dotenv, a migration's
       // relative path and its require('uuid') all see the service's own tree.
       process.chdir(asked.workingDirectory);
+      logger.info(`Database: ${describeDatabaseUrl(asked.databaseUrl)}`);
       settings = await logger.group('Migrations settings', async () => {
         const resolved = await resolveMigrationSettings({
           knexfile: asked.knexfile,
@@ -95,7 +102,7 @@ function applicationName(): string {
 }
 
 function report(
-  { setOutput, logger, summary }: Runtime<Output>,
+  { setOutput, logger, summary, secrets }: Runtime<Output>,
   result: RollbackResult | undefined,
   inputs: RollbackInputs | undefined,
   outcome: { ok: boolean; message?: string },
@@ -116,7 +123,11 @@ function report(
   );
   setOutput('plan-fingerprint', result?.fingerprint ?? '');
   setOutput('rolled-back', JSON.stringify(result?.rolledBack ?? []));
-  setOutput('sql', result ? renderSql(result.statements) : '');
+  setOutput('sql', result ? renderSqlCapped(result.statements) : '');
+  setOutput(
+    'sql-file',
+    result?.statements.length ? writeSqlFile(renderSql(result.statements), secrets.scrub, logger) : '',
+  );
   setOutput('batches', JSON.stringify(result?.batches ?? []));
   // Warnings as annotations, so they show on the run page without opening the log.
   for (const warning of result?.warnings ?? []) logger.warning(warning);
@@ -134,5 +145,24 @@ function asked(inputs: RollbackInputs | undefined): string {
     inputs.expectedPlan && `expected-plan ${inputs.expectedPlan.slice(0, 12)}…`,
   ].filter(Boolean);
   const what = inputs.mode === 'status' || inputs.mode === 'unlock' ? '' : ` — ${describeRequest(inputs.request)}`;
-  return `mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
+  return `database \`${describeDatabaseUrl(inputs.databaseUrl)}\`; mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
+}
+
+/**
+ * The complete SQL, in a file under RUNNER_TEMP: the sql output and the summary are capped, and
+ * say "the rest is in the record"; the workflow uploads this file with the record. Scrubbed like
+ * every output. A file that cannot be written costs the file, not the run's outcome.
+ */
+function writeSqlFile(sql: string, scrub: (text: string) => string, logger: Logger): string {
+  const file = path.join(
+    process.env.RUNNER_TEMP || os.tmpdir(),
+    `rollback-sql-${process.env.GITHUB_RUN_ID ?? 'local'}-${crypto.randomBytes(4).toString('hex')}.sql`,
+  );
+  try {
+    fs.writeFileSync(file, `${scrub(sql)}\n`, { encoding: 'utf8', mode: 0o600 });
+    return file;
+  } catch (error) {
+    logger.warning(`The complete SQL was not written to ${file}: ${errorMessage(error)}`);
+    return '';
+  }
 }

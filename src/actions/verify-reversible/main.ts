@@ -1,3 +1,4 @@
+import { describeDatabaseUrl } from '../../postgres/url.js';
 import os from 'node:os';
 import path from 'node:path';
 import { ConfigurationError, errorMessage } from '../../common/errors.js';
@@ -53,7 +54,7 @@ export const action = defineAction({
       const { databaseUrl, security } = resolveDatabase(given, runtime);
       const { settings, files, migrationsDir } = await projectMigrations(given, logger);
       const result = await logger.group(
-        `Checking ${given.only.length || files.length} migration(s): up, down, up`,
+        `Checking ${given.only.length || files.length} migration(s): up, down, up, in scratch databases on ${describeDatabaseUrl(given.databaseUrl)}`,
         () =>
           cancellable(runtime.onCleanup, (signal) =>
             checkReversibility({
@@ -76,8 +77,13 @@ export const action = defineAction({
       runtime.setOutput('irreversible', JSON.stringify(report.irreversible));
       runtime.setOutput('warnings', JSON.stringify(report.warnings));
       summary.markdown(
-        summaryMarkdown(report, { migrationsDir: migrationsDir.join(', '), schema: settings.schemaName }) +
-          ['', ...settingsTable(settings)].join('\n'),
+        [
+          summaryMarkdown(report, { migrationsDir: migrationsDir.join(', '), schema: settings.schemaName }),
+          '',
+          `Server: \`${describeDatabaseUrl(given.databaseUrl)}\` (each check in a scratch database of its own, dropped afterwards).`,
+          '',
+          ...settingsTable(settings),
+        ].join('\n'),
       );
 
       const verdict = judge(result.checks, given.failOn);

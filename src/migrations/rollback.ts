@@ -137,6 +137,8 @@ async function openSide(options: RollbackOptions): Promise<pg.Client | undefined
     connectionTimeoutMillis: 15_000,
     ...keepAliveConfig,
   });
+  // The server may end this session (a terminated run, say): an unheard 'error' event would crash the process.
+  side.on('error', () => undefined);
   try {
     await side.connect();
     await applySessionSettings(side, { ...sessionLimits(options), statementTimeoutMs: 10_000 });

@@ -16,8 +16,9 @@ import { RollbackFailure, type RollbackOptions } from './run-types.js';
 
 /** The sleep between attempts: short, so the run gets in soon after the blocker ends; jittered, so two runs do not collide again. */
 export const ATTEMPT_BACKOFF: Backoff = { initialMs: 100, maxMs: 1000, factor: 1.5, jitter: 0.5 };
-/** The first attempt waits a quarter of lock-timeout; each next one twice as long, up to lock-timeout. */
+/** The first attempt waits a quarter of lock-timeout; the waits reach lock-timeout when a quarter of the budget is spent. */
 const FIRST_SHARE = 0.25;
+const GROWTH_SHARE_OF_BUDGET = 0.25;
 const SHORTEST_WAIT_MS = 10;
 
 /** An attempt ended on a lock it could not get within its lock_timeout: worth another attempt. */
@@ -41,10 +42,16 @@ export interface AttemptInfo {
   lockTimeoutMs: number;
 }
 
-/** The lock_timeout of attempt `number`: growing from a quarter of the longest to the longest, never past the budget left. */
-export function attemptLockTimeout(number: number, longestMs: number, budgetLeftMs: number): number {
-  const grown = longestMs * Math.min(1, FIRST_SHARE * 2 ** (number - 1));
-  return Math.max(SHORTEST_WAIT_MS, Math.round(Math.min(grown, longestMs, budgetLeftMs)));
+/**
+ * The lock_timeout of an attempt begun `elapsedMs` into the budget: a quarter of the longest at
+ * first, growing with the time spent to the longest once a quarter of the budget is gone, never
+ * past the budget left. Growing with time, not with the attempt count, keeps the waits short
+ * through a brief blocker (each wait stalls the application's queries on the table for as long
+ * as it lasts) and long enough, later, for a table that is never free for a short moment.
+ */
+export function attemptLockTimeout(elapsedMs: number, longestMs: number, budgetMs: number): number {
+  const share = Math.min(1, Math.max(FIRST_SHARE, elapsedMs / (budgetMs * GROWTH_SHARE_OF_BUDGET)));
+  return Math.max(SHORTEST_WAIT_MS, Math.round(Math.min(longestMs * share, budgetMs - elapsedMs)));
 }
 
 /** Whether an error is worth another attempt: a lock wait that timed out, and nothing else. */

@@ -98,7 +98,7 @@ describe('the rollback bundle when the runner freezes or cancels', () => {
     expect(result.code).not.toBe(0);
     expect(result.errors.join('\n')).toMatch(/terminated.*Nothing was changed/s);
     expect(await noteColumn()).toBe(true);
-    expect(await migrationRows(db.query)).toHaveLength(2);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(2);
     expect(freedAfter).toBeGreaterThanOrEqual(1000);
   });
 
@@ -127,7 +127,7 @@ describe('the rollback bundle when the runner freezes or cancels', () => {
       /Cancelled: the running statement was cancelled and the transaction rolled back; its locks are released\. Nothing was committed/,
     );
     expect(await noteColumn()).toBe(true);
-    expect(await migrationRows(db.query)).toHaveLength(2);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(2);
   });
 
   it.each([
@@ -142,6 +142,6 @@ describe('the rollback bundle when the runner freezes or cancels', () => {
     expect(result.code).toBe(1);
     expect(result.errors.join('\n')).toMatch(message);
     expect(await noteColumn()).toBe(true);
-    expect(await migrationRows(db.query)).toHaveLength(2);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(2);
   });
 });

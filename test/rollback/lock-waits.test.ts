@@ -115,7 +115,7 @@ describe('rollback lock waits', () => {
     expect(error.result?.attempts.every((attempt) => attempt.outcome === 'lock timeout')).toBe(true);
     expect(error.result?.committed).toBe(false);
     expect(await noteColumn()).toBe(true);
-    expect(await migrationRows(db.query)).toHaveLength(2);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(2);
   });
 
   it('leaves the query out with show-blocker-queries: false', async () => {
@@ -208,7 +208,7 @@ describe('rollback lock waits', () => {
       await running;
       await migrating.destroy();
     }
-    expect((await migrationRows(db.query)).map((row) => row.name)).toEqual([
+    expect((await migrationRows((sql) => db.query(sql))).map((row) => row.name)).toEqual([
       '001_create_orders.js',
       '002_add_orders_note.js',
       '003_slow_up.js',

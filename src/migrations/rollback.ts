@@ -4,8 +4,8 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { ConfigurationError, errorMessage } from '../common/errors.js';
-import { redactConnectionString } from '../common/secrets.js';
 import { noCleanup } from '../common/shutdown.js';
+import { connectionFailure, postgresConfig } from '../postgres/connection.js';
 import { BlockerWatch } from './blockers.js';
 import { StatementGuard } from './guard.js';
 import { LockAttempts } from './lock-retry.js';
@@ -131,10 +131,12 @@ function sessionLimits(options: RollbackOptions): SessionLimits {
  * cancels its statement on SIGINT/SIGTERM. Never guarded: it runs no migration code.
  */
 async function openSide(options: RollbackOptions): Promise<pg.Client | undefined> {
+  // The same connection config as the run's sessions (TLS, IAM token), under a name of its own.
   const side = new pg.Client({
-    connectionString: options.databaseUrl,
-    application_name: `${options.applicationName.slice(0, 55)} (watch)`,
-    connectionTimeoutMillis: 15_000,
+    ...postgresConfig(
+      { ...options.security, url: options.databaseUrl },
+      { applicationName: `${options.applicationName.slice(0, 55)} (watch)`, connectTimeoutMs: 15_000 },
+    ),
     ...keepAliveConfig,
   });
   // The server may end this session (a terminated run, say): an unheard 'error' event would crash the process.
@@ -238,9 +240,10 @@ function createKnex(
   return knexFactory({
     client: 'pg',
     connection: {
-      connectionString: options.databaseUrl,
-      application_name: options.applicationName.slice(0, 63),
-      connectionTimeoutMillis: 15_000,
+      ...postgresConfig(
+        { ...options.security, url: options.databaseUrl },
+        { applicationName: options.applicationName, connectTimeoutMs: 15_000 },
+      ),
       ...keepAliveConfig,
     },
     // One dedicated session for the run, one more for a migration that must run outside
@@ -313,9 +316,7 @@ async function connect(knex: Knex, options: RollbackOptions): Promise<pg.Client>
   try {
     return await poolOf(knex).acquireConnection();
   } catch (error) {
-    throw new ConfigurationError(
-      `Input "database-url": could not connect to ${redactConnectionString(options.databaseUrl)}: ${errorMessage(error) || (error as { code?: string }).code || 'connection failed'}. Check the URL, the network path from the runner and the credentials. Nothing was changed.`,
-    );
+    throw connectionFailure(error, { ...options.security, url: options.databaseUrl });
   }
 }
 

@@ -8,6 +8,7 @@ import { renderSql, renderSummary } from '../../migrations/report.js';
 import { RollbackFailure, runRollback, type RollbackResult } from '../../migrations/rollback.js';
 import { classifyEach, classifyStatements, warmUpClassifier } from '../../sql/classify.js';
 import { defineAction, type Runtime } from '../common/action.js';
+import { resolveDatabase } from '../common/database.js';
 import { inputs, rollbackInputs, type RollbackInputs } from './inputs.js';
 
 type Output = 'applied' | 'pending' | 'plan' | 'plan-fingerprint' | 'rolled-back' | 'sql' | 'batches';
@@ -30,7 +31,7 @@ export const action = defineAction({
     let result: RollbackResult | undefined;
     let options: RollbackInputs | undefined;
     try {
-      options = rollbackInputs(given);
+      options = rollbackInputs(given, resolveDatabase(given, runtime));
       const asked = options;
       const settings = await logger.group('Migrations settings', async () => {
         const resolved = await resolveMigrationSettings({

@@ -7,6 +7,7 @@ import { describeFailure } from './failure.js';
 import type { RunContext } from './locked-run.js';
 import type { PlanOutcome } from './planning.js';
 import { GuardRefusal } from './guard.js';
+import { asLockWait, isRetryableLockWait } from './lock-retry.js';
 import { watchDowns } from './origin.js';
 import { blockedOf, describeBlocked, warningsOf } from './review.js';
 import {
@@ -75,6 +76,11 @@ async function runInTransaction(
   } catch (error) {
     await guard.settle(tracker.frames, (ms) => clock.sleep(ms), 0);
     await abandon(trx, context);
+    // A lock wait that timed out is the attempt loop's (lock-retry.ts): the whole transaction runs again.
+    if (!guard.refusal) {
+      const lockWait = asLockWait(error, guard.failed()?.sql);
+      if (isRetryableLockWait(lockWait)) throw lockWait;
+    }
     const message = guard.refusal
       ? `${guard.refusal}\n${stateAfterRefusal(options.dryRun, names, options.settings.tableName)}`
       : describeFailure(error, tracker, guard, names, options);
@@ -100,6 +106,7 @@ async function runInTransaction(
   }
   await trx.commit();
   logLockHold(options, clock.now() - begun, 'COMMIT');
+  context.committed.push(...names);
   options.logger.info(`Committed: ${names.length} migration(s) undone in ${formatDuration(clock.now() - started)}.`);
   return {
     statements,

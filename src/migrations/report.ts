@@ -1,6 +1,7 @@
 import { isFlagged, needsAllowDestructive } from '../sql/risk.js';
 import { RUNTIME_VERSIONS } from './fingerprint.js';
 import { settingsTable, type MigrationSettings } from './knexfile.js';
+import { renderAttempts } from './attempts-report.js';
 import { describeHolder } from './lock.js';
 import { escapeControl } from './review.js';
 import { describeRequest } from './plan.js';
@@ -177,6 +178,7 @@ function statementSections(result: RollbackResult): string[] {
   if (result.warnings.length) {
     parts.push('### Warnings', '', ...result.warnings.map((warning) => `- ${warning}`), '');
   }
+  parts.push(...renderAttempts(result.attempts ?? []));
   if (result.lockChecks.length) parts.push('### Lock checks', '', ...result.lockChecks.map((line) => `- ${line}`), '');
   if (result.notes.length) parts.push(...result.notes.map((note) => `> ${note}`), '');
   if (result.statements.length) {

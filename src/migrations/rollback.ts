@@ -21,6 +21,7 @@ import {
 } from './run-types.js';
 import { DEFAULT_LOAD_EXTENSIONS, listMigrationFiles, type MigrationFile } from './source.js';
 import { unlock } from './unlock.js';
+import { attachPreserver, keptBy, preservedDataMode } from './preserve-modes.js';
 
 export { MODES, RollbackFailure } from './run-types.js';
 export type {
@@ -41,15 +42,18 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
   if (!(MODES as readonly string[]).includes(options.mode)) {
     throw new ConfigurationError(`Input "mode" is "${String(options.mode)}". Valid values are: [${MODES.join(', ')}].`);
   }
-  const files = migrationFiles(options);
+  // restore-data and prune-data touch only the preserved copies: no migration is read.
+  const files = options.mode === 'restore-data' || options.mode === 'prune-data' ? [] : migrationFiles(options);
   const guard = runsMigrations(options) ? createGuard(options) : undefined;
+  const preserver = guard && options.preserve?.enabled ? attachPreserver(guard, options.preserve) : undefined;
   const knex = createKnex(options, guard);
   let session: pg.Client | undefined;
   try {
     session = await connect(knex, options);
-    return completeResult(options, await runMode(knex, session, options, files, guard));
+    const fragment = await runMode(knex, session, options, files, guard);
+    return completeResult(options, { ...fragment, ...keptBy(preserver, fragment.committed === true) });
   } catch (error) {
-    if (error instanceof RollbackFailure) error.complete(options);
+    if (error instanceof RollbackFailure) error.followedBy(keptBy(preserver, false)).complete(options);
     throw error;
   } finally {
     if (session) void poolOf(knex).releaseConnection(session);
@@ -92,6 +96,9 @@ async function runMode(
     }
     case 'unlock':
       return unlock(table, options, files);
+    case 'restore-data':
+    case 'prune-data':
+      return preservedDataMode(own, options);
     case 'plan':
     case 'rollback':
     case 'down':

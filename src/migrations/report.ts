@@ -4,6 +4,7 @@ import { escapeControl } from './review.js';
 import { describeRequest } from './plan.js';
 import { oneLine, type RollbackResult, type ReviewedStatement } from './rollback.js';
 import type { StatusSnapshot } from './status.js';
+import { renderPreservation } from '../preserve/report.js';
 
 /** The SQL the run executed, grouped under the migration that ran it, as one script. */
 export function renderSql(statements: readonly ReviewedStatement[]): string {
@@ -78,7 +79,7 @@ export function renderSummary(
     '',
   );
   if (!result) return parts.join('\n');
-  if (result.mode !== 'status' && result.mode !== 'unlock') {
+  if (!['status', 'unlock', 'restore-data', 'prune-data'].includes(result.mode)) {
     parts.push(`### Plan: ${describeRequest(result.request)}`, '');
     if (result.plan.length === 0) parts.push('_Nothing to undo._');
     else {
@@ -109,6 +110,7 @@ export function renderSummary(
       '',
     );
   }
+  parts.push(...renderPreservation(result.preservation, result.dryRun));
   if (result.warnings.length) {
     parts.push('### Warnings', '', ...result.warnings.map((warning) => `- ${warning}`), '');
   }
@@ -138,6 +140,9 @@ function describeOutcome(result: RollbackResult | undefined): string {
       return 'status read; nothing changed.';
     case 'unlock':
       return result.committed ? "Knex's migration lock freed." : 'nothing to free; nothing changed.';
+    case 'restore-data':
+    case 'prune-data':
+      return result.notes[0] ?? 'done.';
     default:
       if (result.dryRun) return `dry run of ${result.plan.length} migration(s); rolled back, nothing changed.`;
       if (result.mode === 'plan') return `plan of ${result.plan.length} migration(s); nothing changed.`;

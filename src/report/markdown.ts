@@ -122,6 +122,22 @@ export function recordMarkdown(record: RollbackRecord): string {
       );
   }
 
+  if (record.preserveId || record.preserved.length) {
+    lines.push('## Preserved data', '');
+    lines.push(
+      `preserve-id: ${record.preserveId ? `\`${cell(record.preserveId)}\`` : '—'}. Restore after the fix is deployed with the rollback action, mode \`restore-data\`, and this preserve-id.`,
+      '',
+    );
+    if (record.preserved.length) {
+      lines.push('| Source | Kind | Rows | Bytes | Copy |', '|---|---|---|---|---|');
+      for (const copy of record.preserved)
+        lines.push(
+          `| ${cell(copy.source)} | ${cell(copy.kind)} | ${copy.rows ?? '—'} | ${copy.bytes ?? '—'} | ${cell(copy.copy)} |`,
+        );
+      lines.push('');
+    }
+  }
+
   lines.push('## SQL', '');
   lines.push(record.sql ? fence(record.sql, 'sql') : '_No SQL was passed._', '');
 

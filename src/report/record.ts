@@ -41,6 +41,10 @@ export interface RollbackRecord {
   planFingerprint: string | null;
   sql: string | null;
   snapshotIdentifier: string | null;
+  /** The rollback's preserve-id: the data it destroyed, kept in the database (mode restore-data puts it back). */
+  preserveId: string | null;
+  /** The rollback action's `preserved` output: per copy, source, kind, rows, bytes, copy. */
+  preserved: PreservedCopy[];
   migrationsBefore: string[];
   migrationsAfter: string[];
   rolledBack: string[];
@@ -74,6 +78,9 @@ export interface RecordFields {
   planFingerprint?: string;
   sql?: string;
   snapshotIdentifier?: string;
+  preserveId?: string;
+  /** The rollback action's `preserved` output (JSON array). */
+  preserved?: unknown;
   /** The rollback action's `applied` before the change (JSON array). */
   appliedBefore?: unknown;
   /** `applied` after the change, from a status run after the restart (JSON array). */
@@ -159,6 +166,8 @@ export function buildRecord(fields: RecordFields, run: RunContext, finishedAt: D
     planFingerprint: orNull(fields.planFingerprint),
     sql: orNull(fields.sql),
     snapshotIdentifier: orNull(fields.snapshotIdentifier),
+    preserveId: orNull(fields.preserveId),
+    preserved: toPreserved(fields.preserved),
     migrationsBefore: toNameList(fields.appliedBefore),
     migrationsAfter: toNameList(fields.appliedAfter),
     rolledBack: toNameList(fields.rolledBack),
@@ -178,4 +187,27 @@ export function recordBaseName(record: RollbackRecord): string {
   const environment = (record.environment ?? 'unknown').replace(/[^A-Za-z0-9._-]+/g, '-');
   const run = record.runId ? `-run${record.runId}-${record.runAttempt ?? '1'}` : '';
   return `rollback-${environment}-${stamp}${run}`;
+}
+
+/** One preserved copy as the record keeps it. */
+export interface PreservedCopy {
+  source: string;
+  kind: string;
+  rows: number | null;
+  bytes: number | null;
+  copy: string;
+}
+
+/** The `preserved` output as given; what is not a list of copies is dropped rather than trusted. */
+function toPreserved(value: unknown): PreservedCopy[] {
+  if (!Array.isArray(value)) return [];
+  return value
+    .filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null)
+    .map((item) => ({
+      source: String(item.source ?? ''),
+      kind: String(item.kind ?? ''),
+      rows: typeof item.rows === 'number' ? item.rows : null,
+      bytes: typeof item.bytes === 'number' ? item.bytes : null,
+      copy: String(item.copy ?? ''),
+    }));
 }

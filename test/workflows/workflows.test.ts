@@ -226,7 +226,7 @@ describe('the reusable pipeline', () => {
   });
 
   it('keeps what the rollback destroys and tells notify and record where it is', () => {
-    const call = pipeline.on.workflow_call;
+    const call = (pipeline as { on: { workflow_call: { inputs: Record<string, unknown> } } }).on.workflow_call;
     expect(call.inputs['preserve-data']).toMatchObject({ type: 'boolean', default: true });
     expect(call.inputs['preserve-data-max']).toMatchObject({ default: '256MB' });
     const steps = jobs.execute.steps as Array<{ id?: string; with?: Record<string, string> }>;

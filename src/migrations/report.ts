@@ -129,7 +129,9 @@ export function renderSummary(
       '',
     );
   }
-  parts.push('### Before', '', snapshotTable(result.before), '### After', '', snapshotTable(result.after));
+  // restore-data and prune-data read no migration status.
+  if (!['restore-data', 'prune-data'].includes(result.mode))
+    parts.push('### Before', '', snapshotTable(result.before), '### After', '', snapshotTable(result.after));
   return parts.join('\n');
 }
 

@@ -66,11 +66,152 @@ export interface KubeApiServer {
   writeKubeconfig(): string;
   /** Every request received, in order. */
   requests: RecordedRequest[];
-  /** The stored object (a deep copy). */
-  get(kind: WorkloadKind, namespace: string, name: string): any;
+  /** The stored object (a deep copy); throws when the fake holds no such workload. */
+  get(kind: WorkloadKind, namespace: string, name: string): WorkloadObject;
   /** The pods of a workload (deep copies). */
-  pods(kind: WorkloadKind, namespace: string, name: string): any[];
+  pods(kind: WorkloadKind, namespace: string, name: string): PodObject[];
   close(): Promise<void>;
+}
+
+type Labels = Record<string, string>;
+
+// The JSON the fake stores and serves: the fields of the real objects that it writes or that
+// kubectl and the restart code read, so a typo in either is a type error, not an `undefined`.
+export interface Container {
+  name: string;
+  image: string;
+  readinessProbe?: { httpGet: { path: string; port: number } };
+}
+
+export interface PodTemplate {
+  metadata: { labels: Labels; annotations: Labels };
+  spec: { containers: Container[] };
+}
+
+export interface ObjectMeta {
+  name: string;
+  namespace: string;
+  uid: string;
+  generation: number;
+  resourceVersion: string;
+  creationTimestamp: string;
+  labels: Labels;
+  annotations: Labels;
+}
+
+export interface Condition {
+  type: string;
+  status: string;
+  reason?: string;
+  message?: string;
+  lastUpdateTime?: string;
+  lastTransitionTime?: string;
+}
+
+interface UpdateStrategy<RollingUpdate> {
+  type: 'RollingUpdate' | 'OnDelete';
+  rollingUpdate?: RollingUpdate;
+}
+
+export interface DeploymentObject {
+  apiVersion: 'apps/v1';
+  kind: 'Deployment';
+  metadata: ObjectMeta;
+  spec: {
+    replicas: number;
+    selector: { matchLabels: Labels };
+    template: PodTemplate;
+    strategy: { type: 'RollingUpdate'; rollingUpdate: { maxSurge: string; maxUnavailable: string } };
+    progressDeadlineSeconds: number;
+    revisionHistoryLimit: number;
+    paused?: boolean;
+  };
+  status: {
+    observedGeneration: number;
+    replicas: number;
+    updatedReplicas: number;
+    readyReplicas: number;
+    availableReplicas: number;
+    unavailableReplicas?: number;
+    conditions: Condition[];
+  };
+}
+
+export interface StatefulSetObject {
+  apiVersion: 'apps/v1';
+  kind: 'StatefulSet';
+  metadata: ObjectMeta;
+  spec: {
+    replicas: number;
+    serviceName: string;
+    selector: { matchLabels: Labels };
+    template: PodTemplate;
+    updateStrategy: UpdateStrategy<{ partition: number }>;
+  };
+  status: {
+    observedGeneration: number;
+    replicas: number;
+    readyReplicas: number;
+    availableReplicas: number;
+    currentReplicas: number;
+    updatedReplicas: number;
+    currentRevision: string;
+    updateRevision: string;
+  };
+}
+
+export interface DaemonSetObject {
+  apiVersion: 'apps/v1';
+  kind: 'DaemonSet';
+  metadata: ObjectMeta;
+  spec: {
+    selector: { matchLabels: Labels };
+    template: PodTemplate;
+    updateStrategy: UpdateStrategy<{ maxUnavailable: number; maxSurge: number }>;
+  };
+  status: {
+    observedGeneration: number;
+    desiredNumberScheduled: number;
+    currentNumberScheduled: number;
+    updatedNumberScheduled: number;
+    numberReady: number;
+    numberAvailable: number;
+    numberMisscheduled: number;
+    numberUnavailable?: number;
+  };
+}
+
+export type WorkloadObject = DeploymentObject | StatefulSetObject | DaemonSetObject;
+
+export interface ContainerState {
+  running?: { startedAt: string };
+  waiting?: { reason: string; message?: string };
+  terminated?: { exitCode: number; reason: string; message: string; finishedAt: string };
+}
+
+export interface ContainerStatus {
+  name: string;
+  image: string;
+  restartCount: number;
+  started: boolean;
+  ready: boolean;
+  state: ContainerState;
+  lastState?: ContainerState;
+}
+
+export interface PodObject {
+  apiVersion: 'v1';
+  kind: 'Pod';
+  metadata: {
+    name: string;
+    namespace: string;
+    uid: string;
+    labels: Labels;
+    annotations: Labels;
+    creationTimestamp: string;
+  };
+  spec: { containers: Container[]; nodeName: string };
+  status: { phase: 'Pending' | 'Running'; conditions: Condition[]; containerStatuses: ContainerStatus[] };
 }
 
 const RESOURCES: Record<WorkloadKind, { plural: string; singular: string; shortNames: string[] }> = {
@@ -85,8 +226,8 @@ const VERBS = ['create', 'delete', 'deletecollection', 'get', 'list', 'patch', '
 
 interface Entry {
   spec: FakeWorkload;
-  object: any;
-  pods: any[];
+  object: WorkloadObject;
+  pods: PodObject[];
   timer?: NodeJS.Timeout;
   step: number;
   /** Pod template hash of the revision being rolled out. */
@@ -118,8 +259,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   function createEntry(workload: FakeWorkload): Entry {
     const replicas = workload.replicas ?? 2;
     const labels = { app: workload.name };
-    const template = {
-      metadata: { labels: { ...labels }, annotations: {} as Record<string, string> },
+    const template: PodTemplate = {
+      metadata: { labels: { ...labels }, annotations: {} },
       spec: {
         containers: [
           {
@@ -130,7 +271,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         ],
       },
     };
-    const metadata = {
+    const metadata: ObjectMeta = {
       name: workload.name,
       namespace: workload.namespace,
       uid: crypto.randomUUID(),
@@ -138,10 +279,10 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       resourceVersion: String(++resourceVersion),
       creationTimestamp: '2026-01-05T10:00:00Z',
       labels: { ...labels },
-      annotations: {} as Record<string, string>,
+      annotations: {},
     };
     const hash = templateHash(template);
-    let object: any;
+    let object: WorkloadObject;
     if (workload.kind === 'Deployment') {
       metadata.annotations['deployment.kubernetes.io/revision'] = '1';
       object = {
@@ -229,9 +370,14 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     return entry;
   }
 
-  function makePod(entry: Entry, hash: string, index: number, state: 'ready' | 'starting' | RolloutBehaviour): any {
+  function makePod(
+    entry: Entry,
+    hash: string,
+    index: number,
+    state: 'ready' | 'starting' | RolloutBehaviour,
+  ): PodObject {
     const { kind, name, namespace } = entry.spec;
-    const hashLabel =
+    const hashLabel: Labels =
       kind === 'Deployment' ? { 'pod-template-hash': hash } : { 'controller-revision-hash': `${name}-${hash}` };
     const podName =
       kind === 'StatefulSet'
@@ -239,7 +385,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
         : `${name}-${kind === 'Deployment' ? `${hash}-` : ''}${crypto.randomBytes(3).toString('hex').slice(0, 5)}`;
     const container = entry.object.spec.template.spec.containers[0];
     const ready = state === 'ready' || state === 'progresses';
-    const pod = {
+    const pod: PodObject = {
       apiVersion: 'v1',
       kind: 'Pod',
       metadata: {
@@ -269,7 +415,11 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     return pod;
   }
 
-  function containerStatus(container: any, state: 'ready' | 'starting' | RolloutBehaviour, restarts = 0): any {
+  function containerStatus(
+    container: Container,
+    state: 'ready' | 'starting' | RolloutBehaviour,
+    restarts = 0,
+  ): ContainerStatus {
     const base = { name: container.name, image: container.image, restartCount: restarts, started: false, ready: false };
     switch (state) {
       case 'ready':
@@ -327,16 +477,17 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     entry.oldHash = entry.newHash;
     entry.newHash = templateHash(entry.object.spec.template);
     entry.step = 0;
-    if (entry.spec.kind === 'Deployment') {
-      const annotations = entry.object.metadata.annotations;
+    const object = entry.object;
+    if (object.kind === 'Deployment') {
+      const annotations = object.metadata.annotations;
       annotations['deployment.kubernetes.io/revision'] = String(
         Number(annotations['deployment.kubernetes.io/revision'] ?? '0') + 1,
       );
       // A paused deployment records the change but its controller does not act on it.
-      if (entry.object.spec.paused) return;
+      if (object.spec.paused) return;
     }
-    if (entry.object.spec.updateStrategy?.type === 'OnDelete') {
-      entry.object.status.observedGeneration = entry.object.metadata.generation;
+    if (object.kind !== 'Deployment' && object.spec.updateStrategy?.type === 'OnDelete') {
+      object.status.observedGeneration = object.metadata.generation;
       return;
     }
     entry.timer = setInterval(() => advance(entry), stepMs);
@@ -345,12 +496,13 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
 
   function advance(entry: Entry): void {
     entry.step += 1;
+    const object = entry.object;
     const done =
-      entry.spec.kind === 'Deployment'
-        ? advanceDeployment(entry)
-        : entry.spec.kind === 'StatefulSet'
-          ? advanceStatefulSet(entry)
-          : advanceDaemonSet(entry);
+      object.kind === 'Deployment'
+        ? advanceDeployment(entry, object)
+        : object.kind === 'StatefulSet'
+          ? advanceStatefulSet(entry, object)
+          : advanceDaemonSet(entry, object);
     bump(entry);
     if (done && entry.timer) {
       clearInterval(entry.timer);
@@ -361,9 +513,11 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   const behaviourOf = (entry: Entry): RolloutBehaviour => entry.spec.behaviour ?? 'progresses';
   const newPods = (entry: Entry) => entry.pods.filter((pod) => podHash(pod) === entry.newHash);
   const oldPods = (entry: Entry) => entry.pods.filter((pod) => podHash(pod) !== entry.newHash);
-  function podHash(pod: any): string {
+  function podHash(pod: PodObject): string {
     const labels = pod.metadata.labels;
-    return labels['pod-template-hash'] ?? String(labels['controller-revision-hash']).split('-').pop();
+    // A controller revision is named <workload>-<hash>.
+    const revision = String(labels['controller-revision-hash']);
+    return labels['pod-template-hash'] ?? revision.slice(revision.lastIndexOf('-') + 1);
   }
 
   /** Touches the failing pods so a crash loop counts its restarts. */
@@ -381,8 +535,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
    * "n out of m new replicas have been updated", "old replicas are pending termination"
    * and "of m updated replicas are available" as it does on a cluster.
    */
-  function advanceDeployment(entry: Entry): boolean {
-    const deployment = entry.object;
+  function advanceDeployment(entry: Entry, deployment: DeploymentObject): boolean {
     const status = deployment.status;
     const replicas = deployment.spec.replicas;
     const behaviour = behaviourOf(entry);
@@ -397,7 +550,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     if (behaviour !== 'progresses') {
       if (newPods(entry).length === 0) entry.pods.push(makePod(entry, entry.newHash, entry.pods.length, behaviour));
       ageFailingPods(entry);
-      countDeployment(entry);
+      countDeployment(entry, deployment);
       if (behaviour === 'stalls' && entry.step >= stallSteps) {
         setCondition(
           status,
@@ -421,7 +574,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
       for (const pod of fresh) markReady(pod);
       if (old.length) entry.pods.splice(entry.pods.indexOf(old[0]), 1);
     }
-    countDeployment(entry);
+    countDeployment(entry, deployment);
     if (newPods(entry).length === replicas && oldPods(entry).length === 0 && status.availableReplicas === replicas) {
       setCondition(
         status,
@@ -437,19 +590,18 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     return false;
   }
 
-  function countDeployment(entry: Entry): void {
-    const status = entry.object.status;
+  function countDeployment(entry: Entry, deployment: DeploymentObject): void {
+    const status = deployment.status;
     const ready = entry.pods.filter(isReady).length;
     status.replicas = entry.pods.length;
     status.updatedReplicas = newPods(entry).length;
     status.readyReplicas = ready;
     status.availableReplicas = ready;
-    status.unavailableReplicas = Math.max(0, entry.object.spec.replicas - ready);
+    status.unavailableReplicas = Math.max(0, deployment.spec.replicas - ready);
   }
 
   /** StatefulSet: pods are replaced one at a time from the highest ordinal down to the partition. */
-  function advanceStatefulSet(entry: Entry): boolean {
-    const sts = entry.object;
+  function advanceStatefulSet(entry: Entry, sts: StatefulSetObject): boolean {
     const status = sts.status;
     const replicas = sts.spec.replicas;
     const partition = sts.spec.updateStrategy.rollingUpdate?.partition ?? 0;
@@ -481,8 +633,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   }
 
   /** DaemonSet: one node's pod at a time. */
-  function advanceDaemonSet(entry: Entry): boolean {
-    const ds = entry.object;
+  function advanceDaemonSet(entry: Entry, ds: DaemonSetObject): boolean {
     const status = ds.status;
     const behaviour = behaviourOf(entry);
     status.observedGeneration = ds.metadata.generation;
@@ -677,7 +828,7 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
   }
 
   /** Events a kubelet would record for a pod whose readiness probe fails. */
-  function podEvents(pod: any): any[] {
+  function podEvents(pod: PodObject) {
     const status = pod.status.containerStatuses[0];
     if (status.ready || !status.state.running) return [];
     return [
@@ -727,7 +878,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     const before = JSON.stringify(entry.object.spec);
     const templateBefore = JSON.stringify(entry.object.spec.template);
     const { status: _ignored, ...patchable } = (patchBody ?? {}) as Record<string, unknown>;
-    entry.object = mergePatch(entry.object, patchable);
+    // What a client patches is its business, as on a cluster: the result is taken as the object.
+    entry.object = mergePatch(entry.object, patchable) as WorkloadObject;
     if (JSON.stringify(entry.object.spec) !== before) entry.object.metadata.generation += 1;
     if (JSON.stringify(entry.object.spec.template) !== templateBefore) startRollout(entry);
     bump(entry);
@@ -795,7 +947,8 @@ export async function startKubeApiServer(options: KubeApiServerOptions = {}): Pr
     },
     get(kind, namespace, name) {
       const entry = entries.get(key(kind, namespace, name));
-      return entry ? structuredClone(entry.object) : undefined;
+      if (!entry) throw new Error(`The fake Kubernetes API holds no ${kind} ${namespace}/${name}.`);
+      return structuredClone(entry.object);
     },
     pods(kind, namespace, name) {
       return structuredClone(entries.get(key(kind, namespace, name))?.pods ?? []);
@@ -815,15 +968,15 @@ function condition(type: string, status: string, reason: string, message: string
   return { type, status, reason, message, lastUpdateTime: now, lastTransitionTime: now };
 }
 
-function setCondition(status: any, next: any): void {
-  status.conditions = [...(status.conditions ?? []).filter((c: any) => c.type !== next.type), next];
+function setCondition(status: { conditions: Condition[] }, next: Condition): void {
+  status.conditions = [...(status.conditions ?? []).filter((c) => c.type !== next.type), next];
 }
 
-function isReady(pod: any): boolean {
-  return pod.status.conditions.some((c: any) => c.type === 'Ready' && c.status === 'True');
+function isReady(pod: PodObject): boolean {
+  return pod.status.conditions.some((c) => c.type === 'Ready' && c.status === 'True');
 }
 
-function markReady(pod: any): void {
+function markReady(pod: PodObject): void {
   const container = pod.spec.containers[0];
   pod.status.phase = 'Running';
   pod.status.conditions = [
@@ -852,22 +1005,31 @@ function templateHash(template: unknown): string {
  * Strategic merge patch as far as these resources need it: maps merge key by key, null
  * deletes a key, lists are replaced (the container list is merged by name, its patch key).
  */
-export function mergePatch(target: any, patch: any): any {
-  if (patch === null || typeof patch !== 'object' || Array.isArray(patch)) return patch;
-  const result: any = target && typeof target === 'object' && !Array.isArray(target) ? { ...target } : {};
+export function mergePatch(target: unknown, patch: unknown): unknown {
+  if (!isMap(patch)) return patch;
+  const result: Record<string, unknown> = isMap(target) ? { ...target } : {};
   for (const [field, value] of Object.entries(patch)) {
+    const existing = result[field];
     if (value === null) delete result[field];
-    else if (field === 'containers' && Array.isArray(value) && Array.isArray(result[field])) {
-      const merged = [...result[field]];
-      for (const item of value as any[]) {
-        const at = merged.findIndex((existing) => existing.name === item.name);
+    else if (field === 'containers' && Array.isArray(value) && Array.isArray(existing)) {
+      const merged = [...(existing as unknown[])];
+      for (const item of value as unknown[]) {
+        const at = merged.findIndex((container) => nameOf(container) === nameOf(item));
         if (at >= 0) merged[at] = mergePatch(merged[at], item);
         else merged.push(item);
       }
       result[field] = merged;
-    } else result[field] = mergePatch(result[field], value);
+    } else result[field] = mergePatch(existing, value);
   }
   return result;
+}
+
+function isMap(value: unknown): value is Record<string, unknown> {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
+}
+
+function nameOf(item: unknown): unknown {
+  return isMap(item) ? item.name : undefined;
 }
 
 function fieldSelectorName(selector: string | null): string | undefined {

@@ -71,7 +71,9 @@ describe('the fake Kubernetes API server, checked against kubectl', () => {
     expect(restarted).toMatchObject({ code: 0, stdout: 'deployment.apps/ticket-service restarted\n' });
     const [kubectlPatch] = server.requests.filter((request) => request.method === 'PATCH');
     expect(kubectlPatch.contentType).toBe('application/strategic-merge-patch+json');
-    const kubectlBody = JSON.parse(kubectlPatch.body!);
+    const kubectlBody = JSON.parse(kubectlPatch.body!) as {
+      spec: { template: { metadata: { annotations: Record<string, string> } } };
+    };
     const stamp = kubectlBody.spec.template.metadata.annotations['kubectl.kubernetes.io/restartedAt'];
     expect(stamp).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(Z|[+-]\d\d:\d\d)$/);
 
@@ -97,7 +99,9 @@ describe('the fake Kubernetes API server, checked against kubectl', () => {
     const [fromKubectl, fromUs] = server.requests.filter((request) => request.method === 'PATCH');
     expect(fromUs.contentType).toBe(fromKubectl.contentType);
     const shape = (body: string) =>
-      JSON.stringify(JSON.parse(body), (key, value) => (key === 'kubectl.kubernetes.io/restartedAt' ? 'T' : value));
+      JSON.stringify(JSON.parse(body), (key, value: unknown) =>
+        key === 'kubectl.kubernetes.io/restartedAt' ? 'T' : value,
+      );
     expect(shape(fromUs.body!)).toBe(shape(fromKubectl.body!));
   });
 

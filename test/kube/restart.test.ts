@@ -1,3 +1,4 @@
+import { expect } from '@jest/globals';
 import { silentLogger } from '../../src/common/logger.js';
 import { ConfigurationError } from '../../src/common/errors.js';
 import { workloadApi } from '../../src/kube/client.js';

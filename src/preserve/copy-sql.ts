@@ -23,7 +23,8 @@ export function copySelect(
     : [...key, ...kept.filter((column) => !key.includes(column))]
         .map((column) => `${alias}.${quoteIdentifier(column)}`)
         .join(', ');
-  return `SELECT ${list} FROM ${table.sql} AS ${alias}${whereOf(target.rows)}`;
+  const prefix = target.rows?.with ? `${target.rows.with} ` : '';
+  return `${prefix}SELECT ${list} FROM ${table.sql} AS ${alias}${whereOf(target.rows)}`;
 }
 
 function whereOf(rows: Target['rows']): string {

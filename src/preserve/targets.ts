@@ -5,6 +5,7 @@
 import type {
   AlterTableCmd,
   AlterTableStmt,
+  CommonTableExpr,
   DeleteStmt,
   DropStmt,
   Node,
@@ -12,6 +13,7 @@ import type {
   ResTarget,
   TruncateStmt,
   UpdateStmt,
+  WithClause,
 } from 'libpg-query';
 import { deparseSync } from 'pgsql-deparser';
 import type { PreserveKind } from './types.js';
@@ -28,7 +30,7 @@ export interface Target {
   /** drop-column, alter-type: the column; update: the columns it sets. */
   columns?: string[];
   /** delete, update: which rows, as SQL over `alias` (undefined: every row). */
-  rows?: { alias: string; from: string[]; where?: string };
+  rows?: { alias: string; from: string[]; where?: string; with?: string };
   /** DROP ... IF EXISTS: a missing table or column is not an error. */
   missingOk?: boolean;
 }
@@ -110,14 +112,20 @@ function selection(
   relation: RangeVar | undefined,
   extra: Node[] | undefined,
   where: Node | undefined,
-  withClause: unknown,
+  withClause: WithClause | undefined,
 ): Target['rows'] | string {
-  if (withClause) return 'a statement with a WITH clause selects its rows through it, which is not read here';
   if (where && 'CurrentOfExpr' in (where as Body)) return 'WHERE CURRENT OF names a cursor, not rows';
+  // The copy runs the WITH clause too: only when it only reads, or the copy would do what it does.
+  const queries = (withClause?.ctes ?? []).map(
+    (node) => Object.keys(((node as { CommonTableExpr?: CommonTableExpr }).CommonTableExpr?.ctequery ?? {}) as Body)[0],
+  );
+  if (queries.some((type) => type !== 'SelectStmt'))
+    return 'its WITH clause changes data itself, so the rows cannot be selected without changing them';
   return {
     alias: relation?.alias?.aliasname ?? relation?.relname ?? '',
     from: (extra ?? []).map((node) => deparseSync(node)),
     ...(where ? { where: deparseSync(where) } : {}),
+    ...(withClause ? { with: deparseSync({ WithClause: withClause }) } : {}),
   };
 }
 

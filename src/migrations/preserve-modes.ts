@@ -15,7 +15,8 @@ export function attachPreserver(guard: StatementGuard, options: PreserveOptions)
   const preserver = new Preserver(options);
   guard.beforeDestroy = (statements, migration, session, mode) =>
     preserver.beforeDestroy(statements, migration, session, mode).catch((error: unknown) => {
-      throw new Error(describePreserveError(error));
+      // The cause stays attached: a lock timeout is still recognisable as one.
+      throw new Error(describePreserveError(error), { cause: error });
     });
   return preserver;
 }

@@ -66,6 +66,28 @@ describe('what each kind of destroying statement keeps', () => {
     expect(await checksum(db, 'scratch', 'id')).toBe(scratch);
   });
 
+  it("bounds the wait for the copy's lock by lock-timeout, and then changes nothing", async () => {
+    const knex = db.knex();
+    await applyBatches(knex, [['001_base.js'], ['002_imported_orders.js']], concurrentDir);
+    await knex.destroy();
+    await db.query("INSERT INTO orders (kind, total) VALUES ('import', 1), ('web', 2)");
+    const writer = new pg.Client({ connectionString: db.url });
+    await writer.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query("INSERT INTO orders (kind, total) VALUES ('web', 3)");
+      const attempt = runRollback(preservingOptions(db.url, concurrentDir, { lockTimeoutMs: 200 }));
+      await expect(attempt).rejects.toThrow(
+        /Keeping the data this statement destroys failed: canceling statement due to lock timeout[\s\S]*Nothing was changed/,
+      );
+      await writer.query('COMMIT');
+      const left = await db.query<{ total: number }>('SELECT total FROM orders ORDER BY total');
+      expect(left.map((row) => row.total)).toEqual([1, 2, 3]);
+    } finally {
+      await writer.end();
+    }
+  });
+
   it('makes concurrent writes wait for the copy and the rollback, and loses none of them', async () => {
     const knex = db.knex();
     await applyBatches(knex, [['001_base.js'], ['002_imported_orders.js']], concurrentDir);

@@ -204,10 +204,10 @@ function toPreserved(value: unknown): PreservedCopy[] {
   return value
     .filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null)
     .map((item) => ({
-      source: String(item.source ?? ''),
-      kind: String(item.kind ?? ''),
+      source: typeof item.source === 'string' ? item.source : '',
+      kind: typeof item.kind === 'string' ? item.kind : '',
       rows: typeof item.rows === 'number' ? item.rows : null,
       bytes: typeof item.bytes === 'number' ? item.bytes : null,
-      copy: String(item.copy ?? ''),
+      copy: typeof item.copy === 'string' ? item.copy : '',
     }));
 }

@@ -37961,43 +37961,9 @@ function escapeForLog(text) {
 }
 
 ;// CONCATENATED MODULE: ./src/common/secrets.ts
-/**
- * The strings that must never reach a log, an output or a summary for one
- * connection string: the URL itself, its password, and their URL-encoded and
- * decoded forms (a driver may print either).
- */
-function connectionSecrets(connectionString) {
-    const secrets = new Set();
-    if (!connectionString)
-        return [];
-    secrets.add(connectionString);
-    try {
-        const url = new URL(connectionString);
-        if (url.password) {
-            secrets.add(url.password);
-            secrets.add(safeDecode(url.password));
-            secrets.add(encodeURIComponent(safeDecode(url.password)));
-        }
-        const query = url.searchParams.get('password');
-        if (query)
-            secrets.add(query);
-    }
-    catch {
-        // libpq key/value form: password=... ; take the value as the secret.
-        const match = /password\s*=\s*('(?:[^'\\]|\\.)*'|\S+)/i.exec(connectionString);
-        if (match)
-            secrets.add(match[1].replace(/^'|'$/g, ''));
-    }
-    return [...secrets].filter((secret) => secret.length >= 3);
-}
-function safeDecode(value) {
-    try {
-        return decodeURIComponent(value);
-    }
-    catch {
-        return value;
-    }
-}
+// What a database URL hides (its password, in every form) is src/postgres/url.ts's
+// databaseUrlSecrets, and the one way to name a database is its describeTarget: they parse the
+// URL as the connection does, so what is masked is what was used.
 /** Replaces every secret in text with ***, longest first so a URL is not half-replaced by its password. */
 function scrub(text, secrets) {
     let result = text;
@@ -38006,20 +37972,6 @@ function scrub(text, secrets) {
             result = result.split(secret).join('***');
     }
     return result;
-}
-/** The connection string with its password replaced, for messages that must name the server. */
-function redactConnectionString(connectionString) {
-    try {
-        const url = new URL(connectionString);
-        if (url.password)
-            url.password = '***';
-        if (url.searchParams.has('password'))
-            url.searchParams.set('password', '***');
-        return url.toString();
-    }
-    catch {
-        return '(connection string)';
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/common/shutdown.ts

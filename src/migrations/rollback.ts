@@ -4,7 +4,7 @@
 import knexFactory, { type Knex } from 'knex';
 import type pg from 'pg';
 import { ConfigurationError, errorMessage } from '../common/errors.js';
-import { redactConnectionString } from '../common/secrets.js';
+import { connectionFailure, postgresConfig } from '../postgres/connection.js';
 import { StatementGuard } from './guard.js';
 import { lockTableName } from './lock.js';
 import { lockedRun } from './locked-run.js';
@@ -143,11 +143,10 @@ function createKnex(options: RollbackOptions, guard: StatementGuard | undefined)
   const { logger } = options;
   return knexFactory({
     client: 'pg',
-    connection: {
-      connectionString: options.databaseUrl,
-      application_name: options.applicationName.slice(0, 63),
-      connectionTimeoutMillis: 15_000,
-    },
+    connection: postgresConfig(
+      { ...options.security, url: options.databaseUrl },
+      { applicationName: options.applicationName, connectTimeoutMs: 15_000 },
+    ),
     // One dedicated session for the run, one more for a migration that must run outside
     // a transaction (allow-non-atomic) while the dedicated session keeps the advisory lock.
     pool: {
@@ -222,9 +221,7 @@ async function connect(knex: Knex, options: RollbackOptions): Promise<pg.Client>
   try {
     return await poolOf(knex).acquireConnection();
   } catch (error) {
-    throw new ConfigurationError(
-      `Input "database-url": could not connect to ${redactConnectionString(options.databaseUrl)}: ${errorMessage(error) || (error as { code?: string }).code || 'connection failed'}. Check the URL, the network path from the runner and the credentials. Nothing was changed.`,
-    );
+    throw connectionFailure(error, { ...options.security, url: options.databaseUrl });
   }
 }
 

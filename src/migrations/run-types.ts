@@ -2,6 +2,7 @@ import { ConfigurationError } from '../common/errors.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import type { Logger } from '../common/logger.js';
 import type { PreservationResult, PreserveOptions } from '../preserve/types.js';
+import type { ConnectionSecurity } from '../postgres/connection.js';
 import type { BatchClassifier, ClassifiedStatement, ClassifyOptions, StatementRisk } from '../sql/risk.js';
 import type { MigrationSettings } from './knexfile.js';
 import type { PlanRequest, PlannedMigration, Segment } from './plan.js';
@@ -19,6 +20,8 @@ export type { BatchClassifier, ClassifiedStatement, StatementRisk };
 export interface RollbackOptions {
   /** PostgreSQL connection URL (secret: it and its password are masked and scrubbed). */
   databaseUrl: string;
+  /** TLS and authentication: ssl-ca, iam-auth, aws-region (src/postgres/connection.ts). */
+  security?: ConnectionSecurity;
   settings: MigrationSettings;
   /** What the run does. */
   mode: Mode;

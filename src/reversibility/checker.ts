@@ -1,6 +1,7 @@
 import knexFactory, { type Knex } from 'knex';
 import pg from 'pg';
 import { ConfigurationError, errorMessage } from '../common/errors.js';
+import { postgresConfig } from '../postgres/connection.js';
 import { FileMigrationSource, type MigrationFile, type MigrationModule } from '../migrations/source.js';
 import { bookkeepingTables, captureSchema, type CaptureOptions } from './schema-capture.js';
 import { describeDifference, diffSchemas, isEmptyDifference } from './schema-diff.js';
@@ -9,6 +10,7 @@ import {
   createScratchDatabase,
   dropScratchDatabase,
   type ScratchDatabase,
+  type ScratchSecurity,
 } from './scratch-database.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 
@@ -30,6 +32,8 @@ import { silentLogger, type Logger } from '../common/logger.js';
 export interface CheckOptions {
   /** A PostgreSQL server the check may create databases on; the database it names is never written. */
   serverUrl: string;
+  /** TLS for that server (`ssl-ca`); never IAM. */
+  security?: ScratchSecurity;
   /** Every migration, in Knex's order. */
   files: readonly MigrationFile[];
   /** Check just these (file names, with or without extension); those before them are applied unchecked. */
@@ -106,14 +110,15 @@ class Session {
     capture: CaptureOptions,
     logger: Logger,
   ): Promise<Session> {
+    const connection = () => postgresConfig({ url: database.url, sslCa: database.security?.sslCa });
     const knex = knexFactory({
       client: 'pg',
-      connection: database.url,
+      connection: connection(),
       pool: { min: 0, max: 4 },
       // Knex warns about failed migrations itself; our report says it better.
       log: { warn: logger.debug, error: logger.debug, deprecate: logger.debug, debug: logger.debug },
     });
-    const catalog = new pg.Client({ connectionString: database.url });
+    const catalog = new pg.Client(connection());
     // Cancel drops the database WITH (FORCE), which ends this session: not a crash.
     catalog.on('error', (error) => logger.debug(`catalog connection: ${error.message}`));
     await catalog.connect();
@@ -181,13 +186,13 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
   // Load everything before the first write: a migration that cannot load is a
   // ConfigurationError, and a missing down() is a finding Knex itself would refuse.
   for (const file of files) await source.getMigration(file);
-  await assertCanCreateDatabases(options.serverUrl);
+  await assertCanCreateDatabases(options.serverUrl, options.security);
 
   const result: CheckResult = { checks: [], appliedUnchecked: [], notReached: [], rebuilds: 0, durationMs: 0 };
   // Every database this check creates, so the finally drops them all even when a rebuild fails half-way.
   const created = new Set<string>();
   const createDatabase = async () => {
-    const database = await createScratchDatabase(options.serverUrl);
+    const database = await createScratchDatabase(options.serverUrl, { security: options.security });
     created.add(database.name);
     return database;
   };
@@ -219,7 +224,7 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
         const old = session;
         session = await Session.open(await createDatabase(), source, tableName, capture, logger);
         await old.close();
-        await dropScratchDatabase(options.serverUrl, old.database.name);
+        await dropScratchDatabase(options.serverUrl, old.database.name, options.security);
         created.delete(old.database.name);
         logger.info(
           `  scratch database ${old.database.name} dropped: its state after a failed check cannot be trusted`,
@@ -231,7 +236,7 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
   } finally {
     await session?.close();
     for (const name of created) {
-      await dropScratchDatabase(options.serverUrl, name);
+      await dropScratchDatabase(options.serverUrl, name, options.security);
       logger.info(`Scratch database ${name} dropped.`);
     }
   }

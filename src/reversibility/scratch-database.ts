@@ -1,18 +1,27 @@
 import crypto from 'node:crypto';
-import pg from 'pg';
+import type pg from 'pg';
 import { ConfigurationError } from '../common/errors.js';
-import { redactConnectionString } from '../common/secrets.js';
+import { connectClient, resolveConnection, type ConnectionSecurity } from '../postgres/connection.js';
+import { describeDatabaseUrl } from '../postgres/url.js';
 
 // verify-reversible runs every migration up, down and up again, which is destructive by
 // design. It therefore never touches the database named in the URL: it connects there
 // only to issue CREATE DATABASE / DROP DATABASE for scratch databases of its own, whose
 // names are random so two jobs on one server cannot collide.
 
+/**
+ * How to secure connections to the scratch server: TLS only (`ssl-ca`). The scratch server is
+ * a disposable one the check creates databases on, never reached with IAM authentication.
+ */
+export type ScratchSecurity = Pick<ConnectionSecurity, 'sslCa'>;
+
 /** A database this process created and must drop. */
 export interface ScratchDatabase {
   name: string;
   /** Connection URL of the scratch database (carries the caller's password). */
   url: string;
+  /** The TLS its server needs. */
+  security?: ScratchSecurity;
 }
 
 /** Every scratch database still alive in this process, so a signal handler can drop them. */
@@ -26,16 +35,13 @@ export function scratchUrl(serverUrl: string, database: string): string {
   return url.toString();
 }
 
-async function withServer<T>(serverUrl: string, body: (client: pg.Client) => Promise<T>): Promise<T> {
-  const client = new pg.Client({ connectionString: serverUrl });
-  // An unreachable server is the caller's to fix; say which one (without the password).
-  try {
-    await client.connect();
-  } catch (error) {
-    throw new ConfigurationError(
-      `Could not connect to ${redactConnectionString(serverUrl)} (input "database-url"): ${(error as Error).message}`,
-    );
-  }
+async function withServer<T>(
+  serverUrl: string,
+  security: ScratchSecurity | undefined,
+  body: (client: pg.Client) => Promise<T>,
+): Promise<T> {
+  // An unreachable server is the caller's to fix: connectClient says which one and what to do.
+  const client = await connectClient(resolveConnection({ url: serverUrl, sslCa: security?.sslCa }));
   try {
     return await body(client);
   } finally {
@@ -47,8 +53,8 @@ async function withServer<T>(serverUrl: string, body: (client: pg.Client) => Pro
  * Checks up front that the role may create databases, so the run fails with the fix
  * instead of half-way through. Superusers and rds_superuser members have CREATEDB.
  */
-export async function assertCanCreateDatabases(serverUrl: string): Promise<void> {
-  await withServer(serverUrl, async (client) => {
+export async function assertCanCreateDatabases(serverUrl: string, security?: ScratchSecurity): Promise<void> {
+  await withServer(serverUrl, security, async (client) => {
     const { rows } = await client.query<{ role: string; allowed: boolean }>(
       'SELECT current_user AS role, (rolcreatedb OR rolsuper) AS allowed FROM pg_roles WHERE rolname = current_user',
     );
@@ -58,7 +64,7 @@ export async function assertCanCreateDatabases(serverUrl: string): Promise<void>
 
 function missingCreateDb(role: string, serverUrl: string): ConfigurationError {
   return new ConfigurationError(
-    `The role "${role}" cannot create databases on ${redactConnectionString(serverUrl)}: verify-reversible needs the CREATEDB privilege ` +
+    `The role "${role}" cannot create databases on ${describeDatabaseUrl(serverUrl)}: verify-reversible needs the CREATEDB privilege ` +
       `to create its scratch database. Grant it (ALTER ROLE "${role}" CREATEDB) or point "database-url" at a server where the role has it ` +
       `(a postgres service container in the workflow, for example). Nothing was changed.`,
   );
@@ -67,10 +73,10 @@ function missingCreateDb(role: string, serverUrl: string): ConfigurationError {
 /** Creates a scratch database with a random name, optionally as a copy of another one (TEMPLATE). */
 export async function createScratchDatabase(
   serverUrl: string,
-  options: { template?: string } = {},
+  options: { template?: string; security?: ScratchSecurity } = {},
 ): Promise<ScratchDatabase> {
   const name = `${SCRATCH_PREFIX}${crypto.randomBytes(6).toString('hex')}`;
-  await withServer(serverUrl, async (client) => {
+  await withServer(serverUrl, options.security, async (client) => {
     const template = options.template ? ` TEMPLATE "${options.template}"` : '';
     try {
       await client.query(`CREATE DATABASE "${name}"${template}`);
@@ -86,16 +92,16 @@ export async function createScratchDatabase(
     // check commits some ten times per migration, which with fsync would dominate its time.
     await client.query(`ALTER DATABASE "${name}" SET synchronous_commit = off`);
   });
-  const database = { name, url: scratchUrl(serverUrl, name) };
+  const database = { name, url: scratchUrl(serverUrl, name), security: options.security };
   live.set(name, { serverUrl, database });
   return database;
 }
 
 /** Drops a scratch database, ending any session still on it (a migration hung mid-statement). */
-export async function dropScratchDatabase(serverUrl: string, name: string): Promise<void> {
+export async function dropScratchDatabase(serverUrl: string, name: string, security?: ScratchSecurity): Promise<void> {
   if (!name.startsWith(SCRATCH_PREFIX))
     throw new Error(`Refusing to drop "${name}": not a scratch database of verify-reversible`);
-  await withServer(serverUrl, async (client) => {
+  await withServer(serverUrl, security, async (client) => {
     try {
       await client.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
     } catch (error) {
@@ -114,8 +120,8 @@ export async function dropScratchDatabase(serverUrl: string, name: string): Prom
 /** Drops every scratch database this process still holds: the cancel path (SIGTERM, SIGINT). */
 export async function dropLiveScratchDatabases(): Promise<string[]> {
   const dropped: string[] = [];
-  for (const [name, { serverUrl }] of [...live]) {
-    await dropScratchDatabase(serverUrl, name).then(
+  for (const [name, { serverUrl, database }] of [...live]) {
+    await dropScratchDatabase(serverUrl, name, database.security).then(
       () => dropped.push(name),
       () => undefined,
     );

@@ -1,5 +1,6 @@
-import pg from 'pg';
+import type pg from 'pg';
 import { ConfigurationError, errorMessage } from '../common/errors.js';
+import { connectClient, resolveConnection, type ConnectionSecurity } from '../postgres/connection.js';
 import type { CheckResult } from './types.js';
 
 /** One line of `expected-tables`: a table that must exist, or (prefixed `!`) must not. */
@@ -39,11 +40,13 @@ export function parseExpectedTables(lines: readonly string[], input = 'expected-
 export async function checkTables(
   databaseUrl: string,
   expectations: readonly TableExpectation[],
+  security: ConnectionSecurity = {},
 ): Promise<CheckResult> {
   const started = performance.now();
-  const client = new pg.Client({ connectionString: databaseUrl, connectionTimeoutMillis: 10_000 });
+  let client: pg.Client | undefined;
   try {
-    await client.connect();
+    const connection = resolveConnection({ ...security, url: databaseUrl });
+    client = await connectClient(connection, { connectTimeoutMs: 10_000 });
     const schemas = [...new Set(expectations.map((expectation) => expectation.schema))];
     const { rows } = await client.query<{ schema: string; name: string }>(
       `SELECT n.nspname AS schema, c.relname AS name FROM pg_catalog.pg_class c JOIN pg_catalog.pg_namespace n ON n.oid = c.relnamespace
@@ -82,6 +85,6 @@ export async function checkTables(
       error: `could not read the schema: ${errorMessage(error)}`,
     };
   } finally {
-    await client.end().catch(() => undefined);
+    await client?.end().catch(() => undefined);
   }
 }

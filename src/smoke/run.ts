@@ -1,4 +1,5 @@
 import { runCommand } from './command.js';
+import type { ConnectionSecurity } from '../postgres/connection.js';
 import { checkTables, type TableExpectation } from './database-tables.js';
 import type { BodyExpectation } from './expect-body.js';
 import type { StatusMatcher } from './expected-status.js';
@@ -22,7 +23,8 @@ export interface SmokeOptions {
   command?: string;
   commandCwd?: string;
   commandEnv?: NodeJS.ProcessEnv;
-  database?: { url: string; tables: TableExpectation[] };
+  /** The database whose tables are checked: its URL, TLS and authentication (ssl-ca, iam-auth). */
+  database?: { url: string; tables: TableExpectation[]; security?: ConnectionSecurity };
   logger?: Logger;
   clock?: Clock;
 }
@@ -57,7 +59,9 @@ export async function runSmoke(options: SmokeOptions): Promise<SmokeReport> {
       clock,
     }),
   );
-  const databaseCheck = options.database ? checkTables(options.database.url, options.database.tables) : undefined;
+  const databaseCheck = options.database
+    ? checkTables(options.database.url, options.database.tables, options.database.security)
+    : undefined;
   const urlResults = await Promise.all(urlChecks);
   const results: CheckResult[] = [...urlResults];
   if (options.command) {

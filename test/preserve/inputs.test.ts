@@ -1,4 +1,5 @@
 import { readInputs } from '../../src/actions/common/inputs.js';
+import type { Database } from '../../src/actions/common/database.js';
 import { inputs, rollbackInputs } from '../../src/actions/rollback/inputs.js';
 import { formatSize, parseSize } from '../../src/preserve/size.js';
 
@@ -10,6 +11,8 @@ function parse(given: Record<string, string>) {
       (name) => values[name] ?? '',
       () => undefined,
     ),
+    // The connection is resolved elsewhere (common/database.ts); these inputs do not read it.
+    { databaseUrl: values['database-url'] } as Database,
   );
 }
 

@@ -182,7 +182,9 @@ describe('checkTables on the ticket-service database', () => {
     wrong.pathname = '/no_such_database_here';
     const result = await checkTables(wrong.toString(), parseExpectedTables(['tickets']));
     expect(result.passed).toBe(false);
-    expect(result.error).toMatch(/^could not read the schema: database "no_such_database_here" does not exist/);
+    expect(result.error).toMatch(
+      /^could not read the schema: Input "database-url": could not connect to 127\.0\.0\.1:\d+\/no_such_database_here: database "no_such_database_here" does not exist\. The database does not exist/,
+    );
   });
 });
 

@@ -5,6 +5,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import process from 'node:process';
 
 /** A free TCP port on loopback: a newcomer may already run PostgreSQL on 5432. */
 export function freePort() {
@@ -23,9 +24,12 @@ export function freePort() {
  * Starts an embedded PostgreSQL on a free port and returns its admin URL.
  * `fsync: true` keeps PostgreSQL's durable default (the benchmarks time commits as production pays
  * for them); tests leave it off, for speed.
+ * `tls: { cert, key }` (PEM text) makes it a TLS-only server, as RDS with rds.force_ssl = 1 is:
+ * pg_hba.conf rejects every unencrypted connection and asks encrypted ones for a SCRAM password.
+ * `listen` lists the loopback addresses it accepts connections on (127.0.0.1 by default).
  * @returns {Promise<{ adminUrl: string, port: number, stop: () => Promise<void> }>}
  */
-export async function startEmbeddedPostgres({ log = () => {}, fsync = false } = {}) {
+export async function startEmbeddedPostgres({ log = () => {}, fsync = false, tls, listen = ['127.0.0.1'] } = {}) {
   const port = await freePort();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'db-rollback-pg-'));
   // initdb runs as the unprivileged "postgres" user when we are root: it must reach the directory.
@@ -44,12 +48,14 @@ export async function startEmbeddedPostgres({ log = () => {}, fsync = false } = 
       '-c',
       `fsync=${fsync ? 'on' : 'off'}`,
       '-c',
-      'listen_addresses=127.0.0.1',
+      `listen_addresses=${listen.join(',')}`,
+      ...(tls ? ['-c', 'ssl=on', '-c', 'ssl_cert_file=server.crt', '-c', 'ssl_key_file=server.key'] : []),
     ],
     onLog: (message) => log(String(message)),
     onError: (message) => log(String(message)),
   });
   await server.initialise();
+  if (tls) writeTlsOnly(path.join(root, 'data'), tls);
   await server.start();
   let stopped = false;
   return {
@@ -65,4 +71,21 @@ export async function startEmbeddedPostgres({ log = () => {}, fsync = false } = 
       }
     },
   };
+}
+
+/** The certificate and key in the data directory, owned as PostgreSQL demands, and a pg_hba.conf that admits TLS only. */
+function writeTlsOnly(dataDir, { cert, key }) {
+  const { uid, gid } = fs.statSync(dataDir);
+  for (const [name, content, mode] of [
+    ['server.crt', cert, 0o644],
+    ['server.key', key, 0o600],
+  ]) {
+    const file = path.join(dataDir, name);
+    fs.writeFileSync(file, content, { mode });
+    fs.chownSync(file, uid, gid);
+  }
+  fs.writeFileSync(
+    path.join(dataDir, 'pg_hba.conf'),
+    ['hostnossl all all all reject', 'hostssl all all all scram-sha-256', ''].join('\n'),
+  );
 }

@@ -134,7 +134,10 @@ export function changes(step: Step): boolean {
     return !['plan', 'status'].includes(mode);
   }
   if (own === 'notify') return scalar(step.with?.status) === 'started';
-  return uses.startsWith('aws-actions/configure-aws-credentials@');
+  if (!uses.startsWith('aws-actions/configure-aws-credentials@')) return false;
+  // The plan job's own role (aws-plan-role-arn) may only rds-db:connect as the read-only user: it reads.
+  const role = scalar(step.with?.['role-to-assume']);
+  return !(role !== undefined && /secrets\.aws-plan-role-arn/.test(role));
 }
 
 export function checkActionUses(where: string, steps: Step[], actions: Map<string, ActionMeta>): string[] {

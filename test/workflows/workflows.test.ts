@@ -295,6 +295,38 @@ describe('the reusable pipeline', () => {
     expect(jobs.plan.services).toHaveProperty('postgres');
   });
 
+  it('passes ssl-ca and iam-auth to every step that reaches production, never to the scratch database', () => {
+    const call = (
+      pipeline as { on: { workflow_call: { secrets: Record<string, unknown>; inputs: Record<string, unknown> } } }
+    ).on.workflow_call;
+    expect(Object.keys(call.secrets)).toEqual(expect.arrayContaining(['ssl-ca', 'aws-plan-role-arn']));
+    expect(call.inputs['iam-auth']).toMatchObject({ type: 'boolean', default: false });
+    const connecting = (id: string) =>
+      (jobs[id].steps as Array<{ id?: string; uses?: string; with?: Record<string, string> }>).filter(
+        (step) => step.with?.['database-url'] !== undefined,
+      );
+    const production = [...connecting('plan'), ...connecting('execute')].filter(
+      (step) => !step.with?.['database-url'].includes('localhost'),
+    );
+    expect(production.map((step) => step.id)).toEqual(['plan', 'rollback', 'smoke', 'status-after']);
+    for (const step of production)
+      expect([step.id, step.with?.['ssl-ca'], step.with?.['iam-auth'], step.with?.['aws-region']]).toEqual([
+        step.id,
+        '${{ secrets.ssl-ca }}',
+        '${{ inputs.iam-auth }}',
+        '${{ inputs.aws-region }}',
+      ]);
+    for (const step of connecting('plan').filter((s) => s.with?.['database-url'].includes('localhost'))) {
+      expect(step.with).not.toHaveProperty('iam-auth');
+      expect(step.with).not.toHaveProperty('ssl-ca');
+    }
+    // The plan job signs its token with its own read-only role, before the plan step.
+    const planSteps = jobs.plan.steps as Array<{ id?: string; uses?: string; with?: Record<string, string> }>;
+    const credentials = planSteps.findIndex((step) => step.uses?.startsWith('aws-actions/configure-aws-credentials@'));
+    expect(planSteps[credentials].with?.['role-to-assume']).toBe('${{ secrets.aws-plan-role-arn }}');
+    expect(credentials).toBeLessThan(planSteps.findIndex((step) => step.id === 'plan'));
+  });
+
   it('sets least-privilege permissions on every job: id-token only where AWS is called', () => {
     expect(pipeline.permissions).toEqual({});
     for (const [id, job] of Object.entries(jobs)) {

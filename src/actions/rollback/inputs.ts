@@ -1,5 +1,4 @@
 import { ConfigurationError } from '../../common/errors.js';
-import { connectionSecrets } from '../../common/secrets.js';
 import type { PlanRequest } from '../../migrations/plan.js';
 import type { RollbackOptions } from '../../migrations/rollback.js';
 import { FINGERPRINT_PATTERN } from '../../migrations/fingerprint.js';
@@ -7,24 +6,16 @@ import { MODES } from '../../migrations/run-types.js';
 import { parseDuration } from '../../common/duration.js';
 import { parseSize } from '../../preserve/size.js';
 import type { PreserveOptions } from '../../preserve/types.js';
+import { awsRegionInput, databaseUrlInput, iamAuthInput, sslCaInput, type Database } from '../common/database.js';
 import { choice, custom, duration, flag, integer, text, type ParsedInputs } from '../common/inputs.js';
 
 /** The rollback action's inputs as action.yml declares them; `rollbackInputs` checks how they combine. */
 export const inputs = {
-  databaseUrl: custom(
-    'database-url',
-    (value, name) => {
-      if (value === undefined) throw new ConfigurationError(`Input "${name}" is required and was not given.`);
-      if (!/^postgres(ql)?:\/\//i.test(value)) {
-        throw new ConfigurationError(
-          `Input "${name}" must be a PostgreSQL URL such as postgres://user:password@host:5432/database.`,
-        );
-      }
-      return value;
-    },
-    // The secret first: masked, with its password, before any other input can cause a log line.
-    { required: true, secret: true, derive: connectionSecrets },
-  ),
+  // The secret first: masked, with its password, before any other input can cause a log line.
+  databaseUrl: databaseUrlInput({ required: true }),
+  sslCa: sslCaInput(),
+  iamAuth: iamAuthInput(),
+  awsRegion: awsRegionInput(),
   knexfile: text('knexfile'),
   knexEnvironment: text('knex-environment', { default: 'production' }),
   migrationsDir: text('migrations-dir'),
@@ -100,6 +91,7 @@ export const inputs = {
 export interface RollbackInputs extends Pick<
   RollbackOptions,
   | 'databaseUrl'
+  | 'security'
   | 'mode'
   | 'request'
   | 'dryRun'
@@ -125,7 +117,7 @@ export interface RollbackInputs extends Pick<
 }
 
 /** Checks how the inputs combine before anything connects; each mistake names its input and what is allowed. */
-export function rollbackInputs(given: ParsedInputs<typeof inputs>): RollbackInputs {
+export function rollbackInputs(given: ParsedInputs<typeof inputs>, database: Database): RollbackInputs {
   const { mode, steps, to, all, migration, dryRun, forceUnlock, expectedPlan } = given;
   const selectors = [steps !== undefined && '"steps"', to !== undefined && '"to"', all && '"all: true"'].filter(
     Boolean,
@@ -177,7 +169,8 @@ export function rollbackInputs(given: ParsedInputs<typeof inputs>): RollbackInpu
   else request = { kind: 'steps', steps: steps ?? 1 };
 
   return {
-    databaseUrl: given.databaseUrl,
+    databaseUrl: database.databaseUrl,
+    security: database.security,
     knexfile: given.knexfile,
     knexEnvironment: given.knexEnvironment,
     migrationsDir: given.migrationsDir,

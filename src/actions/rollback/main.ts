@@ -10,6 +10,7 @@ import { RollbackFailure, runRollback, type RollbackResult } from '../../migrati
 import { classifyEach, classifyStatements, warmUpClassifier } from '../../sql/classify.js';
 import { defineAction, type Runtime } from '../common/action.js';
 import { preservedOutput } from '../../preserve/report.js';
+import { resolveDatabase } from '../common/database.js';
 import { inputs, rollbackInputs, type RollbackInputs } from './inputs.js';
 
 type Output =
@@ -45,7 +46,7 @@ export const action = defineAction({
     let result: RollbackResult | undefined;
     let options: RollbackInputs | undefined;
     try {
-      options = rollbackInputs(given);
+      options = rollbackInputs(given, resolveDatabase(given, runtime));
       const asked = options;
       const settings = await logger.group('Migrations settings', async () => {
         const resolved = await resolveMigrationSettings({

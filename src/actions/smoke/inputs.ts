@@ -1,10 +1,10 @@
 import { ConfigurationError } from '../../common/errors.js';
-import { connectionSecrets } from '../../common/secrets.js';
 import { parseExpectedTables } from '../../smoke/database-tables.js';
 import { parseExpectBody } from '../../smoke/expect-body.js';
 import { parseExpectedStatus } from '../../smoke/expected-status.js';
 import { parseHeaders } from '../../smoke/headers.js';
-import { custom, duration, flag, integer, secret, splitLines, text, type ParsedInputs } from '../common/inputs.js';
+import { awsRegionInput, databaseUrlInput, iamAuthInput, sslCaInput } from '../common/database.js';
+import { custom, duration, flag, integer, splitLines, text, type ParsedInputs } from '../common/inputs.js';
 
 /** The smoke action's inputs as action.yml declares them. */
 export const inputs = {
@@ -32,8 +32,12 @@ export const inputs = {
   retryOn4xx: flag('retry-on-4xx', false),
   /** A shell command run after the URLs pass. */
   command: text('command'),
-  /** Connection string of the database to check the tables of. */
-  databaseUrl: secret('database-url', { derive: connectionSecrets }),
+  /** Connection URL of the database to check the tables of (masked with its password). */
+  databaseUrl: databaseUrlInput({ required: false }),
+  /** TLS and authentication for that database. */
+  sslCa: sslCaInput(),
+  iamAuth: iamAuthInput(),
+  awsRegion: awsRegionInput(),
   /** Tables that must exist (name) or must not (!name). */
   expectedTables: custom('expected-tables', (value, name) => parseExpectedTables(splitLines(value ?? ''), name)),
 };

@@ -3,6 +3,7 @@ import { escapeHtml } from '../../common/html.js';
 import { runSmoke, type SmokeReport } from '../../smoke/run.js';
 import type { CheckResult } from '../../smoke/types.js';
 import { defineAction, type Runtime } from '../common/action.js';
+import { resolveDatabase } from '../common/database.js';
 import { checkCombination, inputs } from './inputs.js';
 
 /** Health URLs, the smoke command and the schema check: "is the service back?" as a yes or no with the evidence. */
@@ -14,6 +15,9 @@ export const action = defineAction({
     const { logger, secrets } = runtime;
     secrets.add(...Object.values(given.headers));
     checkCombination(given);
+    const database = given.databaseUrl
+      ? resolveDatabase({ ...given, databaseUrl: given.databaseUrl }, runtime)
+      : undefined;
     const plan = [
       given.urls.length
         ? `${given.urls.length} URL(s) expecting ${given.expectedStatus.text}${given.expectBody ? ` and ${given.expectBody.text}` : ''}`
@@ -31,7 +35,9 @@ export const action = defineAction({
         commandCwd: process.env.GITHUB_WORKSPACE,
         // The step's own inputs (the database URL, the headers) are not the command's business.
         commandEnv: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('INPUT_'))),
-        database: given.databaseUrl ? { url: given.databaseUrl, tables: given.expectedTables } : undefined,
+        database: database
+          ? { url: database.databaseUrl, tables: given.expectedTables, security: database.security }
+          : undefined,
         logger,
         clock: runtime.clock,
       }),

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { ConfigurationError } from '../../common/errors.js';
-import { connectionSecrets } from '../../common/secrets.js';
+import { databaseUrlInput, sslCaInput } from '../common/database.js';
 import { choice, custom, lines } from '../common/inputs.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
@@ -34,16 +34,9 @@ export const FAIL_ON = ['error', 'difference'] as const;
 /** The verify-reversible action's inputs as action.yml declares them. */
 export const inputs = {
   /** Server to create the scratch database on; the database it names is never written. */
-  databaseUrl: custom(
-    'database-url',
-    (value, name) => {
-      if (value === undefined) throw new ConfigurationError(`Input "${name}" is required and was not given.`);
-      if (!/^postgres(ql)?:\/\//.test(value))
-        throw new ConfigurationError(`Input "${name}" must be a postgres:// or postgresql:// URL.`);
-      return value;
-    },
-    { required: true, secret: true, derive: connectionSecrets },
-  ),
+  databaseUrl: databaseUrlInput({ required: true }),
+  /** TLS for that server; never IAM: the scratch server is a disposable one. */
+  sslCa: sslCaInput(),
   migrationsDir: custom('migrations-dir', migrationsDirectory, { default: 'migrations' }),
   /** Knex's migrations table; its bookkeeping is left out of the comparison. */
   migrationsTable: custom('migrations-table', identifier('knex_migrations'), { default: 'knex_migrations' }),

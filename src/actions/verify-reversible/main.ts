@@ -6,6 +6,7 @@ import { checkReversibility } from '../../reversibility/checker.js';
 import { buildReport, summaryMarkdown, writeReport, type ReversibilityReport } from '../../reversibility/report.js';
 import { dropLiveScratchDatabases } from '../../reversibility/scratch-database.js';
 import { defineAction } from '../common/action.js';
+import { resolveDatabase } from '../common/database.js';
 import { inputs } from './inputs.js';
 
 const reportFile = () => path.join(process.env.RUNNER_TEMP ?? os.tmpdir(), 'verify-reversible-report.json');
@@ -39,6 +40,7 @@ export const action = defineAction({
       );
     process.on('unhandledRejection', onStrayRejection);
     try {
+      const { databaseUrl, security } = resolveDatabase(given, runtime);
       const files = listMigrationFiles([given.migrationsDir.path]);
       if (files.length === 0) {
         throw new ConfigurationError(
@@ -49,7 +51,8 @@ export const action = defineAction({
         `Checking ${given.only.length || files.length} migration(s): up, down, up`,
         () =>
           checkReversibility({
-            serverUrl: given.databaseUrl,
+            serverUrl: databaseUrl,
+            security: { sslCa: security.sslCa },
             files,
             only: given.only,
             migrationsTable: given.migrationsTable,

@@ -67758,16 +67758,7 @@ function recordMarkdown(record) {
         if (record.migrationsAfter.length)
             lines.push(`No longer applied: ${removed.length ? removed.map((name) => `\`${name}\``).join(', ') : '_(none)_'}`, '');
     }
-    if (record.preserveId || record.preserved.length) {
-        lines.push('## Preserved data', '');
-        lines.push(`preserve-id: ${record.preserveId ? `\`${cell(record.preserveId)}\`` : '—'}. Restore after the fix is deployed with the rollback action, mode \`restore-data\`, and this preserve-id.`, '');
-        if (record.preserved.length) {
-            lines.push('| Source | Kind | Rows | Bytes | Copy |', '|---|---|---|---|---|');
-            for (const copy of record.preserved)
-                lines.push(`| ${cell(copy.source)} | ${cell(copy.kind)} | ${copy.rows ?? '—'} | ${copy.bytes ?? '—'} | ${cell(copy.copy)} |`);
-            lines.push('');
-        }
-    }
+    lines.push(...preservedSection(record));
     lines.push('## SQL', '');
     lines.push(record.sql ? fence(record.sql, 'sql') : '_No SQL was passed._', '');
     const extra = Object.keys(record.details);
@@ -67780,6 +67771,24 @@ function recordMarkdown(record) {
             lines.push(`\`${name}\`:`, '', fence(text), '');
     }
     return `${lines.join('\n').trimEnd()}\n`;
+}
+/** What the rollback kept in the database, and the one step that puts it back. */
+function preservedSection(record) {
+    if (!record.preserveId && record.preserved.length === 0)
+        return [];
+    const lines = [
+        '## Preserved data',
+        '',
+        `preserve-id: ${record.preserveId ? `\`${cell(record.preserveId)}\`` : '—'}. Restore after the fix is deployed with the rollback action, mode \`restore-data\`, and this preserve-id.`,
+        '',
+    ];
+    if (record.preserved.length) {
+        lines.push('| Source | Kind | Rows | Bytes | Copy |', '|---|---|---|---|---|');
+        for (const copy of record.preserved)
+            lines.push(`| ${cell(copy.source)} | ${cell(copy.kind)} | ${copy.rows ?? '—'} | ${copy.bytes ?? '—'} | ${cell(copy.copy)} |`);
+        lines.push('');
+    }
+    return lines;
 }
 
 ;// CONCATENATED MODULE: ./src/report/record.ts
@@ -67872,11 +67881,11 @@ function toPreserved(value) {
     return value
         .filter((item) => typeof item === 'object' && item !== null)
         .map((item) => ({
-        source: String(item.source ?? ''),
-        kind: String(item.kind ?? ''),
+        source: typeof item.source === 'string' ? item.source : '',
+        kind: typeof item.kind === 'string' ? item.kind : '',
         rows: typeof item.rows === 'number' ? item.rows : null,
         bytes: typeof item.bytes === 'number' ? item.bytes : null,
-        copy: String(item.copy ?? ''),
+        copy: typeof item.copy === 'string' ? item.copy : '',
     }));
 }
 

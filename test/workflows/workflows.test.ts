@@ -223,7 +223,31 @@ describe('the reusable pipeline', () => {
     expect(Object.keys(call.secrets)).toEqual(
       expect.arrayContaining(['database-url', 'aws-role-arn', 'kubeconfig', 'slack-webhook-url']),
     );
-    expect(Object.keys(call.outputs).sort()).toEqual(['result', 'rolled-back', 'snapshot-identifier']);
+    expect(Object.keys(call.outputs).sort()).toEqual(['preserve-id', 'result', 'rolled-back', 'snapshot-identifier']);
+  });
+
+  it('keeps what the rollback destroys and tells notify and record where it is', () => {
+    const call = (pipeline as { on: { workflow_call: { inputs: Record<string, unknown> } } }).on.workflow_call;
+    expect(call.inputs['preserve-data']).toMatchObject({ type: 'boolean', default: true });
+    expect(call.inputs['preserve-data-max']).toMatchObject({ default: '256MB' });
+    const steps = jobs.execute.steps as Array<{ id?: string; with?: Record<string, string> }>;
+    expect(steps.find((step) => step.id === 'rollback')?.with).toMatchObject({
+      'preserve-data': '${{ inputs.preserve-data }}',
+      'preserve-data-max': '${{ inputs.preserve-data-max }}',
+    });
+    expect(jobs.execute.outputs).toMatchObject({
+      'preserve-id': '${{ steps.rollback.outputs.preserve-id }}',
+      preserved: '${{ steps.rollback.outputs.preserved }}',
+    });
+    const notify = (jobs['notify-finished'].steps as Array<{ with?: Record<string, string> }>)[0].with!;
+    expect(notify.details).toMatch(/"preserve-id":\{9\}.*toJSON\(needs\.execute\.outputs\.preserve-id\)\) \}\}$/);
+    const record = (jobs.record.steps as Array<{ id?: string; with?: Record<string, string> }>).find(
+      (step) => step.id === 'record',
+    )!;
+    expect(record.with).toMatchObject({
+      'preserve-id': '${{ needs.execute.outputs.preserve-id }}',
+      preserved: '${{ needs.execute.outputs.preserved }}',
+    });
   });
 
   it('queues per environment and database and never cancels', () => {

@@ -26,6 +26,7 @@ const libpgQuery = [
 ];
 const extraFiles = {
   rollback: libpgQuery,
+  'verify-reversible': libpgQuery,
 };
 
 const all = fs

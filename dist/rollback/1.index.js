@@ -3917,13 +3917,17 @@ async function scanTexts(texts) {
 
 /** Heap tuple header and line pointer: what a row costs beyond its columns' width. */
 const ROW_OVERHEAD = 28;
-function copySelect(target, table, key, kept, wholeRows) {
+/** The copy's SELECT: the key and `kept` columns (in that order, once each), user-defined types as text. */
+function copySelect(target, table, columns, names) {
     const alias = quoteIdentifier(target.rows?.alias || table.name);
-    const list = wholeRows
-        ? `${alias}.*`
-        : [...key, ...kept.filter((column) => !key.includes(column))]
-            .map((column) => `${alias}.${quoteIdentifier(column)}`)
-            .join(', ');
+    const list = names
+        .map((name) => {
+        const quoted = quoteIdentifier(name);
+        return columns.find((column) => column.name === name)?.userType
+            ? `${alias}.${quoted}::text AS ${quoted}`
+            : `${alias}.${quoted}`;
+    })
+        .join(', ');
     const prefix = target.rows?.with ? `${target.rows.with} ` : '';
     return `${prefix}SELECT ${list} FROM ${table.sql} AS ${alias}${whereOf(target.rows)}`;
 }
@@ -4034,11 +4038,13 @@ async function resolveTable(session, table) {
         label: `${found.schema}.${found.name}`,
     };
 }
-/** The table's columns in order (dropped ones excluded), with whether the server generates them. */
+/** The table's columns in order (dropped ones excluded). */
 async function columnsOf(session, oid) {
-    const { rows } = await session.query(`SELECT attname AS name, attgenerated <> '' AS generated, attnotnull AS not_null
-       FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [oid]);
-    return rows.map((row) => ({ name: row.name, generated: row.generated, notNull: row.not_null }));
+    const { rows } = await session.query(`SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
+            t.typnamespace <> 'pg_catalog'::regnamespace AS user_type, a.attgenerated <> '' AS generated
+       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`, [oid]);
+    return rows.map((row) => ({ name: row.name, type: row.type, userType: row.user_type, generated: row.generated }));
 }
 /**
  * The key rows are put back by: the primary key, else the smallest unique index over
@@ -4228,7 +4234,7 @@ class Preserver {
         const key = await keyOf(session, table.oid, destroyed);
         const wholeRows = target.kind === 'drop-table' || target.kind === 'truncate' || target.kind === 'delete';
         const kept = wholeRows || key.length === 0 ? columns.map((column) => column.name) : destroyed;
-        const select = copySelect(target, table, key, kept, wholeRows || key.length === 0);
+        const select = copySelect(target, table, columns, [...new Set([...key, ...kept])]);
         const guess = await estimate(session, select, wholeRows && !target.rows?.where ? table.oid : undefined);
         this.estimatedBytes += guess.bytes;
         const report = {
@@ -4413,13 +4419,12 @@ async function restoreCopy(session, schema, copy, table) {
             note: `${table.label} had no primary key or unique not-null key: whole rows were kept in ${schema}.${copy.copy_table}; restore them by hand.`,
         };
     }
+    const typed = await castsTo(session, table);
     if (INSERTED.has(copy.kind)) {
         const generated = new Set((await columnsOf(session, table.oid)).filter((column) => column.generated).map((column) => column.name));
-        const list = copy.columns
-            .filter((column) => !generated.has(column))
-            .map(quoteIdentifier)
-            .join(', ');
-        const result = (await session.query(`INSERT INTO ${table.sql} (${list}) OVERRIDING SYSTEM VALUE SELECT ${list} FROM ${from} ON CONFLICT DO NOTHING`));
+        const names = copy.columns.filter((column) => !generated.has(column));
+        const result = (await session.query(`INSERT INTO ${table.sql} (${names.map(quoteIdentifier).join(', ')}) OVERRIDING SYSTEM VALUE
+       SELECT ${names.map((name) => typed('p', name)).join(', ')} FROM ${from} AS p ON CONFLICT DO NOTHING`));
         const restored = result.rowCount ?? 0;
         return {
             ...base,
@@ -4428,7 +4433,7 @@ async function restoreCopy(session, schema, copy, table) {
             ...(total > restored ? { note: 'a row with that key exists' } : {}),
         };
     }
-    const restored = await updateByKey(session, copy, table, from);
+    const restored = await updateByKey(session, copy, table, from, typed);
     return {
         ...base,
         restored,
@@ -4439,16 +4444,25 @@ async function restoreCopy(session, schema, copy, table) {
     };
 }
 /** Columns back by key; a dropped column only where the re-applied column still holds its default. */
-async function updateByKey(session, copy, table, from) {
+async function updateByKey(session, copy, table, from, typed) {
     const columns = copy.columns.filter((column) => !copy.key_columns.includes(column));
-    const set = columns.map((column) => `${quoteIdentifier(column)} = p.${quoteIdentifier(column)}`).join(', ');
-    const match = copy.key_columns.map((column) => `t.${quoteIdentifier(column)} = p.${quoteIdentifier(column)}`);
-    const differs = `(${columns.map((c) => `t.${quoteIdentifier(c)}`).join(', ')}) IS DISTINCT FROM (${columns.map((c) => `p.${quoteIdentifier(c)}`).join(', ')})`;
+    const set = columns.map((column) => `${quoteIdentifier(column)} = ${typed('p', column)}`).join(', ');
+    const match = copy.key_columns.map((column) => `t.${quoteIdentifier(column)} = ${typed('p', column)}`);
+    const differs = `(${columns.map((c) => `t.${quoteIdentifier(c)}`).join(', ')}) IS DISTINCT FROM (${columns.map((c) => typed('p', c)).join(', ')})`;
     const conditions = [...match, differs];
     if (copy.kind === 'drop-column')
         conditions.push(await untouched(session, table, columns[0]));
     const result = (await session.query(`UPDATE ${table.sql} AS t SET ${set} FROM ${from} AS p WHERE ${conditions.join(' AND ')}`));
     return result.rowCount ?? 0;
+}
+/**
+ * Copies keep user-defined types (enums, domains, extension types) as text, so the copy never
+ * depends on a type a down() drops: on the way back every value is cast to the column's type
+ * as the re-applied migration made it (a no-op where the types already match).
+ */
+async function castsTo(session, table) {
+    const types = new Map((await columnsOf(session, table.oid)).map((column) => [column.name, column.type]));
+    return (alias, column) => `${alias}.${quoteIdentifier(column)}::${types.get(column) ?? 'text'}`;
 }
 /** A value written after the re-apply is newer than the copy's: only NULL or the column's default is overwritten. */
 async function untouched(session, table, column) {

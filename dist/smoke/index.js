@@ -63240,7 +63240,7 @@ function extend(target) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2418);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8910);
 
 await _main_js__WEBPACK_IMPORTED_MODULE_0__/* .action */ .X.start();
 
@@ -63249,7 +63249,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2418:
+/***/ 8910:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -63548,13 +63548,50 @@ function formatDuration(ms) {
 }
 
 ;// CONCATENATED MODULE: ./src/common/html.ts
+// The one place that makes text safe to show where GitHub, Slack or Mermaid render it: job
+// summaries, Slack's mrkdwn, Markdown records and charts. Whatever a person typed (a reason, a check
+// name) or a server answered passes through here before it is shown.
+/** GitHub drops a job summary over 1 MiB: the runtime cuts there, and builders of long summaries plan below it. */
+const SUMMARY_LIMIT_BYTES = 1024 * 1024;
 /**
- * The one escaping helper for text shown as HTML (job summaries, Slack's mrkdwn, Markdown records):
- * `@actions/core`'s summary helpers, Slack and GitHub's Markdown all render `<`, `>` and `&` as
- * markup, so whatever a person typed (a reason, a name) or a server answered must pass through here.
+ * `<`, `>` and `&` as entities: `@actions/core`'s summary helpers, Slack and GitHub's Markdown all
+ * render them as markup. Slack decodes only these three, so this is also Slack's escape.
  */
 function escapeHtml(text) {
     return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+/**
+ * escapeHtml, and backticks too, for text inside GitHub Markdown (a job summary): three backticks in
+ * a name would open a code fence that swallows the rest of the summary. Not for Slack, which shows
+ * `&#96;` as typed.
+ */
+function escapeMarkdown(text) {
+    return escapeHtml(text).replace(/`/g, '&#96;');
+}
+/**
+ * Text for a Mermaid label (a chart title): Mermaid has no escape for a quote inside one, so keep
+ * letters, digits and plain punctuation only, at most `most` characters.
+ */
+function mermaidLabel(text, most = 80) {
+    const clipped = text.length <= most ? text : `${text.slice(0, most - 1)}…`;
+    return clipped
+        .replace(/[^\p{L}\p{N} _.,:()/%+*=@!?'-]/gu, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+}
+/** An HTML table of cells that are already markup (escape what they interpolate first). */
+function htmlTable(rows) {
+    const body = rows
+        .map((row) => {
+        const cells = row.map((cell) => {
+            const { data, header } = typeof cell === 'object' ? cell : { data: cell, header: false };
+            const tag = header ? 'th' : 'td';
+            return `<${tag}>${String(data)}</${tag}>`;
+        });
+        return `<tr>${cells.join('')}</tr>`;
+    })
+        .join('');
+    return `<table>${body}</table>`;
 }
 
 // EXTERNAL MODULE: external "node:child_process"
@@ -64275,6 +64312,7 @@ async function attempt(options, timeoutMs) {
         return { ok: false, retry: true, error: networkError(error), latencyMs };
     }
 }
+/** A fetch failure as a person reads it: "connection refused (ECONNREFUSED)". */
 function networkError(error) {
     const cause = error?.cause;
     if (cause?.code === 'ECONNREFUSED')
@@ -67525,53 +67563,43 @@ var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
 
 
 
-/** GitHub drops a step summary over 1 MiB; ours stops short of that with a note. */
-const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+
 const CUT_NOTE = '\n\n<p><em>The summary was cut here: GitHub shows at most 1 MiB. The log has everything.</em></p>\n';
 /**
  * The job summary, built by the action and written once by the runtime, on every path. Everything
- * given as text is HTML-escaped here (core.summary.addTable and friends insert it raw), so a reason
- * such as `<h1>FAKE: approved</h1>` shows as typed. `html` and `markdown` take markup that the caller
- * built, and must escape what it interpolates with escapeHtml (src/common/html.ts).
+ * given as text is escaped here, HTML and backticks (core.summary.addTable and friends insert it
+ * raw), so a reason such as `<h1>FAKE: approved</h1>` or a name with ``` shows as typed. `html` and `markdown` take markup that the caller
+ * built, and must escape what it interpolates with escapeMarkdown (src/common/html.ts).
  */
 class summary_Summary {
     parts = [];
     heading(text, level = 2) {
-        this.parts.push(`<h${level}>${escapeHtml(text)}</h${level}>\n`);
+        this.parts.push(`<h${level}>${escapeMarkdown(text)}</h${level}>\n`);
         return this;
     }
     paragraph(text) {
-        this.parts.push(`<p>${escapeHtml(text)}</p>\n`);
+        this.parts.push(`<p>${escapeMarkdown(text)}</p>\n`);
         return this;
     }
     /** A table of text cells: a cell `{ data, header: true }` is a header cell. */
     table(rows) {
-        return this.addTable(rows, escapeHtml);
+        return this.addTable(rows, escapeMarkdown);
     }
     /** A table whose cells are markup the caller escaped (for <code>, <br>, <pre> inside cells). */
     htmlTable(rows) {
         return this.addTable(rows, (markup) => markup);
     }
     addTable(rows, escape) {
-        const body = rows
-            .map((row) => {
-            const cells = row.map((cell) => {
-                const { data, header } = typeof cell === 'object' ? cell : { data: cell, header: false };
-                const tag = header ? 'th' : 'td';
-                return `<${tag}>${escape(String(data))}</${tag}>`;
-            });
-            return `<tr>${cells.join('')}</tr>`;
-        })
-            .join('');
-        this.parts.push(`<table>${body}</table>\n`);
+        const escaped = rows.map((row) => row.map((cell) => typeof cell === 'object' ? { ...cell, data: escape(String(cell.data)) } : escape(String(cell))));
+        this.parts.push(`${htmlTable(escaped)}\n`);
         return this;
     }
     list(items) {
-        this.parts.push(`<ul>${items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>\n`);
+        this.parts.push(`<ul>${items.map((item) => `<li>${escapeMarkdown(item)}</li>`).join('')}</ul>\n`);
         return this;
     }
     code(text, language) {
-        this.parts.push(`<pre${language ? ` lang="${escapeHtml(language)}"` : ''}><code>${escapeHtml(text)}</code></pre>\n`);
+        this.parts.push(`<pre${language ? ` lang="${escapeHtml(language)}"` : ''}><code>${escapeMarkdown(text)}</code></pre>\n`);
         return this;
     }
     /** Markup built by the caller, escaped where it interpolates. */
@@ -67896,7 +67924,41 @@ function parseHeaders(lines, input = 'headers') {
     return headers;
 }
 
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: ./src/common/working-directory.ts
+
+
+
+/**
+ * The caller's project directory (`working-directory`), absolute. It resolves against the
+ * workspace, the way a `run:` step's `working-directory` does, and everything the actions read
+ * from the project (knexfile, migrations-dir, the smoke command) resolves against it in turn, so
+ * one value means the same thing on every action: `services/api` in a monorepo.
+ */
+function resolveWorkingDirectory(given, workspace = process.env.GITHUB_WORKSPACE ?? process.cwd(), input = 'working-directory') {
+    const absolute = external_node_path_default().resolve(workspace, given ?? '.');
+    if (!external_node_fs_default().existsSync(absolute) || !external_node_fs_default().statSync(absolute).isDirectory()) {
+        throw new errors_ConfigurationError(`Input "${input}" is "${given}", but ${absolute} is not a directory. Give the project's directory relative to the repository root (e.g. services/api), after actions/checkout.`);
+    }
+    return absolute;
+}
+
+;// CONCATENATED MODULE: ./src/actions/common/working-directory.ts
+
+
+/**
+ * The caller's project directory (`working-directory`, default `.`), absolute and checked to exist:
+ * one meaning on every action that reads the project (src/common/working-directory.ts). A module of
+ * its own so that only those actions' bundles carry it.
+ */
+function workingDirectory(name = 'working-directory') {
+    return custom(name, (value, input) => resolveWorkingDirectory(value, undefined, input), { default: '.' });
+}
+
 ;// CONCATENATED MODULE: ./src/actions/smoke/inputs.ts
+
 
 
 
@@ -67930,6 +67992,8 @@ const inputs = {
     retryOn4xx: flag('retry-on-4xx', false),
     /** A shell command run after the URLs pass. */
     command: inputs_text('command'),
+    /** Where the command runs: the project's directory, absolute. */
+    workingDirectory: workingDirectory(),
     /** Connection URL of the database to check the tables of (masked with its password). */
     databaseUrl: databaseUrlInput({ required: false }),
     /** TLS and authentication for that database. */
@@ -68000,7 +68064,7 @@ const action = defineAction({
         logger.info(`Checking ${plan.join(', ')}; up to ${given.attempts} attempts from ${formatDuration(given.intervalMs)} apart (growing to ${formatDuration(given.maxIntervalMs)}), ${formatDuration(given.requestTimeoutMs)} per request, ${formatDuration(given.deadlineMs)} overall.`);
         const report = await logger.group('Smoke checks', () => runSmoke({
             ...given,
-            commandCwd: process.env.GITHUB_WORKSPACE,
+            commandCwd: given.workingDirectory,
             // The step's own inputs (the database URL, the headers) are not the command's business.
             commandEnv: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('INPUT_'))),
             database: database

@@ -1,11 +1,13 @@
 import type { Knex } from 'knex';
 import { formatDuration } from '../common/duration.js';
+import { coverCodeLoadedByDowns } from './fingerprint.js';
 import { completedBatches } from './plan.js';
 import { progressTracker, migratorConfig, runDowns } from './downs.js';
 import { describeFailure } from './failure.js';
 import type { RunContext } from './locked-run.js';
 import type { PlanOutcome } from './planning.js';
 import { GuardRefusal } from './guard.js';
+import { asLockWait, isRetryableLockWait } from './lock-retry.js';
 import { watchDowns } from './origin.js';
 import { blockedOf, describeBlocked, warningsOf } from './review.js';
 import {
@@ -74,6 +76,11 @@ async function runInTransaction(
   } catch (error) {
     await guard.settle(tracker.frames, (ms) => clock.sleep(ms), 0);
     await abandon(trx, context);
+    // A lock wait that timed out is the attempt loop's (lock-retry.ts): the whole transaction runs again.
+    if (!guard.refusal) {
+      const lockWait = asLockWait(error, guard.failed()?.sql);
+      if (isRetryableLockWait(lockWait)) throw lockWait;
+    }
     const message = guard.refusal
       ? `${guard.refusal}\n${stateAfterRefusal(options.dryRun, names, options.settings.tableName)}`
       : describeFailure(error, tracker, guard, names, options);
@@ -81,18 +88,25 @@ async function runInTransaction(
   } finally {
     stopWatching();
   }
+  const covered = coverCodeLoadedByDowns(
+    planned.fragment,
+    await planned.source.getMigrations(),
+    options.settings,
+    options.dryRun,
+  );
   const statements = [...guard.statements];
-  const warnings = warningsOf(statements);
+  const warnings = [...warningsOf(statements), ...(covered.warnings ?? [])];
   if (options.dryRun) {
     await abandon(trx, context);
     logLockHold(options, clock.now() - begun, 'ROLLBACK');
-    const notes = dryRunNotes(statements, clock.now() - started, options.lockTimeoutMs);
+    const notes = [...(covered.notes ?? []), ...dryRunNotes(statements, clock.now() - started, options.lockTimeoutMs)];
     const refusals = dryRunRefusals(statements, planned.fragment.plan, options);
     if (refusals) throw new RollbackFailure(refusals, { statements, warnings, notes });
-    return { statements, warnings, notes };
+    return { statements, warnings, notes, fingerprint: covered.fingerprint, localCode: covered.localCode };
   }
   await trx.commit();
   logLockHold(options, clock.now() - begun, 'COMMIT');
+  context.committed.push(...names);
   options.logger.info(`Committed: ${names.length} migration(s) undone in ${formatDuration(clock.now() - started)}.`);
   return {
     statements,

@@ -18,7 +18,7 @@ export function isSessionLost(error: unknown): boolean {
     code === '57P01' ||
     code === '57P02' ||
     code === '57P03' ||
-    /Connection terminated|terminating connection|connection.*(closed|ended)/i.test(message)
+    /Connection terminated|terminating connection|connection.*(closed|ended)|not queryable/i.test(message)
   );
 }
 

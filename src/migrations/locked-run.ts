@@ -1,10 +1,12 @@
+import { formatDuration } from '../common/duration.js';
 import type { Knex } from 'knex';
 import type pg from 'pg';
-import { formatDuration } from '../common/duration.js';
 import { runAtomic } from './atomic-run.js';
 import { isSessionLost } from './failure.js';
 import type { StatementGuard } from './guard.js';
+import { asBlocker } from './blockers.js';
 import { describeHolder, holderChecks, isLockTimeout } from './lock.js';
+import { isRetryableLockWait, LockWaitTimeout, type AttemptInfo, type LockAttempts } from './lock-retry.js';
 import type { MigrationsTable } from './migrations-table.js';
 import { describeRequest } from './plan.js';
 import { makePlan, type PlanOutcome } from './planning.js';
@@ -36,6 +38,10 @@ export interface RunContext {
   guard: StatementGuard;
   /** Reads the status on a fresh session (the dedicated one may have been terminated). */
   freshStatus(): Promise<StatusSnapshot>;
+  /** The run's attempts: one budget and one count over all its transactions. */
+  attempts: LockAttempts;
+  /** Migrations whose down() committed so far, for a cancelled run's last words. */
+  committed: string[];
 }
 
 /**
@@ -72,21 +78,81 @@ export async function lockedRun(context: RunContext): Promise<RunFragment> {
 }
 
 async function underLock(context: RunContext): Promise<RunFragment> {
+  const { options } = context;
+  let firstPlan: string | undefined;
+  const read = await context.attempts
+    .run(runName(options), async (attempt) => {
+      const from = context.guard.statements.length;
+      try {
+        const planned = await readPlan(context, attempt, firstPlan);
+        firstPlan ??= planned.planned.fragment.fingerprint;
+        return await afterPlan(context, planned);
+      } catch (error) {
+        // A lock wait that timed out is retried: what the attempt sent is not part of the report.
+        if (isRetryableLockWait(error)) context.guard.statements.splice(from);
+        throw error;
+      }
+    })
+    .catch((error: unknown) => rethrowWithin(error, { attempts: context.attempts.records }));
+  const attempts = { attempts: context.attempts.records };
+  if (!('segmentsOf' in read)) return combine(read, attempts);
+  const { planned, before, context0 } = read.segmentsOf;
+  const segmented = await options.logger
+    .group('Rolling back in segments (allow-non-atomic)', () => runSegments(context, planned, before))
+    .catch((error: unknown) => rethrowWithin(error, combine(context0, attempts)));
+  return combine(context0, segmented, attempts);
+}
+
+function runName(options: RollbackOptions): string {
+  return options.dryRun ? 'The dry run' : 'The rollback';
+}
+
+interface ReadPlan {
+  trx: Knex.Transaction;
+  planned: PlanOutcome;
+  before: StatusSnapshot;
+  /** When BEGIN was sent: the lock-hold time is measured from here. */
+  begun: number;
+}
+
+/**
+ * One attempt's start: its transaction, its lock_timeout, Knex's lock row, the plan. The first
+ * plan read is checked against expected-plan; every later attempt's against the first one's (a
+ * `knex migrate` run by the service ignores our advisory lock).
+ */
+async function readPlan(context: RunContext, attempt: AttemptInfo, firstPlan: string | undefined): Promise<ReadPlan> {
   const { knex, table, options, files } = context;
   // Lock-hold starts with BEGIN: from here on Knex's lock row (and whatever the downs lock) is held.
   const begun = clockOf(options).now();
   const trx = await knex.transaction(undefined, { connection: context.session });
-  let planned: PlanOutcome;
-  let before: StatusSnapshot;
   try {
+    await table.setLocalLockTimeout(attempt.lockTimeoutMs);
     await lockKnexRow(trx, context);
     const applied = await table.readApplied();
-    before = { ...(await table.readStatus(files)), applied };
-    planned = await makePlan(applied, files, options).catch((error: unknown) => rethrowWithin(error, { before }));
+    const before = { ...(await table.readStatus(files)), applied };
+    const planOptions = firstPlan === undefined ? options : { ...options, expectedPlan: undefined };
+    const planned = await makePlan(applied, files, planOptions).catch((error: unknown) =>
+      rethrowWithin(error, { before }),
+    );
+    if (firstPlan !== undefined && planned.fragment.fingerprint !== firstPlan) {
+      throw new RollbackFailure(
+        `Attempt ${attempt.number} re-read ${table.schema}.${table.table} under Knex's lock row and found a different plan (fingerprint ${planned.fragment.fingerprint}, was ${firstPlan} at the first attempt): a knex migrate or another rollback changed what is applied while this run waited for locks. Nothing was changed. Run mode: plan again, review it, and pass its plan-fingerprint.`,
+        combine({ before }, planned.fragment),
+      );
+    }
+    return { trx, planned, before, begun };
   } catch (error) {
     if (!trx.isCompleted()) await trx.rollback().catch(() => undefined);
     throw error;
   }
+}
+
+type AttemptResult =
+  RunFragment | { segmentsOf: { planned: PlanOutcome; before: StatusSnapshot; context0: RunFragment } };
+
+async function afterPlan(context: RunContext, read: ReadPlan): Promise<AttemptResult> {
+  const { options } = context;
+  const { trx, planned, before, begun } = read;
   const context0 = combine({ before }, planned.fragment);
   logPlan(options, planned.fragment);
   try {
@@ -105,33 +171,31 @@ async function underLock(context: RunContext): Promise<RunFragment> {
     if (!trx.isCompleted()) await trx.rollback().catch(() => undefined);
     rethrowWithin(error, context0);
   }
-  const segmented = await options.logger
-    .group('Rolling back in segments (allow-non-atomic)', () => runSegments(context, planned, before))
-    .catch((error: unknown) => rethrowWithin(error, context0));
-  return combine(context0, segmented);
+  return { segmentsOf: { planned, before, context0 } };
 }
 
 /** Locks Knex's lock row for this transaction and refuses when Knex's flag is set. */
 export async function lockKnexRow(trx: Knex.Transaction, context: RunContext): Promise<void> {
-  const { table, options } = context;
+  const { table } = context;
   let row;
   try {
     row = await table.readLockRow({ forUpdate: true });
   } catch (error) {
     if (!isLockTimeout(error)) throw error;
     await trx.rollback().catch(() => undefined);
-    const holders = await table.holders();
-    throw new RollbackFailure(
-      `Knex's lock row in ${table.lockTable} is locked by another session and was not released within lock-timeout (${formatDuration(options.lockTimeoutMs)}): ${holders.map(describeHolder).join('; ') || 'no holder found any more'}. A knex migrate command is probably running. Nothing was changed. Wait for it and run mode: plan again.`,
-    );
+    // A knex migrate holds the row while it runs: worth another attempt, within lock-wait-budget.
+    const holders = await table.holders().catch(() => []);
+    throw new LockWaitTimeout(`Knex's lock row in ${table.lockTable}`, holders.map(asBlocker), error);
   }
   if (!row.isLocked) return;
   await trx.rollback().catch(() => undefined);
   const holders = await table.holders();
+  if (holders.length > 0) {
+    // A migration is running and holds the flag: it will clear it when done, so this is a wait too.
+    throw new LockWaitTimeout(`Knex's migration lock (${table.lockTable}.is_locked = 1)`, holders.map(asBlocker));
+  }
   throw new RollbackFailure(
-    holders.length > 0
-      ? `Knex's migration lock (${table.lockTable}.is_locked = 1) is held: ${holders.map(describeHolder).join('; ')}. A migration is running; nothing was changed. Wait for it to finish.`
-      : `Knex's migration lock (${table.lockTable}.is_locked = 1) is set, but no session holds it: a crashed or killed run left it behind (Knex records no owner). Nothing was changed. Check that no migration is running, then run mode: unlock with force-unlock: true.`,
+    `Knex's migration lock (${table.lockTable}.is_locked = 1) is set, but no session holds it: a crashed or killed run left it behind (Knex records no owner). Nothing was changed. Check that no migration is running, then run mode: unlock with force-unlock: true.`,
     { lockChecks: [`${table.lockTable}: is_locked = 1`, ...holderChecks(holders)] },
   );
 }

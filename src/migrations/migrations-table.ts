@@ -78,6 +78,11 @@ export class MigrationsTable {
     return updated.rowCount ?? 0;
   }
 
+  /** The lock_timeout of the open transaction only (one attempt's). */
+  async setLocalLockTimeout(ms: number): Promise<void> {
+    await this.session.query("SELECT set_config('lock_timeout', $1, true)", [`${ms}ms`]);
+  }
+
   async begin(mode = ''): Promise<void> {
     await this.session.query(mode ? `BEGIN ${mode}` : 'BEGIN');
   }

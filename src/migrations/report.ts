@@ -1,4 +1,7 @@
 import { isFlagged, needsAllowDestructive } from '../sql/risk.js';
+import { RUNTIME_VERSIONS } from './fingerprint.js';
+import { settingsTable, type MigrationSettings } from './knexfile.js';
+import { renderAttempts } from './attempts-report.js';
 import { describeHolder } from './lock.js';
 import { escapeControl } from './review.js';
 import { describeRequest } from './plan.js';
@@ -113,6 +116,7 @@ export function renderSummary(
   result: RollbackResult | undefined,
   asked: string,
   outcome: { ok: boolean; message?: string },
+  settings?: MigrationSettings,
 ): string {
   const parts: string[] = ['## Migration rollback', '', `**Asked:** ${asked}`, ''];
   parts.push(
@@ -132,9 +136,11 @@ export function renderSummary(
         );
       });
     }
-    if (result.fingerprint) parts.push('', `plan-fingerprint: \`${result.fingerprint}\``);
+    if (result.fingerprint)
+      parts.push('', `plan-fingerprint: \`${result.fingerprint}\``, '', fingerprintCovers(result));
     parts.push('');
   }
+  if (settings) parts.push(...settingsTable(settings));
   parts.push(...statementSections(result));
   parts.push('### Before', '', snapshotTable(result.before), '### After', '', snapshotTable(result.after));
   return parts.join('\n');
@@ -172,6 +178,7 @@ function statementSections(result: RollbackResult): string[] {
   if (result.warnings.length) {
     parts.push('### Warnings', '', ...result.warnings.map((warning) => `- ${warning}`), '');
   }
+  parts.push(...renderAttempts(result.attempts ?? []));
   if (result.lockChecks.length) parts.push('### Lock checks', '', ...result.lockChecks.map((line) => `- ${line}`), '');
   if (result.notes.length) parts.push(...result.notes.map((note) => `> ${note}`), '');
   if (result.statements.length) {
@@ -187,6 +194,14 @@ function statementSections(result: RollbackResult): string[] {
     );
   }
   return parts;
+}
+
+/** What the fingerprint covers, so a reviewer knows what a change after approval would be caught by. */
+function fingerprintCovers(result: RollbackResult): string {
+  const local = result.localCode.length
+    ? `, and the local code they load: ${result.localCode.map((file) => `\`${escapeCell(file.path)}\``).join(', ')}`
+    : ', and the local code they load (none)';
+  return `It covers the rows to undo, their ${result.plan.length} migration file(s)${local}; Knex ${RUNTIME_VERSIONS.knex} and db-rollback-actions ${RUNTIME_VERSIONS.action}. A file a down() imports only while it runs is covered by a dry run's fingerprint only.`;
 }
 
 function describeOutcome(result: RollbackResult | undefined): string {

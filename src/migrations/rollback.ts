@@ -2,10 +2,21 @@
 // the mode. Each mode lives in a module of its own: status below, plan in planning.ts,
 // rollback/down/dry run in locked-run.ts (atomic-run.ts, segmented-run.ts), unlock in unlock.ts.
 import knexFactory, { type Knex } from 'knex';
-import type pg from 'pg';
+import pg from 'pg';
 import { ConfigurationError, errorMessage } from '../common/errors.js';
+import { noCleanup } from '../common/shutdown.js';
 import { connectionFailure, postgresConfig } from '../postgres/connection.js';
+import { BlockerWatch } from './blockers.js';
 import { StatementGuard } from './guard.js';
+import { LockAttempts } from './lock-retry.js';
+import { cancelOnSignal, type CancelTarget } from './run-cancel.js';
+import {
+  applySessionSettings,
+  keepAliveConfig,
+  logSessionSettings,
+  type SessionLimits,
+  type SessionSettingsReport,
+} from './session-settings.js';
 import { lockTableName } from './lock.js';
 import { lockedRun } from './locked-run.js';
 import { MigrationsTable } from './migrations-table.js';
@@ -44,17 +55,103 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
   }
   const files = migrationFiles(options);
   const guard = runsMigrations(options) ? createGuard(options) : undefined;
-  const knex = createKnex(options, guard);
+  const settingsSeen: SessionSettingsReport[] = [];
+  const knex = createKnex(options, guard, settingsSeen);
   let session: pg.Client | undefined;
+  let side: pg.Client | undefined;
   try {
     session = await connect(knex, options);
-    return completeResult(options, await runMode(knex, session, options, files, guard));
+    logSessionSettings(options.logger, sessionLimits(options), settingsSeen[0]);
+    side = guard ? await openSide(options) : undefined;
+    const run = runControl(options, side, session);
+    const running = runMode(knex, session, options, files, guard, run);
+    const unregister = side
+      ? cancelOnSignal(options.onCleanup ?? noCleanup, cancelTarget(options, side, session, run, running))
+      : undefined;
+    try {
+      return completeResult(options, await running);
+    } finally {
+      unregister?.();
+    }
   } catch (error) {
     if (error instanceof RollbackFailure) error.complete(options);
     throw error;
   } finally {
+    await side?.end().catch(() => undefined);
     if (session) void poolOf(knex).releaseConnection(session);
     await knex.destroy().catch(() => undefined);
+  }
+}
+
+/** What the attempts and a cancel share: one attempt loop, one list of what committed. */
+interface RunControl {
+  attempts: LockAttempts;
+  committed: string[];
+}
+
+function runControl(options: RollbackOptions, side: pg.Client | undefined, session: pg.Client): RunControl {
+  const watch = side
+    ? new BlockerWatch(side, backendPid(session), { showQueries: options.showBlockerQueries, intervalMs: 50 })
+    : undefined;
+  return { attempts: new LockAttempts(options, watch), committed: [] };
+}
+
+function cancelTarget(
+  options: RollbackOptions,
+  side: pg.Client,
+  session: pg.Client,
+  run: RunControl,
+  running: Promise<unknown>,
+): CancelTarget {
+  return {
+    side,
+    pid: backendPid(session),
+    settled: running,
+    stopStarting: () => run.attempts.cancel(),
+    committed: () =>
+      options.dryRun || options.mode === 'plan'
+        ? 'This was a dry run: nothing was committed.'
+        : run.committed.length
+          ? `Committed before the cancel: ${run.committed.join(', ')} (their segments were finished); everything after is still applied.`
+          : 'Nothing was committed: every migration of the plan is still applied.',
+    logger: options.logger,
+    clock: options.clock,
+  };
+}
+
+function sessionLimits(options: RollbackOptions): SessionLimits {
+  return {
+    lockTimeoutMs: options.lockTimeoutMs,
+    statementTimeoutMs: options.statementTimeoutMs,
+    sessionIdleTimeoutMs: options.sessionIdleTimeoutMs,
+  };
+}
+
+/**
+ * The run's second connection: it watches the run's session for the sessions blocking it, and
+ * cancels its statement on SIGINT/SIGTERM. Never guarded: it runs no migration code.
+ */
+async function openSide(options: RollbackOptions): Promise<pg.Client | undefined> {
+  // The same connection config as the run's sessions (TLS, IAM token), under a name of its own.
+  const side = new pg.Client({
+    ...postgresConfig(
+      { ...options.security, url: options.databaseUrl },
+      { applicationName: `${options.applicationName.slice(0, 55)} (watch)`, connectTimeoutMs: 15_000 },
+    ),
+    ...keepAliveConfig,
+  });
+  // The server may end this session (a terminated run, say): an unheard 'error' event would crash the process.
+  side.on('error', () => undefined);
+  try {
+    await side.connect();
+    await applySessionSettings(side, { ...sessionLimits(options), statementTimeoutMs: 10_000 });
+    return side;
+  } catch (error) {
+    await side.end().catch(() => undefined);
+    options.logger.warning(
+      `Could not open the run's second connection (${errorMessage(error)}): blockers will not be named, and a cancelled run cannot cancel its running statement (the server ends it at statement-timeout).`,
+    );
+    return undefined;
   }
 }
 
@@ -82,6 +179,7 @@ async function runMode(
   options: RollbackOptions,
   files: MigrationFile[],
   guard: StatementGuard | undefined,
+  run: RunControl,
 ): Promise<RunFragment> {
   // The action's own statements bypass the guard: they are not a migration's.
   const own = guard ? guard.rawOf(session) : session;
@@ -108,6 +206,7 @@ async function runMode(
           files,
           guard,
           freshStatus: () => freshStatus(knex, table, guard, files),
+          ...run,
         }),
       );
   }
@@ -135,14 +234,21 @@ function migrationFiles(options: RollbackOptions): MigrationFile[] {
   return files;
 }
 
-function createKnex(options: RollbackOptions, guard: StatementGuard | undefined): Knex {
+function createKnex(
+  options: RollbackOptions,
+  guard: StatementGuard | undefined,
+  settingsSeen: SessionSettingsReport[],
+): Knex {
   const { logger } = options;
   return knexFactory({
     client: 'pg',
-    connection: postgresConfig(
-      { ...options.security, url: options.databaseUrl },
-      { applicationName: options.applicationName, connectTimeoutMs: 15_000 },
-    ),
+    connection: {
+      ...postgresConfig(
+        { ...options.security, url: options.databaseUrl },
+        { applicationName: options.applicationName, connectTimeoutMs: 15_000 },
+      ),
+      ...keepAliveConfig,
+    },
     // One dedicated session for the run, one more for a migration that must run outside
     // a transaction (allow-non-atomic) while the dedicated session keeps the advisory lock.
     pool: {
@@ -150,19 +256,15 @@ function createKnex(options: RollbackOptions, guard: StatementGuard | undefined)
       max: 2,
       // Every session the run opens carries the timeouts, so nothing waits on a production lock forever.
       afterCreate(connection: pg.Client, done: (error: Error | null, connection: pg.Client) => void) {
-        connection
-          .query("SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)", [
-            `${options.lockTimeoutMs}ms`,
-            `${options.statementTimeoutMs}ms`,
-          ])
-          .then(
-            () => {
-              // Every session the run opens is guarded: a migration that is given Knex reaches no other.
-              guard?.install(connection);
-              done(null, connection);
-            },
-            (error: Error) => done(error, connection),
-          );
+        applySessionSettings(connection, sessionLimits(options)).then(
+          (report) => {
+            settingsSeen.push(report);
+            // Every session the run opens is guarded: a migration that is given Knex reaches no other.
+            guard?.install(connection);
+            done(null, connection);
+          },
+          (error: Error) => done(error, connection),
+        );
       },
     },
     acquireConnectionTimeout: 30_000,
@@ -229,4 +331,9 @@ async function freshStatus(knex: Knex, table: MigrationsTable, guard: StatementG
   } finally {
     void poolOf(knex).releaseConnection(connection);
   }
+}
+
+/** The run's backend pid (pg sets it at connect; @types/pg does not declare it). */
+function backendPid(session: pg.Client): number {
+  return (session as unknown as { processID: number }).processID;
 }

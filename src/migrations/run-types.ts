@@ -1,10 +1,13 @@
 import { ConfigurationError } from '../common/errors.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import type { Logger } from '../common/logger.js';
+import type { RegisterCleanup } from '../common/shutdown.js';
 import type { ConnectionSecurity } from '../postgres/connection.js';
 import type { BatchClassifier, ClassifiedStatement, ClassifyOptions, StatementRisk } from '../sql/risk.js';
 import type { MigrationSettings } from './knexfile.js';
+import type { LocalCodeFile } from './local-code.js';
 import type { PlanRequest, PlannedMigration, Segment } from './plan.js';
+import type { LockAttemptRecord } from './blockers.js';
 import type { CapturedStatement } from './sql-capture.js';
 import type { StatusSnapshot } from './status.js';
 
@@ -34,8 +37,14 @@ export interface RollbackOptions {
   allowNonAtomic: boolean;
   /** The plan-fingerprint of a reviewed plan: the run refuses if what it would undo differs. */
   expectedPlan?: string;
-  /** lock_timeout of every session, in ms. */
+  /** The longest lock wait of any one attempt (lock_timeout), in ms; attempts start shorter and grow to it. */
   lockTimeoutMs: number;
+  /** How long the run may keep retrying attempts that timed out on a lock, in ms. */
+  lockWaitBudgetMs: number;
+  /** idle_in_transaction_session_timeout of every session, in ms: a frozen runner's locks are freed after it. */
+  sessionIdleTimeoutMs: number;
+  /** Whether a blocker's query text is shown (it can carry data). */
+  showBlockerQueries: boolean;
   /** statement_timeout of every session, in ms. */
   statementTimeoutMs: number;
   /** mode unlock: free Knex's lock row when no session holds it. */
@@ -48,6 +57,10 @@ export interface RollbackOptions {
   logger: Logger;
   /** Elapsed times in the log and the summary; the system clock when not given. */
   clock?: Clock;
+  /** The jitter of the waits between attempts; Math.random when not given. */
+  random?: () => number;
+  /** Registers what SIGINT/SIGTERM must undo (cancel the running statement); nothing when not given. */
+  onCleanup?: RegisterCleanup;
 }
 
 export function clockOf(options: RollbackOptions): Clock {
@@ -71,6 +84,8 @@ export interface RollbackResult {
   plan: PlannedMigration[];
   segments: Segment[];
   fingerprint: string;
+  /** The caller's own files the planned migrations load (helpers outside node_modules): the fingerprint covers them. */
+  localCode: LocalCodeFile[];
   /** Migrations whose down() committed. */
   rolledBack: string[];
   /** Batches fully undone and committed. */
@@ -81,6 +96,8 @@ export interface RollbackResult {
   /** What unlock (or a stuck-lock refusal) checked, line by line. */
   lockChecks: string[];
   notes: string[];
+  /** Every attempt of the run (one when no lock was waited for in vain), with who blocked it. */
+  attempts: LockAttemptRecord[];
 }
 
 /** What one stage of a run found out: the stage that owns a field fills it in. */
@@ -116,6 +133,7 @@ export function completeResult(options: RollbackOptions, fragment: RunFragment):
     plan: [],
     segments: [],
     fingerprint: '',
+    localCode: [],
     rolledBack: [],
     batches: [],
     statements: [],
@@ -123,6 +141,7 @@ export function completeResult(options: RollbackOptions, fragment: RunFragment):
     warnings: [],
     lockChecks: [],
     notes: [],
+    attempts: [],
     ...fragment,
   };
 }

@@ -5,6 +5,7 @@ import { completedBatches, type AppliedMigration, type PlannedMigration, type Se
 import type { PlanOutcome } from './planning.js';
 import type { StatementRecord } from './failure.js';
 import { GuardRefusal } from './guard.js';
+import { asLockWait, isRetryableLockWait } from './lock-retry.js';
 import { watchDowns } from './origin.js';
 import { oneLine, warningsOf } from './review.js';
 import {
@@ -75,6 +76,12 @@ async function runEach(
   const { options } = run.context;
   const { plan, segments } = planned.fragment;
   for (const [index, segment] of segments.entries()) {
+    if (run.context.attempts.isCancelled) {
+      throw new RollbackFailure(
+        `Cancelled before segment ${index + 1} of ${segments.length}. Undone and committed: ${undone.length ? undone.join(', ') : '(none)'}.`,
+        { statements: run.statements, rolledBack: [...undone] },
+      );
+    }
     options.logger.info(
       `segment ${index + 1} of ${segments.length} (${segment.transactional ? 'one transaction' : 'outside a transaction'}): ${segment.migrations.join(', ')}`,
     );
@@ -82,7 +89,12 @@ async function runEach(
     try {
       await (segment.transactional ? transactionalSegment(step) : outsideSegment(step));
     } catch (error) {
-      if (error instanceof RollbackFailure) throw error.within({ statements: run.statements, rolledBack: [...undone] });
+      if (error instanceof RollbackFailure) {
+        // The budget spent on this segment, or a refusal: what the earlier segments committed stays committed.
+        const state = `Segment ${index + 1} of ${segments.length} was rolled back. Undone and committed before it: ${undone.length ? undone.join(', ') : '(none)'}.`;
+        error.message = undone.length ? `${error.message} ${state}` : error.message;
+        throw error.within({ statements: run.statements, rolledBack: [...undone] });
+      }
       const message = segmentFailure(error, step, { index, segments, plan, undone, before });
       throw new RollbackFailure(message, {
         statements: run.statements,
@@ -91,17 +103,30 @@ async function runEach(
       });
     }
     undone.push(...segment.migrations);
+    run.context.committed.push(...segment.migrations);
   }
 }
 
-/** A stretch of transactional migrations in a transaction of its own, guarded like the atomic run. */
-async function transactionalSegment(step: SegmentRun): Promise<void> {
+/**
+ * A stretch of transactional migrations in a transaction of its own, guarded like the atomic run,
+ * retried like it when a lock wait times out.
+ */
+function transactionalSegment(step: SegmentRun): Promise<void> {
+  const { context } = step;
+  return context.attempts.run(`Segment ${step.planned.map((m) => m.name).join(', ')}`, (attempt) =>
+    segmentAttempt(step, attempt.lockTimeoutMs),
+  );
+}
+
+async function segmentAttempt(step: SegmentRun, lockTimeoutMs: number): Promise<void> {
   const { context, planned } = step;
   const { knex, table, options, guard } = context;
   guard.policy = { atomic: true, dryRun: false, allowDestructive: options.allowDestructive };
   const from = guard.statements.length;
+  let retried = false;
   const trx = await knex.transaction(undefined, { connection: context.session });
   try {
+    await table.setLocalLockTimeout(lockTimeoutMs);
     await lockKnexRow(trx, context);
     const applied = await table.readApplied();
     const stillThere = planned.every((migration) =>
@@ -116,9 +141,15 @@ async function transactionalSegment(step: SegmentRun): Promise<void> {
     if (!trx.isCompleted()) await trx.rollback().catch(() => undefined);
     await table.rollback();
     if (error instanceof RollbackFailure) throw error;
+    const lockWait = guard.refusal ? error : asLockWait(error, guard.failed()?.sql);
+    if (isRetryableLockWait(lockWait)) {
+      retried = true;
+      guard.statements.splice(from);
+      throw lockWait;
+    }
     throw new SegmentFault(error, guard);
   } finally {
-    step.statements.push(...guard.statements.slice(from));
+    if (!retried) step.statements.push(...guard.statements.slice(from));
   }
 }
 

@@ -193,7 +193,7 @@ describe('rollback faults', () => {
     expect(await migrationRows(db.query)).toHaveLength(2);
   });
 
-  it("fails within lock-timeout when another session holds Knex's lock row, naming it", async () => {
+  it("retries while another session holds Knex's lock row, then fails within lock-wait-budget naming it", async () => {
     await apply([['001_create_widgets.js']]);
     const holder = new pg.Client({ connectionString: db.url, application_name: 'knex-cli-holder' });
     await holder.connect();
@@ -203,12 +203,15 @@ describe('rollback faults', () => {
       const started = Date.now();
       const error = await failureOf(
         runRollback(
-          rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true, lockTimeoutMs: 400 })),
+          rollbackOptions(
+            db.url,
+            inFaults({ mode: 'rollback', allowDestructive: true, lockTimeoutMs: 400, lockWaitBudgetMs: 1000 }),
+          ),
         ),
       );
       expect(Date.now() - started).toBeLessThan(3000);
       expect(error.message).toMatch(
-        /Knex's lock row in public.knex_migrations_lock is locked by another session and was not released within lock-timeout \(400ms\): pid \d+, application_name "knex-cli-holder"/,
+        /not free within lock-wait-budget \(1s\): \d+ attempt\(s\), each waiting at most lock-timeout \(400ms\).*Blocked by: pid \d+, application_name "knex-cli-holder".*Nothing was changed/s,
       );
     } finally {
       await holder.query('ROLLBACK');
@@ -217,7 +220,7 @@ describe('rollback faults', () => {
     expect(await migrationRows(db.query)).toHaveLength(1);
   });
 
-  it("bounds a down() waiting on an application's lock by lock-timeout, changing nothing", async () => {
+  it("bounds a down() waiting on an application's lock by lock-timeout and lock-wait-budget, changing nothing", async () => {
     await apply([['001_create_widgets.js']]);
     const app = new pg.Client({ connectionString: db.url, application_name: 'ticket-service-pod' });
     await app.connect();
@@ -227,13 +230,20 @@ describe('rollback faults', () => {
       const started = Date.now();
       const error = await failureOf(
         runRollback(
-          rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true, lockTimeoutMs: 500 })),
+          rollbackOptions(
+            db.url,
+            inFaults({ mode: 'rollback', allowDestructive: true, lockTimeoutMs: 500, lockWaitBudgetMs: 1500 }),
+          ),
         ),
       );
       expect(Date.now() - started).toBeLessThan(4000);
       expect(error.message).toMatch(
-        /Migration 001_create_widgets.js waited longer than lock-timeout \(500ms\) for a lock at "DROP TABLE widgets": canceling statement due to lock timeout.*Nothing was changed/s,
+        /The rollback: the locks it needs were not free within lock-wait-budget \(1.5s\).*Blocked by: pid \d+, application_name "ticket-service-pod".*Nothing was changed/s,
       );
+      expect(error.result?.attempts.at(-1)).toMatchObject({
+        outcome: 'lock timeout',
+        waitedAt: '"DROP TABLE widgets"',
+      });
     } finally {
       await app.query('ROLLBACK');
       await app.end();

@@ -1,3 +1,4 @@
+import { formatDuration, parseDuration } from '../../common/duration.js';
 import { ConfigurationError } from '../../common/errors.js';
 import type { PlanRequest } from '../../migrations/plan.js';
 import type { RollbackOptions } from '../../migrations/rollback.js';
@@ -5,6 +6,7 @@ import { FINGERPRINT_PATTERN } from '../../migrations/fingerprint.js';
 import { MODES } from '../../migrations/run-types.js';
 import { awsRegionInput, databaseUrlInput, iamAuthInput, sslCaInput, type Database } from '../common/database.js';
 import { choice, custom, duration, flag, integer, text, type ParsedInputs } from '../common/inputs.js';
+import { workingDirectory } from '../common/working-directory.js';
 
 /** lock_timeout and statement_timeout: PostgreSQL takes at most 2^31 - 1 ms; 0 would mean no limit at all. */
 const POSTGRES_TIMEOUT = {
@@ -20,6 +22,7 @@ export const inputs = {
   sslCa: sslCaInput(),
   iamAuth: iamAuthInput(),
   awsRegion: awsRegionInput(),
+  workingDirectory: workingDirectory(),
   knexfile: text('knexfile'),
   knexEnvironment: text('knex-environment', { default: 'production' }),
   migrationsDir: text('migrations-dir'),
@@ -41,10 +44,35 @@ export const inputs = {
     }
     return value;
   }),
-  lockTimeoutMs: duration('lock-timeout', '5s', POSTGRES_TIMEOUT),
+  lockTimeoutMs: duration('lock-timeout', '200ms', {
+    ...POSTGRES_TIMEOUT,
+    why: `${POSTGRES_TIMEOUT.why}; the longest lock wait of one attempt`,
+  }),
+  lockWaitBudgetMs: positiveDuration('lock-wait-budget', '10m', 'how long the run may keep retrying lock waits'),
+  sessionIdleTimeoutMs: positiveDuration(
+    'session-idle-timeout',
+    '1m',
+    'idle_in_transaction_session_timeout: 1s or more, since the run itself sits idle between statements',
+    1000,
+  ),
+  showBlockerQueries: flag('show-blocker-queries', true),
   statementTimeoutMs: duration('statement-timeout', '15m', POSTGRES_TIMEOUT),
   forceUnlock: flag('force-unlock', false),
 };
+
+/** A duration input that must be at least `min` ms: a negative or zero one is a mistake, named as such. */
+function positiveDuration(name: string, fallback: string, what: string, min = 1) {
+  return custom(name, (value, input) => {
+    const given = value ?? fallback;
+    const ms = parseDuration(given);
+    if (ms === undefined || ms < min || ms > POSTGRES_TIMEOUT.max) {
+      throw new ConfigurationError(
+        `Input "${input}" is "${given}": it must be a duration${min >= 1000 ? ` of at least ${formatDuration(min)}` : ' above zero'} and at most ${formatDuration(POSTGRES_TIMEOUT.max)} (${what}), such as ${fallback}, 30s, 5m or 1h30m (units ms, s, m, h, d).`,
+      );
+    }
+    return ms;
+  });
+}
 
 /** The run's options as the inputs give them, and where to read the migrations settings from. */
 export interface RollbackInputs extends Pick<
@@ -58,9 +86,14 @@ export interface RollbackInputs extends Pick<
   | 'allowNonAtomic'
   | 'expectedPlan'
   | 'lockTimeoutMs'
+  | 'lockWaitBudgetMs'
+  | 'sessionIdleTimeoutMs'
+  | 'showBlockerQueries'
   | 'statementTimeoutMs'
   | 'forceUnlock'
 > {
+  /** The caller's project directory, absolute: the knexfile and migrations-dir resolve from it, and the run works there. */
+  workingDirectory: string;
   /** The project's knexfile, read for its migrations settings only (never the connection). */
   knexfile?: string;
   /** Which environment of the knexfile to read. */
@@ -116,6 +149,11 @@ export function rollbackInputs(given: ParsedInputs<typeof inputs>, database: Dat
       `Input "migration" undoes one migration and cannot be combined with ${selectors.join(' or ')}.`,
     );
   }
+  if (given.lockWaitBudgetMs < given.lockTimeoutMs) {
+    throw new ConfigurationError(
+      `Input "lock-wait-budget" (${formatDuration(given.lockWaitBudgetMs)}) is shorter than input "lock-timeout" (${formatDuration(given.lockTimeoutMs)}): the budget covers all attempts, each of which may wait up to lock-timeout. Give a lock-wait-budget of at least lock-timeout (default 10m), or a shorter lock-timeout.`,
+    );
+  }
   let request: PlanRequest;
   if (migration !== undefined) request = { kind: 'down', migration };
   else if (to !== undefined) request = { kind: 'to', to };
@@ -125,6 +163,7 @@ export function rollbackInputs(given: ParsedInputs<typeof inputs>, database: Dat
   return {
     databaseUrl: database.databaseUrl,
     security: database.security,
+    workingDirectory: given.workingDirectory,
     knexfile: given.knexfile,
     knexEnvironment: given.knexEnvironment,
     migrationsDir: given.migrationsDir,
@@ -137,6 +176,9 @@ export function rollbackInputs(given: ParsedInputs<typeof inputs>, database: Dat
     allowNonAtomic: given.allowNonAtomic,
     expectedPlan,
     lockTimeoutMs: given.lockTimeoutMs,
+    lockWaitBudgetMs: given.lockWaitBudgetMs,
+    sessionIdleTimeoutMs: given.sessionIdleTimeoutMs,
+    showBlockerQueries: given.showBlockerQueries,
     statementTimeoutMs: given.statementTimeoutMs,
     forceUnlock,
   };

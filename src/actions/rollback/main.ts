@@ -6,7 +6,7 @@ import { formatDuration } from '../../common/duration.js';
 import { describeDatabaseUrl } from '../../postgres/url.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { resolveMigrationSettings } from '../../migrations/knexfile.js';
+import { describeSettings, resolveMigrationSettings, type MigrationSettings } from '../../migrations/knexfile.js';
 import { describeHolder } from '../../migrations/lock.js';
 import { describeRequest } from '../../migrations/plan.js';
 import { renderSql, renderSqlCapped, renderSummary } from '../../migrations/report.js';
@@ -36,22 +36,24 @@ export const action = defineAction({
     // Outputs and the summary come from what was done, on every path, failures included.
     let result: RollbackResult | undefined;
     let options: RollbackInputs | undefined;
+    let settings: MigrationSettings | undefined;
     try {
       options = rollbackInputs(given, resolveDatabase(given, runtime));
       const asked = options;
+      // The project's directory, as the Knex CLI runs from it: a knexfile's dotenv, a migration's
+      // relative path and its require('uuid') all see the service's own tree.
+      process.chdir(asked.workingDirectory);
       logger.info(`Database: ${describeDatabaseUrl(asked.databaseUrl)}`);
-      const settings = await logger.group('Migrations settings', async () => {
+      settings = await logger.group('Migrations settings', async () => {
         const resolved = await resolveMigrationSettings({
           knexfile: asked.knexfile,
           knexEnvironment: asked.knexEnvironment,
           migrationsDir: asked.migrationsDir,
           migrationsTable: asked.migrationsTable,
           schema: asked.schema,
-          cwd: process.cwd(),
+          cwd: asked.workingDirectory,
         });
-        logger.info(
-          `directories: ${resolved.directories.join(', ')}; table: ${resolved.schemaName}.${resolved.tableName}${asked.knexfile ? ` (knexfile ${asked.knexfile}, environment ${asked.knexEnvironment})` : ''}`,
-        );
+        for (const line of describeSettings(resolved)) logger.info(`${line.setting}: ${line.value} (${line.from})`);
         return resolved;
       });
       // The parser starts while the database work runs, instead of after it.
@@ -63,12 +65,14 @@ export const action = defineAction({
         classify: classifyStatements,
         classifyEach,
         logger,
+        clock: runtime.clock,
+        onCleanup: runtime.onCleanup,
       });
       if (result.mode === 'status' || result.mode === 'unlock') logStatus(logger, result);
-      report(runtime, result, options, { ok: true });
+      report(runtime, result, options, { ok: true }, settings);
     } catch (error) {
       if (error instanceof RollbackFailure) result = error.result;
-      report(runtime, result, options, { ok: false, message: errorMessage(error) });
+      report(runtime, result, options, { ok: false, message: errorMessage(error) }, settings);
       throw error;
     }
   },
@@ -104,6 +108,7 @@ function report(
   result: RollbackResult | undefined,
   inputs: RollbackInputs | undefined,
   outcome: { ok: boolean; message?: string },
+  settings: MigrationSettings | undefined,
 ): void {
   const snapshot = result?.after ?? result?.before;
   setOutput('applied', JSON.stringify(snapshot?.applied.map((row) => row.name) ?? []));
@@ -129,7 +134,7 @@ function report(
   // Warnings as annotations, so they show on the run page without opening the log.
   for (const warning of result?.warnings ?? []) logger.warning(warning);
   // renderSummary (src/migrations/report.ts) builds Markdown and escapes the table cells it fills.
-  summary.markdown(renderSummary(result, asked(inputs), outcome));
+  summary.markdown(renderSummary(result, asked(inputs), outcome, settings));
 }
 
 function asked(inputs: RollbackInputs | undefined): string {
@@ -142,7 +147,7 @@ function asked(inputs: RollbackInputs | undefined): string {
     inputs.expectedPlan && `expected-plan ${inputs.expectedPlan.slice(0, 12)}…`,
   ].filter(Boolean);
   const what = inputs.mode === 'status' || inputs.mode === 'unlock' ? '' : ` — ${describeRequest(inputs.request)}`;
-  return `database \`${describeDatabaseUrl(inputs.databaseUrl)}\`; mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
+  return `database \`${describeDatabaseUrl(inputs.databaseUrl)}\`; mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, lock-wait-budget ${formatDuration(inputs.lockWaitBudgetMs)}, session-idle-timeout ${formatDuration(inputs.sessionIdleTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
 }
 
 /**

@@ -35,7 +35,7 @@ export const action = defineAction({
     const report = await logger.group('Smoke checks', () =>
       runSmoke({
         ...given,
-        commandCwd: process.env.GITHUB_WORKSPACE,
+        commandCwd: given.workingDirectory,
         // The step's own inputs (the database URL, the headers) are not the command's business.
         commandEnv: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('INPUT_'))),
         database: database

@@ -1,0 +1,217 @@
+import path from 'node:path';
+import knexFactory from 'knex';
+import pg from 'pg';
+import { renderSummary } from '../../src/migrations/report.js';
+import { createDatabase, type TestDatabase } from '../helpers/database.js';
+import { repoRoot } from '../helpers/run-bundle.js';
+import { applyBatches, failureOf, migrationRows, recordingLogger, rollbackOptions, runRollback } from './helpers.js';
+
+export const locksProject = path.join(repoRoot, 'test/fixtures/rollback-locks');
+const locksDir = path.join(locksProject, 'migrations');
+const settings = {
+  directories: [locksDir],
+  tableName: 'knex_migrations',
+  schemaName: 'public',
+  sortDirsSeparately: false,
+  disableTransactions: false,
+};
+
+// Lock waits on real PostgreSQL: an application's transaction, or a running knex migrate, holds
+// what the rollback needs. Each attempt waits briefly and is rolled back; the run retries until
+// lock-wait-budget is spent, naming who blocked it.
+describe('rollback lock waits', () => {
+  let db: TestDatabase;
+  let holder: pg.Client;
+  beforeEach(async () => {
+    db = await createDatabase('rollback_locks');
+    const knex = db.knex();
+    await applyBatches(knex, [['001_create_orders.js'], ['002_add_orders_note.js']], locksDir);
+    await knex.destroy();
+    holder = new pg.Client({ connectionString: db.url, application_name: 'nightly-report' });
+    await holder.connect();
+  });
+  afterEach(async () => {
+    await holder.end().catch(() => undefined);
+    await db.drop();
+  });
+
+  const noteColumn = async (): Promise<boolean> =>
+    (await db.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note'"))
+      .length === 1;
+
+  /** A report-style transaction holding a read lock on orders, as an application's would. */
+  async function holdReadLock(): Promise<number> {
+    await holder.query('BEGIN');
+    await holder.query('SELECT count(*) AS report_total FROM orders');
+    return (await holder.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+  }
+
+  it('retries while a blocker holds the table, succeeds once it ends, and names it in the log and the summary', async () => {
+    const blockerPid = await holdReadLock();
+    const logger = recordingLogger();
+    const release = new Promise<void>((resolve) => setTimeout(resolve, 1500)).then(() => holder.query('COMMIT'));
+    const result = await runRollback(
+      rollbackOptions(db.url, {
+        settings,
+        mode: 'rollback',
+        allowDestructive: true,
+        lockTimeoutMs: 200,
+        lockWaitBudgetMs: 30_000,
+        logger,
+      }),
+    );
+    await release;
+    expect(result.committed).toBe(true);
+    expect(result.rolledBack).toEqual(['002_add_orders_note.js']);
+    expect(await noteColumn()).toBe(false);
+    const timedOut = result.attempts.filter((attempt) => attempt.outcome === 'lock timeout');
+    expect(timedOut.length).toBeGreaterThanOrEqual(2);
+    expect(result.attempts.at(-1)).toMatchObject({ outcome: 'done', attempt: timedOut.length + 1 });
+    // Attempts start at a quarter of lock-timeout and grow with the budget spent, never past lock-timeout.
+    const waits = result.attempts.map((attempt) => attempt.lockTimeoutMs);
+    expect(waits[0]).toBe(50);
+    expect(waits).toEqual([...waits].sort((a, b) => a - b));
+    expect(Math.max(...waits)).toBeLessThanOrEqual(200);
+    const log = logger.lines.join('\n');
+    expect(log).toMatch(
+      new RegExp(
+        `Attempt 1 \\(lock_timeout 50ms\\): waited in vain for a lock at "ALTER TABLE orders DROP COLUMN note", rolled back; blocked by pid ${blockerPid}, application_name "nightly-report", user \\w+, state idle in transaction, transaction open [\\d.]+m?s, query "SELECT pg_backend_pid\\(\\) AS pid"; next attempt in \\d+ms`,
+      ),
+    );
+    expect(log).toMatch(/The rollback: done at attempt \d+/);
+    expect(log).toMatch(
+      /Session settings: .*idle_in_transaction_session_timeout 60000ms.*client_connection_check_interval 2s/,
+    );
+    const summary = renderSummary(result, 'mode rollback', { ok: true });
+    expect(summary).toContain(
+      `### Lock waits: ${result.attempts.length} attempt(s), ${timedOut.length} timed out and rolled back`,
+    );
+    expect(summary).toContain(`pid ${blockerPid}`);
+  });
+
+  it('fails when the blocker outlasts lock-wait-budget: nothing changed, the blocker named, what to do said', async () => {
+    const blockerPid = await holdReadLock();
+    await holder.query("SELECT 'the monthly revenue report' AS report");
+    const started = Date.now();
+    const error = await failureOf(
+      runRollback(
+        rollbackOptions(db.url, {
+          settings,
+          mode: 'rollback',
+          allowDestructive: true,
+          lockTimeoutMs: 200,
+          lockWaitBudgetMs: 2000,
+        }),
+      ),
+    );
+    expect(Date.now() - started).toBeLessThan(3500);
+    expect(error.message).toMatch(
+      new RegExp(
+        `The rollback: the locks it needs were not free within lock-wait-budget \\(2s\\): \\d+ attempt\\(s\\).*Blocked by: pid ${blockerPid}, application_name "nightly-report".*query "SELECT 'the monthly revenue report' AS report".*Nothing was changed.*wait for that session to finish and run again, or end it if that is safe \\(SELECT pg_terminate_backend\\(pid\\) for pid ${blockerPid}\\)`,
+        's',
+      ),
+    );
+    expect(error.result?.attempts.length).toBeGreaterThanOrEqual(4);
+    expect(error.result?.attempts.every((attempt) => attempt.outcome === 'lock timeout')).toBe(true);
+    expect(error.result?.committed).toBe(false);
+    expect(await noteColumn()).toBe(true);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(2);
+  });
+
+  it('leaves the query out with show-blocker-queries: false', async () => {
+    const blockerPid = await holdReadLock();
+    await holder.query("SELECT 'card 4111 1111 1111 1111' AS secret_query");
+    const error = await failureOf(
+      runRollback(
+        rollbackOptions(db.url, {
+          settings,
+          mode: 'rollback',
+          allowDestructive: true,
+          lockTimeoutMs: 200,
+          lockWaitBudgetMs: 600,
+          showBlockerQueries: false,
+        }),
+      ),
+    );
+    expect(error.message).toContain(`pid ${blockerPid}, application_name "nightly-report"`);
+    expect(error.message).not.toContain('4111');
+    expect(JSON.stringify(error.result)).not.toContain('4111');
+  });
+
+  it('retries a dry run the same way', async () => {
+    await holdReadLock();
+    const error = await failureOf(
+      runRollback(
+        rollbackOptions(db.url, {
+          settings,
+          mode: 'plan',
+          dryRun: true,
+          lockTimeoutMs: 100,
+          lockWaitBudgetMs: 500,
+        }),
+      ),
+    );
+    expect(error.message).toMatch(/^The dry run: the locks it needs were not free within lock-wait-budget \(500ms\)/);
+    expect(error.result?.attempts.length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('waits for a running knex migrate within the budget, then fails naming it', async () => {
+    // A real Knex Migrator applying a slow migration: it holds Knex's lock row for its whole transaction.
+    const migrating = knexFactory({
+      client: 'pg',
+      connection: { connectionString: db.url, application_name: 'knex-migrate-deploy' },
+      pool: { min: 0, max: 2 },
+    });
+    const slow = {
+      getMigrations: () => Promise.resolve(['001_create_orders.js', '002_add_orders_note.js', '003_slow_up.js']),
+      getMigrationName: (name: string) => name,
+      getMigration: (name: string) =>
+        Promise.resolve(
+          name === '003_slow_up.js'
+            ? { up: (knex: knexFactory.Knex) => knex.raw('SELECT pg_sleep(6)'), down: () => Promise.resolve() }
+            : { up: () => Promise.resolve(), down: () => Promise.resolve() },
+        ),
+    };
+    const running = migrating.migrate.latest({ migrationSource: slow });
+    try {
+      let migratePid: number | undefined;
+      for (let poll = 0; poll < 100 && !migratePid; poll++) {
+        migratePid = (
+          await db.query<{ pid: number }>(
+            "SELECT pid FROM pg_stat_activity WHERE application_name = 'knex-migrate-deploy' AND query LIKE '%pg_sleep%'",
+          )
+        )[0]?.pid;
+        if (!migratePid) await new Promise((resolve) => setTimeout(resolve, 50));
+      }
+      expect(migratePid).toBeDefined();
+      const error = await failureOf(
+        runRollback(
+          rollbackOptions(db.url, {
+            settings,
+            mode: 'rollback',
+            allowDestructive: true,
+            lockTimeoutMs: 200,
+            lockWaitBudgetMs: 2000,
+          }),
+        ),
+      );
+      expect(error.message).toMatch(
+        new RegExp(
+          `not free within lock-wait-budget \\(2s\\).*Blocked by: pid ${migratePid}, application_name "knex-migrate-deploy"`,
+          's',
+        ),
+      );
+      expect(error.result?.attempts[0].waitedAt).toBe("Knex's lock row in public.knex_migrations_lock");
+      expect(error.result?.attempts.length).toBeGreaterThanOrEqual(3);
+      expect(await noteColumn()).toBe(true);
+    } finally {
+      await running;
+      await migrating.destroy();
+    }
+    expect((await migrationRows((sql) => db.query(sql))).map((row) => row.name)).toEqual([
+      '001_create_orders.js',
+      '002_add_orders_note.js',
+      '003_slow_up.js',
+    ]);
+  });
+});

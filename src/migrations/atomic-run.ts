@@ -3,7 +3,7 @@ import { formatDuration } from '../common/duration.js';
 import { completedBatches } from './plan.js';
 import { progressTracker, migratorConfig, runDowns } from './downs.js';
 import { describeFailure } from './failure.js';
-import type { RunContext } from './locked-run.js';
+import type { RunContext } from './run-context.js';
 import type { PlanOutcome } from './planning.js';
 import { GuardRefusal } from './guard.js';
 import { asLockWait, isRetryableLockWait } from './lock-retry.js';

@@ -1,38 +1,18 @@
 import type { Knex } from 'knex';
-import type pg from 'pg';
 import { runAtomic } from './atomic-run.js';
 import { isSessionLost } from './failure.js';
-import type { StatementGuard } from './guard.js';
-import { asBlocker } from './blockers.js';
-import { describeHolder, holderChecks, isLockTimeout } from './lock.js';
-import { isRetryableLockWait, LockWaitTimeout, type AttemptInfo, type LockAttempts } from './lock-retry.js';
-import type { MigrationsTable } from './migrations-table.js';
+import { describeHolder } from './lock.js';
+import { isRetryableLockWait, type AttemptInfo } from './lock-retry.js';
 import { describeRequest } from './plan.js';
 import { makePlan, type PlanOutcome } from './planning.js';
 import { escapeControl } from './review.js';
+import { lockKnexRow, type RunContext } from './run-context.js';
 import { runSegments } from './segmented-run.js';
 import { combine, RollbackFailure, rethrowWithin, type RollbackOptions, type RunFragment } from './run-types.js';
-import type { MigrationFile } from './source.js';
 import type { StatusSnapshot } from './status.js';
 
-/** What a run that may change something works with. */
-export interface RunContext {
-  knex: Knex;
-  /** The run's dedicated session (Knex runs the rollback's transaction on it). */
-  session: pg.Client;
-  /** The migrations table on the run's dedicated session, which holds the advisory lock. */
-  table: MigrationsTable;
-  options: RollbackOptions;
-  files: MigrationFile[];
-  /** Checks every statement the run's sessions send. */
-  guard: StatementGuard;
-  /** Reads the status on a fresh session (the dedicated one may have been terminated). */
-  freshStatus(): Promise<StatusSnapshot>;
-  /** The run's attempts: one budget and one count over all its transactions. */
-  attempts: LockAttempts;
-  /** Migrations whose down() committed so far, for a cancelled run's last words. */
-  committed: string[];
-}
+export type { RunContext } from './run-context.js';
+export { lockKnexRow } from './run-context.js';
 
 /**
  * The run that may change something (rollback, down, plan with dry-run). Order matters:
@@ -157,32 +137,6 @@ async function afterPlan(context: RunContext, read: ReadPlan): Promise<AttemptRe
     rethrowWithin(error, context0);
   }
   return { segmentsOf: { planned, before, context0 } };
-}
-
-/** Locks Knex's lock row for this transaction and refuses when Knex's flag is set. */
-export async function lockKnexRow(trx: Knex.Transaction, context: RunContext): Promise<void> {
-  const { table } = context;
-  let row;
-  try {
-    row = await table.readLockRow({ forUpdate: true });
-  } catch (error) {
-    if (!isLockTimeout(error)) throw error;
-    await trx.rollback().catch(() => undefined);
-    // A knex migrate holds the row while it runs: worth another attempt, within lock-wait-budget.
-    const holders = await table.holders().catch(() => []);
-    throw new LockWaitTimeout(`Knex's lock row in ${table.lockTable}`, holders.map(asBlocker), error);
-  }
-  if (!row.isLocked) return;
-  await trx.rollback().catch(() => undefined);
-  const holders = await table.holders();
-  if (holders.length > 0) {
-    // A migration is running and holds the flag: it will clear it when done, so this is a wait too.
-    throw new LockWaitTimeout(`Knex's migration lock (${table.lockTable}.is_locked = 1)`, holders.map(asBlocker));
-  }
-  throw new RollbackFailure(
-    `Knex's migration lock (${table.lockTable}.is_locked = 1) is set, but no session holds it: a crashed or killed run left it behind (Knex records no owner). Nothing was changed. Check that no migration is running, then run mode: unlock with force-unlock: true.`,
-    { lockChecks: [`${table.lockTable}: is_locked = 1`, ...holderChecks(holders)] },
-  );
 }
 
 function logPlan(options: RollbackOptions, fragment: PlanOutcome['fragment']): void {

@@ -1,6 +1,6 @@
 import type { Knex } from 'knex';
 import { progressTracker, migratorConfig, runDowns } from './downs.js';
-import { lockKnexRow, type RunContext } from './locked-run.js';
+import { lockKnexRow, type RunContext } from './run-context.js';
 import { completedBatches, type AppliedMigration, type PlannedMigration, type Segment } from './plan.js';
 import type { PlanOutcome } from './planning.js';
 import type { StatementRecord } from './failure.js';

@@ -2,10 +2,11 @@
 //
 // Production is played by an embedded PostgreSQL on a free port holding the ticket-service
 // fixture migrated to 007 in two batches (006 and 007 are the bad deploy), the local RDS
-// and Kubernetes API servers from the tests, a Slack webhook, and a small ticket service
-// whose /health/ready reads the schema. Each step runs a dist bundle the way the GitHub
-// runner does (Node 24, INPUT_* variables with the action.yml defaults, GITHUB_OUTPUT and
-// GITHUB_STEP_SUMMARY files) and prints what the job summary would show.
+// and Kubernetes API servers from the tests, a Slack webhook, a small ticket service
+// whose /health/ready reads the schema, and Prometheus and CloudWatch APIs serving its
+// figures. Each step runs a dist bundle the way the GitHub runner does (Node 24, INPUT_*
+// variables with the action.yml defaults, GITHUB_OUTPUT and GITHUB_STEP_SUMMARY files) and
+// prints what the job summary would show.
 import type { ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import knexFactory, { type Knex } from 'knex';
@@ -18,6 +19,8 @@ import { startKubeApiServer } from '../test/fakes/kube-api-server.js';
 import { startSlackWebhook } from '../test/fakes/slack-webhook.js';
 import { startTicketService } from '../test/fakes/ticket-service-app.js';
 import { startGitHubApi } from '../test/fakes/github-api.js';
+import { startFakePrometheus } from '../test/fakes/prometheus-server.js';
+import { startFakeCloudWatch } from '../test/fakes/cloudwatch-server.js';
 
 const migrationsDir = path.join(repoRoot, 'test/fixtures/ticket-service/migrations');
 const INSTANCE = 'tickettoken-production';
@@ -32,6 +35,27 @@ const PREVIOUS_RELEASE_TABLES = [
   'pending_transactions',
   'idempotency_keys',
 ];
+const PROMETHEUS_TOKEN = 'demo-prometheus-token';
+// The monitor step's checks, as the README's ticket-service example, over the demo's short window.
+const ERROR_RATE =
+  'sum(rate(http_requests_total{job="ticket-service",status=~"5.."}[10s])) / sum(rate(http_requests_total{job="ticket-service"}[10s]))';
+const P99_LATENCY =
+  'histogram_quantile(0.99, sum by (le) (rate(http_request_duration_seconds_bucket{job="ticket-service"}[10s])))';
+const MONITOR_CHECKS = `- name: 5xx rate
+  query: '${ERROR_RATE}'
+  max: 0.01
+- name: p99 latency (s)
+  query: '${P99_LATENCY}'
+  max: 0.5
+- name: RDS connections
+  cloudwatch:
+    namespace: AWS/RDS
+    metric: DatabaseConnections
+    dimensions: { DBInstanceIdentifier: ${INSTANCE} }
+    stat: Maximum
+    period: 1s
+  max: 80
+`;
 const BAD_DEPLOY_TABLES = [
   'ticket_state_transitions',
   'failed_login_attempts',
@@ -120,6 +144,25 @@ function indent(text: string): string {
     .join('\n');
 }
 
+/** Users keep using the service while the monitor watches: a request every 50ms to its health endpoint. */
+async function watchUnderTraffic<T>(url: string, body: () => Promise<T>): Promise<T> {
+  let active = true;
+  const traffic = (async () => {
+    while (active) {
+      await fetch(`${url}/health/ready`)
+        .then((response) => response.text())
+        .catch(() => undefined);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+  })();
+  try {
+    return await body();
+  } finally {
+    active = false;
+    await traffic;
+  }
+}
+
 async function appliedMigrations(knex: Knex): Promise<Array<{ name: string; batch: number }>> {
   return knex('knex_migrations').select('name', 'batch').orderBy('id');
 }
@@ -129,8 +172,7 @@ async function main(): Promise<void> {
   console.log('db-rollback-actions demo: the migration-rollback runbook, end to end, on this machine.\n');
 
   console.log('Setting up "production": an embedded PostgreSQL on a free port, the ticket service at 007...');
-  const postgres = await startEmbeddedPostgres();
-  cleanups.push(() => postgres.stop());
+  const postgres = await startEmbeddedPostgres({ register: (stop) => cleanups.push(stop) });
   const databaseUrl = postgres.adminUrl;
   const knex = knexFactory({ client: 'pg', connection: databaseUrl, pool: { min: 0, max: 2 } });
   cleanups.push(() => knex.destroy());
@@ -169,10 +211,27 @@ async function main(): Promise<void> {
   github.approvals.set(RUN_ID, [
     { user: 'second-engineer', state: 'approved', environments: [GATE], comment: 'Plan matches the incident; go.' },
   ]);
+  // Prometheus and CloudWatch serve the ticket service's own figures: its requests and latency,
+  // and the sessions open on its database.
+  const prometheus = await startFakePrometheus({
+    token: PROMETHEUS_TOKEN,
+    script: {
+      [ERROR_RATE]: async () => (await service.figures(10_000)).errorRate,
+      [P99_LATENCY]: async () => (await service.figures(10_000)).p99Seconds,
+    },
+  });
+  cleanups.push(() => prometheus.close());
+  const cloudwatch = await startFakeCloudWatch();
+  cleanups.push(() => cloudwatch.close());
+  cloudwatch.put(
+    { namespace: 'AWS/RDS', metric: 'DatabaseConnections', dimensions: { DBInstanceIdentifier: INSTANCE } },
+    async ({ end }) => [{ at: end - 500, value: (await service.figures(10_000)).databaseConnections }],
+  );
   console.log(indent(`PostgreSQL 127.0.0.1:${postgres.port}, RDS API ${rds.url}, Kubernetes API ${kube.url}`));
   console.log(
     indent(`Slack webhook ${slack.url}, GitHub API ${github.url}, ticket service ${service.url}/health/ready`),
   );
+  console.log(indent(`Prometheus API ${prometheus.url}, CloudWatch API ${cloudwatch.url}`));
   console.log('\nProduction before the rollback:');
   for (const row of before) console.log(indent(`batch ${row.batch}  ${row.name}`));
 
@@ -180,6 +239,7 @@ async function main(): Promise<void> {
     AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
     AWS_SECRET_ACCESS_KEY: 'local-demo-secret-key',
     AWS_ENDPOINT_URL_RDS: rds.url,
+    AWS_ENDPOINT_URL_CLOUDWATCH: cloudwatch.url,
     AWS_EC2_METADATA_DISABLED: 'true',
   };
   const migrationInputs = { 'database-url': databaseUrl, 'migrations-dir': migrationsDir };
@@ -269,6 +329,21 @@ async function main(): Promise<void> {
     (JSON.parse(status.outputs.applied) as string[]).includes(name),
   );
   if (reapplied.length) throw new Error(`Re-applied after the restart: ${reapplied.join(', ')}`);
+  const monitor = await watchUnderTraffic(service.url, () =>
+    step(
+      'Monitor: 5xx rate, p99 latency and RDS connections against their thresholds',
+      'monitor',
+      {
+        checks: MONITOR_CHECKS,
+        'prometheus-url': prometheus.url,
+        'prometheus-token': PROMETHEUS_TOKEN,
+        duration: '3s',
+        interval: '1s',
+        'aws-region': 'eu-west-1',
+      },
+      aws,
+    ),
+  );
   const outcome = {
     environment: 'production',
     method: 'rollback',
@@ -308,7 +383,9 @@ async function main(): Promise<void> {
         rollback: 'success',
         restart: 'success',
         smoke: 'success',
+        monitor: 'success',
       }),
+      details: JSON.stringify({ monitor: JSON.parse(monitor.outputs.results) as unknown }),
     },
     githubEnv,
   );

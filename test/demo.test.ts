@@ -1,5 +1,8 @@
 import { spawn } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { node24, repoRoot } from './helpers/run-bundle.js';
 
 // `npm run demo` is the README's first command: it must pass, and leave nothing running,
@@ -9,12 +12,17 @@ interface DemoRun {
   output: string;
 }
 
-function runDemo(options: { interruptWhen?: RegExp } = {}): Promise<DemoRun> {
+/**
+ * `group: true` interrupts as Ctrl-C in a terminal does: SIGINT to the whole process group, so
+ * PostgreSQL and the bundles get it too, not only the demo.
+ */
+function runDemo(options: { interruptWhen?: RegExp; group?: boolean } = {}): Promise<DemoRun> {
   return new Promise((resolve) => {
     const child = spawn(node24, ['--import', './scripts/register-ts.mjs', 'scripts/demo.ts'], {
       cwd: repoRoot,
       env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached: options.group === true,
     });
     let output = '';
     let interrupted = false;
@@ -22,13 +30,22 @@ function runDemo(options: { interruptWhen?: RegExp } = {}): Promise<DemoRun> {
       output += chunk.toString();
       if (options.interruptWhen && !interrupted && options.interruptWhen.test(output)) {
         interrupted = true;
-        child.kill('SIGINT');
+        if (options.group) process.kill(-child.pid!, 'SIGINT');
+        else child.kill('SIGINT');
       }
     };
     child.stdout.on('data', collect);
     child.stderr.on('data', collect);
     child.on('close', (code) => resolve({ code, output }));
   });
+}
+
+/** The demo's PostgreSQL folders (the tests' own server has one too: only new ones count). */
+function postgresFolders(): string[] {
+  return fs
+    .readdirSync(os.tmpdir())
+    .filter((name) => name.startsWith('db-rollback-pg-'))
+    .map((name) => path.join(os.tmpdir(), name));
 }
 
 function portOf(output: string): number {
@@ -64,19 +81,40 @@ describe('npm run demo', () => {
       'snapshot',
       'restart',
       'smoke',
+      'monitor',
       'record',
     ]) {
       expect(run.output).toContain(`(actions/${action})`);
     }
     expect(run.output).toContain('Approved by | second-engineer');
+    // The monitor step read the ticket service's own figures through Prometheus and CloudWatch.
+    expect(run.output).toMatch(/✅ Every check held its threshold: \d+ sample\(s\) each/);
+    expect(run.output).toMatch(/RDS connections \| cloudwatch: AWS\/RDS DatabaseConnections .*\| ✅ passed/);
+    expect(run.output).toContain('xychart-beta');
     expect(await accepts(portOf(run.output))).toBe(false);
   });
 
   it('stops every server and PostgreSQL when interrupted with Ctrl-C', async () => {
+    const before = postgresFolders();
     const run = await runDemo({ interruptWhen: /▶ Verify backup/ });
     expect(run.output).toContain('SIGINT: stopping');
     expect(run.code).toBe(130);
     expect(run.output).not.toContain('Demo finished');
     expect(await accepts(portOf(run.output))).toBe(false);
+    expect(postgresFolders().filter((folder) => !before.includes(folder))).toEqual([]);
   });
+
+  it.each([
+    ['in the middle of the pipeline', /▶ Verify backup/],
+    ['while PostgreSQL starts', /Setting up "production"/],
+  ])(
+    'leaves no /tmp/db-rollback-pg-* folder after a terminal Ctrl-C (the whole process group) %s',
+    async (_when, interruptWhen) => {
+      const before = postgresFolders();
+      const run = await runDemo({ interruptWhen, group: true });
+      expect(run.output).toContain('SIGINT: stopping');
+      expect(run.code).toBe(130);
+      expect(postgresFolders().filter((folder) => !before.includes(folder))).toEqual([]);
+    },
+  );
 });

@@ -62334,7 +62334,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(9528);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(604);
 
 await _main_js__WEBPACK_IMPORTED_MODULE_0__/* .action */ .X.start();
 
@@ -62343,7 +62343,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 9528:
+/***/ 604:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -67639,13 +67639,50 @@ function approverNames(approvals, state = 'approved') {
 }
 
 ;// CONCATENATED MODULE: ./src/common/html.ts
+// The one place that makes text safe to show where GitHub, Slack or Mermaid render it: job
+// summaries, Slack's mrkdwn, Markdown records and charts. Whatever a person typed (a reason, a check
+// name) or a server answered passes through here before it is shown.
+/** GitHub drops a job summary over 1 MiB: the runtime cuts there, and builders of long summaries plan below it. */
+const SUMMARY_LIMIT_BYTES = 1024 * 1024;
 /**
- * The one escaping helper for text shown as HTML (job summaries, Slack's mrkdwn, Markdown records):
- * `@actions/core`'s summary helpers, Slack and GitHub's Markdown all render `<`, `>` and `&` as
- * markup, so whatever a person typed (a reason, a name) or a server answered must pass through here.
+ * `<`, `>` and `&` as entities: `@actions/core`'s summary helpers, Slack and GitHub's Markdown all
+ * render them as markup. Slack decodes only these three, so this is also Slack's escape.
  */
 function escapeHtml(text) {
     return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+/**
+ * escapeHtml, and backticks too, for text inside GitHub Markdown (a job summary): three backticks in
+ * a name would open a code fence that swallows the rest of the summary. Not for Slack, which shows
+ * `&#96;` as typed.
+ */
+function escapeMarkdown(text) {
+    return escapeHtml(text).replace(/`/g, '&#96;');
+}
+/**
+ * Text for a Mermaid label (a chart title): Mermaid has no escape for a quote inside one, so keep
+ * letters, digits and plain punctuation only, at most `most` characters.
+ */
+function mermaidLabel(text, most = 80) {
+    const clipped = text.length <= most ? text : `${text.slice(0, most - 1)}…`;
+    return clipped
+        .replace(/[^\p{L}\p{N} _.,:()/%+*=@!?'-]/gu, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+}
+/** An HTML table of cells that are already markup (escape what they interpolate first). */
+function htmlTable(rows) {
+    const body = rows
+        .map((row) => {
+        const cells = row.map((cell) => {
+            const { data, header } = typeof cell === 'object' ? cell : { data: cell, header: false };
+            const tag = header ? 'th' : 'td';
+            return `<${tag}>${String(data)}</${tag}>`;
+        });
+        return `<tr>${cells.join('')}</tr>`;
+    })
+        .join('');
+    return `<table>${body}</table>`;
 }
 
 ;// CONCATENATED MODULE: ./src/report/markdown.ts
@@ -67752,6 +67789,8 @@ function recordMarkdown(record) {
             lines.push(`No longer applied: ${removed.length ? removed.map((name) => `\`${name}\``).join(', ') : '_(none)_'}`, '');
     }
     lines.push('## SQL', '');
+    if (record.sqlFiles.length)
+        lines.push(`The complete SQL is kept beside this record: ${record.sqlFiles.map((name) => `\`${escapeHtml(name)}\``).join(', ')}.`, '');
     lines.push(record.sql ? fence(record.sql, 'sql') : '_No SQL was passed._', '');
     const extra = Object.keys(record.details);
     if (extra.length)
@@ -67826,6 +67865,7 @@ function buildRecord(fields, run, finishedAt = new Date()) {
         plan: toPlan(fields.plan),
         planFingerprint: orNull(fields.planFingerprint),
         sql: orNull(fields.sql),
+        sqlFiles: fields.sqlFiles ?? [],
         snapshotIdentifier: orNull(fields.snapshotIdentifier),
         migrationsBefore: toNameList(fields.appliedBefore),
         migrationsAfter: toNameList(fields.appliedAfter),
@@ -67884,6 +67924,194 @@ async function uploadToS3(location, files, options = {}) {
     }
     finally {
         client.destroy();
+    }
+}
+
+;// CONCATENATED MODULE: ./src/postgres/url.ts
+
+const SSL_MODES = [
+    'disable',
+    'no-verify',
+    'require',
+    'verify-ca',
+    'verify-full',
+];
+/** The URL parameters understood; any other is refused rather than silently ignored. */
+const URL_PARAMETERS = [
+    'sslmode',
+    'ssl',
+    'sslrootcert',
+    'options',
+    'application_name',
+    'connect_timeout',
+];
+const HOW_TO_ENCODE = 'Percent-encode the user name and the password: @ as %40, / as %2F, % as %25, # as %23, ? as %3F, : as %3A ' +
+    "(encodeURIComponent in JavaScript, urllib.parse.quote(value, safe='') in Python), " +
+    'as in postgres://app:p%40ss%2Fw%25rd%23x@db.example.com:5432/app?sslmode=verify-full.';
+/**
+ * Parses a postgres:// URL, refusing any it cannot read one way only. Errors never quote the
+ * URL: its user-info holds the password, and a URL split at the wrong `@` would show it.
+ */
+function parseDatabaseUrl(text, input = 'database-url') {
+    const problem = ambiguity(text);
+    if (problem) {
+        throw new errors_ConfigurationError(`Input "${input}" cannot be read unambiguously: ${problem}. ${HOW_TO_ENCODE}`);
+    }
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        throw new errors_ConfigurationError(`Input "${input}" is not a URL of the form postgres://user:password@host:5432/database. ${HOW_TO_ENCODE}`);
+    }
+    if (!url.hostname) {
+        throw new errors_ConfigurationError(`Input "${input}" names no host: write postgres://user:password@host:5432/database.`);
+    }
+    if (!url.username) {
+        throw new errors_ConfigurationError(`Input "${input}" names no user: write postgres://user:password@host:5432/database.`);
+    }
+    const user = decodeURIComponent(url.username);
+    return {
+        host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: url.port ? Number(url.port) : 5432,
+        user,
+        password: url.password ? decodeURIComponent(url.password) : undefined,
+        database: decodeURIComponent(url.pathname.replace(/^\//, '')) || user,
+        ...parameters(url.searchParams, input),
+    };
+}
+/** Why a URL could be read two ways; undefined when it cannot. Quotes nothing of it. */
+function ambiguity(text) {
+    if (!/^postgres(ql)?:\/\//i.test(text))
+        return 'it must start with postgres:// or postgresql://';
+    const rest = text.slice(text.indexOf('://') + 3);
+    const beforeQuery = rest.split('?')[0];
+    const ats = beforeQuery.split('@').length - 1;
+    if (ats === 0 && rest.includes('@'))
+        return 'it has an "@" only after the "?", so the user-info would run into the parameters (a "?" in the password)';
+    if (ats > 1)
+        return `it has ${ats} "@" before the host, where only one may separate the user-info from the host`;
+    if (text.includes('#'))
+        return 'it has a "#", which ends a URL: whatever follows it would be dropped';
+    if (/%(?![0-9A-Fa-f]{2})/.test(text))
+        return 'it has a "%" that is not followed by two hexadecimal digits';
+    const authorityEnd = beforeQuery.indexOf('/');
+    if (ats === 1 && authorityEnd >= 0 && authorityEnd < beforeQuery.indexOf('@')) {
+        return 'it has a "/" before the "@" that separates the user-info from the host';
+    }
+    return undefined;
+}
+function parameters(search, input) {
+    const result = {};
+    const seen = new Set();
+    for (const [name, value] of search) {
+        if (seen.has(name))
+            throw new errors_ConfigurationError(`Input "${input}" gives the URL parameter "${name}" twice.`);
+        seen.add(name);
+        switch (name) {
+            case 'sslmode':
+                result.sslMode = sslMode(value, input);
+                break;
+            case 'ssl':
+                result.sslMode = pgSsl(value, input);
+                break;
+            case 'sslrootcert':
+                result.sslRootCert = value;
+                break;
+            case 'options':
+                result.options = value;
+                break;
+            case 'application_name':
+                result.applicationName = value;
+                break;
+            case 'connect_timeout':
+                if (!/^\d+$/.test(value))
+                    throw new errors_ConfigurationError(`Input "${input}" has connect_timeout=${JSON.stringify(value)}: it must be a whole number of seconds.`);
+                result.connectTimeoutSeconds = Number(value);
+                break;
+            default:
+                throw new errors_ConfigurationError(`Input "${input}" has the URL parameter "${name}", which these actions do not use. Valid values are: [${URL_PARAMETERS.join(', ')}].`);
+        }
+    }
+    if (seen.has('ssl') && seen.has('sslmode'))
+        throw new errors_ConfigurationError(`Input "${input}" gives both ssl and sslmode: give sslmode only.`);
+    return result;
+}
+function sslMode(value, input) {
+    if (SSL_MODES.includes(value))
+        return value;
+    if (value === 'prefer' || value === 'allow') {
+        // libpq's prefer and allow fall back to plain text when TLS fails: whoever sits in the
+        // middle decides. A rollback of production does not run on whichever the network picked.
+        throw new errors_ConfigurationError(`Input "${input}" has sslmode=${value}, which falls back to an unencrypted connection when TLS fails; these actions never downgrade. ` +
+            `Use sslmode=verify-full (TLS, certificate and host name verified) or, for a local server without TLS, sslmode=disable.`);
+    }
+    throw new errors_ConfigurationError(`Input "${input}" has sslmode=${JSON.stringify(value)}. Valid values are: [${SSL_MODES.join(', ')}].`);
+}
+/** pg's own `ssl=true|false` parameter. */
+function pgSsl(value, input) {
+    if (value === 'true' || value === '1')
+        return 'verify-full';
+    if (value === 'false' || value === '0')
+        return 'disable';
+    if (value === 'no-verify')
+        return 'no-verify';
+    throw new errors_ConfigurationError(`Input "${input}" has ssl=${JSON.stringify(value)}. Valid values are: [true, false, no-verify]; prefer sslmode.`);
+}
+/**
+ * Names a database as `host:port/database`: no user, no password, no parameter. The one way
+ * every log line, summary and record names a target.
+ */
+function describeTarget(target) {
+    const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+    return `${host}:${target.port}/${target.database}`;
+}
+/** describeTarget for a URL not parsed yet; a URL that cannot be parsed is named without quoting it. */
+function describeDatabaseUrl(text) {
+    try {
+        return describeTarget(parseDatabaseUrl(text));
+    }
+    catch {
+        return '(the database URL, which could not be parsed)';
+    }
+}
+/**
+ * What must never reach a log for this URL: the URL, the password in every form a driver
+ * may print, and for a URL that cannot be parsed, every piece of what may be its user-info.
+ */
+function databaseUrlSecrets(text) {
+    const secrets = new Set();
+    if (!text)
+        return [];
+    secrets.add(text);
+    const authority = text.replace(/^[a-z]+:\/\//i, '').split('?')[0];
+    const at = authority.lastIndexOf('@');
+    const userInfo = at < 0 ? '' : authority.slice(0, at);
+    // Without a colon the user-info is a user name, which is no secret.
+    const colon = userInfo.indexOf(':');
+    if (colon >= 0) {
+        const password = userInfo.slice(colon + 1);
+        for (const secret of [userInfo, password, safeDecode(password), encodeURIComponent(safeDecode(password))])
+            secrets.add(secret);
+    }
+    try {
+        const parsed = parseDatabaseUrl(text);
+        if (parsed.password) {
+            secrets.add(parsed.password);
+            secrets.add(encodeURIComponent(parsed.password));
+        }
+    }
+    catch {
+        // Refused URLs are never used; the pieces above cover what the refusal could have echoed.
+    }
+    return [...secrets].filter((secret) => secret.length >= 3);
+}
+function safeDecode(value) {
+    try {
+        return decodeURIComponent(value);
+    }
+    catch {
+        return value;
     }
 }
 
@@ -70889,7 +71117,7 @@ function duration_parseDuration(text) {
     return Math.round(total);
 }
 /** 90_500 -> "1m 30.5s": for summaries and progress lines. */
-function formatDuration(ms) {
+function duration_formatDuration(ms) {
     if (ms < 1000)
         return `${Math.round(ms)}ms`;
     const seconds = ms / 1000;
@@ -71006,7 +71234,7 @@ async function poll(check, options) {
             const remaining = deadline - clock.now();
             if (remaining <= 0) {
                 const waitedMs = clock.now() - started;
-                throw new WaitTimeoutError(`Timed out after ${formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
+                throw new WaitTimeoutError(`Timed out after ${duration_formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
             }
             await clock.sleep(Math.min(options.intervalMs, remaining));
         }
@@ -71187,13 +71415,17 @@ function integer(name, options = {}) {
         return number;
     });
 }
-/** A duration (`5s`, `15m`, `1h`) in milliseconds. */
+/** A duration (`5s`, `15m`, `1h`) in milliseconds; with `max`, an error names the range allowed. */
 function duration(name, fallback, options = {}) {
     return spec(name, { default: fallback }, (value, input) => {
         const given = value ?? fallback;
         const ms = parseDuration(given);
-        if (ms === undefined || ms < (options.min ?? 0)) {
-            throw new ConfigurationError(`Input "${input}" is "${given}": it must be a duration such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
+        const min = options.min ?? 0;
+        if (ms === undefined || ms < min || (options.max !== undefined && ms > options.max)) {
+            const range = options.max === undefined
+                ? ''
+                : ` from ${min}ms to ${options.max}ms (${formatDuration(options.max)})${options.why ? `, ${options.why}` : ''}`;
+            throw new ConfigurationError(`Input "${input}" is "${given}": it must be a duration${range}, such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
         }
         return ms;
     });
@@ -71246,53 +71478,43 @@ var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
 
 
 
-/** GitHub drops a step summary over 1 MiB; ours stops short of that with a note. */
-const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+
 const CUT_NOTE = '\n\n<p><em>The summary was cut here: GitHub shows at most 1 MiB. The log has everything.</em></p>\n';
 /**
  * The job summary, built by the action and written once by the runtime, on every path. Everything
- * given as text is HTML-escaped here (core.summary.addTable and friends insert it raw), so a reason
- * such as `<h1>FAKE: approved</h1>` shows as typed. `html` and `markdown` take markup that the caller
- * built, and must escape what it interpolates with escapeHtml (src/common/html.ts).
+ * given as text is escaped here, HTML and backticks (core.summary.addTable and friends insert it
+ * raw), so a reason such as `<h1>FAKE: approved</h1>` or a name with ``` shows as typed. `html` and `markdown` take markup that the caller
+ * built, and must escape what it interpolates with escapeMarkdown (src/common/html.ts).
  */
 class summary_Summary {
     parts = [];
     heading(text, level = 2) {
-        this.parts.push(`<h${level}>${escapeHtml(text)}</h${level}>\n`);
+        this.parts.push(`<h${level}>${escapeMarkdown(text)}</h${level}>\n`);
         return this;
     }
     paragraph(text) {
-        this.parts.push(`<p>${escapeHtml(text)}</p>\n`);
+        this.parts.push(`<p>${escapeMarkdown(text)}</p>\n`);
         return this;
     }
     /** A table of text cells: a cell `{ data, header: true }` is a header cell. */
     table(rows) {
-        return this.addTable(rows, escapeHtml);
+        return this.addTable(rows, escapeMarkdown);
     }
     /** A table whose cells are markup the caller escaped (for <code>, <br>, <pre> inside cells). */
     htmlTable(rows) {
         return this.addTable(rows, (markup) => markup);
     }
     addTable(rows, escape) {
-        const body = rows
-            .map((row) => {
-            const cells = row.map((cell) => {
-                const { data, header } = typeof cell === 'object' ? cell : { data: cell, header: false };
-                const tag = header ? 'th' : 'td';
-                return `<${tag}>${escape(String(data))}</${tag}>`;
-            });
-            return `<tr>${cells.join('')}</tr>`;
-        })
-            .join('');
-        this.parts.push(`<table>${body}</table>\n`);
+        const escaped = rows.map((row) => row.map((cell) => typeof cell === 'object' ? { ...cell, data: escape(String(cell.data)) } : escape(String(cell))));
+        this.parts.push(`${htmlTable(escaped)}\n`);
         return this;
     }
     list(items) {
-        this.parts.push(`<ul>${items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>\n`);
+        this.parts.push(`<ul>${items.map((item) => `<li>${escapeMarkdown(item)}</li>`).join('')}</ul>\n`);
         return this;
     }
     code(text, language) {
-        this.parts.push(`<pre${language ? ` lang="${escapeHtml(language)}"` : ''}><code>${escapeHtml(text)}</code></pre>\n`);
+        this.parts.push(`<pre${language ? ` lang="${escapeHtml(language)}"` : ''}><code>${escapeMarkdown(text)}</code></pre>\n`);
         return this;
     }
     /** Markup built by the caller, escaped where it interpolates. */
@@ -71451,6 +71673,7 @@ const inputs = {
     plan: inputs_text('plan'),
     planFingerprint: inputs_text('plan-fingerprint'),
     sql: inputs_text('sql'),
+    sqlFile: lines('sql-file'),
     snapshotIdentifier: inputs_text('snapshot-identifier'),
     appliedBefore: inputs_text('applied-before'),
     appliedAfter: inputs_text('applied-after'),
@@ -71509,6 +71732,7 @@ function recordInputs(given, logger) {
         plan: json('plan', given.plan),
         planFingerprint: given.planFingerprint,
         sql: given.sql,
+        sqlFile: given.sqlFile,
         snapshotIdentifier: given.snapshotIdentifier,
         appliedBefore: json('applied-before', given.appliedBefore),
         appliedAfter: json('applied-after', given.appliedAfter),
@@ -71539,6 +71763,7 @@ function recordInputs(given, logger) {
 
 
 
+
 /**
  * Writes the rollback record (JSON and Markdown) to files and the job summary, and copies it
  * to S3 when asked. The files and the summary come first: a failing S3 copy fails the step
@@ -71550,6 +71775,11 @@ const action = defineAction({
     outputs: { 'json-path': '', 'markdown-path': '', directory: '', 's3-uris': '[]' },
     async run(given, { logger, secrets, setOutput, summary }) {
         const fields = recordInputs(given, logger);
+        // A URL given as the database: its secrets are scrubbed from every field, and only host:port/database is kept.
+        if (fields.database && /^postgres(ql)?:\/\//i.test(fields.database.trim())) {
+            secrets.add(...databaseUrlSecrets(fields.database));
+            fields.database = describeDatabaseUrl(fields.database);
+        }
         const github = {
             token: fields.githubToken ?? '',
             apiUrl: process.env.GITHUB_API_URL,
@@ -71572,10 +71802,12 @@ const action = defineAction({
             runAttempt: process.env.GITHUB_RUN_ATTEMPT,
         });
         // The SQL and the details came from our own jobs, but scrub anyway: a record is kept for months.
-        const json = secrets.scrub(`${JSON.stringify(record, null, 2)}\n`);
-        const markdown = secrets.scrub(recordMarkdown(record));
         external_node_fs_default().mkdirSync(fields.directory, { recursive: true });
         const base = recordBaseName(record);
+        const sqlFiles = copySqlFiles(fields.sqlFile, fields.directory, base, secrets.scrub, logger);
+        record.sqlFiles = sqlFiles.map((file) => file.name);
+        const json = secrets.scrub(`${JSON.stringify(record, null, 2)}\n`);
+        const markdown = secrets.scrub(recordMarkdown(record));
         const jsonPath = external_node_path_default().join(fields.directory, `${base}.json`);
         const markdownPath = external_node_path_default().join(fields.directory, `${base}.md`);
         external_node_fs_default().writeFileSync(jsonPath, json);
@@ -71594,6 +71826,11 @@ const action = defineAction({
                 return await uploadToS3(s3.location, [
                     { name: `${base}.json`, body: json, contentType: 'application/json' },
                     { name: `${base}.md`, body: markdown, contentType: 'text/markdown; charset=utf-8' },
+                    ...sqlFiles.map((file) => ({
+                        name: file.name,
+                        body: file.body,
+                        contentType: 'application/sql; charset=utf-8',
+                    })),
                 ], { region: s3.region });
             }
             catch (error) {
@@ -71607,6 +71844,27 @@ const action = defineAction({
             logger.info(`Copied to ${uri}`);
     },
 });
+/**
+ * The rollback's complete SQL (its sql-file outputs), copied beside the record and scrubbed, so
+ * that "N more in the record" in a capped summary is true. A missing file is a warning, not a lost record.
+ */
+function copySqlFiles(paths, directory, base, scrub, logger) {
+    const copied = [];
+    for (const [index, file] of paths.entries()) {
+        let body;
+        try {
+            body = scrub(external_node_fs_default().readFileSync(file, 'utf8'));
+        }
+        catch (error) {
+            logger.warning(`Input "sql-file": ${file} could not be read (${errorMessage(error)}); the record keeps the sql input only.`);
+            continue;
+        }
+        const name = `${base}${paths.length === 1 ? '' : `-${index + 1}`}.sql`;
+        external_node_fs_default().writeFileSync(external_node_path_default().join(directory, name), body);
+        copied.push({ name, body });
+    }
+    return copied;
+}
 
 
 /***/ }),

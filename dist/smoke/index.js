@@ -63240,7 +63240,7 @@ function extend(target) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2418);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8910);
 
 await _main_js__WEBPACK_IMPORTED_MODULE_0__/* .action */ .X.start();
 
@@ -63249,7 +63249,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 2418:
+/***/ 8910:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -63304,6 +63304,214 @@ __nccwpck_require__.d(core_namespaceObject, {
   warning: () => (warning)
 });
 
+;// CONCATENATED MODULE: ./src/common/errors.ts
+/**
+ * A mistake the user can fix (bad input, missing permission, a state the run refuses):
+ * reported as a plain error with the fix, no stack trace. Anything else is our bug.
+ */
+class errors_ConfigurationError extends Error {
+    constructor(message) {
+        super(message);
+        this.name = 'ConfigurationError';
+    }
+}
+function isConfigurationError(error) {
+    return error instanceof errors_ConfigurationError || (error instanceof Error && error.name === 'ConfigurationError');
+}
+function errorMessage(error) {
+    if (error instanceof Error)
+        return error.message;
+    return String(error);
+}
+
+;// CONCATENATED MODULE: ./src/postgres/url.ts
+
+const SSL_MODES = [
+    'disable',
+    'no-verify',
+    'require',
+    'verify-ca',
+    'verify-full',
+];
+/** The URL parameters understood; any other is refused rather than silently ignored. */
+const URL_PARAMETERS = [
+    'sslmode',
+    'ssl',
+    'sslrootcert',
+    'options',
+    'application_name',
+    'connect_timeout',
+];
+const HOW_TO_ENCODE = 'Percent-encode the user name and the password: @ as %40, / as %2F, % as %25, # as %23, ? as %3F, : as %3A ' +
+    "(encodeURIComponent in JavaScript, urllib.parse.quote(value, safe='') in Python), " +
+    'as in postgres://app:p%40ss%2Fw%25rd%23x@db.example.com:5432/app?sslmode=verify-full.';
+/**
+ * Parses a postgres:// URL, refusing any it cannot read one way only. Errors never quote the
+ * URL: its user-info holds the password, and a URL split at the wrong `@` would show it.
+ */
+function parseDatabaseUrl(text, input = 'database-url') {
+    const problem = ambiguity(text);
+    if (problem) {
+        throw new errors_ConfigurationError(`Input "${input}" cannot be read unambiguously: ${problem}. ${HOW_TO_ENCODE}`);
+    }
+    let url;
+    try {
+        url = new URL(text);
+    }
+    catch {
+        throw new errors_ConfigurationError(`Input "${input}" is not a URL of the form postgres://user:password@host:5432/database. ${HOW_TO_ENCODE}`);
+    }
+    if (!url.hostname) {
+        throw new errors_ConfigurationError(`Input "${input}" names no host: write postgres://user:password@host:5432/database.`);
+    }
+    if (!url.username) {
+        throw new errors_ConfigurationError(`Input "${input}" names no user: write postgres://user:password@host:5432/database.`);
+    }
+    const user = decodeURIComponent(url.username);
+    return {
+        host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
+        port: url.port ? Number(url.port) : 5432,
+        user,
+        password: url.password ? decodeURIComponent(url.password) : undefined,
+        database: decodeURIComponent(url.pathname.replace(/^\//, '')) || user,
+        ...parameters(url.searchParams, input),
+    };
+}
+/** Why a URL could be read two ways; undefined when it cannot. Quotes nothing of it. */
+function ambiguity(text) {
+    if (!/^postgres(ql)?:\/\//i.test(text))
+        return 'it must start with postgres:// or postgresql://';
+    const rest = text.slice(text.indexOf('://') + 3);
+    const beforeQuery = rest.split('?')[0];
+    const ats = beforeQuery.split('@').length - 1;
+    if (ats === 0 && rest.includes('@'))
+        return 'it has an "@" only after the "?", so the user-info would run into the parameters (a "?" in the password)';
+    if (ats > 1)
+        return `it has ${ats} "@" before the host, where only one may separate the user-info from the host`;
+    if (text.includes('#'))
+        return 'it has a "#", which ends a URL: whatever follows it would be dropped';
+    if (/%(?![0-9A-Fa-f]{2})/.test(text))
+        return 'it has a "%" that is not followed by two hexadecimal digits';
+    const authorityEnd = beforeQuery.indexOf('/');
+    if (ats === 1 && authorityEnd >= 0 && authorityEnd < beforeQuery.indexOf('@')) {
+        return 'it has a "/" before the "@" that separates the user-info from the host';
+    }
+    return undefined;
+}
+function parameters(search, input) {
+    const result = {};
+    const seen = new Set();
+    for (const [name, value] of search) {
+        if (seen.has(name))
+            throw new errors_ConfigurationError(`Input "${input}" gives the URL parameter "${name}" twice.`);
+        seen.add(name);
+        switch (name) {
+            case 'sslmode':
+                result.sslMode = sslMode(value, input);
+                break;
+            case 'ssl':
+                result.sslMode = pgSsl(value, input);
+                break;
+            case 'sslrootcert':
+                result.sslRootCert = value;
+                break;
+            case 'options':
+                result.options = value;
+                break;
+            case 'application_name':
+                result.applicationName = value;
+                break;
+            case 'connect_timeout':
+                if (!/^\d+$/.test(value))
+                    throw new errors_ConfigurationError(`Input "${input}" has connect_timeout=${JSON.stringify(value)}: it must be a whole number of seconds.`);
+                result.connectTimeoutSeconds = Number(value);
+                break;
+            default:
+                throw new errors_ConfigurationError(`Input "${input}" has the URL parameter "${name}", which these actions do not use. Valid values are: [${URL_PARAMETERS.join(', ')}].`);
+        }
+    }
+    if (seen.has('ssl') && seen.has('sslmode'))
+        throw new errors_ConfigurationError(`Input "${input}" gives both ssl and sslmode: give sslmode only.`);
+    return result;
+}
+function sslMode(value, input) {
+    if (SSL_MODES.includes(value))
+        return value;
+    if (value === 'prefer' || value === 'allow') {
+        // libpq's prefer and allow fall back to plain text when TLS fails: whoever sits in the
+        // middle decides. A rollback of production does not run on whichever the network picked.
+        throw new errors_ConfigurationError(`Input "${input}" has sslmode=${value}, which falls back to an unencrypted connection when TLS fails; these actions never downgrade. ` +
+            `Use sslmode=verify-full (TLS, certificate and host name verified) or, for a local server without TLS, sslmode=disable.`);
+    }
+    throw new errors_ConfigurationError(`Input "${input}" has sslmode=${JSON.stringify(value)}. Valid values are: [${SSL_MODES.join(', ')}].`);
+}
+/** pg's own `ssl=true|false` parameter. */
+function pgSsl(value, input) {
+    if (value === 'true' || value === '1')
+        return 'verify-full';
+    if (value === 'false' || value === '0')
+        return 'disable';
+    if (value === 'no-verify')
+        return 'no-verify';
+    throw new errors_ConfigurationError(`Input "${input}" has ssl=${JSON.stringify(value)}. Valid values are: [true, false, no-verify]; prefer sslmode.`);
+}
+/**
+ * Names a database as `host:port/database`: no user, no password, no parameter. The one way
+ * every log line, summary and record names a target.
+ */
+function describeTarget(target) {
+    const host = target.host.includes(':') ? `[${target.host}]` : target.host;
+    return `${host}:${target.port}/${target.database}`;
+}
+/** describeTarget for a URL not parsed yet; a URL that cannot be parsed is named without quoting it. */
+function describeDatabaseUrl(text) {
+    try {
+        return describeTarget(parseDatabaseUrl(text));
+    }
+    catch {
+        return '(the database URL, which could not be parsed)';
+    }
+}
+/**
+ * What must never reach a log for this URL: the URL, the password in every form a driver
+ * may print, and for a URL that cannot be parsed, every piece of what may be its user-info.
+ */
+function databaseUrlSecrets(text) {
+    const secrets = new Set();
+    if (!text)
+        return [];
+    secrets.add(text);
+    const authority = text.replace(/^[a-z]+:\/\//i, '').split('?')[0];
+    const at = authority.lastIndexOf('@');
+    const userInfo = at < 0 ? '' : authority.slice(0, at);
+    // Without a colon the user-info is a user name, which is no secret.
+    const colon = userInfo.indexOf(':');
+    if (colon >= 0) {
+        const password = userInfo.slice(colon + 1);
+        for (const secret of [userInfo, password, safeDecode(password), encodeURIComponent(safeDecode(password))])
+            secrets.add(secret);
+    }
+    try {
+        const parsed = parseDatabaseUrl(text);
+        if (parsed.password) {
+            secrets.add(parsed.password);
+            secrets.add(encodeURIComponent(parsed.password));
+        }
+    }
+    catch {
+        // Refused URLs are never used; the pieces above cover what the refusal could have echoed.
+    }
+    return [...secrets].filter((secret) => secret.length >= 3);
+}
+function safeDecode(value) {
+    try {
+        return decodeURIComponent(value);
+    }
+    catch {
+        return value;
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/common/duration.ts
 const UNITS = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 /**
@@ -63340,13 +63548,50 @@ function formatDuration(ms) {
 }
 
 ;// CONCATENATED MODULE: ./src/common/html.ts
+// The one place that makes text safe to show where GitHub, Slack or Mermaid render it: job
+// summaries, Slack's mrkdwn, Markdown records and charts. Whatever a person typed (a reason, a check
+// name) or a server answered passes through here before it is shown.
+/** GitHub drops a job summary over 1 MiB: the runtime cuts there, and builders of long summaries plan below it. */
+const SUMMARY_LIMIT_BYTES = 1024 * 1024;
 /**
- * The one escaping helper for text shown as HTML (job summaries, Slack's mrkdwn, Markdown records):
- * `@actions/core`'s summary helpers, Slack and GitHub's Markdown all render `<`, `>` and `&` as
- * markup, so whatever a person typed (a reason, a name) or a server answered must pass through here.
+ * `<`, `>` and `&` as entities: `@actions/core`'s summary helpers, Slack and GitHub's Markdown all
+ * render them as markup. Slack decodes only these three, so this is also Slack's escape.
  */
 function escapeHtml(text) {
     return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+/**
+ * escapeHtml, and backticks too, for text inside GitHub Markdown (a job summary): three backticks in
+ * a name would open a code fence that swallows the rest of the summary. Not for Slack, which shows
+ * `&#96;` as typed.
+ */
+function escapeMarkdown(text) {
+    return escapeHtml(text).replace(/`/g, '&#96;');
+}
+/**
+ * Text for a Mermaid label (a chart title): Mermaid has no escape for a quote inside one, so keep
+ * letters, digits and plain punctuation only, at most `most` characters.
+ */
+function mermaidLabel(text, most = 80) {
+    const clipped = text.length <= most ? text : `${text.slice(0, most - 1)}…`;
+    return clipped
+        .replace(/[^\p{L}\p{N} _.,:()/%+*=@!?'-]/gu, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+}
+/** An HTML table of cells that are already markup (escape what they interpolate first). */
+function htmlTable(rows) {
+    const body = rows
+        .map((row) => {
+        const cells = row.map((cell) => {
+            const { data, header } = typeof cell === 'object' ? cell : { data: cell, header: false };
+            const tag = header ? 'th' : 'td';
+            return `<${tag}>${String(data)}</${tag}>`;
+        });
+        return `<tr>${cells.join('')}</tr>`;
+    })
+        .join('');
+    return `<table>${body}</table>`;
 }
 
 // EXTERNAL MODULE: external "node:child_process"
@@ -63454,26 +63699,6 @@ async function runCommand(options) {
         error,
         snippet: tail.join('\n').slice(-1500),
     };
-}
-
-;// CONCATENATED MODULE: ./src/common/errors.ts
-/**
- * A mistake the user can fix (bad input, missing permission, a state the run refuses):
- * reported as a plain error with the fix, no stack trace. Anything else is our bug.
- */
-class errors_ConfigurationError extends Error {
-    constructor(message) {
-        super(message);
-        this.name = 'ConfigurationError';
-    }
-}
-function isConfigurationError(error) {
-    return error instanceof errors_ConfigurationError || (error instanceof Error && error.name === 'ConfigurationError');
-}
-function errorMessage(error) {
-    if (error instanceof Error)
-        return error.message;
-    return String(error);
 }
 
 // EXTERNAL MODULE: ./node_modules/pg/lib/index.js
@@ -63707,194 +63932,6 @@ function tlsSettings(request) {
         ...(request.sslCa ? readCertificates(request.sslCa, 'Input "ssl-ca"') : []),
     ];
     return { level: 'verified', ssl: { rejectUnauthorized: true, ca }, warnings: [] };
-}
-
-;// CONCATENATED MODULE: ./src/postgres/url.ts
-
-const SSL_MODES = [
-    'disable',
-    'no-verify',
-    'require',
-    'verify-ca',
-    'verify-full',
-];
-/** The URL parameters understood; any other is refused rather than silently ignored. */
-const URL_PARAMETERS = [
-    'sslmode',
-    'ssl',
-    'sslrootcert',
-    'options',
-    'application_name',
-    'connect_timeout',
-];
-const HOW_TO_ENCODE = 'Percent-encode the user name and the password: @ as %40, / as %2F, % as %25, # as %23, ? as %3F, : as %3A ' +
-    "(encodeURIComponent in JavaScript, urllib.parse.quote(value, safe='') in Python), " +
-    'as in postgres://app:p%40ss%2Fw%25rd%23x@db.example.com:5432/app?sslmode=verify-full.';
-/**
- * Parses a postgres:// URL, refusing any it cannot read one way only. Errors never quote the
- * URL: its user-info holds the password, and a URL split at the wrong `@` would show it.
- */
-function parseDatabaseUrl(text, input = 'database-url') {
-    const problem = ambiguity(text);
-    if (problem) {
-        throw new errors_ConfigurationError(`Input "${input}" cannot be read unambiguously: ${problem}. ${HOW_TO_ENCODE}`);
-    }
-    let url;
-    try {
-        url = new URL(text);
-    }
-    catch {
-        throw new errors_ConfigurationError(`Input "${input}" is not a URL of the form postgres://user:password@host:5432/database. ${HOW_TO_ENCODE}`);
-    }
-    if (!url.hostname) {
-        throw new errors_ConfigurationError(`Input "${input}" names no host: write postgres://user:password@host:5432/database.`);
-    }
-    if (!url.username) {
-        throw new errors_ConfigurationError(`Input "${input}" names no user: write postgres://user:password@host:5432/database.`);
-    }
-    const user = decodeURIComponent(url.username);
-    return {
-        host: url.hostname.replace(/^\[(.*)\]$/, '$1'),
-        port: url.port ? Number(url.port) : 5432,
-        user,
-        password: url.password ? decodeURIComponent(url.password) : undefined,
-        database: decodeURIComponent(url.pathname.replace(/^\//, '')) || user,
-        ...parameters(url.searchParams, input),
-    };
-}
-/** Why a URL could be read two ways; undefined when it cannot. Quotes nothing of it. */
-function ambiguity(text) {
-    if (!/^postgres(ql)?:\/\//i.test(text))
-        return 'it must start with postgres:// or postgresql://';
-    const rest = text.slice(text.indexOf('://') + 3);
-    const beforeQuery = rest.split('?')[0];
-    const ats = beforeQuery.split('@').length - 1;
-    if (ats === 0 && rest.includes('@'))
-        return 'it has an "@" only after the "?", so the user-info would run into the parameters (a "?" in the password)';
-    if (ats > 1)
-        return `it has ${ats} "@" before the host, where only one may separate the user-info from the host`;
-    if (text.includes('#'))
-        return 'it has a "#", which ends a URL: whatever follows it would be dropped';
-    if (/%(?![0-9A-Fa-f]{2})/.test(text))
-        return 'it has a "%" that is not followed by two hexadecimal digits';
-    const authorityEnd = beforeQuery.indexOf('/');
-    if (ats === 1 && authorityEnd >= 0 && authorityEnd < beforeQuery.indexOf('@')) {
-        return 'it has a "/" before the "@" that separates the user-info from the host';
-    }
-    return undefined;
-}
-function parameters(search, input) {
-    const result = {};
-    const seen = new Set();
-    for (const [name, value] of search) {
-        if (seen.has(name))
-            throw new errors_ConfigurationError(`Input "${input}" gives the URL parameter "${name}" twice.`);
-        seen.add(name);
-        switch (name) {
-            case 'sslmode':
-                result.sslMode = sslMode(value, input);
-                break;
-            case 'ssl':
-                result.sslMode = pgSsl(value, input);
-                break;
-            case 'sslrootcert':
-                result.sslRootCert = value;
-                break;
-            case 'options':
-                result.options = value;
-                break;
-            case 'application_name':
-                result.applicationName = value;
-                break;
-            case 'connect_timeout':
-                if (!/^\d+$/.test(value))
-                    throw new errors_ConfigurationError(`Input "${input}" has connect_timeout=${JSON.stringify(value)}: it must be a whole number of seconds.`);
-                result.connectTimeoutSeconds = Number(value);
-                break;
-            default:
-                throw new errors_ConfigurationError(`Input "${input}" has the URL parameter "${name}", which these actions do not use. Valid values are: [${URL_PARAMETERS.join(', ')}].`);
-        }
-    }
-    if (seen.has('ssl') && seen.has('sslmode'))
-        throw new errors_ConfigurationError(`Input "${input}" gives both ssl and sslmode: give sslmode only.`);
-    return result;
-}
-function sslMode(value, input) {
-    if (SSL_MODES.includes(value))
-        return value;
-    if (value === 'prefer' || value === 'allow') {
-        // libpq's prefer and allow fall back to plain text when TLS fails: whoever sits in the
-        // middle decides. A rollback of production does not run on whichever the network picked.
-        throw new errors_ConfigurationError(`Input "${input}" has sslmode=${value}, which falls back to an unencrypted connection when TLS fails; these actions never downgrade. ` +
-            `Use sslmode=verify-full (TLS, certificate and host name verified) or, for a local server without TLS, sslmode=disable.`);
-    }
-    throw new errors_ConfigurationError(`Input "${input}" has sslmode=${JSON.stringify(value)}. Valid values are: [${SSL_MODES.join(', ')}].`);
-}
-/** pg's own `ssl=true|false` parameter. */
-function pgSsl(value, input) {
-    if (value === 'true' || value === '1')
-        return 'verify-full';
-    if (value === 'false' || value === '0')
-        return 'disable';
-    if (value === 'no-verify')
-        return 'no-verify';
-    throw new errors_ConfigurationError(`Input "${input}" has ssl=${JSON.stringify(value)}. Valid values are: [true, false, no-verify]; prefer sslmode.`);
-}
-/**
- * Names a database as `host:port/database`: no user, no password, no parameter. The one way
- * every log line, summary and record names a target.
- */
-function describeTarget(target) {
-    const host = target.host.includes(':') ? `[${target.host}]` : target.host;
-    return `${host}:${target.port}/${target.database}`;
-}
-/** describeTarget for a URL not parsed yet; a URL that cannot be parsed is named without quoting it. */
-function describeDatabaseUrl(text) {
-    try {
-        return describeTarget(parseDatabaseUrl(text));
-    }
-    catch {
-        return '(the database URL, which could not be parsed)';
-    }
-}
-/**
- * What must never reach a log for this URL: the URL, the password in every form a driver
- * may print, and for a URL that cannot be parsed, every piece of what may be its user-info.
- */
-function databaseUrlSecrets(text) {
-    const secrets = new Set();
-    if (!text)
-        return [];
-    secrets.add(text);
-    const authority = text.replace(/^[a-z]+:\/\//i, '').split('?')[0];
-    const at = authority.lastIndexOf('@');
-    const userInfo = at < 0 ? '' : authority.slice(0, at);
-    // Without a colon the user-info is a user name, which is no secret.
-    const colon = userInfo.indexOf(':');
-    if (colon >= 0) {
-        const password = userInfo.slice(colon + 1);
-        for (const secret of [userInfo, password, safeDecode(password), encodeURIComponent(safeDecode(password))])
-            secrets.add(secret);
-    }
-    try {
-        const parsed = parseDatabaseUrl(text);
-        if (parsed.password) {
-            secrets.add(parsed.password);
-            secrets.add(encodeURIComponent(parsed.password));
-        }
-    }
-    catch {
-        // Refused URLs are never used; the pieces above cover what the refusal could have echoed.
-    }
-    return [...secrets].filter((secret) => secret.length >= 3);
-}
-function safeDecode(value) {
-    try {
-        return decodeURIComponent(value);
-    }
-    catch {
-        return value;
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/postgres/connection.ts
@@ -64275,6 +64312,7 @@ async function attempt(options, timeoutMs) {
         return { ok: false, retry: true, error: networkError(error), latencyMs };
     }
 }
+/** A fetch failure as a person reads it: "connection refused (ECONNREFUSED)". */
 function networkError(error) {
     const cause = error?.cause;
     if (cause?.code === 'ECONNREFUSED')
@@ -67462,13 +67500,17 @@ function integer(name, options = {}) {
         return number;
     });
 }
-/** A duration (`5s`, `15m`, `1h`) in milliseconds. */
+/** A duration (`5s`, `15m`, `1h`) in milliseconds; with `max`, an error names the range allowed. */
 function duration(name, fallback, options = {}) {
     return spec(name, { default: fallback }, (value, input) => {
         const given = value ?? fallback;
         const ms = parseDuration(given);
-        if (ms === undefined || ms < (options.min ?? 0)) {
-            throw new errors_ConfigurationError(`Input "${input}" is "${given}": it must be a duration such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
+        const min = options.min ?? 0;
+        if (ms === undefined || ms < min || (options.max !== undefined && ms > options.max)) {
+            const range = options.max === undefined
+                ? ''
+                : ` from ${min}ms to ${options.max}ms (${formatDuration(options.max)})${options.why ? `, ${options.why}` : ''}`;
+            throw new errors_ConfigurationError(`Input "${input}" is "${given}": it must be a duration${range}, such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
         }
         return ms;
     });
@@ -67521,53 +67563,43 @@ var promises_default = /*#__PURE__*/__nccwpck_require__.n(promises_);
 
 
 
-/** GitHub drops a step summary over 1 MiB; ours stops short of that with a note. */
-const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+
 const CUT_NOTE = '\n\n<p><em>The summary was cut here: GitHub shows at most 1 MiB. The log has everything.</em></p>\n';
 /**
  * The job summary, built by the action and written once by the runtime, on every path. Everything
- * given as text is HTML-escaped here (core.summary.addTable and friends insert it raw), so a reason
- * such as `<h1>FAKE: approved</h1>` shows as typed. `html` and `markdown` take markup that the caller
- * built, and must escape what it interpolates with escapeHtml (src/common/html.ts).
+ * given as text is escaped here, HTML and backticks (core.summary.addTable and friends insert it
+ * raw), so a reason such as `<h1>FAKE: approved</h1>` or a name with ``` shows as typed. `html` and `markdown` take markup that the caller
+ * built, and must escape what it interpolates with escapeMarkdown (src/common/html.ts).
  */
 class summary_Summary {
     parts = [];
     heading(text, level = 2) {
-        this.parts.push(`<h${level}>${escapeHtml(text)}</h${level}>\n`);
+        this.parts.push(`<h${level}>${escapeMarkdown(text)}</h${level}>\n`);
         return this;
     }
     paragraph(text) {
-        this.parts.push(`<p>${escapeHtml(text)}</p>\n`);
+        this.parts.push(`<p>${escapeMarkdown(text)}</p>\n`);
         return this;
     }
     /** A table of text cells: a cell `{ data, header: true }` is a header cell. */
     table(rows) {
-        return this.addTable(rows, escapeHtml);
+        return this.addTable(rows, escapeMarkdown);
     }
     /** A table whose cells are markup the caller escaped (for <code>, <br>, <pre> inside cells). */
     htmlTable(rows) {
         return this.addTable(rows, (markup) => markup);
     }
     addTable(rows, escape) {
-        const body = rows
-            .map((row) => {
-            const cells = row.map((cell) => {
-                const { data, header } = typeof cell === 'object' ? cell : { data: cell, header: false };
-                const tag = header ? 'th' : 'td';
-                return `<${tag}>${escape(String(data))}</${tag}>`;
-            });
-            return `<tr>${cells.join('')}</tr>`;
-        })
-            .join('');
-        this.parts.push(`<table>${body}</table>\n`);
+        const escaped = rows.map((row) => row.map((cell) => typeof cell === 'object' ? { ...cell, data: escape(String(cell.data)) } : escape(String(cell))));
+        this.parts.push(`${htmlTable(escaped)}\n`);
         return this;
     }
     list(items) {
-        this.parts.push(`<ul>${items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>\n`);
+        this.parts.push(`<ul>${items.map((item) => `<li>${escapeMarkdown(item)}</li>`).join('')}</ul>\n`);
         return this;
     }
     code(text, language) {
-        this.parts.push(`<pre${language ? ` lang="${escapeHtml(language)}"` : ''}><code>${escapeHtml(text)}</code></pre>\n`);
+        this.parts.push(`<pre${language ? ` lang="${escapeHtml(language)}"` : ''}><code>${escapeMarkdown(text)}</code></pre>\n`);
         return this;
     }
     /** Markup built by the caller, escaped where it interpolates. */
@@ -67892,7 +67924,41 @@ function parseHeaders(lines, input = 'headers') {
     return headers;
 }
 
+// EXTERNAL MODULE: external "node:path"
+var external_node_path_ = __nccwpck_require__(6760);
+var external_node_path_default = /*#__PURE__*/__nccwpck_require__.n(external_node_path_);
+;// CONCATENATED MODULE: ./src/common/working-directory.ts
+
+
+
+/**
+ * The caller's project directory (`working-directory`), absolute. It resolves against the
+ * workspace, the way a `run:` step's `working-directory` does, and everything the actions read
+ * from the project (knexfile, migrations-dir, the smoke command) resolves against it in turn, so
+ * one value means the same thing on every action: `services/api` in a monorepo.
+ */
+function resolveWorkingDirectory(given, workspace = process.env.GITHUB_WORKSPACE ?? process.cwd(), input = 'working-directory') {
+    const absolute = external_node_path_default().resolve(workspace, given ?? '.');
+    if (!external_node_fs_default().existsSync(absolute) || !external_node_fs_default().statSync(absolute).isDirectory()) {
+        throw new errors_ConfigurationError(`Input "${input}" is "${given}", but ${absolute} is not a directory. Give the project's directory relative to the repository root (e.g. services/api), after actions/checkout.`);
+    }
+    return absolute;
+}
+
+;// CONCATENATED MODULE: ./src/actions/common/working-directory.ts
+
+
+/**
+ * The caller's project directory (`working-directory`, default `.`), absolute and checked to exist:
+ * one meaning on every action that reads the project (src/common/working-directory.ts). A module of
+ * its own so that only those actions' bundles carry it.
+ */
+function workingDirectory(name = 'working-directory') {
+    return custom(name, (value, input) => resolveWorkingDirectory(value, undefined, input), { default: '.' });
+}
+
 ;// CONCATENATED MODULE: ./src/actions/smoke/inputs.ts
+
 
 
 
@@ -67926,6 +67992,8 @@ const inputs = {
     retryOn4xx: flag('retry-on-4xx', false),
     /** A shell command run after the URLs pass. */
     command: inputs_text('command'),
+    /** Where the command runs: the project's directory, absolute. */
+    workingDirectory: workingDirectory(),
     /** Connection URL of the database to check the tables of (masked with its password). */
     databaseUrl: databaseUrlInput({ required: false }),
     /** TLS and authentication for that database. */
@@ -67971,6 +68039,7 @@ function validateUrl(text) {
 
 
 
+
 /** Health URLs, the smoke command and the schema check: "is the service back?" as a yes or no with the evidence. */
 const action = defineAction({
     name: 'smoke',
@@ -67988,12 +68057,14 @@ const action = defineAction({
                 ? `${given.urls.length} URL(s) expecting ${given.expectedStatus.text}${given.expectBody ? ` and ${given.expectBody.text}` : ''}`
                 : '',
             given.command ? `then \`${given.command}\`` : '',
-            given.databaseUrl ? `${given.expectedTables.length} table expectation(s)` : '',
+            given.databaseUrl
+                ? `${given.expectedTables.length} table expectation(s) on ${describeDatabaseUrl(given.databaseUrl)}`
+                : '',
         ].filter(Boolean);
         logger.info(`Checking ${plan.join(', ')}; up to ${given.attempts} attempts from ${formatDuration(given.intervalMs)} apart (growing to ${formatDuration(given.maxIntervalMs)}), ${formatDuration(given.requestTimeoutMs)} per request, ${formatDuration(given.deadlineMs)} overall.`);
         const report = await logger.group('Smoke checks', () => runSmoke({
             ...given,
-            commandCwd: process.env.GITHUB_WORKSPACE,
+            commandCwd: given.workingDirectory,
             // The step's own inputs (the database URL, the headers) are not the command's business.
             commandEnv: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('INPUT_'))),
             database: database
@@ -68006,7 +68077,7 @@ const action = defineAction({
         const results = report.results.map((result) => JSON.parse(secrets.scrub(JSON.stringify(result))));
         runtime.setOutput('passed', String(report.passed));
         runtime.setOutput('results', JSON.stringify(results));
-        main_writeSummary(runtime, { ...report, results });
+        main_writeSummary(runtime, { ...report, results }, given.databaseUrl);
         if (!report.passed) {
             const failed = results.filter((result) => !result.passed && !result.skipped);
             throw new Error(`Smoke checks failed: ${failed.map((result) => `${result.check}: ${result.error}`).join('; ')}`);
@@ -68014,11 +68085,11 @@ const action = defineAction({
         logger.info(`All ${results.length} check(s) passed.`);
     },
 });
-function main_writeSummary({ summary }, report) {
+function main_writeSummary({ summary }, report, databaseUrl) {
     const verdict = report.passed ? '✅ every check passed' : '❌ at least one check failed';
     summary
         .heading('Smoke checks', 2)
-        .paragraph(`${verdict}.`)
+        .paragraph(`${verdict}.${databaseUrl ? ` Database: ${describeDatabaseUrl(databaseUrl)}.` : ''}`)
         .htmlTable([
         ['Check', 'Result', 'Attempts', 'Latency', 'Last failure'].map((data) => ({ data, header: true })),
         ...report.results.map((result) => [

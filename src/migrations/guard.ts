@@ -24,6 +24,10 @@ export interface GuardPolicy {
 type QueryCallback = (error: Error | null, result?: unknown) => void;
 type Decision = { send: true; text?: string } | { send: false; refused: string } | { send: false; wouldRun: true };
 
+/** The verdict cache's bounds: Knex's repeated statements are short and few. */
+const CACHED_TEXT_LIMIT = 4096;
+const CACHED_TEXTS = 10_000;
+
 /** What the dry run returns for a statement it did not send, in place of the server's reply. */
 const NOT_SENT = { command: 'SELECT', rowCount: 0, rows: [], fields: [], oid: 0 };
 
@@ -39,6 +43,7 @@ export class StatementGuard {
   private readonly raws = new WeakMap<object, Session>();
   /** Statements received and not yet sent or refused. */
   private inFlight = 0;
+  private readonly verdicts = new Map<string, ClassifiedStatement[]>();
 
   constructor(
     private readonly classifyEach: BatchClassifier,
@@ -76,13 +81,17 @@ export class StatementGuard {
           this.inFlight--;
           if (decision.send) {
             const sent = decision.text === undefined ? config : decision.text;
+            const mine = this.statements.slice(recorded);
             original(
               sent,
               ...(decision.text === undefined && typeof config === 'string' ? [values] : []),
               (error: Error | null, result: unknown) => {
                 if (error) this.markFailed(recorded, error, text);
                 if (error) reject(error);
-                else resolve(result);
+                else {
+                  recordRowCounts(mine, result);
+                  resolve(result);
+                }
               },
             );
           } else if ('wouldRun' in decision) {
@@ -165,11 +174,25 @@ export class StatementGuard {
         );
       return { send: false, refused: `Not sent: the run was already refused. ${this.refusal}` };
     }
-    const [pieces] = await this.classifyEach([text], { bookkeepingTables: this.bookkeepingTables });
+    const pieces = await this.classify(text);
     const verdicts = await Promise.all(pieces.map((piece) => resolveCalls(piece, raw)));
     if (pieces.length === 1 && params.length > 0)
       verdicts[0] = { ...verdicts[0], sql: renderStatement(verdicts[0].sql, params) };
     return this.judge(verdicts, frame);
+  }
+
+  /**
+   * The parser's verdicts on a query string. Knex sends the same text again and again (its
+   * bookkeeping per migration, with bindings as parameters), and a verdict depends only on
+   * the text: each distinct text goes to the parser once, which keeps the round trips out of
+   * the time the transaction holds its locks. What calls a function is still resolved per use.
+   */
+  private async classify(text: string): Promise<ClassifiedStatement[]> {
+    const cached = this.verdicts.get(text);
+    if (cached) return cached;
+    const [pieces] = await this.classifyEach([text], { bookkeepingTables: this.bookkeepingTables });
+    if (text.length <= CACHED_TEXT_LIMIT && this.verdicts.size < CACHED_TEXTS) this.verdicts.set(text, pieces);
+    return pieces;
   }
 
   private judge(verdicts: ClassifiedStatement[], frame: DownFrame | undefined): Decision {
@@ -193,6 +216,8 @@ export class StatementGuard {
       return { send: true };
     }
     const blocked = verdicts.filter((verdict) => needsAllowDestructive(verdict.risk));
+    // A dry run goes on past these (inside its transaction, or not sent when its ROLLBACK
+    // could not undo them), so that it can list every one; it fails on them at the end.
     if (blocked.length > 0 && !policy.allowDestructive && !policy.dryRun) {
       const reviewed = this.record(verdicts, frame, 'refused');
       const first = reviewed.find((statement) => needsAllowDestructive(statement.risk))!;
@@ -253,6 +278,20 @@ export class StatementGuard {
     this.statements.push(...reviewed);
     return reviewed;
   }
+}
+
+/** What pg reports as changed rows, for the statements whose row count means rows changed. */
+const DATA_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY']);
+
+/** pg's rowCount of each result, on the statements that were sent (in order) for one query string. */
+function recordRowCounts(statements: ReviewedStatement[], result: unknown): void {
+  const results = (Array.isArray(result) ? result : [result]) as Array<{ command?: string; rowCount?: number | null }>;
+  const sent = statements.filter((statement) => !statement.outcome);
+  sent.forEach((statement, index) => {
+    const reply = results[index];
+    if (reply && DATA_COMMANDS.has(reply.command ?? '') && typeof reply.rowCount === 'number')
+      statement.rowCount = reply.rowCount;
+  });
 }
 
 /** A statement the guard did not send: the error the migration (and Knex) see. */

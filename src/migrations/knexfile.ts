@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { ConfigurationError, errorMessage } from '../common/errors.js';
+import { escapeHtml } from '../common/html.js';
 import { registerTypeScriptLoader } from './typescript-loader.js';
 
 /** The migrations settings this suite reads from a knexfile. The connection is never read. */
@@ -41,6 +42,8 @@ export async function readKnexfile(file: string, environment: string): Promise<K
       config = loaded.default ?? config;
     }
     if (typeof config === 'function') config = await (config as () => unknown)();
+    // `module.exports = loadConfig()`: an exported promise, as the Knex CLI awaits it.
+    if (isThenable(config)) config = await config;
   } catch (error) {
     throw new ConfigurationError(
       `Input "knexfile": ${file} could not be loaded: ${errorMessage(error)}. Fix the knexfile or leave "knexfile" empty and give migrations-dir.`,
@@ -75,6 +78,13 @@ export async function readKnexfile(file: string, environment: string): Promise<K
   return settings;
 }
 
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof (value as { then?: unknown } | null)?.then === 'function';
+}
+
+/** Where one setting came from: an explicit input, the knexfile, or Knex's default. */
+export type SettingSource = 'input' | 'knexfile' | 'default';
+
 /** The settings a run uses: explicit inputs over the knexfile over Knex's defaults. */
 export interface MigrationSettings {
   directories: string[];
@@ -83,7 +93,16 @@ export interface MigrationSettings {
   loadExtensions?: string[];
   sortDirsSeparately: boolean;
   disableTransactions: boolean;
+  /** The project directory (working-directory): relative inputs resolve from it; the summary shows paths relative to it. The process's directory when not given. */
+  root?: string;
+  /** The knexfile read, relative to root, and its environment (undefined when the knexfile has none). */
+  knexfile?: { path: string; environment?: string };
+  /** Where each setting came from, for the summary (unknown when the settings were built by hand). */
+  sources?: Record<SettingName, SettingSource>;
 }
+
+export type SettingName =
+  'directories' | 'tableName' | 'schemaName' | 'loadExtensions' | 'sortDirsSeparately' | 'disableTransactions';
 
 export interface MigrationSettingsRequest {
   knexfile?: string;
@@ -91,22 +110,129 @@ export interface MigrationSettingsRequest {
   migrationsDir?: string;
   migrationsTable?: string;
   schema?: string;
-  /** Directory relative paths in inputs resolve from (the workspace). */
+  /** The project directory (working-directory, absolute): the knexfile and migrations-dir resolve from it. */
   cwd: string;
 }
 
+/** The first of: the explicit input, the knexfile's value, the default; and which one it was. */
+function pick<T>(input: T | undefined, fromFile: T | undefined, fallback: T): [T, SettingSource] {
+  if (input !== undefined) return [input, 'input'];
+  if (fromFile !== undefined) return [fromFile, 'knexfile'];
+  return [fallback, 'default'];
+}
+
 export async function resolveMigrationSettings(request: MigrationSettingsRequest): Promise<MigrationSettings> {
-  const fromFile = request.knexfile
-    ? await readKnexfile(path.resolve(request.cwd, request.knexfile), request.knexEnvironment)
-    : {};
+  const knexfile = request.knexfile ? path.resolve(request.cwd, request.knexfile) : undefined;
+  const fromFile = knexfile ? await readKnexfile(knexfile, request.knexEnvironment) : {};
+  // Knex's CLI runs from the knexfile's directory, so its default `./migrations` is there.
+  const base = knexfile ? path.dirname(knexfile) : request.cwd;
+  const [directories, directoriesFrom] = pick(
+    request.migrationsDir ? [path.resolve(request.cwd, request.migrationsDir)] : undefined,
+    fromFile.directories,
+    [path.resolve(base, 'migrations')],
+  );
+  const [tableName, tableNameFrom] = pick(request.migrationsTable, fromFile.tableName, 'knex_migrations');
+  const [schemaName, schemaNameFrom] = pick(request.schema, fromFile.schemaName, 'public');
+  const [sortDirsSeparately, sortFrom] = pick(undefined, fromFile.sortDirsSeparately, false);
+  const [disableTransactions, disableFrom] = pick(undefined, fromFile.disableTransactions, false);
   return {
-    directories: request.migrationsDir
-      ? [path.resolve(request.cwd, request.migrationsDir)]
-      : (fromFile.directories ?? [path.resolve(request.cwd, 'migrations')]),
-    tableName: request.migrationsTable ?? fromFile.tableName ?? 'knex_migrations',
-    schemaName: request.schema ?? fromFile.schemaName ?? 'public',
+    directories,
+    tableName,
+    schemaName,
     loadExtensions: fromFile.loadExtensions,
-    sortDirsSeparately: fromFile.sortDirsSeparately ?? false,
-    disableTransactions: fromFile.disableTransactions ?? false,
+    sortDirsSeparately,
+    disableTransactions,
+    root: request.cwd,
+    knexfile: knexfile ? { path: relativePath(request.cwd, knexfile), environment: fromFile.environment } : undefined,
+    sources: {
+      directories: directoriesFrom,
+      tableName: tableNameFrom,
+      schemaName: schemaNameFrom,
+      loadExtensions: fromFile.loadExtensions ? 'knexfile' : 'default',
+      sortDirsSeparately: sortFrom,
+      disableTransactions: disableFrom,
+    },
   };
+}
+
+/** A path as the user would write it from the project directory. */
+export function relativePath(root: string, file: string): string {
+  return path.relative(root, file).split(path.sep).join('/') || '.';
+}
+
+/**
+ * Fails, naming where the directory came from, when a migrations directory does not exist: the input
+ * (relative to working-directory) or the knexfile's migrations.directory (relative to the knexfile).
+ */
+export function assertDirectoriesExist(settings: MigrationSettings, given: { migrationsDir?: string }): void {
+  for (const directory of settings.directories) {
+    if (fs.existsSync(directory) && fs.statSync(directory).isDirectory()) continue;
+    if (settings.sources?.directories === 'input') {
+      throw new ConfigurationError(
+        `Input "migrations-dir" is "${given.migrationsDir}", but ${directory} is not a directory. Check out the repository first (actions/checkout) and give the directory relative to working-directory.`,
+      );
+    }
+    const origin =
+      settings.sources?.directories === 'knexfile'
+        ? `The knexfile's migrations.directory (${settings.knexfile?.path})`
+        : "Knex's default migrations directory";
+    throw new ConfigurationError(
+      `${origin} is ${directory}, which is not a directory. Check out the repository first (actions/checkout), or give migrations-dir relative to working-directory.`,
+    );
+  }
+}
+
+const INPUT_NAMES: Partial<Record<SettingName, string>> = {
+  directories: 'migrations-dir',
+  tableName: 'migrations-table',
+  schemaName: 'schema',
+};
+
+/** One line per setting, saying its value and where it came from: the summary's "Migration settings". */
+export function describeSettings(settings: MigrationSettings): Array<{ setting: string; value: string; from: string }> {
+  const knexfile = settings.knexfile
+    ? `knexfile ${settings.knexfile.path}${settings.knexfile.environment ? ` (${settings.knexfile.environment})` : ''}`
+    : 'knexfile';
+  const from = (name: SettingName): string => {
+    const source = settings.sources?.[name];
+    if (!source) return '';
+    if (source === 'input') return `input ${INPUT_NAMES[name] ?? name}`;
+    return source === 'knexfile' ? knexfile : "Knex's default";
+  };
+  return [
+    {
+      setting: 'directory',
+      value: settings.directories
+        .map((directory) => relativePath(settings.root ?? process.cwd(), directory))
+        .join(', '),
+      from: from('directories'),
+    },
+    { setting: 'tableName', value: settings.tableName, from: from('tableName') },
+    { setting: 'schemaName', value: settings.schemaName, from: from('schemaName') },
+    {
+      setting: 'loadExtensions',
+      value: (settings.loadExtensions ?? ['.js', '.cjs', '.mjs', '.ts', '.mts', '.cts']).join(' '),
+      from: from('loadExtensions'),
+    },
+    { setting: 'sortDirsSeparately', value: String(settings.sortDirsSeparately), from: from('sortDirsSeparately') },
+    { setting: 'disableTransactions', value: String(settings.disableTransactions), from: from('disableTransactions') },
+  ];
+}
+
+/**
+ * The summary's "Migration settings" table (rollback and verify-reversible): each setting, its value
+ * and where it came from. Values sit in code spans and sources are escaped, so markup in a path shows as written.
+ */
+export function settingsTable(settings: MigrationSettings): string[] {
+  const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+  return [
+    '### Migration settings',
+    '',
+    '| Setting | Value | From |',
+    '|---|---|---|',
+    ...describeSettings(settings).map(
+      (line) => `| ${line.setting} | \`${cell(line.value)}\` | ${escapeHtml(cell(line.from)) || '—'} |`,
+    ),
+    '',
+  ];
 }

@@ -1,6 +1,7 @@
 import type { Knex } from 'knex';
 import { runAtomic } from './atomic-run.js';
 import { isSessionLost } from './failure.js';
+import { formatDuration } from '../common/duration.js';
 import { describeHolder } from './lock.js';
 import { isRetryableLockWait, type AttemptInfo } from './lock-retry.js';
 import { describeRequest } from './plan.js';
@@ -8,11 +9,17 @@ import { makePlan, type PlanOutcome } from './planning.js';
 import { escapeControl } from './review.js';
 import { lockKnexRow, type RunContext } from './run-context.js';
 import { runSegments } from './segmented-run.js';
-import { combine, RollbackFailure, rethrowWithin, type RollbackOptions, type RunFragment } from './run-types.js';
+import {
+  clockOf,
+  combine,
+  RollbackFailure,
+  rethrowWithin,
+  type RollbackOptions,
+  type RunFragment,
+} from './run-types.js';
+import { selectMigrations } from './plan.js';
+import { FileMigrationSource } from './source.js';
 import type { StatusSnapshot } from './status.js';
-
-export type { RunContext } from './run-context.js';
-export { lockKnexRow } from './run-context.js';
 
 /**
  * The run that may change something (rollback, down, plan with dry-run). Order matters:
@@ -29,6 +36,7 @@ export async function lockedRun(context: RunContext): Promise<RunFragment> {
   }
   let outcome: RunFragment;
   try {
+    await prepareOutsideTransaction(context);
     outcome = await underLock(context);
   } catch (error) {
     // A terminated session released its advisory lock with it.
@@ -78,6 +86,8 @@ function runName(options: RollbackOptions): string {
 
 interface ReadPlan {
   trx: Knex.Transaction;
+  /** When the attempt's BEGIN was sent: the lock hold is measured from it. */
+  begun: number;
   planned: PlanOutcome;
   before: StatusSnapshot;
 }
@@ -89,6 +99,8 @@ interface ReadPlan {
  */
 async function readPlan(context: RunContext, attempt: AttemptInfo, firstPlan: string | undefined): Promise<ReadPlan> {
   const { knex, table, options, files } = context;
+  // Lock-hold starts with BEGIN: from here on Knex's lock row (and whatever the downs lock) is held.
+  const begun = clockOf(options).now();
   const trx = await knex.transaction(undefined, { connection: context.session });
   try {
     await table.setLocalLockTimeout(attempt.lockTimeoutMs);
@@ -105,7 +117,7 @@ async function readPlan(context: RunContext, attempt: AttemptInfo, firstPlan: st
         combine({ before }, planned.fragment),
       );
     }
-    return { trx, planned, before };
+    return { trx, begun, planned, before };
   } catch (error) {
     if (!trx.isCompleted()) await trx.rollback().catch(() => undefined);
     throw error;
@@ -117,7 +129,7 @@ type AttemptResult =
 
 async function afterPlan(context: RunContext, read: ReadPlan): Promise<AttemptResult> {
   const { options } = context;
-  const { trx, planned, before } = read;
+  const { trx, planned, before, begun } = read;
   const context0 = combine({ before }, planned.fragment);
   logPlan(options, planned.fragment);
   try {
@@ -128,7 +140,7 @@ async function afterPlan(context: RunContext, read: ReadPlan): Promise<AttemptRe
     }
     const outside = planned.fragment.plan.filter((migration) => !migration.transaction);
     if (outside.length === 0 || options.dryRun) {
-      return combine(context0, await runAtomic(trx, planned, context, before));
+      return combine(context0, await runAtomic(trx, planned, context, before, begun));
     }
     // Segments: this transaction only read; each segment takes the row lock again.
     await trx.commit();
@@ -145,4 +157,38 @@ function logPlan(options: RollbackOptions, fragment: PlanOutcome['fragment']): v
     `Plan (${describeRequest(options.request)}): ${fragment.plan.length ? fragment.plan.map((m) => `${escapeControl(m.name)} [batch ${m.batch}${m.transaction ? '' : ', outside a transaction'}]`).join(', ') : 'nothing'}`,
   );
   logger.info(`plan-fingerprint: ${fragment.fingerprint}`);
+}
+
+/**
+ * What can be done before BEGIN is done before it, so that it does not add to the time the
+ * transaction holds its locks: the parser is started (and waited for), and the migrations the
+ * plan will most likely undo are loaded (require/import caches them for the run). The plan
+ * itself is made again under the lock; a failure here is left for that step to report.
+ */
+async function prepareOutsideTransaction(context: RunContext): Promise<void> {
+  const { options, files, table } = context;
+  const started = clockOf(options).now();
+  const warmUp = (options.classifyEach ?? ((texts) => options.classify(texts)))(['SELECT 1']).catch(() => undefined);
+  const applied = await table.readApplied().catch(() => undefined);
+  if (applied) {
+    const names = files.map((file) => file.name);
+    const rows = (() => {
+      try {
+        return selectMigrations(applied, names, options.request).rows;
+      } catch {
+        return [];
+      }
+    })();
+    const source = new FileMigrationSource(files);
+    await Promise.all(
+      rows.flatMap((row) => {
+        const file = files.find((candidate) => candidate.name === row.name);
+        return file ? [source.getMigration(file).catch(() => undefined)] : [];
+      }),
+    );
+  }
+  await warmUp;
+  options.logger.debug(
+    `Prepared before BEGIN (parser, migrations loaded) in ${formatDuration(clockOf(options).now() - started)}.`,
+  );
 }

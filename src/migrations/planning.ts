@@ -1,5 +1,4 @@
-import fs from 'node:fs';
-import { planFingerprint } from './fingerprint.js';
+import { fingerprintPlan } from './fingerprint.js';
 import type { MigrationsTable } from './migrations-table.js';
 import { buildSegments, selectMigrations, type AppliedMigration, type PlannedMigration } from './plan.js';
 import { RollbackFailure, type RollbackOptions, type RunFragment } from './run-types.js';
@@ -8,7 +7,7 @@ import { TrackingMigrationSource, type MigrationFile } from './source.js';
 
 /** A plan and the source its migrations were loaded from. */
 export interface PlanOutcome {
-  fragment: Required<Pick<RunFragment, 'plan' | 'segments' | 'fingerprint' | 'warnings'>>;
+  fragment: Required<Pick<RunFragment, 'plan' | 'segments' | 'fingerprint' | 'localCode' | 'warnings'>>;
   source: TrackingMigrationSource;
 }
 
@@ -75,12 +74,7 @@ export async function makePlan(
   const fragment = {
     plan,
     segments: buildSegments(plan),
-    fingerprint: planFingerprint(
-      plan.map((migration) => ({
-        migration,
-        content: fs.readFileSync(files.find((file) => file.name === migration.name)!.file),
-      })),
-    ),
+    ...fingerprintPlan(plan, files, settings),
     warnings,
   };
   checkPlan(fragment, options);
@@ -97,6 +91,8 @@ function checkPlan(fragment: PlanOutcome['fragment'], options: RollbackOptions):
   }
   const outside = fragment.plan.filter((migration) => !migration.transaction);
   if (outside.length === 0 || options.allowNonAtomic) return;
+  // A dry run goes on, rehearses the rest and fails at the end with every refusal at once.
+  if (options.dryRun) return;
   if (options.mode !== 'plan') throw new RollbackFailure(nonAtomicRefusal(outside), fragment);
   fragment.warnings.push(nonAtomicRefusal(outside));
 }

@@ -1,5 +1,7 @@
 import { isFlagged, needsAllowDestructive } from '../sql/risk.js';
 import { renderAttempts } from './attempts-report.js';
+import { RUNTIME_VERSIONS } from './fingerprint.js';
+import { settingsTable, type MigrationSettings } from './knexfile.js';
 import { describeHolder } from './lock.js';
 import { escapeControl } from './review.js';
 import { describeRequest } from './plan.js';
@@ -8,6 +10,39 @@ import type { StatusSnapshot } from './status.js';
 
 /** The SQL the run executed, grouped under the migration that ran it, as one script. */
 export function renderSql(statements: readonly ReviewedStatement[]): string {
+  return sqlLines(statements).join('\n');
+}
+
+/** GitHub truncates large step outputs: the `sql` output stays under this, with a marker where it was cut. */
+export const SQL_OUTPUT_LIMIT_BYTES = 512 * 1024;
+
+/** renderSql cut at a statement boundary to at most `limitBytes`, ending with a marker when cut. */
+export function renderSqlCapped(
+  statements: readonly ReviewedStatement[],
+  limitBytes = SQL_OUTPUT_LIMIT_BYTES,
+  where = 'sql-file',
+): string {
+  const lines = sqlLines(statements);
+  const full = lines.join('\n');
+  if (Buffer.byteLength(full, 'utf8') <= limitBytes) return full;
+  const room = limitBytes - 300;
+  const kept: string[] = [];
+  let used = 0;
+  let shown = 0;
+  for (const line of lines) {
+    const size = Buffer.byteLength(line, 'utf8') + 1;
+    if (used + size > room) break;
+    kept.push(line);
+    used += size;
+    if (!line.startsWith('-- ')) shown++;
+  }
+  kept.push(
+    `-- … cut here: ${statements.length - shown} more statement(s) not shown (this output is capped at ${Math.round(limitBytes / 1024)} KiB); the complete list is in ${where}.`,
+  );
+  return kept.join('\n');
+}
+
+function sqlLines(statements: readonly ReviewedStatement[]): string[] {
   const lines: string[] = [];
   let current: string | undefined | null = null;
   for (const statement of statements) {
@@ -15,19 +50,28 @@ export function renderSql(statements: readonly ReviewedStatement[]): string {
       current = statement.migration;
       lines.push(`-- ${escapeControl(current ?? "Knex's bookkeeping")}`);
     }
-    const flags = isFlagged(statement.risk) ? ` -- ${statement.risk}: ${statement.reasons.join('; ')}` : '';
-    const failed = statement.error ? ` -- FAILED: ${statement.error}` : '';
-    const outcome =
-      statement.outcome === 'refused'
-        ? ' -- REFUSED: not sent'
-        : statement.outcome === 'would run'
-          ? ' -- WOULD RUN: not sent by the dry run (a ROLLBACK would not undo it)'
-          : '';
     lines.push(
-      `${escapeControl(statement.sql.trim().replace(/;$/, ''), { keepLineBreaks: true })};${flags}${failed}${outcome}`,
+      `${escapeControl(statement.sql.trim().replace(/;$/, ''), { keepLineBreaks: true })};${annotations(statement)}`,
     );
   }
-  return lines.join('\n');
+  return lines;
+}
+
+function annotations(statement: ReviewedStatement): string {
+  const flags = isFlagged(statement.risk) ? ` -- ${statement.risk}: ${statement.reasons.join('; ')}` : '';
+  const rows = statement.rowCount === undefined ? '' : ` -- ${rowsText(statement.rowCount)}`;
+  const failed = statement.error ? ` -- FAILED: ${statement.error}` : '';
+  const outcome =
+    statement.outcome === 'refused'
+      ? ' -- REFUSED: not sent'
+      : statement.outcome === 'would run'
+        ? ' -- WOULD RUN: not sent by the dry run (a ROLLBACK would not undo it)'
+        : '';
+  return `${flags}${rows}${failed}${outcome}`;
+}
+
+function rowsText(count: number): string {
+  return `${count} ${count === 1 ? 'row' : 'rows'}`;
 }
 
 function escapeCell(text: string): string {
@@ -72,6 +116,7 @@ export function renderSummary(
   result: RollbackResult | undefined,
   asked: string,
   outcome: { ok: boolean; message?: string },
+  settings?: MigrationSettings,
 ): string {
   const parts: string[] = ['## Migration rollback', '', `**Asked:** ${asked}`, ''];
   parts.push(
@@ -91,11 +136,33 @@ export function renderSummary(
         );
       });
     }
-    if (result.fingerprint) parts.push('', `plan-fingerprint: \`${result.fingerprint}\``);
+    if (result.fingerprint)
+      parts.push('', `plan-fingerprint: \`${result.fingerprint}\``, '', fingerprintCovers(result));
     parts.push('');
   }
+  if (settings) parts.push(...settingsTable(settings));
+  parts.push(...statementSections(result));
+  parts.push('### Before', '', snapshotTable(result.before), '### After', '', snapshotTable(result.after));
+  return parts.join('\n');
+}
+
+/** The summary's share for each of the two statement sections: the whole summary must stay under GitHub's 1 MiB. */
+const SECTION_LIMIT_BYTES = 360 * 1024;
+
+/** Destructive statements first (all of them, if they fit), then the whole script, each capped with "N more in the record". */
+function statementSections(result: RollbackResult): string[] {
+  const parts: string[] = [];
   const blocked = result.statements.filter((s) => needsAllowDestructive(s.risk));
+  const inRecord = 'in the record (the sql-file output, kept with the rollback record)';
   if (blocked.length) {
+    const rows: string[] = [];
+    let used = 0;
+    for (const s of blocked) {
+      const row = `| ${escapeCell(s.migration ?? "Knex's bookkeeping")} | \`${escapeCell(oneLine(s.sql, 160))}\`${s.rowCount === undefined ? '' : ` — ${rowsText(s.rowCount)}`} | ${s.risk}${s.outcome ? ` (${s.outcome})` : ''} | ${escapeCell(s.reasons.join('; '))} |`;
+      used += Buffer.byteLength(row, 'utf8') + 1;
+      if (used > SECTION_LIMIT_BYTES) break;
+      rows.push(row);
+    }
     parts.push(
       '### Statements that destroy data or remove security',
       '',
@@ -103,10 +170,8 @@ export function renderSummary(
       '',
       '| Migration | Statement | Risk | Why |',
       '|---|---|---|---|',
-      ...blocked.map(
-        (s) =>
-          `| ${escapeCell(s.migration ?? "Knex's bookkeeping")} | \`${escapeCell(oneLine(s.sql, 160))}\` | ${s.risk} | ${escapeCell(s.reasons.join('; '))} |`,
-      ),
+      ...rows,
+      ...(rows.length < blocked.length ? ['', `_${blocked.length - rows.length} more ${inRecord}._`] : []),
       '',
     );
   }
@@ -117,20 +182,26 @@ export function renderSummary(
   if (result.lockChecks.length) parts.push('### Lock checks', '', ...result.lockChecks.map((line) => `- ${line}`), '');
   if (result.notes.length) parts.push(...result.notes.map((note) => `> ${note}`), '');
   if (result.statements.length) {
-    const blocked = result.statements.filter((s) => needsAllowDestructive(s.risk)).length;
     parts.push(
-      `<details><summary>SQL executed (${result.statements.length} statements, ${blocked} destructive or security-removing)${result.committed ? '' : ' — rolled back'}</summary>`,
+      `<details><summary>SQL executed (${result.statements.length} statements, ${blocked.length} destructive or security-removing)${result.committed ? '' : ' — rolled back'}</summary>`,
       '',
       '```sql',
-      renderSql(result.statements),
+      renderSqlCapped(result.statements, SECTION_LIMIT_BYTES, inRecord),
       '```',
       '',
       '</details>',
       '',
     );
   }
-  parts.push('### Before', '', snapshotTable(result.before), '### After', '', snapshotTable(result.after));
-  return parts.join('\n');
+  return parts;
+}
+
+/** What the fingerprint covers, so a reviewer knows what a change after approval would be caught by. */
+function fingerprintCovers(result: RollbackResult): string {
+  const local = result.localCode.length
+    ? `, and the local code they load: ${result.localCode.map((file) => `\`${escapeCell(file.path)}\``).join(', ')}`
+    : ', and the local code they load (none)';
+  return `It covers the rows to undo, their ${result.plan.length} migration file(s)${local}; Knex ${RUNTIME_VERSIONS.knex} and db-rollback-actions ${RUNTIME_VERSIONS.action}. A file a down() imports only while it runs is covered by a dry run's fingerprint only.`;
 }
 
 function describeOutcome(result: RollbackResult | undefined): string {

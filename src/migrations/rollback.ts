@@ -21,6 +21,7 @@ import { lockTableName } from './lock.js';
 import { lockedRun } from './locked-run.js';
 import { MigrationsTable } from './migrations-table.js';
 import { planOnly } from './planning.js';
+import { checkMigrationsTable, checkWritable, modeWrites } from './preflight.js';
 import {
   type BatchClassifier,
   completeResult,
@@ -183,10 +184,12 @@ async function runMode(
   // The action's own statements bypass the guard: they are not a migration's.
   const own = guard ? guard.rawOf(session) : session;
   const table = new MigrationsTable(own, options.settings.schemaName, options.settings.tableName);
+  if (modeWrites(options)) await checkWritable(own);
+  const notes = await checkMigrationsTable(table, options);
   switch (options.mode) {
     case 'status': {
       const status = await table.readStatus(files);
-      return { before: status, after: status };
+      return { before: status, after: status, notes };
     }
     case 'unlock':
       return unlock(table, options, files);

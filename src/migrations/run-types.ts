@@ -5,6 +5,7 @@ import type { RegisterCleanup } from '../common/shutdown.js';
 import type { ConnectionSecurity } from '../postgres/connection.js';
 import type { BatchClassifier, ClassifiedStatement, ClassifyOptions, StatementRisk } from '../sql/risk.js';
 import type { MigrationSettings } from './knexfile.js';
+import type { LocalCodeFile } from './local-code.js';
 import type { PlanRequest, PlannedMigration, Segment } from './plan.js';
 import type { LockAttemptRecord } from './blockers.js';
 import type { CapturedStatement } from './sql-capture.js';
@@ -83,6 +84,8 @@ export interface RollbackResult {
   plan: PlannedMigration[];
   segments: Segment[];
   fingerprint: string;
+  /** The caller's own files the planned migrations load (helpers outside node_modules): the fingerprint covers them. */
+  localCode: LocalCodeFile[];
   /** Migrations whose down() committed. */
   rolledBack: string[];
   /** Batches fully undone and committed. */
@@ -130,6 +133,7 @@ export function completeResult(options: RollbackOptions, fragment: RunFragment):
     plan: [],
     segments: [],
     fingerprint: '',
+    localCode: [],
     rolledBack: [],
     batches: [],
     statements: [],

@@ -59,7 +59,8 @@ function compare(a: string, b: string): number {
  */
 export async function loadMigrationModule(file: string): Promise<MigrationModule> {
   const typescript = /\.(c|m)?ts$/.test(file);
-  const hooked = typescript && registerTypeScriptLoader();
+  // Registered for JavaScript migrations too: the hooks record what each migration loads.
+  const hooked = registerTypeScriptLoader() && typescript;
   let loaded: Record<string, unknown>;
   try {
     loaded =
@@ -83,7 +84,15 @@ export async function loadMigrationModule(file: string): Promise<MigrationModule
 export class FileMigrationSource implements Knex.MigrationSource<MigrationFile> {
   private readonly cache = new Map<string, Promise<MigrationModule>>();
 
-  constructor(private readonly files: readonly MigrationFile[]) {}
+  /**
+   * With `disableTransactions` (the knexfile's migrations.disableTransactions), a migration that does
+   * not set config.transaction itself gets `false`, as Knex's Migrator#_useTransaction decides: for
+   * code that reads config.transaction instead of handing the setting to the Migrator.
+   */
+  constructor(
+    private readonly files: readonly MigrationFile[],
+    private readonly options: { disableTransactions?: boolean } = {},
+  ) {}
 
   getMigrations(): Promise<MigrationFile[]> {
     return Promise.resolve([...this.files]);
@@ -97,10 +106,16 @@ export class FileMigrationSource implements Knex.MigrationSource<MigrationFile> 
     let loaded = this.cache.get(migration.file);
     if (!loaded) {
       loaded = loadMigrationModule(migration.file);
+      if (this.options.disableTransactions) loaded = loaded.then(withoutDefaultTransaction);
       this.cache.set(migration.file, loaded);
     }
     return loaded;
   }
+}
+
+function withoutDefaultTransaction(module: MigrationModule): MigrationModule {
+  if (typeof module.config?.transaction === 'boolean') return module;
+  return { ...module, config: { ...module.config, transaction: false } };
 }
 
 /**

@@ -7,6 +7,8 @@ export interface CapturedStatement {
   migration?: string;
   /** The server's error, when this statement failed. */
   error?: string;
+  /** Rows a data-changing statement (INSERT, UPDATE, DELETE, MERGE, COPY) changed, as PostgreSQL counted them. */
+  rowCount?: number;
 }
 
 /** Knex prefixes the SQL to a driver error's message; keep only the server's words. */

@@ -3,6 +3,7 @@ import module from 'node:module';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { transform } from 'sucrase';
+import { recordDependency } from './local-code.js';
 
 // Knex projects write migrations in TypeScript and run them with ts-node. The runner
 // has no ts-node, and Node 24's own type stripping rejects what typical migrations
@@ -11,7 +12,8 @@ import { transform } from 'sucrase';
 // teaches Node's loader, in-thread through module.registerHooks, to load .ts files:
 // as CommonJS, the way ts-node compiles them, unless the caller's package is
 // "type": "module" or the file is .mts. The files stay where they are, so their own
-// imports resolve from the caller's repository.
+// imports resolve from the caller's repository. The same hooks record which file loads
+// which (local-code.ts), for every migration, TypeScript or not.
 
 const TYPESCRIPT = /\.(c|m)?ts$/;
 let registered = false;
@@ -44,13 +46,17 @@ export function registerTypeScriptLoader(): boolean {
 function installHooks(): void {
   module.registerHooks({
     resolve(specifier, context, nextResolve) {
+      let resolved;
       try {
-        return nextResolve(specifier, context);
+        resolved = nextResolve(specifier, context);
       } catch (error) {
         const alternative = typeScriptAlternative(specifier, context.parentURL);
-        if (alternative) return { url: alternative, shortCircuit: true };
-        throw error;
+        if (!alternative) throw error;
+        resolved = { url: alternative, shortCircuit: true };
       }
+      // What each file loads is what the plan fingerprint covers (local-code.ts).
+      recordDependency(context.parentURL, resolved.url);
+      return resolved;
     },
     load(url, context, nextLoad) {
       if (!url.startsWith('file:') || !TYPESCRIPT.test(url)) return nextLoad(url, context);

@@ -123,6 +123,11 @@ export function recordMarkdown(record: RollbackRecord): string {
   }
 
   lines.push('## SQL', '');
+  if (record.sqlFiles.length)
+    lines.push(
+      `The complete SQL is kept beside this record: ${record.sqlFiles.map((name) => `\`${escapeHtml(name)}\``).join(', ')}.`,
+      '',
+    );
   lines.push(record.sql ? fence(record.sql, 'sql') : '_No SQL was passed._', '');
 
   const extra = Object.keys(record.details);

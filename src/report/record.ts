@@ -40,6 +40,8 @@ export interface RollbackRecord {
   plan: PlannedMigration[];
   planFingerprint: string | null;
   sql: string | null;
+  /** The complete SQL (the rollback's sql-file outputs), kept beside the record under these names. */
+  sqlFiles: string[];
   snapshotIdentifier: string | null;
   migrationsBefore: string[];
   migrationsAfter: string[];
@@ -60,7 +62,7 @@ export interface RecordFields {
   /** Overall outcome: succeeded, failed, cancelled... */
   result?: string;
   environment?: string;
-  /** The instance or cluster identifier, or another name for the database. */
+  /** The instance or cluster identifier, another name for the database, or host:port/database (never a URL). */
   database?: string;
   method?: string;
   /** The commit that was deployed, whose migration files were undone. */
@@ -73,6 +75,8 @@ export interface RecordFields {
   plan?: unknown;
   planFingerprint?: string;
   sql?: string;
+  /** Names of the complete-SQL files kept beside the record. */
+  sqlFiles?: string[];
   snapshotIdentifier?: string;
   /** The rollback action's `applied` before the change (JSON array). */
   appliedBefore?: unknown;
@@ -158,6 +162,7 @@ export function buildRecord(fields: RecordFields, run: RunContext, finishedAt: D
     plan: toPlan(fields.plan),
     planFingerprint: orNull(fields.planFingerprint),
     sql: orNull(fields.sql),
+    sqlFiles: fields.sqlFiles ?? [],
     snapshotIdentifier: orNull(fields.snapshotIdentifier),
     migrationsBefore: toNameList(fields.appliedBefore),
     migrationsAfter: toNameList(fields.appliedAfter),

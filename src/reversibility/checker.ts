@@ -1,33 +1,27 @@
-import knexFactory, { type Knex } from 'knex';
-import pg from 'pg';
-import { ConfigurationError, errorMessage } from '../common/errors.js';
-import { postgresConfig } from '../postgres/connection.js';
-import { FileMigrationSource, type MigrationFile, type MigrationModule } from '../migrations/source.js';
-import { bookkeepingTables, captureSchema, type CaptureOptions } from './schema-capture.js';
-import { describeDifference, diffSchemas, isEmptyDifference } from './schema-diff.js';
+import { systemClock, type Clock } from '../common/clock.js';
+import { ConfigurationError } from '../common/errors.js';
+import { silentLogger, type Logger } from '../common/logger.js';
+import { FileMigrationSource, type MigrationFile } from '../migrations/source.js';
+import type { CheckResult } from './check-result.js';
+import { checkSteps, replayStep, StopBatch, uncheckedStep, type RunContext, type Stop } from './check-steps.js';
+import { dataFindings, type DataContext } from './data-findings.js';
+import { runSteps, type Step, type StepSettings } from './knex-steps.js';
+import { QueryObserver } from './query-observer.js';
+import { bookkeepingTables, type CaptureOptions } from './schema-capture.js';
 import {
   assertCanCreateDatabases,
-  createScratchDatabase,
-  dropScratchDatabase,
-  type ScratchDatabase,
+  CheckCancelled,
+  ScratchDatabases,
   type ScratchSecurity,
 } from './scratch-database.js';
-import { silentLogger, type Logger } from '../common/logger.js';
+import { Session } from './session.js';
 
-// The up/down/up loop. Every up() and down() runs as Knex's Migrator runs it in
-// production (Migrator#_waterfallBatch): in its own committed transaction, handed the
-// transaction as its `knex`, or handed the plain instance when the migration says
-// `config.transaction = false`; and recorded in the migrations table (inserted inside the
-// up()'s transaction, deleted after the down()'s commit). The commit between steps
+// The up/down/up loop. Every up() and down() runs through Knex's own Migrator, as
+// `knex migrate:latest` and the rollback action run them (knex-steps.ts): one committed
+// transaction per step where Knex would use one, none where the migration or
+// disableTransactions says so, recorded in the migrations table. The commit between steps
 // matters: an enum value added by one migration cannot be used by a later one inside the
 // same transaction.
-//
-// What this does not repeat on every step is the Migrator's bookkeeping around a batch:
-// the two information_schema lookups for its tables, listing and validating every
-// migration, and taking and freeing the lock in transactions of their own. On a scratch
-// database nobody else migrates, and that overhead cost three times the migrations
-// themselves (600 steps for 200 migrations). Knex's Migrator still creates its tables
-// (migrate.list), so what a migration sees is what it sees in production.
 
 export interface CheckOptions {
   /** A PostgreSQL server the check may create databases on; the database it names is never written. */
@@ -42,37 +36,19 @@ export interface CheckOptions {
   migrationsTable?: string;
   /** The schema the migrations write to (`public`). */
   schema?: string;
+  /** Knex's migrations.disableTransactions (the knexfile's): migrations without config.transaction run outside one. */
+  disableTransactions?: boolean;
   logger?: Logger;
+  clock?: Clock;
+  /**
+   * Cancels the check (SIGINT, SIGTERM): no step or database is started after it fires, every
+   * scratch database is dropped at once (ending a down() that is still running), and the check
+   * rejects with CheckCancelled once all of them are gone.
+   */
+  signal?: AbortSignal;
 }
 
-export type Outcome = 'exact' | 'difference' | 'error';
-
-/** The verdict on one migration. */
-export interface MigrationCheck {
-  name: string;
-  outcome: Outcome;
-  /** Why it is not reversible; undefined when exact. */
-  reason?: string;
-  /** Objects or properties down() left behind (`index tickets_state_idx`). */
-  left: string[];
-  /** Objects or properties down() lost (`column tickets.priority: NOT NULL`). */
-  lost: string[];
-  /** The step that threw and its error (Knex puts the statement first: `DROP TABLE x - table "x" does not exist`). */
-  failure?: { step: 'up' | 'down' | 'up after down'; error: string };
-  durationMs: number;
-}
-
-export interface CheckResult {
-  /** Every checked migration, in order. */
-  checks: MigrationCheck[];
-  /** Applied first, unchecked, because `only` named a later migration. */
-  appliedUnchecked: string[];
-  /** Never reached: an up() failed, so nothing after it could be applied. */
-  notReached: string[];
-  /** How often the state after a migration's up() had to be rebuilt after a failed check. */
-  rebuilds: number;
-  durationMs: number;
-}
+export type { CheckResult, MigrationCheck, Outcome } from './check-result.js';
 
 /** Resolves `only` against the migration files; an unknown name is the caller's mistake. */
 export function resolveOnly(files: readonly MigrationFile[], only: readonly string[] | undefined): Set<string> {
@@ -92,81 +68,6 @@ export function resolveOnly(files: readonly MigrationFile[], only: readonly stri
   return selected;
 }
 
-/** A Knex instance and a catalog connection on one scratch database. */
-class Session {
-  private constructor(
-    readonly database: ScratchDatabase,
-    private readonly knex: Knex,
-    private readonly catalog: pg.Client,
-    private readonly source: FileMigrationSource,
-    private readonly tableName: string,
-    private readonly capture: CaptureOptions,
-  ) {}
-
-  static async open(
-    database: ScratchDatabase,
-    source: FileMigrationSource,
-    tableName: string,
-    capture: CaptureOptions,
-    logger: Logger,
-  ): Promise<Session> {
-    const connection = () => postgresConfig({ url: database.url, sslCa: database.security?.sslCa });
-    const knex = knexFactory({
-      client: 'pg',
-      connection: connection(),
-      pool: { min: 0, max: 4 },
-      // Knex warns about failed migrations itself; our report says it better.
-      log: { warn: logger.debug, error: logger.debug, deprecate: logger.debug, debug: logger.debug },
-    });
-    const catalog = new pg.Client(connection());
-    // Cancel drops the database WITH (FORCE), which ends this session: not a crash.
-    catalog.on('error', (error) => logger.debug(`catalog connection: ${error.message}`));
-    await catalog.connect();
-    const session = new Session(database, knex, catalog, source, tableName, capture);
-    await session.createMigrationsTables();
-    return session;
-  }
-
-  captureSchema() {
-    return captureSchema(this.catalog, this.capture);
-  }
-
-  /** Lets Knex's Migrator create the migrations table and its lock table, as `knex migrate:latest` would. */
-  async createMigrationsTables(): Promise<void> {
-    await this.knex.migrate.list({ migrationSource: this.source, tableName: this.tableName });
-  }
-
-  async up(file: MigrationFile): Promise<void> {
-    const migration = await this.source.getMigration(file);
-    const record = (knex: Knex) =>
-      knex.into(this.tableName).insert({ name: file.name, batch: this.nextBatch++, migration_time: new Date() });
-    if (usesTransaction(migration)) {
-      await this.knex.transaction(async (trx) => {
-        await migration.up(trx);
-        await record(trx);
-      });
-    } else {
-      await migration.up(this.knex);
-      await record(this.knex);
-    }
-  }
-
-  async down(file: MigrationFile): Promise<void> {
-    const migration = await this.source.getMigration(file);
-    const down = migration.down!;
-    if (usesTransaction(migration)) await this.knex.transaction(async (trx) => void (await down(trx)));
-    else await down(this.knex);
-    await this.knex.from(this.tableName).where({ name: file.name }).del();
-  }
-
-  /** Knex's batch numbers: one per migrate call, as the check makes one call per step. */
-  private nextBatch = 1;
-
-  async close(): Promise<void> {
-    await Promise.allSettled([this.knex.destroy(), this.catalog.end()]);
-  }
-}
-
 /**
  * Checks every selected migration in file order on a scratch database of its own:
  * capture, up(), down(), capture and compare, up() again. Whatever goes wrong in one
@@ -174,168 +75,150 @@ class Session {
  * replaying the ups on a fresh database), so one broken down() cannot hide the next.
  */
 export async function checkReversibility(options: CheckOptions): Promise<CheckResult> {
-  const started = Date.now();
+  const clock = options.clock ?? systemClock;
   const logger = options.logger ?? silentLogger;
+  const started = clock.now();
   const tableName = options.migrationsTable ?? 'knex_migrations';
-  const capture: CaptureOptions = { schema: options.schema ?? 'public', exclude: bookkeepingTables(tableName) };
+  const schema = options.schema ?? 'public';
   const selected = resolveOnly(options.files, options.only);
   const lastIndex = Math.max(...options.files.map((file, index) => (selected.has(file.name) ? index : -1)));
   const files = options.files.slice(0, lastIndex + 1);
-  const source = new FileMigrationSource(files);
+  const source = new FileMigrationSource(files, { disableTransactions: options.disableTransactions });
 
-  // Load everything before the first write: a migration that cannot load is a
-  // ConfigurationError, and a missing down() is a finding Knex itself would refuse.
+  // Load everything before the first write: a migration that cannot load is a ConfigurationError.
   for (const file of files) await source.getMigration(file);
   await assertCanCreateDatabases(options.serverUrl, options.security);
 
-  const result: CheckResult = { checks: [], appliedUnchecked: [], notReached: [], rebuilds: 0, durationMs: 0 };
-  // Every database this check creates, so the finally drops them all even when a rebuild fails half-way.
-  const created = new Set<string>();
-  const createDatabase = async () => {
-    const database = await createScratchDatabase(options.serverUrl, { security: options.security });
-    created.add(database.name);
-    return database;
+  const scratch = new ScratchDatabases(options.serverUrl, logger, options.security);
+  // Dropping the databases at once ends whatever a migration is running on them; the loop,
+  // which starts nothing once the signal fired, then unwinds and drops what is left.
+  const onAbort = () => void scratch.dropAll(String(options.signal?.reason ?? 'cancelled'));
+  options.signal?.addEventListener('abort', onAbort, { once: true });
+  const observer = new QueryObserver();
+  const context: RunContext = {
+    session: undefined as unknown as Session,
+    capture: { schema, exclude: bookkeepingTables(tableName) } satisfies CaptureOptions,
+    observer,
+    clock,
+    logger,
+    signal: options.signal,
+    result: { checks: [], appliedUnchecked: [], notReached: [], rebuilds: 0, durationMs: 0 },
+    tablesBefore: new Map(),
   };
-  let session: Session | undefined;
+  const run: Run = {
+    context,
+    files,
+    selected,
+    source,
+    scratch,
+    settings: { tableName, disableTransactions: options.disableTransactions ?? false },
+  };
   try {
-    session = await Session.open(await createDatabase(), source, tableName, capture, logger);
+    refuseWhenCancelled(options.signal);
+    context.session = await Session.open(await scratch.create(), observer, logger);
     logger.info(
-      `Scratch database ${session.database.name} created; checking ${selected.size} of ${options.files.length} migration(s).`,
+      `Scratch database ${context.session.database.name} created; checking ${selected.size} of ${options.files.length} migration(s).`,
     );
-    for (let index = 0; index < files.length; index++) {
-      const { name } = files[index];
-      if (!selected.has(name)) {
-        await applyUnchecked(session, files[index]);
-        result.appliedUnchecked.push(name);
-        logger.info(`  ${name}: applied (not checked)`);
-        continue;
-      }
-      const check = await checkOne(session, files[index], source);
-      result.checks.push(check);
-      logger.info(`  ${name}: ${summarize(check)} (${check.durationMs} ms)`);
-      if (check.failure?.step === 'up') {
-        result.notReached = files
-          .slice(index + 1)
-          .map((file) => file.name)
-          .filter((later) => selected.has(later));
-        break;
-      }
-      if (check.outcome !== 'exact' && index < files.length - 1) {
-        const old = session;
-        session = await Session.open(await createDatabase(), source, tableName, capture, logger);
-        await old.close();
-        await dropScratchDatabase(options.serverUrl, old.database.name, options.security);
-        created.delete(old.database.name);
-        logger.info(
-          `  scratch database ${old.database.name} dropped: its state after a failed check cannot be trusted`,
-        );
-        await replayUps(session, files.slice(0, index + 1), logger);
-        result.rebuilds++;
-      }
-    }
+    await runAll(run);
   } finally {
-    await session?.close();
-    for (const name of created) {
-      await dropScratchDatabase(options.serverUrl, name, options.security);
-      logger.info(`Scratch database ${name} dropped.`);
+    options.signal?.removeEventListener('abort', onAbort);
+    await context.session?.close();
+    await scratch.dropAll();
+  }
+  refuseWhenCancelled(options.signal);
+  await addWarnings(context, observer, schema);
+  context.result.durationMs = clock.now() - started;
+  return context.result;
+}
+
+interface Run {
+  context: RunContext;
+  files: readonly MigrationFile[];
+  selected: ReadonlySet<string>;
+  source: FileMigrationSource;
+  scratch: ScratchDatabases;
+  settings: StepSettings;
+}
+
+/** Hands the Migrator every step from `from` on; after a failed check, rebuilds and goes on after it. */
+async function runAll(run: Run): Promise<void> {
+  const { context, files } = run;
+  let from = 0;
+  let replayed: MigrationFile[] = [];
+  for (let batch = 1; from < files.length; batch++) {
+    const steps: Step[] = [
+      ...replayed.map((file, index) => replayStep(context, file, index)),
+      ...files.slice(from).flatMap((file, offset) => stepsOf(run, file, from + offset)),
+    ];
+    const stopped = await runUntilStopped(run, steps, batch);
+    if (!stopped) return;
+    if (stopped.kind === 'unchecked') {
+      throw new Error(
+        `Migration ${files[stopped.index].name} (applied before the checked ones, as "only" asks) failed in up(): ${stopped.error}`,
+      );
     }
+    if (stopped.kind === 'replay') {
+      throw new Error(
+        `Rebuilding the state after a failed check, migration ${files[stopped.index].name} failed in up(): ${stopped.error}`,
+      );
+    }
+    const check = context.result.checks.at(-1)!;
+    if (check.failure?.step === 'up') {
+      context.result.notReached = files
+        .slice(stopped.index + 1)
+        .map((file) => file.name)
+        .filter((later) => run.selected.has(later));
+      return;
+    }
+    from = stopped.index + 1;
+    if (from >= files.length) return;
+    replayed = files.slice(0, from);
+    await rebuild(run, replayed.at(-1)!);
   }
-  result.durationMs = Date.now() - started;
-  return result;
 }
 
-async function applyUnchecked(session: Session, file: MigrationFile): Promise<void> {
+function stepsOf(run: Run, file: MigrationFile, index: number): Step[] {
+  return run.selected.has(file.name) ? checkSteps(run.context, file, index) : [uncheckedStep(run.context, file, index)];
+}
+
+/** Runs the steps; resolves with why a step stopped them, or undefined when all ran. */
+async function runUntilStopped(run: Run, steps: Step[], batch: number): Promise<Stop | undefined> {
   try {
-    await session.up(file);
+    await runSteps(run.context.session.knex, steps, run.source, run.settings, batch);
+    return undefined;
   } catch (error) {
-    throw new Error(
-      `Migration ${file.name} (applied before the checked ones, as "only" asks) failed in up(): ${errorMessage(error)}`,
-      { cause: error },
-    );
+    refuseWhenCancelled(run.context.signal);
+    if (error instanceof StopBatch) return error.stop;
+    throw error;
   }
 }
 
-async function checkOne(session: Session, file: MigrationFile, source: FileMigrationSource): Promise<MigrationCheck> {
-  const { name } = file;
-  const started = Date.now();
-  const done = (check: Omit<MigrationCheck, 'durationMs'>): MigrationCheck => ({
-    ...check,
-    durationMs: Date.now() - started,
-  });
-  const module = await source.getMigration(file);
-  if (typeof module.down !== 'function') {
-    return done({
-      name,
-      outcome: 'error',
-      reason: 'exports no down() function: it cannot be rolled back',
-      left: [],
-      lost: [],
-      failure: { step: 'up', error: 'no down() function' },
-    });
-  }
-
-  const before = await session.captureSchema();
-  try {
-    await session.up(file);
-  } catch (error) {
-    const message = errorMessage(error);
-    return done({
-      name,
-      outcome: 'error',
-      reason: `up() failed, so it and every later migration could not be checked: ${message}`,
-      left: [],
-      lost: [],
-      failure: { step: 'up', error: message },
-    });
-  }
-  try {
-    await session.down(file);
-  } catch (error) {
-    const message = errorMessage(error);
-    return done({
-      name,
-      outcome: 'error',
-      reason: `down() failed: ${message}`,
-      left: [],
-      lost: [],
-      failure: { step: 'down', error: message },
-    });
-  }
-  const difference = diffSchemas(before, await session.captureSchema());
-  let upAgainError: string | undefined;
-  try {
-    await session.up(file);
-  } catch (error) {
-    upAgainError = errorMessage(error);
-  }
-  const reasons: string[] = [];
-  if (!isEmptyDifference(difference))
-    reasons.push(`down() did not restore the schema: ${describeDifference(difference).join('; ')}`);
-  if (upAgainError) reasons.push(`up() after down() failed: ${upAgainError}`);
-  return done({
-    name,
-    outcome: upAgainError ? 'error' : reasons.length ? 'difference' : 'exact',
-    reason: reasons.length ? reasons.join('. ') : undefined,
-    left: difference.left,
-    lost: difference.lost,
-    failure: upAgainError ? { step: 'up after down', error: upAgainError } : undefined,
-  });
-}
-
-/** Brings a fresh database to the state after `applied`: their ups, one committed migration at a time. */
-async function replayUps(session: Session, applied: readonly MigrationFile[], logger: Logger): Promise<void> {
-  logger.info(
-    `  rebuilding the state after ${applied[applied.length - 1].name} on ${session.database.name} (replaying ${applied.length} up())`,
+/** A fresh database for the next check: the old one's state after a failed check cannot be trusted. */
+async function rebuild(run: Run, last: MigrationFile): Promise<void> {
+  const { context, scratch } = run;
+  const old = context.session;
+  context.session = await Session.open(await scratch.create(), context.observer, context.logger);
+  context.logger.info(
+    `  rebuilding the state after ${last.name} on ${context.session.database.name}: ` +
+      `the state of ${old.database.name} after a failed check cannot be trusted`,
   );
-  for (const file of applied) await session.up(file);
+  await old.close();
+  await scratch.drop(old.database.name);
+  context.result.rebuilds++;
 }
 
-/** Migrator#_useTransaction: the migration's own `config.transaction` wins; the default is a transaction. */
-function usesTransaction(migration: MigrationModule): boolean {
-  return typeof migration.config?.transaction === 'boolean' ? migration.config.transaction : true;
+/** Data warnings for each checked migration, once every query the run left behind has settled. */
+async function addWarnings(context: RunContext, observer: QueryObserver, schema: string): Promise<void> {
+  const activity = observer.results();
+  const migrations = new Map<string, DataContext>();
+  for (const [name, tablesBefore] of context.tablesBefore) {
+    const ofMigration = activity.get(name);
+    if (ofMigration) migrations.set(name, { tablesBefore, activity: ofMigration });
+  }
+  const findings = await dataFindings(migrations, schema);
+  for (const check of context.result.checks) check.warnings = findings.get(check.name) ?? [];
 }
 
-function summarize(check: MigrationCheck): string {
-  if (check.outcome === 'exact') return 'exact';
-  return `${check.outcome === 'error' ? 'ERROR' : 'DIFFERENCE'}: ${check.reason}`;
+function refuseWhenCancelled(signal: AbortSignal | undefined): void {
+  if (signal?.aborted) throw new CheckCancelled(String(signal.reason ?? 'cancelled'));
 }

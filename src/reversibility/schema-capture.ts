@@ -7,10 +7,15 @@ import pg from 'pg';
 // It is one query straight over pg_catalog, prepared once per connection. The check
 // captures the schema twice per migration, so a capture must cost a few milliseconds:
 // information_schema views are much slower (privilege checks, joins over every
-// relation), and pg_dump is a process per call. Objects that belong to an extension
-// (pgcrypto's functions, say) are left out: they come and go with CREATE EXTENSION,
-// not with the migration's own statements. So is Knex's own bookkeeping (the
-// migrations table and its lock table), which the first migration creates.
+// relation), and pg_dump is a process per call. An extension is one object
+// (`extension citext`, wherever it was installed, with its schema and version); the
+// functions, types and tables it owns are left out, so a citext left behind is one
+// finding, not hundreds. So is Knex's own bookkeeping (the migrations table and its
+// lock table), which the first migration creates.
+//
+// Every name is text: PostgreSQL's \`name\` type holds 63 bytes, and a UNION whose first
+// branch yields \`name\` makes every row's key a \`name\`, cutting \`table.column\` and
+// \`constraint on table\` keys at 63 bytes, so two long keys collide in the snapshot.
 
 /** One schema object and its properties. */
 export interface SchemaObject {
@@ -34,7 +39,7 @@ bookkeeping AS (
   SELECT c.oid FROM pg_class c WHERE c.relnamespace = (SELECT oid FROM ns) AND c.relname = ANY(string_to_array($2, ','))
 ),
 rel AS (
-  SELECT c.oid, c.relname, c.relkind, c.relrowsecurity, c.relforcerowsecurity
+  SELECT c.oid, c.relname::text AS relname, c.relkind, c.relrowsecurity, c.relforcerowsecurity
   FROM pg_class c
   WHERE c.relnamespace = (SELECT oid FROM ns)
     AND c.relkind IN ('r', 'p', 'v', 'm', 'S', 'i', 'I', 'f')
@@ -53,7 +58,7 @@ SELECT CASE r.relkind WHEN 'f' THEN 'foreign table' ELSE 'table' END AS kind, r.
   ], NULL) AS properties
 FROM rel r WHERE r.relkind IN ('r', 'p', 'f')
 UNION ALL
-SELECT 'column', r.relname || '.' || a.attname, r.relname,
+SELECT 'column', r.relname || '.' || a.attname::text, r.relname,
   array_remove(ARRAY[
     'type ' || format_type(a.atttypid, a.atttypmod),
     CASE WHEN a.attnotnull THEN 'NOT NULL' END,
@@ -71,11 +76,12 @@ UNION ALL
 SELECT 'index', i.relname, t.relname, ARRAY[pg_get_indexdef(i.oid)]
 FROM pg_index x
 JOIN rel i ON i.oid = x.indexrelid
-JOIN pg_class t ON t.oid = x.indrelid
+-- through rel: the indexes of an extension's tables go with the extension
+JOIN rel t ON t.oid = x.indrelid
 -- an index that backs a primary key, unique or exclusion constraint is reported as that constraint
 WHERE NOT EXISTS (SELECT 1 FROM pg_constraint k WHERE k.conrelid = x.indrelid AND k.conindid = x.indexrelid AND k.contype IN ('p', 'u', 'x'))
 UNION ALL
-SELECT 'constraint', k.conname || ' on ' || r.relname, r.relname, ARRAY[pg_get_constraintdef(k.oid)]
+SELECT 'constraint', k.conname::text || ' on ' || r.relname, r.relname, ARRAY[pg_get_constraintdef(k.oid)]
 FROM pg_constraint k JOIN rel r ON r.oid = k.conrelid
 -- PostgreSQL 18 records NOT NULL as a constraint too; it is reported on its column
 WHERE k.contype <> 'n'
@@ -96,14 +102,14 @@ SELECT 'sequence', r.relname, owner.relname,
   ], NULL)
 FROM pg_sequence s JOIN rel r ON r.oid = s.seqrelid
 LEFT JOIN LATERAL (
-  SELECT t.relname, a.attname FROM pg_depend d
+  SELECT t.relname::text AS relname, a.attname::text AS attname FROM pg_depend d
   JOIN pg_class t ON t.oid = d.refobjid
   JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
   WHERE d.classid = 'pg_class'::regclass AND d.objid = s.seqrelid AND d.refclassid = 'pg_class'::regclass AND d.deptype IN ('a', 'i')
   LIMIT 1
 ) owner ON true
 UNION ALL
-SELECT CASE t.typtype WHEN 'e' THEN 'enum type' ELSE 'domain' END, t.typname, NULL,
+SELECT CASE t.typtype WHEN 'e' THEN 'enum type' ELSE 'domain' END, t.typname::text, NULL,
   CASE t.typtype
     -- Properties compare as a set, so the order of the values (which is how an enum sorts
     -- and compares) is a property of its own: a down() that recreates the type with the
@@ -123,7 +129,7 @@ WHERE t.typnamespace = (SELECT oid FROM ns) AND t.typtype IN ('e', 'd')
   AND NOT EXISTS (SELECT 1 FROM extension_member e WHERE e.classid = 'pg_type'::regclass AND e.objid = t.oid)
 UNION ALL
 SELECT CASE p.prokind WHEN 'p' THEN 'procedure' WHEN 'a' THEN 'aggregate' ELSE 'function' END,
-  p.proname || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL,
+  p.proname::text || '(' || pg_get_function_identity_arguments(p.oid) || ')', NULL,
   array_remove(ARRAY[
     CASE WHEN p.prokind <> 'p' THEN 'RETURNS ' || pg_get_function_result(p.oid) END,
     'LANGUAGE ' || l.lanname,
@@ -135,12 +141,12 @@ FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
 WHERE p.pronamespace = (SELECT oid FROM ns)
   AND NOT EXISTS (SELECT 1 FROM extension_member e WHERE e.classid = 'pg_proc'::regclass AND e.objid = p.oid)
 UNION ALL
-SELECT 'trigger', g.tgname || ' on ' || r.relname, r.relname,
+SELECT 'trigger', g.tgname::text || ' on ' || r.relname, r.relname,
   array_remove(ARRAY[pg_get_triggerdef(g.oid, true), CASE g.tgenabled WHEN 'D' THEN 'DISABLED' WHEN 'R' THEN 'ENABLE REPLICA' WHEN 'A' THEN 'ENABLE ALWAYS' END], NULL)
 FROM pg_trigger g JOIN rel r ON r.oid = g.tgrelid
 WHERE NOT g.tgisinternal
 UNION ALL
-SELECT 'policy', o.polname || ' on ' || r.relname, r.relname,
+SELECT 'policy', o.polname::text || ' on ' || r.relname, r.relname,
   array_remove(ARRAY[
     CASE WHEN o.polpermissive THEN 'AS PERMISSIVE' ELSE 'AS RESTRICTIVE' END,
     'FOR ' || CASE o.polcmd WHEN 'r' THEN 'SELECT' WHEN 'a' THEN 'INSERT' WHEN 'w' THEN 'UPDATE' WHEN 'd' THEN 'DELETE' ELSE 'ALL' END,
@@ -149,6 +155,11 @@ SELECT 'policy', o.polname || ' on ' || r.relname, r.relname,
     'WITH CHECK (' || pg_get_expr(o.polwithcheck, o.polrelid) || ')'
   ], NULL)
 FROM pg_policy o JOIN rel r ON r.oid = o.polrelid
+UNION ALL
+-- database-wide, so every extension whatever its schema: one installed elsewhere is left behind all the same
+SELECT 'extension', x.extname::text, NULL,
+  ARRAY['SCHEMA ' || x.extnamespace::regnamespace::text, 'VERSION ' || x.extversion]
+FROM pg_extension x
 `;
 
 /** Where and what to capture. */

@@ -1,6 +1,7 @@
 import crypto from 'node:crypto';
 import type pg from 'pg';
 import { ConfigurationError } from '../common/errors.js';
+import type { Logger } from '../common/logger.js';
 import { connectClient, resolveConnection, type ConnectionSecurity } from '../postgres/connection.js';
 import { describeDatabaseUrl } from '../postgres/url.js';
 
@@ -23,9 +24,6 @@ export interface ScratchDatabase {
   /** The TLS its server needs. */
   security?: ScratchSecurity;
 }
-
-/** Every scratch database still alive in this process, so a signal handler can drop them. */
-const live = new Map<string, { serverUrl: string; database: ScratchDatabase }>();
 
 export const SCRATCH_PREFIX = 'verify_reversible_';
 
@@ -70,16 +68,103 @@ function missingCreateDb(role: string, serverUrl: string): ConfigurationError {
   );
 }
 
-/** Creates a scratch database with a random name, optionally as a copy of another one (TEMPLATE). */
-export async function createScratchDatabase(
-  serverUrl: string,
-  options: { template?: string; security?: ScratchSecurity } = {},
-): Promise<ScratchDatabase> {
-  const name = `${SCRATCH_PREFIX}${crypto.randomBytes(6).toString('hex')}`;
-  await withServer(serverUrl, options.security, async (client) => {
-    const template = options.template ? ` TEMPLATE "${options.template}"` : '';
+/** The check was cancelled (SIGINT, SIGTERM): nothing more is started, and its databases are dropped. */
+export class CheckCancelled extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'CheckCancelled';
+  }
+}
+
+/**
+ * Every scratch database one check creates. A name is registered before CREATE DATABASE
+ * is sent, so dropAll() cannot miss a database whose creation is still in flight; and once
+ * dropAll() has begun, create() refuses, and drops what a CREATE in flight made after all.
+ * A cancelled check therefore leaves nothing behind, whichever step it was in.
+ */
+export class ScratchDatabases {
+  private readonly names = new Set<string>();
+  /** The server process running each CREATE DATABASE still in flight, so a cancel can interrupt it. */
+  private readonly creating = new Map<string, number>();
+  private closedBecause: string | undefined;
+
+  constructor(
+    private readonly serverUrl: string,
+    private readonly logger: Logger,
+    private readonly security?: ScratchSecurity,
+  ) {}
+
+  async create(): Promise<ScratchDatabase> {
+    this.refuseWhenClosed();
+    const name = `${SCRATCH_PREFIX}${crypto.randomBytes(6).toString('hex')}`;
+    this.names.add(name);
     try {
-      await client.query(`CREATE DATABASE "${name}"${template}`);
+      await createScratchDatabase(this.serverUrl, this.security, name, (pid) => this.creating.set(name, pid));
+    } catch (error) {
+      this.refuseWhenClosed();
+      throw error;
+    } finally {
+      this.creating.delete(name);
+    }
+    if (this.closedBecause !== undefined) {
+      await this.drop(name);
+      this.refuseWhenClosed();
+    }
+    return { name, url: scratchUrl(this.serverUrl, name), security: this.security };
+  }
+
+  async drop(name: string): Promise<void> {
+    await dropScratchDatabase(this.serverUrl, this.security, name);
+    this.names.delete(name);
+    this.logger.info(`Scratch database ${name} dropped.`);
+  }
+
+  /** Refuses every later create() and drops every database created so far; returns those it could not drop. */
+  async dropAll(reason = 'the check is over'): Promise<string[]> {
+    this.closedBecause ??= reason;
+    // A CREATE DATABASE waiting (on a lock, a busy server) would finish after the drop below
+    // found nothing to drop: cancel it. One that completes regardless is dropped by create().
+    await this.cancelCreates();
+    const failed: string[] = [];
+    for (const name of [...this.names]) {
+      await this.drop(name).catch((error: unknown) => {
+        failed.push(name);
+        this.logger.warning(`Could not drop scratch database ${name}: ${(error as Error).message}`);
+      });
+    }
+    return failed;
+  }
+
+  /** Databases created and not dropped yet (a CREATE in flight included). */
+  live(): string[] {
+    return [...this.names];
+  }
+
+  private async cancelCreates(): Promise<void> {
+    const pids = [...this.creating.values()];
+    if (pids.length === 0) return;
+    await withServer(this.serverUrl, this.security, (client) =>
+      client.query('SELECT pg_cancel_backend(pid) FROM unnest($1::int[]) AS pid', [pids]),
+    ).catch((error: unknown) =>
+      this.logger.warning(`Could not cancel a CREATE DATABASE in flight: ${(error as Error).message}`),
+    );
+  }
+
+  private refuseWhenClosed(): void {
+    if (this.closedBecause !== undefined) throw new CheckCancelled(this.closedBecause);
+  }
+}
+
+async function createScratchDatabase(
+  serverUrl: string,
+  security: ScratchSecurity | undefined,
+  name: string,
+  onStart: (pid: number) => void,
+): Promise<void> {
+  await withServer(serverUrl, security, async (client) => {
+    onStart((client as unknown as { processID: number }).processID);
+    try {
+      await client.query(`CREATE DATABASE "${name}"`);
     } catch (error) {
       if ((error as { code?: string }).code === '42501') {
         const { rows } = await client.query<{ role: string }>('SELECT current_user AS role');
@@ -92,13 +177,14 @@ export async function createScratchDatabase(
     // check commits some ten times per migration, which with fsync would dominate its time.
     await client.query(`ALTER DATABASE "${name}" SET synchronous_commit = off`);
   });
-  const database = { name, url: scratchUrl(serverUrl, name), security: options.security };
-  live.set(name, { serverUrl, database });
-  return database;
 }
 
 /** Drops a scratch database, ending any session still on it (a migration hung mid-statement). */
-export async function dropScratchDatabase(serverUrl: string, name: string, security?: ScratchSecurity): Promise<void> {
+async function dropScratchDatabase(
+  serverUrl: string,
+  security: ScratchSecurity | undefined,
+  name: string,
+): Promise<void> {
   if (!name.startsWith(SCRATCH_PREFIX))
     throw new Error(`Refusing to drop "${name}": not a scratch database of verify-reversible`);
   await withServer(serverUrl, security, async (client) => {
@@ -114,17 +200,4 @@ export async function dropScratchDatabase(serverUrl: string, name: string, secur
       await client.query(`DROP DATABASE IF EXISTS "${name}"`);
     }
   });
-  live.delete(name);
-}
-
-/** Drops every scratch database this process still holds: the cancel path (SIGTERM, SIGINT). */
-export async function dropLiveScratchDatabases(): Promise<string[]> {
-  const dropped: string[] = [];
-  for (const [name, { serverUrl, database }] of [...live]) {
-    await dropScratchDatabase(serverUrl, name, database.security).then(
-      () => dropped.push(name),
-      () => undefined,
-    );
-  }
-  return dropped;
 }

@@ -125,7 +125,8 @@ async function attempt(options: UrlCheckOptions, timeoutMs: number): Promise<Att
   }
 }
 
-function networkError(error: unknown): string {
+/** A fetch failure as a person reads it: "connection refused (ECONNREFUSED)". */
+export function networkError(error: unknown): string {
   const cause = (error as { cause?: { code?: string; message?: string } })?.cause;
   if (cause?.code === 'ECONNREFUSED') return 'connection refused (ECONNREFUSED)';
   if (cause?.code === 'ENOTFOUND') return `host not found (ENOTFOUND)`;

@@ -10,10 +10,12 @@
 // (the verdicts and how they rank).
 import { startParser } from './parser-process.js';
 import type { ClassifiedStatement, ClassifyOptions } from './risk.js';
-import { classifyTree } from './rules.js';
+import { classifyTree, writesOfTree } from './rules.js';
 import { splitStatements } from './split.js';
+import type { TableWrite } from './walk.js';
 
 export type { ClassifiedStatement, ClassifyOptions, StatementRisk } from './risk.js';
+export type { RowWrite, TableWrite } from './walk.js';
 
 /**
  * Splits every input into its statements and classifies each one. One input string may
@@ -43,6 +45,18 @@ export async function classifyEach(
       piece.stmt ? classifyTree(piece.sql, piece.stmt, bookkeeping) : unparseable(piece.sql, piece.error),
     ),
   );
+}
+
+/**
+ * Which tables each input writes, and how (insert, update, delete, truncate), by the rules
+ * that classify it: a DELETE inside a CTE counts, one inside a rule or function body (run
+ * later, if ever) does not, nor does a string that mentions one. One array per input, its
+ * statements' writes together, in one round trip to the parser; a statement the parser
+ * cannot read writes to no table it can name.
+ */
+export async function tableWritesEach(statements: readonly string[]): Promise<TableWrite[][]> {
+  const pieces = await splitStatements(statements);
+  return pieces.map((ofInput) => ofInput.flatMap((piece) => (piece.stmt ? writesOfTree(piece.stmt) : [])));
 }
 
 /**

@@ -24,7 +24,9 @@ import type {
 import { alterTable, dropStatement } from './ddl-rules.js';
 import { nameOf, qualifiedRelation, privilegeReason, roleList, targetColumns } from './describe.js';
 import { SECURITY_HANDLERS } from './security-rules.js';
-import { isBookkeeping, note, noteCascade, noteIrreversible, type Handler } from './walk.js';
+import { isBookkeeping, note, noteCascade, noteIrreversible, noteWrite, type Handler, type RowWrite } from './walk.js';
+
+const MERGE_WRITES: Record<string, RowWrite> = { CMD_INSERT: 'insert', CMD_UPDATE: 'update', CMD_DELETE: 'delete' };
 
 export const HANDLERS: Record<string, Handler> = {
   ...SECURITY_HANDLERS,
@@ -35,6 +37,7 @@ export const HANDLERS: Record<string, Handler> = {
     const statement = body as TruncateStmt;
     const tables = (statement.relations ?? []).map((node) => (node as { RangeVar: RangeVar }).RangeVar).filter(Boolean);
     for (const table of tables) {
+      noteWrite(walk, 'truncate', table);
       if (!isBookkeeping(walk, table))
         note(walk, 'destructive', `empties table ${qualifiedRelation(table)} (TRUNCATE removes all its rows)`);
     }
@@ -47,6 +50,7 @@ export const HANDLERS: Record<string, Handler> = {
 
   DeleteStmt(body, walk) {
     const statement = body as DeleteStmt;
+    noteWrite(walk, 'delete', statement.relation);
     if (isBookkeeping(walk, statement.relation)) return;
     const everyRow = statement.whereClause ? '' : ': every row, there is no WHERE clause';
     note(walk, 'destructive', `deletes rows from ${qualifiedRelation(statement.relation)}${everyRow}`);
@@ -54,6 +58,7 @@ export const HANDLERS: Record<string, Handler> = {
 
   UpdateStmt(body, walk) {
     const statement = body as UpdateStmt;
+    noteWrite(walk, 'update', statement.relation);
     if (isBookkeeping(walk, statement.relation)) return;
     const columns = targetColumns(statement.targetList);
     const everyRow = statement.whereClause ? '' : ' in every row, there is no WHERE clause';
@@ -62,6 +67,8 @@ export const HANDLERS: Record<string, Handler> = {
 
   InsertStmt(body, walk) {
     const statement = body as InsertStmt;
+    noteWrite(walk, 'insert', statement.relation);
+    if (statement.onConflictClause?.action === 'ONCONFLICT_UPDATE') noteWrite(walk, 'update', statement.relation);
     if (statement.onConflictClause?.action !== 'ONCONFLICT_UPDATE' || isBookkeeping(walk, statement.relation)) return;
     note(
       walk,
@@ -72,12 +79,16 @@ export const HANDLERS: Record<string, Handler> = {
 
   MergeStmt(body, walk) {
     const statement = body as MergeStmt;
-    if (isBookkeeping(walk, statement.relation)) return;
     const commands = new Set(
       (statement.mergeWhenClauses ?? []).map(
         (node) => (node as { MergeWhenClause?: { commandType?: string } }).MergeWhenClause?.commandType,
       ),
     );
+    for (const command of commands) {
+      const write = MERGE_WRITES[command ?? ''];
+      if (write) noteWrite(walk, write, statement.relation);
+    }
+    if (isBookkeeping(walk, statement.relation)) return;
     const table = qualifiedRelation(statement.relation);
     if (commands.has('CMD_DELETE')) note(walk, 'destructive', `deletes rows from ${table} (MERGE ... THEN DELETE)`);
     if (commands.has('CMD_UPDATE')) note(walk, 'destructive', `overwrites rows of ${table} (MERGE ... THEN UPDATE)`);

@@ -176,9 +176,108 @@ function pipe(stream: NodeJS.ReadableStream | NodeJS.WritableStream): { ref(): v
   return stream as unknown as { ref(): void; unref(): void };
 }
 
-let current: ParserProcess | undefined;
+/**
+ * The parser in this very process: only where Node was started with `--liftoff-only`
+ * (src/actions/common/liftoff.ts relaunches the rollback action so), since only then does it
+ * neither tier up nor hold the process at exit. The struct layout read is the child's (above).
+ */
+class InlineParser {
+  readonly ready: Promise<void>;
+  private module: WasmParser | undefined;
+  private failure: Error | undefined;
 
-function parser(): ParserProcess {
+  constructor(files: { glue: string; wasm: string }) {
+    const { createRequire } = process.getBuiltinModule('node:module');
+    const glue = createRequire(import.meta.url)(files.glue) as GlueFactory | { default: GlueFactory };
+    const factory = typeof glue === 'function' ? glue : glue.default;
+    this.ready = factory({ locateFile: () => files.wasm }).then(
+      (module) => {
+        this.module = module;
+      },
+      (error: unknown) => {
+        this.failure = new Error(
+          `The PostgreSQL parser (libpg-query) could not start: ${error instanceof Error ? error.message : String(error)}`,
+        );
+      },
+    );
+  }
+
+  async request<T>(op: 'parse' | 'scan', texts: readonly string[]): Promise<ParserReply<T>[]> {
+    if (texts.length === 0) return [];
+    if (!this.module) await this.ready;
+    if (this.failure || !this.module) throw this.failure ?? new Error('The PostgreSQL parser did not start');
+    const module = this.module;
+    return texts.map((text) => {
+      try {
+        return { ok: true, value: (op === 'parse' ? inlineParse(module, text) : inlineScan(module, text)) as T };
+      } catch (error) {
+        return { ok: false, message: error instanceof Error ? error.message : String(error) };
+      }
+    });
+  }
+}
+
+type GlueFactory = (options: { locateFile: () => string }) => Promise<WasmParser>;
+
+/** The few exports of libpg-query's Emscripten module that parse and scan use. */
+interface WasmParser {
+  lengthBytesUTF8(text: string): number;
+  stringToUTF8(text: string, pointer: number, size: number): void;
+  UTF8ToString(pointer: number): string;
+  getValue(pointer: number, type: 'i32'): number;
+  _malloc(size: number): number;
+  _free(pointer: number): void;
+  _wasm_parse_query_raw(pointer: number): number;
+  _wasm_free_parse_result(pointer: number): void;
+  _wasm_scan(pointer: number): number;
+  _wasm_free_string(pointer: number): void;
+}
+
+function withText<T>(module: WasmParser, text: string, use: (pointer: number) => T): T {
+  const size = module.lengthBytesUTF8(text) + 1;
+  const pointer = module._malloc(size);
+  try {
+    module.stringToUTF8(text, pointer, size);
+    return use(pointer);
+  } finally {
+    module._free(pointer);
+  }
+}
+
+function inlineParse(module: WasmParser, text: string): unknown {
+  return withText(module, text, (pointer) => {
+    const result = module._wasm_parse_query_raw(pointer);
+    if (!result) throw new Error('the parser could not allocate memory');
+    try {
+      const tree = module.getValue(result, 'i32');
+      const error = module.getValue(result + 8, 'i32');
+      if (error) {
+        const message = module.getValue(error, 'i32');
+        throw new Error(message ? module.UTF8ToString(message) : 'unknown parse error');
+      }
+      if (!tree) throw new Error('no parse tree');
+      return JSON.parse(module.UTF8ToString(tree)) as unknown;
+    } finally {
+      module._wasm_free_parse_result(result);
+    }
+  });
+}
+
+function inlineScan(module: WasmParser, text: string): unknown {
+  return withText(module, text, (pointer) => {
+    const result = module._wasm_scan(pointer);
+    try {
+      return JSON.parse(module.UTF8ToString(result)) as unknown;
+    } finally {
+      if (result) module._wasm_free_string(result);
+    }
+  });
+}
+
+let current: ParserProcess | InlineParser | undefined;
+
+function parser(): ParserProcess | InlineParser {
+  if (!current && process.execArgv.includes('--liftoff-only')) current = new InlineParser(locateParserFiles());
   if (!current) {
     const files = locateParserFiles();
     const child = spawn(process.execPath, ['--liftoff-only', '-e', CHILD_SOURCE, files.glue, files.wasm], {

@@ -4,9 +4,18 @@ import type { Node } from 'libpg-query';
 import { plural, qualifiedRelation } from './describe.js';
 import { HANDLERS } from './handlers.js';
 import { SEVERITY_ORDER, type ClassifiedStatement, type Severity } from './risk.js';
-import type { Walk } from './walk.js';
+import type { TableWrite, Walk } from './walk.js';
 
 export function classifyTree(sql: string, stmt: Node, bookkeeping: ReadonlySet<string>): ClassifiedStatement {
+  return verdictOf(sql, walkTree(stmt, bookkeeping));
+}
+
+/** The tables whose rows the statement changes, and how: the same walk and rules as its verdict. */
+export function writesOfTree(stmt: Node): TableWrite[] {
+  return walkTree(stmt, new Set()).writes;
+}
+
+function walkTree(stmt: Node, bookkeeping: ReadonlySet<string>): Walk {
   const walk: Walk = {
     findings: [],
     relations: [],
@@ -15,8 +24,13 @@ export function classifyTree(sql: string, stmt: Node, bookkeeping: ReadonlySet<s
     sawCascade: false,
     bookkeeping,
     effects: {},
+    writes: [],
   };
   visit(stmt, walk);
+  return walk;
+}
+
+function verdictOf(sql: string, walk: Walk): ClassifiedStatement {
   if (walk.sawCascade && !walk.cascadeExplained) {
     walk.findings.push({
       risk: 'destructive',
@@ -30,7 +44,7 @@ export function classifyTree(sql: string, stmt: Node, bookkeeping: ReadonlySet<s
     return withEffects({ sql, risk, reasons: [...new Set(walk.findings.map((finding) => finding.reason))] }, walk);
   }
   const tables = [...new Set(walk.relations.filter((name) => !isCteReference(name, walk)))];
-  if (tables.length > 0 && tables.every((table) => bookkeeping.has(table))) {
+  if (tables.length > 0 && tables.every((table) => walk.bookkeeping.has(table))) {
     return withEffects(
       {
         sql,

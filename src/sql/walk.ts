@@ -8,6 +8,17 @@ export interface Finding {
   reason: string;
 }
 
+/** How a statement changes a table's rows (a MERGE or an upsert notes each way it can). */
+export type RowWrite = 'insert' | 'update' | 'delete' | 'truncate';
+
+/** One table whose rows a statement changes, and how. */
+export interface TableWrite {
+  write: RowWrite;
+  /** As the statement names it: undefined when unqualified (the caller knows its search_path). */
+  schema?: string;
+  table: string;
+}
+
 /** What the walk over one statement's tree collects. */
 export interface Walk {
   findings: Finding[];
@@ -20,6 +31,8 @@ export interface Walk {
   sawCascade: boolean;
   bookkeeping: ReadonlySet<string>;
   effects: StatementEffects;
+  /** Every table whose rows the statement changes, bookkeeping tables included. */
+  writes: TableWrite[];
 }
 
 /** A rule for one kind of parse-tree node: notes what that node does. */
@@ -41,6 +54,11 @@ export const dropsDependents = (what: string): string =>
 
 export const isBookkeeping = (walk: Walk, relation: RangeVar | undefined): boolean =>
   relation !== undefined && walk.bookkeeping.has(qualifiedRelation(relation));
+
+/** Notes that the statement changes rows of `relation`. */
+export function noteWrite(walk: Walk, write: RowWrite, relation: RangeVar | undefined): void {
+  if (relation?.relname) walk.writes.push({ write, schema: relation.schemaname, table: relation.relname });
+}
 
 /** Notes something a ROLLBACK cannot undo. */
 export function noteIrreversible(walk: Walk, reason: string): void {

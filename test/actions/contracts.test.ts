@@ -22,10 +22,12 @@ const actions = fs
   .filter(({ metadata }) => metadata.runs.using !== 'composite');
 
 describe('action.yml holds exactly the contract main.ts declares', () => {
-  it('covers the ten JavaScript actions, each with an entry under src/actions', () => {
+  it('covers the eleven JavaScript actions, each with an entry under src/actions', () => {
     expect(actions.map(({ name }) => name).sort()).toEqual([
       'check-gate',
+      'monitor',
       'notify',
+      'prepare-scratch-database',
       'record',
       'restart',
       'restore',

@@ -137,6 +137,15 @@ describe('defineAction', () => {
     expect(step.summary).toContain('&lt;h1&gt;FAKE: rollback approved&lt;/h1&gt;&lt;a href="https://evil.example"&gt;');
   });
 
+  it('keeps a typed code fence from swallowing the rest of the summary', async () => {
+    const action = demo(({ reason }, { summary }) => {
+      summary.paragraph(reason ?? '').table([['Reason', reason ?? '']]);
+    });
+    const step = await runStep(() => action.start(), { reason: 'late\n\n```\nstill the reason' });
+    expect(step.summary).not.toContain('`');
+    expect(step.summary).toContain('<p>late\n\n&#96;&#96;&#96;\nstill the reason</p>');
+  });
+
   it('turns a summary that cannot be written into a warning, never the step failing', async () => {
     const action = demo((_inputs, { summary, logger }) => {
       summary.paragraph('written nowhere');

@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import type { CheckResult } from '../../src/smoke/types.js';
 import { createDatabase, type TestDatabase } from '../helpers/database.js';
 import { runBundle } from '../helpers/run-bundle.js';
@@ -63,6 +66,30 @@ describe('smoke bundle', () => {
     expect(visible(run.everything)).not.toContain('smoke-bearer-5e1d0b');
   });
 
+  it('runs the command in working-directory (a monorepo service), and names a missing one', async () => {
+    const workspace = fs.mkdtempSync(path.join(os.tmpdir(), 'smoke-workspace-'));
+    try {
+      fs.mkdirSync(path.join(workspace, 'services/api'), { recursive: true });
+      fs.writeFileSync(path.join(workspace, 'services/api/smoke.sh'), 'echo "smoke ran in $(pwd)"\n');
+      const run = await runBundle('smoke', {
+        cwd: workspace,
+        inputs: { ...fast, command: 'sh smoke.sh', 'working-directory': 'services/api' },
+      });
+      expect([run.code, run.errors]).toEqual([0, []]);
+      expect(run.stdout).toContain(`smoke ran in ${fs.realpathSync(path.join(workspace, 'services/api'))}`);
+      const missing = await runBundle('smoke', {
+        cwd: workspace,
+        inputs: { ...fast, command: 'sh smoke.sh', 'working-directory': 'services/web' },
+      });
+      expect(missing.code).toBe(1);
+      expect(missing.errors.join('\n')).toMatch(
+        /Input "working-directory" is "services\/web", but .* is not a directory/,
+      );
+    } finally {
+      fs.rmSync(workspace, { recursive: true, force: true });
+    }
+  });
+
   it('fails on a wrong body, a 404 and a slow endpoint, with the evidence in the summary', async () => {
     const run = await runBundle('smoke', {
       inputs: {
@@ -84,7 +111,7 @@ describe('smoke bundle', () => {
         check: `${server.url}/slow`,
         passed: false,
         attempts: 2,
-        error: expect.stringContaining('request timeout'),
+        error: expect.stringContaining('request timeout') as string,
       }),
       expect.objectContaining({ kind: 'command', skipped: true }),
     ]);

@@ -1,7 +1,21 @@
 import type { Clock } from '../../src/common/clock.js';
 
-/** A clock that only moves when the code under test sleeps: no real waiting, no timed assertions. */
-export function manualClock(start = 0): Clock & { sleeps: number[]; advance(ms: number): void } {
+/** The manual clock's extras: what the code under test asked for, and how far time moved. */
+export interface ManualClock extends Clock {
+  /** Every sleep asked for, in order. */
+  readonly sleeps: number[];
+  /** Time that passes while the code under test works (a slow request), not while it sleeps. */
+  advance(ms: number): void;
+  /** Milliseconds since the clock was made: "how long did it take" read from the clock, never the wall. */
+  elapsed(): number;
+}
+
+/**
+ * A clock that only moves when the code under test sleeps: no real waiting, no timed assertions.
+ * A five-minute watch runs in milliseconds of real time. Pass `start` where the code reads the time
+ * as a date (the monitor's query windows); the retry and poll tests count from 0.
+ */
+export function manualClock(start = 0): ManualClock {
   let now = start;
   const sleeps: number[] = [];
   return {
@@ -9,12 +23,13 @@ export function manualClock(start = 0): Clock & { sleeps: number[]; advance(ms: 
     now: () => now,
     sleep: (ms) => {
       sleeps.push(ms);
-      now += ms;
+      // A negative wait is no wait, as with the system clock: time never runs backwards.
+      now += Math.max(0, ms);
       return Promise.resolve();
     },
-    /** Time that passes while the code under test works (a slow request), not while it sleeps. */
     advance: (ms) => {
       now += ms;
     },
+    elapsed: () => now - start,
   };
 }

@@ -213,6 +213,42 @@ describe('dist/record', () => {
     ...extra,
   });
 
+  it('names a database given as a URL by host:port/database only, scrubs its secrets from every field, and keeps sql-file', async () => {
+    const directory = path.join(work, 'url');
+    const sqlFile = path.join(work, 'complete.sql');
+    fs.writeFileSync(sqlFile, '-- 007_add_security_tables.ts\nDROP TABLE failed_login_attempts; -- destructive\n');
+    const run = await runBundle('record', {
+      env: env(),
+      inputs: inputs({
+        directory,
+        database: 'postgres://deploy:Sup3rS3cretPw@db.internal.example:6543/tickets?sslkey=%2Fkeys%2Fclient.key',
+        reason: 'pasted by mistake: Sup3rS3cretPw',
+        'sql-file': sqlFile,
+      }),
+    });
+    expect(run.code).toBe(0);
+    const json = fs.readFileSync(run.outputs['json-path'], 'utf8');
+    const markdown = fs.readFileSync(run.outputs['markdown-path'], 'utf8');
+    // The ::add-mask:: commands are the runner's, consumed and never shown.
+    const shownLog = run.everything
+      .split('\n')
+      .filter((line) => !line.startsWith('::add-mask::'))
+      .join('\n');
+    for (const shown of [shownLog, json, markdown]) {
+      expect(shown).not.toContain('Sup3rS3cretPw');
+      expect(shown).not.toContain('deploy:');
+      expect(shown).not.toContain('client.key');
+    }
+    const record = JSON.parse(json) as { database: string; sqlFiles: string[] };
+    expect(record.database).toBe('db.internal.example:6543/tickets');
+    expect(run.summary).toContain('db.internal.example:6543/tickets');
+    expect(record.sqlFiles).toEqual([`${path.basename(run.outputs['json-path'], '.json')}.sql`]);
+    expect(fs.readFileSync(path.join(directory, record.sqlFiles[0]), 'utf8')).toContain(
+      'DROP TABLE failed_login_attempts;',
+    );
+    expect(markdown).toContain(`The complete SQL is kept beside this record: \`${record.sqlFiles[0]}\``);
+  });
+
   it('shows a reason and a requester someone typed as text in the summary and the Markdown, never as markup', async () => {
     const directory = path.join(work, 'forged');
     const run = await runBundle('record', {

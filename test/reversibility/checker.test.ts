@@ -1,6 +1,6 @@
-import { silentLogger } from '../../src/common/logger.js';
 import path from 'node:path';
 import { listMigrationFiles } from '../../src/migrations/source.js';
+import { silentLogger } from '../../src/common/logger.js';
 import { checkReversibility, type CheckOptions, type MigrationCheck } from '../../src/reversibility/checker.js';
 import { adminQuery, adminUrl } from '../helpers/database.js';
 import { repoRoot } from '../helpers/run-bundle.js';
@@ -11,7 +11,7 @@ const corpus = (name: string) =>
 /** Runs a check and remembers which scratch databases it announced, to prove they are gone. */
 async function check(options: Omit<CheckOptions, 'serverUrl'>) {
   const lines: string[] = [];
-  const logger = { ...silentLogger, info: (message: string) => lines.push(message) };
+  const logger = { ...silentLogger, info: (message: string) => void lines.push(message) };
   const scratch = () => [...new Set(lines.join('\n').match(/verify_reversible_[0-9a-f]+/g) ?? [])];
   try {
     return {
@@ -26,7 +26,7 @@ async function check(options: Omit<CheckOptions, 'serverUrl'>) {
 
 async function existingDatabases(names: string[]): Promise<string[]> {
   const { rows } = await adminQuery('SELECT datname FROM pg_database WHERE datname = ANY($1)', [names]);
-  return rows.map((row) => row.datname as string);
+  return rows.map((row) => String(row.datname));
 }
 
 const byName = (checks: MigrationCheck[]) => Object.fromEntries(checks.map((each) => [each.name, each]));
@@ -72,7 +72,11 @@ describe('checkReversibility', () => {
     });
 
     it('reports an un-awaited query in down() by the schema it leaves', () => {
-      expect(checks['005_unawaited_down.ts']).toMatchObject({ left: ['table ticket_notes'], lost: [] });
+      expect(checks['005_unawaited_down.ts']).toMatchObject({
+        left: ['table ticket_notes'],
+        lost: [],
+        warnings: ['down() builds a query it never runs (a missing await?): drop table "ticket_notes"'],
+      });
     });
 
     it('reports a down() that throws with its statement and error', () => {
@@ -97,6 +101,121 @@ describe('checkReversibility', () => {
       expect(scratch.length).toBeGreaterThan(1);
       expect(await existingDatabases(scratch)).toEqual([]);
     });
+  });
+
+  describe('on the planted cases of real projects', () => {
+    let checks: Record<string, MigrationCheck>;
+    let scratch: string[];
+    beforeAll(async () => {
+      const run = await check({ files: corpus('planted') });
+      expect(run.error).toBeUndefined();
+      checks = byName(run.result!.checks);
+      scratch = run.scratch;
+    });
+
+    it('reports each extension left behind once, not the objects it owns', () => {
+      expect(checks['002_extensions_left_behind.ts']).toMatchObject({
+        outcome: 'difference',
+        left: ['extension citext', 'extension uuid-ossp'],
+        lost: [],
+        warnings: [],
+      });
+    });
+
+    it('names long objects in full and tells apart columns whose first 63 bytes are the same', () => {
+      // up() then fails again on the constraint down() left: an error, with the difference listed.
+      expect(checks['003_long_names.ts']).toMatchObject({
+        outcome: 'error',
+        failure: { step: 'up after down' },
+        left: [
+          'column saved_queries_version_additional_metrics.saved_queries_version_additional_metric_id: NOT NULL',
+          'constraint dashboard_versions_updated_by_user_uuid_foreign on dashboard_versions',
+        ],
+        lost: [],
+      });
+    });
+
+    it('warns about a down() that deletes or overwrites rows of an older table, the schema being exact', () => {
+      expect(checks['004_deletes_older_rows.ts']).toMatchObject({
+        outcome: 'exact',
+        warnings: ['down() deletes rows from saved_queries_versions (a table older than this migration)'],
+      });
+      expect(checks['005_updates_older_rows.ts']).toMatchObject({
+        outcome: 'exact',
+        warnings: ['down() updates rows of saved_queries_versions (a table older than this migration)'],
+      });
+    });
+
+    it('does not warn about a lookup value up() inserted, nor about a table the migration created', () => {
+      expect(checks['006_lookup_value.ts']).toMatchObject({ outcome: 'exact', warnings: [] });
+      expect(checks['007_own_table_with_rows.ts']).toMatchObject({ outcome: 'exact', warnings: [] });
+    });
+
+    it('warns about a query down() builds and never runs', () => {
+      expect(checks['008_forgotten_await.ts']).toMatchObject({
+        outcome: 'error',
+        failure: { step: 'up after down' },
+        left: ['table audit_notes'],
+        warnings: ['down() builds a query it never runs (a missing await?): drop table "audit_notes"'],
+      });
+    });
+
+    it('warns about a query down() does not wait for', () => {
+      expect(checks['009_query_not_awaited.ts']).toMatchObject({
+        outcome: 'exact',
+        warnings: ['down() returned before its query finished (a missing await?): SELECT count(*) FROM statuses'],
+      });
+    });
+
+    it('keeps what down() sends from a timer after it returned as its own, and warns about it', () => {
+      expect(checks['011_query_after_return.ts']).toMatchObject({
+        outcome: 'exact',
+        warnings: [
+          'down() deletes rows from saved_queries_versions (a table older than this migration)',
+          `down() sends a query after it returned: delete from "saved_queries_versions" where "name" = 'obsolete'`,
+        ],
+      });
+    });
+
+    it('finds nothing in the migrations that are exact, before and after the findings', () => {
+      for (const name of ['001_saved_queries.ts', '010_exact_after_findings.ts'])
+        expect(checks[name]).toMatchObject({ outcome: 'exact', left: [], lost: [], warnings: [] });
+    });
+
+    it('drops every scratch database it made', async () => {
+      expect(await existingDatabases(scratch)).toEqual([]);
+    });
+  });
+
+  it('honours disableTransactions as Knex does: a migration without config.transaction then runs outside one', async () => {
+    const outside = await check({ files: corpus('no-transaction'), disableTransactions: true });
+    expect(outside.error).toBeUndefined();
+    expect(outside.result!.checks.map((each) => [each.name, each.outcome])).toEqual([
+      ['001_create_tickets.ts', 'exact'],
+      ['002_concurrent_index.ts', 'exact'],
+    ]);
+    const inside = await check({ files: corpus('no-transaction') });
+    expect(inside.result!.checks[1]).toMatchObject({ outcome: 'error', failure: { step: 'up' } });
+    expect(inside.result!.checks[1].failure!.error).toContain('cannot run inside a transaction block');
+  });
+
+  it('stops when cancelled during a down(), drops its database and starts nothing after', async () => {
+    const controller = new AbortController();
+    const running = check({ files: corpus('slow-down'), signal: controller.signal });
+    let sleeping: string[] = [];
+    while (sleeping.length === 0) {
+      const { rows } = await adminQuery(
+        "SELECT datname FROM pg_stat_activity WHERE datname LIKE 'verify\\_reversible\\_%' AND query LIKE '%pg_sleep(60)%'",
+      );
+      sleeping = rows.map((row) => String(row.datname));
+      if (sleeping.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    controller.abort('Cancelled by SIGTERM');
+    const { error, scratch } = await running;
+    expect(error?.name).toBe('CheckCancelled');
+    expect(error?.message).toBe('Cancelled by SIGTERM');
+    expect(scratch).toEqual(sleeping);
+    expect(await existingDatabases(sleeping)).toEqual([]);
   });
 
   it('applies the migrations before those in `only` unchecked, and checks just those', async () => {

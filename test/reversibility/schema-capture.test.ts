@@ -92,6 +92,122 @@ describe('captureSchema', () => {
   });
 });
 
+/** Runs `change` between two captures of a fresh database and returns the difference, line by line. */
+async function differenceAfter(label: string, setup: string, change: string): Promise<string[]> {
+  const db = await createDatabase(label);
+  const client = new pg.Client({ connectionString: db.url });
+  await client.connect();
+  try {
+    if (setup) await client.query(setup);
+    const before = await captureSchema(client, { schema: 'public', exclude: [] });
+    await client.query(change);
+    const after = await captureSchema(client, { schema: 'public', exclude: [] });
+    return describeDifference(diffSchemas(before, after));
+  } finally {
+    await client.end();
+    await db.drop();
+  }
+}
+
+describe('extensions', () => {
+  it('are one object each, whatever they own', async () => {
+    expect(await differenceAfter('ext_left', '', 'CREATE EXTENSION citext; CREATE EXTENSION "uuid-ossp"')).toEqual([
+      'extension citext left behind',
+      'extension uuid-ossp left behind',
+    ]);
+  });
+
+  it('are lost when a down() drops one that was there before', async () => {
+    expect(await differenceAfter('ext_lost', 'CREATE EXTENSION citext', 'DROP EXTENSION citext')).toEqual([
+      'extension citext lost',
+    ]);
+  });
+
+  it('are compared wherever they were installed', async () => {
+    expect(
+      await differenceAfter('ext_schema', 'CREATE SCHEMA extensions', 'CREATE EXTENSION citext SCHEMA extensions'),
+    ).toEqual(['extension citext left behind']);
+  });
+
+  it("leave out the indexes of an extension's own tables", async () => {
+    const db = await createDatabase('ext_members');
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query('CREATE EXTENSION citext');
+      const snapshot = await captureSchema(client, { schema: 'public', exclude: [] });
+      expect([...snapshot.keys()].filter((key) => !key.startsWith('extension '))).toEqual([]);
+      expect(snapshot.get('extension citext')?.properties).toEqual([
+        'SCHEMA public',
+        expect.stringMatching(/^VERSION \d/),
+      ]);
+    } finally {
+      await client.end();
+      await db.drop();
+    }
+  });
+});
+
+describe('long names', () => {
+  // 40 bytes of table and 42 of column: `table.column` is 83 bytes, and both columns share its first 63.
+  const table = 'saved_queries_version_additional_metrics';
+  const setup = `
+    CREATE TABLE ${table} (
+      saved_queries_version_additional_metric_id integer NOT NULL,
+      saved_queries_version_id integer NOT NULL,
+      CONSTRAINT ${table}_version_id_check CHECK (saved_queries_version_id > 0)
+    );
+    CREATE TABLE dashboard_versions (id integer PRIMARY KEY, updated_by_user_uuid uuid);
+    ALTER TABLE dashboard_versions ADD CONSTRAINT dashboard_versions_updated_by_user_uuid_foreign CHECK (updated_by_user_uuid IS NOT NULL);
+  `;
+
+  it('report a difference in one of two columns whose table.column keys share their first 63 bytes', async () => {
+    expect(
+      await differenceAfter(
+        'long_columns',
+        setup,
+        `ALTER TABLE ${table} ALTER COLUMN saved_queries_version_additional_metric_id DROP NOT NULL`,
+      ),
+    ).toEqual([`column ${table}.saved_queries_version_additional_metric_id: NOT NULL lost`]);
+    expect(
+      await differenceAfter(
+        'long_columns2',
+        setup,
+        `ALTER TABLE ${table} ALTER COLUMN saved_queries_version_id DROP NOT NULL`,
+      ),
+    ).toEqual([`column ${table}.saved_queries_version_id: NOT NULL lost`]);
+  });
+
+  it('name a constraint and its table in full', async () => {
+    expect(
+      await differenceAfter(
+        'long_constraint',
+        setup,
+        'ALTER TABLE dashboard_versions DROP CONSTRAINT dashboard_versions_updated_by_user_uuid_foreign',
+      ),
+    ).toEqual(['constraint dashboard_versions_updated_by_user_uuid_foreign on dashboard_versions lost']);
+  });
+
+  it('keep every object of a table whose keys are longer than 63 bytes', async () => {
+    const db = await createDatabase('long_keys');
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    try {
+      await client.query(setup);
+      const snapshot = await captureSchema(client, { schema: 'public', exclude: [] });
+      expect([...snapshot.keys()].filter((key) => key.includes(table)).sort()).toEqual([
+        `column ${table}.saved_queries_version_additional_metric_id`,
+        `column ${table}.saved_queries_version_id`,
+        `constraint ${table}_version_id_check on ${table}`,
+        `table ${table}`,
+      ]);
+    } finally {
+      await client.end();
+      await db.drop();
+    }
+  });
+});
+
 describe('enum values in another order', () => {
   it('are a difference: the order is how an enum sorts and compares', async () => {
     const db = await createDatabase('enum_order');

@@ -27,11 +27,11 @@ function visible(text: string): string {
 
 async function stillThere(names: string[]): Promise<string[]> {
   const { rows } = await adminQuery('SELECT datname FROM pg_database WHERE datname = ANY($1)', [names]);
-  return rows.map((row) => row.datname as string);
+  return rows.map((row) => String(row.datname));
 }
 
 describe('the verify-reversible action (bundle)', () => {
-  it('finds exactly the runbook’s gap in the ticket service: 004 leaves row-level security enabled', async () => {
+  it('finds exactly the ticket service’s gaps: 001 leaves pgcrypto installed, 004 leaves row-level security enabled', async () => {
     const runnerTemp = fs.mkdtempSync(path.join(os.tmpdir(), 'verify-reversible-'));
     const run = await runBundle('verify-reversible', {
       inputs: { 'database-url': adminUrl(), 'migrations-dir': ticketServiceMigrations },
@@ -39,8 +39,15 @@ describe('the verify-reversible action (bundle)', () => {
     });
     expect(run.code).toBe(1);
     expect(run.outputs.checked).toBe('7');
+    expect(run.outputs.warnings).toBe('[]');
     expect(run.outputs.report).toBe(path.join(runnerTemp, 'verify-reversible-report.json'));
     expect(JSON.parse(run.outputs.irreversible)).toEqual([
+      {
+        name: '001_create_tickets.ts',
+        reason: 'down() did not restore the schema: extension pgcrypto left behind',
+        left: ['extension pgcrypto'],
+        lost: [],
+      },
       {
         name: '004_add_rls_role_verification.ts',
         reason:
@@ -51,7 +58,6 @@ describe('the verify-reversible action (bundle)', () => {
     ]);
     const report = JSON.parse(fs.readFileSync(run.outputs.report, 'utf8')) as { exact: string[] };
     expect(report.exact).toEqual([
-      '001_create_tickets.ts',
       '002_add_ticket_scans.ts',
       '003_add_blockchain_tracking.ts',
       '005_add_idempotency_keys.ts',
@@ -61,11 +67,11 @@ describe('the verify-reversible action (bundle)', () => {
     expect(run.summary).toContain('| table tickets: ROW LEVEL SECURITY | left behind |');
     expect(run.summary).toContain('| `007_add_security_tables.ts` | exact |');
     expect(run.errors.join('\n')).toContain(
-      '1 of 7 migration(s) cannot be rolled back cleanly: 004_add_rls_role_verification.ts',
+      '2 of 7 migration(s) cannot be rolled back cleanly: 001_create_tickets.ts, 004_add_rls_role_verification.ts',
     );
     expect(visible(run.everything)).not.toContain(new URL(adminUrl()).password);
     fs.rmSync(runnerTemp, { recursive: true, force: true });
-    expect(announced(run.stdout).length).toBeGreaterThan(1); // the first, and the rebuild after 004
+    expect(announced(run.stdout).length).toBe(3); // the first, and the rebuilds after 001 and 004
     expect(await stillThere(announced(run.stdout))).toEqual([]);
   });
 
@@ -110,6 +116,77 @@ describe('the verify-reversible action (bundle)', () => {
     expect(throwing.errors.at(-1)).toContain('1 of 2 migration(s) cannot be rolled back cleanly: 006_throwing_down.ts');
   });
 
+  describe('warnings about data', () => {
+    const planted = path.join(fixtures, 'planted/migrations');
+    const only = [
+      '004_deletes_older_rows.ts',
+      '005_updates_older_rows.ts',
+      '006_lookup_value.ts',
+      '007_own_table_with_rows.ts',
+      '009_query_not_awaited.ts',
+    ].join('\n');
+    const expected = [
+      {
+        name: '004_deletes_older_rows.ts',
+        reason: 'down() deletes rows from saved_queries_versions (a table older than this migration)',
+        left: [],
+        lost: [],
+      },
+      {
+        name: '005_updates_older_rows.ts',
+        reason: 'down() updates rows of saved_queries_versions (a table older than this migration)',
+        left: [],
+        lost: [],
+      },
+      {
+        name: '009_query_not_awaited.ts',
+        reason: 'down() returned before its query finished (a missing await?): SELECT count(*) FROM statuses',
+        left: [],
+        lost: [],
+      },
+    ];
+
+    it('are reported, annotated on the migration file, and do not fail the step by default', async () => {
+      const run = await runBundle('verify-reversible', {
+        inputs: { 'database-url': adminUrl(), 'migrations-dir': planted, only },
+        cwd: repoRoot,
+      });
+      expect(run.errors).toEqual([]);
+      expect(run.code).toBe(0);
+      expect(run.outputs).toMatchObject({ checked: '5', irreversible: '[]' });
+      expect(JSON.parse(run.outputs.warnings)).toEqual(expected);
+      expect(run.stdout).toContain(
+        '::warning title=down() and the data,file=test/fixtures/reversibility/planted/migrations/004_deletes_older_rows.ts::' +
+          '004_deletes_older_rows.ts: down() deletes rows from saved_queries_versions (a table older than this migration)',
+      );
+      expect(run.summary).toContain('| `004_deletes_older_rows.ts` | exact · ⚠️ 1 warning(s) |');
+      expect(run.summary).toContain(
+        '- ⚠️ down() deletes rows from saved_queries_versions (a table older than this migration)',
+      );
+      expect(run.stdout).toContain('apart from 3 migration(s) with warnings (fail-on: difference)');
+    });
+
+    it('fail the step with fail-on: warning', async () => {
+      const run = await runBundle('verify-reversible', {
+        inputs: { 'database-url': adminUrl(), 'migrations-dir': planted, only, 'fail-on': 'warning' },
+      });
+      expect(run.code).toBe(1);
+      expect(JSON.parse(run.outputs.warnings)).toEqual(expected);
+      expect(run.errors.at(-1)).toContain(
+        '3 of 5 migration(s) cannot be rolled back cleanly: 004_deletes_older_rows.ts, 005_updates_older_rows.ts, 009_query_not_awaited.ts',
+      );
+      expect(run.stdout).toContain('::error title=down() and the data,file=');
+    });
+
+    it('refuses an unknown fail-on, naming the allowed values', async () => {
+      const run = await runBundle('verify-reversible', {
+        inputs: { 'database-url': adminUrl(), 'migrations-dir': planted, 'fail-on': 'warnings' },
+      });
+      expect(run.code).toBe(1);
+      expect(run.errors).toEqual(['Input "fail-on" is "warnings". Valid values are: [error, difference, warning].']);
+    });
+  });
+
   it('drops its scratch database when killed with SIGTERM mid-check', async () => {
     let child: ChildProcess | undefined;
     const running = runBundle('verify-reversible', {
@@ -122,14 +199,14 @@ describe('the verify-reversible action (bundle)', () => {
       const { rows } = await adminQuery(
         "SELECT datname FROM pg_stat_activity WHERE datname LIKE 'verify\\_reversible\\_%' AND query LIKE '%pg_sleep%'",
       );
-      seen = rows.map((row) => row.datname as string);
+      seen = rows.map((row) => String(row.datname));
       if (seen.length === 0) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     expect(seen).toHaveLength(1);
     child!.kill('SIGTERM');
     const run = await running;
     expect(run.code).toBe(143);
-    expect(run.stdout).toContain('Received SIGTERM: dropping the scratch database(s)');
+    expect(run.stdout).toContain('Received SIGTERM: starting no more checks, dropping the scratch database(s)');
     const { rows } = await adminQuery('SELECT datname FROM pg_database WHERE datname = $1', [seen[0]]);
     expect(rows).toEqual([]);
   });

@@ -64,7 +64,18 @@ describe('the rollback action bundle', () => {
   });
 
   it('plans, then rolls back exactly the reviewed plan, and reads every output back', async () => {
-    const plan = await rollback({ mode: 'plan', 'dry-run': 'true' });
+    // Without allow-destructive the dry run fails as the real run would, listing every refusal.
+    const refused = await rollback({ mode: 'plan', 'dry-run': 'true' });
+    expect(refused.code).toBe(1);
+    expect(refused.errors[0]).toMatch(
+      /^Dry run failed: the real run with these inputs would be refused.*allow-destructive is false, and 9 statement\(s\)/s,
+    );
+    expect(refused.errors[0]).toContain('007_add_security_tables.ts: "DROP TABLE IF EXISTS failed_login_attempts"');
+    expect(refused.summary).toContain('**Result: failed.**');
+    expect(refused.outputs['plan-fingerprint']).toMatch(/^[0-9a-f]{64}$/);
+    expect(await migrationRows(db.query)).toHaveLength(7);
+
+    const plan = await rollback({ mode: 'plan', 'dry-run': 'true', 'allow-destructive': 'true' });
     expect(plan.code).toBe(0);
     expect(JSON.parse(plan.outputs.plan)).toEqual([
       { name: '007_add_security_tables.ts', batch: 2, transaction: true },
@@ -83,7 +94,7 @@ describe('the rollback action bundle', () => {
     expect(plan.summary).toMatch(/same locks as a real run/);
     // The after-state is read once our own advisory lock is released: we are not reported as a holder.
     expect(plan.summary).not.toContain('holds the rollback advisory lock');
-    expect(plan.summary).toMatch(/A real run would be refused without allow-destructive: true/);
+    expect(plan.outputs['sql-file']).not.toBe('');
     expect(await migrationRows(db.query)).toHaveLength(7);
 
     const run = await rollback({
@@ -119,7 +130,7 @@ describe('the rollback action bundle', () => {
     expect(JSON.parse(run.outputs.applied)).toHaveLength(7);
     expect(run.summary).toContain('**Result: failed.**');
     expect(run.summary).toMatch(
-      /### Statements that destroy data or remove security\n\n_Not committed._[\s\S]*\| 004_add_rls_role_verification.ts \| `DROP POLICY IF EXISTS tickets_tenant_isolation ON tickets` \| security \|/,
+      /### Statements that destroy data or remove security\n\n_Not committed._[\s\S]*\| 004_add_rls_role_verification.ts \| `DROP POLICY IF EXISTS tickets_tenant_isolation ON tickets` \| security \(refused\) \|/,
     );
     expect(await migrationRows(db.query)).toHaveLength(7);
   });

@@ -372,11 +372,13 @@ describe('rollback faults', () => {
     const refusedDryRun = await failureOf(
       runRollback(rollbackOptions(db.url, inFaults({ mode: 'plan', dryRun: true }))),
     );
+    // The dry run is the real run minus COMMIT: it rehearses what it can, then fails naming both inputs.
+    expect(refusedDryRun.message).toMatch(/^Dry run failed: the real run with these inputs would be refused/);
     expect(refusedDryRun.message).toMatch(
-      /005_concurrent_index.js cannot run inside a transaction. Nothing was changed/,
+      /allow-non-atomic is false, and 005_concurrent_index.js opts out of transactions.*allow-destructive is false, and 1 statement\(s\).*008_add_gadgets.js: "DROP TABLE gadgets"/s,
     );
     const dryRun = await runRollback(
-      rollbackOptions(db.url, inFaults({ mode: 'plan', dryRun: true, allowNonAtomic: true })),
+      rollbackOptions(db.url, inFaults({ mode: 'plan', dryRun: true, allowNonAtomic: true, allowDestructive: true })),
     );
     expect(dryRun.statements.map((statement) => statement.sql)).toContain('DROP TABLE gadgets');
     expect(dryRun.statements.some((statement) => statement.sql.includes('widgets_name_idx'))).toBe(false);

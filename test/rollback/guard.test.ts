@@ -182,10 +182,14 @@ describe('the statement guard', () => {
       `await knex.raw("SELECT setval('accounts_id_seq', 1)"); await knex.raw("SELECT nextval('accounts_id_seq')"); await knex.raw('SELECT purge_accounts()'); await knex.raw('DROP TABLE h1');`,
     );
     const before = await state();
-    const result = await runRollback(options(dir, { mode: 'plan', dryRun: true }));
+    // It goes on past each of them, so that its failure lists all three, not only the first.
+    const error = await failureOf(runRollback(options(dir, { mode: 'plan', dryRun: true })));
     expect(await state()).toEqual(before);
+    expect(error.message).toMatch(/^Dry run failed: .*allow-destructive is false, and 3 statement\(s\)/s);
+    for (const text of ["SELECT setval('accounts_id_seq', 1)", 'SELECT purge_accounts()', 'DROP TABLE h1'])
+      expect(error.message).toContain(`- 001_escape.cjs: "${text}"`);
     const byText = Object.fromEntries(
-      result.statements.map((statement) => [statement.sql, statement.outcome ?? 'sent']),
+      error.result!.statements.map((statement) => [statement.sql, statement.outcome ?? 'sent']),
     );
     expect(byText).toMatchObject({
       "SELECT setval('accounts_id_seq', 1)": 'would run',

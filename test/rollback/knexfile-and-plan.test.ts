@@ -1,7 +1,12 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { readKnexfile, resolveMigrationSettings } from '../../src/migrations/knexfile.js';
+import {
+  assertDirectoriesExist,
+  describeSettings,
+  readKnexfile,
+  resolveMigrationSettings,
+} from '../../src/migrations/knexfile.js';
 import { buildSegments, selectMigrations, type AppliedMigration } from '../../src/migrations/plan.js';
 import { resumeInputs } from '../../src/migrations/rollback.js';
 import { rollbackOptions } from './helpers.js';
@@ -68,6 +73,47 @@ describe('reading the knexfile as the Knex CLI does', () => {
       tableName: 'knex_migrations',
       schemaName: 'public',
     });
+  });
+
+  it('awaits an exported promise, and loads a knexfile whose connection reads unset variables', async () => {
+    const file = path.join(dir, 'knexfile.cjs');
+    fs.writeFileSync(
+      file,
+      `module.exports = Promise.resolve({ production: { client: 'pg',
+         connection: { host: process.env.DB_HOST_NEVER_SET, port: Number(process.env.DB_PORT_NEVER_SET) },
+         migrations: { directory: 'db', sortDirsSeparately: true } } });`,
+    );
+    expect(await readKnexfile(file, 'production')).toEqual({
+      environment: 'production',
+      directories: [path.join(dir, 'db')],
+      sortDirsSeparately: true,
+    });
+  });
+
+  it("says where each setting came from, and defaults the directory to the knexfile's own migrations/", async () => {
+    fs.mkdirSync(path.join(dir, 'services/api'), { recursive: true });
+    fs.writeFileSync(
+      path.join(dir, 'services/api/knexfile.cjs'),
+      `module.exports = { production: { migrations: { tableName: 'schema_migrations', disableTransactions: true } } };`,
+    );
+    const settings = await resolveMigrationSettings({
+      knexfile: 'services/api/knexfile.cjs',
+      knexEnvironment: 'production',
+      schema: 'app',
+      cwd: dir,
+    });
+    expect(settings.directories).toEqual([path.join(dir, 'services/api/migrations')]);
+    expect(describeSettings(settings)).toEqual([
+      { setting: 'directory', value: 'services/api/migrations', from: "Knex's default" },
+      { setting: 'tableName', value: 'schema_migrations', from: 'knexfile services/api/knexfile.cjs (production)' },
+      { setting: 'schemaName', value: 'app', from: 'input schema' },
+      { setting: 'loadExtensions', value: '.js .cjs .mjs .ts .mts .cts', from: "Knex's default" },
+      { setting: 'sortDirsSeparately', value: 'false', from: "Knex's default" },
+      { setting: 'disableTransactions', value: 'true', from: 'knexfile services/api/knexfile.cjs (production)' },
+    ]);
+    expect(() => assertDirectoriesExist(settings, {})).toThrow(
+      /^Knex's default migrations directory is .*services\/api\/migrations, which is not a directory/,
+    );
   });
 
   it('refuses a knexfile with a custom migrationSource, naming the input', async () => {

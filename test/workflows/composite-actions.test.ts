@@ -3,7 +3,6 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { createDatabase, type TestDatabase } from '../helpers/database.js';
 import { node24, repoRoot } from '../helpers/run-bundle.js';
 
 /**
@@ -86,81 +85,4 @@ describe('verify-still-rolled-back', () => {
     expect(run.stdout).toMatch(/::error::rolled-back is not a JSON array/);
     expect(fs.existsSync('/tmp/pwned-by-rollback')).toBe(false);
   });
-});
-
-describe('prepare-scratch-database on a real PostgreSQL with the ticket-service project', () => {
-  let project: string;
-  let database: TestDatabase;
-  const all = fs.readdirSync(path.join(repoRoot, 'test/fixtures/ticket-service/migrations')).sort();
-  beforeAll(() => {
-    // A caller's checkout: the project and its installed dependencies (knex, pg, ts-node for knexfile.ts).
-    project = fs.mkdtempSync(path.join(os.tmpdir(), 'scratch-project-'));
-    fs.cpSync(path.join(repoRoot, 'test/fixtures/ticket-service'), project, { recursive: true });
-    fs.symlinkSync(path.join(repoRoot, 'node_modules'), path.join(project, 'node_modules'));
-  });
-  afterAll(() => {
-    fs.rmSync(project, { recursive: true, force: true });
-  });
-  beforeEach(async () => {
-    database = await createDatabase('scratch');
-  });
-  afterEach(async () => {
-    await database.drop();
-  });
-
-  it('migrates to the full applied list and gives the planned rows their production batches', async () => {
-    const plan = [
-      { name: '007_add_security_tables.ts', batch: 2, transaction: true },
-      { name: '006_add_ticket_state_machine.ts', batch: 2, transaction: true },
-    ];
-    const run = runComposite(
-      'prepare-scratch-database',
-      {
-        DATABASE_URL: database.url,
-        APPLIED: JSON.stringify(all),
-        PENDING: '[]',
-        PLAN: JSON.stringify(plan),
-        KNEXFILE: 'knexfile.ts',
-        KNEX_ENVIRONMENT: 'production',
-        MIGRATIONS_DIR: '',
-        MIGRATIONS_TABLE: 'knex_migrations',
-      },
-      project,
-    );
-    expect([run.code, run.stderr.slice(-2000)]).toEqual([0, expect.anything()]);
-    expect(JSON.parse(run.outputs.applied)).toEqual(all);
-    const rows = await database.query<{ name: string; batch: number }>(
-      'SELECT name, batch FROM knex_migrations ORDER BY id',
-    );
-    expect(rows.map((row) => [row.name, row.batch])).toEqual(
-      all.map((name) => [name, name.startsWith('006') || name.startsWith('007') ? 2 : 1]),
-    );
-    expect(await database.query("SELECT 1 FROM pg_tables WHERE tablename = 'failed_login_attempts'")).toHaveLength(1);
-  }, 180_000);
-
-  it('applies only what production applied when some migrations are pending there', async () => {
-    // One knex CLI call per migration: two keep the test short.
-    const applied = all.slice(0, 2);
-    const run = runComposite(
-      'prepare-scratch-database',
-      {
-        DATABASE_URL: database.url,
-        APPLIED: JSON.stringify(applied),
-        PENDING: JSON.stringify(all.slice(2)),
-        PLAN: JSON.stringify([{ name: applied[1], batch: 3 }]),
-        KNEXFILE: 'knexfile.ts',
-        KNEX_ENVIRONMENT: 'production',
-        MIGRATIONS_DIR: '',
-        MIGRATIONS_TABLE: 'knex_migrations',
-      },
-      project,
-    );
-    expect([run.code, run.stderr.slice(-2000)]).toEqual([0, expect.anything()]);
-    const rows = await database.query<{ name: string; batch: number }>(
-      'SELECT name, batch FROM knex_migrations ORDER BY id',
-    );
-    expect(rows.map((row) => row.name)).toEqual(applied);
-    expect(rows.at(-1)?.batch).toBe(3);
-    expect(Math.max(...rows.slice(0, -1).map((row) => row.batch))).toBeLessThan(3);
-  }, 300_000);
 });

@@ -1,5 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { convertWorkflowTemplate, NoOperationTraceWriter, parseWorkflow } from '@actions/workflow-parser';
@@ -271,6 +272,50 @@ describe('the reusable pipeline', () => {
     expect(jobs.plan.services).toHaveProperty('postgres');
   });
 
+  it("gives the execute job only the gate environment's DATABASE_URL, and fails its first step without it", () => {
+    const text = fs.readFileSync(path.join(repoRoot, '.github/workflows/migration-rollback.yml'), 'utf8');
+    const execute = jobs.execute as {
+      env: Record<string, string>;
+      steps: Array<{ run?: string; env?: Record<string, string> }>;
+      environment: { name: string };
+    };
+    expect(execute.environment.name).toBe('${{ inputs.environment }}-rollback');
+    expect(execute.env.DATABASE_URL).toBe('${{ secrets.DATABASE_URL }}');
+    // No step of the execute job reaches the plan job's credential, under any spelling.
+    const executeText = JSON.stringify(jobs.execute);
+    expect(executeText).not.toMatch(/secrets\.database-url|secrets\[.database-url.\]/);
+    expect(text.match(/secrets\.database-url/g)).toHaveLength(1);
+    const first = execute.steps[0];
+    expect(first.run).toMatch(/if \[ -z "\$DATABASE_URL" \]/);
+    expect(first.run).toMatch(/has no secret DATABASE_URL/);
+    expect(first.env?.GATE).toBe('${{ inputs.environment }}-rollback');
+    expect(first.run).toContain('exit 1');
+  });
+
+  it('keeps the complete SQL (sql-file) of the dry run and of the rollback with the record', () => {
+    type Step = { id?: string; uses?: string; if?: string; with?: Record<string, string> };
+    const planUpload = (jobs.plan.steps as Step[]).find(
+      (step) => step.with?.path === '${{ steps.dry-run.outputs.sql-file }}',
+    );
+    const executeUpload = (jobs.execute.steps as Step[]).find(
+      (step) => step.with?.path === '${{ steps.rollback.outputs.sql-file }}',
+    );
+    for (const upload of [planUpload, executeUpload]) {
+      expect(upload?.uses).toBe('actions/upload-artifact@v5');
+      expect(upload?.if).toMatch(/^always\(\) && /);
+      expect(upload?.with?.name).toMatch(
+        /^rollback-sql-(plan|execute)-\$\{\{ github\.run_id \}\}-\$\{\{ github\.run_attempt \}\}$/,
+      );
+    }
+    const recordSteps = jobs.record.steps as Step[];
+    expect(recordSteps.find((step) => step.id === 'sql-files')?.with?.pattern).toBe(
+      'rollback-sql-*-${{ github.run_id }}-${{ github.run_attempt }}',
+    );
+    expect(recordSteps.find((step) => step.id === 'record')?.with?.['sql-file']).toBe(
+      '${{ steps.sql-list.outputs.files }}',
+    );
+  });
+
   it('passes ssl-ca and iam-auth to every step that reaches production, never to the scratch database', () => {
     const call = (
       pipeline as { on: { workflow_call: { secrets: Record<string, unknown>; inputs: Record<string, unknown> } } }
@@ -330,7 +375,7 @@ describe('the callers', () => {
     expect(dispatch.jobs.rollback.uses).toBe('./.github/workflows/migration-rollback.yml');
   });
 
-  it('the example caller pins the pipeline by a 40-hex commit SHA', () => {
+  it('the example caller refers to the pipeline by the major version or a 40-hex commit SHA', () => {
     const calls = workflows
       .filter((file) => file.startsWith('examples/'))
       .flatMap((file) =>
@@ -342,7 +387,7 @@ describe('the callers', () => {
       .filter((uses): uses is string => Boolean(uses?.includes('migration-rollback.yml')));
     expect(calls.length).toBeGreaterThan(0);
     for (const uses of calls)
-      expect(uses).toMatch(/^[\w.-]+\/[\w.-]+\/\.github\/workflows\/migration-rollback\.yml@[0-9a-f]{40}$/);
+      expect(uses).toMatch(/^[\w.-]+\/[\w.-]+\/\.github\/workflows\/migration-rollback\.yml@(v\d+|[0-9a-f]{40})$/);
   });
 });
 
@@ -350,3 +395,148 @@ function loadBad(content: string): Workflow {
   const doc = YAML.parse(content);
   return { file: 'bad.yml', on: doc.on, concurrency: doc.concurrency, jobs: doc.jobs };
 }
+
+describe('the release workflow', () => {
+  interface ReleaseWorkflow {
+    on: unknown;
+    jobs: Record<string, { needs?: string; permissions?: unknown; steps: Array<{ name?: string; run?: string }> }>;
+  }
+  const release = YAML.parse(
+    fs.readFileSync(path.join(repoRoot, '.github/workflows/release.yml'), 'utf8'),
+  ) as ReleaseWorkflow;
+  const runs = (job: string) => release.jobs[job].steps.map((step) => step.run ?? '').join('\n');
+
+  it('runs on version tags only, and releases only after the full CI passed on the tagged commit', () => {
+    expect(workflows).toContain('.github/workflows/release.yml');
+    expect(release.on).toEqual({ push: { tags: ['v[0-9]+.[0-9]+.[0-9]+'] } });
+    expect(runs('ci')).toMatch(/bash \.ci\/run/);
+    expect(runs('ci')).toMatch(/git status --porcelain -- dist/);
+    expect(release.jobs.release.needs).toBe('ci');
+    expect(release.jobs.ci.permissions).toEqual({ contents: 'read' });
+    expect(release.jobs.release.permissions).toEqual({ contents: 'write' });
+  });
+
+  it('creates the release with notes that give the SHA pin, and moves the major tag only forward', () => {
+    expect(runs('release')).toMatch(/gh release create "\$TAG" --verify-tag .*--notes-file/);
+    expect(runs('release')).toMatch(/migration-rollback\.yml@\$sha # \$TAG/);
+    expect(runs('release')).toMatch(/git tag --force "\$major"/);
+    expect(runs('release')).toMatch(/if \[ "\$newest" != "\$TAG" \]/);
+  });
+
+  it('moves v1 to the newest v1 release, and leaves it when an older one is tagged later', () => {
+    const step = release.jobs.release.steps.find((candidate) => candidate.name === 'Move the major tag')!;
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'release-tags-'));
+    const git = (cwd: string, ...args: string[]) =>
+      spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...identity } }).stdout.trim();
+    const identity = {
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+    };
+    try {
+      const origin = path.join(work, 'origin.git');
+      const clone = path.join(work, 'clone');
+      git(work, 'init', '--bare', '-q', origin);
+      git(work, 'clone', '-q', origin, clone);
+      const commits: string[] = [];
+      for (const version of ['v1.0.0', 'v1.1.0', 'v1.2.0']) {
+        git(clone, 'commit', '-q', '--allow-empty', '-m', version);
+        commits.push(git(clone, 'rev-parse', 'HEAD'));
+      }
+      git(clone, 'tag', 'v1.0.0', commits[0]);
+      git(clone, 'tag', 'v1.1.0', commits[1]);
+      const move = (tag: string) =>
+        spawnSync('bash', ['-e', '-c', step.run!], {
+          cwd: clone,
+          encoding: 'utf8',
+          env: { ...process.env, ...identity, TAG: tag, GITHUB_STEP_SUMMARY: path.join(work, 'summary') },
+        });
+      expect(move('v1.1.0').status).toBe(0);
+      expect(git(origin, 'rev-parse', 'v1^{commit}')).toBe(commits[1]);
+      // v1.0.1 tagged after v1.1.0 (a fix on an old line): v1 must not go back.
+      git(clone, 'tag', 'v1.0.1', commits[0]);
+      const older = move('v1.0.1');
+      expect(older.status).toBe(0);
+      expect(older.stdout).toContain('v1 stays at v1.1.0');
+      expect(git(origin, 'rev-parse', 'v1^{commit}')).toBe(commits[1]);
+      git(clone, 'tag', 'v1.2.0', commits[2]);
+      expect(move('v1.2.0').status).toBe(0);
+      expect(git(origin, 'rev-parse', 'v1^{commit}')).toBe(commits[2]);
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the pipeline pins ref to one commit', () => {
+  interface Step {
+    id?: string;
+    name?: string;
+    run?: string;
+    uses?: string;
+    with?: Record<string, string>;
+  }
+  const pipeline = YAML.parse(
+    fs.readFileSync(path.join(repoRoot, '.github/workflows/migration-rollback.yml'), 'utf8'),
+  ) as { jobs: Record<string, { outputs?: Record<string, string>; steps: Step[] }> };
+  const { plan, execute } = pipeline.jobs;
+
+  it('the execute job checks out the SHA the plan job resolved, and every project step gets working-directory', () => {
+    expect(plan.outputs?.sha).toBe('${{ steps.ref.outputs.sha }}');
+    const checkout = execute.steps.find((step) => step.uses?.startsWith('actions/checkout'));
+    expect(checkout?.with?.ref).toBe('${{ needs.plan.outputs.sha }}');
+    const project = [...plan.steps, ...execute.steps].filter((step) =>
+      ['$/actions/rollback', '$/actions/prepare-scratch-database', '$/actions/smoke'].includes(step.uses ?? ''),
+    );
+    expect(project.length).toBe(6);
+    for (const step of project) expect(step.with?.['working-directory']).toBe('${{ inputs.working-directory }}');
+  });
+
+  it('resolves ref to its commit and warns when it is not on the default branch', () => {
+    const step = plan.steps.find((candidate) => candidate.id === 'ref')!;
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), 'resolve-ref-'));
+    const identity = {
+      GIT_AUTHOR_NAME: 't',
+      GIT_AUTHOR_EMAIL: 't@t',
+      GIT_COMMITTER_NAME: 't',
+      GIT_COMMITTER_EMAIL: 't@t',
+    };
+    const git = (cwd: string, ...args: string[]) =>
+      spawnSync('git', args, { cwd, encoding: 'utf8', env: { ...process.env, ...identity } }).stdout.trim();
+    try {
+      const origin = path.join(work, 'origin');
+      fs.mkdirSync(origin);
+      git(origin, 'init', '-q', '-b', 'main');
+      git(origin, 'commit', '-q', '--allow-empty', '-m', 'deployed');
+      const merged = git(origin, 'rev-parse', 'HEAD');
+      git(origin, 'checkout', '-q', '-b', 'experiment');
+      git(origin, 'commit', '-q', '--allow-empty', '-m', 'never merged');
+      const unmerged = git(origin, 'rev-parse', 'HEAD');
+      const clone = path.join(work, 'clone');
+      git(work, 'clone', '-q', origin, clone);
+      const resolve = (ref: string) => {
+        git(clone, 'checkout', '-q', ref);
+        const output = path.join(work, 'output');
+        fs.writeFileSync(output, '');
+        const run = spawnSync('bash', ['-e', '-c', step.run!], {
+          cwd: clone,
+          encoding: 'utf8',
+          env: { ...process.env, REF: ref, DEFAULT_BRANCH: 'main', GITHUB_OUTPUT: output },
+        });
+        return { code: run.status, stdout: run.stdout, outputs: fs.readFileSync(output, 'utf8') };
+      };
+      const onMain = resolve('main');
+      expect(onMain.code).toBe(0);
+      expect(onMain.outputs).toBe(`sha=${merged}\non-default-branch=yes\n`);
+      expect(onMain.stdout).not.toContain('::warning::');
+      const branch = resolve('origin/experiment');
+      expect(branch.outputs).toBe(`sha=${unmerged}\non-default-branch=no\n`);
+      expect(branch.stdout).toContain(
+        `::warning::ref origin/experiment (${unmerged}) is not an ancestor of the default branch main`,
+      );
+    } finally {
+      fs.rmSync(work, { recursive: true, force: true });
+    }
+  });
+});

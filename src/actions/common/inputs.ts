@@ -1,5 +1,5 @@
 import { ConfigurationError } from '../../common/errors.js';
-import { parseDuration } from '../../common/duration.js';
+import { formatDuration, parseDuration } from '../../common/duration.js';
 
 // An action's inputs, declared once: the name in action.yml, the default action.yml gives, whether it
 // is required or a secret, and the parser that turns the text into a typed value. Every failure names
@@ -104,14 +104,23 @@ export function integer(
   });
 }
 
-/** A duration (`5s`, `15m`, `1h`) in milliseconds. */
-export function duration(name: string, fallback: string, options: { min?: number } = {}): InputSpec<number> {
+/** A duration (`5s`, `15m`, `1h`) in milliseconds; with `max`, an error names the range allowed. */
+export function duration(
+  name: string,
+  fallback: string,
+  options: { min?: number; max?: number; why?: string } = {},
+): InputSpec<number> {
   return spec(name, { default: fallback }, (value, input) => {
     const given = value ?? fallback;
     const ms = parseDuration(given);
-    if (ms === undefined || ms < (options.min ?? 0)) {
+    const min = options.min ?? 0;
+    if (ms === undefined || ms < min || (options.max !== undefined && ms > options.max)) {
+      const range =
+        options.max === undefined
+          ? ''
+          : ` from ${min}ms to ${options.max}ms (${formatDuration(options.max)})${options.why ? `, ${options.why}` : ''}`;
       throw new ConfigurationError(
-        `Input "${input}" is "${given}": it must be a duration such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`,
+        `Input "${input}" is "${given}": it must be a duration${range}, such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`,
       );
     }
     return ms;

@@ -1,36 +1,35 @@
 import fs from 'node:fs/promises';
 import { errorMessage } from '../../common/errors.js';
-import { escapeHtml } from '../../common/html.js';
+import { escapeHtml, escapeMarkdown, htmlTable, SUMMARY_LIMIT_BYTES, type TableCell } from '../../common/html.js';
 import type { Logger } from '../../common/logger.js';
 
-/** GitHub drops a step summary over 1 MiB; ours stops short of that with a note. */
-export const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+export { SUMMARY_LIMIT_BYTES };
 const CUT_NOTE = '\n\n<p><em>The summary was cut here: GitHub shows at most 1 MiB. The log has everything.</em></p>\n';
 
-export type Cell = string | number | { data: string | number; header?: boolean };
+export type Cell = TableCell;
 
 /**
  * The job summary, built by the action and written once by the runtime, on every path. Everything
- * given as text is HTML-escaped here (core.summary.addTable and friends insert it raw), so a reason
- * such as `<h1>FAKE: approved</h1>` shows as typed. `html` and `markdown` take markup that the caller
- * built, and must escape what it interpolates with escapeHtml (src/common/html.ts).
+ * given as text is escaped here, HTML and backticks (core.summary.addTable and friends insert it
+ * raw), so a reason such as `<h1>FAKE: approved</h1>` or a name with ``` shows as typed. `html` and `markdown` take markup that the caller
+ * built, and must escape what it interpolates with escapeMarkdown (src/common/html.ts).
  */
 export class Summary {
   private readonly parts: string[] = [];
 
   heading(text: string, level: 1 | 2 | 3 | 4 | 5 | 6 = 2): this {
-    this.parts.push(`<h${level}>${escapeHtml(text)}</h${level}>\n`);
+    this.parts.push(`<h${level}>${escapeMarkdown(text)}</h${level}>\n`);
     return this;
   }
 
   paragraph(text: string): this {
-    this.parts.push(`<p>${escapeHtml(text)}</p>\n`);
+    this.parts.push(`<p>${escapeMarkdown(text)}</p>\n`);
     return this;
   }
 
   /** A table of text cells: a cell `{ data, header: true }` is a header cell. */
   table(rows: Cell[][]): this {
-    return this.addTable(rows, escapeHtml);
+    return this.addTable(rows, escapeMarkdown);
   }
 
   /** A table whose cells are markup the caller escaped (for <code>, <br>, <pre> inside cells). */
@@ -39,28 +38,23 @@ export class Summary {
   }
 
   private addTable(rows: Cell[][], escape: (text: string) => string): this {
-    const body = rows
-      .map((row) => {
-        const cells = row.map((cell) => {
-          const { data, header } = typeof cell === 'object' ? cell : { data: cell, header: false };
-          const tag = header ? 'th' : 'td';
-          return `<${tag}>${escape(String(data))}</${tag}>`;
-        });
-        return `<tr>${cells.join('')}</tr>`;
-      })
-      .join('');
-    this.parts.push(`<table>${body}</table>\n`);
+    const escaped = rows.map((row) =>
+      row.map((cell) =>
+        typeof cell === 'object' ? { ...cell, data: escape(String(cell.data)) } : escape(String(cell)),
+      ),
+    );
+    this.parts.push(`${htmlTable(escaped)}\n`);
     return this;
   }
 
   list(items: string[]): this {
-    this.parts.push(`<ul>${items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>\n`);
+    this.parts.push(`<ul>${items.map((item) => `<li>${escapeMarkdown(item)}</li>`).join('')}</ul>\n`);
     return this;
   }
 
   code(text: string, language?: string): this {
     this.parts.push(
-      `<pre${language ? ` lang="${escapeHtml(language)}"` : ''}><code>${escapeHtml(text)}</code></pre>\n`,
+      `<pre${language ? ` lang="${escapeHtml(language)}"` : ''}><code>${escapeMarkdown(text)}</code></pre>\n`,
     );
     return this;
   }

@@ -5,7 +5,7 @@ import type { Logger } from '../../common/logger.js';
 import type { RecordFields } from '../../report/record.js';
 import { parseS3Uri, type S3Location } from '../../report/s3.js';
 import type { ParsedInputs } from '../common/inputs.js';
-import { custom, secret, text } from '../common/inputs.js';
+import { custom, lines, secret, text } from '../common/inputs.js';
 
 /** The record action's inputs as action.yml declares them. The JSON ones are parsed by `recordInputs`. */
 export const inputs = {
@@ -19,6 +19,7 @@ export const inputs = {
   plan: text('plan'),
   planFingerprint: text('plan-fingerprint'),
   sql: text('sql'),
+  sqlFile: lines('sql-file'),
   snapshotIdentifier: text('snapshot-identifier'),
   appliedBefore: text('applied-before'),
   appliedAfter: text('applied-after'),
@@ -46,7 +47,9 @@ export const inputs = {
 };
 
 /** The record's fields as inputs give them (approvals and job timings come from the GitHub API), and where to write it. */
-export interface RecordInputs extends Omit<RecordFields, 'approvals' | 'jobs' | 'unparsed'> {
+export interface RecordInputs extends Omit<RecordFields, 'approvals' | 'jobs' | 'unparsed' | 'sqlFiles'> {
+  /** The rollback's sql-file outputs (the complete SQL), one path a line: copied beside the record. */
+  sqlFile: string[];
   /** JSON inputs that did not parse, kept verbatim. */
   unparsed: Record<string, string>;
   githubToken?: string;
@@ -86,6 +89,7 @@ export function recordInputs(given: ParsedInputs<typeof inputs>, logger: Logger)
     plan: json('plan', given.plan),
     planFingerprint: given.planFingerprint,
     sql: given.sql,
+    sqlFile: given.sqlFile,
     snapshotIdentifier: given.snapshotIdentifier,
     appliedBefore: json('applied-before', given.appliedBefore),
     appliedAfter: json('applied-after', given.appliedAfter),

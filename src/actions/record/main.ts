@@ -7,6 +7,8 @@ import { runUrl } from '../../notify/event.js';
 import { recordMarkdown } from '../../report/markdown.js';
 import { buildRecord, recordBaseName } from '../../report/record.js';
 import { uploadToS3 } from '../../report/s3.js';
+import { databaseUrlSecrets, describeDatabaseUrl } from '../../postgres/url.js';
+import type { Logger } from '../../common/logger.js';
 import { defineAction } from '../common/action.js';
 import { inputs, recordInputs } from './inputs.js';
 
@@ -21,6 +23,11 @@ export const action = defineAction({
   outputs: { 'json-path': '', 'markdown-path': '', directory: '', 's3-uris': '[]' },
   async run(given, { logger, secrets, setOutput, summary }) {
     const fields = recordInputs(given, logger);
+    // A URL given as the database: its secrets are scrubbed from every field, and only host:port/database is kept.
+    if (fields.database && /^postgres(ql)?:\/\//i.test(fields.database.trim())) {
+      secrets.add(...databaseUrlSecrets(fields.database));
+      fields.database = describeDatabaseUrl(fields.database);
+    }
     const github = {
       token: fields.githubToken ?? '',
       apiUrl: process.env.GITHUB_API_URL,
@@ -45,11 +52,13 @@ export const action = defineAction({
       },
     );
     // The SQL and the details came from our own jobs, but scrub anyway: a record is kept for months.
+    fs.mkdirSync(fields.directory, { recursive: true });
+    const base = recordBaseName(record);
+    const sqlFiles = copySqlFiles(fields.sqlFile, fields.directory, base, secrets.scrub, logger);
+    record.sqlFiles = sqlFiles.map((file) => file.name);
     const json = secrets.scrub(`${JSON.stringify(record, null, 2)}\n`);
     const markdown = secrets.scrub(recordMarkdown(record));
 
-    fs.mkdirSync(fields.directory, { recursive: true });
-    const base = recordBaseName(record);
     const jsonPath = path.join(fields.directory, `${base}.json`);
     const markdownPath = path.join(fields.directory, `${base}.md`);
     fs.writeFileSync(jsonPath, json);
@@ -70,6 +79,11 @@ export const action = defineAction({
           [
             { name: `${base}.json`, body: json, contentType: 'application/json' },
             { name: `${base}.md`, body: markdown, contentType: 'text/markdown; charset=utf-8' },
+            ...sqlFiles.map((file) => ({
+              name: file.name,
+              body: file.body,
+              contentType: 'application/sql; charset=utf-8',
+            })),
           ],
           { region: s3.region },
         );
@@ -85,3 +99,32 @@ export const action = defineAction({
     for (const uri of uris) logger.info(`Copied to ${uri}`);
   },
 });
+
+/**
+ * The rollback's complete SQL (its sql-file outputs), copied beside the record and scrubbed, so
+ * that "N more in the record" in a capped summary is true. A missing file is a warning, not a lost record.
+ */
+function copySqlFiles(
+  paths: string[],
+  directory: string,
+  base: string,
+  scrub: (text: string) => string,
+  logger: Logger,
+): Array<{ name: string; body: string }> {
+  const copied: Array<{ name: string; body: string }> = [];
+  for (const [index, file] of paths.entries()) {
+    let body: string;
+    try {
+      body = scrub(fs.readFileSync(file, 'utf8'));
+    } catch (error) {
+      logger.warning(
+        `Input "sql-file": ${file} could not be read (${errorMessage(error)}); the record keeps the sql input only.`,
+      );
+      continue;
+    }
+    const name = `${base}${paths.length === 1 ? '' : `-${index + 1}`}.sql`;
+    fs.writeFileSync(path.join(directory, name), body);
+    copied.push({ name, body });
+  }
+  return copied;
+}

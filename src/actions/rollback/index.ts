@@ -1,3 +1,7 @@
-import { action } from './main.js';
+import { relaunchWithLiftoff } from '../common/liftoff.js';
 
-await action.start();
+// The parent only relaunches; the action itself (loaded on demand) runs in the relaunched process.
+if (!(await relaunchWithLiftoff(import.meta.url))) {
+  const { action } = await import('./main.js');
+  await action.start();
+}

@@ -6,6 +6,14 @@ import { FINGERPRINT_PATTERN } from '../../migrations/fingerprint.js';
 import { MODES } from '../../migrations/run-types.js';
 import { awsRegionInput, databaseUrlInput, iamAuthInput, sslCaInput, type Database } from '../common/database.js';
 import { choice, custom, duration, flag, integer, text, type ParsedInputs } from '../common/inputs.js';
+import { workingDirectory } from '../common/working-directory.js';
+
+/** lock_timeout and statement_timeout: PostgreSQL takes at most 2^31 - 1 ms; 0 would mean no limit at all. */
+const POSTGRES_TIMEOUT = {
+  min: 1,
+  max: 2_147_483_647,
+  why: 'what PostgreSQL accepts for lock_timeout and statement_timeout (0, no limit, is not allowed)',
+};
 
 /** The rollback action's inputs as action.yml declares them; `rollbackInputs` checks how they combine. */
 export const inputs = {
@@ -14,6 +22,7 @@ export const inputs = {
   sslCa: sslCaInput(),
   iamAuth: iamAuthInput(),
   awsRegion: awsRegionInput(),
+  workingDirectory: workingDirectory(),
   knexfile: text('knexfile'),
   knexEnvironment: text('knex-environment', { default: 'production' }),
   migrationsDir: text('migrations-dir'),
@@ -44,7 +53,7 @@ export const inputs = {
     1000,
   ),
   showBlockerQueries: flag('show-blocker-queries', true),
-  statementTimeoutMs: duration('statement-timeout', '15m', { min: 1 }),
+  statementTimeoutMs: duration('statement-timeout', '15m', POSTGRES_TIMEOUT),
   forceUnlock: flag('force-unlock', false),
 };
 
@@ -55,7 +64,8 @@ function positiveDuration(name: string, fallback: string, what: string, min = 1)
     (value, input) => {
       const given = value ?? fallback;
       const ms = parseDuration(given);
-      if (ms === undefined || ms < min) {
+      // PostgreSQL takes these settings in ms as a 32-bit integer.
+      if (ms === undefined || ms < min || ms > POSTGRES_TIMEOUT.max) {
         throw new ConfigurationError(
           `Input "${input}" is "${given}": it must be a duration${min >= 1000 ? ` of at least ${formatDuration(min)}` : ' above zero'} (${what}), such as ${fallback}, 30s, 5m or 1h30m (units ms, s, m, h, d).`,
         );
@@ -84,6 +94,8 @@ export interface RollbackInputs extends Pick<
   | 'statementTimeoutMs'
   | 'forceUnlock'
 > {
+  /** The caller's project directory, absolute: the knexfile and migrations-dir resolve from it, and the run works there. */
+  workingDirectory: string;
   /** The project's knexfile, read for its migrations settings only (never the connection). */
   knexfile?: string;
   /** Which environment of the knexfile to read. */
@@ -153,6 +165,7 @@ export function rollbackInputs(given: ParsedInputs<typeof inputs>, database: Dat
   return {
     databaseUrl: database.databaseUrl,
     security: database.security,
+    workingDirectory: given.workingDirectory,
     knexfile: given.knexfile,
     knexEnvironment: given.knexEnvironment,
     migrationsDir: given.migrationsDir,

@@ -1,17 +1,22 @@
+import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { formatDuration } from '../../common/duration.js';
+import { describeDatabaseUrl } from '../../postgres/url.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
-import { resolveMigrationSettings } from '../../migrations/knexfile.js';
+import { describeSettings, resolveMigrationSettings, type MigrationSettings } from '../../migrations/knexfile.js';
 import { describeHolder } from '../../migrations/lock.js';
 import { describeRequest } from '../../migrations/plan.js';
-import { renderSql, renderSummary } from '../../migrations/report.js';
+import { renderSql, renderSqlCapped, renderSummary } from '../../migrations/report.js';
 import { RollbackFailure, runRollback, type RollbackResult } from '../../migrations/rollback.js';
 import { classifyEach, classifyStatements, warmUpClassifier } from '../../sql/classify.js';
 import { defineAction, type Runtime } from '../common/action.js';
 import { resolveDatabase } from '../common/database.js';
 import { inputs, rollbackInputs, type RollbackInputs } from './inputs.js';
 
-type Output = 'applied' | 'pending' | 'plan' | 'plan-fingerprint' | 'rolled-back' | 'sql' | 'batches';
+type Output = 'applied' | 'pending' | 'plan' | 'plan-fingerprint' | 'rolled-back' | 'sql' | 'sql-file' | 'batches';
 
 export const action = defineAction({
   name: 'rollback',
@@ -23,6 +28,7 @@ export const action = defineAction({
     'plan-fingerprint': '',
     'rolled-back': '[]',
     sql: '',
+    'sql-file': '',
     batches: '[]',
   },
   async run(given, runtime) {
@@ -30,21 +36,24 @@ export const action = defineAction({
     // Outputs and the summary come from what was done, on every path, failures included.
     let result: RollbackResult | undefined;
     let options: RollbackInputs | undefined;
+    let settings: MigrationSettings | undefined;
     try {
       options = rollbackInputs(given, resolveDatabase(given, runtime));
       const asked = options;
-      const settings = await logger.group('Migrations settings', async () => {
+      // The project's directory, as the Knex CLI runs from it: a knexfile's dotenv, a migration's
+      // relative path and its require('uuid') all see the service's own tree.
+      process.chdir(asked.workingDirectory);
+      logger.info(`Database: ${describeDatabaseUrl(asked.databaseUrl)}`);
+      settings = await logger.group('Migrations settings', async () => {
         const resolved = await resolveMigrationSettings({
           knexfile: asked.knexfile,
           knexEnvironment: asked.knexEnvironment,
           migrationsDir: asked.migrationsDir,
           migrationsTable: asked.migrationsTable,
           schema: asked.schema,
-          cwd: process.cwd(),
+          cwd: asked.workingDirectory,
         });
-        logger.info(
-          `directories: ${resolved.directories.join(', ')}; table: ${resolved.schemaName}.${resolved.tableName}${asked.knexfile ? ` (knexfile ${asked.knexfile}, environment ${asked.knexEnvironment})` : ''}`,
-        );
+        for (const line of describeSettings(resolved)) logger.info(`${line.setting}: ${line.value} (${line.from})`);
         return resolved;
       });
       // The parser starts while the database work runs, instead of after it.
@@ -60,10 +69,10 @@ export const action = defineAction({
         onCleanup: runtime.onCleanup,
       });
       if (result.mode === 'status' || result.mode === 'unlock') logStatus(logger, result);
-      report(runtime, result, options, { ok: true });
+      report(runtime, result, options, { ok: true }, settings);
     } catch (error) {
       if (error instanceof RollbackFailure) result = error.result;
-      report(runtime, result, options, { ok: false, message: errorMessage(error) });
+      report(runtime, result, options, { ok: false, message: errorMessage(error) }, settings);
       throw error;
     }
   },
@@ -95,10 +104,11 @@ function applicationName(): string {
 }
 
 function report(
-  { setOutput, logger, summary }: Runtime<Output>,
+  { setOutput, logger, summary, secrets }: Runtime<Output>,
   result: RollbackResult | undefined,
   inputs: RollbackInputs | undefined,
   outcome: { ok: boolean; message?: string },
+  settings: MigrationSettings | undefined,
 ): void {
   const snapshot = result?.after ?? result?.before;
   setOutput('applied', JSON.stringify(snapshot?.applied.map((row) => row.name) ?? []));
@@ -115,12 +125,16 @@ function report(
   );
   setOutput('plan-fingerprint', result?.fingerprint ?? '');
   setOutput('rolled-back', JSON.stringify(result?.rolledBack ?? []));
-  setOutput('sql', result ? renderSql(result.statements) : '');
+  setOutput('sql', result ? renderSqlCapped(result.statements) : '');
+  setOutput(
+    'sql-file',
+    result?.statements.length ? writeSqlFile(renderSql(result.statements), secrets.scrub, logger) : '',
+  );
   setOutput('batches', JSON.stringify(result?.batches ?? []));
   // Warnings as annotations, so they show on the run page without opening the log.
   for (const warning of result?.warnings ?? []) logger.warning(warning);
   // renderSummary (src/migrations/report.ts) builds Markdown and escapes the table cells it fills.
-  summary.markdown(renderSummary(result, asked(inputs), outcome));
+  summary.markdown(renderSummary(result, asked(inputs), outcome, settings));
 }
 
 function asked(inputs: RollbackInputs | undefined): string {
@@ -133,5 +147,24 @@ function asked(inputs: RollbackInputs | undefined): string {
     inputs.expectedPlan && `expected-plan ${inputs.expectedPlan.slice(0, 12)}…`,
   ].filter(Boolean);
   const what = inputs.mode === 'status' || inputs.mode === 'unlock' ? '' : ` — ${describeRequest(inputs.request)}`;
-  return `mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, lock-wait-budget ${formatDuration(inputs.lockWaitBudgetMs)}, session-idle-timeout ${formatDuration(inputs.sessionIdleTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
+  return `database \`${describeDatabaseUrl(inputs.databaseUrl)}\`; mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, lock-wait-budget ${formatDuration(inputs.lockWaitBudgetMs)}, session-idle-timeout ${formatDuration(inputs.sessionIdleTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
+}
+
+/**
+ * The complete SQL, in a file under RUNNER_TEMP: the sql output and the summary are capped, and
+ * say "the rest is in the record"; the workflow uploads this file with the record. Scrubbed like
+ * every output. A file that cannot be written costs the file, not the run's outcome.
+ */
+function writeSqlFile(sql: string, scrub: (text: string) => string, logger: Logger): string {
+  const file = path.join(
+    process.env.RUNNER_TEMP || os.tmpdir(),
+    `rollback-sql-${process.env.GITHUB_RUN_ID ?? 'local'}-${crypto.randomBytes(4).toString('hex')}.sql`,
+  );
+  try {
+    fs.writeFileSync(file, `${scrub(sql)}\n`, { encoding: 'utf8', mode: 0o600 });
+    return file;
+  } catch (error) {
+    logger.warning(`The complete SQL was not written to ${file}: ${errorMessage(error)}`);
+    return '';
+  }
 }

@@ -5,6 +5,7 @@ import { parseExpectedStatus } from '../../smoke/expected-status.js';
 import { parseHeaders } from '../../smoke/headers.js';
 import { awsRegionInput, databaseUrlInput, iamAuthInput, sslCaInput } from '../common/database.js';
 import { custom, duration, flag, integer, splitLines, text, type ParsedInputs } from '../common/inputs.js';
+import { workingDirectory } from '../common/working-directory.js';
 
 /** The smoke action's inputs as action.yml declares them. */
 export const inputs = {
@@ -32,6 +33,8 @@ export const inputs = {
   retryOn4xx: flag('retry-on-4xx', false),
   /** A shell command run after the URLs pass. */
   command: text('command'),
+  /** Where the command runs: the project's directory, absolute. */
+  workingDirectory: workingDirectory(),
   /** Connection URL of the database to check the tables of (masked with its password). */
   databaseUrl: databaseUrlInput({ required: false }),
   /** TLS and authentication for that database. */

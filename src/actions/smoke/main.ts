@@ -1,3 +1,4 @@
+import { describeDatabaseUrl } from '../../postgres/url.js';
 import { formatDuration } from '../../common/duration.js';
 import { escapeHtml } from '../../common/html.js';
 import { runSmoke, type SmokeReport } from '../../smoke/run.js';
@@ -23,7 +24,9 @@ export const action = defineAction({
         ? `${given.urls.length} URL(s) expecting ${given.expectedStatus.text}${given.expectBody ? ` and ${given.expectBody.text}` : ''}`
         : '',
       given.command ? `then \`${given.command}\`` : '',
-      given.databaseUrl ? `${given.expectedTables.length} table expectation(s)` : '',
+      given.databaseUrl
+        ? `${given.expectedTables.length} table expectation(s) on ${describeDatabaseUrl(given.databaseUrl)}`
+        : '',
     ].filter(Boolean);
     logger.info(
       `Checking ${plan.join(', ')}; up to ${given.attempts} attempts from ${formatDuration(given.intervalMs)} apart (growing to ${formatDuration(given.maxIntervalMs)}), ${formatDuration(given.requestTimeoutMs)} per request, ${formatDuration(given.deadlineMs)} overall.`,
@@ -32,7 +35,7 @@ export const action = defineAction({
     const report = await logger.group('Smoke checks', () =>
       runSmoke({
         ...given,
-        commandCwd: process.env.GITHUB_WORKSPACE,
+        commandCwd: given.workingDirectory,
         // The step's own inputs (the database URL, the headers) are not the command's business.
         commandEnv: Object.fromEntries(Object.entries(process.env).filter(([name]) => !name.startsWith('INPUT_'))),
         database: database
@@ -46,7 +49,7 @@ export const action = defineAction({
     const results = report.results.map((result) => JSON.parse(secrets.scrub(JSON.stringify(result))) as CheckResult);
     runtime.setOutput('passed', String(report.passed));
     runtime.setOutput('results', JSON.stringify(results));
-    writeSummary(runtime, { ...report, results });
+    writeSummary(runtime, { ...report, results }, given.databaseUrl);
     if (!report.passed) {
       const failed = results.filter((result) => !result.passed && !result.skipped);
       throw new Error(`Smoke checks failed: ${failed.map((result) => `${result.check}: ${result.error}`).join('; ')}`);
@@ -55,11 +58,11 @@ export const action = defineAction({
   },
 });
 
-function writeSummary({ summary }: Pick<Runtime, 'summary'>, report: SmokeReport): void {
+function writeSummary({ summary }: Pick<Runtime, 'summary'>, report: SmokeReport, databaseUrl?: string): void {
   const verdict = report.passed ? '✅ every check passed' : '❌ at least one check failed';
   summary
     .heading('Smoke checks', 2)
-    .paragraph(`${verdict}.`)
+    .paragraph(`${verdict}.${databaseUrl ? ` Database: ${describeDatabaseUrl(databaseUrl)}.` : ''}`)
     .htmlTable([
       ['Check', 'Result', 'Attempts', 'Latency', 'Last failure'].map((data) => ({ data, header: true })),
       ...report.results.map((result) => [

@@ -1,35 +1,21 @@
-import fs from 'node:fs';
-import path from 'node:path';
 import { ConfigurationError } from '../../common/errors.js';
 import { databaseUrlInput, sslCaInput } from '../common/database.js';
-import { choice, custom, lines } from '../common/inputs.js';
+import { choice, custom, lines, text } from '../common/inputs.js';
+import { workingDirectory } from '../common/working-directory.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 
-function identifier(fallback: string) {
-  return (value: string | undefined, name: string): string => {
-    const given = value ?? fallback;
-    if (!IDENTIFIER.test(given))
-      throw new ConfigurationError(
-        `Input "${name}" is "${given}": it must be a plain SQL identifier (letters, digits, _).`,
-      );
-    return given;
-  };
-}
-
-/** The directory as the user wrote it (for messages) and its absolute path in the workspace. */
-function migrationsDirectory(value: string | undefined, name: string): { input: string; path: string } {
-  const input = value ?? 'migrations';
-  const absolute = path.resolve(process.env.GITHUB_WORKSPACE ?? process.cwd(), input);
-  if (!fs.existsSync(absolute) || !fs.statSync(absolute).isDirectory()) {
+/** An override of a knexfile setting: undefined when not given, so the knexfile (or Knex's default) decides. */
+function identifier(value: string | undefined, name: string): string | undefined {
+  if (value !== undefined && !IDENTIFIER.test(value))
     throw new ConfigurationError(
-      `Input "${name}" is "${input}", but ${absolute} is not a directory. Check out the repository first (actions/checkout) and give the directory relative to the workspace.`,
+      `Input "${name}" is "${value}": it must be a plain SQL identifier (letters, digits, _).`,
     );
-  }
-  return { input, path: absolute };
+  return value;
 }
 
-export const FAIL_ON = ['error', 'difference'] as const;
+export const FAIL_ON = ['error', 'difference', 'warning'] as const;
+export type FailOn = (typeof FAIL_ON)[number];
 
 /** The verify-reversible action's inputs as action.yml declares them. */
 export const inputs = {
@@ -37,13 +23,19 @@ export const inputs = {
   databaseUrl: databaseUrlInput({ required: true }),
   /** TLS for that server; never IAM: the scratch server is a disposable one. */
   sslCa: sslCaInput(),
-  migrationsDir: custom('migrations-dir', migrationsDirectory, { default: 'migrations' }),
-  /** Knex's migrations table; its bookkeeping is left out of the comparison. */
-  migrationsTable: custom('migrations-table', identifier('knex_migrations'), { default: 'knex_migrations' }),
-  /** The schema compared. */
-  schema: custom('schema', identifier('public'), { default: 'public' }),
+  /** The caller's project directory, absolute: knexfile and migrations-dir resolve from it. */
+  workingDirectory: workingDirectory(),
+  /** The project's knexfile, read for its migrations settings only (never the connection). */
+  knexfile: text('knexfile'),
+  knexEnvironment: text('knex-environment', { default: 'production' }),
+  /** Overrides the knexfile's directory (relative to working-directory); checked once the settings are resolved. */
+  migrationsDir: text('migrations-dir'),
+  /** Overrides the knexfile's tableName; its bookkeeping is left out of the comparison. */
+  migrationsTable: custom('migrations-table', identifier),
+  /** Overrides the knexfile's schemaName: the schema compared. */
+  schema: custom('schema', identifier),
   /** Migrations to check (empty: all). */
   only: lines('only'),
-  /** What fails the step: any difference, or only a step that throws. */
+  /** What fails the step: only a step that throws, also any difference, or also any data warning. */
   failOn: choice('fail-on', FAIL_ON, 'difference'),
 };

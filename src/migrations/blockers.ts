@@ -4,7 +4,7 @@
 import type pg from 'pg';
 import { formatDuration } from '../common/duration.js';
 import type { LockHolder } from './lock.js';
-import { oneLine } from './review.js';
+import { escapeForLog } from '../common/logger.js';
 
 /** A session the run waited for, as pg_stat_activity shows it to the run's user. */
 export interface Blocker {
@@ -75,7 +75,7 @@ export async function readBlockers(
     user: row.usename,
     state: row.visible ? row.state : null,
     transactionMs: row.visible && row.transaction_ms !== null ? Math.round(Number(row.transaction_ms)) : null,
-    query: row.visible && options.showQueries && row.query ? oneLine(row.query, QUERY_CHARS) : null,
+    query: row.visible && options.showQueries && row.query ? oneLine(row.query) : null,
     hidden: !row.visible,
   }));
 }
@@ -150,4 +150,10 @@ export function asBlocker(holder: LockHolder): Blocker {
     query: null,
     hidden: holder.state === null,
   };
+}
+
+/** One line, control characters escaped, cut at QUERY_CHARS (review.ts has the same for our own SQL; importing it would close a cycle). */
+function oneLine(text: string): string {
+  const flat = escapeForLog(text).replace(/\s+/g, ' ').trim();
+  return flat.length > QUERY_CHARS ? `${flat.slice(0, QUERY_CHARS - 1)}…` : flat;
 }

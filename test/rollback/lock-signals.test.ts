@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -39,6 +40,25 @@ describe('the rollback bundle when the runner freezes or cancels', () => {
     (await db.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note'"))
       .length === 1;
   const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+  /**
+   * Signals a process and all its descendants, as a frozen runner VM freezes every process: the
+   * action relaunches itself in a child process (src/actions/common/liftoff.ts).
+   */
+  function signalTree(pid: number, signal: NodeJS.Signals): void {
+    let listed = '';
+    try {
+      listed = execFileSync('ps', ['-o', 'pid=', '--ppid', String(pid)], { encoding: 'utf8' });
+    } catch {
+      // ps exits 1 when the process has no children.
+    }
+    const children = listed
+      .split('\n')
+      .map((line) => Number(line.trim()))
+      .filter((child) => child > 0);
+    process.kill(pid, signal);
+    for (const child of children) signalTree(child, signal);
+  }
 
   /** Polls until `check` holds or `ms` pass; whether it held. */
   async function within(ms: number, check: () => Promise<boolean>): Promise<boolean> {
@@ -88,12 +108,12 @@ describe('the rollback bundle when the runner freezes or cancels', () => {
       onSpawn: (spawned) => (child = spawned),
     });
     expect(await within(30_000, holdsOrders)).toBe(true);
-    child!.kill('SIGSTOP');
+    signalTree(child!.pid!, 'SIGSTOP');
     const frozenAt = Date.now();
     // The stopped runner's transaction sits idle: PostgreSQL ends it after session-idle-timeout.
     expect(await within(2000 + 5000, readable)).toBe(true);
     const freedAfter = Date.now() - frozenAt;
-    child!.kill('SIGCONT');
+    signalTree(child!.pid!, 'SIGCONT');
     const result = await run;
     expect(result.code).not.toBe(0);
     expect(result.errors.join('\n')).toMatch(/terminated.*Nothing was changed/s);

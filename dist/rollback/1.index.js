@@ -4882,6 +4882,11 @@ function preservedOutput(result) {
     })));
 }
 /** The summary's "Nothing lost" section; empty when preservation had nothing to say. */
+/** Rows of a list the summary shows: a rollback may destroy in 50,000 statements, and GitHub drops a summary over 1 MiB. */
+const SHOWN = 100;
+function more(total, what, where) {
+    return total > SHOWN ? ['', `_${total - SHOWN} more ${what} in ${where}._`] : [];
+}
 function renderPreservation(result, dryRun) {
     if (!result)
         return [];
@@ -4894,12 +4899,12 @@ function renderPreservation(result, dryRun) {
             : `${dryRun ? 'A real run would keep' : 'Would keep'} an estimated ${formatSize(kept.estimatedBytes)} (preserve-data-max ${formatSize(kept.maxBytes)})${kept.estimatedBytes > kept.maxBytes ? ': **over the limit, a real run would be refused**; raise preserve-data-max or set preserve-data: false' : ''}.`, '');
         if (kept.copies.length > 0) {
             parts.push('| Source | Kind | Key | Rows | Size | Copy | Statement |', '|---|---|---|---|---|---|---|');
-            for (const copy of kept.copies)
+            for (const copy of kept.copies.slice(0, SHOWN))
                 parts.push(`| ${cell(copy.source)} | ${copy.kind} | ${copy.keyColumns.length ? cell(copy.keyColumns.join(', ')) : '**none: restore by hand**'} | ${copy.estimated ? '~' : ''}${copy.rows} | ${copy.estimated ? '~' : ''}${formatSize(copy.bytes)} | ${copy.copy ? `\`${cell(copy.copy)}\`` : '—'} | \`${cell(report_short(copy.statement))}\` |`);
-            parts.push('');
+            parts.push(...more(kept.copies.length, 'copies', 'the preserved output and the catalog table'), '');
         }
         if (kept.notKept.length > 0)
-            parts.push('**Not kept** (the pre-rollback snapshot is the only way back for these):', '', ...kept.notKept.map((line) => `- \`${cell(report_short(line))}\``), '');
+            parts.push('**Not kept** (the pre-rollback snapshot is the only way back for these):', '', ...kept.notKept.slice(0, SHOWN).map((line) => `- \`${cell(report_short(line))}\``), ...more(kept.notKept.length, 'statements', 'the record (the sql-file output)'), '');
     }
     if (restored) {
         parts.push(`### Restored from \`${restored.id}\`${restored.dryRun ? ' (dry run: rolled back)' : ''}`, '', '| Copy | Into | Kind | Rows back | Skipped | Why skipped |', '|---|---|---|---|---|---|', ...restored.copies.map((copy) => `| \`${cell(copy.copy)}\` | ${cell(copy.source)} | ${copy.kind} | ${copy.restored} | ${copy.skipped} | ${cell(copy.note ?? '')} |`), '');
@@ -5036,7 +5041,7 @@ function renderSummary(result, asked, outcome, settings) {
     return parts.join('\n');
 }
 /** The summary's share for each of the two statement sections: the whole summary must stay under GitHub's 1 MiB. */
-const SECTION_LIMIT_BYTES = 360 * 1024;
+const SECTION_LIMIT_BYTES = 300 * 1024;
 /** Destructive statements first (all of them, if they fit), then the whole script, each capped with "N more in the record". */
 function statementSections(result) {
     const parts = [];

@@ -150,7 +150,7 @@ export function renderSummary(
 }
 
 /** The summary's share for each of the two statement sections: the whole summary must stay under GitHub's 1 MiB. */
-const SECTION_LIMIT_BYTES = 360 * 1024;
+const SECTION_LIMIT_BYTES = 300 * 1024;
 
 /** Destructive statements first (all of them, if they fit), then the whole script, each capped with "N more in the record". */
 function statementSections(result: RollbackResult): string[] {

@@ -30,6 +30,13 @@ export function preservedOutput(result: PreservationResult | undefined): string 
 }
 
 /** The summary's "Nothing lost" section; empty when preservation had nothing to say. */
+/** Rows of a list the summary shows: a rollback may destroy in 50,000 statements, and GitHub drops a summary over 1 MiB. */
+const SHOWN = 100;
+
+function more(total: number, what: string, where: string): string[] {
+  return total > SHOWN ? ['', `_${total - SHOWN} more ${what} in ${where}._`] : [];
+}
+
 export function renderPreservation(result: PreservationResult | undefined, dryRun: boolean): string[] {
   if (!result) return [];
   const parts: string[] = [];
@@ -46,17 +53,18 @@ export function renderPreservation(result: PreservationResult | undefined, dryRu
     );
     if (kept.copies.length > 0) {
       parts.push('| Source | Kind | Key | Rows | Size | Copy | Statement |', '|---|---|---|---|---|---|---|');
-      for (const copy of kept.copies)
+      for (const copy of kept.copies.slice(0, SHOWN))
         parts.push(
           `| ${cell(copy.source)} | ${copy.kind} | ${copy.keyColumns.length ? cell(copy.keyColumns.join(', ')) : '**none: restore by hand**'} | ${copy.estimated ? '~' : ''}${copy.rows} | ${copy.estimated ? '~' : ''}${formatSize(copy.bytes)} | ${copy.copy ? `\`${cell(copy.copy)}\`` : '—'} | \`${cell(short(copy.statement))}\` |`,
         );
-      parts.push('');
+      parts.push(...more(kept.copies.length, 'copies', 'the preserved output and the catalog table'), '');
     }
     if (kept.notKept.length > 0)
       parts.push(
         '**Not kept** (the pre-rollback snapshot is the only way back for these):',
         '',
-        ...kept.notKept.map((line) => `- \`${cell(short(line))}\``),
+        ...kept.notKept.slice(0, SHOWN).map((line) => `- \`${cell(short(line))}\``),
+        ...more(kept.notKept.length, 'statements', 'the record (the sql-file output)'),
         '',
       );
   }

@@ -105,7 +105,11 @@ describe('a monorepo service (services/api) from its TypeScript knexfile', () =>
     expect(plan.summary).toContain('the local code they load: `lib/tables.ts`');
     expect(plan.summary).not.toContain('lib/cleanup.ts');
 
-    const dryRun = await rollback({ mode: 'plan', steps: '1', 'dry-run': 'true' });
+    // The dry run is the real run minus COMMIT: without allow-destructive it fails as the real run would.
+    const refused = await rollback({ mode: 'plan', steps: '1', 'dry-run': 'true' });
+    expect(refused.code).toBe(1);
+    expect(refused.errors.join('\n')).toMatch(/re-dispatch with allow-destructive: true/);
+    const dryRun = await rollback({ mode: 'plan', steps: '1', 'dry-run': 'true', 'allow-destructive': 'true' });
     expect([dryRun.code, dryRun.errors]).toEqual([0, []]);
     expect(dryRun.outputs.sql).toContain("DELETE FROM invoice_notes WHERE note = 'seeded'");
     expect(dryRun.summary).toContain('`lib/cleanup.ts`');

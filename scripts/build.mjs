@@ -4,7 +4,6 @@
 // it through test/helpers/run-bundle.ts, so they never run a stale dist/).
 // dist/ is committed, and CI fails when a clean rebuild differs from it, so the output
 // must be deterministic: no timestamps, no absolute paths, no source maps.
-/* global process, console */
 import { spawn } from 'node:child_process';
 import crypto from 'node:crypto';
 import os from 'node:os';

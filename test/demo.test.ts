@@ -16,11 +16,15 @@ interface DemoRun {
  * `group: true` interrupts as Ctrl-C in a terminal does: SIGINT to the whole process group, so
  * PostgreSQL and the bundles get it too, not only the demo.
  */
-function runDemo(options: { interruptWhen?: RegExp; group?: boolean } = {}): Promise<DemoRun> {
+function runDemo(options: { interruptWhen?: RegExp; group?: boolean; tmpdir?: string } = {}): Promise<DemoRun> {
   return new Promise((resolve) => {
     const child = spawn(node24, ['--import', './scripts/register-ts.mjs', 'scripts/demo.ts'], {
       cwd: repoRoot,
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/root' },
+      env: {
+        PATH: process.env.PATH ?? '',
+        HOME: process.env.HOME ?? '/root',
+        ...(options.tmpdir ? { TMPDIR: options.tmpdir } : {}),
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
       detached: options.group === true,
     });
@@ -40,12 +44,22 @@ function runDemo(options: { interruptWhen?: RegExp; group?: boolean } = {}): Pro
   });
 }
 
-/** The demo's PostgreSQL folders (the tests' own server has one too: only new ones count). */
-function postgresFolders(): string[] {
-  return fs
-    .readdirSync(os.tmpdir())
-    .filter((name) => name.startsWith('db-rollback-pg-'))
-    .map((name) => path.join(os.tmpdir(), name));
+/**
+ * Runs the demo with a temporary directory of its own and returns the PostgreSQL folders it left
+ * there: the shared /tmp also holds the folders of other suites' and other people's servers.
+ */
+async function runDemoInPrivateTmp(
+  options: { interruptWhen?: RegExp; group?: boolean } = {},
+): Promise<DemoRun & { leftBehind: string[] }> {
+  const tmpdir = fs.mkdtempSync(path.join(os.tmpdir(), 'demo-tmp-'));
+  // PostgreSQL runs as the unprivileged "postgres" user when we are root: it must reach its folder.
+  fs.chmodSync(tmpdir, 0o755);
+  try {
+    const run = await runDemo({ ...options, tmpdir });
+    return { ...run, leftBehind: fs.readdirSync(tmpdir).filter((name) => name.startsWith('db-rollback-pg-')) };
+  } finally {
+    fs.rmSync(tmpdir, { recursive: true, force: true });
+  }
 }
 
 function portOf(output: string): number {
@@ -95,13 +109,12 @@ describe('npm run demo', () => {
   });
 
   it('stops every server and PostgreSQL when interrupted with Ctrl-C', async () => {
-    const before = postgresFolders();
-    const run = await runDemo({ interruptWhen: /▶ Verify backup/ });
+    const run = await runDemoInPrivateTmp({ interruptWhen: /▶ Verify backup/ });
     expect(run.output).toContain('SIGINT: stopping');
     expect(run.code).toBe(130);
     expect(run.output).not.toContain('Demo finished');
     expect(await accepts(portOf(run.output))).toBe(false);
-    expect(postgresFolders().filter((folder) => !before.includes(folder))).toEqual([]);
+    expect(run.leftBehind).toEqual([]);
   });
 
   it.each([
@@ -110,11 +123,10 @@ describe('npm run demo', () => {
   ])(
     'leaves no /tmp/db-rollback-pg-* folder after a terminal Ctrl-C (the whole process group) %s',
     async (_when, interruptWhen) => {
-      const before = postgresFolders();
-      const run = await runDemo({ interruptWhen, group: true });
+      const run = await runDemoInPrivateTmp({ interruptWhen, group: true });
       expect(run.output).toContain('SIGINT: stopping');
       expect(run.code).toBe(130);
-      expect(postgresFolders().filter((folder) => !before.includes(folder))).toEqual([]);
+      expect(run.leftBehind).toEqual([]);
     },
   );
 });

@@ -59771,13 +59771,17 @@ function integer(name, options = {}) {
         return number;
     });
 }
-/** A duration (`5s`, `15m`, `1h`) in milliseconds. */
+/** A duration (`5s`, `15m`, `1h`) in milliseconds; with `max`, an error names the range allowed. */
 function duration(name, fallback, options = {}) {
     return spec(name, { default: fallback }, (value, input) => {
         const given = value ?? fallback;
         const ms = parseDuration(given);
-        if (ms === undefined || ms < (options.min ?? 0)) {
-            throw new errors_ConfigurationError(`Input "${input}" is "${given}": it must be a duration such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
+        const min = options.min ?? 0;
+        if (ms === undefined || ms < min || (options.max !== undefined && ms > options.max)) {
+            const range = options.max === undefined
+                ? ''
+                : ` from ${min}ms to ${options.max}ms (${formatDuration(options.max)})${options.why ? `, ${options.why}` : ''}`;
+            throw new errors_ConfigurationError(`Input "${input}" is "${given}": it must be a duration${range}, such as 30s, 5m, 1h or 1h30m (units ms, s, m, h, d).`);
         }
         return ms;
     });

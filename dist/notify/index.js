@@ -34459,6 +34459,7 @@ function buildEvent(status, details, approvals, env) {
         approvals,
         migrations: toNameList(details.migrations),
         snapshotIdentifier: event_text(details['snapshot-identifier']),
+        preserveId: event_text(details['preserve-id']),
         planFingerprint: event_text(details['plan-fingerprint']),
         message: event_text(details.message),
         runUrl: runUrl(env),
@@ -34475,6 +34476,12 @@ const statusWords = {
 /** "alice, bob" from approved reviews; rejected ones are named separately by the callers. */
 function approverNames(approvals, state = 'approved') {
     return [...new Set(approvals.filter((approval) => approval.state === state).map((approval) => approval.user))];
+}
+/** After a rollback that kept data: that it did, and the one step that puts it back. */
+function restoreHint(event) {
+    if (event.status !== 'succeeded' || !event.preserveId)
+        return undefined;
+    return `Data the rollback destroyed was preserved in the database (preserve-id ${event.preserveId}). Once the fix is deployed and the migrations re-applied, put it back with the rollback action: mode: restore-data, preserve-id: ${event.preserveId}.`;
 }
 
 ;// CONCATENATED MODULE: ./src/common/clock.ts
@@ -34832,6 +34839,9 @@ function slackPayload(event) {
         const list = event.migrations.map((name) => `• \`${escapeSlack(name)}\``).join('\n');
         blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*${label}:*\n${list}`, 2900) } });
     }
+    const hint = restoreHint(event);
+    if (hint)
+        blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:floppy_disk: ${escapeSlack(hint)}` } });
     if (event.message)
         blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(escapeSlack(event.message), 2900) } });
     const context = [];
@@ -34944,6 +34954,8 @@ function webhookPayload(event, now = new Date()) {
         rejectedBy: approverNames(event.approvals, 'rejected'),
         migrations: event.migrations,
         snapshotIdentifier: event.snapshotIdentifier ?? null,
+        preserveId: event.preserveId ?? null,
+        restore: restoreHint(event) ?? null,
         planFingerprint: event.planFingerprint ?? null,
         message: event.message ?? null,
         runUrl: event.runUrl ?? null,

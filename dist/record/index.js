@@ -67620,6 +67620,7 @@ function buildEvent(status, details, approvals, env) {
         approvals,
         migrations: toNameList(details.migrations),
         snapshotIdentifier: event_text(details['snapshot-identifier']),
+        preserveId: event_text(details['preserve-id']),
         planFingerprint: event_text(details['plan-fingerprint']),
         message: event_text(details.message),
         runUrl: runUrl(env),
@@ -67636,6 +67637,12 @@ const statusWords = {
 /** "alice, bob" from approved reviews; rejected ones are named separately by the callers. */
 function approverNames(approvals, state = 'approved') {
     return [...new Set(approvals.filter((approval) => approval.state === state).map((approval) => approval.user))];
+}
+/** After a rollback that kept data: that it did, and the one step that puts it back. */
+function restoreHint(event) {
+    if (event.status !== 'succeeded' || !event.preserveId)
+        return undefined;
+    return `Data the rollback destroyed was preserved in the database (preserve-id ${event.preserveId}). Once the fix is deployed and the migrations re-applied, put it back with the rollback action: mode: restore-data, preserve-id: ${event.preserveId}.`;
 }
 
 ;// CONCATENATED MODULE: ./src/common/html.ts
@@ -67788,6 +67795,7 @@ function recordMarkdown(record) {
         if (record.migrationsAfter.length)
             lines.push(`No longer applied: ${removed.length ? removed.map((name) => `\`${name}\``).join(', ') : '_(none)_'}`, '');
     }
+    lines.push(...preservedSection(record));
     lines.push('## SQL', '');
     if (record.sqlFiles.length)
         lines.push(`The complete SQL is kept beside this record: ${record.sqlFiles.map((name) => `\`${escapeHtml(name)}\``).join(', ')}.`, '');
@@ -67802,6 +67810,24 @@ function recordMarkdown(record) {
             lines.push(`\`${name}\`:`, '', fence(text), '');
     }
     return `${lines.join('\n').trimEnd()}\n`;
+}
+/** What the rollback kept in the database, and the one step that puts it back. */
+function preservedSection(record) {
+    if (!record.preserveId && record.preserved.length === 0)
+        return [];
+    const lines = [
+        '## Preserved data',
+        '',
+        `preserve-id: ${record.preserveId ? `\`${cell(record.preserveId)}\`` : '—'}. Restore after the fix is deployed with the rollback action, mode \`restore-data\`, and this preserve-id.`,
+        '',
+    ];
+    if (record.preserved.length) {
+        lines.push('| Source | Kind | Rows | Bytes | Copy |', '|---|---|---|---|---|');
+        for (const copy of record.preserved)
+            lines.push(`| ${cell(copy.source)} | ${cell(copy.kind)} | ${copy.rows ?? '—'} | ${copy.bytes ?? '—'} | ${cell(copy.copy)} |`);
+        lines.push('');
+    }
+    return lines;
 }
 
 ;// CONCATENATED MODULE: ./src/report/record.ts
@@ -67867,6 +67893,8 @@ function buildRecord(fields, run, finishedAt = new Date()) {
         sql: orNull(fields.sql),
         sqlFiles: fields.sqlFiles ?? [],
         snapshotIdentifier: orNull(fields.snapshotIdentifier),
+        preserveId: orNull(fields.preserveId),
+        preserved: toPreserved(fields.preserved),
         migrationsBefore: toNameList(fields.appliedBefore),
         migrationsAfter: toNameList(fields.appliedAfter),
         rolledBack: toNameList(fields.rolledBack),
@@ -67885,6 +67913,20 @@ function recordBaseName(record) {
     const environment = (record.environment ?? 'unknown').replace(/[^A-Za-z0-9._-]+/g, '-');
     const run = record.runId ? `-run${record.runId}-${record.runAttempt ?? '1'}` : '';
     return `rollback-${environment}-${stamp}${run}`;
+}
+/** The `preserved` output as given; what is not a list of copies is dropped rather than trusted. */
+function toPreserved(value) {
+    if (!Array.isArray(value))
+        return [];
+    return value
+        .filter((item) => typeof item === 'object' && item !== null)
+        .map((item) => ({
+        source: typeof item.source === 'string' ? item.source : '',
+        kind: typeof item.kind === 'string' ? item.kind : '',
+        rows: typeof item.rows === 'number' ? item.rows : null,
+        bytes: typeof item.bytes === 'number' ? item.bytes : null,
+        copy: typeof item.copy === 'string' ? item.copy : '',
+    }));
 }
 
 // EXTERNAL MODULE: ./node_modules/@aws-sdk/client-s3/dist-cjs/index.js
@@ -71675,6 +71717,8 @@ const inputs = {
     sql: inputs_text('sql'),
     sqlFile: lines('sql-file'),
     snapshotIdentifier: inputs_text('snapshot-identifier'),
+    preserveId: inputs_text('preserve-id'),
+    preserved: inputs_text('preserved'),
     appliedBefore: inputs_text('applied-before'),
     appliedAfter: inputs_text('applied-after'),
     rolledBack: inputs_text('rolled-back'),
@@ -71734,6 +71778,8 @@ function recordInputs(given, logger) {
         sql: given.sql,
         sqlFile: given.sqlFile,
         snapshotIdentifier: given.snapshotIdentifier,
+        preserveId: given.preserveId,
+        preserved: json('preserved', given.preserved),
         appliedBefore: json('applied-before', given.appliedBefore),
         appliedAfter: json('applied-after', given.appliedAfter),
         rolledBack: json('rolled-back', given.rolledBack),

@@ -21,6 +21,17 @@ export interface GuardPolicy {
   allowDestructive: boolean;
 }
 
+/**
+ * Called before a destructive statement the guard lets through is sent, on the run's own
+ * session (preservation, src/preserve/). When it throws, the statement is refused instead.
+ */
+export type BeforeDestroy = (
+  statements: readonly ClassifiedStatement[],
+  migration: string,
+  session: Session,
+  mode: { dryRun: boolean; inTransaction: boolean },
+) => Promise<void>;
+
 type QueryCallback = (error: Error | null, result?: unknown) => void;
 type Decision = { send: true; text?: string } | { send: false; refused: string } | { send: false; wouldRun: true };
 
@@ -40,6 +51,8 @@ export class StatementGuard {
   /** The first refusal: once set, the run fails, even if the migration caught the error. */
   refusal: string | undefined;
   policy: GuardPolicy;
+  /** Preservation's hook (src/preserve/), when the run keeps what it destroys. */
+  beforeDestroy: BeforeDestroy | undefined;
   private readonly raws = new WeakMap<object, Session>();
   /** Statements received and not yet sent or refused. */
   private inFlight = 0;
@@ -178,7 +191,18 @@ export class StatementGuard {
     const verdicts = await Promise.all(pieces.map((piece) => resolveCalls(piece, raw)));
     if (pieces.length === 1 && params.length > 0)
       verdicts[0] = { ...verdicts[0], sql: renderStatement(verdicts[0].sql, params) };
-    return this.judge(verdicts, frame);
+    const recorded = this.statements.length;
+    const decision = this.judge(verdicts, frame);
+    const destroying = verdicts.filter((verdict) => verdict.risk === 'destructive');
+    if (!decision.send || !frame || !this.beforeDestroy || destroying.length === 0) return decision;
+    try {
+      const { dryRun, atomic } = this.policy;
+      await this.beforeDestroy(destroying, frame.migration, raw, { dryRun, inTransaction: atomic });
+    } catch (error) {
+      for (const statement of this.statements.slice(recorded)) statement.outcome = 'refused';
+      return this.refuse(error instanceof Error ? error.message : String(error));
+    }
+    return decision;
   }
 
   /**

@@ -1,12 +1,13 @@
 import { isFlagged, needsAllowDestructive } from '../sql/risk.js';
-import { renderAttempts } from './attempts-report.js';
 import { RUNTIME_VERSIONS } from './fingerprint.js';
 import { settingsTable, type MigrationSettings } from './knexfile.js';
+import { renderAttempts } from './attempts-report.js';
 import { describeHolder } from './lock.js';
 import { escapeControl } from './review.js';
 import { describeRequest } from './plan.js';
 import { oneLine, type RollbackResult, type ReviewedStatement } from './rollback.js';
 import type { StatusSnapshot } from './status.js';
+import { renderPreservation } from '../preserve/report.js';
 
 /** The SQL the run executed, grouped under the migration that ran it, as one script. */
 export function renderSql(statements: readonly ReviewedStatement[]): string {
@@ -124,7 +125,7 @@ export function renderSummary(
     '',
   );
   if (!result) return parts.join('\n');
-  if (result.mode !== 'status' && result.mode !== 'unlock') {
+  if (!['status', 'unlock', 'restore-data', 'prune-data'].includes(result.mode)) {
     parts.push(`### Plan: ${describeRequest(result.request)}`, '');
     if (result.plan.length === 0) parts.push('_Nothing to undo._');
     else {
@@ -142,7 +143,9 @@ export function renderSummary(
   }
   if (settings) parts.push(...settingsTable(settings));
   parts.push(...statementSections(result));
-  parts.push('### Before', '', snapshotTable(result.before), '### After', '', snapshotTable(result.after));
+  // restore-data and prune-data read no migration status.
+  if (!['restore-data', 'prune-data'].includes(result.mode))
+    parts.push('### Before', '', snapshotTable(result.before), '### After', '', snapshotTable(result.after));
   return parts.join('\n');
 }
 
@@ -175,6 +178,7 @@ function statementSections(result: RollbackResult): string[] {
       '',
     );
   }
+  parts.push(...renderPreservation(result.preservation, result.dryRun));
   if (result.warnings.length) {
     parts.push('### Warnings', '', ...result.warnings.map((warning) => `- ${warning}`), '');
   }
@@ -211,6 +215,9 @@ function describeOutcome(result: RollbackResult | undefined): string {
       return 'status read; nothing changed.';
     case 'unlock':
       return result.committed ? "Knex's migration lock freed." : 'nothing to free; nothing changed.';
+    case 'restore-data':
+    case 'prune-data':
+      return result.notes[0] ?? 'done.';
     default:
       if (result.dryRun) return `dry run of ${result.plan.length} migration(s); rolled back, nothing changed.`;
       if (result.mode === 'plan') return `plan of ${result.plan.length} migration(s); nothing changed.`;

@@ -33,6 +33,7 @@ import {
 } from './run-types.js';
 import { DEFAULT_LOAD_EXTENSIONS, listMigrationFiles, type MigrationFile } from './source.js';
 import { unlock } from './unlock.js';
+import { attachPreserver, keptBy, preservedDataMode } from './preserve-modes.js';
 
 export { MODES, RollbackFailure } from './run-types.js';
 export type {
@@ -53,8 +54,10 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
   if (!(MODES as readonly string[]).includes(options.mode)) {
     throw new ConfigurationError(`Input "mode" is "${String(options.mode)}". Valid values are: [${MODES.join(', ')}].`);
   }
-  const files = migrationFiles(options);
+  // restore-data and prune-data touch only the preserved copies: no migration is read.
+  const files = options.mode === 'restore-data' || options.mode === 'prune-data' ? [] : migrationFiles(options);
   const guard = runsMigrations(options) ? createGuard(options) : undefined;
+  const preserver = guard && options.preserve?.enabled ? attachPreserver(guard, options.preserve) : undefined;
   const settingsSeen: SessionSettingsReport[] = [];
   const knex = createKnex(options, guard, settingsSeen);
   let session: pg.Client | undefined;
@@ -69,12 +72,13 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
       ? cancelOnSignal(options.onCleanup ?? noCleanup, cancelTarget(options, side, session, run, running))
       : undefined;
     try {
-      return completeResult(options, await running);
+      const fragment = await running;
+      return completeResult(options, { ...fragment, ...keptBy(preserver, fragment.committed === true) });
     } finally {
       unregister?.();
     }
   } catch (error) {
-    if (error instanceof RollbackFailure) error.complete(options);
+    if (error instanceof RollbackFailure) error.followedBy(keptBy(preserver, false)).complete(options);
     throw error;
   } finally {
     await side?.end().catch(() => undefined);
@@ -193,6 +197,9 @@ async function runMode(
     }
     case 'unlock':
       return unlock(table, options, files);
+    case 'restore-data':
+    case 'prune-data':
+      return preservedDataMode(own, options);
     case 'plan':
     case 'rollback':
     case 'down':

@@ -2,6 +2,7 @@ import { ConfigurationError } from '../common/errors.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import type { Logger } from '../common/logger.js';
 import type { RegisterCleanup } from '../common/shutdown.js';
+import type { PreservationResult, PreserveOptions } from '../preserve/types.js';
 import type { ConnectionSecurity } from '../postgres/connection.js';
 import type { BatchClassifier, ClassifiedStatement, ClassifyOptions, StatementRisk } from '../sql/risk.js';
 import type { MigrationSettings } from './knexfile.js';
@@ -12,7 +13,7 @@ import type { CapturedStatement } from './sql-capture.js';
 import type { StatusSnapshot } from './status.js';
 
 /** What a run can do: the one list of modes. */
-export const MODES = ['status', 'plan', 'rollback', 'down', 'unlock'] as const;
+export const MODES = ['status', 'plan', 'rollback', 'down', 'unlock', 'restore-data', 'prune-data'] as const;
 export type Mode = (typeof MODES)[number];
 
 /** The classifier's interface (src/sql/classify.ts); passed in so the action decides which classifier runs. */
@@ -52,6 +53,8 @@ export interface RollbackOptions {
   /** Shown in pg_stat_activity so a blocked run can name us. */
   applicationName: string;
   classify: Classifier;
+  /** Keep what the rollback destroys (src/preserve/); restore-data and prune-data read it too. Off when not given. */
+  preserve?: PreserveOptions;
   /** Optional: classifies every captured statement in one call; else `classify` is called once per statement. */
   classifyEach?: BatchClassifier;
   logger: Logger;
@@ -98,6 +101,8 @@ export interface RollbackResult {
   notes: string[];
   /** Every attempt of the run (one when no lock was waited for in vain), with who blocked it. */
   attempts: LockAttemptRecord[];
+  /** What was kept (rollback, down, dry run), restored (restore-data) or pruned (prune-data). */
+  preservation?: PreservationResult;
 }
 
 /** What one stage of a run found out: the stage that owns a field fills it in. */

@@ -30,6 +30,8 @@ export interface RollbackEvent {
   /** The migrations undone (or, before the run, planned to be undone), in order. */
   migrations: string[];
   snapshotIdentifier?: string;
+  /** The rollback's preserve-id: what it destroyed was kept in the database and can be restored. */
+  preserveId?: string;
   planFingerprint?: string;
   /** A free-text line from the workflow, e.g. the failing step. */
   message?: string;
@@ -125,6 +127,7 @@ export function buildEvent(
     approvals,
     migrations: toNameList(details.migrations),
     snapshotIdentifier: text(details['snapshot-identifier']),
+    preserveId: text(details['preserve-id']),
     planFingerprint: text(details['plan-fingerprint']),
     message: text(details.message),
     runUrl: runUrl(env),
@@ -143,4 +146,10 @@ export const statusWords: Record<RollbackStatus, { emoji: string; headline: stri
 /** "alice, bob" from approved reviews; rejected ones are named separately by the callers. */
 export function approverNames(approvals: Approval[], state: string = 'approved'): string[] {
   return [...new Set(approvals.filter((approval) => approval.state === state).map((approval) => approval.user))];
+}
+
+/** After a rollback that kept data: that it did, and the one step that puts it back. */
+export function restoreHint(event: RollbackEvent): string | undefined {
+  if (event.status !== 'succeeded' || !event.preserveId) return undefined;
+  return `Data the rollback destroyed was preserved in the database (preserve-id ${event.preserveId}). Once the fix is deployed and the migrations re-applied, put it back with the rollback action: mode: restore-data, preserve-id: ${event.preserveId}.`;
 }

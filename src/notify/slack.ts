@@ -1,4 +1,4 @@
-import { approverNames, statusWords, type RollbackEvent } from './event.js';
+import { approverNames, restoreHint, statusWords, type RollbackEvent } from './event.js';
 import { requestWithRetry, type HttpResult, type RetryOptions } from './http-retry.js';
 import { escapeHtml } from '../common/html.js';
 
@@ -67,6 +67,8 @@ export function slackPayload(event: RollbackEvent): SlackPayload {
     const list = event.migrations.map((name) => `• \`${escapeSlack(name)}\``).join('\n');
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(`*${label}:*\n${list}`, 2900) } });
   }
+  const hint = restoreHint(event);
+  if (hint) blocks.push({ type: 'section', text: { type: 'mrkdwn', text: `:floppy_disk: ${escapeSlack(hint)}` } });
   if (event.message)
     blocks.push({ type: 'section', text: { type: 'mrkdwn', text: clip(escapeSlack(event.message), 2900) } });
   const context: string[] = [];

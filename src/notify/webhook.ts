@@ -1,4 +1,4 @@
-import { approverNames, type RollbackEvent } from './event.js';
+import { approverNames, restoreHint, type RollbackEvent } from './event.js';
 import { requestWithRetry, type HttpResult, type RetryOptions } from './http-retry.js';
 
 /**
@@ -19,6 +19,9 @@ export interface WebhookPayload {
   rejectedBy: string[];
   migrations: string[];
   snapshotIdentifier: string | null;
+  /** The rollback's preserve-id when it kept what it destroyed; `restore` says how to put it back. */
+  preserveId: string | null;
+  restore: string | null;
   planFingerprint: string | null;
   message: string | null;
   runUrl: string | null;
@@ -42,6 +45,8 @@ export function webhookPayload(event: RollbackEvent, now: Date = new Date()): We
     rejectedBy: approverNames(event.approvals, 'rejected'),
     migrations: event.migrations,
     snapshotIdentifier: event.snapshotIdentifier ?? null,
+    preserveId: event.preserveId ?? null,
+    restore: restoreHint(event) ?? null,
     planFingerprint: event.planFingerprint ?? null,
     message: event.message ?? null,
     runUrl: event.runUrl ?? null,

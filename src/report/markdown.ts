@@ -122,6 +122,7 @@ export function recordMarkdown(record: RollbackRecord): string {
       );
   }
 
+  lines.push(...preservedSection(record));
   lines.push('## SQL', '');
   if (record.sqlFiles.length)
     lines.push(
@@ -138,4 +139,24 @@ export function recordMarkdown(record: RollbackRecord): string {
     for (const [name, text] of unparsed) lines.push(`\`${name}\`:`, '', fence(text), '');
   }
   return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/** What the rollback kept in the database, and the one step that puts it back. */
+function preservedSection(record: RollbackRecord): string[] {
+  if (!record.preserveId && record.preserved.length === 0) return [];
+  const lines = [
+    '## Preserved data',
+    '',
+    `preserve-id: ${record.preserveId ? `\`${cell(record.preserveId)}\`` : '—'}. Restore after the fix is deployed with the rollback action, mode \`restore-data\`, and this preserve-id.`,
+    '',
+  ];
+  if (record.preserved.length) {
+    lines.push('| Source | Kind | Rows | Bytes | Copy |', '|---|---|---|---|---|');
+    for (const copy of record.preserved)
+      lines.push(
+        `| ${cell(copy.source)} | ${cell(copy.kind)} | ${copy.rows ?? '—'} | ${copy.bytes ?? '—'} | ${cell(copy.copy)} |`,
+      );
+    lines.push('');
+  }
+  return lines;
 }

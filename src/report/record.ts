@@ -43,6 +43,10 @@ export interface RollbackRecord {
   /** The complete SQL (the rollback's sql-file outputs), kept beside the record under these names. */
   sqlFiles: string[];
   snapshotIdentifier: string | null;
+  /** The rollback's preserve-id: the data it destroyed, kept in the database (mode restore-data puts it back). */
+  preserveId: string | null;
+  /** The rollback action's `preserved` output: per copy, source, kind, rows, bytes, copy. */
+  preserved: PreservedCopy[];
   migrationsBefore: string[];
   migrationsAfter: string[];
   rolledBack: string[];
@@ -78,6 +82,9 @@ export interface RecordFields {
   /** Names of the complete-SQL files kept beside the record. */
   sqlFiles?: string[];
   snapshotIdentifier?: string;
+  preserveId?: string;
+  /** The rollback action's `preserved` output (JSON array). */
+  preserved?: unknown;
   /** The rollback action's `applied` before the change (JSON array). */
   appliedBefore?: unknown;
   /** `applied` after the change, from a status run after the restart (JSON array). */
@@ -164,6 +171,8 @@ export function buildRecord(fields: RecordFields, run: RunContext, finishedAt: D
     sql: orNull(fields.sql),
     sqlFiles: fields.sqlFiles ?? [],
     snapshotIdentifier: orNull(fields.snapshotIdentifier),
+    preserveId: orNull(fields.preserveId),
+    preserved: toPreserved(fields.preserved),
     migrationsBefore: toNameList(fields.appliedBefore),
     migrationsAfter: toNameList(fields.appliedAfter),
     rolledBack: toNameList(fields.rolledBack),
@@ -183,4 +192,27 @@ export function recordBaseName(record: RollbackRecord): string {
   const environment = (record.environment ?? 'unknown').replace(/[^A-Za-z0-9._-]+/g, '-');
   const run = record.runId ? `-run${record.runId}-${record.runAttempt ?? '1'}` : '';
   return `rollback-${environment}-${stamp}${run}`;
+}
+
+/** One preserved copy as the record keeps it. */
+export interface PreservedCopy {
+  source: string;
+  kind: string;
+  rows: number | null;
+  bytes: number | null;
+  copy: string;
+}
+
+/** The `preserved` output as given; what is not a list of copies is dropped rather than trusted. */
+function toPreserved(value: unknown): PreservedCopy[] {
+  if (!Array.isArray(value)) return [];
+  return value
+    .filter((item): item is Record<string, unknown> => typeof item === 'object' && item !== null)
+    .map((item) => ({
+      source: typeof item.source === 'string' ? item.source : '',
+      kind: typeof item.kind === 'string' ? item.kind : '',
+      rows: typeof item.rows === 'number' ? item.rows : null,
+      bytes: typeof item.bytes === 'number' ? item.bytes : null,
+      copy: typeof item.copy === 'string' ? item.copy : '',
+    }));
 }

@@ -18,7 +18,7 @@ function loadOutside(file: string): { result: string; config?: unknown } {
       encoding: 'utf8',
     },
   );
-  return JSON.parse(out.trim().split('\n').pop()!);
+  return JSON.parse(out.trim().split('\n').pop()!) as { result: string; config?: unknown };
 }
 
 const fixtures = path.join(repoRoot, 'test/fixtures/module-formats');

@@ -73,7 +73,7 @@ describe('the rollback action bundle', () => {
     expect(refused.errors[0]).toContain('007_add_security_tables.ts: "DROP TABLE IF EXISTS failed_login_attempts"');
     expect(refused.summary).toContain('**Result: failed.**');
     expect(refused.outputs['plan-fingerprint']).toMatch(/^[0-9a-f]{64}$/);
-    expect(await migrationRows(db.query)).toHaveLength(7);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(7);
 
     const plan = await rollback({ mode: 'plan', 'dry-run': 'true', 'allow-destructive': 'true' });
     expect(plan.code).toBe(0);
@@ -95,7 +95,7 @@ describe('the rollback action bundle', () => {
     // The after-state is read once our own advisory lock is released: we are not reported as a holder.
     expect(plan.summary).not.toContain('holds the rollback advisory lock');
     expect(plan.outputs['sql-file']).not.toBe('');
-    expect(await migrationRows(db.query)).toHaveLength(7);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(7);
 
     const run = await rollback({
       mode: 'rollback',
@@ -114,7 +114,7 @@ describe('the rollback action bundle', () => {
     expect(run.outputs['plan-fingerprint']).toBe(plan.outputs['plan-fingerprint']);
     expect(run.summary).toMatch(/### Before[\s\S]*007_add_security_tables.ts[\s\S]*### After/);
     expect(run.summary).toContain('undid 2 migration(s)');
-    expect(await migrationRows(db.query)).toEqual(BATCH_ONE.map((name) => ({ name, batch: 1 })));
+    expect(await migrationRows((sql) => db.query(sql))).toEqual(BATCH_ONE.map((name) => ({ name, batch: 1 })));
   });
 
   it('refuses destructive downs, sets every output anyway, and leaves the database as it was', async () => {
@@ -132,7 +132,7 @@ describe('the rollback action bundle', () => {
     expect(run.summary).toMatch(
       /### Statements that destroy data or remove security\n\n_Not committed._[\s\S]*\| 004_add_rls_role_verification.ts \| `DROP POLICY IF EXISTS tickets_tenant_isolation ON tickets` \| security \(refused\) \|/,
     );
-    expect(await migrationRows(db.query)).toHaveLength(7);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(7);
   });
 
   it('refuses the COMMIT hack in a dry run through the bundle: exit 1, COMMIT shown as refused, nothing changed', async () => {
@@ -150,7 +150,7 @@ describe('the rollback action bundle', () => {
         disableMigrationsListValidation: true,
       });
       await knex.destroy();
-      const rows = await migrationRows(db.query);
+      const rows = await migrationRows((sql) => db.query(sql));
       const run = await rollback(
         {
           mode: 'plan',
@@ -169,7 +169,7 @@ describe('the rollback action bundle', () => {
       expect(run.outputs.sql).toMatch(/^COMMIT; -- warning: .* -- REFUSED: not sent$/m);
       expect(run.outputs.sql).toMatch(/^BEGIN; -- REFUSED: not sent$/m);
       expect((await db.query('SELECT count(*)::int AS n FROM h1'))[0].n).toBe(500);
-      expect(await migrationRows(db.query)).toEqual(rows);
+      expect(await migrationRows((sql) => db.query(sql))).toEqual(rows);
       expect((await db.query('SELECT is_locked FROM knex_migrations_lock'))[0].is_locked).toBe(0);
     } finally {
       await db.query('DROP TABLE IF EXISTS h1');
@@ -254,8 +254,8 @@ describe('the rollback action bundle', () => {
       // No stack trace for a mistake the user can fix.
       expect(run.stdout).not.toMatch(/\n\s+at .*\.js:\d+/);
       for (const name of ['applied', 'pending', 'plan', 'rolled-back', 'batches'])
-        expect(() => JSON.parse(run.outputs[name])).not.toThrow();
-      expect(await migrationRows(db.query)).toHaveLength(7);
+        expect(() => JSON.parse(run.outputs[name]) as unknown).not.toThrow();
+      expect(await migrationRows((sql) => db.query(sql))).toHaveLength(7);
     });
 
     it('a knexfile that throws', async () => {
@@ -264,7 +264,7 @@ describe('the rollback action bundle', () => {
       expect(run.errors[0]).toMatch(
         /Input "knexfile": .*throwing-knexfile.cjs could not be loaded: TICKET_DB_HOST is not set/,
       );
-      expect(await migrationRows(db.query)).toHaveLength(7);
+      expect(await migrationRows((sql) => db.query(sql))).toHaveLength(7);
     });
 
     it('an unreachable database', async () => {
@@ -300,7 +300,7 @@ describe('the rollback action bundle', () => {
         { cwd: elsewhere },
       );
       expect(run.errors).toEqual([]);
-      expect(JSON.parse(run.outputs.plan).map((entry: { name: string }) => entry.name)).toEqual(
+      expect((JSON.parse(run.outputs.plan) as Array<{ name: string }>).map((entry) => entry.name)).toEqual(
         [...BATCH_TWO].reverse().concat([...BATCH_ONE].reverse()),
       );
     } finally {
@@ -352,7 +352,7 @@ describe('the rollback bundle under contention', () => {
     let pid: number | undefined;
     for (let attempt = 0; attempt < 300 && !pid; attempt++) {
       pid = (
-        await db.query(
+        await db.query<{ pid: number }>(
           "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND query LIKE '%pg_sleep%' AND state = 'active' AND pid <> pg_backend_pid()",
         )
       )[0]?.pid;

@@ -31,19 +31,24 @@ describe('rollback faults', () => {
   }
   const columns = async (table: string): Promise<string[]> =>
     (
-      await db.query('SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY 1', [table])
+      await db.query<{ column_name: string }>(
+        'SELECT column_name FROM information_schema.columns WHERE table_name = $1 ORDER BY 1',
+        [table],
+      )
     ).map((row) => row.column_name);
   const tables = async (): Promise<string[]> =>
-    (await db.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")).map(
-      (row) => row.table_name,
-    );
+    (
+      await db.query<{ table_name: string }>(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+      )
+    ).map((row) => row.table_name);
   const lockFlag = async (): Promise<number> =>
-    (await db.query('SELECT is_locked FROM knex_migrations_lock'))[0].is_locked;
+    (await db.query<{ is_locked: number }>('SELECT is_locked FROM knex_migrations_lock'))[0].is_locked;
 
   /** Waits until a session of ours is inside pg_sleep (the slow down()), and returns its pid. */
   async function sleepingPid(applicationName: string): Promise<number> {
     for (let attempt = 0; attempt < 200; attempt++) {
-      const rows = await db.query(
+      const rows = await db.query<{ pid: number }>(
         "SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND application_name = $1 AND query LIKE '%pg_sleep%' AND state = 'active'",
         [applicationName],
       );
@@ -55,7 +60,7 @@ describe('rollback faults', () => {
 
   it('leaves the batch applied when a down() fails halfway, naming the migration and the statement', async () => {
     await apply([['001_create_widgets.js', '002_add_widget_color.js', '003_failing_down.js', '008_add_gadgets.js']]);
-    const before = await migrationRows(db.query);
+    const before = await migrationRows((sql) => db.query(sql));
     const error = await failureOf(
       runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true }))),
     );
@@ -65,7 +70,7 @@ describe('rollback faults', () => {
     expect(error.message).toMatch(
       /Nothing was changed: the transaction was rolled back, so 008_add_gadgets.js, 003_failing_down.js, 002_add_widget_color.js, 001_create_widgets.js are still applied/,
     );
-    expect(await migrationRows(db.query)).toEqual(before);
+    expect(await migrationRows((sql) => db.query(sql))).toEqual(before);
     // 008's down ran before the failure and 003 had half run: neither survives.
     expect(await tables()).toEqual(expect.arrayContaining(['gadgets', 'gizmos', 'widgets']));
     expect(await columns('widgets')).not.toContain('half_undone');
@@ -124,7 +129,7 @@ describe('rollback faults', () => {
     );
     const result = await first;
     expect(result.rolledBack).toEqual(['004_slow_down.js']);
-    expect((await migrationRows(db.query)).map((row) => row.name)).toEqual(['001_create_widgets.js']);
+    expect((await migrationRows((sql) => db.query(sql))).map((row) => row.name)).toEqual(['001_create_widgets.js']);
   });
 
   it('never runs a stale plan when two runs start together: one undoes the reviewed plan, the other is refused', async () => {
@@ -150,8 +155,10 @@ describe('rollback faults', () => {
       const refused = runs.filter((run): run is PromiseRejectedResult => run.status === 'rejected');
       expect(succeeded).toHaveLength(1);
       expect(refused).toHaveLength(1);
-      expect(refused[0].reason.message).toMatch(/Another run holds the migration lock|Input "expected-plan" is/);
-      expect(await migrationRows(db.query)).toHaveLength(2 - round);
+      expect((refused[0].reason as Error).message).toMatch(
+        /Another run holds the migration lock|Input "expected-plan" is/,
+      );
+      expect(await migrationRows((sql) => db.query(sql))).toHaveLength(2 - round);
     }
   });
 
@@ -168,7 +175,7 @@ describe('rollback faults', () => {
     await db.query('SELECT pg_terminate_backend($1)', [pid]);
     const error = await failureOf(run);
     expect(error.message).toMatch(/session was terminated while 004_slow_down.js was running.*Nothing was changed/s);
-    expect((await migrationRows(db.query)).map((row) => row.name)).toEqual([
+    expect((await migrationRows((sql) => db.query(sql))).map((row) => row.name)).toEqual([
       '001_create_widgets.js',
       '004_slow_down.js',
     ]);
@@ -190,7 +197,7 @@ describe('rollback faults', () => {
     expect(error.message).toMatch(
       /Migration 004_slow_down.js failed at "SELECT pg_sleep\(5\)": canceling statement due to statement timeout/,
     );
-    expect(await migrationRows(db.query)).toHaveLength(2);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(2);
   });
 
   it("retries while another session holds Knex's lock row, then fails within lock-wait-budget naming it", async () => {
@@ -217,7 +224,7 @@ describe('rollback faults', () => {
       await holder.query('ROLLBACK');
       await holder.end();
     }
-    expect(await migrationRows(db.query)).toHaveLength(1);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(1);
   });
 
   it("bounds a down() waiting on an application's lock by lock-timeout and lock-wait-budget, changing nothing", async () => {
@@ -248,7 +255,7 @@ describe('rollback faults', () => {
       await app.query('ROLLBACK');
       await app.end();
     }
-    expect(await migrationRows(db.query)).toHaveLength(1);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(1);
     expect(await tables()).toContain('widgets');
   });
 
@@ -367,7 +374,7 @@ describe('rollback faults', () => {
     expect(refused.message).toMatch(
       /The plan contains 005_concurrent_index.js, which opts out of transactions \(config.transaction = false.*allow-non-atomic: true/s,
     );
-    expect(await migrationRows(db.query)).toHaveLength(3);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(3);
 
     const refusedDryRun = await failureOf(
       runRollback(rollbackOptions(db.url, inFaults({ mode: 'plan', dryRun: true }))),
@@ -383,7 +390,7 @@ describe('rollback faults', () => {
     expect(dryRun.statements.map((statement) => statement.sql)).toContain('DROP TABLE gadgets');
     expect(dryRun.statements.some((statement) => statement.sql.includes('widgets_name_idx'))).toBe(false);
     expect(dryRun.warnings.join(' ')).toMatch(/Not rehearsed: 005_concurrent_index.js runs outside a transaction/);
-    expect(await migrationRows(db.query)).toHaveLength(3);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(3);
 
     const result = await runRollback(
       rollbackOptions(db.url, inFaults({ mode: 'rollback', allowDestructive: true, allowNonAtomic: true })),
@@ -396,12 +403,12 @@ describe('rollback faults', () => {
     expect(result.batches).toEqual([2]);
     expect(result.warnings.join(' ')).toMatch(/DROP INDEX CONCURRENTLY IF EXISTS widgets_name_idx/);
     expect(await db.query("SELECT 1 FROM pg_indexes WHERE indexname = 'widgets_name_idx'")).toEqual([]);
-    expect((await migrationRows(db.query)).map((row) => row.name)).toEqual(['001_create_widgets.js']);
+    expect((await migrationRows((sql) => db.query(sql))).map((row) => row.name)).toEqual(['001_create_widgets.js']);
   });
 
   it('refuses a destructive transactional segment without allow-destructive, even when non-atomic runs are allowed', async () => {
     await apply([['001_create_widgets.js'], ['005_concurrent_index.js', '008_add_gadgets.js']]);
-    const before = await migrationRows(db.query);
+    const before = await migrationRows((sql) => db.query(sql));
     const error = await failureOf(
       runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowNonAtomic: true }))),
     );
@@ -417,7 +424,7 @@ describe('rollback faults', () => {
     // Neither the refused segment nor the one after it ran.
     expect(await tables()).toContain('gadgets');
     expect(await db.query("SELECT 1 FROM pg_indexes WHERE indexname = 'widgets_name_idx'")).toHaveLength(1);
-    expect(await migrationRows(db.query)).toEqual(before);
+    expect(await migrationRows((sql) => db.query(sql))).toEqual(before);
     expect(await lockFlag()).toBe(0);
   });
 
@@ -439,7 +446,7 @@ describe('rollback faults', () => {
       'To resume once fixed: mode: rollback, to: "001_create_widgets.js", allow-non-atomic: true, allow-destructive: true.',
     );
     expect(error.result!.rolledBack).toEqual(['008_add_gadgets.js']);
-    expect((await migrationRows(db.query)).map((row) => row.name)).toEqual([
+    expect((await migrationRows((sql) => db.query(sql))).map((row) => row.name)).toEqual([
       '001_create_widgets.js',
       '006_concurrent_index_failing.js',
     ]);

@@ -103,10 +103,10 @@ export function copyProject(source: string): string {
 
 /** Names and batches of knex_migrations, in id order. */
 export async function migrationRows(
-  query: (sql: string) => Promise<any[]>,
+  query: (sql: string) => Promise<Array<Record<string, unknown>>>,
 ): Promise<Array<{ name: string; batch: number }>> {
   return (await query('SELECT name, batch FROM knex_migrations ORDER BY id')).map((row) => ({
-    name: row.name,
+    name: String(row.name),
     batch: Number(row.batch),
   }));
 }

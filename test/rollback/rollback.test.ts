@@ -17,9 +17,11 @@ describe('rollback on the ticket service', () => {
   afterEach(async () => db.drop());
 
   const tables = async (): Promise<string[]> =>
-    (await db.query("SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1")).map(
-      (row) => row.table_name,
-    );
+    (
+      await db.query<{ table_name: string }>(
+        "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1",
+      )
+    ).map((row) => row.table_name);
 
   it('reports status: applied with batches, nothing pending, the lock free', async () => {
     const result = await runRollback(rollbackOptions(db.url, { mode: 'status' }));
@@ -40,7 +42,7 @@ describe('rollback on the ticket service', () => {
     ]);
     expect(result.fingerprint).toMatch(/^[0-9a-f]{64}$/);
     expect(result.statements).toEqual([]);
-    expect(await migrationRows(db.query)).toHaveLength(7);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(7);
   });
 
   it('dry-runs the downs in a rolled-back transaction and returns their exact SQL', async () => {
@@ -58,7 +60,7 @@ describe('rollback on the ticket service', () => {
     ).toBe(true);
     expect(result.committed).toBe(false);
     expect(result.notes.join(' ')).toMatch(/rolled back.*same locks/s);
-    expect(await migrationRows(db.query)).toHaveLength(7);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(7);
     expect(await tables()).toContain('failed_login_attempts');
   });
 
@@ -77,7 +79,7 @@ describe('rollback on the ticket service', () => {
       '007_add_security_tables.ts',
       '006_add_ticket_state_machine.ts',
     ]);
-    expect(await migrationRows(db.query)).toHaveLength(7);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(7);
     expect(await tables()).toContain('failed_login_attempts');
     expect((await db.query('SELECT is_locked FROM knex_migrations_lock'))[0].is_locked).toBe(0);
   });
@@ -94,7 +96,7 @@ describe('rollback on the ticket service', () => {
     expect(
       error.result!.statements.some((statement) => statement.migration === '006_add_ticket_state_machine.ts'),
     ).toBe(false);
-    expect(await migrationRows(db.query)).toHaveLength(7);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(7);
     expect(await tables()).toContain('ticket_state_transitions');
     expect((await db.query('SELECT is_locked FROM knex_migrations_lock'))[0].is_locked).toBe(0);
   });
@@ -104,7 +106,7 @@ describe('rollback on the ticket service', () => {
     expect(result.rolledBack).toEqual(['007_add_security_tables.ts', '006_add_ticket_state_machine.ts']);
     expect(result.batches).toEqual([2]);
     expect(result.committed).toBe(true);
-    expect(await migrationRows(db.query)).toEqual(BATCH_ONE.map((name) => ({ name, batch: 1 })));
+    expect(await migrationRows((sql) => db.query(sql))).toEqual(BATCH_ONE.map((name) => ({ name, batch: 1 })));
     expect(await tables()).not.toContain('failed_login_attempts');
     expect(result.after!.applied.map((row) => row.name)).toEqual(BATCH_ONE);
     expect(result.after!.pending).toEqual(BATCH_TWO);
@@ -115,7 +117,9 @@ describe('rollback on the ticket service', () => {
     // Knex's Migrator wraps each down() in a transaction of its own, a SAVEPOINT inside ours,
     // unless told not to: two round trips per migration that protect nothing here.
     const sent: string[] = [];
-    const original = pg.Client.prototype.query;
+    // Taken by descriptor: the method is re-bound to each client by the wrapper below.
+    const original = Object.getOwnPropertyDescriptor(pg.Client.prototype, 'query')!
+      .value as typeof pg.Client.prototype.query;
     pg.Client.prototype.query = function (this: pg.Client, ...args: unknown[]) {
       const first = args[0];
       sent.push(typeof first === 'string' ? first : ((first as { text?: string } | undefined)?.text ?? ''));
@@ -140,7 +144,7 @@ describe('rollback on the ticket service', () => {
     );
     expect(result.rolledBack).toEqual([...BATCH_TWO].reverse().concat([...BATCH_ONE].reverse()));
     expect(result.batches).toEqual([2, 1]);
-    expect(await migrationRows(db.query)).toEqual([]);
+    expect(await migrationRows((sql) => db.query(sql))).toEqual([]);
   });
 
   it('undoes everything applied after `to`, in the order applied, keeping `to` applied', async () => {
@@ -159,7 +163,7 @@ describe('rollback on the ticket service', () => {
     ]);
     // Batch 1 is only partly undone: it is not reported as a batch undone.
     expect(result.batches).toEqual([2]);
-    expect((await migrationRows(db.query)).map((row) => row.name)).toEqual(BATCH_ONE.slice(0, 3));
+    expect((await migrationRows((sql) => db.query(sql))).map((row) => row.name)).toEqual(BATCH_ONE.slice(0, 3));
   });
 
   it('refuses mode down of 004 as security-removing, then runs it with allow-destructive and warns about later migrations', async () => {
@@ -172,7 +176,7 @@ describe('rollback on the ticket service', () => {
       ),
     );
     expect(refused.message).toMatch(/DROP POLICY IF EXISTS tickets_tenant_isolation ON tickets" \(security/);
-    expect(await migrationRows(db.query)).toHaveLength(7);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(7);
     const result = await runRollback(
       rollbackOptions(db.url, {
         mode: 'down',
@@ -184,7 +188,9 @@ describe('rollback on the ticket service', () => {
     expect(result.warnings.join(' ')).toMatch(
       /not the newest applied migration: 007_add_security_tables.ts, 006_add_ticket_state_machine.ts, 005_add_idempotency_keys.ts were applied after it/,
     );
-    expect((await migrationRows(db.query)).map((row) => row.name)).not.toContain('004_add_rls_role_verification.ts');
+    expect((await migrationRows((sql) => db.query(sql))).map((row) => row.name)).not.toContain(
+      '004_add_rls_role_verification.ts',
+    );
     expect(await db.query("SELECT policyname FROM pg_policies WHERE tablename = 'tickets'")).toEqual([]);
   });
 
@@ -202,7 +208,7 @@ describe('rollback on the ticket service', () => {
     expect(error.message).toMatch(
       /Input "expected-plan" is [0-9a-f]{64}, but what this run would undo now has fingerprint [0-9a-f]{64}.*Nothing was changed/s,
     );
-    expect(await migrationRows(db.query)).toHaveLength(7);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(7);
     expect(await tables()).toContain('failed_login_attempts');
   });
 
@@ -224,7 +230,7 @@ describe('rollback on the ticket service', () => {
       ),
     );
     expect(error.message).toMatch(/expected-plan.*a migration file changed/s);
-    expect(await migrationRows(db.query)).toHaveLength(7);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(7);
     fs.rmSync(project, { recursive: true, force: true });
   });
 
@@ -248,6 +254,6 @@ describe('rollback on the ticket service', () => {
       ),
     );
     expect(notApplied.message).toMatch(/Input "migration" names "007_add_security_tables.ts", which is not applied/);
-    expect(await migrationRows(db.query)).toHaveLength(5);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(5);
   });
 });

@@ -23,6 +23,33 @@ import {
 const workflows = workflowFiles(repoRoot);
 const actionFiles = [...loadActions(repoRoot).values()].map((action) => action.file);
 
+interface WorkflowInput {
+  type?: string;
+  required?: boolean;
+  default?: unknown;
+  options?: string[];
+}
+
+/** The parts of a workflow or action file these tests read; YAML.parse itself knows no shape. */
+interface WorkflowDoc {
+  on: {
+    workflow_call: {
+      inputs: Record<string, WorkflowInput>;
+      secrets: Record<string, unknown>;
+      outputs: Record<string, unknown>;
+    };
+    workflow_dispatch: { inputs: Record<string, WorkflowInput> };
+  };
+  concurrency: { group: string; 'cancel-in-progress'?: boolean; queue?: string };
+  permissions?: Record<string, string>;
+  jobs: Record<string, Record<string, unknown>>;
+  runs?: { steps?: Array<{ run?: string; shell?: string }> };
+}
+
+function readWorkflow(file: string): WorkflowDoc {
+  return YAML.parse(fs.readFileSync(path.join(repoRoot, file), 'utf8')) as WorkflowDoc;
+}
+
 async function workflowErrors(name: string, content: string): Promise<string[]> {
   const parsed = parseWorkflow({ name, content }, new NoOperationTraceWriter());
   const errors = parsed.context.errors.getErrors().map((error) => error.message);
@@ -105,12 +132,13 @@ describe('the walk over every workflow and action', () => {
   });
 
   it.each([...workflows, ...actionFiles])('%s: every run: script is valid bash', (file) => {
-    const doc = YAML.parse(fs.readFileSync(path.join(repoRoot, file), 'utf8')) ?? {};
+    const doc: Partial<WorkflowDoc> = (YAML.parse(fs.readFileSync(path.join(repoRoot, file), 'utf8')) ??
+      {}) as Partial<WorkflowDoc>;
     const steps: Array<{ run?: string; shell?: string }> = [
       ...Object.values((doc.jobs ?? {}) as Record<string, { steps?: Array<{ run?: string; shell?: string }> }>).flatMap(
         (job) => job.steps ?? [],
       ),
-      ...((doc.runs?.steps ?? []) as Array<{ run?: string; shell?: string }>),
+      ...(doc.runs?.steps ?? []),
     ];
     for (const step of steps.filter(
       (candidate) => typeof candidate.run === 'string' && (candidate.shell ?? 'bash') === 'bash',
@@ -182,8 +210,8 @@ jobs:
 });
 
 describe('the reusable pipeline', () => {
-  const pipeline = YAML.parse(fs.readFileSync(path.join(repoRoot, '.github/workflows/migration-rollback.yml'), 'utf8'));
-  const jobs = pipeline.jobs as Record<string, Record<string, unknown>>;
+  const pipeline = readWorkflow('.github/workflows/migration-rollback.yml');
+  const jobs = pipeline.jobs;
 
   it('is called with the issue inputs, secrets and outputs', () => {
     const call = pipeline.on.workflow_call;
@@ -223,7 +251,31 @@ describe('the reusable pipeline', () => {
     expect(Object.keys(call.secrets)).toEqual(
       expect.arrayContaining(['database-url', 'aws-role-arn', 'kubeconfig', 'slack-webhook-url']),
     );
-    expect(Object.keys(call.outputs).sort()).toEqual(['result', 'rolled-back', 'snapshot-identifier']);
+    expect(Object.keys(call.outputs).sort()).toEqual(['preserve-id', 'result', 'rolled-back', 'snapshot-identifier']);
+  });
+
+  it('keeps what the rollback destroys and tells notify and record where it is', () => {
+    const call = (pipeline as { on: { workflow_call: { inputs: Record<string, unknown> } } }).on.workflow_call;
+    expect(call.inputs['preserve-data']).toMatchObject({ type: 'boolean', default: true });
+    expect(call.inputs['preserve-data-max']).toMatchObject({ default: '256MB' });
+    const steps = jobs.execute.steps as Array<{ id?: string; with?: Record<string, string> }>;
+    expect(steps.find((step) => step.id === 'rollback')?.with).toMatchObject({
+      'preserve-data': '${{ inputs.preserve-data }}',
+      'preserve-data-max': '${{ inputs.preserve-data-max }}',
+    });
+    expect(jobs.execute.outputs).toMatchObject({
+      'preserve-id': '${{ steps.rollback.outputs.preserve-id }}',
+      preserved: '${{ steps.rollback.outputs.preserved }}',
+    });
+    const notify = (jobs['notify-finished'].steps as Array<{ with?: Record<string, string> }>)[0].with!;
+    expect(notify.details).toMatch(/"preserve-id":\{9\}.*toJSON\(needs\.execute\.outputs\.preserve-id\)\) \}\}$/);
+    const record = (jobs.record.steps as Array<{ id?: string; with?: Record<string, string> }>).find(
+      (step) => step.id === 'record',
+    )!;
+    expect(record.with).toMatchObject({
+      'preserve-id': '${{ needs.execute.outputs.preserve-id }}',
+      preserved: '${{ needs.execute.outputs.preserved }}',
+    });
   });
 
   it('queues per environment and database and never cancels', () => {
@@ -365,7 +417,7 @@ describe('the reusable pipeline', () => {
 
 describe('the callers', () => {
   it('rollback.yml is a workflow_dispatch with typed inputs that calls the pipeline', () => {
-    const dispatch = YAML.parse(fs.readFileSync(path.join(repoRoot, '.github/workflows/rollback.yml'), 'utf8'));
+    const dispatch = readWorkflow('.github/workflows/rollback.yml');
     const inputs = dispatch.on.workflow_dispatch.inputs;
     expect(inputs.environment.type).toBe('choice');
     expect(inputs.method).toMatchObject({ type: 'choice', options: ['rollback', 'down', 'pitr'] });
@@ -378,11 +430,7 @@ describe('the callers', () => {
   it('the example caller refers to the pipeline by the major version or a 40-hex commit SHA', () => {
     const calls = workflows
       .filter((file) => file.startsWith('examples/'))
-      .flatMap((file) =>
-        Object.values(
-          YAML.parse(fs.readFileSync(path.join(repoRoot, file), 'utf8')).jobs as Record<string, { uses?: string }>,
-        ),
-      )
+      .flatMap((file) => Object.values(readWorkflow(file).jobs as Record<string, { uses?: string }>))
       .map((job) => job.uses)
       .filter((uses): uses is string => Boolean(uses?.includes('migration-rollback.yml')));
     expect(calls.length).toBeGreaterThan(0);
@@ -392,7 +440,7 @@ describe('the callers', () => {
 });
 
 function loadBad(content: string): Workflow {
-  const doc = YAML.parse(content);
+  const doc = YAML.parse(content) as Pick<Workflow, 'on' | 'concurrency' | 'jobs'>;
   return { file: 'bad.yml', on: doc.on, concurrency: doc.concurrency, jobs: doc.jobs };
 }
 

@@ -4,6 +4,8 @@ import type { PlanRequest } from '../../migrations/plan.js';
 import type { RollbackOptions } from '../../migrations/rollback.js';
 import { FINGERPRINT_PATTERN } from '../../migrations/fingerprint.js';
 import { MODES } from '../../migrations/run-types.js';
+import { parseSize } from '../../preserve/size.js';
+import type { PreserveOptions } from '../../preserve/types.js';
 import { awsRegionInput, databaseUrlInput, iamAuthInput, sslCaInput, type Database } from '../common/database.js';
 import { choice, custom, duration, flag, integer, text, type ParsedInputs } from '../common/inputs.js';
 import { workingDirectory } from '../common/working-directory.js';
@@ -44,7 +46,10 @@ export const inputs = {
     }
     return value;
   }),
-  lockTimeoutMs: positiveDuration('lock-timeout', '200ms', 'the longest lock wait of one attempt'),
+  lockTimeoutMs: duration('lock-timeout', '200ms', {
+    ...POSTGRES_TIMEOUT,
+    why: `${POSTGRES_TIMEOUT.why}; the longest lock wait of one attempt`,
+  }),
   lockWaitBudgetMs: positiveDuration('lock-wait-budget', '10m', 'how long the run may keep retrying lock waits'),
   sessionIdleTimeoutMs: positiveDuration(
     'session-idle-timeout',
@@ -55,25 +60,65 @@ export const inputs = {
   showBlockerQueries: flag('show-blocker-queries', true),
   statementTimeoutMs: duration('statement-timeout', '15m', POSTGRES_TIMEOUT),
   forceUnlock: flag('force-unlock', false),
+  preserveData: flag('preserve-data', true),
+  preserveDataMax: custom(
+    'preserve-data-max',
+    (value, name) => {
+      const bytes = parseSize(value ?? '256MB');
+      if (bytes === undefined || bytes <= 0) {
+        throw new ConfigurationError(
+          `Input "${name}" is "${value}": it must be a size such as 100kB, 256MB or 2GB (units B, kB, MB, GB, TB; 1 kB = 1024 bytes).`,
+        );
+      }
+      return bytes;
+    },
+    { default: '256MB' },
+  ),
+  preserveSchema: custom(
+    'preserve-schema',
+    (value, name) => {
+      const schema = value ?? 'rollback_preserved';
+      if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+        throw new ConfigurationError(
+          `Input "${name}" is "${schema}": it must be a lower-case PostgreSQL name (letters, digits, underscores; at most 63), such as rollback_preserved.`,
+        );
+      }
+      return schema;
+    },
+    { default: 'rollback_preserved' },
+  ),
+  preserveId: custom('preserve-id', (value, name) => {
+    if (value !== undefined && !/^rb\d{12}_[0-9a-f]{6}$/.test(value)) {
+      throw new ConfigurationError(
+        `Input "${name}" is "${value}": it must be the preserve-id output of a rollback, such as rb202611290315_a1b2c3.`,
+      );
+    }
+    return value;
+  }),
+  olderThanMs: custom('older-than', (value, name) => {
+    if (value === undefined) return undefined;
+    const ms = parseDuration(value);
+    if (ms === undefined || ms <= 0) {
+      throw new ConfigurationError(
+        `Input "${name}" is "${value}": it must be an age such as 30d, 12h or 90m (units ms, s, m, h, d).`,
+      );
+    }
+    return ms;
+  }),
 };
 
 /** A duration input that must be at least `min` ms: a negative or zero one is a mistake, named as such. */
 function positiveDuration(name: string, fallback: string, what: string, min = 1) {
-  return custom(
-    name,
-    (value, input) => {
-      const given = value ?? fallback;
-      const ms = parseDuration(given);
-      // PostgreSQL takes these settings in ms as a 32-bit integer.
-      if (ms === undefined || ms < min || ms > POSTGRES_TIMEOUT.max) {
-        throw new ConfigurationError(
-          `Input "${input}" is "${given}": it must be a duration${min >= 1000 ? ` of at least ${formatDuration(min)}` : ' above zero'} (${what}), such as ${fallback}, 30s, 5m or 1h30m (units ms, s, m, h, d).`,
-        );
-      }
-      return ms;
-    },
-    { default: fallback },
-  );
+  return custom(name, (value, input) => {
+    const given = value ?? fallback;
+    const ms = parseDuration(given);
+    if (ms === undefined || ms < min || ms > POSTGRES_TIMEOUT.max) {
+      throw new ConfigurationError(
+        `Input "${input}" is "${given}": it must be a duration${min >= 1000 ? ` of at least ${formatDuration(min)}` : ' above zero'} and at most ${formatDuration(POSTGRES_TIMEOUT.max)} (${what}), such as ${fallback}, 30s, 5m or 1h30m (units ms, s, m, h, d).`,
+      );
+    }
+    return ms;
+  });
 }
 
 /** The run's options as the inputs give them, and where to read the migrations settings from. */
@@ -106,6 +151,8 @@ export interface RollbackInputs extends Pick<
   migrationsTable?: string;
   /** Overrides the knexfile's schemaName; `public` when neither gives one. */
   schema?: string;
+  /** preserve-data, preserve-data-max, preserve-schema, preserve-id, older-than. */
+  preserve: PreserveOptions;
 }
 
 /** Checks how the inputs combine before anything connects; each mistake names its input and what is allowed. */
@@ -120,17 +167,20 @@ export function rollbackInputs(given: ParsedInputs<typeof inputs>, database: Dat
     );
   }
   const selecting = mode === 'rollback' || mode === 'plan' || mode === 'down';
+  checkPreserveInputs(given);
   if (!selecting) {
     for (const [name, isGiven] of [
       ['steps', steps !== undefined],
       ['to', to !== undefined],
       ['all', all],
       ['migration', migration !== undefined],
-      ['dry-run', dryRun],
+      ['dry-run', dryRun && mode !== 'restore-data' && mode !== 'prune-data'],
       ['expected-plan', expectedPlan !== undefined],
     ] as const) {
       if (isGiven)
-        throw new ConfigurationError(`Input "${name}" applies to mode plan, rollback or down, not to mode ${mode}.`);
+        throw new ConfigurationError(
+          `Input "${name}" applies to mode plan, rollback or down${name === 'dry-run' ? ' (and restore-data, prune-data)' : ''}, not to mode ${mode}.`,
+        );
     }
   }
   if (forceUnlock && mode !== 'unlock') {
@@ -151,16 +201,8 @@ export function rollbackInputs(given: ParsedInputs<typeof inputs>, database: Dat
       `Input "migration" undoes one migration and cannot be combined with ${selectors.join(' or ')}.`,
     );
   }
-  if (given.lockWaitBudgetMs < given.lockTimeoutMs) {
-    throw new ConfigurationError(
-      `Input "lock-wait-budget" (${formatDuration(given.lockWaitBudgetMs)}) is shorter than input "lock-timeout" (${formatDuration(given.lockTimeoutMs)}): the budget covers all attempts, each of which may wait up to lock-timeout. Give a lock-wait-budget of at least lock-timeout (default 10m), or a shorter lock-timeout.`,
-    );
-  }
-  let request: PlanRequest;
-  if (migration !== undefined) request = { kind: 'down', migration };
-  else if (to !== undefined) request = { kind: 'to', to };
-  else if (all) request = { kind: 'all' };
-  else request = { kind: 'steps', steps: steps ?? 1 };
+  checkLockBudget(given);
+  const request = planRequest(given);
 
   return {
     databaseUrl: database.databaseUrl,
@@ -183,5 +225,46 @@ export function rollbackInputs(given: ParsedInputs<typeof inputs>, database: Dat
     showBlockerQueries: given.showBlockerQueries,
     statementTimeoutMs: given.statementTimeoutMs,
     forceUnlock,
+    preserve: {
+      enabled: given.preserveData,
+      maxBytes: given.preserveDataMax,
+      schema: given.preserveSchema,
+      ...(given.preserveId ? { id: given.preserveId } : {}),
+      ...(given.olderThanMs !== undefined ? { olderThanMs: given.olderThanMs } : {}),
+    },
   };
+}
+
+/** The budget covers every attempt, and each attempt may wait up to lock-timeout. */
+function checkLockBudget(given: ParsedInputs<typeof inputs>): void {
+  if (given.lockWaitBudgetMs < given.lockTimeoutMs) {
+    throw new ConfigurationError(
+      `Input "lock-wait-budget" (${formatDuration(given.lockWaitBudgetMs)}) is shorter than input "lock-timeout" (${formatDuration(given.lockTimeoutMs)}): the budget covers all attempts, each of which may wait up to lock-timeout. Give a lock-wait-budget of at least lock-timeout (default 10m), or a shorter lock-timeout.`,
+    );
+  }
+}
+
+/** What to undo, from the one selector given (one batch when none is). */
+function planRequest({ migration, to, all, steps }: ParsedInputs<typeof inputs>): PlanRequest {
+  if (migration !== undefined) return { kind: 'down', migration };
+  if (to !== undefined) return { kind: 'to', to };
+  if (all) return { kind: 'all' };
+  return { kind: 'steps', steps: steps ?? 1 };
+}
+
+/** preserve-id belongs to restore-data and older-than to prune-data, and each of them needs its own. */
+function checkPreserveInputs(given: ParsedInputs<typeof inputs>): void {
+  const { mode } = given;
+  if (mode === 'restore-data' && given.preserveId === undefined)
+    throw new ConfigurationError(
+      'Mode restore-data needs input "preserve-id": the preserve-id output of the rollback whose data to put back.',
+    );
+  if (mode === 'prune-data' && given.olderThanMs === undefined)
+    throw new ConfigurationError(
+      'Mode prune-data needs input "older-than": an age such as 30d; older copies are dropped.',
+    );
+  if (given.preserveId !== undefined && mode !== 'restore-data')
+    throw new ConfigurationError(`Input "preserve-id" is only allowed with mode: restore-data (mode is ${mode}).`);
+  if (given.olderThanMs !== undefined && mode !== 'prune-data')
+    throw new ConfigurationError(`Input "older-than" is only allowed with mode: prune-data (mode is ${mode}).`);
 }

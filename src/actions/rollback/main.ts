@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { formatDuration } from '../../common/duration.js';
 import { describeDatabaseUrl } from '../../postgres/url.js';
+import { formatSize } from '../../preserve/size.js';
 import { errorMessage } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import { describeSettings, resolveMigrationSettings, type MigrationSettings } from '../../migrations/knexfile.js';
@@ -13,10 +14,22 @@ import { renderSql, renderSqlCapped, renderSummary } from '../../migrations/repo
 import { RollbackFailure, runRollback, type RollbackResult } from '../../migrations/rollback.js';
 import { classifyEach, classifyStatements, warmUpClassifier } from '../../sql/classify.js';
 import { defineAction, type Runtime } from '../common/action.js';
+import { preservedOutput } from '../../preserve/report.js';
 import { resolveDatabase } from '../common/database.js';
 import { inputs, rollbackInputs, type RollbackInputs } from './inputs.js';
 
-type Output = 'applied' | 'pending' | 'plan' | 'plan-fingerprint' | 'rolled-back' | 'sql' | 'sql-file' | 'batches';
+type Output =
+  | 'applied'
+  | 'pending'
+  | 'plan'
+  | 'plan-fingerprint'
+  | 'rolled-back'
+  | 'sql'
+  | 'sql-file'
+  | 'batches'
+  | 'preserve-id'
+  | 'preserved'
+  | 'restored';
 
 export const action = defineAction({
   name: 'rollback',
@@ -30,6 +43,9 @@ export const action = defineAction({
     sql: '',
     'sql-file': '',
     batches: '[]',
+    'preserve-id': '',
+    preserved: '[]',
+    restored: '[]',
   },
   async run(given, runtime) {
     const { logger } = runtime;
@@ -131,10 +147,19 @@ function report(
     result?.statements.length ? writeSqlFile(renderSql(result.statements), secrets.scrub, logger) : '',
   );
   setOutput('batches', JSON.stringify(result?.batches ?? []));
+  setPreservationOutputs(setOutput, result);
   // Warnings as annotations, so they show on the run page without opening the log.
   for (const warning of result?.warnings ?? []) logger.warning(warning);
   // renderSummary (src/migrations/report.ts) builds Markdown and escapes the table cells it fills.
   summary.markdown(renderSummary(result, asked(inputs), outcome, settings));
+}
+
+function setPreservationOutputs(setOutput: Runtime<Output>['setOutput'], result: RollbackResult | undefined): void {
+  const { kept, restored } = result?.preservation ?? {};
+  const made = kept?.copies.some((copy) => !copy.estimated);
+  setOutput('preserve-id', made ? kept!.id : (restored?.id ?? ''));
+  setOutput('preserved', preservedOutput(result?.preservation));
+  setOutput('restored', JSON.stringify(restored?.copies ?? []));
 }
 
 function asked(inputs: RollbackInputs | undefined): string {
@@ -144,9 +169,16 @@ function asked(inputs: RollbackInputs | undefined): string {
     inputs.allowDestructive && 'allow-destructive',
     inputs.allowNonAtomic && 'allow-non-atomic',
     inputs.forceUnlock && 'force-unlock',
+    (inputs.mode === 'rollback' || inputs.mode === 'down') &&
+      (inputs.preserve.enabled
+        ? `preserve-data up to ${formatSize(inputs.preserve.maxBytes)}`
+        : 'preserve-data: false'),
+    inputs.preserve.id && `preserve-id ${inputs.preserve.id}`,
     inputs.expectedPlan && `expected-plan ${inputs.expectedPlan.slice(0, 12)}…`,
   ].filter(Boolean);
-  const what = inputs.mode === 'status' || inputs.mode === 'unlock' ? '' : ` — ${describeRequest(inputs.request)}`;
+  const what = ['status', 'unlock', 'restore-data', 'prune-data'].includes(inputs.mode)
+    ? ''
+    : ` — ${describeRequest(inputs.request)}`;
   return `database \`${describeDatabaseUrl(inputs.databaseUrl)}\`; mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, lock-wait-budget ${formatDuration(inputs.lockWaitBudgetMs)}, session-idle-timeout ${formatDuration(inputs.sessionIdleTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
 }
 

@@ -1,8 +1,8 @@
-export const id = 828;
-export const ids = [828];
+export const id = 1;
+export const ids = [1];
 export const modules = {
 
-/***/ 94714:
+/***/ 15453:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -264,6 +264,28 @@ function safeDecode(value) {
     catch {
         return value;
     }
+}
+
+;// CONCATENATED MODULE: ./src/preserve/size.ts
+// Sizes as people write them in an input (`100kB`, `256MB`, `2GB`) and as a summary shows them.
+const size_UNITS = { b: 1, kb: 1024, mb: 1024 ** 2, gb: 1024 ** 3, tb: 1024 ** 4 };
+/** Bytes, or undefined when the text is not a size. Units are binary, as PostgreSQL's pg_size_pretty counts them. */
+function parseSize(text) {
+    const match = /^(\d+(?:\.\d+)?)\s*(b|kb|mb|gb|tb)?$/i.exec(text.trim());
+    if (!match)
+        return undefined;
+    return Math.round(Number(match[1]) * size_UNITS[(match[2] ?? 'b').toLowerCase()]);
+}
+/** 268435456 -> "256 MB". */
+function formatSize(bytes) {
+    const units = ['bytes', 'kB', 'MB', 'GB', 'TB'];
+    let value = bytes;
+    let unit = 0;
+    while (value >= 1024 && unit < units.length - 1) {
+        value /= 1024;
+        unit++;
+    }
+    return unit === 0 ? `${bytes} bytes` : `${Number(value.toFixed(1))} ${units[unit]}`;
 }
 
 // EXTERNAL MODULE: external "node:url"
@@ -923,161 +945,6 @@ function worstOf(verdicts) {
     return verdicts.reduce((current, verdict) => (rankOf(verdict.risk) > rankOf(current?.risk) ? verdict : current), undefined);
 }
 
-;// CONCATENATED MODULE: ./src/common/logger.ts
-// The one logger every domain module takes (as Knex injects one `client.logger`). Actions pass the
-// runtime's logger (src/actions/common), which writes through @actions/core; tests, the demo and the
-// benchmarks pass their own or `silentLogger`. Domain code never imports @actions/core.
-const silentLogger = {
-    debug: () => undefined,
-    info: () => undefined,
-    warning: () => undefined,
-    error: () => undefined,
-    group: (_name, body) => body(),
-};
-/**
- * Makes text safe to print as one log message on a GitHub runner. The runner reads any line that
- * starts with `::` as a workflow command, so a migration file or a pod message holding a newline
- * followed by `::error::` (or `::add-mask::`, `::stop-commands::`) could otherwise forge an
- * annotation or unmask output. Line breaks stay (stack traces, lists), but a line that would read
- * as a command is prefixed with a backslash, and every other control character is shown as an
- * escape (`\r` would otherwise start a new line in the runner's parser too).
- */
-function escapeForLog(text) {
-    const escaped = text.replace(
-    // eslint-disable-next-line no-control-regex -- matching control characters is the point
-    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (character) => {
-        if (character === '\r')
-            return '\\r';
-        const code = character.charCodeAt(0);
-        return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
-    });
-    return escaped.replace(/^(\s*)::/gm, '$1\\::');
-}
-
-;// CONCATENATED MODULE: ./src/migrations/blockers.ts
-
-
-const QUERY_CHARS = 200;
-/** The sessions `pid` waits for now (empty when it waits for nothing). */
-async function readBlockers(connection, pid, options) {
-    // Cheap first: pg_blocking_pids takes the lock manager's locks, so it runs only while we wait on one.
-    const waiting = await connection.query("SELECT coalesce(bool_or(wait_event_type = 'Lock'), false) AS waiting FROM pg_stat_activity WHERE pid = $1", [pid]);
-    if (!waiting.rows[0]?.waiting)
-        return [];
-    const { rows } = await connection.query(`SELECT a.pid, a.application_name, a.usename, a.state,
-            (extract(epoch FROM now() - a.xact_start) * 1000)::float8 AS transaction_ms,
-            a.query,
-            -- Without pg_read_all_stats (or the same role) state, query and xact_start are hidden.
-            (a.state IS NOT NULL) AS visible
-       FROM unnest(pg_blocking_pids($1)) AS b(pid)
-       JOIN pg_stat_activity a ON a.pid = b.pid
-      ORDER BY a.pid`, [pid]);
-    return rows.map((row) => ({
-        pid: Number(row.pid),
-        applicationName: row.application_name ?? '',
-        user: row.usename,
-        state: row.visible ? row.state : null,
-        transactionMs: row.visible && row.transaction_ms !== null ? Math.round(Number(row.transaction_ms)) : null,
-        query: row.visible && options.showQueries && row.query ? oneLine(row.query) : null,
-        hidden: !row.visible,
-    }));
-}
-/** One line per blocker for the log, the summary and the failure. */
-function describeBlocker(blocker) {
-    const parts = [
-        `pid ${blocker.pid}`,
-        `application_name ${JSON.stringify(blocker.applicationName)}`,
-        blocker.user ? `user ${blocker.user}` : undefined,
-        blocker.state ? `state ${blocker.state}` : undefined,
-        blocker.transactionMs !== null ? `transaction open ${formatDuration(blocker.transactionMs)}` : undefined,
-        blocker.query ? `query ${JSON.stringify(blocker.query)}` : undefined,
-        blocker.hidden
-            ? 'state and query hidden: grant pg_read_all_stats to the rollback\u2019s user to see them'
-            : undefined,
-    ].filter(Boolean);
-    return parts.join(', ');
-}
-/**
- * Samples the run's session from a second connection while an attempt runs, and keeps the
- * last non-empty answer of the attempt. Sampling stops between attempts.
- */
-class BlockerWatch {
-    connection;
-    pid;
-    options;
-    timer;
-    seen = [];
-    reading;
-    constructor(connection, pid, options) {
-        this.connection = connection;
-        this.pid = pid;
-        this.options = options;
-    }
-    /** Starts watching one attempt; forgets what the previous attempt saw. */
-    start(intervalMs = this.options.intervalMs) {
-        this.stop();
-        this.seen = [];
-        this.timer = setInterval(() => {
-            // One read at a time: a slow server must not pile the reads up.
-            this.reading ??= this.sample().finally(() => (this.reading = undefined));
-        }, intervalMs);
-    }
-    async sample() {
-        const found = await readBlockers(this.connection, this.pid, this.options).catch(() => []);
-        if (found.length > 0)
-            this.seen = found;
-    }
-    stop() {
-        if (this.timer)
-            clearInterval(this.timer);
-        this.timer = undefined;
-    }
-    /** What the attempt waited for, as last seen (empty when no sample caught the wait). */
-    async blockers() {
-        this.stop();
-        await this.reading;
-        return this.seen;
-    }
-}
-/** A holder of the migrations tables' locks (src/migrations/lock.ts), as a blocker. */
-function asBlocker(holder) {
-    return {
-        pid: holder.pid,
-        applicationName: holder.applicationName,
-        user: holder.user,
-        state: holder.state,
-        transactionMs: holder.transactionSince ? Math.max(0, Date.now() - Date.parse(holder.transactionSince)) : null,
-        query: null,
-        hidden: holder.state === null,
-    };
-}
-/** One line, control characters escaped, cut at QUERY_CHARS (review.ts has the same for our own SQL; importing it would close a cycle). */
-function oneLine(text) {
-    const flat = escapeForLog(text).replace(/\s+/g, ' ').trim();
-    return flat.length > QUERY_CHARS ? `${flat.slice(0, QUERY_CHARS - 1)}…` : flat;
-}
-
-;// CONCATENATED MODULE: ./src/migrations/attempts-report.ts
-// The attempts of a run in its summary: how many there were, what each waited for, and who
-// blocked it. Blockers' application names and queries come from other sessions: escaped as shown.
-
-
-
-function renderAttempts(attempts) {
-    const waited = attempts.filter((attempt) => attempt.outcome === 'lock timeout');
-    if (waited.length === 0)
-        return [];
-    const cell = (text) => escapeHtml(text).replace(/\|/g, '\\|').replace(/`/g, "'");
-    return [
-        `### Lock waits: ${attempts.length} attempt(s), ${waited.length} timed out and rolled back`,
-        '',
-        '| Attempt | lock_timeout | Outcome | Waited at | Blocked by |',
-        '|---|---|---|---|---|',
-        ...attempts.map((attempt) => `| ${attempt.attempt} | ${formatDuration(attempt.lockTimeoutMs)} | ${attempt.outcome} | ${cell(attempt.waitedAt ?? '')} | ${cell(attempt.blockers.map(describeBlocker).join('; ') || (attempt.outcome === 'lock timeout' ? 'ended before it could be read' : ''))} |`),
-        '',
-    ];
-}
-
 // EXTERNAL MODULE: ./node_modules/knex/package.json
 var knex_package = __webpack_require__(69814);
 ;// CONCATENATED MODULE: ./package.json
@@ -1151,15 +1018,15 @@ function blockedOf(statements) {
     return statements.filter((statement) => needsAllowDestructive(statement.risk));
 }
 function describeBlocked(statement) {
-    return `${statement.migration ?? '(bookkeeping)'}: "${review_oneLine(statement.sql)}" (${statement.risk}: ${statement.reasons.join('; ') || 'no reason given'})`;
+    return `${statement.migration ?? '(bookkeeping)'}: "${oneLine(statement.sql)}" (${statement.risk}: ${statement.reasons.join('; ') || 'no reason given'})`;
 }
 /** One warning per statement classified `warning`. */
 function warningsOf(statements) {
     return statements
         .filter((statement) => statement.risk === 'warning')
-        .map((statement) => `${statement.migration ?? '(bookkeeping)'}: "${review_oneLine(statement.sql)}": ${statement.reasons.join('; ')}`);
+        .map((statement) => `${statement.migration ?? '(bookkeeping)'}: "${oneLine(statement.sql)}": ${statement.reasons.join('; ')}`);
 }
-function review_oneLine(sql, max = 200) {
+function oneLine(sql, max = 200) {
     const flat = escapeControl(sql).replace(/\s+/g, ' ').trim();
     return flat.length > max ? `${flat.slice(0, max - 1)}…` : flat;
 }
@@ -1173,6 +1040,125 @@ function escapeControl(text, options = {}) {
         escaped += control ? `\\x${code.toString(16).padStart(2, '0')}` : character;
     }
     return escaped;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/blockers.ts
+
+
+const QUERY_CHARS = 200;
+/** The sessions `pid` waits for now (empty when it waits for nothing). */
+async function readBlockers(connection, pid, options) {
+    // Cheap first: pg_blocking_pids takes the lock manager's locks, so it runs only while we wait on one.
+    const waiting = await connection.query("SELECT coalesce(bool_or(wait_event_type = 'Lock'), false) AS waiting FROM pg_stat_activity WHERE pid = $1", [pid]);
+    if (!waiting.rows[0]?.waiting)
+        return [];
+    const { rows } = await connection.query(`SELECT a.pid, a.application_name, a.usename, a.state,
+            (extract(epoch FROM now() - a.xact_start) * 1000)::float8 AS transaction_ms,
+            a.query,
+            -- Without pg_read_all_stats (or the same role) state, query and xact_start are hidden.
+            (a.state IS NOT NULL) AS visible
+       FROM unnest(pg_blocking_pids($1)) AS b(pid)
+       JOIN pg_stat_activity a ON a.pid = b.pid
+      ORDER BY a.pid`, [pid]);
+    return rows.map((row) => ({
+        pid: Number(row.pid),
+        applicationName: row.application_name ?? '',
+        user: row.usename,
+        state: row.visible ? row.state : null,
+        transactionMs: row.visible && row.transaction_ms !== null ? Math.round(Number(row.transaction_ms)) : null,
+        query: row.visible && options.showQueries && row.query ? oneLine(row.query, QUERY_CHARS) : null,
+        hidden: !row.visible,
+    }));
+}
+/** One line per blocker for the log, the summary and the failure. */
+function describeBlocker(blocker) {
+    const parts = [
+        `pid ${blocker.pid}`,
+        `application_name ${JSON.stringify(blocker.applicationName)}`,
+        blocker.user ? `user ${blocker.user}` : undefined,
+        blocker.state ? `state ${blocker.state}` : undefined,
+        blocker.transactionMs !== null ? `transaction open ${formatDuration(blocker.transactionMs)}` : undefined,
+        blocker.query ? `query ${JSON.stringify(blocker.query)}` : undefined,
+        blocker.hidden
+            ? 'state and query hidden: grant pg_read_all_stats to the rollback\u2019s user to see them'
+            : undefined,
+    ].filter(Boolean);
+    return parts.join(', ');
+}
+/**
+ * Samples the run's session from a second connection while an attempt runs, and keeps the
+ * last non-empty answer of the attempt. Sampling stops between attempts.
+ */
+class BlockerWatch {
+    connection;
+    pid;
+    options;
+    timer;
+    seen = [];
+    reading;
+    constructor(connection, pid, options) {
+        this.connection = connection;
+        this.pid = pid;
+        this.options = options;
+    }
+    /** Starts watching one attempt; forgets what the previous attempt saw. */
+    start(intervalMs = this.options.intervalMs) {
+        this.stop();
+        this.seen = [];
+        this.timer = setInterval(() => {
+            // One read at a time: a slow server must not pile the reads up.
+            this.reading ??= this.sample().finally(() => (this.reading = undefined));
+        }, intervalMs);
+    }
+    async sample() {
+        const found = await readBlockers(this.connection, this.pid, this.options).catch(() => []);
+        if (found.length > 0)
+            this.seen = found;
+    }
+    stop() {
+        if (this.timer)
+            clearInterval(this.timer);
+        this.timer = undefined;
+    }
+    /** What the attempt waited for, as last seen (empty when no sample caught the wait). */
+    async blockers() {
+        this.stop();
+        await this.reading;
+        return this.seen;
+    }
+}
+/** A holder of the migrations tables' locks (src/migrations/lock.ts), as a blocker. */
+function asBlocker(holder) {
+    return {
+        pid: holder.pid,
+        applicationName: holder.applicationName,
+        user: holder.user,
+        state: holder.state,
+        transactionMs: holder.transactionSince ? Math.max(0, Date.now() - Date.parse(holder.transactionSince)) : null,
+        query: null,
+        hidden: holder.state === null,
+    };
+}
+
+;// CONCATENATED MODULE: ./src/migrations/attempts-report.ts
+// The attempts of a run in its summary: how many there were, what each waited for, and who
+// blocked it. Blockers' application names and queries come from other sessions: escaped as shown.
+
+
+
+function renderAttempts(attempts) {
+    const waited = attempts.filter((attempt) => attempt.outcome === 'lock timeout');
+    if (waited.length === 0)
+        return [];
+    const cell = (text) => escapeHtml(text).replace(/\|/g, '\\|').replace(/`/g, "'");
+    return [
+        `### Lock waits: ${attempts.length} attempt(s), ${waited.length} timed out and rolled back`,
+        '',
+        '| Attempt | lock_timeout | Outcome | Waited at | Blocked by |',
+        '|---|---|---|---|---|',
+        ...attempts.map((attempt) => `| ${attempt.attempt} | ${formatDuration(attempt.lockTimeoutMs)} | ${attempt.outcome} | ${cell(attempt.waitedAt ?? '')} | ${cell(attempt.blockers.map(describeBlocker).join('; ') || (attempt.outcome === 'lock timeout' ? 'ended before it could be read' : ''))} |`),
+        '',
+    ];
 }
 
 // EXTERNAL MODULE: ./node_modules/knex/knex.js
@@ -1884,6 +1870,8 @@ class StatementGuard {
     /** The first refusal: once set, the run fails, even if the migration caught the error. */
     refusal;
     policy;
+    /** Preservation's hook (src/preserve/), when the run keeps what it destroys. */
+    beforeDestroy;
     raws = new WeakMap();
     /** Statements received and not yet sent or refused. */
     inFlight = 0;
@@ -1915,7 +1903,7 @@ class StatementGuard {
                     const recorded = this.statements.length;
                     const decision = await this.decide(text, params, origin, raw).catch((error) => ({
                         send: false,
-                        refused: `The statement guard failed on "${review_oneLine(text)}": ${error instanceof Error ? error.message : String(error)}`,
+                        refused: `The statement guard failed on "${oneLine(text)}": ${error instanceof Error ? error.message : String(error)}`,
                     }));
                     this.inFlight--;
                     if (decision.send) {
@@ -1989,7 +1977,7 @@ class StatementGuard {
         if (origin.knex)
             return this.knexTransactionStatement(text, origin.knex, frame);
         if (frame?.returned) {
-            const message = `${frame.migration} sent a query after its down() returned: ${review_oneLine(text)}. Nothing it sends then is part of the rollback; the run fails.`;
+            const message = `${frame.migration} sent a query after its down() returned: ${oneLine(text)}. Nothing it sends then is part of the rollback; the run fails.`;
             this.record([{ sql: text, risk: 'destructive', reasons: ['sent after its down() returned'] }], frame, 'refused');
             return this.refuse(message);
         }
@@ -2003,7 +1991,21 @@ class StatementGuard {
         const verdicts = await Promise.all(pieces.map((piece) => resolveCalls(piece, raw)));
         if (pieces.length === 1 && params.length > 0)
             verdicts[0] = { ...verdicts[0], sql: renderStatement(verdicts[0].sql, params) };
-        return this.judge(verdicts, frame);
+        const recorded = this.statements.length;
+        const decision = this.judge(verdicts, frame);
+        const destroying = verdicts.filter((verdict) => verdict.risk === 'destructive');
+        if (!decision.send || !frame || !this.beforeDestroy || destroying.length === 0)
+            return decision;
+        try {
+            const { dryRun, atomic } = this.policy;
+            await this.beforeDestroy(destroying, frame.migration, raw, { dryRun, inTransaction: atomic });
+        }
+        catch (error) {
+            for (const statement of this.statements.slice(recorded))
+                statement.outcome = 'refused';
+            return this.refuse(error instanceof Error ? error.message : String(error));
+        }
+        return decision;
     }
     /**
      * The parser's verdicts on a query string. Knex sends the same text again and again (its
@@ -2025,13 +2027,13 @@ class StatementGuard {
         const control = verdicts.find((verdict) => verdict.effects?.transactionControl);
         if (control && (policy.atomic || policy.dryRun || !frame)) {
             this.record(verdicts, frame, 'refused');
-            return this.refuse(`${frame?.migration ?? 'A statement outside any down()'} sent "${review_oneLine(control.sql)}". ${REFUSED_TRANSACTION_CONTROL}`);
+            return this.refuse(`${frame?.migration ?? 'A statement outside any down()'} sent "${oneLine(control.sql)}". ${REFUSED_TRANSACTION_CONTROL}`);
         }
         if (!frame) {
             const foreign = verdicts.find((verdict) => verdict.risk !== 'bookkeeping' && verdict.risk !== 'safe');
             if (foreign) {
                 this.record(verdicts, frame, 'refused');
-                return this.refuse(`A statement was sent outside any down(), where only Knex's bookkeeping on ${this.bookkeepingTables.join(' and ')} runs: ${review_oneLine(foreign.sql)} (${foreign.risk}: ${foreign.reasons.join('; ')}). It was not sent; the run fails.`);
+                return this.refuse(`A statement was sent outside any down(), where only Knex's bookkeeping on ${this.bookkeepingTables.join(' and ')} runs: ${oneLine(foreign.sql)} (${foreign.risk}: ${foreign.reasons.join('; ')}). It was not sent; the run fails.`);
             }
             this.record(verdicts, frame);
             return { send: true };
@@ -2072,7 +2074,7 @@ class StatementGuard {
         }
         if (frame) {
             this.record([{ sql: text, risk: 'destructive', reasons: ["ends the rollback's transaction"] }], frame, 'refused');
-            return this.refuse(`${frame.migration} ${frame.returned ? 'after its down() returned, ' : ''}ended the rollback's own transaction ("${review_oneLine(text)}" through the Knex transaction its down() was given). ${REFUSED_TRANSACTION_CONTROL}`);
+            return this.refuse(`${frame.migration} ${frame.returned ? 'after its down() returned, ' : ''}ended the rollback's own transaction ("${oneLine(text)}" through the Knex transaction its down() was given). ${REFUSED_TRANSACTION_CONTROL}`);
         }
         if (this.refusal && /^\s*commit\b/i.test(text)) {
             // The backstop: nothing commits once a statement was refused, whoever asks.
@@ -2239,7 +2241,7 @@ async function poll(check, options) {
 
 
 /** What a run can do: the one list of modes. */
-const MODES = ['status', 'plan', 'rollback', 'down', 'unlock'];
+const MODES = ['status', 'plan', 'rollback', 'down', 'unlock', 'restore-data', 'prune-data'];
 function clockOf(options) {
     return options.clock ?? systemClock;
 }
@@ -2378,7 +2380,7 @@ function isRetryableLockWait(error) {
 function asLockWait(error, statement) {
     if (!isLockTimeout(error) || error instanceof LockWaitTimeout)
         return error;
-    return new LockWaitTimeout(statement ? `"${review_oneLine(statement)}"` : 'a statement of the rollback', [], error);
+    return new LockWaitTimeout(statement ? `"${oneLine(statement)}"` : 'a statement of the rollback', [], error);
 }
 /**
  * The run's attempts, over all its transactions (the atomic one, or each segment's): one budget
@@ -2623,7 +2625,7 @@ function whereItFailed(error, tracker, capture) {
     const last = capture.statements.at(-1);
     return {
         migration: failed?.migration ?? tracker.current ?? tracker.started.at(-1),
-        where: failed ? ` at "${review_oneLine(failed.sql)}"` : last ? ` after "${review_oneLine(last.sql)}"` : '',
+        where: failed ? ` at "${oneLine(failed.sql)}"` : last ? ` after "${oneLine(last.sql)}"` : '',
         reason: failed?.error ?? serverMessage(error),
     };
 }
@@ -3190,7 +3192,7 @@ function segmentFailure(error, step, position) {
     const refusal = step.context.guard.refusal;
     const failed = refusal ? undefined : fault?.capture.failed();
     const migration = failed?.migration ?? step.tracker.current ?? segments[index].migrations[0];
-    const where = failed ? ` at "${review_oneLine(failed.sql)}"` : '';
+    const where = failed ? ` at "${oneLine(failed.sql)}"` : '';
     const reason = refusal ?? failed?.error ?? serverMessage(fault ? fault.cause : error);
     const remaining = plan.map((m) => m.name).filter((name) => !undone.includes(name));
     const segmentState = segments[index].transactional
@@ -3315,7 +3317,7 @@ async function readPlan(context, attempt, firstPlan) {
         if (firstPlan !== undefined && planned.fragment.fingerprint !== firstPlan) {
             throw new RollbackFailure(`Attempt ${attempt.number} re-read ${table.schema}.${table.table} under Knex's lock row and found a different plan (fingerprint ${planned.fragment.fingerprint}, was ${firstPlan} at the first attempt): a knex migrate or another rollback changed what is applied while this run waited for locks. Nothing was changed. Run mode: plan again, review it, and pass its plan-fingerprint.`, combine({ before }, planned.fragment));
         }
-        return { trx, begun, planned, before };
+        return { trx, planned, before, begun };
     }
     catch (error) {
         if (!trx.isCompleted())
@@ -3624,442 +3626,6 @@ async function freeUnderRowLock(table, options) {
     }
 }
 
-;// CONCATENATED MODULE: ./src/migrations/rollback.ts
-// The rollback action's core: one entry point that opens the run's session and hands it to
-// the mode. Each mode lives in a module of its own: status below, plan in planning.ts,
-// rollback/down/dry run in locked-run.ts (atomic-run.ts, segmented-run.ts), unlock in unlock.ts.
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-
-/** Runs one mode of the rollback action against the database. */
-async function runRollback(options) {
-    if (!MODES.includes(options.mode)) {
-        throw new errors_ConfigurationError(`Input "mode" is "${String(options.mode)}". Valid values are: [${MODES.join(', ')}].`);
-    }
-    const files = migrationFiles(options);
-    const guard = runsMigrations(options) ? createGuard(options) : undefined;
-    const settingsSeen = [];
-    const knex = createKnex(options, guard, settingsSeen);
-    let session;
-    let side;
-    try {
-        session = await connect(knex, options);
-        logSessionSettings(options.logger, sessionLimits(options), settingsSeen[0]);
-        side = guard ? await openSide(options) : undefined;
-        const run = runControl(options, side, session);
-        const running = runMode(knex, session, options, files, guard, run);
-        const unregister = side
-            ? cancelOnSignal(options.onCleanup ?? noCleanup, cancelTarget(options, side, session, run, running))
-            : undefined;
-        try {
-            return completeResult(options, await running);
-        }
-        finally {
-            unregister?.();
-        }
-    }
-    catch (error) {
-        if (error instanceof RollbackFailure)
-            error.complete(options);
-        throw error;
-    }
-    finally {
-        await side?.end().catch(() => undefined);
-        if (session)
-            void poolOf(knex).releaseConnection(session);
-        await knex.destroy().catch(() => undefined);
-    }
-}
-function runControl(options, side, session) {
-    const watch = side
-        ? new BlockerWatch(side, backendPid(session), { showQueries: options.showBlockerQueries, intervalMs: 50 })
-        : undefined;
-    return { attempts: new LockAttempts(options, watch), committed: [] };
-}
-function cancelTarget(options, side, session, run, running) {
-    return {
-        side,
-        pid: backendPid(session),
-        settled: running,
-        stopStarting: () => run.attempts.cancel(),
-        committed: () => options.dryRun || options.mode === 'plan'
-            ? 'This was a dry run: nothing was committed.'
-            : run.committed.length
-                ? `Committed before the cancel: ${run.committed.join(', ')} (their segments were finished); everything after is still applied.`
-                : 'Nothing was committed: every migration of the plan is still applied.',
-        logger: options.logger,
-        clock: options.clock,
-    };
-}
-function sessionLimits(options) {
-    return {
-        lockTimeoutMs: options.lockTimeoutMs,
-        statementTimeoutMs: options.statementTimeoutMs,
-        sessionIdleTimeoutMs: options.sessionIdleTimeoutMs,
-    };
-}
-/**
- * The run's second connection: it watches the run's session for the sessions blocking it, and
- * cancels its statement on SIGINT/SIGTERM. Never guarded: it runs no migration code.
- */
-async function openSide(options) {
-    // The same connection config as the run's sessions (TLS, IAM token), under a name of its own.
-    const side = new esm/* default.Client */.Ay.Client({
-        ...postgresConfig({ ...options.security, url: options.databaseUrl }, { applicationName: `${options.applicationName.slice(0, 55)} (watch)`, connectTimeoutMs: 15_000 }),
-        ...keepAliveConfig,
-    });
-    // The server may end this session (a terminated run, say): an unheard 'error' event would crash the process.
-    side.on('error', () => undefined);
-    try {
-        await side.connect();
-        await applySessionSettings(side, { ...sessionLimits(options), statementTimeoutMs: 10_000 });
-        return side;
-    }
-    catch (error) {
-        await side.end().catch(() => undefined);
-        options.logger.warning(`Could not open the run's second connection (${errorMessage(error)}): blockers will not be named, and a cancelled run cannot cancel its running statement (the server ends it at statement-timeout).`);
-        return undefined;
-    }
-}
-/** Whether the mode runs migration code: only then is there anything to guard. */
-function runsMigrations(options) {
-    return options.mode === 'rollback' || options.mode === 'down' || (options.mode === 'plan' && options.dryRun);
-}
-function createGuard(options) {
-    const { schemaName, tableName } = options.settings;
-    const classifyEach = options.classifyEach ??
-        ((statements, classifyOptions) => Promise.all(statements.map((statement) => options.classify([statement], classifyOptions))));
-    return new StatementGuard(classifyEach, [tableName, lockTableName(tableName)].map((table) => `${schemaName}.${table}`), { atomic: true, dryRun: options.dryRun, allowDestructive: options.allowDestructive });
-}
-async function runMode(knex, session, options, files, guard, run) {
-    // The action's own statements bypass the guard: they are not a migration's.
-    const own = guard ? guard.rawOf(session) : session;
-    const table = new MigrationsTable(own, options.settings.schemaName, options.settings.tableName);
-    if (modeWrites(options))
-        await checkWritable(own);
-    const notes = await checkMigrationsTable(table, options);
-    switch (options.mode) {
-        case 'status': {
-            const status = await table.readStatus(files);
-            return { before: status, after: status, notes };
-        }
-        case 'unlock':
-            return unlock(table, options, files);
-        case 'plan':
-        case 'rollback':
-        case 'down':
-            if (!guard)
-                return planOnly(table, options, files);
-            return withoutConnectionString(options.databaseUrl, () => lockedRun({
-                knex,
-                session,
-                table,
-                options,
-                files,
-                guard,
-                freshStatus: () => freshStatus(knex, table, guard, files),
-                ...run,
-            }));
-    }
-}
-/** Files first: a bad migrations-dir is reported before anything touches the database. */
-function migrationFiles(options) {
-    const { settings } = options;
-    let files;
-    try {
-        files = listMigrationFiles(settings.directories, {
-            loadExtensions: settings.loadExtensions,
-            sortDirsSeparately: settings.sortDirsSeparately,
-        });
-    }
-    catch (error) {
-        throw new errors_ConfigurationError(`Input "migrations-dir" (or the knexfile's migrations.directory): ${errorMessage(error)} Give the directory holding the project's migrations, relative to the workspace.`);
-    }
-    if (files.length === 0) {
-        throw new errors_ConfigurationError(`Input "migrations-dir": ${settings.directories.join(', ')} contains no migration files (looked for ${(settings.loadExtensions ?? DEFAULT_LOAD_EXTENSIONS).join(', ')}). Point it at the directory holding the project's migrations.`);
-    }
-    return files;
-}
-function createKnex(options, guard, settingsSeen) {
-    const { logger } = options;
-    return knex_default()({
-        client: 'pg',
-        connection: {
-            ...postgresConfig({ ...options.security, url: options.databaseUrl }, { applicationName: options.applicationName, connectTimeoutMs: 15_000 }),
-            ...keepAliveConfig,
-        },
-        // One dedicated session for the run, one more for a migration that must run outside
-        // a transaction (allow-non-atomic) while the dedicated session keeps the advisory lock.
-        pool: {
-            min: 0,
-            max: 2,
-            // Every session the run opens carries the timeouts, so nothing waits on a production lock forever.
-            afterCreate(connection, done) {
-                applySessionSettings(connection, sessionLimits(options)).then((report) => {
-                    settingsSeen.push(report);
-                    // Every session the run opens is guarded: a migration that is given Knex reaches no other.
-                    guard?.install(connection);
-                    done(null, connection);
-                }, (error) => done(error, connection));
-            },
-        },
-        acquireConnectionTimeout: 30_000,
-        // Knex's Migrator logs through this; its warnings repeat what we report ourselves.
-        log: {
-            warn: (message) => logger.debug(`knex: ${message}`),
-            error: (message) => logger.debug(`knex: ${message}`),
-            deprecate: (message) => logger.debug(`knex: ${message}`),
-            debug: (message) => logger.debug(`knex: ${message}`),
-        },
-    });
-}
-/** The two pool calls of Knex's client this module makes (knex.client is untyped). */
-function poolOf(knex) {
-    return knex.client;
-}
-/**
- * Migration code runs in this process: while it does, the action's connection string is
- * not in its environment (the runner passes inputs as INPUT_* variables). A migration that
- * opens its own connection is outside the guard; at least it is not handed the credentials.
- */
-async function withoutConnectionString(databaseUrl, body) {
-    const password = safePassword(databaseUrl);
-    const hidden = Object.entries(process.env).filter(([, value]) => value !== undefined && (value.includes(databaseUrl) || (password !== undefined && value.includes(password))));
-    for (const [name] of hidden)
-        delete process.env[name];
-    try {
-        return await body();
-    }
-    finally {
-        for (const [name, value] of hidden)
-            process.env[name] = value;
-    }
-}
-function safePassword(databaseUrl) {
-    try {
-        const password = decodeURIComponent(new URL(databaseUrl).password);
-        // A password this short would match unrelated variables.
-        return password.length >= 6 ? password : undefined;
-    }
-    catch {
-        return undefined;
-    }
-}
-async function connect(knex, options) {
-    try {
-        return await poolOf(knex).acquireConnection();
-    }
-    catch (error) {
-        throw connectionFailure(error, { ...options.security, url: options.databaseUrl });
-    }
-}
-async function freshStatus(knex, table, guard, files) {
-    // A new session: the dedicated one may have been terminated.
-    const connection = await poolOf(knex).acquireConnection();
-    try {
-        return await table.on(guard.rawOf(connection)).readStatus(files);
-    }
-    finally {
-        void poolOf(knex).releaseConnection(connection);
-    }
-}
-/** The run's backend pid (pg sets it at connect; @types/pg does not declare it). */
-function backendPid(session) {
-    return session.processID;
-}
-
-;// CONCATENATED MODULE: ./src/migrations/report.ts
-
-
-
-
-
-
-
-
-/** The SQL the run executed, grouped under the migration that ran it, as one script. */
-function renderSql(statements) {
-    return sqlLines(statements).join('\n');
-}
-/** GitHub truncates large step outputs: the `sql` output stays under this, with a marker where it was cut. */
-const SQL_OUTPUT_LIMIT_BYTES = 512 * 1024;
-/** renderSql cut at a statement boundary to at most `limitBytes`, ending with a marker when cut. */
-function renderSqlCapped(statements, limitBytes = SQL_OUTPUT_LIMIT_BYTES, where = 'sql-file') {
-    const lines = sqlLines(statements);
-    const full = lines.join('\n');
-    if (Buffer.byteLength(full, 'utf8') <= limitBytes)
-        return full;
-    const room = limitBytes - 300;
-    const kept = [];
-    let used = 0;
-    let shown = 0;
-    for (const line of lines) {
-        const size = Buffer.byteLength(line, 'utf8') + 1;
-        if (used + size > room)
-            break;
-        kept.push(line);
-        used += size;
-        if (!line.startsWith('-- '))
-            shown++;
-    }
-    kept.push(`-- … cut here: ${statements.length - shown} more statement(s) not shown (this output is capped at ${Math.round(limitBytes / 1024)} KiB); the complete list is in ${where}.`);
-    return kept.join('\n');
-}
-function sqlLines(statements) {
-    const lines = [];
-    let current = null;
-    for (const statement of statements) {
-        if (statement.migration !== current) {
-            current = statement.migration;
-            lines.push(`-- ${escapeControl(current ?? "Knex's bookkeeping")}`);
-        }
-        lines.push(`${escapeControl(statement.sql.trim().replace(/;$/, ''), { keepLineBreaks: true })};${annotations(statement)}`);
-    }
-    return lines;
-}
-function annotations(statement) {
-    const flags = isFlagged(statement.risk) ? ` -- ${statement.risk}: ${statement.reasons.join('; ')}` : '';
-    const rows = statement.rowCount === undefined ? '' : ` -- ${rowsText(statement.rowCount)}`;
-    const failed = statement.error ? ` -- FAILED: ${statement.error}` : '';
-    const outcome = statement.outcome === 'refused'
-        ? ' -- REFUSED: not sent'
-        : statement.outcome === 'would run'
-            ? ' -- WOULD RUN: not sent by the dry run (a ROLLBACK would not undo it)'
-            : '';
-    return `${flags}${rows}${failed}${outcome}`;
-}
-function rowsText(count) {
-    return `${count} ${count === 1 ? 'row' : 'rows'}`;
-}
-function escapeCell(text) {
-    return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
-}
-function snapshotTable(snapshot) {
-    if (!snapshot)
-        return '_Not read._\n';
-    const lines = [];
-    if (snapshot.applied.length === 0)
-        lines.push('_No migration applied._');
-    else {
-        lines.push('| # | Migration | Batch | Applied at |', '|---|---|---|---|');
-        for (const row of [...snapshot.applied].reverse())
-            lines.push(`| ${row.id} | ${escapeCell(row.name)} | ${row.batch} | ${row.migrationTime} |`);
-    }
-    lines.push('', `Pending (files not applied): ${snapshot.pending.length ? snapshot.pending.map((name) => `\`${escapeCell(name)}\``).join(', ') : 'none'}.`);
-    if (snapshot.missingFiles.length) {
-        lines.push('', `**Applied but no file:** ${snapshot.missingFiles.map((name) => `\`${escapeCell(name)}\``).join(', ')}. Their rows say they ran, but this checkout has no down() for them: they cannot be rolled back from here (restore the files from the release that applied them).`);
-    }
-    const { lock } = snapshot;
-    lines.push('', `Lock: ${!lock.tableExists ? `${lock.table} does not exist.` : lock.isLocked ? `**${lock.table}.is_locked = 1**` : `${lock.table}.is_locked = 0`}${lock.holders.length
-        ? `; held by ${lock.holders.map(describeHolder).join('; ')}`
-        : lock.isLocked
-            ? '; no session holds it: a crashed run left it (free it with mode: unlock, force-unlock: true)'
-            : ''}.`);
-    return `${lines.join('\n')}\n`;
-}
-/** The job summary: for a reviewer who was not there. */
-function renderSummary(result, asked, outcome, settings) {
-    const parts = ['## Migration rollback', '', `**Asked:** ${asked}`, ''];
-    parts.push(outcome.ok ? `**Result:** ${describeOutcome(result)}` : `**Result: failed.**\n\n${outcome.message ?? ''}`, '');
-    if (!result)
-        return parts.join('\n');
-    if (result.mode !== 'status' && result.mode !== 'unlock') {
-        parts.push(`### Plan: ${describeRequest(result.request)}`, '');
-        if (result.plan.length === 0)
-            parts.push('_Nothing to undo._');
-        else {
-            parts.push('| Order | Migration | Batch | In the transaction | Segment |', '|---|---|---|---|---|');
-            result.plan.forEach((migration, index) => {
-                const segment = result.segments.findIndex((s) => s.migrations.includes(migration.name)) + 1;
-                parts.push(`| ${index + 1} | ${escapeCell(migration.name)} | ${migration.batch} | ${migration.transaction ? 'yes' : '**no** (config.transaction = false)'} | ${segment} of ${result.segments.length} |`);
-            });
-        }
-        if (result.fingerprint)
-            parts.push('', `plan-fingerprint: \`${result.fingerprint}\``, '', fingerprintCovers(result));
-        parts.push('');
-    }
-    if (settings)
-        parts.push(...settingsTable(settings));
-    parts.push(...statementSections(result));
-    parts.push('### Before', '', snapshotTable(result.before), '### After', '', snapshotTable(result.after));
-    return parts.join('\n');
-}
-/** The summary's share for each of the two statement sections: the whole summary must stay under GitHub's 1 MiB. */
-const SECTION_LIMIT_BYTES = 360 * 1024;
-/** Destructive statements first (all of them, if they fit), then the whole script, each capped with "N more in the record". */
-function statementSections(result) {
-    const parts = [];
-    const blocked = result.statements.filter((s) => needsAllowDestructive(s.risk));
-    const inRecord = 'in the record (the sql-file output, kept with the rollback record)';
-    if (blocked.length) {
-        const rows = [];
-        let used = 0;
-        for (const s of blocked) {
-            const row = `| ${escapeCell(s.migration ?? "Knex's bookkeeping")} | \`${escapeCell(review_oneLine(s.sql, 160))}\`${s.rowCount === undefined ? '' : ` — ${rowsText(s.rowCount)}`} | ${s.risk}${s.outcome ? ` (${s.outcome})` : ''} | ${escapeCell(s.reasons.join('; '))} |`;
-            used += Buffer.byteLength(row, 'utf8') + 1;
-            if (used > SECTION_LIMIT_BYTES)
-                break;
-            rows.push(row);
-        }
-        parts.push('### Statements that destroy data or remove security', '', result.committed ? '_Committed with allow-destructive: true._' : '_Not committed._', '', '| Migration | Statement | Risk | Why |', '|---|---|---|---|', ...rows, ...(rows.length < blocked.length ? ['', `_${blocked.length - rows.length} more ${inRecord}._`] : []), '');
-    }
-    if (result.warnings.length) {
-        parts.push('### Warnings', '', ...result.warnings.map((warning) => `- ${warning}`), '');
-    }
-    parts.push(...renderAttempts(result.attempts ?? []));
-    if (result.lockChecks.length)
-        parts.push('### Lock checks', '', ...result.lockChecks.map((line) => `- ${line}`), '');
-    if (result.notes.length)
-        parts.push(...result.notes.map((note) => `> ${note}`), '');
-    if (result.statements.length) {
-        parts.push(`<details><summary>SQL executed (${result.statements.length} statements, ${blocked.length} destructive or security-removing)${result.committed ? '' : ' — rolled back'}</summary>`, '', '```sql', renderSqlCapped(result.statements, SECTION_LIMIT_BYTES, inRecord), '```', '', '</details>', '');
-    }
-    return parts;
-}
-/** What the fingerprint covers, so a reviewer knows what a change after approval would be caught by. */
-function fingerprintCovers(result) {
-    const local = result.localCode.length
-        ? `, and the local code they load: ${result.localCode.map((file) => `\`${escapeCell(file.path)}\``).join(', ')}`
-        : ', and the local code they load (none)';
-    return `It covers the rows to undo, their ${result.plan.length} migration file(s)${local}; Knex ${RUNTIME_VERSIONS.knex} and db-rollback-actions ${RUNTIME_VERSIONS.action}. A file a down() imports only while it runs is covered by a dry run's fingerprint only.`;
-}
-function describeOutcome(result) {
-    if (!result)
-        return 'done.';
-    switch (result.mode) {
-        case 'status':
-            return 'status read; nothing changed.';
-        case 'unlock':
-            return result.committed ? "Knex's migration lock freed." : 'nothing to free; nothing changed.';
-        default:
-            if (result.dryRun)
-                return `dry run of ${result.plan.length} migration(s); rolled back, nothing changed.`;
-            if (result.mode === 'plan')
-                return `plan of ${result.plan.length} migration(s); nothing changed.`;
-            return result.rolledBack.length
-                ? `undid ${result.rolledBack.length} migration(s): ${result.rolledBack.join(', ')}.`
-                : 'nothing to undo; nothing changed.';
-    }
-}
-
 // EXTERNAL MODULE: external "node:child_process"
 var external_node_child_process_ = __webpack_require__(31421);
 ;// CONCATENATED MODULE: ./src/sql/parser-process.ts
@@ -4345,6 +3911,1140 @@ function parseTexts(texts) {
 async function scanTexts(texts) {
     const replies = await parser().request('scan', texts);
     return replies.map((reply) => (reply.ok ? { ok: true, value: reply.value.tokens ?? [] } : reply));
+}
+
+;// CONCATENATED MODULE: ./src/preserve/copy-sql.ts
+
+/** Heap tuple header and line pointer: what a row costs beyond its columns' width. */
+const ROW_OVERHEAD = 28;
+function copySelect(target, table, key, kept, wholeRows) {
+    const alias = quoteIdentifier(target.rows?.alias || table.name);
+    const list = wholeRows
+        ? `${alias}.*`
+        : [...key, ...kept.filter((column) => !key.includes(column))]
+            .map((column) => `${alias}.${quoteIdentifier(column)}`)
+            .join(', ');
+    const prefix = target.rows?.with ? `${target.rows.with} ` : '';
+    return `${prefix}SELECT ${list} FROM ${table.sql} AS ${alias}${whereOf(target.rows)}`;
+}
+function whereOf(rows) {
+    if (!rows)
+        return '';
+    if (rows.from.length > 0)
+        return ` WHERE EXISTS (SELECT 1 FROM ${rows.from.join(', ')} WHERE ${rows.where ?? 'true'})`;
+    return rows.where ? ` WHERE ${rows.where}` : '';
+}
+/** Rows and bytes as the planner expects them; for a whole table, no less than what the table takes on disk. */
+async function estimate(session, select, wholeTable) {
+    const { rows } = await session.query(`EXPLAIN (FORMAT JSON) ${select}`);
+    const plan = rows[0]['QUERY PLAN'][0].Plan;
+    let estimated = {
+        rows: Math.round(plan['Plan Rows']),
+        bytes: Math.round(plan['Plan Rows'] * (plan['Plan Width'] + ROW_OVERHEAD)),
+    };
+    if (wholeTable !== undefined) {
+        const { rows: sizes } = await session.query('SELECT pg_table_size($1::oid) AS bytes, greatest(reltuples, 0)::float8 AS tuples FROM pg_class WHERE oid = $1', [wholeTable]);
+        estimated = {
+            rows: Math.max(estimated.rows, Math.round(sizes[0]?.tuples ?? 0)),
+            bytes: Math.max(estimated.bytes, Number(sizes[0]?.bytes ?? 0)),
+        };
+    }
+    return estimated;
+}
+
+;// CONCATENATED MODULE: ./src/preserve/store.ts
+
+const CATALOG = 'catalog';
+function catalogSql(schema) {
+    return `${quoteIdentifier(schema)}.${CATALOG}`;
+}
+function copySql(schema, copy) {
+    return `${quoteIdentifier(schema)}.${quoteIdentifier(copy)}`;
+}
+/** Whether the preserve schema and its catalog exist (restore and prune read, never create). */
+async function catalogExists(session, schema) {
+    const { rows } = await session.query('SELECT to_regclass($1) IS NOT NULL AS found', [
+        catalogSql(schema),
+    ]);
+    return rows[0]?.found === true;
+}
+/** Creates the schema and the catalog when they are missing, closed to everyone but the owner. */
+async function ensureStore(session, schema) {
+    const quoted = quoteIdentifier(schema);
+    await session.query(`CREATE SCHEMA IF NOT EXISTS ${quoted}`);
+    await session.query(`REVOKE ALL ON SCHEMA ${quoted} FROM PUBLIC`);
+    await session.query(`CREATE TABLE IF NOT EXISTS ${catalogSql(schema)} (
+       preserve_id text NOT NULL,
+       copy_table text NOT NULL,
+       position integer NOT NULL,
+       migration text NOT NULL,
+       statement text NOT NULL,
+       source_schema text NOT NULL,
+       source_table text NOT NULL,
+       kind text NOT NULL,
+       key_columns text[] NOT NULL,
+       columns text[] NOT NULL,
+       rows bigint NOT NULL,
+       bytes bigint NOT NULL,
+       created_at timestamptz NOT NULL DEFAULT now(),
+       PRIMARY KEY (preserve_id, copy_table)
+     )`);
+    await closeTable(session, catalogSql(schema));
+}
+/** No PUBLIC privilege, and row-level security with no policy: deny by default. */
+async function closeTable(session, table) {
+    await session.query(`REVOKE ALL ON TABLE ${table} FROM PUBLIC`);
+    await session.query(`ALTER TABLE ${table} ENABLE ROW LEVEL SECURITY`);
+}
+async function addToCatalog(session, schema, id, copy, source, position) {
+    await session.query(`INSERT INTO ${catalogSql(schema)}
+       (preserve_id, copy_table, position, migration, statement, source_schema, source_table, kind, key_columns, columns, rows, bytes)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`, [
+        id,
+        copy.copy,
+        position,
+        copy.migration,
+        copy.statement,
+        source.schema,
+        source.name,
+        copy.kind,
+        copy.keyColumns,
+        copy.columns,
+        copy.rows,
+        copy.bytes,
+    ]);
+}
+
+;// CONCATENATED MODULE: ./src/preserve/tables.ts
+
+/** The table a statement names, resolved as the server resolves it (search_path); undefined when there is none. */
+async function resolveTable(session, table) {
+    const written = table.schema
+        ? `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`
+        : quoteIdentifier(table.name);
+    const { rows } = await session.query(`SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p')`, [written]);
+    const found = rows[0];
+    if (!found)
+        return undefined;
+    return {
+        ...found,
+        sql: `${quoteIdentifier(found.schema)}.${quoteIdentifier(found.name)}`,
+        label: `${found.schema}.${found.name}`,
+    };
+}
+/** The table's columns in order (dropped ones excluded), with whether the server generates them. */
+async function columnsOf(session, oid) {
+    const { rows } = await session.query(`SELECT attname AS name, attgenerated <> '' AS generated, attnotnull AS not_null
+       FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`, [oid]);
+    return rows.map((row) => ({ name: row.name, generated: row.generated, notNull: row.not_null }));
+}
+/**
+ * The key rows are put back by: the primary key, else the smallest unique index over
+ * not-null plain columns (no expression, no predicate). `avoid` are columns the statement
+ * destroys or changes: a key containing one could not find the row again. Empty: no usable key.
+ */
+async function keyOf(session, oid, avoid = []) {
+    const { rows } = await session.query(`SELECT array_agg(a.attname::text ORDER BY k.ord) AS columns
+       FROM pg_index i
+       CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indrelid = $1 AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL
+      GROUP BY i.indexrelid, i.indisprimary
+     HAVING bool_and(a.attnotnull) AND NOT bool_or(a.attname = ANY ($2::text[]))
+      ORDER BY i.indisprimary DESC, count(*), i.indexrelid
+      LIMIT 1`, [oid, [...avoid]]);
+    return rows[0]?.columns ?? [];
+}
+
+// EXTERNAL MODULE: ./node_modules/pgsql-deparser/index.js
+var pgsql_deparser = __webpack_require__(77830);
+;// CONCATENATED MODULE: ./src/preserve/targets.ts
+
+/** The targets of one statement's parse tree (`{ DeleteStmt: {...} }` and the like). */
+function targetsOf(stmt) {
+    const [type, body] = Object.entries(stmt)[0] ?? [];
+    switch (type) {
+        case 'DropStmt':
+            return dropTargets(body);
+        case 'TruncateStmt':
+            return {
+                targets: (body.relations ?? []).map((node) => ({
+                    kind: 'truncate',
+                    table: tableOf(node.RangeVar),
+                })),
+            };
+        case 'AlterTableStmt':
+            return alterTargets(body);
+        case 'DeleteStmt':
+            return deleteTargets(body);
+        case 'UpdateStmt':
+            return updateTargets(body);
+        default:
+            return { unreadable: `a ${type ?? 'statement'} is not one of the statements whose data is kept` };
+    }
+}
+function tableOf(relation) {
+    return { ...(relation?.schemaname ? { schema: relation.schemaname } : {}), name: relation?.relname ?? '' };
+}
+function dropTargets(statement) {
+    if (statement.removeType !== 'OBJECT_TABLE') {
+        return { unreadable: `DROP ${String(statement.removeType).replace('OBJECT_', '')} is not a table` };
+    }
+    const targets = (statement.objects ?? []).map((object) => {
+        const parts = (object.List?.items ?? []).map((item) => item.String?.sval ?? '');
+        const name = parts.at(-1) ?? '';
+        const schema = parts.length > 1 ? parts.at(-2) : undefined;
+        return {
+            kind: 'drop-table',
+            table: schema ? { schema, name } : { name },
+            ...(statement.missing_ok ? { missingOk: true } : {}),
+        };
+    });
+    return { targets };
+}
+function alterTargets(statement) {
+    if (statement.objtype !== 'OBJECT_TABLE')
+        return { targets: [] };
+    const table = tableOf(statement.relation);
+    const targets = [];
+    for (const node of statement.cmds ?? []) {
+        const command = node.AlterTableCmd;
+        if (!command?.name)
+            continue;
+        if (command.subtype === 'AT_DropColumn') {
+            targets.push({
+                kind: 'drop-column',
+                table,
+                columns: [command.name],
+                ...(command.missing_ok || statement.missing_ok ? { missingOk: true } : {}),
+            });
+        }
+        else if (command.subtype === 'AT_AlterColumnType') {
+            targets.push({ kind: 'alter-type', table, columns: [command.name] });
+        }
+    }
+    return { targets };
+}
+/** The rows a DELETE or UPDATE selects: its WHERE over its own table alias and USING/FROM list. */
+function selection(relation, extra, where, withClause) {
+    if (where && 'CurrentOfExpr' in where)
+        return 'WHERE CURRENT OF names a cursor, not rows';
+    // The copy runs the WITH clause too: only when it only reads, or the copy would do what it does.
+    const queries = (withClause?.ctes ?? []).map((node) => Object.keys((node.CommonTableExpr?.ctequery ?? {}))[0]);
+    if (queries.some((type) => type !== 'SelectStmt'))
+        return 'its WITH clause changes data itself, so the rows cannot be selected without changing them';
+    return {
+        alias: relation?.alias?.aliasname ?? relation?.relname ?? '',
+        from: (extra ?? []).map((node) => (0,pgsql_deparser/* deparseSync */.Wf)(node)),
+        ...(where ? { where: (0,pgsql_deparser/* deparseSync */.Wf)(where) } : {}),
+        ...(withClause ? { with: (0,pgsql_deparser/* deparseSync */.Wf)({ WithClause: withClause }) } : {}),
+    };
+}
+function deleteTargets(statement) {
+    const rows = selection(statement.relation, statement.usingClause, statement.whereClause, statement.withClause);
+    if (typeof rows === 'string')
+        return { unreadable: rows };
+    return { targets: [{ kind: 'delete', table: tableOf(statement.relation), rows }] };
+}
+function updateTargets(statement) {
+    const rows = selection(statement.relation, statement.fromClause, statement.whereClause, statement.withClause);
+    if (typeof rows === 'string')
+        return { unreadable: rows };
+    const columns = [
+        ...new Set((statement.targetList ?? []).map((node) => node.ResTarget?.name ?? '')),
+    ].filter(Boolean);
+    return { targets: [{ kind: 'update', table: tableOf(statement.relation), columns, rows }] };
+}
+
+;// CONCATENATED MODULE: ./src/preserve/preserver.ts
+// The copy before the destruction: called by the statement guard (migrations/guard.ts) right
+// before it sends a destructive statement, on the run's own session, so the copy is made in
+// the same transaction as the destruction and commits or rolls back with it. The table is
+// locked against writes first, so nothing written between the copy and the destruction
+// escapes it. A dry run only estimates.
+
+
+
+
+
+
+
+
+/** A refusal of the copy (over preserve-data-max): the guard turns it into the run's refusal. */
+class PreserveRefusal extends Error {
+    name = 'PreserveRefusal';
+}
+/** A short id for one run's copies: sortable by time, unique enough to name tables by. */
+function newPreserveId(now = new Date()) {
+    const stamp = now.toISOString().replace(/[-:T]/g, '').slice(0, 12);
+    return `rb${stamp}_${external_node_crypto_default().randomBytes(3).toString('hex')}`;
+}
+class Preserver {
+    options;
+    id;
+    copies = [];
+    notKept = [];
+    estimatedBytes = 0;
+    storeReady = false;
+    constructor(options, id = newPreserveId()) {
+        this.options = options;
+        this.id = id;
+    }
+    /**
+     * Before a destructive statement is sent: keeps what each of `statements` destroys.
+     * `inTransaction` false (a migration run alone, outside a transaction): no copy could be
+     * atomic with the destruction, so none is made and the report says so.
+     */
+    async beforeDestroy(statements, migration, session, mode) {
+        const replies = await parseTexts(statements.map((statement) => statement.sql));
+        for (const [index, reply] of replies.entries()) {
+            const sql = statements[index].sql;
+            const stmt = reply.ok ? reply.value.stmts?.[0]?.stmt : undefined;
+            const reading = stmt ? targetsOf(stmt) : { unreadable: reply.ok ? 'no statement' : reply.message };
+            if ('unreadable' in reading) {
+                this.notKept.push(`${migration}: ${sql} (${reading.unreadable})`);
+                continue;
+            }
+            if (reading.targets.length > 0 && !mode.inTransaction) {
+                this.notKept.push(`${migration}: ${sql} (ran outside a transaction, so no copy could be atomic with it)`);
+                continue;
+            }
+            for (const target of reading.targets)
+                await this.keep(target, sql, migration, session, mode.dryRun);
+        }
+    }
+    async keep(target, sql, migration, session, dryRun) {
+        const table = await resolveTable(session, target.table);
+        if (!table) {
+            // DROP ... IF EXISTS of nothing destroys nothing; anything else fails at the server on its own.
+            return;
+        }
+        const columns = await columnsOf(session, table.oid);
+        const destroyed = target.columns ?? [];
+        if (target.kind === 'drop-column' && !columns.some((column) => column.name === destroyed[0]))
+            return;
+        const key = await keyOf(session, table.oid, destroyed);
+        const wholeRows = target.kind === 'drop-table' || target.kind === 'truncate' || target.kind === 'delete';
+        const kept = wholeRows || key.length === 0 ? columns.map((column) => column.name) : destroyed;
+        const select = copySelect(target, table, key, kept, wholeRows || key.length === 0);
+        const guess = await estimate(session, select, wholeRows && !target.rows?.where ? table.oid : undefined);
+        this.estimatedBytes += guess.bytes;
+        const report = {
+            copy: '',
+            migration,
+            statement: sql,
+            source: table.label,
+            kind: target.kind,
+            keyColumns: key,
+            columns: key.length === 0 || wholeRows ? kept : destroyed,
+            rows: guess.rows,
+            bytes: guess.bytes,
+            estimated: true,
+        };
+        if (this.estimatedBytes > this.options.maxBytes) {
+            if (dryRun) {
+                this.copies.push(report);
+                return;
+            }
+            throw new PreserveRefusal(this.overLimit(report));
+        }
+        if (dryRun) {
+            this.copies.push(report);
+            return;
+        }
+        // Reads go on; writes wait (bounded by the session's lock_timeout) until the run commits.
+        await session.query(`LOCK TABLE ${table.sql} IN SHARE ROW EXCLUSIVE MODE`);
+        this.copies.push(await this.copy(session, report, select, table));
+    }
+    async copy(session, report, select, table) {
+        const { schema } = this.options;
+        if (!this.storeReady)
+            await ensureStore(session, schema);
+        this.storeReady = true;
+        const name = `${this.id}_${this.copies.length + 1}_${table.name}`.slice(0, 63);
+        const target = copySql(schema, name);
+        const created = (await session.query(`CREATE TABLE ${target} AS ${select}`));
+        await closeTable(session, target);
+        const { rows } = await session.query('SELECT pg_total_relation_size($1::regclass) AS bytes', [
+            target,
+        ]);
+        const made = {
+            ...report,
+            copy: name,
+            rows: created.rowCount ?? 0,
+            bytes: Number(rows[0]?.bytes ?? 0),
+            estimated: false,
+        };
+        await addToCatalog(session, schema, this.id, made, table, this.copies.length + 1);
+        return made;
+    }
+    overLimit(report) {
+        const sofar = this.copies.map((copy) => `${copy.kind} ${copy.source} (${formatSize(copy.bytes)})`);
+        return `Refused: keeping what this rollback destroys needs an estimated ${formatSize(this.estimatedBytes)} (from the planner and pg_relation_size), over preserve-data-max (${formatSize(this.options.maxBytes)}). The largest part: ${report.kind} ${report.source}, about ${report.rows} row(s), ${formatSize(report.bytes)}${sofar.length ? `; before it: ${sofar.join(', ')}` : ''}. Nothing was destroyed: the statement was not sent. Two ways forward: raise preserve-data-max to at least ${formatSize(this.estimatedBytes)} (the copies live in the database, in schema ${this.options.schema}), or set preserve-data: false and rely on the pre-rollback snapshot alone.`;
+    }
+    /** What was kept; `committed` false: the run's transaction rolled back, and the copies with it. */
+    report(committed) {
+        return {
+            id: this.id,
+            schema: this.options.schema,
+            copies: committed ? [...this.copies] : this.copies.filter((copy) => copy.estimated),
+            estimatedBytes: this.estimatedBytes,
+            maxBytes: this.options.maxBytes,
+            notKept: [...this.notKept],
+        };
+    }
+}
+/** The guard's hook: a Preserver's beforeDestroy with the guard's words for the mode. */
+function describePreserveError(error) {
+    if (error instanceof PreserveRefusal)
+        return error.message;
+    return `Keeping the data this statement destroys failed: ${errorMessage(error)}. Nothing was destroyed: the statement was not sent. To roll back without the copy, set preserve-data: false (the pre-rollback snapshot is then the only way back).`;
+}
+
+;// CONCATENATED MODULE: ./src/preserve/prune.ts
+
+async function pruneData(session, schema, olderThanMs, dryRun) {
+    const report = { schema, olderThanMs, dropped: [] };
+    if (!(await catalogExists(session, schema)))
+        return report;
+    await session.query('BEGIN');
+    try {
+        const { rows } = await session.query(`SELECT preserve_id, copy_table, source_schema || '.' || source_table AS source, created_at, bytes
+         FROM ${catalogSql(schema)}
+        WHERE created_at < now() - make_interval(secs => $1::float8 / 1000)
+        ORDER BY created_at, preserve_id, position
+        FOR UPDATE`, [olderThanMs]);
+        for (const row of rows) {
+            if (!dryRun)
+                await session.query(`DROP TABLE IF EXISTS ${copySql(schema, row.copy_table)}`);
+            report.dropped.push({
+                id: row.preserve_id,
+                copy: row.copy_table,
+                source: row.source,
+                createdAt: row.created_at.toISOString(),
+                bytes: Number(row.bytes),
+            });
+        }
+        if (!dryRun && rows.length > 0)
+            await session.query(`DELETE FROM ${catalogSql(schema)} WHERE (preserve_id, copy_table) IN (SELECT * FROM unnest($1::text[], $2::text[]))`, [rows.map((row) => row.preserve_id), rows.map((row) => row.copy_table)]);
+        await session.query(dryRun ? 'ROLLBACK' : 'COMMIT');
+        return report;
+    }
+    catch (error) {
+        await session.query('ROLLBACK').catch(() => undefined);
+        throw error;
+    }
+}
+
+;// CONCATENATED MODULE: ./src/preserve/restore.ts
+// mode restore-data: puts a run's copies back, after the migrations were re-applied, in one
+// transaction. Rows by INSERT ... ON CONFLICT DO NOTHING with their own keys and values;
+// columns by key (UPDATE ... FROM the copy). Running it again changes nothing: a row already
+// back conflicts, a value already back is not distinct. A dry run does the same and rolls back.
+
+
+
+
+const INSERTED = new Set(['drop-table', 'truncate', 'delete']);
+/** The catalog rows of one run, in the order they were made. */
+async function copiesOf(session, schema, id) {
+    if (!(await catalogExists(session, schema))) {
+        throw new errors_ConfigurationError(`Input "preserve-schema": schema ${schema} has no catalog of preserved copies (${schema}.catalog does not exist), so there is nothing to restore. Give the preserve-schema the rollback ran with.`);
+    }
+    const { rows } = await session.query(`SELECT * FROM ${catalogSql(schema)} WHERE preserve_id = $1 ORDER BY position`, [id]);
+    if (rows.length === 0) {
+        const { rows: recent } = await session.query(`SELECT preserve_id FROM ${catalogSql(schema)} GROUP BY preserve_id ORDER BY max(created_at) DESC LIMIT 5`);
+        throw new errors_ConfigurationError(`Input "preserve-id" is "${id}": no copies with that id in ${schema}.catalog. The most recent ids there: ${recent.map((row) => row.preserve_id).join(', ') || 'none'}. Nothing was changed.`);
+    }
+    return rows;
+}
+/** Restores every copy of `id`; refuses, changing nothing, when a target table or column is not there yet. */
+async function restoreData(session, schema, id, dryRun) {
+    await session.query('BEGIN');
+    try {
+        const copies = await copiesOf(session, schema, id);
+        const targets = await checkTargets(session, copies);
+        const restored = [];
+        const sequences = [];
+        // Parents were dropped after their children (foreign keys): put back in reverse.
+        for (const copy of [...copies].reverse()) {
+            const table = targets.get(copy.copy_table);
+            restored.unshift(await restoreCopy(session, schema, copy, table));
+            if (!dryRun && INSERTED.has(copy.kind) && copy.key_columns.length > 0)
+                sequences.push(...(await advanceSequences(session, table)));
+        }
+        await session.query(dryRun ? 'ROLLBACK' : 'COMMIT');
+        return { id, schema, dryRun, copies: restored, sequences: [...new Set(sequences)] };
+    }
+    catch (error) {
+        await session.query('ROLLBACK').catch(() => undefined);
+        throw error;
+    }
+}
+/** Every target table and column must exist: the fix (the re-applied migration) creates them. */
+async function checkTargets(session, copies) {
+    const found = new Map();
+    for (const copy of copies) {
+        const source = `${copy.source_schema}.${copy.source_table}`;
+        const table = await resolveTable(session, { schema: copy.source_schema, name: copy.source_table });
+        const reapply = `Re-apply migration ${copy.migration} (deploy the fix and run the migrations), then run mode restore-data again. Nothing was changed.`;
+        if (!table)
+            throw new errors_ConfigurationError(`Cannot restore ${copy.copy_table}: table ${source} does not exist. ${reapply}`);
+        const present = new Set((await columnsOf(session, table.oid)).map((column) => column.name));
+        const missing = [...copy.key_columns, ...copy.columns].filter((column) => !present.has(column));
+        if (missing.length > 0) {
+            throw new errors_ConfigurationError(`Cannot restore ${copy.copy_table}: ${source} has no column ${[...new Set(missing)].join(', ')}. ${reapply}`);
+        }
+        found.set(copy.copy_table, table);
+    }
+    return found;
+}
+async function restoreCopy(session, schema, copy, table) {
+    const base = { copy: copy.copy_table, source: table.label, kind: copy.kind };
+    const total = Number(copy.rows);
+    const from = copySql(schema, copy.copy_table);
+    if (copy.key_columns.length === 0) {
+        return {
+            ...base,
+            restored: 0,
+            skipped: total,
+            note: `${table.label} had no primary key or unique not-null key: whole rows were kept in ${schema}.${copy.copy_table}; restore them by hand.`,
+        };
+    }
+    if (INSERTED.has(copy.kind)) {
+        const generated = new Set((await columnsOf(session, table.oid)).filter((column) => column.generated).map((column) => column.name));
+        const list = copy.columns
+            .filter((column) => !generated.has(column))
+            .map(quoteIdentifier)
+            .join(', ');
+        const result = (await session.query(`INSERT INTO ${table.sql} (${list}) OVERRIDING SYSTEM VALUE SELECT ${list} FROM ${from} ON CONFLICT DO NOTHING`));
+        const restored = result.rowCount ?? 0;
+        return {
+            ...base,
+            restored,
+            skipped: total - restored,
+            ...(total > restored ? { note: 'a row with that key exists' } : {}),
+        };
+    }
+    const restored = await updateByKey(session, copy, table, from);
+    return {
+        ...base,
+        restored,
+        skipped: total - restored,
+        ...(total > restored
+            ? { note: 'the value is already back, was written since the re-apply, or no row has that key' }
+            : {}),
+    };
+}
+/** Columns back by key; a dropped column only where the re-applied column still holds its default. */
+async function updateByKey(session, copy, table, from) {
+    const columns = copy.columns.filter((column) => !copy.key_columns.includes(column));
+    const set = columns.map((column) => `${quoteIdentifier(column)} = p.${quoteIdentifier(column)}`).join(', ');
+    const match = copy.key_columns.map((column) => `t.${quoteIdentifier(column)} = p.${quoteIdentifier(column)}`);
+    const differs = `(${columns.map((c) => `t.${quoteIdentifier(c)}`).join(', ')}) IS DISTINCT FROM (${columns.map((c) => `p.${quoteIdentifier(c)}`).join(', ')})`;
+    const conditions = [...match, differs];
+    if (copy.kind === 'drop-column')
+        conditions.push(await untouched(session, table, columns[0]));
+    const result = (await session.query(`UPDATE ${table.sql} AS t SET ${set} FROM ${from} AS p WHERE ${conditions.join(' AND ')}`));
+    return result.rowCount ?? 0;
+}
+/** A value written after the re-apply is newer than the copy's: only NULL or the column's default is overwritten. */
+async function untouched(session, table, column) {
+    const { rows } = await session.query(`SELECT pg_get_expr(d.adbin, d.adrelid) AS expression FROM pg_attrdef d
+       JOIN pg_attribute a ON a.attrelid = d.adrelid AND a.attnum = d.adnum
+      WHERE d.adrelid = $1 AND a.attname = $2`, [table.oid, column]);
+    const expression = rows[0]?.expression;
+    const quoted = `t.${quoteIdentifier(column)}`;
+    // A default that draws from a sequence would advance it once per row compared.
+    if (!expression || /nextval\(/i.test(expression))
+        return `${quoted} IS NULL`;
+    return `(${quoted} IS NULL OR ${quoted} IS NOT DISTINCT FROM (${expression}))`;
+}
+/** Moves each sequence that feeds the table past the highest restored value, never back. */
+async function advanceSequences(session, table) {
+    const advanced = [];
+    for (const column of await columnsOf(session, table.oid)) {
+        const { rows } = await session.query('SELECT pg_get_serial_sequence($1, $2) AS sequence', [table.sql, column.name]);
+        const sequence = rows[0]?.sequence;
+        if (!sequence)
+            continue;
+        const { rows: moved } = await session.query(`SELECT setval($1::regclass, m) AS value
+         FROM (SELECT max(${quoteIdentifier(column.name)})::bigint AS m FROM ${table.sql}) s,
+              (SELECT CASE WHEN is_called THEN last_value ELSE last_value - 1 END AS current FROM ${sequence}) q
+        WHERE m IS NOT NULL AND m > q.current`, [sequence]);
+        if (moved.length > 0)
+            advanced.push(`${sequence} -> ${moved[0].value}`);
+    }
+    return advanced;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/preserve-modes.ts
+// Where the rollback core meets preservation (src/preserve/): the guard's hook for a run
+// that keeps what it destroys, what the run reports about it, and the two modes that work
+// on the copies (restore-data, prune-data).
+
+
+
+
+
+function attachPreserver(guard, options) {
+    const preserver = new Preserver(options);
+    guard.beforeDestroy = (statements, migration, session, mode) => preserver.beforeDestroy(statements, migration, session, mode).catch((error) => {
+        // The cause stays attached: a lock timeout is still recognisable as one.
+        throw new Error(describePreserveError(error), { cause: error });
+    });
+    return preserver;
+}
+/** What the run kept; nothing to say when the run destroyed nothing (or preservation is off). */
+function keptBy(preserver, committed) {
+    if (!preserver)
+        return {};
+    const kept = preserver.report(committed);
+    if (kept.copies.length === 0 && kept.notKept.length === 0)
+        return {};
+    return { preservation: { kept } };
+}
+async function preservedDataMode(session, options) {
+    const preserve = options.preserve;
+    if (!preserve)
+        throw new errors_ConfigurationError(`Mode ${options.mode} needs the preserve-schema input.`);
+    if (options.mode === 'restore-data') {
+        if (!preserve.id) {
+            throw new errors_ConfigurationError('Mode restore-data needs input "preserve-id": the preserve-id output of the rollback whose data to put back.');
+        }
+        const restored = await options.logger.group(`Restoring ${preserve.id} from ${preserve.schema}`, () => restoreData(session, preserve.schema, preserve.id, options.dryRun));
+        for (const copy of restored.copies)
+            options.logger.info(`${copy.source} (${copy.kind}, ${copy.copy}): ${copy.restored} back, ${copy.skipped} skipped`);
+        const total = restored.copies.reduce((sum, copy) => sum + copy.restored, 0);
+        const notes = [
+            restored.dryRun
+                ? `Dry run: ${total} row(s) would come back; the transaction was rolled back, nothing was changed.`
+                : `Restored ${total} row(s) from ${restored.copies.length} copy(ies) of ${preserve.id}, in one transaction.`,
+        ];
+        return { preservation: { restored }, notes, committed: !restored.dryRun };
+    }
+    if (preserve.olderThanMs === undefined) {
+        throw new errors_ConfigurationError('Mode prune-data needs input "older-than": an age such as 30d; older copies are dropped.');
+    }
+    const pruned = await pruneData(session, preserve.schema, preserve.olderThanMs, options.dryRun);
+    for (const copy of pruned.dropped)
+        options.logger.info(`${options.dryRun ? 'would drop' : 'dropped'} ${preserve.schema}.${copy.copy} (${copy.id}, from ${copy.source}, ${copy.createdAt})`);
+    const notes = [
+        `${options.dryRun ? 'Dry run: would drop' : 'Dropped'} ${pruned.dropped.length} copy(ies) older than ${formatDuration(preserve.olderThanMs)} from ${preserve.schema}.`,
+    ];
+    return { preservation: { pruned }, notes, committed: !options.dryRun && pruned.dropped.length > 0 };
+}
+
+;// CONCATENATED MODULE: ./src/migrations/rollback.ts
+// The rollback action's core: one entry point that opens the run's session and hands it to
+// the mode. Each mode lives in a module of its own: status below, plan in planning.ts,
+// rollback/down/dry run in locked-run.ts (atomic-run.ts, segmented-run.ts), unlock in unlock.ts.
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+
+/** Runs one mode of the rollback action against the database. */
+async function runRollback(options) {
+    if (!MODES.includes(options.mode)) {
+        throw new errors_ConfigurationError(`Input "mode" is "${String(options.mode)}". Valid values are: [${MODES.join(', ')}].`);
+    }
+    // restore-data and prune-data touch only the preserved copies: no migration is read.
+    const files = options.mode === 'restore-data' || options.mode === 'prune-data' ? [] : migrationFiles(options);
+    const guard = runsMigrations(options) ? createGuard(options) : undefined;
+    const preserver = guard && options.preserve?.enabled ? attachPreserver(guard, options.preserve) : undefined;
+    const settingsSeen = [];
+    const knex = createKnex(options, guard, settingsSeen);
+    let session;
+    let side;
+    try {
+        session = await connect(knex, options);
+        logSessionSettings(options.logger, sessionLimits(options), settingsSeen[0]);
+        side = guard ? await openSide(options) : undefined;
+        const run = runControl(options, side, session);
+        const running = runMode(knex, session, options, files, guard, run);
+        const unregister = side
+            ? cancelOnSignal(options.onCleanup ?? noCleanup, cancelTarget(options, side, session, run, running))
+            : undefined;
+        try {
+            const fragment = await running;
+            return completeResult(options, { ...fragment, ...keptBy(preserver, fragment.committed === true) });
+        }
+        finally {
+            unregister?.();
+        }
+    }
+    catch (error) {
+        if (error instanceof RollbackFailure)
+            error.followedBy(keptBy(preserver, false)).complete(options);
+        throw error;
+    }
+    finally {
+        await side?.end().catch(() => undefined);
+        if (session)
+            void poolOf(knex).releaseConnection(session);
+        await knex.destroy().catch(() => undefined);
+    }
+}
+function runControl(options, side, session) {
+    const watch = side
+        ? new BlockerWatch(side, backendPid(session), { showQueries: options.showBlockerQueries, intervalMs: 50 })
+        : undefined;
+    return { attempts: new LockAttempts(options, watch), committed: [] };
+}
+function cancelTarget(options, side, session, run, running) {
+    return {
+        side,
+        pid: backendPid(session),
+        settled: running,
+        stopStarting: () => run.attempts.cancel(),
+        committed: () => options.dryRun || options.mode === 'plan'
+            ? 'This was a dry run: nothing was committed.'
+            : run.committed.length
+                ? `Committed before the cancel: ${run.committed.join(', ')} (their segments were finished); everything after is still applied.`
+                : 'Nothing was committed: every migration of the plan is still applied.',
+        logger: options.logger,
+        clock: options.clock,
+    };
+}
+function sessionLimits(options) {
+    return {
+        lockTimeoutMs: options.lockTimeoutMs,
+        statementTimeoutMs: options.statementTimeoutMs,
+        sessionIdleTimeoutMs: options.sessionIdleTimeoutMs,
+    };
+}
+/**
+ * The run's second connection: it watches the run's session for the sessions blocking it, and
+ * cancels its statement on SIGINT/SIGTERM. Never guarded: it runs no migration code.
+ */
+async function openSide(options) {
+    // The same connection config as the run's sessions (TLS, IAM token), under a name of its own.
+    const side = new esm/* default.Client */.Ay.Client({
+        ...postgresConfig({ ...options.security, url: options.databaseUrl }, { applicationName: `${options.applicationName.slice(0, 55)} (watch)`, connectTimeoutMs: 15_000 }),
+        ...keepAliveConfig,
+    });
+    // The server may end this session (a terminated run, say): an unheard 'error' event would crash the process.
+    side.on('error', () => undefined);
+    try {
+        await side.connect();
+        await applySessionSettings(side, { ...sessionLimits(options), statementTimeoutMs: 10_000 });
+        return side;
+    }
+    catch (error) {
+        await side.end().catch(() => undefined);
+        options.logger.warning(`Could not open the run's second connection (${errorMessage(error)}): blockers will not be named, and a cancelled run cannot cancel its running statement (the server ends it at statement-timeout).`);
+        return undefined;
+    }
+}
+/** Whether the mode runs migration code: only then is there anything to guard. */
+function runsMigrations(options) {
+    return options.mode === 'rollback' || options.mode === 'down' || (options.mode === 'plan' && options.dryRun);
+}
+function createGuard(options) {
+    const { schemaName, tableName } = options.settings;
+    const classifyEach = options.classifyEach ??
+        ((statements, classifyOptions) => Promise.all(statements.map((statement) => options.classify([statement], classifyOptions))));
+    return new StatementGuard(classifyEach, [tableName, lockTableName(tableName)].map((table) => `${schemaName}.${table}`), { atomic: true, dryRun: options.dryRun, allowDestructive: options.allowDestructive });
+}
+async function runMode(knex, session, options, files, guard, run) {
+    // The action's own statements bypass the guard: they are not a migration's.
+    const own = guard ? guard.rawOf(session) : session;
+    const table = new MigrationsTable(own, options.settings.schemaName, options.settings.tableName);
+    if (modeWrites(options))
+        await checkWritable(own);
+    const notes = await checkMigrationsTable(table, options);
+    switch (options.mode) {
+        case 'status': {
+            const status = await table.readStatus(files);
+            return { before: status, after: status, notes };
+        }
+        case 'unlock':
+            return unlock(table, options, files);
+        case 'restore-data':
+        case 'prune-data':
+            return preservedDataMode(own, options);
+        case 'plan':
+        case 'rollback':
+        case 'down':
+            if (!guard)
+                return planOnly(table, options, files);
+            return withoutConnectionString(options.databaseUrl, () => lockedRun({
+                knex,
+                session,
+                table,
+                options,
+                files,
+                guard,
+                freshStatus: () => freshStatus(knex, table, guard, files),
+                ...run,
+            }));
+    }
+}
+/** Files first: a bad migrations-dir is reported before anything touches the database. */
+function migrationFiles(options) {
+    const { settings } = options;
+    let files;
+    try {
+        files = listMigrationFiles(settings.directories, {
+            loadExtensions: settings.loadExtensions,
+            sortDirsSeparately: settings.sortDirsSeparately,
+        });
+    }
+    catch (error) {
+        throw new errors_ConfigurationError(`Input "migrations-dir" (or the knexfile's migrations.directory): ${errorMessage(error)} Give the directory holding the project's migrations, relative to the workspace.`);
+    }
+    if (files.length === 0) {
+        throw new errors_ConfigurationError(`Input "migrations-dir": ${settings.directories.join(', ')} contains no migration files (looked for ${(settings.loadExtensions ?? DEFAULT_LOAD_EXTENSIONS).join(', ')}). Point it at the directory holding the project's migrations.`);
+    }
+    return files;
+}
+function createKnex(options, guard, settingsSeen) {
+    const { logger } = options;
+    return knex_default()({
+        client: 'pg',
+        connection: {
+            ...postgresConfig({ ...options.security, url: options.databaseUrl }, { applicationName: options.applicationName, connectTimeoutMs: 15_000 }),
+            ...keepAliveConfig,
+        },
+        // One dedicated session for the run, one more for a migration that must run outside
+        // a transaction (allow-non-atomic) while the dedicated session keeps the advisory lock.
+        pool: {
+            min: 0,
+            max: 2,
+            // Every session the run opens carries the timeouts, so nothing waits on a production lock forever.
+            afterCreate(connection, done) {
+                applySessionSettings(connection, sessionLimits(options)).then((report) => {
+                    settingsSeen.push(report);
+                    // Every session the run opens is guarded: a migration that is given Knex reaches no other.
+                    guard?.install(connection);
+                    done(null, connection);
+                }, (error) => done(error, connection));
+            },
+        },
+        acquireConnectionTimeout: 30_000,
+        // Knex's Migrator logs through this; its warnings repeat what we report ourselves.
+        log: {
+            warn: (message) => logger.debug(`knex: ${message}`),
+            error: (message) => logger.debug(`knex: ${message}`),
+            deprecate: (message) => logger.debug(`knex: ${message}`),
+            debug: (message) => logger.debug(`knex: ${message}`),
+        },
+    });
+}
+/** The two pool calls of Knex's client this module makes (knex.client is untyped). */
+function poolOf(knex) {
+    return knex.client;
+}
+/**
+ * Migration code runs in this process: while it does, the action's connection string is
+ * not in its environment (the runner passes inputs as INPUT_* variables). A migration that
+ * opens its own connection is outside the guard; at least it is not handed the credentials.
+ */
+async function withoutConnectionString(databaseUrl, body) {
+    const password = safePassword(databaseUrl);
+    const hidden = Object.entries(process.env).filter(([, value]) => value !== undefined && (value.includes(databaseUrl) || (password !== undefined && value.includes(password))));
+    for (const [name] of hidden)
+        delete process.env[name];
+    try {
+        return await body();
+    }
+    finally {
+        for (const [name, value] of hidden)
+            process.env[name] = value;
+    }
+}
+function safePassword(databaseUrl) {
+    try {
+        const password = decodeURIComponent(new URL(databaseUrl).password);
+        // A password this short would match unrelated variables.
+        return password.length >= 6 ? password : undefined;
+    }
+    catch {
+        return undefined;
+    }
+}
+async function connect(knex, options) {
+    try {
+        return await poolOf(knex).acquireConnection();
+    }
+    catch (error) {
+        throw connectionFailure(error, { ...options.security, url: options.databaseUrl });
+    }
+}
+async function freshStatus(knex, table, guard, files) {
+    // A new session: the dedicated one may have been terminated.
+    const connection = await poolOf(knex).acquireConnection();
+    try {
+        return await table.on(guard.rawOf(connection)).readStatus(files);
+    }
+    finally {
+        void poolOf(knex).releaseConnection(connection);
+    }
+}
+/** The run's backend pid (pg sets it at connect; @types/pg does not declare it). */
+function backendPid(session) {
+    return session.processID;
+}
+
+;// CONCATENATED MODULE: ./src/preserve/report.ts
+// How preservation reads in the job summary and the outputs: what was kept and where, what
+// came back, what was pruned, and how to restore.
+
+
+function cell(text) {
+    return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+function report_short(sql) {
+    const line = sql.replace(/\s+/g, ' ').trim();
+    return line.length > 120 ? `${line.slice(0, 119)}…` : line;
+}
+/** The `preserved` output: per copy, where it came from, what it is and where it is. */
+function preservedOutput(result) {
+    const copies = result?.kept?.copies ?? [];
+    return JSON.stringify(copies.map((copy) => ({
+        source: copy.source,
+        kind: copy.kind,
+        rows: copy.rows,
+        bytes: copy.bytes,
+        copy: copy.copy ? `${result.kept.schema}.${copy.copy}` : '',
+        estimated: copy.estimated,
+        keyColumns: copy.keyColumns,
+    })));
+}
+/** The summary's "Nothing lost" section; empty when preservation had nothing to say. */
+function renderPreservation(result, dryRun) {
+    if (!result)
+        return [];
+    const parts = [];
+    const { kept, restored, pruned } = result;
+    if (kept) {
+        const made = kept.copies.some((copy) => !copy.estimated);
+        parts.push('### Nothing lost: data kept in the database', '', made
+            ? `Kept under preserve-id \`${kept.id}\` in schema \`${kept.schema}\` (readable by its owner and superusers only). After the fix is deployed, put it back with \`mode: restore-data\` and \`preserve-id: ${kept.id}\`.`
+            : `${dryRun ? 'A real run would keep' : 'Would keep'} an estimated ${formatSize(kept.estimatedBytes)} (preserve-data-max ${formatSize(kept.maxBytes)})${kept.estimatedBytes > kept.maxBytes ? ': **over the limit, a real run would be refused**; raise preserve-data-max or set preserve-data: false' : ''}.`, '');
+        if (kept.copies.length > 0) {
+            parts.push('| Source | Kind | Key | Rows | Size | Copy | Statement |', '|---|---|---|---|---|---|---|');
+            for (const copy of kept.copies)
+                parts.push(`| ${cell(copy.source)} | ${copy.kind} | ${copy.keyColumns.length ? cell(copy.keyColumns.join(', ')) : '**none: restore by hand**'} | ${copy.estimated ? '~' : ''}${copy.rows} | ${copy.estimated ? '~' : ''}${formatSize(copy.bytes)} | ${copy.copy ? `\`${cell(copy.copy)}\`` : '—'} | \`${cell(report_short(copy.statement))}\` |`);
+            parts.push('');
+        }
+        if (kept.notKept.length > 0)
+            parts.push('**Not kept** (the pre-rollback snapshot is the only way back for these):', '', ...kept.notKept.map((line) => `- \`${cell(report_short(line))}\``), '');
+    }
+    if (restored) {
+        parts.push(`### Restored from \`${restored.id}\`${restored.dryRun ? ' (dry run: rolled back)' : ''}`, '', '| Copy | Into | Kind | Rows back | Skipped | Why skipped |', '|---|---|---|---|---|---|', ...restored.copies.map((copy) => `| \`${cell(copy.copy)}\` | ${cell(copy.source)} | ${copy.kind} | ${copy.restored} | ${copy.skipped} | ${cell(copy.note ?? '')} |`), '');
+        if (restored.sequences.length)
+            parts.push(`Sequences advanced: ${restored.sequences.map(cell).join(', ')}.`, '');
+    }
+    if (pruned) {
+        parts.push(`### Pruned: copies older than ${formatDuration(pruned.olderThanMs)}${dryRun ? ' (dry run: nothing dropped)' : ''}`, '');
+        if (pruned.dropped.length === 0)
+            parts.push('_None._', '');
+        else
+            parts.push('| preserve-id | Copy | From | Created | Size |', '|---|---|---|---|---|', ...pruned.dropped.map((copy) => `| ${copy.id} | \`${cell(copy.copy)}\` | ${cell(copy.source)} | ${copy.createdAt} | ${formatSize(copy.bytes)} |`), '');
+    }
+    return parts;
+}
+
+;// CONCATENATED MODULE: ./src/migrations/report.ts
+
+
+
+
+
+
+
+
+
+/** The SQL the run executed, grouped under the migration that ran it, as one script. */
+function renderSql(statements) {
+    return sqlLines(statements).join('\n');
+}
+/** GitHub truncates large step outputs: the `sql` output stays under this, with a marker where it was cut. */
+const SQL_OUTPUT_LIMIT_BYTES = 512 * 1024;
+/** renderSql cut at a statement boundary to at most `limitBytes`, ending with a marker when cut. */
+function renderSqlCapped(statements, limitBytes = SQL_OUTPUT_LIMIT_BYTES, where = 'sql-file') {
+    const lines = sqlLines(statements);
+    const full = lines.join('\n');
+    if (Buffer.byteLength(full, 'utf8') <= limitBytes)
+        return full;
+    const room = limitBytes - 300;
+    const kept = [];
+    let used = 0;
+    let shown = 0;
+    for (const line of lines) {
+        const size = Buffer.byteLength(line, 'utf8') + 1;
+        if (used + size > room)
+            break;
+        kept.push(line);
+        used += size;
+        if (!line.startsWith('-- '))
+            shown++;
+    }
+    kept.push(`-- … cut here: ${statements.length - shown} more statement(s) not shown (this output is capped at ${Math.round(limitBytes / 1024)} KiB); the complete list is in ${where}.`);
+    return kept.join('\n');
+}
+function sqlLines(statements) {
+    const lines = [];
+    let current = null;
+    for (const statement of statements) {
+        if (statement.migration !== current) {
+            current = statement.migration;
+            lines.push(`-- ${escapeControl(current ?? "Knex's bookkeeping")}`);
+        }
+        lines.push(`${escapeControl(statement.sql.trim().replace(/;$/, ''), { keepLineBreaks: true })};${annotations(statement)}`);
+    }
+    return lines;
+}
+function annotations(statement) {
+    const flags = isFlagged(statement.risk) ? ` -- ${statement.risk}: ${statement.reasons.join('; ')}` : '';
+    const rows = statement.rowCount === undefined ? '' : ` -- ${rowsText(statement.rowCount)}`;
+    const failed = statement.error ? ` -- FAILED: ${statement.error}` : '';
+    const outcome = statement.outcome === 'refused'
+        ? ' -- REFUSED: not sent'
+        : statement.outcome === 'would run'
+            ? ' -- WOULD RUN: not sent by the dry run (a ROLLBACK would not undo it)'
+            : '';
+    return `${flags}${rows}${failed}${outcome}`;
+}
+function rowsText(count) {
+    return `${count} ${count === 1 ? 'row' : 'rows'}`;
+}
+function escapeCell(text) {
+    return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
+}
+function snapshotTable(snapshot) {
+    if (!snapshot)
+        return '_Not read._\n';
+    const lines = [];
+    if (snapshot.applied.length === 0)
+        lines.push('_No migration applied._');
+    else {
+        lines.push('| # | Migration | Batch | Applied at |', '|---|---|---|---|');
+        for (const row of [...snapshot.applied].reverse())
+            lines.push(`| ${row.id} | ${escapeCell(row.name)} | ${row.batch} | ${row.migrationTime} |`);
+    }
+    lines.push('', `Pending (files not applied): ${snapshot.pending.length ? snapshot.pending.map((name) => `\`${escapeCell(name)}\``).join(', ') : 'none'}.`);
+    if (snapshot.missingFiles.length) {
+        lines.push('', `**Applied but no file:** ${snapshot.missingFiles.map((name) => `\`${escapeCell(name)}\``).join(', ')}. Their rows say they ran, but this checkout has no down() for them: they cannot be rolled back from here (restore the files from the release that applied them).`);
+    }
+    const { lock } = snapshot;
+    lines.push('', `Lock: ${!lock.tableExists ? `${lock.table} does not exist.` : lock.isLocked ? `**${lock.table}.is_locked = 1**` : `${lock.table}.is_locked = 0`}${lock.holders.length
+        ? `; held by ${lock.holders.map(describeHolder).join('; ')}`
+        : lock.isLocked
+            ? '; no session holds it: a crashed run left it (free it with mode: unlock, force-unlock: true)'
+            : ''}.`);
+    return `${lines.join('\n')}\n`;
+}
+/** The job summary: for a reviewer who was not there. */
+function renderSummary(result, asked, outcome, settings) {
+    const parts = ['## Migration rollback', '', `**Asked:** ${asked}`, ''];
+    parts.push(outcome.ok ? `**Result:** ${describeOutcome(result)}` : `**Result: failed.**\n\n${outcome.message ?? ''}`, '');
+    if (!result)
+        return parts.join('\n');
+    if (!['status', 'unlock', 'restore-data', 'prune-data'].includes(result.mode)) {
+        parts.push(`### Plan: ${describeRequest(result.request)}`, '');
+        if (result.plan.length === 0)
+            parts.push('_Nothing to undo._');
+        else {
+            parts.push('| Order | Migration | Batch | In the transaction | Segment |', '|---|---|---|---|---|');
+            result.plan.forEach((migration, index) => {
+                const segment = result.segments.findIndex((s) => s.migrations.includes(migration.name)) + 1;
+                parts.push(`| ${index + 1} | ${escapeCell(migration.name)} | ${migration.batch} | ${migration.transaction ? 'yes' : '**no** (config.transaction = false)'} | ${segment} of ${result.segments.length} |`);
+            });
+        }
+        if (result.fingerprint)
+            parts.push('', `plan-fingerprint: \`${result.fingerprint}\``, '', fingerprintCovers(result));
+        parts.push('');
+    }
+    if (settings)
+        parts.push(...settingsTable(settings));
+    parts.push(...statementSections(result));
+    // restore-data and prune-data read no migration status.
+    if (!['restore-data', 'prune-data'].includes(result.mode))
+        parts.push('### Before', '', snapshotTable(result.before), '### After', '', snapshotTable(result.after));
+    return parts.join('\n');
+}
+/** The summary's share for each of the two statement sections: the whole summary must stay under GitHub's 1 MiB. */
+const SECTION_LIMIT_BYTES = 360 * 1024;
+/** Destructive statements first (all of them, if they fit), then the whole script, each capped with "N more in the record". */
+function statementSections(result) {
+    const parts = [];
+    const blocked = result.statements.filter((s) => needsAllowDestructive(s.risk));
+    const inRecord = 'in the record (the sql-file output, kept with the rollback record)';
+    if (blocked.length) {
+        const rows = [];
+        let used = 0;
+        for (const s of blocked) {
+            const row = `| ${escapeCell(s.migration ?? "Knex's bookkeeping")} | \`${escapeCell(oneLine(s.sql, 160))}\`${s.rowCount === undefined ? '' : ` — ${rowsText(s.rowCount)}`} | ${s.risk}${s.outcome ? ` (${s.outcome})` : ''} | ${escapeCell(s.reasons.join('; '))} |`;
+            used += Buffer.byteLength(row, 'utf8') + 1;
+            if (used > SECTION_LIMIT_BYTES)
+                break;
+            rows.push(row);
+        }
+        parts.push('### Statements that destroy data or remove security', '', result.committed ? '_Committed with allow-destructive: true._' : '_Not committed._', '', '| Migration | Statement | Risk | Why |', '|---|---|---|---|', ...rows, ...(rows.length < blocked.length ? ['', `_${blocked.length - rows.length} more ${inRecord}._`] : []), '');
+    }
+    parts.push(...renderPreservation(result.preservation, result.dryRun));
+    if (result.warnings.length) {
+        parts.push('### Warnings', '', ...result.warnings.map((warning) => `- ${warning}`), '');
+    }
+    parts.push(...renderAttempts(result.attempts ?? []));
+    if (result.lockChecks.length)
+        parts.push('### Lock checks', '', ...result.lockChecks.map((line) => `- ${line}`), '');
+    if (result.notes.length)
+        parts.push(...result.notes.map((note) => `> ${note}`), '');
+    if (result.statements.length) {
+        parts.push(`<details><summary>SQL executed (${result.statements.length} statements, ${blocked.length} destructive or security-removing)${result.committed ? '' : ' — rolled back'}</summary>`, '', '```sql', renderSqlCapped(result.statements, SECTION_LIMIT_BYTES, inRecord), '```', '', '</details>', '');
+    }
+    return parts;
+}
+/** What the fingerprint covers, so a reviewer knows what a change after approval would be caught by. */
+function fingerprintCovers(result) {
+    const local = result.localCode.length
+        ? `, and the local code they load: ${result.localCode.map((file) => `\`${escapeCell(file.path)}\``).join(', ')}`
+        : ', and the local code they load (none)';
+    return `It covers the rows to undo, their ${result.plan.length} migration file(s)${local}; Knex ${RUNTIME_VERSIONS.knex} and db-rollback-actions ${RUNTIME_VERSIONS.action}. A file a down() imports only while it runs is covered by a dry run's fingerprint only.`;
+}
+function describeOutcome(result) {
+    if (!result)
+        return 'done.';
+    switch (result.mode) {
+        case 'status':
+            return 'status read; nothing changed.';
+        case 'unlock':
+            return result.committed ? "Knex's migration lock freed." : 'nothing to free; nothing changed.';
+        case 'restore-data':
+        case 'prune-data':
+            return result.notes[0] ?? 'done.';
+        default:
+            if (result.dryRun)
+                return `dry run of ${result.plan.length} migration(s); rolled back, nothing changed.`;
+            if (result.mode === 'plan')
+                return `plan of ${result.plan.length} migration(s); nothing changed.`;
+            return result.rolledBack.length
+                ? `undid ${result.rolledBack.length} migration(s): ${result.rolledBack.join(', ')}.`
+                : 'nothing to undo; nothing changed.';
+    }
 }
 
 ;// CONCATENATED MODULE: ./src/sql/describe.ts
@@ -5034,6 +5734,37 @@ function unparseable(sql, error) {
 
 // EXTERNAL MODULE: ./node_modules/@actions/core/lib/core.js + 14 modules
 var core = __webpack_require__(96421);
+;// CONCATENATED MODULE: ./src/common/logger.ts
+// The one logger every domain module takes (as Knex injects one `client.logger`). Actions pass the
+// runtime's logger (src/actions/common), which writes through @actions/core; tests, the demo and the
+// benchmarks pass their own or `silentLogger`. Domain code never imports @actions/core.
+const silentLogger = {
+    debug: () => undefined,
+    info: () => undefined,
+    warning: () => undefined,
+    error: () => undefined,
+    group: (_name, body) => body(),
+};
+/**
+ * Makes text safe to print as one log message on a GitHub runner. The runner reads any line that
+ * starts with `::` as a workflow command, so a migration file or a pod message holding a newline
+ * followed by `::error::` (or `::add-mask::`, `::stop-commands::`) could otherwise forge an
+ * annotation or unmask output. Line breaks stay (stack traces, lists), but a line that would read
+ * as a command is prefixed with a backslash, and every other control character is shown as an
+ * escape (`\r` would otherwise start a new line in the runner's parser too).
+ */
+function escapeForLog(text) {
+    const escaped = text.replace(
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    /[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u2028\u2029]/g, (character) => {
+        if (character === '\r')
+            return '\\r';
+        const code = character.charCodeAt(0);
+        return code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`;
+    });
+    return escaped.replace(/^(\s*)::/gm, '$1\\::');
+}
+
 ;// CONCATENATED MODULE: ./src/common/secrets.ts
 // What a database URL hides (its password, in every form) is src/postgres/url.ts's
 // databaseUrlSecrets, and the one way to name a database is its describeTarget: they parse the
@@ -5432,6 +6163,7 @@ function workingDirectory(name = 'working-directory') {
 
 
 
+
 /** lock_timeout and statement_timeout: PostgreSQL takes at most 2^31 - 1 ms; 0 would mean no limit at all. */
 const POSTGRES_TIMEOUT = {
     min: 1,
@@ -5465,24 +6197,56 @@ const inputs = {
         }
         return value;
     }),
-    lockTimeoutMs: positiveDuration('lock-timeout', '200ms', 'the longest lock wait of one attempt'),
+    lockTimeoutMs: duration('lock-timeout', '200ms', {
+        ...POSTGRES_TIMEOUT,
+        why: `${POSTGRES_TIMEOUT.why}; the longest lock wait of one attempt`,
+    }),
     lockWaitBudgetMs: positiveDuration('lock-wait-budget', '10m', 'how long the run may keep retrying lock waits'),
     sessionIdleTimeoutMs: positiveDuration('session-idle-timeout', '1m', 'idle_in_transaction_session_timeout: 1s or more, since the run itself sits idle between statements', 1000),
     showBlockerQueries: flag('show-blocker-queries', true),
     statementTimeoutMs: duration('statement-timeout', '15m', POSTGRES_TIMEOUT),
     forceUnlock: flag('force-unlock', false),
+    preserveData: flag('preserve-data', true),
+    preserveDataMax: custom('preserve-data-max', (value, name) => {
+        const bytes = parseSize(value ?? '256MB');
+        if (bytes === undefined || bytes <= 0) {
+            throw new errors_ConfigurationError(`Input "${name}" is "${value}": it must be a size such as 100kB, 256MB or 2GB (units B, kB, MB, GB, TB; 1 kB = 1024 bytes).`);
+        }
+        return bytes;
+    }, { default: '256MB' }),
+    preserveSchema: custom('preserve-schema', (value, name) => {
+        const schema = value ?? 'rollback_preserved';
+        if (!/^[a-z_][a-z0-9_]{0,62}$/.test(schema)) {
+            throw new errors_ConfigurationError(`Input "${name}" is "${schema}": it must be a lower-case PostgreSQL name (letters, digits, underscores; at most 63), such as rollback_preserved.`);
+        }
+        return schema;
+    }, { default: 'rollback_preserved' }),
+    preserveId: custom('preserve-id', (value, name) => {
+        if (value !== undefined && !/^rb\d{12}_[0-9a-f]{6}$/.test(value)) {
+            throw new errors_ConfigurationError(`Input "${name}" is "${value}": it must be the preserve-id output of a rollback, such as rb202611290315_a1b2c3.`);
+        }
+        return value;
+    }),
+    olderThanMs: custom('older-than', (value, name) => {
+        if (value === undefined)
+            return undefined;
+        const ms = parseDuration(value);
+        if (ms === undefined || ms <= 0) {
+            throw new errors_ConfigurationError(`Input "${name}" is "${value}": it must be an age such as 30d, 12h or 90m (units ms, s, m, h, d).`);
+        }
+        return ms;
+    }),
 };
 /** A duration input that must be at least `min` ms: a negative or zero one is a mistake, named as such. */
 function positiveDuration(name, fallback, what, min = 1) {
     return custom(name, (value, input) => {
         const given = value ?? fallback;
         const ms = parseDuration(given);
-        // PostgreSQL takes these settings in ms as a 32-bit integer.
         if (ms === undefined || ms < min || ms > POSTGRES_TIMEOUT.max) {
-            throw new errors_ConfigurationError(`Input "${input}" is "${given}": it must be a duration${min >= 1000 ? ` of at least ${formatDuration(min)}` : ' above zero'} (${what}), such as ${fallback}, 30s, 5m or 1h30m (units ms, s, m, h, d).`);
+            throw new errors_ConfigurationError(`Input "${input}" is "${given}": it must be a duration${min >= 1000 ? ` of at least ${formatDuration(min)}` : ' above zero'} and at most ${formatDuration(POSTGRES_TIMEOUT.max)} (${what}), such as ${fallback}, 30s, 5m or 1h30m (units ms, s, m, h, d).`);
         }
         return ms;
-    }, { default: fallback });
+    });
 }
 /** Checks how the inputs combine before anything connects; each mistake names its input and what is allowed. */
 function rollbackInputs(given, database) {
@@ -5492,17 +6256,18 @@ function rollbackInputs(given, database) {
         throw new errors_ConfigurationError(`Inputs ${selectors.join(' and ')} were both given; give at most one of steps, to, all (steps undoes batches, to undoes everything applied after a migration, all undoes every batch).`);
     }
     const selecting = mode === 'rollback' || mode === 'plan' || mode === 'down';
+    checkPreserveInputs(given);
     if (!selecting) {
         for (const [name, isGiven] of [
             ['steps', steps !== undefined],
             ['to', to !== undefined],
             ['all', all],
             ['migration', migration !== undefined],
-            ['dry-run', dryRun],
+            ['dry-run', dryRun && mode !== 'restore-data' && mode !== 'prune-data'],
             ['expected-plan', expectedPlan !== undefined],
         ]) {
             if (isGiven)
-                throw new errors_ConfigurationError(`Input "${name}" applies to mode plan, rollback or down, not to mode ${mode}.`);
+                throw new errors_ConfigurationError(`Input "${name}" applies to mode plan, rollback or down${name === 'dry-run' ? ' (and restore-data, prune-data)' : ''}, not to mode ${mode}.`);
         }
     }
     if (forceUnlock && mode !== 'unlock') {
@@ -5517,18 +6282,8 @@ function rollbackInputs(given, database) {
     if (migration !== undefined && selectors.length > 0) {
         throw new errors_ConfigurationError(`Input "migration" undoes one migration and cannot be combined with ${selectors.join(' or ')}.`);
     }
-    if (given.lockWaitBudgetMs < given.lockTimeoutMs) {
-        throw new errors_ConfigurationError(`Input "lock-wait-budget" (${formatDuration(given.lockWaitBudgetMs)}) is shorter than input "lock-timeout" (${formatDuration(given.lockTimeoutMs)}): the budget covers all attempts, each of which may wait up to lock-timeout. Give a lock-wait-budget of at least lock-timeout (default 10m), or a shorter lock-timeout.`);
-    }
-    let request;
-    if (migration !== undefined)
-        request = { kind: 'down', migration };
-    else if (to !== undefined)
-        request = { kind: 'to', to };
-    else if (all)
-        request = { kind: 'all' };
-    else
-        request = { kind: 'steps', steps: steps ?? 1 };
+    checkLockBudget(given);
+    const request = planRequest(given);
     return {
         databaseUrl: database.databaseUrl,
         security: database.security,
@@ -5550,10 +6305,47 @@ function rollbackInputs(given, database) {
         showBlockerQueries: given.showBlockerQueries,
         statementTimeoutMs: given.statementTimeoutMs,
         forceUnlock,
+        preserve: {
+            enabled: given.preserveData,
+            maxBytes: given.preserveDataMax,
+            schema: given.preserveSchema,
+            ...(given.preserveId ? { id: given.preserveId } : {}),
+            ...(given.olderThanMs !== undefined ? { olderThanMs: given.olderThanMs } : {}),
+        },
     };
+}
+/** The budget covers every attempt, and each attempt may wait up to lock-timeout. */
+function checkLockBudget(given) {
+    if (given.lockWaitBudgetMs < given.lockTimeoutMs) {
+        throw new errors_ConfigurationError(`Input "lock-wait-budget" (${formatDuration(given.lockWaitBudgetMs)}) is shorter than input "lock-timeout" (${formatDuration(given.lockTimeoutMs)}): the budget covers all attempts, each of which may wait up to lock-timeout. Give a lock-wait-budget of at least lock-timeout (default 10m), or a shorter lock-timeout.`);
+    }
+}
+/** What to undo, from the one selector given (one batch when none is). */
+function planRequest({ migration, to, all, steps }) {
+    if (migration !== undefined)
+        return { kind: 'down', migration };
+    if (to !== undefined)
+        return { kind: 'to', to };
+    if (all)
+        return { kind: 'all' };
+    return { kind: 'steps', steps: steps ?? 1 };
+}
+/** preserve-id belongs to restore-data and older-than to prune-data, and each of them needs its own. */
+function checkPreserveInputs(given) {
+    const { mode } = given;
+    if (mode === 'restore-data' && given.preserveId === undefined)
+        throw new errors_ConfigurationError('Mode restore-data needs input "preserve-id": the preserve-id output of the rollback whose data to put back.');
+    if (mode === 'prune-data' && given.olderThanMs === undefined)
+        throw new errors_ConfigurationError('Mode prune-data needs input "older-than": an age such as 30d; older copies are dropped.');
+    if (given.preserveId !== undefined && mode !== 'restore-data')
+        throw new errors_ConfigurationError(`Input "preserve-id" is only allowed with mode: restore-data (mode is ${mode}).`);
+    if (given.olderThanMs !== undefined && mode !== 'prune-data')
+        throw new errors_ConfigurationError(`Input "older-than" is only allowed with mode: prune-data (mode is ${mode}).`);
 }
 
 ;// CONCATENATED MODULE: ./src/actions/rollback/main.ts
+
+
 
 
 
@@ -5582,6 +6374,9 @@ const action = defineAction({
         sql: '',
         'sql-file': '',
         batches: '[]',
+        'preserve-id': '',
+        preserved: '[]',
+        restored: '[]',
     },
     async run(given, runtime) {
         const { logger } = runtime;
@@ -5672,11 +6467,19 @@ function report({ setOutput, logger, summary, secrets }, result, inputs, outcome
     setOutput('sql', result ? renderSqlCapped(result.statements) : '');
     setOutput('sql-file', result?.statements.length ? writeSqlFile(renderSql(result.statements), secrets.scrub, logger) : '');
     setOutput('batches', JSON.stringify(result?.batches ?? []));
+    setPreservationOutputs(setOutput, result);
     // Warnings as annotations, so they show on the run page without opening the log.
     for (const warning of result?.warnings ?? [])
         logger.warning(warning);
     // renderSummary (src/migrations/report.ts) builds Markdown and escapes the table cells it fills.
     summary.markdown(renderSummary(result, asked(inputs), outcome, settings));
+}
+function setPreservationOutputs(setOutput, result) {
+    const { kept, restored } = result?.preservation ?? {};
+    const made = kept?.copies.some((copy) => !copy.estimated);
+    setOutput('preserve-id', made ? kept.id : (restored?.id ?? ''));
+    setOutput('preserved', preservedOutput(result?.preservation));
+    setOutput('restored', JSON.stringify(restored?.copies ?? []));
 }
 function asked(inputs) {
     if (!inputs)
@@ -5686,9 +6489,16 @@ function asked(inputs) {
         inputs.allowDestructive && 'allow-destructive',
         inputs.allowNonAtomic && 'allow-non-atomic',
         inputs.forceUnlock && 'force-unlock',
+        (inputs.mode === 'rollback' || inputs.mode === 'down') &&
+            (inputs.preserve.enabled
+                ? `preserve-data up to ${formatSize(inputs.preserve.maxBytes)}`
+                : 'preserve-data: false'),
+        inputs.preserve.id && `preserve-id ${inputs.preserve.id}`,
         inputs.expectedPlan && `expected-plan ${inputs.expectedPlan.slice(0, 12)}…`,
     ].filter(Boolean);
-    const what = inputs.mode === 'status' || inputs.mode === 'unlock' ? '' : ` — ${describeRequest(inputs.request)}`;
+    const what = ['status', 'unlock', 'restore-data', 'prune-data'].includes(inputs.mode)
+        ? ''
+        : ` — ${describeRequest(inputs.request)}`;
     return `database \`${describeDatabaseUrl(inputs.databaseUrl)}\`; mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, lock-wait-budget ${formatDuration(inputs.lockWaitBudgetMs)}, session-idle-timeout ${formatDuration(inputs.sessionIdleTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
 }
 /**

@@ -1,0 +1,70 @@
+// Where the rollback core meets preservation (src/preserve/): the guard's hook for a run
+// that keeps what it destroys, what the run reports about it, and the two modes that work
+// on the copies (restore-data, prune-data).
+import { ConfigurationError } from '../common/errors.js';
+import { formatDuration } from '../common/duration.js';
+import { describePreserveError, Preserver } from '../preserve/preserver.js';
+import { pruneData } from '../preserve/prune.js';
+import { restoreData } from '../preserve/restore.js';
+import type { PreserveOptions } from '../preserve/types.js';
+import type { StatementGuard } from './guard.js';
+import type { Session } from './lock.js';
+import type { RollbackOptions, RunFragment } from './run-types.js';
+
+export function attachPreserver(guard: StatementGuard, options: PreserveOptions): Preserver {
+  const preserver = new Preserver(options);
+  guard.beforeDestroy = (statements, migration, session, mode) =>
+    preserver.beforeDestroy(statements, migration, session, mode).catch((error: unknown) => {
+      // The cause stays attached: a lock timeout is still recognisable as one.
+      throw new Error(describePreserveError(error), { cause: error });
+    });
+  return preserver;
+}
+
+/** What the run kept; nothing to say when the run destroyed nothing (or preservation is off). */
+export function keptBy(preserver: Preserver | undefined, committed: boolean): RunFragment {
+  if (!preserver) return {};
+  const kept = preserver.report(committed);
+  if (kept.copies.length === 0 && kept.notKept.length === 0) return {};
+  return { preservation: { kept } };
+}
+
+export async function preservedDataMode(session: Session, options: RollbackOptions): Promise<RunFragment> {
+  const preserve = options.preserve;
+  if (!preserve) throw new ConfigurationError(`Mode ${options.mode} needs the preserve-schema input.`);
+  if (options.mode === 'restore-data') {
+    if (!preserve.id) {
+      throw new ConfigurationError(
+        'Mode restore-data needs input "preserve-id": the preserve-id output of the rollback whose data to put back.',
+      );
+    }
+    const restored = await options.logger.group(`Restoring ${preserve.id} from ${preserve.schema}`, () =>
+      restoreData(session, preserve.schema, preserve.id!, options.dryRun),
+    );
+    for (const copy of restored.copies)
+      options.logger.info(
+        `${copy.source} (${copy.kind}, ${copy.copy}): ${copy.restored} back, ${copy.skipped} skipped`,
+      );
+    const total = restored.copies.reduce((sum, copy) => sum + copy.restored, 0);
+    const notes = [
+      restored.dryRun
+        ? `Dry run: ${total} row(s) would come back; the transaction was rolled back, nothing was changed.`
+        : `Restored ${total} row(s) from ${restored.copies.length} copy(ies) of ${preserve.id}, in one transaction.`,
+    ];
+    return { preservation: { restored }, notes, committed: !restored.dryRun };
+  }
+  if (preserve.olderThanMs === undefined) {
+    throw new ConfigurationError(
+      'Mode prune-data needs input "older-than": an age such as 30d; older copies are dropped.',
+    );
+  }
+  const pruned = await pruneData(session, preserve.schema, preserve.olderThanMs, options.dryRun);
+  for (const copy of pruned.dropped)
+    options.logger.info(
+      `${options.dryRun ? 'would drop' : 'dropped'} ${preserve.schema}.${copy.copy} (${copy.id}, from ${copy.source}, ${copy.createdAt})`,
+    );
+  const notes = [
+    `${options.dryRun ? 'Dry run: would drop' : 'Dropped'} ${pruned.dropped.length} copy(ies) older than ${formatDuration(preserve.olderThanMs)} from ${preserve.schema}.`,
+  ];
+  return { preservation: { pruned }, notes, committed: !options.dryRun && pruned.dropped.length > 0 };
+}

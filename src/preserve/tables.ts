@@ -1,0 +1,69 @@
+// The catalog facts preservation needs about a table: where the statement's name resolves to
+// on this session, its columns, and the key rows are matched by when they are put back.
+import type { Session } from '../migrations/lock.js';
+import { quoteIdentifier } from '../migrations/lock.js';
+import type { TableName } from './targets.js';
+
+export interface ResolvedTable {
+  oid: number;
+  schema: string;
+  name: string;
+  /** "schema"."name", ready for SQL. */
+  sql: string;
+  /** schema.name, for people. */
+  label: string;
+}
+
+/** The table a statement names, resolved as the server resolves it (search_path); undefined when there is none. */
+export async function resolveTable(session: Session, table: TableName): Promise<ResolvedTable | undefined> {
+  const written = table.schema
+    ? `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`
+    : quoteIdentifier(table.name);
+  const { rows } = await session.query<{ oid: number; schema: string; name: string }>(
+    `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name
+       FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+      WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p')`,
+    [written],
+  );
+  const found = rows[0];
+  if (!found) return undefined;
+  return {
+    ...found,
+    sql: `${quoteIdentifier(found.schema)}.${quoteIdentifier(found.name)}`,
+    label: `${found.schema}.${found.name}`,
+  };
+}
+
+/** The table's columns in order (dropped ones excluded), with whether the server generates them. */
+export async function columnsOf(
+  session: Session,
+  oid: number,
+): Promise<{ name: string; generated: boolean; notNull: boolean }[]> {
+  const { rows } = await session.query<{ name: string; generated: boolean; not_null: boolean }>(
+    `SELECT attname AS name, attgenerated <> '' AS generated, attnotnull AS not_null
+       FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+    [oid],
+  );
+  return rows.map((row) => ({ name: row.name, generated: row.generated, notNull: row.not_null }));
+}
+
+/**
+ * The key rows are put back by: the primary key, else the smallest unique index over
+ * not-null plain columns (no expression, no predicate). `avoid` are columns the statement
+ * destroys or changes: a key containing one could not find the row again. Empty: no usable key.
+ */
+export async function keyOf(session: Session, oid: number, avoid: readonly string[] = []): Promise<string[]> {
+  const { rows } = await session.query<{ columns: string[] }>(
+    `SELECT array_agg(a.attname::text ORDER BY k.ord) AS columns
+       FROM pg_index i
+       CROSS JOIN LATERAL unnest(i.indkey::int2[]) WITH ORDINALITY AS k(attnum, ord)
+       JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
+      WHERE i.indrelid = $1 AND i.indisunique AND i.indisvalid AND i.indpred IS NULL AND i.indexprs IS NULL
+      GROUP BY i.indexrelid, i.indisprimary
+     HAVING bool_and(a.attnotnull) AND NOT bool_or(a.attname = ANY ($2::text[]))
+      ORDER BY i.indisprimary DESC, count(*), i.indexrelid
+      LIMIT 1`,
+    [oid, [...avoid]],
+  );
+  return rows[0]?.columns ?? [];
+}

@@ -1,0 +1,142 @@
+import pg from 'pg';
+import { createDatabase, type TestDatabase } from '../helpers/database.js';
+import { runRollback } from '../../src/migrations/rollback.js';
+import { repoRoot } from '../helpers/run-bundle.js';
+import { applyBatches } from '../rollback/helpers.js';
+import { checksum, preservingOptions, reshapeDir } from './helpers.js';
+import path from 'node:path';
+
+const concurrentDir = path.join(repoRoot, 'test/fixtures/preserve/concurrent');
+
+async function until(condition: () => Promise<boolean>): Promise<void> {
+  while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
+describe('what each kind of destroying statement keeps', () => {
+  let db: TestDatabase;
+
+  beforeAll(async () => {
+    db = await createDatabase('preserve_kinds');
+  });
+  afterAll(async () => {
+    await db.drop();
+  });
+  beforeEach(async () => {
+    await db.query(
+      'DROP SCHEMA IF EXISTS rollback_preserved CASCADE; DROP SCHEMA public CASCADE; CREATE SCHEMA public',
+    );
+  });
+
+  it('keeps the key and the set columns of an UPDATE, every row of a TRUNCATE, the key and column of a type change', async () => {
+    const knex = db.knex();
+    await applyBatches(knex, [['001_base.js'], ['002_reshape.js']], reshapeDir);
+    await knex.destroy();
+    await db.query(`
+      INSERT INTO prices SELECT 'sku' || i, i * 1.2345, 'label ' || i FROM generate_series(1, 20) i;
+      INSERT INTO scratch SELECT i, repeat('x', i) FROM generate_series(1, 7) i;`);
+    const prices = await checksum(db, 'prices', 'sku');
+    const scratch = await checksum(db, 'scratch', 'id');
+    const result = await runRollback(preservingOptions(db.url, reshapeDir));
+    const copies = result.preservation!.kept!.copies;
+    expect(copies.map((copy) => [copy.kind, copy.source, copy.keyColumns, copy.columns, copy.rows])).toEqual([
+      ['update', 'public.prices', ['sku'], ['label'], 12],
+      ['truncate', 'public.scratch', ['id'], ['id', 'payload'], 7],
+      ['alter-type', 'public.prices', ['sku'], ['amount'], 20],
+    ]);
+    // The UPDATE's own WHERE selected the copy's rows, before it ran.
+    const updated = await db.query<{ sku: string; label: string }>(
+      `SELECT * FROM rollback_preserved."${copies[0].copy}" ORDER BY sku`,
+    );
+    expect(updated.every((row) => /^label \d+$/.test(row.label))).toBe(true);
+
+    // The fix: the wider type back (the reshape's up() is empty, so the test plays it).
+    await db.query('ALTER TABLE prices ALTER COLUMN amount TYPE numeric(12,4)');
+    const restored = await runRollback(
+      preservingOptions(db.url, reshapeDir, {
+        mode: 'restore-data',
+        preserve: { enabled: true, maxBytes: 0, schema: 'rollback_preserved', id: result.preservation!.kept!.id },
+      }),
+    );
+    expect(restored.preservation?.restored?.copies.map((copy) => [copy.kind, copy.restored])).toEqual([
+      ['update', 12],
+      ['truncate', 7],
+      ['alter-type', 20],
+    ]);
+    expect(await checksum(db, 'prices', 'sku')).toBe(prices);
+    expect(await checksum(db, 'scratch', 'id')).toBe(scratch);
+  });
+
+  it("bounds the wait for the copy's lock by lock-timeout, and then changes nothing", async () => {
+    const knex = db.knex();
+    await applyBatches(knex, [['001_base.js'], ['002_imported_orders.js']], concurrentDir);
+    await knex.destroy();
+    await db.query("INSERT INTO orders (kind, total) VALUES ('import', 1), ('web', 2)");
+    const writer = new pg.Client({ connectionString: db.url });
+    await writer.connect();
+    try {
+      await writer.query('BEGIN');
+      await writer.query("INSERT INTO orders (kind, total) VALUES ('web', 3)");
+      const attempt = runRollback(preservingOptions(db.url, concurrentDir, { lockTimeoutMs: 200 }));
+      await expect(attempt).rejects.toThrow(
+        /Keeping the data this statement destroys failed: canceling statement due to lock timeout[\s\S]*Nothing was changed/,
+      );
+      await writer.query('COMMIT');
+      const left = await db.query<{ total: number }>('SELECT total FROM orders ORDER BY total');
+      expect(left.map((row) => row.total)).toEqual([1, 2, 3]);
+    } finally {
+      await writer.end();
+    }
+  });
+
+  it('makes concurrent writes wait for the copy and the rollback, and loses none of them', async () => {
+    const knex = db.knex();
+    await applyBatches(knex, [['001_base.js'], ['002_imported_orders.js']], concurrentDir);
+    await knex.destroy();
+    await db.query(
+      "INSERT INTO orders (kind, total) SELECT CASE WHEN i % 2 = 0 THEN 'import' ELSE 'web' END, i FROM generate_series(1, 10) i",
+    );
+    const writer = new pg.Client({ connectionString: db.url });
+    const gate = new pg.Client({ connectionString: db.url });
+    await Promise.all([writer.connect(), gate.connect()]);
+    try {
+      await gate.query('SELECT pg_advisory_lock(4242)');
+      // A writer in the middle of its transaction when the rollback starts: the copy waits for it, then sees its row.
+      await writer.query('BEGIN');
+      await writer.query("INSERT INTO orders (kind, total) VALUES ('import', 1000)");
+      const run = runRollback(preservingOptions(db.url, concurrentDir, { lockTimeoutMs: 60_000 }));
+      const waiting = (query: string) => async () =>
+        (
+          await db.query<{ n: string }>(
+            "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE $1",
+            [query],
+          )
+        )[0].n === '1';
+      await until(waiting('LOCK TABLE%'));
+      await writer.query('COMMIT');
+      // Now the rollback holds the lock and waits on the gate: a new write waits for its commit.
+      await until(
+        async () =>
+          (
+            await db.query<{ n: string }>(
+              "SELECT count(*) AS n FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'SELECT pg_advisory_xact_lock%'",
+            )
+          )[0].n === '1',
+      );
+      const late = writer.query("INSERT INTO orders (kind, total) VALUES ('import', 2000)");
+      await until(waiting('INSERT INTO orders%'));
+      await gate.query('SELECT pg_advisory_unlock(4242)');
+      const result = await run;
+      await late;
+      const copy = result.preservation!.kept!.copies[0];
+      const kept = await db.query<{ total: number }>(
+        `SELECT total FROM rollback_preserved."${copy.copy}" ORDER BY total`,
+      );
+      expect(kept.map((row) => row.total)).toEqual([2, 4, 6, 8, 10, 1000]);
+      // The late write waited, then landed after the rollback: it is in the table, not lost.
+      const left = await db.query<{ total: number }>("SELECT total FROM orders WHERE kind = 'import'");
+      expect(left.map((row) => row.total)).toEqual([2000]);
+    } finally {
+      await Promise.all([writer.end(), gate.end()]);
+    }
+  });
+});

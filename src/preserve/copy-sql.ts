@@ -4,25 +4,28 @@
 // so the two select the same rows.
 import type { Session } from '../migrations/lock.js';
 import { quoteIdentifier } from '../migrations/lock.js';
-import type { ResolvedTable } from './tables.js';
+import type { Column, ResolvedTable } from './tables.js';
 import type { Target } from './targets.js';
 
 /** Heap tuple header and line pointer: what a row costs beyond its columns' width. */
 const ROW_OVERHEAD = 28;
 
+/** The copy's SELECT: the key and `kept` columns (in that order, once each), user-defined types as text. */
 export function copySelect(
   target: Target,
   table: ResolvedTable,
-  key: readonly string[],
-  kept: readonly string[],
-  wholeRows: boolean,
+  columns: readonly Column[],
+  names: readonly string[],
 ): string {
   const alias = quoteIdentifier(target.rows?.alias || table.name);
-  const list = wholeRows
-    ? `${alias}.*`
-    : [...key, ...kept.filter((column) => !key.includes(column))]
-        .map((column) => `${alias}.${quoteIdentifier(column)}`)
-        .join(', ');
+  const list = names
+    .map((name) => {
+      const quoted = quoteIdentifier(name);
+      return columns.find((column) => column.name === name)?.userType
+        ? `${alias}.${quoted}::text AS ${quoted}`
+        : `${alias}.${quoted}`;
+    })
+    .join(', ');
   const prefix = target.rows?.with ? `${target.rows.with} ` : '';
   return `${prefix}SELECT ${list} FROM ${table.sql} AS ${alias}${whereOf(target.rows)}`;
 }

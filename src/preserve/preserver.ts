@@ -79,7 +79,7 @@ export class Preserver {
     const key = await keyOf(session, table.oid, destroyed);
     const wholeRows = target.kind === 'drop-table' || target.kind === 'truncate' || target.kind === 'delete';
     const kept = wholeRows || key.length === 0 ? columns.map((column) => column.name) : destroyed;
-    const select = copySelect(target, table, key, kept, wholeRows || key.length === 0);
+    const select = copySelect(target, table, columns, [...new Set([...key, ...kept])]);
     const guess = await estimate(session, select, wholeRows && !target.rows?.where ? table.oid : undefined);
     this.estimatedBytes += guess.bytes;
     const report: CopyReport = {

@@ -99,16 +99,15 @@ async function restoreCopy(
       note: `${table.label} had no primary key or unique not-null key: whole rows were kept in ${schema}.${copy.copy_table}; restore them by hand.`,
     };
   }
+  const typed = await castsTo(session, table);
   if (INSERTED.has(copy.kind)) {
     const generated = new Set(
       (await columnsOf(session, table.oid)).filter((column) => column.generated).map((column) => column.name),
     );
-    const list = copy.columns
-      .filter((column) => !generated.has(column))
-      .map(quoteIdentifier)
-      .join(', ');
+    const names = copy.columns.filter((column) => !generated.has(column));
     const result = (await session.query(
-      `INSERT INTO ${table.sql} (${list}) OVERRIDING SYSTEM VALUE SELECT ${list} FROM ${from} ON CONFLICT DO NOTHING`,
+      `INSERT INTO ${table.sql} (${names.map(quoteIdentifier).join(', ')}) OVERRIDING SYSTEM VALUE
+       SELECT ${names.map((name) => typed('p', name)).join(', ')} FROM ${from} AS p ON CONFLICT DO NOTHING`,
     )) as { rowCount?: number | null };
     const restored = result.rowCount ?? 0;
     return {
@@ -118,7 +117,7 @@ async function restoreCopy(
       ...(total > restored ? { note: 'a row with that key exists' } : {}),
     };
   }
-  const restored = await updateByKey(session, copy, table, from);
+  const restored = await updateByKey(session, copy, table, from, typed);
   return {
     ...base,
     restored,
@@ -130,17 +129,36 @@ async function restoreCopy(
 }
 
 /** Columns back by key; a dropped column only where the re-applied column still holds its default. */
-async function updateByKey(session: Session, copy: CatalogRow, table: ResolvedTable, from: string): Promise<number> {
+async function updateByKey(
+  session: Session,
+  copy: CatalogRow,
+  table: ResolvedTable,
+  from: string,
+  typed: Typed,
+): Promise<number> {
   const columns = copy.columns.filter((column) => !copy.key_columns.includes(column));
-  const set = columns.map((column) => `${quoteIdentifier(column)} = p.${quoteIdentifier(column)}`).join(', ');
-  const match = copy.key_columns.map((column) => `t.${quoteIdentifier(column)} = p.${quoteIdentifier(column)}`);
-  const differs = `(${columns.map((c) => `t.${quoteIdentifier(c)}`).join(', ')}) IS DISTINCT FROM (${columns.map((c) => `p.${quoteIdentifier(c)}`).join(', ')})`;
+  const set = columns.map((column) => `${quoteIdentifier(column)} = ${typed('p', column)}`).join(', ');
+  const match = copy.key_columns.map((column) => `t.${quoteIdentifier(column)} = ${typed('p', column)}`);
+  const differs = `(${columns.map((c) => `t.${quoteIdentifier(c)}`).join(', ')}) IS DISTINCT FROM (${columns.map((c) => typed('p', c)).join(', ')})`;
   const conditions = [...match, differs];
   if (copy.kind === 'drop-column') conditions.push(await untouched(session, table, columns[0]));
   const result = (await session.query(
     `UPDATE ${table.sql} AS t SET ${set} FROM ${from} AS p WHERE ${conditions.join(' AND ')}`,
   )) as { rowCount?: number | null };
   return result.rowCount ?? 0;
+}
+
+/** `alias.column` cast to the target column's type. */
+type Typed = (alias: string, column: string) => string;
+
+/**
+ * Copies keep user-defined types (enums, domains, extension types) as text, so the copy never
+ * depends on a type a down() drops: on the way back every value is cast to the column's type
+ * as the re-applied migration made it (a no-op where the types already match).
+ */
+async function castsTo(session: Session, table: ResolvedTable): Promise<Typed> {
+  const types = new Map((await columnsOf(session, table.oid)).map((column) => [column.name, column.type]));
+  return (alias, column) => `${alias}.${quoteIdentifier(column)}::${types.get(column) ?? 'text'}`;
 }
 
 /** A value written after the re-apply is newer than the copy's: only NULL or the column's default is overwritten. */

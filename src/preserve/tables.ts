@@ -34,17 +34,29 @@ export async function resolveTable(session: Session, table: TableName): Promise<
   };
 }
 
-/** The table's columns in order (dropped ones excluded), with whether the server generates them. */
-export async function columnsOf(
-  session: Session,
-  oid: number,
-): Promise<{ name: string; generated: boolean; notNull: boolean }[]> {
-  const { rows } = await session.query<{ name: string; generated: boolean; not_null: boolean }>(
-    `SELECT attname AS name, attgenerated <> '' AS generated, attnotnull AS not_null
-       FROM pg_attribute WHERE attrelid = $1 AND attnum > 0 AND NOT attisdropped ORDER BY attnum`,
+export interface Column {
+  name: string;
+  /** The type as SQL (format_type), for the cast back on restore. */
+  type: string;
+  /**
+   * A type outside pg_catalog (an enum, a domain, an extension's type, an array of one): a
+   * copy keeps such a column as text, so the copy does not depend on the type and a down()
+   * can still drop it.
+   */
+  userType: boolean;
+  generated: boolean;
+}
+
+/** The table's columns in order (dropped ones excluded). */
+export async function columnsOf(session: Session, oid: number): Promise<Column[]> {
+  const { rows } = await session.query<{ name: string; type: string; user_type: boolean; generated: boolean }>(
+    `SELECT a.attname AS name, format_type(a.atttypid, a.atttypmod) AS type,
+            t.typnamespace <> 'pg_catalog'::regnamespace AS user_type, a.attgenerated <> '' AS generated
+       FROM pg_attribute a JOIN pg_type t ON t.oid = a.atttypid
+      WHERE a.attrelid = $1 AND a.attnum > 0 AND NOT a.attisdropped ORDER BY a.attnum`,
     [oid],
   );
-  return rows.map((row) => ({ name: row.name, generated: row.generated, notNull: row.not_null }));
+  return rows.map((row) => ({ name: row.name, type: row.type, userType: row.user_type, generated: row.generated }));
 }
 
 /**

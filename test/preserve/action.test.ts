@@ -45,7 +45,7 @@ describe('the rollback action keeps what it destroys and restore-data puts it ba
       INSERT INTO audit (ticket_id, action) SELECT i, 'viewed' FROM generate_series(1, 12) i;`);
     const before = [await checksum(db, 'tickets', 'id'), await checksum(db, 'audit', 'id')];
 
-    const dry = await action({ mode: 'plan', 'dry-run': 'true' });
+    const dry = await action({ mode: 'plan', 'dry-run': 'true', 'allow-destructive': 'true' });
     expect(dry.errors).toEqual([]);
     expect(dry.outputs['preserve-id']).toBe('');
     expect(JSON.parse(dry.outputs.preserved)).toHaveLength(4);

@@ -7,6 +7,7 @@ import { checksum, preservingOptions, reshapeDir } from './helpers.js';
 import path from 'node:path';
 
 const concurrentDir = path.join(repoRoot, 'test/fixtures/preserve/concurrent');
+const typedDir = path.join(repoRoot, 'test/fixtures/preserve/typed');
 
 async function until(condition: () => Promise<boolean>): Promise<void> {
   while (!(await condition())) await new Promise((resolve) => setTimeout(resolve, 20));
@@ -64,6 +65,34 @@ describe('what each kind of destroying statement keeps', () => {
     ]);
     expect(await checksum(db, 'prices', 'sku')).toBe(prices);
     expect(await checksum(db, 'scratch', 'id')).toBe(scratch);
+  });
+
+  it('keeps columns of a type the down() drops as text, so the drop succeeds, and casts them back on restore', async () => {
+    const knex = db.knex();
+    await applyBatches(knex, [['001_base.js'], ['002_case_state.js']], typedDir);
+    await knex.destroy();
+    await db.query(`
+      INSERT INTO cases (title, state) SELECT 'case ' || i, (ARRAY['open', 'waiting', 'closed'])[1 + i % 3]::case_state FROM generate_series(1, 9) i;
+      INSERT INTO case_history (case_id, path) SELECT i, ARRAY['open', 'closed']::case_state[] FROM generate_series(1, 4) i;`);
+    const before = [await checksum(db, 'cases', 'id'), await checksum(db, 'case_history', 'id')];
+    const result = await runRollback(preservingOptions(db.url, typedDir));
+    expect(result.committed).toBe(true);
+    const [type] = await db.query<{ found: boolean }>("SELECT to_regtype('case_state') IS NOT NULL AS found");
+    expect(type.found).toBe(false);
+    const knex2 = db.knex();
+    await applyBatches(knex2, [['001_base.js', '002_case_state.js']], typedDir);
+    await knex2.destroy();
+    const restored = await runRollback(
+      preservingOptions(db.url, typedDir, {
+        mode: 'restore-data',
+        preserve: { enabled: true, maxBytes: 0, schema: 'rollback_preserved', id: result.preservation!.kept!.id },
+      }),
+    );
+    expect(restored.preservation?.restored?.copies.map((copy) => [copy.kind, copy.restored])).toEqual([
+      ['drop-table', 4],
+      ['drop-column', 6],
+    ]);
+    expect([await checksum(db, 'cases', 'id'), await checksum(db, 'case_history', 'id')]).toEqual(before);
   });
 
   it("bounds the wait for the copy's lock by lock-timeout, and then changes nothing", async () => {

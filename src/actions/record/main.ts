@@ -26,7 +26,7 @@ export const action = defineAction({
     // A URL given as the database: its secrets are scrubbed from every field, and only host:port/database is kept.
     if (fields.database && /^postgres(ql)?:\/\//i.test(fields.database.trim())) {
       secrets.add(...databaseUrlSecrets(fields.database));
-      fields.database = describeDatabaseUrl(fields.database);
+      fields.database = recordTarget(fields.database);
     }
     const github = {
       token: fields.githubToken ?? '',
@@ -127,4 +127,19 @@ function copySqlFiles(
     copied.push({ name, body });
   }
   return copied;
+}
+
+/**
+ * host:port/database of a URL given as the record's database. The record only names it: a URL
+ * the connecting actions would refuse (a parameter they do not use, say) is still named, never quoted.
+ */
+function recordTarget(text: string): string {
+  const described = describeDatabaseUrl(text);
+  if (!described.startsWith('(')) return described;
+  try {
+    const url = new URL(text.trim());
+    return `${url.hostname}:${url.port || '5432'}${decodeURIComponent(url.pathname) || '/postgres'}`;
+  } catch {
+    return described;
+  }
 }

@@ -6265,7 +6265,7 @@ function positiveDuration(name, fallback, what, min = 1) {
             throw new errors_ConfigurationError(`Input "${input}" is "${given}": it must be a duration${min >= 1000 ? ` of at least ${formatDuration(min)}` : ' above zero'} and at most ${formatDuration(POSTGRES_TIMEOUT.max)} (${what}), such as ${fallback}, 30s, 5m or 1h30m (units ms, s, m, h, d).`);
         }
         return ms;
-    });
+    }, { default: fallback });
 }
 /** Checks how the inputs combine before anything connects; each mistake names its input and what is allowed. */
 function rollbackInputs(given, database) {

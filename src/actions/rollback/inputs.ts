@@ -109,16 +109,20 @@ export const inputs = {
 
 /** A duration input that must be at least `min` ms: a negative or zero one is a mistake, named as such. */
 function positiveDuration(name: string, fallback: string, what: string, min = 1) {
-  return custom(name, (value, input) => {
-    const given = value ?? fallback;
-    const ms = parseDuration(given);
-    if (ms === undefined || ms < min || ms > POSTGRES_TIMEOUT.max) {
-      throw new ConfigurationError(
-        `Input "${input}" is "${given}": it must be a duration${min >= 1000 ? ` of at least ${formatDuration(min)}` : ' above zero'} and at most ${formatDuration(POSTGRES_TIMEOUT.max)} (${what}), such as ${fallback}, 30s, 5m or 1h30m (units ms, s, m, h, d).`,
-      );
-    }
-    return ms;
-  });
+  return custom(
+    name,
+    (value, input) => {
+      const given = value ?? fallback;
+      const ms = parseDuration(given);
+      if (ms === undefined || ms < min || ms > POSTGRES_TIMEOUT.max) {
+        throw new ConfigurationError(
+          `Input "${input}" is "${given}": it must be a duration${min >= 1000 ? ` of at least ${formatDuration(min)}` : ' above zero'} and at most ${formatDuration(POSTGRES_TIMEOUT.max)} (${what}), such as ${fallback}, 30s, 5m or 1h30m (units ms, s, m, h, d).`,
+        );
+      }
+      return ms;
+    },
+    { default: fallback },
+  );
 }
 
 /** The run's options as the inputs give them, and where to read the migrations settings from. */

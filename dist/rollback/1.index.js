@@ -945,72 +945,6 @@ function worstOf(verdicts) {
     return verdicts.reduce((current, verdict) => (rankOf(verdict.risk) > rankOf(current?.risk) ? verdict : current), undefined);
 }
 
-// EXTERNAL MODULE: ./node_modules/knex/package.json
-var knex_package = __webpack_require__(69814);
-;// CONCATENATED MODULE: ./package.json
-const package_namespaceObject_0 = {"rE":"1.0.0"};
-;// CONCATENATED MODULE: ./src/migrations/fingerprint.ts
-
-
-
-
-
-/** The code that runs the downs, besides the caller's: Knex's Migrator and this action, both bundled. */
-const RUNTIME_VERSIONS = { knex: knex_package/* version */.rE, action: package_namespaceObject_0.rE };
-/**
- * A hash over the rows to undo (id, name, batch, time applied, order), the content of their
- * files, every local file they load (a helper a down() imports) and the versions of Knex and
- * of this action. A plan reviewed earlier is only run if nothing it depends on changed: a newly
- * applied migration changes the rows, an edited migration or helper changes a content hash.
- */
-function planFingerprint(entries, localCode = []) {
-    const canonical = entries.map(({ migration, content }) => ({
-        id: migration.id,
-        name: migration.name,
-        batch: migration.batch,
-        migrationTime: migration.migrationTime,
-        transaction: migration.transaction,
-        file: content ? external_node_crypto_default().createHash('sha256').update(content).digest('hex') : null,
-    }));
-    return external_node_crypto_default().createHash('sha256')
-        .update(JSON.stringify({ version: 2, migrations: canonical, localCode, runtime: RUNTIME_VERSIONS }))
-        .digest('hex');
-}
-const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/;
-/** The fingerprint over the plan's rows, its files and the local code they loaded so far (see local-code.ts). */
-function fingerprintPlan(plan, files, settings) {
-    const planned = plan.map((migration) => files.find((file) => file.name === migration.name));
-    const localCode = hashLocalCode(localDependencies(planned.map((file) => file.file)), settings.root ?? process.cwd());
-    const fingerprint = planFingerprint(plan.map((migration, index) => ({ migration, content: external_node_fs_default().readFileSync(planned[index].file) })), localCode);
-    return { fingerprint, localCode };
-}
-/**
- * A down() can import a file only while it runs (a dynamic import()): no plan can know it. The
- * dry run's fingerprint is taken again after the downs so it covers such files (returned, with a
- * note); a real run gets a warning that the fingerprint it was checked against did not cover them.
- */
-function coverCodeLoadedByDowns(planned, files, settings, dryRun) {
-    const known = new Set(planned.localCode.map((file) => file.path));
-    const after = fingerprintPlan(planned.plan, files, settings);
-    const loaded = after.localCode.filter((file) => !known.has(file.path)).map((file) => file.path);
-    if (loaded.length === 0)
-        return {};
-    const them = loaded.length === 1 ? 'it' : 'them';
-    if (dryRun) {
-        return {
-            ...after,
-            notes: [
-                `The downs loaded ${loaded.join(', ')} while they ran (a dynamic import()): this dry run's plan-fingerprint covers ${them}; a plan without dry-run (${planned.fingerprint.slice(0, 12)}…) cannot.`,
-            ],
-        };
-    }
-    return {
-        warnings: [
-            `The downs loaded ${loaded.join(', ')} while they ran (a dynamic import()); the plan-fingerprint checked before the run does not cover ${them}: only a dry run's fingerprint does.`,
-        ],
-    };
-}
-
 ;// CONCATENATED MODULE: ./src/common/logger.ts
 // The one logger every domain module takes (as Knex injects one `client.logger`). Actions pass the
 // runtime's logger (src/actions/common), which writes through @actions/core; tests, the demo and the
@@ -1164,6 +1098,72 @@ function renderAttempts(attempts) {
         ...attempts.map((attempt) => `| ${attempt.attempt} | ${formatDuration(attempt.lockTimeoutMs)} | ${attempt.outcome} | ${cell(attempt.waitedAt ?? '')} | ${cell(attempt.blockers.map(describeBlocker).join('; ') || (attempt.outcome === 'lock timeout' ? 'ended before it could be read' : ''))} |`),
         '',
     ];
+}
+
+// EXTERNAL MODULE: ./node_modules/knex/package.json
+var knex_package = __webpack_require__(69814);
+;// CONCATENATED MODULE: ./package.json
+const package_namespaceObject_0 = {"rE":"1.0.0"};
+;// CONCATENATED MODULE: ./src/migrations/fingerprint.ts
+
+
+
+
+
+/** The code that runs the downs, besides the caller's: Knex's Migrator and this action, both bundled. */
+const RUNTIME_VERSIONS = { knex: knex_package/* version */.rE, action: package_namespaceObject_0.rE };
+/**
+ * A hash over the rows to undo (id, name, batch, time applied, order), the content of their
+ * files, every local file they load (a helper a down() imports) and the versions of Knex and
+ * of this action. A plan reviewed earlier is only run if nothing it depends on changed: a newly
+ * applied migration changes the rows, an edited migration or helper changes a content hash.
+ */
+function planFingerprint(entries, localCode = []) {
+    const canonical = entries.map(({ migration, content }) => ({
+        id: migration.id,
+        name: migration.name,
+        batch: migration.batch,
+        migrationTime: migration.migrationTime,
+        transaction: migration.transaction,
+        file: content ? external_node_crypto_default().createHash('sha256').update(content).digest('hex') : null,
+    }));
+    return external_node_crypto_default().createHash('sha256')
+        .update(JSON.stringify({ version: 2, migrations: canonical, localCode, runtime: RUNTIME_VERSIONS }))
+        .digest('hex');
+}
+const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/;
+/** The fingerprint over the plan's rows, its files and the local code they loaded so far (see local-code.ts). */
+function fingerprintPlan(plan, files, settings) {
+    const planned = plan.map((migration) => files.find((file) => file.name === migration.name));
+    const localCode = hashLocalCode(localDependencies(planned.map((file) => file.file)), settings.root ?? process.cwd());
+    const fingerprint = planFingerprint(plan.map((migration, index) => ({ migration, content: external_node_fs_default().readFileSync(planned[index].file) })), localCode);
+    return { fingerprint, localCode };
+}
+/**
+ * A down() can import a file only while it runs (a dynamic import()): no plan can know it. The
+ * dry run's fingerprint is taken again after the downs so it covers such files (returned, with a
+ * note); a real run gets a warning that the fingerprint it was checked against did not cover them.
+ */
+function coverCodeLoadedByDowns(planned, files, settings, dryRun) {
+    const known = new Set(planned.localCode.map((file) => file.path));
+    const after = fingerprintPlan(planned.plan, files, settings);
+    const loaded = after.localCode.filter((file) => !known.has(file.path)).map((file) => file.path);
+    if (loaded.length === 0)
+        return {};
+    const them = loaded.length === 1 ? 'it' : 'them';
+    if (dryRun) {
+        return {
+            ...after,
+            notes: [
+                `The downs loaded ${loaded.join(', ')} while they ran (a dynamic import()): this dry run's plan-fingerprint covers ${them}; a plan without dry-run (${planned.fingerprint.slice(0, 12)}…) cannot.`,
+            ],
+        };
+    }
+    return {
+        warnings: [
+            `The downs loaded ${loaded.join(', ')} while they ran (a dynamic import()); the plan-fingerprint checked before the run does not cover ${them}: only a dry run's fingerprint does.`,
+        ],
+    };
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/review.ts
@@ -2427,11 +2427,6 @@ class LockAttempts {
     watch;
     records = [];
     deadline;
-    /**
-     * Called as each attempt starts; each returns what undoes, in this process, what the attempt
-     * did before it was rolled back (the preserved copies' record, say).
-     */
-    checkpoints = [];
     cancelled = false;
     constructor(options, watch) {
         this.options = options;
@@ -2459,7 +2454,6 @@ class LockAttempts {
             const record = { attempt: number, lockTimeoutMs, outcome: 'failed', blockers: [] };
             this.records.push(record);
             this.watch?.start(Math.min(200, Math.max(20, Math.floor(lockTimeoutMs / 3))));
-            const undo = this.checkpoints.map((checkpoint) => checkpoint());
             try {
                 const value = await body({ number, lockTimeoutMs });
                 record.outcome = 'done';
@@ -2468,8 +2462,6 @@ class LockAttempts {
             catch (error) {
                 const seen = (await this.watch?.blockers()) ?? [];
                 if (isRetryableLockWait(error)) {
-                    for (const forget of undo)
-                        forget();
                     record.outcome = 'lock timeout';
                     record.waitedAt = error.waitedAt;
                     record.blockers = seen.length > 0 ? seen : error.knownHolders;
@@ -3361,7 +3353,7 @@ async function readPlan(context, attempt, firstPlan) {
         if (firstPlan !== undefined && planned.fragment.fingerprint !== firstPlan) {
             throw new RollbackFailure(`Attempt ${attempt.number} re-read ${table.schema}.${table.table} under Knex's lock row and found a different plan (fingerprint ${planned.fragment.fingerprint}, was ${firstPlan} at the first attempt): a knex migrate or another rollback changed what is applied while this run waited for locks. Nothing was changed. Run mode: plan again, review it, and pass its plan-fingerprint.`, combine({ before }, planned.fragment));
         }
-        return { trx, planned, before, begun };
+        return { trx, begun, planned, before };
     }
     catch (error) {
         if (!trx.isCompleted())
@@ -4243,23 +4235,6 @@ class Preserver {
         this.id = id;
     }
     /**
-     * What is kept so far; the returned function forgets everything kept after it. A transaction
-     * retried after a lock timeout (src/migrations/lock-retry.ts) rolled back its copies, and the
-     * schema with them when it created it: the next attempt must make them again.
-     */
-    checkpoint() {
-        const copies = this.copies.length;
-        const notKept = this.notKept.length;
-        const estimatedBytes = this.estimatedBytes;
-        const storeReady = this.storeReady;
-        return () => {
-            this.copies.splice(copies);
-            this.notKept.splice(notKept);
-            this.estimatedBytes = estimatedBytes;
-            this.storeReady = storeReady;
-        };
-    }
-    /**
      * Before a destructive statement is sent: keeps what each of `statements` destroys.
      * `inTransaction` false (a migration run alone, outside a transaction): no copy could be
      * atomic with the destruction, so none is made and the report says so.
@@ -4656,8 +4631,6 @@ async function runRollback(options) {
         logSessionSettings(options.logger, sessionLimits(options), settingsSeen[0]);
         side = guard ? await openSide(options) : undefined;
         const run = runControl(options, side, session);
-        if (preserver)
-            run.attempts.checkpoints.push(() => preserver.checkpoint());
         const running = runMode(knex, session, options, files, guard, run);
         const unregister = side
             ? cancelOnSignal(options.onCleanup ?? noCleanup, cancelTarget(options, side, session, run, running))
@@ -6288,6 +6261,7 @@ function positiveDuration(name, fallback, what, min = 1) {
     return custom(name, (value, input) => {
         const given = value ?? fallback;
         const ms = parseDuration(given);
+        // PostgreSQL takes these settings in ms as a 32-bit integer.
         if (ms === undefined || ms < min || ms > POSTGRES_TIMEOUT.max) {
             throw new errors_ConfigurationError(`Input "${input}" is "${given}": it must be a duration${min >= 1000 ? ` of at least ${formatDuration(min)}` : ' above zero'} and at most ${formatDuration(POSTGRES_TIMEOUT.max)} (${what}), such as ${fallback}, 30s, 5m or 1h30m (units ms, s, m, h, d).`);
         }

@@ -1,13 +1,13 @@
-import { formatDuration } from '../common/duration.js';
 import type { Knex } from 'knex';
 import { runAtomic } from './atomic-run.js';
 import { isSessionLost } from './failure.js';
+import { formatDuration } from '../common/duration.js';
 import { describeHolder } from './lock.js';
 import { isRetryableLockWait, type AttemptInfo } from './lock-retry.js';
 import { describeRequest } from './plan.js';
 import { makePlan, type PlanOutcome } from './planning.js';
-import { lockKnexRow, type RunContext } from './run-context.js';
 import { escapeControl } from './review.js';
+import { lockKnexRow, type RunContext } from './run-context.js';
 import { runSegments } from './segmented-run.js';
 import {
   clockOf,
@@ -86,10 +86,10 @@ function runName(options: RollbackOptions): string {
 
 interface ReadPlan {
   trx: Knex.Transaction;
+  /** When the attempt's BEGIN was sent: the lock hold is measured from it. */
+  begun: number;
   planned: PlanOutcome;
   before: StatusSnapshot;
-  /** When BEGIN was sent: the lock-hold time is measured from here. */
-  begun: number;
 }
 
 /**
@@ -117,7 +117,7 @@ async function readPlan(context: RunContext, attempt: AttemptInfo, firstPlan: st
         combine({ before }, planned.fragment),
       );
     }
-    return { trx, planned, before, begun };
+    return { trx, begun, planned, before };
   } catch (error) {
     if (!trx.isCompleted()) await trx.rollback().catch(() => undefined);
     throw error;

@@ -1,7 +1,7 @@
 import { isFlagged, needsAllowDestructive } from '../sql/risk.js';
+import { renderAttempts } from './attempts-report.js';
 import { RUNTIME_VERSIONS } from './fingerprint.js';
 import { settingsTable, type MigrationSettings } from './knexfile.js';
-import { renderAttempts } from './attempts-report.js';
 import { describeHolder } from './lock.js';
 import { escapeControl } from './review.js';
 import { describeRequest } from './plan.js';

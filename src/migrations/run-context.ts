@@ -1,6 +1,6 @@
-// What one locked run shares between its stages (the atomic run, the segments), and the lock-row
-// check both take: kept apart from locked-run.ts so that the stages do not import the module that
-// calls them.
+// What a run that may change something works with, and the step every one of its transactions
+// begins with (Knex's lock row): shared by locked-run.ts, atomic-run.ts and segmented-run.ts
+// without an import cycle between them.
 import type { Knex } from 'knex';
 import type pg from 'pg';
 import { asBlocker } from './blockers.js';

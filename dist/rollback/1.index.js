@@ -2427,6 +2427,11 @@ class LockAttempts {
     watch;
     records = [];
     deadline;
+    /**
+     * Called as each attempt starts; each returns what undoes, in this process, what the attempt
+     * did before it was rolled back (the preserved copies' record, say).
+     */
+    checkpoints = [];
     cancelled = false;
     constructor(options, watch) {
         this.options = options;
@@ -2454,6 +2459,7 @@ class LockAttempts {
             const record = { attempt: number, lockTimeoutMs, outcome: 'failed', blockers: [] };
             this.records.push(record);
             this.watch?.start(Math.min(200, Math.max(20, Math.floor(lockTimeoutMs / 3))));
+            const undo = this.checkpoints.map((checkpoint) => checkpoint());
             try {
                 const value = await body({ number, lockTimeoutMs });
                 record.outcome = 'done';
@@ -2462,6 +2468,8 @@ class LockAttempts {
             catch (error) {
                 const seen = (await this.watch?.blockers()) ?? [];
                 if (isRetryableLockWait(error)) {
+                    for (const forget of undo)
+                        forget();
                     record.outcome = 'lock timeout';
                     record.waitedAt = error.waitedAt;
                     record.blockers = seen.length > 0 ? seen : error.knownHolders;
@@ -4235,6 +4243,23 @@ class Preserver {
         this.id = id;
     }
     /**
+     * What is kept so far; the returned function forgets everything kept after it. A transaction
+     * retried after a lock timeout (src/migrations/lock-retry.ts) rolled back its copies, and the
+     * schema with them when it created it: the next attempt must make them again.
+     */
+    checkpoint() {
+        const copies = this.copies.length;
+        const notKept = this.notKept.length;
+        const estimatedBytes = this.estimatedBytes;
+        const storeReady = this.storeReady;
+        return () => {
+            this.copies.splice(copies);
+            this.notKept.splice(notKept);
+            this.estimatedBytes = estimatedBytes;
+            this.storeReady = storeReady;
+        };
+    }
+    /**
      * Before a destructive statement is sent: keeps what each of `statements` destroys.
      * `inTransaction` false (a migration run alone, outside a transaction): no copy could be
      * atomic with the destruction, so none is made and the report says so.
@@ -4631,6 +4656,8 @@ async function runRollback(options) {
         logSessionSettings(options.logger, sessionLimits(options), settingsSeen[0]);
         side = guard ? await openSide(options) : undefined;
         const run = runControl(options, side, session);
+        if (preserver)
+            run.attempts.checkpoints.push(() => preserver.checkpoint());
         const running = runMode(knex, session, options, files, guard, run);
         const unregister = side
             ? cancelOnSignal(options.onCleanup ?? noCleanup, cancelTarget(options, side, session, run, running))
@@ -6266,7 +6293,6 @@ function positiveDuration(name, fallback, what, min = 1) {
     return custom(name, (value, input) => {
         const given = value ?? fallback;
         const ms = parseDuration(given);
-        // PostgreSQL takes these settings in ms as a 32-bit integer.
         if (ms === undefined || ms < min || ms > POSTGRES_TIMEOUT.max) {
             throw new errors_ConfigurationError(`Input "${input}" is "${given}": it must be a duration${min >= 1000 ? ` of at least ${formatDuration(min)}` : ' above zero'} and at most ${formatDuration(POSTGRES_TIMEOUT.max)} (${what}), such as ${fallback}, 30s, 5m or 1h30m (units ms, s, m, h, d).`);
         }

@@ -72,6 +72,11 @@ export function asLockWait(error: unknown, statement: string | undefined): unkno
 export class LockAttempts {
   readonly records: LockAttemptRecord[] = [];
   private readonly deadline: number;
+  /**
+   * Called as each attempt starts; each returns what undoes, in this process, what the attempt
+   * did before it was rolled back (the preserved copies' record, say).
+   */
+  readonly checkpoints: Array<() => () => void> = [];
   private cancelled = false;
 
   constructor(
@@ -111,6 +116,7 @@ export class LockAttempts {
         const record: LockAttemptRecord = { attempt: number, lockTimeoutMs, outcome: 'failed', blockers: [] };
         this.records.push(record);
         this.watch?.start(Math.min(200, Math.max(20, Math.floor(lockTimeoutMs / 3))));
+        const undo = this.checkpoints.map((checkpoint) => checkpoint());
         try {
           const value = await body({ number, lockTimeoutMs });
           record.outcome = 'done';
@@ -118,6 +124,7 @@ export class LockAttempts {
         } catch (error) {
           const seen = (await this.watch?.blockers()) ?? [];
           if (isRetryableLockWait(error)) {
+            for (const forget of undo) forget();
             record.outcome = 'lock timeout';
             record.waitedAt = error.waitedAt;
             record.blockers = seen.length > 0 ? seen : error.knownHolders;

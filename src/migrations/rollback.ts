@@ -67,6 +67,7 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
     logSessionSettings(options.logger, sessionLimits(options), settingsSeen[0]);
     side = guard ? await openSide(options) : undefined;
     const run = runControl(options, side, session);
+    if (preserver) run.attempts.checkpoints.push(() => preserver.checkpoint());
     const running = runMode(knex, session, options, files, guard, run);
     const unregister = side
       ? cancelOnSignal(options.onCleanup ?? noCleanup, cancelTarget(options, side, session, run, running))

@@ -40,6 +40,24 @@ export class Preserver {
   }
 
   /**
+   * What is kept so far; the returned function forgets everything kept after it. A transaction
+   * retried after a lock timeout (src/migrations/lock-retry.ts) rolled back its copies, and the
+   * schema with them when it created it: the next attempt must make them again.
+   */
+  checkpoint(): () => void {
+    const copies = this.copies.length;
+    const notKept = this.notKept.length;
+    const estimatedBytes = this.estimatedBytes;
+    const storeReady = this.storeReady;
+    return () => {
+      this.copies.splice(copies);
+      this.notKept.splice(notKept);
+      this.estimatedBytes = estimatedBytes;
+      this.storeReady = storeReady;
+    };
+  }
+
+  /**
    * Before a destructive statement is sent: keeps what each of `statements` destroys.
    * `inTransaction` false (a migration run alone, outside a transaction): no copy could be
    * atomic with the destruction, so none is made and the report says so.

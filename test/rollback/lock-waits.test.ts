@@ -89,6 +89,32 @@ describe('rollback lock waits', () => {
     expect(summary).toContain(`pid ${blockerPid}`);
   });
 
+  it('keeps the destroyed data once when the attempts that made a copy were rolled back (preserve-data)', async () => {
+    await holder.query('BEGIN');
+    await holder.query('SELECT count(*) FROM orders');
+    const release = new Promise<void>((resolve) => setTimeout(resolve, 1200)).then(async () => {
+      await holder.query('COMMIT');
+    });
+    const result = await runRollback(
+      rollbackOptions(db.url, {
+        settings,
+        mode: 'rollback',
+        allowDestructive: true,
+        lockTimeoutMs: 200,
+        lockWaitBudgetMs: 30_000,
+        preserve: { enabled: true, maxBytes: 64 * 1024 * 1024, schema: 'rollback_preserved' },
+      }),
+    );
+    await release;
+    expect(result.committed).toBe(true);
+    expect(result.attempts.filter((attempt) => attempt.outcome === 'lock timeout').length).toBeGreaterThanOrEqual(1);
+    expect(await noteColumn()).toBe(false);
+    // One copy, from the attempt that committed: the rolled-back attempts' copies are not reported.
+    const catalog = await db.query<{ copy_table: string }>('SELECT copy_table FROM rollback_preserved.catalog');
+    expect(catalog).toHaveLength(1);
+    expect(JSON.stringify(result)).toContain(catalog[0].copy_table);
+  });
+
   it('fails when the blocker outlasts lock-wait-budget: nothing changed, the blocker named, what to do said', async () => {
     const blockerPid = await holdReadLock();
     await holder.query("SELECT 'the monthly revenue report' AS report");

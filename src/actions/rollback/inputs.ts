@@ -114,7 +114,6 @@ function positiveDuration(name: string, fallback: string, what: string, min = 1)
     (value, input) => {
       const given = value ?? fallback;
       const ms = parseDuration(given);
-      // PostgreSQL takes these settings in ms as a 32-bit integer.
       if (ms === undefined || ms < min || ms > POSTGRES_TIMEOUT.max) {
         throw new ConfigurationError(
           `Input "${input}" is "${given}": it must be a duration${min >= 1000 ? ` of at least ${formatDuration(min)}` : ' above zero'} and at most ${formatDuration(POSTGRES_TIMEOUT.max)} (${what}), such as ${fallback}, 30s, 5m or 1h30m (units ms, s, m, h, d).`,

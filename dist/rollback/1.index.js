@@ -6205,6 +6205,25 @@ function resolveWorkingDirectory(given, workspace = process.env.GITHUB_WORKSPACE
 function workingDirectory(name = 'working-directory') {
     return custom(name, (value, input) => resolveWorkingDirectory(value, undefined, input), { default: '.' });
 }
+/**
+ * Where an action finds the caller's migrations: the project directory, its knexfile and the
+ * overrides of the knexfile's settings, with one meaning on every action that reads them.
+ */
+function projectInputs() {
+    return {
+        /** The caller's project directory, absolute: knexfile and migrations-dir resolve from it. */
+        workingDirectory: workingDirectory(),
+        /** The project's knexfile, read for its migrations settings only (never the connection). */
+        knexfile: inputs_text('knexfile'),
+        knexEnvironment: inputs_text('knex-environment', { default: 'production' }),
+        /** Overrides the knexfile's directory (relative to working-directory). */
+        migrationsDir: inputs_text('migrations-dir'),
+        /** Overrides the knexfile's tableName. */
+        migrationsTable: inputs_text('migrations-table'),
+        /** Overrides the knexfile's schemaName. */
+        schema: inputs_text('schema'),
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/actions/rollback/inputs.ts
 
@@ -6228,12 +6247,7 @@ const inputs = {
     sslCa: sslCaInput(),
     iamAuth: iamAuthInput(),
     awsRegion: awsRegionInput(),
-    workingDirectory: workingDirectory(),
-    knexfile: inputs_text('knexfile'),
-    knexEnvironment: inputs_text('knex-environment', { default: 'production' }),
-    migrationsDir: inputs_text('migrations-dir'),
-    migrationsTable: inputs_text('migrations-table'),
-    schema: inputs_text('schema'),
+    ...projectInputs(),
     mode: choice('mode', MODES, 'plan'),
     steps: integer('steps', { min: 1 }),
     to: inputs_text('to'),

@@ -1,5 +1,5 @@
 import { resolveWorkingDirectory } from '../../common/working-directory.js';
-import { custom, type InputSpec } from './inputs.js';
+import { custom, text, type InputSpec } from './inputs.js';
 
 /**
  * The caller's project directory (`working-directory`, default `.`), absolute and checked to exist:
@@ -8,4 +8,24 @@ import { custom, type InputSpec } from './inputs.js';
  */
 export function workingDirectory(name = 'working-directory'): InputSpec<string> {
   return custom(name, (value, input) => resolveWorkingDirectory(value, undefined, input), { default: '.' });
+}
+
+/**
+ * Where an action finds the caller's migrations: the project directory, its knexfile and the
+ * overrides of the knexfile's settings, with one meaning on every action that reads them.
+ */
+export function projectInputs() {
+  return {
+    /** The caller's project directory, absolute: knexfile and migrations-dir resolve from it. */
+    workingDirectory: workingDirectory(),
+    /** The project's knexfile, read for its migrations settings only (never the connection). */
+    knexfile: text('knexfile'),
+    knexEnvironment: text('knex-environment', { default: 'production' }),
+    /** Overrides the knexfile's directory (relative to working-directory). */
+    migrationsDir: text('migrations-dir'),
+    /** Overrides the knexfile's tableName. */
+    migrationsTable: text('migrations-table'),
+    /** Overrides the knexfile's schemaName. */
+    schema: text('schema'),
+  };
 }

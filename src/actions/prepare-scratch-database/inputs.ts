@@ -1,7 +1,7 @@
 import { ConfigurationError } from '../../common/errors.js';
 import { databaseUrlInput } from '../common/database.js';
-import { custom, text } from '../common/inputs.js';
-import { workingDirectory } from '../common/working-directory.js';
+import { custom } from '../common/inputs.js';
+import { projectInputs } from '../common/working-directory.js';
 
 function jsonArray(value: string | undefined, name: string): unknown[] {
   const given = value ?? '[]';
@@ -49,11 +49,5 @@ export const inputs = {
       ),
     { default: '[]' },
   ),
-  /** The caller's project directory, absolute: knexfile and migrations-dir resolve from it. */
-  workingDirectory: workingDirectory(),
-  knexfile: text('knexfile'),
-  knexEnvironment: text('knex-environment', { default: 'production' }),
-  migrationsDir: text('migrations-dir'),
-  migrationsTable: text('migrations-table'),
-  schema: text('schema'),
+  ...projectInputs(),
 };

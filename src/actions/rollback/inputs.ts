@@ -8,7 +8,7 @@ import { parseSize } from '../../preserve/size.js';
 import type { PreserveOptions } from '../../preserve/types.js';
 import { awsRegionInput, databaseUrlInput, iamAuthInput, sslCaInput, type Database } from '../common/database.js';
 import { choice, custom, duration, flag, integer, text, type ParsedInputs } from '../common/inputs.js';
-import { workingDirectory } from '../common/working-directory.js';
+import { projectInputs } from '../common/working-directory.js';
 
 /** lock_timeout and statement_timeout: PostgreSQL takes at most 2^31 - 1 ms; 0 would mean no limit at all. */
 const POSTGRES_TIMEOUT = {
@@ -24,12 +24,7 @@ export const inputs = {
   sslCa: sslCaInput(),
   iamAuth: iamAuthInput(),
   awsRegion: awsRegionInput(),
-  workingDirectory: workingDirectory(),
-  knexfile: text('knexfile'),
-  knexEnvironment: text('knex-environment', { default: 'production' }),
-  migrationsDir: text('migrations-dir'),
-  migrationsTable: text('migrations-table'),
-  schema: text('schema'),
+  ...projectInputs(),
   mode: choice('mode', MODES, 'plan'),
   steps: integer('steps', { min: 1 }),
   to: text('to'),

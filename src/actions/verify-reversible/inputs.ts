@@ -1,7 +1,7 @@
 import { ConfigurationError } from '../../common/errors.js';
 import { databaseUrlInput, sslCaInput } from '../common/database.js';
-import { choice, custom, lines, text } from '../common/inputs.js';
-import { workingDirectory } from '../common/working-directory.js';
+import { choice, custom, lines } from '../common/inputs.js';
+import { projectInputs } from '../common/working-directory.js';
 
 const IDENTIFIER = /^[A-Za-z_][A-Za-z0-9_$]*$/;
 
@@ -23,13 +23,7 @@ export const inputs = {
   databaseUrl: databaseUrlInput({ required: true }),
   /** TLS for that server; never IAM: the scratch server is a disposable one. */
   sslCa: sslCaInput(),
-  /** The caller's project directory, absolute: knexfile and migrations-dir resolve from it. */
-  workingDirectory: workingDirectory(),
-  /** The project's knexfile, read for its migrations settings only (never the connection). */
-  knexfile: text('knexfile'),
-  knexEnvironment: text('knex-environment', { default: 'production' }),
-  /** Overrides the knexfile's directory (relative to working-directory); checked once the settings are resolved. */
-  migrationsDir: text('migrations-dir'),
+  ...projectInputs(),
   /** Overrides the knexfile's tableName; its bookkeeping is left out of the comparison. */
   migrationsTable: custom('migrations-table', identifier),
   /** Overrides the knexfile's schemaName: the schema compared. */

@@ -67956,6 +67956,25 @@ function resolveWorkingDirectory(given, workspace = process.env.GITHUB_WORKSPACE
 function workingDirectory(name = 'working-directory') {
     return custom(name, (value, input) => resolveWorkingDirectory(value, undefined, input), { default: '.' });
 }
+/**
+ * Where an action finds the caller's migrations: the project directory, its knexfile and the
+ * overrides of the knexfile's settings, with one meaning on every action that reads them.
+ */
+function projectInputs() {
+    return {
+        /** The caller's project directory, absolute: knexfile and migrations-dir resolve from it. */
+        workingDirectory: workingDirectory(),
+        /** The project's knexfile, read for its migrations settings only (never the connection). */
+        knexfile: text('knexfile'),
+        knexEnvironment: text('knex-environment', { default: 'production' }),
+        /** Overrides the knexfile's directory (relative to working-directory). */
+        migrationsDir: text('migrations-dir'),
+        /** Overrides the knexfile's tableName. */
+        migrationsTable: text('migrations-table'),
+        /** Overrides the knexfile's schemaName. */
+        schema: text('schema'),
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/actions/smoke/inputs.ts
 

@@ -1892,6 +1892,7 @@ class MigrationTracker {
 
 
 
+
 /** The verdict cache's bounds: Knex's repeated statements are short and few. */
 const CACHED_TEXT_LIMIT = 4096;
 const CACHED_TEXTS = 10_000;
@@ -1908,6 +1909,12 @@ class StatementGuard {
     policy;
     /** Preservation's hook (src/preserve/), when the run keeps what it destroys. */
     beforeDestroy;
+    /**
+     * A lock wait that timed out in beforeDestroy (the copy's LOCK TABLE): not a refusal but the
+     * attempt loop's, like any statement's (lock-retry.ts). Kept here because a migration may
+     * catch the error it gets and go on; cleared as each attempt starts.
+     */
+    lockWait;
     raws = new WeakMap();
     /** Statements received and not yet sent or refused. */
     inFlight = 0;
@@ -1958,6 +1965,9 @@ class StatementGuard {
                     }
                     else if ('wouldRun' in decision) {
                         resolve(NOT_SENT);
+                    }
+                    else if ('failed' in decision) {
+                        reject(decision.failed);
                     }
                     else {
                         reject(new GuardRefusal(decision.refused));
@@ -2037,6 +2047,16 @@ class StatementGuard {
             await this.beforeDestroy(destroying, frame.migration, raw, { dryRun, inTransaction: atomic });
         }
         catch (error) {
+            const waited = lockWaitOf(error);
+            if (waited) {
+                // Not sent, and not refused: the attempt ends on this lock wait and runs again.
+                this.lockWait ??= waited;
+                for (const statement of this.statements.slice(recorded)) {
+                    statement.outcome = 'refused';
+                    statement.error = `not sent: waited longer than lock_timeout to lock its table for the copy that keeps what it destroys (${waited.message})`;
+                }
+                return { send: false, failed: waited };
+            }
             for (const statement of this.statements.slice(recorded))
                 statement.outcome = 'refused';
             return this.refuse(error instanceof Error ? error.message : String(error));
@@ -2141,6 +2161,13 @@ function recordRowCounts(statements, result) {
         if (reply && DATA_COMMANDS.has(reply.command ?? '') && typeof reply.rowCount === 'number')
             statement.rowCount = reply.rowCount;
     });
+}
+/** The lock timeout (55P03) behind an error of beforeDestroy, which may wrap it as its cause. */
+function lockWaitOf(error) {
+    for (let cause = error, depth = 0; cause && depth < 5; cause = cause.cause, depth++)
+        if (isLockTimeout(cause))
+            return cause;
+    return undefined;
 }
 /** A statement the guard did not send: the error the migration (and Knex) see. */
 class GuardRefusal extends Error {
@@ -2876,7 +2903,7 @@ async function runInTransaction(trx, planned, context, before, { migrations, per
         await abandon(trx, context);
         // A lock wait that timed out is the attempt loop's (lock-retry.ts): the whole transaction runs again.
         if (!guard.refusal) {
-            const lockWait = asLockWait(error, guard.failed()?.sql);
+            const lockWait = asLockWait(guard.lockWait ?? error, guard.failed()?.sql);
             if (isRetryableLockWait(lockWait))
                 throw lockWait;
         }
@@ -3157,6 +3184,7 @@ async function segmentAttempt(step, lockTimeoutMs) {
     const { knex, table, options, guard } = context;
     guard.policy = { atomic: true, dryRun: false, allowDestructive: options.allowDestructive };
     const from = guard.statements.length;
+    guard.lockWait = undefined;
     let retried = false;
     const trx = await knex.transaction(undefined, { connection: context.session });
     try {
@@ -3177,7 +3205,7 @@ async function segmentAttempt(step, lockTimeoutMs) {
         await table.rollback();
         if (error instanceof RollbackFailure)
             throw error;
-        const lockWait = guard.refusal ? error : asLockWait(error, guard.failed()?.sql);
+        const lockWait = guard.refusal ? error : asLockWait(guard.lockWait ?? error, guard.failed()?.sql);
         if (isRetryableLockWait(lockWait)) {
             retried = true;
             guard.statements.splice(from);
@@ -3316,6 +3344,7 @@ async function underLock(context) {
     const read = await context.attempts
         .run(runName(options), async (attempt) => {
         const from = context.guard.statements.length;
+        context.guard.lockWait = undefined;
         try {
             const planned = await readPlan(context, attempt, firstPlan);
             firstPlan ??= planned.planned.fragment.fingerprint;

@@ -78,7 +78,7 @@ async function runInTransaction(
     await abandon(trx, context);
     // A lock wait that timed out is the attempt loop's (lock-retry.ts): the whole transaction runs again.
     if (!guard.refusal) {
-      const lockWait = asLockWait(error, guard.failed()?.sql);
+      const lockWait = asLockWait(guard.lockWait ?? error, guard.failed()?.sql);
       if (isRetryableLockWait(lockWait)) throw lockWait;
     }
     const message = guard.refusal

@@ -5,7 +5,7 @@
 import type pg from 'pg';
 import type { BatchClassifier, ClassifiedStatement } from '../sql/risk.js';
 import { needsAllowDestructive } from '../sql/risk.js';
-import type { Session } from './lock.js';
+import { isLockTimeout, type Session } from './lock.js';
 import { currentFrame, knexTransactionSending, type DownFrame } from './origin.js';
 import { renderStatement } from './render-sql.js';
 import { describeBlocked, oneLine } from './review.js';
@@ -33,7 +33,11 @@ export type BeforeDestroy = (
 ) => Promise<void>;
 
 type QueryCallback = (error: Error | null, result?: unknown) => void;
-type Decision = { send: true; text?: string } | { send: false; refused: string } | { send: false; wouldRun: true };
+type Decision =
+  | { send: true; text?: string }
+  | { send: false; refused: string }
+  | { send: false; wouldRun: true }
+  | { send: false; failed: Error };
 
 /** The verdict cache's bounds: Knex's repeated statements are short and few. */
 const CACHED_TEXT_LIMIT = 4096;
@@ -53,6 +57,12 @@ export class StatementGuard {
   policy: GuardPolicy;
   /** Preservation's hook (src/preserve/), when the run keeps what it destroys. */
   beforeDestroy: BeforeDestroy | undefined;
+  /**
+   * A lock wait that timed out in beforeDestroy (the copy's LOCK TABLE): not a refusal but the
+   * attempt loop's, like any statement's (lock-retry.ts). Kept here because a migration may
+   * catch the error it gets and go on; cleared as each attempt starts.
+   */
+  lockWait: Error | undefined;
   private readonly raws = new WeakMap<object, Session>();
   /** Statements received and not yet sent or refused. */
   private inFlight = 0;
@@ -109,6 +119,8 @@ export class StatementGuard {
             );
           } else if ('wouldRun' in decision) {
             resolve(NOT_SENT);
+          } else if ('failed' in decision) {
+            reject(decision.failed);
           } else {
             reject(new GuardRefusal(decision.refused));
           }
@@ -199,6 +211,16 @@ export class StatementGuard {
       const { dryRun, atomic } = this.policy;
       await this.beforeDestroy(destroying, frame.migration, raw, { dryRun, inTransaction: atomic });
     } catch (error) {
+      const waited = lockWaitOf(error);
+      if (waited) {
+        // Not sent, and not refused: the attempt ends on this lock wait and runs again.
+        this.lockWait ??= waited;
+        for (const statement of this.statements.slice(recorded)) {
+          statement.outcome = 'refused';
+          statement.error = `not sent: waited longer than lock_timeout to lock its table for the copy that keeps what it destroys (${waited.message})`;
+        }
+        return { send: false, failed: waited };
+      }
       for (const statement of this.statements.slice(recorded)) statement.outcome = 'refused';
       return this.refuse(error instanceof Error ? error.message : String(error));
     }
@@ -316,6 +338,13 @@ function recordRowCounts(statements: ReviewedStatement[], result: unknown): void
     if (reply && DATA_COMMANDS.has(reply.command ?? '') && typeof reply.rowCount === 'number')
       statement.rowCount = reply.rowCount;
   });
+}
+
+/** The lock timeout (55P03) behind an error of beforeDestroy, which may wrap it as its cause. */
+function lockWaitOf(error: unknown): Error | undefined {
+  for (let cause = error, depth = 0; cause && depth < 5; cause = (cause as { cause?: unknown }).cause, depth++)
+    if (isLockTimeout(cause)) return cause as Error;
+  return undefined;
 }
 
 /** A statement the guard did not send: the error the migration (and Knex) see. */

@@ -60,6 +60,7 @@ async function underLock(context: RunContext): Promise<RunFragment> {
   const read = await context.attempts
     .run(runName(options), async (attempt) => {
       const from = context.guard.statements.length;
+      context.guard.lockWait = undefined;
       try {
         const planned = await readPlan(context, attempt, firstPlan);
         firstPlan ??= planned.planned.fragment.fingerprint;

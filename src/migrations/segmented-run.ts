@@ -123,6 +123,7 @@ async function segmentAttempt(step: SegmentRun, lockTimeoutMs: number): Promise<
   const { knex, table, options, guard } = context;
   guard.policy = { atomic: true, dryRun: false, allowDestructive: options.allowDestructive };
   const from = guard.statements.length;
+  guard.lockWait = undefined;
   let retried = false;
   const trx = await knex.transaction(undefined, { connection: context.session });
   try {
@@ -141,7 +142,7 @@ async function segmentAttempt(step: SegmentRun, lockTimeoutMs: number): Promise<
     if (!trx.isCompleted()) await trx.rollback().catch(() => undefined);
     await table.rollback();
     if (error instanceof RollbackFailure) throw error;
-    const lockWait = guard.refusal ? error : asLockWait(error, guard.failed()?.sql);
+    const lockWait = guard.refusal ? error : asLockWait(guard.lockWait ?? error, guard.failed()?.sql);
     if (isRetryableLockWait(lockWait)) {
       retried = true;
       guard.statements.splice(from);

@@ -95,7 +95,7 @@ describe('what each kind of destroying statement keeps', () => {
     expect([await checksum(db, 'cases', 'id'), await checksum(db, 'case_history', 'id')]).toEqual(before);
   });
 
-  it("bounds the wait for the copy's lock by lock-timeout, and then changes nothing", async () => {
+  it("waits for the copy's lock in short attempts, and after lock-wait-budget fails having changed nothing", async () => {
     const knex = db.knex();
     await applyBatches(knex, [['001_base.js'], ['002_imported_orders.js']], concurrentDir);
     await knex.destroy();
@@ -105,13 +105,60 @@ describe('what each kind of destroying statement keeps', () => {
     try {
       await writer.query('BEGIN');
       await writer.query("INSERT INTO orders (kind, total) VALUES ('web', 3)");
-      const attempt = runRollback(preservingOptions(db.url, concurrentDir, { lockTimeoutMs: 200 }));
-      await expect(attempt).rejects.toThrow(
-        /Keeping the data this statement destroys failed: canceling statement due to lock timeout[\s\S]*Nothing was changed/,
+      const attempt = runRollback(
+        preservingOptions(db.url, concurrentDir, { lockTimeoutMs: 200, lockWaitBudgetMs: 1200 }),
       );
+      // The copy's LOCK TABLE timing out is a lock wait like any other: retried, not a refusal.
+      const failure = await attempt.then(
+        () => undefined,
+        (error: Error) => error,
+      );
+      expect(failure?.message).toMatch(/not free within lock-wait-budget \(1\.2s\): ([2-9]|\d\d+) attempt\(s\)/);
+      // The writer is named: a sample caught the copy's LOCK TABLE waiting on it.
+      expect(failure?.message).toMatch(
+        /Blocked by: pid \d+[^"]*"[^"]*"[^"]*query "INSERT INTO orders \(kind, total\) VALUES \('web', 3\)"/,
+      );
+      expect(failure?.message).toMatch(/Nothing was changed/);
       await writer.query('COMMIT');
       const left = await db.query<{ total: number }>('SELECT total FROM orders ORDER BY total');
       expect(left.map((row) => row.total)).toEqual([1, 2, 3]);
+    } finally {
+      await writer.end();
+    }
+  });
+
+  it("retries when a writer holds the table past the copy's lock timeout, and keeps that writer's rows too", async () => {
+    const knex = db.knex();
+    await applyBatches(knex, [['001_base.js'], ['002_imported_orders.js']], concurrentDir);
+    await knex.destroy();
+    await db.query("INSERT INTO orders (kind, total) VALUES ('import', 1), ('web', 2)");
+    const writer = new pg.Client({ connectionString: db.url });
+    await writer.connect();
+    try {
+      // A write transaction that lasts several of the rollback's lock timeouts, then commits.
+      await writer.query('BEGIN');
+      await writer.query("INSERT INTO orders (kind, total) VALUES ('import', 3)");
+      const run = runRollback(
+        preservingOptions(db.url, concurrentDir, { lockTimeoutMs: 200, lockWaitBudgetMs: 30_000 }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 900));
+      await writer.query('COMMIT');
+      const result = await run;
+      expect(result.committed).toBe(true);
+      const attempts = result.attempts ?? [];
+      expect(attempts.length).toBeGreaterThan(1);
+      expect(attempts.slice(0, -1).every((record) => /LOCK TABLE|DELETE FROM orders/.test(record.waitedAt ?? ''))).toBe(
+        true,
+      );
+      const copy = result.preservation!.kept!.copies[0];
+      const kept = await db.query<{ total: number }>(
+        `SELECT total FROM rollback_preserved."${copy.copy}" ORDER BY total`,
+      );
+      // One copy (the failed attempts' copies were rolled back with them), with the writer's row.
+      expect(result.preservation!.kept!.copies).toHaveLength(1);
+      expect(kept.map((row) => row.total)).toEqual([1, 3]);
+      const left = await db.query<{ total: number }>('SELECT total FROM orders ORDER BY total');
+      expect(left.map((row) => row.total)).toEqual([2]);
     } finally {
       await writer.end();
     }

@@ -1593,20 +1593,11 @@ var transaction_default = /*#__PURE__*/__webpack_require__.n(transaction);
 
 
 const origin_frames = new external_node_async_hooks_.AsyncLocalStorage();
-const pendingOwner = new Map();
 const hook = (0,external_node_async_hooks_.createHook)({
-    init(asyncId, type) {
+    init(_asyncId, type, _trigger, resource) {
         if (type !== 'Timeout' && type !== 'Immediate')
             return;
-        const frame = origin_frames.getStore();
-        if (!frame)
-            return;
-        frame.pending.add(asyncId);
-        pendingOwner.set(asyncId, frame);
-    },
-    destroy(asyncId) {
-        pendingOwner.get(asyncId)?.pending.delete(asyncId);
-        pendingOwner.delete(asyncId);
+        origin_frames.getStore()?.pending.add(resource);
     },
 });
 let watchers = 0;
@@ -1622,6 +1613,13 @@ function watchDowns() {
         if (--watchers === 0)
             hook.disable();
     };
+}
+/** Whether a timer or immediate the down() scheduled has yet to run (or be cleared). */
+function hasPendingTimers(frame) {
+    for (const timer of frame.pending)
+        if (timer._destroyed === true)
+            frame.pending.delete(timer);
+    return frame.pending.size > 0;
 }
 /** Runs one migration's down() in its frame. */
 async function inDownFrame(migration, down, frame = newFrame(migration)) {
@@ -1988,7 +1986,7 @@ class StatementGuard {
      */
     async settle(frames, sleep, graceMs = 2000) {
         for (let waited = 0;; waited += 5) {
-            const pending = frames.filter((frame) => frame.pending.size > 0);
+            const pending = frames.filter(hasPendingTimers);
             if (pending.length === 0 && this.inFlight === 0)
                 return;
             if (waited >= graceMs && pending.length > 0) {
@@ -4099,14 +4097,17 @@ async function resolveTable(session, table) {
     const written = table.schema
         ? `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`
         : quoteIdentifier(table.name);
-    const { rows } = await session.query(`SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name
+    const { rows } = await session.query(`SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, pg_relation_size(c.oid) AS heap_bytes
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p')`, [written]);
     const found = rows[0];
     if (!found)
         return undefined;
     return {
-        ...found,
+        oid: found.oid,
+        schema: found.schema,
+        name: found.name,
+        heapBytes: Number(found.heap_bytes),
         sql: `${quoteIdentifier(found.schema)}.${quoteIdentifier(found.name)}`,
         label: `${found.schema}.${found.name}`,
     };
@@ -4135,6 +4136,14 @@ async function keyOf(session, oid, avoid = []) {
       ORDER BY i.indisprimary DESC, count(*), i.indexrelid
       LIMIT 1`, [oid, [...avoid]]);
     return rows[0]?.columns ?? [];
+}
+/**
+ * Whether the table's main fork is empty: no row was ever written to it, committed or not (an
+ * insert extends the file before it commits). Asked under the copy's lock, nobody can add one.
+ */
+async function neverWritten(session, oid) {
+    const { rows } = await session.query('SELECT pg_relation_size($1::oid) = 0 AS empty', [oid]);
+    return rows[0]?.empty === true;
 }
 
 // EXTERNAL MODULE: ./node_modules/pgsql-deparser/index.js
@@ -4295,6 +4304,14 @@ class Preserver {
      */
     async beforeDestroy(statements, migration, session, mode) {
         const replies = await parseTexts(statements.map((statement) => statement.sql));
+        // None of these statements has been sent yet, so what the catalog says about a table holds
+        // for all of them: asked once per table, not per statement (a down() may send thousands).
+        const facts = new Map();
+        const once = (key, read) => {
+            if (!facts.has(key))
+                facts.set(key, read());
+            return facts.get(key);
+        };
         for (const [index, reply] of replies.entries()) {
             const sql = statements[index].sql;
             const stmt = reply.ok ? reply.value.stmts?.[0]?.stmt : undefined;
@@ -4308,20 +4325,23 @@ class Preserver {
                 continue;
             }
             for (const target of reading.targets)
-                await this.keep(target, sql, migration, session, mode.dryRun);
+                await this.keep(target, sql, migration, session, mode.dryRun, once);
         }
     }
-    async keep(target, sql, migration, session, dryRun) {
-        const table = await resolveTable(session, target.table);
+    async keep(target, sql, migration, session, dryRun, once) {
+        const named = JSON.stringify([target.table.schema ?? null, target.table.name]);
+        const table = await once(`table ${named}`, () => resolveTable(session, target.table));
         if (!table) {
             // DROP ... IF EXISTS of nothing destroys nothing; anything else fails at the server on its own.
             return;
         }
-        const columns = await columnsOf(session, table.oid);
+        const columns = await once(`columns ${table.oid}`, () => columnsOf(session, table.oid));
         const destroyed = target.columns ?? [];
         if (target.kind === 'drop-column' && !columns.some((column) => column.name === destroyed[0]))
             return;
-        const key = await keyOf(session, table.oid, destroyed);
+        if (table.heapBytes === 0 && (await this.keptNothing(target, sql, migration, session, table, dryRun)))
+            return;
+        const key = await once(`key ${table.oid} ${JSON.stringify(destroyed)}`, () => keyOf(session, table.oid, destroyed));
         const wholeRows = target.kind === 'drop-table' || target.kind === 'truncate' || target.kind === 'delete';
         const kept = wholeRows || key.length === 0 ? columns.map((column) => column.name) : destroyed;
         const select = copySelect(target, table, columns, [...new Set([...key, ...kept])]);
@@ -4350,9 +4370,34 @@ class Preserver {
             this.copies.push(report);
             return;
         }
-        // Reads go on; writes wait (bounded by the session's lock_timeout) until the run commits.
-        await session.query(`LOCK TABLE ${table.sql} IN SHARE ROW EXCLUSIVE MODE`);
+        await lockAgainstWrites(session, table);
         this.copies.push(await this.copy(session, report, select, table));
+    }
+    /**
+     * A table no row was ever written to (a table the rolled-back deploy created, say) has nothing
+     * to keep: no copy table and no catalog row, which keeps such a rollback's lock hold short.
+     * Checked again under the copy's lock, since a writer may have come first; false then, and
+     * the copy is made as for any table.
+     */
+    async keptNothing(target, sql, migration, session, table, dryRun) {
+        if (!dryRun) {
+            await lockAgainstWrites(session, table);
+            if (!(await neverWritten(session, table.oid)))
+                return false;
+        }
+        this.copies.push({
+            copy: '',
+            migration,
+            statement: sql,
+            source: table.label,
+            kind: target.kind,
+            keyColumns: [],
+            columns: target.columns ?? [],
+            rows: 0,
+            bytes: 0,
+            estimated: dryRun,
+        });
+        return true;
     }
     async copy(session, report, select, table) {
         const { schema } = this.options;
@@ -4391,6 +4436,10 @@ class Preserver {
             notKept: [...this.notKept],
         };
     }
+}
+/** Reads go on; writes wait (bounded by the session's lock_timeout) until the run commits. */
+async function lockAgainstWrites(session, table) {
+    await session.query(`LOCK TABLE ${table.sql} IN SHARE ROW EXCLUSIVE MODE`);
 }
 /** The guard's hook: a Preserver's beforeDestroy with the guard's words for the mode. */
 function describePreserveError(error) {
@@ -4956,7 +5005,7 @@ function renderPreservation(result, dryRun) {
         if (kept.copies.length > 0) {
             parts.push('| Source | Kind | Key | Rows | Size | Copy | Statement |', '|---|---|---|---|---|---|---|');
             for (const copy of kept.copies.slice(0, SHOWN))
-                parts.push(`| ${cell(copy.source)} | ${copy.kind} | ${copy.keyColumns.length ? cell(copy.keyColumns.join(', ')) : '**none: restore by hand**'} | ${copy.estimated ? '~' : ''}${copy.rows} | ${copy.estimated ? '~' : ''}${formatSize(copy.bytes)} | ${copy.copy ? `\`${cell(copy.copy)}\`` : '—'} | \`${cell(report_short(copy.statement))}\` |`);
+                parts.push(`| ${cell(copy.source)} | ${copy.kind} | ${keyCell(copy)} | ${copy.estimated ? '~' : ''}${copy.rows} | ${copy.estimated ? '~' : ''}${formatSize(copy.bytes)} | ${copy.copy ? `\`${cell(copy.copy)}\`` : '—'} | \`${cell(report_short(copy.statement))}\` |`);
             parts.push(...more(kept.copies.length, 'copies', 'the preserved output and the catalog table'), '');
         }
         if (kept.notKept.length > 0)
@@ -4975,6 +5024,12 @@ function renderPreservation(result, dryRun) {
             parts.push('| preserve-id | Copy | From | Created | Size |', '|---|---|---|---|---|', ...pruned.dropped.map((copy) => `| ${copy.id} | \`${cell(copy.copy)}\` | ${cell(copy.source)} | ${copy.createdAt} | ${formatSize(copy.bytes)} |`), '');
     }
     return parts;
+}
+/** The key the restore matches by; a table no row was ever written to has nothing to restore. */
+function keyCell(copy) {
+    if (copy.keyColumns.length)
+        return cell(copy.keyColumns.join(', '));
+    return copy.rows === 0 && !copy.copy ? '— (empty: nothing to keep)' : '**none: restore by hand**';
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/report.ts
@@ -5674,12 +5729,16 @@ function visit(value, walk) {
         walk.relations.push(qualifiedRelation(record));
     if (record.behavior === 'DROP_CASCADE')
         walk.sawCascade = true;
-    for (const [key, child] of Object.entries(record)) {
-        const handler = HANDLERS[key];
-        if (handler && child && typeof child === 'object')
-            handler(child, walk);
-        const skipped = child && typeof child === 'object' ? skippedFields(key, child) : undefined;
-        if (skipped && child && typeof child === 'object') {
+    // for...in, not Object.entries: the guard walks every statement of a down() before sending
+    // it, and a tree's nodes are plain JSON objects (own, enumerable keys only).
+    for (const key in record) {
+        const child = record[key];
+        if (child === null || typeof child !== 'object')
+            continue;
+        if (Object.hasOwn(HANDLERS, key))
+            HANDLERS[key](child, walk);
+        const skipped = skippedFields(key, child);
+        if (skipped) {
             const kept = Object.fromEntries(Object.entries(child).filter(([field]) => !skipped.includes(field)));
             visit(kept, walk);
         }
@@ -5705,9 +5764,13 @@ async function split_splitStatements(inputs) {
         if (input === '')
             return [];
         const reply = parsed[next++];
+        const stmts = reply.ok ? (reply.value.stmts ?? []) : [];
+        // One statement spanning the whole input (the common case): its text is the input.
+        if (stmts.length === 1 && !stmts[0].stmt_location && !stmts[0].stmt_len)
+            return [{ sql: input.trim(), stmt: stmts[0].stmt }];
         const bytes = Buffer.from(input, 'utf8');
         if (reply.ok) {
-            return (reply.value.stmts ?? []).map((raw) => {
+            return stmts.map((raw) => {
                 const start = raw.stmt_location ?? 0;
                 // A length of 0 means "to the end of the input" (the last statement, without a `;`).
                 const end = raw.stmt_len ? start + raw.stmt_len : bytes.length;

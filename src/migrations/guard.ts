@@ -6,7 +6,7 @@ import type pg from 'pg';
 import type { BatchClassifier, ClassifiedStatement } from '../sql/risk.js';
 import { needsAllowDestructive } from '../sql/risk.js';
 import { isLockTimeout, type Session } from './lock.js';
-import { currentFrame, knexTransactionSending, type DownFrame } from './origin.js';
+import { currentFrame, hasPendingTimers, knexTransactionSending, type DownFrame } from './origin.js';
 import { renderStatement } from './render-sql.js';
 import { describeBlocked, oneLine } from './review.js';
 import { resolveCalls } from './guard-calls.js';
@@ -143,7 +143,7 @@ export class StatementGuard {
    */
   async settle(frames: readonly DownFrame[], sleep: (ms: number) => Promise<void>, graceMs = 2000): Promise<void> {
     for (let waited = 0; ; waited += 5) {
-      const pending = frames.filter((frame) => frame.pending.size > 0);
+      const pending = frames.filter(hasPendingTimers);
       if (pending.length === 0 && this.inFlight === 0) return;
       if (waited >= graceMs && pending.length > 0) {
         this.refusal ??= `${pending.map((frame) => frame.migration).join(', ')} left a timer running after ${pending.length === 1 ? 'its' : 'their'} down() returned (after waiting ${graceMs} ms): what it would send later could not be checked, so the run does not commit.`;

@@ -10,7 +10,7 @@ import { parseTexts } from '../sql/parser-process.js';
 import { copySelect, estimate } from './copy-sql.js';
 import { formatSize } from './size.js';
 import { addToCatalog, closeTable, copySql, ensureStore } from './store.js';
-import { columnsOf, keyOf, resolveTable, type ResolvedTable } from './tables.js';
+import { columnsOf, keyOf, neverWritten, resolveTable, type ResolvedTable } from './tables.js';
 import { targetsOf, type Target } from './targets.js';
 import type { CopyReport, PreservationReport, PreserveOptions } from './types.js';
 
@@ -69,6 +69,13 @@ export class Preserver {
     mode: { dryRun: boolean; inTransaction: boolean },
   ): Promise<void> {
     const replies = await parseTexts(statements.map((statement) => statement.sql));
+    // None of these statements has been sent yet, so what the catalog says about a table holds
+    // for all of them: asked once per table, not per statement (a down() may send thousands).
+    const facts = new Map<string, Promise<unknown>>();
+    const once = <T>(key: string, read: () => Promise<T>): Promise<T> => {
+      if (!facts.has(key)) facts.set(key, read());
+      return facts.get(key) as Promise<T>;
+    };
     for (const [index, reply] of replies.entries()) {
       const sql = statements[index].sql;
       const stmt = reply.ok ? reply.value.stmts?.[0]?.stmt : undefined;
@@ -81,20 +88,29 @@ export class Preserver {
         this.notKept.push(`${migration}: ${sql} (ran outside a transaction, so no copy could be atomic with it)`);
         continue;
       }
-      for (const target of reading.targets) await this.keep(target, sql, migration, session, mode.dryRun);
+      for (const target of reading.targets) await this.keep(target, sql, migration, session, mode.dryRun, once);
     }
   }
 
-  private async keep(target: Target, sql: string, migration: string, session: Session, dryRun: boolean) {
-    const table = await resolveTable(session, target.table);
+  private async keep(
+    target: Target,
+    sql: string,
+    migration: string,
+    session: Session,
+    dryRun: boolean,
+    once: <T>(key: string, read: () => Promise<T>) => Promise<T>,
+  ) {
+    const named = JSON.stringify([target.table.schema ?? null, target.table.name]);
+    const table = await once(`table ${named}`, () => resolveTable(session, target.table));
     if (!table) {
       // DROP ... IF EXISTS of nothing destroys nothing; anything else fails at the server on its own.
       return;
     }
-    const columns = await columnsOf(session, table.oid);
+    const columns = await once(`columns ${table.oid}`, () => columnsOf(session, table.oid));
     const destroyed = target.columns ?? [];
     if (target.kind === 'drop-column' && !columns.some((column) => column.name === destroyed[0])) return;
-    const key = await keyOf(session, table.oid, destroyed);
+    if (table.heapBytes === 0 && (await this.keptNothing(target, sql, migration, session, table, dryRun))) return;
+    const key = await once(`key ${table.oid} ${JSON.stringify(destroyed)}`, () => keyOf(session, table.oid, destroyed));
     const wholeRows = target.kind === 'drop-table' || target.kind === 'truncate' || target.kind === 'delete';
     const kept = wholeRows || key.length === 0 ? columns.map((column) => column.name) : destroyed;
     const select = copySelect(target, table, columns, [...new Set([...key, ...kept])]);
@@ -123,9 +139,41 @@ export class Preserver {
       this.copies.push(report);
       return;
     }
-    // Reads go on; writes wait (bounded by the session's lock_timeout) until the run commits.
-    await session.query(`LOCK TABLE ${table.sql} IN SHARE ROW EXCLUSIVE MODE`);
+    await lockAgainstWrites(session, table);
     this.copies.push(await this.copy(session, report, select, table));
+  }
+
+  /**
+   * A table no row was ever written to (a table the rolled-back deploy created, say) has nothing
+   * to keep: no copy table and no catalog row, which keeps such a rollback's lock hold short.
+   * Checked again under the copy's lock, since a writer may have come first; false then, and
+   * the copy is made as for any table.
+   */
+  private async keptNothing(
+    target: Target,
+    sql: string,
+    migration: string,
+    session: Session,
+    table: ResolvedTable,
+    dryRun: boolean,
+  ): Promise<boolean> {
+    if (!dryRun) {
+      await lockAgainstWrites(session, table);
+      if (!(await neverWritten(session, table.oid))) return false;
+    }
+    this.copies.push({
+      copy: '',
+      migration,
+      statement: sql,
+      source: table.label,
+      kind: target.kind,
+      keyColumns: [],
+      columns: target.columns ?? [],
+      rows: 0,
+      bytes: 0,
+      estimated: dryRun,
+    });
+    return true;
   }
 
   private async copy(session: Session, report: CopyReport, select: string, table: ResolvedTable): Promise<CopyReport> {
@@ -166,6 +214,11 @@ export class Preserver {
       notKept: [...this.notKept],
     };
   }
+}
+
+/** Reads go on; writes wait (bounded by the session's lock_timeout) until the run commits. */
+async function lockAgainstWrites(session: Session, table: ResolvedTable): Promise<void> {
+  await session.query(`LOCK TABLE ${table.sql} IN SHARE ROW EXCLUSIVE MODE`);
 }
 
 /** The guard's hook: a Preserver's beforeDestroy with the guard's words for the mode. */

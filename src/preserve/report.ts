@@ -55,7 +55,7 @@ export function renderPreservation(result: PreservationResult | undefined, dryRu
       parts.push('| Source | Kind | Key | Rows | Size | Copy | Statement |', '|---|---|---|---|---|---|---|');
       for (const copy of kept.copies.slice(0, SHOWN))
         parts.push(
-          `| ${cell(copy.source)} | ${copy.kind} | ${copy.keyColumns.length ? cell(copy.keyColumns.join(', ')) : '**none: restore by hand**'} | ${copy.estimated ? '~' : ''}${copy.rows} | ${copy.estimated ? '~' : ''}${formatSize(copy.bytes)} | ${copy.copy ? `\`${cell(copy.copy)}\`` : '—'} | \`${cell(short(copy.statement))}\` |`,
+          `| ${cell(copy.source)} | ${copy.kind} | ${keyCell(copy)} | ${copy.estimated ? '~' : ''}${copy.rows} | ${copy.estimated ? '~' : ''}${formatSize(copy.bytes)} | ${copy.copy ? `\`${cell(copy.copy)}\`` : '—'} | \`${cell(short(copy.statement))}\` |`,
         );
       parts.push(...more(kept.copies.length, 'copies', 'the preserved output and the catalog table'), '');
     }
@@ -100,4 +100,10 @@ export function renderPreservation(result: PreservationResult | undefined, dryRu
       );
   }
   return parts;
+}
+
+/** The key the restore matches by; a table no row was ever written to has nothing to restore. */
+function keyCell(copy: CopyReport): string {
+  if (copy.keyColumns.length) return cell(copy.keyColumns.join(', '));
+  return copy.rows === 0 && !copy.copy ? '— (empty: nothing to keep)' : '**none: restore by hand**';
 }

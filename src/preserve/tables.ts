@@ -12,6 +12,8 @@ export interface ResolvedTable {
   sql: string;
   /** schema.name, for people. */
   label: string;
+  /** The size of the table's main fork: 0 when no row was ever written to it. */
+  heapBytes: number;
 }
 
 /** The table a statement names, resolved as the server resolves it (search_path); undefined when there is none. */
@@ -19,8 +21,8 @@ export async function resolveTable(session: Session, table: TableName): Promise<
   const written = table.schema
     ? `${quoteIdentifier(table.schema)}.${quoteIdentifier(table.name)}`
     : quoteIdentifier(table.name);
-  const { rows } = await session.query<{ oid: number; schema: string; name: string }>(
-    `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name
+  const { rows } = await session.query<{ oid: number; schema: string; name: string; heap_bytes: string }>(
+    `SELECT c.oid::int AS oid, n.nspname AS schema, c.relname AS name, pg_relation_size(c.oid) AS heap_bytes
        FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
       WHERE c.oid = to_regclass($1) AND c.relkind IN ('r', 'p')`,
     [written],
@@ -28,7 +30,10 @@ export async function resolveTable(session: Session, table: TableName): Promise<
   const found = rows[0];
   if (!found) return undefined;
   return {
-    ...found,
+    oid: found.oid,
+    schema: found.schema,
+    name: found.name,
+    heapBytes: Number(found.heap_bytes),
     sql: `${quoteIdentifier(found.schema)}.${quoteIdentifier(found.name)}`,
     label: `${found.schema}.${found.name}`,
   };
@@ -78,4 +83,13 @@ export async function keyOf(session: Session, oid: number, avoid: readonly strin
     [oid, [...avoid]],
   );
   return rows[0]?.columns ?? [];
+}
+
+/**
+ * Whether the table's main fork is empty: no row was ever written to it, committed or not (an
+ * insert extends the file before it commits). Asked under the copy's lock, nobody can add one.
+ */
+export async function neverWritten(session: Session, oid: number): Promise<boolean> {
+  const { rows } = await session.query<{ empty: boolean }>('SELECT pg_relation_size($1::oid) = 0 AS empty', [oid]);
+  return rows[0]?.empty === true;
 }

@@ -92,11 +92,14 @@ function visit(value: unknown, walk: Walk): void {
   // A RangeVar is sometimes wrapped ({ RangeVar: {...} }) and sometimes a bare field (`relation`).
   if (typeof record.relname === 'string') walk.relations.push(qualifiedRelation(record));
   if (record.behavior === 'DROP_CASCADE') walk.sawCascade = true;
-  for (const [key, child] of Object.entries(record)) {
-    const handler = HANDLERS[key];
-    if (handler && child && typeof child === 'object') handler(child, walk);
-    const skipped = child && typeof child === 'object' ? skippedFields(key, child) : undefined;
-    if (skipped && child && typeof child === 'object') {
+  // for...in, not Object.entries: the guard walks every statement of a down() before sending
+  // it, and a tree's nodes are plain JSON objects (own, enumerable keys only).
+  for (const key in record) {
+    const child = record[key];
+    if (child === null || typeof child !== 'object') continue;
+    if (Object.hasOwn(HANDLERS, key)) HANDLERS[key](child, walk);
+    const skipped = skippedFields(key, child);
+    if (skipped) {
       const kept = Object.fromEntries(Object.entries(child).filter(([field]) => !skipped.includes(field)));
       visit(kept, walk);
     } else {

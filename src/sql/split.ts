@@ -23,9 +23,13 @@ export async function splitStatements(inputs: readonly string[]): Promise<Piece[
     texts.map(async (input) => {
       if (input === '') return [];
       const reply = parsed[next++];
+      const stmts = reply.ok ? (reply.value.stmts ?? []) : [];
+      // One statement spanning the whole input (the common case): its text is the input.
+      if (stmts.length === 1 && !stmts[0].stmt_location && !stmts[0].stmt_len)
+        return [{ sql: input.trim(), stmt: stmts[0].stmt }];
       const bytes = Buffer.from(input, 'utf8');
       if (reply.ok) {
-        return (reply.value.stmts ?? []).map((raw) => {
+        return stmts.map((raw) => {
           const start = raw.stmt_location ?? 0;
           // A length of 0 means "to the end of the input" (the last statement, without a `;`).
           const end = raw.stmt_len ? start + raw.stmt_len : bytes.length;

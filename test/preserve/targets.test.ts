@@ -15,7 +15,14 @@ async function targets(sql: string): Promise<Target[]> {
   return reading.targets;
 }
 
-const table = { oid: 1, schema: 'public', name: 'orders', sql: '"public"."orders"', label: 'public.orders' };
+const table = {
+  oid: 1,
+  schema: 'public',
+  name: 'orders',
+  sql: '"public"."orders"',
+  label: 'public.orders',
+  heapBytes: 8192,
+};
 const column = (name: string, type = 'integer', userType = false) => ({ name, type, userType, generated: false });
 const columns = [column('id'), column('total'), column('note', 'text'), column('state', 'order_state', true)];
 const all = columns.map((c) => c.name);

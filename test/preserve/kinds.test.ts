@@ -28,6 +28,19 @@ describe('what each kind of destroying statement keeps', () => {
     );
   });
 
+  /** Orders 1 (import) and 2 (web) committed, and a writer in the middle of inserting `row`. */
+  async function ordersWithOpenWrite(row: string): Promise<pg.Client> {
+    const knex = db.knex();
+    await applyBatches(knex, [['001_base.js'], ['002_imported_orders.js']], concurrentDir);
+    await knex.destroy();
+    await db.query("INSERT INTO orders (kind, total) VALUES ('import', 1), ('web', 2)");
+    const writer = new pg.Client({ connectionString: db.url });
+    await writer.connect();
+    await writer.query('BEGIN');
+    await writer.query(`INSERT INTO orders (kind, total) VALUES ${row}`);
+    return writer;
+  }
+
   it('keeps the key and the set columns of an UPDATE, every row of a TRUNCATE, the key and column of a type change', async () => {
     const knex = db.knex();
     await applyBatches(knex, [['001_base.js'], ['002_reshape.js']], reshapeDir);
@@ -96,15 +109,8 @@ describe('what each kind of destroying statement keeps', () => {
   });
 
   it("waits for the copy's lock in short attempts, and after lock-wait-budget fails having changed nothing", async () => {
-    const knex = db.knex();
-    await applyBatches(knex, [['001_base.js'], ['002_imported_orders.js']], concurrentDir);
-    await knex.destroy();
-    await db.query("INSERT INTO orders (kind, total) VALUES ('import', 1), ('web', 2)");
-    const writer = new pg.Client({ connectionString: db.url });
-    await writer.connect();
+    const writer = await ordersWithOpenWrite("('web', 3)");
     try {
-      await writer.query('BEGIN');
-      await writer.query("INSERT INTO orders (kind, total) VALUES ('web', 3)");
       const attempt = runRollback(
         preservingOptions(db.url, concurrentDir, { lockTimeoutMs: 200, lockWaitBudgetMs: 1200 }),
       );
@@ -128,16 +134,9 @@ describe('what each kind of destroying statement keeps', () => {
   });
 
   it("retries when a writer holds the table past the copy's lock timeout, and keeps that writer's rows too", async () => {
-    const knex = db.knex();
-    await applyBatches(knex, [['001_base.js'], ['002_imported_orders.js']], concurrentDir);
-    await knex.destroy();
-    await db.query("INSERT INTO orders (kind, total) VALUES ('import', 1), ('web', 2)");
-    const writer = new pg.Client({ connectionString: db.url });
-    await writer.connect();
+    // A write transaction that lasts several of the rollback's lock timeouts, then commits.
+    const writer = await ordersWithOpenWrite("('import', 3)");
     try {
-      // A write transaction that lasts several of the rollback's lock timeouts, then commits.
-      await writer.query('BEGIN');
-      await writer.query("INSERT INTO orders (kind, total) VALUES ('import', 3)");
       const run = runRollback(
         preservingOptions(db.url, concurrentDir, { lockTimeoutMs: 200, lockWaitBudgetMs: 30_000 }),
       );

@@ -1,15 +1,17 @@
 // Where the rollback core meets preservation (src/preserve/): the guard's hook for a run
-// that keeps what it destroys, what the run reports about it, and the two modes that work
-// on the copies (restore-data, prune-data).
+// that keeps what it destroys, what the run reports about it, the two modes that work on the
+// copies (restore-data, prune-data), and estimate-data, which sizes a dry run's copies here.
 import { ConfigurationError } from '../common/errors.js';
 import { formatDuration } from '../common/duration.js';
+import { estimateData } from '../preserve/estimate.js';
+import { formatSize } from '../preserve/size.js';
 import { describePreserveError, Preserver } from '../preserve/preserver.js';
 import { pruneData } from '../preserve/prune.js';
 import { restoreData } from '../preserve/restore.js';
 import type { PreserveOptions } from '../preserve/types.js';
 import type { StatementGuard } from './guard.js';
 import type { Session } from './lock.js';
-import type { RollbackOptions, RunFragment } from './run-types.js';
+import { RollbackFailure, type RollbackOptions, type RunFragment } from './run-types.js';
 
 export function attachPreserver(guard: StatementGuard, options: PreserveOptions): Preserver {
   const preserver = new Preserver(options);
@@ -67,4 +69,56 @@ export async function preservedDataMode(session: Session, options: RollbackOptio
     `${options.dryRun ? 'Dry run: would drop' : 'Dropped'} ${pruned.dropped.length} copy(ies) older than ${formatDuration(preserve.olderThanMs)} from ${preserve.schema}.`,
   ];
   return { preservation: { pruned }, notes, committed: !options.dryRun && pruned.dropped.length > 0 };
+}
+
+/**
+ * mode estimate-data: what a real run would keep here, from another database's dry run (the
+ * pipeline's scratch database), read-only. Over preserve-data-max it fails, as the real run
+ * would, so that nobody approves a rollback that is bound to be refused.
+ */
+export async function estimateDataMode(session: Session, options: RollbackOptions): Promise<RunFragment> {
+  const preserve = options.preserve;
+  const statements = options.destroyingStatements;
+  if (!preserve || !statements) {
+    throw new ConfigurationError(
+      'Mode estimate-data needs input "preserve-statements-file": the preserve-statements-file output of a dry run.',
+    );
+  }
+  const { kept, overLimit } = await options.logger.group(
+    `Estimating what preserve-data keeps for ${statements.length} destroying statement(s)`,
+    () => estimateData(session, statements, preserve),
+  );
+  for (const copy of kept.copies)
+    options.logger.info(`${copy.kind} ${copy.source}: about ${copy.rows} row(s), ${formatSize(copy.bytes)}`);
+  for (const line of kept.notKept) options.logger.info(`not kept (the snapshot is the way back): ${line}`);
+  const fragment: RunFragment = {
+    preservation: { kept },
+    notes: [
+      `Estimated on this database, read-only: preserve-data would keep about ${formatSize(kept.estimatedBytes)} in ${kept.copies.length} copy(ies) for the ${statements.length} destroying statement(s) of the dry run (preserve-data-max ${formatSize(kept.maxBytes)}). Nothing was changed.`,
+    ],
+  };
+  if (overLimit) throw new RollbackFailure(overLimit, fragment);
+  return fragment;
+}
+
+/**
+ * rollback, down, given the dry run's destroying statements (preserve-statements-file): their
+ * copies sized here before the first down runs or locks anything. Over preserve-data-max the run
+ * is refused then, with nothing run, instead of after the downs before the copy that crosses it
+ * (which held their locks until the rollback). Each copy is still checked as it is made, on the
+ * data as it is then.
+ */
+export async function checkPreserveLimitFirst(session: Session, options: RollbackOptions): Promise<RunFragment> {
+  const { destroyingStatements: statements, preserve } = options;
+  if (!statements || !preserve?.enabled || options.dryRun) return {};
+  const { kept, overLimit } = await options.logger.group(
+    `Sizing what preserve-data keeps for the dry run's ${statements.length} destroying statement(s), before the first down`,
+    () => estimateData(session, statements, preserve, 'Refused before the first down ran or locked anything'),
+  );
+  if (overLimit) throw new RollbackFailure(overLimit, { preservation: { kept } });
+  return {
+    notes: [
+      `Before the first down: the dry run's ${statements.length} destroying statement(s) were sized here at about ${formatSize(kept.estimatedBytes)} to keep, under preserve-data-max (${formatSize(kept.maxBytes)}); each copy was checked again as it was made.`,
+    ],
+  };
 }

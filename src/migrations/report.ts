@@ -9,6 +9,9 @@ import { oneLine, type RollbackResult, type ReviewedStatement } from './rollback
 import type { StatusSnapshot } from './status.js';
 import { renderPreservation } from '../preserve/report.js';
 
+/** The modes that work on preserved data (src/preserve/): no plan and no migration status to show. */
+const DATA_MODES: readonly string[] = ['restore-data', 'prune-data', 'estimate-data'];
+
 /** The SQL the run executed, grouped under the migration that ran it, as one script. */
 export function renderSql(statements: readonly ReviewedStatement[]): string {
   return sqlLines(statements).join('\n');
@@ -125,7 +128,7 @@ export function renderSummary(
     '',
   );
   if (!result) return parts.join('\n');
-  if (!['status', 'unlock', 'restore-data', 'prune-data'].includes(result.mode)) {
+  if (!['status', 'unlock', ...DATA_MODES].includes(result.mode)) {
     parts.push(`### Plan: ${describeRequest(result.request)}`, '');
     if (result.plan.length === 0) parts.push('_Nothing to undo._');
     else {
@@ -143,8 +146,8 @@ export function renderSummary(
   }
   if (settings) parts.push(...settingsTable(settings));
   parts.push(...statementSections(result));
-  // restore-data and prune-data read no migration status.
-  if (!['restore-data', 'prune-data'].includes(result.mode))
+  // The modes on preserved data read no migration status.
+  if (!DATA_MODES.includes(result.mode))
     parts.push('### Before', '', snapshotTable(result.before), '### After', '', snapshotTable(result.after));
   return parts.join('\n');
 }
@@ -217,6 +220,7 @@ function describeOutcome(result: RollbackResult | undefined): string {
       return result.committed ? "Knex's migration lock freed." : 'nothing to free; nothing changed.';
     case 'restore-data':
     case 'prune-data':
+    case 'estimate-data':
       return result.notes[0] ?? 'done.';
     default:
       if (result.dryRun) return `dry run of ${result.plan.length} migration(s); rolled back, nothing changed.`;

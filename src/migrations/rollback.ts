@@ -24,6 +24,7 @@ import { planOnly } from './planning.js';
 import { checkMigrationsTable, checkWritable, modeWrites } from './preflight.js';
 import {
   type BatchClassifier,
+  combine,
   completeResult,
   MODES,
   RollbackFailure,
@@ -33,7 +34,13 @@ import {
 } from './run-types.js';
 import { DEFAULT_LOAD_EXTENSIONS, listMigrationFiles, type MigrationFile } from './source.js';
 import { unlock } from './unlock.js';
-import { attachPreserver, keptBy, preservedDataMode } from './preserve-modes.js';
+import {
+  attachPreserver,
+  checkPreserveLimitFirst,
+  estimateDataMode,
+  keptBy,
+  preservedDataMode,
+} from './preserve-modes.js';
 
 export { MODES, RollbackFailure } from './run-types.js';
 export type {
@@ -54,8 +61,8 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
   if (!(MODES as readonly string[]).includes(options.mode)) {
     throw new ConfigurationError(`Input "mode" is "${String(options.mode)}". Valid values are: [${MODES.join(', ')}].`);
   }
-  // restore-data and prune-data touch only the preserved copies: no migration is read.
-  const files = options.mode === 'restore-data' || options.mode === 'prune-data' ? [] : migrationFiles(options);
+  // restore-data and prune-data touch only the preserved copies, estimate-data only the catalog: no migration is read.
+  const files = ['restore-data', 'prune-data', 'estimate-data'].includes(options.mode) ? [] : migrationFiles(options);
   const guard = runsMigrations(options) ? createGuard(options) : undefined;
   const preserver = guard && options.preserve?.enabled ? attachPreserver(guard, options.preserve) : undefined;
   const settingsSeen: SessionSettingsReport[] = [];
@@ -201,21 +208,26 @@ async function runMode(
     case 'restore-data':
     case 'prune-data':
       return preservedDataMode(own, options);
+    case 'estimate-data':
+      return estimateDataMode(own, options);
     case 'plan':
     case 'rollback':
     case 'down':
       if (!guard) return planOnly(table, options, files);
-      return withoutConnectionString(options.databaseUrl, () =>
-        lockedRun({
-          knex,
-          session,
-          table,
-          options,
-          files,
-          guard,
-          freshStatus: () => freshStatus(knex, table, guard, files),
-          ...run,
-        }),
+      return withoutConnectionString(options.databaseUrl, async () =>
+        combine(
+          await checkPreserveLimitFirst(own, options),
+          await lockedRun({
+            knex,
+            session,
+            table,
+            options,
+            files,
+            guard,
+            freshStatus: () => freshStatus(knex, table, guard, files),
+            ...run,
+          }),
+        ),
       );
   }
 }

@@ -2,7 +2,7 @@ import { ConfigurationError } from '../common/errors.js';
 import { systemClock, type Clock } from '../common/clock.js';
 import type { Logger } from '../common/logger.js';
 import type { RegisterCleanup } from '../common/shutdown.js';
-import type { PreservationResult, PreserveOptions } from '../preserve/types.js';
+import type { DestroyingStatement, PreservationResult, PreserveOptions } from '../preserve/types.js';
 import type { ConnectionSecurity } from '../postgres/connection.js';
 import type { BatchClassifier, ClassifiedStatement, ClassifyOptions, StatementRisk } from '../sql/risk.js';
 import type { MigrationSettings } from './knexfile.js';
@@ -13,7 +13,16 @@ import type { CapturedStatement } from './sql-capture.js';
 import type { StatusSnapshot } from './status.js';
 
 /** What a run can do: the one list of modes. */
-export const MODES = ['status', 'plan', 'rollback', 'down', 'unlock', 'restore-data', 'prune-data'] as const;
+export const MODES = [
+  'status',
+  'plan',
+  'rollback',
+  'down',
+  'unlock',
+  'restore-data',
+  'prune-data',
+  'estimate-data',
+] as const;
 export type Mode = (typeof MODES)[number];
 
 /** The classifier's interface (src/sql/classify.ts); passed in so the action decides which classifier runs. */
@@ -55,6 +64,8 @@ export interface RollbackOptions {
   classify: Classifier;
   /** Keep what the rollback destroys (src/preserve/); restore-data and prune-data read it too. Off when not given. */
   preserve?: PreserveOptions;
+  /** mode estimate-data: a dry run's destroying statements (its preserve-statements-file), to size here. */
+  destroyingStatements?: DestroyingStatement[];
   /** Optional: classifies every captured statement in one call; else `classify` is called once per statement. */
   classifyEach?: BatchClassifier;
   logger: Logger;

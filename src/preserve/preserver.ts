@@ -12,7 +12,7 @@ import { formatSize } from './size.js';
 import { addToCatalog, closeTable, copySql, ensureStore } from './store.js';
 import { columnsOf, keyOf, neverWritten, resolveTable, type ResolvedTable } from './tables.js';
 import { targetsOf, type Target } from './targets.js';
-import type { CopyReport, PreservationReport, PreserveOptions } from './types.js';
+import type { CopyReport, DestroyingStatement, PreservationReport, PreserveOptions } from './types.js';
 
 /** A refusal of the copy (over preserve-data-max): the guard turns it into the run's refusal. */
 export class PreserveRefusal extends Error {
@@ -29,6 +29,8 @@ export class Preserver {
   readonly id: string;
   private readonly copies: CopyReport[] = [];
   private readonly notKept: string[] = [];
+  /** A dry run's destroying statements, for mode estimate-data on production (src/preserve/estimate.ts). */
+  private readonly seen: DestroyingStatement[] = [];
   private estimatedBytes = 0;
   private storeReady = false;
 
@@ -47,11 +49,13 @@ export class Preserver {
   checkpoint(): () => void {
     const copies = this.copies.length;
     const notKept = this.notKept.length;
+    const seen = this.seen.length;
     const estimatedBytes = this.estimatedBytes;
     const storeReady = this.storeReady;
     return () => {
       this.copies.splice(copies);
       this.notKept.splice(notKept);
+      this.seen.splice(seen);
       this.estimatedBytes = estimatedBytes;
       this.storeReady = storeReady;
     };
@@ -68,6 +72,8 @@ export class Preserver {
     session: Session,
     mode: { dryRun: boolean; inTransaction: boolean },
   ): Promise<void> {
+    if (mode.dryRun)
+      for (const { sql } of statements) this.seen.push({ migration, sql, inTransaction: mode.inTransaction });
     const replies = await parseTexts(statements.map((statement) => statement.sql));
     // None of these statements has been sent yet, so what the catalog says about a table holds
     // for all of them: asked once per table, not per statement (a down() may send thousands).
@@ -206,6 +212,7 @@ export class Preserver {
   /** What was kept; `committed` false: the run's transaction rolled back, and the copies with it. */
   report(committed: boolean): PreservationReport {
     return {
+      ...(this.seen.length ? { statements: [...this.seen] } : {}),
       id: this.id,
       schema: this.options.schema,
       copies: committed ? [...this.copies] : this.copies.filter((copy) => copy.estimated),

@@ -2,7 +2,7 @@
 // came back, what was pruned, and how to restore.
 import { formatDuration } from '../common/duration.js';
 import { formatSize } from './size.js';
-import type { CopyReport, PreservationResult } from './types.js';
+import type { CopyReport, PreservationReport, PreservationResult } from './types.js';
 
 function cell(text: string): string {
   return text.replace(/\|/g, '\\|').replace(/\r?\n/g, ' ');
@@ -48,7 +48,7 @@ export function renderPreservation(result: PreservationResult | undefined, dryRu
       '',
       made
         ? `Kept under preserve-id \`${kept.id}\` in schema \`${kept.schema}\` (readable by its owner and superusers only). After the fix is deployed, put it back with \`mode: restore-data\` and \`preserve-id: ${kept.id}\`.`
-        : `${dryRun ? 'A real run would keep' : 'Would keep'} an estimated ${formatSize(kept.estimatedBytes)} (preserve-data-max ${formatSize(kept.maxBytes)})${kept.estimatedBytes > kept.maxBytes ? ': **over the limit, a real run would be refused**; raise preserve-data-max or set preserve-data: false' : ''}.`,
+        : `${dryRun || kept.estimatedFor !== undefined ? 'A real run would keep' : 'Would keep'} an estimated ${formatSize(kept.estimatedBytes)}${estimatedWhere(kept)} (preserve-data-max ${formatSize(kept.maxBytes)})${kept.estimatedBytes > kept.maxBytes ? ': **over the limit, a real run would be refused**; raise preserve-data-max or set preserve-data: false' : ''}.`,
       '',
     );
     if (kept.copies.length > 0) {
@@ -100,6 +100,12 @@ export function renderPreservation(result: PreservationResult | undefined, dryRu
       );
   }
   return parts;
+}
+
+/** mode estimate-data sized another database's dry run here: say so, and that nothing was written. */
+function estimatedWhere(kept: PreservationReport): string {
+  if (kept.estimatedFor === undefined) return '';
+  return ` on this database, for the ${kept.estimatedFor} destroying statement(s) of the dry run (read-only: the catalog, EXPLAIN and pg_table_size)`;
 }
 
 /** The key the restore matches by; a table no row was ever written to has nothing to restore. */

@@ -37,6 +37,15 @@ export interface CopyReport {
   estimated: boolean;
 }
 
+/** A statement a dry run saw destroy data: what mode estimate-data sizes on another database. */
+export interface DestroyingStatement {
+  migration: string;
+  /** As sent, parameters rendered in: the same text the guard classified. */
+  sql: string;
+  /** Whether its migration ran inside the run's transaction (else no copy is made for it). */
+  inTransaction: boolean;
+}
+
 /** What a rollback kept, or a dry run would keep. */
 export interface PreservationReport {
   id: string;
@@ -47,6 +56,10 @@ export interface PreservationReport {
   maxBytes: number;
   /** Statements that destroy data in a way no copy is made for: the snapshot is the way back for them. */
   notKept: string[];
+  /** A dry run's: every statement that would destroy data, in order (the preserve-statements-file output). */
+  statements?: DestroyingStatement[];
+  /** mode estimate-data: the estimate was made here for this many statements of another database's dry run. */
+  estimatedFor?: number;
 }
 
 /** What restore-data did (or, in a dry run, would do) with one copy. */

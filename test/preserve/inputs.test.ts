@@ -62,6 +62,23 @@ describe('the preservation inputs', () => {
       { mode: 'restore-data', 'preserve-id': 'rb202611290315_a1b2c3', steps: '1' },
       'Input "steps" applies to mode plan, rollback or down',
     ],
+    [{ mode: 'estimate-data' }, 'Mode estimate-data needs input "preserve-statements-file"'],
+    [
+      { mode: 'estimate-data', 'preserve-statements-file': '/tmp/x.json', 'preserve-data': 'false' },
+      'Mode estimate-data sizes what preserve-data keeps, and preserve-data is false',
+    ],
+    [
+      { mode: 'estimate-data', 'preserve-statements-file': '/tmp/x.json', 'dry-run': 'true' },
+      'Input "dry-run" applies to mode plan, rollback or down (and restore-data, prune-data), not to mode estimate-data',
+    ],
+    [
+      { mode: 'plan', 'preserve-statements-file': '/tmp/x.json' },
+      'Input "preserve-statements-file" is only allowed with mode: estimate-data, rollback or down (mode is plan)',
+    ],
+    [
+      { mode: 'rollback', 'preserve-statements-file': '/tmp/x.json', 'preserve-data': 'false' },
+      'Input "preserve-statements-file" sizes what preserve-data keeps against preserve-data-max, and preserve-data is false',
+    ],
   ])('refuses %j, naming the input and what it takes', (given, message) => {
     expect(() => parse(given)).toThrow(message);
   });

@@ -216,7 +216,7 @@ describe('the rollback action bundle', () => {
       [
         'an unknown mode',
         { mode: 'nuke' },
-        /Input "mode" is "nuke". Valid values are: \[status, plan, rollback, down, unlock, restore-data, prune-data\]/,
+        /Input "mode" is "nuke". Valid values are: \[status, plan, rollback, down, unlock, restore-data, prune-data, estimate-data\]/,
       ],
       ['no database-url', { 'database-url': '' }, /Input "database-url" is required and was not given/],
       [

@@ -131,7 +131,8 @@ export function changes(step: Step): boolean {
   if (own && ['snapshot', 'restore', 'restart', 'smoke'].includes(own)) return true;
   if (own === 'rollback') {
     const mode = scalar(step.with?.mode) ?? 'plan';
-    return !['plan', 'status'].includes(mode);
+    // estimate-data reads in a READ ONLY transaction (test/preserve/estimate.test.ts runs it as a read-only user).
+    return !['plan', 'status', 'estimate-data'].includes(mode);
   }
   if (own === 'notify') return scalar(step.with?.status) === 'started';
   if (!uses.startsWith('aws-actions/configure-aws-credentials@')) return false;

@@ -278,6 +278,65 @@ describe('the reusable pipeline', () => {
     });
   });
 
+  it("sizes the dry run's destroying statements on production, read-only, before anyone approves", () => {
+    type Step = { id?: string; if?: string; with?: Record<string, string> };
+    const steps = jobs.plan.steps as Step[];
+    const at = (id: string) => steps.findIndex((step) => step.id === id);
+    const estimate = steps[at('preserve-estimate')];
+    // After the scratch dry run that lists the statements; before the reviewer's summary.
+    expect(at('dry-run')).toBeLessThan(at('preserve-estimate'));
+    expect(at('preserve-estimate')).toBeLessThan(
+      steps.findIndex((step) => /decision/.test(String((step as { name?: string }).name))),
+    );
+    expect(steps[at('dry-run')].with?.['preserve-data']).toBe('${{ inputs.preserve-data }}');
+    expect(estimate.with).toMatchObject({
+      'database-url': '${{ secrets.database-url }}',
+      mode: 'estimate-data',
+      'preserve-statements-file': '${{ steps.dry-run.outputs.preserve-statements-file }}',
+      'preserve-data-max': '${{ inputs.preserve-data-max }}',
+    });
+    // Off with preserve-data: false, and when the dry run destroys nothing.
+    expect(estimate.if).toContain('inputs.preserve-data');
+    expect(estimate.if).toContain("steps.dry-run.outputs.preserve-statements-file != ''");
+  });
+
+  it('hands the destroying statements to the execute job, which sizes them again before the first down', () => {
+    type Step = {
+      id?: string;
+      if?: string;
+      uses?: string;
+      run?: string;
+      'continue-on-error'?: boolean;
+      with?: Record<string, string>;
+    };
+    const plan = jobs.plan.steps as Step[];
+    const keep = plan.find((step) => step.id === 'keep-destroying')!;
+    expect(keep.if).toBe("steps.preserve-estimate.outcome == 'success'");
+    expect(keep.with?.path).toBe('${{ runner.temp }}/destroying-statements/statements.json');
+    // The dry run's file has a random name: a step before the upload gives it the one the execute job reads.
+    const naming = plan[plan.indexOf(keep) - 1];
+    expect(naming.run).toContain('cp "$STATEMENTS_FILE" "$RUNNER_TEMP/destroying-statements/statements.json"');
+    const artifact = (jobs.plan.outputs as Record<string, string>)['destroying-statements'];
+    expect(artifact).toContain("steps.keep-destroying.outcome == 'success'");
+    expect(artifact).toContain("format('rollback-destroying-statements-{0}-{1}'");
+    expect(keep.with?.name).toBe('rollback-destroying-statements-${{ github.run_id }}-${{ github.run_attempt }}');
+
+    const execute = jobs.execute.steps as Step[];
+    const download = execute.find((step) => step.id === 'destroying')!;
+    expect(execute.indexOf(download)).toBe(execute.findIndex((step) => step.id === 'rollback') - 1);
+    expect(download.with).toEqual({
+      name: '${{ needs.plan.outputs.destroying-statements }}',
+      path: '${{ runner.temp }}/destroying-statements',
+    });
+    // A missing artifact costs the early check, not the rollback: each copy is still checked.
+    expect(download['continue-on-error']).toBe(true);
+    expect(download.if).toContain('inputs.preserve-data');
+    const rollback = execute.find((step) => step.id === 'rollback')!;
+    expect(rollback.with?.['preserve-statements-file']).toBe(
+      "${{ steps.destroying.outcome == 'success' && format('{0}/destroying-statements/statements.json', runner.temp) || '' }}",
+    );
+  });
+
   it('queues per environment and database and never cancels', () => {
     expect(pipeline.concurrency).toMatchObject({ 'cancel-in-progress': false, queue: 'max' });
     expect(pipeline.concurrency.group).toMatch(/inputs\.environment/);
@@ -336,15 +395,19 @@ describe('the reusable pipeline', () => {
     // No step of the execute job reaches the plan job's credential, under any spelling.
     const executeText = JSON.stringify(jobs.execute);
     expect(executeText).not.toMatch(/secrets\.database-url|secrets\[.database-url.\]/);
-    // Outside comments, the plan job's credential is read once: by its plan step.
+    // Outside comments, the plan job's credential is read twice: by its plan step and by the
+    // read-only size of what preserve-data keeps (mode estimate-data).
     const uses = text
       .split('\n')
       .filter((line) => !line.trim().startsWith('#') && line.includes('secrets.database-url'));
-    expect(uses).toEqual(['          database-url: ${{ secrets.database-url }}']);
-    const planStep = (jobs.plan.steps as Array<{ id?: string; with?: Record<string, string> }>).find(
-      (step) => step.id === 'plan',
+    expect(uses).toEqual(Array(2).fill('          database-url: ${{ secrets.database-url }}'));
+    const planSteps = (jobs.plan.steps as Array<{ id?: string; with?: Record<string, string> }>).filter(
+      (step) => step.with?.['database-url'] === '${{ secrets.database-url }}',
     );
-    expect(planStep?.with?.['database-url']).toBe('${{ secrets.database-url }}');
+    expect(planSteps.map((step) => [step.id, step.with?.mode])).toEqual([
+      ['plan', 'plan'],
+      ['preserve-estimate', 'estimate-data'],
+    ]);
     const first = execute.steps[0];
     expect(first.run).toMatch(/if \[ -z "\$DATABASE_URL" \]/);
     expect(first.run).toMatch(/has no secret DATABASE_URL/);
@@ -389,7 +452,13 @@ describe('the reusable pipeline', () => {
     const production = [...connecting('plan'), ...connecting('execute')].filter(
       (step) => !step.with?.['database-url'].includes('localhost'),
     );
-    expect(production.map((step) => step.id)).toEqual(['plan', 'rollback', 'smoke', 'status-after']);
+    expect(production.map((step) => step.id)).toEqual([
+      'plan',
+      'preserve-estimate',
+      'rollback',
+      'smoke',
+      'status-after',
+    ]);
     for (const step of production)
       expect([step.id, step.with?.['ssl-ca'], step.with?.['iam-auth'], step.with?.['aws-region']]).toEqual([
         step.id,
@@ -545,7 +614,7 @@ describe('the pipeline pins ref to one commit', () => {
     const project = [...plan.steps, ...execute.steps].filter((step) =>
       ['$/actions/rollback', '$/actions/prepare-scratch-database', '$/actions/smoke'].includes(step.uses ?? ''),
     );
-    expect(project.length).toBe(6);
+    expect(project.length).toBe(7);
     for (const step of project) expect(step.with?.['working-directory']).toBe('${{ inputs.working-directory }}');
   });
 

@@ -4,8 +4,10 @@ import type { PlanRequest } from '../../migrations/plan.js';
 import type { RollbackOptions } from '../../migrations/rollback.js';
 import { FINGERPRINT_PATTERN } from '../../migrations/fingerprint.js';
 import { MODES } from '../../migrations/run-types.js';
+import path from 'node:path';
+import { readDestroyingStatements } from '../../preserve/estimate.js';
 import { parseSize } from '../../preserve/size.js';
-import type { PreserveOptions } from '../../preserve/types.js';
+import type { DestroyingStatement, PreserveOptions } from '../../preserve/types.js';
 import { awsRegionInput, databaseUrlInput, iamAuthInput, sslCaInput, type Database } from '../common/database.js';
 import { choice, custom, duration, flag, integer, text, type ParsedInputs } from '../common/inputs.js';
 import { projectInputs } from '../common/working-directory.js';
@@ -90,6 +92,8 @@ export const inputs = {
     }
     return value;
   }),
+  /** mode estimate-data: a path; read and checked in rollbackInputs, where the mode is known. */
+  preserveStatementsFile: text('preserve-statements-file'),
   olderThanMs: custom('older-than', (value, name) => {
     if (value === undefined) return undefined;
     const ms = parseDuration(value);
@@ -152,6 +156,8 @@ export interface RollbackInputs extends Pick<
   schema?: string;
   /** preserve-data, preserve-data-max, preserve-schema, preserve-id, older-than. */
   preserve: PreserveOptions;
+  /** mode estimate-data: the dry run's destroying statements, read from preserve-statements-file. */
+  destroyingStatements?: DestroyingStatement[];
 }
 
 /** Checks how the inputs combine before anything connects; each mistake names its input and what is allowed. */
@@ -202,6 +208,7 @@ export function rollbackInputs(given: ParsedInputs<typeof inputs>, database: Dat
   }
   checkLockBudget(given);
   const request = planRequest(given);
+  const destroyingStatements = destroyingStatementsOf(given);
 
   return {
     databaseUrl: database.databaseUrl,
@@ -231,7 +238,17 @@ export function rollbackInputs(given: ParsedInputs<typeof inputs>, database: Dat
       ...(given.preserveId ? { id: given.preserveId } : {}),
       ...(given.olderThanMs !== undefined ? { olderThanMs: given.olderThanMs } : {}),
     },
+    ...(destroyingStatements ? { destroyingStatements } : {}),
   };
+}
+
+/** The modes that read a dry run's destroying statements: estimate-data sizes them; rollback and down check the limit with them before the first down. */
+const STATEMENTS_FILE_MODES: readonly string[] = ['estimate-data', 'rollback', 'down'];
+
+/** The dry run's file, read and checked before anything connects. */
+function destroyingStatementsOf(given: ParsedInputs<typeof inputs>): DestroyingStatement[] | undefined {
+  if (given.preserveStatementsFile === undefined) return undefined;
+  return readDestroyingStatements(path.resolve(given.preserveStatementsFile), 'preserve-statements-file');
 }
 
 /** The budget covers every attempt, and each attempt may wait up to lock-timeout. */
@@ -251,7 +268,7 @@ function planRequest({ migration, to, all, steps }: ParsedInputs<typeof inputs>)
   return { kind: 'steps', steps: steps ?? 1 };
 }
 
-/** preserve-id belongs to restore-data and older-than to prune-data, and each of them needs its own. */
+/** preserve-id belongs to restore-data, older-than to prune-data and preserve-statements-file to estimate-data, and each of them needs its own. */
 function checkPreserveInputs(given: ParsedInputs<typeof inputs>): void {
   const { mode } = given;
   if (mode === 'restore-data' && given.preserveId === undefined)
@@ -266,4 +283,20 @@ function checkPreserveInputs(given: ParsedInputs<typeof inputs>): void {
     throw new ConfigurationError(`Input "preserve-id" is only allowed with mode: restore-data (mode is ${mode}).`);
   if (given.olderThanMs !== undefined && mode !== 'prune-data')
     throw new ConfigurationError(`Input "older-than" is only allowed with mode: prune-data (mode is ${mode}).`);
+  if (mode === 'estimate-data' && given.preserveStatementsFile === undefined)
+    throw new ConfigurationError(
+      'Mode estimate-data needs input "preserve-statements-file": the preserve-statements-file output of a dry run (mode plan, dry-run: true) of the plan, on a database with the same schema.',
+    );
+  if (mode === 'estimate-data' && !given.preserveData)
+    throw new ConfigurationError(
+      'Mode estimate-data sizes what preserve-data keeps, and preserve-data is false: with it off nothing is kept, so there is nothing to estimate. Skip the step, or set preserve-data: true.',
+    );
+  if (given.preserveStatementsFile !== undefined && !STATEMENTS_FILE_MODES.includes(mode))
+    throw new ConfigurationError(
+      `Input "preserve-statements-file" is only allowed with mode: estimate-data, rollback or down (mode is ${mode}).`,
+    );
+  if (given.preserveStatementsFile !== undefined && !given.preserveData)
+    throw new ConfigurationError(
+      'Input "preserve-statements-file" sizes what preserve-data keeps against preserve-data-max, and preserve-data is false: leave it out, or set preserve-data: true.',
+    );
 }

@@ -14,6 +14,7 @@ import { renderSql, renderSqlCapped, renderSummary } from '../../migrations/repo
 import { RollbackFailure, runRollback, type RollbackResult } from '../../migrations/rollback.js';
 import { classifyEach, classifyStatements, warmUpClassifier } from '../../sql/classify.js';
 import { defineAction, type Runtime } from '../common/action.js';
+import { destroyingStatementsJson } from '../../preserve/estimate.js';
 import { preservedOutput } from '../../preserve/report.js';
 import { resolveDatabase } from '../common/database.js';
 import { inputs, rollbackInputs, type RollbackInputs } from './inputs.js';
@@ -29,6 +30,7 @@ type Output =
   | 'batches'
   | 'preserve-id'
   | 'preserved'
+  | 'preserve-statements-file'
   | 'restored';
 
 export const action = defineAction({
@@ -45,6 +47,7 @@ export const action = defineAction({
     batches: '[]',
     'preserve-id': '',
     preserved: '[]',
+    'preserve-statements-file': '',
     restored: '[]',
   },
   async run(given, runtime) {
@@ -144,7 +147,13 @@ function report(
   setOutput('sql', result ? renderSqlCapped(result.statements) : '');
   setOutput(
     'sql-file',
-    result?.statements.length ? writeSqlFile(renderSql(result.statements), secrets.scrub, logger) : '',
+    result?.statements.length ? writeRunFile('sql', renderSql(result.statements), secrets.scrub, logger) : '',
+  );
+  // A dry run's destroying statements, for mode estimate-data on production (the pipeline's plan job).
+  const destroying = result?.dryRun ? result.preservation?.kept?.statements : undefined;
+  setOutput(
+    'preserve-statements-file',
+    destroying?.length ? writeRunFile('json', destroyingStatementsJson(destroying), secrets.scrub, logger) : '',
   );
   setOutput('batches', JSON.stringify(result?.batches ?? []));
   setPreservationOutputs(setOutput, result);
@@ -176,27 +185,36 @@ function asked(inputs: RollbackInputs | undefined): string {
     inputs.preserve.id && `preserve-id ${inputs.preserve.id}`,
     inputs.expectedPlan && `expected-plan ${inputs.expectedPlan.slice(0, 12)}…`,
   ].filter(Boolean);
-  const what = ['status', 'unlock', 'restore-data', 'prune-data'].includes(inputs.mode)
+  const what = ['status', 'unlock', 'restore-data', 'prune-data', 'estimate-data'].includes(inputs.mode)
     ? ''
     : ` — ${describeRequest(inputs.request)}`;
   return `database \`${describeDatabaseUrl(inputs.databaseUrl)}\`; mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, lock-wait-budget ${formatDuration(inputs.lockWaitBudgetMs)}, session-idle-timeout ${formatDuration(inputs.sessionIdleTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
 }
 
 /**
- * The complete SQL, in a file under RUNNER_TEMP: the sql output and the summary are capped, and
- * say "the rest is in the record"; the workflow uploads this file with the record. Scrubbed like
- * every output. A file that cannot be written costs the file, not the run's outcome.
+ * A file under RUNNER_TEMP: the complete SQL (the sql output and the summary are capped, and say
+ * "the rest is in the record"; the workflow uploads it with the record), or a dry run's destroying
+ * statements. Scrubbed like every output. A file that cannot be written costs the file, not the
+ * run's outcome.
  */
-function writeSqlFile(sql: string, scrub: (text: string) => string, logger: Logger): string {
+function writeRunFile(
+  extension: 'sql' | 'json',
+  text: string,
+  scrub: (text: string) => string,
+  logger: Logger,
+): string {
+  const what = extension === 'sql' ? 'sql' : 'destroying-statements';
   const file = path.join(
     process.env.RUNNER_TEMP || os.tmpdir(),
-    `rollback-sql-${process.env.GITHUB_RUN_ID ?? 'local'}-${crypto.randomBytes(4).toString('hex')}.sql`,
+    `rollback-${what}-${process.env.GITHUB_RUN_ID ?? 'local'}-${crypto.randomBytes(4).toString('hex')}.${extension}`,
   );
   try {
-    fs.writeFileSync(file, `${scrub(sql)}\n`, { encoding: 'utf8', mode: 0o600 });
+    fs.writeFileSync(file, `${scrub(text)}\n`, { encoding: 'utf8', mode: 0o600 });
     return file;
   } catch (error) {
-    logger.warning(`The complete SQL was not written to ${file}: ${errorMessage(error)}`);
+    logger.warning(
+      `The ${extension === 'sql' ? 'complete SQL' : 'destroying statements'} were not written to ${file}: ${errorMessage(error)}`,
+    );
     return '';
   }
 }

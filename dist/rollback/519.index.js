@@ -1,8 +1,8 @@
-export const id = 1;
-export const ids = [1];
+export const id = 519;
+export const ids = [519];
 export const modules = {
 
-/***/ 15453:
+/***/ 26935:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -2302,7 +2302,16 @@ async function poll(check, options) {
 
 
 /** What a run can do: the one list of modes. */
-const MODES = ['status', 'plan', 'rollback', 'down', 'unlock', 'restore-data', 'prune-data'];
+const MODES = [
+    'status',
+    'plan',
+    'rollback',
+    'down',
+    'unlock',
+    'restore-data',
+    'prune-data',
+    'estimate-data',
+];
 function clockOf(options) {
     return options.clock ?? systemClock;
 }
@@ -4274,6 +4283,8 @@ class Preserver {
     id;
     copies = [];
     notKept = [];
+    /** A dry run's destroying statements, for mode estimate-data on production (src/preserve/estimate.ts). */
+    seen = [];
     estimatedBytes = 0;
     storeReady = false;
     constructor(options, id = newPreserveId()) {
@@ -4288,11 +4299,13 @@ class Preserver {
     checkpoint() {
         const copies = this.copies.length;
         const notKept = this.notKept.length;
+        const seen = this.seen.length;
         const estimatedBytes = this.estimatedBytes;
         const storeReady = this.storeReady;
         return () => {
             this.copies.splice(copies);
             this.notKept.splice(notKept);
+            this.seen.splice(seen);
             this.estimatedBytes = estimatedBytes;
             this.storeReady = storeReady;
         };
@@ -4303,6 +4316,9 @@ class Preserver {
      * atomic with the destruction, so none is made and the report says so.
      */
     async beforeDestroy(statements, migration, session, mode) {
+        if (mode.dryRun)
+            for (const { sql } of statements)
+                this.seen.push({ migration, sql, inTransaction: mode.inTransaction });
         const replies = await parseTexts(statements.map((statement) => statement.sql));
         // None of these statements has been sent yet, so what the catalog says about a table holds
         // for all of them: asked once per table, not per statement (a down() may send thousands).
@@ -4428,6 +4444,7 @@ class Preserver {
     /** What was kept; `committed` false: the run's transaction rolled back, and the copies with it. */
     report(committed) {
         return {
+            ...(this.seen.length ? { statements: [...this.seen] } : {}),
             id: this.id,
             schema: this.options.schema,
             copies: committed ? [...this.copies] : this.copies.filter((copy) => copy.estimated),
@@ -4446,6 +4463,102 @@ function describePreserveError(error) {
     if (error instanceof PreserveRefusal)
         return error.message;
     return `Keeping the data this statement destroys failed: ${errorMessage(error)}. Nothing was destroyed: the statement was not sent. To roll back without the copy, set preserve-data: false (the pre-rollback snapshot is then the only way back).`;
+}
+
+;// CONCATENATED MODULE: ./src/preserve/estimate.ts
+// What preserve-data would keep, sized on production before anyone approves. The pipeline's
+// dry run runs on a scratch database with production's schema but none of its data, so its
+// own estimate is near zero. Its destroying statements (the preserve-statements-file output)
+// are sized here instead, on production, in a READ ONLY transaction: the catalog, EXPLAIN and
+// pg_table_size only, the same estimator the real run checks preserve-data-max with.
+
+
+
+
+
+function destroyingStatementsJson(statements) {
+    return JSON.stringify({ version: 1, statements: [...statements] });
+}
+/** Reads and checks a dry run's file; every mistake names the input and what it must be. */
+function readDestroyingStatements(file, input) {
+    const expected = `it must be the preserve-statements-file output of a dry run (mode plan, dry-run: true) of the same plan`;
+    let text;
+    try {
+        text = external_node_fs_default().readFileSync(file, 'utf8');
+    }
+    catch (error) {
+        const why = error.code === 'ENOENT' ? 'no such file' : errorMessage(error);
+        throw new errors_ConfigurationError(`Input "${input}" is "${file}": ${why}; ${expected}.`);
+    }
+    let parsed;
+    try {
+        parsed = JSON.parse(text);
+    }
+    catch (error) {
+        throw new errors_ConfigurationError(`Input "${input}": ${file} is not JSON (${errorMessage(error)}); ${expected}.`);
+    }
+    const statements = parsed?.statements;
+    const valid = parsed?.version === 1 &&
+        Array.isArray(statements) &&
+        statements.every((statement) => typeof statement?.migration === 'string' &&
+            typeof statement.sql === 'string' &&
+            typeof statement.inTransaction === 'boolean');
+    if (!valid)
+        throw new errors_ConfigurationError(`Input "${input}": ${file} is not a list of destroying statements (version 1, each with migration, sql and inTransaction); ${expected}.`);
+    return statements;
+}
+/**
+ * Sizes what keeping `statements` would take on this database, changing nothing: a READ ONLY
+ * transaction, always rolled back. A table or column the statement names that does not exist
+ * here (a later down() drops what an earlier one creates) has nothing to keep, as in the run.
+ */
+async function estimateData(session, statements, options, refused = 'A real run would be refused') {
+    const preserver = new Preserver(options);
+    await session.query('BEGIN TRANSACTION READ ONLY');
+    try {
+        for (const group of byMigration(statements))
+            await preserver.beforeDestroy(group.statements, group.migration, session, {
+                dryRun: true,
+                inTransaction: group.inTransaction,
+            });
+    }
+    catch (error) {
+        if (!isLockTimeout(error))
+            throw error;
+        throw new errors_ConfigurationError(`Estimating what preserve-data keeps waited longer than lock-timeout for a table (${errorMessage(error)}): a session holds an exclusive lock on it. Nothing was changed. Run the plan again, or raise lock-timeout for this step.`);
+    }
+    finally {
+        await session.query('ROLLBACK').catch(() => undefined);
+    }
+    const { statements: _seen, ...report } = preserver.report(false);
+    const kept = { ...report, estimatedFor: statements.length };
+    return { kept, overLimit: overLimit(kept, refused) };
+}
+/** Consecutive statements of one migration, as the guard handed them to the copy. */
+function byMigration(statements) {
+    const groups = [];
+    for (const statement of statements) {
+        const last = groups.at(-1);
+        if (last && last.migration === statement.migration && last.inTransaction === statement.inTransaction)
+            last.statements.push({ sql: statement.sql });
+        else
+            groups.push({
+                migration: statement.migration,
+                inTransaction: statement.inTransaction,
+                statements: [{ sql: statement.sql }],
+            });
+    }
+    return groups;
+}
+const LARGEST_SHOWN = 5;
+function overLimit(kept, refused) {
+    if (kept.estimatedBytes <= kept.maxBytes)
+        return undefined;
+    const largest = [...kept.copies]
+        .sort((a, b) => b.bytes - a.bytes)
+        .slice(0, LARGEST_SHOWN)
+        .map((copy) => `${copy.kind} ${copy.source} (about ${copy.rows} row(s), ${formatSize(copy.bytes)})`);
+    return `${refused}: keeping what this rollback destroys needs an estimated ${formatSize(kept.estimatedBytes)} on this database (from the planner and pg_table_size), over preserve-data-max (${formatSize(kept.maxBytes)}). The largest parts: ${largest.join(', ')}. Nothing was changed. Two ways forward: raise preserve-data-max to at least ${formatSize(kept.estimatedBytes)} (the copies live in the database, in schema ${kept.schema}), or set preserve-data: false and rely on the pre-rollback snapshot alone.`;
 }
 
 ;// CONCATENATED MODULE: ./src/preserve/prune.ts
@@ -4635,8 +4748,11 @@ async function advanceSequences(session, table) {
 
 ;// CONCATENATED MODULE: ./src/migrations/preserve-modes.ts
 // Where the rollback core meets preservation (src/preserve/): the guard's hook for a run
-// that keeps what it destroys, what the run reports about it, and the two modes that work
-// on the copies (restore-data, prune-data).
+// that keeps what it destroys, what the run reports about it, the two modes that work on the
+// copies (restore-data, prune-data), and estimate-data, which sizes a dry run's copies here.
+
+
+
 
 
 
@@ -4689,6 +4805,52 @@ async function preservedDataMode(session, options) {
     ];
     return { preservation: { pruned }, notes, committed: !options.dryRun && pruned.dropped.length > 0 };
 }
+/**
+ * mode estimate-data: what a real run would keep here, from another database's dry run (the
+ * pipeline's scratch database), read-only. Over preserve-data-max it fails, as the real run
+ * would, so that nobody approves a rollback that is bound to be refused.
+ */
+async function estimateDataMode(session, options) {
+    const preserve = options.preserve;
+    const statements = options.destroyingStatements;
+    if (!preserve || !statements) {
+        throw new errors_ConfigurationError('Mode estimate-data needs input "preserve-statements-file": the preserve-statements-file output of a dry run.');
+    }
+    const { kept, overLimit } = await options.logger.group(`Estimating what preserve-data keeps for ${statements.length} destroying statement(s)`, () => estimateData(session, statements, preserve));
+    for (const copy of kept.copies)
+        options.logger.info(`${copy.kind} ${copy.source}: about ${copy.rows} row(s), ${formatSize(copy.bytes)}`);
+    for (const line of kept.notKept)
+        options.logger.info(`not kept (the snapshot is the way back): ${line}`);
+    const fragment = {
+        preservation: { kept },
+        notes: [
+            `Estimated on this database, read-only: preserve-data would keep about ${formatSize(kept.estimatedBytes)} in ${kept.copies.length} copy(ies) for the ${statements.length} destroying statement(s) of the dry run (preserve-data-max ${formatSize(kept.maxBytes)}). Nothing was changed.`,
+        ],
+    };
+    if (overLimit)
+        throw new RollbackFailure(overLimit, fragment);
+    return fragment;
+}
+/**
+ * rollback, down, given the dry run's destroying statements (preserve-statements-file): their
+ * copies sized here before the first down runs or locks anything. Over preserve-data-max the run
+ * is refused then, with nothing run, instead of after the downs before the copy that crosses it
+ * (which held their locks until the rollback). Each copy is still checked as it is made, on the
+ * data as it is then.
+ */
+async function checkPreserveLimitFirst(session, options) {
+    const { destroyingStatements: statements, preserve } = options;
+    if (!statements || !preserve?.enabled || options.dryRun)
+        return {};
+    const { kept, overLimit } = await options.logger.group(`Sizing what preserve-data keeps for the dry run's ${statements.length} destroying statement(s), before the first down`, () => estimateData(session, statements, preserve, 'Refused before the first down ran or locked anything'));
+    if (overLimit)
+        throw new RollbackFailure(overLimit, { preservation: { kept } });
+    return {
+        notes: [
+            `Before the first down: the dry run's ${statements.length} destroying statement(s) were sized here at about ${formatSize(kept.estimatedBytes)} to keep, under preserve-data-max (${formatSize(kept.maxBytes)}); each copy was checked again as it was made.`,
+        ],
+    };
+}
 
 ;// CONCATENATED MODULE: ./src/migrations/rollback.ts
 // The rollback action's core: one entry point that opens the run's session and hands it to
@@ -4721,8 +4883,8 @@ async function runRollback(options) {
     if (!MODES.includes(options.mode)) {
         throw new errors_ConfigurationError(`Input "mode" is "${String(options.mode)}". Valid values are: [${MODES.join(', ')}].`);
     }
-    // restore-data and prune-data touch only the preserved copies: no migration is read.
-    const files = options.mode === 'restore-data' || options.mode === 'prune-data' ? [] : migrationFiles(options);
+    // restore-data and prune-data touch only the preserved copies, estimate-data only the catalog: no migration is read.
+    const files = ['restore-data', 'prune-data', 'estimate-data'].includes(options.mode) ? [] : migrationFiles(options);
     const guard = runsMigrations(options) ? createGuard(options) : undefined;
     const preserver = guard && options.preserve?.enabled ? attachPreserver(guard, options.preserve) : undefined;
     const settingsSeen = [];
@@ -4838,12 +5000,14 @@ async function runMode(knex, session, options, files, guard, run) {
         case 'restore-data':
         case 'prune-data':
             return preservedDataMode(own, options);
+        case 'estimate-data':
+            return estimateDataMode(own, options);
         case 'plan':
         case 'rollback':
         case 'down':
             if (!guard)
                 return planOnly(table, options, files);
-            return withoutConnectionString(options.databaseUrl, () => lockedRun({
+            return withoutConnectionString(options.databaseUrl, async () => combine(await checkPreserveLimitFirst(own, options), await lockedRun({
                 knex,
                 session,
                 table,
@@ -4852,7 +5016,7 @@ async function runMode(knex, session, options, files, guard, run) {
                 guard,
                 freshStatus: () => freshStatus(knex, table, guard, files),
                 ...run,
-            }));
+            })));
     }
 }
 /** Files first: a bad migrations-dir is reported before anything touches the database. */
@@ -5001,7 +5165,7 @@ function renderPreservation(result, dryRun) {
         const made = kept.copies.some((copy) => !copy.estimated);
         parts.push('### Nothing lost: data kept in the database', '', made
             ? `Kept under preserve-id \`${kept.id}\` in schema \`${kept.schema}\` (readable by its owner and superusers only). After the fix is deployed, put it back with \`mode: restore-data\` and \`preserve-id: ${kept.id}\`.`
-            : `${dryRun ? 'A real run would keep' : 'Would keep'} an estimated ${formatSize(kept.estimatedBytes)} (preserve-data-max ${formatSize(kept.maxBytes)})${kept.estimatedBytes > kept.maxBytes ? ': **over the limit, a real run would be refused**; raise preserve-data-max or set preserve-data: false' : ''}.`, '');
+            : `${dryRun || kept.estimatedFor !== undefined ? 'A real run would keep' : 'Would keep'} an estimated ${formatSize(kept.estimatedBytes)}${estimatedWhere(kept)} (preserve-data-max ${formatSize(kept.maxBytes)})${kept.estimatedBytes > kept.maxBytes ? ': **over the limit, a real run would be refused**; raise preserve-data-max or set preserve-data: false' : ''}.`, '');
         if (kept.copies.length > 0) {
             parts.push('| Source | Kind | Key | Rows | Size | Copy | Statement |', '|---|---|---|---|---|---|---|');
             for (const copy of kept.copies.slice(0, SHOWN))
@@ -5025,6 +5189,12 @@ function renderPreservation(result, dryRun) {
     }
     return parts;
 }
+/** mode estimate-data sized another database's dry run here: say so, and that nothing was written. */
+function estimatedWhere(kept) {
+    if (kept.estimatedFor === undefined)
+        return '';
+    return ` on this database, for the ${kept.estimatedFor} destroying statement(s) of the dry run (read-only: the catalog, EXPLAIN and pg_table_size)`;
+}
 /** The key the restore matches by; a table no row was ever written to has nothing to restore. */
 function keyCell(copy) {
     if (copy.keyColumns.length)
@@ -5042,6 +5212,8 @@ function keyCell(copy) {
 
 
 
+/** The modes that work on preserved data (src/preserve/): no plan and no migration status to show. */
+const DATA_MODES = ['restore-data', 'prune-data', 'estimate-data'];
 /** The SQL the run executed, grouped under the migration that ran it, as one script. */
 function renderSql(statements) {
     return sqlLines(statements).join('\n');
@@ -5128,7 +5300,7 @@ function renderSummary(result, asked, outcome, settings) {
     parts.push(outcome.ok ? `**Result:** ${describeOutcome(result)}` : `**Result: failed.**\n\n${outcome.message ?? ''}`, '');
     if (!result)
         return parts.join('\n');
-    if (!['status', 'unlock', 'restore-data', 'prune-data'].includes(result.mode)) {
+    if (!['status', 'unlock', ...DATA_MODES].includes(result.mode)) {
         parts.push(`### Plan: ${describeRequest(result.request)}`, '');
         if (result.plan.length === 0)
             parts.push('_Nothing to undo._');
@@ -5146,8 +5318,8 @@ function renderSummary(result, asked, outcome, settings) {
     if (settings)
         parts.push(...settingsTable(settings));
     parts.push(...statementSections(result));
-    // restore-data and prune-data read no migration status.
-    if (!['restore-data', 'prune-data'].includes(result.mode))
+    // The modes on preserved data read no migration status.
+    if (!DATA_MODES.includes(result.mode))
         parts.push('### Before', '', snapshotTable(result.before), '### After', '', snapshotTable(result.after));
     return parts.join('\n');
 }
@@ -5201,6 +5373,7 @@ function describeOutcome(result) {
             return result.committed ? "Knex's migration lock freed." : 'nothing to free; nothing changed.';
         case 'restore-data':
         case 'prune-data':
+        case 'estimate-data':
             return result.notes[0] ?? 'done.';
         default:
             if (result.dryRun)
@@ -6326,6 +6499,8 @@ function projectInputs() {
 
 
 
+
+
 /** lock_timeout and statement_timeout: PostgreSQL takes at most 2^31 - 1 ms; 0 would mean no limit at all. */
 const POSTGRES_TIMEOUT = {
     min: 1,
@@ -6384,6 +6559,8 @@ const inputs = {
         }
         return value;
     }),
+    /** mode estimate-data: a path; read and checked in rollbackInputs, where the mode is known. */
+    preserveStatementsFile: inputs_text('preserve-statements-file'),
     olderThanMs: custom('older-than', (value, name) => {
         if (value === undefined)
             return undefined;
@@ -6441,6 +6618,7 @@ function rollbackInputs(given, database) {
     }
     checkLockBudget(given);
     const request = planRequest(given);
+    const destroyingStatements = destroyingStatementsOf(given);
     return {
         databaseUrl: database.databaseUrl,
         security: database.security,
@@ -6469,7 +6647,16 @@ function rollbackInputs(given, database) {
             ...(given.preserveId ? { id: given.preserveId } : {}),
             ...(given.olderThanMs !== undefined ? { olderThanMs: given.olderThanMs } : {}),
         },
+        ...(destroyingStatements ? { destroyingStatements } : {}),
     };
+}
+/** The modes that read a dry run's destroying statements: estimate-data sizes them; rollback and down check the limit with them before the first down. */
+const STATEMENTS_FILE_MODES = ['estimate-data', 'rollback', 'down'];
+/** The dry run's file, read and checked before anything connects. */
+function destroyingStatementsOf(given) {
+    if (given.preserveStatementsFile === undefined)
+        return undefined;
+    return readDestroyingStatements(external_node_path_default().resolve(given.preserveStatementsFile), 'preserve-statements-file');
 }
 /** The budget covers every attempt, and each attempt may wait up to lock-timeout. */
 function checkLockBudget(given) {
@@ -6487,7 +6674,7 @@ function planRequest({ migration, to, all, steps }) {
         return { kind: 'all' };
     return { kind: 'steps', steps: steps ?? 1 };
 }
-/** preserve-id belongs to restore-data and older-than to prune-data, and each of them needs its own. */
+/** preserve-id belongs to restore-data, older-than to prune-data and preserve-statements-file to estimate-data, and each of them needs its own. */
 function checkPreserveInputs(given) {
     const { mode } = given;
     if (mode === 'restore-data' && given.preserveId === undefined)
@@ -6498,9 +6685,18 @@ function checkPreserveInputs(given) {
         throw new errors_ConfigurationError(`Input "preserve-id" is only allowed with mode: restore-data (mode is ${mode}).`);
     if (given.olderThanMs !== undefined && mode !== 'prune-data')
         throw new errors_ConfigurationError(`Input "older-than" is only allowed with mode: prune-data (mode is ${mode}).`);
+    if (mode === 'estimate-data' && given.preserveStatementsFile === undefined)
+        throw new errors_ConfigurationError('Mode estimate-data needs input "preserve-statements-file": the preserve-statements-file output of a dry run (mode plan, dry-run: true) of the plan, on a database with the same schema.');
+    if (mode === 'estimate-data' && !given.preserveData)
+        throw new errors_ConfigurationError('Mode estimate-data sizes what preserve-data keeps, and preserve-data is false: with it off nothing is kept, so there is nothing to estimate. Skip the step, or set preserve-data: true.');
+    if (given.preserveStatementsFile !== undefined && !STATEMENTS_FILE_MODES.includes(mode))
+        throw new errors_ConfigurationError(`Input "preserve-statements-file" is only allowed with mode: estimate-data, rollback or down (mode is ${mode}).`);
+    if (given.preserveStatementsFile !== undefined && !given.preserveData)
+        throw new errors_ConfigurationError('Input "preserve-statements-file" sizes what preserve-data keeps against preserve-data-max, and preserve-data is false: leave it out, or set preserve-data: true.');
 }
 
 ;// CONCATENATED MODULE: ./src/actions/rollback/main.ts
+
 
 
 
@@ -6533,6 +6729,7 @@ const action = defineAction({
         batches: '[]',
         'preserve-id': '',
         preserved: '[]',
+        'preserve-statements-file': '',
         restored: '[]',
     },
     async run(given, runtime) {
@@ -6622,7 +6819,10 @@ function report({ setOutput, logger, summary, secrets }, result, inputs, outcome
     setOutput('plan-fingerprint', result?.fingerprint ?? '');
     setOutput('rolled-back', JSON.stringify(result?.rolledBack ?? []));
     setOutput('sql', result ? renderSqlCapped(result.statements) : '');
-    setOutput('sql-file', result?.statements.length ? writeSqlFile(renderSql(result.statements), secrets.scrub, logger) : '');
+    setOutput('sql-file', result?.statements.length ? writeRunFile('sql', renderSql(result.statements), secrets.scrub, logger) : '');
+    // A dry run's destroying statements, for mode estimate-data on production (the pipeline's plan job).
+    const destroying = result?.dryRun ? result.preservation?.kept?.statements : undefined;
+    setOutput('preserve-statements-file', destroying?.length ? writeRunFile('json', destroyingStatementsJson(destroying), secrets.scrub, logger) : '');
     setOutput('batches', JSON.stringify(result?.batches ?? []));
     setPreservationOutputs(setOutput, result);
     // Warnings as annotations, so they show on the run page without opening the log.
@@ -6653,24 +6853,26 @@ function asked(inputs) {
         inputs.preserve.id && `preserve-id ${inputs.preserve.id}`,
         inputs.expectedPlan && `expected-plan ${inputs.expectedPlan.slice(0, 12)}…`,
     ].filter(Boolean);
-    const what = ['status', 'unlock', 'restore-data', 'prune-data'].includes(inputs.mode)
+    const what = ['status', 'unlock', 'restore-data', 'prune-data', 'estimate-data'].includes(inputs.mode)
         ? ''
         : ` — ${describeRequest(inputs.request)}`;
     return `database \`${describeDatabaseUrl(inputs.databaseUrl)}\`; mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, lock-wait-budget ${formatDuration(inputs.lockWaitBudgetMs)}, session-idle-timeout ${formatDuration(inputs.sessionIdleTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
 }
 /**
- * The complete SQL, in a file under RUNNER_TEMP: the sql output and the summary are capped, and
- * say "the rest is in the record"; the workflow uploads this file with the record. Scrubbed like
- * every output. A file that cannot be written costs the file, not the run's outcome.
+ * A file under RUNNER_TEMP: the complete SQL (the sql output and the summary are capped, and say
+ * "the rest is in the record"; the workflow uploads it with the record), or a dry run's destroying
+ * statements. Scrubbed like every output. A file that cannot be written costs the file, not the
+ * run's outcome.
  */
-function writeSqlFile(sql, scrub, logger) {
-    const file = external_node_path_default().join(process.env.RUNNER_TEMP || external_node_os_default().tmpdir(), `rollback-sql-${process.env.GITHUB_RUN_ID ?? 'local'}-${external_node_crypto_default().randomBytes(4).toString('hex')}.sql`);
+function writeRunFile(extension, text, scrub, logger) {
+    const what = extension === 'sql' ? 'sql' : 'destroying-statements';
+    const file = external_node_path_default().join(process.env.RUNNER_TEMP || external_node_os_default().tmpdir(), `rollback-${what}-${process.env.GITHUB_RUN_ID ?? 'local'}-${external_node_crypto_default().randomBytes(4).toString('hex')}.${extension}`);
     try {
-        external_node_fs_default().writeFileSync(file, `${scrub(sql)}\n`, { encoding: 'utf8', mode: 0o600 });
+        external_node_fs_default().writeFileSync(file, `${scrub(text)}\n`, { encoding: 'utf8', mode: 0o600 });
         return file;
     }
     catch (error) {
-        logger.warning(`The complete SQL was not written to ${file}: ${errorMessage(error)}`);
+        logger.warning(`The ${extension === 'sql' ? 'complete SQL' : 'destroying statements'} were not written to ${file}: ${errorMessage(error)}`);
         return '';
     }
 }

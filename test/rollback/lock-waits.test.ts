@@ -2,7 +2,7 @@ import path from 'node:path';
 import knexFactory from 'knex';
 import pg from 'pg';
 import { renderSummary } from '../../src/migrations/report.js';
-import { createDatabase, type TestDatabase } from '../helpers/database.js';
+import { adminQuery, createDatabase, type TestDatabase } from '../helpers/database.js';
 import { repoRoot } from '../helpers/run-bundle.js';
 import { applyBatches, failureOf, migrationRows, recordingLogger, rollbackOptions, runRollback } from './helpers.js';
 
@@ -142,6 +142,76 @@ describe('rollback lock waits', () => {
     expect(error.result?.committed).toBe(false);
     expect(await noteColumn()).toBe(true);
     expect(await migrationRows((sql) => db.query(sql))).toHaveLength(2);
+  });
+
+  it('refuses, changing nothing, when what is applied changed while it waited (a deploy between attempts)', async () => {
+    await holdReadLock();
+    // While the rollback's attempts time out on orders, 002 is re-applied by someone else (its row
+    // written again): the plan the reviewer approved is not the one the next attempt would undo.
+    const redeploy = new Promise<void>((resolve) => setTimeout(resolve, 700)).then(async () => {
+      await db.query(
+        "UPDATE knex_migrations SET migration_time = migration_time + interval '1 minute' WHERE name = '002_add_orders_note.js'",
+      );
+      await holder.query('COMMIT');
+    });
+    const error = await failureOf(
+      runRollback(
+        rollbackOptions(db.url, {
+          settings,
+          mode: 'rollback',
+          allowDestructive: true,
+          lockTimeoutMs: 200,
+          lockWaitBudgetMs: 30_000,
+        }),
+      ),
+    );
+    await redeploy;
+    expect(error.message).toMatch(
+      /^Attempt (\d+) re-read public\.knex_migrations under Knex's lock row and found a different plan \(fingerprint [0-9a-f]{64}, was [0-9a-f]{64} at the first attempt\): a knex migrate or another rollback changed what is applied while this run waited for locks\. Nothing was changed\. Run mode: plan again/,
+    );
+    expect(Number(/^Attempt (\d+)/.exec(error.message)?.[1])).toBeGreaterThanOrEqual(2);
+    expect(error.result?.committed).toBe(false);
+    expect(error.result?.rolledBack).toEqual([]);
+    expect(await noteColumn()).toBe(true);
+    expect(await migrationRows((sql) => db.query(sql))).toHaveLength(2);
+  });
+
+  it('names a blocker of another role without pg_read_all_stats, and says what hides its query', async () => {
+    // The rollback's user owns the schema, as in production; the blocker is another role's session.
+    const role = `rollback_owner_${Math.random().toString(16).slice(2, 8)}`;
+    const password = `pw-${Math.random().toString(16).slice(2)}`;
+    await adminQuery(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    try {
+      await db.query(
+        `ALTER TABLE orders OWNER TO ${role}; ALTER TABLE knex_migrations OWNER TO ${role};
+         ALTER TABLE knex_migrations_lock OWNER TO ${role}; GRANT USAGE ON SCHEMA public TO ${role}`,
+      );
+      const blockerPid = await holdReadLock();
+      await holder.query("SELECT 'the monthly revenue report' AS report");
+      const url = new URL(db.url);
+      url.username = role;
+      url.password = password;
+      const error = await failureOf(
+        runRollback(
+          rollbackOptions(url.toString(), {
+            settings,
+            mode: 'rollback',
+            allowDestructive: true,
+            lockTimeoutMs: 200,
+            lockWaitBudgetMs: 1500,
+          }),
+        ),
+      );
+      expect(error.message).toContain(
+        `Blocked by: pid ${blockerPid}, application_name "nightly-report", user ${new URL(db.url).username}, state and query hidden: grant pg_read_all_stats to the rollback\u2019s user to see them`,
+      );
+      expect(error.message).not.toContain('monthly revenue report');
+      expect(await noteColumn()).toBe(true);
+    } finally {
+      await holder.query('ROLLBACK').catch(() => undefined);
+      await db.query(`REASSIGN OWNED BY ${role} TO CURRENT_USER; DROP OWNED BY ${role}`);
+      await adminQuery(`DROP ROLE ${role}`);
+    }
   });
 
   it('leaves the query out with show-blocker-queries: false', async () => {

@@ -6846,11 +6846,13 @@ function asked(inputs) {
         inputs.allowDestructive && 'allow-destructive',
         inputs.allowNonAtomic && 'allow-non-atomic',
         inputs.forceUnlock && 'force-unlock',
-        (inputs.mode === 'rollback' || inputs.mode === 'down') &&
+        ['rollback', 'down', 'estimate-data'].includes(inputs.mode) &&
             (inputs.preserve.enabled
                 ? `preserve-data up to ${formatSize(inputs.preserve.maxBytes)}`
                 : 'preserve-data: false'),
         inputs.preserve.id && `preserve-id ${inputs.preserve.id}`,
+        inputs.destroyingStatements &&
+            `preserve-statements-file: ${inputs.destroyingStatements.length} destroying statement(s) of a dry run`,
         inputs.expectedPlan && `expected-plan ${inputs.expectedPlan.slice(0, 12)}…`,
     ].filter(Boolean);
     const what = ['status', 'unlock', 'restore-data', 'prune-data', 'estimate-data'].includes(inputs.mode)

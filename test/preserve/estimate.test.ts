@@ -126,6 +126,9 @@ describe('mode estimate-data sizes a scratch dry run on production, read-only', 
       expect(estimate.summary).toMatch(
         /A real run would keep an estimated [\d.]+ (kB|MB) on this database, for the 4 destroying statement\(s\) of the dry run/,
       );
+      expect(estimate.summary).toMatch(
+        /mode `estimate-data` \(preserve-data up to 256 MB, preserve-statements-file: 4 destroying statement\(s\) of a dry run\)/,
+      );
       expect(estimate.outputs['preserve-id']).toBe('');
       expect(estimate.outputs['preserve-statements-file']).toBe('');
       const preserved = JSON.parse(estimate.outputs.preserved) as {

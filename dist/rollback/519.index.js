@@ -2312,6 +2312,8 @@ const MODES = [
     'prune-data',
     'estimate-data',
 ];
+/** The modes that work on preserved data (src/preserve/): they read no migration file, plan or status. */
+const DATA_MODES = ['restore-data', 'prune-data', 'estimate-data'];
 function clockOf(options) {
     return options.clock ?? systemClock;
 }
@@ -4884,7 +4886,7 @@ async function runRollback(options) {
         throw new errors_ConfigurationError(`Input "mode" is "${String(options.mode)}". Valid values are: [${MODES.join(', ')}].`);
     }
     // restore-data and prune-data touch only the preserved copies, estimate-data only the catalog: no migration is read.
-    const files = ['restore-data', 'prune-data', 'estimate-data'].includes(options.mode) ? [] : migrationFiles(options);
+    const files = DATA_MODES.includes(options.mode) ? [] : migrationFiles(options);
     const guard = runsMigrations(options) ? createGuard(options) : undefined;
     const preserver = guard && options.preserve?.enabled ? attachPreserver(guard, options.preserve) : undefined;
     const settingsSeen = [];
@@ -5212,8 +5214,7 @@ function keyCell(copy) {
 
 
 
-/** The modes that work on preserved data (src/preserve/): no plan and no migration status to show. */
-const DATA_MODES = ['restore-data', 'prune-data', 'estimate-data'];
+
 /** The SQL the run executed, grouped under the migration that ran it, as one script. */
 function renderSql(statements) {
     return sqlLines(statements).join('\n');
@@ -6559,7 +6560,7 @@ const inputs = {
         }
         return value;
     }),
-    /** mode estimate-data: a path; read and checked in rollbackInputs, where the mode is known. */
+    /** A dry run's destroying statements (a path), for estimate-data, rollback and down: read and checked in rollbackInputs, where the mode is known. */
     preserveStatementsFile: inputs_text('preserve-statements-file'),
     olderThanMs: custom('older-than', (value, name) => {
         if (value === undefined)
@@ -6674,7 +6675,7 @@ function planRequest({ migration, to, all, steps }) {
         return { kind: 'all' };
     return { kind: 'steps', steps: steps ?? 1 };
 }
-/** preserve-id belongs to restore-data, older-than to prune-data and preserve-statements-file to estimate-data, and each of them needs its own. */
+/** preserve-id belongs to restore-data, older-than to prune-data, preserve-statements-file to estimate-data (which needs it), rollback and down. */
 function checkPreserveInputs(given) {
     const { mode } = given;
     if (mode === 'restore-data' && given.preserveId === undefined)
@@ -6696,6 +6697,7 @@ function checkPreserveInputs(given) {
 }
 
 ;// CONCATENATED MODULE: ./src/actions/rollback/main.ts
+
 
 
 
@@ -6855,9 +6857,7 @@ function asked(inputs) {
             `preserve-statements-file: ${inputs.destroyingStatements.length} destroying statement(s) of a dry run`,
         inputs.expectedPlan && `expected-plan ${inputs.expectedPlan.slice(0, 12)}…`,
     ].filter(Boolean);
-    const what = ['status', 'unlock', 'restore-data', 'prune-data', 'estimate-data'].includes(inputs.mode)
-        ? ''
-        : ` — ${describeRequest(inputs.request)}`;
+    const what = ['status', 'unlock', ...DATA_MODES].includes(inputs.mode) ? '' : ` — ${describeRequest(inputs.request)}`;
     return `database \`${describeDatabaseUrl(inputs.databaseUrl)}\`; mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, lock-wait-budget ${formatDuration(inputs.lockWaitBudgetMs)}, session-idle-timeout ${formatDuration(inputs.sessionIdleTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
 }
 /**

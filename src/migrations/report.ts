@@ -6,11 +6,9 @@ import { describeHolder } from './lock.js';
 import { escapeControl } from './review.js';
 import { describeRequest } from './plan.js';
 import { oneLine, type RollbackResult, type ReviewedStatement } from './rollback.js';
+import { DATA_MODES } from './run-types.js';
 import type { StatusSnapshot } from './status.js';
 import { renderPreservation } from '../preserve/report.js';
-
-/** The modes that work on preserved data (src/preserve/): no plan and no migration status to show. */
-const DATA_MODES: readonly string[] = ['restore-data', 'prune-data', 'estimate-data'];
 
 /** The SQL the run executed, grouped under the migration that ran it, as one script. */
 export function renderSql(statements: readonly ReviewedStatement[]): string {

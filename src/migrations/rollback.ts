@@ -26,6 +26,7 @@ import {
   type BatchClassifier,
   combine,
   completeResult,
+  DATA_MODES,
   MODES,
   RollbackFailure,
   type RollbackOptions,
@@ -62,7 +63,7 @@ export async function runRollback(options: RollbackOptions): Promise<RollbackRes
     throw new ConfigurationError(`Input "mode" is "${String(options.mode)}". Valid values are: [${MODES.join(', ')}].`);
   }
   // restore-data and prune-data touch only the preserved copies, estimate-data only the catalog: no migration is read.
-  const files = ['restore-data', 'prune-data', 'estimate-data'].includes(options.mode) ? [] : migrationFiles(options);
+  const files = DATA_MODES.includes(options.mode) ? [] : migrationFiles(options);
   const guard = runsMigrations(options) ? createGuard(options) : undefined;
   const preserver = guard && options.preserve?.enabled ? attachPreserver(guard, options.preserve) : undefined;
   const settingsSeen: SessionSettingsReport[] = [];

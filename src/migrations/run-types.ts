@@ -25,6 +25,9 @@ export const MODES = [
 ] as const;
 export type Mode = (typeof MODES)[number];
 
+/** The modes that work on preserved data (src/preserve/): they read no migration file, plan or status. */
+export const DATA_MODES: readonly string[] = ['restore-data', 'prune-data', 'estimate-data'] satisfies Mode[];
+
 /** The classifier's interface (src/sql/classify.ts); passed in so the action decides which classifier runs. */
 export type Classifier = (statements: readonly string[], options?: ClassifyOptions) => Promise<ClassifiedStatement[]>;
 export type { BatchClassifier, ClassifiedStatement, StatementRisk };

@@ -92,7 +92,7 @@ export const inputs = {
     }
     return value;
   }),
-  /** mode estimate-data: a path; read and checked in rollbackInputs, where the mode is known. */
+  /** A dry run's destroying statements (a path), for estimate-data, rollback and down: read and checked in rollbackInputs, where the mode is known. */
   preserveStatementsFile: text('preserve-statements-file'),
   olderThanMs: custom('older-than', (value, name) => {
     if (value === undefined) return undefined;
@@ -156,7 +156,7 @@ export interface RollbackInputs extends Pick<
   schema?: string;
   /** preserve-data, preserve-data-max, preserve-schema, preserve-id, older-than. */
   preserve: PreserveOptions;
-  /** mode estimate-data: the dry run's destroying statements, read from preserve-statements-file. */
+  /** A dry run's destroying statements, read from preserve-statements-file: estimate-data sizes them, rollback and down check the limit with them first. */
   destroyingStatements?: DestroyingStatement[];
 }
 
@@ -268,7 +268,7 @@ function planRequest({ migration, to, all, steps }: ParsedInputs<typeof inputs>)
   return { kind: 'steps', steps: steps ?? 1 };
 }
 
-/** preserve-id belongs to restore-data, older-than to prune-data and preserve-statements-file to estimate-data, and each of them needs its own. */
+/** preserve-id belongs to restore-data, older-than to prune-data, preserve-statements-file to estimate-data (which needs it), rollback and down. */
 function checkPreserveInputs(given: ParsedInputs<typeof inputs>): void {
   const { mode } = given;
   if (mode === 'restore-data' && given.preserveId === undefined)

@@ -12,6 +12,7 @@ import { describeHolder } from '../../migrations/lock.js';
 import { describeRequest } from '../../migrations/plan.js';
 import { renderSql, renderSqlCapped, renderSummary } from '../../migrations/report.js';
 import { RollbackFailure, runRollback, type RollbackResult } from '../../migrations/rollback.js';
+import { DATA_MODES } from '../../migrations/run-types.js';
 import { classifyEach, classifyStatements, warmUpClassifier } from '../../sql/classify.js';
 import { defineAction, type Runtime } from '../common/action.js';
 import { destroyingStatementsJson } from '../../preserve/estimate.js';
@@ -187,9 +188,7 @@ function asked(inputs: RollbackInputs | undefined): string {
       `preserve-statements-file: ${inputs.destroyingStatements.length} destroying statement(s) of a dry run`,
     inputs.expectedPlan && `expected-plan ${inputs.expectedPlan.slice(0, 12)}…`,
   ].filter(Boolean);
-  const what = ['status', 'unlock', 'restore-data', 'prune-data', 'estimate-data'].includes(inputs.mode)
-    ? ''
-    : ` — ${describeRequest(inputs.request)}`;
+  const what = ['status', 'unlock', ...DATA_MODES].includes(inputs.mode) ? '' : ` — ${describeRequest(inputs.request)}`;
   return `database \`${describeDatabaseUrl(inputs.databaseUrl)}\`; mode \`${inputs.mode}\`${what}${flags.length ? ` (${flags.join(', ')})` : ''}; lock-timeout ${formatDuration(inputs.lockTimeoutMs)}, lock-wait-budget ${formatDuration(inputs.lockWaitBudgetMs)}, session-idle-timeout ${formatDuration(inputs.sessionIdleTimeoutMs)}, statement-timeout ${formatDuration(inputs.statementTimeoutMs)}.`;
 }
 

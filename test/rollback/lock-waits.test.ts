@@ -2,6 +2,7 @@ import path from 'node:path';
 import knexFactory from 'knex';
 import pg from 'pg';
 import { renderSummary } from '../../src/migrations/report.js';
+import type { RollbackOptions } from '../../src/migrations/rollback.js';
 import { adminQuery, createDatabase, type TestDatabase } from '../helpers/database.js';
 import { repoRoot } from '../helpers/run-bundle.js';
 import { applyBatches, failureOf, migrationRows, recordingLogger, rollbackOptions, runRollback } from './helpers.js';
@@ -39,6 +40,10 @@ describe('rollback lock waits', () => {
     (await db.query("SELECT 1 FROM information_schema.columns WHERE table_name = 'orders' AND column_name = 'note'"))
       .length === 1;
 
+  /** A rollback of the last batch that waits at most 200 ms per attempt, as the lock tests need it. */
+  const waitingRollback = (url: string, overrides: Partial<RollbackOptions>): RollbackOptions =>
+    rollbackOptions(url, { settings, mode: 'rollback', allowDestructive: true, lockTimeoutMs: 200, ...overrides });
+
   /** A report-style transaction holding a read lock on orders, as an application's would. */
   async function holdReadLock(): Promise<number> {
     await holder.query('BEGIN');
@@ -51,11 +56,7 @@ describe('rollback lock waits', () => {
     const logger = recordingLogger();
     const release = new Promise<void>((resolve) => setTimeout(resolve, 1500)).then(() => holder.query('COMMIT'));
     const result = await runRollback(
-      rollbackOptions(db.url, {
-        settings,
-        mode: 'rollback',
-        allowDestructive: true,
-        lockTimeoutMs: 200,
+      waitingRollback(db.url, {
         lockWaitBudgetMs: 30_000,
         logger,
       }),
@@ -96,11 +97,7 @@ describe('rollback lock waits', () => {
       await holder.query('COMMIT');
     });
     const result = await runRollback(
-      rollbackOptions(db.url, {
-        settings,
-        mode: 'rollback',
-        allowDestructive: true,
-        lockTimeoutMs: 200,
+      waitingRollback(db.url, {
         lockWaitBudgetMs: 30_000,
         preserve: { enabled: true, maxBytes: 64 * 1024 * 1024, schema: 'rollback_preserved' },
       }),
@@ -121,11 +118,7 @@ describe('rollback lock waits', () => {
     const started = Date.now();
     const error = await failureOf(
       runRollback(
-        rollbackOptions(db.url, {
-          settings,
-          mode: 'rollback',
-          allowDestructive: true,
-          lockTimeoutMs: 200,
+        waitingRollback(db.url, {
           lockWaitBudgetMs: 2000,
         }),
       ),
@@ -156,11 +149,7 @@ describe('rollback lock waits', () => {
     });
     const error = await failureOf(
       runRollback(
-        rollbackOptions(db.url, {
-          settings,
-          mode: 'rollback',
-          allowDestructive: true,
-          lockTimeoutMs: 200,
+        waitingRollback(db.url, {
           lockWaitBudgetMs: 30_000,
         }),
       ),
@@ -193,11 +182,7 @@ describe('rollback lock waits', () => {
       url.password = password;
       const error = await failureOf(
         runRollback(
-          rollbackOptions(url.toString(), {
-            settings,
-            mode: 'rollback',
-            allowDestructive: true,
-            lockTimeoutMs: 200,
+          waitingRollback(url.toString(), {
             lockWaitBudgetMs: 1500,
           }),
         ),
@@ -219,11 +204,7 @@ describe('rollback lock waits', () => {
     await holder.query("SELECT 'card 4111 1111 1111 1111' AS secret_query");
     const error = await failureOf(
       runRollback(
-        rollbackOptions(db.url, {
-          settings,
-          mode: 'rollback',
-          allowDestructive: true,
-          lockTimeoutMs: 200,
+        waitingRollback(db.url, {
           lockWaitBudgetMs: 600,
           showBlockerQueries: false,
         }),
@@ -282,11 +263,7 @@ describe('rollback lock waits', () => {
       expect(migratePid).toBeDefined();
       const error = await failureOf(
         runRollback(
-          rollbackOptions(db.url, {
-            settings,
-            mode: 'rollback',
-            allowDestructive: true,
-            lockTimeoutMs: 200,
+          waitingRollback(db.url, {
             lockWaitBudgetMs: 2000,
           }),
         ),

@@ -56,8 +56,9 @@ describe('rollback lock waits', () => {
     const logger = recordingLogger();
     const release = new Promise<void>((resolve) => setTimeout(resolve, 1500)).then(() => holder.query('COMMIT'));
     const result = await runRollback(
+      // A budget whose quarter (750 ms) passes while the blocker holds the table: the waits grow within it.
       waitingRollback(db.url, {
-        lockWaitBudgetMs: 30_000,
+        lockWaitBudgetMs: 3000,
         logger,
       }),
     );
@@ -69,8 +70,11 @@ describe('rollback lock waits', () => {
     expect(timedOut.length).toBeGreaterThanOrEqual(2);
     expect(result.attempts.at(-1)).toMatchObject({ outcome: 'done', attempt: timedOut.length + 1 });
     // Attempts start at a quarter of lock-timeout and grow with the budget spent, never past lock-timeout.
+    // The third starts at least 225 ms in (two waits of at least 50 ms, sleeps of at least 50 and 75
+    // ms), 30% of the budget's first quarter: it waits at least 60 ms.
     const waits = result.attempts.map((attempt) => attempt.lockTimeoutMs);
     expect(waits[0]).toBe(50);
+    expect(waits[2]).toBeGreaterThanOrEqual(60);
     expect(waits).toEqual([...waits].sort((a, b) => a - b));
     expect(Math.max(...waits)).toBeLessThanOrEqual(200);
     const log = logger.lines.join('\n');

@@ -219,6 +219,38 @@ describe('rollback lock waits', () => {
     expect(JSON.stringify(error.result)).not.toContain('4111');
   });
 
+  it("shows the query of a session found only as a holder of Knex's lock, unless show-blocker-queries is false", async () => {
+    // A deploy's knex migrate between two statements: Knex's flag set, knex_migrations written in its
+    // open transaction. The rollback waits on no lock, so only the holders of the lock tables name it.
+    await db.query('UPDATE knex_migrations_lock SET is_locked = 1');
+    const migrating = new pg.Client({ connectionString: db.url, application_name: 'knex-migrate-deploy' });
+    await migrating.connect();
+    try {
+      await migrating.query('BEGIN');
+      await migrating.query('LOCK TABLE knex_migrations IN ROW EXCLUSIVE MODE');
+      const pid = (await migrating.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+      await migrating.query("SELECT 'deploy 42: 003_add_orders_total' AS migrating");
+      const shown = await failureOf(runRollback(waitingRollback(db.url, { lockWaitBudgetMs: 600 })));
+      expect(shown.result?.attempts[0].waitedAt).toBe(
+        "Knex's migration lock (public.knex_migrations_lock.is_locked = 1)",
+      );
+      expect(shown.message).toMatch(
+        new RegExp(
+          `Blocked by: pid ${pid}, application_name "knex-migrate-deploy", user \\w+, state idle in transaction, transaction open [\\d.]+m?s, query "SELECT 'deploy 42: 003_add_orders_total' AS migrating"`,
+        ),
+      );
+      const hidden = await failureOf(
+        runRollback(waitingRollback(db.url, { lockWaitBudgetMs: 600, showBlockerQueries: false })),
+      );
+      expect(hidden.message).toContain(`Blocked by: pid ${pid}, application_name "knex-migrate-deploy"`);
+      expect(JSON.stringify([hidden.message, hidden.result])).not.toContain('deploy 42');
+    } finally {
+      await migrating.query('ROLLBACK');
+      await migrating.end();
+    }
+    expect(await noteColumn()).toBe(true);
+  });
+
   it('retries a dry run the same way', async () => {
     await holdReadLock();
     const error = await failureOf(

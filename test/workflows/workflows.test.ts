@@ -338,7 +338,7 @@ describe('the reusable pipeline', () => {
     );
   });
 
-  it("passes the lock inputs to the dry run and to the rollback, with the action's defaults", () => {
+  it("passes the lock inputs and show-blocker-queries to the dry run and to the rollback, with the action's defaults", () => {
     const call = pipeline.on.workflow_call;
     const action = YAML.parse(fs.readFileSync(path.join(repoRoot, 'actions/rollback/action.yml'), 'utf8')) as {
       inputs: Record<string, { default?: string }>;
@@ -346,8 +346,8 @@ describe('the reusable pipeline', () => {
     const steps = [...(jobs.plan.steps as Step[]), ...(jobs.execute.steps as Step[])];
     const dryRun = steps.find((step) => step.id === 'dry-run')!;
     const rollback = steps.find((step) => step.id === 'rollback')!;
-    for (const input of ['lock-timeout', 'lock-wait-budget', 'session-idle-timeout']) {
-      expect([input, call.inputs[input]?.default]).toEqual([input, action.inputs[input].default]);
+    for (const input of ['lock-timeout', 'lock-wait-budget', 'session-idle-timeout', 'show-blocker-queries']) {
+      expect([input, String(call.inputs[input]?.default)]).toEqual([input, action.inputs[input].default]);
       expect([input, dryRun.with?.[input]]).toEqual([input, `\${{ inputs.${input} }}`]);
       expect([input, rollback.with?.[input]]).toEqual([input, `\${{ inputs.${input} }}`]);
     }

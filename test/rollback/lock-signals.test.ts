@@ -5,7 +5,7 @@ import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { createDatabase, type TestDatabase } from '../helpers/database.js';
 import { ensureBundle, repoRoot, runBundle } from '../helpers/run-bundle.js';
-import { applyBatches, copyProject, migrationRows } from './helpers.js';
+import { applyBatches, copyProject, migrationRows, openTransaction } from './helpers.js';
 
 const locksProject = path.join(repoRoot, 'test/fixtures/rollback-locks');
 const locksDir = path.join(locksProject, 'migrations');
@@ -158,12 +158,10 @@ describe('the rollback bundle when the runner freezes or cancels', () => {
   );
 
   it('fails within about 3 s when a blocker outlasts lock-wait-budget: 2s, naming it, nothing changed', async () => {
-    const blocker = new pg.Client({ connectionString: db.url, application_name: 'nightly-report' });
-    await blocker.connect();
+    const { client: blocker, pid: blockerPid } = await openTransaction(db.url, 'nightly-report', [
+      'SELECT count(*) AS report_total FROM orders',
+    ]);
     try {
-      await blocker.query('BEGIN');
-      await blocker.query('SELECT count(*) AS report_total FROM orders');
-      const blockerPid = (await blocker.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
       const run = runBundle('rollback', { inputs: inputs({ 'lock-wait-budget': '2s' }), cwd: project });
       // The budget runs from the first attempt: time it from the run's first wait on the blocker's lock.
       const waiting = async (): Promise<boolean> =>

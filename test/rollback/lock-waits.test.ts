@@ -5,7 +5,15 @@ import { renderSummary } from '../../src/migrations/report.js';
 import type { RollbackOptions } from '../../src/migrations/rollback.js';
 import { adminQuery, createDatabase, type TestDatabase } from '../helpers/database.js';
 import { repoRoot } from '../helpers/run-bundle.js';
-import { applyBatches, failureOf, migrationRows, recordingLogger, rollbackOptions, runRollback } from './helpers.js';
+import {
+  applyBatches,
+  failureOf,
+  migrationRows,
+  openTransaction,
+  recordingLogger,
+  rollbackOptions,
+  runRollback,
+} from './helpers.js';
 
 export const locksProject = path.join(repoRoot, 'test/fixtures/rollback-locks');
 const locksDir = path.join(locksProject, 'migrations');
@@ -223,13 +231,11 @@ describe('rollback lock waits', () => {
     // A deploy's knex migrate between two statements: Knex's flag set, knex_migrations written in its
     // open transaction. The rollback waits on no lock, so only the holders of the lock tables name it.
     await db.query('UPDATE knex_migrations_lock SET is_locked = 1');
-    const migrating = new pg.Client({ connectionString: db.url, application_name: 'knex-migrate-deploy' });
-    await migrating.connect();
+    const { client: migrating, pid } = await openTransaction(db.url, 'knex-migrate-deploy', [
+      'LOCK TABLE knex_migrations IN ROW EXCLUSIVE MODE',
+      "SELECT 'deploy 42: 003_add_orders_total' AS migrating",
+    ]);
     try {
-      await migrating.query('BEGIN');
-      await migrating.query('LOCK TABLE knex_migrations IN ROW EXCLUSIVE MODE');
-      const pid = (await migrating.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
-      await migrating.query("SELECT 'deploy 42: 003_add_orders_total' AS migrating");
       const shown = await failureOf(runRollback(waitingRollback(db.url, { lockWaitBudgetMs: 600 })));
       expect(shown.result?.attempts[0].waitedAt).toBe(
         "Knex's migration lock (public.knex_migrations_lock.is_locked = 1)",
@@ -245,7 +251,6 @@ describe('rollback lock waits', () => {
       expect(hidden.message).toContain(`Blocked by: pid ${pid}, application_name "knex-migrate-deploy"`);
       expect(JSON.stringify([hidden.message, hidden.result])).not.toContain('deploy 42');
     } finally {
-      await migrating.query('ROLLBACK');
       await migrating.end();
     }
     expect(await noteColumn()).toBe(true);

@@ -3,7 +3,7 @@
 // lock_timeout cancels the statement the wait (and with it the answer) is gone.
 import type pg from 'pg';
 import { formatDuration } from '../common/duration.js';
-import type { LockHolder } from './lock.js';
+import type { LockHolder, Session } from './lock.js';
 import { escapeForLog } from '../common/logger.js';
 
 /** A session the run waited for, as pg_stat_activity shows it to the run's user. */
@@ -139,15 +139,38 @@ export class BlockerWatch {
   }
 }
 
-/** A holder of the migrations tables' locks (src/migrations/lock.ts), as a blocker. */
-export function asBlocker(holder: LockHolder): Blocker {
+/**
+ * Holders of the migrations tables' locks (src/migrations/lock.ts) as blockers, each with its
+ * query when show-blocker-queries allows it and the run's user may see it. The queries are read
+ * here, not by findLockHolders, so that the status a run reports never carries another session's
+ * query text.
+ */
+export async function holdersAsBlockers(
+  session: Session,
+  holders: LockHolder[],
+  options: { showQueries: boolean },
+): Promise<Blocker[]> {
+  const visible = holders.filter((holder) => holder.state !== null).map((holder) => holder.pid);
+  const queries = new Map<number, string>();
+  if (options.showQueries && visible.length > 0) {
+    const { rows } = await session.query<{ pid: number; query: string | null }>(
+      // state IS NOT NULL: hidden without pg_read_all_stats, as readBlockers decides.
+      'SELECT pid, query FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND state IS NOT NULL',
+      [visible],
+    );
+    for (const row of rows) if (row.query) queries.set(Number(row.pid), oneLine(row.query));
+  }
+  return holders.map((holder) => asBlocker(holder, queries.get(holder.pid) ?? null));
+}
+
+function asBlocker(holder: LockHolder, query: string | null): Blocker {
   return {
     pid: holder.pid,
     applicationName: holder.applicationName,
     user: holder.user,
     state: holder.state,
     transactionMs: holder.transactionSince ? Math.max(0, Date.now() - Date.parse(holder.transactionSince)) : null,
-    query: null,
+    query,
     hidden: holder.state === null,
   };
 }

@@ -190,6 +190,15 @@ export class StatementGuard {
       return this.refuse(message);
     }
     if (this.refusal) {
+      // Outside a transaction Knex set its lock row for good: it must free it on its way out, or
+      // every later run would find the lock set with no holder. (In a transaction it is rolled back.)
+      if (!frame && !this.policy.atomic) {
+        const pieces = await this.classify(text);
+        if (pieces.every((piece) => piece.risk === 'bookkeeping')) {
+          this.record(pieces, frame);
+          return { send: true };
+        }
+      }
       // Knex freeing its lock row on the way out is not news; what a migration still sends is.
       if (frame)
         this.record(
@@ -268,7 +277,7 @@ export class StatementGuard {
       const reviewed = this.record(verdicts, frame, 'refused');
       const first = reviewed.find((statement) => needsAllowDestructive(statement.risk))!;
       return this.refuse(
-        `Refused: the downs would destroy data or remove security, and allow-destructive is false. The statement was not sent; the transaction was rolled back and nothing was changed. A dry run lists every such statement. Review them, then re-run with allow-destructive: true:\n- ${describeBlocked(first)}`,
+        `Refused: the downs would destroy data or remove security, and allow-destructive is false. The statement was not sent; ${policy.atomic ? 'the transaction was rolled back and nothing was changed' : 'this down() runs outside a transaction, so what it sent before this statement stays'}. A dry run lists every such statement. Review them, then re-run with allow-destructive: true:\n- ${describeBlocked(first)}`,
       );
     }
     if (policy.dryRun) return this.dryRunDecision(verdicts, frame);

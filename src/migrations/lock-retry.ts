@@ -71,7 +71,12 @@ export function asLockWait(error: unknown, statement: string | undefined): unkno
  */
 export class LockAttempts {
   readonly records: LockAttemptRecord[] = [];
-  private readonly deadline: number;
+  /**
+   * When the budget began, at the first attempt (the clock's time), and when it ends: each
+   * attempt's lock_timeout grows with the time spent since. The first attempt of the run therefore
+   * waits a quarter of lock-timeout, however long connecting and reading the files took.
+   */
+  private budget: { startedAt: number; deadline: number } | undefined;
   /**
    * Called as each attempt starts; each returns what undoes, in this process, what the attempt
    * did before it was rolled back (the preserved copies' record, say).
@@ -85,9 +90,7 @@ export class LockAttempts {
       'lockTimeoutMs' | 'lockWaitBudgetMs' | 'logger' | 'clock' | 'random'
     >,
     private readonly watch: BlockerWatch | undefined,
-  ) {
-    this.deadline = this.clock.now() + options.lockWaitBudgetMs;
-  }
+  ) {}
 
   private get clock(): Clock {
     return this.options.clock ?? systemClock;
@@ -104,7 +107,9 @@ export class LockAttempts {
 
   /** Runs `body` (one whole transaction) until it does not time out on a lock, or the budget is spent. */
   async run<T>(what: string, body: (attempt: AttemptInfo) => Promise<T>): Promise<T> {
-    const { logger } = this.options;
+    const { logger, lockTimeoutMs: longestMs, lockWaitBudgetMs } = this.options;
+    const now = this.clock.now();
+    const budget = (this.budget ??= { startedAt: now, deadline: now + lockWaitBudgetMs });
     const report = await retryReport<T>(
       async () => {
         if (this.cancelled)
@@ -112,7 +117,7 @@ export class LockAttempts {
             `${what} was cancelled before attempt ${this.records.length + 1}. Nothing more was changed.`,
           );
         const number = this.records.length + 1;
-        const lockTimeoutMs = attemptLockTimeout(number, this.options.lockTimeoutMs, this.deadline - this.clock.now());
+        const lockTimeoutMs = attemptLockTimeout(this.clock.now() - budget.startedAt, longestMs, lockWaitBudgetMs);
         const record: LockAttemptRecord = { attempt: number, lockTimeoutMs, outcome: 'failed', blockers: [] };
         this.records.push(record);
         this.watch?.start(Math.min(200, Math.max(20, Math.floor(lockTimeoutMs / 3))));
@@ -136,7 +141,7 @@ export class LockAttempts {
       },
       {
         isRetryable: (outcome) => !outcome.ok && isRetryableLockWait(outcome.error) && !this.cancelled,
-        deadline: this.deadline,
+        deadline: budget.deadline,
         atDeadline: 'stop',
         backoff: ATTEMPT_BACKOFF,
         clock: this.clock,

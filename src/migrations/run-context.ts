@@ -3,9 +3,9 @@
 // without an import cycle between them.
 import type { Knex } from 'knex';
 import type pg from 'pg';
-import { asBlocker } from './blockers.js';
+import { holdersAsBlockers, type Blocker } from './blockers.js';
 import type { StatementGuard } from './guard.js';
-import { holderChecks, isLockTimeout } from './lock.js';
+import { holderChecks, isLockTimeout, type LockHolder } from './lock.js';
 import { LockWaitTimeout, type LockAttempts } from './lock-retry.js';
 import type { MigrationsTable } from './migrations-table.js';
 import { RollbackFailure, type RollbackOptions } from './run-types.js';
@@ -42,17 +42,28 @@ export async function lockKnexRow(trx: Knex.Transaction, context: RunContext): P
     await trx.rollback().catch(() => undefined);
     // A knex migrate holds the row while it runs: worth another attempt, within lock-wait-budget.
     const holders = await table.holders().catch(() => []);
-    throw new LockWaitTimeout(`Knex's lock row in ${table.lockTable}`, holders.map(asBlocker), error);
+    throw new LockWaitTimeout(`Knex's lock row in ${table.lockTable}`, await blockersOf(context, holders), error);
   }
   if (!row.isLocked) return;
   await trx.rollback().catch(() => undefined);
   const holders = await table.holders();
   if (holders.length > 0) {
     // A migration is running and holds the flag: it will clear it when done, so this is a wait too.
-    throw new LockWaitTimeout(`Knex's migration lock (${table.lockTable}.is_locked = 1)`, holders.map(asBlocker));
+    throw new LockWaitTimeout(
+      `Knex's migration lock (${table.lockTable}.is_locked = 1)`,
+      await blockersOf(context, holders),
+    );
   }
   throw new RollbackFailure(
     `Knex's migration lock (${table.lockTable}.is_locked = 1) is set, but no session holds it: a crashed or killed run left it behind (Knex records no owner). Nothing was changed. Check that no migration is running, then run mode: unlock with force-unlock: true.`,
     { lockChecks: [`${table.lockTable}: is_locked = 1`, ...holderChecks(holders)] },
+  );
+}
+
+/** The holders as the attempt's blockers; without their queries when those cannot be read now. */
+function blockersOf(context: RunContext, holders: LockHolder[]): Promise<Blocker[]> {
+  const showQueries = context.options.showBlockerQueries;
+  return holdersAsBlockers(context.table.session, holders, { showQueries }).catch(() =>
+    holdersAsBlockers(context.table.session, holders, { showQueries: false }),
   );
 }

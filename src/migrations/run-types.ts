@@ -28,6 +28,12 @@ export type Mode = (typeof MODES)[number];
 /** The modes that work on preserved data (src/preserve/): they read no migration file, plan or status. */
 export const DATA_MODES: readonly string[] = ['restore-data', 'prune-data', 'estimate-data'] satisfies Mode[];
 
+/**
+ * The modes preserve-data applies to, and the ones that take a dry run's preserve-statements-file:
+ * estimate-data sizes what would be kept; rollback and down check that size before their first down, then keep it.
+ */
+export const PRESERVE_MODES: readonly string[] = ['estimate-data', 'rollback', 'down'] satisfies Mode[];
+
 /** The classifier's interface (src/sql/classify.ts); passed in so the action decides which classifier runs. */
 export type Classifier = (statements: readonly string[], options?: ClassifyOptions) => Promise<ClassifiedStatement[]>;
 export type { BatchClassifier, ClassifiedStatement, StatementRisk };

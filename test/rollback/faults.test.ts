@@ -428,6 +428,31 @@ describe('rollback faults', () => {
     expect(await lockFlag()).toBe(0);
   });
 
+  it('refuses a destructive down() outside a transaction without allow-destructive, before it is sent', async () => {
+    await apply([['001_create_widgets.js'], ['009_widget_archive_outside_transaction.js']]);
+    await db.query("INSERT INTO widget_archive (id, name) VALUES (1, 'kept')");
+    const before = await migrationRows((sql) => db.query(sql));
+    const error = await failureOf(
+      runRollback(rollbackOptions(db.url, inFaults({ mode: 'rollback', allowNonAtomic: true }))),
+    );
+    expect(error.message).toContain(
+      'Refused: the downs would destroy data or remove security, and allow-destructive is false. The statement was not sent; this down() runs outside a transaction, so what it sent before this statement stays.',
+    );
+    expect(error.message).toContain(
+      '- 009_widget_archive_outside_transaction.js: "DROP TABLE widget_archive" (destructive: drops table public.widget_archive and all its rows)',
+    );
+    expect(error.message).toContain('Undone and committed: (none).');
+    expect(error.result!.rolledBack).toEqual([]);
+    expect(error.result!.statements).toContainEqual(
+      expect.objectContaining({ sql: 'DROP TABLE widget_archive', outcome: 'refused' }),
+    );
+    // Outside a transaction nothing could have undone it: it was never sent.
+    expect(await db.query('SELECT id, name FROM widget_archive')).toEqual([{ id: 1, name: 'kept' }]);
+    expect(await migrationRows((sql) => db.query(sql))).toEqual(before);
+    // Knex set its lock row outside a transaction: it was let through to free it again.
+    expect(await lockFlag()).toBe(0);
+  });
+
   it('says exactly what is undone, what remains and how to resume when a segment fails', async () => {
     await apply([['001_create_widgets.js'], ['006_concurrent_index_failing.js', '008_add_gadgets.js']]);
     process.env.FAIL_CONCURRENT_DOWN = '1';

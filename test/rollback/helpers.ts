@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import type { Knex } from 'knex';
+import pg from 'pg';
 import { FileMigrationSource, listMigrationFiles } from '../../src/migrations/source.js';
 import type { Logger } from '../../src/common/logger.js';
 import { runRollback, type RollbackOptions, type RollbackResult } from '../../src/migrations/rollback.js';
@@ -109,4 +110,21 @@ export async function migrationRows(
     name: String(row.name),
     batch: Number(row.batch),
   }));
+}
+
+/**
+ * Another application's session inside an open transaction that ran `statements`: the last one
+ * is the query pg_stat_activity shows for it. End it with `client.end()`.
+ */
+export async function openTransaction(
+  url: string,
+  applicationName: string,
+  statements: string[],
+): Promise<{ client: pg.Client; pid: number }> {
+  const client = new pg.Client({ connectionString: url, application_name: applicationName });
+  await client.connect();
+  const pid = (await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0].pid;
+  await client.query('BEGIN');
+  for (const sql of statements) await client.query(sql);
+  return { client, pid };
 }

@@ -5,13 +5,13 @@ import type { ChildProcess } from 'node:child_process';
 import pg from 'pg';
 import { createDatabase, type TestDatabase } from '../helpers/database.js';
 import { ensureBundle, repoRoot, runBundle } from '../helpers/run-bundle.js';
-import { applyBatches, copyProject, migrationRows } from './helpers.js';
+import { applyBatches, copyProject, migrationRows, openTransaction } from './helpers.js';
 
 const locksProject = path.join(repoRoot, 'test/fixtures/rollback-locks');
 const locksDir = path.join(locksProject, 'migrations');
 
 // No lock outlives the runner: the bundle, run as the runner runs it, frozen with SIGSTOP or
-// cancelled with SIGTERM in the middle of its transaction.
+// cancelled with SIGINT or SIGTERM in the middle of its transaction, or blocked past its budget.
 describe('the rollback bundle when the runner freezes or cancels', () => {
   let db: TestDatabase;
   let project: string;
@@ -122,30 +122,69 @@ describe('the rollback bundle when the runner freezes or cancels', () => {
     expect(freedAfter).toBeGreaterThanOrEqual(1000);
   });
 
-  it('cancels a running statement on SIGTERM: backend gone, locks free within 2 s, nothing changed', async () => {
-    let child: ChildProcess | undefined;
-    const run = runBundle('rollback', {
-      inputs: inputs(),
-      cwd: project,
-      env: { SLOW_DOWN_SECONDS: '30' },
-      onSpawn: (spawned) => (child = spawned),
-    });
-    const sleeping = async () =>
-      (
-        await db.query(
-          "SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'db-rollback-actions/rollback%' AND query LIKE '%pg_sleep%' AND state = 'active'",
-        )
-      ).length > 0;
-    expect(await within(30_000, sleeping)).toBe(true);
-    expect(await holdsOrders()).toBe(true);
-    child!.kill('SIGTERM');
-    expect(await within(2000, async () => (await runSessions()) === 0 && (await readable()))).toBe(true);
-    const result = await run;
-    expect(result.code).toBe(143);
-    expect(result.stdout).toMatch(/Received SIGTERM: cancelling the rollback's running statement/);
-    expect(result.stdout).toMatch(
-      /Cancelled: the running statement was cancelled and the transaction rolled back; its locks are released\. Nothing was committed/,
-    );
+  // GitHub's cancel sends SIGINT, then SIGTERM 7.5 s later: either one alone must free the locks.
+  it.each([
+    ['SIGTERM', 143],
+    ['SIGINT', 130],
+  ] as const)(
+    'cancels a running statement on %s: backend gone, locks free within 2 s, nothing changed',
+    async (signal, code) => {
+      let child: ChildProcess | undefined;
+      const run = runBundle('rollback', {
+        inputs: inputs(),
+        cwd: project,
+        env: { SLOW_DOWN_SECONDS: '30' },
+        onSpawn: (spawned) => (child = spawned),
+      });
+      const sleeping = async () =>
+        (
+          await db.query(
+            "SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'db-rollback-actions/rollback%' AND query LIKE '%pg_sleep%' AND state = 'active'",
+          )
+        ).length > 0;
+      expect(await within(30_000, sleeping)).toBe(true);
+      expect(await holdsOrders()).toBe(true);
+      child!.kill(signal);
+      expect(await within(2000, async () => (await runSessions()) === 0 && (await readable()))).toBe(true);
+      const result = await run;
+      expect(result.code).toBe(code);
+      expect(result.stdout).toContain(`Received ${signal}: cancelling the rollback's running statement`);
+      expect(result.stdout).toMatch(
+        /Cancelled: the running statement was cancelled and the transaction rolled back; its locks are released\. Nothing was committed/,
+      );
+      expect(await noteColumn()).toBe(true);
+      expect(await migrationRows((sql) => db.query(sql))).toHaveLength(2);
+    },
+  );
+
+  it('fails within about 3 s when a blocker outlasts lock-wait-budget: 2s, naming it, nothing changed', async () => {
+    const { client: blocker, pid: blockerPid } = await openTransaction(db.url, 'nightly-report', [
+      'SELECT count(*) AS report_total FROM orders',
+    ]);
+    try {
+      const run = runBundle('rollback', { inputs: inputs({ 'lock-wait-budget': '2s' }), cwd: project });
+      // The budget runs from the first attempt: time it from the run's first wait on the blocker's lock.
+      const waiting = async (): Promise<boolean> =>
+        (
+          await db.query(
+            "SELECT 1 FROM pg_stat_activity WHERE application_name LIKE 'db-rollback-actions/rollback%' AND wait_event_type = 'Lock'",
+          )
+        ).length > 0;
+      expect(await within(30_000, waiting)).toBe(true);
+      const firstWait = Date.now();
+      const result = await run;
+      expect(Date.now() - firstWait).toBeLessThan(3000);
+      expect(result.code).not.toBe(0);
+      expect(result.errors.join('\n')).toMatch(
+        new RegExp(
+          `not free within lock-wait-budget \\(2s\\).*Blocked by: pid ${blockerPid}, application_name "nightly-report".*Nothing was changed`,
+          's',
+        ),
+      );
+      expect(JSON.parse(result.outputs['rolled-back'])).toEqual([]);
+    } finally {
+      await blocker.end();
+    }
     expect(await noteColumn()).toBe(true);
     expect(await migrationRows((sql) => db.query(sql))).toHaveLength(2);
   });

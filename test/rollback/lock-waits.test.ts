@@ -5,7 +5,15 @@ import { renderSummary } from '../../src/migrations/report.js';
 import type { RollbackOptions } from '../../src/migrations/rollback.js';
 import { adminQuery, createDatabase, type TestDatabase } from '../helpers/database.js';
 import { repoRoot } from '../helpers/run-bundle.js';
-import { applyBatches, failureOf, migrationRows, recordingLogger, rollbackOptions, runRollback } from './helpers.js';
+import {
+  applyBatches,
+  failureOf,
+  migrationRows,
+  openTransaction,
+  recordingLogger,
+  rollbackOptions,
+  runRollback,
+} from './helpers.js';
 
 export const locksProject = path.join(repoRoot, 'test/fixtures/rollback-locks');
 const locksDir = path.join(locksProject, 'migrations');
@@ -56,8 +64,9 @@ describe('rollback lock waits', () => {
     const logger = recordingLogger();
     const release = new Promise<void>((resolve) => setTimeout(resolve, 1500)).then(() => holder.query('COMMIT'));
     const result = await runRollback(
+      // A budget whose quarter (750 ms) passes while the blocker holds the table: the waits grow within it.
       waitingRollback(db.url, {
-        lockWaitBudgetMs: 30_000,
+        lockWaitBudgetMs: 3000,
         logger,
       }),
     );
@@ -69,8 +78,11 @@ describe('rollback lock waits', () => {
     expect(timedOut.length).toBeGreaterThanOrEqual(2);
     expect(result.attempts.at(-1)).toMatchObject({ outcome: 'done', attempt: timedOut.length + 1 });
     // Attempts start at a quarter of lock-timeout and grow with the budget spent, never past lock-timeout.
+    // The third starts at least 225 ms in (two waits of at least 50 ms, sleeps of at least 50 and 75
+    // ms), 30% of the budget's first quarter: it waits at least 60 ms.
     const waits = result.attempts.map((attempt) => attempt.lockTimeoutMs);
     expect(waits[0]).toBe(50);
+    expect(waits[2]).toBeGreaterThanOrEqual(60);
     expect(waits).toEqual([...waits].sort((a, b) => a - b));
     expect(Math.max(...waits)).toBeLessThanOrEqual(200);
     const log = logger.lines.join('\n');
@@ -213,6 +225,35 @@ describe('rollback lock waits', () => {
     expect(error.message).toContain(`pid ${blockerPid}, application_name "nightly-report"`);
     expect(error.message).not.toContain('4111');
     expect(JSON.stringify(error.result)).not.toContain('4111');
+  });
+
+  it("shows the query of a session found only as a holder of Knex's lock, unless show-blocker-queries is false", async () => {
+    // A deploy's knex migrate between two statements: Knex's flag set, knex_migrations written in its
+    // open transaction. The rollback waits on no lock, so only the holders of the lock tables name it.
+    await db.query('UPDATE knex_migrations_lock SET is_locked = 1');
+    const { client: migrating, pid } = await openTransaction(db.url, 'knex-migrate-deploy', [
+      'LOCK TABLE knex_migrations IN ROW EXCLUSIVE MODE',
+      "SELECT 'deploy 42: 003_add_orders_total' AS migrating",
+    ]);
+    try {
+      const shown = await failureOf(runRollback(waitingRollback(db.url, { lockWaitBudgetMs: 600 })));
+      expect(shown.result?.attempts[0].waitedAt).toBe(
+        "Knex's migration lock (public.knex_migrations_lock.is_locked = 1)",
+      );
+      expect(shown.message).toMatch(
+        new RegExp(
+          `Blocked by: pid ${pid}, application_name "knex-migrate-deploy", user \\w+, state idle in transaction, transaction open [\\d.]+m?s, query "SELECT 'deploy 42: 003_add_orders_total' AS migrating"`,
+        ),
+      );
+      const hidden = await failureOf(
+        runRollback(waitingRollback(db.url, { lockWaitBudgetMs: 600, showBlockerQueries: false })),
+      );
+      expect(hidden.message).toContain(`Blocked by: pid ${pid}, application_name "knex-migrate-deploy"`);
+      expect(JSON.stringify([hidden.message, hidden.result])).not.toContain('deploy 42');
+    } finally {
+      await migrating.end();
+    }
+    expect(await noteColumn()).toBe(true);
   });
 
   it('retries a dry run the same way', async () => {

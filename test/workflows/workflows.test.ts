@@ -212,6 +212,7 @@ jobs:
 describe('the reusable pipeline', () => {
   const pipeline = readWorkflow('.github/workflows/migration-rollback.yml');
   const jobs = pipeline.jobs;
+  type Step = { id?: string; with?: Record<string, string> };
 
   it('is called with the issue inputs, secrets and outputs', () => {
     const call = pipeline.on.workflow_call;
@@ -335,6 +336,21 @@ describe('the reusable pipeline', () => {
     expect(rollback.with?.['preserve-statements-file']).toBe(
       "${{ steps.destroying.outcome == 'success' && format('{0}/destroying-statements/statements.json', runner.temp) || '' }}",
     );
+  });
+
+  it("passes the lock inputs and show-blocker-queries to the dry run and to the rollback, with the action's defaults", () => {
+    const call = pipeline.on.workflow_call;
+    const action = YAML.parse(fs.readFileSync(path.join(repoRoot, 'actions/rollback/action.yml'), 'utf8')) as {
+      inputs: Record<string, { default?: string }>;
+    };
+    const steps = [...(jobs.plan.steps as Step[]), ...(jobs.execute.steps as Step[])];
+    const dryRun = steps.find((step) => step.id === 'dry-run')!;
+    const rollback = steps.find((step) => step.id === 'rollback')!;
+    for (const input of ['lock-timeout', 'lock-wait-budget', 'session-idle-timeout', 'show-blocker-queries']) {
+      expect([input, String(call.inputs[input]?.default)]).toEqual([input, action.inputs[input].default]);
+      expect([input, dryRun.with?.[input]]).toEqual([input, `\${{ inputs.${input} }}`]);
+      expect([input, rollback.with?.[input]]).toEqual([input, `\${{ inputs.${input} }}`]);
+    }
   });
 
   it('queues per environment and database and never cancels', () => {

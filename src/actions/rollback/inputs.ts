@@ -3,7 +3,7 @@ import { ConfigurationError } from '../../common/errors.js';
 import type { PlanRequest } from '../../migrations/plan.js';
 import type { RollbackOptions } from '../../migrations/rollback.js';
 import { FINGERPRINT_PATTERN } from '../../migrations/fingerprint.js';
-import { MODES } from '../../migrations/run-types.js';
+import { MODES, PRESERVE_MODES } from '../../migrations/run-types.js';
 import path from 'node:path';
 import { readDestroyingStatements } from '../../preserve/estimate.js';
 import { parseSize } from '../../preserve/size.js';
@@ -242,9 +242,6 @@ export function rollbackInputs(given: ParsedInputs<typeof inputs>, database: Dat
   };
 }
 
-/** The modes that read a dry run's destroying statements: estimate-data sizes them; rollback and down check the limit with them before the first down. */
-const STATEMENTS_FILE_MODES: readonly string[] = ['estimate-data', 'rollback', 'down'];
-
 /** The dry run's file, read and checked before anything connects. */
 function destroyingStatementsOf(given: ParsedInputs<typeof inputs>): DestroyingStatement[] | undefined {
   if (given.preserveStatementsFile === undefined) return undefined;
@@ -291,9 +288,9 @@ function checkPreserveInputs(given: ParsedInputs<typeof inputs>): void {
     throw new ConfigurationError(
       'Mode estimate-data sizes what preserve-data keeps, and preserve-data is false: with it off nothing is kept, so there is nothing to estimate. Skip the step, or set preserve-data: true.',
     );
-  if (given.preserveStatementsFile !== undefined && !STATEMENTS_FILE_MODES.includes(mode))
+  if (given.preserveStatementsFile !== undefined && !PRESERVE_MODES.includes(mode))
     throw new ConfigurationError(
-      `Input "preserve-statements-file" is only allowed with mode: estimate-data, rollback or down (mode is ${mode}).`,
+      `Input "preserve-statements-file" is only allowed with mode: ${PRESERVE_MODES.slice(0, -1).join(', ')} or ${PRESERVE_MODES.at(-1)} (mode is ${mode}).`,
     );
   if (given.preserveStatementsFile !== undefined && !given.preserveData)
     throw new ConfigurationError(

@@ -12,7 +12,7 @@ import { describeHolder } from '../../migrations/lock.js';
 import { describeRequest } from '../../migrations/plan.js';
 import { renderSql, renderSqlCapped, renderSummary } from '../../migrations/report.js';
 import { RollbackFailure, runRollback, type RollbackResult } from '../../migrations/rollback.js';
-import { DATA_MODES } from '../../migrations/run-types.js';
+import { DATA_MODES, PRESERVE_MODES } from '../../migrations/run-types.js';
 import { classifyEach, classifyStatements, warmUpClassifier } from '../../sql/classify.js';
 import { defineAction, type Runtime } from '../common/action.js';
 import { destroyingStatementsJson } from '../../preserve/estimate.js';
@@ -179,7 +179,7 @@ function asked(inputs: RollbackInputs | undefined): string {
     inputs.allowDestructive && 'allow-destructive',
     inputs.allowNonAtomic && 'allow-non-atomic',
     inputs.forceUnlock && 'force-unlock',
-    ['rollback', 'down', 'estimate-data'].includes(inputs.mode) &&
+    PRESERVE_MODES.includes(inputs.mode) &&
       (inputs.preserve.enabled
         ? `preserve-data up to ${formatSize(inputs.preserve.maxBytes)}`
         : 'preserve-data: false'),

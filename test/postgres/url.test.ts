@@ -107,6 +107,23 @@ describe('pg settings', () => {
     });
   });
 
+  it.each(['disable', 'no-verify'])(
+    'refuses sslrootcert with sslmode=%s, naming the parameter and quoting none of the user-info',
+    (mode) => {
+      const url = `postgres://admin:hunter22@db.example.com/orders?sslrootcert=%2Fca.pem&sslmode=${mode}`;
+      let message = '';
+      try {
+        resolveConnection({ url });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toContain(`sslrootcert in "database-url"`);
+      expect(message).toContain(`sslmode=${mode}`);
+      expect(message).toContain('sslrootcert implies verify-full');
+      for (const piece of ['admin', 'hunter22']) expect(message).not.toContain(piece);
+    },
+  );
+
   it('trusts Node roots, the RDS CAs and ssl-ca when verifying', () => {
     const config = resolveConnection({ url: 'postgres://u@h/d?sslmode=verify-full' }).config();
     const ca = (config.ssl as { ca: string[] }).ca;

@@ -68,20 +68,14 @@ export interface TlsRequest {
 /**
  * The TLS a connection uses. Every verifying mode checks the certificate against Node's
  * roots, Amazon's RDS CAs and the CAs given, and the host name (or IP) against the
- * certificate: stricter than libpq's `require`, which checks neither.
+ * certificate: stricter than libpq's `require`, which checks neither. A CA given (ssl-ca, or
+ * the URL's sslrootcert, which libpq users read as "verify against this") or an IAM token
+ * means verified TLS: without sslmode the CA would otherwise be ignored over plain text.
  */
 export function tlsSettings(request: TlsRequest): TlsSettings {
-  const mode = request.sslMode ?? (request.sslCa || request.iamAuth ? 'verify-full' : 'disable');
-  if (mode === 'disable' || mode === 'no-verify') {
-    if (request.sslCa)
-      throw new ConfigurationError(
-        `Input "ssl-ca" asks for a verified connection, but "${request.input}" has sslmode=${mode}. Remove sslmode (ssl-ca implies verify-full) or set sslmode=verify-full.`,
-      );
-    if (request.iamAuth && mode === 'disable')
-      throw new ConfigurationError(
-        `Input "iam-auth" needs TLS (RDS refuses IAM tokens over plain connections), but "${request.input}" has sslmode=disable. Use sslmode=verify-full.`,
-      );
-  }
+  const wantsVerified = Boolean(request.sslCa || request.sslRootCert || request.iamAuth);
+  const mode = request.sslMode ?? (wantsVerified ? 'verify-full' : 'disable');
+  if (mode === 'disable' || mode === 'no-verify') refuseUnverified(request, mode);
   if (mode === 'disable') return { level: 'off', ssl: false, warnings: [] };
   if (mode === 'no-verify') {
     return {
@@ -101,4 +95,20 @@ export function tlsSettings(request: TlsRequest): TlsSettings {
     ...(request.sslCa ? readCertificates(request.sslCa, 'Input "ssl-ca"') : []),
   ];
   return { level: 'verified', ssl: { rejectUnauthorized: true, ca }, warnings: [] };
+}
+
+/** A CA or an IAM token given with a mode that would not verify (or not encrypt): refused, never ignored. */
+function refuseUnverified(request: TlsRequest, mode: 'disable' | 'no-verify'): void {
+  if (request.sslCa)
+    throw new ConfigurationError(
+      `Input "ssl-ca" asks for a verified connection, but "${request.input}" has sslmode=${mode}. Remove sslmode (ssl-ca implies verify-full) or set sslmode=verify-full.`,
+    );
+  if (request.sslRootCert)
+    throw new ConfigurationError(
+      `The URL parameter sslrootcert in "${request.input}" asks for a verified connection, but it also has sslmode=${mode}, which would ignore that CA. Remove sslmode (sslrootcert implies verify-full) or set sslmode=verify-full.`,
+    );
+  if (request.iamAuth && mode === 'disable')
+    throw new ConfigurationError(
+      `Input "iam-auth" needs TLS (RDS refuses IAM tokens over plain connections), but "${request.input}" has sslmode=disable. Use sslmode=verify-full.`,
+    );
 }

@@ -3,8 +3,10 @@ import tls from 'node:tls';
 
 // What RDS does with IAM authentication, at the protocol boundary: PostgreSQL's startup
 // protocol over TLS, asking for a cleartext password (the token), as RDS does for rds_iam users.
-// It records what the client sent and then answers every query with an error: what matters is
-// the password, not the SQL.
+// It records what the client sent. Alone, it then answers every query with an error: what
+// matters is the password, not the SQL. Given an `upstream` (a real PostgreSQL that asks for a
+// cleartext password, as the tests' shared server does), it logs in there with the real
+// password in the token's place and relays the session, so Knex and pg run real queries.
 
 export interface ReceivedLogin {
   user: string;
@@ -12,6 +14,15 @@ export interface ReceivedLogin {
   password: string;
   /** Whether the password came over TLS. */
   encrypted: boolean;
+  /** The startup parameters (application_name, options, ...). */
+  parameters: Record<string, string>;
+}
+
+/** A real PostgreSQL behind the fake, whose users all have this password. */
+export interface Upstream {
+  host: string;
+  port: number;
+  password: string;
 }
 
 export interface PasswordServer {
@@ -40,11 +51,18 @@ const authenticationOk = () => message('R', int32(0));
 const readyForQuery = () => message('Z', Buffer.from('I'));
 const errorResponse = (text: string) => message('E', Buffer.from(`SERROR\0C0A000\0M${text}\0\0`, 'utf8'));
 
+/** What a message handler may return: take over the stream, given the bytes read past this message. */
+type HandOver = (rest: Buffer) => void;
+
 /** Reads length-prefixed messages from a stream: the startup one (no type byte) first. */
-function reader(socket: net.Socket, onMessage: (type: string, body: Buffer) => void, startup: boolean): void {
+function reader(
+  socket: net.Socket,
+  onMessage: (type: string, body: Buffer, raw: Buffer) => HandOver | void,
+  startup: boolean,
+): void {
   let buffered = Buffer.alloc(0);
   let expectStartup = startup;
-  socket.on('data', (chunk: Buffer) => {
+  const onData = (chunk: Buffer) => {
     buffered = Buffer.concat([buffered, chunk]);
     for (;;) {
       const offset = expectStartup ? 0 : 1;
@@ -52,35 +70,78 @@ function reader(socket: net.Socket, onMessage: (type: string, body: Buffer) => v
       const length = buffered.readInt32BE(offset);
       if (buffered.length < offset + length) return;
       const type = expectStartup ? '' : buffered.toString('latin1', 0, 1);
-      const body = buffered.subarray(offset + 4, offset + length);
+      const raw = buffered.subarray(0, offset + length);
       buffered = buffered.subarray(offset + length);
       expectStartup = false;
-      onMessage(type, body);
+      const handOver = onMessage(type, raw.subarray(offset + 4), raw);
+      if (handOver) {
+        socket.off('data', onData);
+        handOver(buffered);
+        return;
+      }
     }
-  });
+  };
+  socket.on('data', onData);
 }
 
 function cstrings(body: Buffer): string[] {
   return body.toString('utf8').split('\0');
 }
 
+/**
+ * Logs in to the upstream server with the client's startup message and the real password, then
+ * relays the session both ways: the upstream's AuthenticationOk is the client's.
+ */
+function relay(client: net.Socket, startup: Buffer, upstream: Upstream, sockets: Set<net.Socket>): HandOver {
+  return (fromClient) => {
+    const server = net.connect(upstream.port, upstream.host);
+    sockets.add(server);
+    server.on('close', () => {
+      sockets.delete(server);
+      client.destroy();
+    });
+    server.on('error', () => client.destroy());
+    client.on('close', () => server.destroy());
+    server.write(startup);
+    reader(
+      server,
+      (type, body, raw) => {
+        if (type === 'R' && body.readInt32BE(0) === 3) {
+          server.write(message('p', Buffer.from(`${upstream.password}\0`, 'utf8')));
+          return undefined;
+        }
+        return (fromServer) => {
+          client.write(Buffer.concat([raw, fromServer]));
+          server.write(fromClient);
+          server.pipe(client);
+          client.pipe(server);
+        };
+      },
+      false,
+    );
+  };
+}
+
 export async function startPasswordServer(options: {
   cert: string;
   key: string;
   host?: string;
+  upstream?: Upstream;
 }): Promise<PasswordServer> {
   const logins: ReceivedLogin[] = [];
   const sockets = new Set<net.Socket>();
 
   const speak = (socket: net.Socket, encrypted: boolean) => {
     let startup: Record<string, string> = {};
+    let startupMessage = Buffer.alloc(0);
     reader(
       socket,
-      (type, body) => {
+      (type, body, raw) => {
         if (type === '') {
           const pairs = cstrings(body.subarray(4));
           startup = {};
           for (let i = 0; i + 1 < pairs.length && pairs[i]; i += 2) startup[pairs[i]] = pairs[i + 1];
+          startupMessage = Buffer.from(raw);
           socket.write(cleartextPasswordRequest());
         } else if (type === 'p') {
           logins.push({
@@ -88,13 +149,16 @@ export async function startPasswordServer(options: {
             database: startup.database,
             password: cstrings(body)[0],
             encrypted,
+            parameters: startup,
           });
+          if (options.upstream) return relay(socket, startupMessage, options.upstream, sockets);
           socket.write(Buffer.concat([authenticationOk(), readyForQuery()]));
         } else if (type === 'Q' || type === 'P') {
           socket.write(Buffer.concat([errorResponse('the fake server answers no queries'), readyForQuery()]));
         } else if (type === 'X') {
           socket.end();
         }
+        return undefined;
       },
       true,
     );

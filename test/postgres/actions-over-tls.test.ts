@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import knexFactory from 'knex';
@@ -5,9 +6,10 @@ import pg from 'pg';
 import { postgresConfig } from '../../src/postgres/connection.js';
 import { startPasswordServer, type PasswordServer } from '../fakes/postgres-password-server.js';
 import { makeCertificates, type TestCertificates } from '../helpers/certificates.js';
+import { adminQuery, createDatabase, type TestDatabase } from '../helpers/database.js';
 import { repoRoot, runBundle, type BundleRun } from '../helpers/run-bundle.js';
-import { migrateTicketService, ticketServiceDir } from '../helpers/ticket-service.js';
-import { copyProject } from '../rollback/helpers.js';
+import { BATCH_ONE, BATCH_TWO, migrateTicketService, ticketServiceDir } from '../helpers/ticket-service.js';
+import { copyProject, rollbackOptions, runRollback } from '../rollback/helpers.js';
 import { startEmbeddedPostgres } from '../support/embedded-postgres.js';
 
 // The bundles (build them first: npm run build rollback smoke verify-reversible) against a
@@ -15,6 +17,12 @@ import { startEmbeddedPostgres } from '../support/embedded-postgres.js';
 // user whose password holds @ / % #.
 
 const PASSWORD = `p@ss/w%rd#x-${Math.random().toString(36).slice(2, 8)}`;
+/** The job's AWS credentials, as aws-actions/configure-aws-credentials exports them. */
+const AWS_ENV = {
+  AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
+  AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
 let certificates: TestCertificates;
 let server: Awaited<ReturnType<typeof startEmbeddedPostgres>>;
 let project: string;
@@ -154,11 +162,7 @@ describe('iam-auth through the smoke bundle', () => {
         'aws-region': 'eu-west-1',
         'expected-tables': 'tickets',
       },
-      {
-        AWS_ACCESS_KEY_ID: 'AKIAIOSFODNN7EXAMPLE',
-        AWS_SECRET_ACCESS_KEY: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY',
-        AWS_EC2_METADATA_DISABLED: 'true',
-      },
+      AWS_ENV,
     );
     expect(run.stdout).toContain(
       `Database: 127.0.0.1:${fake.port}/orders (TLS, certificate verified; IAM authentication).`,
@@ -174,5 +178,103 @@ describe('iam-auth through the smoke bundle', () => {
     expect(run.stdout).not.toContain('::add-mask::iam_user\n');
     expect(visible(run)).not.toContain(token);
     expect(visible(run)).not.toContain(new URLSearchParams(token.split('?')[1]).get('X-Amz-Signature'));
+  });
+});
+
+describe('iam-auth through the rollback, over real PostgreSQL', () => {
+  // The fake takes the token over TLS as RDS does, then logs in to the tests' shared server with
+  // the role's real password and relays the session: Knex and pg run real queries.
+  const role = `iam_${crypto.randomBytes(3).toString('hex')}`;
+  const rolePassword = `pw-${crypto.randomBytes(6).toString('hex')}`;
+  let database: TestDatabase;
+  let relay: PasswordServer;
+  let iamUrl: string;
+
+  beforeAll(async () => {
+    database = await createDatabase('iam_rollback');
+    await adminQuery(`CREATE ROLE ${role} LOGIN PASSWORD '${rolePassword}'`);
+    await adminQuery(`ALTER DATABASE "${database.name}" OWNER TO ${role}`);
+    const direct = new URL(database.url);
+    direct.username = role;
+    direct.password = rolePassword;
+    const knex = knexFactory({ client: 'pg', connection: postgresConfig({ url: direct.toString() }) });
+    await migrateTicketService(knex);
+    await knex.destroy();
+    relay = await startPasswordServer({
+      cert: certificates.serverCert,
+      key: certificates.serverKey,
+      upstream: { host: direct.hostname, port: Number(direct.port), password: rolePassword },
+    });
+    iamUrl = `postgres://${role}@127.0.0.1:${relay.port}/${database.name}`;
+  });
+  afterAll(async () => {
+    await relay?.close();
+    await database?.drop();
+    await adminQuery(`DROP ROLE IF EXISTS ${role}`);
+  });
+
+  it("signs a token for each connection of Knex's pool and for the watch connection", async () => {
+    const tokens: string[] = [];
+    const before = relay.logins.length;
+    const result = await runRollback(
+      rollbackOptions(iamUrl, {
+        mode: 'plan',
+        dryRun: true,
+        allowDestructive: true,
+        security: {
+          sslCa: certificates.caPem,
+          iamAuth: true,
+          awsRegion: 'eu-west-1',
+          iamCredentials: { accessKeyId: AWS_ENV.AWS_ACCESS_KEY_ID, secretAccessKey: AWS_ENV.AWS_SECRET_ACCESS_KEY },
+          onSecret: (token) => tokens.push(token),
+        },
+      }),
+    );
+    expect(result.plan.map((step) => step.name)).toEqual([
+      '007_add_security_tables.ts',
+      '006_add_ticket_state_machine.ts',
+    ]);
+    const logins = relay.logins.slice(before);
+    // Knex clones its connection config (cloneDeepWith): the password function survived it, as
+    // the pool's sessions sent a token, and so did the watch connection, which pg opens itself.
+    expect(logins.map((login) => login.parameters.application_name)).toEqual(
+      expect.arrayContaining(['rollback-test', 'rollback-test (watch)']),
+    );
+    // One signing per connection: no token is reused by a second connection.
+    expect(tokens).toHaveLength(logins.length);
+    expect(logins.map((login) => login.password).sort()).toEqual([...tokens].sort());
+    for (const login of logins) {
+      expect(login).toMatchObject({ user: role, database: database.name, encrypted: true });
+      expect(login.password).toMatch(new RegExp(`^127\\.0\\.0\\.1:${relay.port}/\\?Action=connect&DBUser=${role}&`));
+    }
+  });
+
+  it('reports status through the rollback bundle, every token masked', async () => {
+    const before = relay.logins.length;
+    const run = await bundle(
+      'rollback',
+      {
+        'database-url': iamUrl,
+        'ssl-ca': certificates.caPem,
+        'iam-auth': 'true',
+        'aws-region': 'eu-west-1',
+        knexfile: 'knexfile.ts',
+        mode: 'status',
+      },
+      AWS_ENV,
+    );
+    expect(run.errors).toEqual([]);
+    expect(run.code).toBe(0);
+    expect(run.stdout).toContain(
+      `Database: 127.0.0.1:${relay.port}/${database.name} (TLS, certificate verified; IAM authentication).`,
+    );
+    expect(JSON.parse(run.outputs.applied)).toEqual([...BATCH_ONE, ...BATCH_TWO]);
+    const tokens = relay.logins.slice(before).map((login) => login.password);
+    expect(tokens.length).toBeGreaterThanOrEqual(1);
+    for (const token of tokens) {
+      expect(run.stdout).toContain(`::add-mask::${token.replace(/%/g, '%25')}`);
+      expect(visible(run)).not.toContain(token);
+      expect(visible(run)).not.toContain(new URLSearchParams(token.split('?')[1]).get('X-Amz-Signature'));
+    }
   });
 });

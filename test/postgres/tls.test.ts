@@ -76,6 +76,17 @@ describe('a TLS-only server signed by a private CA', () => {
     expect(await sessionSsl({ url: url(parameters) })).toEqual({ ssl: true, readOnly: 'on', app: 'tls-test' });
   });
 
+  it("connects verified with the URL's sslrootcert and no sslmode, as libpq users expect", async () => {
+    const parameters = `?sslrootcert=${encodeURIComponent(certificates.caFile)}`;
+    expect(resolveConnection({ url: url(parameters) }).tls).toBe('verified');
+    expect((await sessionSsl({ url: url(parameters) })).ssl).toBe(true);
+    // The CA it names is the one that verifies: another CA there is refused, not ignored.
+    const other = path.join(certificates.dir, 'other-ca.pem');
+    fs.writeFileSync(other, certificates.otherCaPem);
+    const error = await failure({ url: url(`?sslrootcert=${encodeURIComponent(other)}`) });
+    expect(error.message).toMatch(/not signed by a CA this action trusts/);
+  });
+
   it('refuses verify-full without ssl-ca, naming ssl-ca and the RDS bundle', async () => {
     const error = await failure({ url: url('?sslmode=verify-full') });
     expect(error.name).toBe('ConfigurationError');

@@ -1,8 +1,11 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
-import { resolveConnection } from '../../src/postgres/connection.js';
+import tls from 'node:tls';
+import { connectClient, resolveConnection } from '../../src/postgres/connection.js';
 import { rdsCertificateRegions, rdsCertificates } from '../../src/postgres/rds-certificates.js';
 import { databaseUrlSecrets, describeDatabaseUrl, describeTarget, parseDatabaseUrl } from '../../src/postgres/url.js';
+import { makeCertificates } from '../helpers/certificates.js';
 import { repoRoot } from '../helpers/run-bundle.js';
 
 function refusal(text: string): string {
@@ -107,12 +110,70 @@ describe('pg settings', () => {
     });
   });
 
+  it.each(['disable', 'no-verify'])(
+    'refuses sslrootcert with sslmode=%s, naming the parameter and quoting none of the user-info',
+    (mode) => {
+      const url = `postgres://admin:hunter22@db.example.com/orders?sslrootcert=%2Fca.pem&sslmode=${mode}`;
+      let message = '';
+      try {
+        resolveConnection({ url });
+      } catch (error) {
+        message = (error as Error).message;
+      }
+      expect(message).toContain(`sslrootcert in "database-url"`);
+      expect(message).toContain(`sslmode=${mode}`);
+      expect(message).toContain('sslrootcert implies verify-full');
+      for (const piece of ['admin', 'hunter22']) expect(message).not.toContain(piece);
+    },
+  );
+
   it('trusts Node roots, the RDS CAs and ssl-ca when verifying', () => {
-    const config = resolveConnection({ url: 'postgres://u@h/d?sslmode=verify-full' }).config();
-    const ca = (config.ssl as { ca: string[] }).ca;
-    for (const pem of rdsCertificates()) expect(ca).toContain(pem);
-    expect((config.ssl as { rejectUnauthorized: boolean }).rejectUnauthorized).toBe(true);
+    const certificates = makeCertificates();
+    try {
+      const config = resolveConnection({
+        url: 'postgres://u@h/d?sslmode=verify-full',
+        sslCa: certificates.caPem,
+      }).config();
+      const ca = (config.ssl as { ca: string[] }).ca;
+      expect(ca).toContain(tls.rootCertificates[0]);
+      for (const pem of rdsCertificates()) expect(ca).toContain(pem);
+      expect(ca).toContain(certificates.caPem.trim());
+      expect((config.ssl as { rejectUnauthorized: boolean }).rejectUnauthorized).toBe(true);
+    } finally {
+      certificates.remove();
+    }
   });
+
+  it("takes the URL's connect_timeout (seconds) over the action's default", () => {
+    const config = (parameters: string) =>
+      resolveConnection({ url: `postgres://u@h/d${parameters}` }).config({ connectTimeoutMs: 15_000 });
+    expect(config('?connect_timeout=7').connectionTimeoutMillis).toBe(7000);
+    expect(config('').connectionTimeoutMillis).toBe(15_000);
+    // 0 is libpq's "wait as long as the network does": no timeout, not the default.
+    expect(config('?connect_timeout=0')).not.toHaveProperty('connectionTimeoutMillis');
+    expect(() => config('?connect_timeout=7s')).toThrow(/connect_timeout="7s": it must be a whole number of seconds/);
+  });
+
+  it('gives up on a server that never answers after connect_timeout, though the default would wait 10 minutes', async () => {
+    // A TCP listener that accepts and stays silent, as a black-holed database would.
+    const sockets = new Set<net.Socket>();
+    const silent = net.createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const { port } = silent.address() as net.AddressInfo;
+    try {
+      const connection = resolveConnection({ url: `postgres://u@127.0.0.1:${port}/d?connect_timeout=1` });
+      const failure = await connectClient(connection, { connectTimeoutMs: 600_000 }).then(
+        () => new Error('expected the connection to time out'),
+        (error: Error) => error,
+      );
+      expect(failure.message).toContain(`could not connect to 127.0.0.1:${port}/d`);
+      expect(failure.message).toMatch(/timeout/i);
+      expect(failure.message).toContain('The runner cannot reach 127.0.0.1');
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      await new Promise((resolve) => silent.close(resolve));
+    }
+  }, 30_000);
 });
 
 describe('the bundled RDS certificate authorities', () => {

@@ -7,7 +7,14 @@ import type { PreservationReport } from '../../src/preserve/types.js';
 import { adminQuery, createDatabase, type TestDatabase } from '../helpers/database.js';
 import { repoRoot, runBundle } from '../helpers/run-bundle.js';
 import { applyBatches, copyProject, failureOf, runRollback } from '../rollback/helpers.js';
-import { checksum, preserveDir, preservingOptions } from './helpers.js';
+import {
+  checksum,
+  preserveDir,
+  preservingOptions,
+  readmeIamReaderSql,
+  readmeReaderSql,
+  type ReaderNames,
+} from './helpers.js';
 
 // The pipeline's plan job: the dry run runs on a scratch database (production's schema, none of
 // its data), so its own estimate of what preserve-data keeps is near zero. Mode estimate-data
@@ -18,23 +25,28 @@ describe('mode estimate-data sizes a scratch dry run on production, read-only', 
   let readOnlyUrl: string;
   const role = `plan_reader_${crypto.randomBytes(3).toString('hex')}`;
   const password = `pw-${crypto.randomBytes(6).toString('hex')}`;
+  let readerNames: ReaderNames;
 
   beforeAll(async () => {
     [scratch, production] = await Promise.all([createDatabase('estimate_scratch'), createDatabase('estimate_prod')]);
-    for (const db of [scratch, production]) {
-      const knex = db.knex();
-      await applyBatches(knex, [['001_base.js'], ['002_notes_and_audit.js']], preserveDir);
-      await knex.destroy();
-    }
+    // The tables' owner: the user the migrations run as.
+    readerNames = { role, password, owner: new URL(production.url).username, migrationsTable: 'knex_migrations' };
+    const onScratch = scratch.knex();
+    await applyBatches(onScratch, [['001_base.js'], ['002_notes_and_audit.js']], preserveDir);
+    await onScratch.destroy();
+    // The plan job's credential, made as the README says (may read, may not write) before the
+    // deploy that is rolled back: that deploy's tables (audit) are readable through the owner's
+    // default privileges, not through a GRANT that came after them.
+    const onProduction = production.knex();
+    await applyBatches(onProduction, [['001_base.js']], preserveDir);
+    for (const statement of readmeReaderSql(readerNames)) await production.query(statement);
+    await applyBatches(onProduction, [['001_base.js', '002_notes_and_audit.js']], preserveDir);
+    await onProduction.destroy();
     await production.query(`
       INSERT INTO tickets (title, source, note) SELECT 'web ' || i, 'web', 'a note of some length ' || i FROM generate_series(1, 20000) i;
       INSERT INTO tickets (title, source, note) SELECT 'import ' || i, 'import', 'imported ' || i FROM generate_series(1, 300) i;
       INSERT INTO audit (ticket_id, action) SELECT i, 'viewed' FROM generate_series(1, 5000) i;
       ANALYZE`);
-    // The plan job's credential: may read, may not write (default_transaction_read_only).
-    await adminQuery(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
-    await adminQuery(`ALTER ROLE ${role} SET default_transaction_read_only = on`);
-    await production.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
     const url = new URL(production.url);
     url.username = role;
     url.password = password;
@@ -49,6 +61,25 @@ describe('mode estimate-data sizes a scratch dry run on production, read-only', 
     const dry = await runRollback(preservingOptions(scratch.url, preserveDir, { mode: 'plan', dryRun: true }));
     return dry.preservation!.kept!;
   }
+
+  it("plans on production as the README's read-only user, which can write nothing", async () => {
+    const plan = await runRollback(preservingOptions(readOnlyUrl, preserveDir, { mode: 'plan' }));
+    expect(plan.plan.map((migration) => migration.name)).toEqual(['002_notes_and_audit.js']);
+    expect(plan.before?.lock).toMatchObject({ tableExists: true, isLocked: false });
+    await expect(runRollback(preservingOptions(readOnlyUrl, preserveDir, { mode: 'rollback' }))).rejects.toThrow(
+      /the session is read-only/,
+    );
+    expect(await production.query('SELECT name FROM knex_migrations ORDER BY id')).toHaveLength(2);
+  });
+
+  it('gives the IAM user of "Connecting to RDS" the same grants as the password user', () => {
+    const grants = (sql: string[]) =>
+      sql.filter((statement) => /^(GRANT|ALTER)/.test(statement) && !statement.includes('rds_iam'));
+    expect(grants(readmeIamReaderSql(readerNames))).toEqual(grants(readmeReaderSql(readerNames)));
+    expect(grants(readmeReaderSql(readerNames))).toEqual(
+      expect.arrayContaining([`ALTER ROLE ${role} SET default_transaction_read_only = on`]),
+    );
+  });
 
   it("lists the dry run's destroying statements, and sizes them on production with the read-only user", async () => {
     const onScratch = await dryRunOnScratch();

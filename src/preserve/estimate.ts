@@ -79,6 +79,10 @@ export async function estimateData(
         inTransaction: group.inTransaction,
       });
   } catch (error) {
+    if (isPermissionDenied(error))
+      throw new ConfigurationError(
+        `Estimating what preserve-data keeps needs SELECT on every table the rollback would copy (${errorMessage(error)}). Nothing was changed. Give this step's user the read-only grants the README lists under "Use it from your repository" (SELECT on the schema's tables, and default privileges for tables created later), or set preserve-data: false.`,
+      );
     if (!isLockTimeout(error)) throw error;
     throw new ConfigurationError(
       `Estimating what preserve-data keeps waited longer than lock-timeout for a table (${errorMessage(error)}): a session holds an exclusive lock on it. Nothing was changed. Run the plan again, or raise lock-timeout for this step.`,
@@ -89,6 +93,11 @@ export async function estimateData(
   const { statements: _seen, ...report } = preserver.report(false);
   const kept: PreservationReport = { ...report, estimatedFor: statements.length };
   return { kept, overLimit: overLimit(kept, refused) };
+}
+
+/** PostgreSQL's insufficient_privilege: the plan job's read-only user lacks a grant. */
+function isPermissionDenied(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '42501';
 }
 
 /** Consecutive statements of one migration, as the guard handed them to the copy. */

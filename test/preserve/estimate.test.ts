@@ -136,6 +136,28 @@ describe('mode estimate-data sizes a scratch dry run on production, read-only', 
     expect(failure.result?.preservation?.kept?.copies.length).toBeGreaterThan(0);
   });
 
+  it('names the grants it lacks when the read-only user may not read a table it sizes', async () => {
+    const statements = (await dryRunOnScratch()).statements;
+    const narrow = `${role}_narrow`;
+    await production.query(`CREATE ROLE ${narrow} LOGIN PASSWORD '${password}'`);
+    await production.query(`GRANT SELECT ON knex_migrations, knex_migrations_lock TO ${narrow}`);
+    try {
+      const url = new URL(readOnlyUrl);
+      url.username = narrow;
+      const failure = await failureOf(
+        runRollback(
+          preservingOptions(url.toString(), preserveDir, { mode: 'estimate-data', destroyingStatements: statements }),
+        ),
+      );
+      expect(failure.message).toMatch(/^Estimating what preserve-data keeps needs SELECT on every table/);
+      expect(failure.message).toContain('permission denied for table');
+      expect(failure.message).toContain('Use it from your repository');
+    } finally {
+      await production.query(`REVOKE ALL ON knex_migrations, knex_migrations_lock FROM ${narrow}`);
+      await adminQuery(`DROP ROLE IF EXISTS ${narrow}`);
+    }
+  });
+
   it('through the bundle: the dry run writes preserve-statements-file, estimate-data on production reads it', async () => {
     const project = copyProject(path.join(repoRoot, 'test/fixtures/preserve'));
     const temp = fs.mkdtempSync(path.join(os.tmpdir(), 'estimate-runner-temp-'));

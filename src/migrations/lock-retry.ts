@@ -182,8 +182,16 @@ export class LockAttempts {
       : 'No blocker could be read (each ended its wait before a sample caught it).';
     const pids = blockers.map((blocker) => blocker.pid).join(', ');
     return new RollbackFailure(
-      `${what}: the locks it needs were not free within lock-wait-budget (${formatDuration(this.options.lockWaitBudgetMs)}): ${timedOut} attempt(s), each waiting at most lock-timeout (${formatDuration(this.options.lockTimeoutMs)}), each rolled back. ${who} Nothing was changed by the attempts. What to do: wait for ${blockers.length === 1 ? 'that session' : 'those sessions'} to finish and run again${pids ? `, or end ${blockers.length === 1 ? 'it' : 'them'} if that is safe (SELECT pg_terminate_backend(pid) for pid ${pids})` : ''}, or run again with a longer lock-wait-budget.`,
+      `${what}: the locks it needs were not free within lock-wait-budget (${formatDuration(this.options.lockWaitBudgetMs)}): ${timedOut} attempt(s), each waiting at most lock-timeout (${formatDuration(this.options.lockTimeoutMs)}), each rolled back. ${who} Nothing was changed by the attempts. What to do: ${whatToDo(blockers.length, pids)}`,
       { attempts: this.records },
     );
   }
+}
+
+/** Without a blocker named, there is no session to wait for or end: only the busy tables. */
+function whatToDo(blockers: number, pids: string): string {
+  if (!blockers)
+    return 'run again when the tables are less busy, or with a longer lock-wait-budget; pg_locks lists who holds locks on them.';
+  const them = blockers === 1 ? 'that session' : 'those sessions';
+  return `wait for ${them} to finish and run again, or end ${blockers === 1 ? 'it' : 'them'} if that is safe (SELECT pg_terminate_backend(pid) for pid ${pids}), or run again with a longer lock-wait-budget.`;
 }

@@ -45,6 +45,10 @@ describe('LockAttempts', () => {
     expect((error as Error).message).toMatch(
       /^The rollback: the locks it needs were not free within lock-wait-budget \(10m 0s\): \d+ attempt/,
     );
+    // No watch read a blocker: the advice names no session to wait for or end.
+    expect((error as Error).message).toContain('No blocker could be read');
+    expect((error as Error).message).toContain('What to do: run again when the tables are less busy');
+    expect((error as Error).message).not.toContain('those sessions');
     const waits = attempts.records.map((record) => record.lockTimeoutMs);
     expect(attempts.records.every((record) => record.outcome === 'lock timeout')).toBe(true);
     expect(waits[0]).toBe(50);

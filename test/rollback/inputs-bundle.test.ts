@@ -75,6 +75,8 @@ describe('the rollback bundle on mistakes', () => {
     expect(run.code).toBe(1);
     expect(run.errors[0]).toMatch(/^Input "database-url": the session is read-only/);
     expect(run.errors[0]).toContain("the gate environment's DATABASE_URL secret");
+    // Set on a failure too, and without the URL's user-info or parameters.
+    expect(run.outputs.database).toBe(`${url.hostname}:${url.port}${url.pathname}`);
     expect(await catalogSnapshot(db)).toEqual(before);
   });
 
@@ -99,6 +101,8 @@ describe('the rollback bundle on mistakes', () => {
     const target = `${url.hostname}:${url.port}${url.pathname}`;
     expect(run.stdout).toContain(`Database: ${target}`);
     expect(run.summary).toContain(`database \`${target}\``);
+    // The pipeline's decision summary and record name the target with the database output.
+    expect(run.outputs.database).toBe(target);
     // The ::add-mask:: commands are the runner's, consumed and never shown.
     const shown = run.everything
       .split('\n')

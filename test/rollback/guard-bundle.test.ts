@@ -156,6 +156,33 @@ describe('the guard and the dry run through the rollback bundle', () => {
       );
       expect(run.summary).toContain('with allow-non-atomic: true');
     });
+
+    it('and the plan against production fails on a stuck lock, naming mode: unlock, but only warns while a migration holds it', async () => {
+      await setUp(`await knex.raw('DROP TABLE h1');`);
+      await db.query('UPDATE knex_migrations_lock SET is_locked = 1');
+      const before = await catalogSnapshot(db);
+      const stuck = await rollback({ mode: 'plan' });
+      expect(stuck.code).toBe(1);
+      expect(stuck.errors[0]).toMatch(
+        /^Knex's migration lock \(public\.knex_migrations_lock\.is_locked = 1\) is set, but no session holds it.*the rollback would be refused on it after approval\. Nothing was changed\..*run mode: unlock with force-unlock: true/,
+      );
+      // The plan is still shown, for the reviewer who reads the failed job.
+      expect(JSON.parse(stuck.outputs.plan)).toEqual([{ name: '001_down.cjs', batch: 1, transaction: true }]);
+      expect(stuck.summary).toMatch(
+        /### Lock checks\n\n- public\.knex_migrations_lock: is_locked = 1\n- No session holds/,
+      );
+      expect(await catalogSnapshot(db)).toEqual(before);
+
+      await holdLockRow();
+      const held = await rollback({ mode: 'plan' });
+      expect(held.errors).toEqual([]);
+      expect(held.code).toBe(0);
+      expect(held.stdout).toMatch(
+        /^::warning::Knex's migration lock \(public\.knex_migrations_lock\.is_locked = 1\) is held by pid \d+, application_name "knex migrate \(deploy\)".*a migration is running/m,
+      );
+      expect(held.outputs['plan-fingerprint']).toMatch(/^[0-9a-f]{64}$/);
+      expect(await catalogSnapshot(db)).toEqual(before);
+    });
   });
 
   it('logs a migration file name with a newline as text, never as a workflow command', async () => {

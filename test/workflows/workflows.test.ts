@@ -380,6 +380,16 @@ describe('the reusable pipeline', () => {
     }
   });
 
+  it('checks the durations first, in the plan against production, with the values the rollback gets', () => {
+    type Step = { id?: string; with?: Record<string, string> };
+    const planStep = (jobs.plan.steps as Step[]).find((step) => step.id === 'plan')!;
+    const rollback = (jobs.execute.steps as Step[]).find((step) => step.id === 'rollback')!;
+    for (const name of ['lock-timeout', 'lock-wait-budget', 'session-idle-timeout']) {
+      expect([name, planStep.with?.[name]]).toEqual([name, `\${{ inputs.${name} }}`]);
+      expect([name, rollback.with?.[name]]).toEqual([name, planStep.with?.[name]]);
+    }
+  });
+
   it('gives the rollback the approved fingerprint and dry-runs only on the scratch server', () => {
     const steps = jobs.execute.steps as Array<{ id?: string; with?: Record<string, string> }>;
     expect(steps.find((step) => step.id === 'rollback')?.with?.['expected-plan']).toBe(

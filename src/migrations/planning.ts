@@ -1,9 +1,11 @@
 import { fingerprintPlan } from './fingerprint.js';
+import { describeHolder, holderChecks } from './lock.js';
 import type { MigrationsTable } from './migrations-table.js';
 import { buildSegments, selectMigrations, type AppliedMigration, type PlannedMigration } from './plan.js';
 import { RollbackFailure, type RollbackOptions, type RunFragment } from './run-types.js';
 import { MigrationTracker } from './sql-capture.js';
 import { TrackingMigrationSource, type MigrationFile } from './source.js';
+import type { StatusSnapshot } from './status.js';
 
 /** A plan and the source its migrations were loaded from. */
 export interface PlanOutcome {
@@ -24,10 +26,10 @@ export async function planOnly(
       if (error instanceof RollbackFailure) throw error.within({ before });
       throw error;
     });
+    const planned = { before, after: before, ...fragment };
     return {
-      before,
-      after: before,
-      ...fragment,
+      ...planned,
+      ...checkKnexLock(planned),
       notes: [
         'Plan only: nothing was locked or changed. With dry-run: true the downs also run, in a transaction that is rolled back.',
       ],
@@ -35,6 +37,28 @@ export async function planOnly(
   } finally {
     await table.rollback();
   }
+}
+
+/**
+ * Knex's lock row as the real run will meet it, told before anyone approves (the pipeline's dry
+ * run is on a scratch database, which has no such row). Set with no session holding it, the run
+ * would be refused: the plan fails, naming the fix. Held by a running migration, it is transient:
+ * a warning, since the run waits for it within lock-wait-budget.
+ */
+function checkKnexLock(planned: RunFragment & { before: StatusSnapshot; warnings: string[] }): RunFragment {
+  const { lock } = planned.before;
+  if (!lock.isLocked) return {};
+  const lockChecks = [`${lock.table}: is_locked = 1`, ...holderChecks(lock.holders)];
+  if (lock.holders.length > 0) {
+    planned.warnings.push(
+      `Knex's migration lock (${lock.table}.is_locked = 1) is held by ${lock.holders.map(describeHolder).join('; ')}: a migration is running. The rollback waits for it (within lock-wait-budget) and is refused if it is still running then; check that it has finished before approving.`,
+    );
+    return { lockChecks };
+  }
+  throw new RollbackFailure(
+    `Knex's migration lock (${lock.table}.is_locked = 1) is set, but no session holds it: a crashed or killed run left it behind (Knex records no owner), and the rollback would be refused on it after approval. Nothing was changed. Check that no migration is running, then run mode: unlock with force-unlock: true against this database, and plan again.`,
+    { ...planned, lockChecks },
+  );
 }
 
 /** Computes the plan from rows read under the caller's snapshot; checks expected-plan and every refusal that needs no SQL run. */

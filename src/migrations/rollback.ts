@@ -197,7 +197,7 @@ async function runMode(
   // The action's own statements bypass the guard: they are not a migration's.
   const own = guard ? guard.rawOf(session) : session;
   const table = new MigrationsTable(own, options.settings.schemaName, options.settings.tableName);
-  if (modeWrites(options)) await checkWritable(own);
+  if (modeWrites(options)) await checkWritable(table, options);
   const notes = await checkMigrationsTable(table, options);
   switch (options.mode) {
     case 'status': {

@@ -69,7 +69,12 @@ describe('the verify-reversible action (bundle)', () => {
     expect(run.errors.join('\n')).toContain(
       '2 of 7 migration(s) cannot be rolled back cleanly: 001_create_tickets.ts, 004_add_rls_role_verification.ts',
     );
-    expect(visible(run.everything)).not.toContain(new URL(adminUrl()).password);
+    // The server as host:port/database only: never its user-info or password.
+    const server = new URL(adminUrl());
+    expect(run.summary).toContain(`Server: \`${server.hostname}:${server.port}${server.pathname}\``);
+    expect(server.password).not.toBe('');
+    expect(visible(run.everything)).not.toContain(decodeURIComponent(server.password));
+    expect(run.summary).not.toContain(`${decodeURIComponent(server.username)}:`);
     fs.rmSync(runnerTemp, { recursive: true, force: true });
     expect(announced(run.stdout).length).toBe(3); // the first, and the rebuilds after 001 and 004
     expect(await stillThere(announced(run.stdout))).toEqual([]);

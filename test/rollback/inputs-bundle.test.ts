@@ -1,3 +1,4 @@
+import crypto from 'node:crypto';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -75,7 +76,49 @@ describe('the rollback bundle on mistakes', () => {
     expect(run.code).toBe(1);
     expect(run.errors[0]).toMatch(/^Input "database-url": the session is read-only/);
     expect(run.errors[0]).toContain("the gate environment's DATABASE_URL secret");
+    // Set on a failure too, and without the URL's user-info or parameters.
+    expect(run.outputs.database).toBe(`${url.hostname}:${url.port}${url.pathname}`);
     expect(await catalogSnapshot(db)).toEqual(before);
+  });
+
+  it.each([
+    ['restore-data', { 'preserve-id': 'rb202611290315_a1b2c3' }],
+    ['prune-data', { 'older-than': '30d' }],
+  ])('refuses a read-only session in mode %s too, which writes the preserved data', async (mode, inputs) => {
+    const url = new URL(db.url);
+    url.searchParams.set('options', '-c default_transaction_read_only=on');
+    const run = await rollback({ mode, ...inputs }, url.toString());
+    expect(run.code).toBe(1);
+    expect(run.errors[0]).toMatch(
+      new RegExp(`^Input "database-url": the session is read-only.*mode ${mode} must write`),
+    );
+  });
+
+  it('refuses a SELECT-only role (no default_transaction_read_only) as a read-only credential, and changes nothing', async () => {
+    const role = `select_only_${crypto.randomBytes(4).toString('hex')}`;
+    const password = crypto.randomBytes(12).toString('hex');
+    await db.query(`CREATE ROLE ${role} LOGIN PASSWORD '${password}'`);
+    try {
+      await db.query(`GRANT USAGE ON SCHEMA public TO ${role}`);
+      await db.query(`GRANT SELECT ON ALL TABLES IN SCHEMA public TO ${role}`);
+      const url = new URL(db.url);
+      url.username = role;
+      url.password = password;
+      const before = await catalogSnapshot(db);
+      const run = await rollback({ mode: 'rollback', 'allow-destructive': 'true' }, url.toString());
+      expect(run.code).toBe(1);
+      expect(run.errors[0]).toBe(
+        `Input "database-url": the role "${role}" may not UPDATE public.knex_migrations_lock: it is a read-only credential (SELECT only), and mode rollback must write (the migration lock, Knex's lock row, the downs, or the preserved copies). Give a credential that may write to the primary: in the pipeline, the gate environment's DATABASE_URL secret, not the plan job's read-only database-url. Nothing was changed.`,
+      );
+      expect(await catalogSnapshot(db)).toEqual(before);
+      // Reading is all the plan needs: the same role plans.
+      const plan = await rollback({ mode: 'plan' }, url.toString());
+      expect(plan.errors).toEqual([]);
+      expect(plan.code).toBe(0);
+    } finally {
+      await db.query(`DROP OWNED BY ${role}`);
+      await db.query(`DROP ROLE ${role}`);
+    }
   });
 
   it.each(['30d', '0', '-5s'])(
@@ -99,6 +142,8 @@ describe('the rollback bundle on mistakes', () => {
     const target = `${url.hostname}:${url.port}${url.pathname}`;
     expect(run.stdout).toContain(`Database: ${target}`);
     expect(run.summary).toContain(`database \`${target}\``);
+    // The pipeline's decision summary and record name the target with the database output.
+    expect(run.outputs.database).toBe(target);
     // The ::add-mask:: commands are the runner's, consumed and never shown.
     const shown = run.everything
       .split('\n')

@@ -1,10 +1,10 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import { Evaluator, Lexer, Parser, data } from '@actions/expressions';
 import { parseChecks, validateSchedule } from '../../src/monitor/checks.js';
 import { parseDuration } from '../../src/common/duration.js';
 import { repoRoot } from '../helpers/run-bundle.js';
+import { evaluate } from './expressions.js';
 
 // The monitor step in the reusable pipeline, and the expressions that carry its verdict to the
 // notification and the record, evaluated with GitHub's own expression evaluator.
@@ -32,18 +32,8 @@ const pipeline = YAML.parse(
 const jobs = pipeline.jobs;
 const step = (job: string, id: string) => jobs[job].steps.find((candidate) => candidate.id === id)!;
 
-/** Evaluates `${{ ... }}` (or a bare `if:` expression) against plain contexts, as the runner does. */
 function json(text: string | boolean): Record<string, unknown> {
   return JSON.parse(String(text)) as Record<string, unknown>;
-}
-
-function evaluate(text: string, contexts: Record<string, unknown>): string | boolean {
-  const expression = text.trim().replace(/^\$\{\{([\s\S]*)\}\}$/, '$1');
-  const lexed = new Lexer(expression).lex();
-  const parsed = new Parser(lexed.tokens, Object.keys(contexts), []).parse();
-  const context = JSON.parse(JSON.stringify(contexts), data.reviver) as data.Dictionary;
-  const result = new Evaluator(parsed, context).evaluate();
-  return result instanceof data.BooleanData ? result.value : result.coerceString();
 }
 
 const SAMPLES = [

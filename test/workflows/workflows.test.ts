@@ -386,6 +386,26 @@ describe('the reusable pipeline', () => {
     expect(uses('record')).toEqual(expect.arrayContaining(['$/actions/record', 'actions/upload-artifact@v5']));
   });
 
+  it('passes allow-destructive and allow-non-atomic to the plan, the scratch dry run and the rollback', () => {
+    type Step = { id?: string; with?: Record<string, string> };
+    const steps = [...(jobs.plan.steps as Step[]), ...(jobs.execute.steps as Step[])];
+    for (const id of ['plan', 'dry-run', 'rollback']) {
+      const step = steps.find((candidate) => candidate.id === id)!;
+      for (const name of ['allow-destructive', 'allow-non-atomic'])
+        expect([id, name, step.with?.[name]]).toEqual([id, name, `\${{ inputs.${name} }}`]);
+    }
+  });
+
+  it('checks the durations first, in the plan against production, with the values the rollback gets', () => {
+    type Step = { id?: string; with?: Record<string, string> };
+    const planStep = (jobs.plan.steps as Step[]).find((step) => step.id === 'plan')!;
+    const rollback = (jobs.execute.steps as Step[]).find((step) => step.id === 'rollback')!;
+    for (const name of ['lock-timeout', 'lock-wait-budget', 'session-idle-timeout']) {
+      expect([name, planStep.with?.[name]]).toEqual([name, `\${{ inputs.${name} }}`]);
+      expect([name, rollback.with?.[name]]).toEqual([name, planStep.with?.[name]]);
+    }
+  });
+
   it('gives the rollback the approved fingerprint and dry-runs only on the scratch server', () => {
     const steps = jobs.execute.steps as Array<{ id?: string; with?: Record<string, string> }>;
     expect(steps.find((step) => step.id === 'rollback')?.with?.['expected-plan']).toBe(
@@ -519,6 +539,54 @@ describe('the callers', () => {
     expect(inputs.ref.type).toBe('string');
     expect(dispatch.jobs.rollback.uses).toBe('./.github/workflows/migration-rollback.yml');
   });
+
+  // The callers of the pipeline in this repository: the button and the example for other repositories.
+  const callers = ['.github/workflows/rollback.yml', 'examples/ticket-service-rollback.yml'];
+  const pipelineCall = (file: string) => {
+    const caller = readWorkflow(file);
+    const job = Object.values(caller.jobs).find((candidate) =>
+      String(candidate.uses).includes('migration-rollback.yml'),
+    ) as { with: Record<string, unknown>; secrets?: unknown };
+    return { dispatch: caller.on.workflow_dispatch.inputs, job };
+  };
+  // Set once per repository (a variable), not chosen per dispatch.
+  const CONFIGURATION_FLAGS = ['iam-auth'];
+
+  it.each(callers)(
+    '%s lets the requester set every boolean safety input of the pipeline (allow-*, preserve-data)',
+    (file) => {
+      const pipelineInputs = readWorkflow('.github/workflows/migration-rollback.yml').on.workflow_call.inputs;
+      const safety = Object.entries(pipelineInputs)
+        .filter(([name, input]) => input.type === 'boolean' && !CONFIGURATION_FLAGS.includes(name))
+        .map(([name]) => name);
+      expect(safety).toEqual(expect.arrayContaining(['allow-destructive', 'allow-non-atomic', 'preserve-data']));
+      expect(Object.keys(pipelineInputs).filter((name) => name.startsWith('allow-'))).toEqual(
+        expect.arrayContaining(safety.filter((name) => name.startsWith('allow-'))),
+      );
+      // The dry run's refusal says "re-dispatch with <input>: true": the button must have it.
+      const { dispatch, job } = pipelineCall(file);
+      for (const name of safety) {
+        expect([name, dispatch[name]?.type, dispatch[name]?.default]).toEqual([
+          name,
+          'boolean',
+          pipelineInputs[name].default,
+        ]);
+        expect([name, job.with[name]]).toEqual([name, `\${{ inputs.${name} }}`]);
+      }
+    },
+  );
+
+  it.each(callers)(
+    "%s passes secrets by name, the plan job's as READONLY_DATABASE_URL, never secrets: inherit",
+    (file) => {
+      const { job } = pipelineCall(file);
+      // inherit would hand the pipeline a repository secret DATABASE_URL, which the execute job
+      // would read as the gate environment's when the environment has none.
+      expect(job.secrets).not.toBe('inherit');
+      expect(job.secrets).toMatchObject({ 'database-url': '${{ secrets.READONLY_DATABASE_URL }}' });
+      expect(fs.readFileSync(path.join(repoRoot, file), 'utf8')).not.toMatch(/secrets:\s*inherit/);
+    },
+  );
 
   it('the example caller refers to the pipeline by the major version or a 40-hex commit SHA', () => {
     const calls = workflows

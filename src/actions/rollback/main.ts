@@ -32,7 +32,8 @@ type Output =
   | 'preserve-id'
   | 'preserved'
   | 'preserve-statements-file'
-  | 'restored';
+  | 'restored'
+  | 'database';
 
 export const action = defineAction({
   name: 'rollback',
@@ -50,9 +51,12 @@ export const action = defineAction({
     preserved: '[]',
     'preserve-statements-file': '',
     restored: '[]',
+    database: '',
   },
   async run(given, runtime) {
     const { logger } = runtime;
+    // host:port/database, never user-info or parameters: the pipeline's decision summary and record name the target with it.
+    runtime.setOutput('database', describeDatabaseUrl(given.databaseUrl));
     // Outputs and the summary come from what was done, on every path, failures included.
     let result: RollbackResult | undefined;
     let options: RollbackInputs | undefined;

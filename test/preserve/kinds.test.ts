@@ -2,7 +2,7 @@ import pg from 'pg';
 import { createDatabase, type TestDatabase } from '../helpers/database.js';
 import { runRollback } from '../../src/migrations/rollback.js';
 import { repoRoot } from '../helpers/run-bundle.js';
-import { applyBatches } from '../rollback/helpers.js';
+import { afterLockTimeouts, applyBatches, recordingLogger } from '../rollback/helpers.js';
 import { checksum, preservingOptions, reshapeDir } from './helpers.js';
 import path from 'node:path';
 
@@ -137,10 +137,11 @@ describe('what each kind of destroying statement keeps', () => {
     // A write transaction that lasts several of the rollback's lock timeouts, then commits.
     const writer = await ordersWithOpenWrite("('import', 3)");
     try {
+      const logger = recordingLogger();
       const run = runRollback(
-        preservingOptions(db.url, concurrentDir, { lockTimeoutMs: 200, lockWaitBudgetMs: 30_000 }),
+        preservingOptions(db.url, concurrentDir, { lockTimeoutMs: 200, lockWaitBudgetMs: 30_000, logger }),
       );
-      await new Promise((resolve) => setTimeout(resolve, 900));
+      await afterLockTimeouts(logger, 2);
       await writer.query('COMMIT');
       const result = await run;
       expect(result.committed).toBe(true);

@@ -41,6 +41,18 @@ export function recordingLogger(): RecordingLogger {
   };
 }
 
+/**
+ * Resolves once the run has logged `count` attempts that timed out on a lock. A test that releases
+ * its blocker then knows the rollback really waited, however slowly a busy machine started the run;
+ * after a minute it resolves anyway, so a run that failed early fails its own assertions.
+ */
+export async function afterLockTimeouts(logger: RecordingLogger, count: number): Promise<void> {
+  const timedOut = () =>
+    logger.lines.filter((line) => /^Attempt \d+ \(lock_timeout [^)]*\): waited in vain/.test(line)).length;
+  const giveUpAt = Date.now() + 60_000;
+  while (timedOut() < count && Date.now() < giveUpAt) await new Promise((resolve) => setTimeout(resolve, 20));
+}
+
 /** The options a run gets from default inputs, on one database and directory. */
 export function rollbackOptions(url: string, overrides: Partial<RollbackOptions> = {}): RollbackOptions {
   return {

@@ -6,6 +6,7 @@ import type { RollbackOptions } from '../../src/migrations/rollback.js';
 import { adminQuery, createDatabase, type TestDatabase } from '../helpers/database.js';
 import { repoRoot } from '../helpers/run-bundle.js';
 import {
+  afterLockTimeouts,
   applyBatches,
   failureOf,
   migrationRows,
@@ -62,7 +63,7 @@ describe('rollback lock waits', () => {
   it('retries while a blocker holds the table, succeeds once it ends, and names it in the log and the summary', async () => {
     const blockerPid = await holdReadLock();
     const logger = recordingLogger();
-    const release = new Promise<void>((resolve) => setTimeout(resolve, 1500)).then(() => holder.query('COMMIT'));
+    const release = afterLockTimeouts(logger, 2).then(() => holder.query('COMMIT'));
     const result = await runRollback(
       // A budget whose quarter (750 ms) passes while the blocker holds the table: the waits grow within it.
       waitingRollback(db.url, {
@@ -105,12 +106,12 @@ describe('rollback lock waits', () => {
   it('keeps the destroyed data once when the attempts that made a copy were rolled back (preserve-data)', async () => {
     await holder.query('BEGIN');
     await holder.query('SELECT count(*) FROM orders');
-    const release = new Promise<void>((resolve) => setTimeout(resolve, 1200)).then(async () => {
-      await holder.query('COMMIT');
-    });
+    const logger = recordingLogger();
+    const release = afterLockTimeouts(logger, 1).then(() => holder.query('COMMIT'));
     const result = await runRollback(
       waitingRollback(db.url, {
         lockWaitBudgetMs: 30_000,
+        logger,
         preserve: { enabled: true, maxBytes: 64 * 1024 * 1024, schema: 'rollback_preserved' },
       }),
     );
@@ -151,18 +152,20 @@ describe('rollback lock waits', () => {
 
   it('refuses, changing nothing, when what is applied changed while it waited (a deploy between attempts)', async () => {
     await holdReadLock();
-    // While the rollback's attempts time out on orders, 002 is re-applied by someone else (its row
+    // Once the first attempt has timed out on orders, 002 is re-applied by someone else (its row
     // written again): the plan the reviewer approved is not the one the next attempt would undo.
-    const redeploy = new Promise<void>((resolve) => setTimeout(resolve, 700)).then(async () => {
-      await db.query(
+    // The blocker stays, so no attempt can go on with the old plan.
+    const logger = recordingLogger();
+    const redeploy = afterLockTimeouts(logger, 1).then(() =>
+      db.query(
         "UPDATE knex_migrations SET migration_time = migration_time + interval '1 minute' WHERE name = '002_add_orders_note.js'",
-      );
-      await holder.query('COMMIT');
-    });
+      ),
+    );
     const error = await failureOf(
       runRollback(
         waitingRollback(db.url, {
           lockWaitBudgetMs: 30_000,
+          logger,
         }),
       ),
     );

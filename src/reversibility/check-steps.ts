@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import type { Clock } from '../common/clock.js';
 import { errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
+import type { StatementGuard } from '../migrations/guard.js';
+import { inDownFrame } from '../migrations/origin.js';
 import type { MigrationFile, MigrationModule } from '../migrations/source.js';
 import type { CheckResult, MigrationCheck } from './check-result.js';
 import type { Step } from './knex-steps.js';
@@ -39,6 +41,10 @@ export interface RunContext {
   session: Session;
   capture: CaptureOptions;
   observer: QueryObserver;
+  /** The statement guard in observe mode, on every connection of every session. */
+  guard: StatementGuard;
+  /** Checked migrations whose down() left a timer running longer than the guard waited for it. */
+  timersLeft: Set<string>;
   clock: Clock;
   logger: Logger;
   signal?: AbortSignal;
@@ -156,16 +162,31 @@ export function checkSteps(context: RunContext, file: MigrationFile, index: numb
   return [up, down, upAgain];
 }
 
-function runObserved(
+/**
+ * Runs up() or down() in a frame of its own, which tells the guard whose statements it sees.
+ * After a down(), waits as the rollback does for the timers it left and the statements still
+ * being decided (the guard's settle), before Knex commits the step: a query a timer sends
+ * then is seen, late; a timer still pending after the grace is noted.
+ */
+async function runObserved(
   context: RunContext,
   name: string,
   direction: 'up' | 'down',
   knex: Knex,
   real: MigrationModule,
 ): Promise<void> {
-  return context.observer.observe(name, direction, knex, async () => {
-    await real[direction]!(knex);
-  });
+  const frame = context.observer.step(name, direction);
+  let returned = false;
+  try {
+    await inDownFrame(name, async () => void (await real[direction]!(knex)), frame);
+    returned = true;
+  } finally {
+    if (direction === 'down') {
+      const sleep = (ms: number) => context.clock.sleep(ms);
+      const pending = await context.guard.settle([frame], sleep, returned ? undefined : 0);
+      if (returned && pending.length > 0) context.timersLeft.add(name);
+    }
+  }
 }
 
 function finish(context: RunContext, check: MigrationCheck, started: number, verdict: Partial<MigrationCheck>): void {

@@ -1,10 +1,13 @@
 import { systemClock, type Clock } from '../common/clock.js';
 import { ConfigurationError } from '../common/errors.js';
 import { silentLogger, type Logger } from '../common/logger.js';
+import { StatementGuard } from '../migrations/guard.js';
+import { watchDowns } from '../migrations/origin.js';
 import { FileMigrationSource, type MigrationFile } from '../migrations/source.js';
+import { classifyEach } from '../sql/classify.js';
 import type { CheckResult } from './check-result.js';
 import { checkSteps, replayStep, StopBatch, uncheckedStep, type RunContext, type Stop } from './check-steps.js';
-import { dataFindings, type DataContext } from './data-findings.js';
+import { collectActivity, dataFindings, type DataContext } from './data-findings.js';
 import { runSteps, type Step, type StepSettings } from './knex-steps.js';
 import { QueryObserver } from './query-observer.js';
 import { bookkeepingTables, type CaptureOptions } from './schema-capture.js';
@@ -14,7 +17,7 @@ import {
   ScratchDatabases,
   type ScratchSecurity,
 } from './scratch-database.js';
-import { Session } from './session.js';
+import { Session, type SessionWatch } from './session.js';
 
 // The up/down/up loop. Every up() and down() runs through Knex's own Migrator, as
 // `knex migrate:latest` and the rollback action run them (knex-steps.ts): one committed
@@ -34,7 +37,7 @@ export interface CheckOptions {
   only?: readonly string[];
   /** Knex's migrations table (`knex_migrations`). */
   migrationsTable?: string;
-  /** The schema the migrations write to (`public`). */
+  /** The schema compared: the one the migrations write to (`public`). */
   schema?: string;
   /** Knex's migrations.disableTransactions (the knexfile's): migrations without config.transaction run outside one. */
   disableTransactions?: boolean;
@@ -95,10 +98,19 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
   const onAbort = () => void scratch.dropAll(String(options.signal?.reason ?? 'cancelled'));
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const observer = new QueryObserver();
+  // The rollback's statement guard, observing only: the same code decides what a statement does in both actions.
+  const guard = new StatementGuard(
+    classifyEach,
+    bookkeepingTables(tableName).map((table) => `public.${table}`),
+    { atomic: false, dryRun: false, allowDestructive: true, observe: true },
+  );
+  const watch: SessionWatch = { guard, observer, logger };
   const context: RunContext = {
     session: undefined as unknown as Session,
     capture: { schema, exclude: bookkeepingTables(tableName) } satisfies CaptureOptions,
     observer,
+    guard,
+    timersLeft: new Set(),
     clock,
     logger,
     signal: options.signal,
@@ -111,22 +123,26 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
     selected,
     source,
     scratch,
+    watch,
     settings: { tableName, disableTransactions: options.disableTransactions ?? false },
   };
+  // Counts the timers each down() leaves, so the guard can wait for them (origin.ts).
+  const stopWatching = watchDowns();
   try {
     refuseWhenCancelled(options.signal);
-    context.session = await Session.open(await scratch.create(), observer, logger);
+    context.session = await Session.open(await scratch.create(), watch);
     logger.info(
       `Scratch database ${context.session.database.name} created; checking ${selected.size} of ${options.files.length} migration(s).`,
     );
     await runAll(run);
   } finally {
+    stopWatching();
     options.signal?.removeEventListener('abort', onAbort);
     await context.session?.close();
     await scratch.dropAll();
   }
   refuseWhenCancelled(options.signal);
-  await addWarnings(context, observer, schema);
+  await addWarnings(context, schema);
   context.result.durationMs = clock.now() - started;
   return context.result;
 }
@@ -137,6 +153,7 @@ interface Run {
   selected: ReadonlySet<string>;
   source: FileMigrationSource;
   scratch: ScratchDatabases;
+  watch: SessionWatch;
   settings: StepSettings;
 }
 
@@ -197,7 +214,7 @@ async function runUntilStopped(run: Run, steps: Step[], batch: number): Promise<
 async function rebuild(run: Run, last: MigrationFile): Promise<void> {
   const { context, scratch } = run;
   const old = context.session;
-  context.session = await Session.open(await scratch.create(), context.observer, context.logger);
+  context.session = await Session.open(await scratch.create(), run.watch);
   context.logger.info(
     `  rebuilding the state after ${last.name} on ${context.session.database.name}: ` +
       `the state of ${old.database.name} after a failed check cannot be trusted`,
@@ -208,8 +225,14 @@ async function rebuild(run: Run, last: MigrationFile): Promise<void> {
 }
 
 /** Data warnings for each checked migration, once every query the run left behind has settled. */
-async function addWarnings(context: RunContext, observer: QueryObserver, schema: string): Promise<void> {
-  const activity = observer.results();
+async function addWarnings(context: RunContext, schema: string): Promise<void> {
+  const { guard, observer } = context;
+  const activity = collectActivity(
+    guard.observed,
+    (frame) => observer.stepOf(frame),
+    observer.results(),
+    context.timersLeft,
+  );
   const migrations = new Map<string, DataContext>();
   for (const [name, tablesBefore] of context.tablesBefore) {
     const ofMigration = activity.get(name);

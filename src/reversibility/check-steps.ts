@@ -45,6 +45,8 @@ export interface RunContext {
   guard: StatementGuard;
   /** Checked migrations whose down() left a timer running longer than the guard waited for it. */
   timersLeft: Set<string>;
+  /** Whether the compared schema was seen holding anything but extensions: if never, nothing was compared. */
+  schemaSeen: boolean;
   clock: Clock;
   logger: Logger;
   signal?: AbortSignal;
@@ -118,6 +120,7 @@ export function checkSteps(context: RunContext, file: MigrationFile, index: numb
         fail('up', 'exports no down() function: it cannot be rolled back', 'no down() function');
       before = await context.session.captureSchema(context.capture);
       context.tablesBefore.set(name, tablesOf(before));
+      context.schemaSeen ||= holdsObjects(before);
       await runObserved(context, name, 'up', knex, real).catch((error: unknown) => {
         const message = errorMessage(error);
         fail('up', `up() failed, so it and every later migration could not be checked: ${message}`, message);
@@ -129,6 +132,8 @@ export function checkSteps(context: RunContext, file: MigrationFile, index: numb
     file,
     async run(knex, real) {
       refuseWhenCancelled(context);
+      // Until the compared schema is seen holding something, look at it after up() too.
+      if (!context.schemaSeen) context.schemaSeen = holdsObjects(await context.session.captureSchema(context.capture));
       await runObserved(context, name, 'down', knex, real).catch((error: unknown) => {
         const message = errorMessage(error);
         fail('down', `down() failed: ${message}`, message);
@@ -198,6 +203,12 @@ function tablesOf(snapshot: SchemaSnapshot): Set<string> {
   const tables = new Set<string>();
   for (const key of snapshot.keys()) if (key.startsWith('table ')) tables.add(key.slice('table '.length));
   return tables;
+}
+
+/** Anything but extensions (which count wherever they are): a table, a view, a type, a function. */
+function holdsObjects(snapshot: SchemaSnapshot): boolean {
+  for (const key of snapshot.keys()) if (!key.startsWith('extension ')) return true;
+  return false;
 }
 
 function summarize(check: MigrationCheck): string {

@@ -39,6 +39,8 @@ export interface CheckOptions {
   migrationsTable?: string;
   /** The schema compared: the one the migrations write to (`public`). */
   schema?: string;
+  /** Knex's migrations.schemaName: the schema of its migrations table (`public`), not the one compared. */
+  schemaName?: string;
   /** Knex's migrations.disableTransactions (the knexfile's): migrations without config.transaction run outside one. */
   disableTransactions?: boolean;
   logger?: Logger;
@@ -83,6 +85,7 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
   const started = clock.now();
   const tableName = options.migrationsTable ?? 'knex_migrations';
   const schema = options.schema ?? 'public';
+  const schemaName = options.schemaName ?? 'public';
   const selected = resolveOnly(options.files, options.only);
   const lastIndex = Math.max(...options.files.map((file, index) => (selected.has(file.name) ? index : -1)));
   const files = options.files.slice(0, lastIndex + 1);
@@ -101,16 +104,17 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
   // The rollback's statement guard, observing only: the same code decides what a statement does in both actions.
   const guard = new StatementGuard(
     classifyEach,
-    bookkeepingTables(tableName).map((table) => `public.${table}`),
+    bookkeepingTables(tableName).map((table) => `${schemaName}.${table}`),
     { atomic: false, dryRun: false, allowDestructive: true, observe: true },
   );
-  const watch: SessionWatch = { guard, observer, logger };
+  const watch: SessionWatch = { guard, observer, schemaName, logger };
   const context: RunContext = {
     session: undefined as unknown as Session,
     capture: { schema, exclude: bookkeepingTables(tableName) } satisfies CaptureOptions,
     observer,
     guard,
     timersLeft: new Set(),
+    schemaSeen: false,
     clock,
     logger,
     signal: options.signal,
@@ -124,7 +128,7 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
     source,
     scratch,
     watch,
-    settings: { tableName, disableTransactions: options.disableTransactions ?? false },
+    settings: { tableName, schemaName, disableTransactions: options.disableTransactions ?? false },
   };
   // Counts the timers each down() leaves, so the guard can wait for them (origin.ts).
   const stopWatching = watchDowns();
@@ -142,6 +146,7 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
     await scratch.dropAll();
   }
   refuseWhenCancelled(options.signal);
+  refuseWhenNothingCompared(context, schema);
   await addWarnings(context, schema);
   context.result.durationMs = clock.now() - started;
   return context.result;
@@ -222,6 +227,19 @@ async function rebuild(run: Run, last: MigrationFile): Promise<void> {
   await old.close();
   await scratch.drop(old.database.name);
   context.result.rebuilds++;
+}
+
+/**
+ * A compared schema that held nothing but extensions after every up() that ran means the
+ * migrations write elsewhere: every check would pass while comparing nothing.
+ */
+function refuseWhenNothingCompared(context: RunContext, schema: string): void {
+  const ranUp = context.result.checks.filter((check) => check.failure?.step !== 'up');
+  if (context.schemaSeen || ranUp.length === 0) return;
+  throw new ConfigurationError(
+    `Schema "${schema}" held no table, view, type or function after any up() of the ${ranUp.length} migration(s) checked, so nothing was compared and no result can be trusted. ` +
+      `Set the input "schema" to the schema the migrations write to (the knexfile's migrations.schemaName is where Knex keeps its migrations table, not the schema compared).`,
+  );
 }
 
 /** Data warnings for each checked migration, once every query the run left behind has settled. */

@@ -7,11 +7,13 @@ import type { QueryObserver } from './query-observer.js';
 import { captureSchema, type CaptureOptions, type SchemaSnapshot } from './schema-capture.js';
 import type { ScratchDatabase } from './scratch-database.js';
 
-/** What every session of a check shares: who watches the statements and builders. */
+/** What every session of a check shares: who watches the statements and builders, where Knex keeps its table. */
 export interface SessionWatch {
   /** In observe mode: installed on every connection of the pool, as the rollback installs it on its own. */
   guard: StatementGuard;
   observer: QueryObserver;
+  /** Knex's migrations.schemaName: created on the scratch database when it is not public, as production has it. */
+  schemaName: string;
   logger: Logger;
 }
 
@@ -52,6 +54,9 @@ export class Session {
     catalog.on('error', (error) => logger.debug(`catalog connection: ${error.message}`));
     try {
       await catalog.connect();
+      // Knex creates its tables in schemaName but not the schema, which production already has.
+      if (watch.schemaName !== 'public')
+        await catalog.query(`CREATE SCHEMA IF NOT EXISTS ${pg.escapeIdentifier(watch.schemaName)}`);
     } catch (error) {
       await Promise.allSettled([knex.destroy(), catalog.end()]);
       throw error;

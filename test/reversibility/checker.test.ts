@@ -261,6 +261,26 @@ describe('checkReversibility', () => {
     ]);
   });
 
+  it("keeps Knex's migrations table in schemaName and compares the schema it is given, public by default", async () => {
+    const { result, error } = await check({ files: corpus('meta-schema'), schemaName: 'knex_meta' });
+    expect(error).toBeUndefined();
+    expect(result!.checks.map((each) => [each.name, each.outcome, each.left, each.lost])).toEqual([
+      ['001_create_accounts.ts', 'exact', [], []],
+      ['002_forgets_not_null.ts', 'difference', [], ['column accounts.email: NOT NULL']],
+    ]);
+  });
+
+  it('fails when the compared schema holds nothing after the ups: it compared nothing', async () => {
+    const { error, scratch } = await check({
+      files: corpus('meta-schema'),
+      schemaName: 'knex_meta',
+      schema: 'knex_meta',
+    });
+    expect(error?.name).toBe('ConfigurationError');
+    expect(error?.message).toContain('Schema "knex_meta" held no table, view, type or function after any up()');
+    expect(await existingDatabases(scratch)).toEqual([]);
+  });
+
   it('honours disableTransactions as Knex does: a migration without config.transaction then runs outside one', async () => {
     const outside = await check({ files: corpus('no-transaction'), disableTransactions: true });
     expect(outside.error).toBeUndefined();

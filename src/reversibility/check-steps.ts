@@ -3,7 +3,7 @@ import type { Clock } from '../common/clock.js';
 import { errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
 import type { StatementGuard } from '../migrations/guard.js';
-import { inDownFrame } from '../migrations/origin.js';
+import { inDownFrame, watchDowns, type DownFrame } from '../migrations/origin.js';
 import type { MigrationFile, MigrationModule } from '../migrations/source.js';
 import type { CheckResult, MigrationCheck } from './check-result.js';
 import type { Step } from './knex-steps.js';
@@ -181,17 +181,21 @@ async function runObserved(
   real: MigrationModule,
 ): Promise<void> {
   const frame = context.observer.step(name, direction);
+  // Counts the timers a down() leaves (origin.ts); only while one runs: the hook costs on every promise.
+  const stopWatching = direction === 'down' ? watchDowns() : undefined;
   let returned = false;
   try {
     await inDownFrame(name, async () => void (await real[direction]!(knex)), frame);
     returned = true;
   } finally {
-    if (direction === 'down') {
-      const sleep = (ms: number) => context.clock.sleep(ms);
-      const pending = await context.guard.settle([frame], sleep, returned ? undefined : 0);
-      if (returned && pending.length > 0) context.timersLeft.add(name);
-    }
+    if (stopWatching) await settleDown(context, frame, returned).finally(stopWatching);
   }
+}
+
+/** The guard's settle after a down(): its grace when down() returned, none when it threw. */
+async function settleDown(context: RunContext, frame: DownFrame, returned: boolean): Promise<void> {
+  const pending = await context.guard.settle([frame], (ms) => context.clock.sleep(ms), returned ? undefined : 0);
+  if (returned && pending.length > 0) context.timersLeft.add(frame.migration);
 }
 
 function finish(context: RunContext, check: MigrationCheck, started: number, verdict: Partial<MigrationCheck>): void {

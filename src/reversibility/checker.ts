@@ -2,7 +2,6 @@ import { systemClock, type Clock } from '../common/clock.js';
 import { ConfigurationError } from '../common/errors.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import { StatementGuard } from '../migrations/guard.js';
-import { watchDowns } from '../migrations/origin.js';
 import { FileMigrationSource, type MigrationFile } from '../migrations/source.js';
 import { classifyEach } from '../sql/classify.js';
 import type { CheckResult } from './check-result.js';
@@ -130,8 +129,6 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
     watch,
     settings: { tableName, schemaName, disableTransactions: options.disableTransactions ?? false },
   };
-  // Counts the timers each down() leaves, so the guard can wait for them (origin.ts).
-  const stopWatching = watchDowns();
   try {
     refuseWhenCancelled(options.signal);
     context.session = await Session.open(await scratch.create(), watch);
@@ -140,7 +137,6 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
     );
     await runAll(run);
   } finally {
-    stopWatching();
     options.signal?.removeEventListener('abort', onAbort);
     await context.session?.close();
     await scratch.dropAll();

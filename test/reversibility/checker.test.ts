@@ -35,8 +35,8 @@ describe('checkReversibility', () => {
   it('reports nothing for a corpus whose down()s are exact, tricky ones included', async () => {
     const { result, scratch, error } = await check({ files: corpus('exact') });
     expect(error).toBeUndefined();
-    expect(result!.checks.map((each) => [each.name, each.outcome, each.left, each.lost])).toEqual(
-      corpus('exact').map((file) => [file.name, 'exact', [], []]),
+    expect(result!.checks.map((each) => [each.name, each.outcome, each.left, each.lost, each.warnings])).toEqual(
+      corpus('exact').map((file) => [file.name, 'exact', [], [], []]),
     );
     expect(result!.rebuilds).toBe(0);
     expect(scratch).toHaveLength(1);

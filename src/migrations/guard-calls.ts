@@ -40,7 +40,7 @@ export async function resolveCalls(verdict: ClassifiedStatement, session: Sessio
   const calls = verdict.effects?.calls ?? [];
   const replaces = verdict.effects?.replacesFunction;
   if (calls.length === 0 && !replaces) return verdict;
-  const findings: { risk?: Severity; reason: string; irreversible?: string }[] = [];
+  const findings: Finding[] = [];
   for (const parts of calls) {
     const name = parts.at(-1)!;
     const builtin = parts.length > 1 ? parts[0] === 'pg_catalog' : await isBuiltin(name, session);
@@ -53,6 +53,7 @@ export async function resolveCalls(verdict: ClassifiedStatement, session: Sessio
       risk: 'destructive',
       reason: `calls function ${parts.join('.')}, which is not a built-in: what it does cannot be checked before it runs`,
       irreversible: `function ${parts.join('.')} can do what a ROLLBACK does not undo`,
+      opaque: `function ${parts.join('.')}`,
     });
   }
   if (replaces && (await functionExists(replaces, session))) {
@@ -64,10 +65,16 @@ export async function resolveCalls(verdict: ClassifiedStatement, session: Sessio
   return addFindings(verdict, findings);
 }
 
-function addFindings(
-  verdict: ClassifiedStatement,
-  findings: { risk?: Severity; reason: string; irreversible?: string }[],
-): ClassifiedStatement {
+/** What calling a function does, as the verdict will say it. */
+interface Finding {
+  risk?: Severity;
+  reason: string;
+  irreversible?: string;
+  /** The function, when what it does is not in the statement. */
+  opaque?: string;
+}
+
+function addFindings(verdict: ClassifiedStatement, findings: Finding[]): ClassifiedStatement {
   if (findings.length === 0) return verdict;
   const ranked = worstOf([
     verdict,
@@ -76,6 +83,7 @@ function addFindings(
   const risk = ranked?.risk ?? verdict.risk;
   const flagged = findings.filter((finding) => finding.risk).map((finding) => finding.reason);
   const irreversible = findings.flatMap((finding) => (finding.irreversible ? [finding.irreversible] : []));
+  const opaque = findings.flatMap((finding) => (finding.opaque ? [finding.opaque] : []));
   return {
     ...verdict,
     risk,
@@ -84,6 +92,7 @@ function addFindings(
     effects: {
       ...verdict.effects,
       ...(irreversible.length ? { irreversible: [...(verdict.effects?.irreversible ?? []), ...irreversible] } : {}),
+      ...(opaque.length ? { opaqueCode: [...(verdict.effects?.opaqueCode ?? []), ...opaque] } : {}),
     },
   };
 }

@@ -19,6 +19,25 @@ export interface GuardPolicy {
   atomic: boolean;
   dryRun: boolean;
   allowDestructive: boolean;
+  /**
+   * Observe only (verify-reversible): every statement is sent and kept in `observed` with where it
+   * came from; nothing is refused, beforeDestroy is not called, a timer left running is reported by settle.
+   */
+  observe?: boolean;
+}
+
+/** A statement the guard saw in observe mode, and where it came from. */
+export interface ObservedStatement {
+  /** As the guard records it; rowCount and error are filled in once the server answered. */
+  statement: ReviewedStatement;
+  /** The frame it was sent from (an up() or a down()); undefined: Knex's bookkeeping, or anything outside a frame. */
+  frame?: DownFrame;
+  /** Sent after its frame's function had returned (from a timer, say). */
+  late: boolean;
+  /** Knex's own BEGIN, COMMIT, ROLLBACK or SAVEPOINT of a transaction. */
+  knexTransaction: boolean;
+  /** Code it runs whose effect on rows the statement does not show (the classifier's and resolveCalls' verdict). */
+  opaqueCode?: string[];
 }
 
 /**
@@ -39,6 +58,9 @@ type Decision =
   | { send: false; wouldRun: true }
   | { send: false; failed: Error };
 
+/** How long settle waits for the timers a down() left running (a query fired from one is a late query). */
+export const SETTLE_GRACE_MS = 2000;
+
 /** The verdict cache's bounds: Knex's repeated statements are short and few. */
 const CACHED_TEXT_LIMIT = 4096;
 const CACHED_TEXTS = 10_000;
@@ -52,6 +74,8 @@ const REFUSED_TRANSACTION_CONTROL =
 export class StatementGuard {
   /** Every statement migration code or Knex's bookkeeping sent, refused or did not send, in order. */
   readonly statements: ReviewedStatement[] = [];
+  /** In observe mode: every statement, with where it came from. */
+  readonly observed: ObservedStatement[] = [];
   /** The first refusal: once set, the run fails, even if the migration caught the error. */
   refusal: string | undefined;
   policy: GuardPolicy;
@@ -140,14 +164,20 @@ export class StatementGuard {
    * Before the run commits: waits for the timers the downs left behind (a query fired from
    * one is a late query, refused) and for every statement received to be decided. A timer
    * still pending after `graceMs` is a refusal: what it would send could not be checked.
+   * Resolves with the frames whose timers were still pending (observe mode reports them).
    */
-  async settle(frames: readonly DownFrame[], sleep: (ms: number) => Promise<void>, graceMs = 2000): Promise<void> {
+  async settle(
+    frames: readonly DownFrame[],
+    sleep: (ms: number) => Promise<void>,
+    graceMs = SETTLE_GRACE_MS,
+  ): Promise<DownFrame[]> {
     for (let waited = 0; ; waited += 5) {
       const pending = frames.filter(hasPendingTimers);
-      if (pending.length === 0 && this.inFlight === 0) return;
+      if (pending.length === 0 && this.inFlight === 0) return [];
       if (waited >= graceMs && pending.length > 0) {
-        this.refusal ??= `${pending.map((frame) => frame.migration).join(', ')} left a timer running after ${pending.length === 1 ? 'its' : 'their'} down() returned (after waiting ${graceMs} ms): what it would send later could not be checked, so the run does not commit.`;
-        return;
+        if (!this.policy.observe)
+          this.refusal ??= `${pending.map((frame) => frame.migration).join(', ')} left a timer running after ${pending.length === 1 ? 'its' : 'their'} down() returned (after waiting ${graceMs} ms): what it would send later could not be checked, so the run does not commit.`;
+        return pending;
       }
       await sleep(5);
     }
@@ -183,6 +213,7 @@ export class StatementGuard {
     raw: Session,
   ): Promise<Decision> {
     const { frame } = origin;
+    if (this.policy.observe) return this.observe(text, params, origin, raw);
     if (origin.knex) return this.knexTransactionStatement(text, origin.knex, frame);
     if (frame?.returned) {
       const message = `${frame.migration} sent a query after its down() returned: ${oneLine(text)}. Nothing it sends then is part of the rollback; the run fails.`;
@@ -208,10 +239,7 @@ export class StatementGuard {
         );
       return { send: false, refused: `Not sent: the run was already refused. ${this.refusal}` };
     }
-    const pieces = await this.classify(text);
-    const verdicts = await Promise.all(pieces.map((piece) => resolveCalls(piece, raw)));
-    if (pieces.length === 1 && params.length > 0)
-      verdicts[0] = { ...verdicts[0], sql: renderStatement(verdicts[0].sql, params) };
+    const verdicts = await this.verdictsOf(text, params, raw);
     const recorded = this.statements.length;
     const decision = this.judge(verdicts, frame);
     const destroying = verdicts.filter((verdict) => verdict.risk === 'destructive');
@@ -234,6 +262,48 @@ export class StatementGuard {
       return this.refuse(error instanceof Error ? error.message : String(error));
     }
     return decision;
+  }
+
+  /** What each statement of a query string does: the classifier's verdict, with the functions it calls resolved. */
+  private async verdictsOf(text: string, params: readonly unknown[], raw: Session): Promise<ClassifiedStatement[]> {
+    const pieces = await this.classify(text);
+    const verdicts = await Promise.all(pieces.map((piece) => resolveCalls(piece, raw)));
+    if (pieces.length === 1 && params.length > 0)
+      verdicts[0] = { ...verdicts[0], sql: renderStatement(verdicts[0].sql, params) };
+    return verdicts;
+  }
+
+  /**
+   * Observe mode: sends every statement and keeps it, decided as a run decides it, with its
+   * frame. What cannot be decided (the parser failed, a lookup failed in an aborted
+   * transaction) is still sent, and kept as unreadable.
+   */
+  private async observe(
+    text: string,
+    params: readonly unknown[],
+    origin: { frame?: DownFrame; knex?: { nested: boolean } },
+    raw: Session,
+  ): Promise<Decision> {
+    const verdicts: ClassifiedStatement[] = origin.knex
+      ? [{ sql: text, risk: 'safe', reasons: [] }]
+      : await this.verdictsOf(text, params, raw).catch((error: unknown) => [
+          {
+            sql: renderStatement(text, params),
+            risk: 'destructive' as const,
+            reasons: [`could not be classified: ${error instanceof Error ? error.message : String(error)}`],
+          },
+        ]);
+    const { frame } = origin;
+    this.record(verdicts, frame).forEach((statement, index) =>
+      this.observed.push({
+        statement,
+        frame,
+        late: frame?.returned === true,
+        knexTransaction: origin.knex !== undefined,
+        opaqueCode: verdicts[index].effects?.opaqueCode,
+      }),
+    );
+    return { send: true };
   }
 
   /**

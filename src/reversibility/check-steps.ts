@@ -2,6 +2,8 @@ import type { Knex } from 'knex';
 import type { Clock } from '../common/clock.js';
 import { errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
+import type { StatementGuard } from '../migrations/guard.js';
+import { inDownFrame, watchDowns, type DownFrame } from '../migrations/origin.js';
 import type { MigrationFile, MigrationModule } from '../migrations/source.js';
 import type { CheckResult, MigrationCheck } from './check-result.js';
 import type { Step } from './knex-steps.js';
@@ -39,6 +41,12 @@ export interface RunContext {
   session: Session;
   capture: CaptureOptions;
   observer: QueryObserver;
+  /** The statement guard in observe mode, on every connection of every session. */
+  guard: StatementGuard;
+  /** Checked migrations whose down() left a timer running longer than the guard waited for it. */
+  timersLeft: Set<string>;
+  /** Whether the compared schema was seen holding anything but extensions: if never, nothing was compared. */
+  schemaSeen: boolean;
   clock: Clock;
   logger: Logger;
   signal?: AbortSignal;
@@ -112,6 +120,7 @@ export function checkSteps(context: RunContext, file: MigrationFile, index: numb
         fail('up', 'exports no down() function: it cannot be rolled back', 'no down() function');
       before = await context.session.captureSchema(context.capture);
       context.tablesBefore.set(name, tablesOf(before));
+      context.schemaSeen ||= holdsObjects(before);
       await runObserved(context, name, 'up', knex, real).catch((error: unknown) => {
         const message = errorMessage(error);
         fail('up', `up() failed, so it and every later migration could not be checked: ${message}`, message);
@@ -123,6 +132,8 @@ export function checkSteps(context: RunContext, file: MigrationFile, index: numb
     file,
     async run(knex, real) {
       refuseWhenCancelled(context);
+      // Until the compared schema is seen holding something, look at it after up() too.
+      if (!context.schemaSeen) context.schemaSeen = holdsObjects(await context.session.captureSchema(context.capture));
       await runObserved(context, name, 'down', knex, real).catch((error: unknown) => {
         const message = errorMessage(error);
         fail('down', `down() failed: ${message}`, message);
@@ -156,16 +167,35 @@ export function checkSteps(context: RunContext, file: MigrationFile, index: numb
   return [up, down, upAgain];
 }
 
-function runObserved(
+/**
+ * Runs up() or down() in a frame of its own, which tells the guard whose statements it sees.
+ * After a down(), waits as the rollback does for the timers it left and the statements still
+ * being decided (the guard's settle), before Knex commits the step: a query a timer sends
+ * then is seen, late; a timer still pending after the grace is noted.
+ */
+async function runObserved(
   context: RunContext,
   name: string,
   direction: 'up' | 'down',
   knex: Knex,
   real: MigrationModule,
 ): Promise<void> {
-  return context.observer.observe(name, direction, knex, async () => {
-    await real[direction]!(knex);
-  });
+  const frame = context.observer.step(name, direction);
+  // Counts the timers a down() leaves (origin.ts); only while one runs: the hook costs on every promise.
+  const stopWatching = direction === 'down' ? watchDowns() : undefined;
+  let returned = false;
+  try {
+    await inDownFrame(name, async () => void (await real[direction]!(knex)), frame);
+    returned = true;
+  } finally {
+    if (stopWatching) await settleDown(context, frame, returned).finally(stopWatching);
+  }
+}
+
+/** The guard's settle after a down(): its grace when down() returned, none when it threw. */
+async function settleDown(context: RunContext, frame: DownFrame, returned: boolean): Promise<void> {
+  const pending = await context.guard.settle([frame], (ms) => context.clock.sleep(ms), returned ? undefined : 0);
+  if (returned && pending.length > 0) context.timersLeft.add(frame.migration);
 }
 
 function finish(context: RunContext, check: MigrationCheck, started: number, verdict: Partial<MigrationCheck>): void {
@@ -177,6 +207,12 @@ function tablesOf(snapshot: SchemaSnapshot): Set<string> {
   const tables = new Set<string>();
   for (const key of snapshot.keys()) if (key.startsWith('table ')) tables.add(key.slice('table '.length));
   return tables;
+}
+
+/** Anything but extensions (which count wherever they are): a table, a view, a type, a function. */
+function holdsObjects(snapshot: SchemaSnapshot): boolean {
+  for (const key of snapshot.keys()) if (!key.startsWith('extension ')) return true;
+  return false;
 }
 
 function summarize(check: MigrationCheck): string {

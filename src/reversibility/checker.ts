@@ -1,10 +1,12 @@
 import { systemClock, type Clock } from '../common/clock.js';
 import { ConfigurationError } from '../common/errors.js';
 import { silentLogger, type Logger } from '../common/logger.js';
+import { StatementGuard } from '../migrations/guard.js';
 import { FileMigrationSource, type MigrationFile } from '../migrations/source.js';
+import { classifyEach } from '../sql/classify.js';
 import type { CheckResult } from './check-result.js';
 import { checkSteps, replayStep, StopBatch, uncheckedStep, type RunContext, type Stop } from './check-steps.js';
-import { dataFindings, type DataContext } from './data-findings.js';
+import { collectActivity, dataFindings, type DataContext } from './data-findings.js';
 import { runSteps, type Step, type StepSettings } from './knex-steps.js';
 import { QueryObserver } from './query-observer.js';
 import { bookkeepingTables, type CaptureOptions } from './schema-capture.js';
@@ -14,7 +16,7 @@ import {
   ScratchDatabases,
   type ScratchSecurity,
 } from './scratch-database.js';
-import { Session } from './session.js';
+import { Session, type SessionWatch } from './session.js';
 
 // The up/down/up loop. Every up() and down() runs through Knex's own Migrator, as
 // `knex migrate:latest` and the rollback action run them (knex-steps.ts): one committed
@@ -34,8 +36,10 @@ export interface CheckOptions {
   only?: readonly string[];
   /** Knex's migrations table (`knex_migrations`). */
   migrationsTable?: string;
-  /** The schema the migrations write to (`public`). */
+  /** The schema compared: the one the migrations write to (`public`). */
   schema?: string;
+  /** Knex's migrations.schemaName: the schema of its migrations table (`public`), not the one compared. */
+  schemaName?: string;
   /** Knex's migrations.disableTransactions (the knexfile's): migrations without config.transaction run outside one. */
   disableTransactions?: boolean;
   logger?: Logger;
@@ -80,6 +84,7 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
   const started = clock.now();
   const tableName = options.migrationsTable ?? 'knex_migrations';
   const schema = options.schema ?? 'public';
+  const schemaName = options.schemaName ?? 'public';
   const selected = resolveOnly(options.files, options.only);
   const lastIndex = Math.max(...options.files.map((file, index) => (selected.has(file.name) ? index : -1)));
   const files = options.files.slice(0, lastIndex + 1);
@@ -95,10 +100,20 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
   const onAbort = () => void scratch.dropAll(String(options.signal?.reason ?? 'cancelled'));
   options.signal?.addEventListener('abort', onAbort, { once: true });
   const observer = new QueryObserver();
+  // The rollback's statement guard, observing only: the same code decides what a statement does in both actions.
+  const guard = new StatementGuard(
+    classifyEach,
+    bookkeepingTables(tableName).map((table) => `${schemaName}.${table}`),
+    { atomic: false, dryRun: false, allowDestructive: true, observe: true },
+  );
+  const watch: SessionWatch = { guard, observer, schemaName, logger };
   const context: RunContext = {
     session: undefined as unknown as Session,
     capture: { schema, exclude: bookkeepingTables(tableName) } satisfies CaptureOptions,
     observer,
+    guard,
+    timersLeft: new Set(),
+    schemaSeen: false,
     clock,
     logger,
     signal: options.signal,
@@ -111,11 +126,12 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
     selected,
     source,
     scratch,
-    settings: { tableName, disableTransactions: options.disableTransactions ?? false },
+    watch,
+    settings: { tableName, schemaName, disableTransactions: options.disableTransactions ?? false },
   };
   try {
     refuseWhenCancelled(options.signal);
-    context.session = await Session.open(await scratch.create(), observer, logger);
+    context.session = await Session.open(await scratch.create(), watch);
     logger.info(
       `Scratch database ${context.session.database.name} created; checking ${selected.size} of ${options.files.length} migration(s).`,
     );
@@ -126,7 +142,8 @@ export async function checkReversibility(options: CheckOptions): Promise<CheckRe
     await scratch.dropAll();
   }
   refuseWhenCancelled(options.signal);
-  await addWarnings(context, observer, schema);
+  refuseWhenNothingCompared(context, schema);
+  await addWarnings(context, schema);
   context.result.durationMs = clock.now() - started;
   return context.result;
 }
@@ -137,6 +154,7 @@ interface Run {
   selected: ReadonlySet<string>;
   source: FileMigrationSource;
   scratch: ScratchDatabases;
+  watch: SessionWatch;
   settings: StepSettings;
 }
 
@@ -197,7 +215,7 @@ async function runUntilStopped(run: Run, steps: Step[], batch: number): Promise<
 async function rebuild(run: Run, last: MigrationFile): Promise<void> {
   const { context, scratch } = run;
   const old = context.session;
-  context.session = await Session.open(await scratch.create(), context.observer, context.logger);
+  context.session = await Session.open(await scratch.create(), run.watch);
   context.logger.info(
     `  rebuilding the state after ${last.name} on ${context.session.database.name}: ` +
       `the state of ${old.database.name} after a failed check cannot be trusted`,
@@ -207,9 +225,28 @@ async function rebuild(run: Run, last: MigrationFile): Promise<void> {
   context.result.rebuilds++;
 }
 
+/**
+ * A compared schema that held nothing but extensions after every up() that ran means the
+ * migrations write elsewhere: every check would pass while comparing nothing.
+ */
+function refuseWhenNothingCompared(context: RunContext, schema: string): void {
+  const ranUp = context.result.checks.filter((check) => check.failure?.step !== 'up');
+  if (context.schemaSeen || ranUp.length === 0) return;
+  throw new ConfigurationError(
+    `Schema "${schema}" held no table, view, type or function after any up() of the ${ranUp.length} migration(s) checked, so nothing was compared and no result can be trusted. ` +
+      `Set the input "schema" to the schema the migrations write to (the knexfile's migrations.schemaName is where Knex keeps its migrations table, not the schema compared).`,
+  );
+}
+
 /** Data warnings for each checked migration, once every query the run left behind has settled. */
-async function addWarnings(context: RunContext, observer: QueryObserver, schema: string): Promise<void> {
-  const activity = observer.results();
+async function addWarnings(context: RunContext, schema: string): Promise<void> {
+  const { guard, observer } = context;
+  const activity = collectActivity(
+    guard.observed,
+    (frame) => observer.stepOf(frame),
+    observer.results(),
+    context.timersLeft,
+  );
   const migrations = new Map<string, DataContext>();
   for (const [name, tablesBefore] of context.tablesBefore) {
     const ofMigration = activity.get(name);

@@ -60,6 +60,8 @@ const noop = (): Promise<void> => Promise.resolve();
 /** Where Knex keeps its bookkeeping and how it decides transactions (the knexfile's `migrations`). */
 export interface StepSettings {
   tableName: string;
+  /** Knex's migrations.schemaName: the schema of the migrations table, not the one compared. */
+  schemaName: string;
   /** Knex's migrations.disableTransactions: migrations without config.transaction run outside a transaction. */
   disableTransactions: boolean;
 }
@@ -79,6 +81,7 @@ export async function runSteps(
   await knex.migrate.latest({
     migrationSource: new StepSource(steps, files, batch),
     tableName: settings.tableName,
+    schemaName: settings.schemaName,
     disableTransactions: settings.disableTransactions,
     // The steps are ours and complete; a step's name is not a file to look for.
     disableMigrationsListValidation: true,

@@ -24,7 +24,16 @@ import type {
 import { alterTable, dropStatement } from './ddl-rules.js';
 import { nameOf, qualifiedRelation, privilegeReason, roleList, targetColumns } from './describe.js';
 import { SECURITY_HANDLERS } from './security-rules.js';
-import { isBookkeeping, note, noteCascade, noteIrreversible, noteWrite, type Handler, type RowWrite } from './walk.js';
+import {
+  isBookkeeping,
+  note,
+  noteCascade,
+  noteIrreversible,
+  noteOpaqueCode,
+  noteWrite,
+  type Handler,
+  type RowWrite,
+} from './walk.js';
 
 const MERGE_WRITES: Record<string, RowWrite> = { CMD_INSERT: 'insert', CMD_UPDATE: 'update', CMD_DELETE: 'delete' };
 
@@ -149,6 +158,7 @@ export const HANDLERS: Record<string, Handler> = {
 
   DoStmt(_body, walk) {
     note(walk, 'destructive', 'runs a DO block: procedural code whose effect cannot be checked before it runs');
+    noteOpaqueCode(walk, 'a DO block');
     noteIrreversible(
       walk,
       'a DO block can do what a ROLLBACK does not undo (sequence changes, files, other connections)',
@@ -158,6 +168,7 @@ export const HANDLERS: Record<string, Handler> = {
   CallStmt(body, walk) {
     const name = nameOf((body as CallStmt).funccall?.funcname);
     note(walk, 'destructive', `calls procedure ${name}, whose effect cannot be checked before it runs`);
+    noteOpaqueCode(walk, `procedure ${name}`);
     noteIrreversible(walk, `procedure ${name} can do what a ROLLBACK does not undo`);
   },
 
@@ -167,6 +178,7 @@ export const HANDLERS: Record<string, Handler> = {
       'destructive',
       `executes prepared statement ${(body as ExecuteStmt).name}, whose text is not here to check`,
     );
+    noteOpaqueCode(walk, `prepared statement ${(body as ExecuteStmt).name}`);
     noteIrreversible(walk, 'a prepared statement can do what a ROLLBACK does not undo');
   },
 

@@ -38,6 +38,8 @@ export interface StatementEffects {
   calls?: string[][];
   /** CREATE OR REPLACE FUNCTION: the function it may replace. */
   replacesFunction?: string[];
+  /** Code it runs whose effect the statement does not show (`a DO block`, `procedure archive`, `function tidy`). */
+  opaqueCode?: string[];
 }
 
 export interface ClassifyOptions {

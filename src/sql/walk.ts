@@ -60,6 +60,11 @@ export function noteWrite(walk: Walk, write: RowWrite, relation: RangeVar | unde
   if (relation?.relname) walk.writes.push({ write, schema: relation.schemaname, table: relation.relname });
 }
 
+/** Notes code the statement runs whose effect it does not show (a DO block, a procedure). */
+export function noteOpaqueCode(walk: Walk, code: string): void {
+  (walk.effects.opaqueCode ??= []).push(code);
+}
+
 /** Notes something a ROLLBACK cannot undo. */
 export function noteIrreversible(walk: Walk, reason: string): void {
   (walk.effects.irreversible ??= []).push(reason);

@@ -189,4 +189,33 @@ describe('a monorepo service (services/api) from its TypeScript knexfile', () =>
     // The check's bookkeeping table is the knexfile's: no knex_migrations appears in what it compared.
     expect(run.everything).not.toMatch(/knex_migrations/);
   }, 180_000);
+
+  it("verify-reversible keeps Knex's table in the knexfile's schemaName and compares public, where the tables are", async () => {
+    // A knexfile whose migrations.schemaName is knex_meta; its 002 down() drops a NOT NULL it did not add.
+    const migrations = path.join(repoRoot, 'test/fixtures/reversibility/meta-schema/migrations');
+    fs.writeFileSync(
+      path.join(workspace, 'services/api/knexfile.meta.cjs'),
+      `module.exports = { production: { migrations: { directory: ${JSON.stringify(migrations)}, schemaName: 'knex_meta' } } };\n`,
+    );
+    const run = await runBundle('verify-reversible', {
+      cwd: workspace,
+      inputs: {
+        ...actionDefaults('verify-reversible'),
+        'working-directory': 'services/api',
+        knexfile: 'knexfile.meta.cjs',
+        'database-url': database.url,
+      },
+    });
+    expect(run.code).toBe(1);
+    expect(JSON.parse(run.outputs.irreversible)).toEqual([
+      {
+        name: '002_forgets_not_null.ts',
+        reason: 'down() did not restore the schema: column accounts.email: NOT NULL lost',
+        left: [],
+        lost: ['column accounts.email: NOT NULL'],
+      },
+    ]);
+    expect(run.summary).toContain('comparing schema `public`');
+    expect(run.summary).toMatch(/\| schemaName \| `knex_meta` \| knexfile knexfile\.meta\.cjs \(production\) \|/);
+  }, 180_000);
 });

@@ -35,8 +35,8 @@ describe('checkReversibility', () => {
   it('reports nothing for a corpus whose down()s are exact, tricky ones included', async () => {
     const { result, scratch, error } = await check({ files: corpus('exact') });
     expect(error).toBeUndefined();
-    expect(result!.checks.map((each) => [each.name, each.outcome, each.left, each.lost])).toEqual(
-      corpus('exact').map((file) => [file.name, 'exact', [], []]),
+    expect(result!.checks.map((each) => [each.name, each.outcome, each.left, each.lost, each.warnings])).toEqual(
+      corpus('exact').map((file) => [file.name, 'exact', [], [], []]),
     );
     expect(result!.rebuilds).toBe(0);
     expect(scratch).toHaveLength(1);
@@ -177,6 +177,60 @@ describe('checkReversibility', () => {
       });
     });
 
+    it('sees what down() sends below Knex, on the connection its client hands out', () => {
+      expect(checks['012_deletes_through_connection.ts']).toMatchObject({
+        outcome: 'exact',
+        warnings: ['down() deletes rows from saved_queries_versions (a table older than this migration)'],
+      });
+    });
+
+    it('sees each statement of a multi-statement raw query', () => {
+      expect(checks['013_deletes_in_multi_statement_raw.ts']).toMatchObject({
+        outcome: 'exact',
+        warnings: ['down() deletes rows from statuses (a table older than this migration)'],
+      });
+    });
+
+    it('warns about code down() runs whose effect on rows cannot be read: a DO block, a procedure, a function', () => {
+      expect(checks['014_runs_opaque_code.ts']).toMatchObject({
+        outcome: 'exact',
+        warnings: [
+          'down() runs code whose effect on rows cannot be read: DO $$ BEGIN PERFORM 1; END $$',
+          'down() runs code whose effect on rows cannot be read: CALL archive_saved_queries()',
+          'down() runs code whose effect on rows cannot be read: SELECT prune_saved_queries()',
+        ],
+      });
+    });
+
+    it('warns about a down() that deletes more rows of a table than its up() inserted into it', () => {
+      // statuses holds open, closed and archived (001, 006) besides the value 015's up() adds.
+      expect(checks['015_wipes_lookup_table.ts']).toMatchObject({
+        outcome: 'exact',
+        warnings: [
+          'down() deletes 4 rows from statuses, more than the 1 its up() inserted (a table older than this migration)',
+        ],
+      });
+    });
+
+    it('warns about a query down() builds and never runs inside a transaction of its own', () => {
+      expect(checks['016_unawaited_in_transaction.ts']).toMatchObject({
+        outcome: 'exact',
+        warnings: [
+          `down() builds a query it never runs (a missing await?): update "saved_queries_versions" set "name" = 'unfiled'`,
+        ],
+      });
+    });
+
+    it('waits for a timer down() left behind, and warns about the query it sends after down() returned', () => {
+      expect(checks['017_query_from_late_timer.ts']).toMatchObject({
+        outcome: 'exact',
+        warnings: [
+          'down() deletes rows from saved_queries_versions (a table older than this migration)',
+          `down() sends a query after it returned: delete from "saved_queries_versions" where "name" = 'expired'`,
+        ],
+      });
+    });
+
     it('finds nothing in the migrations that are exact, before and after the findings', () => {
       for (const name of ['001_saved_queries.ts', '010_exact_after_findings.ts'])
         expect(checks[name]).toMatchObject({ outcome: 'exact', left: [], lost: [], warnings: [] });
@@ -185,6 +239,46 @@ describe('checkReversibility', () => {
     it('drops every scratch database it made', async () => {
       expect(await existingDatabases(scratch)).toEqual([]);
     });
+  });
+
+  it('warns about a timer down() leaves running longer than the guard waits for it', async () => {
+    // A clock whose sleeps end at once: the guard's grace is over before the two-second timer fires.
+    const clock = { now: () => Date.now(), sleep: () => new Promise<void>((resolve) => setImmediate(resolve)) };
+    const { result, error } = await check({
+      files: corpus('planted'),
+      only: ['017_query_from_late_timer.ts'],
+      clock,
+    });
+    expect(error).toBeUndefined();
+    expect(result!.checks).toMatchObject([
+      {
+        name: '017_query_from_late_timer.ts',
+        outcome: 'exact',
+        warnings: [
+          'down() left a timer running after it returned (waited 2000 ms): what it sends then is not part of the check',
+        ],
+      },
+    ]);
+  });
+
+  it("keeps Knex's migrations table in schemaName and compares the schema it is given, public by default", async () => {
+    const { result, error } = await check({ files: corpus('meta-schema'), schemaName: 'knex_meta' });
+    expect(error).toBeUndefined();
+    expect(result!.checks.map((each) => [each.name, each.outcome, each.left, each.lost])).toEqual([
+      ['001_create_accounts.ts', 'exact', [], []],
+      ['002_forgets_not_null.ts', 'difference', [], ['column accounts.email: NOT NULL']],
+    ]);
+  });
+
+  it('fails when the compared schema holds nothing after the ups: it compared nothing', async () => {
+    const { error, scratch } = await check({
+      files: corpus('meta-schema'),
+      schemaName: 'knex_meta',
+      schema: 'knex_meta',
+    });
+    expect(error?.name).toBe('ConfigurationError');
+    expect(error?.message).toContain('Schema "knex_meta" held no table, view, type or function after any up()');
+    expect(await existingDatabases(scratch)).toEqual([]);
   });
 
   it('honours disableTransactions as Knex does: a migration without config.transaction then runs outside one', async () => {

@@ -1,7 +1,10 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { createDatabase, type TestDatabase } from '../helpers/database.js';
+import { StatementGuard } from '../../src/migrations/guard.js';
+import { inDownFrame, newFrame, watchDowns } from '../../src/migrations/origin.js';
 import { FileMigrationSource, listMigrationFiles } from '../../src/migrations/source.js';
 import { classifyEach } from '../../src/sql/classify.js';
 import { failureOf, rollbackOptions, runRollback } from './helpers.js';
@@ -219,6 +222,63 @@ describe('the statement guard', () => {
       ]),
     );
     expect(await db.query("SELECT 1 FROM information_schema.tables WHERE table_name = 'h1'")).toEqual([]);
+  });
+
+  it('in observe mode sends everything and refuses nothing, keeping each statement with its frame, its rows and whether it came late', async () => {
+    await setUp('');
+    const guard = new StatementGuard(classifyEach, ['public.knex_migrations', 'public.knex_migrations_lock'], {
+      atomic: true,
+      dryRun: false,
+      allowDestructive: false,
+      observe: true,
+    });
+    const client = new pg.Client({ connectionString: db.url });
+    await client.connect();
+    const stopWatching = watchDowns();
+    try {
+      guard.install(client);
+      const frame = newFrame('001_escape.cjs');
+      let late: Promise<unknown> = Promise.resolve();
+      let timer: NodeJS.Timeout | undefined;
+      await inDownFrame(
+        '001_escape.cjs',
+        async () => {
+          await client.query('DELETE FROM accounts WHERE id <= $1', [10]);
+          await client.query('SELECT 1; SELECT purge_accounts()');
+          late = new Promise((resolve) => setImmediate(() => resolve(client.query('DELETE FROM h1 WHERE id <= 5'))));
+          timer = setTimeout(() => undefined, 60_000);
+        },
+        frame,
+      );
+      await late;
+      await client.query('SELECT count(*) FROM knex_migrations');
+      // A timer still pending is reported, not refused.
+      expect(await guard.settle([frame], () => new Promise((resolve) => setImmediate(resolve)), 10)).toEqual([frame]);
+      clearTimeout(timer);
+      expect(guard.refusal).toBeUndefined();
+      expect(
+        guard.observed.map((seen) => [
+          seen.statement.sql,
+          seen.statement.risk,
+          seen.statement.rowCount,
+          seen.frame === frame,
+          seen.late,
+          seen.opaqueCode,
+        ]),
+      ).toEqual([
+        ['DELETE FROM accounts WHERE id <= 10', 'destructive', 10, true, false, undefined],
+        ['SELECT 1', 'safe', undefined, true, false, undefined],
+        ['SELECT purge_accounts()', 'destructive', undefined, true, false, ['function purge_accounts']],
+        ['DELETE FROM h1 WHERE id <= 5', 'destructive', 5, true, true, undefined],
+        ['SELECT count(*) FROM knex_migrations', 'bookkeeping', undefined, false, false, undefined],
+      ]);
+      expect(
+        await db.query('SELECT (SELECT count(*) FROM accounts)::int AS accounts, (SELECT count(*) FROM h1)::int AS h1'),
+      ).toEqual([{ accounts: 0, h1: 495 }]);
+    } finally {
+      stopWatching();
+      await client.end();
+    }
   });
 
   it("hides the action's connection string from the environment while migrations run", async () => {

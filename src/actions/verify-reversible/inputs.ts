@@ -26,7 +26,7 @@ export const inputs = {
   ...projectInputs(),
   /** Overrides the knexfile's tableName; its bookkeeping is left out of the comparison. */
   migrationsTable: custom('migrations-table', identifier),
-  /** Overrides the knexfile's schemaName: the schema compared. */
+  /** The schema compared (`public`); not the knexfile's schemaName, which is where Knex keeps its migrations table. */
   schema: custom('schema', identifier),
   /** Migrations to check (empty: all). */
   only: lines('only'),

@@ -53,6 +53,8 @@ export const action = defineAction({
     try {
       const { databaseUrl, security } = resolveDatabase(given, runtime);
       const { settings, files, migrationsDir } = await projectMigrations(given, logger);
+      // The schema compared is the input's; the knexfile's schemaName is where Knex keeps its table.
+      const schema = given.schema ?? 'public';
       const result = await logger.group(
         `Checking ${given.only.length || files.length} migration(s): up, down, up, in scratch databases on ${describeDatabaseUrl(given.databaseUrl)}`,
         () =>
@@ -63,7 +65,8 @@ export const action = defineAction({
               files,
               only: given.only,
               migrationsTable: settings.tableName,
-              schema: settings.schemaName,
+              schema,
+              schemaName: settings.schemaName,
               disableTransactions: settings.disableTransactions,
               logger,
               signal,
@@ -78,7 +81,7 @@ export const action = defineAction({
       runtime.setOutput('warnings', JSON.stringify(report.warnings));
       summary.markdown(
         [
-          summaryMarkdown(report, { migrationsDir: migrationsDir.join(', '), schema: settings.schemaName }),
+          summaryMarkdown(report, { migrationsDir: migrationsDir.join(', '), schema }),
           '',
           `Server: \`${describeDatabaseUrl(given.databaseUrl)}\` (each check in a scratch database of its own, dropped afterwards).`,
           '',
@@ -132,13 +135,12 @@ async function cancellable(
 async function projectMigrations(given: ParsedInputs<typeof inputs>, logger: Logger) {
   // As the Knex CLI runs from the project: a knexfile's dotenv and a migration's relative paths see the service.
   process.chdir(given.workingDirectory);
-  const { knexfile, knexEnvironment, migrationsDir: dir, migrationsTable, schema } = given;
+  const { knexfile, knexEnvironment, migrationsDir: dir, migrationsTable } = given;
   const settings = await resolveMigrationSettings({
     knexfile,
     knexEnvironment,
     migrationsDir: dir,
     migrationsTable,
-    schema,
     cwd: given.workingDirectory,
   });
   for (const line of describeSettings(settings)) logger.info(`${line.setting}: ${line.value} (${line.from})`);

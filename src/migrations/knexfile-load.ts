@@ -116,9 +116,13 @@ function readByNode(): boolean {
   return /\(node:|at node:/.test(caller);
 }
 
-/** A value that passes the usual validators for the name (envalid's port() and url(), zod's .url()), else a plain word. */
+/**
+ * A value that passes the usual validators for the name (envalid's port(), host() and url(), zod's
+ * .url()), else a plain word. `.invalid` is reserved (RFC 2606): no such host can ever resolve.
+ */
 export function placeholderFor(name: string): string {
   if (/PORT$/i.test(name)) return '5432';
+  if (/HOST(NAME)?$/i.test(name)) return 'placeholder.invalid';
   if (/(URL|URI|DSN)$/i.test(name)) return 'postgres://placeholder:placeholder@placeholder.invalid:5432/placeholder';
   return 'placeholder';
 }

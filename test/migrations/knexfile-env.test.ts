@@ -25,6 +25,7 @@ describe('a knexfile that needs environment variables the runner does not have',
       path.join(project, 'config', 'env.mjs'),
       `if (!process.env.DB_PASSWORD) { console.error('Missing environment variables: DB_PASSWORD'); process.exit(1); }
        if (!/^\\d+$/.test(process.env.DB_PORT ?? '')) throw new Error('DB_PORT must be a port number');
+       if (!/^[a-z0-9-]+(\\.[a-z0-9-]+)+$/.test(process.env.DB_HOST ?? '')) throw new Error('DB_HOST must be a host name');
        export const env = { host: process.env.DB_HOST, port: Number(process.env.DB_PORT), password: process.env.DB_PASSWORD };`,
     );
     fs.writeFileSync(

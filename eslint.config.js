@@ -1,5 +1,6 @@
 // ESLint with type-aware typescript-eslint rules, as actions/checkout and actions/toolkit run in CI.
-// The size limits keep every module to one concern (STYLE.md): a file under 400 lines, a function on a screen.
+// The size limits keep every module to one concern (the team's STYLE.md, kept outside this repository; README
+// "Development" states the rule): a file under 400 lines, a function on a screen.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import prettier from 'eslint-config-prettier';

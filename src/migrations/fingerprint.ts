@@ -14,8 +14,14 @@ export interface FingerprintEntry {
   content: Buffer | undefined;
 }
 
+/** The versions of the code that runs the downs besides the caller's: Knex's Migrator and this action. */
+export interface RuntimeVersions {
+  knex: string;
+  action: string;
+}
+
 /** The code that runs the downs, besides the caller's: Knex's Migrator and this action, both bundled. */
-export const RUNTIME_VERSIONS = { knex: knexPackage.version, action: actionPackage.version } as const;
+export const RUNTIME_VERSIONS: Readonly<RuntimeVersions> = { knex: knexPackage.version, action: actionPackage.version };
 
 /**
  * A hash over the rows to undo (id, name, batch, time applied, order), the content of their
@@ -26,6 +32,7 @@ export const RUNTIME_VERSIONS = { knex: knexPackage.version, action: actionPacka
 export function planFingerprint(
   entries: readonly FingerprintEntry[],
   localCode: readonly LocalCodeFile[] = [],
+  runtime: Readonly<RuntimeVersions> = RUNTIME_VERSIONS,
 ): string {
   const canonical = entries.map(({ migration, content }) => ({
     id: migration.id,
@@ -37,7 +44,7 @@ export function planFingerprint(
   }));
   return crypto
     .createHash('sha256')
-    .update(JSON.stringify({ version: 2, migrations: canonical, localCode, runtime: RUNTIME_VERSIONS }))
+    .update(JSON.stringify({ version: 2, migrations: canonical, localCode, runtime }))
     .digest('hex');
 }
 

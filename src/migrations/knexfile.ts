@@ -1,9 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { ConfigurationError, errorMessage } from '../common/errors.js';
 import { escapeHtml } from '../common/html.js';
-import { registerTypeScriptLoader } from './typescript-loader.js';
+import { loadKnexfile } from './knexfile-load.js';
 
 /** The migrations settings this suite reads from a knexfile. The connection is never read. */
 export interface KnexfileMigrationSettings {
@@ -17,12 +16,15 @@ export interface KnexfileMigrationSettings {
   disableTransactions?: boolean;
   /** Which environment the settings came from, or undefined when the knexfile has no environments. */
   environment?: string;
+  /** The unset environment variables the knexfile needed to load, read as placeholders (knexfile-load.ts). */
+  placeholders?: string[];
 }
 
 /**
  * Reads the `migrations` block of a project's knexfile the way `knex migrate:*` does:
  * a default export (or module.exports), possibly a function returning the config,
- * then `config[environment]` when that key exists, else the whole object.
+ * then `config[environment]` when that key exists, else the whole object. A knexfile that throws
+ * without the environment variables it validates is loaded again with placeholders (knexfile-load.ts).
  */
 export async function readKnexfile(file: string, environment: string): Promise<KnexfileMigrationSettings> {
   const absolute = path.resolve(file);
@@ -31,24 +33,15 @@ export async function readKnexfile(file: string, environment: string): Promise<K
       `Input "knexfile" is "${file}": no such file (looked at ${absolute}). Give the path of the project's knexfile, or leave it empty.`,
     );
   }
-  let config: unknown;
+  let loaded;
   try {
-    if (/\.(c|m)?ts$/.test(absolute)) registerTypeScriptLoader();
-    let loaded = (await import(/* webpackIgnore: true */ pathToFileURL(absolute).href)) as Record<string, unknown>;
-    // CommonJS arrives as { default: module.exports }; a transpiled ESM default may be nested once more.
-    config = loaded.default ?? loaded;
-    if (config && typeof config === 'object' && 'default' in config && !('migrations' in config)) {
-      loaded = config;
-      config = loaded.default ?? config;
-    }
-    if (typeof config === 'function') config = await (config as () => unknown)();
-    // `module.exports = loadConfig()`: an exported promise, as the Knex CLI awaits it.
-    if (isThenable(config)) config = await config;
+    loaded = await loadKnexfile(absolute);
   } catch (error) {
     throw new ConfigurationError(
       `Input "knexfile": ${file} could not be loaded: ${errorMessage(error)}. Fix the knexfile or leave "knexfile" empty and give migrations-dir.`,
     );
   }
+  const { config, placeholders } = loaded;
   if (!config || typeof config !== 'object') {
     throw new ConfigurationError(`Input "knexfile": ${file} exports no configuration object.`);
   }
@@ -65,6 +58,7 @@ export async function readKnexfile(file: string, environment: string): Promise<K
   }
   const base = path.dirname(absolute);
   const settings: KnexfileMigrationSettings = { environment: hasEnvironment ? environment : undefined };
+  if (placeholders.length > 0) settings.placeholders = placeholders;
   if (migrations.directory !== undefined) {
     const list = Array.isArray(migrations.directory) ? migrations.directory : [migrations.directory];
     settings.directories = list.map((directory) => path.resolve(base, String(directory)));
@@ -76,10 +70,6 @@ export async function readKnexfile(file: string, environment: string): Promise<K
   if (typeof migrations.disableTransactions === 'boolean')
     settings.disableTransactions = migrations.disableTransactions;
   return settings;
-}
-
-function isThenable(value: unknown): value is PromiseLike<unknown> {
-  return typeof (value as { then?: unknown } | null)?.then === 'function';
 }
 
 /** Where one setting came from: an explicit input, the knexfile, or Knex's default. */
@@ -96,7 +86,7 @@ export interface MigrationSettings {
   /** The project directory (working-directory): relative inputs resolve from it; the summary shows paths relative to it. The process's directory when not given. */
   root?: string;
   /** The knexfile read, relative to root, and its environment (undefined when the knexfile has none). */
-  knexfile?: { path: string; environment?: string };
+  knexfile?: { path: string; environment?: string; placeholders?: string[] };
   /** Where each setting came from, for the summary (unknown when the settings were built by hand). */
   sources?: Record<SettingName, SettingSource>;
 }
@@ -143,7 +133,13 @@ export async function resolveMigrationSettings(request: MigrationSettingsRequest
     sortDirsSeparately,
     disableTransactions,
     root: request.cwd,
-    knexfile: knexfile ? { path: relativePath(request.cwd, knexfile), environment: fromFile.environment } : undefined,
+    knexfile: knexfile
+      ? {
+          path: relativePath(request.cwd, knexfile),
+          environment: fromFile.environment,
+          placeholders: fromFile.placeholders,
+        }
+      : undefined,
     sources: {
       directories: directoriesFrom,
       tableName: tableNameFrom,
@@ -190,9 +186,7 @@ const INPUT_NAMES: Partial<Record<SettingName, string>> = {
 
 /** One line per setting, saying its value and where it came from: the summary's "Migration settings". */
 export function describeSettings(settings: MigrationSettings): Array<{ setting: string; value: string; from: string }> {
-  const knexfile = settings.knexfile
-    ? `knexfile ${settings.knexfile.path}${settings.knexfile.environment ? ` (${settings.knexfile.environment})` : ''}`
-    : 'knexfile';
+  const knexfile = knexfileLabel(settings);
   const from = (name: SettingName): string => {
     const source = settings.sources?.[name];
     if (!source) return '';
@@ -216,6 +210,25 @@ export function describeSettings(settings: MigrationSettings): Array<{ setting: 
     },
     { setting: 'sortDirsSeparately', value: String(settings.sortDirsSeparately), from: from('sortDirsSeparately') },
     { setting: 'disableTransactions', value: String(settings.disableTransactions), from: from('disableTransactions') },
+    ...placeholderLines(settings),
+  ];
+}
+
+function knexfileLabel({ knexfile }: MigrationSettings): string {
+  if (!knexfile) return 'knexfile';
+  return `knexfile ${knexfile.path}${knexfile.environment ? ` (${knexfile.environment})` : ''}`;
+}
+
+/** Names only, never values: which unset variables the knexfile needed, and why that is harmless. */
+function placeholderLines(settings: MigrationSettings): Array<{ setting: string; value: string; from: string }> {
+  const names = settings.knexfile?.placeholders;
+  if (!names?.length) return [];
+  return [
+    {
+      setting: 'unset environment variables',
+      value: names.join(', '),
+      from: `${knexfileLabel(settings)} threw without them, so it was loaded with placeholders for them; its connection settings are never used`,
+    },
   ];
 }
 

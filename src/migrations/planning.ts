@@ -1,4 +1,4 @@
-import { fingerprintPlan } from './fingerprint.js';
+import { fingerprintPlan, RUNTIME_VERSIONS } from './fingerprint.js';
 import { describeHolder, holderChecks } from './lock.js';
 import type { MigrationsTable } from './migrations-table.js';
 import { buildSegments, selectMigrations, type AppliedMigration, type PlannedMigration } from './plan.js';
@@ -109,7 +109,7 @@ export async function makePlan(
 function checkPlan(fragment: PlanOutcome['fragment'], options: RollbackOptions): void {
   if (options.expectedPlan && options.expectedPlan !== fragment.fingerprint) {
     throw new RollbackFailure(
-      `Input "expected-plan" is ${options.expectedPlan}, but what this run would undo now has fingerprint ${fragment.fingerprint}: a migration was applied or rolled back, or a migration file changed, since that plan was made. Nothing was changed. Run mode: plan again, review it, and pass its plan-fingerprint.`,
+      `Input "expected-plan" is ${options.expectedPlan}, but what this run would undo now has fingerprint ${fragment.fingerprint}. Since that plan was made, ${fingerprintInputs(fragment)}: the fingerprint covers all of these and, being a hash, cannot tell which; compare that plan's summary (its migrations, local code and versions) with this run's. Nothing was changed. Run mode: plan again, review it, and pass its plan-fingerprint.`,
       fragment,
     );
   }
@@ -119,6 +119,17 @@ function checkPlan(fragment: PlanOutcome['fragment'], options: RollbackOptions):
   if (options.dryRun) return;
   if (options.mode !== 'plan') throw new RollbackFailure(nonAtomicRefusal(outside), fragment);
   fragment.warnings.push(nonAtomicRefusal(outside));
+}
+
+/** Everything the fingerprint covers, named: the refusal can only say "one of these". */
+function fingerprintInputs({ plan, localCode }: PlanOutcome['fragment']): string {
+  const names = (list: string[]) =>
+    list.length > 3 ? `${list.slice(0, 3).join(', ')} and ${list.length - 3} more` : list.join(', ');
+  const files = names(plan.map((migration) => migration.name));
+  const local = localCode.length
+    ? ` a local file they load changed (${names(localCode.map((file) => file.path))}),`
+    : '';
+  return `a migration was applied or rolled back, a migration file changed (${files}),${local} or Knex (now ${RUNTIME_VERSIONS.knex}) or db-rollback-actions (now ${RUNTIME_VERSIONS.action}) is another version`;
 }
 
 function nonAtomicRefusal(outside: PlannedMigration[]): string {

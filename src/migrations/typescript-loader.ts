@@ -16,6 +16,8 @@ import { recordDependency } from './local-code.js';
 // which (local-code.ts), for every migration, TypeScript or not.
 
 const TYPESCRIPT = /\.(c|m)?ts$/;
+/** Marks a knexfile's retry and the local modules it imports, so they load afresh (see freshForRetry). */
+export const RETRY_PARAMETER = 'knexfile-retry';
 let registered = false;
 let active = false;
 
@@ -56,10 +58,10 @@ function installHooks(): void {
       }
       // What each file loads is what the plan fingerprint covers (local-code.ts).
       recordDependency(context.parentURL, resolved.url);
-      return resolved;
+      return freshForRetry(resolved, context.parentURL);
     },
     load(url, context, nextLoad) {
-      if (!url.startsWith('file:') || !TYPESCRIPT.test(url)) return nextLoad(url, context);
+      if (!url.startsWith('file:') || !TYPESCRIPT.test(new URL(url).pathname)) return nextLoad(url, context);
       const file = fileURLToPath(url);
       const format = typeScriptFormat(file);
       // CommonJS without a source goes to the CommonJS loader, and so to the extension
@@ -77,6 +79,20 @@ function installHooks(): void {
       loading._compile(compileTypeScript(fs.readFileSync(filename, 'utf8'), filename, 'commonjs'), filename);
     };
   }
+}
+
+/**
+ * A knexfile loaded again after it threw (knexfile-load.ts) carries a retry mark in its URL; the local
+ * ES modules it imports get the same mark, so the loader evaluates them afresh instead of handing
+ * back the module that threw (ESM keeps failed modules). Files in node_modules stay shared.
+ */
+function freshForRetry<T extends { url: string }>(resolved: T, parentURL: string | undefined): T {
+  if (!parentURL?.startsWith('file:') || !resolved.url.startsWith('file:')) return resolved;
+  const mark = new URL(parentURL).searchParams.get(RETRY_PARAMETER);
+  if (!mark || fileURLToPath(resolved.url).split(path.sep).includes('node_modules')) return resolved;
+  const url = new URL(resolved.url);
+  url.searchParams.set(RETRY_PARAMETER, mark);
+  return { ...resolved, url: url.href };
 }
 
 type CommonJsHandler = (loading: { _compile(code: string, filename: string): void }, filename: string) => void;

@@ -1,6 +1,6 @@
 // restore's work: check the restore point against the source's window, copy the source's
 // settings, create the new instance (or the Aurora cluster and its writer instance, since
-// restoring a cluster creates no instance), and wait until it can take connections.
+// restoring a cluster creates no instance), and wait until it can take connections (restore-wait.ts).
 import {
   CreateDBInstanceCommand,
   DescribeDBInstancesCommand,
@@ -11,7 +11,6 @@ import {
   type RDSClient,
   type Tag,
 } from '@aws-sdk/client-rds';
-import { formatDuration } from '../common/duration.js';
 import { ConfigurationError } from '../common/errors.js';
 import {
   describeSource,
@@ -21,7 +20,7 @@ import {
   type DbTarget,
   type SourceInfo,
 } from './source.js';
-import { findSnapshot, recentEvents, type SnapshotInfo } from './snapshots.js';
+import { findSnapshot, type SnapshotInfo } from './snapshots.js';
 import {
   describeWindow,
   restoreTimeProblem,
@@ -30,10 +29,10 @@ import {
   type RestoreWindow,
 } from './restore-window.js';
 import type { Logger } from '../common/logger.js';
-import { eventsText } from './snapshot.js';
+import { currentState, waitUntilAvailable } from './restore-wait.js';
 import { copyableTags, mergeTags, RUN_TAG, tagValue } from './tags.js';
 import type { Clock } from '../common/clock.js';
-import { poll, type PollSchedule } from '../common/retry.js';
+import type { PollSchedule } from '../common/retry.js';
 
 /** Settings for the new instance; unset fields come from the source when copying settings. */
 export interface RestoreSettings {
@@ -85,17 +84,6 @@ export interface RestoreResult {
   waitedMs: number;
 }
 
-const RESTORE_FAILED = new Set([
-  'failed',
-  'incompatible-restore',
-  'incompatible-parameters',
-  'incompatible-network',
-  'inaccessible-encryption-credentials',
-  'restore-error',
-  'storage-full',
-  'deleting',
-]);
-
 export function defaultWriterIdentifier(targetIdentifier: string): string {
   return `${targetIdentifier}-instance-1`;
 }
@@ -131,41 +119,6 @@ async function checkRestorePoint(
     );
   }
   return { window };
-}
-
-/** Polls the new instance (and an Aurora writer) until every part is available; fails at once when one fails or vanishes. */
-async function waitUntilAvailable(
-  client: RDSClient,
-  request: RestoreRequest,
-  target: DbTarget,
-  writerIdentifier: string | undefined,
-  reused: boolean,
-) {
-  const { log } = request;
-  return poll(
-    async () => {
-      const state = await currentState(client, target, writerIdentifier);
-      for (const [what, status, sourceType, identifier] of state.parts) {
-        if (status === 'missing')
-          throw new Error(`${what} disappeared while being restored: RDS says it does not exist (deleted?).`);
-        if (RESTORE_FAILED.has(status)) {
-          const events = await recentEvents(client, sourceType, identifier);
-          throw new Error(`${what} is "${status}": the restore failed.${eventsText(events)}`);
-        }
-      }
-      if (state.parts.every(([, status]) => status === 'available')) return { done: true, value: state };
-      return { done: false, progress: state.parts.map(([what, status]) => `${what}: ${status}`).join(', ') };
-    },
-    {
-      what: writerIdentifier
-        ? `cluster "${target.identifier}" and writer "${writerIdentifier}" to become available`
-        : `instance "${target.identifier}" to become available`,
-      ...request.schedule,
-      checkFirst: reused,
-      clock: request.clock,
-      onPoll: (progress, elapsedMs) => log.info(`${progress} after ${formatDuration(elapsedMs)}`),
-    },
-  );
 }
 
 export async function restoreDatabase(client: RDSClient, request: RestoreRequest): Promise<RestoreResult> {
@@ -243,44 +196,6 @@ export async function restoreDatabase(client: RDSClient, request: RestoreRequest
   }
   const outcome = await waitUntilAvailable(client, request, target, writerIdentifier, reused);
   return { ...result, ...outcome.value, waitedMs: outcome.waitedMs };
-}
-
-type Part = [what: string, status: string, sourceType: 'db-instance' | 'db-cluster', identifier: string];
-
-async function currentState(client: RDSClient, target: DbTarget, writerIdentifier: string | undefined) {
-  const main = await findExisting(client, target);
-  const parts: Part[] = [
-    [
-      describeTarget(target),
-      main?.status ?? 'missing',
-      target.kind === 'instance' ? 'db-instance' : 'db-cluster',
-      target.identifier,
-    ],
-  ];
-  let endpointAddress: string | undefined;
-  let endpointPort: number | undefined;
-  if (target.kind === 'instance') {
-    endpointAddress = main?.instance?.Endpoint?.Address;
-    endpointPort = main?.instance?.Endpoint?.Port;
-  } else {
-    // Connections go to the cluster (writer) endpoint, not to the instance's own.
-    endpointAddress = main?.cluster?.Endpoint;
-    endpointPort = main?.cluster?.Port;
-    if (writerIdentifier) {
-      const writer = await findExisting(client, { kind: 'instance', identifier: writerIdentifier });
-      parts.push([
-        `writer instance "${writerIdentifier}"`,
-        writer?.status ?? 'missing',
-        'db-instance',
-        writerIdentifier,
-      ]);
-    }
-  }
-  const statuses = parts.map(([, status]) => status);
-  const status = statuses.every((s) => s === 'available')
-    ? 'available'
-    : (statuses.find((s) => s !== 'available') ?? 'unknown');
-  return { parts, status, endpointAddress, endpointPort };
 }
 
 async function instanceExists(client: RDSClient, identifier: string): Promise<boolean> {

@@ -60,10 +60,8 @@ function factRows(record: RollbackRecord): Array<[string, string | number | null
 }
 
 export function recordMarkdown(record: RollbackRecord): string {
-  const lines: string[] = [];
   const mark = outcomeMark[record.result] ?? '';
-  lines.push(`# Migration rollback record: ${mark ? `${mark} ` : ''}${escapeHtml(record.result)}`);
-  lines.push('');
+  const lines = [`# Migration rollback record: ${mark ? `${mark} ` : ''}${escapeHtml(record.result)}`, ''];
   lines.push('| | |', '|---|---|');
   for (const [label, value] of factRows(record)) lines.push(`| ${label} | ${cell(value)} |`);
   lines.push('');
@@ -76,52 +74,7 @@ export function recordMarkdown(record: RollbackRecord): string {
   } else lines.push('_No step outcomes were passed._');
   lines.push('');
 
-  if (record.jobs.length) {
-    lines.push('## Timeline', '');
-    lines.push('| Job / step | Outcome | Started (UTC) | Took |', '|---|---|---|---|');
-    for (const job of record.jobs) {
-      lines.push(
-        `| **${cell(job.name)}** | ${cell(job.conclusion ?? 'running')} | ${cell(clock(job.startedAt))} | ${cell(took(job.startedAt, job.completedAt))} |`,
-      );
-      // The runner's own bookkeeping steps say nothing about the rollback.
-      for (const step of job.steps.filter((candidate) => !/^(Set up job|Complete job)$/.test(candidate.name))) {
-        lines.push(
-          `| &nbsp;&nbsp;${cell(step.name)} | ${cell(step.conclusion ?? 'running')} | ${cell(clock(step.startedAt))} | ${cell(took(step.startedAt, step.completedAt))} |`,
-        );
-      }
-    }
-    lines.push('');
-  }
-
-  lines.push('## Plan', '');
-  lines.push(`Fingerprint: ${record.planFingerprint ? `\`${record.planFingerprint}\`` : '—'}`, '');
-  if (record.plan.length) {
-    lines.push('| # | Migration | Batch | In the transaction |', '|---|---|---|---|');
-    record.plan.forEach((step, index) =>
-      lines.push(
-        `| ${index + 1} | \`${cell(step.name)}\` | ${cell(step.batch)} | ${step.transaction === undefined ? '—' : step.transaction ? 'yes' : 'no'} |`,
-      ),
-    );
-  } else lines.push('_No plan was passed._');
-  lines.push('');
-
-  lines.push('## Migrations', '');
-  lines.push(
-    `Undone: ${record.rolledBack.length ? record.rolledBack.map((name) => `\`${name}\``).join(', ') : '_(none)_'}`,
-    '',
-  );
-  const after = new Set(record.migrationsAfter);
-  const removed = record.migrationsBefore.filter((name) => !after.has(name));
-  if (record.migrationsBefore.length || record.migrationsAfter.length) {
-    lines.push(`Applied before (${record.migrationsBefore.length}):`, '', list(record.migrationsBefore), '');
-    lines.push(`Applied after (${record.migrationsAfter.length}):`, '', list(record.migrationsAfter), '');
-    if (record.migrationsAfter.length)
-      lines.push(
-        `No longer applied: ${removed.length ? removed.map((name) => `\`${name}\``).join(', ') : '_(none)_'}`,
-        '',
-      );
-  }
-
+  lines.push(...timelineSection(record), ...planSection(record), ...migrationsSection(record));
   lines.push(...preservedSection(record));
   lines.push('## SQL', '');
   if (record.sqlFiles.length)
@@ -139,6 +92,61 @@ export function recordMarkdown(record: RollbackRecord): string {
     for (const [name, text] of unparsed) lines.push(`\`${name}\`:`, '', fence(text), '');
   }
   return `${lines.join('\n').trimEnd()}\n`;
+}
+
+/** Each job and its steps, when and how long: from the GitHub API, absent when it was not read. */
+function timelineSection(record: RollbackRecord): string[] {
+  if (!record.jobs.length) return [];
+  const lines = ['## Timeline', '', '| Job / step | Outcome | Started (UTC) | Took |', '|---|---|---|---|'];
+  for (const job of record.jobs) {
+    lines.push(
+      `| **${cell(job.name)}** | ${cell(job.conclusion ?? 'running')} | ${cell(clock(job.startedAt))} | ${cell(took(job.startedAt, job.completedAt))} |`,
+    );
+    // The runner's own bookkeeping steps say nothing about the rollback.
+    for (const step of job.steps.filter((candidate) => !/^(Set up job|Complete job)$/.test(candidate.name))) {
+      lines.push(
+        `| &nbsp;&nbsp;${cell(step.name)} | ${cell(step.conclusion ?? 'running')} | ${cell(clock(step.startedAt))} | ${cell(took(step.startedAt, step.completedAt))} |`,
+      );
+    }
+  }
+  lines.push('');
+  return lines;
+}
+
+function planSection(record: RollbackRecord): string[] {
+  const lines = ['## Plan', '', `Fingerprint: ${record.planFingerprint ? `\`${record.planFingerprint}\`` : '—'}`, ''];
+  if (record.plan.length) {
+    lines.push('| # | Migration | Batch | In the transaction |', '|---|---|---|---|');
+    record.plan.forEach((step, index) =>
+      lines.push(
+        `| ${index + 1} | \`${cell(step.name)}\` | ${cell(step.batch)} | ${step.transaction === undefined ? '—' : step.transaction ? 'yes' : 'no'} |`,
+      ),
+    );
+  } else lines.push('_No plan was passed._');
+  lines.push('');
+  return lines;
+}
+
+/** What was undone, and the applied list before and after. */
+function migrationsSection(record: RollbackRecord): string[] {
+  const lines = [
+    '## Migrations',
+    '',
+    `Undone: ${record.rolledBack.length ? record.rolledBack.map((name) => `\`${name}\``).join(', ') : '_(none)_'}`,
+    '',
+  ];
+  const after = new Set(record.migrationsAfter);
+  const removed = record.migrationsBefore.filter((name) => !after.has(name));
+  if (record.migrationsBefore.length || record.migrationsAfter.length) {
+    lines.push(`Applied before (${record.migrationsBefore.length}):`, '', list(record.migrationsBefore), '');
+    lines.push(`Applied after (${record.migrationsAfter.length}):`, '', list(record.migrationsAfter), '');
+    if (record.migrationsAfter.length)
+      lines.push(
+        `No longer applied: ${removed.length ? removed.map((name) => `\`${name}\``).join(', ') : '_(none)_'}`,
+        '',
+      );
+  }
+  return lines;
 }
 
 /** What the rollback kept in the database, and the one step that puts it back. */

@@ -4,7 +4,8 @@ import ts from 'typescript';
 import { repoRoot } from '../helpers/run-bundle.js';
 
 // The import graph of src/ stays one-way: actions -> domain -> common, with no cycles, and only
-// the actions layer talks to @actions/core (STYLE.md). Read from the sources, as ncc reads them.
+// the actions layer talks to @actions/core (the team's STYLE.md, outside this repository; the README's
+// Development section states the rule). Read from the sources, as ncc reads them.
 const src = path.join(repoRoot, 'src');
 const files = (fs.readdirSync(src, { recursive: true }) as string[])
   .filter((file) => file.endsWith('.ts'))

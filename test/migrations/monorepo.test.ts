@@ -39,15 +39,16 @@ function rollback(inputs: Record<string, string>): Promise<BundleRun> {
   });
 }
 
-async function prepare(): Promise<BundleRun> {
+/** Migrates the database to production's applied list, the last migration in batch 2. */
+async function prepare(applied: string[] = ALL): Promise<BundleRun> {
   const run = await runBundle('prepare-scratch-database', {
     cwd: workspace,
     inputs: {
       ...actionDefaults('prepare-scratch-database'),
       ...SERVICE,
       'database-url': database.url,
-      applied: JSON.stringify(ALL),
-      plan: JSON.stringify([{ name: ALL[2], batch: 2 }]),
+      applied: JSON.stringify(applied),
+      plan: JSON.stringify([{ name: applied.at(-1), batch: 2 }]),
     },
   });
   expect([run.code, run.errors]).toEqual([0, []]);
@@ -155,12 +156,65 @@ describe('a monorepo service (services/api) from its TypeScript knexfile', () =>
     });
     expect(refused.code).toBe(1);
     expect(refused.errors.join('\n')).toMatch(
-      /Input "expected-plan" is .* a migration file changed.*Nothing was changed/,
+      /Input "expected-plan" is .* a migration file changed .*, a local file they load changed \(lib\/tables\.ts\), or Knex \(now \d+\.\d+\.\d+\) or db-rollback-actions \(now \d+\.\d+\.\d+\) is another version.*Nothing was changed/,
     );
     expect(JSON.parse(refused.outputs['rolled-back'])).toEqual([]);
     expect(await migrationRows()).toHaveLength(3);
     expect(await tables()).toEqual(['accounts', 'invoice_notes', 'invoices']);
   }, 240_000);
+
+  it("reads a CommonJS .js knexfile's loadExtensions and disableTransactions through the rollback bundle", async () => {
+    await prepare();
+    const api = path.join(workspace, 'services/api');
+    // Not a migration: without loadExtensions ['.ts'] it would be listed (and fail to load).
+    fs.writeFileSync(path.join(api, 'db/core/20240104000000_notes.js'), "module.exports = 'a data file';\n");
+    fs.writeFileSync(
+      path.join(api, 'knexfile.js'),
+      `module.exports = { production: { client: 'pg', connection: { host: process.env.DB_HOST },
+         migrations: { directory: ['./db/core', './db/billing'], tableName: 'schema_migrations',
+           loadExtensions: ['.ts'], disableTransactions: true } } };\n`,
+    );
+    const settings = { knexfile: 'knexfile.js' };
+    const status = await rollback({ ...settings, mode: 'status' });
+    expect([status.code, status.errors]).toEqual([0, []]);
+    expect(JSON.parse(status.outputs.applied)).toEqual(ALL);
+    expect(JSON.parse(status.outputs.pending)).toEqual([]);
+    expect(status.summary).toMatch(/\| loadExtensions \| `\.ts` \| knexfile knexfile\.js \(production\) \|/);
+    expect(status.summary).toMatch(/\| disableTransactions \| `true` \| knexfile knexfile\.js \(production\) \|/);
+
+    // disableTransactions: a migration that does not set config.transaction runs outside the rollback's transaction.
+    const plan = await rollback({ ...settings, mode: 'plan', steps: '1' });
+    expect([plan.code, plan.errors]).toEqual([0, []]);
+    expect(JSON.parse(plan.outputs.plan)).toEqual([{ name: ALL[2], batch: 2, transaction: false }]);
+    const refused = await rollback({ ...settings, mode: 'rollback', steps: '1', 'allow-destructive': 'true' });
+    expect(refused.code).toBe(1);
+    expect(refused.errors.join('\n')).toMatch(/opts out of transactions .* set allow-non-atomic: true/);
+    expect(await migrationRows()).toHaveLength(3);
+  }, 180_000);
+
+  it("covers an ES-module .mjs migration's local helper: the fingerprint changes when only the helper changes", async () => {
+    const api = path.join(workspace, 'services/api');
+    const added = '20240104000000_add_audit_log.mjs';
+    fs.writeFileSync(path.join(api, 'lib/audit.mjs'), "export const AUDIT_TABLE = 'audit_log';\n");
+    fs.writeFileSync(
+      path.join(api, 'db/core', added),
+      `import { AUDIT_TABLE } from '../../lib/audit.mjs';
+       export const up = (knex) => knex.schema.createTable(AUDIT_TABLE, (table) => table.increments('id'));
+       export const down = (knex) => knex.schema.dropTable(AUDIT_TABLE);\n`,
+    );
+    await prepare([...ALL, added]);
+
+    const before = await rollback({ mode: 'plan', steps: '1' });
+    expect([before.code, before.errors]).toEqual([0, []]);
+    expect((JSON.parse(before.outputs.plan) as Array<{ name: string }>).map((step) => step.name)).toEqual([added]);
+    expect(before.summary).toContain('the local code they load: `lib/audit.mjs`');
+
+    fs.writeFileSync(path.join(api, 'lib/audit.mjs'), "export const AUDIT_TABLE = 'audit_events';\n");
+    const after = await rollback({ mode: 'plan', steps: '1' });
+    expect([after.code, after.errors]).toEqual([0, []]);
+    expect(after.outputs.plan).toBe(before.outputs.plan);
+    expect(after.outputs['plan-fingerprint']).not.toBe(before.outputs['plan-fingerprint']);
+  }, 180_000);
 
   it('resolves knexfile and migrations-dir against working-directory and names a wrong one', async () => {
     const wrong = await rollback({ mode: 'status', 'working-directory': 'services/nope' });

@@ -123,6 +123,33 @@ describe('reading the knexfile as the Knex CLI does', () => {
       /Input "knexfile": .* sets migrations.migrationSource/,
     );
   });
+
+  it('loads a knexfile that throws without its variables with placeholders, and restores process.env either way', async () => {
+    const real = process.env;
+    const file = path.join(dir, 'knexfile.cjs');
+    fs.writeFileSync(
+      file,
+      `if (!process.env.KNEXFILE_TEST_HOST) throw new Error('KNEXFILE_TEST_HOST is not set');
+       module.exports = { migrations: { directory: 'db', tableName: process.env.KNEXFILE_TEST_TABLE ? 'from_env' : 't' } };`,
+    );
+    expect(await readKnexfile(file, 'production')).toEqual({
+      environment: undefined,
+      directories: [path.join(dir, 'db')],
+      tableName: 'from_env',
+      placeholders: ['KNEXFILE_TEST_HOST', 'KNEXFILE_TEST_TABLE'],
+    });
+    expect(process.env).toBe(real);
+    expect(process.env.KNEXFILE_TEST_HOST).toBeUndefined();
+
+    // Throws with the placeholders too: the first error stands, and process.env is back.
+    const broken = path.join(dir, 'broken.cjs');
+    fs.writeFileSync(broken, `throw new Error('broken while ' + (process.env.KNEXFILE_TEST_HOST ? 'set' : 'unset'));`);
+    await expect(readKnexfile(broken, 'production')).rejects.toThrow(
+      /broken.cjs could not be loaded: broken while unset/,
+    );
+    expect(process.env).toBe(real);
+    expect(process.env.KNEXFILE_TEST_HOST).toBeUndefined();
+  });
 });
 
 describe('choosing what to undo', () => {

@@ -549,8 +549,8 @@ describe('the callers', () => {
     ) as { with: Record<string, unknown>; secrets?: unknown };
     return { dispatch: caller.on.workflow_dispatch.inputs, job };
   };
-  // Set once per repository (a variable), not chosen per dispatch.
-  const CONFIGURATION_FLAGS = ['iam-auth'];
+  // Set once per repository (a variable, or the caller's own policy), not chosen per dispatch.
+  const CONFIGURATION_FLAGS = ['iam-auth', 'show-blocker-queries'];
 
   it.each(callers)(
     '%s lets the requester set every boolean safety input of the pipeline (allow-*, preserve-data)',

@@ -124,7 +124,11 @@ describe('monitor bundle', () => {
       { checks: CHECKS, interval: '2m', duration: '1m' },
       /"interval" \(2m 0s\) is longer than "duration"/,
     ],
-    ['malformed YAML', { checks: '- name: [oops' }, /Input "checks" is not valid YAML/],
+    [
+      'malformed YAML',
+      { checks: `${CHECKS}- name: RDS connections\n  query: [unclosed\n  max: 80` },
+      /^Input "checks" is not valid YAML: check "RDS connections" \(line 9\): Flow sequence in block collection/,
+    ],
     [
       'a bad failure-limit',
       { checks: CHECKS, 'failure-limit': 'some' },

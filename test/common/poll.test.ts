@@ -51,6 +51,41 @@ describe('poll', () => {
     expect(clock.sleeps).toEqual([5000, 5000, 2000]);
   });
 
+  it('with fixedRate, keeps the checks on their slots from the start however long each takes', async () => {
+    const clock = manualClock();
+    const at: number[] = [];
+    // Checks that take 2s, then 7s (past the next slot), then 1s each.
+    const durations = [2000, 7000, 1000, 1000, 1000, 1000];
+    const error = await poll(
+      () => {
+        at.push(clock.now());
+        clock.advance(durations[at.length - 1]);
+        return Promise.resolve({ done: false as const, progress: `check ${at.length}` });
+      },
+      { what: 'the watch', intervalMs: 5000, timeoutMs: 22_000, checkFirst: true, fixedRate: true, clock },
+    ).then(
+      () => undefined,
+      (e: unknown) => e as WaitTimeoutError,
+    );
+    // Slots 0, 5, 10, 15, 20 (the 7s check makes the 10s one start late, at 12s); none at 22s.
+    expect(at).toEqual([0, 5000, 12_000, 15_000, 20_000]);
+    expect(clock.sleeps).toEqual([3000, 2000, 4000]);
+    expect(error).toBeInstanceOf(WaitTimeoutError);
+    expect(error?.message).toBe('Timed out after 21s waiting for the watch; last seen: check 5.');
+  });
+
+  it('with fixedRate and no first check, makes the first check one interval in', async () => {
+    const clock = manualClock();
+    const outcome = await poll(() => Promise.resolve({ done: true as const, value: 'ok' }), {
+      what: 'x',
+      intervalMs: 5000,
+      timeoutMs: 60_000,
+      fixedRate: true,
+      clock,
+    });
+    expect(outcome).toEqual({ value: 'ok', waitedMs: 5000, polls: 1 });
+  });
+
   it('stops at once when the check throws', async () => {
     const clock = manualClock();
     let calls = 0;

@@ -60,6 +60,9 @@ export function queryEndpoint(base: string, input = 'prometheus-url'): string {
  * server refuses POST) and reduces the answer to one number. Every failure is a Reading that
  * names the endpoint, never the token: the sampler decides what a failure costs. `stop` aborts
  * the request when its answer is no longer wanted (another check ended the watch).
+ *
+ * No `time` parameter: Prometheus then evaluates at its own "now", the moment the sample is taken,
+ * and a runner whose clock is off does not ask for an instant the server has not reached yet.
  */
 export async function readPrometheus(options: PrometheusOptions, query: string, stop?: AbortSignal): Promise<Reading> {
   const endpoint = queryEndpoint(options.url);

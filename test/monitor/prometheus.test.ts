@@ -7,7 +7,8 @@ import { runMonitor, type MonitorOptions } from '../../src/monitor/run.js';
 import { startFakePrometheus, type FakePrometheus, type Script } from '../fakes/prometheus-server.js';
 import { manualClock, type ManualClock } from '../helpers/manual-clock.js';
 
-// A real date: the watch asks Prometheus for instants by timestamp.
+// A real date, so the samples' times in the report and the messages are known. It is not sent:
+// the watch asks for no `time`, and Prometheus evaluates each instant query at its own now.
 const WATCH_START = Date.parse('2026-11-29T03:10:00Z');
 
 const ERRORS =
@@ -84,6 +85,7 @@ describe('the monitor against a Prometheus HTTP API', () => {
     expect(report.checks[0].samples[2]).toEqual({ at: '2026-11-29T03:11:00.000Z', value: 0.01, verdict: 'pass' });
     expect(prometheus.queries.filter((query) => query.query === ERRORS)).toHaveLength(11);
     expect(prometheus.queries.every((query) => query.method === 'POST')).toBe(true);
+    expect(prometheus.http.requests.filter((request) => new URLSearchParams(request.body).has('time'))).toEqual([]);
     expect(logger.lines[0]).toBe('Sample 1/11 at 03:10:00Z: 5xx rate 0.01 ok; p99 latency 0.21 ok');
   });
 

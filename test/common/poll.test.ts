@@ -1,3 +1,4 @@
+import { systemClock, withinTime } from '../../src/common/clock.js';
 import { poll, WaitTimeoutError, type PollResult } from '../../src/common/retry.js';
 import { manualClock } from '../helpers/manual-clock.js';
 
@@ -96,5 +97,24 @@ describe('poll', () => {
     };
     await expect(poll(check, { what: 'x', intervalMs: 5000, timeoutMs: 3_600_000, clock })).rejects.toThrow('failed');
     expect(calls).toBe(2);
+  });
+});
+
+describe('withinTime', () => {
+  const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+
+  it('lets go of its timer on the system clock as soon as the work answers', async () => {
+    const before = timers();
+    expect(await withinTime(systemClock, Promise.resolve('answer'), 10 * 60_000, 'no answer')).toBe('answer');
+    // A ten-minute timer left behind would keep the action's process alive after its work is done.
+    expect(timers()).toBe(before);
+  });
+
+  it('fails with the message when the work outlives the time, on the clock it is given', async () => {
+    const clock = manualClock();
+    await expect(withinTime(clock, new Promise(() => undefined), 30_000, 'no answer in time')).rejects.toThrow(
+      'no answer in time',
+    );
+    expect(clock.elapsed()).toBe(30_000);
   });
 });

@@ -57,34 +57,34 @@ describe('poll', () => {
     const at: number[] = [];
     // Checks that take 2s, then 7s (past the next slot), then 1s each.
     const durations = [2000, 7000, 1000, 1000, 1000, 1000];
-    const error = await poll(
+    const watching = poll(
       () => {
         at.push(clock.now());
         clock.advance(durations[at.length - 1]);
         return Promise.resolve({ done: false as const, progress: `check ${at.length}` });
       },
       { what: 'the watch', intervalMs: 5000, timeoutMs: 22_000, checkFirst: true, fixedRate: true, clock },
-    ).then(
-      () => undefined,
-      (e: unknown) => e as WaitTimeoutError,
+    );
+    await expect(watching).rejects.toThrow(
+      new WaitTimeoutError('Timed out after 21s waiting for the watch; last seen: check 5.', 21_000, 'check 5'),
     );
     // Slots 0, 5, 10, 15, 20 (the 7s check makes the 10s one start late, at 12s); none at 22s.
     expect(at).toEqual([0, 5000, 12_000, 15_000, 20_000]);
     expect(clock.sleeps).toEqual([3000, 2000, 4000]);
-    expect(error).toBeInstanceOf(WaitTimeoutError);
-    expect(error?.message).toBe('Timed out after 21s waiting for the watch; last seen: check 5.');
   });
 
-  it('with fixedRate and no first check, makes the first check one interval in', async () => {
+  it('with fixedRate and no first check, counts the slots from one interval in, and makes a late one late', async () => {
     const clock = manualClock();
-    const outcome = await poll(() => Promise.resolve({ done: true as const, value: 'ok' }), {
-      what: 'x',
-      intervalMs: 5000,
-      timeoutMs: 60_000,
-      fixedRate: true,
-      clock,
-    });
-    expect(outcome).toEqual({ value: 'ok', waitedMs: 5000, polls: 1 });
+    const at: number[] = [];
+    const slow = () => {
+      at.push(clock.now());
+      clock.advance(6000);
+      return Promise.resolve({ done: false as const, progress: 'slow' });
+    };
+    const schedule = { what: 'x', intervalMs: 5000, timeoutMs: 16_000, fixedRate: true, clock };
+    await expect(poll(slow, schedule)).rejects.toThrow(WaitTimeoutError);
+    // Due at 5, 10 and 15s; each check takes 6s, so the second and third start late, at once.
+    expect(at).toEqual([5000, 11_000, 17_000]);
   });
 
   it('stops at once when the check throws', async () => {

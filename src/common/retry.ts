@@ -134,6 +134,13 @@ export interface PollSchedule {
   timeoutMs: number;
   /** Check once before the first sleep (for something that may already be done). */
   checkFirst?: boolean;
+  /**
+   * Count the intervals from the start, as a sampler does: the n-th check is due at start + n ×
+   * interval, so a slow check does not push the rest back (one that ran past its successor's
+   * time is followed at once), and the checks are evenly spaced samples of the timeout. No check
+   * is due after the timeout, and the last sleep is not cut to it.
+   */
+  fixedRate?: boolean;
 }
 
 export type PollResult<T> = { done: true; value: T } | { done: false; progress: string };
@@ -166,7 +173,7 @@ export interface PollOptions extends PollSchedule {
 /**
  * Calls `check` every interval until it reports done, throws, or the timeout passes (then a
  * WaitTimeoutError with the last progress). The last sleep is cut to the deadline so the final
- * check happens at the timeout, not after it.
+ * check happens at the timeout, not after it (with `fixedRate`, at the last slot before it).
  */
 export async function poll<T>(check: () => Promise<PollResult<T>>, options: PollOptions): Promise<WaitOutcome<T>> {
   const clock = options.clock ?? systemClock;
@@ -176,16 +183,19 @@ export async function poll<T>(check: () => Promise<PollResult<T>>, options: Poll
   let lastProgress = 'not checked yet';
   for (let first = true; ; first = false) {
     if (!(first && options.checkFirst)) {
-      const remaining = deadline - clock.now();
-      if (remaining <= 0) {
-        const waitedMs = clock.now() - started;
+      const now = clock.now();
+      const due = options.fixedRate
+        ? started + (polls + (options.checkFirst ? 0 : 1)) * options.intervalMs
+        : Math.min(now + options.intervalMs, deadline);
+      if (options.fixedRate ? due > deadline : deadline <= now) {
+        const waitedMs = now - started;
         throw new WaitTimeoutError(
           `Timed out after ${formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`,
           waitedMs,
           lastProgress,
         );
       }
-      await clock.sleep(Math.min(options.intervalMs, remaining));
+      if (due > now || !options.fixedRate) await clock.sleep(due - now);
     }
     polls += 1;
     const result = await check();

@@ -1,4 +1,4 @@
-import { systemClock, type Clock } from '../common/clock.js';
+import { systemClock, withinTime, type Clock } from '../common/clock.js';
 import { ConfigurationError, errorMessage, isConfigurationError } from '../common/errors.js';
 import { silentLogger, type Logger } from '../common/logger.js';
 import { poll, WaitTimeoutError } from '../common/retry.js';
@@ -140,7 +140,7 @@ async function track(
     if (!first) {
       try {
         // A read that hangs must not outlive the timeout; the next turn then reports it.
-        workload = await beforeDeadline(api.read(ref), deadline - clock.now());
+        workload = await withinTime(clock, api.read(ref), deadline - clock.now(), 'no answer before the timeout');
       } catch (error) {
         // A blip of the API server is not a failed rollout; the deadline bounds the retries.
         logger.warning(`${base.workload}: could not read its status (${errorMessage(error)}); retrying`);
@@ -220,14 +220,6 @@ async function diagnose(context: Tracking, ref: WorkloadRef, workload: Workload)
     logger.warning(`${describeWorkload(ref)}: could not list its pods to say why (${errorMessage(error)})`);
     return [];
   }
-}
-
-function beforeDeadline<T>(promise: Promise<T>, leftMs: number): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const expired = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error('no answer before the timeout')), Math.max(0, Math.ceil(leftMs)));
-  });
-  return Promise.race([promise, expired]).finally(() => clearTimeout(timer));
 }
 
 function formatSeconds(seconds: number): string {

@@ -21,13 +21,15 @@ const EXAMPLE = `- name: 5xx rate
  * ConfigurationError that names the check, so a typo is fixed before anything is watched.
  */
 export function parseChecks(text: string, input = 'checks'): Check[] {
-  let document: unknown;
-  try {
-    document = YAML.parse(text);
-  } catch (error) {
-    const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-    throw new ConfigurationError(`Input "${input}" is not valid YAML: ${reason}. Write a list such as:\n${EXAMPLE}`);
+  const parsed = YAML.parseDocument(text);
+  const [syntax] = parsed.errors;
+  if (syntax) {
+    const reason = syntax.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    throw new ConfigurationError(
+      `Input "${input}" is not valid YAML: ${locate(parsed, syntax)}: ${reason}. Write each check as:\n${EXAMPLE}`,
+    );
   }
+  const document: unknown = parsed.toJS();
   if (!Array.isArray(document) || document.length === 0) {
     throw new ConfigurationError(`Input "${input}" must be a YAML list of checks, such as:\n${EXAMPLE}`);
   }
@@ -39,6 +41,22 @@ export function parseChecks(text: string, input = 'checks'): Check[] {
     seen.add(check.name);
   }
   return checks;
+}
+
+/**
+ * Where a syntax error is, in the user's terms: the check it falls in (the last list item that
+ * starts before it, named by its `name` when that much parsed, else by its position) and the line.
+ */
+function locate(parsed: YAML.Document, error: YAML.YAMLError): string {
+  const line = error.linePos ? `line ${error.linePos[0].line}` : `offset ${error.pos[0]}`;
+  if (!YAML.isSeq(parsed.contents)) return line;
+  const items = parsed.contents.items;
+  const index = items.findLastIndex((item) => YAML.isNode(item) && item.range && item.range[0] <= error.pos[0]);
+  if (index < 0) return line;
+  const item = items[index];
+  const name: unknown = YAML.isMap(item) ? item.get('name') : undefined;
+  const named = typeof name === 'string' || typeof name === 'number' ? String(name).trim() : '';
+  return `${named ? `check "${named}"` : `check #${index + 1}`} (${line})`;
 }
 
 function parseCheck(entry: unknown, index: number, input: string): Check {

@@ -19,7 +19,8 @@ export interface CloudWatchOptions {
  */
 export const LOOKBACK_PERIODS = 3;
 
-export type CloudWatchReader = (source: CloudWatchSource, now: number) => Promise<Reading>;
+/** `stop` aborts the request when its answer is no longer wanted (another check ended the watch). */
+export type CloudWatchReader = (source: CloudWatchSource, now: number, stop?: AbortSignal) => Promise<Reading>;
 
 /** One client for the whole watch; each read is one GetMetricData with the job's AWS credentials. */
 export function createCloudWatchReader(options: CloudWatchOptions): { read: CloudWatchReader; close(): void } {
@@ -33,9 +34,10 @@ export function createCloudWatchReader(options: CloudWatchOptions): { read: Clou
     const region = await client.config.region().catch(() => undefined);
     return `CloudWatch GetMetricData${region ? ` in ${region}` : ''}`;
   };
-  const read: CloudWatchReader = async (source, now) => {
+  const read: CloudWatchReader = async (source, now, stop) => {
     const periodMs = source.periodSeconds * 1000;
-    const signal = AbortSignal.timeout(options.requestTimeoutMs);
+    const timeout = AbortSignal.timeout(options.requestTimeoutMs);
+    const signal = stop ? AbortSignal.any([timeout, stop]) : timeout;
     try {
       const answer = await client.send(
         new GetMetricDataCommand({
@@ -80,7 +82,8 @@ export function createCloudWatchReader(options: CloudWatchOptions): { read: Clou
       }
       return { kind: 'value', value: newest.value };
     } catch (error) {
-      if (signal.aborted)
+      if (stop?.aborted) return { kind: 'error', reason: `stopped before ${await where()} answered` };
+      if (timeout.aborted)
         return { kind: 'error', reason: `no answer within ${options.requestTimeoutMs}ms from ${await where()}` };
       const name = error instanceof Error && error.name !== 'Error' ? `${error.name}: ` : '';
       const hint = /AccessDenied|not authorized/i.test(errorMessage(error))

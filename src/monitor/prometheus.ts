@@ -58,13 +58,18 @@ export function queryEndpoint(base: string, input = 'prometheus-url'): string {
 /**
  * Runs one instant query (POST, as Grafana does, so a long PromQL expression fits; GET when the
  * server refuses POST) and reduces the answer to one number. Every failure is a Reading that
- * names the endpoint, never the token: the sampler decides what a failure costs.
+ * names the endpoint, never the token: the sampler decides what a failure costs. `stop` aborts
+ * the request when its answer is no longer wanted (another check ended the watch).
+ *
+ * No `time` parameter: Prometheus then evaluates at its own "now", the moment the sample is taken,
+ * and a runner whose clock is off does not ask for an instant the server has not reached yet.
  */
-export async function readPrometheus(options: PrometheusOptions, query: string): Promise<Reading> {
+export async function readPrometheus(options: PrometheusOptions, query: string, stop?: AbortSignal): Promise<Reading> {
   const endpoint = queryEndpoint(options.url);
   const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
   if (options.token) headers.authorization = `Bearer ${options.token}`;
-  const signal = AbortSignal.timeout(options.requestTimeoutMs);
+  const timeout = AbortSignal.timeout(options.requestTimeoutMs);
+  const signal = stop ? AbortSignal.any([timeout, stop]) : timeout;
   let response: Response;
   let body: string;
   try {
@@ -80,7 +85,8 @@ export async function readPrometheus(options: PrometheusOptions, query: string):
     }
     body = await response.text();
   } catch (error) {
-    if (signal.aborted)
+    if (stop?.aborted) return { kind: 'error', reason: `stopped before ${endpoint} answered` };
+    if (timeout.aborted)
       return { kind: 'error', reason: `no answer within ${options.requestTimeoutMs}ms from ${endpoint}` };
     return { kind: 'error', reason: `${networkError(error)} from ${endpoint}` };
   }

@@ -40,10 +40,10 @@ export async function runMonitor(options: MonitorOptions): Promise<MonitorReport
   const cloudwatch = options.checks.some((check) => check.source.kind === 'cloudwatch')
     ? createCloudWatchReader({ ...options.cloudwatch, requestTimeoutMs: options.requestTimeoutMs })
     : undefined;
-  const read = (check: Check, now: number): Promise<Reading> => {
+  const read = (check: Check, now: number, signal: AbortSignal): Promise<Reading> => {
     if (check.source.kind === 'prometheus')
-      return readPrometheus({ ...prometheus!, requestTimeoutMs: options.requestTimeoutMs }, check.source.query);
-    return cloudwatch!.read(check.source, now);
+      return readPrometheus({ ...prometheus!, requestTimeoutMs: options.requestTimeoutMs }, check.source.query, signal);
+    return cloudwatch!.read(check.source, now, signal);
   };
   try {
     return await watch({ ...options, read });

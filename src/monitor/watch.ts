@@ -2,14 +2,18 @@ import type { Clock } from '../common/clock.js';
 import { formatDuration } from '../common/duration.js';
 import { errorMessage } from '../common/errors.js';
 import type { Logger } from '../common/logger.js';
+import { poll, WaitTimeoutError } from '../common/retry.js';
 import { describeSource } from './checks.js';
 import type { Check, CheckReport, MonitorReport, Reading, Sample } from './types.js';
 import { clockTime, describeSample, formatValue, judge } from './verdict.js';
 
 export interface WatchOptions {
   checks: readonly Check[];
-  /** Reads one check's current value; `now` is the sample's time on the clock. */
-  read: (check: Check, now: number) => Promise<Reading>;
+  /**
+   * Reads one check's current value; `now` is the sample's time on the clock. `signal` aborts
+   * when another check has ended the watch: the answer is no longer wanted.
+   */
+  read: (check: Check, now: number, signal: AbortSignal) => Promise<Reading>;
   durationMs: number;
   intervalMs: number;
   /** Failing samples tolerated per check; one more fails the watch at once. */
@@ -30,26 +34,39 @@ interface CheckState {
 /**
  * Argo Rollouts' analysis, run once: every check is sampled at the start and then every interval
  * until the duration has passed, all checks of a round in parallel. The watch ends at the first
- * round in which a check passes its failure-limit or inconclusive-limit (fail fast: a breach on
- * the third sample of a five-minute watch fails a minute in), otherwise after the last round.
- * Rounds are scheduled from the start time, so a slow answer does not push the rest back.
+ * answer that takes a check past its failure-limit or inconclusive-limit (fail fast: a breach on
+ * the third sample of a five-minute watch fails a minute in, without waiting for the round's
+ * slower answers), otherwise after the last round. The rounds are poll's fixed-rate checks:
+ * scheduled from the start time, so a slow answer does not push the rest back.
  */
 export async function watch(options: WatchOptions): Promise<MonitorReport> {
-  const { clock, logger } = options;
+  const { clock } = options;
   const states: CheckState[] = options.checks.map((check) => ({ check, samples: [], failures: 0, inconclusive: 0 }));
   const totalRounds = Math.floor(options.durationMs / options.intervalMs) + 1;
   const start = clock.now();
   let rounds = 0;
   let breaches: string[] = [];
-  while (rounds < totalRounds && breaches.length === 0) {
-    const wait = start + rounds * options.intervalMs - clock.now();
-    if (wait > 0) await clock.sleep(wait);
-    const at = clock.now();
-    rounds += 1;
-    const samples = await Promise.all(states.map((state) => sample(options, state.check, at)));
-    states.forEach((state, index) => record(state, samples[index]));
-    logger.info(roundLine(rounds, totalRounds, at, states, samples, options));
-    breaches = states.flatMap((state, index) => breachOf(state, samples[index], options));
+  try {
+    await poll(
+      async () => {
+        rounds += 1;
+        breaches = await sampleRound(options, states, rounds, totalRounds);
+        return breaches.length
+          ? { done: true as const, value: breaches }
+          : { done: false as const, progress: `sample ${rounds}` };
+      },
+      {
+        what: 'the metric watch',
+        intervalMs: options.intervalMs,
+        timeoutMs: options.durationMs,
+        checkFirst: true,
+        fixedRate: true,
+        clock,
+      },
+    );
+  } catch (error) {
+    // Every round was taken without a breach: the whole duration held.
+    if (!(error instanceof WaitTimeoutError)) throw error;
   }
   const elapsed = clock.now() - start;
   const failure = breaches.length
@@ -65,11 +82,47 @@ export async function watch(options: WatchOptions): Promise<MonitorReport> {
   };
 }
 
-async function sample(options: WatchOptions, check: Check, at: number): Promise<Sample> {
-  // A reader that throws is a bug or an SDK surprise; for the watch it is one sample without an answer.
-  const reading = await options
-    .read(check, at)
-    .catch((error: unknown): Reading => ({ kind: 'error', reason: errorMessage(error) }));
+/**
+ * One round: every check read in parallel and judged as its answer arrives. The first answer that
+ * breaches ends the round: the requests still out are aborted and their checks get no sample this
+ * round, so a hanging sibling cannot hold a known failure back until its request-timeout.
+ */
+async function sampleRound(
+  options: WatchOptions,
+  states: CheckState[],
+  round: number,
+  totalRounds: number,
+): Promise<string[]> {
+  const at = options.clock.now();
+  const stop = new AbortController();
+  const taken: Array<Sample | undefined> = states.map(() => undefined);
+  const breaches: string[] = [];
+  await new Promise<void>((resolve) => {
+    let pending = states.length;
+    states.forEach((state, index) => {
+      void sample(options, state.check, at, stop.signal).then((answer) => {
+        if (stop.signal.aborted) return;
+        taken[index] = answer;
+        record(state, answer);
+        breaches.push(...breachOf(state, answer, options));
+        pending -= 1;
+        if (breaches.length) stop.abort();
+        if (breaches.length || pending === 0) resolve();
+      });
+    });
+  });
+  options.logger.info(roundLine(round, totalRounds, at, states, taken, options));
+  return breaches;
+}
+
+async function sample(options: WatchOptions, check: Check, at: number, signal: AbortSignal): Promise<Sample> {
+  let reading: Reading;
+  try {
+    reading = await options.read(check, at, signal);
+  } catch (error) {
+    // A reader that throws is a bug or an SDK surprise; for the watch it is one sample without an answer.
+    reading = { kind: 'error', reason: errorMessage(error) };
+  }
   return judge(reading, check.threshold, at);
 }
 
@@ -119,11 +172,12 @@ function roundLine(
   total: number,
   at: number,
   states: CheckState[],
-  samples: Sample[],
+  samples: Array<Sample | undefined>,
   options: WatchOptions,
 ): string {
   const parts = states.map((state, index) => {
     const sample = samples[index];
+    if (!sample) return `${state.check.name} not read (stopped while its request was out)`;
     if (sample.verdict === 'pass') return `${state.check.name} ${formatValue(sample.value ?? NaN)} ok`;
     if (sample.verdict === 'fail')
       return `${state.check.name} ${formatValue(sample.value ?? NaN)} ${sample.message} (${state.failures}/${options.failureLimit} tolerated)`;

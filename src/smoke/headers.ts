@@ -16,3 +16,21 @@ export function parseHeaders(lines: readonly string[], input = 'headers'): Recor
   }
   return headers;
 }
+
+/**
+ * The secrets in `Name: value` lines, for masking before they are parsed (so never throwing):
+ * every value, and an Authorization value's credentials without the scheme, which a server may
+ * echo alone.
+ */
+export function headerSecrets(text: string): string[] {
+  const secrets: string[] = [];
+  for (const line of text.split(/\r?\n/)) {
+    const colon = line.indexOf(':');
+    if (colon === -1) continue;
+    const value = line.slice(colon + 1).trim();
+    secrets.push(value);
+    const scheme = /^\S+\s+(\S.*)$/.exec(value);
+    if (scheme && /authorization$/i.test(line.slice(0, colon).trim())) secrets.push(scheme[1]);
+  }
+  return secrets.filter((secret) => secret.length >= 3);
+}

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
-import type { InputSpecs } from '../../src/actions/common/inputs.js';
+import { readInputs, type InputSpecs } from '../../src/actions/common/inputs.js';
 import { repoRoot } from '../helpers/run-bundle.js';
 
 // Each JavaScript action's action.yml against the contract its main.ts declares with defineAction:
@@ -67,5 +67,54 @@ describe('action.yml holds exactly the contract main.ts declares', () => {
         requiredWithDefault: false,
       });
     }
+  });
+});
+
+describe('secrets declared in the contract are masked before any input is parsed', () => {
+  // readInputs masks, then parses: a mistake in a later input must not stop the masking, so each
+  // case has one (an attempts or started-at the parser refuses).
+  async function masked(name: string, given: Record<string, string>): Promise<{ masked: string[]; error: string }> {
+    const { action } = (await import(`../../src/actions/${name}/main.js`)) as { action: { inputs: InputSpecs } };
+    const masked: string[] = [];
+    let error = '';
+    try {
+      readInputs(
+        action.inputs,
+        (input) => given[input] ?? '',
+        (secret) => masked.push(secret),
+      );
+    } catch (caught) {
+      error = (caught as Error).message;
+    }
+    return { masked, error };
+  }
+
+  it("smoke's headers: each value, and an Authorization's credentials without the scheme", async () => {
+    const { masked: secrets, error } = await masked('smoke', {
+      urls: 'https://api.example.com/health',
+      headers: 'Authorization: Bearer smoke-token-123\nX-Tenant: tenant-secret-9',
+      attempts: 'many',
+    });
+    expect(error).toMatch(/^Input "attempts" is "many"/);
+    expect(secrets).toEqual(expect.arrayContaining(['Bearer smoke-token-123', 'smoke-token-123', 'tenant-secret-9']));
+  });
+
+  it("monitor's prometheus-headers", async () => {
+    const { masked: secrets, error } = await masked('monitor', {
+      checks: '- name: up\n  query: up\n  max: 1',
+      'prometheus-headers': 'X-Scope-OrgID: tenant-secret-4411',
+      'failure-limit': 'some',
+    });
+    expect(error).toMatch(/^Input "failure-limit" is "some"/);
+    expect(secrets).toContain('tenant-secret-4411');
+  });
+
+  it("record's database when it is a URL (its password and the URL), and nothing when it is a name", async () => {
+    const url = 'postgres://deploy:Sup3rS3cretPw@db.internal.example:6543/tickets';
+    const asUrl = await masked('record', { database: url, 'started-at': 'yesterday' });
+    expect(asUrl.error).toMatch(/^Input "started-at" is "yesterday"/);
+    expect(asUrl.masked).toEqual(expect.arrayContaining([url, 'Sup3rS3cretPw']));
+    const asName = await masked('record', { database: 'tickettoken-production' });
+    expect(asName).toEqual({ masked: [], error: '' });
   });
 });

@@ -96,10 +96,10 @@ describe('monitor bundle', () => {
     );
     expect(run.outputs.failure).toBe(run.errors[0]);
     const results = JSON.parse(run.outputs.results) as Array<{ outcome: string; samples: unknown[] }>;
-    expect(results.map((check) => [check.outcome, check.samples.length])).toEqual([
-      ['failed', 3],
-      ['stopped', 3],
-    ]);
+    expect(results.map((check) => check.outcome)).toEqual(['failed', 'stopped']);
+    expect(results[0].samples).toHaveLength(3);
+    // The breach ends the watch as it arrives: the other check's third answer may not be in yet.
+    expect([2, 3]).toContain(results[1].samples.length);
     expect(run.summary).toContain('❌ Monitor failed on sample 3 of 601');
     expect(run.summary).toContain('<td>0.3</td><td>❌ fail</td><td>above max 0.05</td>');
   });
@@ -124,7 +124,11 @@ describe('monitor bundle', () => {
       { checks: CHECKS, interval: '2m', duration: '1m' },
       /"interval" \(2m 0s\) is longer than "duration"/,
     ],
-    ['malformed YAML', { checks: '- name: [oops' }, /Input "checks" is not valid YAML/],
+    [
+      'malformed YAML',
+      { checks: `${CHECKS}- name: RDS connections\n  query: [unclosed\n  max: 80` },
+      /^Input "checks" is not valid YAML: check "RDS connections" \(line 9\): Flow sequence in block collection/,
+    ],
     [
       'a bad failure-limit',
       { checks: CHECKS, 'failure-limit': 'some' },

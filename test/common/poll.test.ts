@@ -1,3 +1,4 @@
+import { systemClock, withinTime } from '../../src/common/clock.js';
 import { poll, WaitTimeoutError, type PollResult } from '../../src/common/retry.js';
 import { manualClock } from '../helpers/manual-clock.js';
 
@@ -51,6 +52,41 @@ describe('poll', () => {
     expect(clock.sleeps).toEqual([5000, 5000, 2000]);
   });
 
+  it('with fixedRate, keeps the checks on their slots from the start however long each takes', async () => {
+    const clock = manualClock();
+    const at: number[] = [];
+    // Checks that take 2s, then 7s (past the next slot), then 1s each.
+    const durations = [2000, 7000, 1000, 1000, 1000, 1000];
+    const watching = poll(
+      () => {
+        at.push(clock.now());
+        clock.advance(durations[at.length - 1]);
+        return Promise.resolve({ done: false as const, progress: `check ${at.length}` });
+      },
+      { what: 'the watch', intervalMs: 5000, timeoutMs: 22_000, checkFirst: true, fixedRate: true, clock },
+    );
+    await expect(watching).rejects.toThrow(
+      new WaitTimeoutError('Timed out after 21s waiting for the watch; last seen: check 5.', 21_000, 'check 5'),
+    );
+    // Slots 0, 5, 10, 15, 20 (the 7s check makes the 10s one start late, at 12s); none at 22s.
+    expect(at).toEqual([0, 5000, 12_000, 15_000, 20_000]);
+    expect(clock.sleeps).toEqual([3000, 2000, 4000]);
+  });
+
+  it('with fixedRate and no first check, counts the slots from one interval in, and makes a late one late', async () => {
+    const clock = manualClock();
+    const at: number[] = [];
+    const slow = () => {
+      at.push(clock.now());
+      clock.advance(6000);
+      return Promise.resolve({ done: false as const, progress: 'slow' });
+    };
+    const schedule = { what: 'x', intervalMs: 5000, timeoutMs: 16_000, fixedRate: true, clock };
+    await expect(poll(slow, schedule)).rejects.toThrow(WaitTimeoutError);
+    // Due at 5, 10 and 15s; each check takes 6s, so the second and third start late, at once.
+    expect(at).toEqual([5000, 11_000, 17_000]);
+  });
+
   it('stops at once when the check throws', async () => {
     const clock = manualClock();
     let calls = 0;
@@ -61,5 +97,24 @@ describe('poll', () => {
     };
     await expect(poll(check, { what: 'x', intervalMs: 5000, timeoutMs: 3_600_000, clock })).rejects.toThrow('failed');
     expect(calls).toBe(2);
+  });
+});
+
+describe('withinTime', () => {
+  const timers = () => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
+
+  it('lets go of its timer on the system clock as soon as the work answers', async () => {
+    const before = timers();
+    expect(await withinTime(systemClock, Promise.resolve('answer'), 10 * 60_000, 'no answer')).toBe('answer');
+    // A ten-minute timer left behind would keep the action's process alive after its work is done.
+    expect(timers()).toBe(before);
+  });
+
+  it('fails with the message when the work outlives the time, on the clock it is given', async () => {
+    const clock = manualClock();
+    await expect(withinTime(clock, new Promise(() => undefined), 30_000, 'no answer in time')).rejects.toThrow(
+      'no answer in time',
+    );
+    expect(clock.elapsed()).toBe(30_000);
   });
 });

@@ -14,6 +14,12 @@ export interface ManualClock extends Clock {
  * A clock that only moves when the code under test sleeps: no real waiting, no timed assertions.
  * A five-minute watch runs in milliseconds of real time. Pass `start` where the code reads the time
  * as a date (the monitor's query windows); the retry and poll tests count from 0.
+ *
+ * A sleep with a signal is a timeout raced against work (withinTime): it lets the work finish
+ * what it can without real waiting (a turn of the event loop) and moves time to the timeout only
+ * if the work is still out then. So work that answers at once beats it and time stands still, and
+ * work that never answers times out at the timeout, at once. Work that needs real I/O to answer
+ * loses the race: give such tests an API that answers in-process, or one that hangs.
  */
 export function manualClock(start = 0): ManualClock {
   let now = start;
@@ -21,11 +27,19 @@ export function manualClock(start = 0): ManualClock {
   return {
     sleeps,
     now: () => now,
-    sleep: (ms) => {
+    sleep: (ms, signal) => {
       sleeps.push(ms);
       // A negative wait is no wait, as with the system clock: time never runs backwards.
-      now += Math.max(0, ms);
-      return Promise.resolve();
+      if (!signal) {
+        now += Math.max(0, ms);
+        return Promise.resolve();
+      }
+      return new Promise((resolve) =>
+        setImmediate(() => {
+          if (!signal.aborted) now += Math.max(0, ms);
+          resolve();
+        }),
+      );
     },
     advance: (ms) => {
       now += ms;

@@ -1,4 +1,8 @@
-import { judgeRollout, RolloutFailedError } from '../../src/kube/rollout-status.js';
+import type { WorkloadApi } from '../../src/kube/client.js';
+import { restartWorkloads } from '../../src/kube/rollout.js';
+import { judgeRollout, RolloutFailedError, type Workload } from '../../src/kube/rollout-status.js';
+import { silentLogger } from '../../src/common/logger.js';
+import { manualClock } from '../helpers/manual-clock.js';
 
 // Each case is a state a controller writes, with the line `kubectl rollout status` prints for it.
 const deployment = (generation: number, spec: object, status: object) => ({
@@ -134,5 +138,73 @@ describe('judgeRollout: daemon sets', () => {
       done: true,
       message: 'daemon set "log-agent" successfully rolled out',
     });
+  });
+});
+
+describe('restartWorkloads on the manual clock: the deadline and the polls are kept on the injected clock', () => {
+  // Reads answered in-process (or never): on the manual clock a read that needs real I/O would
+  // lose every race with its timeout (see test/helpers/manual-clock.ts). The protocol itself is
+  // test/kube/restart.test.ts's, against the local API server.
+  const minute = 60_000;
+  const rolledOut = deployment(2, {}, { observedGeneration: 2, replicas: 3, updatedReplicas: 3, availableReplicas: 3 });
+  const states: Workload[] = [
+    deployment(2, {}, { observedGeneration: 1, replicas: 3, updatedReplicas: 0, availableReplicas: 3 }),
+    deployment(2, {}, { observedGeneration: 2, replicas: 4, updatedReplicas: 1, availableReplicas: 3 }),
+    deployment(2, {}, { observedGeneration: 2, replicas: 4, updatedReplicas: 3, availableReplicas: 3 }),
+    rolledOut,
+  ];
+
+  function api(read: () => Promise<Workload>): WorkloadApi {
+    let reads = 0;
+    return {
+      // The first read is the one before the restart: the deployment as it runs.
+      read: () => (reads++ === 0 ? Promise.resolve(deployment(1, {}, { observedGeneration: 1 })) : read()),
+      patch: () => Promise.resolve(states[0]),
+      listPods: () => Promise.resolve([]),
+      listPodEvents: () => Promise.resolve([]),
+    };
+  }
+
+  function restart(workloadApi: WorkloadApi, warnings: string[] = []) {
+    const clock = manualClock();
+    const report = restartWorkloads({
+      api: workloadApi,
+      workloads: [{ kind: 'Deployment', name: 'ticket-service', namespace: 'production' }],
+      timeoutMs: 5 * minute,
+      pollIntervalMs: 2000,
+      logger: { ...silentLogger, warning: (line) => warnings.push(line) },
+      clock,
+      now: () => new Date('2026-11-29T03:04:05Z'),
+    });
+    return { clock, report };
+  }
+
+  it('times out at the deadline on the clock when a status read never answers, without waiting for it', async () => {
+    const warnings: string[] = [];
+    // The first status read after the restart hangs; the rest answer, still rolling out. Timed on
+    // the wall instead of the clock, the hang would hold the test for the whole five minutes.
+    let reads = 0;
+    const { clock, report } = restart(
+      api(() => (reads++ === 0 ? new Promise<Workload>(() => undefined) : Promise.resolve(states[1]))),
+      warnings,
+    );
+    const [result] = (await report).results;
+    expect(result).toMatchObject({ outcome: 'timed-out', seconds: 300 });
+    expect(result.message).toBe(
+      'timed out after 300s; last status: Waiting for deployment spec update to be observed...',
+    );
+    expect(clock.elapsed()).toBe(5 * minute);
+    expect(warnings[0]).toBe(
+      'deployment/ticket-service: could not read its status (no answer before the timeout); retrying',
+    );
+  });
+
+  it('polls on the clock, and a read that answers beats its timeout without moving time', async () => {
+    let next = 1;
+    const { clock, report } = restart(api(() => Promise.resolve(states[Math.min(next++, states.length - 1)])));
+    const [result] = (await report).results;
+    expect(result).toMatchObject({ outcome: 'rolled-out', seconds: 6 });
+    expect(clock.elapsed()).toBe(6000);
+    expect(clock.sleeps.filter((ms) => ms === 2000)).toHaveLength(3);
   });
 });

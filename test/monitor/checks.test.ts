@@ -80,11 +80,6 @@ describe('parseChecks', () => {
       '- name: conns\n  cloudwatch: { namespace: AWS/RDS, metric: DatabaseConnections, dimension: {} }\n  max: 1',
       /check "conns": "cloudwatch" has unknown key\(s\) "dimension"/,
     ],
-    [
-      'malformed YAML',
-      '- name: 5xx rate\n  query: [unclosed\n  max: 1',
-      /Input "checks" is not valid YAML: .*Write a list such as/s,
-    ],
     ['a mapping instead of a list', 'name: 5xx rate\nquery: up\nmax: 1', /must be a YAML list of checks/],
     ['an empty list', '[]', /must be a YAML list of checks/],
     ['a check without a name', '- query: up\n  max: 1', /check #1 has no "name"/],
@@ -125,6 +120,44 @@ describe('parseChecks', () => {
     const caught = error(() => parseChecks(text));
     expect(caught).toBeInstanceOf(ConfigurationError);
     expect(caught.message).toMatch(message);
+  });
+
+  it.each([
+    [
+      'an unclosed flow sequence in the first check',
+      '- name: 5xx rate\n  query: [unclosed\n  max: 1',
+      'check "5xx rate" (line 3): Flow sequence in block collection must be sufficiently indented and end with a ]',
+    ],
+    [
+      'a mis-indented key in the second check',
+      '- name: p99 latency\n  query: up\n  max: 1\n- name: 5xx rate\n  query: up\n  max: 1\n   min: 2',
+      'check "5xx rate" (line 6): Nested mappings are not allowed in compact mappings',
+    ],
+    [
+      'an unterminated quote in a check with no name yet',
+      '- name: errors\n  query: up\n  max: 1\n- query: "unterminated\n  max: 2',
+      'check #2 (line 5): Missing closing "quote',
+    ],
+    [
+      'a name that is itself broken',
+      '- name: [oops',
+      'check #1 (line 1): Flow sequence in block collection must be sufficiently indented and end with a ]',
+    ],
+    [
+      'a duplicated key',
+      '- name: errors\n  query: up\n  max: 1\n  max: 2',
+      'check "errors" (line 4): Map keys must be unique',
+    ],
+  ])('names the check and the line of malformed YAML: %s', (_case, text, where) => {
+    const caught = error(() => parseChecks(text));
+    expect(caught).toBeInstanceOf(ConfigurationError);
+    expect(caught.message.split('\n')[0]).toBe(`Input "checks" is not valid YAML: ${where}. Write each check as:`);
+  });
+
+  it('gives the line of malformed YAML that is not a list of checks', () => {
+    expect(error(() => parseChecks('name: [x\nmax: 1')).message).toMatch(
+      /^Input "checks" is not valid YAML: line 2: Flow sequence in block collection/,
+    );
   });
 
   it('accepts percentiles and periods in seconds', () => {

@@ -1,3 +1,4 @@
+import net, { type AddressInfo } from 'node:net';
 import { silentLogger } from '../../src/common/logger.js';
 import { parseChecks } from '../../src/monitor/checks.js';
 import { createCloudWatchReader } from '../../src/monitor/cloudwatch.js';
@@ -141,6 +142,44 @@ describe('CloudWatch GetMetricData through the SDK', () => {
       expect(reading.kind === 'error' && reading.reason).toMatch(
         /^AccessDenied: User: .*not authorized to perform: cloudwatch:GetMetricData from CloudWatch GetMetricData in eu-west-1 \(the job role needs cloudwatch:GetMetricData\)/,
       );
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('reads an unreachable CloudWatch (a closed port) as a query error that names it, within the request timeout', async () => {
+    const closed = net.createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const { port } = closed.address() as AddressInfo;
+    await new Promise<void>((resolve) => closed.close(() => resolve()));
+    const reader = createCloudWatchReader({
+      region: 'eu-west-1',
+      endpoint: `http://127.0.0.1:${port}`,
+      requestTimeoutMs: 10_000,
+    });
+    try {
+      const reading = await reader.read(source(), Date.now());
+      expect(reading.kind).toBe('error');
+      // The SDK retries a refused connection (maxAttempts 3), then gives up long before the timeout.
+      expect(reading.kind === 'error' && reading.reason).toMatch(
+        /connect ECONNREFUSED 127\.0\.0\.1:\d+ from CloudWatch GetMetricData in eu-west-1$/,
+      );
+    } finally {
+      reader.close();
+    }
+  });
+
+  it('abandons a request once the watch no longer wants its answer', async () => {
+    cloudwatch.hang(true);
+    const reader = createCloudWatchReader({ region: 'eu-west-1', endpoint: cloudwatch.url, requestTimeoutMs: 20_000 });
+    const stop = new AbortController();
+    try {
+      const reading = reader.read(source(), Date.now(), stop.signal);
+      stop.abort();
+      expect(await reading).toEqual({
+        kind: 'error',
+        reason: 'stopped before CloudWatch GetMetricData in eu-west-1 answered',
+      });
     } finally {
       reader.close();
     }

@@ -2,11 +2,13 @@ import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from '../../src/common/logger.js';
 import { parseChecks } from '../../src/monitor/checks.js';
+import { readPrometheus } from '../../src/monitor/prometheus.js';
 import { runMonitor, type MonitorOptions } from '../../src/monitor/run.js';
 import { startFakePrometheus, type FakePrometheus, type Script } from '../fakes/prometheus-server.js';
 import { manualClock, type ManualClock } from '../helpers/manual-clock.js';
 
-// A real date: the watch asks Prometheus for instants by timestamp.
+// A real date, so the samples' times in the report and the messages are known. It is not sent:
+// the watch asks for no `time`, and Prometheus evaluates each instant query at its own now.
 const WATCH_START = Date.parse('2026-11-29T03:10:00Z');
 
 const ERRORS =
@@ -83,6 +85,7 @@ describe('the monitor against a Prometheus HTTP API', () => {
     expect(report.checks[0].samples[2]).toEqual({ at: '2026-11-29T03:11:00.000Z', value: 0.01, verdict: 'pass' });
     expect(prometheus.queries.filter((query) => query.query === ERRORS)).toHaveLength(11);
     expect(prometheus.queries.every((query) => query.method === 'POST')).toBe(true);
+    expect(prometheus.http.requests.filter((request) => new URLSearchParams(request.body).has('time'))).toEqual([]);
     expect(logger.lines[0]).toBe('Sample 1/11 at 03:10:00Z: 5xx rate 0.01 ok; p99 latency 0.21 ok');
   });
 
@@ -126,6 +129,39 @@ describe('the monitor against a Prometheus HTTP API', () => {
     expect(report.checks.map((check) => check.outcome)).toEqual(['failed', 'stopped']);
     expect(report.checks[0].samples[2]).toMatchObject({ value: 0.3, verdict: 'fail', message: 'above max 0.05' });
     expect(prometheus.queries.filter((query) => query.query === ERRORS)).toHaveLength(3);
+  });
+
+  it('fails on a breach without waiting for a sibling whose request hangs', async () => {
+    // Were the round to wait for every answer, the hanging query would end in its request timeout
+    // (real time: 20s) and the failure would name it too.
+    const { report, clock, logger } = await watchWith(
+      { [ERRORS]: [0.01, 0.3], [LATENCY]: [0.2, { hang: true }] },
+      { requestTimeoutMs: 20_000 },
+    );
+    expect(report.passed).toBe(false);
+    expect(report.rounds).toBe(2);
+    expect(clock.elapsed()).toBe(30_000);
+    expect(report.failure).toBe(
+      'Monitor failed on sample 2 of 11, 30s into a 5m 0s watch: 5xx rate: 0.3 at 03:10:30Z, above max 0.05 (1 failing sample, failure-limit 0)',
+    );
+    expect(report.checks.map((check) => [check.outcome, check.samples.length])).toEqual([
+      ['failed', 2],
+      ['stopped', 1],
+    ]);
+    expect(logger.lines[1]).toBe(
+      'Sample 2/11 at 03:10:30Z: 5xx rate 0.3 above max 0.05 (1/0 tolerated); p99 latency not read (stopped while its request was out)',
+    );
+  });
+
+  it('abandons a request in flight once its answer is no longer wanted', async () => {
+    const stop = new AbortController();
+    prometheus.script(ERRORS, () => {
+      stop.abort();
+      return { hang: true };
+    });
+    const reading = await readPrometheus({ url: prometheus.url, requestTimeoutMs: 20_000 }, ERRORS, stop.signal);
+    expect(reading).toEqual({ kind: 'error', reason: `stopped before ${prometheus.url}/api/v1/query answered` });
+    expect(prometheus.queries).toHaveLength(1);
   });
 
   it('tolerates one bad sample with failure-limit 1, and fails on the second', async () => {

@@ -9,6 +9,7 @@ import { runSmoke } from '../../src/smoke/run.js';
 import { createDatabase, type TestDatabase } from '../helpers/database.js';
 import { migrateTicketService } from '../helpers/ticket-service.js';
 import { startHealthServer, type HealthServer } from '../fakes/health-server.js';
+import { manualClock } from '../helpers/manual-clock.js';
 
 let server: HealthServer;
 
@@ -132,6 +133,46 @@ describe('checkUrl', () => {
     expect(result.passed).toBe(false);
     expect(result.attempts).toBeLessThan(1000);
     expect(result.error).toMatch(/overall deadline reached after \d+ attempts/);
+  });
+});
+
+describe('the smoke deadline on the manual clock', () => {
+  // The backoff's waits and the overall deadline are taken on the injected clock: a five-minute
+  // budget is spent in no real time, and the number of attempts it allows is exact.
+  const retrying = {
+    expectedStatus: parseExpectedStatus('200'),
+    expectBody: parseExpectBody('$.status == "ok"'),
+    attempts: 1000,
+    intervalMs: 10_000,
+    maxIntervalMs: 60_000,
+    requestTimeoutMs: 2000,
+  };
+
+  it('checkUrl stops when the next wait would reach the deadline, every wait on the clock', async () => {
+    const clock = manualClock();
+    const result = await checkUrl({ ...retrying, url: `${server.url}/wrong-body`, deadline: 5 * 60_000, clock });
+    // 10 + 20 + 40 + 60 + 60 + 60 = 250s; the next 60s wait would pass the 300s deadline.
+    expect(clock.sleeps).toEqual([10_000, 20_000, 40_000, 60_000, 60_000, 60_000]);
+    expect(clock.elapsed()).toBe(250_000);
+    expect(result).toMatchObject({ passed: false, attempts: 7 });
+    expect(result.error).toMatch(/\(overall deadline reached after 7 attempts\)$/);
+  });
+
+  it('runSmoke counts its deadline from the clock and skips the command when it passes', async () => {
+    const clock = manualClock(Date.parse('2026-11-29T03:10:00Z'));
+    const report = await runSmoke({
+      ...retrying,
+      urls: [`${server.url}/wrong-body`],
+      deadlineMs: 2 * 60_000,
+      command: 'echo should-not-run',
+      clock,
+    });
+    // 10 + 20 + 40 = 70s; the next 60s wait would pass the 120s deadline.
+    expect(clock.elapsed()).toBe(70_000);
+    expect(report.results.map((result) => [result.kind, result.passed, result.attempts])).toEqual([
+      ['url', false, 4],
+      ['command', false, 0],
+    ]);
   });
 });
 

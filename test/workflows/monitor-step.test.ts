@@ -98,6 +98,38 @@ describe('the monitor step of the pipeline', () => {
     expect(evaluate(monitor.if!, { inputs: { ...inputs, method: 'pitr', 'monitor-checks': '- name: x' } })).toBe(false);
   });
 
+  it("passes every input of the monitor action, each tuning input with the action's own default", () => {
+    const action = YAML.parse(fs.readFileSync(path.join(repoRoot, 'actions/monitor/action.yml'), 'utf8')) as {
+      inputs: Record<string, { default?: string }>;
+    };
+    const given = step('execute', 'monitor').with!;
+    expect(Object.keys(given).sort()).toEqual(Object.keys(action.inputs).sort());
+    const call = pipeline.on.workflow_call.inputs;
+    for (const [input, pipelineInput] of [
+      ['duration', 'monitor-duration'],
+      ['interval', 'monitor-interval'],
+      ['failure-limit', 'monitor-failure-limit'],
+      ['inconclusive-limit', 'monitor-inconclusive-limit'],
+      ['request-timeout', 'monitor-request-timeout'],
+    ]) {
+      expect({ input, with: given[input] }).toEqual({ input, with: `\${{ inputs.${pipelineInput} }}` });
+      expect({ input, default: String(call[pipelineInput]?.default) }).toEqual({
+        input,
+        default: action.inputs[input].default,
+      });
+    }
+  });
+
+  it('is given the Prometheus headers by the dispatch workflow, as a secret the pipeline declares', () => {
+    const dispatch = YAML.parse(fs.readFileSync(path.join(repoRoot, '.github/workflows/rollback.yml'), 'utf8')) as {
+      jobs: { rollback: { with: Record<string, string>; secrets: Record<string, string> } };
+    };
+    const passed = dispatch.jobs.rollback.secrets;
+    expect(passed['prometheus-headers']).toBe('${{ secrets.PROMETHEUS_HEADERS }}');
+    expect(dispatch.jobs.rollback.with).not.toHaveProperty(['prometheus-headers']);
+    for (const secret of Object.keys(passed)) expect(pipeline.on.workflow_call.secrets).toHaveProperty([secret]);
+  });
+
   it("takes the token from the gate environment's secret first, then the caller's", () => {
     const token = step('execute', 'monitor').with!['prometheus-token'];
     expect(evaluate(token, { secrets: { PROMETHEUS_TOKEN: 'env-token', 'prometheus-token': 'caller-token' } })).toBe(

@@ -14,7 +14,11 @@ export interface InputSpec<T> {
   readonly default?: string;
   /** Masked (core.setSecret) before any input is parsed or anything is logged. */
   readonly secret: boolean;
-  /** More strings to mask for a secret's value (a connection string's password and its encodings). */
+  /**
+   * The secrets inside the value, masked as early: a connection string's password and its
+   * encodings, a header's value. Without `secret` only these are masked, not the value itself
+   * (a database given by name or by URL). It must not throw: the value is not parsed yet.
+   */
   readonly derive?: (value: string) => string[];
   /** Turns the trimmed text (undefined when empty and there is no default) into the value. */
   readonly parse: (value: string | undefined, name: string) => T;
@@ -152,8 +156,9 @@ export type InputSpecs = Record<string, InputSpec<unknown>>;
 export type ParsedInputs<S extends InputSpecs> = { [K in keyof S]: S[K] extends InputSpec<infer T> ? T : never };
 
 /**
- * Reads every declared input: secrets are masked first (each line of a multi-line one too), then
- * each input is parsed in declaration order, so the first mistake reported is the first input's.
+ * Reads every declared input: secrets are masked first (each line of a multi-line one too, and
+ * what `derive` finds in it), then each input is parsed in declaration order, so the first
+ * mistake reported is the first input's.
  */
 export function readInputs<S extends InputSpecs>(
   specs: S,
@@ -161,11 +166,13 @@ export function readInputs<S extends InputSpecs>(
   mask: (secret: string) => void,
 ): ParsedInputs<S> {
   for (const input of Object.values(specs)) {
-    if (!input.secret) continue;
+    if (!input.secret && !input.derive) continue;
     const raw = getInput(input.name);
     if (!raw) continue;
-    mask(raw);
-    for (const line of raw.split(/\r?\n/)) if (line.trim().length >= 3) mask(line.trim());
+    if (input.secret) {
+      mask(raw);
+      for (const line of raw.split(/\r?\n/)) if (line.trim().length >= 3) mask(line.trim());
+    }
     for (const derived of input.derive?.(raw.trim()) ?? []) mask(derived);
   }
   const parsed: Record<string, unknown> = {};

@@ -1,7 +1,7 @@
 import { ConfigurationError } from '../../common/errors.js';
 import { parseChecks } from '../../monitor/checks.js';
 import type { MonitorOptions } from '../../monitor/run.js';
-import { parseHeaders } from '../../smoke/headers.js';
+import { headerSecrets, parseHeaders } from '../../smoke/headers.js';
 import { custom, duration, integer, secret, splitLines, text, type ParsedInputs } from '../common/inputs.js';
 
 /** The monitor action's inputs as action.yml declares them. */
@@ -20,7 +20,10 @@ export const inputs = {
   /** Sent as `Authorization: Bearer <token>`. */
   prometheusToken: secret('prometheus-token'),
   /** Extra request headers (a tenant header, say); their values are masked. */
-  prometheusHeaders: custom('prometheus-headers', (value, name) => parseHeaders(splitLines(value ?? ''), name)),
+  prometheusHeaders: custom('prometheus-headers', (value, name) => parseHeaders(splitLines(value ?? ''), name), {
+    secret: true,
+    derive: headerSecrets,
+  }),
   /** How long to watch. */
   durationMs: duration('duration', '5m', { min: 1 }),
   /** Time between samples. */

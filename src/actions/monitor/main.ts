@@ -12,7 +12,6 @@ export const action = defineAction({
   outputs: { passed: 'false', results: '[]', failure: '' },
   async run(given, runtime) {
     const { logger } = runtime;
-    runtime.secrets.add(...Object.values(given.prometheusHeaders));
     const options = monitorOptions(given);
     for (const check of options.checks)
       logger.info(`${check.name}: ${describeSource(check)}, ${describeThreshold(check.threshold)}`);

@@ -4,6 +4,7 @@ import { ConfigurationError } from '../../common/errors.js';
 import type { Logger } from '../../common/logger.js';
 import type { RecordFields } from '../../report/record.js';
 import { parseS3Uri, type S3Location } from '../../report/s3.js';
+import { databaseUrlSecrets } from '../../postgres/url.js';
 import type { ParsedInputs } from '../common/inputs.js';
 import { custom, lines, secret, text } from '../common/inputs.js';
 
@@ -11,7 +12,8 @@ import { custom, lines, secret, text } from '../common/inputs.js';
 export const inputs = {
   result: text('result'),
   environment: text('environment'),
-  database: text('database'),
+  /** A name, or a connection URL: then its password is masked before anything runs, and only host:port/database kept. */
+  database: text('database', { derive: (value) => (isDatabaseUrl(value) ? databaseUrlSecrets(value) : []) }),
   method: text('method'),
   ref: text('ref'),
   reason: text('reason'),
@@ -47,6 +49,11 @@ export const inputs = {
   }),
   s3Region: text('s3-region'),
 };
+
+/** A record's `database` given as a connection URL rather than a name. */
+export function isDatabaseUrl(value: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(value.trim());
+}
 
 /** The record's fields as inputs give them (approvals and job timings come from the GitHub API), and where to write it. */
 export interface RecordInputs extends Omit<RecordFields, 'approvals' | 'jobs' | 'unparsed' | 'sqlFiles'> {

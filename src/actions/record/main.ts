@@ -7,10 +7,10 @@ import { runUrl } from '../../notify/event.js';
 import { recordMarkdown } from '../../report/markdown.js';
 import { buildRecord, recordBaseName } from '../../report/record.js';
 import { uploadToS3 } from '../../report/s3.js';
-import { databaseUrlSecrets, describeDatabaseUrl } from '../../postgres/url.js';
+import { describeDatabaseUrl } from '../../postgres/url.js';
 import type { Logger } from '../../common/logger.js';
 import { defineAction } from '../common/action.js';
-import { inputs, recordInputs } from './inputs.js';
+import { inputs, isDatabaseUrl, recordInputs } from './inputs.js';
 
 /**
  * Writes the rollback record (JSON and Markdown) to files and the job summary, and copies it
@@ -23,11 +23,8 @@ export const action = defineAction({
   outputs: { 'json-path': '', 'markdown-path': '', directory: '', 's3-uris': '[]' },
   async run(given, { logger, secrets, setOutput, summary }) {
     const fields = recordInputs(given, logger);
-    // A URL given as the database: its secrets are scrubbed from every field, and only host:port/database is kept.
-    if (fields.database && /^postgres(ql)?:\/\//i.test(fields.database.trim())) {
-      secrets.add(...databaseUrlSecrets(fields.database));
-      fields.database = recordTarget(fields.database);
-    }
+    // A URL given as the database (its secrets masked by the contract): only host:port/database is kept.
+    if (fields.database && isDatabaseUrl(fields.database)) fields.database = recordTarget(fields.database);
     const github = {
       token: fields.githubToken ?? '',
       apiUrl: process.env.GITHUB_API_URL,

@@ -2,7 +2,7 @@ import { ConfigurationError } from '../../common/errors.js';
 import { parseExpectedTables } from '../../smoke/database-tables.js';
 import { parseExpectBody } from '../../smoke/expect-body.js';
 import { parseExpectedStatus } from '../../smoke/expected-status.js';
-import { parseHeaders } from '../../smoke/headers.js';
+import { headerSecrets, parseHeaders } from '../../smoke/headers.js';
 import { awsRegionInput, databaseUrlInput, iamAuthInput, sslCaInput } from '../common/database.js';
 import { custom, duration, flag, integer, splitLines, text, type ParsedInputs } from '../common/inputs.js';
 import { workingDirectory } from '../common/working-directory.js';
@@ -18,7 +18,10 @@ export const inputs = {
   /** What a healthy body shows: a JSON path comparison or a substring. */
   expectBody: custom('expect-body', (value, name) => (value === undefined ? undefined : parseExpectBody(value, name))),
   /** Request headers; their values are masked. */
-  headers: custom('headers', (value, name) => parseHeaders(splitLines(value ?? ''), name)),
+  headers: custom('headers', (value, name) => parseHeaders(splitLines(value ?? ''), name), {
+    secret: true,
+    derive: headerSecrets,
+  }),
   /** Most requests per URL. */
   attempts: integer('attempts', { min: 1, max: 1000, default: 10 }),
   /** First pause between attempts; doubles each retry. */

@@ -14,7 +14,6 @@ export const action = defineAction({
   outputs: { passed: 'false', results: '[]' },
   async run(given, runtime) {
     const { logger, secrets } = runtime;
-    secrets.add(...Object.values(given.headers));
     checkCombination(given);
     const database = given.databaseUrl
       ? resolveDatabase({ ...given, databaseUrl: given.databaseUrl }, runtime)

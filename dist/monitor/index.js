@@ -55652,14 +55652,13 @@ const EXAMPLE = `- name: 5xx rate
  * ConfigurationError that names the check, so a typo is fixed before anything is watched.
  */
 function parseChecks(text, input = 'checks') {
-    let document;
-    try {
-        document = dist.parse(text);
+    const parsed = dist.parseDocument(text);
+    const [syntax] = parsed.errors;
+    if (syntax) {
+        const reason = syntax.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+        throw new errors_ConfigurationError(`Input "${input}" is not valid YAML: ${locate(parsed, syntax)}: ${reason}. Write each check as:\n${EXAMPLE}`);
     }
-    catch (error) {
-        const reason = error instanceof Error ? error.message.split('\n')[0] : String(error);
-        throw new errors_ConfigurationError(`Input "${input}" is not valid YAML: ${reason}. Write a list such as:\n${EXAMPLE}`);
-    }
+    const document = parsed.toJS();
     if (!Array.isArray(document) || document.length === 0) {
         throw new errors_ConfigurationError(`Input "${input}" must be a YAML list of checks, such as:\n${EXAMPLE}`);
     }
@@ -55671,6 +55670,23 @@ function parseChecks(text, input = 'checks') {
         seen.add(check.name);
     }
     return checks;
+}
+/**
+ * Where a syntax error is, in the user's terms: the check it falls in (the last list item that
+ * starts before it, named by its `name` when that much parsed, else by its position) and the line.
+ */
+function locate(parsed, error) {
+    const line = error.linePos ? `line ${error.linePos[0].line}` : `offset ${error.pos[0]}`;
+    if (!dist.isSeq(parsed.contents))
+        return line;
+    const items = parsed.contents.items;
+    const index = items.findLastIndex((item) => dist.isNode(item) && item.range && item.range[0] <= error.pos[0]);
+    if (index < 0)
+        return line;
+    const item = items[index];
+    const name = dist.isMap(item) ? item.get('name') : undefined;
+    const named = typeof name === 'string' || typeof name === 'number' ? String(name).trim() : '';
+    return `${named ? `check "${named}"` : `check #${index + 1}`} (${line})`;
 }
 function parseCheck(entry, index, input) {
     const position = `check #${index + 1}`;
@@ -55839,9 +55855,10 @@ function createCloudWatchReader(options) {
         const region = await client.config.region().catch(() => undefined);
         return `CloudWatch GetMetricData${region ? ` in ${region}` : ''}`;
     };
-    const read = async (source, now) => {
+    const read = async (source, now, stop) => {
         const periodMs = source.periodSeconds * 1000;
-        const signal = AbortSignal.timeout(options.requestTimeoutMs);
+        const timeout = AbortSignal.timeout(options.requestTimeoutMs);
+        const signal = stop ? AbortSignal.any([timeout, stop]) : timeout;
         try {
             const answer = await client.send(new dist_cjs/* GetMetricDataCommand */.Soe({
                 StartTime: new Date(now - LOOKBACK_PERIODS * periodMs),
@@ -55884,7 +55901,9 @@ function createCloudWatchReader(options) {
             return { kind: 'value', value: newest.value };
         }
         catch (error) {
-            if (signal.aborted)
+            if (stop?.aborted)
+                return { kind: 'error', reason: `stopped before ${await where()} answered` };
+            if (timeout.aborted)
                 return { kind: 'error', reason: `no answer within ${options.requestTimeoutMs}ms from ${await where()}` };
             const name = error instanceof Error && error.name !== 'Error' ? `${error.name}: ` : '';
             const hint = /AccessDenied|not authorized/i.test(errorMessage(error))
@@ -55901,8 +55920,34 @@ function createCloudWatchReader(options) {
 // drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
 const clock_systemClock = {
     now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+    sleep: (ms, signal) => new Promise((resolve) => {
+        if (signal?.aborted)
+            return resolve();
+        const timer = setTimeout(done, Math.max(0, ms));
+        signal?.addEventListener('abort', done, { once: true });
+        function done() {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        }
+    }),
 };
+/**
+ * `work`, or an error once `ms` have passed on the clock: a request that hangs must not outlive a
+ * deadline kept on that clock. The timer is cancelled as soon as the work settles.
+ */
+async function withinTime(clock, work, ms, message) {
+    const settled = new AbortController();
+    const expired = clock.sleep(Math.max(0, Math.ceil(ms)), settled.signal).then(() => {
+        throw new Error(message);
+    });
+    try {
+        return await Promise.race([work, expired]);
+    }
+    finally {
+        settled.abort();
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/common/logger.ts
 // The one logger every domain module takes (as Knex injects one `client.logger`). Actions pass the
@@ -56026,7 +56071,7 @@ class WaitTimeoutError extends Error {
 /**
  * Calls `check` every interval until it reports done, throws, or the timeout passes (then a
  * WaitTimeoutError with the last progress). The last sleep is cut to the deadline so the final
- * check happens at the timeout, not after it.
+ * check happens at the timeout, not after it (with `fixedRate`, at the last slot before it).
  */
 async function poll(check, options) {
     const clock = options.clock ?? clock_systemClock;
@@ -56036,12 +56081,16 @@ async function poll(check, options) {
     let lastProgress = 'not checked yet';
     for (let first = true;; first = false) {
         if (!(first && options.checkFirst)) {
-            const remaining = deadline - clock.now();
-            if (remaining <= 0) {
-                const waitedMs = clock.now() - started;
+            const now = clock.now();
+            const due = options.fixedRate
+                ? started + (polls + (options.checkFirst ? 0 : 1)) * options.intervalMs
+                : Math.min(now + options.intervalMs, deadline);
+            if (options.fixedRate ? due > deadline : deadline <= now) {
+                const waitedMs = now - started;
                 throw new WaitTimeoutError(`Timed out after ${formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
             }
-            await clock.sleep(Math.min(options.intervalMs, remaining));
+            if (due > now || !options.fixedRate)
+                await clock.sleep(due - now);
         }
         polls += 1;
         const result = await check();
@@ -56191,14 +56240,19 @@ function queryEndpoint(base, input = 'prometheus-url') {
 /**
  * Runs one instant query (POST, as Grafana does, so a long PromQL expression fits; GET when the
  * server refuses POST) and reduces the answer to one number. Every failure is a Reading that
- * names the endpoint, never the token: the sampler decides what a failure costs.
+ * names the endpoint, never the token: the sampler decides what a failure costs. `stop` aborts
+ * the request when its answer is no longer wanted (another check ended the watch).
+ *
+ * No `time` parameter: Prometheus then evaluates at its own "now", the moment the sample is taken,
+ * and a runner whose clock is off does not ask for an instant the server has not reached yet.
  */
-async function readPrometheus(options, query) {
+async function readPrometheus(options, query, stop) {
     const endpoint = queryEndpoint(options.url);
     const headers = { accept: 'application/json', ...options.headers };
     if (options.token)
         headers.authorization = `Bearer ${options.token}`;
-    const signal = AbortSignal.timeout(options.requestTimeoutMs);
+    const timeout = AbortSignal.timeout(options.requestTimeoutMs);
+    const signal = stop ? AbortSignal.any([timeout, stop]) : timeout;
     let response;
     let body;
     try {
@@ -56215,7 +56269,9 @@ async function readPrometheus(options, query) {
         body = await response.text();
     }
     catch (error) {
-        if (signal.aborted)
+        if (stop?.aborted)
+            return { kind: 'error', reason: `stopped before ${endpoint} answered` };
+        if (timeout.aborted)
             return { kind: 'error', reason: `no answer within ${options.requestTimeoutMs}ms from ${endpoint}` };
         return { kind: 'error', reason: `${networkError(error)} from ${endpoint}` };
     }
@@ -56335,30 +56391,42 @@ function clockTime(iso) {
 
 
 
+
 /**
  * Argo Rollouts' analysis, run once: every check is sampled at the start and then every interval
  * until the duration has passed, all checks of a round in parallel. The watch ends at the first
- * round in which a check passes its failure-limit or inconclusive-limit (fail fast: a breach on
- * the third sample of a five-minute watch fails a minute in), otherwise after the last round.
- * Rounds are scheduled from the start time, so a slow answer does not push the rest back.
+ * answer that takes a check past its failure-limit or inconclusive-limit (fail fast: a breach on
+ * the third sample of a five-minute watch fails a minute in, without waiting for the round's
+ * slower answers), otherwise after the last round. The rounds are poll's fixed-rate checks:
+ * scheduled from the start time, so a slow answer does not push the rest back.
  */
 async function watch(options) {
-    const { clock, logger } = options;
+    const { clock } = options;
     const states = options.checks.map((check) => ({ check, samples: [], failures: 0, inconclusive: 0 }));
     const totalRounds = Math.floor(options.durationMs / options.intervalMs) + 1;
     const start = clock.now();
     let rounds = 0;
     let breaches = [];
-    while (rounds < totalRounds && breaches.length === 0) {
-        const wait = start + rounds * options.intervalMs - clock.now();
-        if (wait > 0)
-            await clock.sleep(wait);
-        const at = clock.now();
-        rounds += 1;
-        const samples = await Promise.all(states.map((state) => sample(options, state.check, at)));
-        states.forEach((state, index) => record(state, samples[index]));
-        logger.info(roundLine(rounds, totalRounds, at, states, samples, options));
-        breaches = states.flatMap((state, index) => breachOf(state, samples[index], options));
+    try {
+        await poll(async () => {
+            rounds += 1;
+            breaches = await sampleRound(options, states, rounds, totalRounds);
+            return breaches.length
+                ? { done: true, value: breaches }
+                : { done: false, progress: `sample ${rounds}` };
+        }, {
+            what: 'the metric watch',
+            intervalMs: options.intervalMs,
+            timeoutMs: options.durationMs,
+            checkFirst: true,
+            fixedRate: true,
+            clock,
+        });
+    }
+    catch (error) {
+        // Every round was taken without a breach: the whole duration held.
+        if (!(error instanceof WaitTimeoutError))
+            throw error;
     }
     const elapsed = clock.now() - start;
     const failure = breaches.length
@@ -56373,11 +56441,45 @@ async function watch(options) {
         checks: states.map((state) => report(state, options, Boolean(failure))),
     };
 }
-async function sample(options, check, at) {
-    // A reader that throws is a bug or an SDK surprise; for the watch it is one sample without an answer.
-    const reading = await options
-        .read(check, at)
-        .catch((error) => ({ kind: 'error', reason: errorMessage(error) }));
+/**
+ * One round: every check read in parallel and judged as its answer arrives. The first answer that
+ * breaches ends the round: the requests still out are aborted and their checks get no sample this
+ * round, so a hanging sibling cannot hold a known failure back until its request-timeout.
+ */
+async function sampleRound(options, states, round, totalRounds) {
+    const at = options.clock.now();
+    const stop = new AbortController();
+    const taken = states.map(() => undefined);
+    const breaches = [];
+    await new Promise((resolve) => {
+        let pending = states.length;
+        states.forEach((state, index) => {
+            void sample(options, state.check, at, stop.signal).then((answer) => {
+                if (stop.signal.aborted)
+                    return;
+                taken[index] = answer;
+                record(state, answer);
+                breaches.push(...breachOf(state, answer, options));
+                pending -= 1;
+                if (breaches.length)
+                    stop.abort();
+                if (breaches.length || pending === 0)
+                    resolve();
+            });
+        });
+    });
+    options.logger.info(roundLine(round, totalRounds, at, states, taken, options));
+    return breaches;
+}
+async function sample(options, check, at, signal) {
+    let reading;
+    try {
+        reading = await options.read(check, at, signal);
+    }
+    catch (error) {
+        // A reader that throws is a bug or an SDK surprise; for the watch it is one sample without an answer.
+        reading = { kind: 'error', reason: errorMessage(error) };
+    }
     return judge(reading, check.threshold, at);
 }
 function record(state, sample) {
@@ -56422,6 +56524,8 @@ function report(state, options, stoppedEarly) {
 function roundLine(round, total, at, states, samples, options) {
     const parts = states.map((state, index) => {
         const sample = samples[index];
+        if (!sample)
+            return `${state.check.name} not read (stopped while its request was out)`;
         if (sample.verdict === 'pass')
             return `${state.check.name} ${formatValue(sample.value ?? NaN)} ok`;
         if (sample.verdict === 'fail')
@@ -56457,10 +56561,10 @@ async function runMonitor(options) {
     const cloudwatch = options.checks.some((check) => check.source.kind === 'cloudwatch')
         ? createCloudWatchReader({ ...options.cloudwatch, requestTimeoutMs: options.requestTimeoutMs })
         : undefined;
-    const read = (check, now) => {
+    const read = (check, now, signal) => {
         if (check.source.kind === 'prometheus')
-            return readPrometheus({ ...prometheus, requestTimeoutMs: options.requestTimeoutMs }, check.source.query);
-        return cloudwatch.read(check.source, now);
+            return readPrometheus({ ...prometheus, requestTimeoutMs: options.requestTimeoutMs }, check.source.query, signal);
+        return cloudwatch.read(check.source, now, signal);
     };
     try {
         return await watch({ ...options, read });
@@ -59801,20 +59905,23 @@ function custom(name, parse, options = {}) {
     return spec(name, options, parse);
 }
 /**
- * Reads every declared input: secrets are masked first (each line of a multi-line one too), then
- * each input is parsed in declaration order, so the first mistake reported is the first input's.
+ * Reads every declared input: secrets are masked first (each line of a multi-line one too, and
+ * what `derive` finds in it), then each input is parsed in declaration order, so the first
+ * mistake reported is the first input's.
  */
 function readInputs(specs, getInput, mask) {
     for (const input of Object.values(specs)) {
-        if (!input.secret)
+        if (!input.secret && !input.derive)
             continue;
         const raw = getInput(input.name);
         if (!raw)
             continue;
-        mask(raw);
-        for (const line of raw.split(/\r?\n/))
-            if (line.trim().length >= 3)
-                mask(line.trim());
+        if (input.secret) {
+            mask(raw);
+            for (const line of raw.split(/\r?\n/))
+                if (line.trim().length >= 3)
+                    mask(line.trim());
+        }
         for (const derived of input.derive?.(raw.trim()) ?? [])
             mask(derived);
     }
@@ -60024,6 +60131,25 @@ function parseHeaders(lines, input = 'headers') {
     }
     return headers;
 }
+/**
+ * The secrets in `Name: value` lines, for masking before they are parsed (so never throwing):
+ * every value, and an Authorization value's credentials without the scheme, which a server may
+ * echo alone.
+ */
+function headerSecrets(text) {
+    const secrets = [];
+    for (const line of text.split(/\r?\n/)) {
+        const colon = line.indexOf(':');
+        if (colon === -1)
+            continue;
+        const value = line.slice(colon + 1).trim();
+        secrets.push(value);
+        const scheme = /^\S+\s+(\S.*)$/.exec(value);
+        if (scheme && /authorization$/i.test(line.slice(0, colon).trim()))
+            secrets.push(scheme[1]);
+    }
+    return secrets.filter((secret) => secret.length >= 3);
+}
 
 ;// CONCATENATED MODULE: ./src/actions/monitor/inputs.ts
 
@@ -60043,7 +60169,10 @@ const inputs = {
     /** Sent as `Authorization: Bearer <token>`. */
     prometheusToken: secret('prometheus-token'),
     /** Extra request headers (a tenant header, say); their values are masked. */
-    prometheusHeaders: custom('prometheus-headers', (value, name) => parseHeaders(splitLines(value ?? ''), name)),
+    prometheusHeaders: custom('prometheus-headers', (value, name) => parseHeaders(splitLines(value ?? ''), name), {
+        secret: true,
+        derive: headerSecrets,
+    }),
     /** How long to watch. */
     durationMs: duration('duration', '5m', { min: 1 }),
     /** Time between samples. */
@@ -60097,7 +60226,6 @@ const action = defineAction({
     outputs: { passed: 'false', results: '[]', failure: '' },
     async run(given, runtime) {
         const { logger } = runtime;
-        runtime.secrets.add(...Object.values(given.prometheusHeaders));
         const options = monitorOptions(given);
         for (const check of options.checks)
             logger.info(`${check.name}: ${describeSource(check)}, ${describeThreshold(check.threshold)}`);

@@ -67747,10 +67747,8 @@ function factRows(record) {
     ];
 }
 function recordMarkdown(record) {
-    const lines = [];
     const mark = outcomeMark[record.result] ?? '';
-    lines.push(`# Migration rollback record: ${mark ? `${mark} ` : ''}${escapeHtml(record.result)}`);
-    lines.push('');
+    const lines = [`# Migration rollback record: ${mark ? `${mark} ` : ''}${escapeHtml(record.result)}`, ''];
     lines.push('| | |', '|---|---|');
     for (const [label, value] of factRows(record))
         lines.push(`| ${label} | ${cell(value)} |`);
@@ -67764,37 +67762,7 @@ function recordMarkdown(record) {
     else
         lines.push('_No step outcomes were passed._');
     lines.push('');
-    if (record.jobs.length) {
-        lines.push('## Timeline', '');
-        lines.push('| Job / step | Outcome | Started (UTC) | Took |', '|---|---|---|---|');
-        for (const job of record.jobs) {
-            lines.push(`| **${cell(job.name)}** | ${cell(job.conclusion ?? 'running')} | ${cell(clock(job.startedAt))} | ${cell(took(job.startedAt, job.completedAt))} |`);
-            // The runner's own bookkeeping steps say nothing about the rollback.
-            for (const step of job.steps.filter((candidate) => !/^(Set up job|Complete job)$/.test(candidate.name))) {
-                lines.push(`| &nbsp;&nbsp;${cell(step.name)} | ${cell(step.conclusion ?? 'running')} | ${cell(clock(step.startedAt))} | ${cell(took(step.startedAt, step.completedAt))} |`);
-            }
-        }
-        lines.push('');
-    }
-    lines.push('## Plan', '');
-    lines.push(`Fingerprint: ${record.planFingerprint ? `\`${record.planFingerprint}\`` : '—'}`, '');
-    if (record.plan.length) {
-        lines.push('| # | Migration | Batch | In the transaction |', '|---|---|---|---|');
-        record.plan.forEach((step, index) => lines.push(`| ${index + 1} | \`${cell(step.name)}\` | ${cell(step.batch)} | ${step.transaction === undefined ? '—' : step.transaction ? 'yes' : 'no'} |`));
-    }
-    else
-        lines.push('_No plan was passed._');
-    lines.push('');
-    lines.push('## Migrations', '');
-    lines.push(`Undone: ${record.rolledBack.length ? record.rolledBack.map((name) => `\`${name}\``).join(', ') : '_(none)_'}`, '');
-    const after = new Set(record.migrationsAfter);
-    const removed = record.migrationsBefore.filter((name) => !after.has(name));
-    if (record.migrationsBefore.length || record.migrationsAfter.length) {
-        lines.push(`Applied before (${record.migrationsBefore.length}):`, '', list(record.migrationsBefore), '');
-        lines.push(`Applied after (${record.migrationsAfter.length}):`, '', list(record.migrationsAfter), '');
-        if (record.migrationsAfter.length)
-            lines.push(`No longer applied: ${removed.length ? removed.map((name) => `\`${name}\``).join(', ') : '_(none)_'}`, '');
-    }
+    lines.push(...timelineSection(record), ...planSection(record), ...migrationsSection(record));
     lines.push(...preservedSection(record));
     lines.push('## SQL', '');
     if (record.sqlFiles.length)
@@ -67810,6 +67778,50 @@ function recordMarkdown(record) {
             lines.push(`\`${name}\`:`, '', fence(text), '');
     }
     return `${lines.join('\n').trimEnd()}\n`;
+}
+/** Each job and its steps, when and how long: from the GitHub API, absent when it was not read. */
+function timelineSection(record) {
+    if (!record.jobs.length)
+        return [];
+    const lines = ['## Timeline', '', '| Job / step | Outcome | Started (UTC) | Took |', '|---|---|---|---|'];
+    for (const job of record.jobs) {
+        lines.push(`| **${cell(job.name)}** | ${cell(job.conclusion ?? 'running')} | ${cell(clock(job.startedAt))} | ${cell(took(job.startedAt, job.completedAt))} |`);
+        // The runner's own bookkeeping steps say nothing about the rollback.
+        for (const step of job.steps.filter((candidate) => !/^(Set up job|Complete job)$/.test(candidate.name))) {
+            lines.push(`| &nbsp;&nbsp;${cell(step.name)} | ${cell(step.conclusion ?? 'running')} | ${cell(clock(step.startedAt))} | ${cell(took(step.startedAt, step.completedAt))} |`);
+        }
+    }
+    lines.push('');
+    return lines;
+}
+function planSection(record) {
+    const lines = ['## Plan', '', `Fingerprint: ${record.planFingerprint ? `\`${record.planFingerprint}\`` : '—'}`, ''];
+    if (record.plan.length) {
+        lines.push('| # | Migration | Batch | In the transaction |', '|---|---|---|---|');
+        record.plan.forEach((step, index) => lines.push(`| ${index + 1} | \`${cell(step.name)}\` | ${cell(step.batch)} | ${step.transaction === undefined ? '—' : step.transaction ? 'yes' : 'no'} |`));
+    }
+    else
+        lines.push('_No plan was passed._');
+    lines.push('');
+    return lines;
+}
+/** What was undone, and the applied list before and after. */
+function migrationsSection(record) {
+    const lines = [
+        '## Migrations',
+        '',
+        `Undone: ${record.rolledBack.length ? record.rolledBack.map((name) => `\`${name}\``).join(', ') : '_(none)_'}`,
+        '',
+    ];
+    const after = new Set(record.migrationsAfter);
+    const removed = record.migrationsBefore.filter((name) => !after.has(name));
+    if (record.migrationsBefore.length || record.migrationsAfter.length) {
+        lines.push(`Applied before (${record.migrationsBefore.length}):`, '', list(record.migrationsBefore), '');
+        lines.push(`Applied after (${record.migrationsAfter.length}):`, '', list(record.migrationsAfter), '');
+        if (record.migrationsAfter.length)
+            lines.push(`No longer applied: ${removed.length ? removed.map((name) => `\`${name}\``).join(', ') : '_(none)_'}`, '');
+    }
+    return lines;
 }
 /** What the rollback kept in the database, and the one step that puts it back. */
 function preservedSection(record) {
@@ -71103,8 +71115,34 @@ function getIDToken(aud) {
 // drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
 const systemClock = {
     now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+    sleep: (ms, signal) => new Promise((resolve) => {
+        if (signal?.aborted)
+            return resolve();
+        const timer = setTimeout(done, Math.max(0, ms));
+        signal?.addEventListener('abort', done, { once: true });
+        function done() {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        }
+    }),
 };
+/**
+ * `work`, or an error once `ms` have passed on the clock: a request that hangs must not outlive a
+ * deadline kept on that clock. The timer is cancelled as soon as the work settles.
+ */
+async function withinTime(clock, work, ms, message) {
+    const settled = new AbortController();
+    const expired = clock.sleep(Math.max(0, Math.ceil(ms)), settled.signal).then(() => {
+        throw new Error(message);
+    });
+    try {
+        return await Promise.race([work, expired]);
+    }
+    finally {
+        settled.abort();
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/common/logger.ts
 // The one logger every domain module takes (as Knex injects one `client.logger`). Actions pass the
@@ -71263,7 +71301,7 @@ class WaitTimeoutError extends Error {
 /**
  * Calls `check` every interval until it reports done, throws, or the timeout passes (then a
  * WaitTimeoutError with the last progress). The last sleep is cut to the deadline so the final
- * check happens at the timeout, not after it.
+ * check happens at the timeout, not after it (with `fixedRate`, at the last slot before it).
  */
 async function poll(check, options) {
     const clock = options.clock ?? systemClock;
@@ -71273,12 +71311,16 @@ async function poll(check, options) {
     let lastProgress = 'not checked yet';
     for (let first = true;; first = false) {
         if (!(first && options.checkFirst)) {
-            const remaining = deadline - clock.now();
-            if (remaining <= 0) {
-                const waitedMs = clock.now() - started;
+            const now = clock.now();
+            const due = options.fixedRate
+                ? started + (polls + (options.checkFirst ? 0 : 1)) * options.intervalMs
+                : Math.min(now + options.intervalMs, deadline);
+            if (options.fixedRate ? due > deadline : deadline <= now) {
+                const waitedMs = now - started;
                 throw new WaitTimeoutError(`Timed out after ${duration_formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
             }
-            await clock.sleep(Math.min(options.intervalMs, remaining));
+            if (due > now || !options.fixedRate)
+                await clock.sleep(due - now);
         }
         polls += 1;
         const result = await check();
@@ -71487,20 +71529,23 @@ function custom(name, parse, options = {}) {
     return spec(name, options, parse);
 }
 /**
- * Reads every declared input: secrets are masked first (each line of a multi-line one too), then
- * each input is parsed in declaration order, so the first mistake reported is the first input's.
+ * Reads every declared input: secrets are masked first (each line of a multi-line one too, and
+ * what `derive` finds in it), then each input is parsed in declaration order, so the first
+ * mistake reported is the first input's.
  */
 function readInputs(specs, getInput, mask) {
     for (const input of Object.values(specs)) {
-        if (!input.secret)
+        if (!input.secret && !input.derive)
             continue;
         const raw = getInput(input.name);
         if (!raw)
             continue;
-        mask(raw);
-        for (const line of raw.split(/\r?\n/))
-            if (line.trim().length >= 3)
-                mask(line.trim());
+        if (input.secret) {
+            mask(raw);
+            for (const line of raw.split(/\r?\n/))
+                if (line.trim().length >= 3)
+                    mask(line.trim());
+        }
         for (const derived of input.derive?.(raw.trim()) ?? [])
             mask(derived);
     }
@@ -71703,11 +71748,13 @@ var external_node_os_default = /*#__PURE__*/__nccwpck_require__.n(external_node_
 
 
 
+
 /** The record action's inputs as action.yml declares them. The JSON ones are parsed by `recordInputs`. */
 const inputs = {
     result: inputs_text('result'),
     environment: inputs_text('environment'),
-    database: inputs_text('database'),
+    /** A name, or a connection URL: then its password is masked before anything runs, and only host:port/database kept. */
+    database: inputs_text('database', { derive: (value) => (isDatabaseUrl(value) ? databaseUrlSecrets(value) : []) }),
     method: inputs_text('method'),
     ref: inputs_text('ref'),
     reason: inputs_text('reason'),
@@ -71743,6 +71790,10 @@ const inputs = {
     }),
     s3Region: inputs_text('s3-region'),
 };
+/** A record's `database` given as a connection URL rather than a name. */
+function isDatabaseUrl(value) {
+    return /^postgres(ql)?:\/\//i.test(value.trim());
+}
 /**
  * JSON from earlier jobs: a job that failed leaves its outputs empty or cut short. That must
  * not cost the record, so what does not parse is kept verbatim and warned about.
@@ -71821,11 +71872,9 @@ const action = defineAction({
     outputs: { 'json-path': '', 'markdown-path': '', directory: '', 's3-uris': '[]' },
     async run(given, { logger, secrets, setOutput, summary }) {
         const fields = recordInputs(given, logger);
-        // A URL given as the database: its secrets are scrubbed from every field, and only host:port/database is kept.
-        if (fields.database && /^postgres(ql)?:\/\//i.test(fields.database.trim())) {
-            secrets.add(...databaseUrlSecrets(fields.database));
+        // A URL given as the database (its secrets masked by the contract): only host:port/database is kept.
+        if (fields.database && isDatabaseUrl(fields.database))
             fields.database = recordTarget(fields.database);
-        }
         const github = {
             token: fields.githubToken ?? '',
             apiUrl: process.env.GITHUB_API_URL,

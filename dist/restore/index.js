@@ -63545,7 +63545,7 @@ module.exports = {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(6823);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8543);
 
 await _main_js__WEBPACK_IMPORTED_MODULE_0__/* .action */ .X.start();
 
@@ -63554,7 +63554,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 6823:
+/***/ 8543:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -63958,8 +63958,34 @@ function restoreTimeProblem(time, window, now) {
 // drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
 const systemClock = {
     now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+    sleep: (ms, signal) => new Promise((resolve) => {
+        if (signal?.aborted)
+            return resolve();
+        const timer = setTimeout(done, Math.max(0, ms));
+        signal?.addEventListener('abort', done, { once: true });
+        function done() {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        }
+    }),
 };
+/**
+ * `work`, or an error once `ms` have passed on the clock: a request that hangs must not outlive a
+ * deadline kept on that clock. The timer is cancelled as soon as the work settles.
+ */
+async function withinTime(clock, work, ms, message) {
+    const settled = new AbortController();
+    const expired = clock.sleep(Math.max(0, Math.ceil(ms)), settled.signal).then(() => {
+        throw new Error(message);
+    });
+    try {
+        return await Promise.race([work, expired]);
+    }
+    finally {
+        settled.abort();
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/common/retry.ts
 // The one way to wait for something: `retry` repeats an attempt that failed (a throttled webhook, a
@@ -64052,7 +64078,7 @@ class retry_WaitTimeoutError extends Error {
 /**
  * Calls `check` every interval until it reports done, throws, or the timeout passes (then a
  * WaitTimeoutError with the last progress). The last sleep is cut to the deadline so the final
- * check happens at the timeout, not after it.
+ * check happens at the timeout, not after it (with `fixedRate`, at the last slot before it).
  */
 async function retry_poll(check, options) {
     const clock = options.clock ?? systemClock;
@@ -64062,12 +64088,16 @@ async function retry_poll(check, options) {
     let lastProgress = 'not checked yet';
     for (let first = true;; first = false) {
         if (!(first && options.checkFirst)) {
-            const remaining = deadline - clock.now();
-            if (remaining <= 0) {
-                const waitedMs = clock.now() - started;
+            const now = clock.now();
+            const due = options.fixedRate
+                ? started + (polls + (options.checkFirst ? 0 : 1)) * options.intervalMs
+                : Math.min(now + options.intervalMs, deadline);
+            if (options.fixedRate ? due > deadline : deadline <= now) {
+                const waitedMs = now - started;
                 throw new retry_WaitTimeoutError(`Timed out after ${duration_formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
             }
-            await clock.sleep(Math.min(options.intervalMs, remaining));
+            if (due > now || !options.fixedRate)
+                await clock.sleep(due - now);
         }
         polls += 1;
         const result = await check();
@@ -64194,6 +64224,85 @@ function eventsText(events) {
         : '';
 }
 
+;// CONCATENATED MODULE: ./src/rds/restore-wait.ts
+
+
+
+
+
+const RESTORE_FAILED = new Set([
+    'failed',
+    'incompatible-restore',
+    'incompatible-parameters',
+    'incompatible-network',
+    'inaccessible-encryption-credentials',
+    'restore-error',
+    'storage-full',
+    'deleting',
+]);
+/** Polls the new instance (and an Aurora writer) until every part is available; fails at once when one fails or vanishes. */
+async function waitUntilAvailable(client, request, target, writerIdentifier, reused) {
+    const { log } = request;
+    return retry_poll(async () => {
+        const state = await currentState(client, target, writerIdentifier);
+        for (const [what, status, sourceType, identifier] of state.parts) {
+            if (status === 'missing')
+                throw new Error(`${what} disappeared while being restored: RDS says it does not exist (deleted?).`);
+            if (RESTORE_FAILED.has(status)) {
+                const events = await snapshots_recentEvents(client, sourceType, identifier);
+                throw new Error(`${what} is "${status}": the restore failed.${eventsText(events)}`);
+            }
+        }
+        if (state.parts.every(([, status]) => status === 'available'))
+            return { done: true, value: state };
+        return { done: false, progress: state.parts.map(([what, status]) => `${what}: ${status}`).join(', ') };
+    }, {
+        what: writerIdentifier
+            ? `cluster "${target.identifier}" and writer "${writerIdentifier}" to become available`
+            : `instance "${target.identifier}" to become available`,
+        ...request.schedule,
+        checkFirst: reused,
+        clock: request.clock,
+        onPoll: (progress, elapsedMs) => log.info(`${progress} after ${duration_formatDuration(elapsedMs)}`),
+    });
+}
+async function currentState(client, target, writerIdentifier) {
+    const main = await findExisting(client, target);
+    const parts = [
+        [
+            source_describeTarget(target),
+            main?.status ?? 'missing',
+            target.kind === 'instance' ? 'db-instance' : 'db-cluster',
+            target.identifier,
+        ],
+    ];
+    let endpointAddress;
+    let endpointPort;
+    if (target.kind === 'instance') {
+        endpointAddress = main?.instance?.Endpoint?.Address;
+        endpointPort = main?.instance?.Endpoint?.Port;
+    }
+    else {
+        // Connections go to the cluster (writer) endpoint, not to the instance's own.
+        endpointAddress = main?.cluster?.Endpoint;
+        endpointPort = main?.cluster?.Port;
+        if (writerIdentifier) {
+            const writer = await findExisting(client, { kind: 'instance', identifier: writerIdentifier });
+            parts.push([
+                `writer instance "${writerIdentifier}"`,
+                writer?.status ?? 'missing',
+                'db-instance',
+                writerIdentifier,
+            ]);
+        }
+    }
+    const statuses = parts.map(([, status]) => status);
+    const status = statuses.every((s) => s === 'available')
+        ? 'available'
+        : (statuses.find((s) => s !== 'available') ?? 'unknown');
+    return { parts, status, endpointAddress, endpointPort };
+}
+
 ;// CONCATENATED MODULE: ./src/rds/tags.ts
 const MAX_TAG_KEY_LENGTH = 128;
 const MAX_TAG_VALUE_LENGTH = 256;
@@ -64304,7 +64413,7 @@ function tags_tagValue(tags, key) {
 ;// CONCATENATED MODULE: ./src/rds/restore.ts
 // restore's work: check the restore point against the source's window, copy the source's
 // settings, create the new instance (or the Aurora cluster and its writer instance, since
-// restoring a cluster creates no instance), and wait until it can take connections.
+// restoring a cluster creates no instance), and wait until it can take connections (restore-wait.ts).
 
 
 
@@ -64312,18 +64421,6 @@ function tags_tagValue(tags, key) {
 
 
 
-
-
-const RESTORE_FAILED = new Set([
-    'failed',
-    'incompatible-restore',
-    'incompatible-parameters',
-    'incompatible-network',
-    'inaccessible-encryption-credentials',
-    'restore-error',
-    'storage-full',
-    'deleting',
-]);
 function defaultWriterIdentifier(targetIdentifier) {
     return `${targetIdentifier}-instance-1`;
 }
@@ -64349,32 +64446,6 @@ async function checkRestorePoint(client, request, source) {
         throw new errors_ConfigurationError(`Cannot restore ${source_describeTarget(request.source)} to its latest restorable time: it has none (automated backups off?). Nothing was changed.`);
     }
     return { window };
-}
-/** Polls the new instance (and an Aurora writer) until every part is available; fails at once when one fails or vanishes. */
-async function waitUntilAvailable(client, request, target, writerIdentifier, reused) {
-    const { log } = request;
-    return retry_poll(async () => {
-        const state = await currentState(client, target, writerIdentifier);
-        for (const [what, status, sourceType, identifier] of state.parts) {
-            if (status === 'missing')
-                throw new Error(`${what} disappeared while being restored: RDS says it does not exist (deleted?).`);
-            if (RESTORE_FAILED.has(status)) {
-                const events = await snapshots_recentEvents(client, sourceType, identifier);
-                throw new Error(`${what} is "${status}": the restore failed.${eventsText(events)}`);
-            }
-        }
-        if (state.parts.every(([, status]) => status === 'available'))
-            return { done: true, value: state };
-        return { done: false, progress: state.parts.map(([what, status]) => `${what}: ${status}`).join(', ') };
-    }, {
-        what: writerIdentifier
-            ? `cluster "${target.identifier}" and writer "${writerIdentifier}" to become available`
-            : `instance "${target.identifier}" to become available`,
-        ...request.schedule,
-        checkFirst: reused,
-        clock: request.clock,
-        onPoll: (progress, elapsedMs) => log.info(`${progress} after ${duration_formatDuration(elapsedMs)}`),
-    });
 }
 async function restoreDatabase(client, request) {
     const { log } = request;
@@ -64436,42 +64507,6 @@ async function restoreDatabase(client, request) {
     }
     const outcome = await waitUntilAvailable(client, request, target, writerIdentifier, reused);
     return { ...result, ...outcome.value, waitedMs: outcome.waitedMs };
-}
-async function currentState(client, target, writerIdentifier) {
-    const main = await findExisting(client, target);
-    const parts = [
-        [
-            source_describeTarget(target),
-            main?.status ?? 'missing',
-            target.kind === 'instance' ? 'db-instance' : 'db-cluster',
-            target.identifier,
-        ],
-    ];
-    let endpointAddress;
-    let endpointPort;
-    if (target.kind === 'instance') {
-        endpointAddress = main?.instance?.Endpoint?.Address;
-        endpointPort = main?.instance?.Endpoint?.Port;
-    }
-    else {
-        // Connections go to the cluster (writer) endpoint, not to the instance's own.
-        endpointAddress = main?.cluster?.Endpoint;
-        endpointPort = main?.cluster?.Port;
-        if (writerIdentifier) {
-            const writer = await findExisting(client, { kind: 'instance', identifier: writerIdentifier });
-            parts.push([
-                `writer instance "${writerIdentifier}"`,
-                writer?.status ?? 'missing',
-                'db-instance',
-                writerIdentifier,
-            ]);
-        }
-    }
-    const statuses = parts.map(([, status]) => status);
-    const status = statuses.every((s) => s === 'available')
-        ? 'available'
-        : (statuses.find((s) => s !== 'available') ?? 'unknown');
-    return { parts, status, endpointAddress, endpointPort };
 }
 async function instanceExists(client, identifier) {
     try {
@@ -67753,20 +67788,23 @@ function custom(name, parse, options = {}) {
     return spec(name, options, parse);
 }
 /**
- * Reads every declared input: secrets are masked first (each line of a multi-line one too), then
- * each input is parsed in declaration order, so the first mistake reported is the first input's.
+ * Reads every declared input: secrets are masked first (each line of a multi-line one too, and
+ * what `derive` finds in it), then each input is parsed in declaration order, so the first
+ * mistake reported is the first input's.
  */
 function readInputs(specs, getInput, mask) {
     for (const input of Object.values(specs)) {
-        if (!input.secret)
+        if (!input.secret && !input.derive)
             continue;
         const raw = getInput(input.name);
         if (!raw)
             continue;
-        mask(raw);
-        for (const line of raw.split(/\r?\n/))
-            if (line.trim().length >= 3)
-                mask(line.trim());
+        if (input.secret) {
+            mask(raw);
+            for (const line of raw.split(/\r?\n/))
+                if (line.trim().length >= 3)
+                    mask(line.trim());
+        }
         for (const derived of input.derive?.(raw.trim()) ?? [])
             mask(derived);
     }

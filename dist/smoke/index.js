@@ -63902,16 +63902,15 @@ function readCertificates(value, input) {
 /**
  * The TLS a connection uses. Every verifying mode checks the certificate against Node's
  * roots, Amazon's RDS CAs and the CAs given, and the host name (or IP) against the
- * certificate: stricter than libpq's `require`, which checks neither.
+ * certificate: stricter than libpq's `require`, which checks neither. A CA given (ssl-ca, or
+ * the URL's sslrootcert, which libpq users read as "verify against this") or an IAM token
+ * means verified TLS: without sslmode the CA would otherwise be ignored over plain text.
  */
 function tlsSettings(request) {
-    const mode = request.sslMode ?? (request.sslCa || request.iamAuth ? 'verify-full' : 'disable');
-    if (mode === 'disable' || mode === 'no-verify') {
-        if (request.sslCa)
-            throw new errors_ConfigurationError(`Input "ssl-ca" asks for a verified connection, but "${request.input}" has sslmode=${mode}. Remove sslmode (ssl-ca implies verify-full) or set sslmode=verify-full.`);
-        if (request.iamAuth && mode === 'disable')
-            throw new errors_ConfigurationError(`Input "iam-auth" needs TLS (RDS refuses IAM tokens over plain connections), but "${request.input}" has sslmode=disable. Use sslmode=verify-full.`);
-    }
+    const wantsVerified = Boolean(request.sslCa || request.sslRootCert || request.iamAuth);
+    const mode = request.sslMode ?? (wantsVerified ? 'verify-full' : 'disable');
+    if (mode === 'disable' || mode === 'no-verify')
+        refuseUnverified(request, mode);
     if (mode === 'disable')
         return { level: 'off', ssl: false, warnings: [] };
     if (mode === 'no-verify') {
@@ -63932,6 +63931,15 @@ function tlsSettings(request) {
         ...(request.sslCa ? readCertificates(request.sslCa, 'Input "ssl-ca"') : []),
     ];
     return { level: 'verified', ssl: { rejectUnauthorized: true, ca }, warnings: [] };
+}
+/** A CA or an IAM token given with a mode that would not verify (or not encrypt): refused, never ignored. */
+function refuseUnverified(request, mode) {
+    if (request.sslCa)
+        throw new errors_ConfigurationError(`Input "ssl-ca" asks for a verified connection, but "${request.input}" has sslmode=${mode}. Remove sslmode (ssl-ca implies verify-full) or set sslmode=verify-full.`);
+    if (request.sslRootCert)
+        throw new errors_ConfigurationError(`The URL parameter sslrootcert in "${request.input}" asks for a verified connection, but it also has sslmode=${mode}, which would ignore that CA. Remove sslmode (sslrootcert implies verify-full) or set sslmode=verify-full.`);
+    if (request.iamAuth && mode === 'disable')
+        throw new errors_ConfigurationError(`Input "iam-auth" needs TLS (RDS refuses IAM tokens over plain connections), but "${request.input}" has sslmode=disable. Use sslmode=verify-full.`);
 }
 
 ;// CONCATENATED MODULE: ./src/postgres/connection.ts
@@ -64094,8 +64102,34 @@ async function checkTables(databaseUrl, expectations, security = {}) {
 // drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
 const systemClock = {
     now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+    sleep: (ms, signal) => new Promise((resolve) => {
+        if (signal?.aborted)
+            return resolve();
+        const timer = setTimeout(done, Math.max(0, ms));
+        signal?.addEventListener('abort', done, { once: true });
+        function done() {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        }
+    }),
 };
+/**
+ * `work`, or an error once `ms` have passed on the clock: a request that hangs must not outlive a
+ * deadline kept on that clock. The timer is cancelled as soon as the work settles.
+ */
+async function withinTime(clock, work, ms, message) {
+    const settled = new AbortController();
+    const expired = clock.sleep(Math.max(0, Math.ceil(ms)), settled.signal).then(() => {
+        throw new Error(message);
+    });
+    try {
+        return await Promise.race([work, expired]);
+    }
+    finally {
+        settled.abort();
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/common/retry.ts
 // The one way to wait for something: `retry` repeats an attempt that failed (a throttled webhook, a
@@ -64188,7 +64222,7 @@ class WaitTimeoutError extends Error {
 /**
  * Calls `check` every interval until it reports done, throws, or the timeout passes (then a
  * WaitTimeoutError with the last progress). The last sleep is cut to the deadline so the final
- * check happens at the timeout, not after it.
+ * check happens at the timeout, not after it (with `fixedRate`, at the last slot before it).
  */
 async function poll(check, options) {
     const clock = options.clock ?? systemClock;
@@ -64198,12 +64232,16 @@ async function poll(check, options) {
     let lastProgress = 'not checked yet';
     for (let first = true;; first = false) {
         if (!(first && options.checkFirst)) {
-            const remaining = deadline - clock.now();
-            if (remaining <= 0) {
-                const waitedMs = clock.now() - started;
+            const now = clock.now();
+            const due = options.fixedRate
+                ? started + (polls + (options.checkFirst ? 0 : 1)) * options.intervalMs
+                : Math.min(now + options.intervalMs, deadline);
+            if (options.fixedRate ? due > deadline : deadline <= now) {
+                const waitedMs = now - started;
                 throw new WaitTimeoutError(`Timed out after ${formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
             }
-            await clock.sleep(Math.min(options.intervalMs, remaining));
+            if (due > now || !options.fixedRate)
+                await clock.sleep(due - now);
         }
         polls += 1;
         const result = await check();
@@ -67530,20 +67568,23 @@ function custom(name, parse, options = {}) {
     return spec(name, options, parse);
 }
 /**
- * Reads every declared input: secrets are masked first (each line of a multi-line one too), then
- * each input is parsed in declaration order, so the first mistake reported is the first input's.
+ * Reads every declared input: secrets are masked first (each line of a multi-line one too, and
+ * what `derive` finds in it), then each input is parsed in declaration order, so the first
+ * mistake reported is the first input's.
  */
 function readInputs(specs, getInput, mask) {
     for (const input of Object.values(specs)) {
-        if (!input.secret)
+        if (!input.secret && !input.derive)
             continue;
         const raw = getInput(input.name);
         if (!raw)
             continue;
-        mask(raw);
-        for (const line of raw.split(/\r?\n/))
-            if (line.trim().length >= 3)
-                mask(line.trim());
+        if (input.secret) {
+            mask(raw);
+            for (const line of raw.split(/\r?\n/))
+                if (line.trim().length >= 3)
+                    mask(line.trim());
+        }
         for (const derived of input.derive?.(raw.trim()) ?? [])
             mask(derived);
     }
@@ -67923,6 +67964,25 @@ function parseHeaders(lines, input = 'headers') {
     }
     return headers;
 }
+/**
+ * The secrets in `Name: value` lines, for masking before they are parsed (so never throwing):
+ * every value, and an Authorization value's credentials without the scheme, which a server may
+ * echo alone.
+ */
+function headerSecrets(text) {
+    const secrets = [];
+    for (const line of text.split(/\r?\n/)) {
+        const colon = line.indexOf(':');
+        if (colon === -1)
+            continue;
+        const value = line.slice(colon + 1).trim();
+        secrets.push(value);
+        const scheme = /^\S+\s+(\S.*)$/.exec(value);
+        if (scheme && /authorization$/i.test(line.slice(0, colon).trim()))
+            secrets.push(scheme[1]);
+    }
+    return secrets.filter((secret) => secret.length >= 3);
+}
 
 // EXTERNAL MODULE: external "node:path"
 var external_node_path_ = __nccwpck_require__(6760);
@@ -67996,7 +68056,10 @@ const inputs = {
     /** What a healthy body shows: a JSON path comparison or a substring. */
     expectBody: custom('expect-body', (value, name) => (value === undefined ? undefined : parseExpectBody(value, name))),
     /** Request headers; their values are masked. */
-    headers: custom('headers', (value, name) => parseHeaders(splitLines(value ?? ''), name)),
+    headers: custom('headers', (value, name) => parseHeaders(splitLines(value ?? ''), name), {
+        secret: true,
+        derive: headerSecrets,
+    }),
     /** Most requests per URL. */
     attempts: integer('attempts', { min: 1, max: 1000, default: 10 }),
     /** First pause between attempts; doubles each retry. */
@@ -68066,7 +68129,6 @@ const action = defineAction({
     outputs: { passed: 'false', results: '[]' },
     async run(given, runtime) {
         const { logger, secrets } = runtime;
-        secrets.add(...Object.values(given.headers));
         checkCombination(given);
         const database = given.databaseUrl
             ? resolveDatabase({ ...given, databaseUrl: given.databaseUrl }, runtime)

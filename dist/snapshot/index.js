@@ -64055,8 +64055,34 @@ function tagValue(tags, key) {
 // drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
 const systemClock = {
     now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+    sleep: (ms, signal) => new Promise((resolve) => {
+        if (signal?.aborted)
+            return resolve();
+        const timer = setTimeout(done, Math.max(0, ms));
+        signal?.addEventListener('abort', done, { once: true });
+        function done() {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        }
+    }),
 };
+/**
+ * `work`, or an error once `ms` have passed on the clock: a request that hangs must not outlive a
+ * deadline kept on that clock. The timer is cancelled as soon as the work settles.
+ */
+async function withinTime(clock, work, ms, message) {
+    const settled = new AbortController();
+    const expired = clock.sleep(Math.max(0, Math.ceil(ms)), settled.signal).then(() => {
+        throw new Error(message);
+    });
+    try {
+        return await Promise.race([work, expired]);
+    }
+    finally {
+        settled.abort();
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/common/retry.ts
 // The one way to wait for something: `retry` repeats an attempt that failed (a throttled webhook, a
@@ -64149,7 +64175,7 @@ class WaitTimeoutError extends Error {
 /**
  * Calls `check` every interval until it reports done, throws, or the timeout passes (then a
  * WaitTimeoutError with the last progress). The last sleep is cut to the deadline so the final
- * check happens at the timeout, not after it.
+ * check happens at the timeout, not after it (with `fixedRate`, at the last slot before it).
  */
 async function poll(check, options) {
     const clock = options.clock ?? systemClock;
@@ -64159,12 +64185,16 @@ async function poll(check, options) {
     let lastProgress = 'not checked yet';
     for (let first = true;; first = false) {
         if (!(first && options.checkFirst)) {
-            const remaining = deadline - clock.now();
-            if (remaining <= 0) {
-                const waitedMs = clock.now() - started;
+            const now = clock.now();
+            const due = options.fixedRate
+                ? started + (polls + (options.checkFirst ? 0 : 1)) * options.intervalMs
+                : Math.min(now + options.intervalMs, deadline);
+            if (options.fixedRate ? due > deadline : deadline <= now) {
+                const waitedMs = now - started;
                 throw new WaitTimeoutError(`Timed out after ${formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
             }
-            await clock.sleep(Math.min(options.intervalMs, remaining));
+            if (due > now || !options.fixedRate)
+                await clock.sleep(due - now);
         }
         polls += 1;
         const result = await check();
@@ -67466,20 +67496,23 @@ function custom(name, parse, options = {}) {
     return spec(name, options, parse);
 }
 /**
- * Reads every declared input: secrets are masked first (each line of a multi-line one too), then
- * each input is parsed in declaration order, so the first mistake reported is the first input's.
+ * Reads every declared input: secrets are masked first (each line of a multi-line one too, and
+ * what `derive` finds in it), then each input is parsed in declaration order, so the first
+ * mistake reported is the first input's.
  */
 function readInputs(specs, getInput, mask) {
     for (const input of Object.values(specs)) {
-        if (!input.secret)
+        if (!input.secret && !input.derive)
             continue;
         const raw = getInput(input.name);
         if (!raw)
             continue;
-        mask(raw);
-        for (const line of raw.split(/\r?\n/))
-            if (line.trim().length >= 3)
-                mask(line.trim());
+        if (input.secret) {
+            mask(raw);
+            for (const line of raw.split(/\r?\n/))
+                if (line.trim().length >= 3)
+                    mask(line.trim());
+        }
         for (const derived of input.derive?.(raw.trim()) ?? [])
             mask(derived);
     }

@@ -1,8 +1,8 @@
-export const id = 519;
-export const ids = [519];
+export const id = 734;
+export const ids = [734];
 export const modules = {
 
-/***/ 26935:
+/***/ 80728:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -288,8 +288,6 @@ function formatSize(bytes) {
     return unit === 0 ? `${bytes} bytes` : `${Number(value.toFixed(1))} ${units[unit]}`;
 }
 
-// EXTERNAL MODULE: external "node:url"
-var external_node_url_ = __webpack_require__(73136);
 ;// CONCATENATED MODULE: ./src/common/html.ts
 // The one place that makes text safe to show where GitHub, Slack or Mermaid render it: job
 // summaries, Slack's mrkdwn, Markdown records and charts. Whatever a person typed (a reason, a check
@@ -340,6 +338,8 @@ function htmlTable(rows) {
 // EXTERNAL MODULE: external "node:module"
 var external_node_module_ = __webpack_require__(98995);
 var external_node_module_default = /*#__PURE__*/__webpack_require__.n(external_node_module_);
+// EXTERNAL MODULE: external "node:url"
+var external_node_url_ = __webpack_require__(73136);
 // EXTERNAL MODULE: ./node_modules/sucrase/dist/index.js
 var dist = __webpack_require__(62413);
 ;// CONCATENATED MODULE: ./src/migrations/local-code.ts
@@ -430,6 +430,8 @@ function hashLocalCode(files, root) {
 // imports resolve from the caller's repository. The same hooks record which file loads
 // which (local-code.ts), for every migration, TypeScript or not.
 const TYPESCRIPT = /\.(c|m)?ts$/;
+/** Marks a knexfile's retry and the local modules it imports, so they load afresh (see freshForRetry). */
+const RETRY_PARAMETER = 'knexfile-retry';
 let registered = false;
 let active = false;
 /**
@@ -470,10 +472,10 @@ function installHooks() {
             }
             // What each file loads is what the plan fingerprint covers (local-code.ts).
             recordDependency(context.parentURL, resolved.url);
-            return resolved;
+            return freshForRetry(resolved, context.parentURL);
         },
         load(url, context, nextLoad) {
-            if (!url.startsWith('file:') || !TYPESCRIPT.test(url))
+            if (!url.startsWith('file:') || !TYPESCRIPT.test(new URL(url).pathname))
                 return nextLoad(url, context);
             const file = (0,external_node_url_.fileURLToPath)(url);
             const format = typeScriptFormat(file);
@@ -494,6 +496,21 @@ function installHooks() {
             loading._compile(compileTypeScript(external_node_fs_default().readFileSync(filename, 'utf8'), filename, 'commonjs'), filename);
         };
     }
+}
+/**
+ * A knexfile loaded again after it threw (knexfile-load.ts) carries a retry mark in its URL; the local
+ * ES modules it imports get the same mark, so the loader evaluates them afresh instead of handing
+ * back the module that threw (ESM keeps failed modules). Files in node_modules stay shared.
+ */
+function freshForRetry(resolved, parentURL) {
+    if (!parentURL?.startsWith('file:') || !resolved.url.startsWith('file:'))
+        return resolved;
+    const mark = new URL(parentURL).searchParams.get(RETRY_PARAMETER);
+    if (!mark || (0,external_node_url_.fileURLToPath)(resolved.url).split((external_node_path_default()).sep).includes('node_modules'))
+        return resolved;
+    const url = new URL(resolved.url);
+    url.searchParams.set(RETRY_PARAMETER, mark);
+    return { ...resolved, url: url.href };
 }
 /** `./helper` or `./helper.js` written in a TypeScript file means `./helper.ts`, as tsc resolves it. */
 function typeScriptAlternative(specifier, parentURL) {
@@ -548,8 +565,132 @@ function compileTypeScript(source, file, format) {
     }).code;
 }
 
-;// CONCATENATED MODULE: ./src/migrations/knexfile.ts
+;// CONCATENATED MODULE: ./src/migrations/knexfile-load.ts
 
+
+
+
+// A knexfile often validates its connection settings while it loads (`if (!process.env.DB_HOST)
+// throw ...`, envalid's cleanEnv, a zod schema), and the runner that plans a rollback has none of
+// them: this suite takes the connection from database-url and reads only the migrations block. So
+// a knexfile that throws is loaded once more, as a fresh module, with every unset variable it reads
+// answered by a placeholder. Its connection is then made of placeholders, which is harmless
+// because nothing ever connects with it; the migrations block does not depend on them in practice.
+/** Unset and left unset: Knex itself selects the environment by it, and a knexfile indexing by it should see what Knex sees. */
+const NEVER_PLACEHOLDER = new Set(['NODE_ENV']);
+let retries = 0;
+/**
+ * Loads a knexfile the way the Knex CLI does. When that throws (or the knexfile calls process.exit,
+ * as envalid does on a missing variable), loads it again with placeholders for the unset variables
+ * it reads; when that throws too, or read none, the first error stands.
+ */
+async function loadKnexfile(absolute) {
+    // Registered for JavaScript knexfiles too: the hooks mark a retry's local imports as fresh.
+    registerTypeScriptLoader();
+    const cache = (0,external_node_module_.createRequire)(absolute).cache;
+    const before = new Set(Object.keys(cache));
+    const url = (0,external_node_url_.pathToFileURL)(absolute);
+    try {
+        return { config: await withExitAsError(() => evaluate(url.href)), placeholders: [] };
+    }
+    catch (error) {
+        // CommonJS modules that loaded before the throw hold what they read from process.env: forget them.
+        for (const id of Object.keys(cache)) {
+            if (!before.has(id) && !id.split((external_node_path_default()).sep).includes('node_modules'))
+                delete cache[id];
+        }
+        url.searchParams.set(RETRY_PARAMETER, String(++retries));
+        const read = [];
+        let config;
+        try {
+            config = await withPlaceholders(read, () => withExitAsError(() => evaluate(url.href)));
+        }
+        catch {
+            throw error;
+        }
+        if (read.length === 0)
+            throw error;
+        return { config, placeholders: read };
+    }
+}
+async function evaluate(href) {
+    let loaded = (await import(/* webpackIgnore: true */ href));
+    // CommonJS arrives as { default: module.exports }; a transpiled ESM default may be nested once more.
+    let config = loaded.default ?? loaded;
+    if (config && typeof config === 'object' && 'default' in config && !('migrations' in config)) {
+        loaded = config;
+        config = loaded.default ?? config;
+    }
+    if (typeof config === 'function')
+        config = await config();
+    // `module.exports = loadConfig()`: an exported promise, as the Knex CLI awaits it.
+    if (isThenable(config))
+        config = await config;
+    return config;
+}
+function isThenable(value) {
+    return typeof value?.then === 'function';
+}
+/** Runs the load with process.exit throwing instead of ending the action (envalid exits on a missing variable). */
+async function withExitAsError(load) {
+    const exit = Reflect.get(process, 'exit');
+    process.exit = (code) => {
+        throw new Error(`it called process.exit(${code ?? ''})`);
+    };
+    try {
+        return await load();
+    }
+    finally {
+        process.exit = exit;
+    }
+}
+/**
+ * Runs the load with process.env answering every unset name with a placeholder, recording the
+ * names (never values) in `read`; the real process.env is back afterwards, also when the load throws.
+ * Nothing else runs in the action while the knexfile loads, so no other code sees the placeholders.
+ */
+async function withPlaceholders(read, load) {
+    const real = process.env;
+    process.env = new Proxy(real, {
+        get(target, name) {
+            if (typeof name !== 'string' || name in target || NEVER_PLACEHOLDER.has(name) || readByNode())
+                return Reflect.get(target, name);
+            if (!read.includes(name))
+                read.push(name);
+            return placeholderFor(name);
+        },
+    });
+    try {
+        return await load();
+    }
+    finally {
+        process.env = real;
+    }
+}
+/**
+ * Whether Node itself reads the variable (its module loader reads WATCH_REPORT_DEPENDENCIES while
+ * importing): Node must see the real environment, and the name is none of the knexfile's.
+ */
+function readByNode() {
+    // Line 0 is the message, 1 this function, 2 the proxy's get, 3 whoever read process.env.
+    const caller = new Error().stack?.split('\n')[3] ?? '';
+    return /\(node:|at node:/.test(caller);
+}
+/**
+ * A value that passes the usual validators for the name (envalid's port(), host() and url(), zod's
+ * .url()), else a plain word. `.invalid` is reserved (RFC 2606): no such host can ever resolve.
+ */
+function placeholderFor(name) {
+    if (/PORT$/i.test(name))
+        return '5432';
+    if (/HOST(NAME)?$/i.test(name))
+        return 'placeholder.invalid';
+    if (/(URL|URI|DSN)$/i.test(name))
+        return 'postgres://placeholder:placeholder@placeholder.invalid:5432/placeholder';
+    return 'placeholder';
+}
+
+;// CONCATENATED MODULE: ./src/migrations/knexfile.ts
 
 
 
@@ -558,33 +699,22 @@ function compileTypeScript(source, file, format) {
 /**
  * Reads the `migrations` block of a project's knexfile the way `knex migrate:*` does:
  * a default export (or module.exports), possibly a function returning the config,
- * then `config[environment]` when that key exists, else the whole object.
+ * then `config[environment]` when that key exists, else the whole object. A knexfile that throws
+ * without the environment variables it validates is loaded again with placeholders (knexfile-load.ts).
  */
 async function readKnexfile(file, environment) {
     const absolute = external_node_path_default().resolve(file);
     if (!external_node_fs_default().existsSync(absolute) || !external_node_fs_default().statSync(absolute).isFile()) {
         throw new errors_ConfigurationError(`Input "knexfile" is "${file}": no such file (looked at ${absolute}). Give the path of the project's knexfile, or leave it empty.`);
     }
-    let config;
+    let loaded;
     try {
-        if (/\.(c|m)?ts$/.test(absolute))
-            registerTypeScriptLoader();
-        let loaded = (await import(/* webpackIgnore: true */ (0,external_node_url_.pathToFileURL)(absolute).href));
-        // CommonJS arrives as { default: module.exports }; a transpiled ESM default may be nested once more.
-        config = loaded.default ?? loaded;
-        if (config && typeof config === 'object' && 'default' in config && !('migrations' in config)) {
-            loaded = config;
-            config = loaded.default ?? config;
-        }
-        if (typeof config === 'function')
-            config = await config();
-        // `module.exports = loadConfig()`: an exported promise, as the Knex CLI awaits it.
-        if (isThenable(config))
-            config = await config;
+        loaded = await loadKnexfile(absolute);
     }
     catch (error) {
         throw new errors_ConfigurationError(`Input "knexfile": ${file} could not be loaded: ${errorMessage(error)}. Fix the knexfile or leave "knexfile" empty and give migrations-dir.`);
     }
+    const { config, placeholders } = loaded;
     if (!config || typeof config !== 'object') {
         throw new errors_ConfigurationError(`Input "knexfile": ${file} exports no configuration object.`);
     }
@@ -599,6 +729,8 @@ async function readKnexfile(file, environment) {
     }
     const base = external_node_path_default().dirname(absolute);
     const settings = { environment: hasEnvironment ? environment : undefined };
+    if (placeholders.length > 0)
+        settings.placeholders = placeholders;
     if (migrations.directory !== undefined) {
         const list = Array.isArray(migrations.directory) ? migrations.directory : [migrations.directory];
         settings.directories = list.map((directory) => external_node_path_default().resolve(base, String(directory)));
@@ -614,9 +746,6 @@ async function readKnexfile(file, environment) {
     if (typeof migrations.disableTransactions === 'boolean')
         settings.disableTransactions = migrations.disableTransactions;
     return settings;
-}
-function isThenable(value) {
-    return typeof value?.then === 'function';
 }
 /** The first of: the explicit input, the knexfile's value, the default; and which one it was. */
 function pick(input, fromFile, fallback) {
@@ -644,7 +773,13 @@ async function resolveMigrationSettings(request) {
         sortDirsSeparately,
         disableTransactions,
         root: request.cwd,
-        knexfile: knexfile ? { path: relativePath(request.cwd, knexfile), environment: fromFile.environment } : undefined,
+        knexfile: knexfile
+            ? {
+                path: relativePath(request.cwd, knexfile),
+                environment: fromFile.environment,
+                placeholders: fromFile.placeholders,
+            }
+            : undefined,
         sources: {
             directories: directoriesFrom,
             tableName: tableNameFrom,
@@ -683,9 +818,7 @@ const INPUT_NAMES = {
 };
 /** One line per setting, saying its value and where it came from: the summary's "Migration settings". */
 function describeSettings(settings) {
-    const knexfile = settings.knexfile
-        ? `knexfile ${settings.knexfile.path}${settings.knexfile.environment ? ` (${settings.knexfile.environment})` : ''}`
-        : 'knexfile';
+    const knexfile = knexfileLabel(settings);
     const from = (name) => {
         const source = settings.sources?.[name];
         if (!source)
@@ -711,6 +844,25 @@ function describeSettings(settings) {
         },
         { setting: 'sortDirsSeparately', value: String(settings.sortDirsSeparately), from: from('sortDirsSeparately') },
         { setting: 'disableTransactions', value: String(settings.disableTransactions), from: from('disableTransactions') },
+        ...placeholderLines(settings),
+    ];
+}
+function knexfileLabel({ knexfile }) {
+    if (!knexfile)
+        return 'knexfile';
+    return `knexfile ${knexfile.path}${knexfile.environment ? ` (${knexfile.environment})` : ''}`;
+}
+/** Names only, never values: which unset variables the knexfile needed, and why that is harmless. */
+function placeholderLines(settings) {
+    const names = settings.knexfile?.placeholders;
+    if (!names?.length)
+        return [];
+    return [
+        {
+            setting: 'unset environment variables',
+            value: names.join(', '),
+            from: `${knexfileLabel(settings)} threw without them, so it was loaded with placeholders for them; its connection settings are never used`,
+        },
     ];
 }
 /**
@@ -1061,15 +1213,33 @@ class BlockerWatch {
         return this.seen;
     }
 }
-/** A holder of the migrations tables' locks (src/migrations/lock.ts), as a blocker. */
-function asBlocker(holder) {
+/**
+ * Holders of the migrations tables' locks (src/migrations/lock.ts) as blockers, each with its
+ * query when show-blocker-queries allows it and the run's user may see it. The queries are read
+ * here, not by findLockHolders, so that the status a run reports never carries another session's
+ * query text.
+ */
+async function holdersAsBlockers(session, holders, options) {
+    const visible = holders.filter((holder) => holder.state !== null).map((holder) => holder.pid);
+    const queries = new Map();
+    if (options.showQueries && visible.length > 0) {
+        const { rows } = await session.query(
+        // state IS NOT NULL: hidden without pg_read_all_stats, as readBlockers decides.
+        'SELECT pid, query FROM pg_stat_activity WHERE pid = ANY($1::int[]) AND state IS NOT NULL', [visible]);
+        for (const row of rows)
+            if (row.query)
+                queries.set(Number(row.pid), oneLine(row.query));
+    }
+    return holders.map((holder) => asBlocker(holder, queries.get(holder.pid) ?? null));
+}
+function asBlocker(holder, query) {
     return {
         pid: holder.pid,
         applicationName: holder.applicationName,
         user: holder.user,
         state: holder.state,
         transactionMs: holder.transactionSince ? Math.max(0, Date.now() - Date.parse(holder.transactionSince)) : null,
-        query: null,
+        query,
         hidden: holder.state === null,
     };
 }
@@ -1118,7 +1288,7 @@ const RUNTIME_VERSIONS = { knex: knex_package/* version */.rE, action: package_n
  * of this action. A plan reviewed earlier is only run if nothing it depends on changed: a newly
  * applied migration changes the rows, an edited migration or helper changes a content hash.
  */
-function planFingerprint(entries, localCode = []) {
+function planFingerprint(entries, localCode = [], runtime = RUNTIME_VERSIONS) {
     const canonical = entries.map(({ migration, content }) => ({
         id: migration.id,
         name: migration.name,
@@ -1128,7 +1298,7 @@ function planFingerprint(entries, localCode = []) {
         file: content ? external_node_crypto_default().createHash('sha256').update(content).digest('hex') : null,
     }));
     return external_node_crypto_default().createHash('sha256')
-        .update(JSON.stringify({ version: 2, migrations: canonical, localCode, runtime: RUNTIME_VERSIONS }))
+        .update(JSON.stringify({ version: 2, migrations: canonical, localCode, runtime }))
         .digest('hex');
 }
 const FINGERPRINT_PATTERN = /^[0-9a-f]{64}$/;
@@ -1461,16 +1631,15 @@ function readCertificates(value, input) {
 /**
  * The TLS a connection uses. Every verifying mode checks the certificate against Node's
  * roots, Amazon's RDS CAs and the CAs given, and the host name (or IP) against the
- * certificate: stricter than libpq's `require`, which checks neither.
+ * certificate: stricter than libpq's `require`, which checks neither. A CA given (ssl-ca, or
+ * the URL's sslrootcert, which libpq users read as "verify against this") or an IAM token
+ * means verified TLS: without sslmode the CA would otherwise be ignored over plain text.
  */
 function tlsSettings(request) {
-    const mode = request.sslMode ?? (request.sslCa || request.iamAuth ? 'verify-full' : 'disable');
-    if (mode === 'disable' || mode === 'no-verify') {
-        if (request.sslCa)
-            throw new errors_ConfigurationError(`Input "ssl-ca" asks for a verified connection, but "${request.input}" has sslmode=${mode}. Remove sslmode (ssl-ca implies verify-full) or set sslmode=verify-full.`);
-        if (request.iamAuth && mode === 'disable')
-            throw new errors_ConfigurationError(`Input "iam-auth" needs TLS (RDS refuses IAM tokens over plain connections), but "${request.input}" has sslmode=disable. Use sslmode=verify-full.`);
-    }
+    const wantsVerified = Boolean(request.sslCa || request.sslRootCert || request.iamAuth);
+    const mode = request.sslMode ?? (wantsVerified ? 'verify-full' : 'disable');
+    if (mode === 'disable' || mode === 'no-verify')
+        refuseUnverified(request, mode);
     if (mode === 'disable')
         return { level: 'off', ssl: false, warnings: [] };
     if (mode === 'no-verify') {
@@ -1491,6 +1660,15 @@ function tlsSettings(request) {
         ...(request.sslCa ? readCertificates(request.sslCa, 'Input "ssl-ca"') : []),
     ];
     return { level: 'verified', ssl: { rejectUnauthorized: true, ca }, warnings: [] };
+}
+/** A CA or an IAM token given with a mode that would not verify (or not encrypt): refused, never ignored. */
+function refuseUnverified(request, mode) {
+    if (request.sslCa)
+        throw new errors_ConfigurationError(`Input "ssl-ca" asks for a verified connection, but "${request.input}" has sslmode=${mode}. Remove sslmode (ssl-ca implies verify-full) or set sslmode=verify-full.`);
+    if (request.sslRootCert)
+        throw new errors_ConfigurationError(`The URL parameter sslrootcert in "${request.input}" asks for a verified connection, but it also has sslmode=${mode}, which would ignore that CA. Remove sslmode (sslrootcert implies verify-full) or set sslmode=verify-full.`);
+    if (request.iamAuth && mode === 'disable')
+        throw new errors_ConfigurationError(`Input "iam-auth" needs TLS (RDS refuses IAM tokens over plain connections), but "${request.input}" has sslmode=disable. Use sslmode=verify-full.`);
 }
 
 ;// CONCATENATED MODULE: ./src/postgres/connection.ts
@@ -1828,6 +2006,7 @@ async function resolveCalls(verdict, session) {
             risk: 'destructive',
             reason: `calls function ${parts.join('.')}, which is not a built-in: what it does cannot be checked before it runs`,
             irreversible: `function ${parts.join('.')} can do what a ROLLBACK does not undo`,
+            opaque: `function ${parts.join('.')}`,
         });
     }
     if (replaces && (await functionExists(replaces, session))) {
@@ -1848,6 +2027,7 @@ function addFindings(verdict, findings) {
     const risk = ranked?.risk ?? verdict.risk;
     const flagged = findings.filter((finding) => finding.risk).map((finding) => finding.reason);
     const irreversible = findings.flatMap((finding) => (finding.irreversible ? [finding.irreversible] : []));
+    const opaque = findings.flatMap((finding) => (finding.opaque ? [finding.opaque] : []));
     return {
         ...verdict,
         risk,
@@ -1855,6 +2035,7 @@ function addFindings(verdict, findings) {
         effects: {
             ...verdict.effects,
             ...(irreversible.length ? { irreversible: [...(verdict.effects?.irreversible ?? []), ...irreversible] } : {}),
+            ...(opaque.length ? { opaqueCode: [...(verdict.effects?.opaqueCode ?? []), ...opaque] } : {}),
         },
     };
 }
@@ -1891,6 +2072,8 @@ class MigrationTracker {
 
 
 
+/** How long settle waits for the timers a down() left running (a query fired from one is a late query). */
+const SETTLE_GRACE_MS = 2000;
 /** The verdict cache's bounds: Knex's repeated statements are short and few. */
 const CACHED_TEXT_LIMIT = 4096;
 const CACHED_TEXTS = 10_000;
@@ -1902,6 +2085,8 @@ class StatementGuard {
     bookkeepingTables;
     /** Every statement migration code or Knex's bookkeeping sent, refused or did not send, in order. */
     statements = [];
+    /** In observe mode: every statement, with where it came from. */
+    observed = [];
     /** The first refusal: once set, the run fails, even if the migration caught the error. */
     refusal;
     policy;
@@ -1983,15 +2168,17 @@ class StatementGuard {
      * Before the run commits: waits for the timers the downs left behind (a query fired from
      * one is a late query, refused) and for every statement received to be decided. A timer
      * still pending after `graceMs` is a refusal: what it would send could not be checked.
+     * Resolves with the frames whose timers were still pending (observe mode reports them).
      */
-    async settle(frames, sleep, graceMs = 2000) {
+    async settle(frames, sleep, graceMs = SETTLE_GRACE_MS) {
         for (let waited = 0;; waited += 5) {
             const pending = frames.filter(hasPendingTimers);
             if (pending.length === 0 && this.inFlight === 0)
-                return;
+                return [];
             if (waited >= graceMs && pending.length > 0) {
-                this.refusal ??= `${pending.map((frame) => frame.migration).join(', ')} left a timer running after ${pending.length === 1 ? 'its' : 'their'} down() returned (after waiting ${graceMs} ms): what it would send later could not be checked, so the run does not commit.`;
-                return;
+                if (!this.policy.observe)
+                    this.refusal ??= `${pending.map((frame) => frame.migration).join(', ')} left a timer running after ${pending.length === 1 ? 'its' : 'their'} down() returned (after waiting ${graceMs} ms): what it would send later could not be checked, so the run does not commit.`;
+                return pending;
             }
             await sleep(5);
         }
@@ -2018,6 +2205,8 @@ class StatementGuard {
     }
     async decide(text, params, origin, raw) {
         const { frame } = origin;
+        if (this.policy.observe)
+            return this.observe(text, params, origin, raw);
         if (origin.knex)
             return this.knexTransactionStatement(text, origin.knex, frame);
         if (frame?.returned) {
@@ -2026,15 +2215,21 @@ class StatementGuard {
             return this.refuse(message);
         }
         if (this.refusal) {
+            // Outside a transaction Knex set its lock row for good: it must free it on its way out, or
+            // every later run would find the lock set with no holder. (In a transaction it is rolled back.)
+            if (!frame && !this.policy.atomic) {
+                const pieces = await this.classify(text);
+                if (pieces.every((piece) => piece.risk === 'bookkeeping')) {
+                    this.record(pieces, frame);
+                    return { send: true };
+                }
+            }
             // Knex freeing its lock row on the way out is not news; what a migration still sends is.
             if (frame)
                 this.record([{ sql: text, risk: 'destructive', reasons: ['not sent: the run was already refused'] }], frame, 'refused');
             return { send: false, refused: `Not sent: the run was already refused. ${this.refusal}` };
         }
-        const pieces = await this.classify(text);
-        const verdicts = await Promise.all(pieces.map((piece) => resolveCalls(piece, raw)));
-        if (pieces.length === 1 && params.length > 0)
-            verdicts[0] = { ...verdicts[0], sql: renderStatement(verdicts[0].sql, params) };
+        const verdicts = await this.verdictsOf(text, params, raw);
         const recorded = this.statements.length;
         const decision = this.judge(verdicts, frame);
         const destroying = verdicts.filter((verdict) => verdict.risk === 'destructive');
@@ -2060,6 +2255,39 @@ class StatementGuard {
             return this.refuse(error instanceof Error ? error.message : String(error));
         }
         return decision;
+    }
+    /** What each statement of a query string does: the classifier's verdict, with the functions it calls resolved. */
+    async verdictsOf(text, params, raw) {
+        const pieces = await this.classify(text);
+        const verdicts = await Promise.all(pieces.map((piece) => resolveCalls(piece, raw)));
+        if (pieces.length === 1 && params.length > 0)
+            verdicts[0] = { ...verdicts[0], sql: renderStatement(verdicts[0].sql, params) };
+        return verdicts;
+    }
+    /**
+     * Observe mode: sends every statement and keeps it, decided as a run decides it, with its
+     * frame. What cannot be decided (the parser failed, a lookup failed in an aborted
+     * transaction) is still sent, and kept as unreadable.
+     */
+    async observe(text, params, origin, raw) {
+        const verdicts = origin.knex
+            ? [{ sql: text, risk: 'safe', reasons: [] }]
+            : await this.verdictsOf(text, params, raw).catch((error) => [
+                {
+                    sql: renderStatement(text, params),
+                    risk: 'destructive',
+                    reasons: [`could not be classified: ${error instanceof Error ? error.message : String(error)}`],
+                },
+            ]);
+        const { frame } = origin;
+        this.record(verdicts, frame).forEach((statement, index) => this.observed.push({
+            statement,
+            frame,
+            late: frame?.returned === true,
+            knexTransaction: origin.knex !== undefined,
+            opaqueCode: verdicts[index].effects?.opaqueCode,
+        }));
+        return { send: true };
     }
     /**
      * The parser's verdicts on a query string. Knex sends the same text again and again (its
@@ -2098,7 +2326,7 @@ class StatementGuard {
         if (blocked.length > 0 && !policy.allowDestructive && !policy.dryRun) {
             const reviewed = this.record(verdicts, frame, 'refused');
             const first = reviewed.find((statement) => needsAllowDestructive(statement.risk));
-            return this.refuse(`Refused: the downs would destroy data or remove security, and allow-destructive is false. The statement was not sent; the transaction was rolled back and nothing was changed. A dry run lists every such statement. Review them, then re-run with allow-destructive: true:\n- ${describeBlocked(first)}`);
+            return this.refuse(`Refused: the downs would destroy data or remove security, and allow-destructive is false. The statement was not sent; ${policy.atomic ? 'the transaction was rolled back and nothing was changed' : 'this down() runs outside a transaction, so what it sent before this statement stays'}. A dry run lists every such statement. Review them, then re-run with allow-destructive: true:\n- ${describeBlocked(first)}`);
         }
         if (policy.dryRun)
             return this.dryRunDecision(verdicts, frame);
@@ -2177,8 +2405,34 @@ class GuardRefusal extends Error {
 // drive time with a manual clock instead of sleeping (test/helpers/manual-clock.ts).
 const systemClock = {
     now: () => Date.now(),
-    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))),
+    sleep: (ms, signal) => new Promise((resolve) => {
+        if (signal?.aborted)
+            return resolve();
+        const timer = setTimeout(done, Math.max(0, ms));
+        signal?.addEventListener('abort', done, { once: true });
+        function done() {
+            clearTimeout(timer);
+            signal?.removeEventListener('abort', done);
+            resolve();
+        }
+    }),
 };
+/**
+ * `work`, or an error once `ms` have passed on the clock: a request that hangs must not outlive a
+ * deadline kept on that clock. The timer is cancelled as soon as the work settles.
+ */
+async function withinTime(clock, work, ms, message) {
+    const settled = new AbortController();
+    const expired = clock.sleep(Math.max(0, Math.ceil(ms)), settled.signal).then(() => {
+        throw new Error(message);
+    });
+    try {
+        return await Promise.race([work, expired]);
+    }
+    finally {
+        settled.abort();
+    }
+}
 
 ;// CONCATENATED MODULE: ./src/common/retry.ts
 // The one way to wait for something: `retry` repeats an attempt that failed (a throttled webhook, a
@@ -2271,7 +2525,7 @@ class WaitTimeoutError extends Error {
 /**
  * Calls `check` every interval until it reports done, throws, or the timeout passes (then a
  * WaitTimeoutError with the last progress). The last sleep is cut to the deadline so the final
- * check happens at the timeout, not after it.
+ * check happens at the timeout, not after it (with `fixedRate`, at the last slot before it).
  */
 async function poll(check, options) {
     const clock = options.clock ?? systemClock;
@@ -2281,12 +2535,16 @@ async function poll(check, options) {
     let lastProgress = 'not checked yet';
     for (let first = true;; first = false) {
         if (!(first && options.checkFirst)) {
-            const remaining = deadline - clock.now();
-            if (remaining <= 0) {
-                const waitedMs = clock.now() - started;
+            const now = clock.now();
+            const due = options.fixedRate
+                ? started + (polls + (options.checkFirst ? 0 : 1)) * options.intervalMs
+                : Math.min(now + options.intervalMs, deadline);
+            if (options.fixedRate ? due > deadline : deadline <= now) {
+                const waitedMs = now - started;
                 throw new WaitTimeoutError(`Timed out after ${formatDuration(waitedMs)} waiting for ${options.what}; last seen: ${lastProgress}.`, waitedMs, lastProgress);
             }
-            await clock.sleep(Math.min(options.intervalMs, remaining));
+            if (due > now || !options.fixedRate)
+                await clock.sleep(due - now);
         }
         polls += 1;
         const result = await check();
@@ -2314,6 +2572,11 @@ const MODES = [
 ];
 /** The modes that work on preserved data (src/preserve/): they read no migration file, plan or status. */
 const DATA_MODES = ['restore-data', 'prune-data', 'estimate-data'];
+/**
+ * The modes preserve-data applies to, and the ones that take a dry run's preserve-statements-file:
+ * estimate-data sizes what would be kept; rollback and down check that size before their first down, then keep it.
+ */
+const PRESERVE_MODES = ['estimate-data', 'rollback', 'down'];
 function clockOf(options) {
     return options.clock ?? systemClock;
 }
@@ -2462,7 +2725,12 @@ class LockAttempts {
     options;
     watch;
     records = [];
-    deadline;
+    /**
+     * When the budget began, at the first attempt (the clock's time), and when it ends: each
+     * attempt's lock_timeout grows with the time spent since. The first attempt of the run therefore
+     * waits a quarter of lock-timeout, however long connecting and reading the files took.
+     */
+    budget;
     /**
      * Called as each attempt starts; each returns what undoes, in this process, what the attempt
      * did before it was rolled back (the preserved copies' record, say).
@@ -2472,7 +2740,6 @@ class LockAttempts {
     constructor(options, watch) {
         this.options = options;
         this.watch = watch;
-        this.deadline = this.clock.now() + options.lockWaitBudgetMs;
     }
     get clock() {
         return this.options.clock ?? systemClock;
@@ -2486,12 +2753,14 @@ class LockAttempts {
     }
     /** Runs `body` (one whole transaction) until it does not time out on a lock, or the budget is spent. */
     async run(what, body) {
-        const { logger } = this.options;
+        const { logger, lockTimeoutMs: longestMs, lockWaitBudgetMs } = this.options;
+        const now = this.clock.now();
+        const budget = (this.budget ??= { startedAt: now, deadline: now + lockWaitBudgetMs });
         const report = await retryReport(async () => {
             if (this.cancelled)
                 throw new RollbackFailure(`${what} was cancelled before attempt ${this.records.length + 1}. Nothing more was changed.`);
             const number = this.records.length + 1;
-            const lockTimeoutMs = attemptLockTimeout(number, this.options.lockTimeoutMs, this.deadline - this.clock.now());
+            const lockTimeoutMs = attemptLockTimeout(this.clock.now() - budget.startedAt, longestMs, lockWaitBudgetMs);
             const record = { attempt: number, lockTimeoutMs, outcome: 'failed', blockers: [] };
             this.records.push(record);
             this.watch?.start(Math.min(200, Math.max(20, Math.floor(lockTimeoutMs / 3))));
@@ -2517,7 +2786,7 @@ class LockAttempts {
             }
         }, {
             isRetryable: (outcome) => !outcome.ok && isRetryableLockWait(outcome.error) && !this.cancelled,
-            deadline: this.deadline,
+            deadline: budget.deadline,
             atDeadline: 'stop',
             backoff: ATTEMPT_BACKOFF,
             clock: this.clock,
@@ -2556,8 +2825,15 @@ class LockAttempts {
             ? `Blocked by: ${blockers.map(describeBlocker).join('; ')}.`
             : 'No blocker could be read (each ended its wait before a sample caught it).';
         const pids = blockers.map((blocker) => blocker.pid).join(', ');
-        return new RollbackFailure(`${what}: the locks it needs were not free within lock-wait-budget (${formatDuration(this.options.lockWaitBudgetMs)}): ${timedOut} attempt(s), each waiting at most lock-timeout (${formatDuration(this.options.lockTimeoutMs)}), each rolled back. ${who} Nothing was changed by the attempts. What to do: wait for ${blockers.length === 1 ? 'that session' : 'those sessions'} to finish and run again${pids ? `, or end ${blockers.length === 1 ? 'it' : 'them'} if that is safe (SELECT pg_terminate_backend(pid) for pid ${pids})` : ''}, or run again with a longer lock-wait-budget.`, { attempts: this.records });
+        return new RollbackFailure(`${what}: the locks it needs were not free within lock-wait-budget (${formatDuration(this.options.lockWaitBudgetMs)}): ${timedOut} attempt(s), each waiting at most lock-timeout (${formatDuration(this.options.lockTimeoutMs)}), each rolled back. ${who} Nothing was changed by the attempts. What to do: ${whatToDo(blockers.length, pids)}`, { attempts: this.records });
     }
+}
+/** Without a blocker named, there is no session to wait for or end: only the busy tables. */
+function whatToDo(blockers, pids) {
+    if (!blockers)
+        return 'run again when the tables are less busy, or with a longer lock-wait-budget; pg_locks lists who holds locks on them.';
+    const them = blockers === 1 ? 'that session' : 'those sessions';
+    return `wait for ${them} to finish and run again, or end ${blockers === 1 ? 'it' : 'them'} if that is safe (SELECT pg_terminate_backend(pid) for pid ${pids}), or run again with a longer lock-wait-budget.`;
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/run-cancel.ts
@@ -3004,6 +3280,7 @@ function logLockHold(options, ms, end) {
 
 
 
+
 /** Plan without dry-run: a read-only snapshot, no locks taken, nothing changed. */
 async function planOnly(table, options, files) {
     await table.begin('ISOLATION LEVEL REPEATABLE READ READ ONLY');
@@ -3014,10 +3291,10 @@ async function planOnly(table, options, files) {
                 throw error.within({ before });
             throw error;
         });
+        const planned = { before, after: before, ...fragment };
         return {
-            before,
-            after: before,
-            ...fragment,
+            ...planned,
+            ...checkKnexLock(planned),
             notes: [
                 'Plan only: nothing was locked or changed. With dry-run: true the downs also run, in a transaction that is rolled back.',
             ],
@@ -3026,6 +3303,23 @@ async function planOnly(table, options, files) {
     finally {
         await table.rollback();
     }
+}
+/**
+ * Knex's lock row as the real run will meet it, told before anyone approves (the pipeline's dry
+ * run is on a scratch database, which has no such row). Set with no session holding it, the run
+ * would be refused: the plan fails, naming the fix. Held by a running migration, it is transient:
+ * a warning, since the run waits for it within lock-wait-budget.
+ */
+function checkKnexLock(planned) {
+    const { lock } = planned.before;
+    if (!lock.isLocked)
+        return {};
+    const lockChecks = [`${lock.table}: is_locked = 1`, ...holderChecks(lock.holders)];
+    if (lock.holders.length > 0) {
+        planned.warnings.push(`Knex's migration lock (${lock.table}.is_locked = 1) is held by ${lock.holders.map(describeHolder).join('; ')}: a migration is running. The rollback waits for it (within lock-wait-budget) and is refused if it is still running then; check that it has finished before approving.`);
+        return { lockChecks };
+    }
+    throw new RollbackFailure(`Knex's migration lock (${lock.table}.is_locked = 1) is set, but no session holds it: a crashed or killed run left it behind (Knex records no owner), and the rollback would be refused on it after approval. Nothing was changed. Check that no migration is running, then run mode: unlock with force-unlock: true against this database, and plan again.`, { ...planned, lockChecks });
 }
 /** Computes the plan from rows read under the caller's snapshot; checks expected-plan and every refusal that needs no SQL run. */
 async function makePlan(applied, files, options) {
@@ -3059,7 +3353,7 @@ async function makePlan(applied, files, options) {
 /** The refusals a plan earns before anything runs: a changed plan, or non-transactional migrations not allowed. */
 function checkPlan(fragment, options) {
     if (options.expectedPlan && options.expectedPlan !== fragment.fingerprint) {
-        throw new RollbackFailure(`Input "expected-plan" is ${options.expectedPlan}, but what this run would undo now has fingerprint ${fragment.fingerprint}: a migration was applied or rolled back, or a migration file changed, since that plan was made. Nothing was changed. Run mode: plan again, review it, and pass its plan-fingerprint.`, fragment);
+        throw new RollbackFailure(`Input "expected-plan" is ${options.expectedPlan}, but what this run would undo now has fingerprint ${fragment.fingerprint}. Since that plan was made, ${fingerprintInputs(fragment)}: the fingerprint covers all of these and, being a hash, cannot tell which; compare that plan's summary (its migrations, local code and versions) with this run's. Nothing was changed. Run mode: plan again, review it, and pass its plan-fingerprint.`, fragment);
     }
     const outside = fragment.plan.filter((migration) => !migration.transaction);
     if (outside.length === 0 || options.allowNonAtomic)
@@ -3070,6 +3364,15 @@ function checkPlan(fragment, options) {
     if (options.mode !== 'plan')
         throw new RollbackFailure(nonAtomicRefusal(outside), fragment);
     fragment.warnings.push(nonAtomicRefusal(outside));
+}
+/** Everything the fingerprint covers, named: the refusal can only say "one of these". */
+function fingerprintInputs({ plan, localCode }) {
+    const names = (list) => list.length > 3 ? `${list.slice(0, 3).join(', ')} and ${list.length - 3} more` : list.join(', ');
+    const files = names(plan.map((migration) => migration.name));
+    const local = localCode.length
+        ? ` a local file they load changed (${names(localCode.map((file) => file.path))}),`
+        : '';
+    return `a migration was applied or rolled back, a migration file changed (${files}),${local} or Knex (now ${RUNTIME_VERSIONS.knex}) or db-rollback-actions (now ${RUNTIME_VERSIONS.action}) is another version`;
 }
 function nonAtomicRefusal(outside) {
     return `The plan contains ${outside.map((migration) => migration.name).join(', ')}, which ${outside.length === 1 ? 'opts' : 'opt'} out of transactions (config.transaction = false, e.g. for CREATE INDEX CONCURRENTLY), so ${outside.length === 1 ? 'its' : 'their'} down() cannot run inside the rollback's transaction and the run cannot be atomic. Nothing was changed. To run it in segments (each transactional stretch atomic, each non-transactional migration alone), set allow-non-atomic: true.`;
@@ -3093,7 +3396,7 @@ async function lockKnexRow(trx, context) {
         await trx.rollback().catch(() => undefined);
         // A knex migrate holds the row while it runs: worth another attempt, within lock-wait-budget.
         const holders = await table.holders().catch(() => []);
-        throw new LockWaitTimeout(`Knex's lock row in ${table.lockTable}`, holders.map(asBlocker), error);
+        throw new LockWaitTimeout(`Knex's lock row in ${table.lockTable}`, await blockersOf(context, holders), error);
     }
     if (!row.isLocked)
         return;
@@ -3101,9 +3404,14 @@ async function lockKnexRow(trx, context) {
     const holders = await table.holders();
     if (holders.length > 0) {
         // A migration is running and holds the flag: it will clear it when done, so this is a wait too.
-        throw new LockWaitTimeout(`Knex's migration lock (${table.lockTable}.is_locked = 1)`, holders.map(asBlocker));
+        throw new LockWaitTimeout(`Knex's migration lock (${table.lockTable}.is_locked = 1)`, await blockersOf(context, holders));
     }
     throw new RollbackFailure(`Knex's migration lock (${table.lockTable}.is_locked = 1) is set, but no session holds it: a crashed or killed run left it behind (Knex records no owner). Nothing was changed. Check that no migration is running, then run mode: unlock with force-unlock: true.`, { lockChecks: [`${table.lockTable}: is_locked = 1`, ...holderChecks(holders)] });
+}
+/** The holders as the attempt's blockers; without their queries when those cannot be read now. */
+function blockersOf(context, holders) {
+    const showQueries = context.options.showBlockerQueries;
+    return holdersAsBlockers(context.table.session, holders, { showQueries }).catch(() => holdersAsBlockers(context.table.session, holders, { showQueries: false }));
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/segmented-run.ts
@@ -3582,13 +3890,24 @@ class MigrationsTable {
 // not read as "nothing applied", and a read-only credential must not fail half-way with
 // PostgreSQL's raw "cannot execute ... in a read-only transaction".
 
-/** Whether the mode writes (locks, a rolled-back dry run, Knex's lock row), so needs a session that may. */
+
+/**
+ * Whether the mode writes (locks, a rolled-back dry run, Knex's lock row, the preserved copies), so
+ * needs a session that may. restore-data and prune-data write even in a dry run: it inserts, or
+ * locks the catalog FOR UPDATE, before its ROLLBACK.
+ */
 function modeWrites(options) {
     const { mode } = options;
     return (mode === 'rollback' ||
         mode === 'down' ||
+        mode === 'restore-data' ||
+        mode === 'prune-data' ||
         (mode === 'plan' && options.dryRun) ||
         (mode === 'unlock' && options.forceUnlock));
+}
+/** Whether the mode takes Knex's lock row FOR UPDATE (or frees it), so needs UPDATE on the lock table. */
+function locksKnexRow(options) {
+    return options.mode !== 'restore-data' && options.mode !== 'prune-data';
 }
 /**
  * Checks the migrations table exists. In status mode a missing table means no migration has
@@ -3623,16 +3942,27 @@ async function lookalikes(session) {
         AND n.nspname NOT IN ('pg_catalog', 'information_schema') ORDER BY 1 LIMIT 10`);
     return rows.map((row) => row.name);
 }
-/** Refuses a read-only session before anything is locked, naming database-url and what it must be. */
-async function checkWritable(session) {
-    const { rows } = await session.query("SELECT current_setting('transaction_read_only') AS read_only, pg_is_in_recovery() AS recovery");
+/**
+ * Refuses a read-only session before anything is locked, naming database-url and what it must be:
+ * a read-only transaction, a read replica, or a role that may only read Knex's lock table (a
+ * SELECT-only user without default_transaction_read_only, which would meet "permission denied").
+ */
+async function checkWritable(table, options) {
+    const { rows } = await table.session.query(
+    // has_table_privilege is NULL when the lock table does not exist (to_regclass gives NULL).
+    `SELECT current_setting('transaction_read_only') AS read_only, pg_is_in_recovery() AS recovery,
+            has_table_privilege(to_regclass(format('%I.%I', $1::text, $2::text)), 'UPDATE') AS may_update,
+            current_user AS role`, [table.schema, lockTableName(table.table)]);
     const row = rows[0];
-    if (row?.read_only !== 'on' && row?.recovery !== true)
+    const denied = locksKnexRow(options) && row?.may_update === false;
+    if (row?.read_only !== 'on' && row?.recovery !== true && !denied)
         return;
     const why = row.recovery
         ? 'the server is a read replica (pg_is_in_recovery() is true)'
-        : 'the session is read-only (transaction_read_only = on: default_transaction_read_only is set for this user, database or URL)';
-    throw new errors_ConfigurationError(`Input "database-url": ${why}, and this mode must write (the migration lock, Knex's lock row, the downs). Give a credential that may write to the primary: in the pipeline, the gate environment's DATABASE_URL secret, not the plan job's read-only database-url. Nothing was changed.`);
+        : row.read_only === 'on'
+            ? 'the session is read-only (transaction_read_only = on: default_transaction_read_only is set for this user, database or URL)'
+            : `the role "${row.role}" may not UPDATE ${table.lockTable}: it is a read-only credential (SELECT only)`;
+    throw new errors_ConfigurationError(`Input "database-url": ${why}, and mode ${options.mode} must write (the migration lock, Knex's lock row, the downs, or the preserved copies). Give a credential that may write to the primary: in the pipeline, the gate environment's DATABASE_URL secret, not the plan job's read-only database-url. Nothing was changed.`);
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/unlock.ts
@@ -4525,6 +4855,8 @@ async function estimateData(session, statements, options, refused = 'A real run 
             });
     }
     catch (error) {
+        if (isPermissionDenied(error))
+            throw new errors_ConfigurationError(`Estimating what preserve-data keeps needs SELECT on every table the rollback would copy (${errorMessage(error)}). Nothing was changed. Give this step's user the read-only grants the README lists under "Use it from your repository" (SELECT on the schema's tables, and default privileges for tables created later), or set preserve-data: false.`);
         if (!isLockTimeout(error))
             throw error;
         throw new errors_ConfigurationError(`Estimating what preserve-data keeps waited longer than lock-timeout for a table (${errorMessage(error)}): a session holds an exclusive lock on it. Nothing was changed. Run the plan again, or raise lock-timeout for this step.`);
@@ -4535,6 +4867,10 @@ async function estimateData(session, statements, options, refused = 'A real run 
     const { statements: _seen, ...report } = preserver.report(false);
     const kept = { ...report, estimatedFor: statements.length };
     return { kept, overLimit: overLimit(kept, refused) };
+}
+/** PostgreSQL's insufficient_privilege: the plan job's read-only user lacks a grant. */
+function isPermissionDenied(error) {
+    return error?.code === '42501';
 }
 /** Consecutive statements of one migration, as the guard handed them to the copy. */
 function byMigration(statements) {
@@ -4990,7 +5326,7 @@ async function runMode(knex, session, options, files, guard, run) {
     const own = guard ? guard.rawOf(session) : session;
     const table = new MigrationsTable(own, options.settings.schemaName, options.settings.tableName);
     if (modeWrites(options))
-        await checkWritable(own);
+        await checkWritable(table, options);
     const notes = await checkMigrationsTable(table, options);
     switch (options.mode) {
         case 'status': {
@@ -5532,6 +5868,10 @@ function noteWrite(walk, write, relation) {
     if (relation?.relname)
         walk.writes.push({ write, schema: relation.schemaname, table: relation.relname });
 }
+/** Notes code the statement runs whose effect it does not show (a DO block, a procedure). */
+function noteOpaqueCode(walk, code) {
+    (walk.effects.opaqueCode ??= []).push(code);
+}
 /** Notes something a ROLLBACK cannot undo. */
 function noteIrreversible(walk, reason) {
     (walk.effects.irreversible ??= []).push(reason);
@@ -5788,15 +6128,18 @@ const HANDLERS = {
     },
     DoStmt(_body, walk) {
         note(walk, 'destructive', 'runs a DO block: procedural code whose effect cannot be checked before it runs');
+        noteOpaqueCode(walk, 'a DO block');
         noteIrreversible(walk, 'a DO block can do what a ROLLBACK does not undo (sequence changes, files, other connections)');
     },
     CallStmt(body, walk) {
         const name = nameOf(body.funccall?.funcname);
         note(walk, 'destructive', `calls procedure ${name}, whose effect cannot be checked before it runs`);
+        noteOpaqueCode(walk, `procedure ${name}`);
         noteIrreversible(walk, `procedure ${name} can do what a ROLLBACK does not undo`);
     },
     ExecuteStmt(body, walk) {
         note(walk, 'destructive', `executes prepared statement ${body.name}, whose text is not here to check`);
+        noteOpaqueCode(walk, `prepared statement ${body.name}`);
         noteIrreversible(walk, 'a prepared statement can do what a ROLLBACK does not undo');
     },
     TransactionStmt(body, walk) {
@@ -6192,20 +6535,23 @@ function custom(name, parse, options = {}) {
     return spec(name, options, parse);
 }
 /**
- * Reads every declared input: secrets are masked first (each line of a multi-line one too), then
- * each input is parsed in declaration order, so the first mistake reported is the first input's.
+ * Reads every declared input: secrets are masked first (each line of a multi-line one too, and
+ * what `derive` finds in it), then each input is parsed in declaration order, so the first
+ * mistake reported is the first input's.
  */
 function readInputs(specs, getInput, mask) {
     for (const input of Object.values(specs)) {
-        if (!input.secret)
+        if (!input.secret && !input.derive)
             continue;
         const raw = getInput(input.name);
         if (!raw)
             continue;
-        mask(raw);
-        for (const line of raw.split(/\r?\n/))
-            if (line.trim().length >= 3)
-                mask(line.trim());
+        if (input.secret) {
+            mask(raw);
+            for (const line of raw.split(/\r?\n/))
+                if (line.trim().length >= 3)
+                    mask(line.trim());
+        }
         for (const derived of input.derive?.(raw.trim()) ?? [])
             mask(derived);
     }
@@ -6651,8 +6997,6 @@ function rollbackInputs(given, database) {
         ...(destroyingStatements ? { destroyingStatements } : {}),
     };
 }
-/** The modes that read a dry run's destroying statements: estimate-data sizes them; rollback and down check the limit with them before the first down. */
-const STATEMENTS_FILE_MODES = ['estimate-data', 'rollback', 'down'];
 /** The dry run's file, read and checked before anything connects. */
 function destroyingStatementsOf(given) {
     if (given.preserveStatementsFile === undefined)
@@ -6690,8 +7034,8 @@ function checkPreserveInputs(given) {
         throw new errors_ConfigurationError('Mode estimate-data needs input "preserve-statements-file": the preserve-statements-file output of a dry run (mode plan, dry-run: true) of the plan, on a database with the same schema.');
     if (mode === 'estimate-data' && !given.preserveData)
         throw new errors_ConfigurationError('Mode estimate-data sizes what preserve-data keeps, and preserve-data is false: with it off nothing is kept, so there is nothing to estimate. Skip the step, or set preserve-data: true.');
-    if (given.preserveStatementsFile !== undefined && !STATEMENTS_FILE_MODES.includes(mode))
-        throw new errors_ConfigurationError(`Input "preserve-statements-file" is only allowed with mode: estimate-data, rollback or down (mode is ${mode}).`);
+    if (given.preserveStatementsFile !== undefined && !PRESERVE_MODES.includes(mode))
+        throw new errors_ConfigurationError(`Input "preserve-statements-file" is only allowed with mode: ${PRESERVE_MODES.slice(0, -1).join(', ')} or ${PRESERVE_MODES.at(-1)} (mode is ${mode}).`);
     if (given.preserveStatementsFile !== undefined && !given.preserveData)
         throw new errors_ConfigurationError('Input "preserve-statements-file" sizes what preserve-data keeps against preserve-data-max, and preserve-data is false: leave it out, or set preserve-data: true.');
 }
@@ -6733,9 +7077,12 @@ const action = defineAction({
         preserved: '[]',
         'preserve-statements-file': '',
         restored: '[]',
+        database: '',
     },
     async run(given, runtime) {
         const { logger } = runtime;
+        // host:port/database, never user-info or parameters: the pipeline's decision summary and record name the target with it.
+        runtime.setOutput('database', describeDatabaseUrl(given.databaseUrl));
         // Outputs and the summary come from what was done, on every path, failures included.
         let result;
         let options;
@@ -6848,7 +7195,7 @@ function asked(inputs) {
         inputs.allowDestructive && 'allow-destructive',
         inputs.allowNonAtomic && 'allow-non-atomic',
         inputs.forceUnlock && 'force-unlock',
-        ['rollback', 'down', 'estimate-data'].includes(inputs.mode) &&
+        PRESERVE_MODES.includes(inputs.mode) &&
             (inputs.preserve.enabled
                 ? `preserve-data up to ${formatSize(inputs.preserve.maxBytes)}`
                 : 'preserve-data: false'),

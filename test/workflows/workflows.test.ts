@@ -338,7 +338,7 @@ describe('the reusable pipeline', () => {
     );
   });
 
-  it("passes the lock inputs and show-blocker-queries to the dry run and to the rollback, with the action's defaults", () => {
+  it("passes the lock inputs, statement-timeout and show-blocker-queries to the dry run and to the rollback, with the action's defaults", () => {
     const call = pipeline.on.workflow_call;
     const action = YAML.parse(fs.readFileSync(path.join(repoRoot, 'actions/rollback/action.yml'), 'utf8')) as {
       inputs: Record<string, { default?: string }>;
@@ -346,7 +346,13 @@ describe('the reusable pipeline', () => {
     const steps = [...(jobs.plan.steps as Step[]), ...(jobs.execute.steps as Step[])];
     const dryRun = steps.find((step) => step.id === 'dry-run')!;
     const rollback = steps.find((step) => step.id === 'rollback')!;
-    for (const input of ['lock-timeout', 'lock-wait-budget', 'session-idle-timeout', 'show-blocker-queries']) {
+    for (const input of [
+      'lock-timeout',
+      'lock-wait-budget',
+      'session-idle-timeout',
+      'statement-timeout',
+      'show-blocker-queries',
+    ]) {
       expect([input, String(call.inputs[input]?.default)]).toEqual([input, action.inputs[input].default]);
       expect([input, dryRun.with?.[input]]).toEqual([input, `\${{ inputs.${input} }}`]);
       expect([input, rollback.with?.[input]]).toEqual([input, `\${{ inputs.${input} }}`]);
@@ -400,7 +406,7 @@ describe('the reusable pipeline', () => {
     type Step = { id?: string; with?: Record<string, string> };
     const planStep = (jobs.plan.steps as Step[]).find((step) => step.id === 'plan')!;
     const rollback = (jobs.execute.steps as Step[]).find((step) => step.id === 'rollback')!;
-    for (const name of ['lock-timeout', 'lock-wait-budget', 'session-idle-timeout']) {
+    for (const name of ['lock-timeout', 'lock-wait-budget', 'session-idle-timeout', 'statement-timeout']) {
       expect([name, planStep.with?.[name]]).toEqual([name, `\${{ inputs.${name} }}`]);
       expect([name, rollback.with?.[name]]).toEqual([name, planStep.with?.[name]]);
     }

@@ -5,51 +5,17 @@
 import type pg from 'pg';
 import type { BatchClassifier, ClassifiedStatement } from '../sql/risk.js';
 import { needsAllowDestructive } from '../sql/risk.js';
-import { isLockTimeout, type Session } from './lock.js';
+import { lockWaitOf, type Session } from './lock.js';
 import { currentFrame, hasPendingTimers, knexTransactionSending, type DownFrame } from './origin.js';
 import { renderStatement } from './render-sql.js';
 import { describeBlocked, oneLine } from './review.js';
 import { resolveCalls } from './guard-calls.js';
 import type { ReviewedStatement } from './run-types.js';
 import { serverMessage } from './sql-capture.js';
+import { GuardRefusal, type BeforeDestroy, type GuardPolicy, type ObservedStatement } from './guard-contract.js';
+import { recordRowCounts } from './row-counts.js';
 
-/** What the guard lets through; changed between segments of a non-atomic run. */
-export interface GuardPolicy {
-  /** Inside the run's one transaction (or a dry run's): transaction control from migration code is refused. */
-  atomic: boolean;
-  dryRun: boolean;
-  allowDestructive: boolean;
-  /**
-   * Observe only (verify-reversible): every statement is sent and kept in `observed` with where it
-   * came from; nothing is refused, beforeDestroy is not called, a timer left running is reported by settle.
-   */
-  observe?: boolean;
-}
-
-/** A statement the guard saw in observe mode, and where it came from. */
-export interface ObservedStatement {
-  /** As the guard records it; rowCount and error are filled in once the server answered. */
-  statement: ReviewedStatement;
-  /** The frame it was sent from (an up() or a down()); undefined: Knex's bookkeeping, or anything outside a frame. */
-  frame?: DownFrame;
-  /** Sent after its frame's function had returned (from a timer, say). */
-  late: boolean;
-  /** Knex's own BEGIN, COMMIT, ROLLBACK or SAVEPOINT of a transaction. */
-  knexTransaction: boolean;
-  /** Code it runs whose effect on rows the statement does not show (the classifier's and resolveCalls' verdict). */
-  opaqueCode?: string[];
-}
-
-/**
- * Called before a destructive statement the guard lets through is sent, on the run's own
- * session (preservation, src/preserve/). When it throws, the statement is refused instead.
- */
-export type BeforeDestroy = (
-  statements: readonly ClassifiedStatement[],
-  migration: string,
-  session: Session,
-  mode: { dryRun: boolean; inTransaction: boolean },
-) => Promise<void>;
+export { GuardRefusal, type BeforeDestroy, type GuardPolicy, type ObservedStatement } from './guard-contract.js';
 
 type QueryCallback = (error: Error | null, result?: unknown) => void;
 type Decision =
@@ -403,30 +369,4 @@ export class StatementGuard {
     this.statements.push(...reviewed);
     return reviewed;
   }
-}
-
-/** What pg reports as changed rows, for the statements whose row count means rows changed. */
-const DATA_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY']);
-
-/** pg's rowCount of each result, on the statements that were sent (in order) for one query string. */
-function recordRowCounts(statements: ReviewedStatement[], result: unknown): void {
-  const results = (Array.isArray(result) ? result : [result]) as Array<{ command?: string; rowCount?: number | null }>;
-  const sent = statements.filter((statement) => !statement.outcome);
-  sent.forEach((statement, index) => {
-    const reply = results[index];
-    if (reply && DATA_COMMANDS.has(reply.command ?? '') && typeof reply.rowCount === 'number')
-      statement.rowCount = reply.rowCount;
-  });
-}
-
-/** The lock timeout (55P03) behind an error of beforeDestroy, which may wrap it as its cause. */
-function lockWaitOf(error: unknown): Error | undefined {
-  for (let cause = error, depth = 0; cause && depth < 5; cause = (cause as { cause?: unknown }).cause, depth++)
-    if (isLockTimeout(cause)) return cause as Error;
-  return undefined;
-}
-
-/** A statement the guard did not send: the error the migration (and Knex) see. */
-export class GuardRefusal extends Error {
-  override readonly name = 'GuardRefusal';
 }

@@ -170,3 +170,10 @@ export function holderChecks(holders: LockHolder[]): string[] {
       ]
     : holders.map((holder) => `Held by ${describeHolder(holder)}`);
 }
+
+/** The lock timeout (55P03) behind an error of beforeDestroy, which may wrap it as its cause. */
+export function lockWaitOf(error: unknown): Error | undefined {
+  for (let cause = error, depth = 0; cause && depth < 5; cause = (cause as { cause?: unknown }).cause, depth++)
+    if (isLockTimeout(cause)) return cause as Error;
+  return undefined;
+}

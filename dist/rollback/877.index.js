@@ -1,8 +1,8 @@
-export const id = 734;
-export const ids = [734];
+export const id = 877;
+export const ids = [877];
 export const modules = {
 
-/***/ 80728:
+/***/ 29801:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -988,6 +988,13 @@ function holderChecks(holders) {
             'Not checkable: a plain `knex migrate` between two migrations holds no lock on these tables. Make sure no deploy is migrating right now.',
         ]
         : holders.map((holder) => `Held by ${describeHolder(holder)}`);
+}
+/** The lock timeout (55P03) behind an error of beforeDestroy, which may wrap it as its cause. */
+function lockWaitOf(error) {
+    for (let cause = error, depth = 0; cause && depth < 5; cause = cause.cause, depth++)
+        if (isLockTimeout(cause))
+            return cause;
+    return undefined;
 }
 
 ;// CONCATENATED MODULE: ./src/migrations/plan.ts
@@ -2064,7 +2071,30 @@ class MigrationTracker {
     }
 }
 
+;// CONCATENATED MODULE: ./src/migrations/guard-contract.ts
+/** A statement the guard did not send: the error the migration (and Knex) see. */
+class GuardRefusal extends Error {
+    name = 'GuardRefusal';
+}
+
+;// CONCATENATED MODULE: ./src/migrations/row-counts.ts
+/** What pg reports as changed rows, for the statements whose row count means rows changed. */
+const DATA_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY']);
+/** pg's rowCount of each result, on the statements that were sent (in order) for one query string. */
+function recordRowCounts(statements, result) {
+    const results = (Array.isArray(result) ? result : [result]);
+    const sent = statements.filter((statement) => !statement.outcome);
+    sent.forEach((statement, index) => {
+        const reply = results[index];
+        if (reply && DATA_COMMANDS.has(reply.command ?? '') && typeof reply.rowCount === 'number')
+            statement.rowCount = reply.rowCount;
+    });
+}
+
 ;// CONCATENATED MODULE: ./src/migrations/guard.ts
+
+
+
 
 
 
@@ -2375,29 +2405,6 @@ class StatementGuard {
         this.statements.push(...reviewed);
         return reviewed;
     }
-}
-/** What pg reports as changed rows, for the statements whose row count means rows changed. */
-const DATA_COMMANDS = new Set(['INSERT', 'UPDATE', 'DELETE', 'MERGE', 'COPY']);
-/** pg's rowCount of each result, on the statements that were sent (in order) for one query string. */
-function recordRowCounts(statements, result) {
-    const results = (Array.isArray(result) ? result : [result]);
-    const sent = statements.filter((statement) => !statement.outcome);
-    sent.forEach((statement, index) => {
-        const reply = results[index];
-        if (reply && DATA_COMMANDS.has(reply.command ?? '') && typeof reply.rowCount === 'number')
-            statement.rowCount = reply.rowCount;
-    });
-}
-/** The lock timeout (55P03) behind an error of beforeDestroy, which may wrap it as its cause. */
-function lockWaitOf(error) {
-    for (let cause = error, depth = 0; cause && depth < 5; cause = cause.cause, depth++)
-        if (isLockTimeout(cause))
-            return cause;
-    return undefined;
-}
-/** A statement the guard did not send: the error the migration (and Knex) see. */
-class GuardRefusal extends Error {
-    name = 'GuardRefusal';
 }
 
 ;// CONCATENATED MODULE: ./src/common/clock.ts

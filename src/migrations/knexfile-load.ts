@@ -1,6 +1,7 @@
 import { createRequire } from 'node:module';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { withKnexfileEnv } from './knexfile-env.js';
 import { registerTypeScriptLoader, RETRY_PARAMETER } from './typescript-loader.js';
 
 // A knexfile often validates its connection settings while it loads (`if (!process.env.DB_HOST)
@@ -18,6 +19,8 @@ export interface LoadedKnexfile {
   config: unknown;
   /** The unset environment variables the knexfile read as placeholders, in the order read (empty when it loaded as is). */
   placeholders: string[];
+  /** The knexfile-env names that were unset, so set while it loaded (and removed after). */
+  fromInput: string[];
 }
 
 let retries = 0;
@@ -25,11 +28,20 @@ let retries = 0;
 /**
  * Loads a knexfile the way the Knex CLI does. When that throws (or the knexfile calls process.exit,
  * as envalid does on a missing variable), loads it again with placeholders for the unset variables
- * it reads; when that throws too, or read none, the first error stands.
+ * it reads; when that throws too, or read none, the first error stands. `variables` (knexfile-env)
+ * are set, where unset, for both loads and for no longer.
  */
-export async function loadKnexfile(absolute: string): Promise<LoadedKnexfile> {
+export async function loadKnexfile(
+  absolute: string,
+  variables: Readonly<Record<string, string>> = {},
+): Promise<LoadedKnexfile> {
   // Registered for JavaScript knexfiles too: the hooks mark a retry's local imports as fresh.
   registerTypeScriptLoader();
+  const { value, set } = await withKnexfileEnv(variables, () => loadWithPlaceholderRetry(absolute));
+  return { ...value, fromInput: set };
+}
+
+async function loadWithPlaceholderRetry(absolute: string): Promise<Omit<LoadedKnexfile, 'fromInput'>> {
   const cache = createRequire(absolute).cache;
   const before = new Set(Object.keys(cache));
   const url = pathToFileURL(absolute);

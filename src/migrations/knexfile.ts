@@ -18,6 +18,8 @@ export interface KnexfileMigrationSettings {
   environment?: string;
   /** The unset environment variables the knexfile needed to load, read as placeholders (knexfile-load.ts). */
   placeholders?: string[];
+  /** The knexfile-env names set while it loaded (those the environment left unset). */
+  fromInput?: string[];
 }
 
 /**
@@ -26,7 +28,11 @@ export interface KnexfileMigrationSettings {
  * then `config[environment]` when that key exists, else the whole object. A knexfile that throws
  * without the environment variables it validates is loaded again with placeholders (knexfile-load.ts).
  */
-export async function readKnexfile(file: string, environment: string): Promise<KnexfileMigrationSettings> {
+export async function readKnexfile(
+  file: string,
+  environment: string,
+  variables: Readonly<Record<string, string>> = {},
+): Promise<KnexfileMigrationSettings> {
   const absolute = path.resolve(file);
   if (!fs.existsSync(absolute) || !fs.statSync(absolute).isFile()) {
     throw new ConfigurationError(
@@ -35,13 +41,13 @@ export async function readKnexfile(file: string, environment: string): Promise<K
   }
   let loaded;
   try {
-    loaded = await loadKnexfile(absolute);
+    loaded = await loadKnexfile(absolute, variables);
   } catch (error) {
     throw new ConfigurationError(
-      `Input "knexfile": ${file} could not be loaded: ${errorMessage(error)}. Fix the knexfile or leave "knexfile" empty and give migrations-dir.`,
+      `Input "knexfile": ${file} could not be loaded: ${errorMessage(error)}. Give the variables it validates in knexfile-env (NAME=value lines), fix the knexfile, or leave "knexfile" empty and give migrations-dir.`,
     );
   }
-  const { config, placeholders } = loaded;
+  const { config, placeholders, fromInput } = loaded;
   if (!config || typeof config !== 'object') {
     throw new ConfigurationError(`Input "knexfile": ${file} exports no configuration object.`);
   }
@@ -59,6 +65,7 @@ export async function readKnexfile(file: string, environment: string): Promise<K
   const base = path.dirname(absolute);
   const settings: KnexfileMigrationSettings = { environment: hasEnvironment ? environment : undefined };
   if (placeholders.length > 0) settings.placeholders = placeholders;
+  if (fromInput.length > 0) settings.fromInput = fromInput;
   if (migrations.directory !== undefined) {
     const list = Array.isArray(migrations.directory) ? migrations.directory : [migrations.directory];
     settings.directories = list.map((directory) => path.resolve(base, String(directory)));
@@ -86,7 +93,7 @@ export interface MigrationSettings {
   /** The project directory (working-directory): relative inputs resolve from it; the summary shows paths relative to it. The process's directory when not given. */
   root?: string;
   /** The knexfile read, relative to root, and its environment (undefined when the knexfile has none). */
-  knexfile?: { path: string; environment?: string; placeholders?: string[] };
+  knexfile?: { path: string; environment?: string; placeholders?: string[]; fromInput?: string[] };
   /** Where each setting came from, for the summary (unknown when the settings were built by hand). */
   sources?: Record<SettingName, SettingSource>;
 }
@@ -97,6 +104,8 @@ export type SettingName =
 export interface MigrationSettingsRequest {
   knexfile?: string;
   knexEnvironment: string;
+  /** knexfile-env: variables set, where unset, only while the knexfile loads. */
+  knexfileEnv?: Readonly<Record<string, string>>;
   migrationsDir?: string;
   migrationsTable?: string;
   schema?: string;
@@ -113,7 +122,13 @@ function pick<T>(input: T | undefined, fromFile: T | undefined, fallback: T): [T
 
 export async function resolveMigrationSettings(request: MigrationSettingsRequest): Promise<MigrationSettings> {
   const knexfile = request.knexfile ? path.resolve(request.cwd, request.knexfile) : undefined;
-  const fromFile = knexfile ? await readKnexfile(knexfile, request.knexEnvironment) : {};
+  const variables = request.knexfileEnv ?? {};
+  if (!knexfile && Object.keys(variables).length > 0) {
+    throw new ConfigurationError(
+      `Input "knexfile-env" was given without "knexfile": its variables are set only while a knexfile loads. Give knexfile, or leave knexfile-env empty.`,
+    );
+  }
+  const fromFile = knexfile ? await readKnexfile(knexfile, request.knexEnvironment, variables) : {};
   // Knex's CLI runs from the knexfile's directory, so its default `./migrations` is there.
   const base = knexfile ? path.dirname(knexfile) : request.cwd;
   const [directories, directoriesFrom] = pick(
@@ -138,6 +153,7 @@ export async function resolveMigrationSettings(request: MigrationSettingsRequest
           path: relativePath(request.cwd, knexfile),
           environment: fromFile.environment,
           placeholders: fromFile.placeholders,
+          fromInput: fromFile.fromInput,
         }
       : undefined,
     sources: {
@@ -210,7 +226,7 @@ export function describeSettings(settings: MigrationSettings): Array<{ setting: 
     },
     { setting: 'sortDirsSeparately', value: String(settings.sortDirsSeparately), from: from('sortDirsSeparately') },
     { setting: 'disableTransactions', value: String(settings.disableTransactions), from: from('disableTransactions') },
-    ...placeholderLines(settings),
+    ...environmentLines(settings),
   ];
 }
 
@@ -219,17 +235,26 @@ function knexfileLabel({ knexfile }: MigrationSettings): string {
   return `knexfile ${knexfile.path}${knexfile.environment ? ` (${knexfile.environment})` : ''}`;
 }
 
-/** Names only, never values: which unset variables the knexfile needed, and why that is harmless. */
-function placeholderLines(settings: MigrationSettings): Array<{ setting: string; value: string; from: string }> {
+/** Names only, never values: which unset variables the knexfile read, and where their values came from. */
+function environmentLines(settings: MigrationSettings): Array<{ setting: string; value: string; from: string }> {
+  const lines = [];
+  const given = settings.knexfile?.fromInput;
+  if (given?.length) {
+    lines.push({
+      setting: 'unset environment variables',
+      value: given.join(', '),
+      from: `input knexfile-env, set only while ${knexfileLabel(settings)} loaded`,
+    });
+  }
   const names = settings.knexfile?.placeholders;
-  if (!names?.length) return [];
-  return [
-    {
+  if (names?.length) {
+    lines.push({
       setting: 'unset environment variables',
       value: names.join(', '),
       from: `${knexfileLabel(settings)} threw without them, so it was loaded with placeholders for them; its connection settings are never used`,
-    },
-  ];
+    });
+  }
+  return lines;
 }
 
 /**

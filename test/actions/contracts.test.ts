@@ -109,6 +109,21 @@ describe('secrets declared in the contract are masked before any input is parsed
     expect(secrets).toContain('tenant-secret-4411');
   });
 
+  it.each(['rollback', 'prepare-scratch-database', 'verify-reversible'])(
+    "%s's knexfile-env: each value but numbers and booleans, even when a line is refused",
+    async (name) => {
+      const { masked: secrets, error } = await masked(name, {
+        'database-url': 'postgres://deploy:pw@localhost/tickets',
+        applied: '[]',
+        'knexfile-env': 'DB_POOL_MAX=10\nDB_SSL=false\nAPP_KEY=kx9-looks-secret\nnot a line',
+      });
+      expect(error).toMatch(/^Input "knexfile-env" line 4 is not NAME=value/);
+      expect(secrets).toContain('kx9-looks-secret');
+      expect(secrets).not.toEqual(expect.arrayContaining(['10']));
+      expect(secrets).not.toContain('false');
+    },
+  );
+
   it("record's database when it is a URL (its password and the URL), and nothing when it is a name", async () => {
     const url = 'postgres://deploy:Sup3rS3cretPw@db.internal.example:6543/tickets';
     const asUrl = await masked('record', { database: url, 'started-at': 'yesterday' });

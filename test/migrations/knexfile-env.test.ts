@@ -33,6 +33,17 @@ describe('a knexfile that needs environment variables the runner does not have',
       `import { env } from './config/env.mjs';
        export default { production: { client: 'pg', connection: env, migrations: { directory: './migrations', loadExtensions: ['.ts'] } } };`,
     );
+    // As envalid's num() and bool() do: typed values no placeholder can give, set by knexfile-env.
+    fs.writeFileSync(
+      path.join(project, 'typed-knexfile.cjs'),
+      `const max = Number(process.env.DB_POOL_MAX);
+       if (!Number.isInteger(max)) throw new Error('DB_POOL_MAX must be an integer');
+       if (!['true', 'false'].includes(process.env.DB_SSL)) throw new Error('DB_SSL must be true or false');
+       if (!process.env.DB_APP_KEY) throw new Error('DB_APP_KEY is not set');
+       if (!process.env.DB_HOST) throw new Error('DB_HOST is not set');
+       module.exports = { production: { client: 'pg', pool: { max }, connection: { ssl: process.env.DB_SSL === 'true', host: process.env.DB_HOST },
+         migrations: { directory: './migrations', loadExtensions: ['.ts'] } } };`,
+    );
     fs.writeFileSync(
       path.join(project, 'broken-knexfile.cjs'),
       `const settings = require('./config/no-such-settings.cjs');
@@ -87,6 +98,74 @@ describe('a knexfile that needs environment variables the runner does not have',
     expectNoPlaceholderValues(run);
   });
 
+  const typedEnv = 'DB_POOL_MAX=10\n# typed values no placeholder passes\nDB_SSL=false\nDB_APP_KEY=kx9-app-key-4410';
+
+  /** What a reader could see: the ::add-mask:: commands are the runner's, consumed and never shown. */
+  const shown = (run: BundleRun) =>
+    run.everything
+      .split('\n')
+      .filter((line) => !line.startsWith('::add-mask::'))
+      .join('\n');
+
+  it('rollback: a knexfile that validates typed values fails without knexfile-env and plans with it', async () => {
+    const without = await runBundle('rollback', {
+      cwd: project,
+      inputs: { 'database-url': db.url, mode: 'plan', steps: '1', knexfile: 'typed-knexfile.cjs' },
+    });
+    expect(without.code).toBe(1);
+    expect(without.errors).toEqual([
+      expect.stringMatching(
+        /typed-knexfile.cjs could not be loaded: DB_POOL_MAX must be an integer\. Give the variables it validates in knexfile-env/,
+      ),
+    ]);
+
+    const run = await runBundle('rollback', {
+      cwd: project,
+      inputs: {
+        'database-url': db.url,
+        mode: 'plan',
+        steps: '1',
+        knexfile: 'typed-knexfile.cjs',
+        'knexfile-env': typedEnv,
+      },
+    });
+    expect([run.code, run.errors]).toEqual([0, []]);
+    expect((JSON.parse(run.outputs.plan) as Array<{ name: string }>).map((step) => step.name)).toEqual([
+      '007_add_security_tables.ts',
+      '006_add_ticket_state_machine.ts',
+    ]);
+    expect(run.summary).toContain(
+      '| unset environment variables | `DB_POOL_MAX, DB_SSL, DB_APP_KEY` | input knexfile-env, set only while knexfile typed-knexfile.cjs (production) loaded |',
+    );
+    // DB_HOST was not given: the retry, with knexfile-env's values still set, answered it with a placeholder.
+    expect(run.summary).toMatch(
+      /\| unset environment variables \| `DB_HOST` \| knexfile typed-knexfile.cjs \(production\) threw without them/,
+    );
+    // Masked before anything else is written; numbers and booleans are not masked (see knexfileEnvSecrets).
+    const lines = run.stdout.split('\n');
+    const firstShown = lines.findIndex((line) => !line.startsWith('::add-mask::'));
+    expect(lines.slice(0, firstShown)).toContain('::add-mask::kx9-app-key-4410');
+    expect(shown(run)).not.toContain('kx9-app-key-4410');
+    expect(run.everything).not.toMatch(/DB_\w+=/);
+  });
+
+  it('rollback: a line of knexfile-env that is not NAME=value is refused by its number, quoting nothing of it', async () => {
+    const run = await runBundle('rollback', {
+      cwd: project,
+      inputs: {
+        'database-url': db.url,
+        mode: 'plan',
+        knexfile: 'typed-knexfile.cjs',
+        'knexfile-env': 'DB_POOL_MAX=10\nDB_SSL: kx9-app-key-4410',
+      },
+    });
+    expect(run.code).toBe(1);
+    expect(run.errors).toEqual([
+      'Input "knexfile-env" line 2 is not NAME=value (no =). Write one variable a line, such as DB_POOL_MAX=10, where NAME is letters, digits and _ and does not start with a digit.',
+    ]);
+    expect(shown(run)).not.toContain('kx9-app-key-4410');
+  });
+
   it('rollback: a knexfile that throws for another reason still fails with the reason, nothing read or changed', async () => {
     const run = await runBundle('rollback', {
       cwd: project,
@@ -119,6 +198,19 @@ describe('a knexfile that needs environment variables the runner does not have',
       expect(JSON.parse(prepared.outputs.applied)).toEqual(applied);
       expect(prepared.summary).toContain(placeholderRow('DB_PASSWORD, DB_PORT, DB_HOST'));
       expectNoPlaceholderValues(prepared);
+      const typed = await runBundle('prepare-scratch-database', {
+        cwd: project,
+        inputs: {
+          ...actionDefaults('prepare-scratch-database'),
+          'database-url': scratch.url,
+          knexfile: 'typed-knexfile.cjs',
+          'knexfile-env': typedEnv,
+          applied: JSON.stringify(applied),
+        },
+      });
+      expect([typed.code, typed.errors]).toEqual([0, []]);
+      expect(typed.summary).toContain('`DB_POOL_MAX, DB_SSL, DB_APP_KEY` | input knexfile-env');
+      expect(shown(typed)).not.toContain('kx9-app-key-4410');
     } finally {
       await scratch.drop();
     }
@@ -134,5 +226,19 @@ describe('a knexfile that needs environment variables the runner does not have',
     expect(verified.errors).toEqual([]);
     expect(verified.outputs.checked).toBe('1');
     expect(verified.summary).toContain(placeholderRow('DB_PASSWORD, DB_PORT, DB_HOST'));
-  }, 180_000);
+    const typed = await runBundle('verify-reversible', {
+      cwd: project,
+      inputs: {
+        ...actionDefaults('verify-reversible'),
+        'database-url': db.url,
+        knexfile: 'typed-knexfile.cjs',
+        'knexfile-env': typedEnv,
+        only: '002_add_ticket_scans.ts',
+      },
+    });
+    expect(typed.errors).toEqual([]);
+    expect(typed.outputs.checked).toBe('1');
+    expect(typed.summary).toContain('`DB_POOL_MAX, DB_SSL, DB_APP_KEY` | input knexfile-env');
+    expect(shown(typed)).not.toContain('kx9-app-key-4410');
+  }, 300_000);
 });

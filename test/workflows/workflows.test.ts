@@ -708,6 +708,30 @@ describe('the pipeline pins ref to one commit', () => {
     for (const step of project) expect(step.with?.['working-directory']).toBe('${{ inputs.working-directory }}');
   });
 
+  it('gives knexfile-env to every step that loads the knexfile, as a string input defaulting to empty', () => {
+    const input = (readWorkflow('.github/workflows/migration-rollback.yml').on.workflow_call.inputs ?? {})[
+      'knexfile-env'
+    ];
+    expect({ type: input?.type, default: input?.default }).toEqual({ type: 'string', default: '' });
+    const loading = Object.values(pipeline.jobs)
+      .flatMap((job) => job.steps ?? [])
+      .filter((step) => step.with?.knexfile !== undefined);
+    expect(loading.map((step) => step.id ?? step.name)).toEqual([
+      'plan',
+      "Migrate the scratch database to production's applied list",
+      'dry-run',
+      'preserve-estimate',
+      'rollback',
+      'status-after',
+    ]);
+    for (const step of loading) {
+      expect({ step: step.id ?? step.name, env: step.with?.['knexfile-env'] }).toEqual({
+        step: step.id ?? step.name,
+        env: '${{ inputs.knexfile-env }}',
+      });
+    }
+  });
+
   it('resolves ref to its commit and warns when it is not on the default branch', () => {
     const step = plan.steps.find((candidate) => candidate.id === 'ref')!;
     const work = fs.mkdtempSync(path.join(os.tmpdir(), 'resolve-ref-'));

@@ -1,4 +1,5 @@
 import { resolveWorkingDirectory } from '../../common/working-directory.js';
+import { knexfileEnvSecrets, parseKnexfileEnv } from '../../migrations/knexfile-env.js';
 import { custom, text, type InputSpec } from './inputs.js';
 
 /**
@@ -21,6 +22,10 @@ export function projectInputs() {
     /** The project's knexfile, read for its migrations settings only (never the connection). */
     knexfile: text('knexfile'),
     knexEnvironment: text('knex-environment', { default: 'production' }),
+    /** NAME=value lines set, where unset, only while the knexfile loads; the values are masked. */
+    knexfileEnv: custom('knexfile-env', (value, name) => parseKnexfileEnv(value ?? '', name), {
+      derive: knexfileEnvSecrets,
+    }),
     /** Overrides the knexfile's directory (relative to working-directory). */
     migrationsDir: text('migrations-dir'),
     /** Overrides the knexfile's tableName. */

@@ -19,6 +19,7 @@ export const action = defineAction({
     const settings = await resolveMigrationSettings({
       knexfile: given.knexfile,
       knexEnvironment: given.knexEnvironment,
+      knexfileEnv: given.knexfileEnv,
       migrationsDir: given.migrationsDir,
       migrationsTable: given.migrationsTable,
       schema: given.schema,

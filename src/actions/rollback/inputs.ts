@@ -148,6 +148,8 @@ export interface RollbackInputs extends Pick<
   knexfile?: string;
   /** Which environment of the knexfile to read. */
   knexEnvironment: string;
+  /** knexfile-env: variables set, where unset, only while the knexfile loads. */
+  knexfileEnv: Record<string, string>;
   /** Overrides the knexfile's migrations directory; `migrations` when neither gives one. */
   migrationsDir?: string;
   /** Overrides the knexfile's tableName; `knex_migrations` when neither gives one. */
@@ -216,6 +218,7 @@ export function rollbackInputs(given: ParsedInputs<typeof inputs>, database: Dat
     workingDirectory: given.workingDirectory,
     knexfile: given.knexfile,
     knexEnvironment: given.knexEnvironment,
+    knexfileEnv: given.knexfileEnv,
     migrationsDir: given.migrationsDir,
     migrationsTable: given.migrationsTable,
     schema: given.schema,

@@ -72,6 +72,7 @@ export const action = defineAction({
         const resolved = await resolveMigrationSettings({
           knexfile: asked.knexfile,
           knexEnvironment: asked.knexEnvironment,
+          knexfileEnv: asked.knexfileEnv,
           migrationsDir: asked.migrationsDir,
           migrationsTable: asked.migrationsTable,
           schema: asked.schema,

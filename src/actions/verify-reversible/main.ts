@@ -135,10 +135,11 @@ async function cancellable(
 async function projectMigrations(given: ParsedInputs<typeof inputs>, logger: Logger) {
   // As the Knex CLI runs from the project: a knexfile's dotenv and a migration's relative paths see the service.
   process.chdir(given.workingDirectory);
-  const { knexfile, knexEnvironment, migrationsDir: dir, migrationsTable } = given;
+  const { knexfile, knexEnvironment, knexfileEnv, migrationsDir: dir, migrationsTable } = given;
   const settings = await resolveMigrationSettings({
     knexfile,
     knexEnvironment,
+    knexfileEnv,
     migrationsDir: dir,
     migrationsTable,
     cwd: given.workingDirectory,

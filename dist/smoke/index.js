@@ -63240,7 +63240,7 @@ function extend(target) {
 /***/ ((module, __unused_webpack___webpack_exports__, __nccwpck_require__) => {
 
 __nccwpck_require__.a(module, async (__webpack_handle_async_dependencies__, __webpack_async_result__) => { try {
-/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(8910);
+/* harmony import */ var _main_js__WEBPACK_IMPORTED_MODULE_0__ = __nccwpck_require__(2894);
 
 await _main_js__WEBPACK_IMPORTED_MODULE_0__/* .action */ .X.start();
 
@@ -63249,7 +63249,7 @@ __webpack_async_result__();
 
 /***/ }),
 
-/***/ 8910:
+/***/ 2894:
 /***/ ((__unused_webpack_module, __webpack_exports__, __nccwpck_require__) => {
 
 
@@ -67564,7 +67564,7 @@ function splitLines(value) {
         .filter((line) => line !== '' && !line.startsWith('#'));
 }
 /** Any other parser: gets the text (undefined when empty) and the input's name for its messages. */
-function custom(name, parse, options = {}) {
+function inputs_custom(name, parse, options = {}) {
     return spec(name, options, parse);
 }
 /**
@@ -67784,7 +67784,7 @@ function reportFailure(error, secrets) {
 
 
 function databaseUrlInput(options) {
-    return custom('database-url', (value, name) => {
+    return inputs_custom('database-url', (value, name) => {
         if (value === undefined) {
             if (options.required)
                 throw new errors_ConfigurationError(`Input "${name}" is required and was not given.`);
@@ -68005,7 +68005,83 @@ function resolveWorkingDirectory(given, workspace = process.env.GITHUB_WORKSPACE
     return absolute;
 }
 
+;// CONCATENATED MODULE: ./src/migrations/knexfile-env.ts
+
+// knexfile-env: variables a knexfile validates with typed checks (envalid num()/bool()/email(),
+// zod z.coerce.number()/z.enum) that no placeholder can satisfy. A caller of the reusable workflow
+// cannot set a step's env:, so they arrive as an input and exist only while the knexfile loads.
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * Values too plain to be anyone's secret: masking `10` or `false` would blank every 10 and false
+ * in the log, and the runner drops a job output that contains a masked value (a plan's JSON holds
+ * `false`), so the pipeline would lose its outputs.
+ */
+const PLAIN = /^(?:true|false|yes|no|on|off|[-+]?\d+(?:\.\d+)?)$/i;
+/**
+ * Parses `NAME=value` lines (blank lines and # comments skipped). A mistake names the input and
+ * the line (counted from the first line the runner passes on, which trims leading blank lines),
+ * never what the line holds: a value may look like a password.
+ */
+function knexfile_env_parseKnexfileEnv(text, input = 'knexfile-env') {
+    const variables = {};
+    const lineOf = new Map();
+    text.split(/\r?\n/).forEach((raw, index) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const number = index + 1;
+        const equals = line.indexOf('=');
+        const name = equals === -1 ? '' : line.slice(0, equals).trim();
+        if (!NAME.test(name)) {
+            throw new ConfigurationError(`Input "${input}" line ${number} is not NAME=value (${equals === -1 ? 'no =' : 'the part before = is not a variable name'}). Write one variable a line, such as DB_POOL_MAX=10, where NAME is letters, digits and _ and does not start with a digit.`);
+        }
+        const first = lineOf.get(name);
+        if (first !== undefined) {
+            throw new ConfigurationError(`Input "${input}" line ${number} sets ${name} again (first on line ${first}). Give each variable once.`);
+        }
+        lineOf.set(name, number);
+        variables[name] = line.slice(equals + 1).trim();
+    });
+    return variables;
+}
+/**
+ * The values to mask, found before the input is parsed (so never throwing): every value but
+ * numbers, booleans and values under 3 characters (see PLAIN).
+ */
+function knexfile_env_knexfileEnvSecrets(text) {
+    const secrets = [];
+    for (const line of text.split(/\r?\n/)) {
+        const equals = line.indexOf('=');
+        if (equals === -1 || line.trim().startsWith('#'))
+            continue;
+        const value = line.slice(equals + 1).trim();
+        if (value.length >= 3 && !PLAIN.test(value))
+            secrets.push(value);
+    }
+    return secrets;
+}
+/**
+ * Runs `load` with the variables that are unset in process.env set to the given values, and
+ * removes them afterwards, also when it throws: the rest of the process never sees them, and a
+ * variable the environment already sets keeps its value. One the load itself changed (a dotenv
+ * with override) is the load's, and stays. Returns the names that were set.
+ */
+async function withKnexfileEnv(variables, load) {
+    const set = Object.entries(variables).filter(([name]) => process.env[name] === undefined);
+    for (const [name, value] of set)
+        process.env[name] = value;
+    try {
+        return { value: await load(), set: set.map(([name]) => name) };
+    }
+    finally {
+        for (const [name, value] of set)
+            if (process.env[name] === value)
+                delete process.env[name];
+    }
+}
+
 ;// CONCATENATED MODULE: ./src/actions/common/working-directory.ts
+
 
 
 /**
@@ -68014,7 +68090,7 @@ function resolveWorkingDirectory(given, workspace = process.env.GITHUB_WORKSPACE
  * its own so that only those actions' bundles carry it.
  */
 function workingDirectory(name = 'working-directory') {
-    return custom(name, (value, input) => resolveWorkingDirectory(value, undefined, input), { default: '.' });
+    return inputs_custom(name, (value, input) => resolveWorkingDirectory(value, undefined, input), { default: '.' });
 }
 /**
  * Where an action finds the caller's migrations: the project directory, its knexfile and the
@@ -68027,6 +68103,10 @@ function projectInputs() {
         /** The project's knexfile, read for its migrations settings only (never the connection). */
         knexfile: text('knexfile'),
         knexEnvironment: text('knex-environment', { default: 'production' }),
+        /** NAME=value lines set, where unset, only while the knexfile loads; the values are masked. */
+        knexfileEnv: custom('knexfile-env', (value, name) => parseKnexfileEnv(value ?? '', name), {
+            derive: knexfileEnvSecrets,
+        }),
         /** Overrides the knexfile's directory (relative to working-directory). */
         migrationsDir: text('migrations-dir'),
         /** Overrides the knexfile's tableName. */
@@ -68048,15 +68128,15 @@ function projectInputs() {
 /** The smoke action's inputs as action.yml declares them. */
 const inputs = {
     /** URLs to check, each http(s), one a line. */
-    urls: custom('urls', (value) => splitLines(value ?? '').map(validateUrl)),
+    urls: inputs_custom('urls', (value) => splitLines(value ?? '').map(validateUrl)),
     /** Statuses that count as healthy. */
-    expectedStatus: custom('expected-status', (value, name) => parseExpectedStatus(value ?? '200', name), {
+    expectedStatus: inputs_custom('expected-status', (value, name) => parseExpectedStatus(value ?? '200', name), {
         default: '200',
     }),
     /** What a healthy body shows: a JSON path comparison or a substring. */
-    expectBody: custom('expect-body', (value, name) => (value === undefined ? undefined : parseExpectBody(value, name))),
+    expectBody: inputs_custom('expect-body', (value, name) => (value === undefined ? undefined : parseExpectBody(value, name))),
     /** Request headers; their values are masked. */
-    headers: custom('headers', (value, name) => parseHeaders(splitLines(value ?? ''), name), {
+    headers: inputs_custom('headers', (value, name) => parseHeaders(splitLines(value ?? ''), name), {
         secret: true,
         derive: headerSecrets,
     }),
@@ -68083,7 +68163,7 @@ const inputs = {
     iamAuth: iamAuthInput(),
     awsRegion: awsRegionInput(),
     /** Tables that must exist (name) or must not (!name). */
-    expectedTables: custom('expected-tables', (value, name) => parseExpectedTables(splitLines(value ?? ''), name)),
+    expectedTables: inputs_custom('expected-tables', (value, name) => parseExpectedTables(splitLines(value ?? ''), name)),
 };
 /** What the inputs must give together: something to check, and a database with its tables. */
 function checkCombination(given) {

@@ -1,8 +1,8 @@
-export const id = 410;
-export const ids = [410];
+export const id = 316;
+export const ids = [316];
 export const modules = {
 
-/***/ 93660:
+/***/ 99290:
 /***/ ((__unused_webpack_module, __webpack_exports__, __webpack_require__) => {
 
 
@@ -280,6 +280,81 @@ var external_node_module_ = __webpack_require__(98995);
 var external_node_module_default = /*#__PURE__*/__webpack_require__.n(external_node_module_);
 // EXTERNAL MODULE: external "node:url"
 var external_node_url_ = __webpack_require__(73136);
+;// CONCATENATED MODULE: ./src/migrations/knexfile-env.ts
+
+// knexfile-env: variables a knexfile validates with typed checks (envalid num()/bool()/email(),
+// zod z.coerce.number()/z.enum) that no placeholder can satisfy. A caller of the reusable workflow
+// cannot set a step's env:, so they arrive as an input and exist only while the knexfile loads.
+const NAME = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/**
+ * Values too plain to be anyone's secret: masking `10` or `false` would blank every 10 and false
+ * in the log, and the runner drops a job output that contains a masked value (a plan's JSON holds
+ * `false`), so the pipeline would lose its outputs.
+ */
+const PLAIN = /^(?:true|false|yes|no|on|off|[-+]?\d+(?:\.\d+)?)$/i;
+/**
+ * Parses `NAME=value` lines (blank lines and # comments skipped). A mistake names the input and
+ * the line (counted from the first line the runner passes on, which trims leading blank lines),
+ * never what the line holds: a value may look like a password.
+ */
+function parseKnexfileEnv(text, input = 'knexfile-env') {
+    const variables = {};
+    const lineOf = new Map();
+    text.split(/\r?\n/).forEach((raw, index) => {
+        const line = raw.trim();
+        if (line === '' || line.startsWith('#'))
+            return;
+        const number = index + 1;
+        const equals = line.indexOf('=');
+        const name = equals === -1 ? '' : line.slice(0, equals).trim();
+        if (!NAME.test(name)) {
+            throw new errors_ConfigurationError(`Input "${input}" line ${number} is not NAME=value (${equals === -1 ? 'no =' : 'the part before = is not a variable name'}). Write one variable a line, such as DB_POOL_MAX=10, where NAME is letters, digits and _ and does not start with a digit.`);
+        }
+        const first = lineOf.get(name);
+        if (first !== undefined) {
+            throw new errors_ConfigurationError(`Input "${input}" line ${number} sets ${name} again (first on line ${first}). Give each variable once.`);
+        }
+        lineOf.set(name, number);
+        variables[name] = line.slice(equals + 1).trim();
+    });
+    return variables;
+}
+/**
+ * The values to mask, found before the input is parsed (so never throwing): every value but
+ * numbers, booleans and values under 3 characters (see PLAIN).
+ */
+function knexfileEnvSecrets(text) {
+    const secrets = [];
+    for (const line of text.split(/\r?\n/)) {
+        const equals = line.indexOf('=');
+        if (equals === -1 || line.trim().startsWith('#'))
+            continue;
+        const value = line.slice(equals + 1).trim();
+        if (value.length >= 3 && !PLAIN.test(value))
+            secrets.push(value);
+    }
+    return secrets;
+}
+/**
+ * Runs `load` with the variables that are unset in process.env set to the given values, and
+ * removes them afterwards, also when it throws: the rest of the process never sees them, and a
+ * variable the environment already sets keeps its value. One the load itself changed (a dotenv
+ * with override) is the load's, and stays. Returns the names that were set.
+ */
+async function withKnexfileEnv(variables, load) {
+    const set = Object.entries(variables).filter(([name]) => process.env[name] === undefined);
+    for (const [name, value] of set)
+        process.env[name] = value;
+    try {
+        return { value: await load(), set: set.map(([name]) => name) };
+    }
+    finally {
+        for (const [name, value] of set)
+            if (process.env[name] === value)
+                delete process.env[name];
+    }
+}
+
 // EXTERNAL MODULE: ./node_modules/sucrase/dist/index.js
 var dist = __webpack_require__(62413);
 // EXTERNAL MODULE: external "node:crypto"
@@ -513,6 +588,7 @@ function compileTypeScript(source, file, format) {
 
 
 
+
 // A knexfile often validates its connection settings while it loads (`if (!process.env.DB_HOST)
 // throw ...`, envalid's cleanEnv, a zod schema), and the runner that plans a rollback has none of
 // them: this suite takes the connection from database-url and reads only the migrations block. So
@@ -525,11 +601,16 @@ let retries = 0;
 /**
  * Loads a knexfile the way the Knex CLI does. When that throws (or the knexfile calls process.exit,
  * as envalid does on a missing variable), loads it again with placeholders for the unset variables
- * it reads; when that throws too, or read none, the first error stands.
+ * it reads; when that throws too, or read none, the first error stands. `variables` (knexfile-env)
+ * are set, where unset, for both loads and for no longer.
  */
-async function loadKnexfile(absolute) {
+async function loadKnexfile(absolute, variables = {}) {
     // Registered for JavaScript knexfiles too: the hooks mark a retry's local imports as fresh.
     registerTypeScriptLoader();
+    const { value, set } = await withKnexfileEnv(variables, () => loadWithPlaceholderRetry(absolute));
+    return { ...value, fromInput: set };
+}
+async function loadWithPlaceholderRetry(absolute) {
     const cache = (0,external_node_module_.createRequire)(absolute).cache;
     const before = new Set(Object.keys(cache));
     const url = (0,external_node_url_.pathToFileURL)(absolute);
@@ -645,19 +726,19 @@ function placeholderFor(name) {
  * then `config[environment]` when that key exists, else the whole object. A knexfile that throws
  * without the environment variables it validates is loaded again with placeholders (knexfile-load.ts).
  */
-async function readKnexfile(file, environment) {
+async function readKnexfile(file, environment, variables = {}) {
     const absolute = external_node_path_default().resolve(file);
     if (!external_node_fs_default().existsSync(absolute) || !external_node_fs_default().statSync(absolute).isFile()) {
         throw new errors_ConfigurationError(`Input "knexfile" is "${file}": no such file (looked at ${absolute}). Give the path of the project's knexfile, or leave it empty.`);
     }
     let loaded;
     try {
-        loaded = await loadKnexfile(absolute);
+        loaded = await loadKnexfile(absolute, variables);
     }
     catch (error) {
-        throw new errors_ConfigurationError(`Input "knexfile": ${file} could not be loaded: ${errorMessage(error)}. Fix the knexfile or leave "knexfile" empty and give migrations-dir.`);
+        throw new errors_ConfigurationError(`Input "knexfile": ${file} could not be loaded: ${errorMessage(error)}. Give the variables it validates in knexfile-env (NAME=value lines), fix the knexfile, or leave "knexfile" empty and give migrations-dir.`);
     }
-    const { config, placeholders } = loaded;
+    const { config, placeholders, fromInput } = loaded;
     if (!config || typeof config !== 'object') {
         throw new errors_ConfigurationError(`Input "knexfile": ${file} exports no configuration object.`);
     }
@@ -674,6 +755,8 @@ async function readKnexfile(file, environment) {
     const settings = { environment: hasEnvironment ? environment : undefined };
     if (placeholders.length > 0)
         settings.placeholders = placeholders;
+    if (fromInput.length > 0)
+        settings.fromInput = fromInput;
     if (migrations.directory !== undefined) {
         const list = Array.isArray(migrations.directory) ? migrations.directory : [migrations.directory];
         settings.directories = list.map((directory) => external_node_path_default().resolve(base, String(directory)));
@@ -700,7 +783,11 @@ function pick(input, fromFile, fallback) {
 }
 async function resolveMigrationSettings(request) {
     const knexfile = request.knexfile ? external_node_path_default().resolve(request.cwd, request.knexfile) : undefined;
-    const fromFile = knexfile ? await readKnexfile(knexfile, request.knexEnvironment) : {};
+    const variables = request.knexfileEnv ?? {};
+    if (!knexfile && Object.keys(variables).length > 0) {
+        throw new errors_ConfigurationError(`Input "knexfile-env" was given without "knexfile": its variables are set only while a knexfile loads. Give knexfile, or leave knexfile-env empty.`);
+    }
+    const fromFile = knexfile ? await readKnexfile(knexfile, request.knexEnvironment, variables) : {};
     // Knex's CLI runs from the knexfile's directory, so its default `./migrations` is there.
     const base = knexfile ? external_node_path_default().dirname(knexfile) : request.cwd;
     const [directories, directoriesFrom] = pick(request.migrationsDir ? [external_node_path_default().resolve(request.cwd, request.migrationsDir)] : undefined, fromFile.directories, [external_node_path_default().resolve(base, 'migrations')]);
@@ -721,6 +808,7 @@ async function resolveMigrationSettings(request) {
                 path: relativePath(request.cwd, knexfile),
                 environment: fromFile.environment,
                 placeholders: fromFile.placeholders,
+                fromInput: fromFile.fromInput,
             }
             : undefined,
         sources: {
@@ -787,7 +875,7 @@ function describeSettings(settings) {
         },
         { setting: 'sortDirsSeparately', value: String(settings.sortDirsSeparately), from: from('sortDirsSeparately') },
         { setting: 'disableTransactions', value: String(settings.disableTransactions), from: from('disableTransactions') },
-        ...placeholderLines(settings),
+        ...environmentLines(settings),
     ];
 }
 function knexfileLabel({ knexfile }) {
@@ -795,18 +883,26 @@ function knexfileLabel({ knexfile }) {
         return 'knexfile';
     return `knexfile ${knexfile.path}${knexfile.environment ? ` (${knexfile.environment})` : ''}`;
 }
-/** Names only, never values: which unset variables the knexfile needed, and why that is harmless. */
-function placeholderLines(settings) {
+/** Names only, never values: which unset variables the knexfile read, and where their values came from. */
+function environmentLines(settings) {
+    const lines = [];
+    const given = settings.knexfile?.fromInput;
+    if (given?.length) {
+        lines.push({
+            setting: 'unset environment variables',
+            value: given.join(', '),
+            from: `input knexfile-env, set only while ${knexfileLabel(settings)} loaded`,
+        });
+    }
     const names = settings.knexfile?.placeholders;
-    if (!names?.length)
-        return [];
-    return [
-        {
+    if (names?.length) {
+        lines.push({
             setting: 'unset environment variables',
             value: names.join(', '),
             from: `${knexfileLabel(settings)} threw without them, so it was loaded with placeholders for them; its connection settings are never used`,
-        },
-    ];
+        });
+    }
+    return lines;
 }
 /**
  * The summary's "Migration settings" table (rollback and verify-reversible): each setting, its value
@@ -4939,6 +5035,7 @@ function resolveWorkingDirectory(given, workspace = process.env.GITHUB_WORKSPACE
 ;// CONCATENATED MODULE: ./src/actions/common/working-directory.ts
 
 
+
 /**
  * The caller's project directory (`working-directory`, default `.`), absolute and checked to exist:
  * one meaning on every action that reads the project (src/common/working-directory.ts). A module of
@@ -4958,6 +5055,10 @@ function projectInputs() {
         /** The project's knexfile, read for its migrations settings only (never the connection). */
         knexfile: inputs_text('knexfile'),
         knexEnvironment: inputs_text('knex-environment', { default: 'production' }),
+        /** NAME=value lines set, where unset, only while the knexfile loads; the values are masked. */
+        knexfileEnv: custom('knexfile-env', (value, name) => parseKnexfileEnv(value ?? '', name), {
+            derive: knexfileEnvSecrets,
+        }),
         /** Overrides the knexfile's directory (relative to working-directory). */
         migrationsDir: inputs_text('migrations-dir'),
         /** Overrides the knexfile's tableName. */
@@ -5144,10 +5245,11 @@ async function cancellable(onCleanup, check) {
 async function projectMigrations(given, logger) {
     // As the Knex CLI runs from the project: a knexfile's dotenv and a migration's relative paths see the service.
     process.chdir(given.workingDirectory);
-    const { knexfile, knexEnvironment, migrationsDir: dir, migrationsTable } = given;
+    const { knexfile, knexEnvironment, knexfileEnv, migrationsDir: dir, migrationsTable } = given;
     const settings = await resolveMigrationSettings({
         knexfile,
         knexEnvironment,
+        knexfileEnv,
         migrationsDir: dir,
         migrationsTable,
         cwd: given.workingDirectory,
